@@ -1,0 +1,53 @@
+"""Errors and warnings of hepnnlr.
+
+Every message names the thing that is wrong (file, tree, branch, field, feature or
+parameter), the value received, and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EmptySelectionError",
+    "HepnnlrError",
+    "HepnnlrWarning",
+    "InputFileError",
+    "MissingBranchError",
+    "NonFiniteInputError",
+    "ShapeMismatchError",
+]
+
+
+class HepnnlrError(Exception):
+    """Base class of every error raised by hepnnlr."""
+
+
+class HepnnlrWarning(UserWarning):
+    """Base class of every warning issued by hepnnlr."""
+
+
+class InputFileError(HepnnlrError, FileNotFoundError):
+    """A ROOT or parquet input file is missing, unreadable, or lacks the expected tree."""
+
+
+class MissingBranchError(HepnnlrError, KeyError):
+    """A tree, branch or record field that a step needs is not there."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class EmptySelectionError(HepnnlrError, ValueError):
+    """A selection left no events (or no events in one class) to work with."""
+
+
+class NonFiniteInputError(HepnnlrError, ValueError):
+    """NaN or infinity in a feature, weight or parameter."""
+
+
+class ShapeMismatchError(HepnnlrError, ValueError):
+    """Arrays that must have matching lengths or shapes do not."""
+
+
+class ConfigError(HepnnlrError, ValueError):
+    """A configuration value (dataclass field, YAML key, CLI option) is invalid."""

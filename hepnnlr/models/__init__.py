@@ -1,0 +1,18 @@
+"""Keras 3 networks: an MLP for event features and Deep Sets / PFN for particle sets.
+
+Every network takes the dict of inputs built by
+:meth:`hepnnlr.tensors.EventTensors.as_inputs` (``particles``, ``mask``, ``globals``) and
+returns one logit per event. Set networks respect the mask convention of
+:mod:`hepnnlr.tensors`: they are invariant under permutations of the particles and under
+adding padded slots.
+"""
+
+from __future__ import annotations
+
+import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras imports it)
+from hepnnlr.models.layers import MaskedSum
+from hepnnlr.models.mlp import build_mlp
+from hepnnlr.models.pfn import build_pfn
+from hepnnlr.models.spec import ModelSpec
+
+__all__ = ["MaskedSum", "ModelSpec", "build_mlp", "build_pfn"]

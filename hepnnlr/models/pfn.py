@@ -1,0 +1,44 @@
+"""Deep Sets / Particle Flow Network on padded particle sets.
+
+``logit = F( sum_j mask_j * Phi(p_j) [, event features] )``: Phi acts on each particle, the
+masked sum makes the network permutation invariant and blind to padding, F acts on the sum
+concatenated with the event-level features when there are any.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from hepnnlr.errors import ConfigError
+from hepnnlr.models.layers import MaskedSum, dense_stack
+
+__all__ = ["build_pfn"]
+
+
+def build_pfn(
+    n_particle_features: int,
+    n_global_features: int = 0,
+    *,
+    phi: tuple[int, ...] = (64, 64, 64),
+    hidden: tuple[int, ...] = (64, 64),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    name: str = "pfn",
+) -> keras.Model:
+    """A PFN taking ``{"particles", "mask"[, "globals"]}`` and returning one logit per event."""
+    if n_particle_features <= 0:
+        raise ConfigError(
+            f"a PFN needs particle features; got n_particle_features={n_particle_features}."
+        )
+    particles = keras.Input(shape=(None, n_particle_features), name="particles")
+    mask = keras.Input(shape=(None,), name="mask")
+    inputs = {"particles": particles, "mask": mask}
+    per_particle = dense_stack(particles, phi, activation=activation, dropout=0.0, prefix="phi")
+    x = MaskedSum(name="sum")([per_particle, mask])
+    if n_global_features > 0:
+        globals_ = keras.Input(shape=(n_global_features,), name="globals")
+        inputs["globals"] = globals_
+        x = keras.layers.Concatenate(name="with_globals")([x, globals_])
+    x = dense_stack(x, hidden, activation=activation, dropout=dropout, prefix="f")
+    logit = keras.layers.Dense(1, name="logit")(x)
+    return keras.Model(inputs=inputs, outputs=logit, name=name)

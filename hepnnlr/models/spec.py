@@ -1,0 +1,64 @@
+"""A frozen description of a network, so a method can build fresh copies of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hepnnlr.errors import ConfigError
+
+__all__ = ["ModelSpec"]
+
+_KINDS = ("mlp", "pfn")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which network to build and how large.
+
+    Attributes:
+        kind: ``"mlp"`` (event features only) or ``"pfn"`` (particle sets, with the event
+            features concatenated after the sum when there are any).
+        hidden: MLP hidden sizes, or the PFN's F network (after the sum).
+        phi: PFN per-particle network sizes; the last one is the latent dimension.
+        activation: Hidden-layer activation.
+        dropout: Dropout rate after each hidden layer.
+    """
+
+    kind: str = "pfn"
+    hidden: tuple[int, ...] = (64, 64)
+    phi: tuple[int, ...] = (64, 64, 64)
+    activation: str = "relu"
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ConfigError(f"ModelSpec.kind={self.kind!r}; choose one of {_KINDS}.")
+        for name in ("hidden", "phi"):
+            sizes = getattr(self, name)
+            if any(int(s) <= 0 for s in sizes):
+                raise ConfigError(f"ModelSpec.{name}={sizes}: layer sizes must be positive.")
+        if self.kind == "pfn" and not self.phi:
+            raise ConfigError("ModelSpec.phi must name at least one layer for a PFN.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"ModelSpec.dropout={self.dropout} must be in [0, 1).")
+
+    def build(self, n_particle_features: int, n_global_features: int):
+        """Build a fresh, randomly initialized Keras model for these input sizes."""
+        from hepnnlr.models.mlp import build_mlp
+        from hepnnlr.models.pfn import build_pfn
+
+        if self.kind == "mlp":
+            return build_mlp(
+                n_global_features,
+                hidden=self.hidden,
+                activation=self.activation,
+                dropout=self.dropout,
+            )
+        return build_pfn(
+            n_particle_features,
+            n_global_features,
+            phi=self.phi,
+            hidden=self.hidden,
+            activation=self.activation,
+            dropout=self.dropout,
+        )

@@ -1,0 +1,116 @@
+"""mplhep figures of weighted histograms with a ratio panel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import hist
+import mplhep
+import numpy as np
+from matplotlib.figure import Figure
+
+from hepnnlr.errors import ConfigError
+
+__all__ = ["plot_comparison"]
+
+
+def _normalized(h: hist.Hist, density: bool) -> tuple[np.ndarray, np.ndarray]:
+    values = h.values()
+    variances = h.variances()
+    if variances is None:
+        variances = np.abs(values)
+    if density:
+        widths = h.axes[0].widths
+        total = values.sum()
+        if total != 0:
+            return values / total / widths, variances / total**2 / widths**2
+    return values, variances
+
+
+def plot_comparison(
+    histograms: Mapping[str, hist.Hist],
+    *,
+    reference: str,
+    path: str | Path,
+    xlabel: str,
+    density: bool = True,
+    as_points: Sequence[str] = (),
+    title: str | None = None,
+    formats: Sequence[str] = ("png", "pdf"),
+    logy: bool = False,
+) -> list[Path]:
+    """Overlay 1-D histograms with a ratio-to-``reference`` panel; write one file per format.
+
+    Args:
+        histograms: ``{label: Hist}``; every histogram must have the same single axis.
+        reference: Label of the histogram in the ratio's denominator.
+        path: Output path without suffix; ``.png``/``.pdf`` are appended.
+        xlabel: Axis label (LaTeX allowed).
+        density: Normalize each histogram to unit area (shape comparison).
+        as_points: Labels drawn as markers with error bars instead of lines.
+        title: Text above the plot.
+        formats: File formats to write.
+        logy: Logarithmic y axis in the main panel.
+
+    Returns:
+        Paths of the files written.
+    """
+    if reference not in histograms:
+        raise ConfigError(
+            f"reference={reference!r} is not one of the histogram labels {list(histograms)}."
+        )
+    first = histograms[reference]
+    for label, h in histograms.items():
+        if len(h.axes) != 1 or h.axes != first.axes:
+            raise ConfigError(
+                f"histogram {label!r} does not share the single axis of {reference!r}."
+            )
+    edges = first.axes[0].edges
+    ref_values, ref_var = _normalized(first, density)
+    # A bare Figure (no pyplot) draws with the Agg canvas and leaves the user's
+    # interactive backend and global figure registry alone.
+    fig = Figure(figsize=(7, 7))
+    ax, rax = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05}
+    )
+    colors = [f"C{i}" for i in range(10)]
+    for index, (label, h) in enumerate(histograms.items()):
+        color = colors[index % len(colors)]
+        values, variances = _normalized(h, density)
+        errors = np.sqrt(np.maximum(variances, 0))
+        style = {"histtype": "errorbar", "marker": "o", "markersize": 4} if label in as_points else {
+            "histtype": "step", "linewidth": 1.6
+        }
+        mplhep.histplot(values, edges, yerr=errors, ax=ax, label=label, color=color, **style)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(ref_values > 0, values / ref_values, np.nan)
+            ratio_err = np.where(
+                ref_values > 0,
+                np.abs(ratio) * np.sqrt(variances / values**2 + ref_var / ref_values**2),
+                np.nan,
+            ) if label != reference else np.where(ref_values > 0, errors / ref_values, np.nan)
+        if label == reference:
+            rax.stairs(1 + ratio_err, edges, baseline=1 - ratio_err, fill=True, alpha=0.25,
+                       color=color, label=f"{reference} stat.")
+        else:
+            mplhep.histplot(ratio, edges, yerr=ratio_err, ax=rax, color=color, **style)
+    ax.set_ylabel("normalized entries / bin width" if density else "entries")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    rax.axhline(1.0, color="black", linewidth=0.8)
+    rax.set_ylim(0.5, 1.5)
+    rax.set_ylabel(f"ratio to\n{reference}", fontsize=9)
+    rax.set_xlabel(xlabel)
+    rax.set_xlim(edges[0], edges[-1])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        out = path.with_suffix(f".{fmt}")
+        fig.savefig(out, bbox_inches="tight", dpi=120)
+        written.append(out)
+    return written

@@ -1,0 +1,78 @@
+"""Statistics on weighted samples and histograms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import hist
+import numpy as np
+from scipy import stats as _stats
+
+from hepnnlr.errors import EmptySelectionError, ShapeMismatchError
+
+__all__ = ["Chi2Result", "chi2_test", "kish_effective_size", "weighted_mean_and_std"]
+
+
+@dataclass(frozen=True)
+class Chi2Result:
+    """Result of :func:`chi2_test`: ``chi2`` over ``ndof`` bins and its p-value."""
+
+    chi2: float
+    ndof: int
+    pvalue: float
+
+
+def chi2_test(
+    a: hist.Hist, b: hist.Hist, *, normalize: bool = False, min_entries: float = 0.0
+) -> Chi2Result:
+    """Compare two ``Weight``-storage histograms bin by bin with their variances.
+
+    ``chi2 = sum_i (a_i - b_i)^2 / (var_a_i + var_b_i)`` over bins (flow bins excluded)
+    where the summed variance is positive and both contents exceed ``min_entries``.
+
+    Args:
+        a, b: Histograms with the same axes and ``Weight`` storage.
+        normalize: Compare shapes: scale ``b`` (and its variance) to the total of ``a``.
+        min_entries: Skip bins where either content is at or below this (a chi2 needs
+            roughly Gaussian bins).
+    """
+    if a.axes != b.axes:
+        raise ShapeMismatchError("chi2_test needs histograms with identical axes.")
+    va, vb = a.values(), b.values()
+    ea, eb = a.variances(), b.variances()
+    if ea is None or eb is None:
+        raise ShapeMismatchError(
+            "chi2_test needs variances: fill the histograms with storage=hist.storage.Weight()."
+        )
+    if normalize:
+        scale = va.sum() / vb.sum()
+        vb, eb = vb * scale, eb * scale**2
+    use = (ea + eb > 0) & (va > min_entries) & (vb > min_entries)
+    if not use.any():
+        raise EmptySelectionError("chi2_test: no bin has entries in both histograms.")
+    chi2 = float(((va - vb)[use] ** 2 / (ea + eb)[use]).sum())
+    ndof = int(use.sum()) - (1 if normalize else 0)
+    return Chi2Result(chi2, ndof, float(_stats.chi2.sf(chi2, ndof)))
+
+
+def weighted_mean_and_std(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and standard deviation of ``values``."""
+    values = np.asarray(values, float)
+    weights = np.asarray(weights, float)
+    if len(values) != len(weights):
+        raise ShapeMismatchError(f"{len(values)} values but {len(weights)} weights.")
+    total = weights.sum()
+    if not total > 0:
+        raise EmptySelectionError(f"weighted mean needs a positive total weight, got {total:g}.")
+    mean = float((weights * values).sum() / total)
+    var = float((weights * (values - mean) ** 2).sum() / total)
+    return mean, float(np.sqrt(var))
+
+
+def kish_effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2``."""
+    weights = np.asarray(weights, float)
+    denominator = (weights**2).sum()
+    if denominator == 0:
+        return 0.0
+    return float(weights.sum() ** 2 / denominator)

@@ -1,0 +1,225 @@
+"""Write and check the ROOT event files of hepnnlr (format in ``docs/architecture.md``).
+
+One ``TTree`` (default name ``events``) with one entry per generated event. Flat branches
+``event`` (uint64), ``weight``, ``gen_Q2``, ``gen_x``, ``gen_y`` (float64), ``pass_gen``,
+``pass_reco`` (bool); each collection ``X`` of the in-memory array becomes a counter
+branch ``nX`` and branches ``X_<field>`` (NanoAOD naming, written by uproot's
+``mktree``/``extend``). Electrons are stored in double precision (the electron method
+amplifies rounding for backward electrons), particle collections in single precision.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import uproot
+
+from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
+
+__all__ = [
+    "COLLECTION_FIELDS",
+    "DEFAULT_TREE",
+    "FLAT_BRANCHES",
+    "REQUIRED_BRANCHES",
+    "check_event_file",
+    "read_events",
+    "write_events",
+]
+
+DEFAULT_TREE = "events"
+"""Name of the event tree."""
+
+FLAT_BRANCHES: dict[str, np.dtype] = {
+    "event": np.dtype(np.uint64),
+    "weight": np.dtype(np.float64),
+    "gen_Q2": np.dtype(np.float64),
+    "gen_x": np.dtype(np.float64),
+    "gen_y": np.dtype(np.float64),
+    "pass_gen": np.dtype(np.bool_),
+    "pass_reco": np.dtype(np.bool_),
+}
+"""One value per event: name → dtype."""
+
+_ELECTRON = {name: np.dtype(np.float64) for name in ("pt", "eta", "phi", "E")}
+_PARTICLE = {
+    "pt": np.dtype(np.float32),
+    "eta": np.dtype(np.float32),
+    "phi": np.dtype(np.float32),
+    "E": np.dtype(np.float32),
+    "pdgId": np.dtype(np.int32),
+    "charge": np.dtype(np.int8),
+}
+COLLECTION_FIELDS: dict[str, dict[str, np.dtype]] = {
+    "GenElectron": _ELECTRON,
+    "GenPart": _PARTICLE,
+    "RecoElectron": _ELECTRON,
+    "RecoPart": _PARTICLE,
+}
+"""Jagged collections: name → {field → dtype}."""
+
+REQUIRED_BRANCHES: tuple[str, ...] = tuple(FLAT_BRANCHES) + tuple(
+    branch
+    for collection, fields in COLLECTION_FIELDS.items()
+    for branch in (f"n{collection}", *(f"{collection}_{f}" for f in fields))
+)
+"""Every branch an event file must have."""
+
+_DEFAULT_CHUNK = 100_000
+
+
+def _fix(path: Path) -> str:
+    return f"generate one with `hepnnlr generate dis --setup sim --events N -o {path}`"
+
+
+def _canonical(events: ak.Array) -> dict[str, ak.Array]:
+    """The format's columns of ``events``, cast to the file's dtypes."""
+    present = set(ak.fields(events))
+    out: dict[str, ak.Array] = {}
+    for name, dtype in FLAT_BRANCHES.items():
+        if name not in present:
+            raise MissingBranchError(
+                f"cannot write events without field {name!r} (they have {sorted(present)}); "
+                "run hepnnlr.samples.simulate_detector on the generated events first."
+            )
+        out[name] = ak.values_astype(events[name], dtype)
+    for collection, fields in COLLECTION_FIELDS.items():
+        if collection not in present:
+            raise MissingBranchError(
+                f"cannot write events without collection {collection!r} (they have "
+                f"{sorted(present)}); run hepnnlr.samples.simulate_detector first."
+            )
+        coll = events[collection]
+        missing = [f for f in fields if f not in ak.fields(coll)]
+        if missing:
+            raise MissingBranchError(
+                f"collection {collection!r} lacks field {missing[0]!r} (it has "
+                f"{ak.fields(coll)}); it must have {list(fields)}."
+            )
+        out[collection] = ak.zip(
+            {f: ak.values_astype(coll[f], dtype) for f, dtype in fields.items()}
+        )
+    return out
+
+
+def write_events(
+    path: str | os.PathLike[str],
+    events: ak.Array,
+    tree: str = DEFAULT_TREE,
+    *,
+    chunk_size: int = _DEFAULT_CHUNK,
+) -> Path:
+    """Write events to a new ROOT file as a TTree in the hepnnlr event format.
+
+    Fields of ``events`` that are not part of the format are not written. An existing
+    file at ``path`` is replaced.
+
+    Args:
+        path: output ``.root`` file.
+        events: output of :func:`hepnnlr.samples.simulate_detector`.
+        tree: tree name.
+        chunk_size: events per ``extend`` call (one basket per branch and chunk).
+
+    Returns:
+        The path written.
+
+    Raises:
+        MissingBranchError: if a field of the format is missing.
+        ConfigError: for a non-positive ``chunk_size``.
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    path = Path(path)
+    columns = _canonical(events)
+    types = {name: ak.type(array).content for name, array in columns.items()}
+    n_events = len(events)
+    with uproot.recreate(path) as file:
+        out = file.mktree(tree, types)
+        for start in range(0, n_events, chunk_size):
+            stop = min(start + chunk_size, n_events)
+            out.extend({name: array[start:stop] for name, array in columns.items()})
+    return path
+
+
+def check_event_file(
+    path: str | os.PathLike[str],
+    tree: str = DEFAULT_TREE,
+    branches: Iterable[str] | None = None,
+) -> int:
+    """Check that ``path`` is a readable event file with the tree and branches needed.
+
+    Args:
+        path: ROOT file.
+        tree: name of the TTree.
+        branches: branches to require; :data:`REQUIRED_BRANCHES` if not given.
+
+    Returns:
+        The number of entries of the tree.
+
+    Raises:
+        InputFileError: the file is missing or unreadable, or has no TTree ``tree``
+            (the message lists the trees it has).
+        MissingBranchError: a required branch is missing (named, with the file).
+    """
+    path = Path(path)
+    required = REQUIRED_BRANCHES if branches is None else tuple(branches)
+    if not path.is_file():
+        raise InputFileError(f"event file {str(path)!r} does not exist; {_fix(path)}.")
+    try:
+        file = uproot.open(path)
+    except Exception as exc:  # uproot raises many types for a damaged or foreign file
+        raise InputFileError(
+            f"event file {str(path)!r} is not a readable ROOT file ({exc}); {_fix(path)}."
+        ) from exc
+    with file:
+        classes = {key.rsplit(";", 1)[0]: cls for key, cls in file.classnames().items()}
+        trees = sorted(name for name, cls in classes.items() if cls == "TTree")
+        if tree not in classes:
+            raise InputFileError(
+                f"event file {str(path)!r} has no tree {tree!r}; its trees are {trees}. "
+                f"Pass tree=<one of them>, or {_fix(path)}."
+            )
+        if classes[tree] != "TTree":
+            raise InputFileError(
+                f"{tree!r} in event file {str(path)!r} is a {classes[tree]}, not a TTree; "
+                f"rewrite it with hepnnlr.samples.write_events, or {_fix(path)}."
+            )
+        ttree = file[tree]
+        present = set(ttree.keys())
+        missing = [name for name in required if name not in present]
+        if missing:
+            raise MissingBranchError(
+                f"event file {str(path)!r}, tree {tree!r}, has no branch {missing[0]!r} "
+                f"(missing: {missing}); {_fix(path)}."
+            )
+        return int(ttree.num_entries)
+
+
+def read_events(
+    path: str | os.PathLike[str],
+    tree: str = DEFAULT_TREE,
+    *,
+    entry_start: int | None = None,
+    entry_stop: int | None = None,
+) -> ak.Array:
+    """Read an event file back into the in-memory layout written by :func:`write_events`.
+
+    Flat branches become fields; each ``nX``/``X_*`` group becomes a jagged record field
+    ``X``. This is for tests and small files; analyses read files through
+    ``hepnnlr.schema``.
+
+    Raises:
+        InputFileError, MissingBranchError: as :func:`check_event_file`.
+    """
+    check_event_file(path, tree)
+    with uproot.open(path) as file:
+        arrays = file[tree].arrays(
+            list(REQUIRED_BRANCHES), entry_start=entry_start, entry_stop=entry_stop
+        )
+    out: dict[str, ak.Array] = {name: arrays[name] for name in FLAT_BRANCHES}
+    for collection, fields in COLLECTION_FIELDS.items():
+        out[collection] = ak.zip({f: arrays[f"{collection}_{f}"] for f in fields})
+    return ak.zip(out, depth_limit=1)

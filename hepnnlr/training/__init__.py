@@ -1,0 +1,21 @@
+"""Training classifiers with weighted binary cross entropy, and turning them into ratios.
+
+A classifier trained with (per-class normalized) weighted BCE between samples A (label 1)
+and B (label 0) learns ``f/(1-f) = p_A/p_B``; with a linear output ``logit = log(f/(1-f))``
+the likelihood ratio is ``w = exp(logit)`` (Eq. 1 of the ensembling paper).
+"""
+
+from __future__ import annotations
+
+import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras imports it)
+from hepnnlr.training.classifier import TrainedClassifier, predict_logits, train_classifier
+from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.ratio import weights_from_logits
+
+__all__ = [
+    "TrainedClassifier",
+    "TrainingConfig",
+    "predict_logits",
+    "train_classifier",
+    "weights_from_logits",
+]

@@ -1,0 +1,172 @@
+"""Weighted binary-cross-entropy training of a likelihood-ratio classifier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from hepnnlr.errors import EmptySelectionError
+from hepnnlr.models.spec import ModelSpec
+from hepnnlr.tensors.checks import check_finite, check_same_length
+from hepnnlr.tensors.events import EventTensors
+from hepnnlr.training.config import TrainingConfig
+
+__all__ = ["TrainedClassifier", "predict_logits", "train_classifier"]
+
+ModelFactory = Callable[[int, int], keras.Model]
+
+
+@dataclass
+class TrainedClassifier:
+    """A trained classifier and its training record.
+
+    Attributes:
+        model: The Keras model (best-validation-loss weights restored).
+        history: Per-epoch ``loss`` and ``val_loss``.
+        name: Label used in messages.
+        total_ratio: Total numerator weight over total denominator weight. Training
+            balances the classes, so ``exp(logit)`` is the ratio of *normalized* densities;
+            ``exp(logit) * total_ratio`` is the ratio of the weighted event densities.
+    """
+
+    model: keras.Model
+    history: dict[str, list[float]] = field(default_factory=dict)
+    name: str = "classifier"
+    total_ratio: float = 1.0
+
+    @property
+    def best_val_loss(self) -> float:
+        """Lowest validation loss reached."""
+        return float(min(self.history["val_loss"]))
+
+    def logits(self, inputs: EventTensors, batch_size: int = 4096) -> np.ndarray:
+        """Logits for ``inputs`` (see :func:`predict_logits`)."""
+        return predict_logits(self.model, inputs, batch_size=batch_size)
+
+
+def predict_logits(model: keras.Model, inputs: EventTensors, batch_size: int = 4096) -> np.ndarray:
+    """Evaluate ``model`` on ``inputs`` and return one float64 logit per event."""
+    if len(inputs) == 0:
+        return np.zeros(0)
+    out = model.predict(inputs.as_inputs(), batch_size=batch_size, verbose=0)
+    return np.asarray(out, dtype=np.float64).reshape(-1)
+
+
+def _balanced(weights: np.ndarray, target: float, label: str, name: str) -> np.ndarray:
+    total = weights.sum()
+    if not total > 0:
+        raise EmptySelectionError(
+            f"the {label} class of {name} has a total weight of {total:g}; the likelihood "
+            "ratio needs a positive total weight in both classes. Check the selection and "
+            "the event weights."
+        )
+    return weights * (target / total)
+
+
+def train_classifier(
+    model: ModelSpec | ModelFactory | keras.Model,
+    numerator: EventTensors,
+    numerator_weights: np.ndarray,
+    denominator: EventTensors,
+    denominator_weights: np.ndarray,
+    config: TrainingConfig = TrainingConfig(),
+    *,
+    name: str = "classifier",
+) -> TrainedClassifier:
+    """Train ``f`` so that ``exp(logit) = p_numerator(x) / p_denominator(x)``.
+
+    The numerator sample gets label 1, the denominator label 0. Each class's weights are
+    scaled to the same total (half the number of events each), so the learned ratio is that
+    of the normalized densities; negative event weights are allowed. A random stratified
+    ``config.validation_fraction`` of each class is held out for early stopping, and the
+    weights of the epoch with the lowest weighted validation loss are kept.
+
+    Args:
+        model: A :class:`ModelSpec`, a callable ``(n_particle_features, n_global_features)
+            -> keras.Model`` building a fresh model, or a model to continue training.
+        numerator, numerator_weights: Label-1 events and their weights.
+        denominator, denominator_weights: Label-0 events and their weights.
+        config: Training settings.
+        name: Used in error messages and progress output.
+    """
+    numerator_weights = np.asarray(numerator_weights, dtype=np.float64)
+    denominator_weights = np.asarray(denominator_weights, dtype=np.float64)
+    check_same_length({f"{name} numerator inputs": numerator,
+                       f"{name} numerator weights": numerator_weights})
+    check_same_length({f"{name} denominator inputs": denominator,
+                       f"{name} denominator weights": denominator_weights})
+    for label, inputs in (("numerator", numerator), ("denominator", denominator)):
+        if len(inputs) == 0:
+            raise EmptySelectionError(
+                f"the {label} sample of {name} is empty: no events passed the selection. "
+                "Check the input files and the selection cuts."
+            )
+    numerator.check_finite(where=f"the numerator sample of {name}")
+    denominator.check_finite(where=f"the denominator sample of {name}")
+    check_finite(f"{name} numerator weights", numerator_weights)
+    check_finite(f"{name} denominator weights", denominator_weights)
+
+    n_total = len(numerator) + len(denominator)
+    w1 = _balanced(numerator_weights, n_total / 2, "numerator", name)
+    w0 = _balanced(denominator_weights, n_total / 2, "denominator", name)
+
+    rng = np.random.default_rng(config.seed)
+    train_idx, val_idx = [], []
+    offset = 0
+    for n in (len(numerator), len(denominator)):
+        order = rng.permutation(n) + offset
+        n_val = max(1, int(round(config.validation_fraction * n)))
+        if n_val >= n:
+            raise EmptySelectionError(
+                f"{name}: a class with {n} event(s) cannot be split into training and "
+                "validation sets; provide more events."
+            )
+        val_idx.append(order[:n_val])
+        train_idx.append(order[n_val:])
+        offset += n
+    train_idx = rng.permutation(np.concatenate(train_idx))
+    val_idx = np.concatenate(val_idx)
+
+    inputs = EventTensors.concatenate([numerator, denominator])
+    labels = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))]).astype(
+        np.float32
+    )
+    weights = np.concatenate([w1, w0]).astype(np.float32)
+    n_particle = len(inputs.particle_features)
+    n_global = len(inputs.global_features)
+
+    keras.utils.set_random_seed(config.seed)
+    if isinstance(model, keras.Model):
+        network = model
+    elif isinstance(model, ModelSpec):
+        network = model.build(n_particle, n_global)
+    else:
+        network = model(n_particle, n_global)
+    network.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
+    train = inputs.subset(train_idx)
+    val = inputs.subset(val_idx)
+    fit = network.fit(
+        train.as_inputs(),
+        labels[train_idx],
+        sample_weight=weights[train_idx],
+        validation_data=(val.as_inputs(), labels[val_idx], weights[val_idx]),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.patience, restore_best_weights=True
+            )
+        ],
+        verbose=1 if config.progress else 0,
+    )
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    check_finite(f"{name} training loss", np.asarray(history["loss"]))
+    total_ratio = float(numerator_weights.sum() / denominator_weights.sum())
+    return TrainedClassifier(network, history, name, total_ratio)

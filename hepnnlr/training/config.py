@@ -1,0 +1,46 @@
+"""Settings of one classifier training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hepnnlr.errors import ConfigError
+
+__all__ = ["TrainingConfig"]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train one classifier.
+
+    Attributes:
+        epochs: Maximum number of passes over the training set.
+        batch_size: Events per gradient step.
+        learning_rate: Adam learning rate.
+        patience: Early stopping: epochs without a lower validation loss before stopping;
+            the weights of the best epoch are restored.
+        validation_fraction: Fraction of the events (of each class) held out for the
+            validation loss.
+        seed: Seeds the initialization, the validation split and the shuffling.
+        progress: Show a Keras progress bar per epoch.
+    """
+
+    epochs: int = 20
+    batch_size: int = 512
+    learning_rate: float = 1e-3
+    patience: int = 3
+    validation_fraction: float = 0.2
+    seed: int = 0
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "patience"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"TrainingConfig.{name}={getattr(self, name)} must be >= 1.")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"TrainingConfig.learning_rate={self.learning_rate} must be > 0.")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ConfigError(
+                f"TrainingConfig.validation_fraction={self.validation_fraction} must be in "
+                "(0, 1): early stopping needs held-out events."
+            )

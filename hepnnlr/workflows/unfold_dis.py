@@ -1,0 +1,256 @@
+"""Unfold DIS "data" with a paired simulation: ROOT files -> coffea -> OmniFold -> results."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import awkward as ak
+import hist
+import numpy as np
+
+from hepnnlr.errors import ConfigError, EmptySelectionError
+from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult, omnifold
+from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
+from hepnnlr.processors.dis import DISProcessor, collect_columns
+from hepnnlr.results.io import write_histograms, write_weights
+from hepnnlr.results.plots import plot_comparison
+from hepnnlr.results.stats import chi2_test
+from hepnnlr.schema import run_processor
+from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
+
+__all__ = ["DISUnfoldingJob", "DISUnfoldingOutputs", "run_dis_unfolding"]
+
+#: Per-particle network inputs: log10 pT, eta - eta_e, phi - phi_e, charge.
+PARTICLE_FEATURES = ("log_pt", "deta", "dphi", "charge")
+#: Event-level network inputs: log10 Q^2, y and the electron pseudorapidity.
+GLOBAL_FEATURES = ("log_Q2", "y", "eta_e")
+
+
+@dataclass(frozen=True)
+class DISUnfoldingJob:
+    """One unfolding of DIS pseudo-data.
+
+    Attributes:
+        data_file, sim_file: ROOT event files (format of ``docs/architecture.md``); the
+            data file's particle level, when present, is used only for the comparison.
+        output_dir: Where histograms, weights, plots and the summary go.
+        executor: ``iterative``, ``futures`` or ``dask`` (coffea executors).
+        workers: Worker processes for ``futures`` and the local dask cluster.
+        scheduler_address: Connect to this dask scheduler instead of a local cluster.
+        chunksize: Events per coffea chunk.
+        omnifold: OmniFold settings.
+        particle_features, global_features: Network inputs (fields of the processor's
+            columns; ``log_Q2`` is derived from ``Q2``).
+        progress: Progress bars for processing and training.
+    """
+
+    data_file: Path
+    sim_file: Path
+    output_dir: Path
+    executor: str = "futures"
+    workers: int = 2
+    scheduler_address: str | None = None
+    chunksize: int = 25_000
+    omnifold: OmniFoldConfig = OmniFoldConfig()
+    particle_features: tuple[str, ...] = PARTICLE_FEATURES
+    global_features: tuple[str, ...] = GLOBAL_FEATURES
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_file", Path(self.data_file))
+        object.__setattr__(self, "sim_file", Path(self.sim_file))
+        object.__setattr__(self, "output_dir", Path(self.output_dir))
+        if self.workers < 1:
+            raise ConfigError(f"DISUnfoldingJob.workers={self.workers} must be >= 1.")
+        if self.chunksize < 1:
+            raise ConfigError(f"DISUnfoldingJob.chunksize={self.chunksize} must be >= 1.")
+        if not self.particle_features and not self.global_features:
+            raise ConfigError("DISUnfoldingJob needs particle_features, global_features or both.")
+
+
+@dataclass
+class DISUnfoldingOutputs:
+    """What :func:`run_dis_unfolding` produced."""
+
+    histograms_file: Path
+    weights_file: Path
+    summary_file: Path
+    plots: list[Path]
+    histograms: dict[str, dict[str, hist.Hist]]
+    result: OmniFoldResult
+    chi2: dict[str, dict[str, float]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _with_log_q2(level: ak.Array) -> ak.Array:
+    return ak.with_field(level, np.log10(level["Q2"]), "log_Q2")
+
+
+def _level_tensors(
+    columns: ak.Array, level: str, select: np.ndarray, job: DISUnfoldingJob, where: str
+) -> EventTensors:
+    particle_features = job.particle_features if job.particle_features else ()
+    return from_awkward(
+        _with_log_q2(columns[level]),
+        particle_features=particle_features,
+        global_features=job.global_features,
+        select=select,
+        where=f"{where} ({level} level)",
+    )
+
+
+def run_dis_unfolding(
+    job: DISUnfoldingJob, *, log: Callable[[str], None] = print
+) -> DISUnfoldingOutputs:
+    """Run the whole unfolding described by ``job`` and write its outputs.
+
+    Steps: the DIS processor on both files (histograms + network inputs), tensors and
+    standardization, OmniFold, unfolded histograms, a ROOT file of histograms, a parquet
+    file of per-event weights, mplhep plots, and a JSON summary with chi2 comparisons.
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    log(f"[hepnnlr] processing {job.data_file} and {job.sim_file} ({job.executor} executor)")
+    output = {
+        name: run_processor(
+            DISProcessor(),
+            {name: [str(path)]},
+            executor=job.executor,
+            workers=job.workers,
+            scheduler_address=job.scheduler_address,
+            chunksize=job.chunksize,
+            progress=job.progress,
+        )
+        for name, path in (("data", job.data_file), ("sim", job.sim_file))
+    }
+    timings["processing_s"] = time.perf_counter() - start
+    data = collect_columns(output["data"])
+    sim = collect_columns(output["sim"])
+    data_pass = ak.to_numpy(data["pass_reco"])
+    if not data_pass.any():
+        raise EmptySelectionError(
+            f"no event of the data file {job.data_file} passes the detector-level selection "
+            "(pass_reco); nothing to unfold. Check that the file holds DIS events at HERA "
+            "energies with Q^2 > 150 GeV^2."
+        )
+    pass_reco = ak.to_numpy(sim["pass_reco"])
+    pass_gen = ak.to_numpy(sim["pass_gen"])
+
+    data_reco = _level_tensors(data, "reco", data_pass, job, str(job.data_file)).subset(data_pass)
+    sim_reco = _level_tensors(sim, "reco", pass_reco, job, str(job.sim_file))
+    sim_gen = _level_tensors(sim, "gen", pass_gen, job, str(job.sim_file))
+    reco_scaler = Standardizer.fit(sim_reco.subset(pass_reco))
+    gen_scaler = Standardizer.fit(sim_gen.subset(pass_gen))
+    log(
+        f"[hepnnlr] OmniFold: {len(data_reco)} data events, {int(pass_reco.sum())} simulated "
+        f"events at detector level, {int(pass_gen.sum())} at particle level, "
+        f"{job.omnifold.iterations} iterations"
+    )
+
+    def announce(iteration: int, step: str) -> None:
+        log(f"[hepnnlr]   iteration {iteration}: training {step}")
+
+    start = time.perf_counter()
+    result = omnifold(
+        reco_scaler.transform(data_reco),
+        reco_scaler.transform(sim_reco),
+        gen_scaler.transform(sim_gen),
+        pass_reco=pass_reco,
+        pass_gen=pass_gen,
+        sim_weights=ak.to_numpy(sim["weight"]).astype(np.float64),
+        data_weights=ak.to_numpy(data["weight"][data_pass]).astype(np.float64),
+        config=job.omnifold,
+        callback=announce if job.progress else None,
+    )
+    timings["omnifold_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    unfolded = book_dis_histograms("gen")
+    fill_dis_histograms(unfolded, sim["gen"][pass_gen], result.weights[pass_gen])
+    # Everything is written in units of data events: the simulation's histograms are
+    # scaled by the same factor OmniFold applied to its weights.
+    groups = {
+        "data_reco": output["data"]["hists"]["reco"],
+        "sim_reco": {k: h * result.mc_scale for k, h in output["sim"]["hists"]["reco"].items()},
+        "sim_truth": {k: h * result.mc_scale for k, h in output["sim"]["hists"]["gen"].items()},
+        "unfolded": unfolded,
+    }
+    if ak.any(data["pass_gen"]):
+        groups["data_truth"] = output["data"]["hists"]["gen"]
+    out_dir = job.output_dir
+    histograms_file = write_histograms(out_dir / "histograms.root", groups)
+    weight_columns = {
+        "pass_gen": pass_gen,
+        "pass_reco": pass_reco,
+        "weight_mc": result.sim_weights,
+    }
+    for n in range(job.omnifold.iterations):
+        weight_columns[f"pull_iter{n + 1}"] = result.pull[n]
+        weight_columns[f"push_iter{n + 1}"] = result.push[n]
+    weight_columns["weight_unfolded"] = result.weights
+    weights_file = write_weights(
+        out_dir / "weights.parquet", ak.to_numpy(sim["event"]), weight_columns
+    )
+
+    reference = "data_truth" if "data_truth" in groups else "sim_truth"
+    labels = {
+        "data_truth": "data truth",
+        "sim_truth": "simulation truth (prior)",
+        "unfolded": "unfolded (OmniFold)",
+    }
+    plots: list[Path] = []
+    chi2: dict[str, dict[str, float]] = {}
+    for name, h in unfolded.items():
+        if h.sum().value == 0:
+            continue
+        shown = {labels[g]: groups[g][name] for g in ("data_truth", "sim_truth", "unfolded")
+                 if g in groups}
+        plots += plot_comparison(
+            shown,
+            reference=labels[reference],
+            path=out_dir / "plots" / name,
+            xlabel=h.axes[0].label or name,
+            as_points=(labels["unfolded"],),
+            title=f"OmniFold, {job.omnifold.iterations} iterations",
+        )
+        if reference == "data_truth":
+            chi2[name] = {
+                f"{g}_vs_data_truth": chi2_test(groups["data_truth"][name], groups[g][name],
+                                                normalize=True, min_entries=10).chi2
+                for g in ("sim_truth", "unfolded")
+            }
+            chi2[name]["ndof"] = chi2_test(
+                groups["data_truth"][name], unfolded[name], normalize=True, min_entries=10
+            ).ndof
+    timings["results_s"] = time.perf_counter() - start
+    summary_file = out_dir / "summary.json"
+    summary_file.write_text(
+        json.dumps(
+            {
+                "data_file": str(job.data_file),
+                "sim_file": str(job.sim_file),
+                "executor": job.executor,
+                "iterations": job.omnifold.iterations,
+                "mc_scale": result.mc_scale,
+                "data_events_reco": int(len(data_reco)),
+                "sim_events": int(len(pass_reco)),
+                "chi2_normalized_shapes": chi2,
+                "timings_s": timings,
+            },
+            indent=2,
+        )
+    )
+    return DISUnfoldingOutputs(
+        histograms_file=histograms_file,
+        weights_file=weights_file,
+        summary_file=summary_file,
+        plots=plots,
+        histograms=groups,
+        result=result,
+        chi2=chi2,
+        timings=timings,
+    )

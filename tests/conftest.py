@@ -1,0 +1,26 @@
+"""Shared fixtures: small real Pythia DIS samples written once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hepnnlr.samples import make_dis_sample
+
+DIS_FILE_EVENTS = 1500
+"""Events in each session sample; enough for distributions, cheap to generate (~1 s)."""
+
+
+@pytest.fixture(scope="session")
+def dis_sim_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ROOT file with 1,500 "sim" events (seed 1) through the default detector."""
+    path = tmp_path_factory.mktemp("dis") / "dis_sim.root"
+    return make_dis_sample(path, "sim", n_events=DIS_FILE_EVENTS, seed=1, progress=False)
+
+
+@pytest.fixture(scope="session")
+def dis_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ROOT file with 1,500 "data" events (seed 2) through the default detector."""
+    path = tmp_path_factory.mktemp("dis") / "dis_data.root"
+    return make_dis_sample(path, "data", n_events=DIS_FILE_EVENTS, seed=2, progress=False)

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
+from hepnnlr.methods import OmniFoldConfig, omnifold
+from hepnnlr.models import ModelSpec
+from hepnnlr.results.stats import kish_effective_size, weighted_mean_and_std
+from hepnnlr.tensors import EventTensors
+from hepnnlr.training import TrainingConfig
+
+RESOLUTION = 0.4
+MLP = ModelSpec("mlp", hidden=(32, 32))
+CONFIG = OmniFoldConfig(
+    iterations=4,
+    step1_model=MLP,
+    step2_model=MLP,
+    training=TrainingConfig(epochs=60, batch_size=2048, learning_rate=2e-3, patience=6, seed=1),
+)
+
+
+def _events(x: np.ndarray) -> EventTensors:
+    return EventTensors(None, None, x.reshape(-1, 1).astype(np.float32), (), ("v",))
+
+
+def _toy(rng, n, mean, width):
+    """Truth z, smeared x, a z-dependent efficiency and a particle-level cut (fakes below)."""
+    z = rng.normal(mean, width, n)
+    x = z + rng.normal(0.0, RESOLUTION, n)
+    pass_reco = rng.random(n) < 0.5 + 0.4 / (1 + np.exp(-z))  # efficiency 50-90 %
+    pass_gen = z > -2.0  # events below are fakes when reconstructed
+    return z, x, pass_reco, pass_gen
+
+
+def test_gaussian_unfolding_with_acceptance_recovers_mean_and_width():
+    rng = np.random.default_rng(2024)
+    z_sim, x_sim, reco_sim, gen_sim = _toy(rng, 60_000, 0.0, 1.0)
+    z_dat, x_dat, reco_dat, gen_dat = _toy(rng, 30_000, 0.3, 0.8)
+    result = omnifold(
+        _events(x_dat[reco_dat]),
+        _events(x_sim),
+        _events(z_sim),
+        pass_reco=reco_sim,
+        pass_gen=gen_sim,
+        config=CONFIG,
+    )
+    w = result.weights[gen_sim]
+    mean, width = weighted_mean_and_std(z_sim[gen_sim], w)
+    true_mean, true_width = z_dat[gen_dat].mean(), z_dat[gen_dat].std()
+    n_data, n_eff = reco_dat.sum(), kish_effective_size(w)
+    # Statistical errors: the data measure the mean of x with variance (width^2 + r^2)/N_data
+    # (smearing adds no bias to the mean); the weighted simulation adds width^2/N_eff.
+    # For the width, var(s_x^2) = 2 s_x^4 / N and s_z^2 = s_x^2 - r^2, so
+    # sigma(s_z) = sqrt(2/N) s_x^2 / (2 s_z). Four standard deviations: the classifiers add a
+    # model variance of their own (the ensembling paper's subject) on top of statistics.
+    s_x2 = true_width**2 + RESOLUTION**2
+    sigma_mean = np.sqrt(s_x2 / n_data + true_width**2 / n_eff)
+    sigma_width = np.sqrt(2 / n_data * s_x2**2 / (4 * true_width**2) + true_width**2 / (2 * n_eff))
+    assert mean == pytest.approx(true_mean, abs=4 * sigma_mean)
+    assert width == pytest.approx(true_width, abs=4 * sigma_width)
+    # The prior was far outside those errors: the unfolding did move the distribution.
+    assert abs(0.0 - true_mean) > 10 * sigma_mean
+    # Normalization: the unfolded total estimates the data's particle-level event count.
+    assert w.sum() == pytest.approx(gen_dat.sum(), rel=5 / np.sqrt(n_data))
+
+
+def _small_problem(seed=5, n=2000):
+    rng = np.random.default_rng(seed)
+    z, x, pass_reco, pass_gen = _toy(rng, n, 0.0, 1.0)
+    zd, xd, reco_d, _ = _toy(rng, n, 0.2, 1.0)
+    return _events(xd[reco_d]), _events(x), _events(z), pass_reco, pass_gen
+
+
+QUICK = replace(
+    CONFIG, iterations=2, training=TrainingConfig(epochs=2, batch_size=512, seed=3)
+)
+
+
+def test_acceptance_conventions():
+    data, reco, gen, pass_reco, pass_gen = _small_problem()
+    result = omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen,
+                      config=replace(QUICK, acceptance="keep"))
+    missed = pass_gen & ~pass_reco
+    fakes = pass_reco & ~pass_gen
+    assert missed.any() and fakes.any()
+    # "keep": events the detector missed have omega = 1, so pull == previous push (1 at n=1).
+    np.testing.assert_array_equal(result.pull[0][missed], 1.0)
+    np.testing.assert_array_equal(result.pull[1][missed], result.push[0][missed])
+    # Fakes carry their pulled weight as pushed weight; they were reweighted at reco level.
+    np.testing.assert_array_equal(result.push[0][fakes], result.pull[0][fakes])
+    assert not np.allclose(result.pull[0][fakes], 1.0)
+    # "extrapolate": missed events get a learned, event-dependent omega instead.
+    extrapolated = omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen, config=QUICK)
+    assert np.std(extrapolated.pull[0][missed]) > 0
+    assert len(extrapolated.history[0]) == 3  # step1, step1b, step2
+
+
+def test_same_seed_same_weights():
+    data, reco, gen, pass_reco, pass_gen = _small_problem()
+    runs = [
+        omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen, config=QUICK).weights
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_bad_inputs_are_named():
+    data, reco, gen, pass_reco, pass_gen = _small_problem(n=200)
+    with pytest.raises(ShapeMismatchError, match="pass_reco=199"):
+        omnifold(data, reco, gen, pass_reco=pass_reco[:-1], pass_gen=pass_gen, config=QUICK)
+    with pytest.raises(EmptySelectionError, match="no data events"):
+        omnifold(data.subset(slice(0, 0)), reco, gen, pass_reco=pass_reco, pass_gen=pass_gen)
+    with pytest.raises(EmptySelectionError, match="passes the detector-level selection"):
+        omnifold(data, reco, gen, pass_reco=np.zeros(200, bool), pass_gen=pass_gen)
+    with pytest.raises(ConfigError, match="acceptance='drop'"):
+        OmniFoldConfig(acceptance="drop")
+    with pytest.raises(ConfigError, match="iterations=0"):
+        OmniFoldConfig(iterations=0)

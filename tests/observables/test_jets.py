@@ -1,0 +1,260 @@
+"""Jet clustering and N-subjettiness of :mod:`hepnnlr.observables.jets`.
+
+Three kinds of checks:
+
+* real Pythia events clustered by :func:`cluster_jets` (awkward interface, all events at
+  once) against FastJet's single-event ``PseudoJet`` interface, event by event, with τN
+  recomputed in NumPy from the exclusive-kT axes of each jet's constituents;
+* τ1 against a FastJet-free NumPy computation (its axis is the jet momentum) and τ2
+  against a brute-force minimum over all two-way splits of small jets;
+* exact answers for two-prong and single-particle jets.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import awkward as ak
+import fastjet
+import numpy as np
+import pytest
+import uproot
+
+from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.observables.dis import select_fiducial
+from hepnnlr.observables.jets import JetConfig, cluster_jets, dphi_from_pi
+
+# double-precision agreement between two implementations of the same arithmetic
+TIGHT = 1e-9
+
+
+def _particle(pt: float, eta: float, phi: float, mass: float = 0.0) -> dict[str, float]:
+    return {"pt": pt, "eta": eta, "phi": phi, "E": math.hypot(pt * math.cosh(eta), mass)}
+
+
+@pytest.fixture(scope="module")
+def pythia_particles(dis_sim_file) -> ak.Array:
+    """Fiducial particle-level particles of the first 40 Pythia events."""
+    with uproot.open(dis_sim_file) as file:
+        arrays = file["events"].arrays(
+            ["GenPart_pt", "GenPart_eta", "GenPart_phi", "GenPart_E"], entry_stop=40
+        )
+    particles = ak.zip(
+        {f: ak.values_astype(arrays[f"GenPart_{f}"], np.float64) for f in ("pt", "eta", "phi", "E")}
+    )
+    return select_fiducial(particles)
+
+
+def _rapidity_phi(px: np.ndarray, py: np.ndarray, pz: np.ndarray, energy: np.ndarray):
+    """Rapidity as FastJet defines it, 0.5 ln((E + pz)/(E − pz)) written with m² clipped
+    at 0: the particles of a float32 event file can have m² slightly below 0."""
+    kt2 = px**2 + py**2
+    m2 = np.maximum(energy**2 - kt2 - pz**2, 0.0)
+    rapidity = -0.5 * np.log((kt2 + m2) / (energy + np.abs(pz)) ** 2) * np.sign(pz)
+    return rapidity, np.arctan2(py, px)
+
+
+def _tau_numpy(constituents: np.ndarray, axes: np.ndarray, r0: float) -> float:
+    """τN of one jet from (px, py, pz, E) rows of constituents and axes."""
+    pt = np.hypot(constituents[:, 0], constituents[:, 1])
+    y, phi = _rapidity_phi(*constituents.T)
+    ay, aphi = _rapidity_phi(*axes.T)
+    dphi = np.abs(phi[:, None] - aphi[None, :])
+    dphi = np.where(dphi > np.pi, 2 * np.pi - dphi, dphi)
+    distance = np.sqrt((y[:, None] - ay[None, :]) ** 2 + dphi**2).min(axis=1)
+    return float(np.sum(pt * distance) / (np.sum(pt) * r0))
+
+
+def _reference_jets(event: list[dict[str, float]], config: JetConfig) -> list[dict[str, float]]:
+    """Cluster one event with FastJet's PseudoJet interface; τN with NumPy."""
+    pseudojets = [
+        fastjet.PseudoJet(
+            p["pt"] * math.cos(p["phi"]),
+            p["pt"] * math.sin(p["phi"]),
+            p["pt"] * math.sinh(p["eta"]),
+            p["E"],
+        )
+        for p in event
+    ]
+    sequence = fastjet.ClusterSequence(pseudojets, config.jet_definition())
+    out = []
+    for jet in fastjet.sorted_by_pt(sequence.inclusive_jets(config.pt_min)):
+        members = list(jet.constituents())
+        four = np.array([[c.px(), c.py(), c.pz(), c.E()] for c in members])
+        taus = []
+        for n in (1, 2):
+            if len(members) <= n:
+                taus.append(0.0)
+                continue
+            recluster = fastjet.ClusterSequence(
+                members,
+                fastjet.JetDefinition(fastjet.kt_algorithm, fastjet.JetDefinition.max_allowable_R),
+            )
+            axes = np.array([[a.px(), a.py(), a.pz(), a.E()] for a in recluster.exclusive_jets(n)])
+            taus.append(_tau_numpy(four, axes, config.radius))
+        out.append(
+            {
+                "pt": jet.pt(),
+                "eta": jet.eta(),
+                "phi": jet.phi_std(),
+                "n_constituents": len(members),
+                "tau1": taus[0],
+                "tau2": taus[1],
+            }
+        )
+    return out
+
+
+@pytest.mark.parametrize(
+    "config",
+    [JetConfig(), JetConfig("antikt", 0.4, 2.0), JetConfig("cambridge", 0.8, 3.0)],
+    ids=["kt-R1.0-pt5", "antikt-R0.4-pt2", "cambridge-R0.8-pt3"],
+)
+def test_matches_fastjet_single_event_interface(pythia_particles, config: JetConfig) -> None:
+    jets = cluster_jets(pythia_particles, config)
+    assert len(jets) == len(pythia_particles)
+    n_compared = 0
+    for event, event_jets in zip(pythia_particles.tolist(), jets.tolist(), strict=True):
+        reference = _reference_jets(event, config)
+        assert len(event_jets) == len(reference)
+        for got, want in zip(event_jets, reference, strict=True):
+            for field in ("pt", "eta", "phi", "tau1", "tau2"):
+                assert got[field] == pytest.approx(want[field], rel=TIGHT, abs=TIGHT), field
+            assert got["n_constituents"] == want["n_constituents"]
+            n_compared += 1
+    assert n_compared >= 10  # the comparison saw a real number of jets
+
+
+def test_jets_sorted_by_decreasing_pt_and_above_threshold(pythia_particles) -> None:
+    jets = cluster_jets(pythia_particles)
+    pts = jets.pt
+    assert ak.all(pts[:, 1:] <= pts[:, :-1])
+    assert ak.all(pts >= 5.0)
+    tau21 = jets.tau21
+    expected = ak.where(jets.tau1 > 0, jets.tau2 / ak.where(jets.tau1 > 0, jets.tau1, 1.0), 0.0)
+    assert ak.all(tau21 == expected)
+
+
+def test_tau1_axis_is_jet_momentum_and_tau2_not_below_brute_force(pythia_particles) -> None:
+    config = JetConfig()
+    n_small = 0
+    for index, event in enumerate(pythia_particles.tolist()):
+        pseudojets = [
+            fastjet.PseudoJet(
+                p["pt"] * math.cos(p["phi"]),
+                p["pt"] * math.sin(p["phi"]),
+                p["pt"] * math.sinh(p["eta"]),
+                p["E"],
+            )
+            for p in event
+        ]
+        sequence = fastjet.ClusterSequence(pseudojets, config.jet_definition())
+        ours = cluster_jets(pythia_particles[index : index + 1], config)[0]
+        for k, jet in enumerate(fastjet.sorted_by_pt(sequence.inclusive_jets(config.pt_min))):
+            four = np.array([[c.px(), c.py(), c.pz(), c.E()] for c in jet.constituents()])
+            # τ1: one axis, the sum of all constituents (FastJet-free)
+            tau1 = _tau_numpy(four, four.sum(axis=0, keepdims=True), config.radius)
+            assert ours[k].tau1 == pytest.approx(tau1, rel=TIGHT, abs=TIGHT)
+            if not 3 <= len(four) <= 9:
+                continue
+            # τ2: exclusive-kT axes are one particular split of the constituents, so τ2 is
+            # at least the minimum over all two-way splits (with group momenta as axes)
+            best = np.inf
+            for mask in itertools.product((False, True), repeat=len(four) - 1):
+                group = np.array((True, *mask))
+                if group.all():
+                    continue
+                axes = np.stack([four[group].sum(axis=0), four[~group].sum(axis=0)])
+                best = min(best, _tau_numpy(four, axes, config.radius))
+            assert ours[k].tau2 >= best - TIGHT
+            n_small += 1
+    assert n_small >= 3
+
+
+@pytest.mark.parametrize("radius", [1.0, 0.8])
+def test_two_collinear_prongs_exact(radius: float) -> None:
+    a = 0.3  # prongs at φ = ±a, η = 0: ΔR = 0.6 < R, one jet
+    prong_a = [_particle(3.0, 0.0, a), _particle(2.0, 0.0, a), _particle(1.0, 0.0, a)]
+    prong_b = [_particle(4.0, 0.0, -a), _particle(2.0, 0.0, -a)]
+    jets = cluster_jets(ak.Array([prong_a + prong_b]), JetConfig(radius=radius))
+    assert ak.num(jets).tolist() == [1]
+    jet = jets[0, 0]
+    # equal prong pT: the τ1 axis is at φ = 0, y = 0, every particle a distance a from it
+    assert jet.tau1 == pytest.approx(a / radius, rel=1e-12)
+    # each prong is exactly collinear: the two exclusive-kT axes sit on the prongs
+    assert jet.tau2 == pytest.approx(0.0, abs=1e-12)
+    assert jet.tau21 == pytest.approx(0.0, abs=1e-12)
+    assert jet.pt == pytest.approx(12.0 * math.cos(a), rel=1e-12)
+    assert jet.phi == pytest.approx(0.0, abs=1e-12)
+    assert jet.n_constituents == 5
+
+
+def test_unequal_prongs_tau1_exact() -> None:
+    a, hard, soft = 0.25, 8.0, 4.0
+    jets = cluster_jets(ak.Array([[_particle(hard, 0.0, a), _particle(soft, 0.0, -a)]]))
+    axis_phi = math.atan2((hard - soft) * math.sin(a), (hard + soft) * math.cos(a))
+    tau1 = (hard * abs(a - axis_phi) + soft * abs(a + axis_phi)) / (hard + soft)
+    assert jets[0, 0].tau1 == pytest.approx(tau1, rel=1e-12)
+    assert jets[0, 0].tau2 == 0.0  # two constituents, two axes
+    assert jets[0, 0].tau21 == 0.0
+
+
+def test_single_particle_jet_has_zero_taus() -> None:
+    jets = cluster_jets(ak.Array([[_particle(7.0, 1.0, 2.0)]]))
+    assert jets.tolist()[0][0]["n_constituents"] == 1
+    assert (jets[0, 0].tau1, jets[0, 0].tau2, jets[0, 0].tau21) == (0.0, 0.0, 0.0)
+
+
+def test_events_without_particles_or_jets() -> None:
+    events = ak.Array(
+        [
+            [],  # no particles
+            [_particle(1.0, 0.0, 0.0), _particle(0.5, 1.0, 1.0)],  # particles, no jet
+            None,  # no level at all
+            [_particle(6.0, 0.0, 0.0)],
+        ]
+    )
+    jets = cluster_jets(events)
+    assert ak.num(jets).tolist() == [0, 0, 0, 1]
+    assert ak.fields(jets) == [
+        "px", "py", "pz", "E", "pt", "eta", "phi", "n_constituents", "tau1", "tau2", "tau21"
+    ]  # fmt: skip
+
+
+def test_all_events_empty_and_zero_events() -> None:
+    empty = ak.Array([[_particle(1.0, 0.0, 0.0)]])[:, :0]
+    jets = cluster_jets(ak.concatenate([empty, empty]))
+    assert ak.num(jets).tolist() == [0, 0]
+    assert len(cluster_jets(empty[:0])) == 0
+
+
+def test_dphi_from_pi() -> None:
+    phi_e = ak.Array([0.5, 3.0, -1.0])
+    jet_phi = ak.Array([[0.5 + math.pi, 0.5 + math.pi / 2], [-3.0], []])
+    out = dphi_from_pi(jet_phi, phi_e)
+    assert out[0].tolist() == pytest.approx([0.0, math.pi / 2], abs=1e-12)
+    # φ_jet = −3, φ_e = 3: |Δφ| = 2π − 6 through the ±π seam
+    assert out[1, 0] == pytest.approx(math.pi - (2 * math.pi - 6.0), abs=1e-12)
+    assert out[2].tolist() == []
+    rng = np.random.default_rng(3)
+    values = dphi_from_pi(rng.uniform(-10, 10, 1000), rng.uniform(-10, 10, 1000))
+    assert np.all((values >= 0) & (values <= math.pi))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"algorithm": "siscone"}, "antikt"),
+        ({"radius": 0.0}, "radius"),
+        ({"pt_min": -1.0}, "pt_min"),
+    ],
+)
+def test_jet_config_validation(kwargs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        JetConfig(**kwargs)
+
+
+def test_missing_energy_field() -> None:
+    with pytest.raises(MissingBranchError, match=r"\['E'\]"):
+        cluster_jets(ak.Array([[{"pt": 6.0, "eta": 0.0, "phi": 0.0}]]))

@@ -1,0 +1,238 @@
+"""DISProcessor on real Pythia events under the three executors."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+
+from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
+from hepnnlr.observables.histos import DIS_OBSERVABLES
+from hepnnlr.processors.dis import DISProcessor, chunk_key, collect_columns
+from hepnnlr.schema import run_processor
+
+EXECUTORS = ("iterative", "futures", "dask")
+# histograms merged in a different order (coffea's tree reduction on dask, completion order
+# on futures) differ by floating-point summation rounding only
+SUMMATION_RTOL = 1e-12
+
+PARTICLE_FIELDS = ["pt", "eta", "phi", "charge", "log_pt", "deta", "dphi", "log_pt_over_Q"]
+JET_FIELDS = ["pt", "eta", "phi", "tau21", "dphi_e"]
+LEVEL_FIELDS = ["Q2", "y", "x", "eta_e", "phi_e", "particles", "jets"]
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """One two-worker LocalCluster for every dask run of this module."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def branches(dis_sim_file) -> ak.Array:
+    with uproot.open(dis_sim_file) as file:
+        return file["events"].arrays()
+
+
+@pytest.fixture(scope="module")
+def outputs(dis_sim_file, branches, dask_cluster) -> dict[str, dict]:
+    chunksize = math.ceil(len(branches) / 4)  # four chunks: merging is exercised
+    fileset = {"sim": [dis_sim_file]}
+    out = {}
+    for executor in EXECUTORS:
+        out[executor] = run_processor(
+            DISProcessor(),
+            fileset,
+            executor=executor,
+            workers=2,
+            chunksize=chunksize,
+            progress=False,
+            scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def columns(outputs) -> ak.Array:
+    return collect_columns(outputs["iterative"])
+
+
+def test_output_keys_and_chunks(outputs, branches) -> None:
+    for out in outputs.values():
+        assert set(out) == {"cutflow", "hists", "columns"}
+        assert set(out["hists"]) == {"gen", "reco"}
+        assert set(out["hists"]["gen"]) == set(DIS_OBSERVABLES)
+        keys = sorted(out["columns"])
+        assert len(keys) == 4
+        assert [k[2] for k in keys] == sorted(k[2] for k in keys)
+        assert keys[0][2] == 0 and keys[-1][3] == len(branches)
+        assert all(k[0] == "sim" for k in keys)
+
+
+def test_executors_agree(outputs) -> None:
+    reference = outputs["iterative"]
+    reference_columns = collect_columns(reference)
+    for executor in ("futures", "dask"):
+        out = outputs[executor]
+        assert out["cutflow"] == reference["cutflow"], executor
+        for level in ("gen", "reco"):
+            for name, h in reference["hists"][level].items():
+                other = out["hists"][level][name]
+                assert other.axes == h.axes
+                np.testing.assert_allclose(
+                    other.values(flow=True), h.values(flow=True), rtol=SUMMATION_RTOL
+                )
+                np.testing.assert_allclose(
+                    other.variances(flow=True), h.variances(flow=True), rtol=SUMMATION_RTOL
+                )
+        assert ak.array_equal(collect_columns(out), reference_columns), executor
+
+
+def test_columns_layout(columns) -> None:
+    assert ak.fields(columns) == ["event", "weight", "pass_gen", "pass_reco", "gen", "reco"]
+    for level in ("gen", "reco"):
+        assert ak.fields(columns[level]) == LEVEL_FIELDS
+        assert ak.fields(columns[level].particles) == PARTICLE_FIELDS
+        assert ak.fields(columns[level].jets) == JET_FIELDS
+    assert columns.behavior is None
+    assert pickle.loads(pickle.dumps(columns)).tolist()[:3] == columns.tolist()[:3]
+
+
+def test_columns_follow_file_order(columns, branches) -> None:
+    assert len(columns) == len(branches)
+    for name in ("event", "weight", "pass_gen", "pass_reco"):
+        assert ak.all(columns[name] == branches[name])
+
+
+def test_cutflow_counts(outputs, columns, branches) -> None:
+    cutflow = outputs["iterative"]["cutflow"]
+    assert cutflow["events"] == len(branches)
+    assert cutflow["pass_gen"] == int(ak.sum(branches.pass_gen))
+    assert cutflow["pass_reco"] == int(ak.sum(branches.pass_reco))
+    assert cutflow["pass_both"] == int(ak.sum(branches.pass_gen & branches.pass_reco))
+    for level, electron in (("gen", "nGenElectron"), ("reco", "nRecoElectron")):
+        assert cutflow[f"{level}_no_electron"] == int(ak.sum(branches[electron] == 0))
+        assert cutflow[f"{level}_no_particles"] == int(
+            ak.sum(ak.num(columns[level].particles) == 0)
+        )
+        assert cutflow[f"{level}_no_jets"] == int(ak.sum(ak.num(columns[level].jets) == 0))
+    # the real sample has every kind of empty event this test is about
+    assert cutflow["reco_no_electron"] > 0
+    assert cutflow["gen_no_particles"] > cutflow["gen_no_electron"]
+    assert cutflow["reco_no_jets"] > cutflow["reco_no_particles"]
+
+
+def test_events_without_electron_particles_or_jets(columns, branches) -> None:
+    no_electron = ak.to_numpy(branches.nRecoElectron == 0)
+    reco = columns.reco[no_electron]
+    for field in ("Q2", "y", "x", "eta_e", "phi_e"):
+        assert ak.all(ak.is_none(reco[field]))
+    assert ak.all(ak.num(reco.particles) == 0)
+    assert ak.all(ak.num(reco.jets) == 0)
+    with_electron = columns.reco[~no_electron]
+    assert not ak.any(ak.is_none(with_electron.Q2))
+    # events with an electron but no fiducial particle, or particles but no jet
+    no_particles = with_electron[ak.num(with_electron.particles) == 0]
+    no_jets = with_electron[
+        (ak.num(with_electron.particles) > 0) & (ak.num(with_electron.jets) == 0)
+    ]
+    assert len(no_jets) > 0
+    assert ak.all(ak.num(no_particles.jets) == 0)
+    assert not ak.any(ak.is_none(no_jets.Q2))  # the event itself is kept, with its Q²
+
+
+def test_particle_features_consistent(columns, branches) -> None:
+    for level, electron in (("gen", "GenElectron"), ("reco", "RecoElectron")):
+        cols = columns[level]
+        parts = cols.particles
+        assert ak.all((parts.pt > 0.1) & (parts.eta > -1.5) & (parts.eta < 2.75))
+        np.testing.assert_allclose(
+            ak.to_numpy(ak.flatten(parts.deta)),
+            ak.to_numpy(ak.flatten(parts.eta - cols.eta_e)),
+            atol=1e-12,
+        )
+        assert ak.all((parts.dphi > -np.pi) & (parts.dphi <= np.pi))
+        q = np.sqrt(cols.Q2)
+        np.testing.assert_allclose(
+            ak.to_numpy(ak.flatten(parts.log_pt_over_Q)),
+            ak.to_numpy(ak.flatten(np.log10(parts.pt / q))),
+            atol=1e-12,
+        )
+        # η_e and φ_e are the file's electron (first and only entry)
+        first = ak.firsts(branches[f"{electron}_eta"])
+        present = ~ak.is_none(first)
+        np.testing.assert_allclose(
+            ak.to_numpy(cols.eta_e[present]), ak.to_numpy(first[present]), rtol=1e-12
+        )
+
+
+def test_jets_selection_and_ranges(columns) -> None:
+    for level in ("gen", "reco"):
+        jets = columns[level].jets
+        assert ak.all(jets.pt >= 5.0)
+        assert ak.all(jets.pt[:, 1:] <= jets.pt[:, :-1])
+        assert ak.all((jets.dphi_e >= 0) & (jets.dphi_e <= np.pi))
+        assert ak.all(jets.tau21 >= 0)
+        assert ak.sum(ak.num(jets)) > 0
+
+
+def test_histograms_sum_to_weights(outputs, columns) -> None:
+    for level in ("gen", "reco"):
+        hists = outputs["iterative"]["hists"][level]
+        selected = columns[columns[f"pass_{level}"]]
+        weights = ak.to_numpy(selected.weight)
+        cols = selected[level]
+        has_q2 = ~ak.to_numpy(ak.is_none(cols.Q2))
+        n_particles = ak.to_numpy(ak.num(cols.particles))
+        n_jets = ak.to_numpy(ak.num(cols.jets))
+        assert hists["Q2"].sum(flow=True).value == pytest.approx(weights[has_q2].sum(), rel=1e-12)
+        assert hists["particle_log_pt"].sum(flow=True).value == pytest.approx(
+            (weights * n_particles).sum(), rel=1e-12
+        )
+        assert hists["jet_tau21"].sum(flow=True).value == pytest.approx(
+            (weights * n_jets).sum(), rel=1e-12
+        )
+
+
+def test_processor_pickles_and_validates() -> None:
+    restored = pickle.loads(pickle.dumps(DISProcessor()))
+    assert restored.jets.radius == 1.0 and restored.fiducial.eta_max == 2.75
+    assert "GenPart_charge" in DISProcessor.required_branches
+    with pytest.raises(ConfigError, match="JetConfig"):
+        DISProcessor(jets={"radius": 0.4})
+
+
+def test_chunk_key_sorts_numerically() -> None:
+    keys = [
+        chunk_key(
+            {"dataset": "sim", "filename": "a.root", "entrystart": s, "entrystop": s + 10}, 10
+        )
+        for s in (100, 20, 0, 10)
+    ]
+    assert [k[2] for k in sorted(keys)] == [0, 10, 20, 100]
+    assert chunk_key({}, 7) == ("", "", 0, 7)
+
+
+def test_collect_columns_orders_and_checks(outputs, columns) -> None:
+    chunks = outputs["iterative"]["columns"]
+    shuffled = {key: chunks[key] for key in reversed(sorted(chunks))}
+    assert ak.array_equal(collect_columns({"columns": shuffled}), columns)
+    keys = sorted(chunks)
+    gap = {key: chunks[key] for key in keys if key != keys[1]}
+    with pytest.raises(ShapeMismatchError, match="do not tile"):
+        collect_columns({"columns": gap})
+    two = dict(chunks)
+    two[("data", "data.root", 0, 5)] = columns[:5]
+    with pytest.raises(ConfigError, match=r"\['data', 'sim'\]"):
+        collect_columns({"columns": two})
+    assert len(collect_columns({"columns": two}, dataset="data")) == 5
+    with pytest.raises(EmptySelectionError):
+        collect_columns({"columns": {}})

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hepnnlr.errors import EmptySelectionError, NonFiniteInputError, ShapeMismatchError
+from hepnnlr.models import ModelSpec
+from hepnnlr.results.stats import kish_effective_size, weighted_mean_and_std
+from hepnnlr.tensors import EventTensors
+from hepnnlr.training import TrainingConfig, train_classifier, weights_from_logits
+
+SPEC = ModelSpec("mlp", hidden=(32, 32))
+FAST = TrainingConfig(epochs=30, batch_size=1000, learning_rate=3e-3, patience=4, seed=3)
+
+
+def _events(x: np.ndarray) -> EventTensors:
+    return EventTensors(None, None, x.reshape(-1, 1).astype(np.float32), (), ("x",))
+
+
+def _closure(numerator, w_num, denominator, w_den):
+    clf = train_classifier(SPEC, _events(numerator), w_num, _events(denominator), w_den, FAST)
+    ratio = weights_from_logits(clf.logits(_events(denominator))) * w_den
+    return clf, ratio
+
+
+def test_reweighting_closes_on_two_gaussians():
+    rng = np.random.default_rng(11)
+    n = 20_000
+    a = rng.normal(0.5, 1.0, n)
+    b = rng.normal(0.0, 1.0, n)
+    clf, w = _closure(a, np.ones(n), b, np.ones(n))
+    mean, std = weighted_mean_and_std(b, w)
+    n_eff = kish_effective_size(w)
+    # Statistical error of the difference of the two means: sigma * sqrt(1/N_a + 1/N_eff);
+    # 4 standard deviations keeps false alarms below 1e-4.
+    tolerance = 4 * np.sqrt(1 / n + 1 / n_eff)
+    assert mean == pytest.approx(a.mean(), abs=tolerance)
+    # Standard deviation of a Gaussian sample's std: sigma / sqrt(2N) per sample.
+    assert std == pytest.approx(a.std(), abs=4 * np.sqrt(1 / (2 * n) + 1 / (2 * n_eff)))
+    # The analytic log ratio is 0.5 x - 0.125; over the bulk the learned one follows it.
+    x = np.linspace(-1.0, 1.5, 6)
+    learned = clf.logits(_events(x))
+    assert np.abs(learned - (0.5 * x - 0.125)).max() < 0.1
+    assert len(clf.history["val_loss"]) >= 2
+
+
+def test_negative_weights_are_allowed():
+    rng = np.random.default_rng(12)
+    n = 20_000
+    a = rng.normal(0.5, 1.0, n)
+    # The denominator: weight 1.5 events minus weight 0.5 events of the same N(0, 1),
+    # a net N(0, 1) density like an NLO sample with negative-weight events.
+    b = rng.normal(0.0, 1.0, 2 * n)
+    w_b = np.where(np.arange(2 * n) < n, 1.5, -0.5)
+    _, w = _closure(a, np.ones(n), b, w_b)
+    mean, _ = weighted_mean_and_std(b, w)
+    n_eff = kish_effective_size(w)
+    assert mean == pytest.approx(a.mean(), abs=4 * np.sqrt(1 / n + 1 / n_eff))
+
+
+def test_same_seed_same_weights():
+    rng = np.random.default_rng(13)
+    a, b = rng.normal(0.3, 1, 3000), rng.normal(0, 1, 3000)
+    config = TrainingConfig(epochs=3, batch_size=500, seed=5)
+    runs = [
+        train_classifier(SPEC, _events(a), np.ones(3000), _events(b), np.ones(3000), config)
+        .logits(_events(b))
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_bad_inputs_are_named():
+    x = _events(np.zeros(10))
+    with pytest.raises(ShapeMismatchError, match="numerator weights=9"):
+        train_classifier(SPEC, x, np.ones(9), x, np.ones(10), FAST, name="clf")
+    bad = np.ones(10)
+    bad[4] = np.nan
+    with pytest.raises(NonFiniteInputError, match="clf denominator weights.*event 4"):
+        train_classifier(SPEC, x, np.ones(10), x, bad, FAST, name="clf")
+    with pytest.raises(EmptySelectionError, match="numerator sample of clf is empty"):
+        train_classifier(SPEC, _events(np.zeros(0)), np.ones(0), x, np.ones(10), FAST, name="clf")
+    with pytest.raises(EmptySelectionError, match="total weight of 0"):
+        train_classifier(SPEC, x, np.zeros(10), x, np.ones(10), FAST, name="clf")
+    with pytest.raises(NonFiniteInputError, match="event feature x.*numerator sample of clf"):
+        train_classifier(SPEC, _events(bad), np.ones(10), x, np.ones(10), FAST, name="clf")
+    with pytest.raises(NonFiniteInputError, match="logits of clf"):
+        weights_from_logits(np.array([0.0, np.inf]), name="clf")
