@@ -38,6 +38,7 @@ from hepnnlr.errors import (
     ConfigError,
     EmptySelectionError,
     MissingBranchError,
+    NonFiniteInputError,
     ShapeMismatchError,
 )
 from hepnnlr.observables.dis import (
@@ -206,6 +207,7 @@ class DISProcessor(processor.ProcessorABC):
             ``no_electron``, ``no_particles`` (no fiducial particles, or no electron) and
             ``no_jets``.
         """
+        _check_finite_inputs(events)
         levels = {
             level: self.level_columns(events[electron], events[particles])
             for level, (electron, particles) in _COLLECTIONS.items()
@@ -249,6 +251,23 @@ class DISProcessor(processor.ProcessorABC):
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
         return accumulator
+
+
+def _check_finite_inputs(events: ak.Array) -> None:
+    """Refuse NaN/inf kinematics: a cut like ``pt > 0.1`` would drop them silently."""
+    for collection in (name for pair in _COLLECTIONS.values() for name in pair):
+        fields = _ELECTRON_FIELDS if collection.endswith("Electron") else _PARTICLE_FIELDS
+        for field in fields:
+            values = ak.to_numpy(ak.flatten(events[collection][field], axis=None))
+            if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+                bad = ak.to_numpy(ak.any(~np.isfinite(events[collection][field]), axis=1))
+                entry = int(events.metadata.get("entrystart", 0)) + int(np.argmax(bad))
+                raise NonFiniteInputError(
+                    f"branch {collection}_{field} of {events.metadata.get('filename', '?')} "
+                    f"holds NaN or infinite values (first in entry {entry}); cuts would drop "
+                    "such objects silently, so hepnnlr stops here. Regenerate the file or "
+                    "fix the step that wrote it."
+                )
 
 
 def collect_columns(output: Mapping[str, Any], dataset: str | None = None) -> ak.Array:

@@ -24,3 +24,10 @@ def dis_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ROOT file with 1,500 "data" events (seed 2) through the default detector."""
     path = tmp_path_factory.mktemp("dis") / "dis_data.root"
     return make_dis_sample(path, "data", n_events=DIS_FILE_EVENTS, seed=2, progress=False)
+
+
+@pytest.fixture(scope="session")
+def dis_sim_other_seed_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ROOT file with 1,500 "sim" events of another seed (3): pseudo-data for closure tests."""
+    path = tmp_path_factory.mktemp("dis") / "dis_sim_seed3.root"
+    return make_dis_sample(path, "sim", n_events=DIS_FILE_EVENTS, seed=3, progress=False)

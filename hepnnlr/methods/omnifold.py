@@ -15,13 +15,16 @@ The unfolded particle-level distribution is the simulation weighted by ``nu_N``.
 Acceptance convention (events failing a selection, the footnote to Sec. 2 of the paper):
 
 * Simulated events failing the **detector-level** selection take no part in step 1.
-  With ``acceptance="extrapolate"`` (the default) their step-1 factor is the average
-  ``omega`` of events with the same particle-level ``z``, learned by an extra
-  particle-level classifier between the events passing both selections weighted by the
-  pulled and by the pushed weights ("step 1b", as in the H1 OmniFold measurements).
-  With ``acceptance="keep"`` they keep ``omega = 1``: their pulled weight is their
-  pushed weight, and only iterating removes the bias this leaves where the efficiency
-  is low.
+  With ``acceptance="keep"`` (the default) they keep ``omega = 1``: their pulled weight
+  is their pushed weight. The data say nothing about them, so where the particle-level
+  phase space is wider than the detector-level one (Q^2 > 100 vs Q^2 > 150 GeV^2 in the
+  paper's DIS selection) the result there stays at the prior, reweighted only through the
+  correlations step 2 learns. With ``acceptance="extrapolate"`` their factor is the
+  average ``omega`` at the same particle-level ``z``, learned by an extra particle-level
+  classifier between events passing both selections weighted by the pulled and by the
+  pushed weights ("step 1b"). Use it for inefficiencies *inside* the detector's phase
+  space: it extrapolates the classifier, which is unreliable where no event passes the
+  detector-level selection.
 * Simulated events failing the **particle-level** selection (fakes) take no part in step 2
   and carry their pulled weight as their pushed weight, so their detector-level
   contribution stays reweighted in the next step 1; they never enter particle-level
@@ -49,7 +52,7 @@ from hepnnlr.training import TrainingConfig, train_classifier, weights_from_logi
 
 __all__ = ["OmniFoldConfig", "OmniFoldResult", "omnifold"]
 
-_ACCEPTANCE = ("extrapolate", "keep")
+_ACCEPTANCE = ("keep", "extrapolate")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class OmniFoldConfig:
         training: Training settings of every classifier; the classifiers of iteration
             ``n`` (0-based) are seeded ``training.seed + 3 * n + {0, 1, 2}`` for steps 1,
             1b and 2, so no two share a seed.
-        acceptance: ``"extrapolate"`` or ``"keep"``: how simulated events failing the
+        acceptance: ``"keep"`` or ``"extrapolate"``: how simulated events failing the
             detector-level selection are weighted in step 1 (module docstring).
         warm_start: Start each step's classifier from the trained classifier of the same
             step in the previous iteration (as the original OmniFold code does) instead of
@@ -74,7 +77,7 @@ class OmniFoldConfig:
     step1_model: ModelSpec = ModelSpec()
     step2_model: ModelSpec = ModelSpec()
     training: TrainingConfig = TrainingConfig()
-    acceptance: str = "extrapolate"
+    acceptance: str = "keep"
     warm_start: bool = True
 
     def __post_init__(self) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "HERA",
     "BeamConfig",
     "FiducialCuts",
+    "KinematicRegion",
     "electron_kinematics",
     "particle_features",
     "select_fiducial",
@@ -109,6 +110,39 @@ class FiducialCuts:
             & (particles.eta > self.eta_min)
             & (particles.eta < self.eta_max)
         )
+
+
+@dataclass(frozen=True)
+class KinematicRegion:
+    """Event-level DIS phase space in electron-method Q² and y.
+
+    The default is the detector-level selection of Sec. 3 of the ensembling paper
+    (Q² > 150 GeV², 0.08 < y < 0.7); applied to particle-level quantities it is the region
+    in which unfolded results are shown, since outside it the data carry no information.
+
+    Args:
+        q2_min: Lower Q² edge in GeV² (strict).
+        y_min, y_max: Inelasticity range (strict).
+    """
+
+    q2_min: float = 150.0
+    y_min: float = 0.08
+    y_max: float = 0.7
+
+    def __post_init__(self) -> None:
+        if not (self.q2_min >= 0 and 0 <= self.y_min < self.y_max <= 1):
+            raise ConfigError(
+                f"KinematicRegion needs q2_min >= 0 and 0 <= y_min < y_max <= 1; got "
+                f"q2_min={self.q2_min!r}, y_min={self.y_min!r}, y_max={self.y_max!r}."
+            )
+
+    def mask(self, kinematics: ak.Array) -> np.ndarray:
+        """``True`` for events whose ``Q2`` and ``y`` lie in the region (``None``: outside)."""
+        _require_fields(kinematics, ("Q2", "y"), "event kinematics")
+        inside = (
+            (kinematics.Q2 > self.q2_min) & (kinematics.y > self.y_min) & (kinematics.y < self.y_max)
+        )
+        return ak.to_numpy(ak.fill_none(inside, False)).astype(bool)
 
 
 def select_fiducial(particles: ak.Array, cuts: FiducialCuts | None = None) -> ak.Array:

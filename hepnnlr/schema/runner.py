@@ -28,7 +28,13 @@ from typing import Any
 import uproot
 from coffea import processor as coffea_processor
 
-from hepnnlr.errors import ConfigError, EmptySelectionError, InputFileError, MissingBranchError
+from hepnnlr.errors import (
+    ConfigError,
+    EmptySelectionError,
+    HepnnlrError,
+    InputFileError,
+    MissingBranchError,
+)
 from hepnnlr.schema.nanoevents import HepnnlrSchema
 
 __all__ = ["EXECUTORS", "check_inputs", "run_processor"]
@@ -233,7 +239,19 @@ def run_processor(
             maxchunks=maxchunks,
         )
         with _quiet_console(not progress):
-            return runner(files, processor, treename=treename)
+            try:
+                return runner(files, processor, treename=treename)
+            except HepnnlrError:
+                raise
+            except Exception as error:
+                # coffea wraps errors raised in process() into a bare Exception; give the
+                # user hepnnlr's own error (it names the file and the fix) when there is one.
+                cause = error.__cause__
+                while cause is not None and not isinstance(cause, HepnnlrError):
+                    cause = cause.__cause__
+                if cause is None:
+                    raise
+                raise cause from error
 
     if executor == "iterative":
         return run(coffea_processor.IterativeExecutor(status=progress))

@@ -15,6 +15,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from hepnnlr.tensors.checks import check_finite, check_same_length  # noqa: E402
+from hepnnlr.tensors.dataset import batches, make_dataset  # noqa: E402
 from hepnnlr.tensors.events import EventTensors, from_awkward  # noqa: E402
 from hepnnlr.tensors.padding import pad_particles  # noqa: E402
 from hepnnlr.tensors.scaling import Standardizer  # noqa: E402
@@ -22,8 +23,10 @@ from hepnnlr.tensors.scaling import Standardizer  # noqa: E402
 __all__ = [
     "EventTensors",
     "Standardizer",
+    "batches",
     "check_finite",
     "check_same_length",
     "from_awkward",
+    "make_dataset",
     "pad_particles",
 ]

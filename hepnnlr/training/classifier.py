@@ -11,6 +11,7 @@ import numpy as np
 from hepnnlr.errors import EmptySelectionError
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.checks import check_finite, check_same_length
+from hepnnlr.tensors.dataset import make_dataset
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training.config import TrainingConfig
 
@@ -149,16 +150,19 @@ def train_classifier(
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
     )
-    train = inputs.subset(train_idx)
-    val = inputs.subset(val_idx)
+    train = make_dataset(
+        inputs.subset(train_idx), labels[train_idx], weights[train_idx],
+        batch_size=config.batch_size, seed=config.seed,
+    )
+    val = make_dataset(
+        inputs.subset(val_idx), labels[val_idx], weights[val_idx],
+        batch_size=max(config.batch_size, 4096), seed=None,
+    )
     fit = network.fit(
-        train.as_inputs(),
-        labels[train_idx],
-        sample_weight=weights[train_idx],
-        validation_data=(val.as_inputs(), labels[val_idx], weights[val_idx]),
+        train,
+        validation_data=val,
         epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=True,
+        shuffle=False,  # the dataset shuffles itself, seeded
         callbacks=[
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=config.patience, restore_best_weights=True

@@ -14,6 +14,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult, omnifold
+from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
 from hepnnlr.processors.dis import DISProcessor, collect_columns
 from hepnnlr.results.io import write_histograms, write_weights
@@ -45,6 +46,8 @@ class DISUnfoldingJob:
         omnifold: OmniFold settings.
         particle_features, global_features: Network inputs (fields of the processor's
             columns; ``log_Q2`` is derived from ``Q2``).
+        region: Particle-level phase space of the truth-level (unfolded, simulation and
+            data truth) histograms; the unfolding itself uses every ``pass_gen`` event.
         progress: Progress bars for processing and training.
     """
 
@@ -58,6 +61,7 @@ class DISUnfoldingJob:
     omnifold: OmniFoldConfig = OmniFoldConfig()
     particle_features: tuple[str, ...] = PARTICLE_FEATURES
     global_features: tuple[str, ...] = GLOBAL_FEATURES
+    region: KinematicRegion = KinematicRegion()
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -169,18 +173,24 @@ def run_dis_unfolding(
     timings["omnifold_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    unfolded = book_dis_histograms("gen")
-    fill_dis_histograms(unfolded, sim["gen"][pass_gen], result.weights[pass_gen])
+
+    def truth(columns: ak.Array, weights: np.ndarray) -> dict[str, hist.Hist]:
+        shown = ak.to_numpy(columns["pass_gen"]) & job.region.mask(columns["gen"])
+        histograms = book_dis_histograms("gen")
+        fill_dis_histograms(histograms, columns["gen"][shown], weights[shown])
+        return histograms
+
     # Everything is written in units of data events: the simulation's histograms are
     # scaled by the same factor OmniFold applied to its weights.
     groups = {
         "data_reco": output["data"]["hists"]["reco"],
         "sim_reco": {k: h * result.mc_scale for k, h in output["sim"]["hists"]["reco"].items()},
-        "sim_truth": {k: h * result.mc_scale for k, h in output["sim"]["hists"]["gen"].items()},
-        "unfolded": unfolded,
+        "sim_truth": truth(sim, result.sim_weights),
+        "unfolded": truth(sim, result.weights),
     }
+    unfolded = groups["unfolded"]
     if ak.any(data["pass_gen"]):
-        groups["data_truth"] = output["data"]["hists"]["gen"]
+        groups["data_truth"] = truth(data, ak.to_numpy(data["weight"]).astype(np.float64))
     out_dir = job.output_dir
     histograms_file = write_histograms(out_dir / "histograms.root", groups)
     weight_columns = {
@@ -215,7 +225,11 @@ def run_dis_unfolding(
             path=out_dir / "plots" / name,
             xlabel=h.axes[0].label or name,
             as_points=(labels["unfolded"],),
-            title=f"OmniFold, {job.omnifold.iterations} iterations",
+            title=(
+                f"OmniFold, {job.omnifold.iterations} iterations; particle level, "
+                f"$Q^2 > {job.region.q2_min:g}$ GeV$^2$, "
+                f"${job.region.y_min:g} < y < {job.region.y_max:g}$"
+            ),
         )
         if reference == "data_truth":
             chi2[name] = {

@@ -16,6 +16,7 @@ RESOLUTION = 0.4
 MLP = ModelSpec("mlp", hidden=(32, 32))
 CONFIG = OmniFoldConfig(
     iterations=4,
+    acceptance="extrapolate",  # the toy's inefficiency lies inside the detector's phase space
     step1_model=MLP,
     step2_model=MLP,
     training=TrainingConfig(epochs=60, batch_size=2048, learning_rate=2e-3, patience=6, seed=1),

@@ -1,0 +1,116 @@
+"""The whole unfolding on real Pythia files: processor, OmniFold, histograms, files, plots."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+
+from hepnnlr.errors import EmptySelectionError, NonFiniteInputError
+from hepnnlr.methods import OmniFoldConfig
+from hepnnlr.models import ModelSpec
+from hepnnlr.results import chi2_test, read_weights
+from hepnnlr.samples import read_events, write_events
+from hepnnlr.training import TrainingConfig
+from hepnnlr.workflows import DISUnfoldingJob, run_dis_unfolding
+
+SMALL = OmniFoldConfig(
+    iterations=2,
+    step1_model=ModelSpec("pfn", phi=(16, 16), hidden=(16,)),
+    step2_model=ModelSpec("pfn", phi=(16, 16), hidden=(16,)),
+    training=TrainingConfig(epochs=4, batch_size=256, seed=7),
+)
+EVENT_LEVEL = ("Q2", "y", "eta_e")
+
+
+def _job(data, sim, out, **kwargs):
+    return DISUnfoldingJob(data, sim, out, executor="iterative", omnifold=SMALL,
+                           progress=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def closure(dis_sim_file, dis_sim_other_seed_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("closure")
+    return run_dis_unfolding(_job(dis_sim_other_seed_file, dis_sim_file, out), log=lambda _: None)
+
+
+def test_closure_same_physics_other_seed(closure):
+    """Data made with the simulation's own setup: the unfolded truth agrees with the data
+    truth within statistical errors."""
+    for name in EVENT_LEVEL:
+        test = chi2_test(closure.histograms["data_truth"][name],
+                         closure.histograms["unfolded"][name], normalize=True, min_entries=5)
+        # Event-level histograms have one independent entry per event, so the chi2 with the
+        # Weight-storage variances of both is chi2-distributed; p > 1e-3 per observable.
+        assert test.pvalue > 1e-3, (name, test)
+
+
+def test_outputs_can_be_joined_back_to_events(closure, dis_sim_file):
+    weights = read_weights(closure.weights_file)
+    events = read_events(dis_sim_file)
+    np.testing.assert_array_equal(ak.to_numpy(weights["event"]), ak.to_numpy(events["event"]))
+    np.testing.assert_array_equal(ak.to_numpy(weights["pass_reco"]),
+                                  ak.to_numpy(events["pass_reco"]))
+    final = ak.to_numpy(weights["weight_unfolded"])
+    np.testing.assert_allclose(final, ak.to_numpy(weights["weight_mc"] * weights["push_iter2"]))
+    assert np.isfinite(final).all() and (final > 0).all()
+    with uproot.open(closure.histograms_file) as f:
+        groups = {key.split("/")[0] for key in f.keys(recursive=True, cycle=False)}
+        assert groups == {"data_reco", "sim_reco", "sim_truth", "unfolded", "data_truth"}
+        q2 = f["unfolded/Q2"].to_hist()
+    np.testing.assert_allclose(q2.values(), closure.histograms["unfolded"]["Q2"].values())
+    np.testing.assert_allclose(q2.variances(), closure.histograms["unfolded"]["Q2"].variances())
+    assert {p.suffix for p in closure.plots} == {".png", ".pdf"}
+    assert all(p.stat().st_size > 0 for p in closure.plots)
+
+
+def test_unfolded_histograms_use_the_final_weights(closure, dis_sim_file):
+    h = closure.histograms["unfolded"]["Q2"]
+    weights = read_weights(closure.weights_file)
+    # Every unfolded event lies in the region and has exactly one Q2 entry.
+    assert h.sum(flow=True).value == pytest.approx(
+        float(ak.sum(weights["weight_unfolded"][_in_region(dis_sim_file)])), rel=1e-9
+    )
+
+
+def _in_region(path):
+    events = read_events(path)
+    from hepnnlr.observables import HERA, KinematicRegion, electron_kinematics
+
+    kin = electron_kinematics(ak.firsts(events["GenElectron"]), HERA)
+    return ak.to_numpy(events["pass_gen"]) & KinematicRegion().mask(kin)
+
+
+def _rewrite(source, target, change):
+    events = read_events(source)
+    write_events(target, change(events))
+    return target
+
+
+def test_data_without_selected_events_is_a_clear_error(dis_sim_file, tmp_path):
+    empty = _rewrite(dis_sim_file, tmp_path / "no_reco.root",
+                     lambda ev: ak.with_field(ev, np.zeros(len(ev), bool), "pass_reco"))
+    with pytest.raises(EmptySelectionError, match=r"no_reco\.root.*passes the detector-level"):
+        run_dis_unfolding(_job(empty, dis_sim_file, tmp_path / "out"), log=lambda _: None)
+
+
+def test_nan_in_a_particle_feature_names_feature_and_file(dis_sim_file, tmp_path):
+    def poison(ev):
+        pt = ak.to_numpy(ak.flatten(ev["RecoPart"]["pt"])).copy()
+        pt[3] = np.nan
+        reco = ak.with_field(ev["RecoPart"],
+                             ak.unflatten(pt, ak.num(ev["RecoPart"])), "pt")
+        return ak.with_field(ev, reco, "RecoPart")
+
+    bad = _rewrite(dis_sim_file, tmp_path / "nan.root", poison)
+    # The processor refuses it before a cut (pT > 0.1 GeV) could drop the particle silently.
+    with pytest.raises(NonFiniteInputError, match=r"RecoPart_pt of .*nan\.root.*entry 0"):
+        run_dis_unfolding(_job(dis_sim_file, bad, tmp_path / "out"), log=lambda _: None)
+
+
+def test_config_is_validated():
+    with pytest.raises(Exception, match="workers=0"):
+        replace(_job("a.root", "b.root", "out"), workers=0)
