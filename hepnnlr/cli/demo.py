@@ -8,7 +8,7 @@ from collections.abc import Callable
 __all__ = ["DEFAULT_EVENTS", "run_demo"]
 
 #: Events per sample by default: sized so the whole demo finishes in minutes on 2 cores.
-DEFAULT_EVENTS = 40_000
+DEFAULT_EVENTS = 60_000
 
 
 def run_demo(args: argparse.Namespace, unfold: Callable):

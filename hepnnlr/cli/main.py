@@ -23,9 +23,9 @@ def _add_training_options(parser: argparse.ArgumentParser, *, epochs: int, itera
     group = parser.add_argument_group("OmniFold")
     group.add_argument("--iterations", type=int, default=iterations, help="OmniFold iterations")
     group.add_argument("--epochs", type=int, default=epochs, help="maximum epochs per step")
-    group.add_argument("--batch-size", type=int, default=512, help="events per gradient step")
+    group.add_argument("--batch-size", type=int, default=256, help="events per gradient step")
     group.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
-    group.add_argument("--patience", type=int, default=3, help="early-stopping patience")
+    group.add_argument("--patience", type=int, default=5, help="early-stopping patience")
     group.add_argument("--model", choices=("pfn", "mlp"), default="pfn",
                        help="network: PFN on particles + event features, or MLP on event features")
     group.add_argument("--seed", type=int, default=1, help="seed of generation and training")
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--events", type=int, default=None,
                       help="events per sample (default: sized to finish in minutes on 2 cores)")
     _add_processing_options(demo)
-    _add_training_options(demo, epochs=12, iterations=2)
+    _add_training_options(demo, epochs=20, iterations=3)
     return parser
 
 
@@ -107,6 +107,7 @@ def _omnifold_config(args: argparse.Namespace):
         learning_rate=args.learning_rate,
         patience=args.patience,
         seed=args.seed,
+        progress=not args.no_progress,
     )
     return OmniFoldConfig(
         iterations=args.iterations, step1_model=spec, step2_model=spec, training=training

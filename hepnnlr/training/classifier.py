@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -168,7 +169,8 @@ def train_classifier(
                 monitor="val_loss", patience=config.patience, restore_best_weights=True
             )
         ],
-        verbose=1 if config.progress else 0,
+        # A bar per epoch on a terminal, one line per epoch in logs, nothing when off.
+        verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))

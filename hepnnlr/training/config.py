@@ -22,7 +22,7 @@ class TrainingConfig:
         validation_fraction: Fraction of the events (of each class) held out for the
             validation loss.
         seed: Seeds the initialization, the validation split and the shuffling.
-        progress: Show a Keras progress bar per epoch.
+        progress: Show Keras progress per epoch (a bar on a terminal, a line in logs).
     """
 
     epochs: int = 20
