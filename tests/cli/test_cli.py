@@ -1,0 +1,59 @@
+"""The `hepnnlr` command: sub-commands run, and hepnnlr errors come out as one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from hepnnlr.cli import main
+from hepnnlr.samples import check_event_file
+
+
+def test_generate_writes_a_checked_file(tmp_path, capsys):
+    out = tmp_path / "sim.root"
+    assert main(["generate", "dis", "--setup", "sim", "--events", "300", "--seed", "4",
+                 "-o", str(out), "--no-progress"]) == 0
+    assert check_event_file(out) == 300
+    assert "wrote 300 sim events" in capsys.readouterr().out
+
+
+def test_bad_pythia_parameter_is_reported_without_traceback(tmp_path, capsys):
+    code = main(["generate", "dis", "--setup", "sim", "--events", "10", "-o",
+                 str(tmp_path / "x.root"), "--param", "NoSuch:setting=3", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("hepnnlr: error:") and "NoSuch:setting" in err
+    assert "Traceback" not in err
+
+
+def test_param_needs_name_equals_value(tmp_path, capsys):
+    code = main(["generate", "dis", "--setup", "sim", "--events", "10", "-o",
+                 str(tmp_path / "x.root"), "--param", "StringZ:aLund"])
+    assert code == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_unfold_with_a_missing_file_names_it(tmp_path, dis_sim_file, capsys):
+    missing = tmp_path / "nowhere.root"
+    code = main(["unfold", "--data", str(missing), "--sim", str(dis_sim_file),
+                 "-o", str(tmp_path / "out"), "--executor", "iterative", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "nowhere.root" in err and "Traceback" not in err
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "hepnnlr.cli.main", "--help"],
+                            capture_output=True, text=True, check=True)
+    for command in ("generate", "unfold", "demo"):
+        assert command in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    """The README's main job at a reduced size (slow: a few minutes)."""
+    assert main(["demo", "-o", str(tmp_path), "--events", "5000", "--executor", "dask",
+                 "--epochs", "3", "--no-progress"]) == 0
+    assert (tmp_path / "histograms.root").exists() and (tmp_path / "weights.parquet").exists()
