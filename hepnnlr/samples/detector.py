@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError
 from hepnnlr.samples.selection import pass_gen, pass_reco
 
-__all__ = ["DetectorConfig", "simulate_detector"]
+__all__ = ["DetectorConfig", "reconstruct_particles", "simulate_detector"]
 
 _RESOLUTIONS = (
     "track_resolution_a",
@@ -296,6 +296,54 @@ def _reconstruct_particles(
         "charge": charge[keep].astype(np.int8),
     }
     return ak.unflatten(ak.zip(columns, depth_limit=1), new_counts)
+
+
+def reconstruct_particles(
+    particles: ak.Array,
+    config: DetectorConfig | None = None,
+    *,
+    seed: int | np.random.Generator,
+) -> ak.Array:
+    """Reconstruct a jagged collection of stable particles as particle-flow objects.
+
+    The particle part of :func:`simulate_detector` on its own (tracks, photon clusters,
+    neutral-hadron clusters; see the module docstring), for samples without a scattered
+    electron, such as e+e- → Z → hadrons. The particle acceptance is
+    ``config.pt_min``, ``config.eta_min`` and ``config.eta_max``; the electron settings
+    of ``config`` are not used.
+
+    Args:
+        particles: jagged records with ``pt``, ``eta``, ``phi``, ``E``, ``pdgId`` and
+            ``charge`` (one list per event), e.g. a ``GenPart`` collection.
+        config: detector settings; ``DetectorConfig()`` if not given.
+        seed: integer seed of a NumPy ``default_rng``, or a ``Generator`` to draw from
+            (four draws per particle, in the order of the flattened particles).
+
+    Returns:
+        Jagged records ``pt, eta, phi, E`` (float32), ``pdgId`` (int32 class code) and
+        ``charge`` (int8), one list per event.
+
+    Raises:
+        ConfigError: if ``config`` is not a DetectorConfig.
+        MissingBranchError: if a particle field is missing.
+        NonFiniteInputError: if a particle has a non-finite pt, eta, phi or E.
+    """
+    config = DetectorConfig() if config is None else config
+    if not isinstance(config, DetectorConfig):
+        raise ConfigError(
+            f"config must be a DetectorConfig, got {type(config).__name__}; build one with "
+            "DetectorConfig(...)."
+        )
+    missing = [
+        f for f in ("pt", "eta", "phi", "E", "pdgId", "charge") if f not in ak.fields(particles)
+    ]
+    if missing:
+        raise MissingBranchError(
+            f"particles lack the field(s) {missing} (they have {ak.fields(particles)}); pass "
+            "a GenPart-like collection with pt, eta, phi, E, pdgId and charge."
+        )
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return _reconstruct_particles(particles, config, rng)
 
 
 def _reconstruct_electron(

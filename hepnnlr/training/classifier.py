@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from hepnnlr.errors import EmptySelectionError
 from hepnnlr.models.spec import ModelSpec
@@ -53,7 +54,16 @@ def predict_logits(model: keras.Model, inputs: EventTensors, batch_size: int = 4
     """Evaluate ``model`` on ``inputs`` and return one float64 logit per event."""
     if len(inputs) == 0:
         return np.zeros(0)
-    out = model.predict(inputs.as_inputs(), batch_size=batch_size, verbose=0)
+    # Each new model traces its own predict function, which TensorFlow reports as
+    # "retracing" after a few models; that is expected here, so only for this call the
+    # TensorFlow logger shows errors alone.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        out = model.predict(inputs.as_inputs(), batch_size=batch_size, verbose=0)
+    finally:
+        logger.setLevel(level)
     return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
