@@ -48,7 +48,14 @@ from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
-from hepnnlr.training import TrainingConfig, train_classifier, weights_from_logits
+from hepnnlr.training import (
+    AGGREGATIONS,
+    TrainingConfig,
+    aggregate_weights,
+    ensemble_configs,
+    train_classifier,
+    weights_from_logits,
+)
 
 __all__ = ["OmniFoldConfig", "OmniFoldResult", "omnifold"]
 
@@ -71,6 +78,11 @@ class OmniFoldConfig:
             step in the previous iteration (as the original OmniFold code does) instead of
             from a fresh random initialization; this lowers the iteration-to-iteration
             noise of the weights.
+        ensemble: Classifiers trained per step with distinct seeds ("step" ensembling,
+            Algorithm 2 of the ensembling paper); their weights are combined before they
+            are passed on.
+        aggregation: How members are combined: ``mean`` (the paper's baseline),
+            ``median``, ``truncated_mean`` or ``mean_logit``.
     """
 
     iterations: int = 3
@@ -79,10 +91,18 @@ class OmniFoldConfig:
     training: TrainingConfig = TrainingConfig()
     acceptance: str = "keep"
     warm_start: bool = True
+    ensemble: int = 1
+    aggregation: str = "mean"
 
     def __post_init__(self) -> None:
         if int(self.iterations) < 1:
             raise ConfigError(f"OmniFoldConfig.iterations={self.iterations} must be >= 1.")
+        if int(self.ensemble) < 1:
+            raise ConfigError(f"OmniFoldConfig.ensemble={self.ensemble} must be >= 1.")
+        if self.aggregation not in AGGREGATIONS:
+            raise ConfigError(
+                f"OmniFoldConfig.aggregation={self.aggregation!r}; choose one of {AGGREGATIONS}."
+            )
         if self.acceptance not in _ACCEPTANCE:
             raise ConfigError(
                 f"OmniFoldConfig.acceptance={self.acceptance!r}; choose one of {_ACCEPTANCE} "
@@ -98,16 +118,19 @@ class OmniFoldResult:
         sim_weights: The simulation's event weights after the normalization to data.
         pull: ``(iterations, n_sim)`` step-1 weight factors ``nu_{n-1} * omega_n``.
         push: ``(iterations, n_sim)`` step-2 weight factors ``nu_n``.
-        history: Per iteration, the training history (``loss``, ``val_loss``) of each step
-            (``step1``, ``step1b`` when it ran, ``step2``).
+        history: Per iteration and step (``step1``, ``step1b`` when it ran, ``step2``), the
+            training history (``loss``, ``val_loss``) of each ensemble member.
+        push_spread: ``(iterations, n_sim)`` standard deviation of the step-2 ensemble
+            members' weights (zeros without an ensemble): the model uncertainty.
         mc_scale: Factor applied to the input simulation weights for the normalization.
     """
 
     sim_weights: np.ndarray
     pull: np.ndarray
     push: np.ndarray
-    history: list[dict[str, dict[str, list[float]]]] = field(default_factory=list)
+    history: list[dict[str, list[dict[str, list[float]]]]] = field(default_factory=list)
     mc_scale: float = 1.0
+    push_spread: np.ndarray | None = None
 
     @property
     def weights(self) -> np.ndarray:
@@ -188,87 +211,90 @@ def omnifold(
     mc_scale = float(data_weights.sum() / reco_total)
     sim_weights = sim_weights * mc_scale
 
-    data_x = data
     reco_x = sim_reco.subset(pass_reco)
     gen_x = sim_gen.subset(pass_gen)
     both = pass_reco & pass_gen
+    missed = pass_gen & ~pass_reco
     both_x = sim_gen.subset(both)
-    training = config.training
+    step = _StepTrainer(config, callback)
     push = np.ones(n_sim)
-    pulls, pushes, history = [], [], []
-    models = {"step1": config.step1_model, "step1b": config.step2_model,
-              "step2": config.step2_model}
+    pulls, pushes, spreads, history = [], [], [], []
     for iteration in range(config.iterations):
+        step.start(iteration)
         # Step 1: data vs simulation weighted by the current particle-level weights.
-        if callback is not None:
-            callback(iteration + 1, "step1")
-        step1 = train_classifier(
-            models["step1"],
-            data_x,
-            data_weights,
-            reco_x,
-            (sim_weights * push)[pass_reco],
-            _reseeded(training, 3 * iteration),
-            name=f"OmniFold step 1, iteration {iteration + 1}",
-        )
-        steps = {"step1": step1.history}
         omega = np.ones(n_sim)
-        omega[pass_reco] = (
-            weights_from_logits(step1.logits(reco_x), name=step1.name) * step1.total_ratio
+        omega[pass_reco], _ = step.ratio(
+            "step1", data, data_weights, reco_x, (sim_weights * push)[pass_reco], reco_x
         )
-        missed = pass_gen & ~pass_reco
         if config.acceptance == "extrapolate" and missed.any() and both.any():
             # Step 1b: the average omega at fixed z, for events the detector missed.
-            if callback is not None:
-                callback(iteration + 1, "step1b")
-            step1b = train_classifier(
-                models["step1b"],
-                both_x,
-                (sim_weights * push * omega)[both],
-                both_x,
-                (sim_weights * push)[both],
-                _reseeded(training, 3 * iteration + 1),
-                name=f"OmniFold step 1b, iteration {iteration + 1}",
+            omega[missed], _ = step.ratio(
+                "step1b", both_x, (sim_weights * push * omega)[both],
+                both_x, (sim_weights * push)[both], sim_gen.subset(missed),
             )
-            missed_x = sim_gen.subset(missed)
-            omega[missed] = (
-                weights_from_logits(step1b.logits(missed_x), name=step1b.name)
-                * step1b.total_ratio
-            )
-            steps["step1b"] = step1b.history
-            if config.warm_start:
-                models["step1b"] = step1b.model
         pull = push * omega
 
         # Step 2: simulation weighted by the pulled weights vs the prior simulation.
-        if callback is not None:
-            callback(iteration + 1, "step2")
-        step2 = train_classifier(
-            models["step2"],
-            gen_x,
-            (sim_weights * pull)[pass_gen],
-            gen_x,
-            sim_weights[pass_gen],
-            _reseeded(training, 3 * iteration + 2),
-            name=f"OmniFold step 2, iteration {iteration + 1}",
-        )
         push = pull.copy()  # fakes carry their pulled weight
-        push[pass_gen] = (
-            weights_from_logits(step2.logits(gen_x), name=step2.name) * step2.total_ratio
+        spread = np.zeros(n_sim)
+        push[pass_gen], spread[pass_gen] = step.ratio(
+            "step2", gen_x, (sim_weights * pull)[pass_gen], gen_x, sim_weights[pass_gen], gen_x
         )
         pulls.append(pull)
         pushes.append(push)
-        steps["step2"] = step2.history
-        if config.warm_start:
-            models["step1"], models["step2"] = step1.model, step2.model
-        history.append(steps)
+        spreads.append(spread)
+        history.append(step.histories)
     return OmniFoldResult(
         sim_weights=sim_weights,
         pull=np.stack(pulls),
         push=np.stack(pushes),
         history=history,
         mc_scale=mc_scale,
+        push_spread=np.stack(spreads),
     )
+
+
+class _StepTrainer:
+    """Trains the (ensembles of) classifiers of each step and keeps them for warm starts."""
+
+    _OFFSETS = {"step1": 0, "step1b": 1, "step2": 2}
+
+    def __init__(self, config: OmniFoldConfig, callback) -> None:
+        self.config = config
+        self.callback = callback
+        self.models = {
+            "step1": [config.step1_model] * config.ensemble,
+            "step1b": [config.step2_model] * config.ensemble,
+            "step2": [config.step2_model] * config.ensemble,
+        }
+        self.iteration = 0
+        self.histories: dict[str, list[dict[str, list[float]]]] = {}
+
+    def start(self, iteration: int) -> None:
+        self.iteration = iteration
+        self.histories = {}
+
+    def ratio(self, name, numerator, w_num, denominator, w_den, evaluate_on):
+        """Aggregated ``p_num / p_den`` at ``evaluate_on`` and the members' spread."""
+        if self.callback is not None:
+            self.callback(self.iteration + 1, name)
+        base = _reseeded(self.config.training, 3 * self.iteration + self._OFFSETS[name])
+        members, histories = [], []
+        for k, training in enumerate(ensemble_configs(base, self.config.ensemble)):
+            label = f"OmniFold {name.replace('step', 'step ')}, iteration {self.iteration + 1}"
+            if self.config.ensemble > 1:
+                label += f", member {k + 1}"
+            trained = train_classifier(
+                self.models[name][k], numerator, w_num, denominator, w_den, training, name=label
+            )
+            members.append(
+                weights_from_logits(trained.logits(evaluate_on), name=label) * trained.total_ratio
+            )
+            histories.append(trained.history)
+            if self.config.warm_start:
+                self.models[name][k] = trained.model
+        self.histories[name] = histories
+        return aggregate_weights(np.stack(members), self.config.aggregation)
 
 
 def _reseeded(config: TrainingConfig, offset: int) -> TrainingConfig:

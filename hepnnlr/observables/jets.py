@@ -45,6 +45,7 @@ __all__ = [
     "JET_ALGORITHMS",
     "JetConfig",
     "cluster_jets",
+    "cluster_jets_with_constituents",
     "dphi_from_pi",
 ]
 
@@ -145,6 +146,43 @@ def _nsubjettiness(constituents: ak.Array, counts: np.ndarray, radius: float) ->
     return ak.unflatten(taus, counts)
 
 
+def _cluster(
+    particles: ak.Array, config: JetConfig
+) -> tuple[ak.Array, dict[str, ak.Array], ak.Array, ak.Array]:
+    """Cluster; return jets, their (pt, eta, phi), constituents and constituent indices,
+    all sorted by decreasing jet pT."""
+    momenta = _four_momenta(particles)
+    sequence = fastjet.ClusterSequence(momenta, config.jet_definition())
+    jets = sequence.inclusive_jets(config.pt_min)
+    constituents = sequence.constituents(config.pt_min)
+    index = sequence.constituent_index(config.pt_min)
+
+    kinematics = _jet_kinematics(jets.px, jets.py, jets.pz)
+    order = ak.argsort(kinematics["pt"], axis=1, ascending=False, stable=True)
+    kinematics = {name: values[order] for name, values in kinematics.items()}
+    return jets[order], kinematics, constituents[order], index[order]
+
+
+def _jet_records(
+    jets: ak.Array, kinematics: dict[str, ak.Array], constituents: ak.Array, radius: float
+) -> dict[str, ak.Array]:
+    counts = ak.to_numpy(ak.num(jets, axis=1))
+    taus = _nsubjettiness(constituents, counts, radius)
+    tau1, tau2 = taus[:, :, 0], taus[:, :, 1]
+    tau21 = ak.where(tau1 > 0, tau2 / ak.where(tau1 > 0, tau1, 1.0), 0.0)
+    return {
+        "px": jets.px,
+        "py": jets.py,
+        "pz": jets.pz,
+        "E": jets.E,
+        **kinematics,
+        "n_constituents": ak.num(constituents, axis=2),
+        "tau1": tau1,
+        "tau2": tau2,
+        "tau21": tau21,
+    }
+
+
 def cluster_jets(particles: ak.Array, config: JetConfig | None = None) -> ak.Array:
     """Cluster every event of an awkward array into jets, with N-subjettiness.
 
@@ -165,34 +203,49 @@ def cluster_jets(particles: ak.Array, config: JetConfig | None = None) -> ak.Arr
         [[6.0]]
     """
     config = JetConfig() if config is None else config
-    momenta = _four_momenta(particles)
-    sequence = fastjet.ClusterSequence(momenta, config.jet_definition())
-    jets = sequence.inclusive_jets(config.pt_min)
-    constituents = sequence.constituents(config.pt_min)
+    jets, kinematics, constituents, _ = _cluster(particles, config)
+    return ak.zip(_jet_records(jets, kinematics, constituents, config.radius))
 
-    kinematics = _jet_kinematics(jets.px, jets.py, jets.pz)
-    order = ak.argsort(kinematics["pt"], axis=1, ascending=False, stable=True)
-    jets = jets[order]
-    constituents = constituents[order]
-    kinematics = {name: values[order] for name, values in kinematics.items()}
 
-    counts = ak.to_numpy(ak.num(jets, axis=1))
-    taus = _nsubjettiness(constituents, counts, config.radius)
-    tau1, tau2 = taus[:, :, 0], taus[:, :, 1]
-    tau21 = ak.where(tau1 > 0, tau2 / ak.where(tau1 > 0, tau1, 1.0), 0.0)
-    return ak.zip(
-        {
-            "px": jets.px,
-            "py": jets.py,
-            "pz": jets.pz,
-            "E": jets.E,
-            **kinematics,
-            "n_constituents": ak.num(constituents, axis=2),
-            "tau1": tau1,
-            "tau2": tau2,
-            "tau21": tau21,
-        }
+def _gather_constituents(particles: ak.Array, index: ak.Array) -> ak.Array:
+    """``events * jets * constituents`` records of ``particles`` picked by ``index``."""
+    particles = ak.fill_none(particles, [], axis=0)
+    plain = ak.zip(
+        {f: particles[f] for f in ak.fields(particles)}, with_name=None, depth_limit=2
     )
+    plain = ak.without_parameters(plain)
+    counts = ak.to_numpy(ak.num(plain, axis=1)).astype(np.int64)
+    starts = np.zeros(counts.size, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    n_jets = ak.to_numpy(ak.num(index, axis=1))
+    n_constituents = ak.to_numpy(ak.flatten(ak.num(index, axis=2)))
+    local = ak.to_numpy(ak.flatten(index, axis=None)).astype(np.int64)
+    jet_event = np.repeat(np.arange(counts.size), n_jets)
+    global_index = local + np.repeat(starts[jet_event], n_constituents)
+    flat = ak.flatten(plain, axis=1)[global_index]
+    return ak.unflatten(ak.unflatten(flat, n_constituents), n_jets)
+
+
+def cluster_jets_with_constituents(
+    particles: ak.Array, config: JetConfig | None = None
+) -> ak.Array:
+    """:func:`cluster_jets` plus each jet's constituents with all their input fields.
+
+    Args:
+        particles: Jagged particle records with at least ``pt``, ``eta``, ``phi``, ``E``;
+            every other field (``pdgId``, ``charge``, ...) is carried to the constituents.
+        config: Jet definition; ``JetConfig()`` if None.
+
+    Returns:
+        The records of :func:`cluster_jets` with one more field, ``constituents``: per
+        jet, the list of input particle records that FastJet assigned to it (in FastJet's
+        order), ``events * jets * constituents``.
+    """
+    config = JetConfig() if config is None else config
+    jets, kinematics, constituents, index = _cluster(particles, config)
+    fields = _jet_records(jets, kinematics, constituents, config.radius)
+    fields["constituents"] = _gather_constituents(particles, index)
+    return ak.zip(fields, depth_limit=2)
 
 
 def dphi_from_pi(phi: ak.Array, phi_ref: ak.Array) -> ak.Array:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import hist
-import numpy as np
 from scipy import stats as _stats
 
 from hepnnlr.errors import EmptySelectionError, ShapeMismatchError
+from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 
-__all__ = ["Chi2Result", "chi2_test", "kish_effective_size", "weighted_mean_and_std"]
+__all__ = ["Chi2Result", "chi2_test", "kish_effective_size", "weighted_mean_and_std"]  # last two re-exported
 
 
 @dataclass(frozen=True)
@@ -53,26 +53,3 @@ def chi2_test(
     chi2 = float(((va - vb)[use] ** 2 / (ea + eb)[use]).sum())
     ndof = int(use.sum()) - (1 if normalize else 0)
     return Chi2Result(chi2, ndof, float(_stats.chi2.sf(chi2, ndof)))
-
-
-def weighted_mean_and_std(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    """Weighted mean and standard deviation of ``values``."""
-    values = np.asarray(values, float)
-    weights = np.asarray(weights, float)
-    if len(values) != len(weights):
-        raise ShapeMismatchError(f"{len(values)} values but {len(weights)} weights.")
-    total = weights.sum()
-    if not total > 0:
-        raise EmptySelectionError(f"weighted mean needs a positive total weight, got {total:g}.")
-    mean = float((weights * values).sum() / total)
-    var = float((weights * (values - mean) ** 2).sum() / total)
-    return mean, float(np.sqrt(var))
-
-
-def kish_effective_size(weights: np.ndarray) -> float:
-    """Kish's effective sample size ``(sum w)^2 / sum w^2``."""
-    weights = np.asarray(weights, float)
-    denominator = (weights**2).sum()
-    if denominator == 0:
-        return 0.0
-    return float(weights.sum() ** 2 / denominator)

@@ -10,11 +10,25 @@ from __future__ import annotations
 import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras imports it)
 from hepnnlr.training.classifier import TrainedClassifier, predict_logits, train_classifier
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.training.ratio import weights_from_logits
+from hepnnlr.training.ensemble import AGGREGATIONS, aggregate_weights, ensemble_configs
+from hepnnlr.training.ratio import (
+    ClipReport,
+    clip_weights,
+    fit_temperature,
+    normalize_weights,
+    weights_from_logits,
+)
 
 __all__ = [
+    "AGGREGATIONS",
+    "ClipReport",
     "TrainedClassifier",
     "TrainingConfig",
+    "aggregate_weights",
+    "clip_weights",
+    "ensemble_configs",
+    "fit_temperature",
+    "normalize_weights",
     "predict_logits",
     "train_classifier",
     "weights_from_logits",

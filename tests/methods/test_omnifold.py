@@ -8,7 +8,7 @@ import pytest
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.models import ModelSpec
-from hepnnlr.results.stats import kish_effective_size, weighted_mean_and_std
+from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
 
@@ -96,7 +96,7 @@ def test_acceptance_conventions():
     # "extrapolate": missed events get a learned, event-dependent omega instead.
     extrapolated = omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen, config=QUICK)
     assert np.std(extrapolated.pull[0][missed]) > 0
-    assert len(extrapolated.history[0]) == 3  # step1, step1b, step2
+    assert list(extrapolated.history[0]) == ["step1", "step1b", "step2"]
 
 
 def test_same_seed_same_weights():
@@ -120,3 +120,20 @@ def test_bad_inputs_are_named():
         OmniFoldConfig(acceptance="drop")
     with pytest.raises(ConfigError, match="iterations=0"):
         OmniFoldConfig(iterations=0)
+
+
+def test_step_ensembling_averages_members_and_reports_their_spread():
+    data, reco, gen, pass_reco, pass_gen = _small_problem(n=1000)
+    single = omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen,
+                      config=replace(QUICK, iterations=1))
+    ensemble = omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen,
+                        config=replace(QUICK, iterations=1, ensemble=3))
+    assert all(len(members) == 3 for members in ensemble.history[0].values())
+    np.testing.assert_array_equal(single.push_spread, 0.0)
+    assert (ensemble.push_spread[0][pass_gen] > 0).all()
+    # The first member of the ensemble is the single run (same seed): the ensemble differs.
+    assert not np.allclose(ensemble.push[0], single.push[0])
+    with pytest.raises(ConfigError, match="ensemble=0"):
+        OmniFoldConfig(ensemble=0)
+    with pytest.raises(ConfigError, match="aggregation='mode'"):
+        OmniFoldConfig(aggregation="mode")

@@ -5,7 +5,7 @@ import pytest
 
 from hepnnlr.errors import EmptySelectionError, NonFiniteInputError, ShapeMismatchError
 from hepnnlr.models import ModelSpec
-from hepnnlr.results.stats import kish_effective_size, weighted_mean_and_std
+from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig, train_classifier, weights_from_logits
 
