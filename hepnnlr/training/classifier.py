@@ -67,6 +67,30 @@ def predict_logits(model: keras.Model, inputs: EventTensors, batch_size: int = 4
     return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
+def _optimizer(config: TrainingConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
+    if config.schedule == "cosine":
+        warmup = int(round(config.warmup_epochs * steps_per_epoch))
+        rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0 if warmup else config.learning_rate,
+            decay_steps=max(1, config.epochs * steps_per_epoch - warmup),
+            warmup_target=config.learning_rate if warmup else None,
+            warmup_steps=warmup,
+        )
+    kind = {"adam": keras.optimizers.Adam, "lion": keras.optimizers.Lion}[config.optimizer]
+    return kind(learning_rate=rate, use_ema=config.ema, ema_momentum=config.ema_momentum)
+
+
+def _callbacks(config: TrainingConfig) -> list[keras.callbacks.Callback]:
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
+    if not config.ema:
+        return [stop]
+    # With EMA, validate and keep the averaged weights: the swap callback must come first.
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), stop]
+
+
 def _balanced(weights: np.ndarray, target: float, label: str, name: str) -> np.ndarray:
     total = weights.sum()
     if not total > 0:
@@ -157,8 +181,9 @@ def train_classifier(
         network = model.build(n_particle, n_global)
     else:
         network = model(n_particle, n_global)
+    steps_per_epoch = -(-len(train_idx) // config.batch_size)
     network.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+        optimizer=_optimizer(config, steps_per_epoch),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
     )
     train = make_dataset(
@@ -174,11 +199,7 @@ def train_classifier(
         validation_data=val,
         epochs=config.epochs,
         shuffle=False,  # the dataset shuffles itself, seeded
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True
-            )
-        ],
+        callbacks=_callbacks(config),
         # A bar per epoch on a terminal, one line per epoch in logs, nothing when off.
         verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
     )

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from hepnnlr.errors import ConfigError
 
-__all__ = ["TrainingConfig"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "TrainingConfig"]
+
+OPTIMIZERS = ("adam", "lion")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,12 @@ class TrainingConfig:
             validation loss.
         seed: Seeds the initialization, the validation split and the shuffling.
         progress: Show Keras progress per epoch (a bar on a terminal, a line in logs).
+        optimizer: ``"adam"`` or ``"lion"``.
+        schedule: ``"constant"`` or ``"cosine"`` (cosine decay over all planned steps,
+            after a linear warm-up of ``warmup_epochs`` from 0 to ``learning_rate``).
+        warmup_epochs: Warm-up length for the cosine schedule (may be fractional).
+        ema: Keep an exponential moving average of the weights (momentum ``ema_momentum``)
+            and use it for validation and the final model.
     """
 
     epochs: int = 20
@@ -32,6 +41,11 @@ class TrainingConfig:
     validation_fraction: float = 0.2
     seed: int = 0
     progress: bool = False
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    ema: bool = False
+    ema_momentum: float = 0.99
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience"):
@@ -39,6 +53,21 @@ class TrainingConfig:
                 raise ConfigError(f"TrainingConfig.{name}={getattr(self, name)} must be >= 1.")
         if not self.learning_rate > 0:
             raise ConfigError(f"TrainingConfig.learning_rate={self.learning_rate} must be > 0.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"TrainingConfig.optimizer={self.optimizer!r}; choose one of {OPTIMIZERS}."
+            )
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(
+                f"TrainingConfig.schedule={self.schedule!r}; choose one of {SCHEDULES}."
+            )
+        if self.warmup_epochs < 0 or (self.warmup_epochs > 0 and self.schedule == "constant"):
+            raise ConfigError(
+                f"TrainingConfig.warmup_epochs={self.warmup_epochs}: a warm-up needs "
+                "schedule='cosine' and a non-negative length."
+            )
+        if not 0.0 < self.ema_momentum < 1.0:
+            raise ConfigError(f"TrainingConfig.ema_momentum={self.ema_momentum} must be in (0, 1).")
         if not 0.0 < self.validation_fraction < 1.0:
             raise ConfigError(
                 f"TrainingConfig.validation_fraction={self.validation_fraction} must be in "

@@ -86,3 +86,34 @@ def test_bad_inputs_are_named():
         train_classifier(SPEC, _events(bad), np.ones(10), x, np.ones(10), FAST, name="clf")
     with pytest.raises(NonFiniteInputError, match="logits of clf"):
         weights_from_logits(np.array([0.0, np.inf]), name="clf")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimizer": "lion", "learning_rate": 3e-4},
+        {"schedule": "cosine", "warmup_epochs": 1.0},
+        {"ema": True, "ema_momentum": 0.9},
+    ],
+    ids=["lion", "cosine-warmup", "ema"],
+)
+def test_training_options_still_learn_the_ratio(options):
+    rng = np.random.default_rng(21)
+    n = 10_000
+    a, b = rng.normal(0.5, 1.0, n), rng.normal(0.0, 1.0, n)
+    config = TrainingConfig(epochs=15, batch_size=500, patience=4, seed=2,
+                            **{"learning_rate": 3e-3, **options})
+    clf = train_classifier(SPEC, _events(a), np.ones(n), _events(b), np.ones(n), config)
+    w = weights_from_logits(clf.logits(_events(b)))
+    mean, _ = weighted_mean_and_std(b, w)
+    # Same statistical criterion as the closure test above.
+    assert mean == pytest.approx(a.mean(), abs=4 * np.sqrt(1 / n + 1 / kish_effective_size(w)))
+
+
+def test_invalid_training_options_are_named():
+    from hepnnlr.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="optimizer='sgd'"):
+        TrainingConfig(optimizer="sgd")
+    with pytest.raises(ConfigError, match="warm-up needs schedule='cosine'"):
+        TrainingConfig(warmup_epochs=1.0)
