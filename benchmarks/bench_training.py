@@ -3,7 +3,7 @@
 Processes a Pythia DIS sample (generated on the fly unless ``--file`` is given), builds the
 detector-level network inputs exactly as ``hepnnlr unfold`` does, and times epochs of the
 OmniFold step-1 classifier (data vs simulation stand-in: the sample split in two halves)
-for the MLP on event features and the PFN on particles + event features. For the PFN it
+for the MLP on event features, the PFN and PET on particles + event features. For the PFN it
 prints bucketed batches (``hepnnlr.tensors.make_dataset``, the default) next to plain
 fully padded batches in the same run, and their ratio.
 
@@ -76,10 +76,12 @@ def main() -> None:
     mlp = _time_epochs(ModelSpec("mlp"), inputs, args.epochs, args.batch_size, True)
     padded = _time_epochs(ModelSpec("pfn"), inputs, args.epochs, args.batch_size, False)
     bucketed = _time_epochs(ModelSpec("pfn"), inputs, args.epochs, args.batch_size, True)
+    pet = _time_epochs(ModelSpec("pet", hidden=(64,)), inputs, args.epochs, args.batch_size, True)
     print(f"MLP (event features)          {mlp:10.0f} events/s per epoch")
     print(f"PFN, fully padded batches     {padded:10.0f} events/s per epoch")
     print(f"PFN, bucketed batches         {bucketed:10.0f} events/s per epoch")
     print(f"bucketed / padded             {bucketed / padded:10.2f}x")
+    print(f"PET (64 units, k=5, 2+1 layers), bucketed {pet:10.0f} events/s per epoch")
 
 
 if __name__ == "__main__":

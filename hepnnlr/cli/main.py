@@ -26,8 +26,9 @@ def _add_training_options(parser: argparse.ArgumentParser, *, epochs: int, itera
     group.add_argument("--batch-size", type=int, default=256, help="events per gradient step")
     group.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
     group.add_argument("--patience", type=int, default=5, help="early-stopping patience")
-    group.add_argument("--model", choices=("pfn", "mlp"), default="pfn",
-                       help="network: PFN on particles + event features, or MLP on event features")
+    group.add_argument("--model", choices=("pfn", "pet", "mlp"), default="pfn",
+                       help="network: PFN or PET on particles + event features, or an MLP on "
+                       "event features alone")
     group.add_argument("--seed", type=int, default=1, help="seed of generation and training")
 
 

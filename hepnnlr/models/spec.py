@@ -8,7 +8,7 @@ from hepnnlr.errors import ConfigError
 
 __all__ = ["ModelSpec"]
 
-_KINDS = ("mlp", "pfn")
+_KINDS = ("mlp", "pfn", "pet")
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,13 @@ class ModelSpec:
     """Which network to build and how large.
 
     Attributes:
-        kind: ``"mlp"`` (event features only) or ``"pfn"`` (particle sets, with the event
-            features concatenated after the sum when there are any).
-        hidden: MLP hidden sizes, or the PFN's F network (after the sum).
+        kind: ``"mlp"`` (event features only), ``"pfn"`` (particle sets, with the event
+            features concatenated after the sum when there are any) or ``"pet"`` (the
+            point-edge transformer, :func:`hepnnlr.models.pet.build_pet`).
+        hidden: MLP hidden sizes, or the PFN's F network (after the sum), or PET's head.
         phi: PFN per-particle network sizes; the last one is the latent dimension.
+        units, k, layers, heads: PET embedding width, neighbours, transformer layers and
+            attention heads (unused by the other kinds).
         activation: Hidden-layer activation.
         dropout: Dropout rate after each hidden layer.
     """
@@ -29,6 +32,10 @@ class ModelSpec:
     phi: tuple[int, ...] = (64, 64, 64)
     activation: str = "relu"
     dropout: float = 0.0
+    units: int = 64
+    k: int = 5
+    layers: int = 2
+    heads: int = 4
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -45,6 +52,7 @@ class ModelSpec:
     def build(self, n_particle_features: int, n_global_features: int):
         """Build a fresh, randomly initialized Keras model for these input sizes."""
         from hepnnlr.models.mlp import build_mlp
+        from hepnnlr.models.pet import build_pet
         from hepnnlr.models.pfn import build_pfn
 
         if self.kind == "mlp":
@@ -53,6 +61,16 @@ class ModelSpec:
                 hidden=self.hidden,
                 activation=self.activation,
                 dropout=self.dropout,
+            )
+        if self.kind == "pet":
+            return build_pet(
+                n_particle_features,
+                n_global_features,
+                units=self.units,
+                k=self.k,
+                layers=self.layers,
+                heads=self.heads,
+                hidden=self.hidden,
             )
         return build_pfn(
             n_particle_features,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.models import ModelSpec, build_mlp, build_pfn
+from hepnnlr.models import ModelSpec, build_mlp, build_pet
 
 
 def _inputs(rng, n=6, slots=7, features=4, n_global=3):
@@ -22,11 +22,14 @@ def _predict(model, x):
     return model.predict(x, verbose=0).ravel()
 
 
-def test_pfn_is_permutation_and_padding_invariant():
+@pytest.mark.parametrize("kind", ["pfn", "pet"])
+def test_set_networks_are_permutation_and_padding_invariant(kind):
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
-    model = build_pfn(4, 3)
+    model = ModelSpec(kind).build(4, 3)
     x = _inputs(rng)
+    x["mask"][0] = 0.0
+    x["mask"][0, 2] = 1.0  # an event with a single particle: fewer than k neighbours
     reference = _predict(model, x)
     perm = rng.permutation(x["particles"].shape[1])
     shuffled = dict(x, particles=x["particles"][:, perm], mask=x["mask"][:, perm])
@@ -41,7 +44,9 @@ def test_pfn_is_permutation_and_padding_invariant():
     np.testing.assert_allclose(_predict(model, padded), reference, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("spec", [ModelSpec("pfn"), ModelSpec("mlp", hidden=(8, 8))])
+@pytest.mark.parametrize(
+    "spec", [ModelSpec("pfn"), ModelSpec("pet", units=16, layers=1), ModelSpec("mlp", hidden=(8, 8))]
+)
 def test_keras_round_trip_gives_identical_outputs(tmp_path, spec):
     rng = np.random.default_rng(1)
     model = spec.build(4, 3)
@@ -65,3 +70,5 @@ def test_invalid_specs_are_named():
         ModelSpec("mlp", hidden=(8, 0))
     with pytest.raises(ConfigError, match="needs event-level features"):
         build_mlp(0)
+    with pytest.raises(ConfigError, match="coordinate features"):
+        build_pet(2)

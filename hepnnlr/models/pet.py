@@ -1,0 +1,207 @@
+"""PET, the point-edge transformer of the ensembling paper (Sec. 2, after Mikuni & Nachman).
+
+Each particle is embedded from its own features plus a local *edge* embedding of its k
+nearest neighbours in the (η, φ) plane (k = 5 in the paper): for neighbour j of particle i
+the edge feature is ``(x_i, x_j - x_i)`` through a small network, averaged over the real
+neighbours. Transformer layers (pre-layer-norm self-attention over the real particles, then
+an MLP) follow, and a learnable class token, attending to all particles in the last
+layers, carries the event representation to the output. Padded slots are masked out of the
+neighbour search, every attention and the class token, so the logit is invariant under
+permutations of the particles and under added padding.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from hepnnlr.errors import ConfigError
+from hepnnlr.models.layers import dense_stack
+
+__all__ = ["ClassToken", "KNNEdgeEmbedding", "MaskedSelfAttention", "build_pet"]
+
+
+@keras.saving.register_keras_serializable(package="hepnnlr")
+class KNNEdgeEmbedding(keras.layers.Layer):
+    """Mean over the k nearest real neighbours of ``MLP(x_i, x_j - x_i)``.
+
+    Args:
+        k: Neighbours per particle.
+        units: Output dimension.
+        coordinates: Indices of the two features that span the distance plane (η, φ).
+    """
+
+    def __init__(self, k: int = 5, units: int = 64, coordinates=(1, 2), **kwargs):
+        super().__init__(**kwargs)
+        self.k = int(k)
+        self.units = int(units)
+        self.coordinates = tuple(int(c) for c in coordinates)
+        self.edge_1 = keras.layers.Dense(units, activation="gelu")
+        self.edge_2 = keras.layers.Dense(units, activation="gelu")
+
+    def build(self, input_shape):
+        x_shape, _ = input_shape
+        n_features = x_shape[-1]
+        self.edge_1.build((None, None, None, 2 * n_features))
+        self.edge_2.build((None, None, None, self.units))
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x, mask = inputs
+        mask = ops.cast(mask, x.dtype)
+        slots = ops.shape(x)[1]
+        # At least k + 1 slots so top_k always has k neighbours to return; extra slots are
+        # padding and carry no weight.
+        missing = ops.maximum(self.k + 1 - slots, 0)
+        x = ops.pad(x, [[0, 0], [0, missing], [0, 0]])
+        mask = ops.pad(mask, [[0, 0], [0, missing]])
+        coords = ops.take(x, list(self.coordinates), axis=-1)
+        diff = ops.expand_dims(coords, 2) - ops.expand_dims(coords, 1)
+        distance = ops.sum(diff * diff, axis=-1)
+        big = ops.cast(1e9, x.dtype)
+        eye = ops.eye(ops.shape(x)[1], dtype=x.dtype)
+        # Padded partners and the particle itself are pushed to the end of the ranking.
+        distance = distance + big * (1.0 - ops.expand_dims(mask, 1)) + big * eye
+        _, index = ops.top_k(-distance, k=self.k)
+        neighbours = ops.take_along_axis(
+            ops.expand_dims(x, 1), ops.expand_dims(index, -1), axis=2
+        )
+        neighbour_mask = ops.take_along_axis(ops.expand_dims(mask, 1), index, axis=2)
+        # With fewer than k real partners the ranking runs into the particle itself
+        # (pushed back by the same offset as padding); it is never its own neighbour.
+        own = ops.expand_dims(ops.arange(ops.shape(x)[1]), (0, 2))
+        neighbour_mask = neighbour_mask * ops.cast(ops.not_equal(index, own), x.dtype)
+        centre = ops.repeat(ops.expand_dims(x, 2), self.k, axis=2)
+        edges = self.edge_2(self.edge_1(ops.concatenate([centre, neighbours - centre], -1)))
+        weight = ops.expand_dims(neighbour_mask, -1)
+        pooled = ops.sum(edges * weight, axis=2) / ops.maximum(ops.sum(weight, axis=2), 1.0)
+        pooled = pooled * ops.expand_dims(mask, -1)
+        return pooled[:, :slots]
+
+    def compute_output_shape(self, input_shape):
+        x_shape, _ = input_shape
+        return (x_shape[0], x_shape[1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k, "units": self.units,
+                "coordinates": list(self.coordinates)}
+
+
+@keras.saving.register_keras_serializable(package="hepnnlr")
+class MaskedSelfAttention(keras.layers.Layer):
+    """Pre-layer-norm transformer block over the real particles (keys masked)."""
+
+    def __init__(self, units: int = 64, heads: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.heads = int(heads)
+        self.norm_1 = keras.layers.LayerNormalization()
+        self.attention = keras.layers.MultiHeadAttention(heads, max(1, units // heads))
+        self.norm_2 = keras.layers.LayerNormalization()
+        self.mlp_1 = keras.layers.Dense(2 * units, activation="gelu")
+        self.mlp_2 = keras.layers.Dense(units)
+
+    def build(self, input_shape):
+        x_shape, _ = input_shape
+        self.norm_1.build(x_shape)
+        self.attention.build(x_shape, x_shape)
+        self.norm_2.build(x_shape)
+        self.mlp_1.build(x_shape)
+        self.mlp_2.build((*x_shape[:-1], 2 * self.units))
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x, mask = inputs
+        keys = ops.cast(mask, "bool")
+        attention_mask = ops.logical_and(ops.expand_dims(keys, 1), ops.expand_dims(keys, 2))
+        h = self.norm_1(x)
+        x = x + self.attention(h, h, attention_mask=attention_mask)
+        return x + self.mlp_2(self.mlp_1(self.norm_2(x)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "heads": self.heads}
+
+
+@keras.saving.register_keras_serializable(package="hepnnlr")
+class ClassToken(keras.layers.Layer):
+    """Prepend a learnable class token to the particles and a ``1`` to the mask."""
+
+    def __init__(self, units: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+
+    def build(self, input_shape):
+        self.token = self.add_weight(shape=(1, 1, self.units), initializer="zeros", name="token")
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x, mask = inputs
+        batch = ops.shape(x)[0]
+        token = ops.broadcast_to(ops.cast(self.token, x.dtype), (batch, 1, self.units))
+        ones = ops.ones((batch, 1), dtype=mask.dtype)
+        return ops.concatenate([token, x], axis=1), ops.concatenate([ones, mask], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        x_shape, m_shape = input_shape
+        slots = None if x_shape[1] is None else x_shape[1] + 1
+        return (x_shape[0], slots, self.units), (m_shape[0], slots)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def build_pet(
+    n_particle_features: int,
+    n_global_features: int = 0,
+    *,
+    units: int = 64,
+    k: int = 5,
+    layers: int = 2,
+    class_layers: int = 1,
+    heads: int = 4,
+    hidden: tuple[int, ...] = (64,),
+    coordinates: tuple[int, int] = (1, 2),
+    name: str = "pet",
+) -> keras.Model:
+    """PET taking ``{"particles", "mask"[, "globals"]}`` and returning one logit per event.
+
+    Args:
+        n_particle_features, n_global_features: Input sizes.
+        units: Embedding width.
+        k: Neighbours of the local edge embedding (the paper: 5).
+        layers: Transformer layers over the particles.
+        class_layers: Transformer layers after the class token is added.
+        heads: Attention heads.
+        hidden: Head network after the class token (event features concatenated).
+        coordinates: Feature indices of (η, φ) for the neighbour search; for hepnnlr's DIS
+            inputs ``(log_pt, deta, dphi, charge)`` these are ``(1, 2)``.
+    """
+    if n_particle_features <= max(coordinates):
+        raise ConfigError(
+            f"PET needs the coordinate features {coordinates} among the "
+            f"{n_particle_features} particle features; pass coordinates=(i_eta, i_phi)."
+        )
+    if units % heads:
+        raise ConfigError(f"PET units={units} must be divisible by heads={heads}.")
+    particles = keras.Input(shape=(None, n_particle_features), name="particles")
+    mask = keras.Input(shape=(None,), name="mask")
+    inputs = {"particles": particles, "mask": mask}
+    local = KNNEdgeEmbedding(k, units, coordinates, name="knn_edges")([particles, mask])
+    x = keras.layers.Dense(units, name="embed")(particles)
+    x = keras.layers.Add(name="with_edges")([x, local])
+    for i in range(layers):
+        x = MaskedSelfAttention(units, heads, name=f"transformer_{i}")([x, mask])
+    x, token_mask = ClassToken(units, name="class_token")([x, mask])
+    for i in range(class_layers):
+        x = MaskedSelfAttention(units, heads, name=f"class_transformer_{i}")([x, token_mask])
+    x = keras.layers.LayerNormalization(name="final_norm")(x[:, 0])
+    if n_global_features > 0:
+        globals_ = keras.Input(shape=(n_global_features,), name="globals")
+        inputs["globals"] = globals_
+        x = keras.layers.Concatenate(name="with_globals")([x, globals_])
+    x = dense_stack(x, hidden, activation="gelu", dropout=0.0, prefix="head")
+    logit = keras.layers.Dense(1, name="logit")(x)
+    return keras.Model(inputs=inputs, outputs=logit, name=name)
