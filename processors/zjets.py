@@ -91,10 +91,14 @@ class ZJetsProcessor(processor.ProcessorABC):
                 f"ZJetsProcessor(jets=...) expects a JetConfig or None, got "
                 f"{type(jets).__name__}; e.g. JetConfig('antikt', 0.8, 5.0)."
             )
-        if isinstance(ecf_beta, bool) or not isinstance(ecf_beta, numbers.Real) or not (
-            math.isfinite(ecf_beta) and ecf_beta > 0
+        if (
+            isinstance(ecf_beta, bool)
+            or not isinstance(ecf_beta, numbers.Real)
+            or not (math.isfinite(ecf_beta) and ecf_beta > 0)
         ):
-            raise ConfigError(f"ZJetsProcessor(ecf_beta=...) must be a number > 0, got {ecf_beta!r}.")
+            raise ConfigError(
+                f"ZJetsProcessor(ecf_beta=...) must be a number > 0, got {ecf_beta!r}."
+            )
         self.jets = ZJETS_JETS if jets is None else jets
         self.ecf_beta = float(ecf_beta)
 
@@ -106,7 +110,9 @@ class ZJetsProcessor(processor.ProcessorABC):
         """
         particles = ak.zip(
             {
-                **{f: ak.values_astype(particles[f], np.float64) for f in ("pt", "eta", "phi", "E")},
+                **{
+                    f: ak.values_astype(particles[f], np.float64) for f in ("pt", "eta", "phi", "E")
+                },
                 "pdgId": ak.values_astype(particles.pdgId, np.int32),
                 "charge": ak.values_astype(particles.charge, np.int8),
             }

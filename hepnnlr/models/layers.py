@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-__all__ = ["MaskedSum", "dense_stack"]
+__all__ = ["MaskedSum", "PerParticle", "dense_stack", "theta_inputs"]
 
 
 @keras.saving.register_keras_serializable(package="hepnnlr")
@@ -24,6 +24,42 @@ class MaskedSum(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         x_shape, _ = input_shape
         return (x_shape[0], x_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="hepnnlr")
+class PerParticle(keras.layers.Layer):
+    """Append event-level values ``(batch, d)`` to every particle ``(batch, slots, f)``.
+
+    Used for the DCTR parameterization with θ per particle: each particle sees the
+    generator parameters of its event. Padded slots get them too; the mask removes them.
+    """
+
+    def call(self, inputs):
+        particles, values = inputs
+        shape = keras.ops.shape(particles)
+        tiled = keras.ops.broadcast_to(
+            keras.ops.expand_dims(keras.ops.cast(values, particles.dtype), 1),
+            (shape[0], shape[1], keras.ops.shape(values)[-1]),
+        )
+        return keras.ops.concatenate([particles, tiled], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        p_shape, v_shape = input_shape
+        return (p_shape[0], p_shape[1], p_shape[2] + v_shape[-1])
+
+
+THETA_MODES = ("event", "particle")
+
+
+def theta_inputs(n_theta: int, theta_mode: str):
+    """The ``theta`` input of a parameterized network (``None`` when ``n_theta`` is 0)."""
+    if theta_mode not in THETA_MODES:
+        from hepnnlr.errors import ConfigError
+
+        raise ConfigError(f"theta_mode={theta_mode!r}; choose one of {THETA_MODES}.")
+    if n_theta <= 0:
+        return None
+    return keras.Input(shape=(n_theta,), name="theta")
 
 
 def dense_stack(

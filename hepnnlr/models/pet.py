@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.models.layers import dense_stack
+from hepnnlr.models.layers import PerParticle, dense_stack, theta_inputs
 
 __all__ = ["ClassToken", "KNNEdgeEmbedding", "MaskedSelfAttention", "build_pet"]
 
@@ -156,7 +156,9 @@ class ClassToken(keras.layers.Layer):
 def build_pet(
     n_particle_features: int,
     n_global_features: int = 0,
+    n_theta: int = 0,
     *,
+    theta_mode: str = "event",
     units: int = 64,
     k: int = 5,
     layers: int = 2,
@@ -178,6 +180,8 @@ def build_pet(
         hidden: Head network after the class token (event features concatenated).
         coordinates: Feature indices of (η, φ) for the neighbour search; for hepnnlr's DIS
             inputs ``(log_pt, deta, dphi, charge)`` these are ``(1, 2)``.
+        n_theta, theta_mode: Parameters θ, appended per event to the head's input or per
+            particle to the features (after the neighbour search's coordinates).
     """
     if n_particle_features <= max(coordinates):
         raise ConfigError(
@@ -189,8 +193,14 @@ def build_pet(
     particles = keras.Input(shape=(None, n_particle_features), name="particles")
     mask = keras.Input(shape=(None,), name="mask")
     inputs = {"particles": particles, "mask": mask}
-    local = KNNEdgeEmbedding(k, units, coordinates, name="knn_edges")([particles, mask])
-    x = keras.layers.Dense(units, name="embed")(particles)
+    theta = theta_inputs(n_theta, theta_mode)
+    features = particles
+    if theta is not None:
+        inputs["theta"] = theta
+        if theta_mode == "particle":
+            features = PerParticle(name="theta_per_particle")([particles, theta])
+    local = KNNEdgeEmbedding(k, units, coordinates, name="knn_edges")([features, mask])
+    x = keras.layers.Dense(units, name="embed")(features)
     x = keras.layers.Add(name="with_edges")([x, local])
     for i in range(layers):
         x = MaskedSelfAttention(units, heads, name=f"transformer_{i}")([x, mask])
@@ -202,6 +212,8 @@ def build_pet(
         globals_ = keras.Input(shape=(n_global_features,), name="globals")
         inputs["globals"] = globals_
         x = keras.layers.Concatenate(name="with_globals")([x, globals_])
+    if theta is not None and theta_mode == "event":
+        x = keras.layers.Concatenate(name="with_theta")([x, theta])
     x = dense_stack(x, hidden, activation="gelu", dropout=0.0, prefix="head")
     logit = keras.layers.Dense(1, name="logit")(x)
     return keras.Model(inputs=inputs, outputs=logit, name=name)

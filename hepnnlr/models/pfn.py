@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.models.layers import MaskedSum, dense_stack
+from hepnnlr.models.layers import MaskedSum, PerParticle, dense_stack, theta_inputs
 
 __all__ = ["build_pfn"]
 
@@ -18,14 +18,21 @@ __all__ = ["build_pfn"]
 def build_pfn(
     n_particle_features: int,
     n_global_features: int = 0,
+    n_theta: int = 0,
     *,
+    theta_mode: str = "event",
     phi: tuple[int, ...] = (64, 64, 64),
     hidden: tuple[int, ...] = (64, 64),
     activation: str = "relu",
     dropout: float = 0.0,
     name: str = "pfn",
 ) -> keras.Model:
-    """A PFN taking ``{"particles", "mask"[, "globals"]}`` and returning one logit per event."""
+    """A PFN taking ``{"particles", "mask"[, "globals", "theta"]}``; one logit per event.
+
+    Parameters θ (``n_theta > 0``) enter per event (concatenated after the sum, with the
+    event features) or per particle (appended to every particle before Φ), the two DCTR
+    parameterizations of the SRGN paper.
+    """
     if n_particle_features <= 0:
         raise ConfigError(
             f"a PFN needs particle features; got n_particle_features={n_particle_features}."
@@ -33,12 +40,21 @@ def build_pfn(
     particles = keras.Input(shape=(None, n_particle_features), name="particles")
     mask = keras.Input(shape=(None,), name="mask")
     inputs = {"particles": particles, "mask": mask}
-    per_particle = dense_stack(particles, phi, activation=activation, dropout=0.0, prefix="phi")
+    theta = theta_inputs(n_theta, theta_mode)
+    per_particle = particles
+    if theta is not None:
+        inputs["theta"] = theta
+        if theta_mode == "particle":
+            per_particle = PerParticle(name="theta_per_particle")([particles, theta])
+    per_particle = dense_stack(per_particle, phi, activation=activation, dropout=0.0,
+                               prefix="phi")
     x = MaskedSum(name="sum")([per_particle, mask])
     if n_global_features > 0:
         globals_ = keras.Input(shape=(n_global_features,), name="globals")
         inputs["globals"] = globals_
         x = keras.layers.Concatenate(name="with_globals")([x, globals_])
+    if theta is not None and theta_mode == "event":
+        x = keras.layers.Concatenate(name="with_theta")([x, theta])
     x = dense_stack(x, hidden, activation=activation, dropout=dropout, prefix="f")
     logit = keras.layers.Dense(1, name="logit")(x)
     return keras.Model(inputs=inputs, outputs=logit, name=name)

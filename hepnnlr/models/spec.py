@@ -23,6 +23,8 @@ class ModelSpec:
         phi: PFN per-particle network sizes; the last one is the latent dimension.
         units, k, layers, heads: PET embedding width, neighbours, transformer layers and
             attention heads (unused by the other kinds).
+        theta_mode: Where parameters θ enter the set networks: ``"event"`` or
+            ``"particle"`` (an MLP always takes them with the event features).
         activation: Hidden-layer activation.
         dropout: Dropout rate after each hidden layer.
     """
@@ -36,6 +38,7 @@ class ModelSpec:
     k: int = 5
     layers: int = 2
     heads: int = 4
+    theta_mode: str = "event"
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -46,10 +49,14 @@ class ModelSpec:
                 raise ConfigError(f"ModelSpec.{name}={sizes}: layer sizes must be positive.")
         if self.kind == "pfn" and not self.phi:
             raise ConfigError("ModelSpec.phi must name at least one layer for a PFN.")
+        if self.theta_mode not in ("event", "particle"):
+            raise ConfigError(
+                f"ModelSpec.theta_mode={self.theta_mode!r}; choose 'event' or 'particle'."
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"ModelSpec.dropout={self.dropout} must be in [0, 1).")
 
-    def build(self, n_particle_features: int, n_global_features: int):
+    def build(self, n_particle_features: int, n_global_features: int, n_theta: int = 0):
         """Build a fresh, randomly initialized Keras model for these input sizes."""
         from hepnnlr.models.mlp import build_mlp
         from hepnnlr.models.pet import build_pet
@@ -58,6 +65,7 @@ class ModelSpec:
         if self.kind == "mlp":
             return build_mlp(
                 n_global_features,
+                n_theta,
                 hidden=self.hidden,
                 activation=self.activation,
                 dropout=self.dropout,
@@ -66,6 +74,8 @@ class ModelSpec:
             return build_pet(
                 n_particle_features,
                 n_global_features,
+                n_theta,
+                theta_mode=self.theta_mode,
                 units=self.units,
                 k=self.k,
                 layers=self.layers,
@@ -75,6 +85,8 @@ class ModelSpec:
         return build_pfn(
             n_particle_features,
             n_global_features,
+            n_theta,
+            theta_mode=self.theta_mode,
             phi=self.phi,
             hidden=self.hidden,
             activation=self.activation,

@@ -241,12 +241,12 @@ def layer_second_moments(
     """
     if axis not in ("x", "y"):
         raise ConfigError(f"axis must be 'x' or 'y', got {axis!r}.")
-    if not isinstance(cell_size, int | float | np.number) or not cell_size > 0 or cell_size == np.inf:
+    if not isinstance(cell_size, int | float | np.number) or not 0 < cell_size < np.inf:
         raise ConfigError(f"cell_size must be a positive length, got {cell_size!r}.")
     cells = _cells(showers, n_layers, threshold)
     moment, valid = _second_moments(cells, axis, cell_size)
     flat = _masked(moment.reshape(-1), valid.reshape(-1))
-    return ak.unflatten(flat, np.full(cells.n_events, cells.n_layers))
+    return ak.to_regular(ak.unflatten(flat, np.full(cells.n_events, cells.n_layers)), axis=1)
 
 
 def shower_features(

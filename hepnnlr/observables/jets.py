@@ -210,9 +210,7 @@ def cluster_jets(particles: ak.Array, config: JetConfig | None = None) -> ak.Arr
 def _gather_constituents(particles: ak.Array, index: ak.Array) -> ak.Array:
     """``events * jets * constituents`` records of ``particles`` picked by ``index``."""
     particles = ak.fill_none(particles, [], axis=0)
-    plain = ak.zip(
-        {f: particles[f] for f in ak.fields(particles)}, with_name=None, depth_limit=2
-    )
+    plain = ak.zip({f: particles[f] for f in ak.fields(particles)}, with_name=None, depth_limit=2)
     plain = ak.without_parameters(plain)
     counts = ak.to_numpy(ak.num(plain, axis=1)).astype(np.int64)
     starts = np.zeros(counts.size, dtype=np.int64)

@@ -83,11 +83,15 @@ def count_strange(pdg_id: ak.Array) -> ak.Array:
         counts neutral-hadron clusters, code 130 (= the PDG id of K0L): the emulated
         detector identifies no kaons, so that is its strangeness-sensitive count.
     """
-    abs_id = abs(ak.values_astype(pdg_id, np.int64))
-    is_strange = abs_id < 0  # all False, with pdg_id's structure
-    for code in sorted(STRANGE_HADRON_IDS):
-        is_strange = is_strange | (abs_id == code)
-    return ak.sum(is_strange, axis=-1)
+    codes = np.asarray(sorted(STRANGE_HADRON_IDS), dtype=np.int64)
+
+    def flag(layout: ak.contents.Content, **kwargs: object) -> ak.contents.Content | None:
+        if layout.is_numpy:
+            ids = np.abs(np.asarray(layout.data, dtype=np.int64))
+            return ak.contents.NumpyArray(np.isin(ids, codes))
+        return None
+
+    return ak.sum(ak.transform(flag, pdg_id), axis=-1)
 
 
 def jet_mass(jets: ak.Array) -> ak.Array:
@@ -115,10 +119,13 @@ def energy_correlation(
     Raises:
         ConfigError: for N outside 1..3 or β <= 0.
     """
-    if isinstance(npoint, bool) or not isinstance(npoint, numbers.Integral) or npoint not in (1, 2, 3):
+    integral = isinstance(npoint, numbers.Integral) and not isinstance(npoint, bool)
+    if not integral or npoint not in (1, 2, 3):
         raise ConfigError(f"energy_correlation: npoint must be 1, 2 or 3, got {npoint!r}.")
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not (
-        math.isfinite(beta) and beta > 0
+    if (
+        isinstance(beta, bool)
+        or not isinstance(beta, numbers.Real)
+        or not (math.isfinite(beta) and beta > 0)
     ):
         raise ConfigError(f"energy_correlation: beta must be a finite number > 0, got {beta!r}.")
     _require(constituents, ("pt", "eta", "phi", "E"), "constituents")

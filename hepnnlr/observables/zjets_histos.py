@@ -1,4 +1,4 @@
-"""Binning and filling of the e+e− → Z → dijet observables (Sec. III B, Fig. 9 of the SRGN paper).
+"""Binning and filling of the e+e− → Z → dijet observables (SRGN paper, Sec. III B, Fig. 9).
 
 Same conventions as :mod:`hepnnlr.observables.histos`: one axis per histogram, ``Weight``
 storage, flow bins kept, and two functions shared by the processor and the results layer:
@@ -114,7 +114,7 @@ def _observables() -> dict[str, ZJetsObservable]:
             ),
         ),
     ]
-    return {name: ZJetsObservable(name, field, per_jet, axis) for name, field, per_jet, axis in table}
+    return {name: ZJetsObservable(name, field, flag, axis) for name, field, flag, axis in table}
 
 
 ZJETS_OBSERVABLES: Mapping[str, ZJetsObservable] = _observables()

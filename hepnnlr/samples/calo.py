@@ -173,7 +173,8 @@ class ShowerConfig:
             )
         if not 0 < self.sampling_fraction <= 1:
             raise ConfigError(
-                f"ShowerConfig.sampling_fraction must lie in (0, 1], got {self.sampling_fraction!r}."
+                "ShowerConfig.sampling_fraction must lie in (0, 1], got "
+                f"{self.sampling_fraction!r}."
             )
         if self.threshold_mev < 0:
             raise ConfigError(
@@ -278,9 +279,7 @@ def _run_pool(
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=min(workers, len(sizes)), mp_context=multiprocessing.get_context()
     ) as pool:
-        futures = {
-            pool.submit(_generate_block, config, seed, b, n): b for b, n in enumerate(sizes)
-        }
+        futures = {pool.submit(_generate_block, config, seed, b, n): b for b, n in enumerate(sizes)}
         try:
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()

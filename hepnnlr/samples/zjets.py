@@ -214,8 +214,7 @@ def _check_theta_ranges(
     for name, bounds in theta_ranges.items():
         if name not in _THETA_NAMES:
             raise ConfigError(
-                f"theta_ranges has an unknown parameter {name!r}; use some of "
-                f"{list(_THETA_NAMES)}."
+                f"theta_ranges has an unknown parameter {name!r}; use some of {list(_THETA_NAMES)}."
             )
         try:
             low, high = (float(b) for b in bounds)
@@ -584,4 +583,3 @@ def make_zjets_sample(
     fields["pass_gen"] = ak.to_numpy(ak.num(gen["GenPart"], axis=1)) > 0
     fields["pass_reco"] = ak.to_numpy(ak.num(reco, axis=1)) > 0
     return write_zjets_events(path, ak.zip(fields, depth_limit=1), tree)
-

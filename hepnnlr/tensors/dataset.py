@@ -96,6 +96,8 @@ def make_dataset(
                 features["mask"] = inputs.mask[index, :slots].astype(np.float32)
             if inputs.globals is not None:
                 features["globals"] = inputs.globals[index]
+            if inputs.theta is not None:
+                features["theta"] = inputs.theta[index]
             yield features, labels[index], weights[index]
 
     spec = {}
@@ -105,6 +107,8 @@ def make_dataset(
         spec["mask"] = tf.TensorSpec((None, None), tf.float32)
     if inputs.globals is not None:
         spec["globals"] = tf.TensorSpec((None, inputs.globals.shape[1]), tf.float32)
+    if inputs.theta is not None:
+        spec["theta"] = tf.TensorSpec((None, inputs.theta.shape[1]), tf.float32)
     signature = (spec, tf.TensorSpec((None, 1), tf.float32), tf.TensorSpec((None,), tf.float32))
     n_batches = -(-len(inputs) // batch_size)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)

@@ -26,6 +26,10 @@ class EventTensors:
         globals: ``(n, len(global_features))`` float32, or ``None``.
         particle_features: Names of the particle features, in column order.
         global_features: Names of the event-level features, in column order.
+        theta: ``(n, len(theta_names))`` float32 generator parameters of each event (the
+            DCTR parameterization), or ``None``. Networks concatenate them per event or per
+            particle (:class:`hepnnlr.models.ModelSpec` ``theta_mode``).
+        theta_names: Names of the parameters, in column order.
     """
 
     particles: np.ndarray | None
@@ -33,10 +37,14 @@ class EventTensors:
     globals: np.ndarray | None
     particle_features: tuple[str, ...] = ()
     global_features: tuple[str, ...] = ()
+    theta: np.ndarray | None = None
+    theta_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.particles is None and self.globals is None:
             raise ConfigError("EventTensors needs particle features, global features or both.")
+        if (self.theta is None) != (not self.theta_names):
+            raise ConfigError("EventTensors: `theta` and `theta_names` come together.")
         if (self.particles is None) != (self.mask is None):
             raise ConfigError("EventTensors: `particles` and `mask` come together.")
         if self.particles is not None:
@@ -62,6 +70,19 @@ class EventTensors:
                     f"{len(self.globals)}; pass both for the same events."
                 )
 
+        if self.theta is not None:
+            if self.theta.ndim != 2 or self.theta.shape[1] != len(self.theta_names):
+                raise ShapeMismatchError(
+                    f"theta must be (events, {len(self.theta_names)}) to match theta_names; "
+                    f"got {self.theta.shape}."
+                )
+            n = len(self.particles) if self.particles is not None else len(self.globals)
+            if len(self.theta) != n:
+                raise ShapeMismatchError(
+                    f"theta describes {len(self.theta)} events but the features {n}; give "
+                    "one parameter row per event."
+                )
+
     def __len__(self) -> int:
         return len(self.particles) if self.particles is not None else len(self.globals)
 
@@ -73,6 +94,9 @@ class EventTensors:
         if self.globals is not None:
             for k, name in enumerate(self.global_features):
                 check_finite(f"event feature {name}", self.globals[:, k], where=where)
+        if self.theta is not None:
+            for k, name in enumerate(self.theta_names):
+                check_finite(f"parameter {name}", self.theta[:, k], where=where)
 
     def subset(self, index: np.ndarray | slice) -> EventTensors:
         """The same inputs for a subset of events (a boolean mask, indices or a slice)."""
@@ -82,6 +106,8 @@ class EventTensors:
             globals=None if self.globals is None else self.globals[index],
             particle_features=self.particle_features,
             global_features=self.global_features,
+            theta=None if self.theta is None else self.theta[index],
+            theta_names=self.theta_names,
         )
 
     def as_inputs(self) -> dict[str, np.ndarray]:
@@ -92,6 +118,8 @@ class EventTensors:
             inputs["mask"] = self.mask.astype(np.float32)
         if self.globals is not None:
             inputs["globals"] = self.globals
+        if self.theta is not None:
+            inputs["theta"] = self.theta
         return inputs
 
     @staticmethod
@@ -99,9 +127,10 @@ class EventTensors:
         """Stack the events of several inputs with the same features (padding to the widest)."""
         first = parts[0]
         for part in parts[1:]:
-            if (part.particle_features, part.global_features) != (
+            if (part.particle_features, part.global_features, part.theta_names) != (
                 first.particle_features,
                 first.global_features,
+                first.theta_names,
             ):
                 raise ShapeMismatchError(
                     "cannot concatenate EventTensors with different features: "
@@ -115,8 +144,10 @@ class EventTensors:
             mask = np.concatenate([_widen(p.mask, slots) for p in parts])
         if first.globals is not None:
             globals_ = np.concatenate([p.globals for p in parts])
+        theta = None if first.theta is None else np.concatenate([p.theta for p in parts])
         return EventTensors(
-            particles, mask, globals_, first.particle_features, first.global_features
+            particles, mask, globals_, first.particle_features, first.global_features,
+            theta, first.theta_names,
         )
 
 

@@ -23,8 +23,9 @@ class Standardizer:
     scale 1, so it passes through shifted but never divided by zero.
 
     Attributes:
-        particle_features, global_features: Feature names the statistics belong to.
-        particle_mean, particle_scale, global_mean, global_scale: The statistics.
+        particle_features, global_features, theta_names: Names the statistics belong to.
+        particle_mean, particle_scale, global_mean, global_scale, theta_mean, theta_scale:
+            The statistics (parameters θ are standardized like event features).
     """
 
     particle_features: tuple[str, ...]
@@ -33,6 +34,9 @@ class Standardizer:
     particle_scale: tuple[float, ...]
     global_mean: tuple[float, ...]
     global_scale: tuple[float, ...]
+    theta_names: tuple[str, ...] = ()
+    theta_mean: tuple[float, ...] = ()
+    theta_scale: tuple[float, ...] = ()
 
     @classmethod
     def fit(cls, reference: EventTensors, weights: np.ndarray | None = None) -> Standardizer:
@@ -57,6 +61,13 @@ class Standardizer:
             g_mean, g_scale = _moments(
                 reference.globals.astype(np.float64), w, reference.global_features
             )
+        t_mean: tuple[float, ...] = ()
+        t_scale: tuple[float, ...] = ()
+        if reference.theta is not None:
+            w = np.ones(len(reference)) if weights is None else np.abs(weights)
+            t_mean, t_scale = _moments(
+                reference.theta.astype(np.float64), w, reference.theta_names
+            )
         return cls(
             reference.particle_features,
             reference.global_features,
@@ -64,20 +75,24 @@ class Standardizer:
             p_scale,
             g_mean,
             g_scale,
+            reference.theta_names,
+            t_mean,
+            t_scale,
         )
 
     def transform(self, inputs: EventTensors) -> EventTensors:
         """Return standardized copies of ``inputs`` (padded slots stay zero)."""
-        if (inputs.particle_features, inputs.global_features) != (
+        if (inputs.particle_features, inputs.global_features, inputs.theta_names) != (
             self.particle_features,
             self.global_features,
+            self.theta_names,
         ):
             raise ShapeMismatchError(
                 "the inputs' features differ from those the Standardizer was fitted on: "
                 f"{inputs.particle_features}/{inputs.global_features} vs "
                 f"{self.particle_features}/{self.global_features}."
             )
-        particles = globals_ = None
+        particles = globals_ = theta = None
         if inputs.particles is not None:
             mean = np.asarray(self.particle_mean, np.float32)
             scale = np.asarray(self.particle_scale, np.float32)
@@ -87,7 +102,12 @@ class Standardizer:
             mean = np.asarray(self.global_mean, np.float32)
             scale = np.asarray(self.global_scale, np.float32)
             globals_ = ((inputs.globals - mean) / scale).astype(np.float32)
-        return replace(inputs, particles=particles, globals=globals_)
+        if inputs.theta is not None:
+            theta = (
+                (inputs.theta - np.asarray(self.theta_mean, np.float32))
+                / np.asarray(self.theta_scale, np.float32)
+            ).astype(np.float32)
+        return replace(inputs, particles=particles, globals=globals_, theta=theta)
 
     def to_dict(self) -> dict:
         """A JSON-serializable description (saved next to a trained model)."""

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hepnnlr.errors import EmptySelectionError
+from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.dataset import make_dataset
@@ -33,12 +33,15 @@ class TrainedClassifier:
         total_ratio: Total numerator weight over total denominator weight. Training
             balances the classes, so ``exp(logit)`` is the ratio of *normalized* densities;
             ``exp(logit) * total_ratio`` is the ratio of the weighted event densities.
+        theta_range: For parameterized inputs, the range of each parameter seen in
+            training; :meth:`logits` refuses parameters outside it (no extrapolation).
     """
 
     model: keras.Model
     history: dict[str, list[float]] = field(default_factory=dict)
     name: str = "classifier"
     total_ratio: float = 1.0
+    theta_range: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def best_val_loss(self) -> float:
@@ -47,6 +50,18 @@ class TrainedClassifier:
 
     def logits(self, inputs: EventTensors, batch_size: int = 4096) -> np.ndarray:
         """Logits for ``inputs`` (see :func:`predict_logits`)."""
+        if inputs.theta is not None:
+            for k, name in enumerate(inputs.theta_names):
+                low, high = self.theta_range.get(name, (-np.inf, np.inf))
+                values = inputs.theta[:, k]
+                outside = (values < low) | (values > high)
+                if outside.any():
+                    raise ConfigError(
+                        f"{self.name}: parameter {name}={values[outside][0]:g} lies outside "
+                        f"the range [{low:g}, {high:g}] the model was trained on; a "
+                        "parameterized classifier does not extrapolate. Retrain with a "
+                        f"range that covers {name}={values[outside][0]:g}."
+                    )
         return predict_logits(self.model, inputs, batch_size=batch_size)
 
 
@@ -121,8 +136,9 @@ def train_classifier(
     weights of the epoch with the lowest weighted validation loss are kept.
 
     Args:
-        model: A :class:`ModelSpec`, a callable ``(n_particle_features, n_global_features)
-            -> keras.Model`` building a fresh model, or a model to continue training.
+        model: A :class:`ModelSpec`, a callable ``(n_particle_features, n_global_features
+            [, n_theta]) -> keras.Model`` building a fresh model (``n_theta`` is passed only
+            for parameterized inputs), or a model to continue training.
         numerator, numerator_weights: Label-1 events and their weights.
         denominator, denominator_weights: Label-0 events and their weights.
         config: Training settings.
@@ -173,12 +189,15 @@ def train_classifier(
     weights = np.concatenate([w1, w0]).astype(np.float32)
     n_particle = len(inputs.particle_features)
     n_global = len(inputs.global_features)
+    n_theta = len(inputs.theta_names)
 
     keras.utils.set_random_seed(config.seed)
     if isinstance(model, keras.Model):
         network = model
     elif isinstance(model, ModelSpec):
-        network = model.build(n_particle, n_global)
+        network = model.build(n_particle, n_global, n_theta)
+    elif n_theta:
+        network = model(n_particle, n_global, n_theta)
     else:
         network = model(n_particle, n_global)
     steps_per_epoch = -(-len(train_idx) // config.batch_size)
@@ -206,4 +225,10 @@ def train_classifier(
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))
     total_ratio = float(numerator_weights.sum() / denominator_weights.sum())
-    return TrainedClassifier(network, history, name, total_ratio)
+    theta_range = {}
+    if inputs.theta is not None:
+        theta_range = {
+            t: (float(inputs.theta[:, k].min()), float(inputs.theta[:, k].max()))
+            for k, t in enumerate(inputs.theta_names)
+        }
+    return TrainedClassifier(network, history, name, total_ratio, theta_range)

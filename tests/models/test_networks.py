@@ -72,3 +72,22 @@ def test_invalid_specs_are_named():
         build_mlp(0)
     with pytest.raises(ConfigError, match="coordinate features"):
         build_pet(2)
+
+
+@pytest.mark.parametrize("kind", ["pfn", "pet"])
+@pytest.mark.parametrize("mode", ["event", "particle"])
+def test_parameterized_set_networks_use_theta_and_stay_invariant(tmp_path, kind, mode):
+    rng = np.random.default_rng(4)
+    keras.utils.set_random_seed(1)
+    model = ModelSpec(kind, theta_mode=mode, units=16, layers=1).build(4, 3, 2)
+    x = _inputs(rng)
+    x["theta"] = rng.normal(size=(6, 2)).astype(np.float32)
+    reference = _predict(model, x)
+    other = dict(x, theta=x["theta"] + 1.0)
+    assert np.abs(_predict(model, other) - reference).max() > 1e-4  # theta matters
+    perm = rng.permutation(x["particles"].shape[1])
+    shuffled = dict(x, particles=x["particles"][:, perm], mask=x["mask"][:, perm])
+    np.testing.assert_allclose(_predict(model, shuffled), reference, rtol=1e-4, atol=1e-5)
+    model.save(tmp_path / "m.keras")
+    np.testing.assert_array_equal(_predict(keras.models.load_model(tmp_path / "m.keras"), x),
+                                  reference)

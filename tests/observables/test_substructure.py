@@ -81,7 +81,9 @@ def test_ecf_matches_brute_force_on_pythia_jets(jets, npoint, beta) -> None:
     raw = energy_correlation(subset.constituents, npoint, beta, normalized=False)
     normalized = energy_correlation(subset.constituents, npoint, beta)
     n_checked = 0
-    for event, values, norm_values in zip(subset.tolist(), raw.tolist(), normalized.tolist()):
+    for event, values, norm_values in zip(
+        subset.tolist(), raw.tolist(), normalized.tolist(), strict=True
+    ):
         for jet, value, norm in zip(event, values, norm_values, strict=True):
             expected = _brute_ecf(jet["constituents"], npoint, beta)
             ecf1 = _brute_ecf(jet["constituents"], 1, beta)
@@ -140,11 +142,12 @@ def test_constituents_make_up_the_jets(particles, jets) -> None:
     energy = ak.sum(ak.values_astype(constituents.E, np.float64), axis=2)
     # E-scheme: the jet four-momentum is the sum of its constituents' (float32 inputs
     # converted identically on both sides, summed in another order)
-    np.testing.assert_allclose(ak.to_numpy(ak.flatten(px)), ak.to_numpy(ak.flatten(jets.px)), atol=1e-9)
-    np.testing.assert_allclose(ak.to_numpy(ak.flatten(pz)), ak.to_numpy(ak.flatten(jets.pz)), atol=1e-9)
-    np.testing.assert_allclose(ak.to_numpy(ak.flatten(energy)), ak.to_numpy(ak.flatten(jets.E)), atol=1e-9)
+    for mine, theirs in ((px, jets.px), (pz, jets.pz), (energy, jets.E)):
+        np.testing.assert_allclose(
+            ak.to_numpy(ak.flatten(mine)), ak.to_numpy(ak.flatten(theirs)), atol=1e-9
+        )
     # every constituent is a particle of its event, and no particle is in two jets
-    for event_particles, event_jets in zip(particles.tolist(), jets.tolist()):
+    for event_particles, event_jets in zip(particles.tolist(), jets.tolist(), strict=True):
         keys = [tuple(p.values()) for p in event_particles]
         used = [tuple(c.values()) for jet in event_jets for c in jet["constituents"]]
         assert len(set(used)) == len(used)
@@ -164,7 +167,8 @@ def test_multiplicity_and_strange_counts_match_python(jets) -> None:
 
 
 def test_count_strange_by_id() -> None:
-    ids = ak.Array([[[321, -321, 310, 130, 3122, -3222, 3112, 3312, -3334, 3322]], [[211, 22, 2212]], []])
+    strange = [321, -321, 310, 130, 3122, -3222, 3112, 3312, -3334, 3322]
+    ids = ak.Array([[strange], [[211, 22, 2212]], []])
     assert count_strange(ids).tolist() == [[10], [0], []]
     assert count_strange(ak.Array([[321, 211], []])).tolist() == [1, 0]
 

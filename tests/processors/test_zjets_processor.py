@@ -26,11 +26,21 @@ from hepnnlr.schema import run_processor
 EXECUTORS = ("iterative", "futures", "dask")
 # histograms merged in another order differ by floating-point summation rounding only
 SUMMATION_RTOL = 1e-12
-N_EVENTS = 800
+N_EVENTS = 600
 NO_RECO = slice(0, 5)  # RecoPart emptied, pass_reco False
 ONE_GEN = slice(5, 10)  # GenPart reduced to its hardest particle
 NOTHING = slice(10, 15)  # no particle at all, pass_gen and pass_reco False
-JET_FIELDS = ["pt", "eta", "phi", "mass", "multiplicity", "n_strange", "tau21", "ecf3", "constituents"]
+JET_FIELDS = [
+    "pt",
+    "eta",
+    "phi",
+    "mass",
+    "multiplicity",
+    "n_strange",
+    "tau21",
+    "ecf3",
+    "constituents",
+]
 
 
 def _edit(events: ak.Array) -> ak.Array:
@@ -151,7 +161,12 @@ def test_columns_layout_and_file_order(columns, branches) -> None:
         assert ak.fields(columns[level]) == ["n_jets", "jet1", "jet2"]
         assert ak.fields(columns[level].jet1) == JET_FIELDS
         assert ak.fields(columns[level].jet2.constituents) == [
-            "pt", "pt_frac", "deta", "dphi", "pdgId", "charge"
+            "pt",
+            "pt_frac",
+            "deta",
+            "dphi",
+            "pdgId",
+            "charge",
         ]
     assert columns.behavior is None
     assert pickle.loads(pickle.dumps(columns)).tolist()[:3] == columns.tolist()[:3]

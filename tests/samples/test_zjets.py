@@ -86,7 +86,12 @@ def test_reco_follows_the_lep_detector(events) -> None:
 
 def test_reproducible_and_independent_of_workers(events, tmp_path) -> None:
     again = make_zjets_sample(
-        tmp_path / "z2.root", n_events=N_EVENTS, seed=11, progress=False, block_size=BLOCK, workers=2
+        tmp_path / "z2.root",
+        n_events=N_EVENTS,
+        seed=11,
+        progress=False,
+        block_size=BLOCK,
+        workers=2,
     )
     assert ak.array_equal(read_zjets_events(again), events)
     other = generate_zjets(BLOCK, seed=12, block_size=BLOCK)
@@ -108,12 +113,19 @@ def test_theta_ranges_draw_one_theta_per_block() -> None:
     assert ak.array_equal(generate_zjets(200, workers=2, **kwargs), gen)
 
 
+def _welch_t(low: np.ndarray, high: np.ndarray) -> float:
+    """Welch's t = (⟨high⟩ − ⟨low⟩) / √(s_low²/n_low + s_high²/n_high)."""
+    return (high.mean() - low.mean()) / math.sqrt(
+        low.var(ddof=1) / low.size + high.var(ddof=1) / high.size
+    )
+
+
 def test_alpha_s_changes_multiplicity() -> None:
     """Final-state α_s 0.10 vs 0.16 (the paper's scan range): more radiation, more hadrons.
 
     Test statistic: Welch's t = Δ⟨n⟩ / √(s1²/n1 + s2²/n2) of the per-event particle
     multiplicity, required above 5 (a 5σ difference). With 500 events each the shift
-    (~15%, ~6 particles on ~35, σ(n) ≈ 9) gives t ≈ 10.
+    (⟨n⟩ ≈ 32 → 44, σ(n) ≈ 10) gives t ≈ 17.
     """
     counts = {
         alpha: ak.to_numpy(
@@ -121,11 +133,29 @@ def test_alpha_s_changes_multiplicity() -> None:
         ).astype(float)
         for alpha in (0.10, 0.16)
     }
-    low, high = counts[0.10], counts[0.16]
-    t = (high.mean() - low.mean()) / math.sqrt(
-        low.var(ddof=1) / low.size + high.var(ddof=1) / high.size
-    )
-    assert t > 5.0
+    assert _welch_t(counts[0.10], counts[0.16]) > 5.0
+
+
+def test_probstoud_changes_strange_hadron_count_only() -> None:
+    """StringFlav:probStoUD 0.15 vs 0.35: many more strange hadrons, multiplicity ~kept.
+
+    Test statistic: Welch's t of the per-event number of strange hadrons (by |PDG id|,
+    as hepnnlr.observables.substructure counts them), required above 5 (measured ~11).
+    The parameter acts on a narrow region of phase space (Sec. III B of the SRGN paper):
+    the relative shift of the strange count (~+65%) must exceed five times that of the
+    total multiplicity (~−7%: heavier strange hadrons, fewer decay products).
+    """
+    from hepnnlr.observables.substructure import count_strange
+
+    strange, total = {}, {}
+    for value in (0.15, 0.35):
+        gen = generate_zjets(500, seed=22, theta=ZJetsTheta(probStoUD=value)).GenPart
+        strange[value] = ak.to_numpy(count_strange(gen.pdgId)).astype(float)
+        total[value] = ak.to_numpy(ak.num(gen)).astype(float)
+    assert _welch_t(strange[0.15], strange[0.35]) > 5.0
+    strange_shift = strange[0.35].mean() / strange[0.15].mean() - 1.0
+    total_shift = total[0.35].mean() / total[0.15].mean() - 1.0
+    assert strange_shift > 5.0 * abs(total_shift)
 
 
 @pytest.mark.parametrize(

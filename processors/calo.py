@@ -1,0 +1,116 @@
+"""Coffea processor of the calorimeter showers of the DCTRGAN paper (Sec. III B).
+
+:class:`CaloProcessor` reads shower files (:mod:`hepnnlr.samples.calo_io` layout,
+``events.Hit`` through :class:`hepnnlr.schema.HepnnlrSchema`), computes the high-level
+features of :func:`hepnnlr.observables.calo.shower_features` per event and returns per
+chunk
+
+* ``cutflow``: ``{"events", "empty_showers"}`` (an empty shower has no cell passing the
+  threshold; it is kept, with ``None`` centroid and second moments);
+* ``hists``: ``{name: hist.Hist}`` of the paper's Figs. 3–6
+  (:mod:`hepnnlr.observables.calo_histos`), filled with ``events.weight``;
+* ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``event``, ``weight``,
+  ``E_true``, the 33 DCTR features (``n_hits``, ``centroid``, ``E_total``,
+  ``E_layer_1`` … ``E_layer_30``) and the 60 second moments ``x2_layer_k``,
+  ``y2_layer_k``. Collect them in event order with
+  :func:`hepnnlr.processors.dis.collect_columns` (re-exported here), for the same reasons
+  as for DIS: merging is a dict union and worker memory stays bounded by the chunk.
+
+Run one dataset (e.g. ``g4`` or ``gan``) per processor run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import awkward as ak
+import numpy as np
+from coffea import processor
+from hepnnlr.processors.dis import chunk_key, collect_columns
+
+from hepnnlr.errors import ConfigError, NonFiniteInputError
+from hepnnlr.observables.calo import N_LAYERS, shower_features
+from hepnnlr.observables.calo_histos import book_calo_histograms, fill_calo_histograms
+
+__all__ = ["CaloProcessor", "collect_columns"]
+
+_HIT_FIELDS = ("layer", "ix", "iy", "E")
+
+
+class CaloProcessor(processor.ProcessorABC):
+    """Histograms and per-event high-level features of calorimeter showers.
+
+    Stateless: the instance holds only its two settings, so it pickles to workers.
+
+    Args:
+        threshold: extra cell-energy cut in MeV applied before every feature (0: use the
+            cells as stored; the files already hold only cells above the generator's
+            0.1 MeV threshold).
+        n_layers: layers of the calorimeter (30 in the paper).
+    """
+
+    required_branches: tuple[str, ...] = (
+        "event",
+        "weight",
+        "E_true",
+        "nHit",
+        *(f"Hit_{f}" for f in _HIT_FIELDS),
+    )
+    """Branches of the ``events`` tree that :meth:`process` reads (checked by
+    :func:`hepnnlr.schema.run_processor` before any work starts)."""
+
+    def __init__(self, *, threshold: float = 0.0, n_layers: int = N_LAYERS) -> None:
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float | np.number)
+            or not np.isfinite(threshold)
+            or threshold < 0
+        ):
+            raise ConfigError(
+                f"CaloProcessor(threshold=...) must be a finite energy >= 0 in MeV, got "
+                f"{threshold!r}."
+            )
+        if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
+            raise ConfigError(
+                f"CaloProcessor(n_layers=...) must be a positive integer, got {n_layers!r}."
+            )
+        self.threshold = float(threshold)
+        self.n_layers = n_layers
+
+    def process(self, events: ak.Array) -> dict[str, Any]:
+        """Process one chunk of NanoEvents (output described in the module docstring)."""
+        hits = ak.zip({f: events.Hit[f] for f in _HIT_FIELDS})
+        energy = ak.to_numpy(ak.flatten(hits.E, axis=None))
+        if not np.isfinite(energy).all():
+            bad = ak.to_numpy(ak.any(~np.isfinite(hits.E), axis=1))
+            entry = int(events.metadata.get("entrystart", 0) or 0) + int(np.argmax(bad))
+            raise NonFiniteInputError(
+                f"branch Hit_E of {events.metadata.get('filename', '?')} holds NaN or "
+                f"infinite values (first in entry {entry}); regenerate the file or fix the "
+                "step that wrote it."
+            )
+        features = shower_features(hits, self.n_layers, threshold=self.threshold)
+        weight = ak.to_numpy(events.weight).astype(np.float64)
+        hists = book_calo_histograms()
+        fill_calo_histograms(hists, features, weight)
+        cutflow = {
+            "events": len(events),
+            "empty_showers": int(np.sum(ak.to_numpy(features.n_hits) == 0)),
+        }
+        columns = ak.zip(
+            {
+                "event": ak.values_astype(events.event, np.uint64),
+                "weight": weight,
+                "E_true": ak.values_astype(events.E_true, np.float64),
+                **{name: features[name] for name in ak.fields(features)},
+            },
+            depth_limit=1,
+        )
+        # plain, fully materialized arrays travel back from the workers
+        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
+        key = chunk_key(events.metadata, len(events))
+        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+
+    def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
+        """Return the merged accumulator unchanged."""
+        return accumulator

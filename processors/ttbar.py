@@ -1,0 +1,174 @@
+"""Coffea processor for the top-quark mass observables of Sec. III C of the SRGN paper.
+
+:class:`TTbarProcessor` reads tt̄ event files written by
+:func:`hepnnlr.samples.make_ttbar_sample` and computes, at generator level (``GenJet``,
+``GenMuon`` and the neutrino) and at detector level (``RecoJet``, ``RecoMuon``, ``MET``),
+the four masses m(b1 μ ν), m(b2 μ ν), m(b1 j1 j2), m(b2 j1 j2) with the selection of
+:mod:`hepnnlr.observables.top`. For every chunk it returns
+
+* ``cutflow``: ``events`` and, per level (``gen_``/``reco_`` prefix), the events left
+  after each requirement: ``muon``, ``2b`` (≥ 2 b-tagged jets), ``2light`` (≥ 2 light
+  jets: the selected events), then among those ``nu_real`` / ``nu_no_real`` (a real
+  neutrino solution or not) and ``pass`` (selected events, kept whatever the neutrino:
+  the paper sets the neutrino masses to zero when there is no solution);
+* ``hists``: ``{"gen": {...}, "reco": {...}}`` histograms of the four masses
+  (:mod:`hepnnlr.observables.top_histos`), filled with ``events.weight`` for selected
+  events;
+* ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``event``, ``weight``,
+  ``top_mass`` and per level a record ``reason`` (int8, 0 = selected), ``nu_real``,
+  ``nu_pz`` and the four masses (``None`` for events not selected). Per-chunk columns as in
+  :mod:`hepnnlr.processors.dis`, collected with its :func:`collect_columns`.
+
+Generator-level neutrino: the paper keeps the neutrino at generator level ("At
+simulation-level, the neutrino is replaced with the missing transverse momentum"), so
+``gen_neutrino="truth"`` (default) uses ``GenNeutrino``; ``gen_neutrino="met"`` solves
+the W constraint on ``GenMET`` (the neutrino's p_T) like the detector level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import awkward as ak
+import numpy as np
+from coffea import processor
+
+from hepnnlr.errors import ConfigError, NonFiniteInputError
+from hepnnlr.observables.top import TOP_MASS_FIELDS, TopSelectionConfig, reconstruct_top
+from hepnnlr.observables.top_histos import book_top_histograms, fill_top_histograms
+from hepnnlr.processors.dis import chunk_key, collect_columns
+
+__all__ = ["GEN_NEUTRINO_MODES", "TTbarProcessor", "collect_columns"]
+
+GEN_NEUTRINO_MODES = ("truth", "met")
+"""Allowed values of ``TTbarProcessor(gen_neutrino=...)``."""
+
+_LEVELS = ("gen", "reco")
+_JET_FIELDS = ("pt", "eta", "phi", "mass", "btag")
+_MUON_FIELDS = ("pt", "eta", "phi", "E")
+_NEUTRINO_FIELDS = ("pt", "eta", "phi", "E")
+
+
+def _collection(name: str, fields: tuple[str, ...]) -> list[str]:
+    return [f"n{name}"] + [f"{name}_{f}" for f in fields]
+
+
+class TTbarProcessor(processor.ProcessorABC):
+    """Top-mass observables at generator and detector level (see the module docstring).
+
+    Stateless: the instance holds only frozen configuration, so it pickles to workers.
+
+    Args:
+        selection: object selection and neutrino rule (default: the paper's).
+        gen_neutrino: ``"truth"`` (the paper) or ``"met"``.
+    """
+
+    def __init__(
+        self, *, selection: TopSelectionConfig | None = None, gen_neutrino: str = "truth"
+    ) -> None:
+        if selection is not None and not isinstance(selection, TopSelectionConfig):
+            raise ConfigError(
+                "TTbarProcessor(selection=...) expects a TopSelectionConfig or None, got "
+                f"{type(selection).__name__}; build one, e.g. TopSelectionConfig()."
+            )
+        if gen_neutrino not in GEN_NEUTRINO_MODES:
+            raise ConfigError(
+                f"TTbarProcessor(gen_neutrino={gen_neutrino!r}) is not known; use one of "
+                f"{list(GEN_NEUTRINO_MODES)}."
+            )
+        self.selection = TopSelectionConfig() if selection is None else selection
+        self.gen_neutrino = gen_neutrino
+
+    @property
+    def required_branches(self) -> tuple[str, ...]:
+        """Branches of the ``events`` tree that :meth:`process` reads."""
+        branches = ["event", "weight", "top_mass", "MET_pt", "MET_phi"]
+        branches += _collection("GenJet", _JET_FIELDS) + _collection("RecoJet", _JET_FIELDS)
+        branches += _collection("GenMuon", _MUON_FIELDS) + _collection("RecoMuon", _MUON_FIELDS)
+        if self.gen_neutrino == "truth":
+            branches += _collection("GenNeutrino", _NEUTRINO_FIELDS)
+        else:
+            branches += ["GenMET_pt", "GenMET_phi"]
+        return tuple(branches)
+
+    def level_columns(self, events: ak.Array, level: str) -> ak.Array:
+        """:func:`reconstruct_top` of one level (``"gen"`` or ``"reco"``)."""
+        prefix = "Gen" if level == "gen" else "Reco"
+        jets = _plain(events[f"{prefix}Jet"], _JET_FIELDS)
+        muons = _plain(events[f"{prefix}Muon"], _MUON_FIELDS)
+        if level == "gen" and self.gen_neutrino == "truth":
+            nu = ak.firsts(_plain(events.GenNeutrino, _NEUTRINO_FIELDS), axis=1)
+            return reconstruct_top(jets, muons, neutrino=nu, config=self.selection)
+        met = "GenMET" if level == "gen" else "MET"
+        pt = ak.values_astype(events[f"{met}_pt"], np.float64)
+        phi = ak.values_astype(events[f"{met}_phi"], np.float64)
+        return reconstruct_top(
+            jets, muons, pt * np.cos(phi), pt * np.sin(phi), config=self.selection
+        )
+
+    def process(self, events: ak.Array) -> dict[str, Any]:
+        """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
+        _check_finite(events, self.required_branches)
+        weight = ak.to_numpy(events.weight).astype(np.float64)
+        cutflow = {"events": len(events)}
+        hists = {}
+        levels = {}
+        for level in _LEVELS:
+            out = self.level_columns(events, level)
+            levels[level] = out
+            reason = ak.to_numpy(out.reason)
+            nu_real = ak.to_numpy(ak.fill_none(out.nu_real, False)).astype(bool)
+            selected = reason == 0
+            cutflow[f"{level}_muon"] = int(np.sum(reason != 1))
+            cutflow[f"{level}_2b"] = int(np.sum((reason == 0) | (reason == 3)))
+            cutflow[f"{level}_2light"] = int(selected.sum())
+            cutflow[f"{level}_nu_real"] = int((selected & nu_real).sum())
+            cutflow[f"{level}_nu_no_real"] = int((selected & ~nu_real).sum())
+            cutflow[f"{level}_pass"] = int(selected.sum())
+            hists[level] = fill_top_histograms(book_top_histograms(level), out, weight)
+
+        columns = ak.zip(
+            {
+                "event": ak.values_astype(events.event, np.uint64),
+                "weight": weight,
+                "top_mass": ak.to_numpy(events.top_mass).astype(np.float64),
+                **{
+                    level: levels[level][["reason", "nu_real", "nu_pz", *TOP_MASS_FIELDS]]
+                    for level in _LEVELS
+                },
+            },
+            depth_limit=1,
+        )
+        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
+        key = chunk_key(events.metadata, len(events))
+        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+
+    def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
+        """Return the merged accumulator unchanged."""
+        return accumulator
+
+
+def _plain(collection: ak.Array, fields: tuple[str, ...]) -> ak.Array:
+    """The listed fields as plain float64/bool records (no NanoEvents behaviour)."""
+    return ak.zip(
+        {
+            f: collection[f] if f == "btag" else ak.values_astype(collection[f], np.float64)
+            for f in fields
+        }
+    )
+
+
+def _check_finite(events: ak.Array, branches: tuple[str, ...]) -> None:
+    """Refuse NaN/inf kinematics: the pT cuts would drop such objects silently."""
+    for branch in branches:
+        if branch.startswith("n") or branch in ("event",) or branch.endswith("_btag"):
+            continue
+        name, _, field = branch.partition("_")
+        values = events[name][field] if field and name in ak.fields(events) else events[branch]
+        flat = ak.to_numpy(ak.flatten(values, axis=None))
+        if np.issubdtype(flat.dtype, np.floating) and not np.isfinite(flat).all():
+            raise NonFiniteInputError(
+                f"branch {branch} of {events.metadata.get('filename', '?')} holds NaN or "
+                "infinite values; cuts would drop such objects silently, so hepnnlr stops "
+                "here. Regenerate the file or fix the step that wrote it."
+            )

@@ -1,0 +1,150 @@
+"""CaloProcessor on generated showers (two of them emptied) under the three executors."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+from hepnnlr.processors.calo import CaloProcessor, collect_columns
+
+from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.observables.calo import DCTR_FEATURES, WIDTH_FEATURES, shower_features
+from hepnnlr.observables.calo_histos import CALO_HISTOGRAMS
+from hepnnlr.samples.calo import generate_calo, read_calo_events, write_calo_events
+from hepnnlr.schema import run_processor
+
+EXECUTORS = ("iterative", "futures", "dask")
+N_EVENTS = 600
+EMPTY = (3, 457)  # showers whose hits are removed: every cell "below threshold"
+# histograms merged in a different order (dask's tree reduction, futures' completion
+# order) differ by floating-point summation rounding only
+SUMMATION_RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def shower_file(tmp_path_factory) -> str:
+    showers = generate_calo(N_EVENTS, seed=11, block_size=200)
+    keep = np.ones(N_EVENTS, dtype=bool)
+    keep[list(EMPTY)] = False
+    per_hit, _ = ak.broadcast_arrays(keep, showers.Hit.E)
+    showers = ak.with_field(showers, showers.Hit[per_hit], "Hit")
+    # varied weights, so that weighted filling is checked
+    showers = ak.with_field(showers, 0.5 + (np.arange(N_EVENTS) % 3), "weight")
+    path = tmp_path_factory.mktemp("calo") / "calo.root"
+    return str(write_calo_events(path, showers))
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """One two-worker LocalCluster for every dask run of this module."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def outputs(shower_file, dask_cluster) -> dict[str, dict]:
+    out = {}
+    for executor in EXECUTORS:
+        out[executor] = run_processor(
+            CaloProcessor(),
+            {"g4": [shower_file]},
+            executor=executor,
+            workers=2,
+            chunksize=math.ceil(N_EVENTS / 4),  # four chunks: merging is exercised
+            progress=False,
+            scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def columns(outputs) -> ak.Array:
+    return collect_columns(outputs["iterative"])
+
+
+def test_output_keys_and_chunks(outputs) -> None:
+    for out in outputs.values():
+        assert set(out) == {"cutflow", "hists", "columns"}
+        assert set(out["hists"]) == set(CALO_HISTOGRAMS)
+        keys = sorted(out["columns"])
+        assert len(keys) == 4 and keys[0][2] == 0 and keys[-1][3] == N_EVENTS
+
+
+def test_cutflow_counts_empty_showers(outputs) -> None:
+    for out in outputs.values():
+        assert out["cutflow"] == {"events": N_EVENTS, "empty_showers": len(EMPTY)}
+
+
+def test_executors_agree(outputs) -> None:
+    reference = outputs["iterative"]
+    for executor in ("futures", "dask"):
+        out = outputs[executor]
+        for name, histogram in reference["hists"].items():
+            other = out["hists"][name]
+            np.testing.assert_allclose(
+                other.values(flow=True), histogram.values(flow=True), rtol=SUMMATION_RTOL
+            )
+            np.testing.assert_allclose(
+                other.variances(flow=True), histogram.variances(flow=True), rtol=SUMMATION_RTOL
+            )
+        assert ak.array_equal(collect_columns(out), collect_columns(reference))
+
+
+def test_columns_are_the_features_of_the_file(shower_file, columns) -> None:
+    assert columns.fields == ["event", "weight", "E_true", *DCTR_FEATURES, *WIDTH_FEATURES]
+    showers = read_calo_events(shower_file)
+    np.testing.assert_array_equal(columns.event.to_numpy(), np.arange(N_EVENTS))
+    np.testing.assert_array_equal(columns.weight.to_numpy(), showers.weight.to_numpy())
+    assert ak.array_equal(
+        columns[list(DCTR_FEATURES + WIDTH_FEATURES)], shower_features(showers.Hit)
+    )
+
+
+def test_empty_showers_have_no_centroid(columns) -> None:
+    empty = columns[list(EMPTY)]
+    assert ak.all(empty.n_hits == 0) and ak.all(empty.E_total == 0.0)
+    assert ak.all(ak.is_none(empty.centroid)) and ak.all(ak.is_none(empty.x2_layer_12))
+    assert ak.sum(ak.is_none(columns.centroid)) == len(EMPTY)
+
+
+def test_histogram_totals_are_event_weights(outputs, columns) -> None:
+    hists = outputs["iterative"]["hists"]
+    weight = columns.weight.to_numpy()
+    has_centroid = ~ak.to_numpy(ak.is_none(columns.centroid))
+    assert hists["n_hits"].sum(flow=True).value == pytest.approx(weight.sum(), rel=1e-12)
+    assert hists["centroid"].sum(flow=True).value == pytest.approx(
+        weight[has_centroid].sum(), rel=1e-12
+    )
+    assert hists["E_total"].sum(flow=True).variance == pytest.approx((weight**2).sum(), rel=1e-12)
+    # the default binning holds the bulk of the default showers
+    for name in ("n_hits", "E_total", "centroid", "E_layer_10"):
+        inside = hists[name].sum(flow=False).value
+        assert inside > 0.98 * hists[name].sum(flow=True).value, name
+
+
+def test_processor_pickles_and_validates() -> None:
+    processor = pickle.loads(pickle.dumps(CaloProcessor(threshold=0.2)))
+    assert processor.threshold == 0.2 and processor.n_layers == 30
+    with pytest.raises(ConfigError, match="threshold"):
+        CaloProcessor(threshold=-1.0)
+    with pytest.raises(ConfigError, match="n_layers"):
+        CaloProcessor(n_layers=0)
+
+
+def test_missing_branch_fails_before_work(tmp_path) -> None:
+    path = tmp_path / "no_hits.root"
+    with uproot.recreate(path) as file:
+        file.mktree("events", {"event": np.uint64, "weight": np.float64, "E_true": np.float64})
+        file["events"].extend(
+            {"event": np.arange(3, dtype=np.uint64), "weight": np.ones(3), "E_true": np.ones(3)}
+        )
+    with pytest.raises(MissingBranchError, match="nHit"):
+        run_processor(CaloProcessor(), {"g4": [str(path)]}, progress=False)
