@@ -38,7 +38,6 @@ def _inputs(path: Path):
     columns = collect_columns(run_processor(DISProcessor(), {"sim": [str(path)]}, progress=False))
     passed = ak.to_numpy(columns["pass_reco"])
     reco = columns["reco"][passed]
-    reco = ak.with_field(reco, np.log10(reco["Q2"]), "log_Q2")
     tensors = from_awkward(reco, particle_features=PARTICLE_FEATURES,
                            global_features=GLOBAL_FEATURES)
     return Standardizer.fit(tensors).transform(tensors)

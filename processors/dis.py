@@ -140,7 +140,8 @@ class DISProcessor(processor.ProcessorABC):
             particles: Jagged particle collection (pt, eta, phi, E, charge).
 
         Returns:
-            One record per event: ``Q2``, ``y``, ``x``, ``eta_e``, ``phi_e`` (``None``
+            One record per event: ``Q2``, ``log_Q2`` (log10), ``y``, ``x``, ``eta_e``,
+            ``phi_e`` (``None``
             without an electron), ``particles`` (fiducial particles with ``pt``, ``eta``,
             ``phi``, ``charge``, ``log_pt``, ``deta``, ``dphi``, ``log_pt_over_Q``) and
             ``jets`` (``pt``, ``eta``, ``phi``, ``tau21``, ``dphi_e``, by decreasing pT).
@@ -187,6 +188,7 @@ class DISProcessor(processor.ProcessorABC):
         return ak.zip(
             {
                 "Q2": kinematics.Q2,
+                "log_Q2": np.log10(kinematics.Q2),
                 "y": kinematics.y,
                 "x": kinematics.x,
                 "eta_e": kinematics.eta_e,

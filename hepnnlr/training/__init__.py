@@ -11,6 +11,7 @@ import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras im
 from hepnnlr.training.classifier import TrainedClassifier, predict_logits, train_classifier
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import AGGREGATIONS, aggregate_weights, ensemble_configs
+from hepnnlr.training.saved import SavedReweighter
 from hepnnlr.training.ratio import (
     ClipReport,
     clip_weights,
@@ -22,6 +23,7 @@ from hepnnlr.training.ratio import (
 __all__ = [
     "AGGREGATIONS",
     "ClipReport",
+    "SavedReweighter",
     "TrainedClassifier",
     "TrainingConfig",
     "aggregate_weights",

@@ -45,7 +45,7 @@ class DISUnfoldingJob:
         chunksize: Events per coffea chunk.
         omnifold: OmniFold settings.
         particle_features, global_features: Network inputs (fields of the processor's
-            columns; ``log_Q2`` is derived from ``Q2``).
+            columns).
         region: Particle-level phase space of the truth-level (unfolded, simulation and
             data truth) histograms; the unfolding itself uses every ``pass_gen`` event.
         progress: Progress bars for processing and training.
@@ -90,16 +90,12 @@ class DISUnfoldingOutputs:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _with_log_q2(level: ak.Array) -> ak.Array:
-    return ak.with_field(level, np.log10(level["Q2"]), "log_Q2")
-
-
 def _level_tensors(
     columns: ak.Array, level: str, select: np.ndarray, job: DISUnfoldingJob, where: str
 ) -> EventTensors:
     particle_features = job.particle_features if job.particle_features else ()
     return from_awkward(
-        _with_log_q2(columns[level]),
+        columns[level],
         particle_features=particle_features,
         global_features=job.global_features,
         select=select,

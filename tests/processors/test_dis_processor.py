@@ -22,7 +22,7 @@ SUMMATION_RTOL = 1e-12
 
 PARTICLE_FIELDS = ["pt", "eta", "phi", "charge", "log_pt", "deta", "dphi", "log_pt_over_Q"]
 JET_FIELDS = ["pt", "eta", "phi", "tau21", "dphi_e"]
-LEVEL_FIELDS = ["Q2", "y", "x", "eta_e", "phi_e", "particles", "jets"]
+LEVEL_FIELDS = ["Q2", "log_Q2", "y", "x", "eta_e", "phi_e", "particles", "jets"]
 
 
 @pytest.fixture(scope="module")
