@@ -50,6 +50,7 @@ from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import (
     AGGREGATIONS,
+    start_from,
     TrainingConfig,
     aggregate_weights,
     ensemble_configs,
@@ -83,6 +84,8 @@ class OmniFoldConfig:
             are passed on.
         aggregation: How members are combined: ``mean`` (the paper's baseline),
             ``median``, ``truncated_mean`` or ``mean_logit``.
+        finetune_learning_rate_factor: With a ``pretrained`` model, the learning rate of
+            the trainings that start from it is ``training.learning_rate`` times this.
     """
 
     iterations: int = 3
@@ -93,10 +96,16 @@ class OmniFoldConfig:
     warm_start: bool = True
     ensemble: int = 1
     aggregation: str = "mean"
+    finetune_learning_rate_factor: float = 1.0
 
     def __post_init__(self) -> None:
         if int(self.iterations) < 1:
             raise ConfigError(f"OmniFoldConfig.iterations={self.iterations} must be >= 1.")
+        if not self.finetune_learning_rate_factor > 0:
+            raise ConfigError(
+                "OmniFoldConfig.finetune_learning_rate_factor="
+                f"{self.finetune_learning_rate_factor} must be > 0."
+            )
         if int(self.ensemble) < 1:
             raise ConfigError(f"OmniFoldConfig.ensemble={self.ensemble} must be >= 1.")
         if self.aggregation not in AGGREGATIONS:
@@ -157,6 +166,7 @@ def omnifold(
     data_weights: np.ndarray | None = None,
     config: OmniFoldConfig = OmniFoldConfig(),
     callback: Callable[[int, str], None] | None = None,
+    pretrained: object | None = None,
 ) -> OmniFoldResult:
     """Unfold ``data`` with the paired simulation ``(sim_gen, sim_reco)``.
 
@@ -172,6 +182,11 @@ def omnifold(
         data_weights: Per data event weights (default 1).
         config: Iterations, networks and training settings.
         callback: Called as ``callback(iteration, step)`` before each training (progress).
+        pretrained: A Keras classifier pre-trained on a separate sample (Sec. 4.2 of the
+            ensembling paper: the task of step 1, iteration 1). Every step's classifier of
+            the first iteration starts from a copy of it, fine-tuned with the learning rate
+            scaled by ``config.finetune_learning_rate_factor``; it must take the inputs
+            of both levels (same features at detector and particle level).
 
     Returns:
         The weights of every iteration (see :class:`OmniFoldResult`).
@@ -216,7 +231,7 @@ def omnifold(
     both = pass_reco & pass_gen
     missed = pass_gen & ~pass_reco
     both_x = sim_gen.subset(both)
-    step = _StepTrainer(config, callback)
+    step = _StepTrainer(config, callback, pretrained)
     push = np.ones(n_sim)
     pulls, pushes, spreads, history = [], [], [], []
     for iteration in range(config.iterations):
@@ -259,9 +274,10 @@ class _StepTrainer:
 
     _OFFSETS = {"step1": 0, "step1b": 1, "step2": 2}
 
-    def __init__(self, config: OmniFoldConfig, callback) -> None:
+    def __init__(self, config: OmniFoldConfig, callback, pretrained=None) -> None:
         self.config = config
         self.callback = callback
+        self.pretrained = pretrained
         self.models = {
             "step1": [config.step1_model] * config.ensemble,
             "step1b": [config.step2_model] * config.ensemble,
@@ -279,8 +295,16 @@ class _StepTrainer:
         if self.callback is not None:
             self.callback(self.iteration + 1, name)
         base = _reseeded(self.config.training, 3 * self.iteration + self._OFFSETS[name])
+        fine_tuning = self.pretrained is not None and self.iteration == 0
+        if fine_tuning:
+            base = replace(
+                base,
+                learning_rate=base.learning_rate * self.config.finetune_learning_rate_factor,
+            )
         members, histories = [], []
         for k, training in enumerate(ensemble_configs(base, self.config.ensemble)):
+            if fine_tuning:
+                self.models[name][k] = start_from(self.pretrained)
             label = f"OmniFold {name.replace('step', 'step ')}, iteration {self.iteration + 1}"
             if self.config.ensemble > 1:
                 label += f", member {k + 1}"

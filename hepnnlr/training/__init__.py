@@ -11,6 +11,7 @@ import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras im
 from hepnnlr.training.classifier import TrainedClassifier, predict_logits, train_classifier
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import AGGREGATIONS, aggregate_weights, ensemble_configs
+from hepnnlr.training.pretrain import start_from, unfreeze
 from hepnnlr.training.saved import SavedReweighter
 from hepnnlr.training.ratio import (
     ClipReport,
@@ -32,6 +33,8 @@ __all__ = [
     "fit_temperature",
     "normalize_weights",
     "predict_logits",
+    "start_from",
     "train_classifier",
+    "unfreeze",
     "weights_from_logits",
 ]

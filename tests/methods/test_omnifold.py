@@ -137,3 +137,29 @@ def test_step_ensembling_averages_members_and_reports_their_spread():
         OmniFoldConfig(ensemble=0)
     with pytest.raises(ConfigError, match="aggregation='mode'"):
         OmniFoldConfig(aggregation="mode")
+
+
+def test_pretrained_start_and_finetuning_learning_rate():
+    from hepnnlr.training import start_from, train_classifier
+
+    data, reco, gen, pass_reco, pass_gen = _small_problem(n=1500)
+    # Pre-train on a separate sample: the task of step 1 in iteration 1.
+    p_data, p_reco, _, p_pass, _ = _small_problem(seed=99, n=1500)
+    pre = train_classifier(MLP, p_data, np.ones(len(p_data)), p_reco.subset(p_pass),
+                           np.ones(int(p_pass.sum())), TrainingConfig(epochs=3, seed=1))
+    config = replace(QUICK, iterations=1, finetune_learning_rate_factor=0.1,
+                     training=TrainingConfig(epochs=1, batch_size=512, seed=3))
+    result = omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen, config=config,
+                      pretrained=pre.model)
+    scratch = omnifold(data, reco, gen, pass_reco=pass_reco, pass_gen=pass_gen, config=config)
+    assert not np.allclose(result.push[0], scratch.push[0])
+    # The pretrained model itself is left untouched by the fine-tuning.
+    before = [w.copy() for w in pre.model.get_weights()]
+    copy = start_from(pre.model, freeze=("hidden",))
+    assert not any(layer.trainable for layer in copy.layers if layer.name.startswith("hidden"))
+    for a, b in zip(before, pre.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ConfigError, match="freeze='phi' matches no layer"):
+        start_from(pre.model, freeze=("phi",))
+    with pytest.raises(ConfigError, match="finetune_learning_rate_factor=0"):
+        OmniFoldConfig(finetune_learning_rate_factor=0)
