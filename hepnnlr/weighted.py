@@ -10,7 +10,13 @@ import numpy as np
 
 from hepnnlr.errors import EmptySelectionError, ShapeMismatchError
 
-__all__ = ["kish_effective_size", "weight_summary", "weighted_auc", "weighted_mean_and_std"]
+__all__ = [
+    "kish_effective_size",
+    "reliability",
+    "weight_summary",
+    "weighted_auc",
+    "weighted_mean_and_std",
+]
 
 
 def _pair(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,3 +93,43 @@ def weighted_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | N
     below_w0 = np.cumsum(group_w0) - group_w0
     auc = (group_w1 * (below_w0 + 0.5 * group_w0)).sum() / (w1 * w0)
     return float(auc)
+
+
+def reliability(
+    logits: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    bins: int = 10,
+) -> dict[str, np.ndarray]:
+    """Calibration (reliability) check of a classifier's probabilities ``sigmoid(logit)``.
+
+    Events are grouped in ``bins`` quantile bins of the predicted probability; in each the
+    weighted fraction of label-1 events is compared with the mean prediction. For a
+    calibrated classifier ``observed`` matches ``predicted`` within ``error`` (the binomial
+    error with the Kish effective count of the bin).
+
+    Returns:
+        ``{"predicted", "observed", "error", "count"}`` arrays, one entry per bin.
+    """
+    logits = np.asarray(logits, float)
+    labels = np.asarray(labels).astype(float)
+    weights = np.ones(len(logits)) if weights is None else np.asarray(weights, float)
+    if not (len(logits) == len(labels) == len(weights)):
+        raise ShapeMismatchError(
+            f"reliability: {len(logits)} logits, {len(labels)} labels, {len(weights)} weights."
+        )
+    if bins < 1 or len(logits) < bins:
+        raise EmptySelectionError(f"reliability needs at least bins={bins} events.")
+    probability = 1.0 / (1.0 + np.exp(-logits))
+    edges = np.quantile(probability, np.linspace(0, 1, bins + 1))
+    index = np.clip(np.searchsorted(edges, probability, side="right") - 1, 0, bins - 1)
+    predicted, observed, error, count = (np.zeros(bins) for _ in range(4))
+    for b in range(bins):
+        w, p, y = weights[index == b], probability[index == b], labels[index == b]
+        total = w.sum()
+        predicted[b] = (w * p).sum() / total
+        observed[b] = (w * y).sum() / total
+        count[b] = kish_effective_size(w)
+        error[b] = np.sqrt(max(observed[b] * (1 - observed[b]), 1e-12) / count[b])
+    return {"predicted": predicted, "observed": observed, "error": error, "count": count}

@@ -49,3 +49,17 @@ def test_kish_and_summary():
         weight_summary(np.array([]))
     with pytest.raises(EmptySelectionError):
         weighted_auc(np.ones(3), np.ones(3))
+
+
+def test_reliability_of_a_calibrated_and_an_overconfident_classifier():
+    from hepnnlr.weighted import reliability
+
+    rng = np.random.default_rng(5)
+    logit = rng.normal(0, 2, 200_000)
+    labels = rng.random(len(logit)) < 1 / (1 + np.exp(-logit))
+    good = reliability(logit, labels, bins=10)
+    pull = (good["observed"] - good["predicted"]) / good["error"]
+    # Calibrated: chi2 of 10 bins with 10 degrees of freedom; 40 is p ~ 2e-5.
+    assert (pull**2).sum() < 40
+    bad = reliability(3 * logit, labels, bins=10)
+    assert ((bad["observed"] - bad["predicted"]) / bad["error"]).__pow__(2).sum() > 1000
