@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hepnnlr.processors.calo import CaloProcessor
+
 from hepnnlr.samples.calo import generate_calo, write_calo_events
 from hepnnlr.schema import run_processor
 
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             from dask.distributed import LocalCluster
 
             with LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster:
                 run("dask", cluster.scheduler_address)  # warm the workers' imports
                 seconds = _best_of(args.repeat, lambda: run("dask", cluster.scheduler_address))

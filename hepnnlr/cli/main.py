@@ -64,6 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("--workers", type=int, default=1, help="generator processes")
     dis.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    for name, help_text, param_help in (
+        ("zjets", "e+e- -> Z -> light-quark dijets at 91.19 GeV (SRGN parton-shower example)",
+         "Pythia setting (repeatable); TimeShower:alphaSvalue, StringZ:aLund and "
+         "StringFlav:probStoUD set the tuned parameters theta"),
+        ("ttbar", "ttbar at 13 TeV, one W -> mu nu and one W -> hadrons (SRGN top-mass example)",
+         "Pythia setting (repeatable); 6:m0 sets the top mass, PartonLevel:MPI=on switches "
+         "multiparton interactions on (off by default: 5x faster)"),
+        ("calo", "50 GeV photon showers on a 30x30x30 calorimeter grid (DCTRGAN toy)",
+         "ShowerConfig field (repeatable), e.g. --param energy_gev=100"),
+    ):
+        sample = gen_sub.add_parser(name, help=help_text)
+        sample.add_argument("--events", type=int, required=True, help="number of events")
+        sample.add_argument("--seed", type=int, default=1, help="random seed")
+        sample.add_argument("-o", "--output", type=Path, required=True, help="output ROOT file")
+        sample.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                            help=param_help)
+        sample.add_argument("--workers", type=int, default=1, help="generator processes")
+        sample.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     unfold = sub.add_parser("unfold", help="unfold a DIS data file with a simulation file")
     unfold.add_argument("--data", type=Path, required=True, help="ROOT file of the data")
     unfold.add_argument("--sim", type=Path, required=True, help="ROOT file of the simulation")
@@ -84,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _params(pairs: Sequence[str]) -> tuple[str, ...]:
+def _pairs(pairs: Sequence[str]) -> list[tuple[str, str]]:
     out = []
     for pair in pairs:
         if "=" not in pair:
@@ -92,8 +111,64 @@ def _params(pairs: Sequence[str]) -> tuple[str, ...]:
                 f"--param {pair!r} is not NAME=VALUE; write e.g. --param TimeShower:alphaSvalue=0.13"
             )
         name, value = pair.split("=", 1)
-        out.append(f"{name.strip()} = {value.strip()}")
-    return tuple(out)
+        out.append((name.strip(), value.strip()))
+    return out
+
+
+def _params(pairs: Sequence[str]) -> tuple[str, ...]:
+    return tuple(f"{name} = {value}" for name, value in _pairs(pairs))
+
+
+def _generate(args: argparse.Namespace) -> Path:
+    """Run ``hepnnlr generate <process>``."""
+    progress = not args.no_progress
+    if args.process == "dis":
+        from hepnnlr.samples import make_dis_sample
+
+        return make_dis_sample(args.output, setup=args.setup, n_events=args.events,
+                               seed=args.seed, params=_params(args.param),
+                               workers=args.workers, progress=progress)
+    if args.process == "zjets":
+        from hepnnlr.samples import ZJetsTheta, make_zjets_sample
+
+        settings = {v: k for k, v in ZJetsTheta.SETTING_NAMES.items()}
+        theta, params = {}, []
+        for name, value in _pairs(args.param):
+            if name in settings:
+                theta[settings[name]] = float(value)
+            else:
+                params.append(f"{name} = {value}")
+        return make_zjets_sample(args.output, n_events=args.events, seed=args.seed,
+                                 theta=ZJetsTheta(**theta), params=tuple(params),
+                                 workers=args.workers, progress=progress)
+    if args.process == "ttbar":
+        from hepnnlr.samples import make_ttbar_sample
+
+        top_mass, mpi, params = 172.5, False, []
+        for name, value in _pairs(args.param):
+            if name == "6:m0":
+                top_mass = float(value)
+            elif name == "PartonLevel:MPI":
+                mpi = value.lower() in ("on", "true", "1")
+            else:
+                params.append(f"{name} = {value}")
+        return make_ttbar_sample(args.output, n_events=args.events, seed=args.seed,
+                                 top_mass=top_mass, mpi=mpi, params=tuple(params),
+                                 workers=args.workers, progress=progress)
+    from hepnnlr.samples import ShowerConfig, make_calo_sample
+
+    fields = ShowerConfig.__dataclass_fields__
+    values = {}
+    for name, value in _pairs(args.param):
+        if name not in fields:
+            raise HepnnlrError(
+                f"--param {name}: ShowerConfig has no field {name!r}; its fields are "
+                f"{sorted(fields)}."
+            )
+        values[name] = type(getattr(ShowerConfig(), name))(value)
+    return make_calo_sample(args.output, n_events=args.events, seed=args.seed,
+                            config=ShowerConfig(**values), workers=args.workers,
+                            progress=progress)
 
 
 def _omnifold_config(args: argparse.Namespace):
@@ -155,18 +230,9 @@ def _report(outputs, started: float) -> None:
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.command == "generate":
-        from hepnnlr.samples import make_dis_sample
-
-        path = make_dis_sample(
-            args.output,
-            setup=args.setup,
-            n_events=args.events,
-            seed=args.seed,
-            params=_params(args.param),
-            workers=args.workers,
-            progress=not args.no_progress,
-        )
-        print(f"[hepnnlr] wrote {args.events} {args.setup} events to {path} "
+        path = _generate(args)
+        label = f"{args.setup} " if args.process == "dis" else ""
+        print(f"[hepnnlr] wrote {args.events} {label}{args.process} events to {path} "
               f"in {time.perf_counter() - started:.0f} s")
         return 0
     if args.command == "unfold":

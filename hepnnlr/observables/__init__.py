@@ -1,5 +1,7 @@
-"""DIS observables on awkward arrays: electron-method kinematics, particle features, jets
-and N-subjettiness (FastJet), and the binning and filling of their histograms.
+"""Observables on awkward arrays: DIS electron-method kinematics and particle features,
+jets and N-subjettiness (FastJet), jet substructure (ECFs, strange hadrons), the tt̄
+triplet masses with the neutrino solver, calorimeter-shower features, and the binning and
+filling of their histograms (``*_histos`` modules).
 
 Pure functions of awkward arrays; nothing here imports coffea or TensorFlow.
 """
@@ -21,7 +23,15 @@ from hepnnlr.observables.histos import (
     book_dis_histograms,
     fill_dis_histograms,
 )
-from hepnnlr.observables.jets import JetConfig, cluster_jets, dphi_from_pi
+from hepnnlr.observables.calo import shower_features
+from hepnnlr.observables.jets import (
+    JetConfig,
+    cluster_jets,
+    cluster_jets_with_constituents,
+    dphi_from_pi,
+)
+from hepnnlr.observables.substructure import count_strange, energy_correlation
+from hepnnlr.observables.top import reconstruct_top, solve_neutrino_pz
 
 __all__ = [
     "DIS_OBSERVABLES",
@@ -32,10 +42,16 @@ __all__ = [
     "KinematicRegion",
     "book_dis_histograms",
     "cluster_jets",
+    "cluster_jets_with_constituents",
+    "count_strange",
     "dphi_from_pi",
     "electron_kinematics",
+    "energy_correlation",
     "fill_dis_histograms",
     "particle_features",
+    "reconstruct_top",
     "select_fiducial",
+    "shower_features",
+    "solve_neutrino_pz",
     "wrap_phi",
 ]

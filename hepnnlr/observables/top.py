@@ -221,24 +221,22 @@ def select_top_objects(
     has_muon = ak.to_numpy(~ak.is_none(muon)).astype(bool)
 
     # without a muon the event fails anyway: any placeholder direction will do
-    dr = _delta_r(
-        jets.eta, jets.phi, ak.fill_none(muon.eta, 0.0), ak.fill_none(muon.phi, 0.0)
-    )
+    dr = _delta_r(jets.eta, jets.phi, ak.fill_none(muon.eta, 0.0), ak.fill_none(muon.phi, 0.0))
     keep = (jets.pt > config.jet_pt_min) & (dr >= config.overlap_dr)
     is_b = ak.values_astype(jets.btag, bool) & (np.abs(jets.eta) < config.btag_eta_max)
     bjets, bdr = jets[keep & is_b], dr[keep & is_b]
     light = jets[keep & ~is_b]
     n_b = ak.to_numpy(ak.num(bjets, axis=1))
     n_light = ak.to_numpy(ak.num(light, axis=1))
-    reason = np.where(
-        ~has_muon, 1, np.where(n_b < 2, 2, np.where(n_light < 2, 3, 0))
-    ).astype(np.int8)
+    reason = np.where(~has_muon, 1, np.where(n_b < 2, 2, np.where(n_light < 2, 3, 0))).astype(
+        np.int8
+    )
     passed = reason == 0
 
     # b1: closest to the muon; b2: leading of the others (bjets are pT-ordered)
-    i1 = ak.argmin(bdr, axis=1, keepdims=True)
+    i1 = ak.fill_none(ak.argmin(bdr, axis=1), 0)  # one index per event
     local = ak.local_index(bdr, axis=1)
-    first_b1 = ak.argsort(ak.where(local == ak.fill_none(i1, 0), -1, local), axis=1, stable=True)
+    first_b1 = ak.argsort(ak.where(local == i1, -1, local), axis=1, stable=True)
     ordered = ak.pad_none(bjets[first_b1], 2, axis=1)
     b1, b2 = ordered[:, 0], ordered[:, 1]
     safe_light = ak.pad_none(light, 2, axis=1)

@@ -36,12 +36,18 @@ hep-ex/0001020; the GFlash model of Geant4], sampled with energy spots:
    float32, and cells below ``threshold_mev`` are dropped (the paper's MIP cut).
 
 Simplifications against GP/GFlash, on purpose: one profile for energy and spots (GFlash
-uses a slightly later spot profile), τ measured with the shower's own T, homogeneous
-parameters for the whole Si–W stack (Z = 74, E_c = 7.97 MeV, an effective Molière radius
-larger than tungsten's 9.3 mm because of the sensor gaps) and uniform layers of
-``layer_x0`` radiation lengths (ILD has 20 × 0.6 X₀ then 10 × 1.2 X₀; 30 × 0.8 X₀ has the
-same 24 X₀ depth and puts the mean shower maximum just beyond the tenth layer, as the
-paper reports for its Geant4 showers).
+draws the spots from a slightly different Gamma than the energy), τ measured with the
+shower's own T, homogeneous parameters for the whole Si–W stack (Z = 74, E_c = 7.97 MeV,
+an effective Molière radius larger than tungsten's 9.3 mm because of the sensor gaps)
+and uniform layers of ``layer_x0`` radiation lengths (ILD has 20 × 0.6 X₀ then
+10 × 1.2 X₀; 30 × 0.8 X₀ has the same 24 X₀ depth and puts the mean shower maximum just
+beyond the tenth layer, as the paper reports for its Geant4 showers).
+
+``spots_per_gev`` (80) and ``sampling_fraction`` (1.5%) are tuned, not derived: with
+them the default showers (2,000, seed 1) activate 780 ± 54 cells (the paper's Geant4
+showers peak around 780), deposit 733 ± 29 MeV of visible energy (98% of 750 MeV: the
+rest leaks out or falls below threshold), peak in layer 12 and have a mean longitudinal
+centroid of 14.2 (layers counted from 1).
 
 Units: hit energies are visible (sensor) energies in MeV; ``E_true`` is in GeV; lengths in
 mm. The storage layout (sparse ``Hit`` collection) is described in
@@ -87,6 +93,7 @@ __all__ = [
 ]
 
 _ALPHA_MIN = 1.01
+_SPOT_BATCH = 200  # showers whose spots are held in memory at once
 
 
 @dataclass(frozen=True)
@@ -215,42 +222,70 @@ def _radial_parameters(config: ShowerConfig, tau: np.ndarray) -> tuple[np.ndarra
     return core, tail, p1 * np.exp(u - np.exp(u))
 
 
-def _generate_block(config: ShowerConfig, seed: int, block: int, n_events: int) -> dict:
-    """Showers of one block as flat arrays (``counts`` per event and the hit fields)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, block]))
+def _draw_showers(config: ShowerConfig, rng: np.random.Generator, n: int) -> dict:
+    """Per-shower randomness: profile, conversion depth, impact point, number of spots."""
     par = config.profile_parameters()
-    # per shower: profile parameters, conversion depth, impact point, number of spots
-    g1, g2 = rng.standard_normal((2, n_events))
+    g1, g2 = rng.standard_normal((2, n))
     c1, c2 = math.sqrt((1 + par["rho"]) / 2), math.sqrt((1 - par["rho"]) / 2)
     t_max = np.exp(par["mean_log_T"] + par["sigma_log_T"] * (c1 * g1 + c2 * g2))
     alpha = np.exp(par["mean_log_alpha"] + par["sigma_log_alpha"] * (c1 * g1 - c2 * g2))
     alpha = np.maximum(alpha, _ALPHA_MIN)
-    beta = (alpha - 1.0) / t_max
-    t0 = rng.exponential(config.conversion_x0, n_events) if config.conversion_x0 > 0 else 0.0
-    t0 = np.broadcast_to(np.asarray(t0, dtype=np.float64), (n_events,))
-    impact = rng.normal(0.0, config.impact_sigma_mm, (2, n_events))
-    n_spots = rng.poisson(config.spots_per_gev * config.energy_gev, n_events)
+    t0 = rng.exponential(config.conversion_x0, n) if config.conversion_x0 > 0 else np.zeros(n)
+    return {
+        "t_max": t_max,
+        "alpha": alpha,
+        "beta": (alpha - 1.0) / t_max,
+        "t0": t0,
+        "x0": rng.normal(0.0, config.impact_sigma_mm, n),
+        "y0": rng.normal(0.0, config.impact_sigma_mm, n),
+        "n_spots": rng.poisson(config.spots_per_gev * config.energy_gev, n),
+    }
 
-    # per spot: depth, layer, radius, azimuth
-    owner = np.repeat(np.arange(n_events), n_spots)
-    depth = rng.standard_gamma(alpha[owner]) / beta[owner]  # from the shower start, X0
-    core, tail, p_core = _radial_parameters(config, depth / t_max[owner])
+
+def _deposit(
+    config: ShowerConfig, rng: np.random.Generator, showers: dict
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spots of the given showers → sorted unique cell keys and their spot counts.
+
+    A key is ``((event · layers + layer) · n_x + ix) · n_y + iy`` with ``event`` counted
+    within ``showers``.
+    """
+    owner = np.repeat(np.arange(len(showers["t_max"])), showers["n_spots"])
+    depth = rng.standard_gamma(showers["alpha"][owner]) / showers["beta"][owner]  # X0
+    core, tail, p_core = _radial_parameters(config, depth / showers["t_max"][owner])
     u = rng.random((3, owner.size))
-    width = np.where(u[0] < p_core, core, tail) * config.moliere_radius_mm
-    radius = width * np.sqrt(u[1] / (1.0 - u[1]))
+    radius = np.where(u[0] < p_core, core, tail) * config.moliere_radius_mm
+    del core, tail, p_core
+    radius *= np.sqrt(u[1] / (1.0 - u[1]))
     phi = 2.0 * np.pi * u[2]
-    layer = np.floor((depth + t0[owner]) / config.layer_x0)
-    ix = np.floor((impact[0, owner] + radius * np.cos(phi)) / config.cell_size_mm + config.n_x / 2)
-    iy = np.floor((impact[1, owner] + radius * np.sin(phi)) / config.cell_size_mm + config.n_y / 2)
-    inside = (
-        (layer < config.n_layers) & (ix >= 0) & (ix < config.n_x) & (iy >= 0) & (iy < config.n_y)
-    )
-
-    # per cell: sum the spots, noise, threshold
+    del u
     nl, nx, ny = config.shape
-    key = ((owner[inside] * nl + layer[inside].astype(np.int64)) * nx + ix[inside]) * ny
-    key = key.astype(np.int64) + iy[inside].astype(np.int64)
-    cells, n_in_cell = np.unique(key, return_counts=True)
+    layer = np.floor((depth + showers["t0"][owner]) / config.layer_x0).astype(np.int64)
+    ix = np.floor((showers["x0"][owner] + radius * np.cos(phi)) / config.cell_size_mm + nx / 2)
+    iy = np.floor((showers["y0"][owner] + radius * np.sin(phi)) / config.cell_size_mm + ny / 2)
+    del depth, radius, phi
+    inside = (layer < nl) & (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    key = (owner[inside] * nl + layer[inside]) * nx + ix[inside].astype(np.int64)
+    return np.unique(key * ny + iy[inside].astype(np.int64), return_counts=True)
+
+
+def _generate_block(config: ShowerConfig, seed: int, block: int, n_events: int) -> dict:
+    """Showers of one block as flat arrays (``counts`` per event and the hit fields).
+
+    The spots are deposited ``_SPOT_BATCH`` showers at a time (a fixed number, so the
+    random stream and the output do not change), which bounds the memory to ~150 MB.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, block]))
+    showers = _draw_showers(config, rng, n_events)
+    nl, nx, ny = config.shape
+    keys, spots = [], []
+    for start in range(0, n_events, _SPOT_BATCH):
+        batch = {name: values[start : start + _SPOT_BATCH] for name, values in showers.items()}
+        cells, n_in_cell = _deposit(config, rng, batch)
+        keys.append(cells + start * nl * nx * ny)
+        spots.append(n_in_cell)
+    cells, n_in_cell = np.concatenate(keys), np.concatenate(spots)
+    # per cell: noise and threshold
     energy = n_in_cell * config.spot_energy_mev
     if config.cell_noise > 0:
         shape = 1.0 / config.cell_noise**2
@@ -321,7 +356,7 @@ def generate_calo(
 
     Example:
         >>> showers = generate_calo(100, seed=1)
-        >>> int(showers.Hit.layer.max()) < 30
+        >>> int(ak.max(showers.Hit.layer)) < 30
         True
     """
     _validate_counts(n_events, block_size, workers, seed)

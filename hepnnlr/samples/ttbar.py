@@ -14,10 +14,11 @@ muonic W: no events are thrown away (generating W → μν or hadrons for both W
 selecting would waste ~76% of the events). The hadronic W decays to all quark pairs
 Pythia allows (ud̄, us̄, ub̄, cd̄, cs̄, cb̄ and conjugates).
 
-Multiple parton interactions are off by default (``PartonLevel:MPI = off``): on a
-2-core development machine Pythia makes ~700 events/s without MPI and ~100 events/s with
-it (``benchmarks/bench_ttbar.py``). Switch them on with ``mpi=True`` for
-production-quality samples.
+Multiple parton interactions are off by default (``PartonLevel:MPI = off``): on the
+2-core development machine one process makes 400-700 events/s without MPI (depending on
+the load) and ~90 events/s with it (``benchmarks/bench_ttbar.py``). Switch them on with
+``mpi=True`` for production-quality samples (the underlying event then adds soft
+particles to the jets and to the unclustered MET term).
 
 What is stored per event (:func:`generate_ttbar`):
 
@@ -143,7 +144,10 @@ class TTbarConfig:
         return (
             LHC_TTBAR_SETTINGS
             + _w_decay_settings(muon_charge)
-            + (f"6:m0 = {float(self.top_mass)!r}", f"PartonLevel:MPI = {'on' if self.mpi else 'off'}")
+            + (
+                f"6:m0 = {float(self.top_mass)!r}",
+                f"PartonLevel:MPI = {'on' if self.mpi else 'off'}",
+            )
             + self.params
         )
 
@@ -160,7 +164,9 @@ def _flat(batch: ak.Array, *path: str) -> NDArray:
     return ak.to_numpy(ak.flatten(batch[("prt", *path)], axis=1))
 
 
-def _one_per_event(index: NDArray[np.int64], event_of: NDArray[np.int64], n: int, what: str) -> None:
+def _one_per_event(
+    index: NDArray[np.int64], event_of: NDArray[np.int64], n: int, what: str
+) -> None:
     if index.size != n or np.any(event_of[index] != np.arange(n)):
         raise HepnnlrError(
             f"every tt̄ event must have exactly one {what} from a W decay, but {index.size} "
@@ -235,11 +241,7 @@ def _columns_from_batch(
         ),
         "GenB": (
             np.bincount(event_of[bhad], minlength=n).astype(np.int64),
-            {
-                k: v
-                for k, v in kinematic(bhad, np.float32).items()
-                if k != "E"
-            }
+            {k: v for k, v in kinematic(bhad, np.float32).items() if k != "E"}
             | {"pdgId": pid[bhad].astype(np.int32)},
         ),
     }

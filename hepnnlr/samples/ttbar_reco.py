@@ -215,9 +215,7 @@ def cluster_gen_jets(events: ak.Array, config: TTbarDetectorConfig | None = None
     phi = np.arctan2(jets.py, jets.px)
 
     bhad = events.GenB[events.GenB.pt > config.b_hadron_pt_min]
-    pairs = ak.cartesian(
-        {"jet": ak.zip({"eta": eta, "phi": phi}), "b": bhad}, axis=1, nested=True
-    )
+    pairs = ak.cartesian({"jet": ak.zip({"eta": eta, "phi": phi}), "b": bhad}, axis=1, nested=True)
     dr = _delta_r(
         pairs.jet.eta,
         pairs.jet.phi,
@@ -420,7 +418,11 @@ def make_ttbar_sample(
     extra = (params,) if isinstance(params, str) else tuple(params)
     config = TTbarConfig(top_mass=top_mass, mpi=mpi, params=extra)
     gen = generate_ttbar(
-        n_events, seed=seed, config=config, workers=workers, progress=progress,
+        n_events,
+        seed=seed,
+        config=config,
+        workers=workers,
+        progress=progress,
         block_size=block_size,
     )
     return write_ttbar_events(path, simulate_ttbar_detector(gen, detector, seed=seed), tree)

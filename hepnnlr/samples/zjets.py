@@ -35,6 +35,8 @@ The detector level (:func:`make_zjets_sample`) reuses the particle-flow emulatio
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import concurrent.futures
 import math
 import multiprocessing
@@ -190,6 +192,9 @@ class ZJetsTheta:
                     f"ZJetsTheta.{name} = {value} is outside Pythia's allowed range "
                     f"[{low}, {high}] of {_THETA_NAMES[name]}; choose a value inside it."
                 )
+
+    SETTING_NAMES: ClassVar[Mapping[str, str]] = _THETA_NAMES
+    """θ field -> Pythia setting name."""
 
     def settings(self) -> tuple[str, ...]:
         """The Pythia ``"Name = value"`` strings of this θ."""
@@ -435,13 +440,13 @@ def generate_zjets(
     try:
         if workers == 1 or len(sizes) == 1:
             blocks = []
-            # a private generator for this call: nothing is kept between calls here
-            generator: tuple[tuple[tuple[str, ...], ...], _ZBlockGenerator] | None = None
+            # generators live for this call only; a new θ needs a new initialisation
+            generator, current = None, None
             for block_seed, size, block_theta in zip(seeds, sizes, thetas, strict=True):
                 full = settings + block_theta.settings()
-                if generator is None or generator[0] != (full,):
-                    generator = ((full,), _ZBlockGenerator(full, init_seed))
-                blocks.append(generator[1].generate(block_seed, size, block_theta))
+                if generator is None or full != current:
+                    generator, current = _ZBlockGenerator(full, init_seed), full
+                blocks.append(generator.generate(block_seed, size, block_theta))
                 if bar is not None:
                     bar.update(1)
         else:

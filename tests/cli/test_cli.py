@@ -16,7 +16,7 @@ def test_generate_writes_a_checked_file(tmp_path, capsys):
     assert main(["generate", "dis", "--setup", "sim", "--events", "300", "--seed", "4",
                  "-o", str(out), "--no-progress"]) == 0
     assert check_event_file(out) == 300
-    assert "wrote 300 sim events" in capsys.readouterr().out
+    assert "wrote 300 sim dis events" in capsys.readouterr().out
 
 
 def test_bad_pythia_parameter_is_reported_without_traceback(tmp_path, capsys):
@@ -57,3 +57,34 @@ def test_demo_end_to_end(tmp_path):
     assert main(["demo", "-o", str(tmp_path), "--events", "5000", "--executor", "dask",
                  "--epochs", "3", "--no-progress"]) == 0
     assert (tmp_path / "histograms.root").exists() and (tmp_path / "weights.parquet").exists()
+
+
+def test_generate_zjets_with_a_tuned_parameter(tmp_path):
+    import uproot
+
+    out = tmp_path / "z.root"
+    assert main(["generate", "zjets", "--events", "50", "-o", str(out), "--no-progress",
+                 "--param", "TimeShower:alphaSvalue=0.15"]) == 0
+    with uproot.open(out) as f:
+        theta = f["events"]["theta_alphaS"].array(library="np")
+    assert len(theta) == 50 and (theta == 0.15).all()
+
+
+def test_generate_calo_and_unknown_shower_field(tmp_path, capsys):
+    out = tmp_path / "calo.root"
+    assert main(["generate", "calo", "--events", "20", "-o", str(out), "--no-progress",
+                 "--param", "energy_gev=20"]) == 0
+    assert out.exists()
+    assert main(["generate", "calo", "--events", "5", "-o", str(out), "--no-progress",
+                 "--param", "energy=20"]) == 2
+    assert "ShowerConfig has no field 'energy'" in capsys.readouterr().err
+
+
+def test_generate_ttbar_with_a_top_mass(tmp_path):
+    import uproot
+
+    out = tmp_path / "tt.root"
+    assert main(["generate", "ttbar", "--events", "20", "-o", str(out), "--no-progress",
+                 "--param", "6:m0=175"]) == 0
+    with uproot.open(out) as f:
+        assert (f["events"]["top_mass"].array(library="np") == 175.0).all()

@@ -18,8 +18,8 @@ from hepnnlr.samples.calo import generate_calo, read_calo_events, write_calo_eve
 from hepnnlr.schema import run_processor
 
 EXECUTORS = ("iterative", "futures", "dask")
-N_EVENTS = 600
-EMPTY = (3, 457)  # showers whose hits are removed: every cell "below threshold"
+N_EVENTS = 400
+EMPTY = (3, 257)  # showers whose hits are removed: every cell "below threshold"
 # histograms merged in a different order (dask's tree reduction, futures' completion
 # order) differ by floating-point summation rounding only
 SUMMATION_RTOL = 1e-12
@@ -27,7 +27,7 @@ SUMMATION_RTOL = 1e-12
 
 @pytest.fixture(scope="module")
 def shower_file(tmp_path_factory) -> str:
-    showers = generate_calo(N_EVENTS, seed=11, block_size=200)
+    showers = generate_calo(N_EVENTS, seed=11, block_size=100)
     keep = np.ones(N_EVENTS, dtype=bool)
     keep[list(EMPTY)] = False
     per_hit, _ = ak.broadcast_arrays(keep, showers.Hit.E)
@@ -40,11 +40,12 @@ def shower_file(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def dask_cluster():
-    """One two-worker LocalCluster for every dask run of this module."""
+    """One two-worker LocalCluster for every dask run of this module (HTTP server on a
+    free port: sessions running side by side would clash on 8787)."""
     from dask.distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         yield cluster
 

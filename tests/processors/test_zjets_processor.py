@@ -88,8 +88,9 @@ def dask_cluster():
     """One two-worker LocalCluster for every dask run of this module."""
     from dask.distributed import LocalCluster
 
+    # dashboard on a free port: concurrent test sessions would collide on 8787
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         yield cluster
 

@@ -1,0 +1,174 @@
+"""Tests of hepnnlr.processors.ttbar.TTbarProcessor."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+from hepnnlr.processors.ttbar import TTbarProcessor, collect_columns
+
+from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.observables.top import TOP_MASS_FIELDS
+from hepnnlr.samples.ttbar_reco import make_ttbar_sample, write_ttbar_events
+from hepnnlr.schema import EXECUTORS, run_processor
+
+N_EVENTS = 300
+# sums of weights merged in another order (futures, dask) differ by rounding only
+SUMMATION_RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """One two-worker LocalCluster for every dask run of this module."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def ttbar_file(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("ttbar_proc") / "tt.root"
+    make_ttbar_sample(path, n_events=N_EVENTS, seed=21, progress=False, block_size=150)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def outputs(ttbar_file, dask_cluster) -> dict[str, dict]:
+    out = {}
+    for executor in EXECUTORS:
+        out[executor] = run_processor(
+            TTbarProcessor(),
+            {"tt": [ttbar_file]},
+            executor=executor,
+            workers=2,
+            chunksize=math.ceil(N_EVENTS / 3),  # three chunks: merging is exercised
+            progress=False,
+            scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
+        )
+    return out
+
+
+def test_identical_under_every_executor(outputs) -> None:
+    reference = outputs["iterative"]
+    ref_columns = collect_columns(reference)
+    assert len(ref_columns) == N_EVENTS
+    assert np.all(ak.to_numpy(ref_columns.event) == np.arange(N_EVENTS))
+    for executor in ("futures", "dask"):
+        out = outputs[executor]
+        assert out["cutflow"] == reference["cutflow"], executor
+        for level in ("gen", "reco"):
+            for name in TOP_MASS_FIELDS:
+                h, ref = out["hists"][level][name], reference["hists"][level][name]
+                np.testing.assert_allclose(
+                    h.values(flow=True), ref.values(flow=True), rtol=SUMMATION_RTOL
+                )
+                np.testing.assert_allclose(
+                    h.variances(flow=True), ref.variances(flow=True), rtol=SUMMATION_RTOL
+                )
+        assert ak.to_list(collect_columns(out)) == ak.to_list(ref_columns), executor
+
+
+def test_cutflow_and_columns_agree(outputs) -> None:
+    out = outputs["iterative"]
+    cutflow, columns = out["cutflow"], collect_columns(out)
+    assert cutflow["events"] == N_EVENTS
+    for level in ("gen", "reco"):
+        c = columns[level]
+        reason = ak.to_numpy(c.reason)
+        assert cutflow[f"{level}_pass"] == int(np.sum(reason == 0))
+        assert cutflow[f"{level}_muon"] >= cutflow[f"{level}_2b"] >= cutflow[f"{level}_2light"]
+        assert (
+            cutflow[f"{level}_nu_real"] + cutflow[f"{level}_nu_no_real"] == cutflow[f"{level}_pass"]
+        )
+        for name in TOP_MASS_FIELDS:
+            assert ak.all(ak.is_none(c[name]) == (reason != 0))
+            assert out["hists"][level][name].sum(flow=True).value == cutflow[f"{level}_pass"]
+    # gen level uses the true neutrino (paper): every selected event has a solution
+    assert cutflow["gen_nu_no_real"] == 0 and cutflow["gen_muon"] == N_EVENTS
+    assert cutflow["reco_nu_no_real"] > 0  # MET resolution pushes m_T above m_W
+    assert np.all(ak.to_numpy(columns.top_mass) == 172.5)
+    # footnote 5 of the paper: no real solution -> m(b mu nu) = 0
+    no_real = ak.fill_none(~columns.reco.nu_real, False)
+    assert ak.all(columns.reco.m_b1munu[no_real] == 0.0)
+
+
+def _edge_event(jets, muons, met=(30.0, -20.0)):
+    jet_fields = ("pt", "eta", "phi", "mass", "btag")
+    return {
+        "event": 0,
+        "weight": 1.0,
+        "top_mass": 172.5,
+        "MET_pt": float(np.hypot(*met)),
+        "MET_phi": float(np.arctan2(met[1], met[0])),
+        "GenMET_pt": float(np.hypot(*met)),
+        "GenMET_phi": float(np.arctan2(met[1], met[0])),
+        "GenPart": [],
+        "GenB": [],
+        "GenMuon": muons,
+        "GenNeutrino": [{"pt": 36.0, "eta": 0.1, "phi": -0.59, "E": 36.2}],
+        "GenJet": [dict(zip(jet_fields, j, strict=True)) for j in jets],
+        "RecoJet": [dict(zip(jet_fields, j, strict=True)) for j in jets],
+        "RecoMuon": muons,
+    }
+
+
+def test_edge_cases_masked_and_counted(tmp_path) -> None:
+    muon = [{"pt": 45.0, "eta": 0.3, "phi": 0.2, "E": 47.0, "charge": 1}]
+    good = [
+        (80.0, -0.5, -2.5, 10.0, True),
+        (60.0, 0.9, 1.0, 7.0, True),
+        (50.0, -1.2, 2.9, 6.0, False),
+        (40.0, 0.0, -1.0, 4.0, False),
+    ]
+    rows = [
+        _edge_event(good, muon),  # passes
+        _edge_event(good, []),  # no muon
+        _edge_event([good[0], *good[2:]], muon),  # one b jet
+        _edge_event(good, muon, met=(-150.0 * np.cos(0.2), -150.0 * np.sin(0.2))),  # no root
+    ]
+    events = ak.Array(rows)
+    events = ak.with_field(events, np.arange(len(rows), dtype=np.uint64), "event")
+    for name, fields in (
+        ("GenPart", ("pt", "eta", "phi", "E", "pdgId", "charge")),
+        ("GenB", ("pt", "eta", "phi", "pdgId")),
+    ):
+        empty = ak.zip({f: np.zeros(0) for f in fields})
+        events = ak.with_field(events, ak.unflatten(empty, np.zeros(len(rows), int)), name)
+    path = write_ttbar_events(tmp_path / "edge.root", events)
+    out = run_processor(TTbarProcessor(), {"edge": [path]}, progress=False)
+    cutflow = out["cutflow"]
+    assert cutflow["reco_muon"] == 3 and cutflow["reco_2b"] == 2
+    assert cutflow["reco_pass"] == 2
+    assert cutflow["reco_nu_real"] == 1 and cutflow["reco_nu_no_real"] == 1
+    columns = collect_columns(out)
+    assert columns.reco.reason.tolist() == [0, 1, 2, 0]
+    assert columns.reco.m_b1munu.tolist()[1:3] == [None, None]
+    assert columns.reco.m_b1munu[3] == 0.0 and columns.reco.m_b1jj[3] > 0.0
+    # generator level with gen_neutrino="met" solves on GenMET like the detector level
+    met_out = run_processor(TTbarProcessor(gen_neutrino="met"), {"edge": [path]}, progress=False)
+    assert met_out["cutflow"]["gen_nu_no_real"] == 1
+
+
+def test_processor_config_and_pickling(ttbar_file) -> None:
+    processor = TTbarProcessor()
+    clone = pickle.loads(pickle.dumps(processor))
+    assert clone.required_branches == processor.required_branches
+    assert "GenNeutrino_pt" in processor.required_branches
+    assert "GenMET_pt" in TTbarProcessor(gen_neutrino="met").required_branches
+    with pytest.raises(ConfigError, match="gen_neutrino"):
+        TTbarProcessor(gen_neutrino="parton")
+    with pytest.raises(ConfigError, match="TopSelectionConfig"):
+        TTbarProcessor(selection={"jet_pt_min": 20})
+    # a file without the tt̄ branches fails before any work, naming the branch
+    with uproot.recreate(ttbar_file + ".bad.root") as file:
+        file.mktree("events", {"event": np.uint64, "weight": np.float64})
+        file["events"].extend({"event": np.arange(3, dtype=np.uint64), "weight": np.ones(3)})
+    with pytest.raises(MissingBranchError, match="top_mass"):
+        run_processor(TTbarProcessor(), {"bad": [ttbar_file + ".bad.root"]}, progress=False)
