@@ -37,5 +37,5 @@ def build_mlp(
         inputs["theta"] = theta
         x = keras.layers.Concatenate(name="with_theta")([x, theta])
     x = dense_stack(x, hidden, activation=activation, dropout=dropout, prefix="hidden")
-    logit = keras.layers.Dense(1, name="logit")(x)
+    logit = keras.layers.Dense(1, name="logit", dtype="float32")(x)  # float32 under mixed precision
     return keras.Model(inputs=inputs, outputs=logit, name=name)

@@ -55,13 +55,16 @@ class KNNEdgeEmbedding(keras.layers.Layer):
         missing = ops.maximum(self.k + 1 - slots, 0)
         x = ops.pad(x, [[0, 0], [0, missing], [0, 0]])
         mask = ops.pad(mask, [[0, 0], [0, missing]])
-        coords = ops.take(x, list(self.coordinates), axis=-1)
+        # Distances in float32 whatever the compute dtype: the 1e9 offsets would overflow
+        # float16 under mixed precision.
+        coords = ops.cast(ops.take(x, list(self.coordinates), axis=-1), "float32")
+        mask32 = ops.cast(mask, "float32")
         diff = ops.expand_dims(coords, 2) - ops.expand_dims(coords, 1)
         distance = ops.sum(diff * diff, axis=-1)
-        big = ops.cast(1e9, x.dtype)
-        eye = ops.eye(ops.shape(x)[1], dtype=x.dtype)
+        big = 1e9
+        eye = ops.eye(ops.shape(x)[1], dtype="float32")
         # Padded partners and the particle itself are pushed to the end of the ranking.
-        distance = distance + big * (1.0 - ops.expand_dims(mask, 1)) + big * eye
+        distance = distance + big * (1.0 - ops.expand_dims(mask32, 1)) + big * eye
         _, index = ops.top_k(-distance, k=self.k)
         neighbours = ops.take_along_axis(
             ops.expand_dims(x, 1), ops.expand_dims(index, -1), axis=2
@@ -215,5 +218,5 @@ def build_pet(
     if theta is not None and theta_mode == "event":
         x = keras.layers.Concatenate(name="with_theta")([x, theta])
     x = dense_stack(x, hidden, activation="gelu", dropout=0.0, prefix="head")
-    logit = keras.layers.Dense(1, name="logit")(x)
+    logit = keras.layers.Dense(1, name="logit", dtype="float32")(x)  # float32 under mixed precision
     return keras.Model(inputs=inputs, outputs=logit, name=name)

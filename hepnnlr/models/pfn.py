@@ -56,5 +56,5 @@ def build_pfn(
     if theta is not None and theta_mode == "event":
         x = keras.layers.Concatenate(name="with_theta")([x, theta])
     x = dense_stack(x, hidden, activation=activation, dropout=dropout, prefix="f")
-    logit = keras.layers.Dense(1, name="logit")(x)
+    logit = keras.layers.Dense(1, name="logit", dtype="float32")(x)  # float32 under mixed precision
     return keras.Model(inputs=inputs, outputs=logit, name=name)

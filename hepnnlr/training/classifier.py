@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import keras
@@ -94,6 +95,29 @@ def _optimizer(config: TrainingConfig, steps_per_epoch: int) -> keras.optimizers
         )
     kind = {"adam": keras.optimizers.Adam, "lion": keras.optimizers.Lion}[config.optimizer]
     return kind(learning_rate=rate, use_ema=config.ema, ema_momentum=config.ema_momentum)
+
+
+@contextmanager
+def _strategy_scope(config: TrainingConfig) -> Iterator[None]:
+    if not config.distribute:
+        yield
+        return
+    with tf.distribute.MirroredStrategy().scope():
+        yield
+
+
+@contextmanager
+def _dtype_policy(config: TrainingConfig) -> Iterator[None]:
+    """Build the model under ``mixed_float16`` only, then restore the user's policy."""
+    if not config.mixed_precision:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def _callbacks(config: TrainingConfig) -> list[keras.callbacks.Callback]:
@@ -192,19 +216,20 @@ def train_classifier(
     n_theta = len(inputs.theta_names)
 
     keras.utils.set_random_seed(config.seed)
-    if isinstance(model, keras.Model):
-        network = model
-    elif isinstance(model, ModelSpec):
-        network = model.build(n_particle, n_global, n_theta)
-    elif n_theta:
-        network = model(n_particle, n_global, n_theta)
-    else:
-        network = model(n_particle, n_global)
     steps_per_epoch = -(-len(train_idx) // config.batch_size)
-    network.compile(
-        optimizer=_optimizer(config, steps_per_epoch),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-    )
+    with _strategy_scope(config), _dtype_policy(config):
+        if isinstance(model, keras.Model):
+            network = model
+        elif isinstance(model, ModelSpec):
+            network = model.build(n_particle, n_global, n_theta)
+        elif n_theta:
+            network = model(n_particle, n_global, n_theta)
+        else:
+            network = model(n_particle, n_global)
+        network.compile(
+            optimizer=_optimizer(config, steps_per_epoch),
+            loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        )
     train = make_dataset(
         inputs.subset(train_idx), labels[train_idx], weights[train_idx],
         batch_size=config.batch_size, seed=config.seed,

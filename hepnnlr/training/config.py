@@ -32,6 +32,11 @@ class TrainingConfig:
         warmup_epochs: Warm-up length for the cosine schedule (may be fractional).
         ema: Keep an exponential moving average of the weights (momentum ``ema_momentum``)
             and use it for validation and the final model.
+        distribute: Train with ``tf.distribute.MirroredStrategy`` over every visible GPU
+            (one replica on the CPU when there is none); the batch is split across them.
+        mixed_precision: Compute in float16 with float32 variables and loss scaling
+            (``mixed_float16``: fast on GPUs, slow but correct on CPUs); the logit layer
+            stays float32.
     """
 
     epochs: int = 20
@@ -46,6 +51,8 @@ class TrainingConfig:
     warmup_epochs: float = 0.0
     ema: bool = False
     ema_momentum: float = 0.99
+    distribute: bool = False
+    mixed_precision: bool = False
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience"):

@@ -142,3 +142,24 @@ def test_five_dimensional_gaussians_against_the_exact_ratio():
     for i in range(5):
         mean, _ = weighted_mean_and_std(b[:, i], w)
         assert mean == pytest.approx(a[:, i].mean(), abs=4 * np.sqrt(1 / n + 1 / n_eff))
+
+
+@pytest.mark.parametrize("options", [{"distribute": True}, {"mixed_precision": True}],
+                         ids=["mirrored", "mixed-float16"])
+def test_distribution_and_mixed_precision_work_on_cpu(options):
+    import keras
+
+    rng = np.random.default_rng(41)
+    n = 10_000
+    a, b = rng.normal(0.5, 1.0, n), rng.normal(0.0, 1.0, n)
+    policy = keras.config.dtype_policy().name
+    config = TrainingConfig(epochs=15, batch_size=500, learning_rate=3e-3, patience=4, seed=2,
+                            **options)
+    clf = train_classifier(SPEC, _events(a), np.ones(n), _events(b), np.ones(n), config)
+    assert keras.config.dtype_policy().name == policy  # the user's policy is restored
+    w = weights_from_logits(clf.logits(_events(b)))
+    mean, _ = weighted_mean_and_std(b, w)
+    assert mean == pytest.approx(a.mean(), abs=4 * np.sqrt(1 / n + 1 / kish_effective_size(w)))
+    if options.get("mixed_precision"):
+        assert clf.model.get_layer("hidden_0").compute_dtype == "float16"
+        assert clf.model.get_layer("logit").compute_dtype == "float32"
