@@ -253,9 +253,12 @@ def run_processor(
                     raise
                 raise cause from error
 
+    # Local files are checked before the run and processors are deterministic: a failing
+    # chunk fails again, so local executors do not retry (coffea's default is 3 retries).
+    # Dask keeps its retries: a worker can die for reasons of its own.
     if executor == "iterative":
-        return run(coffea_processor.IterativeExecutor(status=progress))
+        return run(coffea_processor.IterativeExecutor(status=progress, retries=0))
     if executor == "futures":
-        return run(coffea_processor.FuturesExecutor(workers=workers, status=progress))
+        return run(coffea_processor.FuturesExecutor(workers=workers, status=progress, retries=0))
     with _dask_client(workers, scheduler_address) as client:
         return run(coffea_processor.DaskExecutor(client=client, status=progress))
