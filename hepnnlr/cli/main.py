@@ -83,9 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         sample.add_argument("--workers", type=int, default=1, help="generator processes")
         sample.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    unfold = sub.add_parser("unfold", help="unfold a DIS data file with a simulation file")
-    unfold.add_argument("--data", type=Path, required=True, help="ROOT file of the data")
-    unfold.add_argument("--sim", type=Path, required=True, help="ROOT file of the simulation")
+    unfold = sub.add_parser(
+        "unfold", help="unfold a DIS data file with a simulation file (flags or a YAML job)"
+    )
+    unfold.add_argument("config", nargs="?", type=Path, default=None,
+                        help="YAML job file (fields of hepnnlr.workflows.DISUnfoldingJob); "
+                        "when given, the other options are ignored")
+    unfold.add_argument("--data", type=Path, help="ROOT file of the data")
+    unfold.add_argument("--sim", type=Path, help="ROOT file of the simulation")
     unfold.add_argument("-o", "--output", type=Path, default=Path("hepnnlr-unfold"),
                         help="output folder")
     _add_processing_options(unfold)
@@ -236,6 +241,15 @@ def _run(args: argparse.Namespace) -> int:
               f"in {time.perf_counter() - started:.0f} s")
         return 0
     if args.command == "unfold":
+        if args.config is not None:
+            from hepnnlr.workflows import load_unfolding_job, run_dis_unfolding
+
+            _report(run_dis_unfolding(load_unfolding_job(args.config)), started)
+            return 0
+        if args.data is None or args.sim is None:
+            raise HepnnlrError(
+                "hepnnlr unfold needs a YAML job file, or both --data FILE and --sim FILE."
+            )
         _report(_unfold(args, args.data, args.sim), started)
         return 0
     if args.command == "demo":
