@@ -3,5 +3,17 @@
 from __future__ import annotations
 
 from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult, omnifold
+from hepnnlr.methods.omnifold_ensembles import (
+    EnsembleOfUnfoldings,
+    bootstrap_omnifold,
+    parallel_omnifold,
+)
 
-__all__ = ["OmniFoldConfig", "OmniFoldResult", "omnifold"]
+__all__ = [
+    "EnsembleOfUnfoldings",
+    "OmniFoldConfig",
+    "OmniFoldResult",
+    "bootstrap_omnifold",
+    "omnifold",
+    "parallel_omnifold",
+]

@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import hist
+import numpy as np
 from scipy import stats as _stats
 
 from hepnnlr.errors import EmptySelectionError, ShapeMismatchError
 from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 
-__all__ = ["Chi2Result", "chi2_test", "kish_effective_size", "weighted_mean_and_std"]  # last two re-exported
+__all__ = [
+    "Chi2Result",
+    "chi2_test",
+    "kish_effective_size",  # re-exported from hepnnlr.weighted
+    "relative_mse",
+    "relative_std",
+    "weighted_mean_and_std",  # re-exported from hepnnlr.weighted
+]
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,31 @@ def chi2_test(
     chi2 = float(((va - vb)[use] ** 2 / (ea + eb)[use]).sum())
     ndof = int(use.sum()) - (1 if normalize else 0)
     return Chi2Result(chi2, ndof, float(_stats.chi2.sf(chi2, ndof)))
+
+
+def relative_mse(truth: np.ndarray, passes: np.ndarray) -> np.ndarray:
+    """Relative mean-squared error per bin, Eq. 4 of the ensembling paper.
+
+    ``MSE_rel = (1/N) sum_i (x - xhat_i)^2 / x`` with ``x`` the truth histogram values and
+    ``xhat_i`` the unfolded values of full pass ``i`` (``passes``: ``(N, bins)``). Bins
+    with no truth entries give NaN (the ratio is undefined there).
+    """
+    truth = np.asarray(truth, float)
+    passes = np.atleast_2d(np.asarray(passes, float))
+    if passes.shape[1:] != truth.shape:
+        raise ShapeMismatchError(
+            f"relative_mse: passes of shape {passes.shape} do not match truth {truth.shape}."
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(truth > 0, ((passes - truth) ** 2).mean(axis=0) / truth, np.nan)
+
+
+def relative_std(passes: np.ndarray) -> np.ndarray:
+    """Relative standard deviation per bin over full passes, Eq. 5 of the ensembling paper.
+
+    ``sigma_rel = sqrt((1/N) sum_i (xhat_i - mean)^2) / mean``; NaN where the mean is 0.
+    """
+    passes = np.atleast_2d(np.asarray(passes, float))
+    mean = passes.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean != 0, passes.std(axis=0) / mean, np.nan)

@@ -163,3 +163,27 @@ def test_pretrained_start_and_finetuning_learning_rate():
         start_from(pre.model, freeze=("phi",))
     with pytest.raises(ConfigError, match="finetune_learning_rate_factor=0"):
         OmniFoldConfig(finetune_learning_rate_factor=0)
+
+
+def test_parallel_runs_and_bootstrap_replicas():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from hepnnlr.methods import bootstrap_omnifold, parallel_omnifold
+
+    data, reco, gen, pass_reco, pass_gen = _small_problem(n=800)
+    config = replace(QUICK, iterations=1, training=TrainingConfig(epochs=1, batch_size=256,
+                                                                  seed=3))
+    flags = {"pass_reco": pass_reco, "pass_gen": pass_gen}
+    here = parallel_omnifold(data, reco, gen, runs=2, config=config, **flags)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = parallel_omnifold(data, reco, gen, runs=2, config=config, executor=pool, **flags)
+    # Independent jobs in other processes give the same members (float32 training).
+    np.testing.assert_allclose(there.member_weights(), here.member_weights(), rtol=1e-5)
+    first = omnifold(data, reco, gen, config=config, **flags)
+    np.testing.assert_array_equal(here.members[0].weights, first.weights)  # run 0 = seed
+    mean, spread = here.weights("mean")
+    np.testing.assert_allclose(mean, here.member_weights().mean(axis=0))
+    assert (spread[pass_gen] > 0).all()
+    boot = bootstrap_omnifold(data, reco, gen, replicas=2, seed=1, config=config, **flags)
+    assert boot.kind == "bootstrap" and not np.allclose(*boot.member_weights())
