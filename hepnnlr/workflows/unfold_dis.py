@@ -23,7 +23,14 @@ from hepnnlr.results.stats import chi2_test
 from hepnnlr.schema import run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
 
-__all__ = ["DISUnfoldingJob", "DISUnfoldingOutputs", "run_dis_unfolding"]
+__all__ = [
+    "DISInputs",
+    "DISUnfoldingJob",
+    "DISUnfoldingOutputs",
+    "prepare_dis_inputs",
+    "run_dis_unfolding",
+    "truth_histograms",
+]
 
 #: Per-particle network inputs: log10 pT, eta - eta_e, phi - phi_e, charge.
 PARTICLE_FEATURES = ("log_pt", "deta", "dphi", "charge")
@@ -103,17 +110,44 @@ def _level_tensors(
     )
 
 
-def run_dis_unfolding(
-    job: DISUnfoldingJob, *, log: Callable[[str], None] = print
-) -> DISUnfoldingOutputs:
-    """Run the whole unfolding described by ``job`` and write its outputs.
+@dataclass
+class DISInputs:
+    """Processed DIS files ready for OmniFold (see :func:`prepare_dis_inputs`).
 
-    Steps: the DIS processor on both files (histograms + network inputs), tensors and
-    standardization, OmniFold, unfolded histograms, a ROOT file of histograms, a parquet
-    file of per-event weights, mplhep plots, and a JSON summary with chi2 comparisons.
+    ``data_reco`` holds the data events passing the detector selection; ``sim_reco`` and
+    ``sim_gen`` one row per simulated event; all three standardized with statistics of
+    the simulation.
     """
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
+
+    output: dict[str, dict]
+    data: ak.Array
+    sim: ak.Array
+    data_reco: EventTensors
+    sim_reco: EventTensors
+    sim_gen: EventTensors
+    pass_reco: np.ndarray
+    pass_gen: np.ndarray
+    sim_weights: np.ndarray
+    data_weights: np.ndarray
+
+    def omnifold_args(self) -> tuple[EventTensors, EventTensors, EventTensors]:
+        """Positional arguments of :func:`hepnnlr.methods.omnifold.omnifold`."""
+        return self.data_reco, self.sim_reco, self.sim_gen
+
+    def omnifold_kwargs(self) -> dict[str, np.ndarray]:
+        """Selections and weights for :func:`hepnnlr.methods.omnifold.omnifold`."""
+        return {
+            "pass_reco": self.pass_reco,
+            "pass_gen": self.pass_gen,
+            "sim_weights": self.sim_weights,
+            "data_weights": self.data_weights,
+        }
+
+
+def prepare_dis_inputs(
+    job: DISUnfoldingJob, *, log: Callable[[str], None] = print
+) -> DISInputs:
+    """Run the DIS processor on both files and build the standardized network inputs."""
     log(f"[hepnnlr] processing {job.data_file} and {job.sim_file} ({job.executor} executor)")
     output = {
         name: run_processor(
@@ -127,7 +161,6 @@ def run_dis_unfolding(
         )
         for name, path in (("data", job.data_file), ("sim", job.sim_file))
     }
-    timings["processing_s"] = time.perf_counter() - start
     data = collect_columns(output["data"])
     sim = collect_columns(output["sim"])
     data_pass = ak.to_numpy(data["pass_reco"])
@@ -139,15 +172,53 @@ def run_dis_unfolding(
         )
     pass_reco = ak.to_numpy(sim["pass_reco"])
     pass_gen = ak.to_numpy(sim["pass_gen"])
-
     data_reco = _level_tensors(data, "reco", data_pass, job, str(job.data_file)).subset(data_pass)
     sim_reco = _level_tensors(sim, "reco", pass_reco, job, str(job.sim_file))
     sim_gen = _level_tensors(sim, "gen", pass_gen, job, str(job.sim_file))
     reco_scaler = Standardizer.fit(sim_reco.subset(pass_reco))
     gen_scaler = Standardizer.fit(sim_gen.subset(pass_gen))
+    return DISInputs(
+        output=output,
+        data=data,
+        sim=sim,
+        data_reco=reco_scaler.transform(data_reco),
+        sim_reco=reco_scaler.transform(sim_reco),
+        sim_gen=gen_scaler.transform(sim_gen),
+        pass_reco=pass_reco,
+        pass_gen=pass_gen,
+        sim_weights=ak.to_numpy(sim["weight"]).astype(np.float64),
+        data_weights=ak.to_numpy(data["weight"][data_pass]).astype(np.float64),
+    )
+
+
+def truth_histograms(
+    columns: ak.Array, weights: np.ndarray, region: KinematicRegion = KinematicRegion()
+) -> dict[str, hist.Hist]:
+    """Particle-level histograms of the ``pass_gen`` events inside ``region``."""
+    shown = ak.to_numpy(columns["pass_gen"]) & region.mask(columns["gen"])
+    histograms = book_dis_histograms("gen")
+    fill_dis_histograms(histograms, columns["gen"][shown], np.asarray(weights)[shown])
+    return histograms
+
+
+def run_dis_unfolding(
+    job: DISUnfoldingJob, *, log: Callable[[str], None] = print
+) -> DISUnfoldingOutputs:
+    """Run the whole unfolding described by ``job`` and write its outputs.
+
+    Steps: the DIS processor on both files (histograms + network inputs), tensors and
+    standardization, OmniFold, unfolded histograms, a ROOT file of histograms, a parquet
+    file of per-event weights, mplhep plots, and a JSON summary with chi2 comparisons.
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    inputs = prepare_dis_inputs(job, log=log)
+    timings["processing_s"] = time.perf_counter() - start
+    output, data, sim = inputs.output, inputs.data, inputs.sim
+    pass_reco, pass_gen = inputs.pass_reco, inputs.pass_gen
     log(
-        f"[hepnnlr] OmniFold: {len(data_reco)} data events, {int(pass_reco.sum())} simulated "
-        f"events at detector level, {int(pass_gen.sum())} at particle level, "
+        f"[hepnnlr] OmniFold: {len(inputs.data_reco)} data events, {int(pass_reco.sum())} "
+        f"simulated events at detector level, {int(pass_gen.sum())} at particle level, "
         f"{job.omnifold.iterations} iterations"
     )
 
@@ -156,13 +227,8 @@ def run_dis_unfolding(
 
     start = time.perf_counter()
     result = omnifold(
-        reco_scaler.transform(data_reco),
-        reco_scaler.transform(sim_reco),
-        gen_scaler.transform(sim_gen),
-        pass_reco=pass_reco,
-        pass_gen=pass_gen,
-        sim_weights=ak.to_numpy(sim["weight"]).astype(np.float64),
-        data_weights=ak.to_numpy(data["weight"][data_pass]).astype(np.float64),
+        *inputs.omnifold_args(),
+        **inputs.omnifold_kwargs(),
         config=job.omnifold,
         callback=announce if job.progress else None,
     )
@@ -171,10 +237,7 @@ def run_dis_unfolding(
     start = time.perf_counter()
 
     def truth(columns: ak.Array, weights: np.ndarray) -> dict[str, hist.Hist]:
-        shown = ak.to_numpy(columns["pass_gen"]) & job.region.mask(columns["gen"])
-        histograms = book_dis_histograms("gen")
-        fill_dis_histograms(histograms, columns["gen"][shown], weights[shown])
-        return histograms
+        return truth_histograms(columns, weights, job.region)
 
     # Everything is written in units of data events: the simulation's histograms are
     # scaled by the same factor OmniFold applied to its weights.
@@ -246,7 +309,7 @@ def run_dis_unfolding(
                 "executor": job.executor,
                 "iterations": job.omnifold.iterations,
                 "mc_scale": result.mc_scale,
-                "data_events_reco": int(len(data_reco)),
+                "data_events_reco": int(len(inputs.data_reco)),
                 "sim_events": int(len(pass_reco)),
                 "chi2_normalized_shapes": chi2,
                 "timings_s": timings,
