@@ -1,4 +1,4 @@
-"""Keras 3 networks: an MLP for event features; Deep Sets / PFN and PET for particle sets.
+"""Keras 3 networks: an MLP for event features; Deep Sets (PFN, EFN) and PET for particle sets.
 
 Every network takes the dict of inputs built by
 :meth:`hepnnlr.tensors.EventTensors.as_inputs` (``particles``, ``mask``, ``globals``) and
@@ -10,10 +10,11 @@ adding padded slots.
 from __future__ import annotations
 
 import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras imports it)
+from hepnnlr.models.efn import build_efn
 from hepnnlr.models.layers import MaskedSum
 from hepnnlr.models.mlp import build_mlp
 from hepnnlr.models.pet import build_pet
 from hepnnlr.models.pfn import build_pfn
 from hepnnlr.models.spec import ModelSpec
 
-__all__ = ["MaskedSum", "ModelSpec", "build_mlp", "build_pet", "build_pfn"]
+__all__ = ["MaskedSum", "ModelSpec", "build_efn", "build_mlp", "build_pet", "build_pfn"]

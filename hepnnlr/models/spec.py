@@ -8,7 +8,7 @@ from hepnnlr.errors import ConfigError
 
 __all__ = ["ModelSpec"]
 
-_KINDS = ("mlp", "pfn", "pet")
+_KINDS = ("mlp", "pfn", "efn", "pet")
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class ModelSpec:
         units, k, layers, heads: PET embedding width, neighbours, transformer layers and
             attention heads (unused by the other kinds).
         theta_mode: Where parameters θ enter the set networks: ``"event"`` or
-            ``"particle"`` (an MLP always takes them with the event features).
+            ``"particle"`` (an MLP and an EFN take them with the event features).
+        energy_index, angular_indices: EFN particle features: the energy fraction and
+            the angles Φ sees (:func:`hepnnlr.models.efn.build_efn`).
         activation: Hidden-layer activation.
         dropout: Dropout rate after each hidden layer.
     """
@@ -39,6 +41,8 @@ class ModelSpec:
     layers: int = 2
     heads: int = 4
     theta_mode: str = "event"
+    energy_index: int = 0
+    angular_indices: tuple[int, ...] = (1, 2)
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -58,6 +62,7 @@ class ModelSpec:
 
     def build(self, n_particle_features: int, n_global_features: int, n_theta: int = 0):
         """Build a fresh, randomly initialized Keras model for these input sizes."""
+        from hepnnlr.models.efn import build_efn
         from hepnnlr.models.mlp import build_mlp
         from hepnnlr.models.pet import build_pet
         from hepnnlr.models.pfn import build_pfn
@@ -69,6 +74,17 @@ class ModelSpec:
                 hidden=self.hidden,
                 activation=self.activation,
                 dropout=self.dropout,
+            )
+        if self.kind == "efn":
+            return build_efn(
+                n_particle_features,
+                n_global_features,
+                n_theta,
+                energy_index=self.energy_index,
+                angular_indices=self.angular_indices,
+                phi=self.phi,
+                hidden=self.hidden,
+                activation=self.activation,
             )
         if self.kind == "pet":
             return build_pet(

@@ -39,8 +39,25 @@ class Standardizer:
     theta_scale: tuple[float, ...] = ()
 
     @classmethod
-    def fit(cls, reference: EventTensors, weights: np.ndarray | None = None) -> Standardizer:
-        """Fit on ``reference`` (optionally weighted per event; weights must be >= 0)."""
+    def fit(
+        cls,
+        reference: EventTensors,
+        weights: np.ndarray | None = None,
+        *,
+        keep: tuple[str, ...] = (),
+    ) -> Standardizer:
+        """Fit on ``reference`` (optionally weighted per event; weights must be >= 0).
+
+        Features named in ``keep`` pass unchanged (mean 0, scale 1), e.g. the energy
+        fraction an Energy Flow Network must see as it is.
+        """
+        names = set(reference.particle_features) | set(reference.global_features)
+        unknown = sorted(set(keep) - names)
+        if unknown:
+            raise ConfigError(
+                f"Standardizer.fit(keep=...) names {unknown}, which are not features of the "
+                f"reference ({sorted(names)})."
+            )
         if weights is not None:
             weights = np.asarray(weights, dtype=np.float64)
             if len(weights) != len(reference):
@@ -55,11 +72,15 @@ class Standardizer:
             w = np.ones(len(reference)) if weights is None else np.abs(weights)
             per_particle = np.broadcast_to(w[:, None], reference.mask.shape)[reference.mask]
             values = reference.particles[reference.mask].astype(np.float64)
-            p_mean, p_scale = _moments(values, per_particle, reference.particle_features)
+            p_mean, p_scale = _kept(
+                _moments(values, per_particle, reference.particle_features),
+                reference.particle_features, keep,
+            )
         if reference.globals is not None:
             w = np.ones(len(reference)) if weights is None else np.abs(weights)
-            g_mean, g_scale = _moments(
-                reference.globals.astype(np.float64), w, reference.global_features
+            g_mean, g_scale = _kept(
+                _moments(reference.globals.astype(np.float64), w, reference.global_features),
+                reference.global_features, keep,
             )
         t_mean: tuple[float, ...] = ()
         t_scale: tuple[float, ...] = ()
@@ -132,6 +153,13 @@ class Standardizer:
     def load(cls, path: str | Path) -> Standardizer:
         """Read statistics written by :meth:`save`."""
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _kept(moments, names, keep):
+    mean, scale = moments
+    mean = tuple(0.0 if n in keep else m for n, m in zip(names, mean, strict=True))
+    scale = tuple(1.0 if n in keep else s for n, s in zip(names, scale, strict=True))
+    return mean, scale
 
 
 def _moments(

@@ -22,7 +22,7 @@ def _predict(model, x):
     return model.predict(x, verbose=0).ravel()
 
 
-@pytest.mark.parametrize("kind", ["pfn", "pet"])
+@pytest.mark.parametrize("kind", ["pfn", "efn", "pet"])
 def test_set_networks_are_permutation_and_padding_invariant(kind):
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
@@ -91,3 +91,42 @@ def test_parameterized_set_networks_use_theta_and_stay_invariant(tmp_path, kind,
     model.save(tmp_path / "m.keras")
     np.testing.assert_array_equal(_predict(keras.models.load_model(tmp_path / "m.keras"), x),
                                   reference)
+
+
+def test_efn_is_infrared_and_collinear_safe():
+    from hepnnlr.models import build_efn
+
+    rng = np.random.default_rng(7)
+    keras.utils.set_random_seed(3)
+    model = build_efn(3, 0, energy_index=0, angular_indices=(1, 2))
+    z = rng.random((4, 5)).astype(np.float32)
+    angles = rng.normal(size=(4, 5, 2)).astype(np.float32)
+    particles = np.concatenate([z[..., None], angles], axis=-1)
+    mask = np.ones((4, 5), np.float32)
+    reference = _predict(model, {"particles": particles, "mask": mask})
+    # Collinear split: particle 0 becomes two particles at the same angles with z/2 each.
+    split = particles[:, :1].copy()
+    split[..., 0] /= 2
+    collinear = np.concatenate([split, split, particles[:, 1:]], axis=1)
+    out = _predict(model, {"particles": collinear, "mask": np.ones((4, 6), np.float32)})
+    np.testing.assert_allclose(out, reference, rtol=1e-5, atol=1e-6)
+    # Infrared: an extra particle with z = 0 anywhere changes nothing.
+    soft = np.concatenate([particles, np.array([[[0.0, 3.0, -2.0]]] * 4, np.float32)], axis=1)
+    out = _predict(model, {"particles": soft, "mask": np.ones((4, 6), np.float32)})
+    np.testing.assert_allclose(out, reference, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConfigError, match="must be distinct"):
+        build_efn(3, energy_index=1, angular_indices=(1, 2))
+
+
+def test_standardizer_keeps_named_features(tmp_path):
+    from hepnnlr.errors import ConfigError as Err
+    from hepnnlr.tensors import EventTensors, Standardizer
+
+    rng = np.random.default_rng(2)
+    t = EventTensors(rng.random((10, 3, 2)).astype(np.float32), np.ones((10, 3), bool),
+                     None, ("z", "eta"))
+    scaler = Standardizer.fit(t, keep=("z",))
+    assert scaler.particle_mean[0] == 0.0 and scaler.particle_scale[0] == 1.0
+    np.testing.assert_array_equal(scaler.transform(t).particles[..., 0], t.particles[..., 0])
+    with pytest.raises(Err, match="not features"):
+        Standardizer.fit(t, keep=("pt_frac",))
