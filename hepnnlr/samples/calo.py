@@ -60,9 +60,7 @@ Reproducibility: showers come in blocks of ``block_size``; block b draws from
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
-import multiprocessing
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -71,6 +69,7 @@ import awkward as ak
 import numpy as np
 
 from hepnnlr.errors import ConfigError
+from hepnnlr.samples.blocks import run_in_pool
 from hepnnlr.samples.calo_io import (
     GRID_SHAPE,
     check_calo_file,
@@ -305,27 +304,6 @@ def _generate_block(config: ShowerConfig, seed: int, block: int, n_events: int) 
     }
 
 
-def _run_pool(
-    config: ShowerConfig, seed: int, sizes: list[int], workers: int, bar: object
-) -> list[dict]:
-    # platform default start method, as hepnnlr.samples.dis (needs a __main__ guard with
-    # spawn/forkserver)
-    results: list[dict | None] = [None] * len(sizes)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers, len(sizes)), mp_context=multiprocessing.get_context()
-    ) as pool:
-        futures = {pool.submit(_generate_block, config, seed, b, n): b for b, n in enumerate(sizes)}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                results[futures[future]] = future.result()
-                if bar is not None:
-                    bar.update(1)  # type: ignore[attr-defined]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return [r for r in results if r is not None]
-
-
 def generate_calo(
     n_events: int,
     *,
@@ -380,7 +358,12 @@ def generate_calo(
                 if bar is not None:
                     bar.update(1)
         else:
-            blocks = _run_pool(config, int(seed), sizes, workers, bar)
+            blocks = run_in_pool(
+                _generate_block,
+                [(config, int(seed), b, n) for b, n in enumerate(sizes)],
+                workers=workers,
+                bar=bar,
+            )
     finally:
         if bar is not None:
             bar.close()

@@ -36,9 +36,7 @@ and the event record of a block does not depend on which blocks came before.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -50,6 +48,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, HepnnlrError
 from hepnnlr.samples._record import BlockColumns, columns_from_batch, concatenate_blocks
+from hepnnlr.samples.blocks import run_in_pool
 from hepnnlr.samples.kinematics import HERA_ELECTRON_ENERGY, HERA_PROTON_ENERGY
 
 __all__ = [
@@ -423,39 +422,15 @@ def generate_dis(
             import pythia8mc
 
             _configured_pythia(pythia8mc, settings)
-            blocks = _run_pool(settings, init_seed, seeds, sizes, workers, bar)
+            blocks = run_in_pool(
+                _generate_block_in_worker,
+                [(settings, init_seed, sd, n) for sd, n in zip(seeds, sizes, strict=True)],
+                workers=workers,
+                bar=bar,
+            )
     finally:
         if bar is not None:
             bar.close()
     return concatenate_blocks(blocks)
 
 
-def _run_pool(
-    settings: tuple[str, ...],
-    init_seed: int,
-    seeds: list[int],
-    sizes: list[int],
-    workers: int,
-    bar: object,
-) -> list[BlockColumns]:
-    # The platform's default start method (fork on Linux up to Python 3.13, forkserver
-    # from 3.14, spawn on macOS). With spawn/forkserver the calling script needs the
-    # usual ``if __name__ == "__main__":`` guard; the hepnnlr CLI has one.
-    context = multiprocessing.get_context()
-    results: list[BlockColumns | None] = [None] * len(sizes)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers, len(sizes)), mp_context=context
-    ) as pool:
-        futures = {
-            pool.submit(_generate_block_in_worker, settings, init_seed, s, n): b
-            for b, (s, n) in enumerate(zip(seeds, sizes, strict=True))
-        }
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                results[futures[future]] = future.result()
-                if bar is not None:
-                    bar.update(1)  # type: ignore[attr-defined]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return [r for r in results if r is not None]

@@ -42,9 +42,7 @@ init seed derived from ``seed``, then reseeded from ``(seed, b)``; the output de
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
-import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,6 +52,7 @@ from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError
 from hepnnlr.samples._record import _follow_lepton, _pt_eta_phi
+from hepnnlr.samples.blocks import run_in_pool
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
     _MAX_TRIES_PER_EVENT,
@@ -370,31 +369,18 @@ def generate_ttbar(
             import pythia8mc
 
             _configured_pythia(pythia8mc, tasks[0][0])  # fail fast on a bad setting
-            blocks = _run_pool(tasks, config.top_mass, workers, bar)
+            # Even and odd blocks need different generators (muon charge): submit
+            # them grouped so each worker tends to keep one; the result is order-free.
+            blocks = run_in_pool(
+                _generate_block_in_worker,
+                [(*task, config.top_mass) for task in tasks],
+                workers=workers,
+                bar=bar,
+                order=sorted(range(len(tasks)), key=lambda b: b % 2),
+            )
     finally:
         if bar is not None:
             bar.close()
     return _concatenate(blocks)
 
 
-def _run_pool(tasks: list[tuple], top_mass: float, workers: int, bar: object) -> list[dict]:
-    context = multiprocessing.get_context()
-    results: list[dict | None] = [None] * len(tasks)
-    # even and odd blocks need different generators: order tasks so that each worker
-    # tends to see one charge (the result does not depend on the order)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)), mp_context=context
-    ) as pool:
-        futures = {
-            pool.submit(_generate_block_in_worker, *task, top_mass): b
-            for b, task in sorted(enumerate(tasks), key=lambda item: item[0] % 2)
-        }
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                results[futures[future]] = future.result()
-                if bar is not None:
-                    bar.update(1)  # type: ignore[attr-defined]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return [r for r in results if r is not None]

@@ -35,17 +35,14 @@ The detector level (:func:`make_zjets_sample`) reuses the particle-flow emulatio
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import concurrent.futures
 import math
-import multiprocessing
 import numbers
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import ClassVar
 
 import awkward as ak
 import numpy as np
@@ -53,6 +50,7 @@ import uproot
 from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError, MissingBranchError
+from hepnnlr.samples.blocks import run_in_pool
 from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
@@ -453,41 +451,19 @@ def generate_zjets(
             import pythia8mc
 
             _configured_pythia(pythia8mc, settings + theta.settings())  # fail fast
-            blocks = _run_pool(settings, init_seed, seeds, sizes, thetas, workers, bar)
+            blocks = run_in_pool(
+                _generate_block,
+                [
+                    (settings, init_seed, sd, n, t)
+                    for sd, n, t in zip(seeds, sizes, thetas, strict=True)
+                ],
+                workers=workers,
+                bar=bar,
+            )
     finally:
         if bar is not None:
             bar.close()
     return _concatenate(blocks)
-
-
-def _run_pool(
-    settings: tuple[str, ...],
-    init_seed: int,
-    seeds: list[int],
-    sizes: list[int],
-    thetas: list[ZJetsTheta],
-    workers: int,
-    bar: object,
-) -> list[_Block]:
-    # same start-method caveats as hepnnlr.samples.dis: guard scripts with __main__
-    context = multiprocessing.get_context()
-    results: list[_Block | None] = [None] * len(sizes)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers, len(sizes)), mp_context=context
-    ) as pool:
-        futures = {
-            pool.submit(_generate_block, settings, init_seed, s, n, t): b
-            for b, (s, n, t) in enumerate(zip(seeds, sizes, thetas, strict=True))
-        }
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                results[futures[future]] = future.result()
-                if bar is not None:
-                    bar.update(1)  # type: ignore[attr-defined]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return [r for r in results if r is not None]
 
 
 def write_zjets_events(
