@@ -273,7 +273,13 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 class _BlockGenerator:
-    """One initialised Pythia instance that generates reseeded blocks of events."""
+    """One initialised Pythia instance that generates reseeded blocks of events.
+
+    The DIS, Z -> jets and tt̄ generators share it; each subclass only turns a
+    ``nextBatch`` array into its columns in :meth:`generate`.
+    """
+
+    label = "DIS"
 
     def __init__(self, settings: tuple[str, ...], init_seed: int) -> None:
         import pythia8mc  # heavy C++ extension: imported where it is used
@@ -285,26 +291,32 @@ class _BlockGenerator:
             ok = self._pythia.init()
         if not ok:
             raise ConfigError(
-                "Pythia failed to initialise with the settings "
+                f"Pythia failed to initialise {self.label} with the settings "
                 f"{list(settings)}; a PDF set or parameter combination is not usable. "
                 "Remove or change the last --param you added."
             )
         self._charges: dict[int, float] = {}
 
-    def _charge(self, pdg_id: int) -> float:
+    def charge(self, pdg_id: int) -> float:
+        """Electric charge of a particle id (cached)."""
         if pdg_id not in self._charges:
             self._charges[pdg_id] = float(self._pythia.particleData.charge(pdg_id))
         return self._charges[pdg_id]
 
-    def generate(self, block_seed: int, n_events: int) -> BlockColumns:
+    def batch(self, block_seed: int, n_events: int) -> ak.Array:
+        """``n_events`` events of the block seeded ``block_seed``, as Pythia's awkward array."""
         self._pythia.rndm.init(block_seed)
         batch = self._pythia.nextBatch(n_events, _MAX_TRIES_PER_EVENT)
         if len(batch) != n_events:
             raise HepnnlrError(
-                f"Pythia produced only {len(batch)} of {n_events} events in the block seeded "
-                f"with {block_seed}; too many events failed. Check the --param settings."
+                f"Pythia produced only {len(batch)} of {n_events} {self.label} events in the "
+                f"block seeded with {block_seed}; too many events failed. Check the --param "
+                "settings."
             )
-        return columns_from_batch(batch, self._charge)
+        return batch
+
+    def generate(self, block_seed: int, n_events: int) -> BlockColumns:
+        return columns_from_batch(self.batch(block_seed, n_events), self.charge)
 
 
 def _configured_pythia(pythia8mc: object, settings: tuple[str, ...]) -> object:

@@ -55,12 +55,11 @@ from hepnnlr.samples._record import _follow_lepton, _pt_eta_phi
 from hepnnlr.samples.blocks import run_in_pool
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
-    _MAX_TRIES_PER_EVENT,
     _block_sizes,
+    _BlockGenerator,
     _check_setting_line,
     _configured_pythia,
     _derived_seed,
-    _quiet_stdout,
     _validate_counts,
 )
 
@@ -246,38 +245,13 @@ def _columns_from_batch(
     }
 
 
-class _TTbarBlockGenerator:
-    """One initialised Pythia per muon charge; generates reseeded blocks."""
+class _TTbarBlockGenerator(_BlockGenerator):
+    """The shared Pythia block generator (one per muon charge), with tt̄ columns."""
 
-    def __init__(self, settings: tuple[str, ...], init_seed: int) -> None:
-        import pythia8mc  # heavy C++ extension: imported where it is used
-
-        self._pythia = _configured_pythia(pythia8mc, settings)
-        for line in ("Random:setSeed = on", f"Random:seed = {init_seed}"):
-            self._pythia.readString(line, False)
-        with _quiet_stdout():
-            ok = self._pythia.init()
-        if not ok:
-            raise ConfigError(
-                f"Pythia failed to initialise tt̄ with the settings {list(settings)}; a "
-                "parameter combination is not usable. Remove or change the last param."
-            )
-        self._charges: dict[int, float] = {}
-
-    def _charge(self, pdg_id: int) -> float:
-        if pdg_id not in self._charges:
-            self._charges[pdg_id] = float(self._pythia.particleData.charge(pdg_id))
-        return self._charges[pdg_id]
+    label = "tt̄"
 
     def generate(self, block_seed: int, n_events: int, top_mass: float) -> dict:
-        self._pythia.rndm.init(block_seed)
-        batch = self._pythia.nextBatch(n_events, _MAX_TRIES_PER_EVENT)
-        if len(batch) != n_events:
-            raise HepnnlrError(
-                f"Pythia produced only {len(batch)} of {n_events} tt̄ events in the block "
-                f"seeded with {block_seed}; too many events failed. Check the params."
-            )
-        return _columns_from_batch(batch, self._charge, top_mass)
+        return _columns_from_batch(self.batch(block_seed, n_events), self.charge, top_mass)
 
 
 # Lives only in the processes that generate (a pool worker or the caller for workers=1,

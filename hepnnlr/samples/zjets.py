@@ -49,18 +49,17 @@ import numpy as np
 import uproot
 from numpy.typing import NDArray
 
-from hepnnlr.errors import ConfigError, HepnnlrError, MissingBranchError
+from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.samples.blocks import run_in_pool
 from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
-    _MAX_TRIES_PER_EVENT,
     BLOCK_SIZE,
     _block_sizes,
+    _BlockGenerator,
     _check_setting_line,
     _configured_pythia,
     _derived_seed,
-    _quiet_stdout,
     _validate_counts,
 )
 from hepnnlr.samples.rootio import DEFAULT_TREE, check_event_file
@@ -260,38 +259,13 @@ class _Block:
     particles: dict[str, NDArray]
 
 
-class _ZBlockGenerator:
-    """One initialised Pythia for one set of settings; generates reseeded blocks."""
+class _ZBlockGenerator(_BlockGenerator):
+    """The shared Pythia block generator, with Z -> jets columns."""
 
-    def __init__(self, settings: tuple[str, ...], init_seed: int) -> None:
-        import pythia8mc  # heavy C++ extension: imported where it is used
-
-        self._pythia = _configured_pythia(pythia8mc, settings)
-        for line in ("Random:setSeed = on", f"Random:seed = {init_seed}"):
-            self._pythia.readString(line, False)
-        with _quiet_stdout():
-            ok = self._pythia.init()
-        if not ok:
-            raise ConfigError(
-                f"Pythia failed to initialise with the settings {list(settings)}; a "
-                "parameter combination is not usable. Remove or change the last param."
-            )
-        self._charges: dict[int, float] = {}
-
-    def _charge(self, pdg_id: int) -> float:
-        if pdg_id not in self._charges:
-            self._charges[pdg_id] = float(self._pythia.particleData.charge(pdg_id))
-        return self._charges[pdg_id]
+    label = "Z -> jets"
 
     def generate(self, block_seed: int, n_events: int, theta: ZJetsTheta) -> _Block:
-        self._pythia.rndm.init(block_seed)
-        batch = self._pythia.nextBatch(n_events, _MAX_TRIES_PER_EVENT)
-        if len(batch) != n_events:
-            raise HepnnlrError(
-                f"Pythia produced only {len(batch)} of {n_events} events in the block seeded "
-                f"with {block_seed}; too many events failed. Check the params settings."
-            )
-        return _columns(batch, self._charge, theta)
+        return _columns(self.batch(block_seed, n_events), self.charge, theta)
 
 
 def _columns(batch: ak.Array, charge_of, theta: ZJetsTheta) -> _Block:
