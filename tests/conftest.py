@@ -13,6 +13,18 @@ DIS_FILE_EVENTS = 1500
 
 
 @pytest.fixture(scope="session")
+def dask_cluster():
+    """One two-worker dask LocalCluster for every dask run of the test session."""
+    from dask.distributed import LocalCluster
+
+    # dashboard on a free port: concurrent test sessions would collide on 8787
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
 def dis_sim_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ROOT file with 1,500 "sim" events (seed 1) through the default detector."""
     path = tmp_path_factory.mktemp("dis") / "dis_sim.root"

@@ -59,11 +59,13 @@ def test_save_and_load_give_identical_weights(saved, sim_columns):
 
 
 @pytest.mark.parametrize("executor", ["iterative", "dask"])
-def test_processor_weights_equal_in_memory_prediction(saved, sim_columns, dis_sim_file, executor):
+def test_processor_weights_equal_in_memory_prediction(saved, sim_columns, dis_sim_file, executor,
+                                                     dask_cluster):
     reweighter, path = saved
     expected = reweighter.weights(sim_columns, ak.to_numpy(sim_columns["pass_reco"]))
+    address = dask_cluster.scheduler_address if executor == "dask" else None
     out = run_processor(ReweightedDISProcessor(path), {"sim": [dis_sim_file]}, executor=executor,
-                        workers=2, chunksize=500, progress=False)
+                        workers=2, chunksize=500, progress=False, scheduler_address=address)
     columns = collect_columns(out)
     # Chunks of 500 events are predicted in other batches than the whole sample: float32
     # sums in another order agree to a few units in the last place.

@@ -39,18 +39,6 @@ def shower_file(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def dask_cluster():
-    """One two-worker LocalCluster for every dask run of this module (HTTP server on a
-    free port: sessions running side by side would clash on 8787)."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster:
-        yield cluster
-
-
-@pytest.fixture(scope="module")
 def outputs(shower_file, dask_cluster) -> dict[str, dict]:
     out = {}
     for executor in EXECUTORS:

@@ -9,10 +9,10 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from hepnnlr.processors.dis import DISProcessor, chunk_key, collect_columns
 
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.observables.histos import DIS_OBSERVABLES
-from hepnnlr.processors.dis import DISProcessor, chunk_key, collect_columns
 from hepnnlr.schema import run_processor
 
 EXECUTORS = ("iterative", "futures", "dask")
@@ -23,17 +23,6 @@ SUMMATION_RTOL = 1e-12
 PARTICLE_FIELDS = ["pt", "eta", "phi", "charge", "log_pt", "deta", "dphi", "log_pt_over_Q"]
 JET_FIELDS = ["pt", "eta", "phi", "tau21", "dphi_e"]
 LEVEL_FIELDS = ["Q2", "log_Q2", "y", "x", "eta_e", "phi_e", "particles", "jets"]
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """One two-worker LocalCluster for every dask run of this module."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        yield cluster
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +225,24 @@ def test_collect_columns_orders_and_checks(outputs, columns) -> None:
     assert len(collect_columns({"columns": two}, dataset="data")) == 5
     with pytest.raises(EmptySelectionError):
         collect_columns({"columns": {}})
+
+
+def test_columns_false_keeps_cutflow_and_histograms(dis_sim_file, outputs, branches) -> None:
+    """``DISProcessor(columns=False)`` drops the per-event columns only."""
+    out = run_processor(
+        DISProcessor(columns=False),
+        {"sim": [dis_sim_file]},
+        chunksize=math.ceil(len(branches) / 4),
+        progress=False,
+    )
+    reference = outputs["iterative"]
+    assert out["columns"] == {}
+    assert out["cutflow"] == reference["cutflow"]
+    for level, hists in reference["hists"].items():
+        for name, expected in hists.items():
+            # same chunks filled in the same order: identical sums
+            np.testing.assert_array_equal(
+                out["hists"][level][name].values(flow=True), expected.values(flow=True)
+            )
+    with pytest.raises(ConfigError):
+        DISProcessor(columns="no")

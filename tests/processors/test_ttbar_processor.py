@@ -22,17 +22,6 @@ SUMMATION_RTOL = 1e-12
 
 
 @pytest.fixture(scope="module")
-def dask_cluster():
-    """One two-worker LocalCluster for every dask run of this module."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        yield cluster
-
-
-@pytest.fixture(scope="module")
 def ttbar_file(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("ttbar_proc") / "tt.root"
     make_ttbar_sample(path, n_events=N_EVENTS, seed=21, progress=False, block_size=150)

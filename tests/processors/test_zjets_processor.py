@@ -15,11 +15,11 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from hepnnlr.processors.zjets import ZJetsProcessor, collect_columns
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.jets import JetConfig, cluster_jets
 from hepnnlr.observables.zjets_histos import ZJETS_OBSERVABLES
-from hepnnlr.processors.zjets import ZJetsProcessor, collect_columns
 from hepnnlr.samples.zjets import make_zjets_sample, read_zjets_events, write_zjets_events
 from hepnnlr.schema import run_processor
 
@@ -81,18 +81,6 @@ def zjets_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def branches(zjets_file) -> ak.Array:
     return read_zjets_events(zjets_file)
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """One two-worker LocalCluster for every dask run of this module."""
-    from dask.distributed import LocalCluster
-
-    # dashboard on a free port: concurrent test sessions would collide on 8787
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster:
-        yield cluster
 
 
 @pytest.fixture(scope="module")
