@@ -13,13 +13,15 @@ import hist
 import numpy as np
 
 from hepnnlr.errors import ConfigError, EmptySelectionError
-from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult, omnifold
+from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult
+from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
 from hepnnlr.processors.dis import DISProcessor, collect_columns
 from hepnnlr.results.io import write_histograms, write_weights
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
+from hepnnlr.results.uncertainties import with_uncertainties
 from hepnnlr.schema import run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
 
@@ -55,6 +57,11 @@ class DISUnfoldingJob:
             columns).
         region: Particle-level phase space of the truth-level (unfolded, simulation and
             data truth) histograms; the unfolding itself uses every ``pass_gen`` event.
+        runs: Independent full unfoldings (parallel ensembling, Algorithm 1 of the
+            ensembling paper), combined by ``omnifold.aggregation``; their spread is the
+            model uncertainty in the unfolded histograms' variances.
+        bootstrap: Bootstrap replicas of the data (0: none); their spread is the
+            statistical uncertainty in the unfolded histograms' variances.
         progress: Progress bars for processing and training.
     """
 
@@ -69,6 +76,8 @@ class DISUnfoldingJob:
     particle_features: tuple[str, ...] = PARTICLE_FEATURES
     global_features: tuple[str, ...] = GLOBAL_FEATURES
     region: KinematicRegion = KinematicRegion()
+    runs: int = 1
+    bootstrap: int = 0
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -77,6 +86,11 @@ class DISUnfoldingJob:
         object.__setattr__(self, "output_dir", Path(self.output_dir))
         if self.workers < 1:
             raise ConfigError(f"DISUnfoldingJob.workers={self.workers} must be >= 1.")
+        if self.runs < 1 or self.bootstrap < 0 or self.bootstrap == 1:
+            raise ConfigError(
+                f"DISUnfoldingJob needs runs >= 1 and bootstrap = 0 or >= 2; got "
+                f"runs={self.runs}, bootstrap={self.bootstrap}."
+            )
         if self.chunksize < 1:
             raise ConfigError(f"DISUnfoldingJob.chunksize={self.chunksize} must be >= 1.")
         if not self.particle_features and not self.global_features:
@@ -226,13 +240,22 @@ def run_dis_unfolding(
         log(f"[hepnnlr]   iteration {iteration}: training {step}")
 
     start = time.perf_counter()
-    result = omnifold(
-        *inputs.omnifold_args(),
-        **inputs.omnifold_kwargs(),
-        config=job.omnifold,
-        callback=announce if job.progress else None,
-    )
+    callback = announce if job.progress else None
+    runs = parallel_omnifold(*inputs.omnifold_args(), **inputs.omnifold_kwargs(),
+                             runs=job.runs, config=job.omnifold, callback=callback)
+    result = runs.members[0]
+    final, _ = runs.weights(job.omnifold.aggregation)
     timings["omnifold_s"] = time.perf_counter() - start
+    replicas = None
+    if job.bootstrap:
+        log(f"[hepnnlr] {job.bootstrap} bootstrap replicas of the data")
+        start = time.perf_counter()
+        kwargs = inputs.omnifold_kwargs()
+        data_weights = kwargs.pop("data_weights")
+        replicas = bootstrap_omnifold(*inputs.omnifold_args(), **kwargs,
+                                      data_weights=data_weights, replicas=job.bootstrap,
+                                      seed=job.omnifold.training.seed, config=job.omnifold)
+        timings["bootstrap_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
 
@@ -245,8 +268,22 @@ def run_dis_unfolding(
         "data_reco": output["data"]["hists"]["reco"],
         "sim_reco": {k: h * result.mc_scale for k, h in output["sim"]["hists"]["reco"].items()},
         "sim_truth": truth(sim, result.sim_weights),
-        "unfolded": truth(sim, result.weights),
+        "unfolded": truth(sim, final),
     }
+    if job.runs > 1 or replicas is not None:
+        def contents(weights: np.ndarray) -> dict[str, np.ndarray]:
+            return {k: h.values() for k, h in truth(sim, weights).items()}
+
+        members = [contents(w) for w in runs.member_weights()] if job.runs > 1 else None
+        boot = [contents(w) for w in replicas.member_weights()] if replicas else None
+        groups["unfolded"] = {
+            name: with_uncertainties(
+                h,
+                members=None if members is None else np.stack([m[name] for m in members]),
+                bootstrap=None if boot is None else np.stack([b[name] for b in boot]),
+            ).histogram
+            for name, h in groups["unfolded"].items()
+        }
     unfolded = groups["unfolded"]
     if ak.any(data["pass_gen"]):
         groups["data_truth"] = truth(data, ak.to_numpy(data["weight"]).astype(np.float64))
@@ -260,7 +297,13 @@ def run_dis_unfolding(
     for n in range(job.omnifold.iterations):
         weight_columns[f"pull_iter{n + 1}"] = result.pull[n]
         weight_columns[f"push_iter{n + 1}"] = result.push[n]
-    weight_columns["weight_unfolded"] = result.weights
+    if job.runs > 1:
+        for r, weights in enumerate(runs.member_weights()):
+            weight_columns[f"weight_run{r + 1}"] = weights
+    if replicas is not None:
+        for r, weights in enumerate(replicas.member_weights()):
+            weight_columns[f"weight_bootstrap{r + 1}"] = weights
+    weight_columns["weight_unfolded"] = final
     weights_file = write_weights(
         out_dir / "weights.parquet", ak.to_numpy(sim["event"]), weight_columns
     )

@@ -114,3 +114,33 @@ def test_nan_in_a_particle_feature_names_feature_and_file(dis_sim_file, tmp_path
 def test_config_is_validated():
     with pytest.raises(Exception, match="workers=0"):
         replace(_job("a.root", "b.root", "out"), workers=0)
+
+
+def test_runs_and_bootstrap_fill_the_variances(dis_sim_file, dis_data_file, tmp_path):
+    from hepnnlr.workflows.unfold_dis import truth_histograms
+
+    mlp = ModelSpec("mlp", hidden=(8,))
+    config = replace(SMALL, iterations=1, step1_model=mlp, step2_model=mlp,
+                     training=TrainingConfig(epochs=2, batch_size=256, seed=2))
+    job = replace(_job(dis_data_file, dis_sim_file, tmp_path, particle_features=()),
+                  omnifold=config, runs=2, bootstrap=2)
+    out = run_dis_unfolding(job, log=lambda _: None)
+    weights = read_weights(out.weights_file)
+    runs = np.stack([ak.to_numpy(weights[f"weight_run{r}"]) for r in (1, 2)])
+    boot = np.stack([ak.to_numpy(weights[f"weight_bootstrap{r}"]) for r in (1, 2)])
+    np.testing.assert_allclose(ak.to_numpy(weights["weight_unfolded"]), runs.mean(axis=0))
+    from hepnnlr.processors.dis import DISProcessor, collect_columns
+    from hepnnlr.schema import run_processor
+
+    columns = collect_columns(run_processor(DISProcessor(), {"s": [dis_sim_file]},
+                                            progress=False))
+
+    def q2(w):
+        return truth_histograms(columns, w)["Q2"].values()
+
+    expected = (np.std([q2(w) for w in boot], axis=0, ddof=1) ** 2
+                + np.std([q2(w) for w in runs], axis=0, ddof=1) ** 2)
+    np.testing.assert_allclose(out.histograms["unfolded"]["Q2"].variances(), expected,
+                               rtol=1e-9, atol=1e-12)
+    with pytest.raises(Exception, match="bootstrap = 0 or >= 2"):
+        replace(job, bootstrap=1)
