@@ -7,7 +7,9 @@ Measures, on one Pythia Z → qq sample (:func:`hepnnlr.samples.zjets.make_zjets
 3. a bare FastJet anti-kT R = 0.8 (pT > 5 GeV) clustering of the same particles at both
    levels (awkward interface, momenta read beforehand), events/s, and the ratio of the two
    times: what the processor (I/O, constituents, τ21, ECF(3, β=4), strange counts, PFN
-   inputs, histograms, columns) costs on top of clustering alone.
+   inputs, histograms, columns) costs on top of clustering alone;
+4. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
+   (the cluster is started before the clock runs).
 
 Usage::
 
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunksize", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -81,8 +84,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         results["events"] = float(n_events)
         fileset = {"zjets": [path]}
 
-        def processor_run() -> None:
-            run_processor(ZJetsProcessor(), fileset, chunksize=args.chunksize, progress=False)
+        def processor_run(executor: str = "iterative", address: str | None = None) -> None:
+            run_processor(
+                ZJetsProcessor(),
+                fileset,
+                executor=executor,
+                chunksize=args.chunksize,
+                progress=False,
+                scheduler_address=address,
+            )
 
         processor_run()  # warm-up: imports, FastJet banner, page cache
         t_processor = _best_of(args.repeat, processor_run)
@@ -100,6 +110,25 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         results["fastjet_both_levels_s"] = t_fastjet
         results["fastjet_events_per_s"] = n_events / t_fastjet
         results["processor_over_fastjet"] = t_processor / t_fastjet
+
+        if not args.no_dask:
+            from dask.distributed import LocalCluster
+
+            for workers in (1, 2):
+                with LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                ) as cluster:
+                    address = cluster.scheduler_address
+                    processor_run("dask", address)  # warm the workers' imports
+                    t_dask = _best_of(args.repeat, lambda a=address: processor_run("dask", a))
+                results[f"dask_{workers}_workers_s"] = t_dask
+                results[f"dask_{workers}_workers_events_per_s"] = n_events / t_dask
+            results["dask_speedup_2_over_1"] = (
+                results["dask_1_workers_s"] / results["dask_2_workers_s"]
+            )
 
     for name, value in results.items():
         print(f"{name:36s} {value:12.3f}")

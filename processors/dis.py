@@ -10,7 +10,8 @@ functions of :mod:`hepnnlr.observables`. For every chunk it returns
 * ``hists``: ``{"gen": {...}, "reco": {...}}`` histograms of every DIS observable,
   filled with ``events.weight`` for ``pass_gen`` / ``pass_reco`` events;
 * ``columns``: ``{chunk_key: ak.Array}`` with one row per event (layout in
-  ``docs/architecture.md``), the inputs of the likelihood-ratio networks.
+  ``docs/architecture.md``), the inputs of the likelihood-ratio networks; an empty dict
+  with ``DISProcessor(columns=False)``, for runs that need only the histograms.
 
 Why columns are returned per chunk: each chunk's columns are a jagged awkward array whose
 size follows that chunk's particle multiplicities. Keeping one array per chunk, keyed by
@@ -28,6 +29,7 @@ Run one dataset (one sample, e.g. ``sim`` or ``data``) per processor run: ``cutf
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import awkward as ak
@@ -45,12 +47,16 @@ from hepnnlr.observables.dis import (
     HERA,
     BeamConfig,
     FiducialCuts,
-    electron_kinematics,
-    particle_features,
-    select_fiducial,
+    electron_method,
+    wrap_phi,
 )
-from hepnnlr.observables.histos import LEVELS, book_dis_histograms, fill_dis_histograms
-from hepnnlr.observables.jets import JetConfig, cluster_jets, dphi_from_pi
+from hepnnlr.observables.histos import (
+    DIS_OBSERVABLES,
+    LEVELS,
+    book_dis_histograms,
+    fill_dis_histograms_flat,
+)
+from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
 
 __all__ = ["ChunkKey", "DISProcessor", "chunk_key", "collect_columns"]
 
@@ -105,6 +111,11 @@ class DISProcessor(processor.ProcessorABC):
         jets: Jet definition (default kT, R = 1.0, pT > 5 GeV), clustered on the
             fiducial particles.
         beams: Beam energies of the electron method (default HERA: 27.6 x 920 GeV).
+        columns: Return the per-event ``columns`` (default True). With False the output's
+            ``columns`` is an empty dict and only ``cutflow`` and ``hists`` are
+            accumulated: a run's memory then stays bounded by the chunk size whatever
+            the number of events (``benchmarks/bench_memory.py``), whereas the collected
+            columns necessarily grow with it.
     """
 
     required_branches: tuple[str, ...] = _required_branches()
@@ -117,7 +128,10 @@ class DISProcessor(processor.ProcessorABC):
         fiducial: FiducialCuts | None = None,
         jets: JetConfig | None = None,
         beams: BeamConfig | None = None,
+        columns: bool = True,
     ) -> None:
+        if not isinstance(columns, bool):
+            raise ConfigError(f"DISProcessor(columns=...) must be True or False, got {columns!r}.")
         for name, value, kind in (
             ("fiducial", fiducial, FiducialCuts),
             ("jets", jets, JetConfig),
@@ -131,6 +145,7 @@ class DISProcessor(processor.ProcessorABC):
         self.fiducial = FiducialCuts() if fiducial is None else fiducial
         self.jets = JetConfig() if jets is None else jets
         self.beams = HERA if beams is None else beams
+        self.columns = columns
 
     def level_columns(self, electrons: ak.Array, particles: ak.Array) -> ak.Array:
         """Observables of one level (``gen`` or ``reco`` record of the columns).
@@ -148,55 +163,77 @@ class DISProcessor(processor.ProcessorABC):
             Without an electron there is no DIS frame: ``particles`` and ``jets`` are
             empty lists.
         """
-        kinematics = electron_kinematics(ak.firsts(electrons, axis=1), self.beams)
-        has_electron = ~ak.is_none(kinematics)
-        # compute in double precision whatever the file stores (hepnnlr writes float32)
-        particles = ak.zip(
-            {
-                **{
-                    f: ak.values_astype(particles[f], np.float64) for f in ("pt", "eta", "phi", "E")
-                },
-                "charge": particles.charge,
-            }
+        return self._level(
+            _flat(electrons, ("eta", "phi", "E")), _flat(particles, _PARTICLE_FIELDS)
+        ).record
+
+    def _level(self, electrons: _Flat, particles: _Flat) -> _Level:
+        """:meth:`level_columns` on flat buffers, plus what the histograms need.
+
+        The per-particle work runs on the flat buffers of the chunk, one NumPy call per
+        quantity (the same ufuncs, in the same order, as the awkward functions of
+        :mod:`hepnnlr.observables`, so the values are bit for bit theirs).
+        """
+        n_events = len(particles.counts)
+        has_electron = electrons.counts > 0
+        first = electrons.offsets[:-1][has_electron]
+        # electron-method inputs in double precision, 0 where there is no electron
+        eta_e, phi_e, energy_e = (np.zeros(n_events) for _ in range(3))
+        for out, field in ((eta_e, "eta"), (phi_e, "phi"), (energy_e, "E")):
+            out[has_electron] = electrons.fields[field][first]
+        q2, y, x = electron_method(eta_e, energy_e, self.beams)
+        log_q2 = np.zeros(n_events)
+        log_q2[has_electron] = np.log10(q2[has_electron])
+
+        counts = particles.counts
+        pt, eta, phi, energy = (
+            particles.fields[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
         )
-        fiducial = select_fiducial(particles, self.fiducial)
-        keep, _ = ak.broadcast_arrays(has_electron, fiducial.pt)
-        fiducial = fiducial[keep]
-        features = particle_features(fiducial, kinematics)
-        particle_records = ak.zip(
-            {
-                "pt": fiducial.pt,
-                "eta": fiducial.eta,
-                "phi": fiducial.phi,
-                "charge": fiducial.charge,
-                "log_pt": features.log_pt,
-                "deta": features.deta,
-                "dphi": features.dphi,
-                "log_pt_over_Q": features.log_pt_over_Q,
-            }
+        cuts = self.fiducial  # FiducialCuts.mask, on the flat arrays
+        keep = (pt > cuts.pt_min) & (eta > cuts.eta_min) & (eta < cuts.eta_max)
+        keep &= np.repeat(has_electron, counts)
+        event_of = np.repeat(np.arange(n_events), counts)[keep]
+        n_fiducial = np.bincount(event_of, minlength=n_events).astype(np.int64)
+        pt, eta, phi, energy = pt[keep], eta[keep], phi[keep], energy[keep]
+        log_pt = np.log10(pt)
+        log_q = np.log10(np.sqrt(np.where(has_electron, q2, 1.0)))
+        particle_fields = {
+            "pt": pt,
+            "eta": eta,
+            "phi": phi,
+            "charge": particles.fields["charge"][keep],
+            "log_pt": log_pt,
+            "deta": eta - eta_e[event_of],
+            "dphi": wrap_phi(phi - phi_e[event_of]),
+            "log_pt_over_Q": log_pt - log_q[event_of],
+        }
+        jets = cluster_flat(n_fiducial, pt, eta, phi, energy, self.jets)
+        jet_event = np.repeat(np.arange(n_events), jets.n_jets)
+        jet_fields = {
+            "pt": jets.pt,
+            "eta": jets.eta,
+            "phi": jets.phi,
+            "tau21": jets.tau21,
+            "dphi_e": dphi_from_pi(jets.phi, phi_e[jet_event]),
+        }
+        event_fields = {
+            "Q2": (q2, has_electron),
+            "log_Q2": (log_q2, has_electron),
+            "y": (y, has_electron),
+            "x": (x, has_electron & (y > 0)),
+            "eta_e": (eta_e, has_electron),
+            "phi_e": (phi_e, has_electron),
+        }
+        record = ak.contents.RecordArray(
+            [_masked(values, valid) for values, valid in event_fields.values()]
+            + [_lists(n_fiducial, particle_fields), _lists(jets.n_jets, jet_fields)],
+            [*event_fields, "particles", "jets"],
         )
-        jets = cluster_jets(ak.zip({f: fiducial[f] for f in ("pt", "eta", "phi", "E")}), self.jets)
-        jet_records = ak.zip(
-            {
-                "pt": jets.pt,
-                "eta": jets.eta,
-                "phi": jets.phi,
-                "tau21": jets.tau21,
-                "dphi_e": dphi_from_pi(jets.phi, ak.fill_none(kinematics.phi_e, 0.0)),
-            }
-        )
-        return ak.zip(
-            {
-                "Q2": kinematics.Q2,
-                "log_Q2": np.log10(kinematics.Q2),
-                "y": kinematics.y,
-                "x": kinematics.x,
-                "eta_e": kinematics.eta_e,
-                "phi_e": kinematics.phi_e,
-                "particles": particle_records,
-                "jets": jet_records,
-            },
-            depth_limit=1,
+        return _Level(
+            record=ak.Array(record),
+            event_fields=event_fields,
+            particles=(n_fiducial, particle_fields),
+            jets=(jets.n_jets, jet_fields),
         )
 
     def process(self, events: ak.Array) -> dict[str, Any]:
@@ -209,9 +246,17 @@ class DISProcessor(processor.ProcessorABC):
             ``no_electron``, ``no_particles`` (no fiducial particles, or no electron) and
             ``no_jets``.
         """
-        _check_finite_inputs(events)
+        flat = {
+            name: _flat(events[name], fields)
+            for name, fields in (
+                (name, _ELECTRON_FIELDS if name.endswith("Electron") else _PARTICLE_FIELDS)
+                for pair in _COLLECTIONS.values()
+                for name in pair
+            )
+        }
+        _check_finite_inputs(events, flat)
         levels = {
-            level: self.level_columns(events[electron], events[particles])
+            level: self._level(flat[electron], flat[particles])
             for level, (electron, particles) in _COLLECTIONS.items()
         }
         weight = ak.to_numpy(events.weight).astype(np.float64)
@@ -219,8 +264,7 @@ class DISProcessor(processor.ProcessorABC):
 
         hists = {level: book_dis_histograms(level) for level in LEVELS}
         for level in LEVELS:
-            mask = passed[level]
-            fill_dis_histograms(hists[level], levels[level][mask], weight[mask])
+            fill_dis_histograms_flat(hists[level], levels[level].hist_values(passed[level], weight))
 
         cutflow = {
             "events": len(events),
@@ -229,38 +273,99 @@ class DISProcessor(processor.ProcessorABC):
             "pass_both": int((passed["gen"] & passed["reco"]).sum()),
         }
         for level, columns in levels.items():
-            cutflow[f"{level}_no_electron"] = int(ak.sum(ak.is_none(columns.Q2)))
-            cutflow[f"{level}_no_particles"] = int(ak.sum(ak.num(columns.particles) == 0))
-            cutflow[f"{level}_no_jets"] = int(ak.sum(ak.num(columns.jets) == 0))
+            cutflow[f"{level}_no_electron"] = int((~columns.event_fields["Q2"][1]).sum())
+            cutflow[f"{level}_no_particles"] = int((columns.particles[0] == 0).sum())
+            cutflow[f"{level}_no_jets"] = int((columns.jets[0] == 0).sum())
 
-        columns = ak.zip(
-            {
-                "event": ak.values_astype(events.event, np.uint64),
-                "weight": weight,
-                "pass_gen": passed["gen"],
-                "pass_reco": passed["reco"],
-                "gen": levels["gen"],
-                "reco": levels["reco"],
-            },
-            depth_limit=1,
-        )
-        # plain, fully materialized arrays: no NanoEvents behaviour, branch docstrings or
-        # lazy buffers travel back from the workers
-        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
         key = chunk_key(events.metadata, len(events))
-        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+        if not self.columns:
+            return {"cutflow": cutflow, "hists": hists, "columns": {}}
+        # plain NumPy-backed arrays built above: no NanoEvents behaviour, branch
+        # docstrings or lazy buffers travel back from the workers
+        columns = ak.contents.RecordArray(
+            [
+                ak.contents.NumpyArray(ak.to_numpy(events.event).astype(np.uint64)),
+                ak.contents.NumpyArray(weight),
+                ak.contents.NumpyArray(passed["gen"]),
+                ak.contents.NumpyArray(passed["reco"]),
+                levels["gen"].record.layout,
+                levels["reco"].record.layout,
+            ],
+            ["event", "weight", "pass_gen", "pass_reco", "gen", "reco"],
+        )
+        return {"cutflow": cutflow, "hists": hists, "columns": {key: ak.Array(columns)}}
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
         return accumulator
 
 
-def _check_finite_inputs(events: ak.Array) -> None:
+@dataclass(frozen=True)
+class _Flat:
+    """One collection of a chunk as flat NumPy buffers: per-event counts and fields."""
+
+    counts: np.ndarray
+    offsets: np.ndarray
+    fields: dict[str, np.ndarray]
+
+
+def _flat(collection: ak.Array, fields: tuple[str, ...]) -> _Flat:
+    counts = ak.to_numpy(ak.num(collection, axis=1)).astype(np.int64)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return _Flat(
+        counts, offsets, {f: ak.to_numpy(ak.flatten(collection[f], axis=1)) for f in fields}
+    )
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The columns record of one level and the flat arrays behind it."""
+
+    record: ak.Array
+    event_fields: dict[str, tuple[np.ndarray, np.ndarray]]
+    particles: tuple[np.ndarray, dict[str, np.ndarray]]
+    jets: tuple[np.ndarray, dict[str, np.ndarray]]
+
+    def hist_values(
+        self, selected: np.ndarray, weight: np.ndarray
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``(values, weights)`` of every DIS histogram for the ``selected`` events, as
+        :func:`hepnnlr.observables.histos.observable_values` gives them."""
+        out = {}
+        for name, spec in DIS_OBSERVABLES.items():
+            if spec.collection is None:
+                values, valid = self.event_fields[spec.field]
+                take = selected & valid
+                out[name] = (values[take], weight[take])
+                continue
+            counts, fields = self.particles if spec.collection == "particles" else self.jets
+            picked = np.repeat(selected, counts)
+            out[name] = (fields[spec.field][picked], np.repeat(weight, counts)[picked])
+        return out
+
+
+def _masked(values: np.ndarray, valid: np.ndarray) -> ak.contents.Content:
+    """``?float64`` layout: ``values`` where ``valid``, else None."""
+    return ak.contents.ByteMaskedArray(
+        ak.index.Index8(valid.view(np.int8)), ak.contents.NumpyArray(values), valid_when=True
+    )
+
+
+def _lists(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.contents.Content:
+    """``var * {fields}`` layout from per-event counts and flat NumPy fields."""
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    content = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(np.ascontiguousarray(v)) for v in fields.values()], list(fields)
+    )
+    return ak.contents.ListOffsetArray(ak.index.Index64(offsets), content)
+
+
+def _check_finite_inputs(events: ak.Array, flat: Mapping[str, _Flat]) -> None:
     """Refuse NaN/inf kinematics: a cut like ``pt > 0.1`` would drop them silently."""
-    for collection in (name for pair in _COLLECTIONS.values() for name in pair):
-        fields = _ELECTRON_FIELDS if collection.endswith("Electron") else _PARTICLE_FIELDS
-        for field in fields:
-            values = ak.to_numpy(ak.flatten(events[collection][field], axis=None))
+    for collection, buffers in flat.items():
+        for field, values in buffers.fields.items():
             if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
                 bad = ak.to_numpy(ak.any(~np.isfinite(events[collection][field]), axis=1))
                 entry = int(events.metadata.get("entrystart", 0)) + int(np.argmax(bad))

@@ -40,11 +40,11 @@ import numpy as np
 from coffea import processor
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
-from hepnnlr.observables.jets import JetConfig, cluster_jets_with_constituents
+from hepnnlr.observables.dis import wrap_phi
+from hepnnlr.observables.jets import JetConfig, cluster_flat, nsubjettiness
 from hepnnlr.observables.substructure import (
-    constituent_features,
-    count_strange,
-    energy_correlation,
+    STRANGE_HADRON_IDS,
+    energy_correlation_flat,
     jet_mass,
 )
 from hepnnlr.observables.zjets_histos import (
@@ -63,6 +63,20 @@ ZJETS_JETS = JetConfig(algorithm="antikt", radius=0.8, pt_min=5.0)
 _COLLECTIONS = {"gen": "GenPart", "reco": "RecoPart"}
 _PARTICLE_FIELDS = ("pt", "eta", "phi", "E", "pdgId", "charge")
 _THETA_BRANCHES = ("theta_alphaS", "theta_aLund", "theta_probStoUD")
+_STRANGE_CODES = np.asarray(sorted(STRANGE_HADRON_IDS), dtype=np.int64)
+
+
+def _lists(counts: np.ndarray, fields: dict[str, Any]) -> ak.contents.Content:
+    """``var * {fields}`` layout from per-entry counts and flat NumPy fields/layouts."""
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    contents = [
+        v if isinstance(v, ak.contents.Content) else ak.contents.NumpyArray(np.ascontiguousarray(v))
+        for v in fields.values()
+    ]
+    return ak.contents.ListOffsetArray(
+        ak.index.Index64(offsets), ak.contents.RecordArray(contents, list(fields))
+    )
 
 
 def _required_branches() -> tuple[str, ...]:
@@ -108,32 +122,76 @@ class ZJetsProcessor(processor.ProcessorABC):
         Returns:
             One record per event: ``n_jets``, ``jet1``, ``jet2`` (see the module doc).
         """
-        particles = ak.zip(
-            {
-                **{
-                    f: ak.values_astype(particles[f], np.float64) for f in ("pt", "eta", "phi", "E")
-                },
-                "pdgId": ak.values_astype(particles.pdgId, np.int32),
-                "charge": ak.values_astype(particles.charge, np.int8),
-            }
+        return self._level(*_flat(particles))
+
+    def _level(self, counts: np.ndarray, flat: dict[str, np.ndarray]) -> ak.Array:
+        """:meth:`level_columns` on the flat buffers of the chunk.
+
+        One NumPy call per quantity: the same ufuncs, in the same order, as the awkward
+        functions of :mod:`hepnnlr.observables`, so the values are bit for bit theirs.
+        """
+        pt, eta, phi, energy = (
+            flat[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
         )
-        jets = cluster_jets_with_constituents(particles, self.jets)
-        n_jets = ak.num(jets, axis=1)
-        leading = jets[:, :2]
-        records = ak.zip(
+        # τ21 is needed for the two leading jets only: computed below for those
+        jets = cluster_flat(counts, pt, eta, phi, energy, self.jets, with_nsubjettiness=False)
+        n_jets = jets.n_jets
+        jet_starts = np.zeros(len(n_jets), dtype=np.int64)
+        np.cumsum(n_jets[:-1], out=jet_starts[1:])
+        rank = np.arange(len(jets.pt)) - np.repeat(jet_starts, n_jets)
+        lead = rank < 2  # the two leading jets of every event
+        n_lead = np.minimum(n_jets, 2)
+        n_const = jets.n_constituents[lead]
+        index = jets.constituents[np.repeat(lead, jets.n_constituents)]
+        c_pt, c_eta, c_phi = pt[index], eta[index], phi[index]
+        jet_of = np.repeat(np.arange(len(n_const)), n_const)
+        c_px, c_py, c_pz = c_pt * np.cos(c_phi), c_pt * np.sin(c_phi), c_pt * np.sinh(c_eta)
+        _, _, tau21 = nsubjettiness(c_px, c_py, c_pz, energy[index], n_const, self.jets.radius)
+        strange = np.isin(np.abs(flat["pdgId"][index].astype(np.int64)), _STRANGE_CODES)
+        cumulative = np.concatenate([[0], np.cumsum(strange, dtype=np.int64)])
+        c_offsets = np.concatenate([[0], np.cumsum(n_const)])
+        jet_pt, jet_eta, jet_phi = jets.pt[lead], jets.eta[lead], jets.phi[lead]
+        kinematics = {f: getattr(jets, f)[lead] for f in ("px", "py", "pz", "E")}
+        mass = ak.to_numpy(jet_mass(ak.Array(kinematics)))
+        ecf3 = energy_correlation_flat(
+            c_px,
+            c_py,
+            c_pz,
+            energy[index],
+            n_const,
+            3,
+            self.ecf_beta,
+        )
+        # constituent_features: by decreasing pT within each jet (stable), jet-relative
+        order = np.lexsort((-c_pt, jet_of))
+        constituents = _lists(
+            n_const,
             {
-                "pt": leading.pt,
-                "eta": leading.eta,
-                "phi": leading.phi,
-                "mass": jet_mass(leading),
-                "multiplicity": leading.n_constituents,
-                "n_strange": count_strange(leading.constituents.pdgId),
-                "tau21": leading.tau21,
-                "ecf3": energy_correlation(leading.constituents, 3, self.ecf_beta),
-                "constituents": constituent_features(leading),
+                "pt": c_pt[order],
+                "pt_frac": c_pt[order] / jet_pt[jet_of],
+                "deta": c_eta[order] - jet_eta[jet_of],
+                "dphi": wrap_phi(c_phi[order] - jet_phi[jet_of]),
+                "pdgId": flat["pdgId"][index][order].astype(np.int32),
+                "charge": flat["charge"][index][order].astype(np.int8),
             },
-            depth_limit=2,
         )
+        records = ak.Array(
+            _lists(
+                n_lead,
+                {
+                    "pt": jet_pt,
+                    "eta": jet_eta,
+                    "phi": jet_phi,
+                    "mass": mass,
+                    "multiplicity": n_const,
+                    "n_strange": cumulative[c_offsets[1:]] - cumulative[c_offsets[:-1]],
+                    "tau21": tau21,
+                    "ecf3": ecf3,
+                    "constituents": constituents,
+                },
+            )
+        )
+        n_jets = ak.Array(n_jets)
         padded = ak.pad_none(records, 2, axis=1)
         return ak.zip(
             {"n_jets": n_jets, JET_SLOTS[0]: padded[:, 0], JET_SLOTS[1]: padded[:, 1]},
@@ -142,11 +200,9 @@ class ZJetsProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk of NanoEvents; returns ``{"cutflow", "hists", "columns"}``."""
-        _check_finite_inputs(events)
-        levels = {
-            level: self.level_columns(events[collection])
-            for level, collection in _COLLECTIONS.items()
-        }
+        flat = {level: _flat(events[collection]) for level, collection in _COLLECTIONS.items()}
+        _check_finite_inputs(events, flat)
+        levels = {level: self._level(*flat[level]) for level in _COLLECTIONS}
         weight = ak.to_numpy(events.weight).astype(np.float64)
         passed = {
             level: ak.to_numpy(events[f"pass_{level}"]).astype(bool) for level in ZJETS_LEVELS
@@ -162,9 +218,9 @@ class ZJetsProcessor(processor.ProcessorABC):
             "pass_reco": int(passed["reco"].sum()),
             "pass_both": int((passed["gen"] & passed["reco"]).sum()),
         }
-        for level, collection in _COLLECTIONS.items():
+        for level in _COLLECTIONS:
             n_jets = ak.to_numpy(levels[level].n_jets)
-            cutflow[f"{level}_no_particles"] = int(ak.sum(ak.num(events[collection]) == 0))
+            cutflow[f"{level}_no_particles"] = int((flat[level][0] == 0).sum())
             cutflow[f"{level}_no_jets"] = int((n_jets == 0).sum())
             cutflow[f"{level}_lt2_jets"] = int((n_jets < 2).sum())
 
@@ -189,12 +245,18 @@ class ZJetsProcessor(processor.ProcessorABC):
         return accumulator
 
 
-def _check_finite_inputs(events: ak.Array) -> None:
+def _flat(particles: ak.Array) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per-event counts and flat NumPy buffers of a particle collection."""
+    particles = ak.fill_none(particles, [], axis=0)
+    counts = ak.to_numpy(ak.num(particles, axis=1)).astype(np.int64)
+    return counts, {f: ak.to_numpy(ak.flatten(particles[f], axis=1)) for f in _PARTICLE_FIELDS}
+
+
+def _check_finite_inputs(events: ak.Array, flat: dict[str, tuple]) -> None:
     """Refuse NaN/inf kinematics: clustering would carry them into every observable."""
-    for collection in _COLLECTIONS.values():
+    for level, collection in _COLLECTIONS.items():
         for field in ("pt", "eta", "phi", "E"):
-            values = ak.to_numpy(ak.flatten(events[collection][field], axis=None))
-            if not np.isfinite(values).all():
+            if not np.isfinite(flat[level][1][field]).all():
                 bad = ak.to_numpy(ak.any(~np.isfinite(events[collection][field]), axis=1))
                 entry = int(events.metadata.get("entrystart", 0) or 0) + int(np.argmax(bad))
                 raise NonFiniteInputError(

@@ -34,6 +34,7 @@ __all__ = [
     "FiducialCuts",
     "KinematicRegion",
     "electron_kinematics",
+    "electron_method",
     "particle_features",
     "select_fiducial",
     "wrap_phi",
@@ -197,13 +198,31 @@ def electron_kinematics(electron: ak.Array, beams: BeamConfig = HERA) -> ak.Arra
     eta = ak.fill_none(electron.eta, 0.0)
     phi = ak.fill_none(electron.phi, 0.0)
     energy = ak.fill_none(electron.E, 0.0)
+    q2, y, x = electron_method(eta, energy, beams)
+    x = ak.mask(x, y > 0)
+    record = ak.zip({"Q2": q2, "y": y, "x": x, "eta_e": eta, "phi_e": phi})
+    return ak.mask(record, has_electron)
+
+
+def electron_method(eta, energy, beams: BeamConfig = HERA):
+    """Q², y and x of the electron method on plain arrays (no missing electrons).
+
+    The formulas of :func:`electron_kinematics`, for NumPy (or awkward) arrays of the
+    electron pseudorapidity and energy E′: Q² = 2 E_e E′ (1 + tanh η),
+    y = 1 − E′/(2 E_e) (1 − tanh η), x = Q²/(s y). ``x`` is returned for every entry;
+    it is meaningless where ``y <= 0`` (computed with y = 1 there): mask it with
+    ``y > 0``.
+
+    Returns:
+        ``(Q2, y, x)``.
+    """
     cos_theta = np.tanh(eta)
     e_beam = beams.electron_energy
     q2 = 2.0 * e_beam * energy * (1.0 + cos_theta)
     y = 1.0 - energy / (2.0 * e_beam) * (1.0 - cos_theta)
-    x = ak.mask(q2 / (beams.s * ak.where(y > 0, y, 1.0)), y > 0)
-    record = ak.zip({"Q2": q2, "y": y, "x": x, "eta_e": eta, "phi_e": phi})
-    return ak.mask(record, has_electron)
+    where = np.where if isinstance(y, np.ndarray) else ak.where
+    x = q2 / (beams.s * where(y > 0, y, 1.0))
+    return q2, y, x
 
 
 def particle_features(particles: ak.Array, kinematics: ak.Array) -> ak.Array:

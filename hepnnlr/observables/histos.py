@@ -41,6 +41,7 @@ __all__ = [
     "Observable",
     "book_dis_histograms",
     "fill_dis_histograms",
+    "fill_dis_histograms_flat",
     "observable_values",
 ]
 
@@ -200,15 +201,40 @@ def observable_values(
     present = ~ak.is_none(values, axis=0)
     flat_values = ak.to_numpy(values[present]).astype(np.float64, copy=False)
     flat_weights = ak.to_numpy(per_value_weight[present]).astype(np.float64, copy=False)
-    bad = ~np.isfinite(flat_values)
+    _check_values(name, flat_values)
+    return flat_values, flat_weights
+
+
+def _check_values(name: str, values: np.ndarray) -> None:
+    spec = DIS_OBSERVABLES[name]
+    bad = ~np.isfinite(values)
     if bad.any():
         raise NonFiniteInputError(
             f"observable {name!r} ({spec.collection or 'event'} field {spec.field!r}) has "
-            f"{int(bad.sum())} non-finite value(s), e.g. {flat_values[bad][:3].tolist()}; "
+            f"{int(bad.sum())} non-finite value(s), e.g. {values[bad][:3].tolist()}; "
             "fix the columns that produced them (they come from the event file or the "
             "observables), hepnnlr does not histogram NaN or infinity."
         )
-    return flat_values, flat_weights
+
+
+def fill_dis_histograms_flat(
+    hists: Mapping[str, hist.Hist], values: Mapping[str, tuple[np.ndarray, np.ndarray]]
+) -> None:
+    """Fill DIS histograms in place from ready flat ``(values, weights)`` per histogram.
+
+    The fast path of the processor, which has the flat arrays at hand: the pairs must be
+    what :func:`observable_values` returns for the same events (one value per event
+    that has the observable, or per object with its event's weight, in event order);
+    the same finiteness check applies.
+
+    Args:
+        hists: Histograms from :func:`book_dis_histograms` (or any subset of them).
+        values: ``{name: (values, weights)}`` for at least every name of ``hists``.
+    """
+    for name, histogram in hists.items():
+        flat_values, flat_weights = values[name]
+        _check_values(name, flat_values)
+        histogram.fill(flat_values, weight=flat_weights)
 
 
 def fill_dis_histograms(

@@ -43,10 +43,13 @@ from hepnnlr.observables.dis import wrap_phi
 
 __all__ = [
     "JET_ALGORITHMS",
+    "FlatJets",
     "JetConfig",
+    "cluster_flat",
     "cluster_jets",
     "cluster_jets_with_constituents",
     "dphi_from_pi",
+    "nsubjettiness",
 ]
 
 JET_ALGORITHMS: dict[str, int] = {
@@ -93,8 +96,7 @@ class JetConfig:
         return fastjet.JetDefinition(JET_ALGORITHMS[self.algorithm], float(self.radius))
 
 
-def _four_momenta(particles: ak.Array) -> ak.Array:
-    """Packed ``var * {px, py, pz, E}`` float64 records from (pt, eta, phi, E) records."""
+def _require_momentum_fields(particles: ak.Array) -> None:
     missing = [f for f in ("pt", "eta", "phi", "E") if f not in ak.fields(particles)]
     if missing:
         raise MissingBranchError(
@@ -102,36 +104,93 @@ def _four_momenta(particles: ak.Array) -> ak.Array:
             f"available fields: {sorted(ak.fields(particles))}. Pass records with pt, eta, "
             "phi and E (e.g. events.GenPart read with hepnnlr.schema.HepnnlrSchema)."
         )
+
+
+def _flat_fields(particles: ak.Array, fields: tuple[str, ...]) -> tuple[np.ndarray, dict]:
+    """Per-event counts and the flat NumPy content of ``fields`` (``None`` events: empty)."""
     particles = ak.fill_none(particles, [], axis=0)
-    pt = ak.values_astype(particles.pt, np.float64)
-    eta = ak.values_astype(particles.eta, np.float64)
-    phi = ak.values_astype(particles.phi, np.float64)
-    energy = ak.values_astype(particles.E, np.float64)
-    momenta = ak.zip(
-        {
-            "px": pt * np.cos(phi),
-            "py": pt * np.sin(phi),
-            "pz": pt * np.sinh(eta),
-            "E": energy,
-        }
+    counts = ak.to_numpy(ak.num(particles, axis=1)).astype(np.int64)
+    return counts, {f: ak.to_numpy(ak.flatten(particles[f], axis=1)) for f in fields}
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
+
+
+def _list_of_momenta(
+    offsets: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray, energy: np.ndarray
+) -> ak.Array:
+    """``var * {px, py, pz, E}`` awkward array built straight from flat buffers."""
+    content = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(np.ascontiguousarray(a)) for a in (px, py, pz, energy)],
+        ["px", "py", "pz", "E"],
     )
-    return ak.to_packed(ak.without_parameters(momenta))
+    return ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(offsets), content))
 
 
-def _jet_kinematics(px: ak.Array, py: ak.Array, pz: ak.Array) -> dict[str, ak.Array]:
-    pt = np.hypot(px, py)
-    # jets above a pT threshold have pt > 0; guard the division for pt_min = 0 anyway
-    eta = np.arcsinh(pz / ak.where(pt > 0, pt, 1.0))
-    return {"pt": pt, "eta": eta, "phi": np.arctan2(py, px)}
+@dataclass(frozen=True)
+class FlatJets:
+    """Jets of a chunk as flat NumPy arrays (one entry per jet, events in order, jets
+    by decreasing pT within an event), as returned by :func:`cluster_flat`.
+
+    Attributes:
+        n_jets: Jets per event.
+        px, py, pz, E, pt, eta, phi: Jet four-momentum and (pT, pseudorapidity, φ).
+        n_constituents: Constituents per jet.
+        constituents: For every jet, in turn, the positions of its constituents in the
+            flat particle arrays given to :func:`cluster_flat` (FastJet's order).
+        tau1, tau2, tau21: N-subjettiness (module docstring); None when
+            :func:`cluster_flat` was asked not to compute it.
+    """
+
+    n_jets: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    E: np.ndarray
+    pt: np.ndarray
+    eta: np.ndarray
+    phi: np.ndarray
+    n_constituents: np.ndarray
+    constituents: np.ndarray
+    tau1: np.ndarray | None
+    tau2: np.ndarray | None
+    tau21: np.ndarray | None
+
+    def constituent_offsets(self) -> np.ndarray:
+        """Offsets of each jet's constituents in :attr:`constituents`."""
+        return _offsets(self.n_constituents)
 
 
-def _nsubjettiness(constituents: ak.Array, counts: np.ndarray, radius: float) -> ak.Array:
-    """τ1 and τ2 of every jet, as a jagged ``events * jets * 2`` array (see module doc)."""
-    n_jets = int(counts.sum())
+def nsubjettiness(
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    energy: np.ndarray,
+    n_constituents: np.ndarray,
+    radius: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """τ1, τ2 and τ21 of jets given as flat constituent four-momenta, jet after jet.
+
+    One ``ClusterSequence`` over all jets, each jet's constituents one list: FastJet's
+    ``njettiness`` then is the per-jet N-subjettiness (module docstring). Each jet's
+    value depends on its own constituents (in the given order) only, so any subset of
+    the jets of :func:`cluster_flat` can be passed.
+
+    Args:
+        px, py, pz, energy: Constituent momenta (float64), ``n_constituents.sum()``.
+        n_constituents: Constituents of each jet.
+        radius: The jet radius R (= R0 of the normalised measure).
+
+    Returns:
+        ``(tau1, tau2, tau21)``, one float64 value per jet.
+    """
+    n_jets = len(n_constituents)
     if n_jets == 0:
-        return ak.unflatten(np.zeros((0, 2)), counts)
-    per_jet = ak.flatten(constituents, axis=1)
-    per_jet = ak.to_packed(ak.zip({name: per_jet[name] for name in ("px", "py", "pz", "E")}))
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    per_jet = _list_of_momenta(_offsets(n_constituents), px, py, pz, energy)
     # the JetDefinition of this ClusterSequence does not enter njettiness, which
     # finds its own exclusive-kT axes over all particles of each list (= one jet)
     sequence = fastjet.ClusterSequence(per_jet, fastjet.JetDefinition(fastjet.kt_algorithm, 1.0))
@@ -143,44 +202,116 @@ def _nsubjettiness(constituents: ak.Array, counts: np.ndarray, radius: float) ->
         R0=float(radius),
     )
     taus = np.asarray(ak.to_numpy(taus), dtype=np.float64).reshape(n_jets, 2)
-    return ak.unflatten(taus, counts)
+    tau1, tau2 = taus[:, 0], taus[:, 1]
+    tau21 = np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
+    return tau1, tau2, tau21
 
 
-def _cluster(
-    particles: ak.Array, config: JetConfig
-) -> tuple[ak.Array, dict[str, ak.Array], ak.Array, ak.Array]:
-    """Cluster; return jets, their (pt, eta, phi), constituents and constituent indices,
-    all sorted by decreasing jet pT."""
-    momenta = _four_momenta(particles)
-    sequence = fastjet.ClusterSequence(momenta, config.jet_definition())
-    jets = sequence.inclusive_jets(config.pt_min)
-    constituents = sequence.constituents(config.pt_min)
-    index = sequence.constituent_index(config.pt_min)
+def cluster_flat(
+    counts: np.ndarray,
+    pt: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    energy: np.ndarray,
+    config: JetConfig | None = None,
+    *,
+    with_nsubjettiness: bool = True,
+) -> FlatJets:
+    """Cluster a chunk given as flat particle arrays; the engine of :func:`cluster_jets`.
 
-    kinematics = _jet_kinematics(jets.px, jets.py, jets.pz)
-    order = ak.argsort(kinematics["pt"], axis=1, ascending=False, stable=True)
-    kinematics = {name: values[order] for name, values in kinematics.items()}
-    return jets[order], kinematics, constituents[order], index[order]
+    One FastJet ``ClusterSequence`` for all events; the constituents are taken from its
+    ``constituent_index`` (no second pass over the clustering) and τ1, τ2 from one more
+    ``ClusterSequence`` whose lists are the jets (module docstring).
+
+    Args:
+        counts: Particles per event.
+        pt, eta, phi, energy: Flat particle kinematics (any float dtype; computed in
+            float64), ``counts.sum()`` entries.
+        config: Jet definition; ``JetConfig()`` if None.
+        with_nsubjettiness: Compute τ1, τ2, τ21 of every jet (the costliest step);
+            with False they are None, and :func:`nsubjettiness` can compute them for
+            the jets the caller keeps (e.g. the two leading ones).
+
+    Returns:
+        The jets as :class:`FlatJets`.
+    """
+    config = JetConfig() if config is None else config
+    counts = np.asarray(counts, dtype=np.int64)
+    pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, energy))
+    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    starts = _offsets(counts)
+    sequence = fastjet.ClusterSequence(
+        _list_of_momenta(starts, px, py, pz, energy), config.jet_definition()
+    )
+    jets = sequence.inclusive_jets(config.pt_min).layout
+    index = sequence.constituent_index(config.pt_min).layout
+    n_jets = np.diff(np.asarray(jets.offsets)).astype(np.int64)
+    jet = {f: np.asarray(jets.content[f].data, dtype=np.float64) for f in ("px", "py", "pz", "E")}
+    kinematics = _jet_kinematics(jet["px"], jet["py"], jet["pz"])
+
+    # sort by decreasing pT within each event (stable, as ak.argsort(stable=True))
+    jet_event = np.repeat(np.arange(len(counts)), n_jets)
+    order = np.lexsort((-kinematics["pt"], jet_event))
+    jet_offsets = np.asarray(index.content.offsets)
+    n_const = np.diff(jet_offsets).astype(np.int64)
+    # FastJet allocates one slot per particle; the constituents fill the first ones
+    local = np.asarray(index.content.content.data)[jet_offsets[0] : jet_offsets[-1]]
+    local = local.astype(np.int64)
+    global_index = local + np.repeat(starts[:-1][jet_event], n_const)
+    const_starts = _offsets(n_const)[:-1]
+    n_const = n_const[order]
+    total = int(n_const.sum())
+    sorted_starts = _offsets(n_const)[:-1]
+    gather = np.arange(total, dtype=np.int64) + np.repeat(
+        const_starts[order] - sorted_starts, n_const
+    )
+    constituents = global_index[gather]
+
+    tau1 = tau2 = tau21 = None
+    if with_nsubjettiness:
+        tau1, tau2, tau21 = nsubjettiness(
+            px[constituents],
+            py[constituents],
+            pz[constituents],
+            energy[constituents],
+            n_const,
+            config.radius,
+        )
+    return FlatJets(
+        n_jets=n_jets,
+        **{f: jet[f][order] for f in ("px", "py", "pz", "E")},
+        **{f: kinematics[f][order] for f in ("pt", "eta", "phi")},
+        n_constituents=n_const,
+        constituents=constituents,
+        tau1=tau1,
+        tau2=tau2,
+        tau21=tau21,
+    )
 
 
-def _jet_records(
-    jets: ak.Array, kinematics: dict[str, ak.Array], constituents: ak.Array, radius: float
-) -> dict[str, ak.Array]:
-    counts = ak.to_numpy(ak.num(jets, axis=1))
-    taus = _nsubjettiness(constituents, counts, radius)
-    tau1, tau2 = taus[:, :, 0], taus[:, :, 1]
-    tau21 = ak.where(tau1 > 0, tau2 / ak.where(tau1 > 0, tau1, 1.0), 0.0)
-    return {
-        "px": jets.px,
-        "py": jets.py,
-        "pz": jets.pz,
-        "E": jets.E,
-        **kinematics,
-        "n_constituents": ak.num(constituents, axis=2),
-        "tau1": tau1,
-        "tau2": tau2,
-        "tau21": tau21,
-    }
+def _jet_kinematics(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> dict[str, np.ndarray]:
+    pt = np.hypot(px, py)
+    # jets above a pT threshold have pt > 0; guard the division for pt_min = 0 anyway
+    eta = np.arcsinh(pz / np.where(pt > 0, pt, 1.0))
+    return {"pt": pt, "eta": eta, "phi": np.arctan2(py, px)}
+
+
+_JET_FIELDS = ("px", "py", "pz", "E", "pt", "eta", "phi", "n_constituents", "tau1", "tau2", "tau21")
+
+
+def _jet_record_layout(jets: FlatJets, extra: dict | None = None) -> ak.contents.Content:
+    fields = {f: ak.contents.NumpyArray(getattr(jets, f)) for f in _JET_FIELDS}
+    fields.update(extra or {})
+    return ak.contents.ListOffsetArray(
+        ak.index.Index64(_offsets(jets.n_jets)),
+        ak.contents.RecordArray(list(fields.values()), list(fields)),
+    )
+
+
+def _flat_cluster(particles: ak.Array, config: JetConfig) -> tuple[np.ndarray, FlatJets]:
+    _require_momentum_fields(particles)
+    counts, flat = _flat_fields(particles, ("pt", "eta", "phi", "E"))
+    return counts, cluster_flat(counts, flat["pt"], flat["eta"], flat["phi"], flat["E"], config)
 
 
 def cluster_jets(particles: ak.Array, config: JetConfig | None = None) -> ak.Array:
@@ -203,25 +334,8 @@ def cluster_jets(particles: ak.Array, config: JetConfig | None = None) -> ak.Arr
         [[6.0]]
     """
     config = JetConfig() if config is None else config
-    jets, kinematics, constituents, _ = _cluster(particles, config)
-    return ak.zip(_jet_records(jets, kinematics, constituents, config.radius))
-
-
-def _gather_constituents(particles: ak.Array, index: ak.Array) -> ak.Array:
-    """``events * jets * constituents`` records of ``particles`` picked by ``index``."""
-    particles = ak.fill_none(particles, [], axis=0)
-    plain = ak.zip({f: particles[f] for f in ak.fields(particles)}, with_name=None, depth_limit=2)
-    plain = ak.without_parameters(plain)
-    counts = ak.to_numpy(ak.num(plain, axis=1)).astype(np.int64)
-    starts = np.zeros(counts.size, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    n_jets = ak.to_numpy(ak.num(index, axis=1))
-    n_constituents = ak.to_numpy(ak.flatten(ak.num(index, axis=2)))
-    local = ak.to_numpy(ak.flatten(index, axis=None)).astype(np.int64)
-    jet_event = np.repeat(np.arange(counts.size), n_jets)
-    global_index = local + np.repeat(starts[jet_event], n_constituents)
-    flat = ak.flatten(plain, axis=1)[global_index]
-    return ak.unflatten(ak.unflatten(flat, n_constituents), n_jets)
+    _, jets = _flat_cluster(particles, config)
+    return ak.Array(_jet_record_layout(jets))
 
 
 def cluster_jets_with_constituents(
@@ -240,10 +354,15 @@ def cluster_jets_with_constituents(
         order), ``events * jets * constituents``.
     """
     config = JetConfig() if config is None else config
-    jets, kinematics, constituents, index = _cluster(particles, config)
-    fields = _jet_records(jets, kinematics, constituents, config.radius)
-    fields["constituents"] = _gather_constituents(particles, index)
-    return ak.zip(fields, depth_limit=2)
+    _require_momentum_fields(particles)
+    names = tuple(ak.fields(particles))
+    counts, flat = _flat_fields(particles, names)
+    jets = cluster_flat(counts, flat["pt"], flat["eta"], flat["phi"], flat["E"], config)
+    picked = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(flat[f][jets.constituents]) for f in names], list(names)
+    )
+    constituents = ak.contents.ListOffsetArray(ak.index.Index64(jets.constituent_offsets()), picked)
+    return ak.Array(_jet_record_layout(jets, {"constituents": constituents}))
 
 
 def dphi_from_pi(phi: ak.Array, phi_ref: ak.Array) -> ak.Array:

@@ -49,6 +49,7 @@ __all__ = [
     "constituent_features",
     "count_strange",
     "energy_correlation",
+    "energy_correlation_flat",
     "jet_mass",
 ]
 
@@ -138,16 +139,58 @@ def energy_correlation(
         return ak.unflatten(values, n_jets)
     if len(per_jet) == 0:
         return ak.unflatten(np.zeros(0), n_jets)
-    eta = ak.values_astype(per_jet.eta, np.float64)
-    phi = ak.values_astype(per_jet.phi, np.float64)
-    momenta = ak.to_packed(
-        ak.zip(
-            {
-                "px": pt * np.cos(phi),
-                "py": pt * np.sin(phi),
-                "pz": pt * np.sinh(eta),
-                "E": ak.values_astype(per_jet.E, np.float64),
-            }
+    eta = ak.to_numpy(ak.flatten(ak.values_astype(per_jet.eta, np.float64), axis=1))
+    phi = ak.to_numpy(ak.flatten(ak.values_astype(per_jet.phi, np.float64), axis=1))
+    flat_pt = ak.to_numpy(ak.flatten(pt, axis=1))
+    values = energy_correlation_flat(
+        flat_pt * np.cos(phi),
+        flat_pt * np.sin(phi),
+        flat_pt * np.sinh(eta),
+        ak.to_numpy(ak.flatten(ak.values_astype(per_jet.E, np.float64), axis=1)),
+        ak.to_numpy(ak.num(pt, axis=1)),
+        npoint,
+        beta,
+    )
+    if not normalized:
+        values = values * ecf1**npoint
+    return ak.unflatten(values, n_jets)
+
+
+def energy_correlation_flat(
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    energy: np.ndarray,
+    n_constituents: np.ndarray,
+    npoint: int,
+    beta: float,
+) -> np.ndarray:
+    """Normalised e_N = ECF(N, β)/ECF(1)^N of jets given as flat constituent momenta.
+
+    The engine of :func:`energy_correlation` (same method, module docstring), for
+    callers that hold the constituents as flat float64 arrays, jet after jet.
+
+    Args:
+        px, py, pz, energy: Constituent four-momenta, ``n_constituents.sum()`` entries.
+        n_constituents: Constituents of each jet (each >= 1).
+        npoint: N, 2 or 3.
+        beta: Angular exponent β > 0.
+
+    Returns:
+        One float64 value per jet (0 for jets with fewer than N constituents).
+    """
+    n_constituents = np.asarray(n_constituents, dtype=np.int64)
+    if len(n_constituents) == 0:
+        return np.zeros(0)
+    offsets = np.zeros(len(n_constituents) + 1, dtype=np.int64)
+    np.cumsum(n_constituents, out=offsets[1:])
+    momenta = ak.Array(
+        ak.contents.ListOffsetArray(
+            ak.index.Index64(offsets),
+            ak.contents.RecordArray(
+                [ak.contents.NumpyArray(np.ascontiguousarray(a)) for a in (px, py, pz, energy)],
+                ["px", "py", "pz", "E"],
+            ),
         )
     )
     sequence = fastjet.ClusterSequence(
@@ -156,12 +199,9 @@ def energy_correlation(
     values = sequence.exclusive_jets_energy_correlator(
         njets=1, beta=float(beta), npoint=int(npoint), func="generalized", normalized=True
     )
-    values = np.asarray(ak.to_numpy(values), dtype=np.float64).reshape(len(per_jet))
+    values = np.asarray(ak.to_numpy(values), dtype=np.float64).reshape(len(n_constituents))
     # fewer than N constituents: no N-tuple, ECF = 0 (FastJet agrees; made explicit here)
-    values = np.where(ak.to_numpy(ak.num(pt, axis=1)) < npoint, 0.0, values)
-    if not normalized:
-        values = values * ecf1**npoint
-    return ak.unflatten(values, n_jets)
+    return np.where(n_constituents < npoint, 0.0, values)
 
 
 def constituent_features(jets: ak.Array) -> ak.Array:

@@ -66,6 +66,16 @@ def _slots(inputs: EventTensors, index: np.ndarray, slot_quantum: int) -> int:
     return min(slots, inputs.mask.shape[1])
 
 
+def _tensor_dataset(inputs, labels, weights, batch_size, seed) -> tf.data.Dataset:
+    features = {"globals": inputs.globals}
+    if inputs.theta is not None:
+        features["theta"] = inputs.theta
+    dataset = tf.data.Dataset.from_tensor_slices((features, labels, weights))
+    if seed is not None:
+        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(2)
+
+
 def make_dataset(
     inputs: EventTensors,
     labels: np.ndarray,
@@ -84,6 +94,10 @@ def make_dataset(
     check_same_length({"inputs": inputs, "labels": labels, "weights": weights})
     labels = np.asarray(labels, np.float32).reshape(-1, 1)
     weights = np.asarray(weights, np.float32)
+    if inputs.particles is None:
+        # Event-level inputs only: nothing to bucket, and a tensor pipeline has far less
+        # per-step overhead than a Python generator.
+        return _tensor_dataset(inputs, labels, weights, batch_size, seed)
     rng = None if seed is None else np.random.default_rng(seed)
 
     def generate():

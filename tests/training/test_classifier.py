@@ -130,8 +130,8 @@ def test_five_dimensional_gaussians_against_the_exact_ratio():
         return EventTensors(None, None, x.astype(np.float32), (), names)
 
     clf = train_classifier(ModelSpec("mlp", hidden=(64, 64)), events(a), np.ones(n), events(b),
-                           np.ones(n), TrainingConfig(epochs=40, batch_size=1000,
-                                                      learning_rate=2e-3, patience=5, seed=6))
+                           np.ones(n), TrainingConfig(epochs=60, batch_size=1000,
+                                                      learning_rate=1e-3, patience=8, seed=6))
     logit = clf.logits(events(b))
     exact = b @ shift - 0.5 * shift @ shift
     bulk = np.linalg.norm(b, axis=1) < 2.5  # the central ~90 % of the 5-D sample

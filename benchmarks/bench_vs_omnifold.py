@@ -1,0 +1,365 @@
+"""hepnnlr against the ``omnifold`` package from PyPI on OmniFold's step 1 (issue 4).
+
+Both train the detector-level classifier of OmniFold's step 1 (data, label 1, against
+simulation, label 0) on the same DIS particle sets, built as ``bench_training.py`` and
+``hepnnlr unfold`` build them, side by side in one process: the same events, the same
+train/validation split (hepnnlr's stratified 80/20 split, handed to omnifold's pipeline),
+the same class-balanced event weights, Adam with the same learning rate, batch size and a
+fixed number of epochs (early stopping's patience equals the epoch count, so neither stops
+early; both restore the weights of their best validation epoch at the end, as both do by
+default). The networks are omnifold's ``MLP`` (default sizes) on the event features and its
+``PET`` (default sizes) on the particles, and hepnnlr ``ModelSpec``s sized to match; the
+parameter counts are printed. The validation loss is computed here, from each model's
+logits on the same validation events, as the weighted binary cross entropy
+``mean_i w_i * BCE(y_i, logit_i)`` (the loss both train on), with the standard error of the
+paired per-event difference.
+
+omnifold is a peer to compare with, not a dependency. omnifold 0.1.36 builds its PET from
+TensorFlow ops on symbolic tensors, which Keras 3 refuses ("A KerasTensor cannot be used as
+input to a TensorFlow function"), so it runs on ``tf_keras`` (Keras 2, the version matching
+TensorFlow 2.21) while hepnnlr runs on Keras 3 in the same process; omnifold's loss is
+registered as a custom object before its models are compiled. Install both without their
+dependencies, so TensorFlow and Keras stay as they are (omnifold needs matplotlib, numpy,
+PyYAML, setuptools and tensorflow>=2.15, already there; tf_keras 2.21.0 needs tensorflow
+2.21)::
+
+    pip install --no-deps --target /tmp/omnifold-peer omnifold==0.1.36 tf-keras==2.21.0
+    python benchmarks/bench_vs_omnifold.py --peer-path /tmp/omnifold-peer
+
+(``pip install --no-deps omnifold==0.1.36 tf-keras==2.21.0`` into the environment works
+too; then leave out ``--peer-path``.) Without them the benchmark says so and exits.
+
+Usage::
+
+    python benchmarks/bench_vs_omnifold.py --peer-path /tmp/omnifold-peer   # ~3 min
+    python benchmarks/bench_vs_omnifold.py --peer-path DIR --epochs 10 --models pet
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+
+OMNIFOLD_VERSION = "0.1.36"
+# Fixed epoch counts of the default run: about 3 minutes in all on the 2-core machine
+# (5-6 minutes when it is busy).
+DEFAULT_EPOCHS = {"mlp": 20, "pet": 8}
+
+
+def _peer_available(peer_path: Path | None) -> bool:
+    """Put ``peer_path`` on ``sys.path``; True when omnifold and tf_keras can be imported.
+
+    Must run before TensorFlow is imported: ``tf.keras`` (which omnifold uses) resolves to
+    tf_keras only when ``TF_USE_LEGACY_KERAS`` is set at that point. hepnnlr imports
+    ``keras`` (Keras 3) directly and is not affected.
+    """
+    if peer_path is not None:
+        sys.path.insert(0, str(peer_path))
+    missing = [m for m in ("omnifold", "tf_keras") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(
+            f"SKIPPED: {' and '.join(missing)} not importable"
+            f"{f' from {peer_path}' if peer_path else ''}. Install the peer with\n"
+            f"    pip install --no-deps --target /tmp/omnifold-peer "
+            f"omnifold=={OMNIFOLD_VERSION} tf-keras==2.21.0\n"
+            "and run again with --peer-path /tmp/omnifold-peer."
+        )
+        return False
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    return True
+
+
+def _detector_inputs(tmp: Path, n_events: int, workers: int):
+    """Standardized detector-level inputs of a sim and a data sample (events passing reco)."""
+    import awkward as ak
+    from hepnnlr.processors.dis import DISProcessor, collect_columns
+
+    from hepnnlr.samples import make_dis_sample
+    from hepnnlr.schema import run_processor
+    from hepnnlr.tensors import Standardizer, from_awkward
+    from hepnnlr.workflows.unfold_dis import GLOBAL_FEATURES, PARTICLE_FEATURES
+
+    samples = []
+    for setup, seed in (("sim", 1), ("data", 2)):
+        path = make_dis_sample(tmp / f"{setup}.root", setup, n_events=n_events, seed=seed,
+                               workers=workers, progress=False)
+        columns = collect_columns(
+            run_processor(DISProcessor(), {setup: [str(path)]}, progress=False)
+        )
+        passed = ak.to_numpy(columns["pass_reco"])
+        samples.append(from_awkward(columns["reco"][passed],
+                                    particle_features=PARTICLE_FEATURES,
+                                    global_features=GLOBAL_FEATURES))
+    # One padding width for both (omnifold's PET takes a fixed number of slots).
+    slots = max(s.particles.shape[1] for s in samples)
+    samples = [_pad_to(s, slots) for s in samples]
+    scaler = Standardizer.fit(samples[0])  # fitted on simulation, as `hepnnlr unfold` does
+    sim, data = (scaler.transform(s) for s in samples)
+    return sim, data
+
+
+def _pad_to(inputs, slots: int):
+    from dataclasses import replace
+
+    extra = slots - inputs.particles.shape[1]
+    if extra == 0:
+        return inputs
+    return replace(
+        inputs,
+        particles=np.pad(inputs.particles, ((0, 0), (0, extra), (0, 0))),
+        mask=np.pad(inputs.mask, ((0, 0), (0, extra))),
+    )
+
+
+def _split(n_numerator: int, n_denominator: int, fraction: float, seed: int):
+    """The training and validation indices ``train_classifier`` draws (same algorithm)."""
+    rng = np.random.default_rng(seed)
+    train, val, offset = [], [], 0
+    for n in (n_numerator, n_denominator):
+        order = rng.permutation(n) + offset
+        n_val = max(1, int(round(fraction * n)))
+        val.append(order[:n_val])
+        train.append(order[n_val:])
+        offset += n
+    return rng.permutation(np.concatenate(train)), np.concatenate(val)
+
+
+def _weighted_bce(labels: np.ndarray, weights: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Per-event ``w * BCE(y, sigmoid(logit))``, computed stably from the logits."""
+    z = logits.astype(np.float64)
+    return weights * (np.maximum(z, 0) - z * labels + np.log1p(np.exp(-np.abs(z))))
+
+
+def _epoch_timer(base):
+    """A ``base`` (Keras 3 or tf_keras) callback recording every epoch's wall time.
+
+    An epoch's time includes its validation pass, in both frameworks.
+    """
+
+    class EpochTimer(base):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
+def _run_hepnnlr(spec, data, sim, weights, args):
+    """Train with ``hepnnlr.training.train_classifier``; return (val logits, epoch seconds)."""
+    import keras
+
+    import hepnnlr.training.classifier as classifier
+    from hepnnlr.training import TrainingConfig
+
+    config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size,
+                            learning_rate=args.learning_rate, patience=args.epochs,
+                            validation_fraction=args.validation_fraction, seed=args.seed)
+    timer = _epoch_timer(keras.callbacks.Callback)
+    original = classifier._callbacks
+    # The benchmark only listens: the timer is appended to train_classifier's own callbacks.
+    with mock.patch.object(classifier, "_callbacks", lambda c: [*original(c), timer]):
+        start = time.perf_counter()
+        trained = classifier.train_classifier(spec, data, weights[: len(data)], sim,
+                                              weights[len(data):], config, name=spec.kind)
+        total = time.perf_counter() - start
+    return trained, timer.seconds, total
+
+
+def _omnifold_arrays(inputs, kind: str) -> np.ndarray:
+    """omnifold's input layout: event features, or particles with (eta, phi) first.
+
+    omnifold's PET takes the first two features as the neighbour-search coordinates and
+    treats a slot whose first feature is exactly 0 as padding, so the columns become
+    (deta, dphi, log_pt, charge) and padded slots are zeroed.
+    """
+    if kind == "mlp":
+        return inputs.globals.astype(np.float32)
+    names = list(inputs.particle_features)
+    order = [names.index(n) for n in ("deta", "dphi", "log_pt", "charge")]
+    return (inputs.particles[:, :, order] * inputs.mask[:, :, None]).astype(np.float32)
+
+
+def _run_omnifold(kind, sizes, x, labels, weights, train_idx, val_idx, args, tmp: Path):
+    """Train omnifold's model with omnifold's own pipeline, compile and ``fit`` settings."""
+    import tensorflow as tf
+    from omnifold import MLP, PET, DataLoader, MultiFold
+    from omnifold.net import weighted_binary_crossentropy
+
+    tf.keras.utils.get_custom_objects()["weighted_binary_crossentropy"] = (
+        weighted_binary_crossentropy
+    )
+    tf.keras.utils.set_random_seed(args.seed)
+    model = MLP(x.shape[1], **sizes) if kind == "mlp" else PET(x.shape[2], num_part=x.shape[1],
+                                                               **sizes)
+    # omnifold's concatenation order is (simulation, data); this benchmark's arrays are
+    # (data, simulation) as hepnnlr's numerator/denominator. Only the data order differs.
+    n_data = int(labels.sum())
+    unfolder = MultiFold(
+        f"bench_{kind}", model, model,
+        data=DataLoader(x[:n_data], weight=weights[:n_data]),
+        mc=DataLoader(x[n_data:], gen=x[n_data:], weight=weights[n_data:]),
+        weights_folder=str(tmp / "weights"), log_folder=str(tmp), batch_size=args.batch_size,
+        epochs=args.epochs, lr=args.learning_rate, early_stop=args.epochs,
+        train_frac=1 - args.validation_fraction,
+    )
+    # MultiFold.cache(cached=True) builds its train/validation datasets from `idx_1` and
+    # `tf_data1`: hand it hepnnlr's split (training events first, then validation events).
+    order = np.concatenate([train_idx, val_idx])
+    unfolder.idx_1 = order
+    unfolder.tf_data1 = tf.data.Dataset.from_tensor_slices(x[order])
+    train, test = unfolder.cache(labels, weights, 1, True, len(train_idx))
+    unfolder.CompileModel(model, len(train_idx) // args.batch_size)
+    timer = _epoch_timer(tf.keras.callbacks.Callback)
+    callbacks = [  # as MultiFold.RunModel, less the checkpoint file, plus the timer
+        tf.keras.callbacks.ReduceLROnPlateau(patience=1000, min_lr=1e-7, monitor="val_loss"),
+        tf.keras.callbacks.EarlyStopping(patience=args.epochs, restore_best_weights=True,
+                                         monitor="val_loss"),
+        timer,
+    ]
+    start = time.perf_counter()
+    fit = model.fit(train, epochs=args.epochs,
+                    steps_per_epoch=len(train_idx) // args.batch_size,
+                    validation_data=test, validation_steps=len(val_idx) // args.batch_size,
+                    verbose=0, callbacks=callbacks)
+    total = time.perf_counter() - start
+    logits = model.predict(x[val_idx], batch_size=4096, verbose=0).reshape(-1)
+    return model, logits, timer.seconds, total, min(fit.history["val_loss"])
+
+
+def _count(model) -> int:
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peer-path", type=Path, help="directory holding omnifold + tf_keras")
+    parser.add_argument("--events", type=int, default=20_000, help="events per sample")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"epochs for every model (default: {DEFAULT_EPOCHS})")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--validation-fraction", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", nargs="+", choices=("mlp", "pet"), default=["mlp", "pet"])
+    args = parser.parse_args()
+    if not _peer_available(args.peer_path):
+        return
+
+    import keras
+    import omnifold  # noqa: F401  (prints omnifold's Horovod notice once, up front)
+    import tensorflow as tf
+
+    from hepnnlr.models import ModelSpec
+    from hepnnlr.tensors import EventTensors
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        sim, data = _detector_inputs(Path(tmp), args.events, args.workers)
+        prep = time.perf_counter() - start
+        print(f"versions: tensorflow {tf.__version__}, keras {keras.__version__} (hepnnlr), "
+              f"tf_keras {importlib.metadata.version('tf_keras')} (omnifold "
+              f"{importlib.metadata.version('omnifold')})")
+        print(f"inputs: {len(data)} data + {len(sim)} sim events passing reco, "
+              f"{sim.particles.shape[1]} slots, "
+              f"{np.concatenate([sim.mask, data.mask]).sum(1).mean():.1f} particles on average "
+              f"(generation + processing {prep:.0f} s)")
+        n = len(data) + len(sim)
+        weights = np.concatenate([np.full(len(data), n / 2 / len(data)),
+                                  np.full(len(sim), n / 2 / len(sim))]).astype(np.float32)
+        labels = np.concatenate([np.ones(len(data)), np.zeros(len(sim))]).astype(np.float32)
+        train_idx, val_idx = _split(len(data), len(sim), args.validation_fraction, args.seed)
+        both = EventTensors.concatenate([data, sim])
+
+        # Same sizes: omnifold's defaults (MLP 64-128-64 GELU; PET projection 32, 2 heads,
+        # 2 transformer + 2 class-token layers, K = 3), hepnnlr matched (see docs).
+        setups = {
+            "mlp": (ModelSpec("mlp", hidden=(64, 128, 64), activation="gelu"),
+                    dict(layer_sizes=[64, 128, 64])),
+            "pet": (ModelSpec("pet", units=32, heads=2, layers=3, k=3, hidden=(128, 64)),
+                    dict(num_heads=2, num_transformer=2, projection_dim=32, K=3)),
+        }
+        rows = []
+        for kind in args.models:
+            spec, sizes = setups[kind]
+            run_args = argparse.Namespace(**vars(args))
+            run_args.epochs = args.epochs or DEFAULT_EPOCHS[kind]
+            if kind == "mlp":  # event features only, as omnifold's MLP sees them
+                hep_data = EventTensors(None, None, data.globals, (), data.global_features)
+                hep_sim = EventTensors(None, None, sim.globals, (), sim.global_features)
+            else:  # particles only: omnifold 0.1.36's PET cannot take event features
+                hep_data = EventTensors(data.particles, data.mask, None, data.particle_features)
+                hep_sim = EventTensors(sim.particles, sim.mask, None, sim.particle_features)
+            hep_both = EventTensors.concatenate([hep_data, hep_sim])
+            trained, hep_epochs, hep_total = _run_hepnnlr(spec, hep_data, hep_sim, weights,
+                                                             run_args)
+            hep_logits = trained.logits(hep_both.subset(val_idx))
+            of_model, of_logits, of_epochs, of_total, of_hist = _run_omnifold(
+                kind, sizes, _omnifold_arrays(both, kind), labels, weights, train_idx,
+                val_idx, run_args, Path(tmp),
+            )
+            y, w = labels[val_idx], weights[val_idx].astype(np.float64)
+            hep_loss = _weighted_bce(y, w, hep_logits)
+            of_loss = _weighted_bce(y, w, of_logits)
+            diff = hep_loss - of_loss
+            rows.append(dict(
+                kind=kind, epochs=run_args.epochs, hep_params=_count(trained.model),
+                of_params=_count(of_model), hep_epochs=hep_epochs, of_epochs=of_epochs,
+                hep_total=hep_total, of_total=of_total, hep_loss=hep_loss.mean(),
+                of_loss=of_loss.mean(), diff=diff.mean(),
+                diff_err=diff.std(ddof=1) / np.sqrt(len(diff)),
+                hep_hist=min(trained.history["val_loss"]),
+                of_hist=of_hist,
+            ))
+            _print_row(rows[-1], len(train_idx), len(val_idx))
+        _print_table(rows, args)
+
+
+def _print_row(r, n_train: int, n_val: int) -> None:
+    print(f"\n[{r['kind']}] {r['epochs']} epochs, {n_train} training / {n_val} validation "
+          f"events; parameters hepnnlr {r['hep_params']:,}, omnifold {r['of_params']:,} "
+          f"({r['hep_params'] / r['of_params'] - 1:+.0%})")
+    for name, epochs, total in (("hepnnlr", r["hep_epochs"], r["hep_total"]),
+                                ("omnifold", r["of_epochs"], r["of_total"])):
+        print(f"  {name:8s} epoch seconds: " + " ".join(f"{s:.2f}" for s in epochs)
+              + f"  (fit call total {total:.1f} s)")
+    print(f"  best val_loss in each framework's own history (its own batching): hepnnlr "
+          f"{r['hep_hist']:.5f}, omnifold {r['of_hist']:.5f}; recomputed here on the same "
+          f"validation events: {r['hep_loss']:.5f}, {r['of_loss']:.5f}")
+
+
+def _print_table(rows, args) -> None:
+    print(f"\nbatch {args.batch_size}, Adam lr {args.learning_rate:g}, seconds per epoch "
+          "(training + validation); 'later' = mean of epochs 2..N (first epoch traces)")
+    header = ("| model | params hepnnlr / omnifold | epochs | epoch 1 s hepnnlr / omnifold "
+              "| later epochs s hepnnlr / omnifold | omnifold / hepnnlr time (later epochs) "
+              "| val loss hepnnlr | val loss omnifold | hepnnlr − omnifold (± s.e.) |")
+    print(header)
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        hep_later = float(np.mean(r["hep_epochs"][1:] or r["hep_epochs"]))
+        of_later = float(np.mean(r["of_epochs"][1:] or r["of_epochs"]))
+        print(f"| {r['kind'].upper()} | {r['hep_params']:,} / {r['of_params']:,} | "
+              f"{r['epochs']} | {r['hep_epochs'][0]:.2f} / {r['of_epochs'][0]:.2f} | "
+              f"{hep_later:.2f} / {of_later:.2f} | {of_later / hep_later:.2f}× | "
+              f"{r['hep_loss']:.5f} | {r['of_loss']:.5f} | "
+              f"{r['diff']:+.5f} ± {r['diff_err']:.5f} |")
+
+
+if __name__ == "__main__":
+    main()
