@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hepnnlr.processors.calo import CaloProcessor
-
 from hepnnlr.samples.calo import generate_calo, write_calo_events
 from hepnnlr.schema import run_processor
 

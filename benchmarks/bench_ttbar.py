@@ -29,8 +29,8 @@ from pathlib import Path
 import awkward as ak
 import fastjet
 import numpy as np
-from hepnnlr.processors.ttbar import TTbarProcessor
 
+from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.samples.ttbar import TTbarConfig, generate_ttbar
 from hepnnlr.samples.ttbar_reco import simulate_ttbar_detector, write_ttbar_events
 from hepnnlr.schema import run_processor

@@ -81,8 +81,8 @@ def _peer_available(peer_path: Path | None) -> bool:
 def _detector_inputs(tmp: Path, n_events: int, workers: int):
     """Standardized detector-level inputs of a sim and a data sample (events passing reco)."""
     import awkward as ak
-    from hepnnlr.processors.dis import DISProcessor, collect_columns
 
+    from hepnnlr.processors.dis import DISProcessor, collect_columns
     from hepnnlr.samples import make_dis_sample
     from hepnnlr.schema import run_processor
     from hepnnlr.tensors import Standardizer, from_awkward

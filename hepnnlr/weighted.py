@@ -68,7 +68,9 @@ def weight_summary(weights: np.ndarray) -> dict[str, float]:
     }
 
 
-def weighted_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> float:
+def weighted_auc(
+    scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+) -> float:
     """Area under the ROC curve of ``scores`` for ``labels`` (1 signal, 0 background).
 
     Equals the weighted probability that a random label-1 event scores above a random

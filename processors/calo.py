@@ -26,11 +26,11 @@ from typing import Any
 import awkward as ak
 import numpy as np
 from coffea import processor
-from hepnnlr.processors.dis import chunk_key, collect_columns
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.calo import N_LAYERS, shower_features
 from hepnnlr.observables.calo_histos import book_calo_histograms, fill_calo_histograms
+from hepnnlr.processors.dis import chunk_key, collect_columns
 
 __all__ = ["CaloProcessor", "collect_columns"]
 

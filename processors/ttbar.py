@@ -32,11 +32,11 @@ from typing import Any
 import awkward as ak
 import numpy as np
 from coffea import processor
-from hepnnlr.processors.dis import chunk_key, collect_columns
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.top import TOP_MASS_FIELDS, TopSelectionConfig, reconstruct_top
 from hepnnlr.observables.top_histos import book_top_histograms, fill_top_histograms
+from hepnnlr.processors.dis import chunk_key, collect_columns
 
 __all__ = ["GEN_NEUTRINO_MODES", "TTbarProcessor", "collect_columns"]
 

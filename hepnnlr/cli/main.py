@@ -113,7 +113,8 @@ def _pairs(pairs: Sequence[str]) -> list[tuple[str, str]]:
     for pair in pairs:
         if "=" not in pair:
             raise HepnnlrError(
-                f"--param {pair!r} is not NAME=VALUE; write e.g. --param TimeShower:alphaSvalue=0.13"
+                f"--param {pair!r} is not NAME=VALUE; write e.g. "
+                "--param TimeShower:alphaSvalue=0.13"
             )
         name, value = pair.split("=", 1)
         out.append((name.strip(), value.strip()))
@@ -220,7 +221,7 @@ def _unfold(args: argparse.Namespace, data: Path, sim: Path):
 
 
 def _report(outputs, started: float) -> None:
-    print("\n[hepnnlr] done in {:.0f} s".format(time.perf_counter() - started))
+    print(f"\n[hepnnlr] done in {time.perf_counter() - started:.0f} s")
     print(f"  histograms (ROOT): {outputs.histograms_file}")
     print(f"  per-event weights: {outputs.weights_file}")
     print(f"  summary:           {outputs.summary_file}")

@@ -50,10 +50,10 @@ from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import (
     AGGREGATIONS,
-    start_from,
     TrainingConfig,
     aggregate_weights,
     ensemble_configs,
+    start_from,
     train_classifier,
     weights_from_logits,
 )

@@ -8,6 +8,7 @@ Pure functions of awkward arrays; nothing here imports coffea or TensorFlow.
 
 from __future__ import annotations
 
+from hepnnlr.observables.calo import shower_features
 from hepnnlr.observables.dis import (
     HERA,
     BeamConfig,
@@ -23,7 +24,6 @@ from hepnnlr.observables.histos import (
     book_dis_histograms,
     fill_dis_histograms,
 )
-from hepnnlr.observables.calo import shower_features
 from hepnnlr.observables.jets import (
     JetConfig,
     cluster_jets,

@@ -140,9 +140,8 @@ class KinematicRegion:
     def mask(self, kinematics: ak.Array) -> np.ndarray:
         """``True`` for events whose ``Q2`` and ``y`` lie in the region (``None``: outside)."""
         _require_fields(kinematics, ("Q2", "y"), "event kinematics")
-        inside = (
-            (kinematics.Q2 > self.q2_min) & (kinematics.y > self.y_min) & (kinematics.y < self.y_max)
-        )
+        q2, y = kinematics.Q2, kinematics.y
+        inside = (q2 > self.q2_min) & (y > self.y_min) & (y < self.y_max)
         return ak.to_numpy(ak.fill_none(inside, False)).astype(bool)
 
 

@@ -79,9 +79,10 @@ def plot_comparison(
         color = colors[index % len(colors)]
         values, variances = _normalized(h, density)
         errors = np.sqrt(np.maximum(variances, 0))
-        style = {"histtype": "errorbar", "marker": "o", "markersize": 4} if label in as_points else {
-            "histtype": "step", "linewidth": 1.6
-        }
+        if label in as_points:
+            style = {"histtype": "errorbar", "marker": "o", "markersize": 4}
+        else:
+            style = {"histtype": "step", "linewidth": 1.6}
         mplhep.histplot(values, edges, yerr=errors, ax=ax, label=label, color=color, **style)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(ref_values > 0, values / ref_values, np.nan)

@@ -12,7 +12,6 @@ from hepnnlr.training.classifier import TrainedClassifier, predict_logits, train
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import AGGREGATIONS, aggregate_weights, ensemble_configs
 from hepnnlr.training.pretrain import start_from, unfreeze
-from hepnnlr.training.saved import SavedReweighter
 from hepnnlr.training.ratio import (
     ClipReport,
     clip_weights,
@@ -20,6 +19,7 @@ from hepnnlr.training.ratio import (
     normalize_weights,
     weights_from_logits,
 )
+from hepnnlr.training.saved import SavedReweighter
 
 __all__ = [
     "AGGREGATIONS",

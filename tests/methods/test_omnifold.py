@@ -8,9 +8,9 @@ import pytest
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.models import ModelSpec
-from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
+from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 
 RESOLUTION = 0.4
 MLP = ModelSpec("mlp", hidden=(32, 32))

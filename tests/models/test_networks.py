@@ -45,7 +45,8 @@ def test_set_networks_are_permutation_and_padding_invariant(kind):
 
 
 @pytest.mark.parametrize(
-    "spec", [ModelSpec("pfn"), ModelSpec("pet", units=16, layers=1), ModelSpec("mlp", hidden=(8, 8))]
+    "spec",
+    [ModelSpec("pfn"), ModelSpec("pet", units=16, layers=1), ModelSpec("mlp", hidden=(8, 8))],
 )
 def test_keras_round_trip_gives_identical_outputs(tmp_path, spec):
     rng = np.random.default_rng(1)

@@ -9,11 +9,11 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
-from hepnnlr.processors.calo import CaloProcessor, collect_columns
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.calo import DCTR_FEATURES, WIDTH_FEATURES, shower_features
 from hepnnlr.observables.calo_histos import CALO_HISTOGRAMS
+from hepnnlr.processors.calo import CaloProcessor, collect_columns
 from hepnnlr.samples.calo import generate_calo, read_calo_events, write_calo_events
 from hepnnlr.schema import run_processor
 

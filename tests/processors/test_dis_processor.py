@@ -9,10 +9,10 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
-from hepnnlr.processors.dis import DISProcessor, chunk_key, collect_columns
 
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.observables.histos import DIS_OBSERVABLES
+from hepnnlr.processors.dis import DISProcessor, chunk_key, collect_columns
 from hepnnlr.schema import run_processor
 
 EXECUTORS = ("iterative", "futures", "dask")

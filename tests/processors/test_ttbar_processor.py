@@ -9,10 +9,10 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
-from hepnnlr.processors.ttbar import TTbarProcessor, collect_columns
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.top import TOP_MASS_FIELDS
+from hepnnlr.processors.ttbar import TTbarProcessor, collect_columns
 from hepnnlr.samples.ttbar_reco import make_ttbar_sample, write_ttbar_events
 from hepnnlr.schema import EXECUTORS, run_processor
 

@@ -15,11 +15,11 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
-from hepnnlr.processors.zjets import ZJetsProcessor, collect_columns
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.jets import JetConfig, cluster_jets
 from hepnnlr.observables.zjets_histos import ZJETS_OBSERVABLES
+from hepnnlr.processors.zjets import ZJetsProcessor, collect_columns
 from hepnnlr.samples.zjets import make_zjets_sample, read_zjets_events, write_zjets_events
 from hepnnlr.schema import run_processor
 

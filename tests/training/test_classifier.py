@@ -5,9 +5,9 @@ import pytest
 
 from hepnnlr.errors import EmptySelectionError, NonFiniteInputError, ShapeMismatchError
 from hepnnlr.models import ModelSpec
-from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig, train_classifier, weights_from_logits
+from hepnnlr.weighted import kish_effective_size, weighted_mean_and_std
 
 SPEC = ModelSpec("mlp", hidden=(32, 32))
 FAST = TrainingConfig(epochs=30, batch_size=1000, learning_rate=3e-3, patience=4, seed=3)
