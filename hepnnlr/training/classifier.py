@@ -35,7 +35,8 @@ class TrainedClassifier:
             balances the classes, so ``exp(logit)`` is the ratio of *normalized* densities;
             ``exp(logit) * total_ratio`` is the ratio of the weighted event densities.
         theta_range: For parameterized inputs, the range of each parameter seen in
-            training; :meth:`logits` refuses parameters outside it (no extrapolation).
+            training; :meth:`logits` refuses parameters outside it unless asked to
+            extrapolate explicitly (``allow_extrapolation=True``).
     """
 
     model: keras.Model
@@ -49,9 +50,23 @@ class TrainedClassifier:
         """Lowest validation loss reached."""
         return float(min(self.history["val_loss"]))
 
-    def logits(self, inputs: EventTensors, batch_size: int = 4096) -> np.ndarray:
-        """Logits for ``inputs`` (see :func:`predict_logits`)."""
-        if inputs.theta is not None:
+    def logits(
+        self,
+        inputs: EventTensors,
+        batch_size: int = 4096,
+        *,
+        allow_extrapolation: bool = False,
+    ) -> np.ndarray:
+        """Logits for ``inputs`` (see :func:`predict_logits`).
+
+        Args:
+            inputs: Events (with ``theta`` for a parameterized classifier).
+            batch_size: Events per prediction batch.
+            allow_extrapolation: Evaluate parameters outside :attr:`theta_range` as they
+                are (nothing is clipped). Off by default: outside its training range a
+                parameterized classifier is unconstrained, so a caller must opt in.
+        """
+        if inputs.theta is not None and not allow_extrapolation:
             for k, name in enumerate(inputs.theta_names):
                 low, high = self.theta_range.get(name, (-np.inf, np.inf))
                 values = inputs.theta[:, k]

@@ -10,7 +10,9 @@ from hepnnlr.methods.dctr import DCTRReweighter, dctr_fit
 from hepnnlr.tensors import EventTensors
 
 
-def test_reweighter_matches_analytic_gaussian_weights_over_the_bulk(gaussian_reweighter, gaussian_events):
+def test_reweighter_matches_analytic_gaussian_weights_over_the_bulk(
+    gaussian_reweighter, gaussian_events
+):
     rng = np.random.default_rng(3)
     # The network learned the ratio from 20,000 events per class (conftest GAUSS_EVENTS), so
     # its precision is at best that of a sample of that size: compare on samples that size.
@@ -20,9 +22,9 @@ def test_reweighter_matches_analytic_gaussian_weights_over_the_bulk(gaussian_rew
     w = gaussian_reweighter.weights(gaussian_events(x0), target)
     # Nominal events reweighted by w vs an independent sample drawn at mu = 1.5, in bins
     # over the bulk: the central 90% of the target (mu -+ 1.645), cut at 2.5 where the
-    # nominal sample runs out (1% of its events lie above 2.33). Tolerance from the sample: the per-bin
-    # difference must lie within 4 sigma of the combined statistical error, sqrt(sum w^2)
-    # of the weighted bin plus the Poisson error of the direct one.
+    # nominal sample runs out (1% of its events lie above 2.33). Tolerance from the sample:
+    # the per-bin difference must lie within 4 sigma of the combined statistical error,
+    # sqrt(sum w^2) of the weighted bin plus the Poisson error of the direct one.
     x1 = rng.normal(target, 1.0, n)
     edges = np.linspace(target - 1.645, 2.5, 12)
     reweighted, _ = np.histogram(x0, edges, weights=w)
