@@ -20,22 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from _timing import best_of  # benchmarks/_timing.py
 
 from hepnnlr.processors.calo import CaloProcessor
 from hepnnlr.samples.calo import generate_calo, write_calo_events
 from hepnnlr.schema import run_processor
-
-
-def _best_of(repeat: int, function: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -50,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     results: dict[str, float] = {"events": args.events}
     for workers in (1, 2):
-        seconds = _best_of(
+        seconds = best_of(
             args.repeat, lambda w=workers: generate_calo(args.events, seed=args.seed, workers=w)
         )
         results[f"generate_{workers}w_events_per_s"] = args.events / seconds
@@ -72,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 scheduler_address=address,
             )
 
-        seconds = _best_of(args.repeat, lambda: run("iterative"))
+        seconds = best_of(args.repeat, lambda: run("iterative"))
         results["processor_iterative_events_per_s"] = args.events / seconds
         if not args.no_dask:
             from dask.distributed import LocalCluster
@@ -81,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster:
                 run("dask", cluster.scheduler_address)  # warm the workers' imports
-                seconds = _best_of(args.repeat, lambda: run("dask", cluster.scheduler_address))
+                seconds = best_of(args.repeat, lambda: run("dask", cluster.scheduler_address))
             results["processor_dask_2w_events_per_s"] = args.events / seconds
 
     print(json.dumps(results, indent=2))

@@ -23,25 +23,16 @@ import argparse
 import json
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import awkward as ak
 import fastjet
 import numpy as np
 import uproot
+from _timing import best_of  # benchmarks/_timing.py
 
 from hepnnlr.processors.zjets import ZJETS_JETS, ZJetsProcessor
 from hepnnlr.schema import run_processor
-
-
-def _best_of(repeat: int, function: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _momenta(path: Path, prefix: str) -> ak.Array:
@@ -95,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             )
 
         processor_run()  # warm-up: imports, FastJet banner, page cache
-        t_processor = _best_of(args.repeat, processor_run)
+        t_processor = best_of(args.repeat, processor_run)
         results["processor_iterative_s"] = t_processor
         results["processor_iterative_events_per_s"] = n_events / t_processor
 
@@ -106,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             for momenta in levels:
                 fastjet.ClusterSequence(momenta, jet_definition).inclusive_jets(ZJETS_JETS.pt_min)
 
-        t_fastjet = _best_of(args.repeat, bare_fastjet)
+        t_fastjet = best_of(args.repeat, bare_fastjet)
         results["fastjet_both_levels_s"] = t_fastjet
         results["fastjet_events_per_s"] = n_events / t_fastjet
         results["processor_over_fastjet"] = t_processor / t_fastjet
@@ -123,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 ) as cluster:
                     address = cluster.scheduler_address
                     processor_run("dask", address)  # warm the workers' imports
-                    t_dask = _best_of(args.repeat, lambda a=address: processor_run("dask", a))
+                    t_dask = best_of(args.repeat, lambda a=address: processor_run("dask", a))
                 results[f"dask_{workers}_workers_s"] = t_dask
                 results[f"dask_{workers}_workers_events_per_s"] = n_events / t_dask
             results["dask_speedup_2_over_1"] = (
