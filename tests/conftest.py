@@ -43,3 +43,32 @@ def dis_sim_other_seed_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ROOT file with 1,500 "sim" events of another seed (3): pseudo-data for closure tests."""
     path = tmp_path_factory.mktemp("dis") / "dis_sim_seed3.root"
     return make_dis_sample(path, "sim", n_events=DIS_FILE_EVENTS, seed=3, progress=False)
+
+
+@pytest.fixture(scope="session")
+def assert_executors_agree():
+    """Check that processor outputs under every executor equal the iterative one.
+
+    Cutflows and collected columns exactly; histograms (values and variances, flow bins
+    included) to ``rtol``, since the merge order of the executors changes float sums.
+    """
+    import awkward as ak
+    import numpy as np
+
+    def check(outputs, collect, *, levels, rtol):
+        reference = outputs["iterative"]
+        reference_columns = collect(reference)
+        for executor in ("futures", "dask"):
+            out = outputs[executor]
+            assert out["cutflow"] == reference["cutflow"], executor
+            for level in levels:
+                for name, h in reference["hists"][level].items():
+                    other = out["hists"][level][name]
+                    assert other.axes == h.axes
+                    np.testing.assert_allclose(other.values(flow=True),
+                                               h.values(flow=True), rtol=rtol)
+                    np.testing.assert_allclose(other.variances(flow=True),
+                                               h.variances(flow=True), rtol=rtol)
+            assert ak.array_equal(collect(out), reference_columns), executor
+
+    return check

@@ -66,23 +66,9 @@ def test_output_keys_and_chunks(outputs, branches) -> None:
         assert all(k[0] == "sim" for k in keys)
 
 
-def test_executors_agree(outputs) -> None:
-    reference = outputs["iterative"]
-    reference_columns = collect_columns(reference)
-    for executor in ("futures", "dask"):
-        out = outputs[executor]
-        assert out["cutflow"] == reference["cutflow"], executor
-        for level in ("gen", "reco"):
-            for name, h in reference["hists"][level].items():
-                other = out["hists"][level][name]
-                assert other.axes == h.axes
-                np.testing.assert_allclose(
-                    other.values(flow=True), h.values(flow=True), rtol=SUMMATION_RTOL
-                )
-                np.testing.assert_allclose(
-                    other.variances(flow=True), h.variances(flow=True), rtol=SUMMATION_RTOL
-                )
-        assert ak.array_equal(collect_columns(out), reference_columns), executor
+def test_executors_agree(outputs, assert_executors_agree) -> None:
+    assert_executors_agree(outputs, collect_columns, levels=("gen", "reco"),
+                           rtol=SUMMATION_RTOL)
 
 
 def test_columns_layout(columns) -> None:
