@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="events per sample (default: sized to finish in minutes on 2 cores)")
     _add_processing_options(demo)
     _add_training_options(demo, epochs=20, iterations=3)
+
+    # Sub-commands that live in their own module: each adds its parser and sets ``handler``.
+    from hepnnlr.cli import fit, infer
+
+    fit.register(sub)
+    infer.register(sub)
     return parser
 
 
@@ -235,6 +241,8 @@ def _report(outputs, started: float) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if getattr(args, "handler", None) is not None:
+        return args.handler(args)
     if args.command == "generate":
         path = _generate(args)
         label = f"{args.setup} " if args.process == "dis" else ""
