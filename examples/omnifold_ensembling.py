@@ -60,6 +60,86 @@ def _unfolded(inputs, weights, region) -> dict[str, np.ndarray]:
     return {name: histograms[name].values() for name in OBSERVABLES}
 
 
+# The paper's figures: rows are observables, columns the distribution, the relative standard
+# deviation over passes (Eq. 5) and the relative MSE against the truth (Eq. 4).
+FIGURES = {
+    "fig3_particles": (("particle_deta", "particle_log_pt", "particle_log_pt_over_Q"),
+                       ("parallel", "step")),
+    "fig4_jets": (("jet_pt", "jet_eta", "jet_tau21"), ("parallel", "step")),
+    "fig5_event": (("Q2", "eta_e", "jet_dphi"), ("parallel", "step")),
+    "fig6_particles_pretrained": (("particle_deta", "particle_log_pt", "particle_log_pt_over_Q"),
+                                  ("parallel", "parallel+pretrained", "step",
+                                   "step+pretrained")),
+    "fig7_jets_pretrained": (("jet_pt", "jet_eta", "jet_tau21"),
+                             ("parallel", "parallel+pretrained", "step", "step+pretrained")),
+    "fig8_event_pretrained": (("Q2", "eta_e", "jet_dphi"),
+                              ("parallel", "parallel+pretrained", "step", "step+pretrained")),
+}
+LABELS = {"Q2": r"$Q^2$ [GeV$^2$]", "eta_e": r"$\eta_e$", "jet_dphi": r"$\Delta\phi^{jet}$",
+          "jet_pt": r"$p_T^{jet}$ [GeV]", "jet_eta": r"$\eta^{jet}$",
+          "jet_tau21": r"$\tau_{21}^{jet}$", "particle_deta": r"$\eta_p - \eta_e$",
+          "particle_log_pt": r"$\log p_T^{part.}$",
+          "particle_log_pt_over_Q": r"$\log (p_T^{part.}/Q)$"}
+LOG_X = ("Q2", "jet_pt")  # log-spaced bins, drawn on a log axis as in the paper
+COLORS = {"parallel": "tab:blue", "step": "tab:orange", "parallel+pretrained": "tab:green",
+          "step+pretrained": "tab:red"}
+
+
+def summarize_and_plot(out: Path, passes_file: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """Per-bin metrics, their bin averages, and the paper-style Figs. 3-8 from saved passes."""
+    stored = np.load(passes_file)
+    summary: dict[str, dict[str, dict[str, float]]] = {}
+    per_bin: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name in OBSERVABLES:
+        truth = stored[f"truth|{name}"]
+        summary[name] = {}
+        for method in METHODS:
+            values = stored[f"{method}|{name}"]
+            # Compare shapes: every pass normalized to the data truth's total.
+            values = values * (truth.sum() / values.sum(axis=1, keepdims=True))
+            std, mse = relative_std(values), relative_mse(truth, values)
+            per_bin[method, name] = (values.mean(axis=0), std, mse)
+            summary[name][method] = {"relative_std": float(np.nanmean(std)),
+                                     "relative_mse": float(np.nanmean(mse))}
+    n_passes = stored[f"parallel|{OBSERVABLES[0]}"].shape[0]
+    for figname, (names, methods) in FIGURES.items():
+        fig = Figure(figsize=(13, 3.3 * len(names)), layout="constrained")
+        axes = fig.subplots(len(names), 3, squeeze=False)
+        for row, name in zip(axes, names, strict=True):
+            edges, truth = stored[f"edges|{name}"], stored[f"truth|{name}"]
+            prior = stored[f"prior|{name}"] * truth.sum() / stored[f"prior|{name}"].sum()
+            width = np.diff(edges)
+            row[0].stairs(truth / width, edges, color="black", lw=1.5, label="data truth")
+            row[0].stairs(prior / width, edges, color="gray", ls=":", label="prior (sim truth)")
+            for method in methods:
+                mean, std, mse = per_bin[method, name]
+                style = {"color": COLORS[method], "ls": "--" if "pretrained" in method else "-"}
+                row[0].stairs(mean / width, edges, label=f"{method} (mean of passes)", **style)
+                row[1].stairs(std, edges, label=method, **style)
+                row[2].stairs(mse, edges, label=method, **style)
+            row[0].set_ylabel("events / unit")
+            row[1].set_ylabel(f"relative std ({n_passes} passes)")
+            row[2].set_ylabel("relative MSE")
+            for ax in row:
+                ax.set_xlabel(LABELS[name])
+                if name in LOG_X:
+                    ax.set_xscale("log")
+            row[1].set_yscale("log")
+            row[2].set_yscale("log")
+        axes[0][0].legend(fontsize=7)
+        axes[0][1].legend(fontsize=7)
+        fig.savefig(out / f"ensembling_{figname}.png", bbox_inches="tight", dpi=90)
+    return summary
+
+
+def _print_tables(summary: dict[str, dict[str, dict[str, float]]]) -> None:
+    print(f"\n{'observable':<24}" + "".join(f"{m:>24}" for m in METHODS))
+    for metric in ("relative_std", "relative_mse"):
+        print(f"-- {metric} (mean over bins)")
+        for name in OBSERVABLES:
+            print(f"{name:<24}" + "".join(f"{summary[name][m][metric]:>24.4g}" for m in METHODS))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=Path("ensembling"))
@@ -69,10 +149,15 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--model", choices=("pfn", "pet", "mlp"), default="pfn")
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw the figures and tables from OUTPUT/ensembling_passes.npz")
     args = parser.parse_args()
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    if args.replot:
+        _print_tables(summarize_and_plot(out, out / "ensembling_passes.npz"))
+        return
 
     files = _samples(out, args.events, 1, "unfold")
     job = DISUnfoldingJob(files["data"], files["sim"], out, executor="futures", progress=False)
@@ -112,37 +197,22 @@ def main() -> None:
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
         timing[method] = time.perf_counter() - t0
 
-    summary: dict[str, dict[str, dict[str, float]]] = {}
-    for name in OBSERVABLES:
-        truth = data_truth[name]
-        fig = Figure(figsize=(10, 3.6))
-        ax_std, ax_mse = fig.subplots(1, 2)
-        summary[name] = {}
-        for method in METHODS:
-            values = np.stack(passes[method][name])
-            # Compare shapes: every pass normalized to the data truth's total.
-            values = values * (truth.sum() / values.sum(axis=1, keepdims=True))
-            std, mse = relative_std(values), relative_mse(truth, values)
-            summary[name][method] = {"relative_std": float(np.nanmean(std)),
-                                     "relative_mse": float(np.nanmean(mse))}
-            ax_std.stairs(std, np.arange(len(std) + 1), label=method)
-            ax_mse.stairs(mse, np.arange(len(mse) + 1), label=method)
-        ax_std.set_title(f"{name}: relative std over passes")
-        ax_mse.set_title(f"{name}: relative MSE vs data truth")
-        for ax in (ax_std, ax_mse):
-            ax.set_xlabel("bin")
-            ax.set_yscale("log")
-        ax_std.legend(fontsize=7)
-        fig.savefig(out / f"ensembling_{name}.png", bbox_inches="tight", dpi=110)
-
+    edges = {name: h.axes[0].edges for name, h in truth_histograms(
+        inputs.data, np.ones(len(inputs.data)), job.region).items() if name in OBSERVABLES}
+    prior = {k: h.values() for k, h in
+             truth_histograms(inputs.sim, inputs.sim_weights, job.region).items()}
+    np.savez_compressed(
+        out / "ensembling_passes.npz",
+        **{f"{m}|{o}": np.stack(passes[m][o]) for m in METHODS for o in OBSERVABLES},
+        **{f"truth|{o}": data_truth[o] for o in OBSERVABLES},
+        **{f"prior|{o}": prior[o] for o in OBSERVABLES},
+        **{f"edges|{o}": edges[o] for o in OBSERVABLES},
+    )
+    summary = summarize_and_plot(out, out / "ensembling_passes.npz")
     report = {"args": vars(args) | {"output": str(out)}, "timing_s": timing,
               "total_s": time.perf_counter() - started, "metrics": summary}
     (out / "ensembling.json").write_text(json.dumps(report, indent=2))
-    print(f"\n{'observable':<24}" + "".join(f"{m:>24}" for m in METHODS))
-    for metric in ("relative_std", "relative_mse"):
-        print(f"-- {metric} (mean over bins)")
-        for name in OBSERVABLES:
-            print(f"{name:<24}" + "".join(f"{summary[name][m][metric]:>24.4g}" for m in METHODS))
+    _print_tables(summary)
     print(f"\nwrote {out}/ensembling.json and {out}/ensembling_*.png "
           f"in {time.perf_counter() - started:.0f} s")
 

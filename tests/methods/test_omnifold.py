@@ -66,6 +66,19 @@ def test_gaussian_unfolding_with_acceptance_recovers_mean_and_width():
     assert abs(0.0 - true_mean) > 10 * sigma_mean
     # Normalization: the unfolded total estimates the data's particle-level event count.
     assert w.sum() == pytest.approx(gen_dat.sum(), rel=5 / np.sqrt(n_data))
+    # Fakes are removed: they never enter the unfolded (particle-level) result, and at
+    # detector level the reweighted simulation predicts the data's fake fraction (a binomial
+    # proportion: 4 sigma of the data's count plus the simulation's), while the prior's
+    # fraction was far from it.
+    fakes_sim, fakes_dat = reco_sim & ~gen_sim, reco_dat & ~gen_dat
+    unfolded = result.weights
+    predicted = unfolded[fakes_sim].sum() / unfolded[reco_sim].sum()
+    observed = fakes_dat.sum() / reco_dat.sum()
+    prior = fakes_sim.sum() / reco_sim.sum()
+    sigma = np.sqrt(observed * (1 - observed) / n_data + prior / kish_effective_size(
+        unfolded[reco_sim]))
+    assert predicted == pytest.approx(observed, abs=4 * sigma)
+    assert abs(prior - observed) > 10 * sigma
 
 
 def _small_problem(seed=5, n=2000):
