@@ -7,13 +7,17 @@ process, and prints the peak resident set size (``resource.getrusage(RUSAGE_SELF
 .ru_maxrss``) of each process, the RSS before the run (after the imports and a one-chunk
 warm-up) and the ratio of the peaks of 10 N and N events.
 
-Two variants:
+Three variants:
 
 * ``columns=False``: only ``cutflow`` and ``hists`` are accumulated, which is what
   chunked processing bounds: the peak should not grow with the number of events
   (ratio ~1);
 * ``columns=True`` (the default of the processor): the per-chunk columns (one row per
-  event, the network inputs) are returned, so the output itself grows linearly with N.
+  event, the network inputs) are returned, so the output itself grows linearly with N;
+* ``read only``: no coffea, no processor: the same branches read chunk by chunk with
+  plain ``uproot`` (``tree.arrays(required_branches, entry_start, entry_stop)``, the
+  file opened per chunk as coffea does) and dropped. This is the reference for the
+  reading layer: whatever growth it shows is not the processor's.
 
 Usage::
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -42,8 +47,34 @@ def _rss_mib() -> float:
     return float("nan")
 
 
-def _child(path: str, chunks: int, chunksize: int, columns: bool) -> None:
+def _child_read(path: str, chunks: int, chunksize: int) -> None:
+    """Read the processor's branches chunk by chunk with uproot only; print a JSON line."""
+    import uproot
+
+    from hepnnlr.processors.dis import DISProcessor
+
+    branches = list(DISProcessor.required_branches)
+
+    def read(start: int) -> None:
+        with uproot.open(path) as file:
+            file["events"].arrays(branches, entry_start=start, entry_stop=start + chunksize)
+
+    read(0)  # warm-up, as the processor runs
+    before = _rss_mib()
+    start = time.perf_counter()
+    for chunk in range(chunks):
+        read(chunk * chunksize)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    events = chunks * chunksize
+    print(json.dumps({"events": events, "rss_before_mib": before, "peak_mib": peak, "s": seconds}))
+
+
+def _child(path: str, chunks: int, chunksize: int, columns: bool | None) -> None:
     """Run the processor once in this (fresh) process and print a JSON line."""
+    if columns is None:
+        _child_read(path, chunks, chunksize)
+        return
     from hepnnlr.processors.dis import DISProcessor
     from hepnnlr.schema import run_processor
 
@@ -59,7 +90,7 @@ def _child(path: str, chunks: int, chunksize: int, columns: bool) -> None:
     print(json.dumps({"events": events, "rss_before_mib": before, "peak_mib": peak, "s": seconds}))
 
 
-def _measure(path: Path, chunks: int, chunksize: int, columns: bool) -> dict[str, float]:
+def _measure(path: Path, chunks: int, chunksize: int, columns: bool | None) -> dict[str, float]:
     command = [
         sys.executable,
         __file__,
@@ -67,7 +98,7 @@ def _measure(path: Path, chunks: int, chunksize: int, columns: bool) -> dict[str
         str(path),
         str(chunks),
         str(chunksize),
-        str(int(columns)),
+        "read" if columns is None else str(int(columns)),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -76,7 +107,8 @@ def _measure(path: Path, chunks: int, chunksize: int, columns: bool) -> dict[str
 def main(argv: list[str] | None = None) -> dict[str, float]:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        _child(argv[1], int(argv[2]), int(argv[3]), bool(int(argv[4])))
+        columns = None if argv[4] == "read" else bool(int(argv[4]))
+        _child(argv[1], int(argv[2]), int(argv[3]), columns)
         return {}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, help="sample with >= 10 N events (default: generate)")
@@ -97,8 +129,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
             path = Path(scratch) / "sim_10N.root"
             make_dis_sample(path, "sim", n_events=10 * args.events, seed=args.seed, progress=False)
-        for columns in (False, True):
-            label = "with_columns" if columns else "no_columns"
+        print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for columns in (None, False, True):
+            label = {None: "read_only", False: "no_columns", True: "with_columns"}[columns]
             small = _measure(path, chunks, args.chunksize, columns)
             large = _measure(path, 10 * chunks, args.chunksize, columns)
             if large["events"] != 10 * small["events"]:
@@ -115,6 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 large["peak_mib"] - large["rss_before_mib"]
             ) / max(small["peak_mib"] - small["rss_before_mib"], 1e-9)
             results[f"{label}_10N_events_per_s"] = large["events"] / large["s"]
+        print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     width = max(map(len, results))
     for key, value in results.items():

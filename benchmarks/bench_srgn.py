@@ -1,18 +1,23 @@
-"""Naive vs warm-started SRGN fit (SRGN paper, Eq. 5) on the same Gaussian sample.
+"""Naive vs compiled-once ("refit") SRGN fits (SRGN paper, Eq. 5) on the same Gaussian sample.
 
-Naive: the detector-level classifier g is trained from scratch (full schedule) at every
-θ′ the optimizer visits. Warm: g starts from the previous θ′'s classifier and trains
-``warm_epochs`` epochs; reweighter outputs are cached per θ′. Both fits use the same
-reweighter, samples, held-out split and Powell settings.
+Naive: at every θ′ the optimizer visits, a new detector-level classifier g is built,
+compiled and trained from scratch with the full schedule (``SRGNConfig(naive=True)``).
+Refit: the same trainings, from the same initial weights with the same schedule and early
+stopping, on one network compiled and traced once (``strategy="refit"``,
+:class:`hepnnlr.training.refit.Refitter`). Warm (optional, ``--warm``): g continues from the
+previous θ′ for ``warm_epochs`` epochs.
 
-    python benchmarks/bench_srgn.py --events 20000
+Every mode fits the same reweighter, samples and Powell settings; ``--repeats`` runs the
+pair with different held-out splits and g seeds (``SRGNConfig.seed``), so the fitted values
+of the modes can be compared with their spread. One run prints the wall times side by side.
+
+    python benchmarks/bench_srgn.py --events 10000 --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -28,9 +33,13 @@ def _events(x: np.ndarray) -> EventTensors:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=20_000, help="data and simulation events")
+    parser.add_argument("--events", type=int, default=10_000, help="data and simulation events")
     parser.add_argument("--reweighter-events", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3, help="fits per mode (g seeds)")
+    parser.add_argument("--warm", action="store_true", help="also time the warm-start mode")
     parser.add_argument("--warm-epochs", type=int, default=2)
+    parser.add_argument("--xtol", type=float, default=1e-2,
+                        help="Powell's xtol and ftol (1e-2 in mu: below the statistical error)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -46,23 +55,35 @@ def main(argv: list[str] | None = None) -> None:
     x_gen = rng.normal(0, 1, args.events)
     x_sim = x_gen + rng.normal(0, 0.5, args.events)
     data = rng.normal(1, 1, args.events) + rng.normal(0, 0.5, args.events)
-    base = SRGNConfig(training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
-                      warm_epochs=args.warm_epochs, xtol=1e-3, ftol=1e-3, seed=args.seed)
-    rows = []
-    for label, config in (("naive", replace(base, naive=True)), ("warm", base)):
-        objective = SRGNObjective(rw, _events(x_gen), _events(x_sim), _events(data), config)
-        start = time.perf_counter()
-        result = srgn_fit(objective)
-        elapsed = time.perf_counter() - start
-        rows.append((label, elapsed, result.theta["mu"], result.auc, result.n_evaluations))
-        print(f"{label}: {elapsed:.1f} s, mu = {result.theta['mu']:.4f}", flush=True)
-    print(f"\nSRGN fit of mu (truth 1.0), {args.events} data and simulation events")
-    print(f"{'mode':>6} {'wall [s]':>9} {'mu fit':>8} {'AUC':>7} {'g trainings':>12}"
+    modes = ["naive", "refit"] + (["warm"] if args.warm else [])
+    rows: dict[str, list[tuple[float, float, float, int]]] = {m: [] for m in modes}
+    for repeat in range(args.repeats):
+        for mode in modes:
+            config = SRGNConfig(
+                training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
+                strategy=mode, warm_epochs=args.warm_epochs, xtol=args.xtol, ftol=args.xtol,
+                seed=args.seed + repeat,
+            )
+            objective = SRGNObjective(rw, _events(x_gen), _events(x_sim), _events(data), config)
+            start = time.perf_counter()
+            result = srgn_fit(objective)
+            elapsed = time.perf_counter() - start
+            rows[mode].append((elapsed, result.theta["mu"], result.auc, result.n_evaluations))
+            print(f"repeat {repeat} {mode:>5}: {elapsed:6.1f} s, mu = {result.theta['mu']:.4f}, "
+                  f"{result.n_evaluations} g trainings", flush=True)
+    print(f"\nSRGN fit of mu (truth 1.0), {args.events} data and simulation events, "
+          f"{args.repeats} repeat(s) per mode")
+    print(f"{'mode':>6} {'wall [s] per fit':>17} {'mu fit (mean ± std)':>21} {'g trainings':>12}"
           f" {'s/train':>8}")
-    for label, elapsed, mu_fit, auc, evals in rows:
-        print(f"{label:>6} {elapsed:9.1f} {mu_fit:8.4f} {auc:7.4f} {evals:12d} "
-              f"{elapsed / evals:8.2f}")
-    print(f"speed-up (naive / warm): {rows[0][1] / rows[1][1]:.2f}x")
+    for mode, values in rows.items():
+        wall, mus, _, evals = (np.array(v) for v in zip(*values, strict=True))
+        std = mus.std(ddof=1) if len(mus) > 1 else 0.0
+        print(f"{mode:>6} {wall.mean():17.1f} {mus.mean():12.4f} ± {std:.4f} "
+              f"{evals.mean():12.1f} {wall.sum() / evals.sum():8.2f}")
+        print(f"{'':>6} fitted values: {', '.join(f'{m:.4f}' for m in mus)}")
+    naive = sum(r[0] for r in rows["naive"])
+    for mode in modes[1:]:
+        print(f"speed-up (naive / {mode}): {naive / sum(r[0] for r in rows[mode]):.2f}x")
 
 
 if __name__ == "__main__":

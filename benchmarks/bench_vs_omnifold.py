@@ -149,12 +149,15 @@ def _epoch_timer(base):
         def __init__(self):
             super().__init__()
             self.seconds: list[float] = []
+            self.cpu: list[float] = []
 
         def on_epoch_begin(self, epoch, logs=None):
             self._start = time.perf_counter()
+            self._cpu = time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
             self.seconds.append(time.perf_counter() - self._start)
+            self.cpu.append(time.process_time() - self._cpu)
 
     return EpochTimer()
 
@@ -177,7 +180,7 @@ def _run_hepnnlr(spec, data, sim, weights, args):
         trained = classifier.train_classifier(spec, data, weights[: len(data)], sim,
                                               weights[len(data):], config, name=spec.kind)
         total = time.perf_counter() - start
-    return trained, timer.seconds, total
+    return trained, timer, total
 
 
 def _omnifold_arrays(inputs, kind: str) -> np.ndarray:
@@ -238,11 +241,35 @@ def _run_omnifold(kind, sizes, x, labels, weights, train_idx, val_idx, args, tmp
                     verbose=0, callbacks=callbacks)
     total = time.perf_counter() - start
     logits = model.predict(x[val_idx], batch_size=4096, verbose=0).reshape(-1)
-    return model, logits, timer.seconds, total, min(fit.history["val_loss"])
+    return model, logits, timer, total, min(fit.history["val_loss"])
 
 
 def _count(model) -> int:
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def _cached_inputs(args):
+    """The detector-level inputs, generated and processed, or read from ``--cache``."""
+    from hepnnlr.tensors import EventTensors
+
+    if args.cache is not None and args.cache.exists():
+        stored = np.load(args.cache)
+        names = [str(n) for n in stored["particle_features"]], [
+            str(n) for n in stored["global_features"]]
+        out = [EventTensors(stored[f"{k}_particles"], stored[f"{k}_mask"], stored[f"{k}_globals"],
+                            tuple(names[0]), tuple(names[1])) for k in ("sim", "data")]
+        print(f"inputs read from {args.cache}")
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        sim, data = _detector_inputs(Path(tmp), args.events, args.workers)
+        print(f"generation + processing {time.perf_counter() - start:.0f} s")
+    if args.cache is not None:
+        np.savez(args.cache, particle_features=np.array(sim.particle_features),
+                 global_features=np.array(sim.global_features),
+                 **{f"{k}_{f}": getattr(t, f) for k, t in (("sim", sim), ("data", data))
+                    for f in ("particles", "mask", "globals")})
+    return sim, data
 
 
 def main() -> None:
@@ -257,6 +284,12 @@ def main() -> None:
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", choices=("mlp", "pet"), default=["mlp", "pet"])
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="trainings per tool, interleaved; the fastest counts (best of N)")
+    parser.add_argument("--repeat-pet", type=int, default=None,
+                        help="the same for PET (default: --repeat)")
+    parser.add_argument("--cache", type=Path,
+                        help="npz file keeping the processed inputs between runs")
     args = parser.parse_args()
     if not _peer_available(args.peer_path):
         return
@@ -268,33 +301,30 @@ def main() -> None:
     from hepnnlr.models import ModelSpec
     from hepnnlr.tensors import EventTensors
 
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        sim, data = _detector_inputs(Path(tmp), args.events, args.workers)
-        prep = time.perf_counter() - start
-        print(f"versions: tensorflow {tf.__version__}, keras {keras.__version__} (hepnnlr), "
-              f"tf_keras {importlib.metadata.version('tf_keras')} (omnifold "
-              f"{importlib.metadata.version('omnifold')})")
-        print(f"inputs: {len(data)} data + {len(sim)} sim events passing reco, "
-              f"{sim.particles.shape[1]} slots, "
-              f"{np.concatenate([sim.mask, data.mask]).sum(1).mean():.1f} particles on average "
-              f"(generation + processing {prep:.0f} s)")
-        n = len(data) + len(sim)
-        weights = np.concatenate([np.full(len(data), n / 2 / len(data)),
-                                  np.full(len(sim), n / 2 / len(sim))]).astype(np.float32)
-        labels = np.concatenate([np.ones(len(data)), np.zeros(len(sim))]).astype(np.float32)
-        train_idx, val_idx = _split(len(data), len(sim), args.validation_fraction, args.seed)
-        both = EventTensors.concatenate([data, sim])
+    sim, data = _cached_inputs(args)
+    print(f"versions: tensorflow {tf.__version__}, keras {keras.__version__} (hepnnlr), "
+          f"tf_keras {importlib.metadata.version('tf_keras')} (omnifold "
+          f"{importlib.metadata.version('omnifold')})")
+    print(f"inputs: {len(data)} data + {len(sim)} sim events passing reco, "
+          f"{sim.particles.shape[1]} slots, "
+          f"{np.concatenate([sim.mask, data.mask]).sum(1).mean():.1f} particles on average")
+    n = len(data) + len(sim)
+    weights = np.concatenate([np.full(len(data), n / 2 / len(data)),
+                              np.full(len(sim), n / 2 / len(sim))]).astype(np.float32)
+    labels = np.concatenate([np.ones(len(data)), np.zeros(len(sim))]).astype(np.float32)
+    train_idx, val_idx = _split(len(data), len(sim), args.validation_fraction, args.seed)
+    both = EventTensors.concatenate([data, sim])
 
-        # Same sizes: omnifold's defaults (MLP 64-128-64 GELU; PET projection 32, 2 heads,
-        # 2 transformer + 2 class-token layers, K = 3), hepnnlr matched (see docs).
-        setups = {
-            "mlp": (ModelSpec("mlp", hidden=(64, 128, 64), activation="gelu"),
-                    dict(layer_sizes=[64, 128, 64])),
-            "pet": (ModelSpec("pet", units=32, heads=2, layers=3, k=3, hidden=(128, 64)),
-                    dict(num_heads=2, num_transformer=2, projection_dim=32, K=3)),
-        }
-        rows = []
+    # Same sizes: omnifold's defaults (MLP 64-128-64 GELU; PET projection 32, 2 heads,
+    # 2 transformer + 2 class-token layers, K = 3), hepnnlr matched (see docs).
+    setups = {
+        "mlp": (ModelSpec("mlp", hidden=(64, 128, 64), activation="gelu"),
+                dict(layer_sizes=[64, 128, 64])),
+        "pet": (ModelSpec("pet", units=32, heads=2, layers=3, k=3, hidden=(128, 64)),
+                dict(num_heads=2, num_transformer=2, projection_dim=32, K=3)),
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
         for kind in args.models:
             spec, sizes = setups[kind]
             run_args = argparse.Namespace(**vars(args))
@@ -306,57 +336,88 @@ def main() -> None:
                 hep_data = EventTensors(data.particles, data.mask, None, data.particle_features)
                 hep_sim = EventTensors(sim.particles, sim.mask, None, sim.particle_features)
             hep_both = EventTensors.concatenate([hep_data, hep_sim])
-            trained, hep_epochs, hep_total = _run_hepnnlr(spec, hep_data, hep_sim, weights,
-                                                             run_args)
-            hep_logits = trained.logits(hep_both.subset(val_idx))
-            of_model, of_logits, of_epochs, of_total, of_hist = _run_omnifold(
-                kind, sizes, _omnifold_arrays(both, kind), labels, weights, train_idx,
-                val_idx, run_args, Path(tmp),
-            )
-            y, w = labels[val_idx], weights[val_idx].astype(np.float64)
-            hep_loss = _weighted_bce(y, w, hep_logits)
-            of_loss = _weighted_bce(y, w, of_logits)
-            diff = hep_loss - of_loss
-            rows.append(dict(
-                kind=kind, epochs=run_args.epochs, hep_params=_count(trained.model),
-                of_params=_count(of_model), hep_epochs=hep_epochs, of_epochs=of_epochs,
-                hep_total=hep_total, of_total=of_total, hep_loss=hep_loss.mean(),
-                of_loss=of_loss.mean(), diff=diff.mean(),
-                diff_err=diff.std(ddof=1) / np.sqrt(len(diff)),
-                hep_hist=min(trained.history["val_loss"]),
-                of_hist=of_hist,
-            ))
+            hep_runs, of_runs = [], []
+            repeat = args.repeat_pet if kind == "pet" and args.repeat_pet else args.repeat
+            for _ in range(repeat):  # interleaved, so both see the same machine load
+                load = os.getloadavg()[0]
+                trained, timer, total = _run_hepnnlr(spec, hep_data, hep_sim, weights, run_args)
+                hep_runs.append((trained, trained.logits(hep_both.subset(val_idx)), timer,
+                                 total, load))
+                load = os.getloadavg()[0]
+                of_model, of_logits, timer, total, of_hist = _run_omnifold(
+                    kind, sizes, _omnifold_arrays(both, kind), labels, weights, train_idx,
+                    val_idx, run_args, Path(tmp),
+                )
+                of_runs.append((of_model, of_logits, timer, total, load, of_hist))
+            rows.append(_row(kind, run_args.epochs, hep_runs, of_runs, labels[val_idx],
+                             weights[val_idx].astype(np.float64)))
             _print_row(rows[-1], len(train_idx), len(val_idx))
-        _print_table(rows, args)
+    _print_table(rows, args)
+
+
+def _later(timer, what: str = "seconds") -> float:
+    values = getattr(timer, what)
+    return float(np.mean(values[1:] or values))
+
+
+def _row(kind, epochs, hep_runs, of_runs, y, w) -> dict:
+    """Best-of-N times of both tools; the losses of the first run (training is seeded)."""
+    hep_loss = _weighted_bce(y, w, hep_runs[0][1])
+    of_loss = _weighted_bce(y, w, of_runs[0][1])
+    diff = hep_loss - of_loss
+    return dict(
+        kind=kind, epochs=epochs, hep_params=_count(hep_runs[0][0].model),
+        of_params=_count(of_runs[0][0]),
+        hep_timers=[r[2] for r in hep_runs], of_timers=[r[2] for r in of_runs],
+        hep_totals=[r[3] for r in hep_runs], of_totals=[r[3] for r in of_runs],
+        loads=[r[4] for r in hep_runs + of_runs],
+        hep_loss=hep_loss.mean(), of_loss=of_loss.mean(), diff=diff.mean(),
+        diff_err=diff.std(ddof=1) / np.sqrt(len(diff)),
+        hep_hist=min(hep_runs[0][0].history["val_loss"]), of_hist=of_runs[0][5],
+        hep_same=all(np.array_equal(r[1], hep_runs[0][1]) for r in hep_runs),
+        of_same=all(np.array_equal(r[1], of_runs[0][1]) for r in of_runs),
+    )
 
 
 def _print_row(r, n_train: int, n_val: int) -> None:
     print(f"\n[{r['kind']}] {r['epochs']} epochs, {n_train} training / {n_val} validation "
           f"events; parameters hepnnlr {r['hep_params']:,}, omnifold {r['of_params']:,} "
-          f"({r['hep_params'] / r['of_params'] - 1:+.0%})")
-    for name, epochs, total in (("hepnnlr", r["hep_epochs"], r["hep_total"]),
-                                ("omnifold", r["of_epochs"], r["of_total"])):
-        print(f"  {name:8s} epoch seconds: " + " ".join(f"{s:.2f}" for s in epochs)
-              + f"  (fit call total {total:.1f} s)")
+          f"({r['hep_params'] / r['of_params'] - 1:+.0%}); load average at the starts: "
+          + ", ".join(f"{x:.1f}" for x in r["loads"]))
+    for name, timers, totals in (("hepnnlr", r["hep_timers"], r["hep_totals"]),
+                                 ("omnifold", r["of_timers"], r["of_totals"])):
+        for timer, total in zip(timers, totals, strict=True):
+            print(f"  {name:8s} epoch s: " + " ".join(f"{s:.2f}" for s in timer.seconds)
+                  + " | cpu s: " + " ".join(f"{s:.2f}" for s in timer.cpu)
+                  + f"  (fit total {total:.1f} s)")
     print(f"  best val_loss in each framework's own history (its own batching): hepnnlr "
           f"{r['hep_hist']:.5f}, omnifold {r['of_hist']:.5f}; recomputed here on the same "
-          f"validation events: {r['hep_loss']:.5f}, {r['of_loss']:.5f}")
+          f"validation events: {r['hep_loss']:.5f}, {r['of_loss']:.5f}; repeats identical: "
+          f"hepnnlr {r['hep_same']}, omnifold {r['of_same']}")
 
 
 def _print_table(rows, args) -> None:
-    print(f"\nbatch {args.batch_size}, Adam lr {args.learning_rate:g}, seconds per epoch "
-          "(training + validation); 'later' = mean of epochs 2..N (first epoch traces)")
-    header = ("| model | params hepnnlr / omnifold | epochs | epoch 1 s hepnnlr / omnifold "
-              "| later epochs s hepnnlr / omnifold | omnifold / hepnnlr time (later epochs) "
-              "| val loss hepnnlr | val loss omnifold | hepnnlr − omnifold (± s.e.) |")
-    print(header)
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"\nbatch {args.batch_size}, Adam lr {args.learning_rate:g}; best of {args.repeat} "
+          f"(PET: {args.repeat_pet or args.repeat}) interleaved trainings per tool; "
+          "'later' = mean s per epoch over epochs 2..N "
+          "(training + validation; the first epoch traces), wall and process CPU")
+    print("| model | params hepnnlr / omnifold | epochs | epoch 1 s hepnnlr / omnifold "
+          "| later epochs wall s hepnnlr / omnifold | speed-up wall | later epochs CPU s "
+          "hepnnlr / omnifold | speed-up CPU | fit total s hepnnlr / omnifold "
+          "| val loss hepnnlr | val loss omnifold | hepnnlr − omnifold (± s.e.) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        hep_later = float(np.mean(r["hep_epochs"][1:] or r["hep_epochs"]))
-        of_later = float(np.mean(r["of_epochs"][1:] or r["of_epochs"]))
+        hep_wall = min(_later(t) for t in r["hep_timers"])
+        of_wall = min(_later(t) for t in r["of_timers"])
+        hep_cpu = min(_later(t, "cpu") for t in r["hep_timers"])
+        of_cpu = min(_later(t, "cpu") for t in r["of_timers"])
+        hep_first = min(t.seconds[0] for t in r["hep_timers"])
+        of_first = min(t.seconds[0] for t in r["of_timers"])
         print(f"| {r['kind'].upper()} | {r['hep_params']:,} / {r['of_params']:,} | "
-              f"{r['epochs']} | {r['hep_epochs'][0]:.2f} / {r['of_epochs'][0]:.2f} | "
-              f"{hep_later:.2f} / {of_later:.2f} | {of_later / hep_later:.2f}× | "
+              f"{r['epochs']} | {hep_first:.2f} / {of_first:.2f} | "
+              f"{hep_wall:.3f} / {of_wall:.3f} | {of_wall / hep_wall:.2f}× | "
+              f"{hep_cpu:.3f} / {of_cpu:.3f} | {of_cpu / hep_cpu:.2f}× | "
+              f"{min(r['hep_totals']):.1f} / {min(r['of_totals']):.1f} | "
               f"{r['hep_loss']:.5f} | {r['of_loss']:.5f} | "
               f"{r['diff']:+.5f} ± {r['diff_err']:.5f} |")
 

@@ -1,15 +1,18 @@
-"""Throughput of the e+e− → Z → light-quark dijet processor.
+"""Throughput of the e+e− → Z → light-quark dijet processor next to a bare FastJet clustering.
 
 Measures, on one Pythia Z → qq sample (:func:`hepnnlr.samples.zjets.make_zjets_sample`):
 
-1. generation + detector + writing of the sample (events/s, one process);
-2. ``ZJetsProcessor`` with the iterative executor (one process), events/s;
-3. a bare FastJet anti-kT R = 0.8 (pT > 5 GeV) clustering of the same particles at both
-   levels (awkward interface, momenta read beforehand), events/s, and the ratio of the two
-   times: what the processor (I/O, constituents, τ21, ECF(3, β=4), strange counts, PFN
-   inputs, histograms, columns) costs on top of clustering alone;
-4. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
-   (the cluster is started before the clock runs).
+1. generation + detector + writing of the sample (events/s, one process), when generated;
+2. ``ZJetsProcessor`` and a bare FastJet anti-kT R = 0.8 (pT > 5 GeV) clustering of the
+   same particles at both levels (awkward interface: ``ClusterSequence`` +
+   ``inclusive_jets``, nothing else), chunk by chunk, side by side in one run
+   (benchmarks/_timing.py), two ways: *with I/O* (the processor through the iterative
+   executor, the bare clustering reading its 8 branches of each chunk with uproot; both
+   from the same file) and *compute only* (both on chunks already read into memory);
+   wall and CPU time, best of ``--repeat`` interleaved runs, and where the processor's
+   CPU time goes, FastJet step by step;
+3. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
+   (the cluster is started before the clock runs), with the load average.
 
 Usage::
 
@@ -26,25 +29,29 @@ import time
 from pathlib import Path
 
 import awkward as ak
-import fastjet
 import numpy as np
-import uproot
-from _timing import best_of  # benchmarks/_timing.py
+from _timing import dask_scaling, load_average, processor_vs_bare  # benchmarks/_timing.py
 
 from hepnnlr.processors.zjets import ZJETS_JETS, ZJetsProcessor
 from hepnnlr.schema import run_processor
 
+_PREFIXES = ("GenPart", "RecoPart")
+BRANCHES = tuple(f"{p}_{f}" for p in _PREFIXES for f in ("pt", "eta", "phi", "E"))
 
-def _momenta(path: Path, prefix: str) -> ak.Array:
-    with uproot.open(path) as file:
-        arrays = file["events"].arrays([f"{prefix}_{f}" for f in ("pt", "eta", "phi", "E")])
-    pt, eta, phi, energy = (
-        ak.values_astype(arrays[f"{prefix}_{f}"], np.float64) for f in ("pt", "eta", "phi", "E")
-    )
-    momenta = ak.zip(
-        {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta), "E": energy}
-    )
-    return ak.to_packed(momenta)
+
+def all_momenta(arrays: ak.Array) -> list[ak.Array]:
+    """What the Z → jets processor clusters: every particle, at both levels."""
+    out = []
+    for prefix in _PREFIXES:
+        pt, eta, phi, energy = (
+            ak.values_astype(arrays[f"{prefix}_{f}"], np.float64)
+            for f in ("pt", "eta", "phi", "E")
+        )
+        momenta = ak.zip(
+            {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta), "E": energy}
+        )
+        out.append(ak.to_packed(momenta))
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -53,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--events", type=int, default=20_000, help="events to generate")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunksize", type=int, default=5_000)
-    parser.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -70,61 +77,41 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             elapsed = time.perf_counter() - start
             results["sample_events_per_s"] = args.events / elapsed
             print(f"generated {args.events} events in {elapsed:.1f} s")
-        with uproot.open(path) as file:
-            n_events = file["events"].num_entries
-        results["events"] = float(n_events)
-        fileset = {"zjets": [path]}
-
-        def processor_run(executor: str = "iterative", address: str | None = None) -> None:
-            run_processor(
+        print(f"load average before: {load_average()}")
+        results.update(
+            processor_vs_bare(
                 ZJetsProcessor(),
-                fileset,
-                executor=executor,
+                path,
                 chunksize=args.chunksize,
-                progress=False,
-                scheduler_address=address,
+                repeat=args.repeat,
+                branches=BRANCHES,
+                momenta=all_momenta,
+                jet_definition=ZJETS_JETS.jet_definition(),
+                pt_min=ZJETS_JETS.pt_min,
             )
-
-        processor_run()  # warm-up: imports, FastJet banner, page cache
-        t_processor = best_of(args.repeat, processor_run)
-        results["processor_iterative_s"] = t_processor
-        results["processor_iterative_events_per_s"] = n_events / t_processor
-
-        levels = [_momenta(path, prefix) for prefix in ("GenPart", "RecoPart")]
-        jet_definition = ZJETS_JETS.jet_definition()
-
-        def bare_fastjet() -> None:
-            for momenta in levels:
-                fastjet.ClusterSequence(momenta, jet_definition).inclusive_jets(ZJETS_JETS.pt_min)
-
-        t_fastjet = best_of(args.repeat, bare_fastjet)
-        results["fastjet_both_levels_s"] = t_fastjet
-        results["fastjet_events_per_s"] = n_events / t_fastjet
-        results["processor_over_fastjet"] = t_processor / t_fastjet
+        )
+        print(f"load average after the processor/bare timings: {load_average()}")
 
         if not args.no_dask:
-            from dask.distributed import LocalCluster
 
-            for workers in (1, 2):
-                with LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                ) as cluster:
-                    address = cluster.scheduler_address
-                    processor_run("dask", address)  # warm the workers' imports
-                    t_dask = best_of(args.repeat, lambda a=address: processor_run("dask", a))
-                results[f"dask_{workers}_workers_s"] = t_dask
-                results[f"dask_{workers}_workers_events_per_s"] = n_events / t_dask
-            results["dask_speedup_2_over_1"] = (
-                results["dask_1_workers_s"] / results["dask_2_workers_s"]
-            )
+            def dask_run(address: str) -> None:
+                run_processor(
+                    ZJetsProcessor(),
+                    {"zjets": [path]},
+                    executor="dask",
+                    chunksize=args.chunksize,
+                    progress=False,
+                    scheduler_address=address,
+                )
 
+            results.update(dask_scaling(dask_run, int(results["events"]), args.repeat))
+            print(f"load average after the dask timings: {load_average()}")
+
+    width = max(map(len, results))
     for name, value in results.items():
-        print(f"{name:36s} {value:12.3f}")
+        print(f"{name:<{width}}  {value:12.3f}")
     if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
     return results
 
 

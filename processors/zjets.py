@@ -41,17 +41,21 @@ from coffea import processor
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import JetConfig, cluster_flat, nsubjettiness
+from hepnnlr.observables.jets import (
+    JetConfig,
+    cluster_flat,
+    nsubjettiness,
+    per_jet_sequence,
+)
 from hepnnlr.observables.substructure import (
     STRANGE_HADRON_IDS,
     energy_correlation_flat,
-    jet_mass,
 )
 from hepnnlr.observables.zjets_histos import (
     JET_SLOTS,
     ZJETS_LEVELS,
     book_zjets_histograms,
-    fill_zjets_histograms,
+    fill_zjets_histograms_flat,
 )
 from hepnnlr.processors.dis import ChunkKey, chunk_key, collect_columns
 
@@ -122,13 +126,19 @@ class ZJetsProcessor(processor.ProcessorABC):
         Returns:
             One record per event: ``n_jets``, ``jet1``, ``jet2`` (see the module doc).
         """
-        return self._level(*_flat(particles))
+        return self._level(*_flat(particles))[0]
 
-    def _level(self, counts: np.ndarray, flat: dict[str, np.ndarray]) -> ak.Array:
+    def _level(
+        self, counts: np.ndarray, flat: dict[str, np.ndarray]
+    ) -> tuple[ak.Array, dict[str, Any]]:
         """:meth:`level_columns` on the flat buffers of the chunk.
 
         One NumPy call per quantity: the same ufuncs, in the same order, as the awkward
         functions of :mod:`hepnnlr.observables`, so the values are bit for bit theirs.
+
+        Returns:
+            The level record and, for the histograms, its flat arrays: ``n_jets``,
+            ``jets`` (per leading jet), ``rank`` (0/1) and ``event`` of each leading jet.
         """
         pt, eta, phi, energy = (
             flat[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
@@ -146,21 +156,23 @@ class ZJetsProcessor(processor.ProcessorABC):
         c_pt, c_eta, c_phi = pt[index], eta[index], phi[index]
         jet_of = np.repeat(np.arange(len(n_const)), n_const)
         c_px, c_py, c_pz = c_pt * np.cos(c_phi), c_pt * np.sin(c_phi), c_pt * np.sinh(c_eta)
-        _, _, tau21 = nsubjettiness(c_px, c_py, c_pz, energy[index], n_const, self.jets.radius)
+        c_energy = energy[index]
+        # one kT reclustering of each leading jet serves both τ21 and e3
+        per_jet = per_jet_sequence(c_px, c_py, c_pz, c_energy, n_const)
+        _, _, tau21 = nsubjettiness(
+            c_px, c_py, c_pz, c_energy, n_const, self.jets.radius, sequence=per_jet
+        )
         strange = np.isin(np.abs(flat["pdgId"][index].astype(np.int64)), _STRANGE_CODES)
         cumulative = np.concatenate([[0], np.cumsum(strange, dtype=np.int64)])
         c_offsets = np.concatenate([[0], np.cumsum(n_const)])
         jet_pt, jet_eta, jet_phi = jets.pt[lead], jets.eta[lead], jets.phi[lead]
         kinematics = {f: getattr(jets, f)[lead] for f in ("px", "py", "pz", "E")}
-        mass = ak.to_numpy(jet_mass(ak.Array(kinematics)))
+        # = jet_mass(...): the same operations, in the same order, on the flat arrays
+        m2 = kinematics["E"] ** 2 - kinematics["px"] ** 2 - kinematics["py"] ** 2
+        m2 = m2 - kinematics["pz"] ** 2
+        mass = np.sqrt(np.where(m2 > 0, m2, 0.0))
         ecf3 = energy_correlation_flat(
-            c_px,
-            c_py,
-            c_pz,
-            energy[index],
-            n_const,
-            3,
-            self.ecf_beta,
+            c_px, c_py, c_pz, c_energy, n_const, 3, self.ecf_beta, sequence=per_jet
         )
         # constituent_features: by decreasing pT within each jet (stable), jet-relative
         order = np.lexsort((-c_pt, jet_of))
@@ -175,42 +187,56 @@ class ZJetsProcessor(processor.ProcessorABC):
                 "charge": flat["charge"][index][order].astype(np.int8),
             },
         )
-        records = ak.Array(
-            _lists(
-                n_lead,
-                {
-                    "pt": jet_pt,
-                    "eta": jet_eta,
-                    "phi": jet_phi,
-                    "mass": mass,
-                    "multiplicity": n_const,
-                    "n_strange": cumulative[c_offsets[1:]] - cumulative[c_offsets[:-1]],
-                    "tau21": tau21,
-                    "ecf3": ecf3,
-                    "constituents": constituents,
-                },
-            )
-        )
-        n_jets = ak.Array(n_jets)
+        jet_fields = {
+            "pt": jet_pt,
+            "eta": jet_eta,
+            "phi": jet_phi,
+            "mass": mass,
+            "multiplicity": n_const,
+            "n_strange": cumulative[c_offsets[1:]] - cumulative[c_offsets[:-1]],
+            "tau21": tau21,
+            "ecf3": ecf3,
+        }
+        records = ak.Array(_lists(n_lead, {**jet_fields, "constituents": constituents}))
         padded = ak.pad_none(records, 2, axis=1)
-        return ak.zip(
-            {"n_jets": n_jets, JET_SLOTS[0]: padded[:, 0], JET_SLOTS[1]: padded[:, 1]},
+        record = ak.zip(
+            {
+                "n_jets": ak.Array(n_jets),
+                JET_SLOTS[0]: padded[:, 0],
+                JET_SLOTS[1]: padded[:, 1],
+            },
             depth_limit=1,
         )
+        event = np.repeat(np.arange(len(n_jets)), n_lead)
+        flat_info = {"n_jets": n_jets, "jets": jet_fields, "rank": rank[lead], "event": event}
+        return record, flat_info
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk of NanoEvents; returns ``{"cutflow", "hists", "columns"}``."""
         flat = {level: _flat(events[collection]) for level, collection in _COLLECTIONS.items()}
         _check_finite_inputs(events, flat)
-        levels = {level: self._level(*flat[level]) for level in _COLLECTIONS}
+        computed = {level: self._level(*flat[level]) for level in _COLLECTIONS}
+        levels = {level: record for level, (record, _) in computed.items()}
         weight = ak.to_numpy(events.weight).astype(np.float64)
         passed = {
             level: ak.to_numpy(events[f"pass_{level}"]).astype(bool) for level in ZJETS_LEVELS
         }
         hists = {level: book_zjets_histograms(level) for level in ZJETS_LEVELS}
         for level in ZJETS_LEVELS:
+            # = fill_zjets_histograms(hists[level], levels[level][mask], weight[mask]),
+            # from the flat arrays behind the columns
             mask = passed[level]
-            fill_zjets_histograms(hists[level], levels[level][mask], weight[mask])
+            info = computed[level][1]
+            jet_selected = mask[info["event"]]
+            new_index = np.cumsum(mask) - 1  # position of each selected event
+            fill_zjets_histograms_flat(
+                hists[level],
+                info["n_jets"][mask],
+                {f: v[jet_selected] for f, v in info["jets"].items()},
+                info["rank"][jet_selected],
+                new_index[info["event"][jet_selected]],
+                weight[mask],
+            )
 
         cutflow = {
             "events": len(events),

@@ -1,9 +1,65 @@
-"""``hepnnlr fit dctr|srgn CONFIG`` (being written)."""
+"""``hepnnlr fit dctr|srgn CONFIG``: a parameter fit described by a YAML job.
+
+The YAML holds the fields of :class:`hepnnlr.workflows.fit.FitJob` (samples, features,
+network, training, fit; see ``examples/configs/``); the sub-command picks the method.
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
+
+__all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
+    fit = subparsers.add_parser(
+        "fit", help="fit generator parameters: DCTR (generator level) or SRGN (detector level)"
+    )
+    methods = fit.add_subparsers(dest="method", required=True)
+    for method, help_text in (
+        ("dctr", "DCTR fit (Eq. 3 of the SRGN paper): frozen parameterized reweighter, "
+                 "generator level"),
+        ("srgn", "SRGN fit (Eq. 5): generator-level reweighting, detector-level classifier "
+                 "AUC"),
+    ):
+        sub = methods.add_parser(method, help=help_text)
+        sub.add_argument("config", type=Path,
+                         help="YAML job (fields of hepnnlr.workflows.fit.FitJob; see "
+                         "examples/configs/)")
+        sub.add_argument("-o", "--output", type=Path, default=None,
+                         help="output folder (overrides the config's output_dir)")
+        sub.add_argument("--repeats", type=int, default=None,
+                         help="override fit.repeats")
+        sub.add_argument("--progress", action="store_true",
+                         help="progress of generation, processing and training")
+        sub.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the job, run it, print where the outputs are; returns the exit code."""
+    from hepnnlr.workflows.fit import load_fit_job, run_fit
+
+    started = time.perf_counter()
+    overrides = {"output_dir": None if args.output is None else str(args.output)}
+    if args.progress:
+        overrides["progress"] = True
+    job = load_fit_job(args.config, args.method, **overrides)
+    if args.repeats is not None:
+        from dataclasses import replace
+
+        job = replace(job, fit=replace(job.fit, repeats=args.repeats))
+    outputs = run_fit(job)
+    print(f"[hepnnlr] {args.method} fit done in {time.perf_counter() - started:.0f} s")
+    target = job.samples.point("target")
+    for name, (mean, std) in outputs.summary.items():
+        kept = sum(outputs.kept)
+        truth = f" (target {target[name]:g})" if name in target else ""
+        print(f"  {name} = {mean:.5g} ± {std:.2g}{truth}  [{kept}/{len(outputs.kept)} repeats]")
+    print(f"  fitted values: {outputs.fit_file}")
+    print(f"  curves:        {outputs.curves_file}")
+    print(f"  histograms:    {outputs.histograms_file}")
+    print(f"  plots:         {outputs.fit_file.parent}/ ({len(outputs.plots)} files)")
+    return 0

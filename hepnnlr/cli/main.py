@@ -83,6 +83,27 @@ def build_parser() -> argparse.ArgumentParser:
         sample.add_argument("--workers", type=int, default=1, help="generator processes")
         sample.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    tautau = gen_sub.add_parser(
+        "tautau", help="H -> tau tau (signal) or Z -> tau tau (background) at 13 TeV, one "
+        "leptonic and one hadronic tau (signal-strength example)")
+    tautau.add_argument("--process", dest="process_name", choices=("signal", "background"),
+                        required=True,
+                        help="gg -> H(125) -> tau tau, or gamma*/Z -> tau tau")
+    tautau.add_argument("--events", type=int, required=True, help="number of events")
+    tautau.add_argument("--seed", type=int, default=1, help="random seed")
+    tautau.add_argument("-o", "--output", type=Path, required=True, help="output ROOT file")
+    scale = tautau.add_mutually_exclusive_group()
+    scale.add_argument("--tau-energy-scale", type=float, default=1.0, metavar="Z",
+                       help="hadronic-tau energy scale z applied at reco level (default 1.0)")
+    scale.add_argument("--tau-energy-scale-range", type=float, nargs=2, metavar=("LO", "HI"),
+                       help="draw z per event uniformly in [LO, HI] instead")
+    tautau.add_argument("--mpi", action="store_true",
+                        help="multiparton interactions on (off by default: faster)")
+    tautau.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra Pythia setting (repeatable)")
+    tautau.add_argument("--workers", type=int, default=1, help="generator processes")
+    tautau.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     unfold = sub.add_parser(
         "unfold", help="unfold a DIS data file with a simulation file (flags or a YAML job)"
     )
@@ -167,6 +188,15 @@ def _generate(args: argparse.Namespace) -> Path:
         return make_ttbar_sample(args.output, n_events=args.events, seed=args.seed,
                                  top_mass=top_mass, mpi=mpi, params=tuple(params),
                                  workers=args.workers, progress=progress)
+    if args.process == "tautau":
+        from hepnnlr.samples import make_tautau_sample
+
+        z = (tuple(args.tau_energy_scale_range) if args.tau_energy_scale_range is not None
+             else args.tau_energy_scale)
+        return make_tautau_sample(args.output, args.process_name, n_events=args.events,
+                                  seed=args.seed, tau_energy_scale=z, mpi=args.mpi,
+                                  params=_params(args.param), workers=args.workers,
+                                  progress=progress)
     from hepnnlr.samples import ShowerConfig, make_calo_sample
 
     fields = ShowerConfig.__dataclass_fields__

@@ -30,7 +30,16 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import TrainedClassifier, TrainingConfig, train_classifier
 
-__all__ = ["DCTRConfig", "DCTRFitResult", "DCTRReweighter", "dctr_fit", "with_theta"]
+__all__ = [
+    "DCTRConfig",
+    "DCTRFitResult",
+    "DCTRReweighter",
+    "DCTRScan",
+    "dctr_fit",
+    "dctr_loss",
+    "dctr_scan",
+    "with_theta",
+]
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,7 @@ class DCTRReweighter:
         nominal_weights: np.ndarray | None = None,
         varied_weights: np.ndarray | None = None,
         name: str = "DCTR reweighter",
+        theta_range: Mapping[str, tuple[float, float]] | None = None,
     ) -> DCTRReweighter:
         """Train ``f(x, θ)`` between ``varied`` (label 1) and ``nominal`` (label 0).
 
@@ -146,6 +156,9 @@ class DCTRReweighter:
             config: Network and training settings.
             nominal_weights, varied_weights: Event weights (default 1).
             name: Used in messages.
+            theta_range: The prior's range ``{name: (low, high)}`` the varied θ were drawn
+                from (default: the smallest and largest drawn value). It becomes the range
+                :meth:`weights` accepts without ``extrapolate``; every drawn θ must lie in it.
 
         The nominal events carry parameters drawn from the same prior: the varied sample's
         parameter rows, resampled at random (seeded by ``config.training.seed``), so the
@@ -164,6 +177,24 @@ class DCTRReweighter:
             )
         _check_features(nominal, (varied.particle_features, varied.global_features),
                         "the nominal sample")
+        declared = None
+        if theta_range is not None:
+            declared = {}
+            for k, name_k in enumerate(varied.theta_names):
+                if name_k not in theta_range:
+                    raise ConfigError(
+                        f"{name}: theta_range has no range for parameter {name_k!r}; give "
+                        f"one (low, high) per parameter of {varied.theta_names}."
+                    )
+                low, high = (float(v) for v in theta_range[name_k])
+                seen = (float(varied.theta[:, k].min()), float(varied.theta[:, k].max()))
+                if not low <= seen[0] <= seen[1] <= high:
+                    raise ConfigError(
+                        f"{name}: the varied sample's {name_k} spans [{seen[0]:g}, "
+                        f"{seen[1]:g}], outside the declared theta_range ({low:g}, {high:g}); "
+                        "declare the range the parameters were drawn from."
+                    )
+                declared[name_k] = (low, high)
         rng = np.random.default_rng(config.training.seed + 7)
         drawn = varied.theta[rng.integers(0, len(varied), len(nominal))]
         denominator = with_theta(nominal, drawn, varied.theta_names)
@@ -172,6 +203,8 @@ class DCTRReweighter:
         classifier = train_classifier(
             config.model, varied, w1, denominator, w0, config.training, name=name
         )
+        if declared is not None:
+            classifier.theta_range = declared
         return cls(
             classifier,
             varied.theta_names,
@@ -239,6 +272,8 @@ def dctr_fit(
     bounds: Mapping[str, tuple[float, float]] | None = None,
     xtol: float = 1e-4,
     max_iterations: int = 100,
+    start: Sequence[float] | None = None,
+    extrapolate: bool = False,
 ) -> DCTRFitResult:
     """The DCTR fit of Eq. 3 of the SRGN paper: ``θ* = argmax_θ′ L(θ′)`` with ``f`` frozen.
 
@@ -261,6 +296,10 @@ def dctr_fit(
         bounds: Search range per parameter (default: the training range).
         xtol: Convergence tolerance on ``θ``.
         max_iterations: Iteration limit of the optimizer.
+        start: Starting point of Powell (several parameters; default: the middle of the
+            bounds).
+        extrapolate: Allow bounds outside the reweighter's training range (the network is
+            then evaluated where it was never trained).
     """
     names = reweighter.theta_names
     bounds = dict(reweighter.theta_range if bounds is None else bounds)
@@ -268,10 +307,11 @@ def dctr_fit(
         if name not in bounds:
             raise ConfigError(f"dctr_fit: no bounds for parameter {name!r}; give {names}.")
         low, high = reweighter.theta_range[name]
-        if bounds[name][0] < low or bounds[name][1] > high:
+        if not extrapolate and (bounds[name][0] < low or bounds[name][1] > high):
             raise ConfigError(
                 f"dctr_fit: bounds {bounds[name]} of {name} reach outside the reweighter's "
-                f"training range [{low:g}, {high:g}]; narrow the bounds."
+                f"training range [{low:g}, {high:g}]; narrow the bounds (or pass "
+                "extrapolate=True)."
             )
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
@@ -280,10 +320,8 @@ def dctr_fit(
     def loss(theta) -> float:
         nonlocal evaluations
         evaluations += 1
-        point = np.atleast_1d(theta)
-        return _bce(reweighter.logits(data, point), 1) + _bce(
-            reweighter.logits(nominal, point), 0
-        )
+        return dctr_loss(reweighter, data, nominal, np.atleast_1d(theta),
+                         extrapolate=extrapolate)
 
     box = [tuple(bounds[n]) for n in names]
     if len(names) == 1:
@@ -293,7 +331,8 @@ def dctr_fit(
         )
         x = np.atleast_1d(result.x)
     else:
-        start = np.array([0.5 * (lo + hi) for lo, hi in box])
+        start = np.array([0.5 * (lo + hi) for lo, hi in box] if start is None else start,
+                         float)
         result = minimize(
             loss, start, method="Powell", bounds=box,
             options={"xtol": xtol, "ftol": xtol, "maxiter": max_iterations},
@@ -303,3 +342,61 @@ def dctr_fit(
         {n: float(v) for n, v in zip(names, x, strict=True)},
         float(result.fun), evaluations, bool(result.success),
     )
+
+
+def dctr_loss(
+    reweighter: DCTRReweighter,
+    data: EventTensors,
+    nominal: EventTensors,
+    theta: float | Sequence[float] | Mapping[str, float],
+    *,
+    extrapolate: bool = False,
+) -> float:
+    """The cross entropy of Eq. 3 at one ``θ′`` (minimal at the fitted point).
+
+    ``-(1/N_data) Σ_data log f(x, θ′) - (1/N_nom) Σ_nominal log(1 - f(x, θ′))``.
+    """
+    return _bce(reweighter.logits(data, theta, extrapolate=extrapolate), 1) + _bce(
+        reweighter.logits(nominal, theta, extrapolate=extrapolate), 0
+    )
+
+
+@dataclass(frozen=True)
+class DCTRScan:
+    """The loss of Eq. 3 on a grid: ``points`` ``(n, k)``, ``loss`` ``(n,)``."""
+
+    theta_names: tuple[str, ...]
+    points: np.ndarray
+    loss: np.ndarray
+
+    @property
+    def best(self) -> dict[str, float]:
+        """The grid point of lowest loss."""
+        row = self.points[int(np.argmin(self.loss))]
+        return {n: float(v) for n, v in zip(self.theta_names, row, strict=True)}
+
+
+def dctr_scan(
+    reweighter: DCTRReweighter,
+    data: EventTensors,
+    nominal: EventTensors,
+    grid: Mapping[str, Sequence[float]],
+    *,
+    extrapolate: bool = False,
+) -> DCTRScan:
+    """Evaluate the loss of Eq. 3 on the product grid of ``grid`` (one axis per parameter)."""
+    from itertools import product
+
+    names = reweighter.theta_names
+    missing = [n for n in names if n not in grid]
+    if missing:
+        raise ConfigError(f"dctr_scan: no grid for parameter(s) {missing}; give {names}.")
+    axes = [np.asarray(grid[n], dtype=float) for n in names]
+    if any(len(a) == 0 for a in axes):
+        raise ConfigError("dctr_scan: every grid axis needs at least one value.")
+    _check_features(data, reweighter.features, "the data")
+    _check_features(nominal, reweighter.features, "the nominal sample")
+    points = np.array(list(product(*axes)))
+    loss = np.array([dctr_loss(reweighter, data, nominal, p, extrapolate=extrapolate)
+                     for p in points])
+    return DCTRScan(names, points, loss)

@@ -13,11 +13,18 @@ Andreassen, Hsu, Nachman, Suaysom, Suresh (SRGN paper), Sec. II, Eqs. 4, 5:
 The AUC is not differentiable, so ``θ′`` is fitted with bounded Powell (as the paper, with
 ``xtol = ftol = 1e-4`` and at most 100 iterations) or scanned on a grid.
 
-Cost: every objective evaluation trains ``g``. With ``SRGNConfig.naive=False`` (default)
-``g`` starts from the classifier of the previous evaluation and trains ``warm_epochs``
-epochs; the distributions change little between nearby ``θ′``, so a few epochs adapt it.
-The reweighter outputs are cached per ``θ′`` within one objective. ``naive=True`` retrains
-``g`` from a fresh initialization with the full ``training`` schedule at every ``θ′``.
+Cost: every objective evaluation trains ``g``; ``SRGNConfig.strategy`` chooses how:
+
+* ``"naive"`` (or ``naive=True``): a new ``g`` built, compiled and trained from a fresh
+  initialization with the full ``training`` schedule at every ``θ′`` (the reference);
+* ``"refit"``: the same trainings (the same initial weights, the full schedule, early
+  stopping) on one network compiled and traced once (:class:`hepnnlr.training.Refitter`),
+  several times cheaper, with the naive fit's answer distribution;
+* ``"warm"`` (the default when ``strategy`` is not given, for compatibility): ``g`` starts
+  from the classifier of the previous evaluation and trains ``warm_epochs`` epochs; the
+  fitted value then depends on the path the optimizer took.
+
+The reweighter outputs are cached per ``θ′`` within one objective.
 The held-out AUC of any fixed classifier is 0.5 when the two samples agree, but a
 warm-started ``g`` that still ranks events as at the previous ``θ′`` can score below 0.5
 where the samples differ the other way; the objective is therefore ``max(AUC, 1 − AUC)``,
@@ -44,9 +51,11 @@ from hepnnlr.methods.dctr import DCTRReweighter, _check_features
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import TrainedClassifier, TrainingConfig, start_from, train_classifier
+from hepnnlr.training.refit import Refitter
 from hepnnlr.weighted import weighted_auc
 
 __all__ = [
+    "SRGN_STRATEGIES",
     "SRGNConfig",
     "SRGNFitResult",
     "SRGNObjective",
@@ -57,6 +66,10 @@ __all__ = [
     "srgn_scan",
     "summarize",
 ]
+
+
+SRGN_STRATEGIES = ("naive", "refit", "warm")
+"""How ``g`` is trained at each ``θ′`` (:attr:`SRGNConfig.strategy`)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class SRGNConfig:
         xtol, ftol: Powell's convergence tolerances (the paper: 1e-4 for both).
         max_iterations: Powell's iteration limit (the paper: 100).
         seed: Seeds the held-out split and ``g``'s training.
+        strategy: ``"naive"``, ``"refit"`` or ``"warm"`` (module docstring); ``None``
+            (default) means ``"naive"`` when ``naive`` is set, else ``"warm"``.
     """
 
     model: ModelSpec = ModelSpec("mlp", hidden=(128, 128))
@@ -85,8 +100,24 @@ class SRGNConfig:
     ftol: float = 1e-4
     max_iterations: int = 100
     seed: int = 0
+    strategy: str | None = None
+
+    @property
+    def mode(self) -> str:
+        """The strategy in effect (``strategy``, or what ``naive`` implies)."""
+        if self.strategy is not None:
+            return self.strategy
+        return "naive" if self.naive else "warm"
 
     def __post_init__(self) -> None:
+        if self.strategy is not None and self.strategy not in SRGN_STRATEGIES:
+            raise ConfigError(
+                f"SRGNConfig.strategy={self.strategy!r}; choose one of {SRGN_STRATEGIES}."
+            )
+        if self.naive and self.strategy not in (None, "naive"):
+            raise ConfigError(
+                f"SRGNConfig: naive=True contradicts strategy={self.strategy!r}; give one."
+            )
         if not isinstance(self.model, ModelSpec):
             raise ConfigError(f"SRGNConfig.model must be a ModelSpec, got {type(self.model)}.")
         if not isinstance(self.training, TrainingConfig):
@@ -165,6 +196,7 @@ class SRGNObjective:
         self._data = (data.subset(data_train), data.subset(data_test))
         self._weights: dict[tuple[float, ...], np.ndarray] = {}
         self._previous: TrainedClassifier | None = None
+        self._refitter: Refitter | None = None
         self.history: list[tuple[tuple[float, ...], float]] = []
 
     @property
@@ -187,14 +219,22 @@ class SRGNObjective:
         # The same seed at every θ′ (common random numbers): the AUC differences between
         # points then come from θ′, not from the initialization and batch order.
         training = replace(self.config.training, seed=self.config.seed + 101)
-        if self.config.naive or self._previous is None:
+        data_train, _ = self._data
+        sim_train, _ = self._sim
+        w_train = w[self._sim_index[0]]
+        if self.config.mode == "refit":
+            # One network compiled once, reset to the same initial state at every θ′: the
+            # trainings of "naive" without their build/compile/trace cost.
+            if self._refitter is None:
+                self._refitter = Refitter(self.config.model, training, name="SRGN classifier g")
+            g = self._refitter.fit(data_train, np.ones(len(data_train)), sim_train, w_train)
+            self._previous = g
+            return g
+        if self.config.mode == "naive" or self._previous is None:
             model: ModelSpec | object = self.config.model
         else:
             model = start_from(self._previous.model)
             training = replace(training, epochs=self.config.warm_epochs)
-        data_train, _ = self._data
-        sim_train, _ = self._sim
-        w_train = w[self._sim_index[0]]
         g = train_classifier(
             model, data_train, np.ones(len(data_train)), sim_train, w_train, training,
             name=f"SRGN classifier g at {dict(zip(self.theta_names, theta, strict=True))}",
@@ -209,7 +249,8 @@ class SRGNObjective:
         _, data_test = self._data
         _, sim_test = self._sim
         # One prediction call for both samples: each call costs a graph trace.
-        scores = g.logits(EventTensors.concatenate([data_test, sim_test]))
+        test = EventTensors.concatenate([data_test, sim_test])
+        scores = self._refitter.logits(test) if self.config.mode == "refit" else g.logits(test)
         labels = np.concatenate([np.ones(len(data_test)), np.zeros(len(sim_test))])
         weights = np.concatenate([np.ones(len(data_test)), self.weights(point)[self._sim_index[1]]])
         auc = weighted_auc(scores, labels, weights)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-__all__ = ["MaskedSum", "PerParticle", "dense_stack", "theta_inputs"]
+__all__ = ["MaskedSum", "Multiplicity", "PerParticle", "dense_stack", "theta_inputs"]
 
 
 @keras.saving.register_keras_serializable(package="hepnnlr")
@@ -24,6 +24,22 @@ class MaskedSum(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         x_shape, _ = input_shape
         return (x_shape[0], x_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="hepnnlr")
+class Multiplicity(keras.layers.Layer):
+    """``log(1 + n)`` per event, ``n`` its real particles: mask ``(batch, slots) -> (batch, 1)``.
+
+    A set network that normalizes over the particles (attention, means) cannot see how
+    many there are; this gives it the count, invariant under permutations and padding.
+    """
+
+    def call(self, inputs):
+        mask = keras.ops.cast(inputs, self.compute_dtype)
+        return keras.ops.log1p(keras.ops.sum(mask, axis=1, keepdims=True))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1)
 
 
 @keras.saving.register_keras_serializable(package="hepnnlr")

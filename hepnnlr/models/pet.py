@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.models.layers import PerParticle, dense_stack, theta_inputs
+from hepnnlr.models.layers import Multiplicity, PerParticle, dense_stack, theta_inputs
 
 __all__ = ["ClassToken", "KNNEdgeEmbedding", "MaskedSelfAttention", "build_pet"]
 
@@ -169,6 +169,7 @@ def build_pet(
     heads: int = 4,
     hidden: tuple[int, ...] = (64,),
     coordinates: tuple[int, int] = (1, 2),
+    multiplicity: bool = False,
     name: str = "pet",
 ) -> keras.Model:
     """PET taking ``{"particles", "mask"[, "globals"]}`` and returning one logit per event.
@@ -185,6 +186,11 @@ def build_pet(
             inputs ``(log_pt, deta, dphi, charge)`` these are ``(1, 2)``.
         n_theta, theta_mode: Parameters θ, appended per event to the head's input or per
             particle to the features (after the neighbour search's coordinates).
+        multiplicity: Give the head ``log(1 + n)``, the event's number of real particles
+            (:class:`~hepnnlr.models.layers.Multiplicity`). Masked attention and the
+            neighbour mean normalize over the particles, so without it PET cannot tell how
+            many there are (a network that attends over padding, like the omnifold
+            package's PET, sees it implicitly).
     """
     if n_particle_features <= max(coordinates):
         raise ConfigError(
@@ -211,6 +217,10 @@ def build_pet(
     for i in range(class_layers):
         x = MaskedSelfAttention(units, heads, name=f"class_transformer_{i}")([x, token_mask])
     x = keras.layers.LayerNormalization(name="final_norm")(x[:, 0])
+    if multiplicity:
+        x = keras.layers.Concatenate(name="with_multiplicity")(
+            [x, Multiplicity(name="multiplicity")(mask)]
+        )
     if n_global_features > 0:
         globals_ = keras.Input(shape=(n_global_features,), name="globals")
         inputs["globals"] = globals_

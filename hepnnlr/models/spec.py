@@ -27,6 +27,8 @@ class ModelSpec:
             ``"particle"`` (an MLP and an EFN take them with the event features).
         energy_index, angular_indices: EFN particle features: the energy fraction and
             the angles Φ sees (:func:`hepnnlr.models.efn.build_efn`).
+        multiplicity: PET only: give the head the number of real particles
+            (``log(1 + n)``, :func:`hepnnlr.models.pet.build_pet`).
         activation: Hidden-layer activation.
         dropout: Dropout rate after each hidden layer.
     """
@@ -43,6 +45,7 @@ class ModelSpec:
     theta_mode: str = "event"
     energy_index: int = 0
     angular_indices: tuple[int, ...] = (1, 2)
+    multiplicity: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -56,6 +59,11 @@ class ModelSpec:
         if self.theta_mode not in ("event", "particle"):
             raise ConfigError(
                 f"ModelSpec.theta_mode={self.theta_mode!r}; choose 'event' or 'particle'."
+            )
+        if self.multiplicity and self.kind != "pet":
+            raise ConfigError(
+                f"ModelSpec.multiplicity applies to kind='pet' only (got kind={self.kind!r}); "
+                "a PFN's or EFN's sum already carries the multiplicity."
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"ModelSpec.dropout={self.dropout} must be in [0, 1).")
@@ -97,6 +105,7 @@ class ModelSpec:
                 layers=self.layers,
                 heads=self.heads,
                 hidden=self.hidden,
+                multiplicity=self.multiplicity,
             )
         return build_pfn(
             n_particle_features,

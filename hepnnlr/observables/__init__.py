@@ -29,29 +29,49 @@ from hepnnlr.observables.jets import (
     cluster_jets,
     cluster_jets_with_constituents,
     dphi_from_pi,
+    nsubjettiness,
+    per_jet_sequence,
 )
 from hepnnlr.observables.substructure import count_strange, energy_correlation
+from hepnnlr.observables.tau import (
+    TauTauSelectionConfig,
+    collinear_mass,
+    pt_ratio,
+    tautau_features,
+    visible_mass,
+)
 from hepnnlr.observables.top import reconstruct_top, solve_neutrino_pz
+from hepnnlr.observables.zjets_histos import (
+    fill_zjets_histograms_flat,
+)
 
 __all__ = [
-    "DIS_OBSERVABLES",
-    "HERA",
     "BeamConfig",
-    "FiducialCuts",
-    "JetConfig",
-    "KinematicRegion",
     "book_dis_histograms",
     "cluster_jets",
     "cluster_jets_with_constituents",
+    "collinear_mass",
     "count_strange",
+    "DIS_OBSERVABLES",
     "dphi_from_pi",
     "electron_kinematics",
     "energy_correlation",
+    "FiducialCuts",
     "fill_dis_histograms",
+    "fill_zjets_histograms_flat",
+    "HERA",
+    "JetConfig",
+    "KinematicRegion",
+    "nsubjettiness",
     "particle_features",
+    "per_jet_sequence",
+    "pt_ratio",
     "reconstruct_top",
     "select_fiducial",
     "shower_features",
     "solve_neutrino_pz",
+    "tautau_features",
+    "TauTauSelectionConfig",
+    "visible_mass",
     "wrap_phi",
 ]

@@ -21,24 +21,32 @@ most N constituents has τN = 0. τ21 = τ2/τ1 is set to 0 for jets with τ1 = 
 constituent, or all constituents collinear): such jets also have τ2 = 0, the same value
 every two-constituent jet has, so 0 continues the ratio without producing NaN.
 
-FastJet 3.5.2's awkward ``ClusterSequence.njettiness`` evaluates N-jettiness over *all*
-particles of each list it was built from (whole events), and ``exclusive_subjets``
-accepts only one jet per event. Per-jet τN is therefore obtained by flattening the
-constituents to one list per jet and building a second ``ClusterSequence`` on those
-lists, whose ``njettiness`` then is exactly the per-jet N-subjettiness above (this module's
-tests check it against an independent NumPy computation and exact configurations).
+How: FastJet 3.5.2's awkward ``exclusive_subjets`` accepts only one jet per event, and
+its ``njettiness`` evaluates N-jettiness over *all* particles of each list (whole events)
+and reclusters every list once per N. Per-jet τN is therefore obtained from one second
+``ClusterSequence`` (:func:`per_jet_sequence`) whose lists are the jets' constituents,
+clustered with kT at R = ``JetDefinition.max_allowable_R`` (1000, the definition FastJet-contrib's
+``KT_Axes`` uses): its ``exclusive_jets_up_to(N)`` are exactly the N exclusive-kT axes of
+each jet (fewer when the jet has fewer constituents, giving τN = 0). The sum over
+constituents is then one vectorized NumPy pass, with FastJet's rapidity and azimuth
+conventions. The same sequence serves the energy correlators of
+:mod:`hepnnlr.observables.substructure`, so a processor clusters each jet's constituents
+once for both. This module's tests check τN against FastJet's single-event interface,
+a FastJet-free NumPy computation, a brute-force minimum over two-way splits and exact
+configurations.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import awkward as ak
 import fastjet
 import numpy as np
 
-from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.errors import ConfigError, MissingBranchError, ShapeMismatchError
 from hepnnlr.observables.dis import wrap_phi
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "cluster_jets_with_constituents",
     "dphi_from_pi",
     "nsubjettiness",
+    "per_jet_sequence",
 ]
 
 JET_ALGORITHMS: dict[str, int] = {
@@ -164,6 +173,77 @@ class FlatJets:
         return _offsets(self.n_constituents)
 
 
+def per_jet_sequence(
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    energy: np.ndarray,
+    n_constituents: np.ndarray,
+) -> fastjet.ClusterSequence:
+    """One FastJet ``ClusterSequence`` whose lists are jets, each its constituents.
+
+    Clustered with kT at R = ``JetDefinition.max_allowable_R`` (= 1000, E-scheme): every
+    pair of constituents merges before any beam recombination, so ``exclusive_jets_up_to(N)``
+    of a list are that jet's N exclusive-kT subjets (the ``KT_Axes`` of FastJet-contrib's
+    ``Nsubjettiness``) and its single exclusive jet holds every constituent (what
+    ``exclusive_jets_energy_correlator(njets=1)`` evaluates). Built once, it serves both
+    :func:`nsubjettiness` and
+    :func:`hepnnlr.observables.substructure.energy_correlation_flat` (``sequence=``).
+
+    Args:
+        px, py, pz, energy: Constituent momenta in GeV (float64), ``n_constituents.sum()``
+            entries, jet after jet.
+        n_constituents: Constituents of each jet (each >= 1).
+    """
+    offsets = _offsets(np.asarray(n_constituents, dtype=np.int64))
+    return fastjet.ClusterSequence(
+        _list_of_momenta(offsets, px, py, pz, energy),
+        fastjet.JetDefinition(fastjet.kt_algorithm, fastjet.JetDefinition.max_allowable_R),
+    )
+
+
+def _rapidity_phi(
+    px: np.ndarray, py: np.ndarray, pz: np.ndarray, energy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rapidity and azimuth in [0, 2π) as FastJet's ``PseudoJet`` computes them.
+
+    y = ±0.5 ln((pT² + m²)/(E + |pz|)²) with m² clipped at 0 (float32 inputs can give
+    m² slightly below 0), the sign of pz; FastJet's ±(1e5 + |pz|) for pT = 0 along the beam.
+    """
+    kt2 = px * px + py * py
+    m2 = np.maximum((energy + pz) * (energy - pz) - kt2, 0.0)
+    e_plus_pz = energy + np.abs(pz)
+    along_beam = (kt2 == 0) & (energy == np.abs(pz))
+    with np.errstate(divide="ignore"):
+        rapidity = 0.5 * np.log((kt2 + m2) / (e_plus_pz * e_plus_pz))
+    rapidity = np.where(pz > 0, -rapidity, rapidity)
+    rapidity = np.where(along_beam, np.where(pz >= 0, 1.0, -1.0) * (1e5 + np.abs(pz)), rapidity)
+    phi = np.arctan2(py, px)
+    phi = np.where(phi < 0, phi + 2 * np.pi, phi)
+    return rapidity, np.where(phi >= 2 * np.pi, phi - 2 * np.pi, phi)
+
+
+def _axes_up_to(sequence: fastjet.ClusterSequence, n: int, n_jets: int) -> tuple:
+    """Exclusive-kT axes (rapidity, φ) of every jet, padded to ``n`` by repeating the
+    last axis (a jet with fewer than ``n`` constituents has them all as axes)."""
+    with warnings.catch_warnings():
+        # fastjet 3.5.2 compares its JetDefinition object with algorithm codes and so
+        # warns about "exclusive jets" for every algorithm, kT included
+        warnings.filterwarnings("ignore", message="dcut and exclusive jets", category=UserWarning)
+        axes = sequence.exclusive_jets_up_to(n).layout
+    counts = np.diff(np.asarray(axes.offsets)).astype(np.int64)
+    if len(counts) != n_jets:
+        raise ShapeMismatchError(
+            f"the per-jet ClusterSequence holds {len(counts)} lists but {n_jets} jets were "
+            "given; build it with per_jet_sequence from the same constituents."
+        )
+    momenta = [np.asarray(axes.content[f].data, dtype=np.float64) for f in ("px", "py", "pz", "E")]
+    rapidity, phi = _rapidity_phi(*momenta)
+    starts = _offsets(counts)[:-1]
+    slots = [starts + np.minimum(k, counts - 1) for k in range(n)]
+    return [(rapidity[s], phi[s]) for s in slots]
+
+
 def nsubjettiness(
     px: np.ndarray,
     py: np.ndarray,
@@ -171,38 +251,59 @@ def nsubjettiness(
     energy: np.ndarray,
     n_constituents: np.ndarray,
     radius: float,
+    *,
+    sequence: fastjet.ClusterSequence | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """τ1, τ2 and τ21 of jets given as flat constituent four-momenta, jet after jet.
 
-    One ``ClusterSequence`` over all jets, each jet's constituents one list: FastJet's
-    ``njettiness`` then is the per-jet N-subjettiness (module docstring). Each jet's
-    value depends on its own constituents (in the given order) only, so any subset of
-    the jets of :func:`cluster_flat` can be passed.
+    The axes are each jet's exclusive-kT subjets, read from :func:`per_jet_sequence`
+    (module docstring); the sum over constituents is NumPy. Each jet's value depends on
+    its own constituents only, so any subset of the jets of :func:`cluster_flat` can be
+    passed.
 
     Args:
         px, py, pz, energy: Constituent momenta (float64), ``n_constituents.sum()``.
-        n_constituents: Constituents of each jet.
+        n_constituents: Constituents of each jet (each >= 1).
         radius: The jet radius R (= R0 of the normalised measure).
+        sequence: :func:`per_jet_sequence` of these same constituents, when the caller
+            already built it (e.g. for the energy correlators); built here if None.
 
     Returns:
         ``(tau1, tau2, tau21)``, one float64 value per jet.
     """
+    n_constituents = np.asarray(n_constituents, dtype=np.int64)
     n_jets = len(n_constituents)
     if n_jets == 0:
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    per_jet = _list_of_momenta(_offsets(n_constituents), px, py, pz, energy)
-    # the JetDefinition of this ClusterSequence does not enter njettiness, which
-    # finds its own exclusive-kT axes over all particles of each list (= one jet)
-    sequence = fastjet.ClusterSequence(per_jet, fastjet.JetDefinition(fastjet.kt_algorithm, 1.0))
-    taus = sequence.njettiness(
-        measure_definition="NormalizedMeasure",
-        axes_definition="KT_Axes",
-        njets=[1, 2],
-        beta=1.0,
-        R0=float(radius),
-    )
-    taus = np.asarray(ak.to_numpy(taus), dtype=np.float64).reshape(n_jets, 2)
-    tau1, tau2 = taus[:, 0], taus[:, 1]
+    if n_constituents.min() < 1:
+        raise ShapeMismatchError(
+            f"nsubjettiness: jet {int(np.argmin(n_constituents))} has no constituents; pass "
+            "only jets (each has at least one constituent), e.g. those of cluster_flat."
+        )
+    px, py, pz, energy = (np.asarray(a, dtype=np.float64) for a in (px, py, pz, energy))
+    if sequence is None:
+        sequence = per_jet_sequence(px, py, pz, energy, n_constituents)
+    jet_of = np.repeat(np.arange(n_jets), n_constituents)
+    pt = np.sqrt(px * px + py * py)
+    rapidity, phi = _rapidity_phi(px, py, pz, energy)
+
+    def distance(axis: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        dphi = np.abs(phi - axis[1][jet_of])
+        dphi = np.where(dphi > np.pi, 2 * np.pi - dphi, dphi)
+        drap = rapidity - axis[0][jet_of]
+        return np.sqrt(drap * drap + dphi * dphi)
+
+    # N = 1: the single exclusive-kT jet is the E-scheme sum of all constituents
+    starts = _offsets(n_constituents)[:-1]
+    axis1 = _rapidity_phi(*(np.add.reduceat(a, starts) for a in (px, py, pz, energy)))
+    axis2a, axis2b = _axes_up_to(sequence, 2, n_jets)
+    norm = np.bincount(jet_of, weights=pt, minlength=n_jets) * float(radius)
+    tau1 = np.bincount(jet_of, weights=pt * distance(axis1), minlength=n_jets) / norm
+    nearest = np.minimum(distance(axis2a), distance(axis2b))
+    tau2 = np.bincount(jet_of, weights=pt * nearest, minlength=n_jets) / norm
+    # a single constituent is its own axis: exactly 0 (rounding could leave ~1e-17)
+    tau1 = np.where(n_constituents <= 1, 0.0, tau1)
+    tau2 = np.where(n_constituents <= 2, 0.0, tau2)
     tau21 = np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
     return tau1, tau2, tau21
 

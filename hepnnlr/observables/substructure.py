@@ -21,10 +21,11 @@ as e_3 in hepnnlr. A jet with fewer than N constituents has ECF(N) = 0.
 How: FastJet 3.5.2's awkward ``exclusive_jets_energy_correlator`` evaluates the correlator
 on the exclusive jets of whole events. As for N-subjettiness in
 :mod:`hepnnlr.observables.jets`, each jet's constituents are made one "event" of a second
-``ClusterSequence`` (kT with R = 10, so that every pair merges before any beam
-recombination and the one exclusive jet holds every constituent); its single exclusive
-jet's correlator is the jet's ECF. The tests check it against a brute-force NumPy triple
-sum.
+``ClusterSequence`` (:func:`hepnnlr.observables.jets.per_jet_sequence`: kT with
+R = 1000, so that every pair merges before any beam recombination and the one exclusive
+jet holds every constituent); its single exclusive jet's correlator is the jet's ECF. The
+same sequence gives the jets' τN axes, so a caller needing both clusters once. The tests
+check it against a brute-force NumPy triple sum.
 
 Strange hadrons: K±, K0S, K0L, Λ, Σ±, Σ0, Ξ0, Ξ−, Ω− and antiparticles, by |PDG id|
 (:data:`STRANGE_HADRON_IDS`). With the stable-particle definition of
@@ -43,6 +44,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.dis import wrap_phi
+from hepnnlr.observables.jets import per_jet_sequence
 
 __all__ = [
     "STRANGE_HADRON_IDS",
@@ -58,7 +60,6 @@ STRANGE_HADRON_IDS: frozenset[int] = frozenset(
 )
 """|PDG id| of the strange hadrons counted by :func:`count_strange`."""
 
-_MERGE_ALL_RADIUS = 10.0
 
 
 def _require(array: ak.Array, fields: tuple[str, ...], what: str) -> None:
@@ -164,6 +165,8 @@ def energy_correlation_flat(
     n_constituents: np.ndarray,
     npoint: int,
     beta: float,
+    *,
+    sequence: fastjet.ClusterSequence | None = None,
 ) -> np.ndarray:
     """Normalised e_N = ECF(N, β)/ECF(1)^N of jets given as flat constituent momenta.
 
@@ -175,6 +178,9 @@ def energy_correlation_flat(
         n_constituents: Constituents of each jet (each >= 1).
         npoint: N, 2 or 3.
         beta: Angular exponent β > 0.
+        sequence: :func:`hepnnlr.observables.jets.per_jet_sequence` of these same
+            constituents when the caller already built it (e.g. for τN); built here if
+            None.
 
     Returns:
         One float64 value per jet (0 for jets with fewer than N constituents).
@@ -182,20 +188,10 @@ def energy_correlation_flat(
     n_constituents = np.asarray(n_constituents, dtype=np.int64)
     if len(n_constituents) == 0:
         return np.zeros(0)
-    offsets = np.zeros(len(n_constituents) + 1, dtype=np.int64)
-    np.cumsum(n_constituents, out=offsets[1:])
-    momenta = ak.Array(
-        ak.contents.ListOffsetArray(
-            ak.index.Index64(offsets),
-            ak.contents.RecordArray(
-                [ak.contents.NumpyArray(np.ascontiguousarray(a)) for a in (px, py, pz, energy)],
-                ["px", "py", "pz", "E"],
-            ),
+    if sequence is None:
+        sequence = per_jet_sequence(
+            *(np.asarray(a, dtype=np.float64) for a in (px, py, pz, energy)), n_constituents
         )
-    )
-    sequence = fastjet.ClusterSequence(
-        momenta, fastjet.JetDefinition(fastjet.kt_algorithm, _MERGE_ALL_RADIUS)
-    )
     values = sequence.exclusive_jets_energy_correlator(
         njets=1, beta=float(beta), npoint=int(npoint), func="generalized", normalized=True
     )

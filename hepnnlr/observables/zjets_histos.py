@@ -32,6 +32,7 @@ __all__ = [
     "ZJetsObservable",
     "book_zjets_histograms",
     "fill_zjets_histograms",
+    "fill_zjets_histograms_flat",
     "zjets_observable_values",
 ]
 
@@ -177,13 +178,85 @@ def zjets_observable_values(
     else:
         values = ak.to_numpy(_field(level_columns, spec.field, name)).astype(np.float64)
         weights = weight
+    _check_values(name, values)
+    return values, weights
+
+
+def _check_values(name: str, values: np.ndarray) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         raise NonFiniteInputError(
-            f"observable {name!r} (field {spec.field!r}) has {int(bad.sum())} non-finite "
-            f"value(s), e.g. {values[bad][:3].tolist()}; fix the columns that produced them."
+            f"observable {name!r} (field {ZJETS_OBSERVABLES[name].field!r}) has "
+            f"{int(bad.sum())} non-finite value(s), e.g. {values[bad][:3].tolist()}; fix the "
+            "columns that produced them."
         )
-    return values, weights
+
+
+def _fill(histogram: hist.Hist, values: np.ndarray, weights: np.ndarray) -> None:
+    if isinstance(histogram.axes[0], hist.axis.Integer):
+        values = values.astype(np.int64)  # counts: exact integers, as the axis needs
+    histogram.fill(values, weight=weights)
+
+
+def fill_zjets_histograms_flat(
+    hists: Mapping[str, hist.Hist],
+    n_jets: np.ndarray,
+    jets: Mapping[str, np.ndarray],
+    jet_rank: np.ndarray,
+    jet_event: np.ndarray,
+    weight: np.ndarray,
+) -> None:
+    """:func:`fill_zjets_histograms` from flat arrays (what the processor holds).
+
+    Same values, in the same order (all leading jets, then all subleading ones), same
+    checks, so the histograms are bit for bit those of :func:`fill_zjets_histograms`
+    on the columns; it only skips building and reading back awkward records.
+
+    Args:
+        hists: Histograms from :func:`book_zjets_histograms` (or a subset of them).
+        n_jets: Jets per selected event.
+        jets: Per-jet observables (fields of the jet records: ``pt``, ``eta``, ``mass``,
+            ``multiplicity``, ``n_strange``, ``tau21``, ``ecf3``), one entry per leading
+            or subleading jet of the selected events, in event order.
+        jet_rank: 0 (leading) or 1 (subleading) for each of those jets.
+        jet_event: Index of each jet's event among the selected events.
+        weight: One weight per selected event.
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    if weight.ndim != 1 or len(weight) != len(n_jets):
+        raise ShapeMismatchError(
+            f"weight has shape {weight.shape} but there are {len(n_jets)} events to "
+            "fill; pass one weight per event, selected with the same mask as the columns."
+        )
+    if not np.all(np.isfinite(weight)):
+        raise NonFiniteInputError(
+            f"{int((~np.isfinite(weight)).sum())} event weight(s) are not finite; find where "
+            "they were produced instead of filling them."
+        )
+    slots = [np.flatnonzero(jet_rank == k) for k in range(len(JET_SLOTS))]
+    slot_weights = np.concatenate([weight[jet_event[s]] for s in slots])
+    for name, histogram in hists.items():
+        if name not in ZJETS_OBSERVABLES:
+            raise ConfigError(
+                f"histogram {name!r} is not a Z->qq observable; known: "
+                f"{sorted(ZJETS_OBSERVABLES)}."
+            )
+        spec = ZJETS_OBSERVABLES[name]
+        if spec.per_jet:
+            if spec.field not in jets:
+                raise MissingBranchError(
+                    f"histogram {name!r} needs the jet field {spec.field!r}, which is not "
+                    f"among {sorted(jets)}."
+                )
+            field = np.asarray(jets[spec.field])
+            values = np.concatenate([field[s] for s in slots]).astype(np.float64)
+            weights = slot_weights
+        elif spec.field == "n_jets":
+            values, weights = np.asarray(n_jets).astype(np.float64), weight
+        else:  # pragma: no cover - every event-level observable must be handled above
+            raise ConfigError(f"event-level observable {name!r} has no flat filler.")
+        _check_values(name, values)
+        _fill(histogram, values, weights)
 
 
 def fill_zjets_histograms(
@@ -199,6 +272,4 @@ def fill_zjets_histograms(
     """
     for name, histogram in hists.items():
         values, weights = zjets_observable_values(level_columns, name, weight)
-        if isinstance(histogram.axes[0], hist.axis.Integer):
-            values = values.astype(np.int64)  # counts: exact integers, as the axis needs
-        histogram.fill(values, weight=weights)
+        _fill(histogram, values, weights)

@@ -5,6 +5,10 @@ Everything here works on NumPy, awkward and ``hist`` objects; nothing imports Te
 
 from __future__ import annotations
 
+from hepnnlr.results.contours import (
+    plot_nll_contours,
+    plot_profiles,
+)
 from hepnnlr.results.io import read_weights, write_histograms, write_weights
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import (
@@ -17,15 +21,17 @@ from hepnnlr.results.stats import (
 from hepnnlr.results.uncertainties import UnfoldedHistogram, with_uncertainties
 
 __all__ = [
-    "Chi2Result",
-    "UnfoldedHistogram",
     "chi2_test",
+    "Chi2Result",
     "plot_comparison",
+    "plot_nll_contours",
+    "plot_profiles",
     "read_weights",
     "relative_mse",
     "relative_std",
+    "UnfoldedHistogram",
     "weighted_mean_and_std",
-    "write_histograms",
     "with_uncertainties",
+    "write_histograms",
     "write_weights",
 ]

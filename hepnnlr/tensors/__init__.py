@@ -17,16 +17,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from hepnnlr.tensors.checks import check_finite, check_same_length  # noqa: E402
 from hepnnlr.tensors.dataset import batches, make_dataset  # noqa: E402
 from hepnnlr.tensors.events import EventTensors, from_awkward  # noqa: E402
+from hepnnlr.tensors.jagged import (  # noqa: E402
+    JaggedEventTensors,
+    from_awkward_jagged,
+)
 from hepnnlr.tensors.padding import pad_particles  # noqa: E402
 from hepnnlr.tensors.scaling import Standardizer  # noqa: E402
 
 __all__ = [
-    "EventTensors",
-    "Standardizer",
     "batches",
     "check_finite",
     "check_same_length",
+    "EventTensors",
     "from_awkward",
+    "from_awkward_jagged",
+    "JaggedEventTensors",
     "make_dataset",
     "pad_particles",
+    "Standardizer",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
 from hepnnlr.tensors.events import EventTensors
+from hepnnlr.tensors.jagged import JaggedEventTensors
 
 __all__ = ["Standardizer"]
 
@@ -41,7 +42,7 @@ class Standardizer:
     @classmethod
     def fit(
         cls,
-        reference: EventTensors,
+        reference: EventTensors | JaggedEventTensors,
         weights: np.ndarray | None = None,
         *,
         keep: tuple[str, ...] = (),
@@ -68,7 +69,15 @@ class Standardizer:
         p_scale: tuple[float, ...] = ()
         g_mean: tuple[float, ...] = ()
         g_scale: tuple[float, ...] = ()
-        if reference.particles is not None:
+        if isinstance(reference, JaggedEventTensors):
+            w = np.ones(len(reference)) if weights is None else np.abs(weights)
+            per_particle = np.repeat(w, reference.counts)
+            values = reference.values.astype(np.float64)
+            p_mean, p_scale = _kept(
+                _moments(values, per_particle, reference.particle_features),
+                reference.particle_features, keep,
+            )
+        elif reference.particles is not None:
             w = np.ones(len(reference)) if weights is None else np.abs(weights)
             per_particle = np.broadcast_to(w[:, None], reference.mask.shape)[reference.mask]
             values = reference.particles[reference.mask].astype(np.float64)
@@ -101,8 +110,11 @@ class Standardizer:
             t_scale,
         )
 
-    def transform(self, inputs: EventTensors) -> EventTensors:
-        """Return standardized copies of ``inputs`` (padded slots stay zero)."""
+    def transform(self, inputs: EventTensors | JaggedEventTensors):
+        """Return standardized copies of ``inputs`` (padded slots stay zero).
+
+        Jagged inputs (:class:`JaggedEventTensors`) stay jagged.
+        """
         if (inputs.particle_features, inputs.global_features, inputs.theta_names) != (
             self.particle_features,
             self.global_features,
@@ -114,7 +126,12 @@ class Standardizer:
                 f"{self.particle_features}/{self.global_features}."
             )
         particles = globals_ = theta = None
-        if inputs.particles is not None:
+        jagged = isinstance(inputs, JaggedEventTensors)
+        if jagged:
+            mean = np.asarray(self.particle_mean, np.float32)
+            scale = np.asarray(self.particle_scale, np.float32)
+            values = ((inputs.values - mean) / scale).astype(np.float32)
+        elif inputs.particles is not None:
             mean = np.asarray(self.particle_mean, np.float32)
             scale = np.asarray(self.particle_scale, np.float32)
             particles = ((inputs.particles - mean) / scale) * inputs.mask[..., None]
@@ -128,6 +145,8 @@ class Standardizer:
                 (inputs.theta - np.asarray(self.theta_mean, np.float32))
                 / np.asarray(self.theta_scale, np.float32)
             ).astype(np.float32)
+        if jagged:
+            return replace(inputs, values=values, globals=globals_, theta=theta)
         return replace(inputs, particles=particles, globals=globals_, theta=theta)
 
     def to_dict(self) -> dict:

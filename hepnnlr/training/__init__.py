@@ -11,6 +11,29 @@ import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras im
 from hepnnlr.training.classifier import TrainedClassifier, predict_logits, train_classifier
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import AGGREGATIONS, aggregate_weights, ensemble_configs
+from hepnnlr.training.flows import (
+    TrainedFlow,
+    train_flow,
+)
+from hepnnlr.training.gan import (
+    GANConfig,
+    TrainedGAN,
+    train_gan,
+)
+from hepnnlr.training.losses import (
+    LOSS_KINDS,
+    AbsoluteError,
+    GaussianKernel,
+    GeneralizedAbsoluteError,
+    HuberError,
+    LeakyGaussianKernel,
+    LossSpec,
+    SquaredError,
+)
+from hepnnlr.training.parameterized import (
+    ParameterizedRatio,
+    train_parameterized_ratio,
+)
 from hepnnlr.training.pretrain import start_from, unfreeze
 from hepnnlr.training.ratio import (
     ClipReport,
@@ -19,22 +42,59 @@ from hepnnlr.training.ratio import (
     normalize_weights,
     weights_from_logits,
 )
+from hepnnlr.training.refit import (
+    Refitter,
+)
+from hepnnlr.training.regression import (
+    MomentSpread,
+    QuantileSpread,
+    RegressorEnsemble,
+    TrainedRegressor,
+    train_moment_spread,
+    train_quantile_spread,
+    train_regressor,
+    train_regressor_ensemble,
+)
 from hepnnlr.training.saved import SavedReweighter
 
 __all__ = [
-    "AGGREGATIONS",
-    "ClipReport",
-    "SavedReweighter",
-    "TrainedClassifier",
-    "TrainingConfig",
+    "AbsoluteError",
     "aggregate_weights",
+    "AGGREGATIONS",
     "clip_weights",
+    "ClipReport",
     "ensemble_configs",
     "fit_temperature",
+    "GANConfig",
+    "GaussianKernel",
+    "GeneralizedAbsoluteError",
+    "HuberError",
+    "LeakyGaussianKernel",
+    "LOSS_KINDS",
+    "LossSpec",
+    "MomentSpread",
     "normalize_weights",
+    "ParameterizedRatio",
     "predict_logits",
+    "QuantileSpread",
+    "Refitter",
+    "RegressorEnsemble",
+    "SavedReweighter",
+    "SquaredError",
     "start_from",
     "train_classifier",
+    "train_flow",
+    "train_gan",
+    "train_moment_spread",
+    "train_parameterized_ratio",
+    "train_quantile_spread",
+    "train_regressor",
+    "train_regressor_ensemble",
+    "TrainedClassifier",
+    "TrainedFlow",
+    "TrainedGAN",
+    "TrainedRegressor",
+    "TrainingConfig",
     "unfreeze",
     "weights_from_logits",
 ]

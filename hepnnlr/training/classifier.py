@@ -16,6 +16,7 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.dataset import make_dataset
 from hepnnlr.tensors.events import EventTensors
+from hepnnlr.tensors.jagged import JaggedEventTensors
 from hepnnlr.training.config import TrainingConfig
 
 __all__ = ["TrainedClassifier", "predict_logits", "train_classifier"]
@@ -81,7 +82,9 @@ class TrainedClassifier:
         return predict_logits(self.model, inputs, batch_size=batch_size)
 
 
-def predict_logits(model: keras.Model, inputs: EventTensors, batch_size: int = 4096) -> np.ndarray:
+def predict_logits(
+    model: keras.Model, inputs: EventTensors | JaggedEventTensors, batch_size: int = 4096
+) -> np.ndarray:
     """Evaluate ``model`` on ``inputs`` and return one float64 logit per event."""
     if len(inputs) == 0:
         return np.zeros(0)
@@ -92,7 +95,13 @@ def predict_logits(model: keras.Model, inputs: EventTensors, batch_size: int = 4
     level = logger.level
     logger.setLevel("ERROR")
     try:
-        out = model.predict(inputs.as_inputs(), batch_size=batch_size, verbose=0)
+        if isinstance(inputs, JaggedEventTensors):
+            # Padded batch by batch, in input order: the sample is never padded whole.
+            n = len(inputs)
+            batches = make_dataset(inputs, np.zeros(n), np.ones(n), batch_size=batch_size)
+            out = model.predict(batches, verbose=0)
+        else:
+            out = model.predict(inputs.as_inputs(), batch_size=batch_size, verbose=0)
     finally:
         logger.setLevel(level)
     return np.asarray(out, dtype=np.float64).reshape(-1)
@@ -221,7 +230,10 @@ def train_classifier(
     train_idx = rng.permutation(np.concatenate(train_idx))
     val_idx = np.concatenate(val_idx)
 
-    inputs = EventTensors.concatenate([numerator, denominator])
+    if isinstance(numerator, JaggedEventTensors) or isinstance(denominator, JaggedEventTensors):
+        inputs = JaggedEventTensors.concatenate([numerator, denominator])
+    else:
+        inputs = EventTensors.concatenate([numerator, denominator])
     labels = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))]).astype(
         np.float32
     )
@@ -244,10 +256,19 @@ def train_classifier(
         network.compile(
             optimizer=_optimizer(config, steps_per_epoch),
             loss=keras.losses.BinaryCrossentropy(from_logits=True),
+            steps_per_execution=config.steps_per_execution or steps_per_epoch,
+            jit_compile=config.jit_compile,
         )
+    # With a whole epoch per compiled call, one endless training pipeline serves every
+    # epoch (no pipeline rebuilt per epoch); otherwise an execution could run past the end
+    # of an epoch, so each epoch gets a finite pass.
+    # (Not under a distribution strategy: Keras then draws one batch of the training data
+    # to build the model, which from an endless pipeline would shift every epoch.)
+    per_execution = config.steps_per_execution or steps_per_epoch
+    endless = steps_per_epoch % per_execution == 0 and not config.distribute
     train = make_dataset(
         inputs.subset(train_idx), labels[train_idx], weights[train_idx],
-        batch_size=config.batch_size, seed=config.seed,
+        batch_size=config.batch_size, seed=config.seed, repeat=endless,
     )
     val = make_dataset(
         inputs.subset(val_idx), labels[val_idx], weights[val_idx],
@@ -257,11 +278,18 @@ def train_classifier(
         train,
         validation_data=val,
         epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch if endless else None,
         shuffle=False,  # the dataset shuffles itself, seeded
         callbacks=_callbacks(config),
         # A bar per epoch on a terminal, one line per epoch in logs, nothing when off.
         verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
     )
+    # Back to one step per call for everything after training: Keras' prediction with
+    # several steps per call unrolls them into one graph, and a saved model keeps the
+    # compile settings. The same optimizer (and its state) is kept.
+    with network.distribute_strategy.scope():
+        network.compile(optimizer=network.optimizer, loss=network.loss,
+                        jit_compile=config.jit_compile)
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))
     total_ratio = float(numerator_weights.sum() / denominator_weights.sum())

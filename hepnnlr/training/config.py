@@ -37,6 +37,12 @@ class TrainingConfig:
         mixed_precision: Compute in float16 with float32 variables and loss scaling
             (``mixed_float16``: fast on GPUs, slow but correct on CPUs); the logit layer
             stays float32.
+        steps_per_execution: Training steps run per call of the compiled training function
+            (Keras ``steps_per_execution``); ``0`` (the default) runs a whole epoch per
+            call, so a step costs no Python at all. Same weights for every value; only
+            batch-level callbacks see fewer calls.
+        jit_compile: Compile the training step with XLA (off by default: on a CPU each new
+            batch shape, e.g. each bucketed slot count, costs a compilation).
     """
 
     epochs: int = 20
@@ -53,6 +59,8 @@ class TrainingConfig:
     ema_momentum: float = 0.99
     distribute: bool = False
     mixed_precision: bool = False
+    steps_per_execution: int = 0
+    jit_compile: bool = False
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience"):
@@ -72,6 +80,11 @@ class TrainingConfig:
             raise ConfigError(
                 f"TrainingConfig.warmup_epochs={self.warmup_epochs}: a warm-up needs "
                 "schedule='cosine' and a non-negative length."
+            )
+        if int(self.steps_per_execution) < 0:
+            raise ConfigError(
+                f"TrainingConfig.steps_per_execution={self.steps_per_execution} must be >= 1, "
+                "or 0 for a whole epoch per call."
             )
         if not 0.0 < self.ema_momentum < 1.0:
             raise ConfigError(f"TrainingConfig.ema_momentum={self.ema_momentum} must be in (0, 1).")

@@ -131,3 +131,26 @@ def test_standardizer_keeps_named_features(tmp_path):
     np.testing.assert_array_equal(scaler.transform(t).particles[..., 0], t.particles[..., 0])
     with pytest.raises(Err, match="not features"):
         Standardizer.fit(t, keep=("pt_frac",))
+
+
+def test_pet_multiplicity_is_invariant_and_round_trips(tmp_path):
+    from hepnnlr.models.layers import Multiplicity
+
+    rng = np.random.default_rng(3)
+    keras.utils.set_random_seed(3)
+    model = ModelSpec("pet", units=16, layers=1, heads=2, multiplicity=True).build(4, 3)
+    x = _inputs(rng)
+    reference = _predict(model, x)
+    perm = rng.permutation(x["particles"].shape[1])
+    shuffled = dict(x, particles=x["particles"][:, perm], mask=x["mask"][:, perm])
+    np.testing.assert_allclose(_predict(model, shuffled), reference, rtol=1e-5, atol=1e-6)
+    padded = dict(x, particles=np.pad(x["particles"], ((0, 0), (0, 4), (0, 0))),
+                  mask=np.pad(x["mask"], ((0, 0), (0, 4))))
+    np.testing.assert_allclose(_predict(model, padded), reference, rtol=1e-5, atol=1e-6)
+    counts = x["mask"].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(Multiplicity()(x["mask"]), np.log1p(counts), rtol=1e-6)
+    model.save(tmp_path / "pet.keras")
+    reloaded = keras.models.load_model(tmp_path / "pet.keras")
+    np.testing.assert_array_equal(_predict(reloaded, x), reference)
+    with pytest.raises(ConfigError, match="multiplicity applies to kind='pet'"):
+        ModelSpec("pfn", multiplicity=True)

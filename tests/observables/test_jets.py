@@ -23,7 +23,12 @@ import uproot
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.dis import select_fiducial
-from hepnnlr.observables.jets import JetConfig, cluster_jets, dphi_from_pi
+from hepnnlr.observables.jets import (
+    JetConfig,
+    cluster_jets,
+    cluster_jets_with_constituents,
+    dphi_from_pi,
+)
 
 # double-precision agreement between two implementations of the same arithmetic
 TIGHT = 1e-9
@@ -258,3 +263,34 @@ def test_jet_config_validation(kwargs: dict, message: str) -> None:
 def test_missing_energy_field() -> None:
     with pytest.raises(MissingBranchError, match=r"\['E'\]"):
         cluster_jets(ak.Array([[{"pt": 6.0, "eta": 0.0, "phi": 0.0}]]))
+
+
+def test_shared_per_jet_sequence_and_bad_inputs(pythia_particles) -> None:
+    """τN from a caller-built per_jet_sequence equals τN built internally (bit for bit),
+    and mismatched sequences or jets without constituents are refused."""
+    from hepnnlr.errors import ShapeMismatchError
+    from hepnnlr.observables.jets import nsubjettiness, per_jet_sequence
+
+    jets = cluster_jets_with_constituents(pythia_particles)
+    constituents = ak.flatten(jets.constituents, axis=1)
+    n_const = ak.to_numpy(ak.num(constituents, axis=1))
+    flat = ak.flatten(constituents, axis=1)
+    pt, eta, phi = (ak.to_numpy(flat[f]).astype(np.float64) for f in ("pt", "eta", "phi"))
+    four = (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), ak.to_numpy(flat.E))
+    sequence = per_jet_sequence(*four, n_const)
+    shared = nsubjettiness(*four, n_const, 1.0, sequence=sequence)
+    alone = nsubjettiness(*four, n_const, 1.0)
+    for got, want in zip(shared, alone, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(shared[0], ak.to_numpy(ak.flatten(jets.tau1)), rtol=TIGHT, atol=0)
+    # the same sequence serves the energy correlators (as in ZJetsProcessor)
+    from hepnnlr.observables.substructure import energy_correlation_flat
+
+    np.testing.assert_array_equal(
+        energy_correlation_flat(*four, n_const, 3, 4.0, sequence=sequence),
+        energy_correlation_flat(*four, n_const, 3, 4.0),
+    )
+    with pytest.raises(ShapeMismatchError, match="per_jet_sequence"):
+        nsubjettiness(*(a[: n_const[0]] for a in four), n_const[:1], 1.0, sequence=sequence)
+    with pytest.raises(ShapeMismatchError, match="no constituents"):
+        nsubjettiness(*four, np.concatenate([[0], n_const]), 1.0)

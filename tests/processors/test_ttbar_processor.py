@@ -161,3 +161,34 @@ def test_processor_config_and_pickling(ttbar_file) -> None:
         file["events"].extend({"event": np.arange(3, dtype=np.uint64), "weight": np.ones(3)})
     with pytest.raises(MissingBranchError, match="top_mass"):
         run_processor(TTbarProcessor(), {"bad": [ttbar_file + ".bad.root"]}, progress=False)
+
+
+def test_events_without_jets_are_masked_and_counted(tmp_path) -> None:
+    """Events with no jets at all (with and without a muon) next to one that passes."""
+    muon = [{"pt": 45.0, "eta": 0.3, "phi": 0.2, "E": 47.0, "charge": 1}]
+    good = [
+        (80.0, -0.5, -2.5, 10.0, True),
+        (60.0, 0.9, 1.0, 7.0, True),
+        (50.0, -1.2, 2.9, 6.0, False),
+        (40.0, 0.0, -1.0, 4.0, False),
+    ]
+    rows = [_edge_event([], []), _edge_event([], muon), _edge_event(good, muon)]
+    events = ak.Array(rows)
+    events = ak.with_field(events, np.arange(len(rows), dtype=np.uint64), "event")
+    for name, fields in (
+        ("GenPart", ("pt", "eta", "phi", "E", "pdgId", "charge")),
+        ("GenB", ("pt", "eta", "phi", "pdgId")),
+    ):
+        empty = ak.zip({f: np.zeros(0) for f in fields})
+        events = ak.with_field(events, ak.unflatten(empty, np.zeros(len(rows), int)), name)
+    path = write_ttbar_events(tmp_path / "nojets.root", events)
+    out = run_processor(TTbarProcessor(), {"nojets": [path]}, progress=False)
+    cutflow = out["cutflow"]
+    assert cutflow["events"] == 3
+    assert cutflow["reco_muon"] == 2 and cutflow["reco_2b"] == 1 and cutflow["reco_pass"] == 1
+    columns = collect_columns(out)
+    # reason 1: no muon, 2: fewer than two b jets (here: no jet at all), 0: selected
+    assert columns.reco.reason.tolist() == [1, 2, 0]
+    for name in TOP_MASS_FIELDS:
+        assert ak.is_none(columns.reco[name]).tolist() == [True, True, False]
+        assert out["hists"]["reco"][name].sum(flow=True).value == 1.0

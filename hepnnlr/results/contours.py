@@ -1,0 +1,184 @@
+"""Contours of ``ΔNLL(μ, z)`` at the 0.5 and 2.0 levels and profile plots (thesis §3.3.4).
+
+The scans come from :func:`hepnnlr.methods.signal_strength.scan_nll`; several test sets (one
+per true ``(μ, z)``) and several likelihoods (true, classifier, flow) share one figure, as in
+the thesis's figure 4.4.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib.style
+import mplhep
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from scipy.interpolate import RectBivariateSpline
+
+from hepnnlr.errors import ConfigError
+from hepnnlr.methods.signal_strength import NLLScan, profile_nll
+
+__all__ = ["plot_nll_contours", "plot_profiles"]
+
+_LABELS = {"mu": r"$\mu$", "z": r"$z$"}
+_STYLES = ("solid", "dashed", "dotted", "dashdot")
+
+
+def _figure(size: tuple[float, float]) -> Figure:
+    """A bare Figure (no pyplot: the user's backend and figure registry stay untouched)."""
+    return Figure(figsize=size)
+
+
+def _smooth(scan: NLLScan, scale: float, factor: int = 4):
+    """``ΔNLL × scale`` on a grid ``factor`` times finer, by a bicubic spline of the scan
+    (contours straight from a coarse grid are polygons)."""
+    spline = RectBivariateSpline(scan.mu, scan.z, scan.nll - scan.nll.min())
+    mu = np.linspace(scan.mu[0], scan.mu[-1], factor * (len(scan.mu) - 1) + 1)
+    z = np.linspace(scan.z[0], scan.z[-1], factor * (len(scan.z) - 1) + 1)
+    return mu, z, spline(mu, z) * scale
+
+
+def _zoom(ax, scans: Sequence[NLLScan], scale: float, level: float, z_unit: float) -> None:
+    """Limit the frame to where some ``ΔNLL`` is below ``2 level``, with a margin."""
+    inside_mu, inside_z = [], []
+    for scan in scans:
+        near = (scan.nll - scan.nll.min()) * scale <= 2 * level
+        inside_mu.append(scan.mu[near.any(axis=1)])
+        inside_z.append(scan.z[near.any(axis=0)] / z_unit)
+    mu = np.concatenate(inside_mu)
+    z = np.concatenate(inside_z)
+    first = scans[0]
+    for setter, values, grid in ((ax.set_xlim, mu, first.mu), (ax.set_ylim, z, first.z / z_unit)):
+        pad = 0.15 * (values.max() - values.min()) + 2 * (grid[1] - grid[0])
+        setter(max(grid[0], values.min() - pad), min(grid[-1], values.max() + pad))
+
+
+def _save(fig: Figure, path: str | Path, formats: Sequence[str]) -> list[Path]:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        out = path.with_suffix(f".{fmt}")
+        fig.savefig(out, bbox_inches="tight", dpi=120)
+        written.append(out)
+    return written
+
+
+def _nll_contours(
+    test_sets: Sequence[Mapping[str, NLLScan]],
+    truths: Sequence[tuple[float, float]],
+    path: str | Path,
+    *,
+    levels: Sequence[float] = (0.5, 2.0),
+    scale: float = 1.0,
+    z_unit: float = np.pi,
+    title: str | None = None,
+    formats: Sequence[str] = ("png",),
+) -> list[Path]:
+    """Contours ``NLL - min = level`` of every likelihood for every test set, in one frame.
+
+    Args:
+        test_sets: One ``{label: NLLScan}`` per test set (all on the same grid).
+        truths: The true ``(μ, z)`` of each test set (drawn as a cross).
+        path: Output path without suffix.
+        levels: ΔNLL levels (0.5 ≈ 68 %, 2.0 ≈ 95 % for one parameter).
+        scale: Factor applied to each NLL first (the thesis divides a 9000-event NLL by 9
+            to show the expectation for a 1000-event bootstrap set).
+        z_unit: z is drawn in units of this (π by default: the thesis's axis).
+        title: Text above the frame.
+        formats: File formats.
+    """
+    if len(test_sets) != len(truths):
+        raise ConfigError(
+            f"plot_nll_contours: {len(test_sets)} test sets but {len(truths)} truths; give one "
+            "true (mu, z) per test set."
+        )
+    if not test_sets:
+        raise ConfigError("plot_nll_contours: no test sets to draw.")
+    labels = list(test_sets[0])
+    fig = _figure((7, 6))
+    ax = fig.subplots()
+    colors = {label: f"C{i}" for i, label in enumerate(labels)}
+    for scans, (mu_true, z_true) in zip(test_sets, truths, strict=True):
+        for label, scan in scans.items():
+            mu, z, delta = _smooth(scan, scale)
+            ax.contour(mu, z / z_unit, delta.T, levels=sorted(levels),
+                       colors=colors.get(label, "k"),
+                       linestyles=list(_STYLES[: len(levels)]), linewidths=1.3)
+        ax.plot(mu_true, z_true / z_unit, marker="x", color="black", markersize=6)
+    _zoom(ax, [s for scans in test_sets for s in scans.values()], scale, max(levels), z_unit)
+    handles = [Line2D([], [], color=colors[label], label=label) for label in labels]
+    handles += [Line2D([], [], color="gray", linestyle=_STYLES[i],
+                       label=rf"$\Delta$NLL = {level:g}") for i, level in enumerate(levels)]
+    ax.legend(handles=handles, frameon=False, fontsize=9, loc="best")
+    ax.set_xlabel(r"$\mu$")
+    ax.set_ylabel(r"$z$ / $\pi$" if z_unit == np.pi else r"$z$")
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    ax.tick_params(direction="in", top=True, right=True)
+    return _save(fig, path, formats)
+
+
+def _profiles(
+    scans: Mapping[str, NLLScan],
+    path: str | Path,
+    *,
+    truth: Mapping[str, float] | None = None,
+    levels: Sequence[float] = (0.5, 2.0),
+    title: str | None = None,
+    formats: Sequence[str] = ("png",),
+) -> list[Path]:
+    """Profile likelihoods ``ΔNLL(μ)`` and ``ΔNLL(z)`` of each scan, side by side.
+
+    Args:
+        scans: ``{label: NLLScan}``.
+        path: Output path without suffix.
+        truth: ``{"mu": ..., "z": ...}`` drawn as vertical lines.
+        levels: Horizontal lines (Wilks thresholds).
+        title: Text above the figure.
+        formats: File formats.
+    """
+    if not scans:
+        raise ConfigError("plot_profiles: no scans to draw.")
+    fig = _figure((11, 4.5))
+    axes = fig.subplots(1, 2)
+    for ax, parameter in zip(axes, ("mu", "z"), strict=True):
+        near = []
+        for i, (label, scan) in enumerate(scans.items()):
+            values, profile = profile_nll(scan, parameter)
+            ax.plot(values, profile - profile.min(), color=f"C{i}", label=label)
+            near.append(values[profile - profile.min() <= 3 * max(levels)])
+        near = np.concatenate(near)
+        pad = 0.2 * (near.max() - near.min()) + (values[1] - values[0])
+        ax.set_xlim(max(values[0], near.min() - pad), min(values[-1], near.max() + pad))
+        for level in levels:
+            ax.axhline(level, color="gray", linestyle="dashed", linewidth=0.8)
+        if truth is not None:
+            ax.axvline(truth[parameter], color="black", linewidth=0.8, label="truth")
+        ax.set_ylim(0, 3 * max(levels))
+        ax.set_xlabel(_LABELS[parameter])
+        ax.set_ylabel(r"$\Delta$NLL (profiled)")
+        ax.tick_params(direction="in", top=True, right=True)
+        ax.legend(frameon=False, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return _save(fig, path, formats)
+
+
+
+def _cms_style(function):
+    """Run ``function`` under mplhep's CMS style, restoring the caller's rcParams after."""
+
+    @functools.wraps(function)
+    def styled(*args, **kwargs):
+        with matplotlib.style.context(mplhep.style.CMS):
+            return function(*args, **kwargs)
+
+    return styled
+
+
+plot_nll_contours = _cms_style(_nll_contours)
+plot_profiles = _cms_style(_profiles)

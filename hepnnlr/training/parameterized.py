@@ -1,0 +1,300 @@
+"""The parameterized classifiers ``f_sig(x, z)``, ``f_bkg(x, z)`` of the Sluijter thesis (§2.3).
+
+Batch construction of §3.2.1: positives are events of one process at their own z (drawn
+from a prior ``p_z``); negatives are reference events at ``z0``, signal or background with
+probability ½ each, and carry the z values of the positives. Then
+``p(x, z | -) = [½ p(x|sig,z0) + ½ p(x|bkg,z0)] p_z(z)`` and a Bayes-optimal classifier has
+``exp(logit) = p(x|·,z) / [½ p(x|sig,z0) + ½ p(x|bkg,z0)]``: the bracket of Eq. 2.8.
+
+:func:`train_parameterized_ratio` builds every batch that way (``B`` positives, ``B``
+negatives carrying the same ``B`` z values, negatives redrawn from the reference samples
+for every batch), so the z marginals of the two classes agree inside each batch, not only
+on average. :func:`parameterized_training_sets` builds the same construction once over a
+whole sample (for :func:`hepnnlr.training.train_classifier` or for inspection).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import keras
+import numpy as np
+
+from hepnnlr.errors import (
+    ConfigError,
+    EmptySelectionError,
+    NonFiniteInputError,
+    ShapeMismatchError,
+)
+from hepnnlr.models.spec import ModelSpec
+from hepnnlr.tensors.events import EventTensors
+from hepnnlr.training.classifier import TrainedClassifier, _optimizer
+from hepnnlr.training.config import TrainingConfig
+
+__all__ = [
+    "DEFAULT_TRAINING",
+    "ParameterizedRatio",
+    "parameterized_training_sets",
+    "train_parameterized_ratio",
+]
+
+DEFAULT_TRAINING = TrainingConfig(epochs=20, batch_size=512, schedule="cosine", patience=20)
+"""Cosine decay over all epochs and no early stopping: the validation loss is flat to ~1e-3
+while the z dependence is still being learned, so a short patience stops training with z
+biased towards z0 (seen on the Gaussian toy, docs/fragments/issue8.md)."""
+
+
+THESIS_CLASSIFIER = ModelSpec("mlp", hidden=(120, 120, 120))
+"""Three hidden layers of 120 ReLU units (thesis §3.2.1)."""
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterizedRatio:
+    """``log[p(x|·,z) / p_ref(x)]`` from a trained parameterized classifier (its logit).
+
+    Satisfies :class:`hepnnlr.methods.signal_strength.ConditionalLogDensity`.
+
+    Attributes:
+        classifier: The trained classifier (inputs standardized with the fields below).
+        features: Feature names, in column order.
+        z_range: Range of z of the training positives; outside it the ratio is refused.
+        x_loc, x_scale, z_loc, z_scale: Standardization of the inputs.
+    """
+
+    classifier: TrainedClassifier
+    features: tuple[str, ...]
+    z_range: tuple[float, float]
+    x_loc: np.ndarray
+    x_scale: np.ndarray
+    z_loc: float
+    z_scale: float
+
+    def inputs(self, x: np.ndarray, z: np.ndarray) -> EventTensors:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != len(self.features):
+            raise ShapeMismatchError(
+                f"{self.classifier.name}: x must be (events, {len(self.features)}) with the "
+                f"columns {self.features}; got {x.shape}."
+            )
+        z = np.broadcast_to(np.asarray(z, dtype=np.float64), (len(x),))
+        return _tensors(x, z, self)
+
+    def log_prob(self, x: np.ndarray, z: np.ndarray, batch_size: int = 65_536) -> np.ndarray:
+        """The logit: the log of the Eq. 2.8 bracket, one float64 per event."""
+        z = np.broadcast_to(np.asarray(z, dtype=np.float64), (len(x),))
+        low, high = self.z_range
+        outside = (z < low) | (z > high)
+        if outside.any():
+            raise ConfigError(
+                f"{self.classifier.name}: z={z[outside][0]:g} lies outside [{low:g}, {high:g}], "
+                "the range of z the classifier was trained on; it does not extrapolate. Scan "
+                "inside the range or retrain over a wider one."
+            )
+        # The range was checked above in physical units. The model is called directly,
+        # batch by batch: ``predict`` costs a fixed ~0.3 s per call, too much for the many
+        # small evaluations of a continuous minimization.
+        inputs = self.inputs(x, z).as_inputs()
+        out = np.empty(len(x))
+        for start in range(0, len(x), int(batch_size)):
+            batch = {k: v[start:start + int(batch_size)] for k, v in inputs.items()}
+            out[start:start + int(batch_size)] = keras.ops.convert_to_numpy(
+                self.classifier.model(batch, training=False)).reshape(-1)
+        if np.isnan(out).any():
+            k = int(np.argmax(np.isnan(out)))
+            raise NonFiniteInputError(
+                f"{self.classifier.name}: the classifier's logit is NaN for event {k} "
+                f"(z={z[k]:g}); its weights are broken. Retrain it."
+            )
+        return out
+
+
+def _tensors(x: np.ndarray, z: np.ndarray, scales: ParameterizedRatio | _Scales) -> EventTensors:
+    xs = ((x - scales.x_loc) / scales.x_scale).astype(np.float32)
+    zs = ((z - scales.z_loc) / scales.z_scale).astype(np.float32).reshape(-1, 1)
+    return EventTensors(None, None, xs, (), tuple(scales.features), theta=zs, theta_names=("z",))
+
+
+@dataclass(frozen=True)
+class _Scales:
+    features: tuple[str, ...]
+    x_loc: np.ndarray
+    x_scale: np.ndarray
+    z_loc: float
+    z_scale: float
+
+
+def _scales(features: Sequence[str], x: np.ndarray, z: np.ndarray) -> _Scales:
+    x_scale = x.std(axis=0)
+    z_scale = float(z.std())
+    if not (x_scale > 0).all():
+        constant = [f for f, s in zip(features, x_scale, strict=True) if not s > 0]
+        raise ConfigError(
+            f"feature(s) {constant} are constant in the training sample; they carry no "
+            "information: drop them from `features`."
+        )
+    if not z_scale > 0:
+        raise ConfigError(
+            "the training events all have the same z; the parameterized classifier needs "
+            "positives over a range of z (draw z from a prior p_z)."
+        )
+    return _Scales(tuple(features), x.mean(axis=0), x_scale, float(z.mean()), z_scale)
+
+
+def parameterized_training_sets(
+    positive_x: np.ndarray,
+    positive_z: np.ndarray,
+    reference_signal_x: np.ndarray,
+    reference_background_x: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positives and negatives of §3.2.1: ``(x_pos, z_pos, x_neg, z_neg)``.
+
+    One negative per positive: signal or background reference event (probability ½ each,
+    drawn without replacement), carrying a random permutation of the positives' z.
+    """
+    n = len(positive_x)
+    if len(positive_z) != n:
+        raise ShapeMismatchError(
+            f"{n} positive events but {len(positive_z)} z values; give one z per event."
+        )
+    n_sig = int(rng.binomial(n, 0.5))
+    for label, ref, need in (("signal", reference_signal_x, n_sig),
+                             ("background", reference_background_x, n - n_sig)):
+        if len(ref) < need:
+            raise EmptySelectionError(
+                f"the {label} reference sample at z0 has {len(ref)} events but the negative "
+                f"class needs {need} of them (about half the {n} positives); generate more "
+                "reference events or use fewer positives."
+            )
+    x_neg = np.concatenate([
+        reference_signal_x[rng.permutation(len(reference_signal_x))[:n_sig]],
+        reference_background_x[rng.permutation(len(reference_background_x))[:n - n_sig]],
+    ])
+    x_neg = x_neg[rng.permutation(n)]
+    return positive_x, positive_z, x_neg, positive_z[rng.permutation(n)]
+
+
+def train_parameterized_ratio(
+    positive_x: np.ndarray,
+    positive_z: np.ndarray,
+    reference_signal_x: np.ndarray,
+    reference_background_x: np.ndarray,
+    *,
+    features: Sequence[str],
+    spec: ModelSpec | None = None,
+    config: TrainingConfig | None = None,
+    seed_shift: int = 0,
+    name: str = "f",
+) -> ParameterizedRatio:
+    """Train one of ``f_sig`` / ``f_bkg`` (thesis §2.3.3, §3.2.1) with paired batches.
+
+    Binary cross entropy on logits; a held-out ``config.validation_fraction`` of the
+    positives, paired the same way, drives early stopping (best weights kept).
+
+    Args:
+        positive_x, positive_z: ``(n, d)`` events of the process and the z each was made at.
+        reference_signal_x, reference_background_x: Events of both processes at ``z0``.
+        features: Feature names.
+        spec: Network (default :data:`THESIS_CLASSIFIER`; must be an ``"mlp"``).
+        config: Training settings (default :data:`DEFAULT_TRAINING`: batch 512 as the
+            thesis, cosine decay, no early stopping).
+        seed_shift: Added to ``config.seed`` (so f_sig and f_bkg differ in initialization).
+        name: Label in messages.
+    """
+    spec = spec or THESIS_CLASSIFIER
+    if spec.kind != "mlp":
+        raise ConfigError(
+            f"{name}: spec.kind={spec.kind!r}; the parameterized ratio takes event-level "
+            "features only: use ModelSpec('mlp', ...)."
+        )
+    config = config or DEFAULT_TRAINING
+    config = replace(config, seed=config.seed + int(seed_shift))
+    x = np.asarray(positive_x, dtype=np.float64)
+    z = np.asarray(positive_z, dtype=np.float64).reshape(-1)
+    ref_sig = np.asarray(reference_signal_x, dtype=np.float64)
+    ref_bkg = np.asarray(reference_background_x, dtype=np.float64)
+    if len(x) != len(z):
+        raise ShapeMismatchError(f"{name}: {len(x)} positive events but {len(z)} z values.")
+    if min(len(ref_sig), len(ref_bkg)) == 0:
+        raise EmptySelectionError(
+            f"{name}: a reference sample at z0 is empty; give signal and background events "
+            "at z0 for the negative class."
+        )
+    rng = np.random.default_rng(config.seed)
+    scales = _scales(features, np.concatenate([x, ref_sig, ref_bkg]), z)
+    order = rng.permutation(len(x))
+    n_val = max(config.batch_size, int(round(config.validation_fraction * len(x))))
+    if n_val >= len(x):
+        raise EmptySelectionError(
+            f"{name}: {len(x)} positive events cannot be split into training and "
+            f"{n_val} validation events; give more events."
+        )
+    val, train = order[:n_val], order[n_val:]
+    # validation: one fixed paired set, the same construction as the training batches
+    vx_pos, vz_pos, vx_neg, vz_neg = parameterized_training_sets(
+        x[val], z[val], ref_sig, ref_bkg, rng)
+    val_inputs = EventTensors.concatenate([_tensors(vx_pos, vz_pos, scales),
+                                           _tensors(vx_neg, vz_neg, scales)]).as_inputs()
+    val_labels = np.concatenate([np.ones(n_val), np.zeros(n_val)]).astype(np.float32)
+    batches = _PairedBatches(x[train], z[train], ref_sig, ref_bkg, scales,
+                             config.batch_size // 2, config.seed)
+
+    keras.utils.set_random_seed(config.seed)
+    network = spec.build(0, len(features), 1)
+    network.compile(optimizer=_optimizer(config, len(batches)),
+                    loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    fit = network.fit(
+        batches, validation_data=(val_inputs, val_labels),
+        epochs=config.epochs,
+        callbacks=[keras.callbacks.TerminateOnNaN(), keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True)],
+        verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
+    )
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    losses = np.asarray(history["loss"])
+    if not np.isfinite(losses).all():
+        raise NonFiniteInputError(
+            f"{name}: the training loss became non-finite; lower the learning rate "
+            f"({config.learning_rate:g})."
+        )
+    classifier = TrainedClassifier(network, history, name, 1.0,
+                                   {"z": (float(z.min()), float(z.max()))})
+    return ParameterizedRatio(classifier, tuple(features), (float(z.min()), float(z.max())),
+                              scales.x_loc, scales.x_scale, scales.z_loc, scales.z_scale)
+
+
+class _PairedBatches(keras.utils.PyDataset):
+    """Batches of §3.2.1: ``half`` positives, then ``half`` negatives with the same z.
+
+    The positives run through a new permutation every epoch; the negatives are drawn afresh
+    for every batch (reference signal or background with probability ½).
+    """
+
+    def __init__(self, x, z, ref_sig, ref_bkg, scales, half, seed):
+        super().__init__()
+        self.x, self.z, self.ref_sig, self.ref_bkg = x, z, ref_sig, ref_bkg
+        self.scales, self.half = scales, max(1, int(half))
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(x))
+        self.labels = np.concatenate([np.ones(self.half), np.zeros(self.half)]).astype("float32")
+
+    def __len__(self) -> int:
+        return len(self.x) // self.half
+
+    def __getitem__(self, index: int):
+        rows = self.order[index * self.half:(index + 1) * self.half]
+        z = self.z[rows]
+        from_signal = self.rng.random(len(rows)) < 0.5
+        negatives = np.where(
+            from_signal[:, None],
+            self.ref_sig[self.rng.integers(0, len(self.ref_sig), len(rows))],
+            self.ref_bkg[self.rng.integers(0, len(self.ref_bkg), len(rows))],
+        )
+        inputs = EventTensors.concatenate([_tensors(self.x[rows], z, self.scales),
+                                           _tensors(negatives, z, self.scales)]).as_inputs()
+        return inputs, self.labels[: 2 * len(rows)]
+
+    def on_epoch_end(self) -> None:
+        self.order = self.rng.permutation(len(self.x))

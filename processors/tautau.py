@@ -1,0 +1,239 @@
+"""Coffea processor for ℓ τ_h events: H → ττ signal vs Z → ττ background.
+
+:class:`TauTauProcessor` reads ττ event files written by
+:func:`hepnnlr.samples.tautau_reco.make_tautau_sample` and computes, at generator level
+(``GenLepton``, ``GenTauh``, ``GenMET``) and at detector level (``RecoLepton``,
+``RecoTauh``, ``MET``), the selection and features of :mod:`hepnnlr.observables.tau`:
+m_vis(τ_h, ℓ) and pT(ℓ)/pT(τ_h) (the two features of the signal-strength thesis), Δφ(ℓ,
+τ_h) and the collinear mass. For every chunk it returns
+
+* ``cutflow``: ``events`` and, per level (``gen_``/``reco_`` prefix), the events left
+  after each requirement: ``lepton`` (a good lepton), ``tau`` (and a good τ_h), ``pass``
+  (and opposite charges: the selected events), then ``collinear`` (selected events with a
+  physical collinear solution);
+* ``hists``: ``{"gen": {...}, "reco": {...}}``, one ``hist.Hist`` (``Weight`` storage)
+  per feature of :data:`~hepnnlr.observables.tau.TAUTAU_FEATURES`, filled with
+  ``events.weight`` for selected events (``m_col`` for those with a collinear solution);
+* ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``event``, ``weight``,
+  ``is_signal``, ``tau_energy_scale`` and per level a record with ``reason`` (int8,
+  0 = selected), ``collinear_ok`` and the features (``None`` for events not selected).
+  Collect them with :func:`collect_columns`; :func:`feature_table` turns them into the
+  NumPy inputs of a likelihood-ratio model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import awkward as ak
+import hist
+import numpy as np
+from coffea import processor
+
+from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError, NonFiniteInputError
+from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig, tautau_features
+from hepnnlr.processors.dis import chunk_key, collect_columns
+
+__all__ = [
+    "TAUTAU_HIST_AXES",
+    "TauTauProcessor",
+    "book_tautau_histograms",
+    "collect_columns",
+    "feature_table",
+]
+
+TAUTAU_HIST_AXES: dict[str, tuple[int, float, float, str]] = {
+    "m_vis": (50, 0.0, 250.0, r"$m_{vis}(\tau_h, \ell)$ [GeV]"),
+    "pt_ratio": (50, 0.0, 5.0, r"$p_T(\ell)/p_T(\tau_h)$"),
+    "dphi": (32, 0.0, float(np.pi), r"$\Delta\phi(\ell, \tau_h)$"),
+    "m_col": (50, 0.0, 500.0, r"$m_{col}$ [GeV]"),
+}
+"""Binning of each feature: (bins, low, high, label); overflow is kept."""
+
+_LEVELS = ("gen", "reco")
+_OBJECT_FIELDS = ("pt", "eta", "phi", "E", "charge")
+_COLUMN_FIELDS = ("reason", "collinear_ok", *TAUTAU_FEATURES, "lep_pt", "tau_pt")
+
+
+def _collection(name: str) -> list[str]:
+    return [f"n{name}"] + [f"{name}_{f}" for f in _OBJECT_FIELDS]
+
+
+def book_tautau_histograms(level: str) -> dict[str, hist.Hist]:
+    """Empty histograms of the features of one level (``"gen"`` or ``"reco"``)."""
+    return {
+        name: hist.Hist(
+            hist.axis.Regular(bins, low, high, name=name, label=label),
+            storage=hist.storage.Weight(),
+            label=level,
+        )
+        for name, (bins, low, high, label) in TAUTAU_HIST_AXES.items()
+    }
+
+
+class TauTauProcessor(processor.ProcessorABC):
+    """Selection, cut-flow, histograms and feature columns of ℓ τ_h events.
+
+    Stateless: the instance holds only frozen configuration, so it pickles to workers.
+
+    Args:
+        selection: object selection (default :class:`TauTauSelectionConfig`), applied at
+            both levels.
+    """
+
+    def __init__(self, *, selection: TauTauSelectionConfig | None = None) -> None:
+        if selection is not None and not isinstance(selection, TauTauSelectionConfig):
+            raise ConfigError(
+                "TauTauProcessor(selection=...) expects a TauTauSelectionConfig or None, got "
+                f"{type(selection).__name__}; build one, e.g. TauTauSelectionConfig()."
+            )
+        self.selection = TauTauSelectionConfig() if selection is None else selection
+
+    @property
+    def required_branches(self) -> tuple[str, ...]:
+        """Branches of the ``events`` tree that :meth:`process` reads."""
+        branches = ["event", "weight", "is_signal", "tau_energy_scale"]
+        branches += ["MET_pt", "MET_phi", "GenMET_pt", "GenMET_phi"]
+        for name in ("GenLepton", "GenTauh", "RecoLepton", "RecoTauh"):
+            branches += _collection(name)
+        return tuple(branches)
+
+    def level_features(self, events: ak.Array, level: str) -> ak.Array:
+        """:func:`~hepnnlr.observables.tau.tautau_features` of ``"gen"`` or ``"reco"``."""
+        prefix, met = ("Gen", "GenMET") if level == "gen" else ("Reco", "MET")
+        return tautau_features(
+            _plain(events[f"{prefix}Lepton"]),
+            _plain(events[f"{prefix}Tauh"]),
+            events[f"{met}_pt"],
+            events[f"{met}_phi"],
+            self.selection,
+        )
+
+    def process(self, events: ak.Array) -> dict[str, Any]:
+        """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
+        _check_finite(events, self.required_branches)
+        weight = ak.to_numpy(events.weight).astype(np.float64)
+        cutflow = {"events": len(events)}
+        hists = {}
+        levels = {}
+        for level in _LEVELS:
+            out = self.level_features(events, level)
+            levels[level] = out
+            reason = ak.to_numpy(out.reason)
+            selected = reason == 0
+            collinear = ak.to_numpy(out.collinear_ok).astype(bool)
+            cutflow[f"{level}_lepton"] = int(np.sum(reason != 1))
+            cutflow[f"{level}_tau"] = int(np.sum((reason == 0) | (reason == 3)))
+            cutflow[f"{level}_pass"] = int(selected.sum())
+            cutflow[f"{level}_collinear"] = int((selected & collinear).sum())
+            level_hists = book_tautau_histograms(level)
+            for name, h in level_hists.items():
+                values = out[name]
+                keep = ak.to_numpy(~ak.is_none(values)).astype(bool)
+                h.fill(ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight=weight[keep])
+            hists[level] = level_hists
+
+        columns = ak.zip(
+            {
+                "event": ak.values_astype(events.event, np.uint64),
+                "weight": weight,
+                "is_signal": ak.to_numpy(events.is_signal).astype(bool),
+                "tau_energy_scale": ak.to_numpy(events.tau_energy_scale).astype(np.float64),
+                **{level: levels[level][list(_COLUMN_FIELDS)] for level in _LEVELS},
+            },
+            depth_limit=1,
+        )
+        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
+        key = chunk_key(events.metadata, len(events))
+        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+
+    def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
+        """Return the merged accumulator unchanged."""
+        return accumulator
+
+
+def feature_table(
+    columns: ak.Array,
+    *,
+    level: str = "reco",
+    features: Sequence[str] = ("m_vis", "pt_ratio"),
+) -> dict[str, np.ndarray]:
+    """NumPy inputs of the selected events of collected columns.
+
+    Args:
+        columns: :func:`collect_columns` of a :class:`TauTauProcessor` run.
+        level: ``"reco"`` or ``"gen"``.
+        features: names from :data:`~hepnnlr.observables.tau.TAUTAU_FEATURES`; events
+            selected but lacking a feature (``m_col`` without a collinear solution) are
+            left out.
+
+    Returns:
+        ``{"x": (n, len(features)) float64, "z": (n,) τ_h energy scale, "weight": (n,),
+        "is_signal": (n,) bool, "event": (n,) uint64}`` for the kept events.
+
+    Raises:
+        ConfigError: for an unknown level or feature.
+        EmptySelectionError: if no event is kept.
+    """
+    if level not in _LEVELS:
+        raise ConfigError(f"level={level!r} is not known; use 'reco' or 'gen'.")
+    unknown = [f for f in features if f not in TAUTAU_FEATURES]
+    if unknown or not features:
+        raise ConfigError(
+            f"features {list(features)} must be a non-empty subset of {list(TAUTAU_FEATURES)}."
+        )
+    for name in ("event", "weight", "is_signal", "tau_energy_scale", level):
+        if name not in ak.fields(columns):
+            raise MissingBranchError(
+                f"the columns lack {name!r} (they have {ak.fields(columns)}); pass "
+                "collect_columns() of a TauTauProcessor run."
+            )
+    rows = columns[level]
+    keep = ak.to_numpy(rows.reason) == 0
+    for name in features:
+        keep &= ak.to_numpy(~ak.is_none(rows[name])).astype(bool)
+    if not keep.any():
+        raise EmptySelectionError(
+            f"no {level}-level event passes the selection with features {list(features)} "
+            f"({len(columns)} events); generate more events or loosen the selection."
+        )
+    x = np.stack([ak.to_numpy(ak.drop_none(rows[name][keep])) for name in features], axis=1).astype(
+        np.float64
+    )
+    return {
+        "x": x,
+        "z": ak.to_numpy(columns.tau_energy_scale)[keep].astype(np.float64),
+        "weight": ak.to_numpy(columns.weight)[keep].astype(np.float64),
+        "is_signal": ak.to_numpy(columns.is_signal)[keep].astype(bool),
+        "event": ak.to_numpy(columns.event)[keep],
+    }
+
+
+def _plain(collection: ak.Array) -> ak.Array:
+    """pt, eta, phi, E (float64) and charge as plain records (no NanoEvents behaviour)."""
+    return ak.zip(
+        {
+            f: ak.values_astype(collection[f], np.int8 if f == "charge" else np.float64)
+            for f in _OBJECT_FIELDS
+        }
+    )
+
+
+def _check_finite(events: ak.Array, branches: tuple[str, ...]) -> None:
+    """Refuse NaN/inf kinematics: the pT cuts would drop such objects silently."""
+    for branch in branches:
+        if branch.startswith("n") or branch in ("event", "is_signal"):
+            continue
+        name, _, field = branch.partition("_")
+        if field and name in ak.fields(events) and field in ak.fields(events[name]):
+            values = events[name][field]
+        else:
+            values = events[branch]
+        flat = ak.to_numpy(ak.flatten(values, axis=None))
+        if np.issubdtype(flat.dtype, np.floating) and not np.isfinite(flat).all():
+            raise NonFiniteInputError(
+                f"branch {branch} of {events.metadata.get('filename', '?')} holds NaN or "
+                "infinite values; cuts would drop such objects silently, so hepnnlr stops "
+                "here. Regenerate the file or fix the step that wrote it."
+            )
