@@ -31,6 +31,7 @@ from hepnnlr.observables.jets import (
     dphi_from_pi,
     nsubjettiness,
     per_jet_sequence,
+    subjettiness,
 )
 from hepnnlr.observables.substructure import count_strange, energy_correlation
 from hepnnlr.observables.tau import (
@@ -65,6 +66,7 @@ __all__ = [
     "nsubjettiness",
     "particle_features",
     "per_jet_sequence",
+    "subjettiness",
     "pt_ratio",
     "reconstruct_top",
     "select_fiducial",

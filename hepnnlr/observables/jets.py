@@ -59,6 +59,7 @@ __all__ = [
     "dphi_from_pi",
     "nsubjettiness",
     "per_jet_sequence",
+    "subjettiness",
 ]
 
 JET_ALGORITHMS: dict[str, int] = {
@@ -306,6 +307,54 @@ def nsubjettiness(
     tau2 = np.where(n_constituents <= 2, 0.0, tau2)
     tau21 = np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
     return tau1, tau2, tau21
+
+
+def subjettiness(
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    energy: np.ndarray,
+    n_constituents: np.ndarray,
+    radius: float,
+    n: int,
+    *,
+    sequence: fastjet.ClusterSequence | None = None,
+) -> np.ndarray:
+    """τ_N of jets given as flat constituent four-momenta, jet after jet, for any N >= 1.
+
+    Same conventions as :func:`nsubjettiness` (β = 1, normalised by Σ pT · R, the N
+    exclusive-kT subjets as axes; a jet with at most N constituents has τ_N = 0), e.g.
+    ``n=3`` for τ3 and τ32 = τ3 / τ2.
+
+    Returns:
+        One float64 value per jet.
+    """
+    if int(n) != n or n < 1:
+        raise ConfigError(f"subjettiness: n={n!r}; N-subjettiness needs an integer N >= 1.")
+    n_constituents = np.asarray(n_constituents, dtype=np.int64)
+    n_jets = len(n_constituents)
+    if n_jets == 0:
+        return np.zeros(0)
+    if n_constituents.min() < 1:
+        raise ShapeMismatchError(
+            f"subjettiness: jet {int(np.argmin(n_constituents))} has no constituents; pass "
+            "only jets (each has at least one constituent), e.g. those of cluster_flat."
+        )
+    px, py, pz, energy = (np.asarray(a, dtype=np.float64) for a in (px, py, pz, energy))
+    if sequence is None:
+        sequence = per_jet_sequence(px, py, pz, energy, n_constituents)
+    jet_of = np.repeat(np.arange(n_jets), n_constituents)
+    pt = np.sqrt(px * px + py * py)
+    rapidity, phi = _rapidity_phi(px, py, pz, energy)
+    nearest = np.full(len(px), np.inf)
+    for axis_y, axis_phi in _axes_up_to(sequence, int(n), n_jets):
+        dphi = np.abs(phi - axis_phi[jet_of])
+        dphi = np.where(dphi > np.pi, 2 * np.pi - dphi, dphi)
+        drap = rapidity - axis_y[jet_of]
+        nearest = np.minimum(nearest, np.sqrt(drap * drap + dphi * dphi))
+    norm = np.bincount(jet_of, weights=pt, minlength=n_jets) * float(radius)
+    tau = np.bincount(jet_of, weights=pt * nearest, minlength=n_jets) / norm
+    return np.where(n_constituents <= n, 0.0, tau)
 
 
 def cluster_flat(

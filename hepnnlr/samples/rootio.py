@@ -21,6 +21,7 @@ import uproot
 from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
 
 __all__ = [
+    "write_typed_tree",
     "COLLECTION_FIELDS",
     "DEFAULT_TREE",
     "FLAT_BRANCHES",
@@ -103,6 +104,52 @@ def _canonical(events: ak.Array) -> dict[str, ak.Array]:
             {f: ak.values_astype(coll[f], dtype) for f, dtype in fields.items()}
         )
     return out
+
+
+def write_typed_tree(
+    path: str | os.PathLike[str],
+    events: ak.Array,
+    flat: dict[str, type],
+    collections: dict[str, dict[str, type]],
+    *,
+    what: str,
+    fix: str,
+    tree: str = DEFAULT_TREE,
+) -> Path:
+    """Write ``events`` as a TTree of the given flat branches and jagged collections.
+
+    Each flat field is cast to its dtype; each collection becomes one uproot record branch
+    (``nX`` counter + ``X_field`` sub-branches) of the listed fields and dtypes.
+
+    Args:
+        what: The kind of events, for messages (e.g. ``"tt̄ events"``).
+        fix: How to get the missing fields, for messages (e.g. ``"run X on them first"``).
+
+    Raises:
+        MissingBranchError: if a listed field or collection is missing, naming it.
+    """
+    present = set(ak.fields(events))
+    columns: dict[str, ak.Array] = {}
+    for name in (*flat, *collections):
+        if name not in present:
+            kind = "field" if name in flat else "collection"
+            raise MissingBranchError(
+                f"cannot write {what} without {kind} {name!r} (they have {sorted(present)}); "
+                f"{fix}."
+            )
+    for name, dtype in flat.items():
+        columns[name] = ak.values_astype(events[name], dtype)
+    for collection, fields in collections.items():
+        coll = events[collection]
+        columns[collection] = ak.zip(
+            {f: ak.values_astype(coll[f], dtype) for f, dtype in fields.items()}
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with uproot.recreate(path) as file:
+        out = file.mktree(tree, {name: ak.type(a).content for name, a in columns.items()})
+        out.extend(columns)
+    return path
 
 
 def write_events(

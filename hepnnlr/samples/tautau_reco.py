@@ -40,10 +40,9 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-import uproot
 
 from hepnnlr.errors import ConfigError, MissingBranchError
-from hepnnlr.samples.rootio import DEFAULT_TREE
+from hepnnlr.samples.rootio import DEFAULT_TREE, write_typed_tree
 from hepnnlr.samples.tautau import TAUTAU_BLOCK_SIZE, TauTauConfig, generate_tautau
 
 __all__ = [
@@ -302,31 +301,9 @@ def write_tautau_events(
     Raises:
         MissingBranchError: if a field of :data:`TAUTAU_REQUIRED_BRANCHES` is missing.
     """
-    present = set(ak.fields(events))
-    columns: dict[str, ak.Array] = {}
-    for name, dtype in TAUTAU_FLAT_BRANCHES.items():
-        if name not in present:
-            raise MissingBranchError(
-                f"cannot write ττ events without field {name!r} (they have "
-                f"{sorted(present)}); run simulate_tautau_detector on them first."
-            )
-        columns[name] = ak.values_astype(events[name], dtype)
-    for collection, cfields in TAUTAU_COLLECTION_FIELDS.items():
-        if collection not in present:
-            raise MissingBranchError(
-                f"cannot write ττ events without collection {collection!r} (they have "
-                f"{sorted(present)}); run simulate_tautau_detector on them first."
-            )
-        coll = events[collection]
-        columns[collection] = ak.zip(
-            {f: ak.values_astype(coll[f], dtype) for f, dtype in cfields.items()}
-        )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with uproot.recreate(path) as file:
-        out = file.mktree(tree, {name: ak.type(a).content for name, a in columns.items()})
-        out.extend(columns)
-    return path
+    return write_typed_tree(path, events, TAUTAU_FLAT_BRANCHES, TAUTAU_COLLECTION_FIELDS,
+                            what="ττ events",
+                            fix="run simulate_tautau_detector on them first", tree=tree)
 
 
 def make_tautau_sample(

@@ -294,3 +294,60 @@ def test_shared_per_jet_sequence_and_bad_inputs(pythia_particles) -> None:
         nsubjettiness(*(a[: n_const[0]] for a in four), n_const[:1], 1.0, sequence=sequence)
     with pytest.raises(ShapeMismatchError, match="no constituents"):
         nsubjettiness(*four, np.concatenate([[0], n_const]), 1.0)
+
+
+def test_tau3_not_below_brute_force_and_consistent_with_tau1_tau2(pythia_particles) -> None:
+    from hepnnlr.observables.jets import nsubjettiness, subjettiness
+
+    config = JetConfig()
+    n_small = 0
+    for event in pythia_particles.tolist():
+        pseudojets = [
+            fastjet.PseudoJet(p["pt"] * math.cos(p["phi"]), p["pt"] * math.sin(p["phi"]),
+                              p["pt"] * math.sinh(p["eta"]), p["E"])
+            for p in event
+        ]
+        sequence = fastjet.ClusterSequence(pseudojets, config.jet_definition())
+        for jet in sequence.inclusive_jets(config.pt_min):
+            four = np.array([[c.px(), c.py(), c.pz(), c.E()] for c in jet.constituents()])
+            counts = np.array([len(four)])
+            tau3 = subjettiness(*four.T, counts, config.radius, 3)[0]
+            # the general function reproduces tau1 and tau2 of nsubjettiness exactly
+            tau1, tau2, _ = nsubjettiness(*four.T, counts, config.radius)
+            for n, want in ((1, tau1[0]), (2, tau2[0])):
+                got = subjettiness(*four.T, counts, config.radius, n)[0]
+                assert got == pytest.approx(want, rel=TIGHT, abs=TIGHT)
+            if not 4 <= len(four) <= 8:
+                assert len(four) > 3 or tau3 == 0.0  # at most 3 constituents: 3 axes, 0
+                continue
+            # exclusive-kT axes are one particular 3-way split of the constituents, so tau3
+            # is at least the minimum over all 3-way splits with group momenta as axes
+            best = np.inf
+            for labels in itertools.product(range(3), repeat=len(four) - 1):
+                group = np.array((0, *labels))
+                if len(set(group)) < 3:
+                    continue
+                axes = np.stack([four[group == g].sum(axis=0) for g in range(3)])
+                best = min(best, _tau_numpy(four, axes, config.radius))
+            assert tau3 >= best - TIGHT
+            n_small += 1
+    assert n_small >= 3
+
+
+def test_three_collinear_prongs_have_zero_tau3() -> None:
+    from hepnnlr.observables.jets import subjettiness
+
+    prongs = [_particle(3.0, 0.0, 0.3), _particle(1.0, 0.0, 0.3), _particle(4.0, 0.0, -0.3),
+              _particle(2.0, 0.0, -0.3), _particle(5.0, 0.4, 0.0), _particle(1.0, 0.4, 0.0)]
+    jets = cluster_jets_with_constituents(ak.Array([prongs]), JetConfig(radius=1.0))
+    assert ak.num(jets).tolist() == [1]
+    c = jets[0, 0].constituents
+    px, py = c.pt * np.cos(c.phi), c.pt * np.sin(c.phi)
+    pz = c.pt * np.sinh(c.eta)
+    four = [ak.to_numpy(a).astype(np.float64) for a in (px, py, pz, c.E)]
+    counts = np.array([len(four[0])])
+    # three exactly collinear prongs: the three exclusive-kT axes sit on them
+    assert subjettiness(*four, counts, 1.0, 3)[0] == pytest.approx(0.0, abs=1e-12)
+    assert subjettiness(*four, counts, 1.0, 2)[0] > 0.01
+    with pytest.raises(ConfigError, match="n=0"):
+        subjettiness(*four, counts, 1.0, 0)
