@@ -318,6 +318,24 @@ class _BlockGenerator:
     def generate(self, block_seed: int, n_events: int) -> BlockColumns:
         return columns_from_batch(self.batch(block_seed, n_events), self.charge)
 
+    @classmethod
+    def cached(cls, settings: tuple[str, ...], init_seed: int) -> _BlockGenerator:
+        """This process's generator of this class for ``(settings, init_seed)``.
+
+        Initialising Pythia costs ~0.2 s, so a process (a pool worker, or the caller with
+        ``workers=1``) keeps the generators of the sample it is making: at most two at a
+        time (e.g. the two lepton-charge setups of tt̄ or ττ); others are dropped first.
+        """
+        key = (cls, settings, init_seed)
+        if key not in _process_generators:
+            if len(_process_generators) >= 2:
+                _process_generators.clear()
+            _process_generators[key] = cls(settings, init_seed)
+        return _process_generators[key]
+
+
+_process_generators: dict[tuple[type, tuple[str, ...], int], _BlockGenerator] = {}
+
 
 def _configured_pythia(pythia8mc: object, settings: tuple[str, ...]) -> object:
     """A Pythia with the quiet settings and ``settings`` read; not yet initialised."""
@@ -339,20 +357,11 @@ def _full_settings(setup: DISSetup, params: Iterable[str]) -> tuple[str, ...]:
     return HERA_SETTINGS + setup.settings + extra
 
 
-# Lives only in pool worker processes (the parent never sets it): initialising Pythia
-# costs ~0.2 s, so each worker keeps one generator for the settings of its pool.
-_worker_generator: tuple[tuple[tuple[str, ...], int], _BlockGenerator] | None = None
-
-
 def _generate_block_in_worker(
     settings: tuple[str, ...], init_seed: int, block_seed: int, n_events: int
 ) -> BlockColumns:
-    """Task run in a pool process; keeps one generator per process and settings."""
-    global _worker_generator
-    key = (settings, init_seed)
-    if _worker_generator is None or _worker_generator[0] != key:
-        _worker_generator = (key, _BlockGenerator(settings, init_seed))
-    return _worker_generator[1].generate(block_seed, n_events)
+    """Task run in a pool process, with this process's cached generator."""
+    return _BlockGenerator.cached(settings, init_seed).generate(block_seed, n_events)
 
 
 def _validate_counts(n_events: int, block_size: int, workers: int, seed: int) -> None:

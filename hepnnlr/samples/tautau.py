@@ -375,20 +375,10 @@ class _TauTauBlockGenerator(_BlockGenerator):
         return _columns_from_batch(self.batch(block_seed, n_events), self.charge, lepton_charge)
 
 
-# Lives only in the processes that generate (a pool worker or the caller for workers=1,
-# where it is local to the call): one generator per (settings, init seed).
-_worker_generators: dict[tuple[tuple[str, ...], int], _TauTauBlockGenerator] = {}
-
-
 def _generate_block_in_worker(
     settings: tuple[str, ...], init_seed: int, block_seed: int, n_events: int, charge: int
 ) -> dict:
-    key = (settings, init_seed)
-    if key not in _worker_generators:
-        if len(_worker_generators) >= 2:  # keep the two charge setups of one sample
-            _worker_generators.clear()
-        _worker_generators[key] = _TauTauBlockGenerator(settings, init_seed)
-    return _worker_generators[key].generate(block_seed, n_events, charge)
+    return _TauTauBlockGenerator.cached(settings, init_seed).generate(block_seed, n_events, charge)
 
 
 _EVENT_COLUMNS = ("weight", "gen_mtautau", "GenMET_pt", "GenMET_phi", "GenSumEt")

@@ -254,20 +254,10 @@ class _TTbarBlockGenerator(_BlockGenerator):
         return _columns_from_batch(self.batch(block_seed, n_events), self.charge, top_mass)
 
 
-# Lives only in the processes that generate (a pool worker or the caller for workers=1,
-# where it is local to the call): one generator per (settings, init seed).
-_worker_generators: dict[tuple[tuple[str, ...], int], _TTbarBlockGenerator] = {}
-
-
 def _generate_block_in_worker(
     settings: tuple[str, ...], init_seed: int, block_seed: int, n_events: int, top_mass: float
 ) -> dict:
-    key = (settings, init_seed)
-    if key not in _worker_generators:
-        if len(_worker_generators) >= 2:  # keep the two charge setups of one sample
-            _worker_generators.clear()
-        _worker_generators[key] = _TTbarBlockGenerator(settings, init_seed)
-    return _worker_generators[key].generate(block_seed, n_events, top_mass)
+    return _TTbarBlockGenerator.cached(settings, init_seed).generate(block_seed, n_events, top_mass)
 
 
 def _concatenate(blocks: list[dict]) -> ak.Array:

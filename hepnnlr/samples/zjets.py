@@ -303,11 +303,6 @@ def _columns(batch: ak.Array, charge_of, theta: ZJetsTheta) -> _Block:
     )
 
 
-# Lives only in pool worker processes (never set in the parent): one generator per worker,
-# replaced when a block needs other settings (another θ).
-_worker_generator: tuple[tuple[tuple[str, ...], int], _ZBlockGenerator] | None = None
-
-
 def _generate_block(
     settings: tuple[str, ...],
     init_seed: int,
@@ -316,12 +311,8 @@ def _generate_block(
     theta: ZJetsTheta,
 ) -> _Block:
     """Generate one block, reusing this process's generator when the settings match."""
-    global _worker_generator
-    full = settings + theta.settings()
-    key = (full, init_seed)
-    if _worker_generator is None or _worker_generator[0] != key:
-        _worker_generator = (key, _ZBlockGenerator(full, init_seed))
-    return _worker_generator[1].generate(block_seed, n_events, theta)
+    generator = _ZBlockGenerator.cached(settings + theta.settings(), init_seed)
+    return generator.generate(block_seed, n_events, theta)
 
 
 def _full_settings(params: Iterable[str]) -> tuple[str, ...]:
