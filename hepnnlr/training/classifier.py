@@ -165,6 +165,30 @@ def _balanced(weights: np.ndarray, target: float, label: str, name: str) -> np.n
     return weights * (target / total)
 
 
+def _class_split(
+    sizes: tuple[int, ...], validation_fraction: float, rng: np.random.Generator, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation indices into the concatenated classes of ``sizes``.
+
+    Each class gives a random ``validation_fraction`` (at least one event) to validation;
+    the indices come class after class, in ``rng``'s order within each class.
+    """
+    train_idx, val_idx = [], []
+    offset = 0
+    for n in sizes:
+        order = rng.permutation(n) + offset
+        n_val = max(1, int(round(validation_fraction * n)))
+        if n_val >= n:
+            raise EmptySelectionError(
+                f"{name}: a class with {n} event(s) cannot be split into training and "
+                "validation sets; provide more events."
+            )
+        val_idx.append(order[:n_val])
+        train_idx.append(order[n_val:])
+        offset += n
+    return np.concatenate(train_idx), np.concatenate(val_idx)
+
+
 def train_classifier(
     model: ModelSpec | ModelFactory | keras.Model,
     numerator: EventTensors,
@@ -214,21 +238,10 @@ def train_classifier(
     w0 = _balanced(denominator_weights, n_total / 2, "denominator", name)
 
     rng = np.random.default_rng(config.seed)
-    train_idx, val_idx = [], []
-    offset = 0
-    for n in (len(numerator), len(denominator)):
-        order = rng.permutation(n) + offset
-        n_val = max(1, int(round(config.validation_fraction * n)))
-        if n_val >= n:
-            raise EmptySelectionError(
-                f"{name}: a class with {n} event(s) cannot be split into training and "
-                "validation sets; provide more events."
-            )
-        val_idx.append(order[:n_val])
-        train_idx.append(order[n_val:])
-        offset += n
-    train_idx = rng.permutation(np.concatenate(train_idx))
-    val_idx = np.concatenate(val_idx)
+    train_idx, val_idx = _class_split(
+        (len(numerator), len(denominator)), config.validation_fraction, rng, name
+    )
+    train_idx = rng.permutation(train_idx)
 
     if isinstance(numerator, JaggedEventTensors) or isinstance(denominator, JaggedEventTensors):
         inputs = JaggedEventTensors.concatenate([numerator, denominator])

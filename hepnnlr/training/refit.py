@@ -34,7 +34,12 @@ from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
-from hepnnlr.training.classifier import TrainedClassifier, _balanced, _optimizer
+from hepnnlr.training.classifier import (
+    TrainedClassifier,
+    _balanced,
+    _class_split,
+    _optimizer,
+)
 from hepnnlr.training.config import TrainingConfig
 
 __all__ = ["Refitter"]
@@ -247,20 +252,9 @@ class Refitter:
         w1 = _balanced(numerator_weights, n_total / 2, "numerator", name)
         w0 = _balanced(denominator_weights, n_total / 2, "denominator", name)
         rng = np.random.default_rng(config.seed)
-        train_idx, val_idx, offset = [], [], 0
-        for n in (len(numerator), len(denominator)):
-            order = rng.permutation(n) + offset
-            n_val = max(1, int(round(config.validation_fraction * n)))
-            if n_val >= n:
-                raise EmptySelectionError(
-                    f"{name}: a class with {n} event(s) cannot be split into training and "
-                    "validation sets; provide more events."
-                )
-            val_idx.append(order[:n_val])
-            train_idx.append(order[n_val:])
-            offset += n
-        train_idx = np.concatenate(train_idx)
-        val_idx = np.concatenate(val_idx)
+        train_idx, val_idx = _class_split(
+            (len(numerator), len(denominator)), config.validation_fraction, rng, name
+        )
         events = EventTensors.concatenate([numerator, denominator])
         labels = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))])
         weights = np.concatenate([w1, w0])
