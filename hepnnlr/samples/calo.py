@@ -69,7 +69,7 @@ import awkward as ak
 import numpy as np
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.samples.blocks import run_in_pool
+from hepnnlr.samples.blocks import run_blocks
 from hepnnlr.samples.calo_io import (
     GRID_SHAPE,
     check_calo_file,
@@ -345,28 +345,13 @@ def generate_calo(
             "with ShowerConfig(energy_gev=..., ...)."
         )
     sizes = _block_sizes(int(n_events), int(block_size))
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(sizes), unit="block", desc=f"calo showers ({len(sizes)} blocks)")
-    try:
-        if workers == 1 or len(sizes) == 1:
-            blocks = []
-            for b, size in enumerate(sizes):
-                blocks.append(_generate_block(config, int(seed), b, size))
-                if bar is not None:
-                    bar.update(1)
-        else:
-            blocks = run_in_pool(
-                _generate_block,
-                [(config, int(seed), b, n) for b, n in enumerate(sizes)],
-                workers=workers,
-                bar=bar,
-            )
-    finally:
-        if bar is not None:
-            bar.close()
+    blocks = run_blocks(
+        _generate_block,
+        [(config, int(seed), b, n) for b, n in enumerate(sizes)],
+        workers=workers,
+        progress=progress,
+        description="calo showers",
+    )
     counts = np.concatenate([b["counts"] for b in blocks])
     hits = ak.zip({f: np.concatenate([b[f] for b in blocks]) for f in ("layer", "ix", "iy", "E")})
     return ak.zip(

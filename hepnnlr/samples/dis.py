@@ -48,7 +48,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, HepnnlrError
 from hepnnlr.samples._record import BlockColumns, columns_from_batch, concatenate_blocks
-from hepnnlr.samples.blocks import run_in_pool
+from hepnnlr.samples.blocks import run_blocks
 from hepnnlr.samples.kinematics import HERA_ELECTRON_ENERGY, HERA_PROTON_ENERGY
 
 __all__ = [
@@ -350,6 +350,13 @@ def _configured_pythia(pythia8mc: object, settings: tuple[str, ...]) -> object:
     return pythia
 
 
+def _check_settings(settings: tuple[str, ...]) -> None:
+    """Read ``settings`` into a throw-away Pythia: a bad one fails here, before a pool starts."""
+    import pythia8mc  # heavy C++ extension: imported where it is used
+
+    _configured_pythia(pythia8mc, settings)
+
+
 def _full_settings(setup: DISSetup, params: Iterable[str]) -> tuple[str, ...]:
     extra = tuple(params) if not isinstance(params, str) else (params,)
     for line in extra:
@@ -360,7 +367,7 @@ def _full_settings(setup: DISSetup, params: Iterable[str]) -> tuple[str, ...]:
 def _generate_block_in_worker(
     settings: tuple[str, ...], init_seed: int, block_seed: int, n_events: int
 ) -> BlockColumns:
-    """Task run in a pool process, with this process's cached generator."""
+    """One block, with this process's cached generator (a pool worker's, or the caller's)."""
     return _BlockGenerator.cached(settings, init_seed).generate(block_seed, n_events)
 
 
@@ -425,33 +432,14 @@ def generate_dis(
     sizes = _block_sizes(int(n_events), int(block_size))
     seeds = [_derived_seed(int(seed), b) for b in range(len(sizes))]
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(sizes), unit="block", desc=f"Pythia DIS ({len(sizes)} blocks)")
-    try:
-        if workers == 1 or len(sizes) == 1:
-            generator = _BlockGenerator(settings, init_seed)
-            blocks = []
-            for block_seed, size in zip(seeds, sizes, strict=True):
-                blocks.append(generator.generate(block_seed, size))
-                if bar is not None:
-                    bar.update(1)
-        else:
-            # Fail fast on a bad setting before any process starts.
-            import pythia8mc
-
-            _configured_pythia(pythia8mc, settings)
-            blocks = run_in_pool(
-                _generate_block_in_worker,
-                [(settings, init_seed, sd, n) for sd, n in zip(seeds, sizes, strict=True)],
-                workers=workers,
-                bar=bar,
-            )
-    finally:
-        if bar is not None:
-            bar.close()
+    blocks = run_blocks(
+        _generate_block_in_worker,
+        [(settings, init_seed, sd, n) for sd, n in zip(seeds, sizes, strict=True)],
+        workers=workers,
+        progress=progress,
+        description="Pythia DIS",
+        before_pool=lambda: _check_settings(settings),
+    )
     return concatenate_blocks(blocks)
 
 

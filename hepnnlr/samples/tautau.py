@@ -65,13 +65,13 @@ from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError
 from hepnnlr.samples._record import _follow_lepton, _pt_eta_phi
-from hepnnlr.samples.blocks import run_in_pool
+from hepnnlr.samples.blocks import join_blocks, run_blocks
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
     _block_sizes,
     _BlockGenerator,
     _check_setting_line,
-    _configured_pythia,
+    _check_settings,
     _derived_seed,
     _validate_counts,
 )
@@ -384,20 +384,6 @@ def _generate_block_in_worker(
 _EVENT_COLUMNS = ("weight", "gen_mtautau", "GenMET_pt", "GenMET_phi", "GenSumEt")
 
 
-def _concatenate(blocks: list[dict], is_signal: bool) -> ak.Array:
-    n_events = sum(b["weight"].size for b in blocks)
-    out: dict[str, ak.Array | NDArray] = {"event": np.arange(n_events, dtype=np.uint64)}
-    out["is_signal"] = np.full(n_events, bool(is_signal))
-    for name in _EVENT_COLUMNS:
-        out[name] = np.concatenate([b[name] for b in blocks])
-    for name in ("GenLepton", "GenTauh"):
-        counts = np.concatenate([b[name][0] for b in blocks])
-        fields = blocks[0][name][1]
-        flat = {f: np.concatenate([b[name][1][f] for b in blocks]) for f in fields}
-        out[name] = ak.unflatten(ak.zip(flat, depth_limit=1), counts)
-    return ak.zip(out, depth_limit=1)
-
-
 def generate_tautau(
     n_events: int,
     *,
@@ -449,37 +435,18 @@ def generate_tautau(
         )
         for b, n in enumerate(sizes)
     ]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(sizes), unit="block", desc=f"Pythia {config.process} ({len(sizes)} blocks)"
-        )
-    try:
-        if workers == 1 or len(sizes) == 1:
-            generators: dict[tuple[str, ...], _TauTauBlockGenerator] = {}
-            blocks = []
-            for settings, init, block_seed, n, charge in tasks:
-                if settings not in generators:
-                    generators[settings] = _TauTauBlockGenerator(settings, init)
-                blocks.append(generators[settings].generate(block_seed, n, charge))
-                if bar is not None:
-                    bar.update(1)
-        else:
-            import pythia8mc
-
-            _configured_pythia(pythia8mc, tasks[0][0])  # fail fast on a bad setting
-            # Even and odd blocks need different generators (lepton charge): submit them
-            # grouped so each worker tends to keep one; the result is order-free.
-            blocks = run_in_pool(
-                _generate_block_in_worker,
-                tasks,
-                workers=workers,
-                bar=bar,
-                order=sorted(range(len(tasks)), key=lambda b: b % 2),
-            )
-    finally:
-        if bar is not None:
-            bar.close()
-    return _concatenate(blocks, config.is_signal)
+    # Even and odd blocks need different generators (lepton charge): a pool gets them
+    # grouped so each worker tends to keep one; the result is order-free.
+    blocks = run_blocks(
+        _generate_block_in_worker,
+        tasks,
+        workers=workers,
+        progress=progress,
+        description=f"Pythia {config.process}",
+        order=sorted(range(len(tasks)), key=lambda b: b % 2),
+        before_pool=lambda: _check_settings(tasks[0][0]),
+    )
+    columns = join_blocks(blocks, _EVENT_COLUMNS, ("GenLepton", "GenTauh"))
+    event = columns.pop("event")
+    is_signal = np.full(event.size, bool(config.is_signal))
+    return ak.zip({"event": event, "is_signal": is_signal, **columns}, depth_limit=1)

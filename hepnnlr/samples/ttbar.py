@@ -52,13 +52,13 @@ from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError
 from hepnnlr.samples._record import _follow_lepton, _pt_eta_phi
-from hepnnlr.samples.blocks import run_in_pool
+from hepnnlr.samples.blocks import join_blocks, run_blocks
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
     _block_sizes,
     _BlockGenerator,
     _check_setting_line,
-    _configured_pythia,
+    _check_settings,
     _derived_seed,
     _validate_counts,
 )
@@ -260,19 +260,6 @@ def _generate_block_in_worker(
     return _TTbarBlockGenerator.cached(settings, init_seed).generate(block_seed, n_events, top_mass)
 
 
-def _concatenate(blocks: list[dict]) -> ak.Array:
-    n_events = sum(b["weight"].size for b in blocks)
-    out: dict[str, ak.Array | NDArray] = {"event": np.arange(n_events, dtype=np.uint64)}
-    for name in ("weight", "top_mass"):
-        out[name] = np.concatenate([b[name] for b in blocks])
-    for name in ("GenMuon", "GenNeutrino", "GenPart", "GenB"):
-        counts = np.concatenate([b[name][0] for b in blocks])
-        fields = blocks[0][name][1]
-        flat = {f: np.concatenate([b[name][1][f] for b in blocks]) for f in fields}
-        out[name] = ak.unflatten(ak.zip(flat, depth_limit=1), counts)
-    return ak.zip(out, depth_limit=1)
-
-
 def generate_ttbar(
     n_events: int,
     *,
@@ -314,37 +301,19 @@ def generate_ttbar(
         (config.settings(muon_charge_of_block(b)), init_seed, _derived_seed(int(seed), b), n)
         for b, n in enumerate(sizes)
     ]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(sizes), unit="block", desc=f"Pythia ttbar ({len(sizes)} blocks)")
-    try:
-        if workers == 1 or len(sizes) == 1:
-            generators: dict[tuple[str, ...], _TTbarBlockGenerator] = {}
-            blocks = []
-            for settings, init, block_seed, n in tasks:
-                if settings not in generators:
-                    generators[settings] = _TTbarBlockGenerator(settings, init)
-                blocks.append(generators[settings].generate(block_seed, n, config.top_mass))
-                if bar is not None:
-                    bar.update(1)
-        else:
-            import pythia8mc
-
-            _configured_pythia(pythia8mc, tasks[0][0])  # fail fast on a bad setting
-            # Even and odd blocks need different generators (muon charge): submit
-            # them grouped so each worker tends to keep one; the result is order-free.
-            blocks = run_in_pool(
-                _generate_block_in_worker,
-                [(*task, config.top_mass) for task in tasks],
-                workers=workers,
-                bar=bar,
-                order=sorted(range(len(tasks)), key=lambda b: b % 2),
-            )
-    finally:
-        if bar is not None:
-            bar.close()
-    return _concatenate(blocks)
+    # Even and odd blocks need different generators (muon charge): a pool gets them grouped
+    # so each worker tends to keep one; the result is order-free.
+    blocks = run_blocks(
+        _generate_block_in_worker,
+        [(*task, config.top_mass) for task in tasks],
+        workers=workers,
+        progress=progress,
+        description="Pythia ttbar",
+        order=sorted(range(len(tasks)), key=lambda b: b % 2),
+        before_pool=lambda: _check_settings(tasks[0][0]),
+    )
+    lists = ("GenMuon", "GenNeutrino", "GenPart", "GenB")
+    columns = join_blocks(blocks, ("weight", "top_mass"), lists)
+    return ak.zip(columns, depth_limit=1)
 
 

@@ -50,7 +50,7 @@ import uproot
 from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, MissingBranchError
-from hepnnlr.samples.blocks import run_in_pool
+from hepnnlr.samples.blocks import run_blocks
 from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
@@ -58,7 +58,7 @@ from hepnnlr.samples.dis import (
     _block_sizes,
     _BlockGenerator,
     _check_setting_line,
-    _configured_pythia,
+    _check_settings,
     _derived_seed,
     _validate_counts,
 )
@@ -395,39 +395,15 @@ def generate_zjets(
     seeds = [_derived_seed(int(seed), b) for b in range(len(sizes))]
     thetas = [_block_theta(theta, ranges, int(seed), b) for b in range(len(sizes))]
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(sizes), unit="block", desc=f"Pythia Z->qq ({len(sizes)} blocks)")
-    try:
-        if workers == 1 or len(sizes) == 1:
-            blocks = []
-            # generators live for this call only; a new θ needs a new initialisation
-            generator, current = None, None
-            for block_seed, size, block_theta in zip(seeds, sizes, thetas, strict=True):
-                full = settings + block_theta.settings()
-                if generator is None or full != current:
-                    generator, current = _ZBlockGenerator(full, init_seed), full
-                blocks.append(generator.generate(block_seed, size, block_theta))
-                if bar is not None:
-                    bar.update(1)
-        else:
-            import pythia8mc
-
-            _configured_pythia(pythia8mc, settings + theta.settings())  # fail fast
-            blocks = run_in_pool(
-                _generate_block,
-                [
-                    (settings, init_seed, sd, n, t)
-                    for sd, n, t in zip(seeds, sizes, thetas, strict=True)
-                ],
-                workers=workers,
-                bar=bar,
-            )
-    finally:
-        if bar is not None:
-            bar.close()
+    # A new θ needs a new initialisation: the cached generator is reused while θ repeats.
+    blocks = run_blocks(
+        _generate_block,
+        [(settings, init_seed, sd, n, t) for sd, n, t in zip(seeds, sizes, thetas, strict=True)],
+        workers=workers,
+        progress=progress,
+        description="Pythia Z->qq",
+        before_pool=lambda: _check_settings(settings + theta.settings()),
+    )
     return _concatenate(blocks)
 
 
