@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import awkward as ak
@@ -179,6 +180,30 @@ class DetectorConfig:
                 electron_eta_max=math.inf,
             )
         return dataclasses.replace(config, **changes)
+
+
+def check_object_detector(config: object, probabilities: Iterable[str]) -> None:
+    """Validate an object-level detector config (tt̄, ττ): every field a finite number >= 0,
+    the fields named in ``probabilities`` also <= 1. Errors name the class and the field."""
+    name = type(config).__name__
+    probabilities = set(probabilities)
+    for field in dataclasses.fields(config):  # type: ignore[arg-type]
+        value = getattr(config, field.name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{name}.{field.name} must be a number, got {value!r}.")
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{name}.{field.name} must be finite and >= 0, got {value!r}.")
+        if field.name in probabilities and value > 1:
+            raise ConfigError(
+                f"{name}.{field.name} is a probability, got {value!r}; give a value in [0, 1]."
+            )
+
+
+def check_detector_seed(seed: object) -> int:
+    """The detector seed as an int; a clear error for anything but a non-negative integer."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
+    return int(seed)
 
 
 def _column(array: ak.Array, field: str, collection: str = "GenPart") -> NDArray[np.float64]:

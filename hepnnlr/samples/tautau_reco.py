@@ -35,13 +35,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import awkward as ak
 import numpy as np
 
 from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.samples.detector import check_detector_seed, check_object_detector
 from hepnnlr.samples.rootio import DEFAULT_TREE, write_typed_tree
 from hepnnlr.samples.tautau import TAUTAU_BLOCK_SIZE, TauTauConfig, generate_tautau
 
@@ -94,22 +95,7 @@ class TauTauDetectorConfig:
     met_resolution: float = 0.5
 
     def __post_init__(self) -> None:
-        probabilities = {"tau_efficiency", "electron_efficiency", "muon_efficiency"}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(
-                    f"TauTauDetectorConfig.{field.name} must be a number, got {value!r}."
-                )
-            if not math.isfinite(value) or value < 0:
-                raise ConfigError(
-                    f"TauTauDetectorConfig.{field.name} must be finite and >= 0, got {value!r}."
-                )
-            if field.name in probabilities and value > 1:
-                raise ConfigError(
-                    f"TauTauDetectorConfig.{field.name} is a probability, got {value!r}; "
-                    "give a value in [0, 1]."
-                )
+        check_object_detector(self, ("tau_efficiency", "electron_efficiency", "muon_efficiency"))
         if self.tau_response == 0:
             raise ConfigError("TauTauDetectorConfig.tau_response must be > 0, got 0.")
 
@@ -215,12 +201,11 @@ def simulate_tautau_detector(
         raise ConfigError(
             f"detector must be a TauTauDetectorConfig or None, got {type(config).__name__}."
         )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
+    seed = check_detector_seed(seed)
     _require_gen(events)
     n = len(events)
-    scale = _event_scales(tau_energy_scale, n, int(seed))
-    rng = np.random.default_rng([int(seed), _DETECTOR_STREAM])
+    scale = _event_scales(tau_energy_scale, n, seed)
+    rng = np.random.default_rng([seed, _DETECTOR_STREAM])
     # fixed draw order, independent of z: tau smearing, tau id, lepton smearing, lepton id,
     # MET x, MET y (one number per event each: GenTauh and GenLepton have one entry)
     g_tau, u_tau, g_lep, u_lep, g_x, g_y = (

@@ -36,10 +36,9 @@ not depend on ``workers``.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import awkward as ak
@@ -47,6 +46,7 @@ import fastjet
 import numpy as np
 
 from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.samples.detector import check_detector_seed, check_object_detector
 from hepnnlr.samples.rootio import DEFAULT_TREE, write_typed_tree
 from hepnnlr.samples.ttbar import TTBAR_BLOCK_SIZE, TTbarConfig, generate_ttbar
 
@@ -105,22 +105,7 @@ class TTbarDetectorConfig:
     unclustered_resolution: float = 0.5
 
     def __post_init__(self) -> None:
-        probabilities = {"btag_efficiency", "mistag_rate", "muon_efficiency"}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(
-                    f"TTbarDetectorConfig.{field.name} must be a number, got {value!r}."
-                )
-            if not math.isfinite(value) or value < 0:
-                raise ConfigError(
-                    f"TTbarDetectorConfig.{field.name} must be finite and >= 0, got {value!r}."
-                )
-            if field.name in probabilities and value > 1:
-                raise ConfigError(
-                    f"TTbarDetectorConfig.{field.name} is a probability, got {value!r}; "
-                    "give a value in [0, 1]."
-                )
+        check_object_detector(self, ("btag_efficiency", "mistag_rate", "muon_efficiency"))
         if self.jet_radius == 0 or self.jet_response == 0:
             raise ConfigError(
                 "TTbarDetectorConfig.jet_radius and jet_response must be > 0, got "
@@ -271,9 +256,7 @@ def simulate_ttbar_detector(
         raise ConfigError(
             f"detector must be a TTbarDetectorConfig or None, got {type(config).__name__}."
         )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
-    rng = np.random.default_rng([int(seed), _DETECTOR_STREAM])
+    rng = np.random.default_rng([check_detector_seed(seed), _DETECTOR_STREAM])
     gen_jets = cluster_gen_jets(events, config)
 
     energy = np.sqrt(gen_jets.pt**2 * np.cosh(gen_jets.eta) ** 2 + gen_jets.mass**2)
