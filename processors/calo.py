@@ -30,7 +30,7 @@ from coffea import processor
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.calo import N_LAYERS, shower_features
 from hepnnlr.observables.calo_histos import book_calo_histograms, fill_calo_histograms
-from hepnnlr.processors.dis import chunk_key, collect_columns
+from hepnnlr.processors.chunks import chunk_result, collect_columns
 
 __all__ = ["CaloProcessor", "collect_columns"]
 
@@ -97,19 +97,13 @@ class CaloProcessor(processor.ProcessorABC):
             "events": len(events),
             "empty_showers": int(np.sum(ak.to_numpy(features.n_hits) == 0)),
         }
-        columns = ak.zip(
-            {
-                "event": ak.values_astype(events.event, np.uint64),
-                "weight": weight,
-                "E_true": ak.values_astype(events.E_true, np.float64),
-                **{name: features[name] for name in ak.fields(features)},
-            },
-            depth_limit=1,
-        )
-        # plain, fully materialized arrays travel back from the workers
-        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
-        key = chunk_key(events.metadata, len(events))
-        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+        columns = {
+            "event": ak.values_astype(events.event, np.uint64),
+            "weight": weight,
+            "E_true": ak.values_astype(events.E_true, np.float64),
+            **{name: features[name] for name in ak.fields(features)},
+        }
+        return chunk_result(events, cutflow, hists, columns)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""

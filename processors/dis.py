@@ -38,10 +38,7 @@ from coffea import processor
 
 from hepnnlr.errors import (
     ConfigError,
-    EmptySelectionError,
-    MissingBranchError,
     NonFiniteInputError,
-    ShapeMismatchError,
 )
 from hepnnlr.observables.dis import (
     HERA,
@@ -57,11 +54,9 @@ from hepnnlr.observables.histos import (
     fill_dis_histograms_flat,
 )
 from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
+from hepnnlr.processors.chunks import ChunkKey, chunk_key, collect_columns
 
 __all__ = ["ChunkKey", "DISProcessor", "chunk_key", "collect_columns"]
-
-ChunkKey = tuple[str, str, int, int]
-"""``(dataset, filename, entrystart, entrystop)`` of one chunk."""
 
 _COLLECTIONS = {"gen": ("GenElectron", "GenPart"), "reco": ("RecoElectron", "RecoPart")}
 _ELECTRON_FIELDS = ("pt", "eta", "phi", "E")
@@ -74,30 +69,6 @@ def _required_branches() -> tuple[str, ...]:
         branches += ["n" + electron] + [f"{electron}_{f}" for f in _ELECTRON_FIELDS]
         branches += ["n" + particles] + [f"{particles}_{f}" for f in _PARTICLE_FIELDS]
     return tuple(branches)
-
-
-def chunk_key(metadata: Mapping[str, Any], n_events: int) -> ChunkKey:
-    """Key of a chunk's columns that sorts in event order.
-
-    Args:
-        metadata: ``events.metadata`` of the chunk (coffea's Runner sets ``dataset``,
-            ``filename``, ``entrystart`` and ``entrystop``).
-        n_events: Number of events in the chunk, used when the metadata has no entry
-            range (events built directly with ``NanoEventsFactory``).
-
-    Returns:
-        ``(dataset, filename, entrystart, entrystop)``. Tuples sort element by element,
-        so the chunks of one file sort by their first entry (integers, not strings).
-    """
-    start = int(metadata.get("entrystart") or 0)
-    stop = metadata.get("entrystop")
-    stop = start + n_events if stop is None else int(stop)
-    return (
-        str(metadata.get("dataset", "")),
-        str(metadata.get("filename", "")),
-        start,
-        stop,
-    )
 
 
 class DISProcessor(processor.ProcessorABC):
@@ -375,47 +346,3 @@ def _check_finite_inputs(events: ak.Array, flat: Mapping[str, _Flat]) -> None:
                     "such objects silently, so hepnnlr stops here. Regenerate the file or "
                     "fix the step that wrote it."
                 )
-
-
-def collect_columns(output: Mapping[str, Any], dataset: str | None = None) -> ak.Array:
-    """Concatenate one dataset's per-chunk columns in event order.
-
-    Args:
-        output: The accumulator returned by a run of :class:`DISProcessor`.
-        dataset: Dataset to collect; may be omitted when the output holds only one.
-
-    Returns:
-        One row per event, in file order (files ordered by name), with the layout of
-        ``docs/architecture.md``.
-    """
-    if "columns" not in output:
-        raise MissingBranchError(
-            f"the processor output has no 'columns' (keys: {sorted(output)}); pass the "
-            "accumulator returned by running DISProcessor."
-        )
-    chunks = output["columns"]
-    if not chunks:
-        raise EmptySelectionError(
-            "the processor output holds no column chunks; the run processed no events."
-        )
-    datasets = sorted({key[0] for key in chunks})
-    if dataset is None:
-        if len(datasets) > 1:
-            raise ConfigError(
-                f"the processor output holds several datasets {datasets}; pass "
-                "collect_columns(output, dataset=...) with one of them."
-            )
-        dataset = datasets[0]
-    elif dataset not in datasets:
-        raise ConfigError(
-            f"dataset {dataset!r} is not in the processor output; datasets present: {datasets}."
-        )
-    keys = sorted(key for key in chunks if key[0] == dataset)
-    for previous, current in zip(keys, keys[1:], strict=False):
-        if previous[1] == current[1] and previous[3] != current[2]:
-            raise ShapeMismatchError(
-                f"the chunks of file {current[1]!r} do not tile its entries: one chunk "
-                f"ends at entry {previous[3]} and the next starts at {current[2]}. A chunk "
-                "was lost (e.g. skipbadfiles) or processed twice; rerun the processor."
-            )
-    return ak.concatenate([chunks[key] for key in keys], axis=0)

@@ -31,9 +31,9 @@ import hist
 import numpy as np
 from coffea import processor
 
-from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError, NonFiniteInputError
+from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError
 from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig, tautau_features
-from hepnnlr.processors.dis import chunk_key, collect_columns
+from hepnnlr.processors.chunks import check_finite_branches, chunk_result, collect_columns
 
 __all__ = [
     "TAUTAU_HIST_AXES",
@@ -112,7 +112,7 @@ class TauTauProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
-        _check_finite(events, self.required_branches)
+        check_finite_branches(events, self.required_branches)
         weight = ak.to_numpy(events.weight).astype(np.float64)
         cutflow = {"events": len(events)}
         hists = {}
@@ -134,19 +134,14 @@ class TauTauProcessor(processor.ProcessorABC):
                 h.fill(ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight=weight[keep])
             hists[level] = level_hists
 
-        columns = ak.zip(
-            {
-                "event": ak.values_astype(events.event, np.uint64),
-                "weight": weight,
-                "is_signal": ak.to_numpy(events.is_signal).astype(bool),
-                "tau_energy_scale": ak.to_numpy(events.tau_energy_scale).astype(np.float64),
-                **{level: levels[level][list(_COLUMN_FIELDS)] for level in _LEVELS},
-            },
-            depth_limit=1,
-        )
-        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
-        key = chunk_key(events.metadata, len(events))
-        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+        columns = {
+            "event": ak.values_astype(events.event, np.uint64),
+            "weight": weight,
+            "is_signal": ak.to_numpy(events.is_signal).astype(bool),
+            "tau_energy_scale": ak.to_numpy(events.tau_energy_scale).astype(np.float64),
+            **{level: levels[level][list(_COLUMN_FIELDS)] for level in _LEVELS},
+        }
+        return chunk_result(events, cutflow, hists, columns)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
@@ -218,22 +213,3 @@ def _plain(collection: ak.Array) -> ak.Array:
             for f in _OBJECT_FIELDS
         }
     )
-
-
-def _check_finite(events: ak.Array, branches: tuple[str, ...]) -> None:
-    """Refuse NaN/inf kinematics: the pT cuts would drop such objects silently."""
-    for branch in branches:
-        if branch.startswith("n") or branch in ("event", "is_signal"):
-            continue
-        name, _, field = branch.partition("_")
-        if field and name in ak.fields(events) and field in ak.fields(events[name]):
-            values = events[name][field]
-        else:
-            values = events[branch]
-        flat = ak.to_numpy(ak.flatten(values, axis=None))
-        if np.issubdtype(flat.dtype, np.floating) and not np.isfinite(flat).all():
-            raise NonFiniteInputError(
-                f"branch {branch} of {events.metadata.get('filename', '?')} holds NaN or "
-                "infinite values; cuts would drop such objects silently, so hepnnlr stops "
-                "here. Regenerate the file or fix the step that wrote it."
-            )

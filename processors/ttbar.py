@@ -33,10 +33,10 @@ import awkward as ak
 import numpy as np
 from coffea import processor
 
-from hepnnlr.errors import ConfigError, NonFiniteInputError
+from hepnnlr.errors import ConfigError
 from hepnnlr.observables.top import TOP_MASS_FIELDS, TopSelectionConfig, reconstruct_top
 from hepnnlr.observables.top_histos import book_top_histograms, fill_top_histograms
-from hepnnlr.processors.dis import chunk_key, collect_columns
+from hepnnlr.processors.chunks import check_finite_branches, chunk_result, collect_columns
 
 __all__ = ["GEN_NEUTRINO_MODES", "TTbarProcessor", "collect_columns"]
 
@@ -108,7 +108,7 @@ class TTbarProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
-        _check_finite(events, self.required_branches)
+        check_finite_branches(events, self.required_branches)
         weight = ak.to_numpy(events.weight).astype(np.float64)
         cutflow = {"events": len(events)}
         hists = {}
@@ -127,21 +127,16 @@ class TTbarProcessor(processor.ProcessorABC):
             cutflow[f"{level}_pass"] = int(selected.sum())
             hists[level] = fill_top_histograms(book_top_histograms(level), out, weight)
 
-        columns = ak.zip(
-            {
-                "event": ak.values_astype(events.event, np.uint64),
-                "weight": weight,
-                "top_mass": ak.to_numpy(events.top_mass).astype(np.float64),
-                **{
-                    level: levels[level][["reason", "nu_real", "nu_pz", *TOP_MASS_FIELDS]]
-                    for level in _LEVELS
-                },
+        columns = {
+            "event": ak.values_astype(events.event, np.uint64),
+            "weight": weight,
+            "top_mass": ak.to_numpy(events.top_mass).astype(np.float64),
+            **{
+                level: levels[level][["reason", "nu_real", "nu_pz", *TOP_MASS_FIELDS]]
+                for level in _LEVELS
             },
-            depth_limit=1,
-        )
-        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
-        key = chunk_key(events.metadata, len(events))
-        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+        }
+        return chunk_result(events, cutflow, hists, columns)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
@@ -156,19 +151,3 @@ def _plain(collection: ak.Array, fields: tuple[str, ...]) -> ak.Array:
             for f in fields
         }
     )
-
-
-def _check_finite(events: ak.Array, branches: tuple[str, ...]) -> None:
-    """Refuse NaN/inf kinematics: the pT cuts would drop such objects silently."""
-    for branch in branches:
-        if branch.startswith("n") or branch in ("event",) or branch.endswith("_btag"):
-            continue
-        name, _, field = branch.partition("_")
-        values = events[name][field] if field and name in ak.fields(events) else events[branch]
-        flat = ak.to_numpy(ak.flatten(values, axis=None))
-        if np.issubdtype(flat.dtype, np.floating) and not np.isfinite(flat).all():
-            raise NonFiniteInputError(
-                f"branch {branch} of {events.metadata.get('filename', '?')} holds NaN or "
-                "infinite values; cuts would drop such objects silently, so hepnnlr stops "
-                "here. Regenerate the file or fix the step that wrote it."
-            )
