@@ -25,6 +25,29 @@ def dask_cluster():
 
 
 @pytest.fixture(scope="session")
+def run_every_executor(dask_cluster):
+    """``run(processor, fileset, chunksize=...)`` → ``{executor: output}`` for the iterative,
+    futures (2 workers) and dask (the session's 2-worker cluster) executors."""
+    from hepnnlr.schema import EXECUTORS, run_processor
+
+    def run(processor, fileset, *, chunksize):
+        return {
+            executor: run_processor(
+                processor,
+                fileset,
+                executor=executor,
+                workers=2,
+                chunksize=chunksize,
+                progress=False,
+                scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
+            )
+            for executor in EXECUTORS
+        }
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def dis_sim_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ROOT file with 1,500 "sim" events (seed 1) through the default detector."""
     path = tmp_path_factory.mktemp("dis") / "dis_sim.root"

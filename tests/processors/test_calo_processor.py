@@ -17,7 +17,6 @@ from hepnnlr.processors.calo import CaloProcessor, collect_columns
 from hepnnlr.samples.calo import generate_calo, read_calo_events, write_calo_events
 from hepnnlr.schema import run_processor
 
-EXECUTORS = ("iterative", "futures", "dask")
 N_EVENTS = 400
 EMPTY = (3, 257)  # showers whose hits are removed: every cell "below threshold"
 # histograms merged in a different order (dask's tree reduction, futures' completion
@@ -39,19 +38,11 @@ def shower_file(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def outputs(shower_file, dask_cluster) -> dict[str, dict]:
-    out = {}
-    for executor in EXECUTORS:
-        out[executor] = run_processor(
-            CaloProcessor(),
-            {"g4": [shower_file]},
-            executor=executor,
-            workers=2,
-            chunksize=math.ceil(N_EVENTS / 4),  # four chunks: merging is exercised
-            progress=False,
-            scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
-        )
-    return out
+def outputs(shower_file, run_every_executor) -> dict[str, dict]:
+    # four chunks: merging is exercised
+    return run_every_executor(
+        CaloProcessor(), {"g4": [shower_file]}, chunksize=math.ceil(N_EVENTS / 4)
+    )
 
 
 @pytest.fixture(scope="module")

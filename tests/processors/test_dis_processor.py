@@ -15,7 +15,6 @@ from hepnnlr.observables.histos import DIS_OBSERVABLES
 from hepnnlr.processors.dis import DISProcessor, chunk_key, collect_columns
 from hepnnlr.schema import run_processor
 
-EXECUTORS = ("iterative", "futures", "dask")
 # histograms merged in a different order (coffea's tree reduction on dask, completion order
 # on futures) differ by floating-point summation rounding only
 SUMMATION_RTOL = 1e-12
@@ -32,21 +31,11 @@ def branches(dis_sim_file) -> ak.Array:
 
 
 @pytest.fixture(scope="module")
-def outputs(dis_sim_file, branches, dask_cluster) -> dict[str, dict]:
-    chunksize = math.ceil(len(branches) / 4)  # four chunks: merging is exercised
-    fileset = {"sim": [dis_sim_file]}
-    out = {}
-    for executor in EXECUTORS:
-        out[executor] = run_processor(
-            DISProcessor(),
-            fileset,
-            executor=executor,
-            workers=2,
-            chunksize=chunksize,
-            progress=False,
-            scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
-        )
-    return out
+def outputs(dis_sim_file, branches, run_every_executor) -> dict[str, dict]:
+    # four chunks: merging is exercised
+    return run_every_executor(
+        DISProcessor(), {"sim": [dis_sim_file]}, chunksize=math.ceil(len(branches) / 4)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig
 from hepnnlr.processors.tautau import TauTauProcessor, collect_columns, feature_table
 from hepnnlr.samples.tautau import TauTauConfig, generate_tautau
 from hepnnlr.samples.tautau_reco import simulate_tautau_detector, write_tautau_events
-from hepnnlr.schema import EXECUTORS, run_processor
+from hepnnlr.schema import run_processor
 
 N_EVENTS = 200
 DETECTOR_SEED = 77
@@ -44,20 +44,10 @@ def files(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def outputs(files, dask_cluster) -> dict[str, dict]:
+def outputs(files, run_every_executor) -> dict[str, dict]:
     fileset = {"signal": [files["signal_1.0"]], "background": [files["background_1.0"]]}
-    return {
-        executor: run_processor(
-            TauTauProcessor(),
-            fileset,
-            executor=executor,
-            workers=2,
-            chunksize=math.ceil(N_EVENTS / 3),  # three chunks per file: merging is exercised
-            progress=False,
-            scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
-        )
-        for executor in EXECUTORS
-    }
+    # three chunks per file: merging is exercised
+    return run_every_executor(TauTauProcessor(), fileset, chunksize=math.ceil(N_EVENTS / 3))
 
 
 def _run(path: str, processor: TauTauProcessor | None = None) -> dict:

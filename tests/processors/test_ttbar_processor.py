@@ -14,7 +14,7 @@ from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.top import TOP_MASS_FIELDS
 from hepnnlr.processors.ttbar import TTbarProcessor, collect_columns
 from hepnnlr.samples.ttbar_reco import make_ttbar_sample, write_ttbar_events
-from hepnnlr.schema import EXECUTORS, run_processor
+from hepnnlr.schema import run_processor
 
 N_EVENTS = 300
 # sums of weights merged in another order (futures, dask) differ by rounding only
@@ -29,19 +29,11 @@ def ttbar_file(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def outputs(ttbar_file, dask_cluster) -> dict[str, dict]:
-    out = {}
-    for executor in EXECUTORS:
-        out[executor] = run_processor(
-            TTbarProcessor(),
-            {"tt": [ttbar_file]},
-            executor=executor,
-            workers=2,
-            chunksize=math.ceil(N_EVENTS / 3),  # three chunks: merging is exercised
-            progress=False,
-            scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
-        )
-    return out
+def outputs(ttbar_file, run_every_executor) -> dict[str, dict]:
+    # three chunks: merging is exercised
+    return run_every_executor(
+        TTbarProcessor(), {"tt": [ttbar_file]}, chunksize=math.ceil(N_EVENTS / 3)
+    )
 
 
 def test_identical_under_every_executor(outputs) -> None:
