@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import keras
 
-__all__ = ["MaskedSum", "Multiplicity", "PerParticle", "dense_stack", "theta_inputs"]
+__all__ = [
+    "MaskedSum",
+    "Multiplicity",
+    "PerParticle",
+    "dense_stack",
+    "set_inputs",
+    "theta_inputs",
+]
 
 
 @keras.saving.register_keras_serializable(package="hepnnlr")
@@ -76,6 +83,26 @@ def theta_inputs(n_theta: int, theta_mode: str):
     if n_theta <= 0:
         return None
     return keras.Input(shape=(n_theta,), name="theta")
+
+
+def set_inputs(n_particle_features: int, n_theta: int, theta_mode: str):
+    """Inputs of a particle-set network and the per-particle features it starts from.
+
+    Returns:
+        ``(inputs, features)``: ``inputs`` is ``{"particles", "mask"}`` plus ``"theta"``
+        when ``n_theta > 0``; ``features`` are the particles, with θ appended to every
+        particle when ``theta_mode == "particle"`` (per-event θ is the caller's to add).
+    """
+    particles = keras.Input(shape=(None, n_particle_features), name="particles")
+    mask = keras.Input(shape=(None,), name="mask")
+    inputs = {"particles": particles, "mask": mask}
+    theta = theta_inputs(n_theta, theta_mode)
+    features = particles
+    if theta is not None:
+        inputs["theta"] = theta
+        if theta_mode == "particle":
+            features = PerParticle(name="theta_per_particle")([particles, theta])
+    return inputs, features
 
 
 def dense_stack(

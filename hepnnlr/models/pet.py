@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.models.layers import Multiplicity, PerParticle, dense_stack, theta_inputs
+from hepnnlr.models.layers import Multiplicity, dense_stack, set_inputs
 
 __all__ = ["ClassToken", "KNNEdgeEmbedding", "MaskedSelfAttention", "build_pet"]
 
@@ -199,15 +199,8 @@ def build_pet(
         )
     if units % heads:
         raise ConfigError(f"PET units={units} must be divisible by heads={heads}.")
-    particles = keras.Input(shape=(None, n_particle_features), name="particles")
-    mask = keras.Input(shape=(None,), name="mask")
-    inputs = {"particles": particles, "mask": mask}
-    theta = theta_inputs(n_theta, theta_mode)
-    features = particles
-    if theta is not None:
-        inputs["theta"] = theta
-        if theta_mode == "particle":
-            features = PerParticle(name="theta_per_particle")([particles, theta])
+    inputs, features = set_inputs(n_particle_features, n_theta, theta_mode)
+    mask, theta = inputs["mask"], inputs.get("theta")
     local = KNNEdgeEmbedding(k, units, coordinates, name="knn_edges")([features, mask])
     x = keras.layers.Dense(units, name="embed")(features)
     x = keras.layers.Add(name="with_edges")([x, local])

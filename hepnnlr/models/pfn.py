@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.models.layers import MaskedSum, PerParticle, dense_stack, theta_inputs
+from hepnnlr.models.layers import MaskedSum, dense_stack, set_inputs
 
 __all__ = ["build_pfn"]
 
@@ -37,15 +37,8 @@ def build_pfn(
         raise ConfigError(
             f"a PFN needs particle features; got n_particle_features={n_particle_features}."
         )
-    particles = keras.Input(shape=(None, n_particle_features), name="particles")
-    mask = keras.Input(shape=(None,), name="mask")
-    inputs = {"particles": particles, "mask": mask}
-    theta = theta_inputs(n_theta, theta_mode)
-    per_particle = particles
-    if theta is not None:
-        inputs["theta"] = theta
-        if theta_mode == "particle":
-            per_particle = PerParticle(name="theta_per_particle")([particles, theta])
+    inputs, per_particle = set_inputs(n_particle_features, n_theta, theta_mode)
+    mask, theta = inputs["mask"], inputs.get("theta")
     per_particle = dense_stack(per_particle, phi, activation=activation, dropout=0.0,
                                prefix="phi")
     x = MaskedSum(name="sum")([per_particle, mask])
