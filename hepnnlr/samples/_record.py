@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from hepnnlr.errors import HepnnlrError
 from hepnnlr.samples.kinematics import lepton_vertex_kinematics
 
-__all__ = ["BlockColumns", "columns_from_batch", "concatenate_blocks"]
+__all__ = ["BlockColumns", "FlatRecord", "columns_from_batch", "concatenate_blocks"]
 
 _NEUTRINOS = (12, 14, 16)
 _CHARGED_LEPTONS = (11, 13, 15)
@@ -59,6 +59,63 @@ class BlockColumns:
 
 def _flat(batch: ak.Array, *path: str) -> NDArray:
     return ak.to_numpy(ak.flatten(batch[("prt", *path)], axis=1))
+
+
+@dataclass(frozen=True)
+class FlatRecord:
+    """The event records of a ``nextBatch`` array as flat NumPy arrays over all entries.
+
+    Entry ``i`` of every array is one particle of the record; ``event_of[i]`` its event
+    and ``offsets[event]`` the global index of the event's entry 0, so a record-local index
+    ``j`` of an event (mother, daughter) is the global index ``offsets[event] + j``.
+    """
+
+    counts: NDArray[np.int64]
+    offsets: NDArray[np.int64]
+    event_of: NDArray[np.int64]
+    pid: NDArray[np.int32]
+    abs_pid: NDArray[np.int64]
+    status: NDArray[np.int32]
+    mother1: NDArray[np.int64]
+    daughter1: NDArray[np.int32]
+    daughter2: NDArray[np.int32]
+    px: NDArray[np.float64]
+    py: NDArray[np.float64]
+    pz: NDArray[np.float64]
+    energy: NDArray[np.float64]
+
+    @classmethod
+    def from_batch(cls, batch: ak.Array) -> FlatRecord:
+        """Flatten the ``prt`` records of a ``Pythia.nextBatch`` array."""
+        counts = ak.to_numpy(ak.num(batch["prt"], axis=1)).astype(np.int64)
+        offsets = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        pid = _flat(batch, "id").astype(np.int32)
+        return cls(
+            counts=counts,
+            offsets=offsets,
+            event_of=np.repeat(np.arange(counts.size, dtype=np.int64), counts),
+            pid=pid,
+            abs_pid=np.abs(pid).astype(np.int64),
+            status=_flat(batch, "status").astype(np.int32),
+            mother1=_flat(batch, "mother1").astype(np.int64),
+            daughter1=_flat(batch, "daughter1").astype(np.int32),
+            daughter2=_flat(batch, "daughter2").astype(np.int32),
+            px=_flat(batch, "p", "px").astype(np.float64),
+            py=_flat(batch, "p", "py").astype(np.float64),
+            pz=_flat(batch, "p", "pz").astype(np.float64),
+            energy=_flat(batch, "p", "e").astype(np.float64),
+        )
+
+    @property
+    def n_events(self) -> int:
+        """Number of events in the batch."""
+        return int(self.counts.size)
+
+    def follow(self, start: NDArray[np.int64]) -> NDArray[np.int64]:
+        """:func:`_follow_lepton` of the entries ``start`` (global indices)."""
+        return _follow_lepton(start, self.offsets, self.event_of, self.pid, self.status,
+                              self.daughter1, self.daughter2)
 
 
 def _pt_eta_phi(
@@ -136,23 +193,12 @@ def columns_from_batch(batch: ak.Array, charge_of: Callable[[int], float]) -> Bl
         HepnnlrError: if an event lacks a unique outgoing hard-process lepton (the
             settings no longer describe lepton–proton scattering).
     """
-    counts = ak.to_numpy(ak.num(batch["prt"], axis=1)).astype(np.int64)
-    n_events = counts.size
-    offsets = np.zeros(n_events + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    event_of = np.repeat(np.arange(n_events, dtype=np.int64), counts)
-
-    pid = _flat(batch, "id").astype(np.int32)
-    status = _flat(batch, "status").astype(np.int32)
-    daughter1 = _flat(batch, "daughter1").astype(np.int32)
-    daughter2 = _flat(batch, "daughter2").astype(np.int32)
-    px = _flat(batch, "p", "px").astype(np.float64)
-    py = _flat(batch, "p", "py").astype(np.float64)
-    pz = _flat(batch, "p", "pz").astype(np.float64)
-    energy = _flat(batch, "p", "e").astype(np.float64)
+    record = FlatRecord.from_batch(batch)
+    n_events, offsets, event_of = record.n_events, record.offsets, record.event_of
+    pid, abs_pid, status = record.pid, record.abs_pid, record.status
+    px, py, pz, energy = record.px, record.py, record.pz, record.energy
     four = np.stack([energy, px, py, pz], axis=-1)
 
-    abs_pid = np.abs(pid)
     is_lepton = np.isin(abs_pid, _CHARGED_LEPTONS + _NEUTRINOS)
     hard_lepton = np.flatnonzero((np.abs(status) == _HARD_OUTGOING_STATUS) & is_lepton)
     if hard_lepton.size != n_events or np.any(event_of[hard_lepton] != np.arange(n_events)):
@@ -167,7 +213,7 @@ def columns_from_batch(batch: ak.Array, charge_of: Callable[[int], float]) -> Bl
         four[starts + _BEAM_LEPTON_INDEX], four[hard_lepton], four[starts + _BEAM_PROTON_INDEX]
     )
 
-    final_lepton = _follow_lepton(hard_lepton, offsets, event_of, pid, status, daughter1, daughter2)
+    final_lepton = record.follow(hard_lepton)
     has_electron = (status[final_lepton] > 0) & np.isin(abs_pid[final_lepton], _CHARGED_LEPTONS)
     electron_idx = final_lepton[has_electron]
     e_pt, e_eta, e_phi = _pt_eta_phi(px[electron_idx], py[electron_idx], pz[electron_idx])

@@ -64,7 +64,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError
-from hepnnlr.samples._record import _follow_lepton, _pt_eta_phi
+from hepnnlr.samples._record import FlatRecord, _pt_eta_phi
 from hepnnlr.samples.blocks import join_blocks, run_blocks
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
@@ -221,10 +221,6 @@ class TauTauConfig:
         )
 
 
-def _flat(batch: ak.Array, *path: str) -> NDArray:
-    return ak.to_numpy(ak.flatten(batch[("prt", *path)], axis=1))
-
-
 def _daughter_with(
     parent: NDArray[np.int64],
     wanted: Callable[[NDArray[np.int64]], NDArray[np.bool_]],
@@ -252,18 +248,11 @@ def _daughter_with(
 def _columns_from_batch(
     batch: ak.Array, charge_of: Callable[[int], float], lepton_charge: int
 ) -> dict:
-    counts = ak.to_numpy(ak.num(batch["prt"], axis=1)).astype(np.int64)
-    n = counts.size
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
-    pid = _flat(batch, "id").astype(np.int32)
-    status = _flat(batch, "status").astype(np.int32)
-    mother1 = _flat(batch, "mother1").astype(np.int64)
-    daughter1 = _flat(batch, "daughter1").astype(np.int32)
-    daughter2 = _flat(batch, "daughter2").astype(np.int32)
-    px, py, pz, energy = (_flat(batch, "p", c).astype(np.float64) for c in ("px", "py", "pz", "e"))
-    abs_pid = np.abs(pid).astype(np.int64)
+    record = FlatRecord.from_batch(batch)
+    n, offsets, event_of = record.n_events, record.offsets, record.event_of
+    pid, abs_pid, status, mother1 = record.pid, record.abs_pid, record.status, record.mother1
+    daughter1, daughter2 = record.daughter1, record.daughter2
+    px, py, pz, energy = record.px, record.py, record.pz, record.energy
 
     mother = offsets[event_of] + mother1
     tau_start = np.flatnonzero((abs_pid == 15) & (mother1 > 0) & np.isin(abs_pid[mother], _BOSONS))
@@ -273,8 +262,7 @@ def _columns_from_batch(
             f"{tau_start.size} were found in {n} events. The Pythia settings no longer "
             "describe boson -> tau tau; remove the param that changed the process."
         )
-    follow = (offsets, event_of, pid, status, daughter1, daughter2)
-    tau = _follow_lepton(tau_start, *follow)
+    tau = record.follow(tau_start)
     base = offsets[event_of[tau]]
     decay = (base, daughter1, daughter2, abs_pid)
     lep_start, n_lep = _daughter_with(tau, lambda a: np.isin(a, _LIGHT_LEPTONS), *decay)
@@ -298,7 +286,7 @@ def _columns_from_batch(
     order_l = np.argsort(event_of[lep_tau], kind="stable")
     order_h = np.argsort(event_of[had_tau], kind="stable")
     lep_tau, had_tau = lep_tau[order_l], had_tau[order_h]
-    lepton = _follow_lepton(lep_start[leptonic][order_l], *follow)
+    lepton = record.follow(lep_start[leptonic][order_l])
     nu_had = nu_tau[~leptonic][order_h]
 
     vis = {

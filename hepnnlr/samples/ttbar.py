@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError
-from hepnnlr.samples._record import _follow_lepton, _pt_eta_phi
+from hepnnlr.samples._record import FlatRecord, _pt_eta_phi
 from hepnnlr.samples.blocks import join_blocks, run_blocks
 from hepnnlr.samples.dis import (
     _INIT_STREAM,
@@ -158,10 +158,6 @@ def _is_b_hadron(abs_pid: NDArray[np.int64]) -> NDArray[np.bool_]:
     return (abs_pid > 100) & (meson | baryon) & not_diquark
 
 
-def _flat(batch: ak.Array, *path: str) -> NDArray:
-    return ak.to_numpy(ak.flatten(batch[("prt", *path)], axis=1))
-
-
 def _one_per_event(
     index: NDArray[np.int64], event_of: NDArray[np.int64], n: int, what: str
 ) -> None:
@@ -176,18 +172,10 @@ def _one_per_event(
 def _columns_from_batch(
     batch: ak.Array, charge_of: Callable[[int], float], top_mass: float
 ) -> dict:
-    counts = ak.to_numpy(ak.num(batch["prt"], axis=1)).astype(np.int64)
-    n = counts.size
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
-    pid = _flat(batch, "id").astype(np.int32)
-    status = _flat(batch, "status").astype(np.int32)
-    mother1 = _flat(batch, "mother1").astype(np.int64)
-    daughter1 = _flat(batch, "daughter1").astype(np.int32)
-    daughter2 = _flat(batch, "daughter2").astype(np.int32)
-    px, py, pz, energy = (_flat(batch, "p", c).astype(np.float64) for c in ("px", "py", "pz", "e"))
-    abs_pid = np.abs(pid).astype(np.int64)
+    record = FlatRecord.from_batch(batch)
+    n, offsets, event_of = record.n_events, record.offsets, record.event_of
+    pid, abs_pid, status, mother1 = record.pid, record.abs_pid, record.status, record.mother1
+    px, py, pz, energy = record.px, record.py, record.pz, record.energy
 
     mother = offsets[event_of] + mother1  # global index of mother1 (entry 0 if none)
     from_w = (mother1 > 0) & (abs_pid[mother] == 24)
@@ -195,9 +183,8 @@ def _columns_from_batch(
     nu_start = np.flatnonzero(from_w & (abs_pid == 14))
     _one_per_event(muon_start, event_of, n, "muon")
     _one_per_event(nu_start, event_of, n, "muon neutrino")
-    follow = (offsets, event_of, pid, status, daughter1, daughter2)
-    muon = _follow_lepton(muon_start, *follow)
-    nu = _follow_lepton(nu_start, *follow)
+    muon = record.follow(muon_start)
+    nu = record.follow(nu_start)
 
     visible = (status > 0) & ~np.isin(abs_pid, _NEUTRINOS)
     visible[muon] = False
