@@ -1,13 +1,16 @@
 """``hepnnlr infer CONFIG``: signal strength μ with a nuisance z, intervals and coverage.
 
-The YAML config holds the fields of :class:`hepnnlr.workflows.infer.InferenceJob`
-(example: ``examples/configs/infer_gaussian.yaml``); a ``coverage`` section adds the study
-over test sets and bootstrap sets (``--no-coverage`` skips it).
+The YAML config holds the fields of :class:`hepnnlr.workflows.infer.InferenceJob`: the
+Gaussian toy (``examples/configs/infer_gaussian.yaml``) or ROOT samples through a processor
+(``examples/configs/infer_tautau.yaml``: H → ττ vs Z → ττ with the τ_h energy scale); a
+``coverage`` section adds the study over test sets and bootstrap sets (``--no-coverage``
+skips it).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -42,15 +45,23 @@ def run(args: argparse.Namespace) -> int:
         overrides["coverage"] = None
     outputs = run_inference(load_inference_job(args.config, **overrides))
     print(f"[hepnnlr] infer done in {time.perf_counter() - started:.0f} s")
-    for name, result in outputs.summary["dataset"].items():
-        mu, z = result["mu"][0], result["z"][0]
+    fitted = outputs.summary.get("fitted", "dataset")
+    unit = outputs.summary["z_unit"]
+    unit_name = "π" if math.isclose(unit, math.pi) else f"{unit:g}"
+    print(f"  fitted: {fitted} ({outputs.summary['n_events']} events); z in units of "
+          f"{unit_name} (summary.json: z as scanned)")
+    for name, result in outputs.summary[fitted].items():
+        mu, z = result["mu"][0], {k: v / unit for k, v in result["z"][0].items()
+                                  if k in ("best", "low", "high")}
         print(f"  {name:<10} mu = {mu['best']:.4f} [{mu['low']:.4f}, {mu['high']:.4f}]   "
               f"z = {z['best']:.4f} [{z['low']:.4f}, {z['high']:.4f}]  (68.3 %)")
+        if result["minuit"].get("minos_error"):
+            print(f"  {'':<10} MINOS failed, MIGRAD kept: {result['minuit']['minos_error']}")
     if "coverage" in outputs.summary:
         print("  coverage (bootstrap, k = {:g}):".format(outputs.summary["coverage"]["k"]))
         for name, m in outputs.summary["coverage"]["mean"].items():
             print(f"    {name:<10} mu {m['mu_coverage']:.3f}  z {m['z_coverage']:.3f}  "
-                  f"widths {m['mu_width']:.4f} {m['z_width']:.4f}")
+                  f"widths {m['mu_width']:.4f} {m['z_width'] / unit:.4f}")
     print(f"  summary: {outputs.summary_file}")
     if outputs.plots:
         print(f"  plots:   {outputs.plots[0].parent}/ ({len(outputs.plots)} files)")

@@ -56,6 +56,22 @@ def _zoom(ax, scans: Sequence[NLLScan], scale: float, level: float, z_unit: floa
         setter(max(grid[0], values.min() - pad), min(grid[-1], values.max() + pad))
 
 
+def _z_label(z_unit: float, z_label: str | None) -> str:
+    """The z axis label: ``z_label``, else ``z / π`` in units of π, ``z`` otherwise."""
+    if z_label is not None:
+        return z_label
+    return r"$z$ / $\pi$" if z_unit == np.pi else r"$z$"
+
+
+def _check_unit(z_unit: float, where: str) -> float:
+    if not (np.isfinite(z_unit) and z_unit > 0):
+        raise ConfigError(
+            f"{where}: z_unit={z_unit!r} must be a positive number (np.pi for the Gaussian "
+            "toy's angle, 1.0 for a nuisance in its own units)."
+        )
+    return float(z_unit)
+
+
 def _save(fig: Figure, path: str | Path, formats: Sequence[str]) -> list[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +91,7 @@ def _nll_contours(
     levels: Sequence[float] = (0.5, 2.0),
     scale: float = 1.0,
     z_unit: float = np.pi,
+    z_label: str | None = None,
     title: str | None = None,
     formats: Sequence[str] = ("png",),
 ) -> list[Path]:
@@ -87,7 +104,9 @@ def _nll_contours(
         levels: ΔNLL levels (0.5 ≈ 68 %, 2.0 ≈ 95 % for one parameter).
         scale: Factor applied to each NLL first (the thesis divides a 9000-event NLL by 9
             to show the expectation for a 1000-event bootstrap set).
-        z_unit: z is drawn in units of this (π by default: the thesis's axis).
+        z_unit: z is drawn in units of this (π by default: the thesis's axis; 1.0 for a
+            nuisance in its own units, e.g. the τ_h energy scale).
+        z_label: Label of the z axis (default ``z / π`` for ``z_unit = π``, else ``z``).
         title: Text above the frame.
         formats: File formats.
     """
@@ -98,6 +117,7 @@ def _nll_contours(
         )
     if not test_sets:
         raise ConfigError("plot_nll_contours: no test sets to draw.")
+    z_unit = _check_unit(z_unit, "plot_nll_contours")
     labels = list(test_sets[0])
     fig = _figure((7, 6))
     ax = fig.subplots()
@@ -115,7 +135,7 @@ def _nll_contours(
                        label=rf"$\Delta$NLL = {level:g}") for i, level in enumerate(levels)]
     ax.legend(handles=handles, frameon=False, fontsize=9, loc="best")
     ax.set_xlabel(r"$\mu$")
-    ax.set_ylabel(r"$z$ / $\pi$" if z_unit == np.pi else r"$z$")
+    ax.set_ylabel(_z_label(z_unit, z_label))
     if title:
         ax.set_title(title, loc="left", fontsize=11)
     ax.tick_params(direction="in", top=True, right=True)
@@ -128,6 +148,8 @@ def _profiles(
     *,
     truth: Mapping[str, float] | None = None,
     levels: Sequence[float] = (0.5, 2.0),
+    z_unit: float = 1.0,
+    z_label: str | None = None,
     title: str | None = None,
     formats: Sequence[str] = ("png",),
 ) -> list[Path]:
@@ -138,17 +160,22 @@ def _profiles(
         path: Output path without suffix.
         truth: ``{"mu": ..., "z": ...}`` drawn as vertical lines.
         levels: Horizontal lines (Wilks thresholds).
+        z_unit: z is drawn in units of this (1.0: as scanned; ``np.pi`` for the toy's axis).
+        z_label: Label of the z axis (default ``z / π`` for ``z_unit = π``, else ``z``).
         title: Text above the figure.
         formats: File formats.
     """
     if not scans:
         raise ConfigError("plot_profiles: no scans to draw.")
+    z_unit = _check_unit(z_unit, "plot_profiles")
     fig = _figure((11, 4.5))
     axes = fig.subplots(1, 2)
     for ax, parameter in zip(axes, ("mu", "z"), strict=True):
+        unit = z_unit if parameter == "z" else 1.0
         near = []
         for i, (label, scan) in enumerate(scans.items()):
             values, profile = profile_nll(scan, parameter)
+            values = values / unit
             ax.plot(values, profile - profile.min(), color=f"C{i}", label=label)
             near.append(values[profile - profile.min() <= 3 * max(levels)])
         near = np.concatenate(near)
@@ -157,9 +184,9 @@ def _profiles(
         for level in levels:
             ax.axhline(level, color="gray", linestyle="dashed", linewidth=0.8)
         if truth is not None:
-            ax.axvline(truth[parameter], color="black", linewidth=0.8, label="truth")
+            ax.axvline(truth[parameter] / unit, color="black", linewidth=0.8, label="truth")
         ax.set_ylim(0, 3 * max(levels))
-        ax.set_xlabel(_LABELS[parameter])
+        ax.set_xlabel(_z_label(z_unit, z_label) if parameter == "z" else _LABELS[parameter])
         ax.set_ylabel(r"$\Delta$NLL (profiled)")
         ax.tick_params(direction="in", top=True, right=True)
         ax.legend(frameon=False, fontsize=9)

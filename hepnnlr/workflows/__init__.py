@@ -15,6 +15,7 @@ from hepnnlr.workflows.fit import (
 )
 from hepnnlr.workflows.infer import (
     InferenceJob,
+    SamplesSpec,
     coverage_study,
     load_inference_job,
     run_inference,
@@ -36,5 +37,6 @@ __all__ = [
     "run_dis_unfolding",
     "run_fit",
     "run_inference",
+    "SamplesSpec",
     "scan_and_report",
 ]

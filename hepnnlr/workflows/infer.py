@@ -3,15 +3,21 @@
 ``hepnnlr infer CONFIG`` reads an :class:`InferenceJob` from YAML (strict keys, see
 :mod:`hepnnlr.workflows.config`) and calls :func:`run_inference`:
 
-1. training samples of the Gaussian toy (thesis §3.1.1): signal and background with z
-   uniform on the toy's range, and both at z0 for the classifiers' negative class;
-2. the routes: ``exact`` (the true likelihood), ``classifier`` (Eq. 2.8), ``flow`` (§2.2);
-3. one dataset at the true ``(μ, z)``: NLL grid per route, 68.27 % / 95.45 % Wilks
-   intervals, an iminuit fit, contour and profile plots;
+1. training samples: the Gaussian toy (thesis §3.1.1; ``toy:``), signal and background with
+   z uniform on the toy's range and both at z0 for the classifiers' negative class; or a
+   physicist's ROOT files through a coffea processor (``samples:``, the Pythia H → ττ vs
+   Z → ττ case with the τ_h energy scale z, see :mod:`hepnnlr.workflows.infer_samples`);
+2. the routes: ``exact`` (the true likelihood; toy only), ``classifier`` (Eq. 2.8),
+   ``flow`` (§2.2);
+3. one dataset at the true ``(μ, z)`` (with ``samples:``, drawn from the held-out test
+   files, or the ``samples.data`` files as they are): NLL grid per route, 68.27 % / 95.45 %
+   Wilks intervals, an iminuit fit, contour and profile plots (z drawn in units of π for
+   the toy, in its own units for samples: ``grid.z_in_pi``, ``grid.z_label``);
 4. with a ``coverage`` section: test sets at every true ``(μ, z)``, bootstrap sets of each,
    and the metrics of thesis §3.3 (coverage, mean width, overlaps against the true
    likelihood) averaged per route, plus coverage of the true likelihood over independent
-   toys.
+   toys (toy only; on samples the test sets come from the held-out files and no true
+   likelihood exists, so no overlaps).
 
 For a physicist's own samples, the pieces are the public functions
 :func:`scan_and_report` (a trained :class:`MixtureLikelihood` + a dataset -> scans,
@@ -27,6 +33,10 @@ Example config (``examples/configs/infer_gaussian.yaml``)::
     dataset: {mu: 0.2, z: 0.25, n_events: 9000, seed: 3}
     coverage: {mu: [0.1, 0.2, 0.3], z: [0.15, 0.25, 0.35], n_events: 9000,
                bootstrap_sets: 100, bootstrap_size: 1000, independent_toys: 50}
+
+The ττ case (``examples/configs/infer_tautau.yaml``) replaces ``toy:`` by ``samples:``
+(files, processor, features, executor, optionally ``generate:``) and gives the grid and the
+truths in the units of z (``z_in_pi`` is false there).
 """
 
 from __future__ import annotations
@@ -34,31 +44,33 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.errors import ConfigError, InputFileError, NonFiniteInputError
 from hepnnlr.methods.signal_strength import (
     MixtureLikelihood,
     NLLScan,
-    ParameterizedSample,
-    coverage_from_toys,
     evaluate_test_set,
     minimize_nll,
     scan_nll,
-    train_classifier_route,
-    train_flow_route,
     wilks_intervals,
 )
 from hepnnlr.models.flows import FlowSpec
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
-from hepnnlr.samples.gaussian_signal import GaussianSignalToy
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.workflows.infer_samples import SamplesSpec, prepare_samples
+from hepnnlr.workflows.infer_toy import (
+    ToySpec,
+    independent_toy_coverage,
+    toy_inputs,
+    train_gaussian_routes,
+)
 
 __all__ = [
     "ROUTES",
@@ -67,6 +79,7 @@ __all__ = [
     "GridSpec",
     "InferenceJob",
     "InferenceOutputs",
+    "SamplesSpec",
     "ToySpec",
     "coverage_study",
     "load_inference_job",
@@ -79,38 +92,21 @@ ROUTES = ("exact", "classifier", "flow")
 
 
 @dataclass(frozen=True)
-class ToySpec:
-    """The Gaussian toy and its training samples.
-
-    Attributes:
-        radius: 2.0 (large distance) or 0.5 (small distance).
-        n_train: Events per training sample (signal, background, and each at z0).
-        seed: Seed of the training samples.
-    """
-
-    radius: float = 2.0
-    n_train: int = 50_000
-    seed: int = 1
-
-    def __post_init__(self) -> None:
-        GaussianSignalToy(self.radius)  # validates the radius
-        if int(self.n_train) < 100:
-            raise ConfigError(f"toy.n_train={self.n_train}: train on at least 100 events.")
-
-
-@dataclass(frozen=True)
 class GridSpec:
     """The (μ, z) scan grid: ``[low, high, points]`` per parameter.
 
     Attributes:
         mu: μ grid (the thesis: 0 to 0.5).
         z: z grid (the thesis: 0.1π to 0.4π, inside the training range 0 to π/2).
-        z_in_pi: ``z`` is given in units of π.
+        z_in_pi: ``z`` (here, in ``dataset`` and in ``coverage``) is given, and drawn, in
+            units of π; ``None``: true for the Gaussian toy, false for samples.
+        z_label: Axis label of z in the plots (``None``: ``z / π`` or the processor's).
     """
 
     mu: tuple[float, float, int] = (0.0, 0.5, 101)
     z: tuple[float, float, int] = (0.1, 0.4, 61)
-    z_in_pi: bool = True
+    z_in_pi: bool | None = None
+    z_label: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("mu", "z"):
@@ -126,9 +122,13 @@ class GridSpec:
         return np.linspace(float(self.mu[0]), float(self.mu[1]), int(self.mu[2]))
 
     @property
+    def z_unit(self) -> float:
+        """π where z is given in units of π (the default), else 1."""
+        return np.pi if self.z_in_pi in (True, None) else 1.0
+
+    @property
     def z_grid(self) -> np.ndarray:
-        unit = np.pi if self.z_in_pi else 1.0
-        return np.linspace(float(self.z[0]), float(self.z[1]), int(self.z[2])) * unit
+        return np.linspace(float(self.z[0]), float(self.z[1]), int(self.z[2])) * self.z_unit
 
 
 @dataclass(frozen=True)
@@ -182,36 +182,52 @@ class CoverageSpec:
 
 @dataclass(frozen=True)
 class InferenceJob:
-    """One signal-strength inference on the Gaussian toy (fields map to YAML keys).
+    """One signal-strength inference (fields map to YAML keys).
 
     Attributes:
         output_dir: Where scans, intervals, metrics and plots go.
-        toy: The toy and its training samples.
-        routes: Likelihoods to build: any of ``"exact"`` (the true likelihood),
-            ``"classifier"``, ``"flow"``.
+        toy: The Gaussian toy and its training samples (the default when ``samples`` is
+            not given).
+        samples: ROOT files, processor and features instead of the toy
+            (:class:`~hepnnlr.workflows.infer_samples.SamplesSpec`).
+        routes: Likelihoods to build: any of ``"exact"`` (the true likelihood, toy only),
+            ``"classifier"``, ``"flow"`` (default: all the case has).
         classifier: Network of f_sig and f_bkg (thesis: MLP 3 x 120).
         flow: The conditional flow.
         training: Training settings shared by both routes.
         grid: The scan grid.
-        dataset: The dataset fitted.
+        dataset: The dataset fitted (toy: drawn from the toy; samples: drawn from the test
+            files at one of their z; not with ``samples.data``).
         coverage: The coverage study (``None``: skip).
         plots: Write contour and profile plots.
+        progress: Progress bars of the processor runs.
     """
 
     output_dir: Path
-    toy: ToySpec = ToySpec()
-    routes: tuple[str, ...] = ROUTES
+    toy: ToySpec | None = None
+    samples: SamplesSpec | None = None
+    routes: tuple[str, ...] | None = None
     classifier: ModelSpec = ModelSpec("mlp", hidden=(120, 120, 120))
     flow: FlowSpec = FlowSpec()
     training: TrainingConfig = TrainingConfig(epochs=15, batch_size=256, learning_rate=2e-3,
                                               schedule="cosine", patience=15)
     grid: GridSpec = GridSpec()
-    dataset: DatasetSpec = DatasetSpec()
+    dataset: DatasetSpec | None = None
     coverage: CoverageSpec | None = None
     plots: bool = True
+    progress: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "output_dir", Path(self.output_dir))
+        if self.samples is not None:
+            self._check_samples()
+            return
+        for name, default in (("toy", ToySpec()), ("routes", ROUTES),
+                              ("dataset", DatasetSpec())):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        if self.grid.z_in_pi is None:
+            object.__setattr__(self, "grid", replace(self.grid, z_in_pi=True))
         unknown = [r for r in self.routes if r not in ROUTES]
         if unknown or not self.routes:
             raise ConfigError(f"routes={list(self.routes)}: choose from {list(ROUTES)}.")
@@ -219,6 +235,57 @@ class InferenceJob:
             raise ConfigError(
                 "a coverage study compares with the true likelihood (overlaps): add 'exact' to "
                 "routes."
+            )
+
+    def _check_samples(self) -> None:
+        samples = self.samples
+        if self.toy is not None:
+            raise ConfigError(
+                "the job has both a toy and a samples section; keep one (toy: the Gaussian "
+                "toy, samples: ROOT files)."
+            )
+        if samples.relative_to == "output_dir":
+            object.__setattr__(self, "samples", samples.resolved(self.output_dir))
+        routes = self.routes if self.routes is not None else ("classifier", "flow")
+        allowed = [r for r in ROUTES if r != "exact"]
+        if not routes or any(r not in allowed for r in routes):
+            raise ConfigError(
+                f"routes={list(routes)}: with samples choose from {allowed} (no true "
+                "likelihood exists for simulated samples; 'exact' is the Gaussian toy's)."
+            )
+        object.__setattr__(self, "routes", tuple(routes))
+        if self.grid.z_in_pi:
+            raise ConfigError(
+                "grid.z_in_pi: true draws z in units of π (the Gaussian toy's angle); with "
+                "samples give the grid and the truths in the units of z and drop z_in_pi."
+            )
+        object.__setattr__(self, "grid", replace(
+            self.grid, z_in_pi=False, z_label=self.grid.z_label or samples.entry.z_label))
+        if samples.data and self.dataset is not None:
+            raise ConfigError(
+                "samples.data and dataset both name the fitted dataset; keep samples.data "
+                "(fit those files) or dataset (drawn from the test files)."
+            )
+        if not samples.data and self.dataset is None:
+            raise ConfigError(
+                "with samples the fitted dataset is either samples.data (files) or dataset: "
+                "{mu: ..., z: ..., n_events: ...} drawn from the test files; give one."
+            )
+        wanted = [] if self.dataset is None else [self.dataset.z]
+        if self.coverage is not None:
+            wanted += list(self.coverage.z)
+            if self.coverage.independent_toys:
+                raise ConfigError(
+                    f"coverage.independent_toys={self.coverage.independent_toys}: toys of "
+                    "the true likelihood exist for the Gaussian toy only; set 0 or drop it."
+                )
+        missing = [z for z in wanted if not any(np.isclose(z, t, rtol=0, atol=1e-9)
+                                                for t in samples.test_z)]
+        if missing:
+            raise ConfigError(
+                f"z value(s) {missing} of dataset/coverage have no test files: "
+                f"samples.signal_test and background_test hold z {list(samples.test_z)}; "
+                "choose among those or add files."
             )
 
 
@@ -253,40 +320,10 @@ def load_inference_job(path: str | Path, **overrides: Any) -> InferenceJob:
     if not Path(str(data["output_dir"])).is_absolute():
         data["output_dir"] = str(path.parent / str(data["output_dir"]))
     data.update(overrides)
-    return from_mapping(InferenceJob, data, where=str(path))
-
-
-def train_gaussian_routes(
-    toy: GaussianSignalToy,
-    routes: Sequence[str],
-    *,
-    n_train: int,
-    seed: int,
-    classifier: ModelSpec | None = None,
-    flow: FlowSpec | None = None,
-    training: TrainingConfig | None = None,
-) -> dict[str, MixtureLikelihood]:
-    """The requested likelihoods of the toy: ``{route: MixtureLikelihood}``."""
-    rng = np.random.default_rng(seed)
-    out: dict[str, MixtureLikelihood] = {}
-    if "exact" in routes:
-        out["exact"] = MixtureLikelihood.exact_gaussian(toy)
-    if "classifier" not in routes and "flow" not in routes:
-        return out
-    samples = {}
-    for kind in ("signal", "background"):
-        z = toy.uniform_z(n_train, rng)
-        samples[kind] = ParameterizedSample(toy.sample(kind, z, n_train, rng), z, toy.features)
-    if "classifier" in routes:
-        references = [toy.sample(kind, toy.z0, n_train, rng) for kind in ("signal", "background")]
-        out["classifier"] = train_classifier_route(
-            samples["signal"], samples["background"], *references, spec=classifier,
-            config=training,
-        )
-    if "flow" in routes:
-        out["flow"] = train_flow_route(samples["signal"], samples["background"], spec=flow,
-                                       config=training)
-    return out
+    job = from_mapping(InferenceJob, data, where=str(path))
+    if job.samples is not None and job.samples.relative_to == "config":
+        job = replace(job, samples=job.samples.resolved(path.parent))
+    return job
 
 
 def _interval_dict(intervals) -> list[dict[str, Any]]:
@@ -307,11 +344,15 @@ def scan_and_report(
     truth: Mapping[str, float] | None = None,
     plots: bool = True,
     tag: str = "dataset",
+    z_unit: float = np.pi,
+    z_label: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, NLLScan], list[Path]]:
     """Scan ``data`` with every likelihood, fit it with iminuit and write the results.
 
     Writes ``scan_<tag>_<name>.npz`` (grid and NLL) per likelihood and, with ``plots``,
-    ``contours_<tag>.png`` and ``profiles_<tag>.png``.
+    ``contours_<tag>.png`` and ``profiles_<tag>.png``, z drawn in units of ``z_unit`` (π:
+    the Gaussian toy's angle; 1.0 for a nuisance in its own units) and labelled ``z_label``
+    (default ``z / π`` or ``z``). Scans, intervals and fits keep z as given.
 
     Returns:
         ``(summary, scans, plot paths)``; the summary holds per likelihood the grid minimum,
@@ -326,24 +367,41 @@ def scan_and_report(
         scan = scan_nll(likelihood, data, mu_grid, z_grid)
         scans[name] = scan
         intervals = wilks_intervals(scan)
-        fit = minimize_nll(likelihood, data,
-                           start=(intervals["mu"][0].best, intervals["z"][0].best))
+        fit, minos_error = _minuit(likelihood, data,
+                                   (intervals["mu"][0].best, intervals["z"][0].best))
         np.savez(output_dir / f"scan_{tag}_{name}.npz", mu=scan.mu, z=scan.z, nll=scan.nll)
         summary[name] = {
             "mu": _interval_dict(intervals["mu"]),
             "z": _interval_dict(intervals["z"]),
             "minuit": {"mu": fit.mu, "z": fit.z, "mu_interval": list(fit.mu_interval),
-                       "z_interval": list(fit.z_interval), "valid": fit.valid},
+                       "z_interval": list(fit.z_interval), "valid": fit.valid,
+                       "minos_error": minos_error},
             "seconds": time.perf_counter() - started,
         }
     written: list[Path] = []
     if plots:
         truths = [(truth["mu"], truth["z"])] if truth else [(np.nan, np.nan)]
         written += plot_nll_contours([scans], truths, output_dir / f"contours_{tag}",
-                                     title=f"{tag}: ΔNLL = 0.5, 2.0")
+                                     title=f"{tag}: ΔNLL = 0.5, 2.0", z_unit=z_unit,
+                                     z_label=z_label)
         written += plot_profiles(scans, output_dir / f"profiles_{tag}", truth=truth,
-                                 title=tag)
+                                 title=tag, z_unit=z_unit, z_label=z_label)
     return summary, scans, written
+
+
+def _minuit(likelihood: MixtureLikelihood, data: Any,
+            start: tuple[float, float]) -> tuple[Any, str | None]:
+    """iminuit's fit from the grid minimum, and MINOS's error where it failed.
+
+    MINOS can step to z = NaN on a trained model's rough NLL (the model then refuses the
+    point); MIGRAD's minimum is kept, the MINOS intervals are NaN and the error message goes
+    to the summary (``minos_error``).
+    """
+    try:
+        return minimize_nll(likelihood, data, start=start), None
+    except NonFiniteInputError as error:
+        fit = minimize_nll(likelihood, data, start=start, minos=False)
+        return fit, f"{type(error).__name__}: {error}"
 
 
 def coverage_study(
@@ -360,6 +418,8 @@ def coverage_study(
     bootstrap_size: int = 1000,
     seed: int = 5,
     contour_path: str | Path | None = None,
+    z_unit: float = np.pi,
+    z_label: str | None = None,
 ) -> dict[str, Any]:
     """Thesis §3.3 metrics of every likelihood over test sets at each true ``(μ, z)``.
 
@@ -376,6 +436,7 @@ def coverage_study(
         seed: Seed of the test sets and the bootstrap draws.
         contour_path: If given, contours of the first test set of every truth (NLL scaled
             by ``n / N``, as the thesis's figure 4.4) are drawn there.
+        z_unit, z_label: z axis of the contours (see :func:`scan_and_report`).
 
     Returns:
         ``{"per_truth": {name: [metrics per truth]}, "mean": {name: metrics}}``.
@@ -420,58 +481,60 @@ def coverage_study(
     if contour_path is not None:
         out["contours"] = [str(p) for p in plot_nll_contours(
             contour_sets, contour_truths, contour_path, scale=bootstrap_size / n_events,
-            title=f"ΔNLL = 0.5, 2.0 (NLL × n/N = {bootstrap_size}/{n_events})")]
+            title=f"ΔNLL = 0.5, 2.0 (NLL × n/N = {bootstrap_size}/{n_events})",
+            z_unit=z_unit, z_label=z_label)]
     return out
+
+
+@dataclass
+class _Case:
+    """What the toy or the samples give the common steps of :func:`run_inference`."""
+
+    likelihoods: dict[str, MixtureLikelihood]
+    data: Any
+    truth: dict[str, float] | None
+    make_test_set: Callable[[float, float, int, np.random.Generator], Any]
+    summary: dict[str, Any]
+    tag: str = "dataset"
+
+
+def _toy_case(job: InferenceJob) -> _Case:
+    return _Case(*toy_inputs(job))
+
+
+def _samples_case(job: InferenceJob) -> _Case:
+    return _Case(*prepare_samples(job))
 
 
 def run_inference(job: InferenceJob) -> InferenceOutputs:
     """Run an :class:`InferenceJob` (see the module docstring); writes ``summary.json``."""
     started = time.perf_counter()
-    toy = GaussianSignalToy(job.toy.radius)
     out_dir = job.output_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    likelihoods = train_gaussian_routes(
-        toy, job.routes, n_train=job.toy.n_train, seed=job.toy.seed,
-        classifier=job.classifier, flow=job.flow,
-        training=job.training,
-    )
+    case = _samples_case(job) if job.samples is not None else _toy_case(job)
+    likelihoods = case.likelihoods
     mu_grid, z_grid = job.grid.mu_grid, job.grid.z_grid
-    unit = np.pi if job.grid.z_in_pi else 1.0
-    truth = {"mu": float(job.dataset.mu), "z": float(job.dataset.z) * unit}
-    data, _ = toy.mixture(truth["mu"], truth["z"], job.dataset.n_events,
-                          np.random.default_rng(job.dataset.seed))
-    summary: dict[str, Any] = {"toy": {"radius": toy.radius, "z0": toy.z0},
-                               "truth": truth, "n_events": int(job.dataset.n_events)}
-    summary["dataset"], _, plots = scan_and_report(
-        likelihoods, data, mu_grid, z_grid, out_dir, truth=truth, plots=job.plots)
+    unit, label = job.grid.z_unit, job.grid.z_label
+    summary: dict[str, Any] = {**case.summary, "fitted": case.tag, "z_unit": unit,
+                               "z_label": label}
+    summary[case.tag], _, plots = scan_and_report(
+        likelihoods, case.data, mu_grid, z_grid, out_dir, truth=case.truth, plots=job.plots,
+        tag=case.tag, z_unit=unit, z_label=label)
     if job.coverage is not None:
         cov = job.coverage
         truths = [(float(m), float(z) * unit) for z in cov.z for m in cov.mu]
         study = coverage_study(
-            likelihoods,
-            lambda mu, z, n, rng: toy.mixture(mu, z, n, rng)[0],
-            truths, mu_grid, z_grid, reference="exact", test_sets=cov.test_sets,
+            likelihoods, case.make_test_set, truths, mu_grid, z_grid,
+            reference="exact" if "exact" in likelihoods else None, test_sets=cov.test_sets,
             n_events=cov.n_events, bootstrap_sets=cov.bootstrap_sets,
             bootstrap_size=cov.bootstrap_size, seed=cov.seed,
             contour_path=out_dir / "contours_coverage" if job.plots else None,
+            z_unit=unit, z_label=label,
         )
         plots += [Path(p) for p in study.get("contours", [])]
         if cov.independent_toys:
-            rng = np.random.default_rng(cov.seed + 1)
-            hits = {"mu": [], "z": []}
-            for mu, z in truths:
-                result = coverage_from_toys(
-                    likelihoods["exact"],
-                    lambda r, mu=mu, z=z: toy.mixture(mu, z, cov.bootstrap_size, r,
-                                                      fixed_counts=False)[0],
-                    {"mu": mu, "z": z}, mu_grid, z_grid, n_toys=cov.independent_toys, rng=rng)
-                for p in hits:
-                    hits[p].extend(result[p].covered.tolist())
-            study["exact_independent_toys"] = {
-                p: {"coverage": float(np.mean(v)), "n": len(v),
-                    "binomial_error": float(np.sqrt(0.6827 * 0.3173 / len(v)))}
-                for p, v in hits.items()
-            }
+            study["exact_independent_toys"] = independent_toy_coverage(
+                job, likelihoods["exact"], truths)
         summary["coverage"] = study
     summary["seconds"] = time.perf_counter() - started
     summary_file = out_dir / "summary.json"

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from hepnnlr.cli.main import main
-from hepnnlr.errors import ConfigError
+from hepnnlr.errors import ConfigError, InputFileError
 from hepnnlr.workflows.infer import load_inference_job, run_inference
+from hepnnlr.workflows.infer_samples import data_truth
 
 CONFIG = """
 output_dir: out
@@ -74,3 +75,154 @@ def test_job_validation_names_the_field(tmp_path):
     path.write_text("output_dir: o\nroutes: [flow]\ncoverage: {mu: [0.1]}\n")
     with pytest.raises(ConfigError, match="add 'exact' to routes"):
         load_inference_job(path)
+
+
+# --- the samples section: H -> tau tau vs Z -> tau tau with the tau_h energy scale z -------
+
+TAUTAU_FILES = """
+samples:
+  processor: tautau
+  features: [m_vis, pt_ratio]
+  relative_to: output_dir
+  signal_train: [files/signal_train.root]
+  background_train: [files/background_train.root]
+  signal_reference: [files/signal_reference.root]
+  background_reference: [files/background_reference.root]
+  signal_test: {1.0: [files/signal_test_1.0.root]}
+  background_test: {1.0: [files/background_test_1.0.root]}
+"""
+
+# Tiny: ~10 s of Pythia (Z -> tau tau ~10 ms/event), ~300 selected training rows per
+# process from 8 detector passes; enough to train and scan, not to measure anything.
+TAUTAU_GENERATE = """
+  generate:
+    train_events: {signal: 100, background: 150}
+    reference_events: {signal: 100, background: 150}
+    test_events: {signal: 100, background: 300}
+    train_passes: 12
+    reference_passes: 12
+    z_range: [0.9, 1.1]
+routes: [classifier, flow]
+classifier: {kind: mlp, hidden: [8, 8]}
+flow: {layers: 1, hidden: [8]}
+training: {epochs: 1, batch_size: 32, learning_rate: 0.002, seed: 1}
+grid: {mu: [0.0, 2.0, 11], z: [0.92, 1.08, 5]}
+dataset: {mu: 1.0, z: 1.0, n_events: 24, seed: 3}
+coverage: {mu: [1.0], z: [1.0], n_events: 24, bootstrap_sets: 3, bootstrap_size: 12}
+"""
+
+
+def test_tautau_samples_job_generates_processes_trains_and_fits(tmp_path):
+    path = tmp_path / "tautau.yaml"
+    path.write_text("output_dir: out\n" + TAUTAU_FILES + TAUTAU_GENERATE)
+    job = load_inference_job(path)
+    assert job.routes == ("classifier", "flow")
+    assert job.grid.z_in_pi is False and job.grid.z_unit == 1.0
+    outputs = run_inference(job)
+    out = tmp_path / "out"
+    summary = json.loads(outputs.summary_file.read_text())
+    assert summary["fitted"] == "dataset" and summary["z_unit"] == 1.0
+    assert "energy scale" in summary["z_label"]
+    assert len(summary["samples"]["generated"]) == 6
+    assert all((out / "files" / f"{p}_{r}.root").is_file() for p in ("signal", "background")
+               for r in ("train", "reference", "test_1.0"))
+    counts = summary["samples"]["selected_events"]
+    assert min(counts.values()) > 0
+    # every event of the test set comes from the held-out pools at z = 1.0
+    assert summary["n_events"] == 24
+    for route in ("classifier", "flow"):
+        result = summary["dataset"][route]
+        assert (out / f"scan_dataset_{route}.npz").is_file()
+        for parameter, (low, high) in (("mu", (0.0, 2.0)), ("z", (0.92, 1.08))):
+            interval = result[parameter][0]
+            assert np.isfinite([interval["best"], interval["low"], interval["high"]]).all()
+            assert low <= interval["low"] <= interval["best"] <= interval["high"] <= high
+            assert np.isfinite(result["minuit"][parameter])
+        cov = summary["coverage"]["mean"][route]
+        assert 0.0 <= cov["mu_coverage"] <= 1.0 and cov["z_width"] > 0.0
+    assert {p.name for p in outputs.plots} == {"contours_dataset.png", "profiles_dataset.png",
+                                                "contours_coverage.png"}
+    assert all(p.stat().st_size > 0 for p in outputs.plots)
+
+
+def _tautau_job(tmp_path, text):
+    path = tmp_path / "tautau.yaml"
+    path.write_text("output_dir: out\n" + text)
+    return path
+
+
+def test_tautau_missing_file_is_named_with_its_key(tmp_path, capsys):
+    text = TAUTAU_FILES.replace("relative_to: output_dir", "relative_to: config") + (
+        "dataset: {mu: 0.5, z: 1.0, n_events: 100}\ngrid: {mu: [0, 2, 11], z: [0.9, 1.1, 5]}\n")
+    path = _tautau_job(tmp_path, text)
+    missing = tmp_path / "files" / "signal_train.root"
+    with pytest.raises(InputFileError, match=rf"samples\.signal_train: file {missing} does not "
+                                             r"exist; fix the path or add a samples\.generate"):
+        run_inference(load_inference_job(path))
+    assert main(["infer", str(path)]) == 2
+    assert "samples.signal_train" in capsys.readouterr().err
+
+
+def test_tautau_config_errors_name_the_key(tmp_path):
+    ok = TAUTAU_FILES + "dataset: {mu: 0.5, z: 1.0, n_events: 100}\n"
+    with pytest.raises(ConfigError, match=r"samples\.features: unknown feature\(s\) \['m_jj'\] "
+                                          r"for processor 'tautau'; available: \['m_vis', "
+                                          r"'pt_ratio', 'dphi', 'm_col'\]"):
+        load_inference_job(_tautau_job(tmp_path, ok.replace("pt_ratio]", "m_jj]")))
+    with pytest.raises(ConfigError, match=r"samples\.processor='dis'.*\['tautau'\]"):
+        load_inference_job(_tautau_job(tmp_path, ok.replace("processor: tautau",
+                                                            "processor: dis")))
+    with pytest.raises(ConfigError, match=r"z value\(s\) \[0\.9\] .* hold z \[1\.0\]"):
+        load_inference_job(_tautau_job(tmp_path, ok.replace("z: 1.0,", "z: 0.9,")))
+    with pytest.raises(ConfigError, match="'exact' is the Gaussian toy's"):
+        load_inference_job(_tautau_job(tmp_path, ok + "routes: [exact, flow]\n"))
+    with pytest.raises(ConfigError, match="both a toy and a samples section"):
+        load_inference_job(_tautau_job(tmp_path, ok + "toy: {radius: 2.0}\n"))
+    with pytest.raises(ConfigError, match="grid.z_in_pi: true"):
+        load_inference_job(_tautau_job(tmp_path, ok + "grid: {z_in_pi: true}\n"))
+    with pytest.raises(ConfigError, match="give one"):
+        load_inference_job(_tautau_job(tmp_path, TAUTAU_FILES))
+    with pytest.raises(ConfigError, match="independent_toys"):
+        load_inference_job(_tautau_job(tmp_path, ok + "coverage: {mu: [0.5], z: [1.0], "
+                                                      "independent_toys: 5}\n"))
+    with pytest.raises(ConfigError, match=r"samples\.generate: unknown key\(s\) \['events'\]"):
+        load_inference_job(_tautau_job(tmp_path, TAUTAU_FILES + "  generate: {events: 5}\n"))
+    with pytest.raises(ConfigError, match=r"samples\.generate\.train_events=\{'signal': 5\}"):
+        load_inference_job(_tautau_job(tmp_path, TAUTAU_FILES + "  generate: {train_events: "
+                                                                "{signal: 5}}\n"))
+    with pytest.raises(ConfigError, match=r"samples\.signal_test has z values \[0\.9\]"):
+        load_inference_job(_tautau_job(tmp_path, ok.replace("signal_test: {1.0:",
+                                                            "signal_test: {0.9:")))
+
+
+def test_data_truth_from_simulated_labels():
+    table = {"is_signal": np.array([True, False, False, True, False]),
+             "z": np.full(5, 1.05)}
+    assert data_truth(table) == {"mu": pytest.approx(2 / 3), "z": 1.05}
+    assert data_truth({**table, "z": np.array([1.0, 1.1, 1.0, 1.0, 1.0])}) is None
+    assert data_truth({**table, "is_signal": np.ones(5, bool)}) is None
+
+
+def test_minos_failure_keeps_migrad_and_reports_the_error(tmp_path, monkeypatch):
+    """A trained model refusing MINOS's z = NaN step: the fit keeps MIGRAD's minimum and the
+    summary carries the error instead of the job stopping."""
+    import hepnnlr.workflows.infer as infer
+    from hepnnlr.errors import NonFiniteInputError
+
+    real = infer.minimize_nll
+
+    def minos_fails(likelihood, data, *, start=None, minos=True):
+        if minos:
+            raise NonFiniteInputError("flow p_sig: the flow's log-density is NaN (z=nan)")
+        return real(likelihood, data, start=start, minos=False)
+
+    monkeypatch.setattr(infer, "minimize_nll", minos_fails)
+    path = tmp_path / "infer.yaml"
+    path.write_text(CONFIG.split("coverage:")[0])
+    summary = run_inference(load_inference_job(path)).summary
+    fit = summary["dataset"]["exact"]["minuit"]
+    assert fit["minos_error"].startswith("NonFiniteInputError: flow p_sig")
+    assert np.isnan(fit["mu_interval"]).all()
+    mu68 = summary["dataset"]["exact"]["mu"][0]
+    # MIGRAD alone still finds the grid minimum to a small fraction of the interval width
+    assert fit["mu"] == pytest.approx(mu68["best"], abs=0.02 * (mu68["high"] - mu68["low"]))

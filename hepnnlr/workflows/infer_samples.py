@@ -1,0 +1,543 @@
+"""The ``samples:`` section of ``hepnnlr infer``: a physicist's ROOT files instead of the toy.
+
+The Pythia case of the Sluijter thesis (§3.1.2): signal H → ττ, background Z → ττ, the
+hadronic-τ energy scale z as the nuisance, features m_vis and pT(ℓ)/pT(τ_h) from
+:class:`hepnnlr.processors.tautau.TauTauProcessor`. Every file is an ``events`` tree written
+by :func:`hepnnlr.samples.tautau_reco.make_tautau_sample` (or the same branches); the z of
+each event is its ``tau_energy_scale`` branch, so training files may hold one z each or a
+z drawn per event.
+
+Roles of the files (``{process}_{role}``):
+
+* ``signal_train``, ``background_train``: events at their own z (the training prior);
+* ``signal_reference``, ``background_reference``: events at ``z0``, the negatives of the
+  classifier route (thesis §3.2.1);
+* ``signal_test``, ``background_test``: held-out files per z, ``{z: [files]}``; test sets
+  (the fitted pseudo-dataset and the coverage study) are drawn from them without
+  replacement, with ``μ/(1+μ)`` of the events from the signal;
+* ``data`` (optional): files fitted as they are (the simulated labels then give the true μ,
+  and the ``tau_energy_scale`` branch the true z when it holds one value).
+
+With a ``generate`` sub-section, missing training, reference and test files are made first
+(:func:`hepnnlr.samples.tautau.generate_tautau` and
+:func:`hepnnlr.samples.tautau_reco.simulate_tautau_detector`); test files at several z share
+their generator events and detector random numbers (paired event by event).
+
+Example (``examples/configs/infer_tautau.yaml``)::
+
+    samples:
+      processor: tautau
+      features: [m_vis, pt_ratio]
+      relative_to: output_dir
+      signal_train: [files/signal_train.root]
+      ...
+      generate: {train_events: 3000, train_passes: 4, z_range: [0.85, 1.15]}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hepnnlr.errors import ConfigError, EmptySelectionError, InputFileError
+from hepnnlr.observables.tau import TAUTAU_FEATURES
+from hepnnlr.schema.runner import EXECUTORS
+
+__all__ = [
+    "PROCESSORS",
+    "check_files",
+    "data_truth",
+    "generate_missing_files",
+    "GenerateSpec",
+    "load_sample_tables",
+    "pool_test_set_maker",
+    "prepare_samples",
+    "SamplesSpec",
+    "SampleTables",
+    "train_sample_routes",
+]
+
+PROCESSES = ("signal", "background")
+ROLES = ("train", "reference", "test")
+_FILE_KEYS = tuple(f"{p}_{r}" for r in ROLES for p in PROCESSES)
+_LEVELS = ("reco", "gen")
+
+
+@dataclass(frozen=True)
+class _ProcessorEntry:
+    """A processor the ``samples`` section can name: how to build it and read its output."""
+
+    features: tuple[str, ...]
+    z_label: str
+    make: Callable[[], Any]
+    table: Callable[[Any, str, str, Sequence[str]], dict[str, np.ndarray]]
+
+
+def _tautau_entry() -> _ProcessorEntry:
+    def make():
+        from hepnnlr.processors.tautau import TauTauProcessor
+
+        return TauTauProcessor()
+
+    def table(output, dataset, level, features):
+        from hepnnlr.processors.tautau import collect_columns, feature_table
+
+        return feature_table(collect_columns(output, dataset), level=level, features=features)
+
+    return _ProcessorEntry(tuple(TAUTAU_FEATURES), r"$\tau_h$ energy scale $z$", make, table)
+
+
+PROCESSORS: dict[str, Callable[[], _ProcessorEntry]] = {"tautau": _tautau_entry}
+"""Processors by name; each gives per-event features and the nuisance z of every event."""
+
+
+def _positive_int(value: Any, where: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where}={value!r} must be an integer >= {minimum}.")
+    return value
+
+
+def _per_process(value: Any, where: str) -> dict[str, int]:
+    """An event count for both processes, or ``{signal: n, background: m}``."""
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(PROCESSES))
+        if unknown or set(value) != set(PROCESSES):
+            raise ConfigError(
+                f"{where}={dict(value)!r}: give one count for both processes or "
+                "{signal: n, background: m}."
+            )
+        return {p: _positive_int(value[p], f"{where}.{p}") for p in PROCESSES}
+    n = _positive_int(value, where)
+    return dict.fromkeys(PROCESSES, n)
+
+
+@dataclass(frozen=True)
+class GenerateSpec:
+    """Make the missing files of a :class:`SamplesSpec` with Pythia (``tautau`` only).
+
+    Attributes:
+        train_events, reference_events, test_events: Generator events per process and role
+            (a number for both processes, or ``{signal: n, background: m}``), split over the
+            role's files; test events are shared by the files at every z.
+        train_passes, reference_passes: Detector passes of every generator event (other
+            detector seeds, and for training other z): more rows for the same Pythia time.
+        z_range: Training z, drawn per event uniformly in ``[low, high]``.
+        seed: Seed of everything generated (each process, role and file gets its own).
+        workers: Pythia processes.
+    """
+
+    train_events: Any = 2000
+    reference_events: Any = 2000
+    test_events: Any = 2000
+    train_passes: int = 1
+    reference_passes: int = 1
+    z_range: tuple[float, float] = (0.85, 1.15)
+    seed: int = 1
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("train_events", "reference_events", "test_events"):
+            object.__setattr__(self, name, _per_process(getattr(self, name),
+                                                        f"samples.generate.{name}"))
+        for name in ("train_passes", "reference_passes", "workers"):
+            _positive_int(getattr(self, name), f"samples.generate.{name}")
+        for name in ("train_passes", "reference_passes"):
+            if getattr(self, name) > 64:
+                raise ConfigError(f"samples.generate.{name}={getattr(self, name)}: at most 64.")
+        _positive_int(self.seed, "samples.generate.seed", minimum=0)
+        if len(self.z_range) != 2 or not float(self.z_range[0]) < float(self.z_range[1]):
+            raise ConfigError(
+                f"samples.generate.z_range={list(self.z_range)}: give [low, high] with low < high."
+            )
+
+
+@dataclass(frozen=True)
+class SamplesSpec:
+    """ROOT files, processor and features of an inference on simulated samples.
+
+    Attributes:
+        processor: Processor by name (:data:`PROCESSORS`; ``"tautau"``).
+        features: Model inputs, a subset of the processor's features.
+        level: ``"reco"`` (detector level) or ``"gen"``.
+        z0: Reference value of the nuisance (the reference files' z).
+        signal_train, background_train: Training files (z per event from the files).
+        signal_reference, background_reference: Files at ``z0``.
+        signal_test, background_test: Held-out files per true z: ``{z: [files]}``.
+        data: Files fitted as they are (optional; otherwise the job's ``dataset`` is drawn
+            from the test files).
+        relative_to: Relative paths are taken from the YAML's folder (``"config"``) or from
+            the job's ``output_dir`` (``"output_dir"``, for generated files).
+        executor, workers, chunksize: coffea execution (:func:`hepnnlr.schema.run_processor`).
+        subsample_training: The classifier's negatives take about half their events from each
+            reference class, without replacement: keep at most 1.9 × the smaller reference
+            class of training rows per process (the flow keeps all; both counts go to the
+            summary). ``False``: an error where the references are too small.
+        generate: Make missing files first (``None``: every file must exist).
+    """
+
+    signal_train: tuple[str, ...]
+    background_train: tuple[str, ...]
+    signal_reference: tuple[str, ...]
+    background_reference: tuple[str, ...]
+    signal_test: dict[float, tuple[str, ...]] = field(default_factory=dict)
+    background_test: dict[float, tuple[str, ...]] = field(default_factory=dict)
+    data: tuple[str, ...] = ()
+    processor: str = "tautau"
+    features: tuple[str, ...] = ("m_vis", "pt_ratio")
+    level: str = "reco"
+    z0: float = 1.0
+    relative_to: str = "config"
+    executor: str = "iterative"
+    workers: int = 1
+    chunksize: int = 50_000
+    subsample_training: bool = True
+    generate: GenerateSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.processor not in PROCESSORS:
+            raise ConfigError(
+                f"samples.processor={self.processor!r} is not known; choose one of "
+                f"{sorted(PROCESSORS)}."
+            )
+        entry = self.entry
+        features = (self.features,) if isinstance(self.features, str) else tuple(self.features)
+        unknown = [f for f in features if f not in entry.features]
+        if unknown or not features:
+            raise ConfigError(
+                f"samples.features: unknown feature(s) {unknown} for processor "
+                f"{self.processor!r}; available: {list(entry.features)}."
+            )
+        object.__setattr__(self, "features", features)
+        if self.level not in _LEVELS:
+            raise ConfigError(f"samples.level={self.level!r}; choose one of {list(_LEVELS)}.")
+        if self.relative_to not in ("config", "output_dir"):
+            raise ConfigError(
+                f"samples.relative_to={self.relative_to!r}; choose 'config' (the YAML's folder) "
+                "or 'output_dir'."
+            )
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"samples.executor={self.executor!r}; choose one of {EXECUTORS}.")
+        _positive_int(self.workers, "samples.workers")
+        _positive_int(self.chunksize, "samples.chunksize")
+        for key in ("signal_train", "background_train", "signal_reference",
+                    "background_reference", "data"):
+            object.__setattr__(self, key, _file_list(getattr(self, key), f"samples.{key}",
+                                                     allow_empty=key == "data"))
+        for key in ("signal_test", "background_test"):
+            value = getattr(self, key)
+            if not isinstance(value, Mapping):
+                raise ConfigError(
+                    f"samples.{key} must map each true z to its files, e.g. "
+                    f"{{1.0: [{key}_1.0.root]}}, got {value!r}."
+                )
+            tests = {}
+            for z, files in value.items():
+                try:
+                    z_value = float(z)
+                except (TypeError, ValueError) as error:
+                    raise ConfigError(f"samples.{key}: key {z!r} is not a number (a z).") from error
+                tests[z_value] = _file_list(files, f"samples.{key}[{z}]")
+            object.__setattr__(self, key, tests)
+        if set(self.signal_test) != set(self.background_test):
+            raise ConfigError(
+                f"samples.signal_test has z values {sorted(self.signal_test)} but "
+                f"samples.background_test {sorted(self.background_test)}; give both processes "
+                "at the same z."
+            )
+        if self.generate is not None and self.processor != "tautau":
+            raise ConfigError("samples.generate makes ττ files only: use processor 'tautau'.")
+
+    @property
+    def entry(self) -> _ProcessorEntry:
+        return PROCESSORS[self.processor]()
+
+    @property
+    def test_z(self) -> tuple[float, ...]:
+        return tuple(sorted(self.signal_test))
+
+    def files(self) -> dict[str, tuple[Path, ...]]:
+        """Every file by its config key (``signal_test[0.9]`` for test files)."""
+        out = {key: tuple(Path(f) for f in getattr(self, key))
+               for key in ("signal_train", "background_train", "signal_reference",
+                           "background_reference", "data")}
+        for key in ("signal_test", "background_test"):
+            for z, files in getattr(self, key).items():
+                out[f"{key}[{z:g}]"] = tuple(Path(f) for f in files)
+        return out
+
+    def resolved(self, base: str | Path) -> SamplesSpec:
+        """A copy with relative paths taken from ``base``."""
+        base = Path(base)
+
+        def fix(files):
+            return tuple(str(p if Path(p).is_absolute() else base / p) for p in files)
+
+        return replace(
+            self,
+            **{key: fix(getattr(self, key)) for key in ("signal_train", "background_train",
+                                                         "signal_reference",
+                                                         "background_reference", "data")},
+            signal_test={z: fix(f) for z, f in self.signal_test.items()},
+            background_test={z: fix(f) for z, f in self.background_test.items()},
+        )
+
+
+def _file_list(value: Any, where: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    files = (value,) if isinstance(value, str | Path) else value
+    if not isinstance(files, list | tuple) or not all(isinstance(f, str | Path) for f in files):
+        raise ConfigError(f"{where} must be a file name or a list of them, got {value!r}.")
+    if not files and not allow_empty:
+        raise ConfigError(f"{where} is empty; give at least one ROOT file.")
+    return tuple(str(f) for f in files)
+
+
+def check_files(spec: SamplesSpec) -> None:
+    """Every file of ``spec`` exists, or an :class:`InputFileError` names its key."""
+    for key, files in spec.files().items():
+        for path in files:
+            if not path.is_file():
+                fix = ("fix the path" if spec.generate is not None or key == "data"
+                       else "fix the path or add a samples.generate section to make it")
+                if spec.generate is not None and key == "data":
+                    fix += " (samples.generate does not make data files)"
+                raise InputFileError(f"samples.{key}: file {path} does not exist; {fix}.")
+
+
+# --- generation ---------------------------------------------------------------------------
+
+
+def generate_missing_files(spec: SamplesSpec, *, log: Callable[[str], None] = print) -> list[Path]:
+    """Make the missing training, reference and test files of ``spec`` (its ``generate``).
+
+    Returns:
+        The files written (none when every file exists).
+    """
+    gen = spec.generate
+    if gen is None:
+        return []
+    from hepnnlr.samples.tautau import TauTauConfig, generate_tautau
+    from hepnnlr.samples.tautau_reco import simulate_tautau_detector, write_tautau_events
+
+    written: list[Path] = []
+    for p, process in enumerate(PROCESSES):
+        for r, role in enumerate(ROLES):
+            if role == "test":
+                by_z = getattr(spec, f"{process}_test")
+                n_files = max((len(f) for f in by_z.values()), default=0)
+                targets = [[(z, Path(files[i])) for z, files in sorted(by_z.items())
+                            if i < len(files)] for i in range(n_files)]
+            else:
+                targets = [[(None, Path(f))] for f in getattr(spec, f"{process}_{role}")]
+            total = getattr(gen, f"{role}_events")[process]
+            for i, group in enumerate(targets):
+                missing = [(z, path) for z, path in group if not path.is_file()]
+                if not missing:
+                    continue
+                n = total // len(targets) + (1 if i < total % len(targets) else 0)
+                seed = 10_000 * gen.seed + 1000 * r + 100 * p + i
+                started = time.process_time()
+                events = generate_tautau(n, seed=seed, config=TauTauConfig(process),
+                                         workers=gen.workers, progress=False)
+                passes = {"train": gen.train_passes, "reference": gen.reference_passes}.get(role, 1)
+                for z, path in missing:
+                    scale = {"train": tuple(float(v) for v in gen.z_range),
+                             "reference": float(spec.z0)}.get(role, z)
+                    reco = [simulate_tautau_detector(events, tau_energy_scale=scale,
+                                                     seed=64 * seed + k) for k in range(passes)]
+                    written.append(write_tautau_events(path, _renumbered(reco)))
+                log(f"  generated {process} {role}: {n} events x {passes} detector pass(es) -> "
+                    f"{len(missing)} file(s), {time.process_time() - started:.1f} s CPU")
+    return written
+
+
+def _renumbered(parts: list) -> Any:
+    import awkward as ak
+
+    events = ak.concatenate(parts) if len(parts) > 1 else parts[0]
+    return ak.with_field(events, np.arange(len(events), dtype=np.uint64), "event")
+
+
+# --- processing ---------------------------------------------------------------------------
+
+
+@dataclass
+class SampleTables:
+    """Selected events of every role: ``{"x": (n, d), "z": (n,), "is_signal": (n,)}``
+    (test pools: ``x`` only); ``cutflow`` sums every file (coffea merges the datasets)."""
+
+    train: dict[str, dict[str, np.ndarray]]
+    reference: dict[str, dict[str, np.ndarray]]
+    test: dict[tuple[str, float], np.ndarray]
+    data: dict[str, np.ndarray] | None
+    cutflow: dict[str, int]
+
+    def counts(self) -> dict[str, int]:
+        out = {f"{p}_train": len(t["x"]) for p, t in self.train.items()}
+        out |= {f"{p}_reference": len(t["x"]) for p, t in self.reference.items()}
+        out |= {f"{p}_test[{z:g}]": len(x) for (p, z), x in self.test.items()}
+        if self.data is not None:
+            out["data"] = len(self.data["x"])
+        return out
+
+
+def load_sample_tables(spec: SamplesSpec, *, progress: bool = False) -> SampleTables:
+    """Run the processor over every file (one run, one dataset per config key)."""
+    from hepnnlr.schema.runner import run_processor
+
+    entry = spec.entry
+    fileset = {key: [str(p) for p in files] for key, files in spec.files().items() if files}
+    output = run_processor(entry.make(), fileset, executor=spec.executor, workers=spec.workers,
+                           chunksize=spec.chunksize, progress=progress)
+    tables = {}
+    for key in fileset:
+        try:
+            tables[key] = entry.table(output, key, spec.level, spec.features)
+        except EmptySelectionError as error:
+            raise EmptySelectionError(f"samples.{key}: {error}") from error
+    cutflow = output.get("cutflow", {})
+    test = {(p, z): tables[f"{p}_test[{z:g}]"]["x"] for p in PROCESSES for z in spec.test_z}
+    return SampleTables(
+        train={p: tables[f"{p}_train"] for p in PROCESSES},
+        reference={p: tables[f"{p}_reference"] for p in PROCESSES},
+        test=test, data=tables.get("data"),
+        cutflow={key: int(v) for key, v in cutflow.items()},
+    )
+
+
+def data_truth(table: Mapping[str, np.ndarray]) -> dict[str, float] | None:
+    """The simulated truth of fitted files: μ = selected signal / background events, z where
+    the files hold one value (``None`` where either is undefined)."""
+    is_signal = np.asarray(table["is_signal"], dtype=bool)
+    z = np.unique(table["z"])
+    if is_signal.all() or len(z) != 1:
+        return None
+    return {"mu": float(is_signal.sum() / (~is_signal).sum()), "z": float(z[0])}
+
+
+# --- routes and test sets -----------------------------------------------------------------
+
+
+def train_sample_routes(
+    tables: SampleTables,
+    routes: Sequence[str],
+    spec: SamplesSpec,
+    *,
+    classifier: Any = None,
+    flow: Any = None,
+    training: Any = None,
+    seed: int = 0,
+) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
+    """Classifier and flow likelihoods of the selected training events.
+
+    Returns:
+        ``({route: MixtureLikelihood}, {route: {process: training rows used}})``.
+    """
+    from hepnnlr.methods.signal_strength import (
+        ParameterizedSample,
+        train_classifier_route,
+        train_flow_route,
+    )
+
+    features = spec.features
+    full = {p: ParameterizedSample(t["x"], t["z"], features) for p, t in tables.train.items()}
+    out: dict[str, Any] = {}
+    used: dict[str, dict[str, int]] = {}
+    if "classifier" in routes:
+        limit = int(1.9 * min(len(t["x"]) for t in tables.reference.values()))
+        rng = np.random.default_rng(seed)
+        samples = {}
+        for p, sample in full.items():
+            if len(sample) > limit:
+                if not spec.subsample_training:
+                    raise EmptySelectionError(
+                        f"samples: {len(sample)} selected {p} training events but the classifier"
+                        f" negatives need about half as many from each reference class (the "
+                        f"smaller has {limit / 1.9:.0f}); add reference events or set "
+                        "samples.subsample_training: true."
+                    )
+                keep = np.sort(rng.choice(len(sample), size=limit, replace=False))
+                sample = ParameterizedSample(sample.x[keep], sample.z[keep], features)
+            samples[p] = sample
+        used["classifier"] = {p: len(s) for p, s in samples.items()}
+        out["classifier"] = train_classifier_route(
+            samples["signal"], samples["background"], tables.reference["signal"]["x"],
+            tables.reference["background"]["x"], spec=classifier, config=training)
+    if "flow" in routes:
+        used["flow"] = {p: len(s) for p, s in full.items()}
+        out["flow"] = train_flow_route(full["signal"], full["background"], spec=flow,
+                                       config=training)
+    return out, used
+
+
+def pool_test_set_maker(
+    pools: Mapping[tuple[str, float], np.ndarray],
+) -> Callable[[float, float, int, np.random.Generator], np.ndarray]:
+    """``(μ, z, N, rng) -> events``: ``round(N μ/(1+μ))`` signal and the rest background
+    events at ``z``, drawn without replacement from the held-out pools."""
+    known = sorted({z for _, z in pools})
+
+    def make(mu: float, z: float, n: int, rng: np.random.Generator) -> np.ndarray:
+        match = [k for k in known if np.isclose(k, z, rtol=0, atol=1e-9)]
+        if not match:
+            raise ConfigError(
+                f"no test files at z={z:g}: samples.signal_test/background_test have z "
+                f"{known}; choose one of them or add files at that z."
+            )
+        n_sig = int(round(n * mu / (1.0 + mu)))
+        parts = []
+        for process, k in (("signal", n_sig), ("background", n - n_sig)):
+            pool = pools[(process, match[0])]
+            if k > len(pool):
+                raise EmptySelectionError(
+                    f"a test set at mu={mu:g}, z={z:g} needs {k} {process} events but "
+                    f"samples.{process}_test[{match[0]:g}] holds {len(pool)} selected ones; "
+                    "lower n_events or give more test events."
+                )
+            parts.append(pool[rng.choice(len(pool), size=k, replace=False)])
+        return np.concatenate(parts)
+
+    return make
+
+
+def prepare_samples(job: Any) -> tuple:
+    """The samples steps of :func:`hepnnlr.workflows.infer.run_inference` for a job with a
+    ``samples`` section: generate missing files, check them, run the processor, train the
+    routes, and build the fitted dataset and the test-set maker.
+
+    Returns:
+        ``(likelihoods, data, truth, make_test_set, summary, tag)``; ``tag`` is ``"data"``
+        for ``samples.data`` files, else ``"dataset"`` (drawn from the test files).
+    """
+    spec = job.samples
+    started = time.process_time()
+    generated = generate_missing_files(spec)
+    check_files(spec)
+    cpu = {"generation": time.process_time() - started}
+    tables = load_sample_tables(spec, progress=job.progress)
+    cpu["processor"] = time.process_time() - started - cpu["generation"]
+    likelihoods, used = train_sample_routes(
+        tables, job.routes, spec, classifier=job.classifier, flow=job.flow,
+        training=job.training, seed=job.training.seed,
+    )
+    cpu["training"] = time.process_time() - started - sum(cpu.values())
+    make_test_set = pool_test_set_maker(tables.test)
+    if spec.data:
+        data, truth, tag = tables.data["x"], data_truth(tables.data), "data"
+    else:
+        truth = {"mu": float(job.dataset.mu), "z": float(job.dataset.z)}
+        data = make_test_set(truth["mu"], truth["z"], int(job.dataset.n_events),
+                             np.random.default_rng(job.dataset.seed))
+        tag = "dataset"
+    summary = {
+        "samples": {"processor": spec.processor, "features": list(spec.features),
+                    "level": spec.level, "z0": spec.z0, "generated": [str(p) for p in generated],
+                    "selected_events": tables.counts(), "training_events_used": used,
+                    "cutflow_all_files": tables.cutflow, "cpu_seconds": cpu},
+        "truth": truth, "n_events": len(data),
+    }
+    return likelihoods, data, truth, make_test_set, summary, tag
