@@ -29,6 +29,19 @@ Diefenbacher et al., JINST 15 (2020) P11004. The paper reweights BIB-AE/GAN show
   including the per-layer widths that neither network sees as features (Fig. 6), and
   against each other (Fig. 2).
 
+* **Image surrogate** (``--surrogate image-gan``): a generator of *images* that DCTR can
+  refine (:mod:`hepnnlr.methods.calo_surrogate`): a GAN (latent 8, 2 × 64 units, 4,000
+  steps of 256, Adam 1e-3) learns a
+  six-number description of each reference shower measured from its cells (visible
+  energy, shifted-Gamma longitudinal profile t0/α/β fitted by moments, impact point), and
+  a calibrated renderer (:mod:`hepnnlr.samples.calo_surrogate`) turns generated
+  descriptions into 30 × 30 × 30 cells (GP spot sampling, cell noise, 0.1 MeV threshold).
+  The generated showers are written to ROOT (``imagegan_{train,eval}.root``), read through
+  the ``CaloProcessor`` and reweighted by both the high-level MLP and the low-level 3-D CNN
+  exactly as the fast simulation (same sizes), with figures ``dctrgan_calo_imagegan_*``
+  (~13 min at a load of ~15 on the 2 shared cores, with the reference files already
+  made).
+
 ``r`` is quoted for equal sample sizes, as in the paper (see ``_compare``).
 
 Scale (defaults; at a load of ~25 on 2 CPU cores: GAN study 13–21 min, most of it GAN
@@ -41,9 +54,11 @@ cells each).
 
     nice -n 19 python examples/dctrgan_calo.py -o out/dctrgan_calo
     nice -n 19 python examples/dctrgan_calo.py --no-gan --low-level -o out/dctrgan_calo
+    nice -n 19 python examples/dctrgan_calo.py --surrogate image-gan -o out/dctrgan_calo
 
 Figures go to ``--figures`` (``dctrgan_calo_*.png``), numbers to
-``<out>/summary_gan.json`` and ``<out>/summary_fastsim.json``; the ROOT files in ``<out>``
+``<out>/summary_gan.json``, ``<out>/summary_fastsim.json`` and
+``<out>/summary_imagegan.json``; the ROOT files in ``<out>``
 are reused by later runs.
 """
 
@@ -58,6 +73,7 @@ import awkward as ak
 import numpy as np
 from matplotlib.figure import Figure
 
+from hepnnlr.methods.calo_surrogate import train_calo_surrogate
 from hepnnlr.methods.dctrgan import (
     DCTRGANConfig,
     DCTRGANReweighter,
@@ -103,6 +119,11 @@ def _columns(path: Path, n: int, seed: int, config: ShowerConfig) -> ak.Array:
     features back through coffea."""
     if not path.exists() or check_calo_file(path) != n:
         make_calo_sample(path, n_events=n, seed=seed, config=config, progress=False)
+    return _processed(path)
+
+
+def _processed(path: Path) -> ak.Array:
+    """The features of the showers with cells in ``path``, through the coffea processor."""
     out = run_processor(CaloProcessor(), {path.stem: [str(path)]}, progress=False)
     columns = collect_columns(out)
     return columns[ak.to_numpy(columns.n_hits) > 0]  # an empty shower has no centroid
@@ -331,22 +352,27 @@ def _images(path: Path, n: int) -> np.ndarray:
     return hits_to_images(events.Hit)
 
 
-def low_level(args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array,
-              ref_train_path: Path) -> dict:
-    """High- and low-level DCTRGAN weights of the mis-tuned fast simulation."""
+def _two_level(args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array,
+               ref_train_path: Path, generated: dict, label: str, prefix: str) -> dict:
+    """High-level (MLP, 33 features) and low-level (3-D CNN, images) DCTRGAN weights of a
+    generated sample, ``generated`` = {"train": (path, columns), "eval": (path, columns)}.
+
+    The HL model trains on all showers of both training files and weights all evaluation
+    showers; the LL model trains on the images of the first ``--ll-showers`` of each
+    training file and weights the first ``--ll-showers`` evaluation showers, which are
+    also shown unweighted ("<label>, LL set", the same statistical floor of <S^2>).
+    """
     start = time.time()
     n = args.ll_showers
-    fast_train_path = args.out / "fastsim_train.root"
-    fast_eval_path = args.out / "fastsim_eval.root"
-    fast_train = _columns(fast_train_path, args.showers, args.seed + 20, FAST_SIM)
-    fast_eval = _columns(fast_eval_path, args.showers, args.seed + 21, FAST_SIM)
+    (gen_train_path, gen_train), (gen_eval_path, gen_eval) = generated["train"], generated["eval"]
     hl = DCTRGANReweighter.train(
         feature_tensors(reference_train, DCTR_FEATURES),
-        feature_tensors(fast_train, DCTR_FEATURES),
-        _hl_config(args.seed), name="high-level DCTRGAN (fast sim)",
+        feature_tensors(gen_train, DCTR_FEATURES),
+        _hl_config(args.seed), name=f"high-level DCTRGAN ({label})",
     )
-    hl_weights = hl.weights(feature_tensors(fast_eval, DCTR_FEATURES)).weights
-    hl_auc = _auc(hl, reference_eval, fast_eval)
+    hl_weights = hl.weights(feature_tensors(gen_eval, DCTR_FEATURES)).weights
+    hl_auc = _auc(hl, reference_eval, gen_eval)
+    hl_seconds = time.time() - start
     ll_config = DCTRGANConfig(
         model=Conv3DSpec(filters=(8, 16, 16), dense=(64,), seed=args.seed),
         training=TrainingConfig(epochs=args.ll_epochs, batch_size=64, patience=2,
@@ -354,46 +380,87 @@ def low_level(args: argparse.Namespace, reference_train: ak.Array, reference_eva
     )
     ll = DCTRGANReweighter.train(
         image_tensors(_images(ref_train_path, n)),
-        image_tensors(_images(fast_train_path, n)),
-        ll_config, name="low-level DCTRGAN (fast sim)",
+        image_tensors(_images(gen_train_path, n)),
+        ll_config, name=f"low-level DCTRGAN ({label})",
     )
     # the low-level weights for the first n evaluation showers (those with hits, in file
-    # order: the same rows as fast_eval[:len(fast_images)])
-    fast_images = _images(fast_eval_path, n)
+    # order: the same rows as gen_eval[:len(gen_images)])
+    gen_images = _images(gen_eval_path, n)
     ll_weights = np.concatenate([
-        ll.weights(image_tensors(fast_images[i:i + 500])).weights
-        for i in range(0, len(fast_images), 500)
+        ll.weights(image_tensors(gen_images[i:i + 500])).weights
+        for i in range(0, len(gen_images), 500)
     ])
-    ll_showers = fast_eval[:len(fast_images)]
-    # the low-level weights exist for the first n showers only: their unweighted
-    # comparison ("fast sim, LL set") has the same statistical floor of <S^2>
-    samples = {"fast sim": (fast_eval, None), "DCTR (HL)": (fast_eval, hl_weights),
-               "fast sim, LL set": (ll_showers, None), "DCTR (LL)": (ll_showers, ll_weights)}
-    np.savez(args.out / "fastsim_weights.npz", high_level=hl_weights, low_level=ll_weights)
+    ll_showers = gen_eval[:len(gen_images)]
+    ll_set = f"{label}, LL set"
+    samples = {label: (gen_eval, None), "DCTR (HL)": (gen_eval, hl_weights),
+               ll_set: (ll_showers, None), "DCTR (LL)": (ll_showers, ll_weights)}
+    np.savez(args.out / f"{prefix}_weights.npz", high_level=hl_weights, low_level=ll_weights)
     width_names = tuple(f"x2_layer_{k}" for k in range(1, N_LAYERS + 1))
     names = tuple(dict.fromkeys(DCTR_FEATURES + PANELS + width_names))
     stats = _compare(reference_eval, samples, names)
     figures = args.figures
+    stem = f"dctrgan_calo_{prefix}"
     _panel_figure(reference_eval, samples, PANELS, stats,
-                  figures / "dctrgan_calo_fastsim_features.png", "Reference (parametric)")
+                  figures / f"{stem}_features.png", "Reference (parametric)")
     _panel_figure(reference_eval, samples, WIDTH_PANELS, stats,
-                  figures / "dctrgan_calo_fastsim_widths.png", "Reference (parametric)")
-    _summary_figure(stats, "fast sim", ("DCTR (HL)",),
-                    figures / "dctrgan_calo_fastsim_summary_hl.png")
-    _summary_figure(stats, "fast sim, LL set", ("DCTR (LL)",),
-                    figures / "dctrgan_calo_fastsim_summary_ll.png")
+                  figures / f"{stem}_widths.png", "Reference (parametric)")
+    _summary_figure(stats, label, ("DCTR (HL)",), figures / f"{stem}_summary_hl.png")
+    _summary_figure(stats, ll_set, ("DCTR (LL)",), figures / f"{stem}_summary_ll.png")
     _weights_figure({"high-level": hl_weights[:len(ll_weights)], "low-level": ll_weights},
-                    figures / "dctrgan_calo_fastsim_weights.png")
+                    figures / f"{stem}_weights.png")
     return {
         "features": stats,
         "classifier_auc_hl": hl_auc,
         "temperature": {"HL": hl.temperature, "LL": ll.temperature},
         "kish_fraction": {"HL": kish_effective_size(hl_weights) / len(hl_weights),
                           "LL": kish_effective_size(ll_weights) / len(ll_weights)},
+        "n_clipped": {"HL": int((hl_weights >= hl.clip_max).sum()),
+                      "LL": int((ll_weights >= ll.clip_max).sum())},
         "pearson_hl_ll": float(np.corrcoef(hl_weights[:len(ll_weights)], ll_weights)[0, 1]),
         "ll_epochs": len(ll.classifier.history["loss"]),
+        "hl_seconds": hl_seconds,
         "seconds": time.time() - start,
     }
+
+
+def low_level(args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array,
+              ref_train_path: Path) -> dict:
+    """High- and low-level DCTRGAN weights of the mis-tuned fast simulation."""
+    generated = {}
+    for part, offset in (("train", 20), ("eval", 21)):
+        path = args.out / f"fastsim_{part}.root"
+        generated[part] = (path, _columns(path, args.showers, args.seed + offset, FAST_SIM))
+    return _two_level(args, reference_train, reference_eval, ref_train_path, generated,
+                      "fast sim", "fastsim")
+
+
+def image_gan(args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array,
+              ref_train_path: Path) -> dict:
+    """Image surrogate (description GAN + renderer) and its HL and LL DCTRGAN weights."""
+    start = time.time()
+    events = read_calo_events(ref_train_path)
+    surrogate = train_calo_surrogate(
+        events, seed=args.seed,
+        config=GANConfig(steps=args.surrogate_steps, batch_size=args.gan_batch,
+                         learning_rate=args.surrogate_lr, seed=args.seed),
+    )
+    train_seconds = time.time() - start
+    generated = {}
+    for part, offset in (("train", 30), ("eval", 31)):
+        path = surrogate.write(args.out / f"imagegan_{part}.root", args.showers,
+                               seed=args.seed + offset)
+        generated[part] = (path, _processed(path))
+    generate_seconds = time.time() - start - train_seconds
+    summary = _two_level(args, reference_train, reference_eval, ref_train_path, generated,
+                         "image GAN", "imagegan")
+    summary.update({
+        "surrogate_train_seconds": train_seconds,
+        "surrogate_generate_seconds": generate_seconds,
+        "spot_scale": surrogate.renderer.spot_scale,
+        "gan_final_losses": {k: surrogate.gan.history[k][-1] for k in ("d_loss", "g_loss")},
+        "seconds": time.time() - start,
+    })
+    return summary
 
 
 def _print_table(stats: dict, labels: tuple[str, ...], names) -> None:
@@ -419,6 +486,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--low-level", action="store_true",
                         help="also run the low-level (3-D CNN) study on the fast simulation")
     parser.add_argument("--no-gan", action="store_true", help="skip the GAN study")
+    parser.add_argument("--surrogate", choices=("feature-gan", "image-gan"),
+                        default="feature-gan",
+                        help="GAN study: 'feature-gan' (GAN of the 33 features, HL weights) "
+                             "or 'image-gan' (GAN of shower descriptions + renderer to "
+                             "images, HL and LL weights)")
+    parser.add_argument("--surrogate-steps", type=int, default=4_000,
+                        help="steps of the image surrogate's description GAN")
+    parser.add_argument("--surrogate-lr", type=float, default=1e-3)
     parser.add_argument("--ll-showers", type=int, default=3_000)
     parser.add_argument("--ll-epochs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
@@ -431,7 +506,14 @@ def main(argv: list[str] | None = None) -> None:
     reference_eval = _columns(args.out / "reference_eval.root", args.showers, args.seed + 1,
                               ShowerConfig())
     settings = {k: str(v) for k, v in vars(args).items()}
-    if not args.no_gan:
+    if not args.no_gan and args.surrogate == "image-gan":
+        summary = image_gan(args, reference_train, reference_eval, ref_train_path)
+        _print_table(summary["features"],
+                     ("image GAN", "DCTR (HL)", "image GAN, LL set", "DCTR (LL)"),
+                     DCTR_FEATURES + PANELS[-2:] + WIDTH_PANELS)
+        summary["settings"] = settings
+        (args.out / "summary_imagegan.json").write_text(json.dumps(summary, indent=1))
+    elif not args.no_gan:
         summary = high_level(args, reference_train, reference_eval)
         _print_table(summary["features"], ("GAN", "DCTRGAN (HL)"), DCTR_FEATURES + PANELS[-2:])
         summary["settings"] = settings

@@ -51,3 +51,18 @@ class ShapeMismatchError(HepnnlrError, ValueError):
 
 class ConfigError(HepnnlrError, ValueError):
     """A configuration value (dataclass field, YAML key, CLI option) is invalid."""
+
+
+class WeightClippingWarning(HepnnlrWarning):
+    """More generated examples than expected had their DCTRGAN weight clipped.
+
+    A :class:`HepnnlrWarning`, so the test configuration (``error::hepnnlr.errors.
+    HepnnlrWarning``) turns it into an error like every other warning of hepnnlr.
+    """
+
+
+class AllWeightsClippedError(HepnnlrError, ValueError):
+    """Every DCTRGAN weight hit the clipping bound: the weights carry no information."""
+
+
+__all__ += ["AllWeightsClippedError", "WeightClippingWarning"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hepnnlr.methods.calo_surrogate import CaloSurrogate, train_calo_surrogate
 from hepnnlr.methods.dctr import (
     DCTRConfig,
     DCTRFitResult,
@@ -82,6 +83,8 @@ __all__ = [
     "DCTRConfig",
     "DCTRFitResult",
     "dctrgan_weights",
+    "CaloSurrogate",
+    "train_calo_surrogate",
     "DCTRGANConfig",
     "DCTRGANReweighter",
     "DCTRGANWeights",

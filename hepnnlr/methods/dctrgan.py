@@ -31,11 +31,11 @@ import awkward as ak
 import numpy as np
 
 from hepnnlr.errors import (
+    AllWeightsClippedError,
     ConfigError,
-    HepnnlrError,
-    HepnnlrWarning,
     MissingBranchError,
     ShapeMismatchError,
+    WeightClippingWarning,
 )
 from hepnnlr.models.conv3d import Conv3DSpec
 from hepnnlr.models.spec import ModelSpec
@@ -65,14 +65,6 @@ __all__ = [
 
 
 _MAX_LOG_WEIGHT = 700.0  # exp(709.8) overflows float64
-
-
-class WeightClippingWarning(HepnnlrWarning):
-    """More generated examples than expected had their DCTRGAN weight clipped."""
-
-
-class AllWeightsClippedError(HepnnlrError, ValueError):
-    """Every DCTRGAN weight hit the clipping bound: the weights carry no information."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ This layer imports nothing from hepnnlr but :mod:`hepnnlr.errors`.
 from __future__ import annotations
 
 from hepnnlr.samples.calo import ShowerConfig, hits_to_images, images_to_hits, make_calo_sample
+from hepnnlr.samples.calo_surrogate import ShowerRenderer, describe_showers
 from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles, simulate_detector
 from hepnnlr.samples.dis import BLOCK_SIZE, DIS_SETUPS, DISSetup, generate_dis, get_setup
 from hepnnlr.samples.gaussian import (
@@ -109,6 +110,8 @@ __all__ = [
     "reconstruct_particles",
     "REQUIRED_BRANCHES",
     "ShowerConfig",
+    "ShowerRenderer",
+    "describe_showers",
     "simulate_detector",
     "simulate_tautau_detector",
     "TauTauConfig",

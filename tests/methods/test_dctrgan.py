@@ -126,3 +126,18 @@ def test_config_and_input_helpers_validate():
         feature_tensors(columns, ("c",))
     with pytest.raises(ShapeMismatchError, match="2 names"):
         array_tensors(np.zeros((3, 3)), ("a", "b"))
+
+
+def test_clipping_warning_and_error_live_in_errors():
+    import hepnnlr.errors as errors
+    import hepnnlr.methods.dctrgan as dctrgan
+
+    assert dctrgan.WeightClippingWarning is errors.WeightClippingWarning
+    assert dctrgan.AllWeightsClippedError is errors.AllWeightsClippedError
+    assert "WeightClippingWarning" in errors.__all__ and "AllWeightsClippedError" in errors.__all__
+    # a HepnnlrWarning, so pyproject's filter "error::hepnnlr.errors.HepnnlrWarning" makes
+    # it an error in the test run
+    assert issubclass(errors.WeightClippingWarning, errors.HepnnlrWarning)
+    assert issubclass(errors.AllWeightsClippedError, errors.HepnnlrError)
+    with pytest.raises(errors.WeightClippingWarning):
+        dctrgan_weights(np.log([1.0, 1.0, 1.0, 10.0]), clip_max=5.0)
