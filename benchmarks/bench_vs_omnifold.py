@@ -29,10 +29,20 @@ PyYAML, setuptools and tensorflow>=2.15, already there; tf_keras 2.21.0 needs te
 (``pip install --no-deps omnifold==0.1.36 tf-keras==2.21.0`` into the environment works
 too; then leave out ``--peer-path``.) Without them the benchmark says so and exits.
 
+``--seeds N`` trains each tool with N seeds (the split, initialization and batch order
+change with the seed, the same split for both tools) and ends with a summary: the whole
+trainings' wall and CPU time summed over the seeds (hepnnlr's whole ``train_classifier``
+call against omnifold's ``fit`` call alone) and the mean best validation loss of each tool
+± its standard error over the seeds; "equal or lower" means hepnnlr's mean is at most
+omnifold's plus the combined standard error. Both tools run with ``--threads`` TensorFlow
+threads (default 1).
+
 Usage::
 
     python benchmarks/bench_vs_omnifold.py --peer-path /tmp/omnifold-peer   # ~3 min
     python benchmarks/bench_vs_omnifold.py --peer-path DIR --epochs 10 --models pet
+    python benchmarks/bench_vs_omnifold.py --peer-path DIR --cache inputs.npz --repeat 1 \
+        --seeds 5                                           # ~11 min on an idle machine
 """
 
 from __future__ import annotations
@@ -163,7 +173,11 @@ def _epoch_timer(base):
 
 
 def _run_hepnnlr(spec, data, sim, weights, args):
-    """Train with ``hepnnlr.training.train_classifier``; return (val logits, epoch seconds)."""
+    """Train with ``hepnnlr.training.train_classifier``.
+
+    Returns the trained classifier, its epoch timer and the (wall, CPU) seconds of the whole
+    ``train_classifier`` call: model building, compilation, pipelines and ``fit`` alike.
+    """
     import keras
 
     import hepnnlr.training.classifier as classifier
@@ -176,10 +190,10 @@ def _run_hepnnlr(spec, data, sim, weights, args):
     original = classifier._callbacks
     # The benchmark only listens: the timer is appended to train_classifier's own callbacks.
     with mock.patch.object(classifier, "_callbacks", lambda c: [*original(c), timer]):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         trained = classifier.train_classifier(spec, data, weights[: len(data)], sim,
                                               weights[len(data):], config, name=spec.kind)
-        total = time.perf_counter() - start
+        total = (time.perf_counter() - start, time.process_time() - cpu)
     return trained, timer, total
 
 
@@ -198,7 +212,12 @@ def _omnifold_arrays(inputs, kind: str) -> np.ndarray:
 
 
 def _run_omnifold(kind, sizes, x, labels, weights, train_idx, val_idx, args, tmp: Path):
-    """Train omnifold's model with omnifold's own pipeline, compile and ``fit`` settings."""
+    """Train omnifold's model with omnifold's own pipeline, compile and ``fit`` settings.
+
+    The (wall, CPU) seconds returned are those of its ``fit`` call alone (all epochs, the
+    first with its tracing included); building, caching and compiling come before and are
+    not counted, so the comparison of whole trainings leans in omnifold's favour.
+    """
     import tensorflow as tf
     from omnifold import MLP, PET, DataLoader, MultiFold
     from omnifold.net import weighted_binary_crossentropy
@@ -234,12 +253,12 @@ def _run_omnifold(kind, sizes, x, labels, weights, train_idx, val_idx, args, tmp
                                          monitor="val_loss"),
         timer,
     ]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fit = model.fit(train, epochs=args.epochs,
                     steps_per_epoch=len(train_idx) // args.batch_size,
                     validation_data=test, validation_steps=len(val_idx) // args.batch_size,
                     verbose=0, callbacks=callbacks)
-    total = time.perf_counter() - start
+    total = (time.perf_counter() - start, time.process_time() - cpu)
     logits = model.predict(x[val_idx], batch_size=4096, verbose=0).reshape(-1)
     return model, logits, timer, total, min(fit.history["val_loss"])
 
@@ -288,11 +307,25 @@ def main() -> None:
                         help="trainings per tool, interleaved; the fastest counts (best of N)")
     parser.add_argument("--repeat-pet", type=int, default=None,
                         help="the same for PET (default: --repeat)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="train each tool with seeds --seed, --seed + 1, ...: split, "
+                        "initialization and batch order differ per seed, the same for both "
+                        "tools; the summary gives mean best validation losses ± standard "
+                        "error and the summed times of the whole trainings")
+    parser.add_argument("--seeds-pet", type=int, default=None,
+                        help="the same for PET (default: --seeds)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="TensorFlow intra- and inter-op threads for both tools (default 1)")
     parser.add_argument("--cache", type=Path,
                         help="npz file keeping the processed inputs between runs")
     args = parser.parse_args()
+    if min(args.seeds, args.seeds_pet or 1, args.repeat, args.repeat_pet or 1) < 1:
+        parser.error("--seeds, --seeds-pet, --repeat and --repeat-pet must be >= 1")
     if not _peer_available(args.peer_path):
         return
+    # Read when TensorFlow starts its runtime, which is after this point.
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[name] = str(args.threads)
 
     import keras
     import omnifold  # noqa: F401  (prints omnifold's Horovod notice once, up front)
@@ -312,7 +345,6 @@ def main() -> None:
     weights = np.concatenate([np.full(len(data), n / 2 / len(data)),
                               np.full(len(sim), n / 2 / len(sim))]).astype(np.float32)
     labels = np.concatenate([np.ones(len(data)), np.zeros(len(sim))]).astype(np.float32)
-    train_idx, val_idx = _split(len(data), len(sim), args.validation_fraction, args.seed)
     both = EventTensors.concatenate([data, sim])
 
     # Same sizes: omnifold's defaults (MLP 64-128-64 GELU; PET projection 32, 2 heads,
@@ -323,12 +355,10 @@ def main() -> None:
         "pet": (ModelSpec("pet", units=32, heads=2, layers=3, k=3, hidden=(128, 64)),
                 dict(num_heads=2, num_transformer=2, projection_dim=32, K=3)),
     }
-    rows = []
+    rows, summaries = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.models:
             spec, sizes = setups[kind]
-            run_args = argparse.Namespace(**vars(args))
-            run_args.epochs = args.epochs or DEFAULT_EPOCHS[kind]
             if kind == "mlp":  # event features only, as omnifold's MLP sees them
                 hep_data = EventTensors(None, None, data.globals, (), data.global_features)
                 hep_sim = EventTensors(None, None, sim.globals, (), sim.global_features)
@@ -336,23 +366,38 @@ def main() -> None:
                 hep_data = EventTensors(data.particles, data.mask, None, data.particle_features)
                 hep_sim = EventTensors(sim.particles, sim.mask, None, sim.particle_features)
             hep_both = EventTensors.concatenate([hep_data, hep_sim])
-            hep_runs, of_runs = [], []
             repeat = args.repeat_pet if kind == "pet" and args.repeat_pet else args.repeat
-            for _ in range(repeat):  # interleaved, so both see the same machine load
-                load = os.getloadavg()[0]
-                trained, timer, total = _run_hepnnlr(spec, hep_data, hep_sim, weights, run_args)
-                hep_runs.append((trained, trained.logits(hep_both.subset(val_idx)), timer,
-                                 total, load))
-                load = os.getloadavg()[0]
-                of_model, of_logits, timer, total, of_hist = _run_omnifold(
-                    kind, sizes, _omnifold_arrays(both, kind), labels, weights, train_idx,
-                    val_idx, run_args, Path(tmp),
-                )
-                of_runs.append((of_model, of_logits, timer, total, load, of_hist))
-            rows.append(_row(kind, run_args.epochs, hep_runs, of_runs, labels[val_idx],
-                             weights[val_idx].astype(np.float64)))
-            _print_row(rows[-1], len(train_idx), len(val_idx))
+            n_seeds = args.seeds_pet if kind == "pet" and args.seeds_pet else args.seeds
+            per_seed = []
+            for seed in range(args.seed, args.seed + n_seeds):
+                run_args = argparse.Namespace(**vars(args))
+                run_args.epochs = args.epochs or DEFAULT_EPOCHS[kind]
+                run_args.seed = seed
+                # The split train_classifier draws from this seed, handed to omnifold too.
+                train_idx, val_idx = _split(len(data), len(sim), args.validation_fraction,
+                                            seed)
+                hep_runs, of_runs = [], []
+                for _ in range(repeat):  # interleaved, so both see the same machine load
+                    load = os.getloadavg()[0]
+                    trained, timer, total = _run_hepnnlr(spec, hep_data, hep_sim, weights,
+                                                         run_args)
+                    hep_runs.append((trained, trained.logits(hep_both.subset(val_idx)), timer,
+                                     total, load))
+                    load = os.getloadavg()[0]
+                    of_model, of_logits, timer, total, of_hist = _run_omnifold(
+                        kind, sizes, _omnifold_arrays(both, kind), labels, weights, train_idx,
+                        val_idx, run_args, Path(tmp),
+                    )
+                    of_runs.append((of_model, of_logits, timer, total, load, of_hist))
+                row = _row(kind, run_args.epochs, hep_runs, of_runs, labels[val_idx],
+                           weights[val_idx].astype(np.float64))
+                row["seed"] = seed
+                _print_row(row, len(train_idx), len(val_idx))
+                per_seed.append(row)
+            rows.append(per_seed[0])
+            summaries.append({**_summary(kind, per_seed), "first_row": per_seed[0]})
     _print_table(rows, args)
+    _print_summary(summaries, args)
 
 
 def _later(timer, what: str = "seconds") -> float:
@@ -380,8 +425,9 @@ def _row(kind, epochs, hep_runs, of_runs, y, w) -> dict:
 
 
 def _print_row(r, n_train: int, n_val: int) -> None:
-    print(f"\n[{r['kind']}] {r['epochs']} epochs, {n_train} training / {n_val} validation "
-          f"events; parameters hepnnlr {r['hep_params']:,}, omnifold {r['of_params']:,} "
+    print(f"\n[{r['kind']}] seed {r['seed']}, {r['epochs']} epochs, {n_train} training / "
+          f"{n_val} validation events; parameters hepnnlr {r['hep_params']:,}, omnifold "
+          f"{r['of_params']:,} "
           f"({r['hep_params'] / r['of_params'] - 1:+.0%}); load average at the starts: "
           + ", ".join(f"{x:.1f}" for x in r["loads"]))
     for name, timers, totals in (("hepnnlr", r["hep_timers"], r["hep_totals"]),
@@ -389,7 +435,7 @@ def _print_row(r, n_train: int, n_val: int) -> None:
         for timer, total in zip(timers, totals, strict=True):
             print(f"  {name:8s} epoch s: " + " ".join(f"{s:.2f}" for s in timer.seconds)
                   + " | cpu s: " + " ".join(f"{s:.2f}" for s in timer.cpu)
-                  + f"  (fit total {total:.1f} s)")
+                  + f"  (whole training {total[0]:.1f} s, {total[1]:.1f} s CPU)")
     print(f"  best val_loss in each framework's own history (its own batching): hepnnlr "
           f"{r['hep_hist']:.5f}, omnifold {r['of_hist']:.5f}; recomputed here on the same "
           f"validation events: {r['hep_loss']:.5f}, {r['of_loss']:.5f}; repeats identical: "
@@ -397,13 +443,14 @@ def _print_row(r, n_train: int, n_val: int) -> None:
 
 
 def _print_table(rows, args) -> None:
-    print(f"\nbatch {args.batch_size}, Adam lr {args.learning_rate:g}; best of {args.repeat} "
-          f"(PET: {args.repeat_pet or args.repeat}) interleaved trainings per tool; "
+    print(f"\nPer epoch (seed {args.seed}): batch {args.batch_size}, Adam lr "
+          f"{args.learning_rate:g}; best of {args.repeat} (PET: {args.repeat_pet or args.repeat}) "
+          "interleaved trainings per tool; "
           "'later' = mean s per epoch over epochs 2..N "
           "(training + validation; the first epoch traces), wall and process CPU")
     print("| model | params hepnnlr / omnifold | epochs | epoch 1 s hepnnlr / omnifold "
           "| later epochs wall s hepnnlr / omnifold | speed-up wall | later epochs CPU s "
-          "hepnnlr / omnifold | speed-up CPU | fit total s hepnnlr / omnifold "
+          "hepnnlr / omnifold | speed-up CPU | whole training wall s hepnnlr / omnifold "
           "| val loss hepnnlr | val loss omnifold | hepnnlr − omnifold (± s.e.) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
@@ -417,9 +464,69 @@ def _print_table(rows, args) -> None:
               f"{r['epochs']} | {hep_first:.2f} / {of_first:.2f} | "
               f"{hep_wall:.3f} / {of_wall:.3f} | {of_wall / hep_wall:.2f}× | "
               f"{hep_cpu:.3f} / {of_cpu:.3f} | {of_cpu / hep_cpu:.2f}× | "
-              f"{min(r['hep_totals']):.1f} / {min(r['of_totals']):.1f} | "
+              f"{min(t[0] for t in r['hep_totals']):.1f} / "
+              f"{min(t[0] for t in r['of_totals']):.1f} | "
               f"{r['hep_loss']:.5f} | {r['of_loss']:.5f} | "
               f"{r['diff']:+.5f} ± {r['diff_err']:.5f} |")
+
+
+
+
+def _summary(kind: str, per_seed: list[dict]) -> dict:
+    """Whole trainings summed over the seeds; best validation losses across the seeds.
+
+    Per seed a training's time is the fastest of its repeats (wall and CPU separately).
+    hepnnlr's is its whole ``train_classifier`` call, omnifold's its ``fit`` call alone.
+    """
+    hep = np.array([r["hep_loss"] for r in per_seed])
+    of = np.array([r["of_loss"] for r in per_seed])
+    n = len(per_seed)
+
+    def error(values: np.ndarray) -> float:  # standard error of the mean over the seeds
+        return float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+    def total(key: str, which: int) -> float:
+        return float(sum(min(t[which] for t in r[key]) for r in per_seed))
+
+    return dict(
+        kind=kind, epochs=per_seed[0]["epochs"], seeds=[r["seed"] for r in per_seed],
+        hep_wall=total("hep_totals", 0), of_wall=total("of_totals", 0),
+        hep_cpu=total("hep_totals", 1), of_cpu=total("of_totals", 1),
+        hep_mean=float(hep.mean()), hep_err=error(hep),
+        of_mean=float(of.mean()), of_err=error(of),
+        diff_mean=float((hep - of).mean()), diff_err=error(hep - of),
+        loads=[x for r in per_seed for x in r["loads"]],
+    )
+
+
+def _print_summary(summaries: list[dict], args) -> None:
+    print("\nWhole trainings, summed over the seeds (each seed: the fastest of its repeats); "
+          "hepnnlr: the whole train_classifier call, omnifold: its fit call alone. Best "
+          "validation loss: recomputed on each seed's validation events, mean over the "
+          "seeds ± standard error; 'equal or lower' = hepnnlr mean <= omnifold mean + the "
+          "combined standard error (one seed: the paired per-event error of that seed). "
+          f"TensorFlow threads: {args.threads}.")
+    print("| model | epochs | seeds | load average | whole trainings wall s hepnnlr / "
+          "omnifold | speed-up wall | CPU s hepnnlr / omnifold | speed-up CPU | best val loss "
+          "hepnnlr | best val loss omnifold | hepnnlr − omnifold (paired) | equal or lower |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in summaries:
+        if len(r["seeds"]) > 1:
+            bound = float(np.hypot(r["hep_err"], r["of_err"]))
+            hep = f"{r['hep_mean']:.5f} ± {r['hep_err']:.5f}"
+            of = f"{r['of_mean']:.5f} ± {r['of_err']:.5f}"
+            diff = f"{r['diff_mean']:+.5f} ± {r['diff_err']:.5f}"
+        else:
+            bound = r["first_row"]["diff_err"]
+            hep, of = f"{r['hep_mean']:.5f}", f"{r['of_mean']:.5f}"
+            diff = f"{r['diff_mean']:+.5f} ± {bound:.5f}"
+        verdict = "yes" if r["hep_mean"] <= r["of_mean"] + bound else "no"
+        seeds = f"{r['seeds'][0]}–{r['seeds'][-1]}" if len(r["seeds"]) > 1 else str(r["seeds"][0])
+        print(f"| {r['kind'].upper()} | {r['epochs']} | {seeds} | "
+              f"{min(r['loads']):.1f}–{max(r['loads']):.1f} | "
+              f"{r['hep_wall']:.1f} / {r['of_wall']:.1f} | {r['of_wall'] / r['hep_wall']:.2f}× | "
+              f"{r['hep_cpu']:.1f} / {r['of_cpu']:.1f} | {r['of_cpu'] / r['hep_cpu']:.2f}× | "
+              f"{hep} | {of} | {diff} | {verdict} |")
 
 
 if __name__ == "__main__":

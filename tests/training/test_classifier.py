@@ -199,3 +199,62 @@ def test_steps_per_execution_does_not_change_the_weights():
         assert clf.model.steps_per_execution == 1  # prediction and saving run step by step
     assert runs[0][0] == runs[1][0]
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.parametrize("options", [{"patience": 1, "learning_rate": 3e-2}, {"ema": True}],
+                         ids=["early-stop", "ema"])
+def test_own_epoch_loop_equals_keras_fit(options):
+    # The default (a whole epoch per call) runs hepnnlr's epoch loop; one step per call
+    # runs Keras' fit on the same batches: the callbacks (early stopping with the best
+    # weights restored, the EMA swap) must act identically, to the last bit.
+    rng = np.random.default_rng(53)
+    a, b = rng.normal(0.3, 1, 2000), rng.normal(0, 1, 2000)
+    runs = []
+    for steps in (1, 0):
+        config = TrainingConfig(epochs=12, batch_size=250, seed=7, steps_per_execution=steps,
+                                **options)
+        clf = train_classifier(SPEC, _events(a), np.ones(2000), _events(b), np.ones(2000),
+                               config)
+        runs.append((clf.history, clf.logits(_events(b))))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    if "patience" in options:  # the lr is high enough that the validation loss turns up
+        assert len(runs[1][0]["val_loss"]) < 12
+
+
+def test_own_epoch_loop_equals_keras_fit_on_particles():
+    rng = np.random.default_rng(54)
+    a, b = _particle_events(rng, 600, 0.3), _particle_events(rng, 600, 0.0)
+    spec = ModelSpec("pfn", phi=(16, 16), hidden=(16,))
+    runs = []
+    for steps in (1, 0):
+        config = TrainingConfig(epochs=2, batch_size=128, patience=2, seed=4,
+                                steps_per_execution=steps)
+        clf = train_classifier(spec, a, np.ones(600), b, np.ones(600), config)
+        runs.append((clf.history, clf.logits(b)))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+def test_training_and_validation_are_traced_once(monkeypatch):
+    # Keras builds the optimizer while tracing the first step unless it is built before:
+    # TensorFlow then traces the training function a second time.
+    import keras
+
+    calls = {"train": 0, "test": 0}
+    train_step, test_step = keras.Model.train_step, keras.Model.test_step
+
+    def counted(kind, step):
+        def wrapper(self, data):
+            calls[kind] += 1
+            return step(self, data)
+        return wrapper
+
+    monkeypatch.setattr(keras.Model, "train_step", counted("train", train_step))
+    monkeypatch.setattr(keras.Model, "test_step", counted("test", test_step))
+    rng = np.random.default_rng(55)
+    a, b = rng.normal(0.3, 1, 1000), rng.normal(0, 1, 1000)
+    config = TrainingConfig(epochs=3, batch_size=300, patience=3, seed=1)
+    clf = train_classifier(SPEC, _events(a), np.ones(1000), _events(b), np.ones(1000), config)
+    assert len(clf.history["val_loss"]) == 3
+    assert calls == {"train": 1, "test": 1}
