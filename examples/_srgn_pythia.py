@@ -3,10 +3,11 @@
 Everything here works on the columns a coffea processor returns for a ROOT file written by
 the sample makers, exactly as a user's samples arrive: :func:`processed_columns` runs the
 processor (and caches its columns next to the file as parquet, keyed on the file's size
-and modification time), the ``*_tensors`` functions turn the columns into
-:class:`~hepnnlr.tensors.EventTensors`, :class:`ThetaScale` maps a generator parameter to
-the unit interval the networks see, and :func:`parabola_minimum` reads the fitted value
-off an AUC scan (the paper scans θ′ and takes the minimum of the AUC curve).
+and modification time) and the ``*_tensors`` functions turn the columns into
+:class:`~hepnnlr.tensors.EventTensors`. The generator parameters stay in their own units:
+the DCTR reweighter maps them onto the unit interval the networks see
+(:class:`hepnnlr.methods.dctr.ThetaScale`), and :attr:`hepnnlr.methods.srgn.SRGNScan.fitted`
+reads the fitted value off an AUC scan (the parabola vertex around the lowest point).
 
 Candidates for the library are marked "library:" in the docstrings.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import awkward as ak
@@ -30,8 +30,7 @@ from hepnnlr.tensors.events import from_awkward
 
 __all__ = [
     "Z_PARTICLE_FEATURES",
-    "ThetaScale",
-    "parabola_minimum",
+    "attach_theta",
     "processed_columns",
     "standardize",
     "top_tensors",
@@ -71,25 +70,6 @@ def processed_columns(path: str | os.PathLike[str], processor_factory: Callable[
     ak.to_parquet(columns, cache)
     stamp.write_text(json.dumps(key))
     return columns
-
-
-@dataclass(frozen=True)
-class ThetaScale:
-    """Linear map of a generator parameter to the network's scale, ``u = (θ − c) / h``.
-
-    The networks see ``u`` (order 1); the Pythia parameters vary by a few hundredths
-    (α_s) or GeV (m_t), which an unscaled input would barely move (library: the DCTR
-    reweighter could own such a map, as the Standardizer owns the feature scales).
-    """
-
-    center: float
-    half_width: float
-
-    def to_unit(self, theta):
-        return (np.asarray(theta, dtype=np.float64) - self.center) / self.half_width
-
-    def from_unit(self, unit):
-        return np.asarray(unit, dtype=np.float64) * self.half_width + self.center
 
 
 def _z_level(columns: ak.Array, level: str) -> ak.Array:
@@ -179,29 +159,6 @@ def standardize(reference: EventTensors, *others: EventTensors,
     return [scaler.transform(t) for t in (reference, *others)]
 
 
-def attach_theta(events: EventTensors, theta_unit: np.ndarray, name: str) -> EventTensors:
-    """``events`` carrying one parameter per event (in network units)."""
-    return with_theta(events, np.asarray(theta_unit, np.float64).reshape(-1, 1), (name,))
-
-
-def parabola_minimum(points: np.ndarray, auc: np.ndarray, *, window: int = 2) -> float:
-    """Minimum of a parabola through the lowest scan point and ``window`` points each side.
-
-    The paper reads the fit off the minimum of the AUC scan; with few, noisy points a
-    local parabola is steadier than the lowest grid point. Falls back to the lowest point
-    when the parabola opens downwards or its vertex leaves the fitted window (library:
-    ``SRGNScan`` could offer this as ``fitted``).
-    """
-    points = np.asarray(points, np.float64).reshape(-1)
-    auc = np.asarray(auc, np.float64)
-    best = int(np.argmin(auc))
-    low, high = max(0, best - window), min(len(points), best + window + 1)
-    if high - low < 3:
-        return float(points[best])
-    a, b, _ = np.polyfit(points[low:high], auc[low:high], 2)
-    if a <= 0:
-        return float(points[best])
-    vertex = -b / (2 * a)
-    if not points[low] <= vertex <= points[high - 1]:
-        return float(points[best])
-    return float(vertex)
+def attach_theta(events: EventTensors, theta: np.ndarray, name: str) -> EventTensors:
+    """``events`` carrying one parameter per event (in the parameter's own units)."""
+    return with_theta(events, np.asarray(theta, np.float64).reshape(-1, 1), (name,))

@@ -36,9 +36,7 @@ import matplotlib
 import mplhep
 import numpy as np
 from _srgn_pythia import (
-    ThetaScale,
     attach_theta,
-    parabola_minimum,
     processed_columns,
     standardize,
     top_tensors,
@@ -54,7 +52,7 @@ from hepnnlr.results.plots import plot_comparison
 from hepnnlr.training import TrainingConfig
 
 NOMINAL, TARGET = 172.5, 175.0
-SCALE = ThetaScale(172.5, 7.5)  # the varied runs span 165-180 GeV
+# the varied runs span 165-180 GeV; the reweighter maps that range onto [-1, 1] itself
 INPUTS = {"O4": TOP_MASS_FIELDS, "mbmunu": ("m_b1munu",)}
 LABELS = {"O4": "O4 (four masses)", "mbmunu": "m(b1 mu nu)"}
 PAPER = {("O4", "generator"): (175.07, 0.19), ("O4", "simulation"): (174.96, 0.31),
@@ -80,7 +78,7 @@ def _tensors(columns: dict, masses: tuple[str, ...]) -> dict:
     sim_reco = sim_reco.subset(np.flatnonzero(sim_selected))
     data_reco = data_reco.subset(np.flatnonzero(data_selected))
     sim_reco, data_reco = standardize(sim_reco, data_reco, keep=("selected",))
-    theta = SCALE.to_unit(ak.to_numpy(vary.top_mass))
+    theta = ak.to_numpy(vary.top_mass)
     return {"nominal": gen[0], "vary": attach_theta(gen[1], theta, "top_mass"),
             "target_gen": gen[2], "sim_gen": gen[3],
             "sim_gen_selected": gen[3].subset(np.flatnonzero(sim_selected)),
@@ -94,10 +92,9 @@ def _scan(reweighter, generator, simulation, data, seed: int, args) -> tuple[flo
                         warm_epochs=args.warm_epochs, seed=seed)
     objective = SRGNObjective(reweighter, generator, simulation, data, config)
     grid = np.arange(args.scan[0], args.scan[1] + 1e-9, args.scan[2])
-    inside = np.clip(SCALE.to_unit(grid), *reweighter.theta_range["top_mass"])
-    scan = srgn_scan(objective, {"top_mass": inside})
-    fitted = float(SCALE.from_unit(parabola_minimum(scan.points[:, 0], scan.auc)))
-    return fitted, SCALE.from_unit(inside).tolist(), scan.auc.tolist()
+    # inside the θ range f saw; the fit is the parabola vertex around the lowest AUC
+    scan = srgn_scan(objective, {"top_mass": grid}, clip=True)
+    return scan.fitted["top_mass"], scan.points[:, 0].tolist(), scan.auc.tolist()
 
 
 def fit_once(t: dict, seed: int, args) -> dict:
@@ -111,7 +108,7 @@ def fit_once(t: dict, seed: int, args) -> dict:
     gen_scan = _scan(reweighter, t["sim_gen"], t["sim_gen"], t["target_gen"], seed, args)
     sim_scan = _scan(reweighter, t["sim_gen_selected"], t["sim_reco"], t["target_reco"], seed,
                      args)
-    return {"dctr": float(SCALE.from_unit(dctr.theta["top_mass"])),
+    return {"dctr": dctr.theta["top_mass"],
             "generator": gen_scan[0], "simulation": sim_scan[0],
             "scans": {"generator": gen_scan[1:], "simulation": sim_scan[1:]},
             "reweighter": reweighter, "seconds": time.time() - start}
@@ -139,7 +136,7 @@ def _auc_figure(scans: dict, path: Path) -> Path:
 
 def _reweighted_figures(columns: dict, t: dict, reweighter, figures: Path) -> list[Path]:
     """m(b1 μ ν) at both levels: target, nominal, nominal reweighted to 175 GeV."""
-    weights = reweighter.weights(t["sim_gen"], SCALE.to_unit(TARGET))
+    weights = reweighter.weights(t["sim_gen"], TARGET)
     written = []
     for level in ("gen", "reco"):
         axis = hist.axis.Regular(30, 100, 250, name="m")

@@ -40,9 +40,7 @@ import matplotlib
 import mplhep
 import numpy as np
 from _srgn_pythia import (
-    ThetaScale,
     attach_theta,
-    parabola_minimum,
     processed_columns,
     standardize,
     zjets_tensors,
@@ -61,29 +59,28 @@ ONE_HOT = ("charge", "is_photon", "is_neutral_hadron", "is_strange")
 
 @dataclass(frozen=True)
 class Parameter:
-    """One tuned parameter: Pythia name, target, DCTR range, scan grid, paper's rows."""
+    """One tuned parameter: Pythia name, target, scan grid, DCTR range, paper's rows.
+
+    The reweighter maps the range of θ it was trained on onto [-1, 1] itself
+    (:class:`hepnnlr.methods.dctr.ThetaScale`); θ is in Pythia's units throughout.
+    """
 
     setting: str
     nominal: float
     target: float
     scan: tuple[float, float, int]
-    scale: ThetaScale
+    bounds: tuple[float, float]
     paper: dict[str, tuple[float, float]]
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        return (self.scale.center - self.scale.half_width,
-                self.scale.center + self.scale.half_width)
 
 
 PARAMETERS = {
     "alphaS": Parameter("TimeShower:alphaSvalue", 0.1365, 0.1600, (0.13, 0.18, 6),
-                        ThetaScale(0.14, 0.04),
+                        (0.10, 0.18),
                         {"pfn": (0.1596, 0.0010), "multiplicity": (0.1601, 0.0014)}),
-    "aLund": Parameter("StringZ:aLund", 0.68, 0.8000, (0.55, 0.90, 6), ThetaScale(0.70, 0.20),
+    "aLund": Parameter("StringZ:aLund", 0.68, 0.8000, (0.55, 0.90, 6), (0.50, 0.90),
                        {"pfn": (0.7884, 0.0277)}),
     "probStoUD": Parameter("StringFlav:probStoUD", 0.217, 0.2750, (0.15, 0.30, 6),
-                           ThetaScale(0.20, 0.10),
+                           (0.10, 0.30),
                            {"pfn": (0.2726, 0.0070), "n_strange": (0.2779, 0.0045)}),
 }
 INPUT_LABELS = {"pfn": "Ω (PFN, constituents)", "multiplicity": "multiplicity",
@@ -95,7 +92,7 @@ def _columns(samples: Path, label: str, max_events: int | None = None):
                              max_events=max_events)
 
 
-def _tensors(columns: dict, inputs: str, name: str, scale: ThetaScale, slots: int):
+def _tensors(columns: dict, inputs: str, name: str, slots: int):
     """Standardized network inputs of every sample for one parameter and input choice."""
     def make(label, level):
         return zjets_tensors(columns[label], level, inputs, max_particles=slots)
@@ -103,7 +100,7 @@ def _tensors(columns: dict, inputs: str, name: str, scale: ThetaScale, slots: in
     gen = standardize(make("nominal", "gen"), make("vary", "gen"), make("target", "gen"),
                       make("nominal_b", "gen"), keep=ONE_HOT)
     reco = standardize(make("nominal_b", "reco"), make("target", "reco"), keep=ONE_HOT)
-    theta = scale.to_unit(np.asarray(columns["vary"][f"theta_{name}"]))
+    theta = np.asarray(columns["vary"][f"theta_{name}"])
     return {"nominal": gen[0], "vary": attach_theta(gen[1], theta, name),
             "target_gen": gen[2], "sim_gen": gen[3], "sim_reco": reco[0],
             "target_reco": reco[1]}
@@ -127,7 +124,8 @@ def fit_once(t: dict, inputs: str, parameter: Parameter, seed: int, args) -> dic
     reweighter = DCTRReweighter.train(t["nominal"], t["vary"], f_config)
     trained = time.time()
     dctr = dctr_fit(reweighter, t["target_gen"], t["sim_gen"])
-    gen_value = float(parameter.scale.from_unit(dctr.theta[reweighter.theta_names[0]]))
+    name = reweighter.theta_names[0]
+    gen_value = dctr.theta[name]
     g_epochs = args.g_epochs if inputs == "pfn" else 3 * args.g_epochs
     config = SRGNConfig(g_spec, TrainingConfig(epochs=g_epochs, batch_size=500, patience=2),
                         warm_epochs=args.warm_epochs, seed=seed)
@@ -135,12 +133,10 @@ def fit_once(t: dict, inputs: str, parameter: Parameter, seed: int, args) -> dic
                               config)
     low, high, n = parameter.scan
     # the scan stays inside the θ range the reweighter saw (the drawn runs' extremes)
-    grid = np.clip(parameter.scale.to_unit(np.linspace(low, high, n)),
-                   *reweighter.theta_range[reweighter.theta_names[0]])
-    scan = srgn_scan(objective, {reweighter.theta_names[0]: grid})
-    sim_value = float(parameter.scale.from_unit(parabola_minimum(scan.points[:, 0], scan.auc)))
+    scan = srgn_scan(objective, {name: np.linspace(low, high, n)}, clip=True)
+    sim_value = scan.fitted[name]  # parabola vertex around the lowest AUC
     return {"generator": gen_value, "simulation": sim_value,
-            "scan_theta": parameter.scale.from_unit(scan.points[:, 0]).tolist(),
+            "scan_theta": scan.points[:, 0].tolist(),
             "scan_auc": scan.auc.tolist(), "reweighter": reweighter,
             "seconds_train_f": trained - start, "seconds_total": time.time() - start}
 
@@ -176,7 +172,7 @@ def _count(columns, level: str, field: str) -> np.ndarray:
 def _reweighted_figures(name: str, parameter: Parameter, columns: dict, t: dict,
                         reweighter: DCTRReweighter, figures: Path) -> list[Path]:
     """Nominal, target and nominal reweighted to the target θ: multiplicity, N strange."""
-    weights = reweighter.weights(t["sim_gen"], parameter.scale.to_unit(parameter.target))
+    weights = reweighter.weights(t["sim_gen"], parameter.target)
     written = []
     for field, label, top in (("multiplicity", "constituents of the two leading jets", 60),
                               ("n_strange", "strange hadrons in the two leading jets", 14)):
@@ -255,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         scans = {}
         chosen = [i for i in parameter.paper if args.inputs is None or i in args.inputs]
         for inputs in chosen:
-            t = _tensors(columns, inputs, name, parameter.scale, args.max_particles)
+            t = _tensors(columns, inputs, name, args.max_particles)
             runs = args.runs if inputs == "pfn" else args.runs_alone
             fits = {"generator": [], "simulation": []}
             for run in range(runs):

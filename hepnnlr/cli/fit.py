@@ -2,6 +2,9 @@
 
 The YAML holds the fields of :class:`hepnnlr.workflows.fit.FitJob` (samples, features,
 network, training, fit; see ``examples/configs/``); the sub-command picks the method.
+Event-feature jobs use MLPs; a Z → jets job can give the networks the jet constituents
+(``features.generator_particles`` / ``simulation_particles`` with ``kind: pfn``,
+``examples/configs/zjets_dctr_pfn.yaml``).
 """
 
 from __future__ import annotations
@@ -58,8 +61,12 @@ def run(args: argparse.Namespace) -> int:
         kept = sum(outputs.kept)
         truth = f" (target {target[name]:g})" if name in target else ""
         print(f"  {name} = {mean:.5g} ± {std:.2g}{truth}  [{kept}/{len(outputs.kept)} repeats]")
+        if outputs.grid_minimum:
+            grid = ", ".join(f"{v:.5g}" for v in outputs.grid_minimum[name])
+            print(f"    (parabola vertex around the grid minimum; grid minima: {grid})")
     print(f"  fitted values: {outputs.fit_file}")
     print(f"  curves:        {outputs.curves_file}")
     print(f"  histograms:    {outputs.histograms_file}")
     print(f"  plots:         {outputs.fit_file.parent}/ ({len(outputs.plots)} files)")
+    print(f"  reweighter:    {outputs.fit_file.parent / 'reweighter'}/")
     return 0

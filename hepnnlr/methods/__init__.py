@@ -8,9 +8,11 @@ from hepnnlr.methods.dctr import (
     DCTRFitResult,
     DCTRReweighter,
     DCTRScan,
+    ThetaScale,
     dctr_fit,
     dctr_loss,
     dctr_scan,
+    scan_axes,
 )
 from hepnnlr.methods.dctrgan import (
     AllWeightsClippedError,
@@ -33,6 +35,7 @@ from hepnnlr.methods.response import (
     generalized_numerical_inversion,
     numerical_inversion,
 )
+from hepnnlr.methods.scans import parabola_vertex, scan_vertex
 from hepnnlr.methods.signal_strength import (
     ConditionalLogDensity,
     CoverageResult,
@@ -69,6 +72,10 @@ from hepnnlr.methods.srgn import (
 )
 
 __all__ = [
+    "ThetaScale",
+    "parabola_vertex",
+    "scan_axes",
+    "scan_vertex",
     "AllWeightsClippedError",
     "bootstrap_counts",
     "bootstrap_coverage",

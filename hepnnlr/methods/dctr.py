@@ -13,6 +13,14 @@ the presence of detector effects" (SRGN paper), after Andreassen and Nachman (DC
   between the unknown data (label 1) and the nominal sample (label 0)
   (:func:`dctr_fit`).
 
+Parameters enter the network on a unit scale: :class:`ThetaScale` maps the training range
+``[low, high]`` of each θ onto ``u = (θ − c) / h ∈ [−1, 1]`` (``c`` the middle, ``h`` the
+half width). The reweighter fits that map in :meth:`DCTRReweighter.train`, applies it to
+every θ it is given and saves it with the model (:meth:`DCTRReweighter.save`), as a
+:class:`~hepnnlr.tensors.Standardizer` does for the features: a parameter that varies by
+0.01 (α_s) or is of order 170 (m_t in GeV) then moves the network's input by order 1.
+Users and the fits work in the parameter's own units throughout.
+
 TensorFlow stays in :mod:`hepnnlr.training`; this module composes it through
 :func:`hepnnlr.training.train_classifier` and the trained classifier's logits.
 """
@@ -21,23 +29,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
-from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
+from hepnnlr.methods.scans import scan_vertex
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
-from hepnnlr.training import TrainedClassifier, TrainingConfig, train_classifier
+from hepnnlr.tensors.scaling import Standardizer
+from hepnnlr.training import SavedReweighter, TrainedClassifier, TrainingConfig, train_classifier
 
 __all__ = [
     "DCTRConfig",
     "DCTRFitResult",
     "DCTRReweighter",
     "DCTRScan",
+    "ThetaScale",
     "dctr_fit",
     "dctr_loss",
     "dctr_scan",
+    "scan_axes",
     "with_theta",
 ]
 
@@ -51,12 +65,19 @@ class DCTRConfig:
             units (``ModelSpec("mlp", hidden=(50, 50, 50))``, the default).
         training: Training settings (the paper: up to 200 epochs, patience 10, batches of
             ``10^5`` for ``10^6`` events; scale the batch with the sample).
+        scale_theta: Map each parameter's training range onto ``[-1, 1]`` before it enters
+            the network (:class:`ThetaScale`; on by default). Off: θ enters as given.
     """
 
     model: ModelSpec = ModelSpec("mlp", hidden=(50, 50, 50))
     training: TrainingConfig = TrainingConfig(epochs=40, batch_size=1000, patience=6)
+    scale_theta: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.scale_theta, bool):
+            raise ConfigError(
+                f"DCTRConfig.scale_theta must be true or false, got {self.scale_theta!r}."
+            )
         if not isinstance(self.model, ModelSpec):
             raise ConfigError(f"DCTRConfig.model must be a ModelSpec, got {type(self.model)}.")
         if not isinstance(self.training, TrainingConfig):
@@ -119,21 +140,100 @@ def _check_features(events: EventTensors, reference: EventTensors | tuple, what:
         )
 
 
+@dataclass(frozen=True)
+class ThetaScale:
+    """The linear map ``u = (θ − c) / h`` of each parameter onto the network's scale.
+
+    Attributes:
+        names: Parameter names, in column order.
+        center: ``c`` per parameter (the middle of the training range).
+        half_width: ``h`` per parameter (half the training range; 1 for a range of zero
+            width, which then only shifts).
+    """
+
+    names: tuple[str, ...]
+    center: tuple[float, ...]
+    half_width: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(str(n) for n in self.names))
+        object.__setattr__(self, "center", tuple(float(c) for c in self.center))
+        object.__setattr__(self, "half_width", tuple(float(h) for h in self.half_width))
+        if not len(self.names) == len(self.center) == len(self.half_width):
+            raise ConfigError(
+                f"ThetaScale: {len(self.names)} names, {len(self.center)} centers and "
+                f"{len(self.half_width)} half widths; give one of each per parameter."
+            )
+        bad = [n for n, h in zip(self.names, self.half_width, strict=True)
+               if not (np.isfinite(h) and h > 0)]
+        if bad or not np.all(np.isfinite(self.center)):
+            raise ConfigError(
+                f"ThetaScale: parameters {bad or list(self.names)} have center "
+                f"{self.center} / half width {self.half_width}; need finite centers and "
+                "half widths > 0."
+            )
+
+    @classmethod
+    def from_range(cls, theta_range: Mapping[str, tuple[float, float]],
+                   names: Sequence[str]) -> ThetaScale:
+        """The map taking each ``[low, high]`` of ``theta_range`` onto ``[-1, 1]``."""
+        center, half = [], []
+        for name in names:
+            low, high = (float(v) for v in theta_range[name])
+            center.append(0.5 * (low + high))
+            half.append(0.5 * (high - low) if high > low else 1.0)
+        return cls(tuple(names), tuple(center), tuple(half))
+
+    @classmethod
+    def identity(cls, names: Sequence[str]) -> ThetaScale:
+        """``u = θ`` (no scaling)."""
+        return cls(tuple(names), (0.0,) * len(names), (1.0,) * len(names))
+
+    def to_unit(self, theta: np.ndarray) -> np.ndarray:
+        """``u`` for ``θ`` of shape ``(..., k)`` (float64)."""
+        return (np.asarray(theta, np.float64) - np.asarray(self.center)) / np.asarray(
+            self.half_width)
+
+    def from_unit(self, unit: np.ndarray) -> np.ndarray:
+        """``θ`` for ``u`` of shape ``(..., k)`` (float64)."""
+        return np.asarray(unit, np.float64) * np.asarray(self.half_width) + np.asarray(
+            self.center)
+
+
+def _scaled_standardizer(features: tuple[tuple[str, ...], tuple[str, ...]],
+                         scale: ThetaScale) -> Standardizer:
+    """A Standardizer that passes the features unchanged and maps θ to ``u``."""
+    particle, event = features
+    return Standardizer(particle, event, (0.0,) * len(particle), (1.0,) * len(particle),
+                        (0.0,) * len(event), (1.0,) * len(event), scale.names, scale.center,
+                        scale.half_width)
+
+
 @dataclass
 class DCTRReweighter:
     """A trained parameterized reweighter ``w(x, θ) = p(x | θ) / p(x | θ0)``.
 
-    Build one with :meth:`train`. Attributes:
-        classifier: The trained ``f(x, θ)``.
+    Build one with :meth:`train` (or :meth:`load` a saved one). Every θ it takes and
+    reports is in the parameter's own units; the network sees ``theta_scale.to_unit(θ)``.
+
+    Attributes:
+        classifier: The trained ``f(x, u)``.
         theta_names: Parameter names, in column order.
-        theta_range: ``{name: (low, high)}`` seen in training.
+        theta_range: ``{name: (low, high)}`` seen in training (parameter units).
         features: ``(particle_features, global_features)`` of the training inputs.
+        theta_scale: The map θ → u the network was trained with (``None``: identity).
     """
 
     classifier: TrainedClassifier
     theta_names: tuple[str, ...]
     theta_range: dict[str, tuple[float, float]] = field(default_factory=dict)
     features: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    theta_scale: ThetaScale | None = None
+
+    @property
+    def scale(self) -> ThetaScale:
+        """:attr:`theta_scale`, or the identity when there is none."""
+        return self.theta_scale or ThetaScale.identity(self.theta_names)
 
     @classmethod
     def train(
@@ -151,14 +251,15 @@ class DCTRReweighter:
 
         Args:
             nominal: Events of the nominal sample ``θ0``, without parameters.
-            varied: Events ``x ~ p(x | θ)`` with their ``θ`` (``varied.theta``), drawn from
-                the prior over the training range.
+            varied: Events ``x ~ p(x | θ)`` with their ``θ`` (``varied.theta``, in the
+                parameters' own units), drawn from the prior over the training range.
             config: Network and training settings.
             nominal_weights, varied_weights: Event weights (default 1).
             name: Used in messages.
             theta_range: The prior's range ``{name: (low, high)}`` the varied θ were drawn
                 from (default: the smallest and largest drawn value). It becomes the range
-                :meth:`weights` accepts without ``extrapolate``; every drawn θ must lie in it.
+                :meth:`weights` accepts without ``extrapolate``, and the range
+                ``config.scale_theta`` maps onto ``[-1, 1]``; every drawn θ must lie in it.
 
         The nominal events carry parameters drawn from the same prior: the varied sample's
         parameter rows, resampled at random (seeded by ``config.training.seed``), so the
@@ -177,40 +278,59 @@ class DCTRReweighter:
             )
         _check_features(nominal, (varied.particle_features, varied.global_features),
                         "the nominal sample")
-        declared = None
+        names = tuple(varied.theta_names)
+        theta = np.asarray(varied.theta, np.float64)
+        seen_range = {n: (float(theta[:, k].min()), float(theta[:, k].max()))
+                      for k, n in enumerate(names)}
+        ranges = dict(seen_range)
         if theta_range is not None:
-            declared = {}
-            for k, name_k in enumerate(varied.theta_names):
+            for name_k in names:
                 if name_k not in theta_range:
                     raise ConfigError(
                         f"{name}: theta_range has no range for parameter {name_k!r}; give "
-                        f"one (low, high) per parameter of {varied.theta_names}."
+                        f"one (low, high) per parameter of {names}."
                     )
                 low, high = (float(v) for v in theta_range[name_k])
-                seen = (float(varied.theta[:, k].min()), float(varied.theta[:, k].max()))
+                seen = seen_range[name_k]
                 if not low <= seen[0] <= seen[1] <= high:
                     raise ConfigError(
                         f"{name}: the varied sample's {name_k} spans [{seen[0]:g}, "
                         f"{seen[1]:g}], outside the declared theta_range ({low:g}, {high:g}); "
                         "declare the range the parameters were drawn from."
                     )
-                declared[name_k] = (low, high)
+                ranges[name_k] = (low, high)
+        scale = ThetaScale.from_range(ranges, names) if config.scale_theta else (
+            ThetaScale.identity(names))
+        unit = scale.to_unit(theta)
         rng = np.random.default_rng(config.training.seed + 7)
-        drawn = varied.theta[rng.integers(0, len(varied), len(nominal))]
-        denominator = with_theta(nominal, drawn, varied.theta_names)
+        drawn = unit[rng.integers(0, len(varied), len(nominal))]
+        numerator = with_theta(varied, unit, names)
+        denominator = with_theta(nominal, drawn, names)
         w1 = np.ones(len(varied)) if varied_weights is None else varied_weights
         w0 = np.ones(len(nominal)) if nominal_weights is None else nominal_weights
         classifier = train_classifier(
-            config.model, varied, w1, denominator, w0, config.training, name=name
+            config.model, numerator, w1, denominator, w0, config.training, name=name
         )
-        if declared is not None:
-            classifier.theta_range = declared
-        return cls(
-            classifier,
-            varied.theta_names,
-            dict(classifier.theta_range),
-            (varied.particle_features, varied.global_features),
-        )
+        # the classifier's own range, on its (unit) scale
+        classifier.theta_range = {
+            n: tuple(float(v) for v in scale.to_unit(
+                np.array([[ranges[m][0] for m in names], [ranges[m][1] for m in names]]))[:, k])
+            for k, n in enumerate(names)
+        }
+        return cls(classifier, names, ranges,
+                   (varied.particle_features, varied.global_features), scale)
+
+    def _check_range(self, row: np.ndarray) -> None:
+        for name, value in zip(self.theta_names, row, strict=True):
+            low, high = self.theta_range.get(name, (-np.inf, np.inf))
+            if not low <= value <= high:
+                raise ConfigError(
+                    f"{self.classifier.name}: parameter {name}={value:g} lies outside the "
+                    f"range [{low:g}, {high:g}] the reweighter was trained on; a "
+                    "parameterized reweighter does not extrapolate. Choose a value inside "
+                    "the range, retrain with a range that covers it, or pass "
+                    "extrapolate=True to evaluate the network there anyway."
+                )
 
     def logits(
         self,
@@ -221,8 +341,13 @@ class DCTRReweighter:
     ) -> np.ndarray:
         """``log w(x, θ)`` without the total-ratio constant, for every event at one ``θ``."""
         _check_features(events, self.features, "the events to reweight")
+        row = _theta_row(theta, self.theta_names)
+        if not extrapolate:
+            self._check_range(row)
+        unit = self.scale.to_unit(row)
+        # the range was checked above in the parameters' units (exactly, in float64)
         return self.classifier.logits(
-            with_theta(events, theta, self.theta_names), allow_extrapolation=extrapolate
+            with_theta(events, unit, self.theta_names), allow_extrapolation=True
         )
 
     def weights(
@@ -239,13 +364,46 @@ class DCTRReweighter:
         Args:
             events: Nominal events (the features the reweighter was trained on).
             theta: One parameter point: a number (one parameter), a sequence in the order
-                of :attr:`theta_names`, or a ``{name: value}`` mapping.
+                of :attr:`theta_names`, or a ``{name: value}`` mapping (parameter units).
             extrapolate: Evaluate ``θ`` outside the training range as it is. Off by
                 default, and then such a ``θ`` is a :class:`ConfigError`: the network was
                 never trained there.
         """
         logits = self.logits(events, theta, extrapolate=extrapolate)
         return np.exp(logits) * self.classifier.total_ratio
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the network, its θ scale, range and features into ``directory``.
+
+        The files are those of :class:`hepnnlr.training.SavedReweighter` (``model.keras``,
+        ``reweighter.json``); the θ scale is stored as the Standardizer's parameter
+        statistics (the features pass unchanged), the range and names under ``"dctr"``.
+        """
+        saved = SavedReweighter(
+            self.classifier, _scaled_standardizer(self.features, self.scale), level="gen",
+            meta={"dctr": {"theta_names": list(self.theta_names),
+                           "theta_range": {k: list(v) for k, v in self.theta_range.items()},
+                           "scaled": self.theta_scale is not None}},
+        )
+        return saved.save(directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> DCTRReweighter:
+        """A reweighter written by :meth:`save`, giving identical weights."""
+        saved = SavedReweighter.load(directory)
+        info = saved.meta.get("dctr")
+        if info is None:
+            raise InputFileError(
+                f"{directory} holds a saved reweighter but not a DCTR reweighter (no 'dctr' "
+                "entry in reweighter.json); write one with DCTRReweighter.save."
+            )
+        std = saved.standardizer
+        names = tuple(info["theta_names"])
+        scale = ThetaScale(std.theta_names, std.theta_mean, std.theta_scale) if info[
+            "scaled"] else None
+        return cls(saved.classifier, names,
+                   {k: (float(v[0]), float(v[1])) for k, v in info["theta_range"].items()},
+                   (std.particle_features, std.global_features), scale)
 
 
 @dataclass(frozen=True)
@@ -262,6 +420,39 @@ def _bce(logits: np.ndarray, label: int) -> float:
     """Mean binary cross entropy of ``sigmoid(logit)`` for events of one label (stable)."""
     z = -logits if label == 1 else logits
     return float(np.mean(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+
+
+def _unit_box(
+    reweighter: DCTRReweighter, bounds: Mapping[str, tuple[float, float]], where: str,
+    extrapolate: bool,
+) -> list[tuple[float, float]]:
+    """``bounds`` (parameter units) checked against the training range, on the unit scale."""
+    names = reweighter.theta_names
+    for name in names:
+        if name not in bounds:
+            raise ConfigError(f"{where}: no bounds for parameter {name!r}; give {names}.")
+        low, high = (float(v) for v in bounds[name])
+        if not low < high:
+            raise ConfigError(f"{where}: bounds of {name} are ({low:g}, {high:g}); need "
+                              "low < high.")
+        r_low, r_high = reweighter.theta_range.get(name, (-np.inf, np.inf))
+        if not extrapolate and (low < r_low or high > r_high):
+            raise ConfigError(
+                f"{where}: bounds ({low:g}, {high:g}) of {name} reach outside the "
+                f"reweighter's training range [{r_low:g}, {r_high:g}]; narrow the bounds "
+                "(or pass extrapolate=True)."
+            )
+    lows = reweighter.scale.to_unit([float(bounds[n][0]) for n in names])
+    highs = reweighter.scale.to_unit([float(bounds[n][1]) for n in names])
+    return [(float(lo), float(hi)) for lo, hi in zip(lows, highs, strict=True)]
+
+
+def _from_unit(reweighter: DCTRReweighter, unit, bounds: Mapping[str, tuple[float, float]]):
+    """``θ`` for a unit-scale point, kept inside ``bounds`` (the round trip may round)."""
+    theta = reweighter.scale.from_unit(np.atleast_1d(np.asarray(unit, np.float64)))
+    low = [float(bounds[n][0]) for n in reweighter.theta_names]
+    high = [float(bounds[n][1]) for n in reweighter.theta_names]
+    return np.clip(theta, low, high)
 
 
 def dctr_fit(
@@ -289,12 +480,18 @@ def dctr_fit(
     cross entropy minimal) where ``p(x|θ′) / p(x|θ0)`` equals the data's ratio
     ``p(x|θ_true) / p(x|θ0)``, i.e. at ``θ′ = θ_true``.
 
+    The search runs on the reweighter's unit scale ``u`` (:class:`ThetaScale`), so
+    parameters of very different sizes converge alike; bounds, ``start`` and the result
+    are in the parameters' own units.
+
     Args:
         reweighter: The trained ``f(x, θ)``.
         data: Events of the unknown sample (same features as the reweighter's).
         nominal: Events of the nominal sample (ideally not those ``f`` was trained on).
         bounds: Search range per parameter (default: the training range).
-        xtol: Convergence tolerance on ``θ``.
+        xtol: Convergence tolerance on ``u``: a fraction of the half width of the
+            training range (on θ itself for a reweighter trained with
+            ``scale_theta=False``).
         max_iterations: Iteration limit of the optimizer.
         start: Starting point of Powell (several parameters; default: the middle of the
             bounds).
@@ -303,41 +500,30 @@ def dctr_fit(
     """
     names = reweighter.theta_names
     bounds = dict(reweighter.theta_range if bounds is None else bounds)
-    for name in names:
-        if name not in bounds:
-            raise ConfigError(f"dctr_fit: no bounds for parameter {name!r}; give {names}.")
-        low, high = reweighter.theta_range[name]
-        if not extrapolate and (bounds[name][0] < low or bounds[name][1] > high):
-            raise ConfigError(
-                f"dctr_fit: bounds {bounds[name]} of {name} reach outside the reweighter's "
-                f"training range [{low:g}, {high:g}]; narrow the bounds (or pass "
-                "extrapolate=True)."
-            )
+    box = _unit_box(reweighter, bounds, "dctr_fit", extrapolate)
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
     evaluations = 0
 
-    def loss(theta) -> float:
+    def loss(unit) -> float:
         nonlocal evaluations
         evaluations += 1
-        return dctr_loss(reweighter, data, nominal, np.atleast_1d(theta),
+        return dctr_loss(reweighter, data, nominal, _from_unit(reweighter, unit, bounds),
                          extrapolate=extrapolate)
 
-    box = [tuple(bounds[n]) for n in names]
     if len(names) == 1:
         result = minimize_scalar(
             loss, bounds=box[0], method="bounded",
             options={"xatol": xtol, "maxiter": max_iterations},
         )
-        x = np.atleast_1d(result.x)
     else:
-        start = np.array([0.5 * (lo + hi) for lo, hi in box] if start is None else start,
-                         float)
+        x0 = (np.array([0.5 * (lo + hi) for lo, hi in box]) if start is None
+              else reweighter.scale.to_unit(np.asarray(start, float)))
         result = minimize(
-            loss, start, method="Powell", bounds=box,
+            loss, x0, method="Powell", bounds=box,
             options={"xtol": xtol, "ftol": xtol, "maxiter": max_iterations},
         )
-        x = np.atleast_1d(result.x)
+    x = _from_unit(reweighter, result.x, bounds)
     return DCTRFitResult(
         {n: float(v) for n, v in zip(names, x, strict=True)},
         float(result.fun), evaluations, bool(result.success),
@@ -375,6 +561,57 @@ class DCTRScan:
         row = self.points[int(np.argmin(self.loss))]
         return {n: float(v) for n, v in zip(self.theta_names, row, strict=True)}
 
+    @property
+    def fitted(self) -> dict[str, float]:
+        """The parabola vertex around the lowest point, per parameter (:func:`scan_vertex`)."""
+        return scan_vertex(self.theta_names, self.points, self.loss)
+
+
+def scan_axes(
+    reweighter: DCTRReweighter,
+    grid: Mapping[str, Sequence[float]],
+    *,
+    extrapolate: bool = False,
+    clip: bool = False,
+    where: str = "scan",
+) -> list[np.ndarray]:
+    """The grid axes in the reweighter's parameter order, checked against its range.
+
+    Points outside the training range are an error naming them and the range, unless
+    ``extrapolate`` (evaluate them anyway) or ``clip`` (move them onto the range's edge
+    and drop the repeats this makes; the axis order is kept).
+    """
+    names = reweighter.theta_names
+    missing = [n for n in names if n not in grid]
+    if missing:
+        raise ConfigError(f"{where}: no grid for parameter(s) {missing}; give {names}.")
+    unknown = [n for n in grid if n not in names]
+    if unknown:
+        raise ConfigError(f"{where}: grid for unknown parameter(s) {unknown}; the reweighter's "
+                          f"parameters are {names}.")
+    axes = []
+    for name in names:
+        axis = np.asarray(grid[name], dtype=float).reshape(-1)
+        if len(axis) == 0:
+            raise ConfigError(f"{where}: the grid of {name} is empty; give at least one value.")
+        if not np.all(np.isfinite(axis)):
+            raise ConfigError(f"{where}: the grid of {name} holds non-finite values {axis}.")
+        low, high = reweighter.theta_range.get(name, (-np.inf, np.inf))
+        outside = (axis < low) | (axis > high)
+        if outside.any() and not extrapolate:
+            if not clip:
+                raise ConfigError(
+                    f"{where}: grid value(s) {axis[outside].tolist()} of {name} lie outside "
+                    f"the reweighter's training range [{low:g}, {high:g}]; scan inside it, "
+                    "pass clip=True to move them onto its edge, or extrapolate=True to "
+                    "evaluate the network there anyway."
+                )
+            axis = np.clip(axis, low, high)
+            _, first = np.unique(axis, return_index=True)
+            axis = axis[np.sort(first)]
+        axes.append(axis)
+    return axes
+
 
 def dctr_scan(
     reweighter: DCTRReweighter,
@@ -383,20 +620,16 @@ def dctr_scan(
     grid: Mapping[str, Sequence[float]],
     *,
     extrapolate: bool = False,
+    clip: bool = False,
 ) -> DCTRScan:
-    """Evaluate the loss of Eq. 3 on the product grid of ``grid`` (one axis per parameter)."""
-    from itertools import product
+    """Evaluate the loss of Eq. 3 on the product grid of ``grid`` (one axis per parameter).
 
-    names = reweighter.theta_names
-    missing = [n for n in names if n not in grid]
-    if missing:
-        raise ConfigError(f"dctr_scan: no grid for parameter(s) {missing}; give {names}.")
-    axes = [np.asarray(grid[n], dtype=float) for n in names]
-    if any(len(a) == 0 for a in axes):
-        raise ConfigError("dctr_scan: every grid axis needs at least one value.")
+    Grid values outside the training range: see :func:`scan_axes`.
+    """
+    axes = scan_axes(reweighter, grid, extrapolate=extrapolate, clip=clip, where="dctr_scan")
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
     points = np.array(list(product(*axes)))
     loss = np.array([dctr_loss(reweighter, data, nominal, p, extrapolate=extrapolate)
                      for p in points])
-    return DCTRScan(names, points, loss)
+    return DCTRScan(reweighter.theta_names, points, loss)

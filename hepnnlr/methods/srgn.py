@@ -47,7 +47,14 @@ import numpy as np
 from scipy.optimize import minimize
 
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
-from hepnnlr.methods.dctr import DCTRReweighter, _check_features
+from hepnnlr.methods.dctr import (
+    DCTRReweighter,
+    _check_features,
+    _from_unit,
+    _unit_box,
+    scan_axes,
+)
+from hepnnlr.methods.scans import scan_vertex
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import TrainedClassifier, TrainingConfig, start_from, train_classifier
@@ -155,7 +162,10 @@ class SRGNObjective:
     Callable on a parameter point (sequence in the order of the reweighter's
     ``theta_names``). Keeps, per instance, the held-out split, a cache of the reweighter
     outputs per ``θ′``, the last trained ``g`` (for warm starts) and every evaluation in
-    :attr:`history`.
+    :attr:`history`. With the ``"naive"`` and ``"refit"`` strategies ``g`` at a given
+    ``θ′`` is always the same training (same seed, same initial state), so a point
+    evaluated before returns its AUC without training again (Powell's line searches
+    revisit points); :attr:`n_trainings` counts the trainings of ``g``.
 
     Args:
         reweighter: ``w(x_G, θ′)`` trained at generator level.
@@ -198,6 +208,8 @@ class SRGNObjective:
         self._previous: TrainedClassifier | None = None
         self._refitter: Refitter | None = None
         self.history: list[tuple[tuple[float, ...], float]] = []
+        self.n_trainings = 0
+        self._auc: dict[tuple[float, ...], float] = {}
 
     @property
     def theta_names(self) -> tuple[str, ...]:
@@ -245,7 +257,11 @@ class SRGNObjective:
     def __call__(self, theta: Sequence[float]) -> float:
         """The held-out ``max(AUC, 1 - AUC)`` of ``g`` trained at ``θ′`` (Eq. 5)."""
         point = tuple(float(t) for t in np.atleast_1d(theta))
+        if point in self._auc:
+            self.history.append((point, self._auc[point]))
+            return self._auc[point]
         g = self.classifier(point)
+        self.n_trainings += 1
         _, data_test = self._data
         _, sim_test = self._sim
         # One prediction call for both samples: each call costs a graph trace.
@@ -260,36 +276,20 @@ class SRGNObjective:
         # the AUC of Eq. 5 for a g trained to convergence (AUC >= 0.5).
         separation = max(auc, 1.0 - auc)
         self.history.append((point, separation))
+        if self.config.mode != "warm":  # a warm start depends on the previous point
+            self._auc[point] = separation
         return separation
 
 
 @dataclass(frozen=True)
 class SRGNFitResult:
-    """A fitted point: ``theta`` by name, its AUC, the number of ``g`` trainings, history."""
+    """A fitted point: ``theta`` by name, its AUC, the objective's evaluations (``g``
+    trainings plus revisits of a point, see :class:`SRGNObjective`), history."""
 
     theta: dict[str, float]
     auc: float
     n_evaluations: int
     history: tuple[tuple[tuple[float, ...], float], ...] = ()
-
-
-def _bounds(
-    reweighter: DCTRReweighter, bounds: Mapping[str, tuple[float, float]] | None
-) -> list[tuple[float, float]]:
-    bounds = dict(reweighter.theta_range if bounds is None else bounds)
-    missing = [n for n in reweighter.theta_names if n not in bounds]
-    if missing:
-        raise ConfigError(
-            f"SRGN: no bounds for parameter(s) {missing}; give one (low, high) per parameter "
-            f"of {reweighter.theta_names}."
-        )
-    box = []
-    for name in reweighter.theta_names:
-        low, high = (float(v) for v in bounds[name])
-        if not low < high:
-            raise ConfigError(f"SRGN: bounds of {name} are ({low}, {high}); need low < high.")
-        box.append((low, high))
-    return box
 
 
 def srgn_fit(
@@ -300,20 +300,29 @@ def srgn_fit(
 ) -> SRGNFitResult:
     """Minimize the AUC of Eq. 5 over ``θ′`` with bounded Powell (scipy).
 
+    Powell runs on the reweighter's unit scale ``u`` (:class:`~hepnnlr.methods.dctr.
+    ThetaScale`), so ``SRGNConfig.xtol`` is a fraction of the half width of the training
+    range; ``bounds``, ``start``, the result and the history are in parameter units.
+
     Args:
         objective: The ``θ′ -> AUC`` function (carries the samples and the settings).
         bounds: ``{name: (low, high)}`` (default: the reweighter's training range; the
-            paper fits μ in [-2, 2] and σ in [0.25, 4]).
+            paper fits μ in [-2, 2] and σ in [0.25, 4]). Outside the training range only
+            with an objective built with ``extrapolate=True``.
         start: Starting point (default: the middle of the bounds).
     """
-    box = _bounds(objective.reweighter, bounds)
-    x0 = np.array([0.5 * (lo + hi) for lo, hi in box] if start is None else start, float)
+    reweighter = objective.reweighter
+    bounds = dict(reweighter.theta_range if bounds is None else bounds)
+    box = _unit_box(reweighter, bounds, "srgn_fit", objective.extrapolate)
+    x0 = (np.array([0.5 * (lo + hi) for lo, hi in box]) if start is None
+          else reweighter.scale.to_unit(np.asarray(start, float)))
     config = objective.config
     result = minimize(
-        objective, x0, method="Powell", bounds=box,
+        lambda unit: objective(_from_unit(reweighter, unit, bounds)), x0, method="Powell",
+        bounds=box,
         options={"xtol": config.xtol, "ftol": config.ftol, "maxiter": config.max_iterations},
     )
-    point = np.atleast_1d(result.x)
+    point = _from_unit(reweighter, result.x, bounds)
     # Powell reports the best point it evaluated; the AUC there is in the history.
     return SRGNFitResult(
         {n: float(v) for n, v in zip(objective.theta_names, point, strict=True)},
@@ -323,7 +332,14 @@ def srgn_fit(
 
 @dataclass(frozen=True)
 class SRGNScan:
-    """AUC on a grid: ``points`` ``(n, k)``, ``auc`` ``(n,)``, and the lowest point."""
+    """AUC on a grid: ``points`` ``(n, k)``, ``auc`` ``(n,)``; the lowest point and the fit.
+
+    ``best`` is the grid point of lowest AUC; ``fitted`` the vertex of a parabola through
+    it and up to two neighbours on each side, per parameter along its grid line
+    (:func:`hepnnlr.methods.scans.scan_vertex`; the grid value where the AUC has no
+    minimum inside those points). The paper reads θ* off the minimum of the AUC curve;
+    the vertex is not tied to the grid step.
+    """
 
     theta_names: tuple[str, ...]
     points: np.ndarray
@@ -335,23 +351,27 @@ class SRGNScan:
         row = self.points[int(np.argmin(self.auc))]
         return {n: float(v) for n, v in zip(self.theta_names, row, strict=True)}
 
+    @property
+    def fitted(self) -> dict[str, float]:
+        """The parabola vertex around the lowest AUC, per parameter."""
+        return scan_vertex(self.theta_names, self.points, self.auc)
 
-def srgn_scan(objective: SRGNObjective, grid: Mapping[str, Sequence[float]]) -> SRGNScan:
+
+def srgn_scan(objective: SRGNObjective, grid: Mapping[str, Sequence[float]], *,
+              clip: bool = False) -> SRGNScan:
     """Evaluate the AUC of Eq. 5 on the product grid of ``grid`` (one axis per parameter).
 
     Points are visited in order (the last axis fastest), so a warm-started ``g`` moves in
-    small steps; order each axis monotonically.
+    small steps; order each axis monotonically. The grid is checked against the
+    reweighter's training range before any ``g`` is trained: a value outside it is an
+    error naming the range, unless ``clip`` (moved onto the range's edge, repeats
+    dropped) or the objective was built with ``extrapolate=True``.
     """
-    names = objective.theta_names
-    missing = [n for n in names if n not in grid]
-    if missing:
-        raise ConfigError(f"srgn_scan: no grid for parameter(s) {missing}; give {names}.")
-    axes = [np.asarray(grid[n], dtype=float) for n in names]
-    if any(len(a) == 0 for a in axes):
-        raise ConfigError("srgn_scan: every grid axis needs at least one value.")
+    axes = scan_axes(objective.reweighter, grid, extrapolate=objective.extrapolate, clip=clip,
+                     where="srgn_scan")
     points = np.array(list(product(*axes)))
     auc = np.array([objective(p) for p in points])
-    return SRGNScan(names, points, auc)
+    return SRGNScan(objective.theta_names, points, auc)
 
 
 def repeat_fits(

@@ -10,22 +10,33 @@ fit; :func:`run_fit` runs it end to end:
    generated with :func:`hepnnlr.samples.make_zjets_sample` /
    :func:`hepnnlr.samples.make_ttbar_sample` into ROOT files under ``output_dir/samples``
    and read back through the coffea processors (:mod:`hepnnlr.processors.zjets`,
-   :mod:`hepnnlr.processors.ttbar`) with :func:`hepnnlr.schema.run_processor`.
+   :mod:`hepnnlr.processors.ttbar`) with :func:`hepnnlr.schema.run_processor`; a ROOT
+   file the same job wrote before is reused (``samples.reuse``). See
+   :mod:`hepnnlr.workflows.fit_inputs`.
 2. **Features** (:class:`FeatureConfig`): event-level fields of the processors' ``gen`` and
-   ``reco`` records (dotted paths such as ``jet1.multiplicity``); events where any of them
-   is undefined are not used (the counts are reported). Features are standardized with the
-   nominal sample's mean and spread, parameters mapped linearly onto [-1, 1].
+   ``reco`` records (dotted paths such as ``jet1.multiplicity``), and for ``zjets``
+   particle sets: per-constituent fields of the leading jets (``generator_particles``,
+   ``simulation_particles``), read by a set network (``network.reweighter`` /
+   ``network.classifier`` of kind ``pfn``, ``efn`` or ``pet``; ``theta_mode: particle``
+   gives θ to every particle, as the SRGN paper's PFN). Events that fail a level's
+   selection or miss an event feature are not used (the counts are reported). Features
+   are standardized with the nominal sample's statistics; the reweighter maps θ onto
+   [-1, 1] itself (:class:`hepnnlr.methods.dctr.ThetaScale`), so θ is in its own units
+   everywhere in the job and its outputs.
 3. **Repeats** (``fit.repeats``): a DCTR reweighter ``w(x_G, θ)`` trained on half of the
    nominal sample and the varied sample, then the fit on the other half: ``dctr``, the DCTR
    fit of Eq. 3 at generator level against the target's generator level; ``srgn``, the
    SRGN fit of Eq. 5 at detector level against the target's detector level. ``powell``
-   (bounded) or ``grid`` (``grid_points`` per parameter). The paper's outlier rule is
-   applied over repeats, then mean ± standard deviation.
+   (bounded) or ``grid`` (``grid_points`` per parameter; the fitted value is the parabola
+   vertex around the grid minimum, the minimum itself is reported next to it). The
+   paper's outlier rule is applied over repeats, then mean ± standard deviation.
 4. **Outputs** in ``output_dir``: ``fit.json`` (fitted values per repeat, summary,
    selection counts), ``curves.json`` (reweighter loss per epoch, objective per θ′
    evaluated), ``histograms.root`` (per feature: target, nominal and nominal reweighted to
-   the fitted θ), and PNG plots (reweighted distributions with a ratio panel, the loss
-   curves, the objective (AUC for SRGN) vs θ′).
+   the fitted θ; for particle sets the set size and each particle feature), PNG plots
+   (reweighted distributions with a ratio panel, the loss curves, the objective (AUC for
+   SRGN) vs θ′) and ``reweighter/`` (the first repeat's reweighter,
+   :meth:`hepnnlr.methods.dctr.DCTRReweighter.load`).
 
 Example (``examples/configs/gaussian_srgn.yaml``)::
 
@@ -47,13 +58,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import awkward as ak
 import hist
 import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from hepnnlr.errors import ConfigError, EmptySelectionError, InputFileError, MissingBranchError
+from hepnnlr.errors import ConfigError, EmptySelectionError, InputFileError
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter, dctr_fit, dctr_scan
 from hepnnlr.methods.srgn import (
     SRGN_STRATEGIES,
@@ -70,6 +80,14 @@ from hepnnlr.results.plots import plot_comparison
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.config import from_mapping
+from hepnnlr.workflows.fit_inputs import (
+    PARTICLE_FIELDS,
+    PARTICLE_JETS,
+    SELECTED,
+    Inputs,
+    Level,
+    load_samples,
+)
 
 __all__ = [
     "FIT_METHODS",
@@ -100,6 +118,10 @@ DEFAULT_FEATURES = {
     "ttbar": ("m_b1munu", "m_b2munu", "m_b1jj", "m_b2jj"),
 }
 EXECUTORS = ("iterative", "futures", "dask")
+SET_NETWORKS = ("pfn", "efn", "pet")
+"""Network kinds that read particle sets."""
+UNSELECTED = ("drop", "zero")
+"""What ``features.unselected`` does with events failing a level's selection."""
 
 
 def _pairs(value: Any, where: str) -> dict[str, tuple[float, float]]:
@@ -149,6 +171,10 @@ class SampleConfig:
         epsilon: Detector smearing of ``gaussian``.
         workers, executor, chunksize: Generation processes and coffea execution.
         mpi: Multiparton interactions in ``ttbar`` (slower).
+        reuse: Reuse a Pythia ROOT file under ``output_dir/samples`` that an earlier run
+            generated with the same generator, parameter point, size and seed (recorded
+            in ``<file>.json``; the reused files are listed in ``fit.json``). ``false``
+            regenerates every file.
     """
 
     generator: str = "gaussian"
@@ -165,8 +191,14 @@ class SampleConfig:
     executor: str = "iterative"
     chunksize: int = 25_000
     mpi: bool = False
+    reuse: bool = True
 
     def __post_init__(self) -> None:
+        for name in ("mpi", "reuse"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(
+                    f"samples.{name}={getattr(self, name)!r} must be true or false."
+                )
         if self.generator not in GENERATORS:
             raise ConfigError(
                 f"samples.generator={self.generator!r}; choose one of {GENERATORS}."
@@ -229,31 +261,80 @@ class SampleConfig:
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """Event-level features at generator (``gen``) and detector (``reco``) level.
+    """Network inputs at generator (``gen``) and detector (``reco``) level.
 
-    Empty: the generator's defaults (``gaussian``: ``x``; ``zjets``: multiplicity,
-    strange-hadron count, τ21, e_3^(β=4) and mass of both leading jets; ``ttbar``: the
-    four triplet masses). Dotted names reach into records (``jet1.multiplicity``).
+    Attributes:
+        generator, simulation: Event-level features. Dotted names reach into records
+            (``jet1.multiplicity``). Empty: the generator's defaults (``gaussian``: ``x``;
+            ``zjets``: multiplicity, strange-hadron count, τ21, e_3^(β=4) and mass of both
+            leading jets; ``ttbar``: the four triplet masses), or none at a level that
+            has particle features.
+        generator_particles, simulation_particles: ``zjets`` only: per-particle features
+            of the constituents of ``particle_jets``, for a set network (PFN): fields of
+            :data:`hepnnlr.workflows.fit_inputs.PARTICLE_FIELDS` (``pt``, ``pt_frac``,
+            ``deta``, ``dphi``, ``pdgId``, ``charge``, ``log_pt``, ``is_photon``,
+            ``is_neutral_hadron``, ``is_strange``).
+        particle_jets: The jets whose constituents form the set (``jet1``, ``jet2``).
+        unselected: Pythia events that fail a level's selection (or miss one of its event
+            features): ``"drop"`` (default) uses only the events that pass both levels;
+            ``"zero"`` keeps every event at generator level, with zero event features and
+            a ``selected`` feature (1/0) where the generator-level selection fails, so the
+            reweighter learns from the whole sample (and the acceptance's dependence on
+            θ); the detector-level fit (SRGN) uses the events that pass the detector-level
+            selection, as real data has no others. Standardization uses selected events.
     """
 
     generator: tuple[str, ...] = ()
     simulation: tuple[str, ...] = ()
+    generator_particles: tuple[str, ...] = ()
+    simulation_particles: tuple[str, ...] = ()
+    particle_jets: tuple[str, ...] = PARTICLE_JETS
+    unselected: str = "drop"
+
+    def __post_init__(self) -> None:
+        if self.unselected not in UNSELECTED:
+            raise ConfigError(
+                f"features.unselected={self.unselected!r}; choose one of {list(UNSELECTED)}."
+            )
+        for name in ("generator", "simulation", "generator_particles", "simulation_particles",
+                     "particle_jets"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"features.{name} must be a list of names, got {value!r}.")
+            object.__setattr__(self, name, tuple(value))
+            if len(set(value)) != len(value):
+                raise ConfigError(f"features.{name}={list(value)} names a feature twice.")
+        for name in ("generator_particles", "simulation_particles"):
+            unknown = [f for f in getattr(self, name) if f not in PARTICLE_FIELDS]
+            if unknown:
+                raise ConfigError(
+                    f"features.{name}: unknown particle feature(s) {unknown}; available: "
+                    f"{list(PARTICLE_FIELDS)}."
+                )
+        unknown = [j for j in self.particle_jets if j not in PARTICLE_JETS]
+        if unknown or not self.particle_jets:
+            raise ConfigError(
+                f"features.particle_jets={list(self.particle_jets)}: choose one or more of "
+                f"{list(PARTICLE_JETS)}."
+            )
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """The reweighter ``f(x_G, θ)`` (the paper: 3 × 50) and the SRGN classifier ``g``."""
+    """The reweighter ``f(x_G, θ)`` (the paper: 3 × 50) and the SRGN classifier ``g``.
+
+    An ``mlp`` reads event features; a set network (``pfn``, ``efn``, ``pet``) reads the
+    particle features of its level (the reweighter: ``features.generator_particles``,
+    ``g``: ``features.simulation_particles``) and the event features with them.
+    """
 
     reweighter: ModelSpec = ModelSpec("mlp", hidden=(50, 50, 50))
     classifier: ModelSpec = ModelSpec("mlp", hidden=(128, 128))
 
     def __post_init__(self) -> None:
         for name in ("reweighter", "classifier"):
-            if getattr(self, name).kind != "mlp":
-                raise ConfigError(
-                    f"network.{name}.kind={getattr(self, name).kind!r}: fit jobs use "
-                    "event-level features, so the network must be an 'mlp'."
-                )
+            if not isinstance(getattr(self, name), ModelSpec):
+                raise ConfigError(f"network.{name} must be a mapping of ModelSpec fields.")
 
 
 @dataclass(frozen=True)
@@ -276,7 +357,8 @@ class FitSettings:
             objective curves of ``dctr``).
         repeats: Independent reweighters and fits (seeds ``samples.seed + repeat``).
         strategy: SRGN's training of ``g`` per θ′ (``"refit"``, ``"naive"``, ``"warm"``).
-        xtol, ftol, max_iterations: Powell's settings.
+        xtol, ftol, max_iterations: Powell's settings (``xtol`` on the unit scale of θ:
+            a fraction of half the range ``samples.parameters``).
         test_fraction: Held-out fraction for the SRGN AUC.
         extrapolate: Allow bounds outside the parameters' ranges.
     """
@@ -346,7 +428,32 @@ class FitJob:
             low, high = self.bounds[name]
             if not low <= value <= high:
                 raise ConfigError(f"fit.start.{name} = {value} lies outside [{low}, {high}].")
-        if self.generator_features == () or self.simulation_features == ():
+        particles = {"generator": self.generator_particles,
+                     "simulation": self.simulation_particles}
+        if any(particles.values()) and self.samples.generator != "zjets":
+            raise ConfigError(
+                f"features.generator_particles / simulation_particles: particle sets are the "
+                f"jet constituents of the zjets generator; samples.generator="
+                f"{self.samples.generator!r} has event features only."
+            )
+        for level, network in (("generator", "reweighter"), ("simulation", "classifier")):
+            kind = getattr(self.network, network).kind
+            used = network == "reweighter" or self.method == "srgn"  # g: SRGN only
+            if used and particles[level] and kind not in SET_NETWORKS:
+                raise ConfigError(
+                    f"network.{network}.kind={kind!r} cannot read features.{level}_particles "
+                    f"{list(particles[level])}; use a set network (kind: one of "
+                    f"{list(SET_NETWORKS)}, e.g. pfn with theta_mode: particle) or drop the "
+                    "particle features."
+                )
+            if used and not particles[level] and kind != "mlp":
+                raise ConfigError(
+                    f"network.{network}.kind={kind!r} reads particle sets, but "
+                    f"features.{level}_particles is empty; name the particle features (one "
+                    f"of {list(PARTICLE_FIELDS)}) or use kind: mlp."
+                )
+        if not (self.generator_features or self.generator_particles) or not (
+                self.simulation_features or self.simulation_particles):
             raise ConfigError("features: give at least one feature per level.")
         if self.samples.generator == "gaussian":
             for level, names_ in (("generator", self.generator_features),
@@ -364,11 +471,25 @@ class FitJob:
 
     @property
     def generator_features(self) -> tuple[str, ...]:
-        return tuple(self.features.generator) or DEFAULT_FEATURES[self.samples.generator]
+        """Event features at generator level (defaults without particle features)."""
+        if self.features.generator or self.features.generator_particles:
+            return tuple(self.features.generator)
+        return DEFAULT_FEATURES[self.samples.generator]
 
     @property
     def simulation_features(self) -> tuple[str, ...]:
-        return tuple(self.features.simulation) or DEFAULT_FEATURES[self.samples.generator]
+        """Event features at detector level (defaults without particle features)."""
+        if self.features.simulation or self.features.simulation_particles:
+            return tuple(self.features.simulation)
+        return DEFAULT_FEATURES[self.samples.generator]
+
+    @property
+    def generator_particles(self) -> tuple[str, ...]:
+        return tuple(self.features.generator_particles)
+
+    @property
+    def simulation_particles(self) -> tuple[str, ...]:
+        return tuple(self.features.simulation_particles)
 
 
 def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) -> FitJob:
@@ -401,138 +522,6 @@ def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) 
     return from_mapping(FitJob, data, where=str(path))
 
 
-# --- samples -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Level:
-    """Feature matrix of paired events: generator ``gen`` ``(n, k)``, detector ``reco``."""
-
-    gen: np.ndarray
-    reco: np.ndarray
-    theta: np.ndarray | None = None
-    selected: int = 0
-    total: int = 0
-
-
-def _gaussian_samples(job: FitJob) -> dict[str, _Level]:
-    from hepnnlr.samples.gaussian import gaussian_sample, varied_gaussian_sample
-
-    s = job.samples
-    nominal, target = s.point("nominal"), s.point("target")
-    out = {}
-    for key, point, n, seed in (("nominal", nominal, s.events, s.seed),
-                                ("target", target, s.target_events or s.events // 2,
-                                 s.seed + 1)):
-        gen, reco = gaussian_sample(n, point, epsilon=s.epsilon, seed=seed)
-        out[key] = _Level(gen[:, None], reco[:, None], None, n, n)
-    n = s.varied_events or s.events // 2
-    gen, theta = varied_gaussian_sample(n, s.parameters, seed=s.seed + 2, fixed=nominal)
-    out["varied"] = _Level(gen[:, None], gen[:, None], theta, n, n)
-    return out
-
-
-def _field(record: ak.Array, path: str, where: str) -> ak.Array:
-    value = record
-    for part in path.split("."):
-        fields = ak.fields(value)
-        if part not in fields:
-            raise MissingBranchError(
-                f"feature {path!r}: {where} has no field {part!r} (fields there: "
-                f"{sorted(fields)}); use one of those in features."
-            )
-        value = value[part]
-    return value
-
-
-def _columns_to_level(columns: ak.Array, job: FitJob, where: str) -> _Level:
-    """Feature matrices of the events where every feature is defined at both levels."""
-    arrays, defined = {}, np.ones(len(columns), bool)
-    for level, names in (("gen", job.generator_features), ("reco", job.simulation_features)):
-        cols = []
-        for name in names:
-            value = _field(columns[level], name, f"the {level} records of {where}")
-            defined &= ~ak.to_numpy(ak.is_none(value, axis=0))
-            cols.append(value)
-        arrays[level] = cols
-    if "pass_gen" in ak.fields(columns):
-        defined &= ak.to_numpy(columns.pass_gen) & ak.to_numpy(columns.pass_reco)
-    if not defined.any():
-        raise EmptySelectionError(
-            f"{where}: no event has every feature defined at both levels "
-            f"({list(job.generator_features)} / {list(job.simulation_features)}); generate "
-            "more events or choose features the events have."
-        )
-    mats = {
-        level: np.stack([ak.to_numpy(ak.fill_none(c, 0.0))[defined].astype(np.float64)
-                         for c in cols], axis=1)
-        for level, cols in arrays.items()
-    }
-    for level, mat in mats.items():
-        bad = ~np.isfinite(mat).all(axis=0)
-        if bad.any():
-            names = job.generator_features if level == "gen" else job.simulation_features
-            raise MissingBranchError(
-                f"{where}: feature(s) {[n for n, b in zip(names, bad, strict=True) if b]} at "
-                f"{level} level are not finite in selected events; choose other features."
-            )
-    return _Level(mats["gen"], mats["reco"], None, int(defined.sum()), len(columns))
-
-
-def _pythia_file(job: FitJob, name: str, point: dict[str, float], n: int, seed: int) -> Path:
-    s = job.samples
-    path = job.output_dir / "samples" / f"{name}.root"
-    if s.generator == "zjets":
-        from hepnnlr.samples import ZJetsTheta, make_zjets_sample
-
-        return make_zjets_sample(path, n_events=n, seed=seed, theta=ZJetsTheta(**point),
-                                 workers=s.workers, progress=job.progress)
-    from hepnnlr.samples import make_ttbar_sample
-
-    return make_ttbar_sample(path, n_events=n, seed=seed, top_mass=point.get("top_mass", 172.5),
-                             mpi=s.mpi, workers=s.workers, progress=job.progress)
-
-
-def _process(job: FitJob, path: Path) -> ak.Array:
-    from hepnnlr.schema import run_processor
-
-    if job.samples.generator == "zjets":
-        from hepnnlr.processors.zjets import ZJetsProcessor as processor
-        from hepnnlr.processors.zjets import collect_columns
-    else:
-        from hepnnlr.processors.ttbar import TTbarProcessor as processor
-        from hepnnlr.processors.ttbar import collect_columns
-    s = job.samples
-    output = run_processor(processor(), {path.stem: [str(path)]}, executor=s.executor,
-                           workers=s.workers, chunksize=s.chunksize, progress=job.progress)
-    return collect_columns(output, path.stem)
-
-
-def _pythia_samples(job: FitJob) -> dict[str, _Level]:
-    s = job.samples
-    nominal, target = s.point("nominal"), s.point("target")
-    out = {}
-    for key, point, n, seed in (("nominal", nominal, s.events, s.seed),
-                                ("target", target, s.target_events or s.events // 2,
-                                 s.seed + 1)):
-        path = _pythia_file(job, key, point, n, seed)
-        out[key] = _columns_to_level(_process(job, path), job, str(path))
-    rng = np.random.default_rng(s.seed + 2)
-    n_varied = s.varied_events or s.events // 2
-    parts, thetas = [], []
-    for run in range(s.runs):
-        drawn = {name: float(rng.uniform(*r)) for name, r in s.parameters.items()}
-        n = n_varied // s.runs + (1 if run < n_varied % s.runs else 0)
-        path = _pythia_file(job, f"varied_{run:03d}", {**nominal, **drawn}, n, s.seed + 10 + run)
-        level = _columns_to_level(_process(job, path), job, str(path))
-        parts.append(level)
-        thetas.append(np.tile([drawn[name] for name in s.names], (len(level.gen), 1)))
-    out["varied"] = _Level(np.concatenate([p.gen for p in parts]),
-                           np.concatenate([p.reco for p in parts]), np.concatenate(thetas),
-                           sum(p.selected for p in parts), sum(p.total for p in parts))
-    return out
-
-
 # --- fit ---------------------------------------------------------------------------------
 
 
@@ -547,130 +536,117 @@ class FitOutputs:
     curves_file: Path
     histograms_file: Path
     plots: tuple[Path, ...]
+    grid_minimum: dict[str, list[float]] = field(default_factory=dict)
 
 
-class _Scale:
-    """Features standardized to the nominal sample; θ mapped from its range onto [-1, 1]."""
-
-    def __init__(self, job: FitJob, nominal: _Level) -> None:
-        self.names = job.samples.names
-        ranges = job.samples.parameters
-        self.center = np.array([0.5 * (ranges[n][0] + ranges[n][1]) for n in self.names])
-        self.half = np.array([0.5 * (ranges[n][1] - ranges[n][0]) for n in self.names])
-        self.stats = {}
-        for level in ("gen", "reco"):
-            x = getattr(nominal, level)
-            std = x.std(axis=0)
-            self.stats[level] = (x.mean(axis=0), np.where(std > 0, std, 1.0))
-        self.features = {"gen": job.generator_features, "reco": job.simulation_features}
-
-    def events(self, x: np.ndarray, level: str, theta: np.ndarray | None = None):
-        mean, std = self.stats[level]
-        u = None if theta is None else self.to_u(theta).astype(np.float32)
-        return EventTensors(None, None, ((x - mean) / std).astype(np.float32), (),
-                            self.features[level], theta=u,
-                            theta_names=self.names if u is not None else ())
-
-    def to_u(self, theta):
-        return (np.asarray(theta, float) - self.center) / self.half
-
-    def to_theta(self, u):
-        return self.center + self.half * np.asarray(u, float)
-
-    def box(self, bounds: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-        return {n: tuple(self.to_u_one(n, v) for v in bounds[n]) for n in self.names}
-
-    def to_u_one(self, name: str, value: float) -> float:
-        k = self.names.index(name)
-        return float((value - self.center[k]) / self.half[k])
+def _grid(job: FitJob) -> dict[str, np.ndarray]:
+    return {n: np.linspace(*job.bounds[n], job.fit.grid_points) for n in job.samples.names}
 
 
-def _grid(job: FitJob, scale: _Scale) -> dict[str, np.ndarray]:
-    bounds = job.bounds
-    return {n: np.linspace(*scale.box(bounds)[n], job.fit.grid_points) for n in scale.names}
-
-
-def _one_repeat(job: FitJob, samples: dict[str, _Level], scale: _Scale, repeat: int):
+def _one_repeat(job: FitJob, samples: dict[str, Level], inputs: Inputs, repeat: int):
+    """Train the reweighter of one repeat and fit; θ in the parameters' own units."""
     s, f = job.samples, job.fit
     seed = s.seed + repeat
-    nominal = samples["nominal"]
-    half = len(nominal.gen) // 2
-    train_gen = scale.events(nominal.gen[:half], "gen")
-    varied = samples["varied"]
+    names = s.names
+    nominal, varied = samples["nominal"], samples["varied"]
+    half = len(nominal) // 2
     rw = DCTRReweighter.train(
-        train_gen, scale.events(varied.gen, "gen", varied.theta),
+        inputs.events(nominal.gen.subset(slice(0, half)), "gen"),
+        inputs.events(varied.gen, "gen", varied.theta, names),
         DCTRConfig(job.network.reweighter, replace(job.training.reweighter, seed=seed,
                                                    progress=job.progress)),
-        theta_range={n: (-1.0, 1.0) for n in scale.names},
+        theta_range=s.parameters,
     )
-    fit_gen = scale.events(nominal.gen[half:], "gen")
-    fit_reco = scale.events(nominal.reco[half:], "reco")
-    box = scale.box(job.bounds)
-    start = None
-    if f.start:
-        mid = {n: 0.5 * (lo + hi) for n, (lo, hi) in box.items()}
-        start = [scale.to_u_one(n, f.start[n]) if n in f.start else mid[n] for n in scale.names]
-    curve: list[tuple[list[float], float]] = []
+    fit_gen = inputs.events(nominal.gen.subset(slice(half, None)), "gen")
+    bounds = job.bounds
+    start = [f.start.get(n, 0.5 * sum(bounds[n])) for n in names] if f.start else None
+    grid_minimum: dict[str, float] = {}
     if job.method == "dctr":
-        data = scale.events(samples["target"].gen, "gen")
+        data = inputs.events(samples["target"].gen, "gen")
+        scan = dctr_scan(rw, data, fit_gen, _grid(job), extrapolate=f.extrapolate)
         if f.method == "grid":
-            scan = dctr_scan(rw, data, fit_gen, _grid(job, scale), extrapolate=f.extrapolate)
-            u = np.array([scan.best[n] for n in scale.names])
-            objective = float(scan.loss.min())
+            theta, objective = scan.fitted, float(scan.loss.min())
+            grid_minimum = scan.best
         else:
-            result = dctr_fit(rw, data, fit_gen, bounds=box, xtol=f.xtol,
+            result = dctr_fit(rw, data, fit_gen, bounds=bounds, xtol=f.xtol,
                               max_iterations=f.max_iterations, start=start,
                               extrapolate=f.extrapolate)
-            u = np.array([result.theta[n] for n in scale.names])
-            objective = result.loss
-            scan = dctr_scan(rw, data, fit_gen, _grid(job, scale), extrapolate=f.extrapolate)
-        curve = [(scale.to_theta(p).tolist(), float(v)) for p, v in zip(scan.points, scan.loss,
-                                                                         strict=True)]
+            theta, objective = result.theta, result.loss
+        curve = [(p.tolist(), float(v)) for p, v in zip(scan.points, scan.loss, strict=True)]
     else:
         config = SRGNConfig(
             model=job.network.classifier, training=job.training.classifier,
             strategy=f.strategy, xtol=f.xtol, ftol=f.ftol, max_iterations=f.max_iterations,
             test_fraction=f.test_fraction, seed=seed,
         )
-        data = scale.events(samples["target"].reco, "reco")
-        objective_fn = SRGNObjective(rw, fit_gen, fit_reco, data, config,
-                                     extrapolate=f.extrapolate)
+        # detector level: the events that pass its selection (all, unless unselected: zero)
+        rows = nominal.reco_rows(np.arange(half, len(nominal)))
+        target = samples["target"]
+        objective_fn = SRGNObjective(
+            rw, inputs.events(nominal.gen.subset(rows), "gen"),
+            inputs.events(nominal.reco.subset(rows), "reco"),
+            inputs.events(target.reco.subset(target.reco_rows()), "reco"), config,
+            extrapolate=f.extrapolate,
+        )
         if f.method == "grid":
-            scan = srgn_scan(objective_fn, _grid(job, scale))
-            u = np.array([scan.best[n] for n in scale.names])
-            objective = float(scan.auc.min())
+            scan = srgn_scan(objective_fn, _grid(job))
+            theta, objective = scan.fitted, float(scan.auc.min())
+            grid_minimum = scan.best
         else:
-            result = srgn_fit(objective_fn, bounds=box, start=start)
-            u = np.array([result.theta[n] for n in scale.names])
-            objective = result.auc
-        curve = [(scale.to_theta(p).tolist(), float(v)) for p, v in objective_fn.history]
-    theta = scale.to_theta(u)
-    return rw, {n: float(v) for n, v in zip(scale.names, theta, strict=True)}, objective, curve
+            result = srgn_fit(objective_fn, bounds=bounds, start=start)
+            theta, objective = result.theta, result.auc
+        curve = [(list(p), float(v)) for p, v in objective_fn.history]
+    return rw, theta, grid_minimum, objective, curve
 
 
-def _histograms(job, samples, scale, rw, theta) -> dict[str, dict[str, hist.Hist]]:
+def _feature_values(t: EventTensors) -> dict[str, np.ndarray]:
+    """Per histogrammed quantity: values, and the event each value belongs to.
+
+    With a ``selected`` flag the other event features are taken from selected events only.
+    """
+    out = {}
+    rows = np.arange(len(t))
+    if SELECTED in t.global_features:
+        selected = rows[t.globals[:, t.global_features.index(SELECTED)] > 0.5]
+    for k, name in enumerate(t.global_features):
+        index = rows if name == SELECTED or SELECTED not in t.global_features else selected
+        out[name] = (t.globals[index, k].astype(np.float64), index)
+    if t.particles is not None:
+        event = np.broadcast_to(np.arange(len(t))[:, None], t.mask.shape)[t.mask]
+        out["n_particles"] = (t.mask.sum(axis=1).astype(np.float64), np.arange(len(t)))
+        for k, name in enumerate(t.particle_features):
+            out[f"particle_{name}"] = (t.particles[..., k][t.mask].astype(np.float64), event)
+    return out
+
+
+def _histograms(job, samples, inputs, rw, theta) -> dict[str, dict[str, hist.Hist]]:
     """Per feature: target, nominal, and nominal reweighted to ``theta`` (fit half).
 
-    30 bins over the central 99% of target and nominal together; the tails beyond are in
-    the histograms' under- and overflow bins (written to ROOT with them).
+    Event features one entry per event; particle sets their size (``n_particles``) and
+    each particle feature (``particle_<name>``, one entry per particle with its event's
+    weight). 30 bins over the central 99% of target and nominal together; the tails
+    beyond are in the histograms' under- and overflow bins (written to ROOT with them).
     """
     nominal, target = samples["nominal"], samples["target"]
-    half = len(nominal.gen) // 2
-    u = scale.to_u([theta[n] for n in scale.names])
-    w = rw.weights(scale.events(nominal.gen[half:], "gen"), u, extrapolate=job.fit.extrapolate)
     level = "gen" if job.method == "dctr" else "reco"
-    x_nom, x_tar = getattr(nominal, level)[half:], getattr(target, level)
+    rows = np.arange(len(nominal) // 2, len(nominal))
+    target_rows = np.arange(len(target))
+    if level == "reco":  # the events passing the detector-level selection
+        rows, target_rows = nominal.reco_rows(rows), target.reco_rows()
+    w = rw.weights(inputs.events(nominal.gen.subset(rows), "gen"),
+                   [theta[n] for n in job.samples.names], extrapolate=job.fit.extrapolate)
+    nom = _feature_values(getattr(nominal, level).subset(rows))
+    tar = _feature_values(getattr(target, level).subset(target_rows))
     groups: dict[str, dict[str, hist.Hist]] = {}
-    for k, name in enumerate(scale.features[level]):
-        both = np.concatenate([x_nom[:, k], x_tar[:, k]])
-        low, high = np.quantile(both, [0.005, 0.995])
+    for name, (x_nom, event) in nom.items():
+        x_tar = tar[name][0]
+        low, high = np.quantile(np.concatenate([x_nom, x_tar]), [0.005, 0.995])
         if not high > low:
             low, high = low - 0.5, high + 0.5
         key = name.replace(".", "_")
         groups[key] = {}
-        for label, values, weights in (("target", x_tar[:, k], None),
-                                       ("nominal", x_nom[:, k], None),
-                                       ("nominal_reweighted", x_nom[:, k], w)):
+        for label, values, weights in (("target", x_tar, None), ("nominal", x_nom, None),
+                                       ("nominal_reweighted", x_nom, w[event])):
             h = hist.Hist.new.Reg(30, low, high, name=key, label=name).Weight()
             groups[key][label] = h.fill(values, weight=weights)  # tails: flow bins
     return groups
@@ -715,35 +691,40 @@ def run_fit(job: FitJob) -> FitOutputs:
     started = time.perf_counter()
     out = job.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    samples = _gaussian_samples(job) if job.samples.generator == "gaussian" else (
-        _pythia_samples(job))
-    if len(samples["nominal"].gen) < 8:
+    samples = load_samples(job)
+    if len(samples["nominal"]) < 8:
         raise EmptySelectionError(
-            f"only {len(samples['nominal'].gen)} nominal event(s) pass the selection; raise "
+            f"only {len(samples['nominal'])} nominal event(s) pass the selection; raise "
             "samples.events."
         )
-    scale = _Scale(job, samples["nominal"])
+    inputs = Inputs(samples["nominal"])
     names = job.samples.names
     fitted: dict[str, list[float]] = {n: [] for n in names}
+    grid_minimum: dict[str, list[float]] = {n: [] for n in names}
     curves, losses, objectives, first_rw = [], [], [], None
     for repeat in range(job.fit.repeats):
-        rw, theta, objective, curve = _one_repeat(job, samples, scale, repeat)
+        rw, theta, at_grid, objective, curve = _one_repeat(job, samples, inputs, repeat)
         first_rw = first_rw or rw
         for n in names:
             fitted[n].append(theta[n])
+            if at_grid:
+                grid_minimum[n].append(at_grid[n])
         curves.append(curve)
         losses.append(rw.classifier.history)
         objectives.append(objective)
         if job.progress:
             print(f"[hepnnlr] repeat {repeat}: {theta} (objective {objective:.5f})", flush=True)
+    if job.fit.method != "grid":
+        grid_minimum = {}
     values = {n: np.array(v) for n, v in fitted.items()}
     keep = remove_outliers(values, job.bounds)
     if not keep.any():
         keep = np.ones(len(keep), bool)  # reported below: every repeat hit a bound
     summary = summarize(values, keep)
     mean_theta = {n: summary[n][0] for n in names}
-    groups = _histograms(job, samples, scale, first_rw, mean_theta)
+    groups = _histograms(job, samples, inputs, first_rw, mean_theta)
     histograms_file = write_histograms(out / "histograms.root", groups)
+    first_rw.save(out / "reweighter")
     plots = []
     level = "generator" if job.method == "dctr" else "detector"
     fitted_label = ", ".join(f"{n}={v:.4g}" for n, v in mean_theta.items())
@@ -761,14 +742,25 @@ def run_fit(job: FitJob) -> FitOutputs:
         "method": job.method, "generator": job.samples.generator,
         "parameters": list(names), "target": job.samples.point("target"),
         "nominal": job.samples.point("nominal"), "bounds": job.bounds,
-        "fitted": fitted, "kept": keep.tolist(),
+        "fitted": fitted,
+        "fitted_from": ("parabola vertex around the grid minimum" if job.fit.method == "grid"
+                        else f"{job.fit.method} minimum"),
+        "grid_minimum": grid_minimum, "kept": keep.tolist(),
         "all_repeats_hit_a_bound": bool(not remove_outliers(values, job.bounds).any()),
         "summary": {n: {"mean": m, "std": sd} for n, (m, sd) in summary.items()},
         "objective": objectives,
-        "events": {k: {"used": len(v.gen), "selected": v.selected, "generated": v.total}
+        "events": {k: {"used": len(v), "selected": v.selected, "generated": v.total}
                    for k, v in samples.items()},
+        "reused_sample_files": sorted(f for v in samples.values() for f in v.reused),
         "features": {"generator": list(job.generator_features),
-                     "simulation": list(job.simulation_features)},
+                     "simulation": list(job.simulation_features),
+                     "generator_particles": list(job.generator_particles),
+                     "simulation_particles": list(job.simulation_particles),
+                     "particle_slots": {lv: (None if getattr(samples["nominal"], lv).particles
+                                             is None else int(getattr(samples["nominal"], lv)
+                                                              .particles.shape[1]))
+                                        for lv in ("gen", "reco")}},
+        "reweighter": str(out / "reweighter"),
         "seconds": time.perf_counter() - started,
     }, indent=2))
     curves_file = out / "curves.json"
@@ -777,4 +769,4 @@ def run_fit(job: FitJob) -> FitOutputs:
         "objective": [[{"theta": p, "value": v} for p, v in c] for c in curves],
     }, indent=2))
     return FitOutputs(fitted, summary, keep.tolist(), fit_file, curves_file, histograms_file,
-                      tuple(plots))
+                      tuple(plots), grid_minimum)

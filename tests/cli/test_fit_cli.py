@@ -10,6 +10,7 @@ import pytest
 import uproot
 
 from hepnnlr.cli.main import main
+from hepnnlr.methods.scans import parabola_vertex
 
 JOB = """
 output_dir: out
@@ -46,10 +47,16 @@ def test_srgn_grid_fit_writes_values_curves_histograms_and_plots(tmp_path, capsy
     # statistical error on 1,000 + 1,000 held-out events is ~0.013, while the AUC at
     # |delta| = 0.7 exceeds the one at 0.3 by ~0.1 for x_S of width 1.1: the grid minimum
     # must be mu' = 1.
-    assert result["fitted"]["mu"] == [pytest.approx(1.0)]
+    assert result["grid_minimum"]["mu"] == [pytest.approx(1.0)]
     curve = json.loads((out / "curves.json").read_text())["objective"][0]
     auc = {round(point["theta"][0], 6): point["value"] for point in curve}
     assert auc[1.0] + 0.04 < min(auc[0.0], auc[2.0])
+    # The fitted value is the vertex of the parabola through the grid minimum and its
+    # neighbours (all four points here), computed from the same AUC values.
+    grid = sorted(auc)
+    vertex = parabola_vertex(grid, [auc[g] for g in grid])
+    assert result["fitted"]["mu"] == [pytest.approx(vertex, abs=1e-9)]
+    assert 0.0 < vertex < 2.0
     assert result["events"]["nominal"] == {"used": 4000, "selected": 4000, "generated": 4000}
     with uproot.open(out / "histograms.root") as f:
         target = f["x/target"].to_hist()

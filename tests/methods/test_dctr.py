@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from hepnnlr.errors import ConfigError, MissingBranchError
-from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter, dctr_fit, dctr_scan
+from hepnnlr.methods.dctr import (
+    DCTRConfig,
+    DCTRReweighter,
+    ThetaScale,
+    dctr_fit,
+    dctr_scan,
+    with_theta,
+)
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
@@ -98,7 +105,9 @@ def test_loss_scan_is_lowest_at_the_truth_and_bounds_may_extrapolate_on_request(
     assert low > mid + 0.03 and high > mid + 0.03
     with pytest.raises(ConfigError, match="pass extrapolate=True"):
         dctr_fit(gaussian_reweighter, data, nominal, bounds={"mu": (-2.5, 0.0)})
-    with pytest.raises(ConfigError, match="outside the range"):
+    with pytest.raises(ConfigError, match=r"grid value\(s\) \[-2.5\] of mu lie outside the "
+                                          r"reweighter's training range .*clip=True.*"
+                                          r"extrapolate=True"):
         dctr_scan(gaussian_reweighter, data, nominal, {"mu": [-2.5]})
     assert np.isfinite(dctr_scan(gaussian_reweighter, data, nominal, {"mu": [-2.5]},
                                  extrapolate=True).loss[0])
@@ -120,3 +129,75 @@ def test_declared_theta_range_is_checked_against_the_drawn_values(gaussian_event
     rw = DCTRReweighter.train(nominal, varied, config, theta_range={"mu": (-1.0, 1.0)})
     assert rw.theta_range == {"mu": (-1.0, 1.0)}
     assert np.all(np.isfinite(rw.weights(nominal, 1.0)))  # the declared edge is in range
+
+
+def _alpha_s_samples(n: int = 600, seed: int = 4):
+    """Events whose mean moves with a parameter of order 0.1 (an α_s-like range)."""
+    rng = np.random.default_rng(seed)
+    alpha = rng.uniform(0.10, 0.17, n).astype(np.float32)
+    x = rng.normal(30 * (alpha - 0.135), 1.0).astype(np.float32).reshape(-1, 1)
+    varied = EventTensors(None, None, x, (), ("x",), theta=alpha.reshape(-1, 1),
+                          theta_names=("alphaS",))
+    nominal = EventTensors(None, None, rng.normal(0.0, 1.0, (n, 1)).astype(np.float32), (),
+                           ("x",))
+    return nominal, varied
+
+
+TINY = DCTRConfig(ModelSpec("mlp", hidden=(8, 8)),
+                  TrainingConfig(epochs=2, batch_size=200, patience=2, seed=3))
+
+
+def test_theta_scale_maps_the_range_onto_the_unit_interval_and_back():
+    scale = ThetaScale.from_range({"alphaS": (0.10, 0.17), "m": (170.0, 180.0)}, ("alphaS", "m"))
+    assert scale.center == pytest.approx((0.135, 175.0))
+    assert scale.half_width == pytest.approx((0.035, 5.0))
+    edges = np.array([[0.10, 170.0], [0.17, 180.0]])
+    np.testing.assert_allclose(scale.to_unit(edges), [[-1, -1], [1, 1]], atol=1e-12)
+    np.testing.assert_allclose(scale.from_unit(scale.to_unit(edges)), edges, rtol=1e-15)
+    with pytest.raises(ConfigError, match="half widths > 0"):
+        ThetaScale(("a",), (0.0,), (0.0,))
+
+
+def test_theta_scaling_gives_the_weights_of_hand_scaled_theta_and_survives_a_round_trip(
+    tmp_path,
+):
+    nominal, varied = _alpha_s_samples()
+    ranges = {"alphaS": (0.10, 0.17)}
+    scaled = DCTRReweighter.train(nominal, varied, TINY, theta_range=ranges)
+    assert scaled.theta_range == ranges
+    assert scaled.classifier.theta_range["alphaS"] == pytest.approx((-1.0, 1.0))
+    # The same training by hand: u = (θ - 0.135) / 0.035 in float64, the network unscaled.
+    c, h = 0.135, 0.035
+    unit = (varied.theta.astype(np.float64) - c) / h
+    by_hand = DCTRReweighter.train(
+        nominal, with_theta(varied, unit, ("alphaS",)),
+        DCTRConfig(TINY.model, TINY.training, scale_theta=False),
+        theta_range={"alphaS": (-1.0, 1.0)},
+    )
+    x = nominal.subset(slice(0, 200))
+    for alpha in (0.10, 0.1365, 0.16, 0.17):
+        np.testing.assert_array_equal(scaled.weights(x, alpha),
+                                      by_hand.weights(x, (alpha - c) / h))
+    # Saved and loaded: the same network, scale and range, so the same weights.
+    loaded = DCTRReweighter.load(scaled.save(tmp_path / "rw"))
+    assert loaded.theta_scale == scaled.theta_scale and loaded.theta_range == ranges
+    assert loaded.features == scaled.features
+    np.testing.assert_array_equal(loaded.weights(x, {"alphaS": 0.16}), scaled.weights(x, 0.16))
+    with pytest.raises(ConfigError, match=r"alphaS=0.18 lies outside the range \[0.1, 0.17\]"
+                                          r".*extrapolate=True"):
+        loaded.weights(x, 0.18)
+    # The fit searches on the unit scale and answers in α_s units, inside the bounds.
+    result = dctr_fit(scaled, x, x, bounds={"alphaS": (0.12, 0.16)}, xtol=1e-3)
+    assert 0.12 <= result.theta["alphaS"] <= 0.16
+
+
+def test_scan_grid_is_checked_and_clipped_against_the_training_range():
+    nominal, varied = _alpha_s_samples(300)
+    rw = DCTRReweighter.train(nominal, varied, TINY, theta_range={"alphaS": (0.10, 0.17)})
+    with pytest.raises(ConfigError, match=r"\[0.18\] of alphaS lie outside the reweighter's "
+                                          r"training range \[0.1, 0.17\]"):
+        dctr_scan(rw, nominal, nominal, {"alphaS": [0.14, 0.16, 0.18]})
+    scan = dctr_scan(rw, nominal, nominal, {"alphaS": [0.14, 0.16, 0.17, 0.18]}, clip=True)
+    assert scan.points[:, 0].tolist() == [0.14, 0.16, 0.17]
+    with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['mu'\]"):
+        dctr_scan(rw, nominal, nominal, {"alphaS": [0.14], "mu": [0.0]})

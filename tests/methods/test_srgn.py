@@ -9,6 +9,7 @@ from hepnnlr.errors import ConfigError, MissingBranchError, ShapeMismatchError
 from hepnnlr.methods.srgn import (
     SRGNConfig,
     SRGNObjective,
+    SRGNScan,
     remove_outliers,
     srgn_scan,
     summarize,
@@ -124,6 +125,11 @@ def test_refit_strategy_finds_the_truth_on_a_grid(gaussian_reweighter, gaussian_
     assert mid == pytest.approx(0.5, abs=0.03)
     assert low > mid + 0.06 and high > mid + 0.06
     assert objective._refitter.n_traces == 1  # one compiled g for the three points
+    # A revisited point is the same training (same seed and initial state): its AUC comes
+    # back without training g again.
+    assert objective([1.0]) == mid
+    assert objective.n_trainings == 3 and objective._refitter.n_fits == 3
+    assert len(objective.history) == 4
 
 
 def test_srgn_strategy_settings_and_theta_outside_the_range(gaussian_reweighter,
@@ -140,6 +146,32 @@ def test_srgn_strategy_settings_and_theta_outside_the_range(gaussian_reweighter,
         objective.weights([2.5])
     allowed = SRGNObjective(gaussian_reweighter, x, x, x, extrapolate=True)
     assert np.all(np.isfinite(allowed.weights([2.5])))
+
+
+def test_scan_reports_the_parabola_vertex_next_to_the_grid_minimum():
+    # A known parabola sampled on a grid that misses its minimum (0.1437 between 0.14 and
+    # 0.15): the grid minimum is the nearest point, the vertex the exact minimum.
+    grid = np.linspace(0.10, 0.18, 9)
+    scan = SRGNScan(("alphaS",), grid.reshape(-1, 1), 0.5 + 40.0 * (grid - 0.1437) ** 2)
+    assert scan.best == {"alphaS": pytest.approx(0.14)}
+    assert scan.fitted == {"alphaS": pytest.approx(0.1437, abs=1e-12)}
+    # No minimum inside the scan (the AUC still falls at the edge): the grid point stays.
+    edge = SRGNScan(("alphaS",), grid.reshape(-1, 1), -grid)
+    assert edge.fitted == edge.best == {"alphaS": pytest.approx(0.18)}
+
+
+def test_scan_grid_outside_the_training_range_is_refused_before_any_training(
+    gaussian_reweighter, gaussian_events
+):
+    x = gaussian_events(np.linspace(-1, 1, 100))
+    objective = SRGNObjective(gaussian_reweighter, x, x, x)
+    low, high = gaussian_reweighter.theta_range["mu"]
+    with pytest.raises(ConfigError, match=r"srgn_scan: grid value\(s\) \[2.5\] of mu lie "
+                                          r"outside the reweighter's training range .*"
+                                          r"clip=True.*extrapolate=True"):
+        srgn_scan(objective, {"mu": [0.0, 1.0, 2.5]})
+    assert objective.history == []  # refused before g was trained at 0 and 1
+    assert low < -1.99 and high > 1.99  # drawn from U[-2, 2]: 2.5 is outside
 
 
 @pytest.mark.slow

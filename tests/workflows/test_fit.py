@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import textwrap
+from dataclasses import replace
 
 import pytest
 
 from hepnnlr.errors import ConfigError, InputFileError
 from hepnnlr.workflows.fit import FitJob, load_fit_job, run_fit
+from hepnnlr.workflows.fit_inputs import PARTICLE_FIELDS
 
 GAUSSIAN = """
 samples:
@@ -76,6 +78,61 @@ def test_extrapolation_and_missing_files(tmp_path):
         FitJob(method="mle")
 
 
+ZJETS_PFN = """
+samples:
+  generator: zjets
+  parameters: {alphaS: [0.10, 0.17]}
+  target: {alphaS: 0.16}
+  events: 400
+features:
+  generator_particles: [log_pt, pt_frac, deta, dphi, charge]
+  simulation_particles: [log_pt, deta, dphi]
+network:
+  reweighter: {kind: pfn, phi: [16, 16], hidden: [16], theta_mode: particle}
+  classifier: {kind: pfn, phi: [8], hidden: [8]}
+"""
+
+
+def test_a_particle_set_job_loads_with_set_networks_and_no_default_event_features(tmp_path):
+    job = load_fit_job(_write(tmp_path, ZJETS_PFN), "srgn")
+    assert job.generator_particles == ("log_pt", "pt_frac", "deta", "dphi", "charge")
+    assert job.simulation_particles == ("log_pt", "deta", "dphi")
+    # particle sets replace the generator's default event features at their level
+    assert job.generator_features == () and job.simulation_features == ()
+    assert job.features.particle_jets == ("jet1", "jet2")
+    assert job.network.reweighter.theta_mode == "particle"
+    # event features can ride along with the set (the PFN concatenates them after the sum)
+    both = load_fit_job(_write(tmp_path, ZJETS_PFN.replace(
+        "features:\n", "features:\n  generator: [jet1.multiplicity]\n"), "both.yaml"), "srgn")
+    assert both.generator_features == ("jet1.multiplicity",)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (ZJETS_PFN.replace("charge]", "charge, eta]"),
+         r"features\.generator_particles: unknown particle feature\(s\) \['eta'\]; "
+         r"available: \['pt', 'pt_frac', 'deta', 'dphi', 'pdgId', 'charge', 'log_pt', "),
+        (ZJETS_PFN.replace("{kind: pfn, phi: [16, 16]", "{kind: mlp, phi: [16, 16]"),
+         r"network\.reweighter\.kind='mlp' cannot read features\.generator_particles"),
+        (ZJETS_PFN.replace("  simulation_particles: [log_pt, deta, dphi]\n", ""),
+         r"network\.classifier\.kind='pfn' reads particle sets, but "
+         r"features\.simulation_particles is empty"),
+        (ZJETS_PFN.replace("charge]", "charge]\n  particle_jets: [jet3]"),
+         r"features\.particle_jets=\['jet3'\]: choose one or more of \['jet1', 'jet2'\]"),
+        (ZJETS_PFN.replace("charge]", "charge, charge]"), r"names a feature twice"),
+        (ZJETS_PFN.replace("zjets", "ttbar").replace("alphaS: [0.10, 0.17]",
+                                                     "top_mass: [170, 180]")
+         .replace("alphaS: 0.16", "top_mass: 175"),
+         r"particle sets are the jet constituents of the zjets generator"),
+    ],
+)
+def test_bad_particle_set_jobs_name_the_key_and_the_fix(tmp_path, text, match):
+    with pytest.raises(ConfigError, match=match):
+        load_fit_job(_write(tmp_path, text), "srgn")
+    assert "is_strange" in PARTICLE_FIELDS
+
+
 @pytest.mark.slow
 def test_zjets_dctr_job_runs_through_the_processor(tmp_path):
     # ~4 minutes on one core: 6 small Pythia files, the coffea ZJetsProcessor, a DCTR fit.
@@ -108,13 +165,105 @@ def test_zjets_dctr_job_runs_through_the_processor(tmp_path):
     assert outputs.histograms_file.is_file() and len(outputs.plots) >= 3
 
 
-@pytest.mark.parametrize("name", ["gaussian_srgn", "gaussian_2d_dctr", "zjets_dctr",
-                                  "ttbar_srgn"])
-def test_shipped_example_configs_load(name):
+@pytest.mark.parametrize(("name", "method"), [
+    ("gaussian_srgn", "srgn"), ("gaussian_2d_dctr", "dctr"), ("zjets_dctr", "dctr"),
+    ("ttbar_srgn", "srgn"), ("zjets_dctr_pfn", "dctr"),
+])
+def test_shipped_example_configs_load(name, method):
     from pathlib import Path
 
     path = Path(__file__).parents[2] / "examples" / "configs" / f"{name}.yaml"
-    method = name.rsplit("_", 1)[1]
     job = load_fit_job(path, method)
     assert job.method == method and job.output_dir.name == name
     assert set(job.samples.target) <= set(job.samples.parameters)
+
+
+@pytest.mark.slow
+def test_zjets_pfn_dctr_job_runs_on_jet_constituents(tmp_path):
+    # ~2 minutes at load 10 (17 s of CPU in the main process): 6 small Pythia files, the
+    # coffea ZJetsProcessor, a PFN with alpha_s per particle on the constituents of the two
+    # leading jets, a grid DCTR fit.
+    from hepnnlr.methods.dctr import DCTRReweighter
+
+    path = _write(tmp_path, """
+        output_dir: out
+        samples:
+          generator: zjets
+          parameters: {alphaS: [0.10, 0.17]}
+          target: {alphaS: 0.16}
+          events: 3000
+          target_events: 1500
+          varied_events: 3000
+          runs: 4
+          seed: 5
+        features:
+          generator_particles: [log_pt, pt_frac, deta, dphi, charge, is_photon]
+        network:
+          reweighter: {kind: pfn, phi: [32, 32], hidden: [32], theta_mode: particle}
+        training:
+          reweighter: {epochs: 15, batch_size: 250, patience: 5}
+        fit: {method: grid, grid_points: 8}
+    """)
+    outputs = run_fit(load_fit_job(path, "dctr"))
+    result = json.loads(outputs.fit_file.read_text())
+    assert result["features"]["generator_particles"][0] == "log_pt"
+    # Z -> 2 jets at 91 GeV: tens of constituents per event; every set fits the slots.
+    assert 20 < result["features"]["particle_slots"]["gen"] < 200
+    # As the multiplicity job above: 1,500 target events know alpha_s to ~0.01 (the
+    # constituent set carries the multiplicity); within 2 grid steps (0.01) of the target.
+    assert result["fitted"]["alphaS"][0] == pytest.approx(0.16, abs=0.02)
+    curve = json.loads(outputs.curves_file.read_text())["objective"][0]
+    assert curve[0]["value"] > min(point["value"] for point in curve)  # 0.10 is not the fit
+    groups = {p.stem for p in outputs.plots}
+    assert {"n_particles", "particle_log_pt", "particle_charge"} <= groups
+    # The saved reweighter takes alpha_s in its own units and scales it itself.
+    loaded = DCTRReweighter.load(tmp_path / "out" / "reweighter")
+    assert loaded.theta_range == {"alphaS": (0.10, 0.17)}
+    assert loaded.theta_scale.center == pytest.approx((0.135,))
+
+
+def test_unselected_events_are_dropped_or_kept_with_zero_features_and_a_flag(tmp_path):
+    import awkward as ak
+    import numpy as np
+
+    from hepnnlr.workflows.fit_inputs import SELECTED, Inputs, Level, _columns_to_level
+
+    job = load_fit_job(_write(tmp_path, """
+        samples:
+          generator: ttbar
+          parameters: {top_mass: [170, 180]}
+          target: {top_mass: 175}
+        features:
+          generator: [m_b1munu]
+          simulation: [m_b1munu]
+    """), "srgn")
+    # Four events: selected at both levels, at generator level only, at neither, at both.
+    columns = ak.Array({"gen": [{"m_b1munu": 170.0}, {"m_b1munu": 160.0},
+                                {"m_b1munu": None}, {"m_b1munu": 180.0}],
+                        "reco": [{"m_b1munu": 168.0}, {"m_b1munu": None},
+                                 {"m_b1munu": None}, {"m_b1munu": 185.0}]})
+    dropped = _columns_to_level(columns, job, "four events")
+    assert dropped.gen.globals[:, 0].tolist() == [170.0, 180.0]
+    assert (dropped.selected, dropped.total) == (2, 4)
+    assert job.features.unselected == "drop"
+    zero = replace(job, features=replace(job.features, unselected="zero"))
+    kept = _columns_to_level(columns, zero, "four events")
+    assert kept.gen.global_features == (SELECTED, "m_b1munu")
+    np.testing.assert_array_equal(kept.gen.globals, [[1, 170], [1, 160], [0, 0], [1, 180]])
+    # detector level: no flag; the events passing there are marked (data has no others)
+    assert kept.reco.global_features == ("m_b1munu",)
+    assert kept.reco_selected.tolist() == [True, False, False, True]
+    assert kept.reco_rows(np.array([1, 2, 3])).tolist() == [3]
+    assert (kept.selected, kept.total) == (2, 4)
+    # Standardized with the selected events only: mean 170 and spread 8.165 at generator
+    # level (170, 160, 180), 176.5 and 8.5 at detector level (168, 185); the flag passes
+    # unchanged.
+    inputs = Inputs(Level(kept.gen, kept.reco, reco_selected=kept.reco_selected))
+    scaled = inputs.events(kept.gen, "gen")
+    np.testing.assert_allclose(scaled.globals[:, 0], [1, 1, 0, 1])
+    np.testing.assert_allclose(scaled.globals[[0, 1, 3], 1], [0, -1.2247449, 1.2247449],
+                               rtol=1e-6)
+    reco = inputs.events(kept.reco.subset(kept.reco_rows()), "reco")
+    np.testing.assert_allclose(reco.globals[:, 0], [-1.0, 1.0], rtol=1e-6)
+    with pytest.raises(ConfigError, match=r"features\.unselected='keep'; choose one of"):
+        replace(job.features, unselected="keep")
