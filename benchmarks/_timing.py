@@ -6,7 +6,9 @@
   the same file, chunk by chunk) and *compute only* (both work on chunks already read and
   decompressed into memory);
 * :func:`dask_scaling`: a processor on a dask ``LocalCluster`` with 1 and with 2 workers;
-* :func:`fastjet_breakdown`: where the CPU time of a call goes, FastJet step by step.
+* :func:`fastjet_breakdown`: where the CPU time of a call goes, FastJet step by step;
+* :func:`memory_mib` and :class:`RssPerChunk`: resident memory of this process, and a
+  processor wrapper that records it after every chunk (``benchmarks/bench_memory.py``).
 
 On a shared machine wall times move with the load; process CPU time
 (``time.process_time``) is the steadier figure for single-process work (it cannot see
@@ -23,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "RSS_PER_CHUNK",
+    "RssPerChunk",
     "Timing",
     "best_of",
     "best_of_timing",
@@ -30,6 +34,7 @@ __all__ = [
     "dask_scaling",
     "fastjet_breakdown",
     "load_average",
+    "memory_mib",
     "processor_vs_bare",
 ]
 
@@ -61,6 +66,56 @@ def best_of_timing(repeat: int, function: Callable[[], object]) -> Timing:
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def memory_mib() -> dict[str, float]:
+    """Memory of this process in MiB, from ``/proc/self/status`` (Linux).
+
+    ``rss``: resident set size (``VmRSS``); ``anon``: its anonymous part (``RssAnon``:
+    the heap and anonymous maps, i.e. what the allocators hold, without the mapped
+    libraries and files); ``peak``: the peak resident set size so far (``VmHWM``, the
+    same as ``getrusage(RUSAGE_SELF).ru_maxrss``).
+    """
+    wanted = {"VmRSS:": "rss", "RssAnon:": "anon", "VmHWM:": "peak"}
+    found: dict[str, float] = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key = line.split(maxsplit=1)[0] if line.strip() else ""
+            if key in wanted:
+                found[wanted[key]] = int(line.split()[1]) / 1024  # kB
+    missing = set(wanted.values()) - set(found)
+    if missing:
+        raise RuntimeError(f"/proc/self/status lacks {sorted(missing)}: Linux only")
+    return found
+
+
+RSS_PER_CHUNK: list[dict[str, float]] = []
+""":func:`memory_mib` after every chunk processed by a :class:`RssPerChunk` in this process."""
+
+
+class RssPerChunk:
+    """A processor that runs ``inner`` and appends :func:`memory_mib` to ``RSS_PER_CHUNK``.
+
+    coffea pickles the processor even for the iterative executor; this class lives in an
+    importable module, so the pickled instance appends to this module's list (one process:
+    iterative executor only). ``required_branches`` is forwarded, so ``run_processor``
+    checks the inner processor's branches.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.required_branches = tuple(getattr(inner, "required_branches", ()))
+
+    def __call__(self, events: Any) -> Any:
+        return self.process(events)
+
+    def process(self, events: Any) -> Any:
+        out = self.inner.process(events)
+        RSS_PER_CHUNK.append(memory_mib())
+        return out
+
+    def postprocess(self, accumulator: Any) -> Any:
+        return self.inner.postprocess(accumulator)
 
 
 def chunk_ranges(n_events: int, chunksize: int) -> list[tuple[int, int]]:

@@ -26,7 +26,9 @@ Per chunk it returns, like :mod:`hepnnlr.processors.dis` (whose :func:`chunk_key
   ``n_strange``, ``tau21``, ``ecf3`` and ``constituents`` (the PFN inputs: ``pt``,
   ``pt_frac``, ``deta``, ``dphi`` relative to the jet axis, ``pdgId``, ``charge``, by
   decreasing pT). ``jet1``/``jet2`` are ``None`` where the event has fewer jets (events
-  with no particles at all included).
+  with no particles at all included). ``ZJetsProcessor(columns=False)`` returns an empty
+  ``columns`` dict (only ``cutflow`` and ``hists`` accumulate, so a run's memory stays
+  bounded by the chunk size whatever the number of events; the records are then not built).
 """
 
 from __future__ import annotations
@@ -98,12 +100,22 @@ class ZJetsProcessor(processor.ProcessorABC):
     Args:
         jets: Jet definition (default :data:`ZJETS_JETS`), clustered on all particles.
         ecf_beta: Angular exponent β of the histogrammed e_3 (default 4, as the paper).
+        columns: Return the per-event ``columns`` (default True). With False the output's
+            ``columns`` is an empty dict and only ``cutflow`` and ``hists`` are
+            accumulated (``benchmarks/bench_memory.py --processor zjets``); the cutflow
+            and histograms are the same as with True.
     """
 
     required_branches: tuple[str, ...] = _required_branches()
     """Branches :meth:`process` reads (the θ branches are read when present)."""
 
-    def __init__(self, *, jets: JetConfig | None = None, ecf_beta: float = 4.0) -> None:
+    def __init__(
+        self, *, jets: JetConfig | None = None, ecf_beta: float = 4.0, columns: bool = True
+    ) -> None:
+        if not isinstance(columns, bool):
+            raise ConfigError(
+                f"ZJetsProcessor(columns=...) must be True or False, got {columns!r}."
+            )
         if jets is not None and not isinstance(jets, JetConfig):
             raise ConfigError(
                 f"ZJetsProcessor(jets=...) expects a JetConfig or None, got "
@@ -119,6 +131,7 @@ class ZJetsProcessor(processor.ProcessorABC):
             )
         self.jets = ZJETS_JETS if jets is None else jets
         self.ecf_beta = float(ecf_beta)
+        self.columns = columns
 
     def level_columns(self, particles: ak.Array) -> ak.Array:
         """Observables of one level from its particle collection.
@@ -129,16 +142,17 @@ class ZJetsProcessor(processor.ProcessorABC):
         return self._level(*_flat(particles))[0]
 
     def _level(
-        self, counts: np.ndarray, flat: dict[str, np.ndarray]
-    ) -> tuple[ak.Array, dict[str, Any]]:
+        self, counts: np.ndarray, flat: dict[str, np.ndarray], record: bool = True
+    ) -> tuple[ak.Array | None, dict[str, Any]]:
         """:meth:`level_columns` on the flat buffers of the chunk.
 
         One NumPy call per quantity: the same ufuncs, in the same order, as the awkward
         functions of :mod:`hepnnlr.observables`, so the values are bit for bit theirs.
 
         Returns:
-            The level record and, for the histograms, its flat arrays: ``n_jets``,
-            ``jets`` (per leading jet), ``rank`` (0/1) and ``event`` of each leading jet.
+            The level record (``None`` with ``record=False``) and, for the histograms,
+            its flat arrays: ``n_jets``, ``jets`` (per leading jet), ``rank`` (0/1) and
+            ``event`` of each leading jet.
         """
         pt, eta, phi, energy = (
             flat[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
@@ -174,6 +188,20 @@ class ZJetsProcessor(processor.ProcessorABC):
         ecf3 = energy_correlation_flat(
             c_px, c_py, c_pz, c_energy, n_const, 3, self.ecf_beta, sequence=per_jet
         )
+        jet_fields = {
+            "pt": jet_pt,
+            "eta": jet_eta,
+            "phi": jet_phi,
+            "mass": mass,
+            "multiplicity": n_const,
+            "n_strange": cumulative[c_offsets[1:]] - cumulative[c_offsets[:-1]],
+            "tau21": tau21,
+            "ecf3": ecf3,
+        }
+        event = np.repeat(np.arange(len(n_jets)), n_lead)
+        flat_info = {"n_jets": n_jets, "jets": jet_fields, "rank": rank[lead], "event": event}
+        if not record:
+            return None, flat_info
         # constituent_features: by decreasing pT within each jet (stable), jet-relative
         order = np.lexsort((-c_pt, jet_of))
         constituents = _lists(
@@ -187,19 +215,9 @@ class ZJetsProcessor(processor.ProcessorABC):
                 "charge": flat["charge"][index][order].astype(np.int8),
             },
         )
-        jet_fields = {
-            "pt": jet_pt,
-            "eta": jet_eta,
-            "phi": jet_phi,
-            "mass": mass,
-            "multiplicity": n_const,
-            "n_strange": cumulative[c_offsets[1:]] - cumulative[c_offsets[:-1]],
-            "tau21": tau21,
-            "ecf3": ecf3,
-        }
         records = ak.Array(_lists(n_lead, {**jet_fields, "constituents": constituents}))
         padded = ak.pad_none(records, 2, axis=1)
-        record = ak.zip(
+        level_record = ak.zip(
             {
                 "n_jets": ak.Array(n_jets),
                 JET_SLOTS[0]: padded[:, 0],
@@ -207,16 +225,15 @@ class ZJetsProcessor(processor.ProcessorABC):
             },
             depth_limit=1,
         )
-        event = np.repeat(np.arange(len(n_jets)), n_lead)
-        flat_info = {"n_jets": n_jets, "jets": jet_fields, "rank": rank[lead], "event": event}
-        return record, flat_info
+        return level_record, flat_info
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk of NanoEvents; returns ``{"cutflow", "hists", "columns"}``."""
         flat = {level: _flat(events[collection]) for level, collection in _COLLECTIONS.items()}
         _check_finite_inputs(events, flat)
-        computed = {level: self._level(*flat[level]) for level in _COLLECTIONS}
-        levels = {level: record for level, (record, _) in computed.items()}
+        computed = {
+            level: self._level(*flat[level], record=self.columns) for level in _COLLECTIONS
+        }
         weight = ak.to_numpy(events.weight).astype(np.float64)
         passed = {
             level: ak.to_numpy(events[f"pass_{level}"]).astype(bool) for level in ZJETS_LEVELS
@@ -245,11 +262,14 @@ class ZJetsProcessor(processor.ProcessorABC):
             "pass_both": int((passed["gen"] & passed["reco"]).sum()),
         }
         for level in _COLLECTIONS:
-            n_jets = ak.to_numpy(levels[level].n_jets)
+            n_jets = computed[level][1]["n_jets"]
             cutflow[f"{level}_no_particles"] = int((flat[level][0] == 0).sum())
             cutflow[f"{level}_no_jets"] = int((n_jets == 0).sum())
             cutflow[f"{level}_lt2_jets"] = int((n_jets < 2).sum())
 
+        key = chunk_key(events.metadata, len(events))
+        if not self.columns:
+            return {"cutflow": cutflow, "hists": hists, "columns": {}}
         fields: dict[str, Any] = {
             "event": ak.values_astype(events.event, np.uint64),
             "weight": weight,
@@ -259,11 +279,10 @@ class ZJetsProcessor(processor.ProcessorABC):
         for name in _THETA_BRANCHES:
             if name in ak.fields(events):
                 fields[name] = ak.to_numpy(events[name]).astype(np.float64)
-        fields.update(levels)
+        fields.update({level: record for level, (record, _) in computed.items()})
         columns = ak.zip(fields, depth_limit=1)
         # plain, materialized arrays: no NanoEvents behaviour or lazy buffers travel back
         columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
-        key = chunk_key(events.metadata, len(events))
         return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,9 @@
   and closed afterwards; with ``scheduler_address`` (``"tcp://host:8786"``) a client
   connects to that running cluster, which is left running.
 
+Every chunk's file is opened without uproot's array cache (``array_cache=None``, see
+:data:`UPROOT_OPTIONS`), so that a run's memory stays bounded by the chunk size.
+
 Before any work is scheduled every input file is opened once here and checked: it must
 exist, be a ROOT file, hold the tree (a ``TTree``) and every branch the processor declares
 in its ``required_branches`` attribute. A bad input therefore fails at once with an
@@ -23,6 +26,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import uproot
@@ -37,10 +41,21 @@ from hepnnlr.errors import (
 )
 from hepnnlr.schema.nanoevents import HepnnlrSchema
 
-__all__ = ["EXECUTORS", "check_inputs", "run_processor"]
+__all__ = ["EXECUTORS", "UPROOT_OPTIONS", "check_inputs", "run_processor"]
 
 EXECUTORS = ("iterative", "futures", "dask")
 """Names accepted by ``run_processor(executor=...)``."""
+
+UPROOT_OPTIONS: Mapping[str, Any] = MappingProxyType({"array_cache": None})
+"""Options of the ``uproot.open`` of every chunk (coffea's ``uproot_options``).
+
+uproot keeps every array it reads in its file's array cache (100 MB by default), and
+coffea opens the file anew for every chunk; the closed file object sits in reference
+cycles until the next full garbage collection, so every chunk's decompressed arrays
+stayed in memory for tens of chunks: RSS grew by up to 2 MiB per 5,000-event chunk
+until such a collection, a peak x1.27 from 100k to 1M DIS events
+(``benchmarks/bench_memory.py``). Each branch of a chunk is read once (NanoEvents
+keeps what it has read), so the cache is never hit."""
 
 Fileset = Mapping[str, Sequence[str | os.PathLike[str]]]
 
@@ -240,7 +255,9 @@ def run_processor(
         )
         with _quiet_console(not progress):
             try:
-                return runner(files, processor, treename=treename)
+                return runner(
+                    files, processor, treename=treename, uproot_options=dict(UPROOT_OPTIONS)
+                )
             except HepnnlrError:
                 raise
             except Exception as error:

@@ -307,3 +307,26 @@ def test_flat_histogram_filling_equals_filling_from_columns(outputs, columns) ->
             np.array([0, 0, 1]),
             np.ones(3),
         )
+
+
+def test_columns_false_keeps_cutflow_and_histograms(zjets_file, outputs) -> None:
+    """``ZJetsProcessor(columns=False)`` drops the per-event columns only."""
+    out = run_processor(
+        ZJetsProcessor(columns=False),
+        {"z": [zjets_file]},
+        chunksize=math.ceil(N_EVENTS / 4),
+        progress=False,
+    )
+    reference = outputs["iterative"]
+    assert out["columns"] == {}
+    assert out["cutflow"] == reference["cutflow"]
+    for level, hists in reference["hists"].items():
+        for name, expected in hists.items():
+            # same chunks filled in the same order: identical sums, bit for bit
+            for flow in ("values", "variances"):
+                np.testing.assert_array_equal(
+                    getattr(out["hists"][level][name], flow)(flow=True),
+                    getattr(expected, flow)(flow=True),
+                )
+    with pytest.raises(ConfigError, match="columns"):
+        ZJetsProcessor(columns="no")

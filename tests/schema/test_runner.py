@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import awkward as ak
 import pytest
 import uproot
@@ -172,3 +174,37 @@ def test_dask_starts_and_closes_its_own_cluster(dis_sim_file, file_totals) -> No
 def test_processor_must_be_a_processor(dis_sim_file) -> None:
     with pytest.raises(ConfigError, match="ProcessorABC"):
         run_processor("DISProcessor", {"sim": [dis_sim_file]})
+
+
+def _array_cache_bytes_after_run(path, chunksize: int) -> tuple[int, int]:
+    """Events processed and bytes held by uproot array caches after a run with the
+    garbage collector off (the closed files of past chunks then stay alive in their
+    reference cycles, as they do between two full collections)."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        out = run_processor(_SumWeights(), {"sim": [path]}, chunksize=chunksize, progress=False)
+        held = sum(
+            o.current for o in gc.get_objects() if isinstance(o, uproot.cache.LRUArrayCache)
+        )
+    finally:
+        if enabled:
+            gc.enable()
+    return out["sim"]["events"], held
+
+
+def test_chunks_are_read_without_the_uproot_array_cache(
+    dis_sim_file, file_totals, monkeypatch
+) -> None:
+    """A chunk's arrays must not outlive the chunk (bounded memory, bench_memory.py)."""
+    import hepnnlr.schema.runner as runner_module
+
+    n_events = file_totals[0]
+    chunksize = n_events // 4 + 1
+    assert runner_module.UPROOT_OPTIONS["array_cache"] is None
+    assert _array_cache_bytes_after_run(dis_sim_file, chunksize) == (n_events, 0)
+    # control: with uproot's default cache, the chunks' arrays are still held
+    monkeypatch.setattr(runner_module, "UPROOT_OPTIONS", {})
+    events, held = _array_cache_bytes_after_run(dis_sim_file, chunksize)
+    assert events == n_events and held > 0
