@@ -39,6 +39,7 @@ from hepnnlr.errors import (
     MissingBranchError,
     ShapeMismatchError,
 )
+from hepnnlr.samples.rootio import BASKET_EVENTS, check_chunk_size, write_tree
 
 __all__ = [
     "CALO_BRANCHES",
@@ -111,7 +112,7 @@ def write_calo_events(
     events: ak.Array,
     tree: str = "events",
     *,
-    chunk_size: int = 20_000,
+    chunk_size: int = BASKET_EVENTS,
 ) -> Path:
     """Write showers to a new ROOT file (layout in the module docstring).
 
@@ -128,16 +129,8 @@ def write_calo_events(
         MissingBranchError: a field of the format is missing.
         ConfigError: a non-positive ``chunk_size``.
     """
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
-    path = Path(path)
-    columns = _canonical(events)
-    types = {name: ak.type(array).content for name, array in columns.items()}
-    with uproot.recreate(path) as file:
-        out = file.mktree(tree, types)
-        for start in range(0, len(events), chunk_size):
-            out.extend({name: array[start : start + chunk_size] for name, array in columns.items()})
-    return path
+    check_chunk_size(chunk_size)  # before the events are checked: a config error first
+    return write_tree(path, _canonical(events), tree, chunk_size=chunk_size)
 
 
 def check_calo_file(path: str | os.PathLike[str], tree: str = "events") -> int:

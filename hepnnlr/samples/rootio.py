@@ -21,7 +21,7 @@ import uproot
 from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
 
 __all__ = [
-    "write_typed_tree",
+    "BASKET_EVENTS",
     "COLLECTION_FIELDS",
     "DEFAULT_TREE",
     "FLAT_BRANCHES",
@@ -29,6 +29,8 @@ __all__ = [
     "check_event_file",
     "read_events",
     "write_events",
+    "write_tree",
+    "write_typed_tree",
 ]
 
 DEFAULT_TREE = "events"
@@ -69,7 +71,48 @@ REQUIRED_BRANCHES: tuple[str, ...] = tuple(FLAT_BRANCHES) + tuple(
 )
 """Every branch an event file must have."""
 
-_DEFAULT_CHUNK = 100_000
+BASKET_EVENTS = 10_000
+"""Events per ``extend`` call (one basket per branch) of every file hepnnlr writes.
+
+Readers decompress whole baskets: with baskets of 10k events a processor chunk of 5k–50k
+events reads what it needs, so its time and memory follow the chunk, not the file (one
+basket for a whole file made every chunk of a 300k-event file decompress all of it).
+Processor chunk sizes that are multiples of it read no basket twice."""
+
+_DEFAULT_CHUNK = BASKET_EVENTS
+
+
+def check_chunk_size(chunk_size: object) -> None:
+    """A clear error unless ``chunk_size`` (events per basket) is a positive integer."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+
+
+def write_tree(
+    path: str | os.PathLike[str],
+    columns: dict[str, ak.Array],
+    tree: str = DEFAULT_TREE,
+    *,
+    chunk_size: int = BASKET_EVENTS,
+) -> Path:
+    """Write equal-length columns as a new TTree, ``chunk_size`` events per basket.
+
+    Flat arrays become one branch each; a jagged array of records becomes uproot's
+    ``nX`` counter with ``X_field`` sub-branches. The parent folder is created and an
+    existing file replaced.
+
+    Raises:
+        ConfigError: for a non-positive ``chunk_size``.
+    """
+    check_chunk_size(chunk_size)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n_events = len(next(iter(columns.values()))) if columns else 0
+    with uproot.recreate(path) as file:
+        out = file.mktree(tree, {name: ak.type(a).content for name, a in columns.items()})
+        for start in range(0, n_events, chunk_size):
+            out.extend({name: array[start : start + chunk_size] for name, array in columns.items()})
+    return path
 
 
 def _fix(path: Path) -> str:
@@ -144,12 +187,7 @@ def write_typed_tree(
         columns[collection] = ak.zip(
             {f: ak.values_astype(coll[f], dtype) for f, dtype in fields.items()}
         )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with uproot.recreate(path) as file:
-        out = file.mktree(tree, {name: ak.type(a).content for name, a in columns.items()})
-        out.extend(columns)
-    return path
+    return write_tree(path, columns, tree)
 
 
 def write_events(
@@ -177,18 +215,8 @@ def write_events(
         MissingBranchError: if a field of the format is missing.
         ConfigError: for a non-positive ``chunk_size``.
     """
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
-    path = Path(path)
-    columns = _canonical(events)
-    types = {name: ak.type(array).content for name, array in columns.items()}
-    n_events = len(events)
-    with uproot.recreate(path) as file:
-        out = file.mktree(tree, types)
-        for start in range(0, n_events, chunk_size):
-            stop = min(start + chunk_size, n_events)
-            out.extend({name: array[start:stop] for name, array in columns.items()})
-    return path
+    check_chunk_size(chunk_size)  # before the events are checked: a config error first
+    return write_tree(path, _canonical(events), tree, chunk_size=chunk_size)
 
 
 def check_event_file(

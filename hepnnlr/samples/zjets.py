@@ -62,7 +62,7 @@ from hepnnlr.samples.dis import (
     _derived_seed,
     _validate_counts,
 )
-from hepnnlr.samples.rootio import DEFAULT_TREE, check_event_file
+from hepnnlr.samples.rootio import DEFAULT_TREE, check_event_file, write_tree
 
 __all__ = [
     "LEP_DETECTOR",
@@ -428,12 +428,7 @@ def write_zjets_events(
         columns[collection] = ak.zip(
             {f: ak.values_astype(events[collection][f], d) for f, d in _PARTICLE_FIELDS.items()}
         )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with uproot.recreate(path) as file:
-        out = file.mktree(tree, {name: ak.type(a).content for name, a in columns.items()})
-        out.extend(columns)
-    return path
+    return write_tree(path, columns, tree)
 
 
 def read_zjets_events(path: str | os.PathLike[str], tree: str = DEFAULT_TREE) -> ak.Array:
