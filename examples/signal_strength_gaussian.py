@@ -16,7 +16,10 @@ Scale of the committed numbers (docs/fragments/issue8.md): 20,000 training event
 (the thesis: 500,000), 15 epochs of batch 256 with cosine decay and no early stopping
 (~1,900 steps; the thesis: 30,000 iterations of 512), one model per route (the thesis: 30
 per learning rate), 9 test sets (the thesis: 45). About 15 minutes per radius at ~5 % of a
-shared core; the k study about 25 minutes.
+shared core; the k study about 25 minutes. The classifier ratios are divided by their mean
+over the reference events at each z (``train_classifier_route``'s default, which halves the
+classifier's z bias at this scale); ``--n-train 100000 --epochs 3`` trains on five times more
+events in the same number of steps (docs/fragments/h2-sigstrength.md).
 
     TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 \\
         nice -n 19 python examples/signal_strength_gaussian.py --radius 2.0 -o out/r2

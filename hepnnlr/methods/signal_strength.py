@@ -10,7 +10,9 @@ Two routes give the per-event densities (or density ratios) as functions of z:
 * **classifier route** (§2.3, Eq. 2.8): two parameterized classifiers ``f_sig(x, z)`` and
   ``f_bkg(x, z)`` trained against the reference mixture ``½ p(x|sig,z0) + ½ p(x|bkg,z0)``
   (batch construction of §3.2.1); ``exp(logit)`` is then the bracket of Eq. 2.8, i.e.
-  ``p(x|sig,z) / p_ref(x)``, and the NLL differs from the true one by a constant;
+  ``p(x|sig,z) / p_ref(x)``, and the NLL differs from the true one by a constant; each
+  bracket is divided by its mean over the reference events at every z (for the true one it
+  is 1), which cuts a trained classifier's z bias by a factor 2 or more;
 * **flow route** (§2.2): conditional normalizing flows for ``p(x|sig,z)`` and
   ``p(x|bkg,z)`` (:mod:`hepnnlr.models.flows`).
 
@@ -905,6 +907,8 @@ def train_classifier_route(
     spec: ModelSpec | None = None,
     config: TrainingConfig | None = None,
     name: str = "classifier",
+    members: int = 1,
+    normalize: bool = True,
 ) -> MixtureLikelihood:
     """Train ``f_sig`` and ``f_bkg`` (thesis §2.3, §3.2.1) and combine them by Eq. 2.8.
 
@@ -920,21 +924,40 @@ def train_classifier_route(
             :data:`hepnnlr.training.parameterized.DEFAULT_TRAINING`: batch 512, cosine decay,
             no early stopping).
         name: Label of the likelihood.
+        members: Classifiers per process; more than one are trained with the seeds of
+            :func:`hepnnlr.training.ensemble.ensemble_configs` and their logits averaged
+            (:class:`hepnnlr.training.parameterized.EnsembleRatio`).
+        normalize: Divide each ratio by ``c(z) = ∫ r(x, z) p_ref(x) dx``, estimated on the
+            reference events (:func:`hepnnlr.training.parameterized.normalize_ratio`); the
+            true bracket has ``c = 1`` at every z, a trained one is off by up to ~16 %,
+            varying with z, which moves ẑ by one to several σ_z on the Gaussian toy
+            (docs/fragments/h2-sigstrength.md). ``False`` gives the raw Eq. 2.8 brackets.
 
     Returns:
         A :class:`MixtureLikelihood` whose NLL equals the true NLL up to a constant.
     """
-    from hepnnlr.training.parameterized import train_parameterized_ratio
+    from hepnnlr.training.ensemble import ensemble_configs
+    from hepnnlr.training.parameterized import (
+        DEFAULT_TRAINING,
+        EnsembleRatio,
+        normalize_ratio,
+        train_parameterized_ratio,
+    )
 
     features = _same_features(signal, background)
+    if int(members) < 1:
+        raise ConfigError(f"members={members}: train at least one classifier per process.")
     ref_sig = as_feature_matrix(signal_reference, features, where="signal_reference")
     ref_bkg = as_feature_matrix(background_reference, features, where="background_reference")
+    configs = ensemble_configs(config or DEFAULT_TRAINING, int(members))
     models = []
     for label, sample, seed_shift in (("signal", signal, 0), ("background", background, 1)):
-        models.append(train_parameterized_ratio(
-            sample.x, sample.z, ref_sig, ref_bkg, features=features, spec=spec, config=config,
-            seed_shift=seed_shift, name=f"{name} f_{label[:3]}",
-        ))
+        trained = [train_parameterized_ratio(
+            sample.x, sample.z, ref_sig, ref_bkg, features=features, spec=spec, config=member,
+            seed_shift=seed_shift, name=f"{name} f_{label[:3]}" + (f" #{k}" if k else ""),
+        ) for k, member in enumerate(configs)]
+        model = trained[0] if len(trained) == 1 else EnsembleRatio(tuple(trained))
+        models.append(normalize_ratio(model, ref_sig, ref_bkg) if normalize else model)
     return MixtureLikelihood(models[0], models[1], name=name)
 
 

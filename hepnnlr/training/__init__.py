@@ -31,7 +31,10 @@ from hepnnlr.training.losses import (
     SquaredError,
 )
 from hepnnlr.training.parameterized import (
+    EnsembleRatio,
+    NormalizedRatio,
     ParameterizedRatio,
+    normalize_ratio,
     train_parameterized_ratio,
 )
 from hepnnlr.training.pretrain import start_from, unfreeze
@@ -58,6 +61,9 @@ from hepnnlr.training.regression import (
 from hepnnlr.training.saved import SavedReweighter
 
 __all__ = [
+    "EnsembleRatio",
+    "NormalizedRatio",
+    "normalize_ratio",
     "AbsoluteError",
     "aggregate_weights",
     "AGGREGATIONS",

@@ -49,3 +49,47 @@ def test_parameterized_gaussian_reweights_mu0_to_mu15():
     assert mean == pytest.approx(mean_exact, abs=4 / np.sqrt(kish_effective_size(exact)))
     with pytest.raises(ConfigError, match="mu=2.5 lies outside the range"):
         clf.logits(_events(x0[:10], np.full(10, 2.5)))
+
+
+def test_classifier_route_ensembles_and_normalizes_its_ratios_over_the_reference_sample():
+    from hepnnlr.methods.signal_strength import ParameterizedSample, train_classifier_route
+    from hepnnlr.samples.gaussian_signal import GaussianSignalToy
+    from hepnnlr.training.parameterized import (
+        EnsembleRatio,
+        NormalizedRatio,
+        ParameterizedRatio,
+    )
+
+    toy = GaussianSignalToy(2.0)
+    rng = np.random.default_rng(3)
+    n = 3000
+    samples = []
+    for kind in ("signal", "background"):
+        z = toy.uniform_z(n, rng)
+        samples.append(ParameterizedSample(toy.sample(kind, z, n, rng), z, toy.features))
+    refs = [toy.sample(kind, toy.z0, n, rng) for kind in ("signal", "background")]
+    config = TrainingConfig(epochs=2, batch_size=256, learning_rate=3e-3, patience=2, seed=5)
+    like = train_classifier_route(*samples, *refs, spec=ModelSpec("mlp", hidden=(16, 16)),
+                                  config=config, members=2)
+    for part in (like.signal, like.background):
+        assert isinstance(part, NormalizedRatio)
+        assert isinstance(part.ratio, EnsembleRatio) and len(part.ratio.members) == 2
+        assert all(isinstance(m, ParameterizedRatio) for m in part.ratio.members)
+        # distinct seeds: the two members are different functions
+        probe = refs[0][:100], np.full(100, 0.3)
+        assert np.ptp(part.ratio.members[0].log_prob(*probe)
+                      - part.ratio.members[1].log_prob(*probe)) > 1e-3
+        # these small classifiers are off by 6-24 % (log c from -0.06 to -0.28 over z):
+        # the correction is not trivial
+        assert np.ptp(part.log_norm) > 0.05
+        # between two knots the normalized ratio still averages to 1 over the reference
+        # mixture: the spline through 33 knots of this smooth log c(z) is good to ~5e-5
+        # (measured at the midpoints of every 4th interval); 1e-3 is 1 % of the correction
+        z = 0.5 * (part.z_knots[10] + part.z_knots[11])
+        means = [np.mean(np.exp(part.log_prob(ref, np.full(len(ref), z)))) for ref in refs]
+        assert 0.5 * sum(means) == pytest.approx(1.0, abs=1e-3)
+    raw = train_classifier_route(*samples, *refs, spec=ModelSpec("mlp", hidden=(16, 16)),
+                                 config=config, normalize=False)
+    assert isinstance(raw.signal, ParameterizedRatio)
+    with pytest.raises(ConfigError, match="members=0"):
+        train_classifier_route(*samples, *refs, members=0)
