@@ -303,6 +303,11 @@ class MixtureLikelihood:
         """Refuse z values outside the range both models were trained on."""
         low, high = self.z_range
         z = np.atleast_1d(z)
+        if not np.isfinite(z).all():
+            raise NonFiniteInputError(
+                f"{self.name}: {label} holds NaN or infinite z values; give finite z inside "
+                f"[{low:g}, {high:g}]."
+            )
         # a relative slack of 1e-9 forgives the round-off of linspace end points
         slack = 1e-9 * max(1.0, abs(low), abs(high))
         outside = (z < low - slack) | (z > high + slack)
@@ -643,7 +648,8 @@ def minimize_nll(
         data: Features (array or mapping of columns).
         start: Starting ``(μ, z)``; default ``(0.2, middle of the z range)``.
         mu_limits: Bounds of μ; default ``likelihood.mu_range`` capped at 10.
-        minos: Also run MINOS for the profile intervals (ΔNLL = 0.5).
+        minos: Also run MINOS for the profile intervals (ΔNLL = 0.5); an interval MINOS
+            cannot find (e.g. a step outside where the model is defined) is (nan, nan).
     """
     from iminuit import Minuit
 
@@ -654,6 +660,10 @@ def minimize_nll(
     cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     def nll(mu: float, z: float) -> float:
+        if not (np.isfinite(mu) and np.isfinite(z)):
+            # MINOS can probe a non-finite point; no model has a density there, so the
+            # step fails (iminuit rejects it) instead of the whole fit.
+            return float("inf")
         key = float(z)
         if key not in cache:
             if len(cache) > 64:
@@ -671,8 +681,10 @@ def minimize_nll(
     if minos and minuit.valid:
         minuit.minos()
         mu_err, z_err = minuit.merrors["mu"], minuit.merrors["z"]
-        mu_int = (minuit.values["mu"] + mu_err.lower, minuit.values["mu"] + mu_err.upper)
-        z_int = (minuit.values["z"] + z_err.lower, minuit.values["z"] + z_err.upper)
+        if mu_err.is_valid:
+            mu_int = (minuit.values["mu"] + mu_err.lower, minuit.values["mu"] + mu_err.upper)
+        if z_err.is_valid:
+            z_int = (minuit.values["z"] + z_err.lower, minuit.values["z"] + z_err.upper)
     return MinuitFit(float(minuit.values["mu"]), float(minuit.values["z"]), float(minuit.fval),
                      mu_int, z_int, bool(minuit.valid), int(minuit.nfcn))
 

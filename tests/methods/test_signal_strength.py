@@ -131,6 +131,9 @@ def test_grids_outside_the_trained_range_are_refused():
         scan_nll(TRUE, x, MU_GRID, np.linspace(1.0, 1.8, 5))
     with pytest.raises(ConfigError, match="strictly increasing"):
         scan_nll(TRUE, x, MU_GRID[::-1], Z_GRID)
+    # a NaN z (what MINOS may probe) is refused by name, not passed to the models
+    with pytest.raises(NonFiniteInputError, match="NaN or infinite z"):
+        TRUE.check_z(np.array([0.5, np.nan]))
 
 
 def test_a_dataset_with_features_missing_is_refused():
