@@ -26,7 +26,9 @@ fit; :func:`run_fit` runs it end to end:
 3. **Repeats** (``fit.repeats``): a DCTR reweighter ``w(x_G, θ)`` trained on half of the
    nominal sample and the varied sample, then the fit on the other half: ``dctr``, the DCTR
    fit of Eq. 3 at generator level against the target's generator level; ``srgn``, the
-   SRGN fit of Eq. 5 at detector level against the target's detector level. ``powell``
+   SRGN fit of Eq. 5 at detector level against the target's detector level. When the
+   nominal point lies inside ``samples.parameters``, the reweighter is anchored there
+   (``w(x, θ0) = 1``, :attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_anchor`). ``powell``
    (bounded) or ``grid`` (``grid_points`` per parameter; the fitted value is the parabola
    vertex around the grid minimum, the minimum itself is reported next to it). The
    paper's outlier rule is applied over repeats, then mean ± standard deviation.
@@ -539,6 +541,26 @@ class FitOutputs:
     grid_minimum: dict[str, list[float]] = field(default_factory=dict)
 
 
+def nominal_point(samples: SampleConfig) -> dict[str, float]:
+    """The nominal value of every fitted parameter: ``samples.nominal`` or the default."""
+    if samples.generator == "gaussian":
+        defaults = {"mu": 0.0, "sigma": 1.0}
+    elif samples.generator == "zjets":
+        from hepnnlr.samples import ZJetsTheta
+
+        defaults = {k: float(getattr(ZJetsTheta(), k)) for k in PARAMETERS["zjets"]}
+    else:
+        defaults = {"top_mass": 172.5}
+    return {n: float(samples.nominal.get(n, defaults[n])) for n in samples.names}
+
+
+def _anchor(samples: SampleConfig) -> dict[str, float] | None:
+    """The nominal point the reweighter is anchored at; ``None`` if outside the range."""
+    point = nominal_point(samples)
+    inside = all(low <= point[n] <= high for n, (low, high) in samples.parameters.items())
+    return point if inside else None
+
+
 def _grid(job: FitJob) -> dict[str, np.ndarray]:
     return {n: np.linspace(*job.bounds[n], job.fit.grid_points) for n in job.samples.names}
 
@@ -555,7 +577,7 @@ def _one_repeat(job: FitJob, samples: dict[str, Level], inputs: Inputs, repeat: 
         inputs.events(varied.gen, "gen", varied.theta, names),
         DCTRConfig(job.network.reweighter, replace(job.training.reweighter, seed=seed,
                                                    progress=job.progress)),
-        theta_range=s.parameters,
+        theta_range=s.parameters, nominal_theta=_anchor(s),
     )
     fit_gen = inputs.events(nominal.gen.subset(slice(half, None)), "gen")
     bounds = job.bounds
@@ -742,6 +764,9 @@ def run_fit(job: FitJob) -> FitOutputs:
         "method": job.method, "generator": job.samples.generator,
         "parameters": list(names), "target": job.samples.point("target"),
         "nominal": job.samples.point("nominal"), "bounds": job.bounds,
+        "nominal_anchor": (None if _anchor(job.samples) is None else
+                           {"theta": _anchor(job.samples),
+                            "share": DCTRConfig().nominal_anchor}),
         "fitted": fitted,
         "fitted_from": ("parabola vertex around the grid minimum" if job.fit.method == "grid"
                         else f"{job.fit.method} minimum"),

@@ -201,3 +201,26 @@ def test_scan_grid_is_checked_and_clipped_against_the_training_range():
     assert scan.points[:, 0].tolist() == [0.14, 0.16, 0.17]
     with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['mu'\]"):
         dctr_scan(rw, nominal, nominal, {"alphaS": [0.14], "mu": [0.0]})
+
+
+def test_nominal_anchor_is_checked_and_keeps_the_total_ratio(gaussian_events):
+    rng = np.random.default_rng(6)
+    mu = rng.uniform(-1.0, 2.0, 600)
+    varied = EventTensors(None, None, rng.normal(mu, 1.0).astype(np.float32).reshape(-1, 1), (),
+                          ("x",), theta=mu.astype(np.float32).reshape(-1, 1),
+                          theta_names=("mu",))
+    nominal = gaussian_events(rng.normal(0.0, 1.0, 300))
+    for share in (1.0, -0.1, True, "half"):
+        with pytest.raises(ConfigError, match="nominal_anchor"):
+            DCTRConfig(nominal_anchor=share)
+    with pytest.raises(ConfigError, match=r"nominal mu=3 lies outside the training range"):
+        DCTRReweighter.train(nominal, varied, TINY, theta_range={"mu": (-1.0, 2.0)},
+                             nominal_theta={"mu": 3.0})
+    with pytest.raises(ConfigError, match="does not match the reweighter's parameters"):
+        DCTRReweighter.train(nominal, varied, TINY, nominal_theta={"sigma": 1.0})
+    rw = DCTRReweighter.train(nominal, varied, TINY, theta_range={"mu": (-1.0, 2.0)},
+                              nominal_theta={"mu": 0.0})
+    # The anchor adds the same share to both classes: the ratio of the sample totals (the
+    # constant in w) stays that of the varied and nominal samples.
+    assert rw.classifier.total_ratio == pytest.approx(600 / 300)
+    assert np.all(np.isfinite(rw.weights(nominal, 0.0)))
