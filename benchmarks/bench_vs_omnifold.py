@@ -9,7 +9,10 @@ fixed number of epochs (early stopping's patience equals the epoch count, so nei
 early; both restore the weights of their best validation epoch at the end, as both do by
 default). The networks are omnifold's ``MLP`` (default sizes) on the event features and its
 ``PET`` (default sizes) on the particles, and hepnnlr ``ModelSpec``s sized to match; the
-parameter counts are printed. The validation loss is computed here, from each model's
+parameter counts are printed. hepnnlr's PET (``--pet-spec matched``, the default) uses the
+``ModelSpec`` options that mirror omnifold's PET (LayerScale, two stacked kNN layers, a
+GELU particle embedding, class attention; see ``_pet_specs``); ``--pet-spec plain`` is the
+earlier structure. The validation loss is computed here, from each model's
 logits on the same validation events, as the weighted binary cross entropy
 ``mean_i w_i * BCE(y_i, logit_i)`` (the loss both train on), with the standard error of the
 paired per-event difference.
@@ -63,6 +66,26 @@ OMNIFOLD_VERSION = "0.1.36"
 # Fixed epoch counts of the default run: about 3 minutes in all on the 2-core machine
 # (5-6 minutes when it is busy).
 DEFAULT_EPOCHS = {"mlp": 20, "pet": 8}
+
+
+def _pet_specs() -> dict:
+    """hepnnlr PETs of about omnifold's PET's size (45,953 parameters), by name.
+
+    ``matched`` takes over what omnifold's PET does differently, as ``ModelSpec`` options:
+    LayerScale (1e-3) on every residual branch, two stacked kNN edge embeddings (the second
+    on learned features), a GELU per-particle embedding network, two class-attention
+    layers (only the class token is updated) and, since omnifold's PET attends over the
+    padding and so sees the number of particles, the multiplicity given to the head.
+    ``plain`` is the earlier, hepnnlr-default structure (48,321 parameters).
+    """
+    from hepnnlr.models import ModelSpec
+
+    return {
+        "matched": ModelSpec("pet", units=32, heads=2, layers=2, class_layers=2, k=3,
+                             hidden=(64, 64), layer_scale=1e-3, local_layers=2,
+                             embed_hidden=(64,), class_attention="token", multiplicity=True),
+        "plain": ModelSpec("pet", units=32, heads=2, layers=3, k=3, hidden=(128, 64)),
+    }
 
 
 def _peer_available(peer_path: Path | None) -> bool:
@@ -314,6 +337,10 @@ def main() -> None:
                         "error and the summed times of the whole trainings")
     parser.add_argument("--seeds-pet", type=int, default=None,
                         help="the same for PET (default: --seeds)")
+    parser.add_argument("--pet-spec", choices=("matched", "plain"), default="matched",
+                        help="hepnnlr's PET: 'matched' (default) mirrors omnifold's PET "
+                        "(layer scale 1e-3, two stacked kNN layers, class attention, "
+                        "multiplicity); 'plain' is hepnnlr's default PET block structure")
     parser.add_argument("--threads", type=int, default=1,
                         help="TensorFlow intra- and inter-op threads for both tools (default 1)")
     parser.add_argument("--cache", type=Path,
@@ -352,9 +379,11 @@ def main() -> None:
     setups = {
         "mlp": (ModelSpec("mlp", hidden=(64, 128, 64), activation="gelu"),
                 dict(layer_sizes=[64, 128, 64])),
-        "pet": (ModelSpec("pet", units=32, heads=2, layers=3, k=3, hidden=(128, 64)),
+        "pet": (_pet_specs()[args.pet_spec],
                 dict(num_heads=2, num_transformer=2, projection_dim=32, K=3)),
     }
+    if "pet" in args.models:
+        print(f"hepnnlr PET ({args.pet_spec!r}): {setups['pet'][0]}")
     rows, summaries = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.models:

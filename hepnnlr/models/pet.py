@@ -8,6 +8,13 @@ an MLP) follow, and a learnable class token, attending to all particles in the l
 layers, carries the event representation to the output. Padded slots are masked out of the
 neighbour search, every attention and the class token, so the logit is invariant under
 permutations of the particles and under added padding.
+
+Options closer to Mikuni & Nachman's own PET (the ``omnifold`` package's), off by default: a
+learnable per-channel scale of every residual branch (``layer_scale``, "LayerScale",
+initialised small so that each block starts near the identity) and stacked edge embeddings
+(``local_layers``; the later ones find their neighbours among the features the previous one
+learned), a GELU network embedding each particle (``embed_hidden``) and class layers that
+update the class token only (``class_attention="token"``).
 """
 
 from __future__ import annotations
@@ -28,14 +35,16 @@ class KNNEdgeEmbedding(keras.layers.Layer):
     Args:
         k: Neighbours per particle.
         units: Output dimension.
-        coordinates: Indices of the two features that span the distance plane (η, φ).
+        coordinates: Indices of the features that span the distance space, e.g. (η, φ);
+            ``None``: all features (for a stacked layer on learned features).
     """
 
     def __init__(self, k: int = 5, units: int = 64, coordinates=(1, 2), **kwargs):
         super().__init__(**kwargs)
         self.k = int(k)
         self.units = int(units)
-        self.coordinates = tuple(int(c) for c in coordinates)
+        self.coordinates = (None if coordinates is None
+                            else tuple(int(c) for c in coordinates))
         self.edge_1 = keras.layers.Dense(units, activation="gelu")
         self.edge_2 = keras.layers.Dense(units, activation="gelu")
 
@@ -57,18 +66,34 @@ class KNNEdgeEmbedding(keras.layers.Layer):
         mask = ops.pad(mask, [[0, 0], [0, missing]])
         # Distances in float32 whatever the compute dtype: the 1e9 offsets would overflow
         # float16 under mixed precision.
-        coords = ops.cast(ops.take(x, list(self.coordinates), axis=-1), "float32")
         mask32 = ops.cast(mask, "float32")
-        diff = ops.expand_dims(coords, 2) - ops.expand_dims(coords, 1)
-        distance = ops.sum(diff * diff, axis=-1)
+        if self.coordinates is None:
+            # All (learned) features: |a|^2 + |b|^2 - 2 a.b, without the (slots, slots,
+            # features) difference tensor.
+            coords = ops.cast(x, "float32")
+            square = ops.sum(coords * coords, axis=-1)
+            cross = ops.matmul(coords, ops.transpose(coords, (0, 2, 1)))
+            distance = ops.expand_dims(square, 2) + ops.expand_dims(square, 1) - 2.0 * cross
+        else:
+            coords = ops.cast(ops.take(x, list(self.coordinates), axis=-1), "float32")
+            diff = ops.expand_dims(coords, 2) - ops.expand_dims(coords, 1)
+            distance = ops.sum(diff * diff, axis=-1)
         big = 1e9
         eye = ops.eye(ops.shape(x)[1], dtype="float32")
         # Padded partners and the particle itself are pushed to the end of the ranking.
         distance = distance + big * (1.0 - ops.expand_dims(mask32, 1)) + big * eye
         _, index = ops.top_k(-distance, k=self.k)
-        neighbours = ops.take_along_axis(
-            ops.expand_dims(x, 1), ops.expand_dims(index, -1), axis=2
-        )
+        if self.coordinates is None:
+            # Wide (learned) features: gather the rows directly; take_along_axis would
+            # broadcast x to (batch, slots, slots, features) first.
+            rows = ops.shape(x)[1]
+            flat = ops.reshape(x, (-1, ops.shape(x)[-1]))
+            offset = ops.expand_dims(ops.arange(ops.shape(x)[0]) * rows, (1, 2))
+            neighbours = ops.take(flat, index + ops.cast(offset, index.dtype), axis=0)
+        else:
+            neighbours = ops.take_along_axis(
+                ops.expand_dims(x, 1), ops.expand_dims(index, -1), axis=2
+            )
         neighbour_mask = ops.take_along_axis(ops.expand_dims(mask, 1), index, axis=2)
         # With fewer than k real partners the ranking runs into the particle itself
         # (pushed back by the same offset as padding); it is never its own neighbour.
@@ -87,17 +112,31 @@ class KNNEdgeEmbedding(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "k": self.k, "units": self.units,
-                "coordinates": list(self.coordinates)}
+                "coordinates": None if self.coordinates is None else list(self.coordinates)}
 
 
 @keras.saving.register_keras_serializable(package="hepnnlr")
 class MaskedSelfAttention(keras.layers.Layer):
-    """Pre-layer-norm transformer block over the real particles (keys masked)."""
+    """Pre-layer-norm transformer block over the real particles (keys masked).
 
-    def __init__(self, units: int = 64, heads: int = 4, **kwargs):
+    Args:
+        units: Feature width.
+        heads: Attention heads.
+        layer_scale: ``None``: plain residuals ``x + f(x)``. A number: ``x + γ ⊙ f(x)`` for
+            the attention and the MLP branch, with learnable per-channel ``γ`` initialised
+            at this value (LayerScale; the omnifold package's PET uses 1e-3).
+        token_only: Update the first slot (the class token) only: it attends to every real
+            slot, the others pass through unchanged ("class attention"; one query instead
+            of one per slot).
+    """
+
+    def __init__(self, units: int = 64, heads: int = 4, layer_scale: float | None = None,
+                 token_only: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.units = int(units)
         self.heads = int(heads)
+        self.layer_scale = None if layer_scale is None else float(layer_scale)
+        self.token_only = bool(token_only)
         self.norm_1 = keras.layers.LayerNormalization()
         self.attention = keras.layers.MultiHeadAttention(heads, max(1, units // heads))
         self.norm_2 = keras.layers.LayerNormalization()
@@ -111,21 +150,39 @@ class MaskedSelfAttention(keras.layers.Layer):
         self.norm_2.build(x_shape)
         self.mlp_1.build(x_shape)
         self.mlp_2.build((*x_shape[:-1], 2 * self.units))
+        if self.layer_scale is not None:
+            init = keras.initializers.Constant(self.layer_scale)
+            self.gamma_1 = self.add_weight(shape=(self.units,), initializer=init, name="gamma_1")
+            self.gamma_2 = self.add_weight(shape=(self.units,), initializer=init, name="gamma_2")
         super().build(input_shape)
 
     def call(self, inputs):
         x, mask = inputs
         keys = ops.cast(mask, "bool")
-        attention_mask = ops.logical_and(ops.expand_dims(keys, 1), ops.expand_dims(keys, 2))
         h = self.norm_1(x)
-        x = x + self.attention(h, h, attention_mask=attention_mask)
-        return x + self.mlp_2(self.mlp_1(self.norm_2(x)))
+        if self.token_only:
+            rest, x = x[:, 1:], x[:, :1]
+            query = h[:, :1]
+            attention_mask = ops.expand_dims(keys, 1)
+        else:
+            query = h
+            attention_mask = ops.logical_and(ops.expand_dims(keys, 1), ops.expand_dims(keys, 2))
+        update = self.attention(query, h, attention_mask=attention_mask)
+        if self.layer_scale is not None:
+            update = update * ops.cast(self.gamma_1, update.dtype)
+        x = x + update
+        update = self.mlp_2(self.mlp_1(self.norm_2(x)))
+        if self.layer_scale is not None:
+            update = update * ops.cast(self.gamma_2, update.dtype)
+        x = x + update
+        return ops.concatenate([x, rest], axis=1) if self.token_only else x
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "heads": self.heads}
+        return {**super().get_config(), "units": self.units, "heads": self.heads,
+                "layer_scale": self.layer_scale, "token_only": self.token_only}
 
 
 @keras.saving.register_keras_serializable(package="hepnnlr")
@@ -170,6 +227,10 @@ def build_pet(
     hidden: tuple[int, ...] = (64,),
     coordinates: tuple[int, int] = (1, 2),
     multiplicity: bool = False,
+    layer_scale: float | None = None,
+    local_layers: int = 1,
+    embed_hidden: tuple[int, ...] = (),
+    class_attention: str = "full",
     name: str = "pet",
 ) -> keras.Model:
     """PET taking ``{"particles", "mask"[, "globals"]}`` and returning one logit per event.
@@ -191,6 +252,18 @@ def build_pet(
             neighbour mean normalize over the particles, so without it PET cannot tell how
             many there are (a network that attends over padding, like the omnifold
             package's PET, sees it implicitly).
+        layer_scale: Initial per-channel scale of every transformer block's residual
+            branches (:class:`MaskedSelfAttention`); ``None`` (default): unscaled.
+        local_layers: Stacked kNN edge embeddings: the first searches neighbours in
+            ``coordinates``, each further one among all features the previous one learned
+            (the omnifold package's PET: 2). The last one's output is added to the
+            particle embedding.
+        embed_hidden: Hidden GELU layers of the per-particle embedding before its linear
+            output layer (default none: one linear layer; the omnifold package's PET:
+            ``(2 * units,)``, with a GELU on the output too).
+        class_attention: ``"full"`` (default): the class layers are transformer layers over
+            the token and the particles; ``"token"``: only the token is updated, attending
+            to the particles (class attention, as the omnifold package's PET; cheaper).
     """
     if n_particle_features <= max(coordinates):
         raise ConfigError(
@@ -199,16 +272,32 @@ def build_pet(
         )
     if units % heads:
         raise ConfigError(f"PET units={units} must be divisible by heads={heads}.")
+    if class_attention not in ("full", "token"):
+        raise ConfigError(
+            f"PET class_attention={class_attention!r}; choose 'full' or 'token'."
+        )
+    if isinstance(local_layers, bool) or int(local_layers) != local_layers or local_layers < 1:
+        raise ConfigError(f"PET local_layers={local_layers!r} must be an integer >= 1.")
+    if layer_scale is not None and not layer_scale > 0:
+        raise ConfigError(
+            f"PET layer_scale={layer_scale!r} must be positive (or None for no layer scale)."
+        )
     inputs, features = set_inputs(n_particle_features, n_theta, theta_mode)
     mask, theta = inputs["mask"], inputs.get("theta")
     local = KNNEdgeEmbedding(k, units, coordinates, name="knn_edges")([features, mask])
-    x = keras.layers.Dense(units, name="embed")(features)
+    for i in range(1, int(local_layers)):
+        local = KNNEdgeEmbedding(k, units, None, name=f"knn_edges_{i}")([local, mask])
+    x = features
+    for i, size in enumerate(embed_hidden):
+        x = keras.layers.Dense(int(size), activation="gelu", name=f"embed_hidden_{i}")(x)
+    x = keras.layers.Dense(units, name="embed")(x)
     x = keras.layers.Add(name="with_edges")([x, local])
     for i in range(layers):
-        x = MaskedSelfAttention(units, heads, name=f"transformer_{i}")([x, mask])
+        x = MaskedSelfAttention(units, heads, layer_scale, name=f"transformer_{i}")([x, mask])
     x, token_mask = ClassToken(units, name="class_token")([x, mask])
     for i in range(class_layers):
-        x = MaskedSelfAttention(units, heads, name=f"class_transformer_{i}")([x, token_mask])
+        x = MaskedSelfAttention(units, heads, layer_scale, class_attention == "token",
+                                name=f"class_transformer_{i}")([x, token_mask])
     x = keras.layers.LayerNormalization(name="final_norm")(x[:, 0])
     if multiplicity:
         x = keras.layers.Concatenate(name="with_multiplicity")(

@@ -29,6 +29,14 @@ class ModelSpec:
             the angles Φ sees (:func:`hepnnlr.models.efn.build_efn`).
         multiplicity: PET only: give the head the number of real particles
             (``log(1 + n)``, :func:`hepnnlr.models.pet.build_pet`).
+        class_layers: PET only: transformer layers after the class token is added.
+        layer_scale: PET only: initial per-channel scale of the transformer blocks'
+            residual branches (LayerScale); ``None``: unscaled.
+        local_layers: PET only: stacked kNN edge embeddings (the later ones on the
+            learned features).
+        embed_hidden: PET only: hidden GELU layers of the per-particle embedding.
+        class_attention: PET only: ``"full"`` class layers over token and particles, or
+            ``"token"`` (only the class token is updated).
         activation: Hidden-layer activation.
         dropout: Dropout rate after each hidden layer.
     """
@@ -46,11 +54,16 @@ class ModelSpec:
     energy_index: int = 0
     angular_indices: tuple[int, ...] = (1, 2)
     multiplicity: bool = False
+    class_layers: int = 1
+    layer_scale: float | None = None
+    local_layers: int = 1
+    embed_hidden: tuple[int, ...] = ()
+    class_attention: str = "full"
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ConfigError(f"ModelSpec.kind={self.kind!r}; choose one of {_KINDS}.")
-        for name in ("hidden", "phi"):
+        for name in ("hidden", "phi", "embed_hidden"):
             sizes = getattr(self, name)
             if any(int(s) <= 0 for s in sizes):
                 raise ConfigError(f"ModelSpec.{name}={sizes}: layer sizes must be positive.")
@@ -64,6 +77,29 @@ class ModelSpec:
             raise ConfigError(
                 f"ModelSpec.multiplicity applies to kind='pet' only (got kind={self.kind!r}); "
                 "a PFN's or EFN's sum already carries the multiplicity."
+            )
+        pet_defaults = {"class_layers": 1, "layer_scale": None, "local_layers": 1,
+                        "embed_hidden": (), "class_attention": "full"}
+        for name, default in pet_defaults.items():
+            if getattr(self, name) != default and self.kind != "pet":
+                raise ConfigError(
+                    f"ModelSpec.{name}={getattr(self, name)!r} applies to kind='pet' only "
+                    f"(got kind={self.kind!r}); leave it at {default!r}."
+                )
+        for name in ("class_layers", "local_layers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"ModelSpec.{name}={value!r} must be an integer >= 1.")
+        if self.class_attention not in ("full", "token"):
+            raise ConfigError(
+                f"ModelSpec.class_attention={self.class_attention!r}; choose 'full' or 'token'."
+            )
+        if self.layer_scale is not None and not (
+            isinstance(self.layer_scale, (int, float)) and self.layer_scale > 0
+        ):
+            raise ConfigError(
+                f"ModelSpec.layer_scale={self.layer_scale!r} must be a positive number "
+                "(e.g. 1e-3) or None."
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"ModelSpec.dropout={self.dropout} must be in [0, 1).")
@@ -106,6 +142,11 @@ class ModelSpec:
                 heads=self.heads,
                 hidden=self.hidden,
                 multiplicity=self.multiplicity,
+                class_layers=self.class_layers,
+                layer_scale=self.layer_scale,
+                local_layers=self.local_layers,
+                embed_hidden=self.embed_hidden,
+                class_attention=self.class_attention,
             )
         return build_pfn(
             n_particle_features,

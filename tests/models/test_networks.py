@@ -154,3 +154,78 @@ def test_pet_multiplicity_is_invariant_and_round_trips(tmp_path):
     np.testing.assert_array_equal(_predict(reloaded, x), reference)
     with pytest.raises(ConfigError, match="multiplicity applies to kind='pet'"):
         ModelSpec("pfn", multiplicity=True)
+
+
+@pytest.mark.parametrize("class_attention", ["full", "token"])
+def test_pet_layer_scale_and_stacked_edges_are_invariant_and_round_trip(tmp_path,
+                                                                        class_attention):
+    from hepnnlr.models.pet import MaskedSelfAttention
+
+    rng = np.random.default_rng(5)
+    keras.utils.set_random_seed(5)
+    # A large layer scale (0.5, not the usual 1e-3) so the scaled branches move the logit
+    # well above the float32 tolerances of the invariance checks.
+    model = ModelSpec("pet", units=16, layers=1, heads=2, class_layers=2, layer_scale=0.5,
+                      local_layers=2, embed_hidden=(8,), multiplicity=True,
+                      class_attention=class_attention).build(4, 3)
+    names = {layer.name for layer in model.layers}
+    assert {"knn_edges", "knn_edges_1", "class_transformer_1", "embed_hidden_0"} <= names
+    assert model.get_layer("class_transformer_1").token_only == (class_attention == "token")
+    gammas = [w for w in model.weights if "/gamma_" in w.path]
+    assert len(gammas) == 2 * 3  # two branches in each of the three blocks
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(gammas[0]), np.full(16, 0.5))
+    x = _inputs(rng)
+    x["mask"][0] = 0.0
+    x["mask"][0, 2] = 1.0  # a single particle: fewer than k neighbours in both kNN layers
+    reference = _predict(model, x)
+    perm = rng.permutation(x["particles"].shape[1])
+    shuffled = dict(x, particles=x["particles"][:, perm], mask=x["mask"][:, perm])
+    np.testing.assert_allclose(_predict(model, shuffled), reference, rtol=1e-5, atol=1e-6)
+    extra = rng.normal(size=(6, 5, 4)).astype(np.float32)  # garbage in padded slots
+    padded = dict(x, particles=np.concatenate([x["particles"], extra], axis=1),
+                  mask=np.concatenate([x["mask"], np.zeros((6, 5), np.float32)], axis=1))
+    np.testing.assert_allclose(_predict(model, padded), reference, rtol=1e-5, atol=1e-6)
+    # The scale acts: all gammas at 0 turn every block into the identity, another logit.
+    weights = model.get_weights()
+    for gamma in gammas:
+        gamma.assign(np.zeros(16, np.float32))
+    assert np.abs(_predict(model, x) - reference).max() > 1e-4
+    model.set_weights(weights)
+    model.save(tmp_path / "pet.keras")
+    reloaded = keras.models.load_model(tmp_path / "pet.keras")
+    np.testing.assert_array_equal(_predict(reloaded, x), reference)
+    rebuilt = keras.Model.from_config(model.get_config())
+    rebuilt.set_weights(model.get_weights())
+    np.testing.assert_array_equal(_predict(rebuilt, x), reference)
+    # A block config written before the option existed (no "layer_scale") still loads.
+    config = model.get_layer("transformer_0").get_config()
+    assert config["layer_scale"] == 0.5
+    del config["layer_scale"]
+    assert MaskedSelfAttention.from_config(config).layer_scale is None
+
+
+def test_pet_defaults_have_no_layer_scale_or_stacked_edges():
+    model = ModelSpec("pet", units=16, layers=1, heads=2).build(4, 0)
+    assert not [w for w in model.weights if "/gamma_" in w.path]
+    assert "knn_edges_1" not in {layer.name for layer in model.layers}
+
+
+def test_invalid_pet_options_are_named():
+    with pytest.raises(ConfigError, match="layer_scale=0.001 applies to kind='pet'"):
+        ModelSpec("pfn", layer_scale=1e-3)
+    with pytest.raises(ConfigError, match="local_layers=2 applies to kind='pet'"):
+        ModelSpec("mlp", local_layers=2)
+    with pytest.raises(ConfigError, match="local_layers=0 must be an integer >= 1"):
+        ModelSpec("pet", local_layers=0)
+    with pytest.raises(ConfigError, match="class_layers=1.5 must be an integer"):
+        ModelSpec("pet", class_layers=1.5)
+    with pytest.raises(ConfigError, match="layer_scale=-1.0 must be a positive"):
+        ModelSpec("pet", layer_scale=-1.0)
+    with pytest.raises(ConfigError, match="PET local_layers=0"):
+        build_pet(4, local_layers=0)
+    with pytest.raises(ConfigError, match="PET layer_scale=0.0"):
+        build_pet(4, layer_scale=0.0)
+    with pytest.raises(ConfigError, match="class_attention='cls'; choose 'full' or 'token'"):
+        ModelSpec("pet", class_attention="cls")
+    with pytest.raises(ConfigError, match="embed_hidden=.*positive"):
+        ModelSpec("pet", embed_hidden=(0,))
