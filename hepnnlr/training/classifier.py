@@ -313,6 +313,34 @@ def _balanced(weights: np.ndarray, target: float, label: str, name: str) -> np.n
     return weights * (target / total)
 
 
+def _checked_classes(
+    numerator: EventTensors,
+    numerator_weights: np.ndarray,
+    denominator: EventTensors,
+    denominator_weights: np.ndarray,
+    name: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two classes' weights as float64, after the checks every classifier training
+    makes: inputs and weights of equal length, no empty class, no NaN or inf."""
+    numerator_weights = np.asarray(numerator_weights, dtype=np.float64)
+    denominator_weights = np.asarray(denominator_weights, dtype=np.float64)
+    check_same_length({f"{name} numerator inputs": numerator,
+                       f"{name} numerator weights": numerator_weights})
+    check_same_length({f"{name} denominator inputs": denominator,
+                       f"{name} denominator weights": denominator_weights})
+    for label, inputs in (("numerator", numerator), ("denominator", denominator)):
+        if len(inputs) == 0:
+            raise EmptySelectionError(
+                f"the {label} sample of {name} is empty: no events passed the selection. "
+                "Check the input files and the selection cuts."
+            )
+    numerator.check_finite(where=f"the numerator sample of {name}")
+    denominator.check_finite(where=f"the denominator sample of {name}")
+    check_finite(f"{name} numerator weights", numerator_weights)
+    check_finite(f"{name} denominator weights", denominator_weights)
+    return numerator_weights, denominator_weights
+
+
 def _class_split(
     sizes: tuple[int, ...], validation_fraction: float, rng: np.random.Generator, name: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -369,22 +397,9 @@ def train_classifier(
         config: Training settings.
         name: Used in error messages and progress output.
     """
-    numerator_weights = np.asarray(numerator_weights, dtype=np.float64)
-    denominator_weights = np.asarray(denominator_weights, dtype=np.float64)
-    check_same_length({f"{name} numerator inputs": numerator,
-                       f"{name} numerator weights": numerator_weights})
-    check_same_length({f"{name} denominator inputs": denominator,
-                       f"{name} denominator weights": denominator_weights})
-    for label, inputs in (("numerator", numerator), ("denominator", denominator)):
-        if len(inputs) == 0:
-            raise EmptySelectionError(
-                f"the {label} sample of {name} is empty: no events passed the selection. "
-                "Check the input files and the selection cuts."
-            )
-    numerator.check_finite(where=f"the numerator sample of {name}")
-    denominator.check_finite(where=f"the denominator sample of {name}")
-    check_finite(f"{name} numerator weights", numerator_weights)
-    check_finite(f"{name} denominator weights", denominator_weights)
+    numerator_weights, denominator_weights = _checked_classes(
+        numerator, numerator_weights, denominator, denominator_weights, name
+    )
 
     n_total = len(numerator) + len(denominator)
     w1 = _balanced(numerator_weights, n_total / 2, "numerator", name)

@@ -30,13 +30,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
+from hepnnlr.errors import ConfigError, ShapeMismatchError
 from hepnnlr.models.spec import ModelSpec
-from hepnnlr.tensors.checks import check_finite, check_same_length
+from hepnnlr.tensors.checks import check_finite
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training.classifier import (
     TrainedClassifier,
     _balanced,
+    _checked_classes,
     _class_split,
     _optimizer,
 )
@@ -231,21 +232,9 @@ class Refitter:
             holds this fit's weights until the next :meth:`fit` changes them.
         """
         name = self.name
-        numerator_weights = np.asarray(numerator_weights, dtype=np.float64)
-        denominator_weights = np.asarray(denominator_weights, dtype=np.float64)
-        check_same_length({f"{name} numerator inputs": numerator,
-                           f"{name} numerator weights": numerator_weights})
-        check_same_length({f"{name} denominator inputs": denominator,
-                           f"{name} denominator weights": denominator_weights})
-        for label, inputs in (("numerator", numerator), ("denominator", denominator)):
-            if len(inputs) == 0:
-                raise EmptySelectionError(
-                    f"the {label} sample of {name} is empty; check the selection."
-                )
-        numerator.check_finite(where=f"the numerator sample of {name}")
-        denominator.check_finite(where=f"the denominator sample of {name}")
-        check_finite(f"{name} numerator weights", numerator_weights)
-        check_finite(f"{name} denominator weights", denominator_weights)
+        numerator_weights, denominator_weights = _checked_classes(
+            numerator, numerator_weights, denominator, denominator_weights, name
+        )
 
         config = self.config
         n_total = len(numerator) + len(denominator)
