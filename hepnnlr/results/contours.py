@@ -20,6 +20,7 @@ from scipy.interpolate import RectBivariateSpline
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.methods.signal_strength import NLLScan, profile_nll
+from hepnnlr.results.plots import save_figure
 
 __all__ = ["plot_nll_contours", "plot_profiles"]
 
@@ -70,17 +71,6 @@ def _check_unit(z_unit: float, where: str) -> float:
             "toy's angle, 1.0 for a nuisance in its own units)."
         )
     return float(z_unit)
-
-
-def _save(fig: Figure, path: str | Path, formats: Sequence[str]) -> list[Path]:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in formats:
-        out = path.with_suffix(f".{fmt}")
-        fig.savefig(out, bbox_inches="tight", dpi=120)
-        written.append(out)
-    return written
 
 
 def _nll_contours(
@@ -139,7 +129,7 @@ def _nll_contours(
     if title:
         ax.set_title(title, loc="left", fontsize=11)
     ax.tick_params(direction="in", top=True, right=True)
-    return _save(fig, path, formats)
+    return save_figure(fig, path, formats)
 
 
 def _profiles(
@@ -192,7 +182,7 @@ def _profiles(
         ax.legend(frameon=False, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=11)
-    return _save(fig, path, formats)
+    return save_figure(fig, path, formats)
 
 
 

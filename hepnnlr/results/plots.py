@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from hepnnlr.errors import ConfigError
 
-__all__ = ["plot_comparison"]
+__all__ = ["plot_comparison", "save_figure"]
 
 
 def _normalized(h: hist.Hist, density: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +107,12 @@ def plot_comparison(
     rax.set_ylabel(f"ratio to\n{reference}", fontsize=9)
     rax.set_xlabel(xlabel)
     rax.set_xlim(edges[0], edges[-1])
+    return save_figure(fig, path, formats)
+
+
+def save_figure(fig: Figure, path: str | Path, formats: Sequence[str]) -> list[Path]:
+    """Write ``fig`` as ``path`` with each suffix of ``formats`` (parent folders created);
+    returns the files written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []

@@ -27,7 +27,7 @@ def saved(monkeypatch):
         figures.append(fig)
         return [path]
 
-    monkeypatch.setattr(contours, "_save", capture)
+    monkeypatch.setattr(contours, "save_figure", capture)
     return figures
 
 
