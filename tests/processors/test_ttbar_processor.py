@@ -100,20 +100,17 @@ def _edge_event(jets, muons, met=(30.0, -20.0)):
     }
 
 
-def test_edge_cases_masked_and_counted(tmp_path) -> None:
-    muon = [{"pt": 45.0, "eta": 0.3, "phi": 0.2, "E": 47.0, "charge": 1}]
-    good = [
-        (80.0, -0.5, -2.5, 10.0, True),
-        (60.0, 0.9, 1.0, 7.0, True),
-        (50.0, -1.2, 2.9, 6.0, False),
-        (40.0, 0.0, -1.0, 4.0, False),
-    ]
-    rows = [
-        _edge_event(good, muon),  # passes
-        _edge_event(good, []),  # no muon
-        _edge_event([good[0], *good[2:]], muon),  # one b jet
-        _edge_event(good, muon, met=(-150.0 * np.cos(0.2), -150.0 * np.sin(0.2))),  # no root
-    ]
+MUON = [{"pt": 45.0, "eta": 0.3, "phi": 0.2, "E": 47.0, "charge": 1}]
+GOOD_JETS = [  # (pt, eta, phi, mass, btag): two b jets and two light jets that pass
+    (80.0, -0.5, -2.5, 10.0, True),
+    (60.0, 0.9, 1.0, 7.0, True),
+    (50.0, -1.2, 2.9, 6.0, False),
+    (40.0, 0.0, -1.0, 4.0, False),
+]
+
+
+def _write_edge_file(path, rows: list[dict]):
+    """A tt̄ file of the hand-made ``rows`` (``_edge_event``), without particles or b hadrons."""
     events = ak.Array(rows)
     events = ak.with_field(events, np.arange(len(rows), dtype=np.uint64), "event")
     for name, fields in (
@@ -122,7 +119,18 @@ def test_edge_cases_masked_and_counted(tmp_path) -> None:
     ):
         empty = ak.zip({f: np.zeros(0) for f in fields})
         events = ak.with_field(events, ak.unflatten(empty, np.zeros(len(rows), int)), name)
-    path = write_ttbar_events(tmp_path / "edge.root", events)
+    return write_ttbar_events(path, events)
+
+
+def test_edge_cases_masked_and_counted(tmp_path) -> None:
+    muon, good = MUON, GOOD_JETS
+    rows = [
+        _edge_event(good, muon),  # passes
+        _edge_event(good, []),  # no muon
+        _edge_event([good[0], *good[2:]], muon),  # one b jet
+        _edge_event(good, muon, met=(-150.0 * np.cos(0.2), -150.0 * np.sin(0.2))),  # no root
+    ]
+    path = _write_edge_file(tmp_path / "edge.root", rows)
     out = run_processor(TTbarProcessor(), {"edge": [path]}, progress=False)
     cutflow = out["cutflow"]
     assert cutflow["reco_muon"] == 3 and cutflow["reco_2b"] == 2
@@ -157,23 +165,9 @@ def test_processor_config_and_pickling(ttbar_file) -> None:
 
 def test_events_without_jets_are_masked_and_counted(tmp_path) -> None:
     """Events with no jets at all (with and without a muon) next to one that passes."""
-    muon = [{"pt": 45.0, "eta": 0.3, "phi": 0.2, "E": 47.0, "charge": 1}]
-    good = [
-        (80.0, -0.5, -2.5, 10.0, True),
-        (60.0, 0.9, 1.0, 7.0, True),
-        (50.0, -1.2, 2.9, 6.0, False),
-        (40.0, 0.0, -1.0, 4.0, False),
-    ]
+    muon, good = MUON, GOOD_JETS
     rows = [_edge_event([], []), _edge_event([], muon), _edge_event(good, muon)]
-    events = ak.Array(rows)
-    events = ak.with_field(events, np.arange(len(rows), dtype=np.uint64), "event")
-    for name, fields in (
-        ("GenPart", ("pt", "eta", "phi", "E", "pdgId", "charge")),
-        ("GenB", ("pt", "eta", "phi", "pdgId")),
-    ):
-        empty = ak.zip({f: np.zeros(0) for f in fields})
-        events = ak.with_field(events, ak.unflatten(empty, np.zeros(len(rows), int)), name)
-    path = write_ttbar_events(tmp_path / "nojets.root", events)
+    path = _write_edge_file(tmp_path / "nojets.root", rows)
     out = run_processor(TTbarProcessor(), {"nojets": [path]}, progress=False)
     cutflow = out["cutflow"]
     assert cutflow["events"] == 3
