@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import keras
@@ -18,10 +17,13 @@ from hepnnlr.tensors.dataset import make_dataset
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.tensors.jagged import JaggedEventTensors
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.setup import build_optimizer, dtype_policy, early_stopping, strategy_scope
 
 __all__ = ["TrainedClassifier", "predict_logits", "train_classifier"]
 
 ModelFactory = Callable[[int, int], keras.Model]
+
+_optimizer = build_optimizer  # TEMPORARY: parameterized.py still imports it (lead)
 
 
 @dataclass
@@ -105,53 +107,6 @@ def predict_logits(
     finally:
         logger.setLevel(level)
     return np.asarray(out, dtype=np.float64).reshape(-1)
-
-
-def _optimizer(config: TrainingConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
-    if config.schedule == "cosine":
-        warmup = int(round(config.warmup_epochs * steps_per_epoch))
-        rate = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=0.0 if warmup else config.learning_rate,
-            decay_steps=max(1, config.epochs * steps_per_epoch - warmup),
-            warmup_target=config.learning_rate if warmup else None,
-            warmup_steps=warmup,
-        )
-    kind = {"adam": keras.optimizers.Adam, "lion": keras.optimizers.Lion}[config.optimizer]
-    return kind(learning_rate=rate, use_ema=config.ema, ema_momentum=config.ema_momentum)
-
-
-@contextmanager
-def _strategy_scope(config: TrainingConfig) -> Iterator[None]:
-    if not config.distribute:
-        yield
-        return
-    with tf.distribute.MirroredStrategy().scope():
-        yield
-
-
-@contextmanager
-def _dtype_policy(config: TrainingConfig) -> Iterator[None]:
-    """Build the model under ``mixed_float16`` only, then restore the user's policy."""
-    if not config.mixed_precision:
-        yield
-        return
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
-def _callbacks(config: TrainingConfig) -> list[keras.callbacks.Callback]:
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True
-    )
-    if not config.ema:
-        return [stop]
-    # With EMA, validate and keep the averaged weights: the swap callback must come first.
-    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), stop]
 
 
 class _IndexedEvents:
@@ -429,7 +384,7 @@ def train_classifier(
     # epoch loop, _fit_epochs; other settings keep Keras' fit. Same weights either way.
     own_loop = not config.steps_per_execution and not config.distribute
     per_execution = config.steps_per_execution or steps_per_epoch
-    with _strategy_scope(config), _dtype_policy(config):
+    with strategy_scope(config), dtype_policy(config):
         if isinstance(model, keras.Model):
             network = model
         elif isinstance(model, ModelSpec):
@@ -439,7 +394,7 @@ def train_classifier(
         else:
             network = model(n_particle, n_global)
         network.compile(
-            optimizer=_optimizer(config, steps_per_epoch),
+            optimizer=build_optimizer(config, steps_per_epoch),
             loss=keras.losses.BinaryCrossentropy(from_logits=True),
             steps_per_execution=1 if own_loop else per_execution,
             jit_compile=config.jit_compile,
@@ -471,7 +426,7 @@ def train_classifier(
                                batch_size=val_batch, seed=None, repeat=True)
         fit = _fit_epochs(
             network, train, val, epochs=config.epochs, steps_per_epoch=steps_per_epoch,
-            val_steps=val_steps, callbacks=_callbacks(config), verbose=verbose,
+            val_steps=val_steps, callbacks=early_stopping(config), verbose=verbose,
             jit_compile=config.jit_compile,
         )
     else:
@@ -499,7 +454,7 @@ def train_classifier(
             epochs=config.epochs,
             steps_per_epoch=steps_per_epoch if endless else None,
             shuffle=False,  # the pipeline shuffles itself, seeded
-            callbacks=_callbacks(config),
+            callbacks=early_stopping(config),
             verbose=verbose,
         )
         # Back to one step per call for everything after training: Keras' prediction

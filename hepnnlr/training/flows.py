@@ -16,8 +16,8 @@ import numpy as np
 from hepnnlr.errors import ConfigError, EmptySelectionError, NonFiniteInputError
 from hepnnlr.models.flows import ConditionalMAF, FlowSpec
 from hepnnlr.tensors.checks import check_finite
-from hepnnlr.training.classifier import _optimizer
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.setup import build_optimizer
 
 __all__ = ["DEFAULT_TRAINING", "TrainedFlow", "train_flow"]
 
@@ -143,7 +143,7 @@ def train_flow(
     keras.utils.set_random_seed(config.seed)
     model = spec.build(x.shape[1], 1)
     steps = -(-len(train) // config.batch_size)
-    model.compile(optimizer=_optimizer(config, steps), loss=_negative_log_likelihood)
+    model.compile(optimizer=build_optimizer(config, steps), loss=_negative_log_likelihood)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                          restore_best_weights=True)
     fit = model.fit(

@@ -39,9 +39,9 @@ from hepnnlr.training.classifier import (
     _balanced,
     _checked_classes,
     _class_split,
-    _optimizer,
 )
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.setup import build_optimizer
 
 __all__ = ["Refitter"]
 
@@ -131,7 +131,7 @@ class Refitter:
         model = self.spec.build(
             len(layout.particle_features), len(layout.global_features), len(layout.theta_names)
         )
-        optimizer = _optimizer(config, steps_per_epoch)
+        optimizer = build_optimizer(config, steps_per_epoch)
         optimizer.build(model.trainable_variables)
         self._initial = [v.numpy() for v in model.weights]
         self._initial_optimizer = [v.numpy() for v in optimizer.variables]

@@ -36,10 +36,10 @@ from scipy.special import ndtri
 
 from hepnnlr.errors import ConfigError, EmptySelectionError, HepnnlrWarning
 from hepnnlr.tensors.checks import check_finite, check_same_length
-from hepnnlr.training.classifier import _callbacks, _dtype_policy, _optimizer, _strategy_scope
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import ensemble_configs
 from hepnnlr.training.losses import LossSpec
+from hepnnlr.training.setup import build_optimizer, dtype_policy, early_stopping, strategy_scope
 
 __all__ = [
     "MomentSpread",
@@ -259,7 +259,7 @@ def train_regressor(
 
     keras.utils.set_random_seed(config.seed)
     steps_per_epoch = -(-len(train) // config.batch_size)
-    with _strategy_scope(config), _dtype_policy(config):
+    with strategy_scope(config), dtype_policy(config):
         model = build_regressor(
             x.shape[1],
             feature_offset=x_offset,
@@ -270,7 +270,7 @@ def train_regressor(
             activation=activation,
             name=name,
         )
-        model.compile(optimizer=_optimizer(config, steps_per_epoch), loss=loss.build())
+        model.compile(optimizer=build_optimizer(config, steps_per_epoch), loss=loss.build())
     f32 = np.float32
     fit = model.fit(
         x[train].astype(f32),
@@ -280,7 +280,7 @@ def train_regressor(
         batch_size=config.batch_size,
         epochs=config.epochs,
         shuffle=True,
-        callbacks=_callbacks(config),
+        callbacks=early_stopping(config),
         verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
