@@ -290,11 +290,13 @@ def fastjet_breakdown(function: Callable[[], object]) -> dict[str, float]:
     """CPU seconds spent in each FastJet step during one call of ``function``.
 
     Wraps, for the duration of the call, FastJet's clustering entry point
-    (``fastjet._ext.interfacemulti``, split into the main clustering and the per-jet
-    reclustering of :func:`hepnnlr.observables.jets.per_jet_sequence`, recognised by its
-    radius ``JetDefinition.max_allowable_R``) and the awkward ``ClusterSequence`` methods
-    the processors call. ``other`` is the rest of the call: reading (if any), NumPy and
-    awkward work, histograms, columns.
+    (``fastjet._ext.interfacemulti``, split into the main clustering and a per-jet
+    reclustering such as :func:`hepnnlr.observables.jets.per_jet_sequence`, recognised by
+    its radius ``JetDefinition.max_allowable_R``), the awkward ``ClusterSequence`` methods
+    the processors call and hepnnlr's compiled per-jet kernel
+    (``hepnnlr.observables._kernels.jet_shapes``: τN and ECFs, step ``substructure_kernel``).
+    ``other`` is the rest of the call: reading (if any), NumPy and awkward work,
+    histograms, columns.
     """
     import fastjet
     import fastjet._generalevent as general
@@ -317,7 +319,12 @@ def fastjet_breakdown(function: Callable[[], object]) -> dict[str, float]:
         per_jet = args[-1].R() == fastjet.JetDefinition.max_allowable_R
         return "cluster_per_jet" if per_jet else "cluster_main"
 
-    patches = [(fastjet._ext, "interfacemulti", cluster_name)]
+    from hepnnlr.observables import _kernels
+
+    patches = [
+        (fastjet._ext, "interfacemulti", cluster_name),
+        (_kernels, "jet_shapes", lambda *a: "substructure_kernel"),
+    ]
     for method in (
         "inclusive_jets",
         "constituent_index",

@@ -10,7 +10,9 @@ Measures, on one Pythia Z → qq sample (:func:`hepnnlr.samples.zjets.make_zjets
    executor, the bare clustering reading its 8 branches of each chunk with uproot; both
    from the same file) and *compute only* (both on chunks already read into memory);
    wall and CPU time, best of ``--repeat`` interleaved runs, and where the processor's
-   CPU time goes, FastJet step by step;
+   CPU time goes, FastJet step by step and hepnnlr's compiled per-jet kernel
+   (``substructure_kernel``: τ21 and e3 of the leading jets; numba compiles it, or loads
+   it from its cache, during the untimed warm-up run);
 3. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
    (the cluster is started before the clock runs), with the load average.
 

@@ -5,6 +5,10 @@ and, at particle (``gen``, ``GenPart``) and detector (``reco``, ``RecoPart``) le
 clusters all particles into anti-kT R = 0.8 jets (pT > 5 GeV by default) and describes the
 two leading jets by pT, η, mass, constituent multiplicity, number of strange hadrons,
 τ21 and e_3^(β=4) = ECF(3, β=4)/ECF(1)^3 (:mod:`hepnnlr.observables.substructure`).
+FastJet clusters the events (one ``ClusterSequence`` per level and chunk); τ21 and e_3 of
+the leading jets come from one compiled pass over their constituents
+(:func:`hepnnlr.observables.substructure.jet_shapes_flat`, which reproduces FastJet's
+per-jet exclusive-kT axes), not from a second ``ClusterSequence``.
 
 At detector level the strange-hadron count is :func:`count_strange` applied to the class
 codes of the reconstructed objects: it counts neutral-hadron clusters (code 130), the
@@ -43,15 +47,11 @@ from coffea import processor
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import (
-    JetConfig,
-    cluster_flat,
-    nsubjettiness,
-    per_jet_sequence,
-)
+from hepnnlr.observables.jets import JetConfig, cluster_flat
 from hepnnlr.observables.substructure import (
     STRANGE_HADRON_IDS,
-    energy_correlation_flat,
+    decreasing_pt_order,
+    jet_shapes_flat,
 )
 from hepnnlr.observables.zjets_histos import (
     JET_SLOTS,
@@ -171,10 +171,9 @@ class ZJetsProcessor(processor.ProcessorABC):
         jet_of = np.repeat(np.arange(len(n_const)), n_const)
         c_px, c_py, c_pz = c_pt * np.cos(c_phi), c_pt * np.sin(c_phi), c_pt * np.sinh(c_eta)
         c_energy = energy[index]
-        # one kT reclustering of each leading jet serves both τ21 and e3
-        per_jet = per_jet_sequence(c_px, c_py, c_pz, c_energy, n_const)
-        _, _, tau21 = nsubjettiness(
-            c_px, c_py, c_pz, c_energy, n_const, self.jets.radius, sequence=per_jet
+        # τ21 and e3 of the leading jets in one compiled pass over their constituents
+        _, _, tau21, ecf3 = jet_shapes_flat(
+            c_px, c_py, c_pz, c_energy, n_const, self.jets.radius, 3, self.ecf_beta
         )
         strange = np.isin(np.abs(flat["pdgId"][index].astype(np.int64)), _STRANGE_CODES)
         cumulative = np.concatenate([[0], np.cumsum(strange, dtype=np.int64)])
@@ -185,9 +184,6 @@ class ZJetsProcessor(processor.ProcessorABC):
         m2 = kinematics["E"] ** 2 - kinematics["px"] ** 2 - kinematics["py"] ** 2
         m2 = m2 - kinematics["pz"] ** 2
         mass = np.sqrt(np.where(m2 > 0, m2, 0.0))
-        ecf3 = energy_correlation_flat(
-            c_px, c_py, c_pz, c_energy, n_const, 3, self.ecf_beta, sequence=per_jet
-        )
         jet_fields = {
             "pt": jet_pt,
             "eta": jet_eta,
@@ -203,7 +199,7 @@ class ZJetsProcessor(processor.ProcessorABC):
         if not record:
             return None, flat_info
         # constituent_features: by decreasing pT within each jet (stable), jet-relative
-        order = np.lexsort((-c_pt, jet_of))
+        order = decreasing_pt_order(c_pt, n_const)  # = np.lexsort((-c_pt, jet_of))
         constituents = _lists(
             n_const,
             {

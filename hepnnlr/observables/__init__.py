@@ -33,7 +33,12 @@ from hepnnlr.observables.jets import (
     per_jet_sequence,
     subjettiness,
 )
-from hepnnlr.observables.substructure import count_strange, energy_correlation
+from hepnnlr.observables.substructure import (
+    count_strange,
+    decreasing_pt_order,
+    energy_correlation,
+    jet_shapes_flat,
+)
 from hepnnlr.observables.tau import (
     TauTauSelectionConfig,
     collinear_mass,
@@ -53,6 +58,7 @@ __all__ = [
     "cluster_jets_with_constituents",
     "collinear_mass",
     "count_strange",
+    "decreasing_pt_order",
     "DIS_OBSERVABLES",
     "dphi_from_pi",
     "electron_kinematics",
@@ -61,6 +67,7 @@ __all__ = [
     "fill_dis_histograms",
     "fill_zjets_histograms_flat",
     "HERA",
+    "jet_shapes_flat",
     "JetConfig",
     "KinematicRegion",
     "nsubjettiness",

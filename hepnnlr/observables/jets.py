@@ -21,18 +21,21 @@ most N constituents has τN = 0. τ21 = τ2/τ1 is set to 0 for jets with τ1 = 
 constituent, or all constituents collinear): such jets also have τ2 = 0, the same value
 every two-constituent jet has, so 0 continues the ratio without producing NaN.
 
-How: FastJet 3.5.2's awkward ``exclusive_subjets`` accepts only one jet per event, and
-its ``njettiness`` evaluates N-jettiness over *all* particles of each list (whole events)
-and reclusters every list once per N. Per-jet τN is therefore obtained from one second
-``ClusterSequence`` (:func:`per_jet_sequence`) whose lists are the jets' constituents,
-clustered with kT at R = ``JetDefinition.max_allowable_R`` (1000, the definition FastJet-contrib's
-``KT_Axes`` uses): its ``exclusive_jets_up_to(N)`` are exactly the N exclusive-kT axes of
-each jet (fewer when the jet has fewer constituents, giving τN = 0). The sum over
-constituents is then one vectorized NumPy pass, with FastJet's rapidity and azimuth
-conventions. The same sequence serves the energy correlators of
-:mod:`hepnnlr.observables.substructure`, so a processor clusters each jet's constituents
-once for both. This module's tests check τN against FastJet's single-event interface,
-a FastJet-free NumPy computation, a brute-force minimum over two-way splits and exact
+How: the jets are clustered in one FastJet ``ClusterSequence`` per chunk; τN then comes
+from the compiled kernel of :mod:`hepnnlr.observables._kernels` (numba, one pass over the
+flat constituents of all jets, no Python loop per jet). Its axes are each jet's exclusive
+kT subjets: the constituents reclustered with kT at R = 1000 (``JetDefinition.max_allowable_R``,
+the definition FastJet-contrib's ``KT_Axes`` uses), E-scheme, stopping when N pseudojets
+remain (all constituents, and τN = 0, for a jet with at most N of them). The kernel
+follows FastJet's ``N2Plain`` clustering step by step (same distances, same
+nearest-neighbour bookkeeping, same choice between equal distances), so its axes are the
+pseudojets of FastJet's ``exclusive_jets_up_to(N)`` with the same floating-point
+momenta; rapidity and azimuth are FastJet's. (FastJet 3.5.2's awkward interface offers
+per-jet exclusive subjets only for one jet per event, which is why hepnnlr used to build
+a second ``ClusterSequence`` whose lists were the jets, :func:`per_jet_sequence`; that
+function is kept as the FastJet reference.) This module's tests check τN against that
+FastJet reference on Pythia jets (relative 1e-12), FastJet's single-event interface, a
+FastJet-free NumPy computation, a brute-force minimum over two-way splits and exact
 configurations.
 """
 
@@ -47,6 +50,7 @@ import fastjet
 import numpy as np
 
 from hepnnlr.errors import ConfigError, MissingBranchError, ShapeMismatchError
+from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import wrap_phi
 
 __all__ = [
@@ -187,9 +191,10 @@ def per_jet_sequence(
     pair of constituents merges before any beam recombination, so ``exclusive_jets_up_to(N)``
     of a list are that jet's N exclusive-kT subjets (the ``KT_Axes`` of FastJet-contrib's
     ``Nsubjettiness``) and its single exclusive jet holds every constituent (what
-    ``exclusive_jets_energy_correlator(njets=1)`` evaluates). Built once, it serves both
-    :func:`nsubjettiness` and
-    :func:`hepnnlr.observables.substructure.energy_correlation_flat` (``sequence=``).
+    ``exclusive_jets_energy_correlator(njets=1)`` evaluates). hepnnlr's own observables no
+    longer use it (:func:`nsubjettiness` and the energy correlators run the compiled
+    kernel of :mod:`hepnnlr.observables._kernels`, which reproduces this clustering); it
+    is kept as the FastJet reference the tests compare with.
 
     Args:
         px, py, pz, energy: Constituent momenta in GeV (float64), ``n_constituents.sum()``
@@ -203,46 +208,41 @@ def per_jet_sequence(
     )
 
 
-def _rapidity_phi(
-    px: np.ndarray, py: np.ndarray, pz: np.ndarray, energy: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rapidity and azimuth in [0, 2π) as FastJet's ``PseudoJet`` computes them.
-
-    y = ±0.5 ln((pT² + m²)/(E + |pz|)²) with m² clipped at 0 (float32 inputs can give
-    m² slightly below 0), the sign of pz; FastJet's ±(1e5 + |pz|) for pT = 0 along the beam.
-    """
-    kt2 = px * px + py * py
-    m2 = np.maximum((energy + pz) * (energy - pz) - kt2, 0.0)
-    e_plus_pz = energy + np.abs(pz)
-    along_beam = (kt2 == 0) & (energy == np.abs(pz))
-    with np.errstate(divide="ignore"):
-        rapidity = 0.5 * np.log((kt2 + m2) / (e_plus_pz * e_plus_pz))
-    rapidity = np.where(pz > 0, -rapidity, rapidity)
-    rapidity = np.where(along_beam, np.where(pz >= 0, 1.0, -1.0) * (1e5 + np.abs(pz)), rapidity)
-    phi = np.arctan2(py, px)
-    phi = np.where(phi < 0, phi + 2 * np.pi, phi)
-    return rapidity, np.where(phi >= 2 * np.pi, phi - 2 * np.pi, phi)
-
-
-def _axes_up_to(sequence: fastjet.ClusterSequence, n: int, n_jets: int) -> tuple:
-    """Exclusive-kT axes (rapidity, φ) of every jet, padded to ``n`` by repeating the
-    last axis (a jet with fewer than ``n`` constituents has them all as axes)."""
-    with warnings.catch_warnings():
-        # fastjet 3.5.2 compares its JetDefinition object with algorithm codes and so
-        # warns about "exclusive jets" for every algorithm, kT included
-        warnings.filterwarnings("ignore", message="dcut and exclusive jets", category=UserWarning)
-        axes = sequence.exclusive_jets_up_to(n).layout
-    counts = np.diff(np.asarray(axes.offsets)).astype(np.int64)
-    if len(counts) != n_jets:
-        raise ShapeMismatchError(
-            f"the per-jet ClusterSequence holds {len(counts)} lists but {n_jets} jets were "
-            "given; build it with per_jet_sequence from the same constituents."
+def _jet_offsets(
+    what: str,
+    four: tuple[np.ndarray, ...],
+    n_constituents: np.ndarray,
+    sequence: object,
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Checked float64 constituent arrays and per-jet offsets for the kernels."""
+    if sequence is not None:
+        warnings.warn(
+            f"{what}(sequence=...) is no longer used and will be removed: the per-jet "
+            "reclustering runs in hepnnlr's compiled kernel, which needs no FastJet "
+            "ClusterSequence; drop the argument.",
+            DeprecationWarning,
+            stacklevel=3,
         )
-    momenta = [np.asarray(axes.content[f].data, dtype=np.float64) for f in ("px", "py", "pz", "E")]
-    rapidity, phi = _rapidity_phi(*momenta)
-    starts = _offsets(counts)[:-1]
-    slots = [starts + np.minimum(k, counts - 1) for k in range(n)]
-    return [(rapidity[s], phi[s]) for s in slots]
+    n_constituents = np.asarray(n_constituents, dtype=np.int64)
+    if n_constituents.ndim != 1:
+        raise ShapeMismatchError(
+            f"{what}: n_constituents must be one count per jet (1-d), got shape "
+            f"{n_constituents.shape}."
+        )
+    if len(n_constituents) and n_constituents.min() < 1:
+        raise ShapeMismatchError(
+            f"{what}: jet {int(np.argmin(n_constituents))} has no constituents; pass "
+            "only jets (each has at least one constituent), e.g. those of cluster_flat."
+        )
+    four = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in four)
+    total = int(n_constituents.sum())
+    for name, array in zip(("px", "py", "pz", "energy"), four, strict=True):
+        if array.shape != (total,):
+            raise ShapeMismatchError(
+                f"{what}: {name} has shape {array.shape} but n_constituents sums to {total}; "
+                "pass the constituents of exactly these jets, jet after jet."
+            )
+    return four, _offsets(n_constituents)
 
 
 def nsubjettiness(
@@ -257,54 +257,24 @@ def nsubjettiness(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """τ1, τ2 and τ21 of jets given as flat constituent four-momenta, jet after jet.
 
-    The axes are each jet's exclusive-kT subjets, read from :func:`per_jet_sequence`
-    (module docstring); the sum over constituents is NumPy. Each jet's value depends on
-    its own constituents only, so any subset of the jets of :func:`cluster_flat` can be
-    passed.
+    The axes are each jet's exclusive-kT subjets (module docstring), found and summed
+    over in one compiled pass (:mod:`hepnnlr.observables._kernels`). Each jet's value
+    depends on its own constituents only, so any subset of the jets of
+    :func:`cluster_flat` can be passed.
 
     Args:
         px, py, pz, energy: Constituent momenta (float64), ``n_constituents.sum()``.
         n_constituents: Constituents of each jet (each >= 1).
         radius: The jet radius R (= R0 of the normalised measure).
-        sequence: :func:`per_jet_sequence` of these same constituents, when the caller
-            already built it (e.g. for the energy correlators); built here if None.
+        sequence: Deprecated and unused (it was a :func:`per_jet_sequence` of these
+            constituents); passing it warns (``DeprecationWarning``).
 
     Returns:
         ``(tau1, tau2, tau21)``, one float64 value per jet.
     """
-    n_constituents = np.asarray(n_constituents, dtype=np.int64)
-    n_jets = len(n_constituents)
-    if n_jets == 0:
-        return np.zeros(0), np.zeros(0), np.zeros(0)
-    if n_constituents.min() < 1:
-        raise ShapeMismatchError(
-            f"nsubjettiness: jet {int(np.argmin(n_constituents))} has no constituents; pass "
-            "only jets (each has at least one constituent), e.g. those of cluster_flat."
-        )
-    px, py, pz, energy = (np.asarray(a, dtype=np.float64) for a in (px, py, pz, energy))
-    if sequence is None:
-        sequence = per_jet_sequence(px, py, pz, energy, n_constituents)
-    jet_of = np.repeat(np.arange(n_jets), n_constituents)
-    pt = np.sqrt(px * px + py * py)
-    rapidity, phi = _rapidity_phi(px, py, pz, energy)
-
-    def distance(axis: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        dphi = np.abs(phi - axis[1][jet_of])
-        dphi = np.where(dphi > np.pi, 2 * np.pi - dphi, dphi)
-        drap = rapidity - axis[0][jet_of]
-        return np.sqrt(drap * drap + dphi * dphi)
-
-    # N = 1: the single exclusive-kT jet is the E-scheme sum of all constituents
-    starts = _offsets(n_constituents)[:-1]
-    axis1 = _rapidity_phi(*(np.add.reduceat(a, starts) for a in (px, py, pz, energy)))
-    axis2a, axis2b = _axes_up_to(sequence, 2, n_jets)
-    norm = np.bincount(jet_of, weights=pt, minlength=n_jets) * float(radius)
-    tau1 = np.bincount(jet_of, weights=pt * distance(axis1), minlength=n_jets) / norm
-    nearest = np.minimum(distance(axis2a), distance(axis2b))
-    tau2 = np.bincount(jet_of, weights=pt * nearest, minlength=n_jets) / norm
-    # a single constituent is its own axis: exactly 0 (rounding could leave ~1e-17)
-    tau1 = np.where(n_constituents <= 1, 0.0, tau1)
-    tau2 = np.where(n_constituents <= 2, 0.0, tau2)
+    four, offsets = _jet_offsets("nsubjettiness", (px, py, pz, energy), n_constituents, sequence)
+    taus, _ = _kernels.jet_shapes(*four, offsets, float(radius), 2, 0, 0.0)
+    tau1, tau2 = taus[:, 0], taus[:, 1]
     tau21 = np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
     return tau1, tau2, tau21
 
@@ -324,37 +294,16 @@ def subjettiness(
 
     Same conventions as :func:`nsubjettiness` (β = 1, normalised by Σ pT · R, the N
     exclusive-kT subjets as axes; a jet with at most N constituents has τ_N = 0), e.g.
-    ``n=3`` for τ3 and τ32 = τ3 / τ2.
+    ``n=3`` for τ3 and τ32 = τ3 / τ2. ``sequence`` is deprecated and unused, as there.
 
     Returns:
         One float64 value per jet.
     """
-    if int(n) != n or n < 1:
+    if isinstance(n, bool) or int(n) != n or n < 1:
         raise ConfigError(f"subjettiness: n={n!r}; N-subjettiness needs an integer N >= 1.")
-    n_constituents = np.asarray(n_constituents, dtype=np.int64)
-    n_jets = len(n_constituents)
-    if n_jets == 0:
-        return np.zeros(0)
-    if n_constituents.min() < 1:
-        raise ShapeMismatchError(
-            f"subjettiness: jet {int(np.argmin(n_constituents))} has no constituents; pass "
-            "only jets (each has at least one constituent), e.g. those of cluster_flat."
-        )
-    px, py, pz, energy = (np.asarray(a, dtype=np.float64) for a in (px, py, pz, energy))
-    if sequence is None:
-        sequence = per_jet_sequence(px, py, pz, energy, n_constituents)
-    jet_of = np.repeat(np.arange(n_jets), n_constituents)
-    pt = np.sqrt(px * px + py * py)
-    rapidity, phi = _rapidity_phi(px, py, pz, energy)
-    nearest = np.full(len(px), np.inf)
-    for axis_y, axis_phi in _axes_up_to(sequence, int(n), n_jets):
-        dphi = np.abs(phi - axis_phi[jet_of])
-        dphi = np.where(dphi > np.pi, 2 * np.pi - dphi, dphi)
-        drap = rapidity - axis_y[jet_of]
-        nearest = np.minimum(nearest, np.sqrt(drap * drap + dphi * dphi))
-    norm = np.bincount(jet_of, weights=pt, minlength=n_jets) * float(radius)
-    tau = np.bincount(jet_of, weights=pt * nearest, minlength=n_jets) / norm
-    return np.where(n_constituents <= n, 0.0, tau)
+    four, offsets = _jet_offsets("subjettiness", (px, py, pz, energy), n_constituents, sequence)
+    taus, _ = _kernels.jet_shapes(*four, offsets, float(radius), int(n), 0, 0.0)
+    return np.ascontiguousarray(taus[:, int(n) - 1])
 
 
 def cluster_flat(
@@ -370,8 +319,8 @@ def cluster_flat(
     """Cluster a chunk given as flat particle arrays; the engine of :func:`cluster_jets`.
 
     One FastJet ``ClusterSequence`` for all events; the constituents are taken from its
-    ``constituent_index`` (no second pass over the clustering) and τ1, τ2 from one more
-    ``ClusterSequence`` whose lists are the jets (module docstring).
+    ``constituent_index`` (no second pass over the clustering) and τ1, τ2 from the
+    compiled kernel (:func:`nsubjettiness`, module docstring).
 
     Args:
         counts: Particles per event.

@@ -18,14 +18,15 @@ dimensionless normalised e_N = ECF(N, β) / ECF(1, β)^N by default (FastJet's
 ECF(N, β) in GeV^N with ``normalized=False``. The paper's ECF(N = 3, β = 4) is histogrammed
 as e_3 in hepnnlr. A jet with fewer than N constituents has ECF(N) = 0.
 
-How: FastJet 3.5.2's awkward ``exclusive_jets_energy_correlator`` evaluates the correlator
-on the exclusive jets of whole events. As for N-subjettiness in
-:mod:`hepnnlr.observables.jets`, each jet's constituents are made one "event" of a second
-``ClusterSequence`` (:func:`hepnnlr.observables.jets.per_jet_sequence`: kT with
-R = 1000, so that every pair merges before any beam recombination and the one exclusive
-jet holds every constituent); its single exclusive jet's correlator is the jet's ECF. The
-same sequence gives the jets' τN axes, so a caller needing both clusters once. The tests
-check it against a brute-force NumPy triple sum.
+How: one compiled pass over the flat constituents of all jets
+(:mod:`hepnnlr.observables._kernels`, numba; no Python loop per jet): the pair matrix
+ΔR_ij^β once per jet, then the sum over pairs or over triplets i > j > k, in the order of
+FastJet-contrib's ``EnergyCorrelator``, divided by (Σ pT)^N. :func:`jet_shapes_flat`
+gives τ1, τ2 (:func:`hepnnlr.observables.jets.nsubjettiness`) and e_N of the same jets in
+that one pass. The tests check it against FastJet's
+``exclusive_jets_energy_correlator`` on the jets' own ``ClusterSequence``
+(:func:`hepnnlr.observables.jets.per_jet_sequence`; relative 1e-12) and against a
+brute-force NumPy sum.
 
 Strange hadrons: K±, K0S, K0L, Λ, Σ±, Σ0, Ξ0, Ξ−, Ω− and antiparticles, by |PDG id|
 (:data:`STRANGE_HADRON_IDS`). With the stable-particle definition of
@@ -42,17 +43,25 @@ import awkward as ak
 import fastjet
 import numpy as np
 
-from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.errors import (
+    ConfigError,
+    MissingBranchError,
+    NonFiniteInputError,
+    ShapeMismatchError,
+)
+from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import per_jet_sequence
+from hepnnlr.observables.jets import _jet_offsets
 
 __all__ = [
     "STRANGE_HADRON_IDS",
     "constituent_features",
     "count_strange",
+    "decreasing_pt_order",
     "energy_correlation",
     "energy_correlation_flat",
     "jet_mass",
+    "jet_shapes_flat",
 ]
 
 STRANGE_HADRON_IDS: frozenset[int] = frozenset(
@@ -157,6 +166,20 @@ def energy_correlation(
     return ak.unflatten(values, n_jets)
 
 
+def _check_ecf_arguments(what: str, npoint: object, beta: object, allowed: tuple) -> None:
+    integral = isinstance(npoint, numbers.Integral) and not isinstance(npoint, bool)
+    if not integral or npoint not in allowed:
+        raise ConfigError(
+            f"{what}: npoint must be one of {', '.join(map(str, allowed))}, got {npoint!r}."
+        )
+    if (
+        isinstance(beta, bool)
+        or not isinstance(beta, numbers.Real)
+        or not (math.isfinite(beta) and beta > 0)
+    ):
+        raise ConfigError(f"{what}: beta must be a finite number > 0, got {beta!r}.")
+
+
 def energy_correlation_flat(
     px: np.ndarray,
     py: np.ndarray,
@@ -178,26 +201,78 @@ def energy_correlation_flat(
         n_constituents: Constituents of each jet (each >= 1).
         npoint: N, 2 or 3.
         beta: Angular exponent β > 0.
-        sequence: :func:`hepnnlr.observables.jets.per_jet_sequence` of these same
-            constituents when the caller already built it (e.g. for τN); built here if
-            None.
+        sequence: Deprecated and unused (it was a
+            :func:`hepnnlr.observables.jets.per_jet_sequence` of these constituents);
+            passing it warns (``DeprecationWarning``).
 
     Returns:
         One float64 value per jet (0 for jets with fewer than N constituents).
     """
-    n_constituents = np.asarray(n_constituents, dtype=np.int64)
-    if len(n_constituents) == 0:
-        return np.zeros(0)
-    if sequence is None:
-        sequence = per_jet_sequence(
-            *(np.asarray(a, dtype=np.float64) for a in (px, py, pz, energy)), n_constituents
-        )
-    values = sequence.exclusive_jets_energy_correlator(
-        njets=1, beta=float(beta), npoint=int(npoint), func="generalized", normalized=True
+    _check_ecf_arguments("energy_correlation_flat", npoint, beta, (2, 3))
+    four, offsets = _jet_offsets(
+        "energy_correlation_flat", (px, py, pz, energy), n_constituents, sequence
     )
-    values = np.asarray(ak.to_numpy(values), dtype=np.float64).reshape(len(n_constituents))
-    # fewer than N constituents: no N-tuple, ECF = 0 (FastJet agrees; made explicit here)
-    return np.where(n_constituents < npoint, 0.0, values)
+    _, values = _kernels.jet_shapes(*four, offsets, 1.0, 0, int(npoint), float(beta))
+    return values
+
+
+def jet_shapes_flat(
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    energy: np.ndarray,
+    n_constituents: np.ndarray,
+    radius: float,
+    npoint: int,
+    beta: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """τ1, τ2, τ21 and e_N(β) of jets given as flat constituent momenta, in one pass.
+
+    The values of :func:`hepnnlr.observables.jets.nsubjettiness` (radius ``radius``) and
+    of :func:`energy_correlation_flat` (``npoint``, ``beta``), from one compiled pass
+    over each jet's constituents (what :class:`hepnnlr.processors.zjets.ZJetsProcessor`
+    needs for its leading jets).
+
+    Returns:
+        ``(tau1, tau2, tau21, ecf)``, one float64 value per jet each.
+    """
+    _check_ecf_arguments("jet_shapes_flat", npoint, beta, (2, 3))
+    four, offsets = _jet_offsets("jet_shapes_flat", (px, py, pz, energy), n_constituents, None)
+    taus, ecf = _kernels.jet_shapes(*four, offsets, float(radius), 2, int(npoint), float(beta))
+    tau1, tau2 = taus[:, 0], taus[:, 1]
+    tau21 = np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
+    return tau1, tau2, tau21, ecf
+
+
+def decreasing_pt_order(pt: np.ndarray, n_constituents: np.ndarray) -> np.ndarray:
+    """Positions that sort each jet's constituents by decreasing pT, ties kept in order.
+
+    The same permutation as ``np.lexsort((-pt, jet_of))`` (and as the stable
+    ``ak.argsort(..., ascending=False, stable=True)`` of :func:`constituent_features`),
+    computed jet by jet in one compiled pass (:mod:`hepnnlr.observables._kernels`).
+
+    Args:
+        pt: Flat constituent pT (any real dtype; NaN is not allowed), jet after jet.
+        n_constituents: Constituents of each jet.
+
+    Returns:
+        int64 positions into ``pt``.
+    """
+    n_constituents = np.asarray(n_constituents, dtype=np.int64)
+    pt = np.ascontiguousarray(pt, dtype=np.float64)
+    if pt.shape != (int(n_constituents.sum()),):
+        raise ShapeMismatchError(
+            f"decreasing_pt_order: pt has shape {pt.shape} but n_constituents sums to "
+            f"{int(n_constituents.sum())}; pass the constituents of these jets, jet after jet."
+        )
+    if np.isnan(pt).any():
+        raise NonFiniteInputError(
+            f"decreasing_pt_order: pt holds NaN at position {int(np.argmax(np.isnan(pt)))}; "
+            "NaN has no place in an order, find where it came from."
+        )
+    offsets = np.zeros(len(n_constituents) + 1, dtype=np.int64)
+    np.cumsum(n_constituents, out=offsets[1:])
+    return _kernels.decreasing_order(pt, offsets)
 
 
 def constituent_features(jets: ak.Array) -> ak.Array:
