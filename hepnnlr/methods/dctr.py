@@ -31,7 +31,7 @@ TensorFlow stays in :mod:`hepnnlr.training`; this module composes it through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from pathlib import Path
 
@@ -58,6 +58,9 @@ __all__ = [
     "with_theta",
 ]
 
+_MEMBER_SEED = 1000
+"""Seed step between the members of a :class:`DCTRReweighter` ensemble."""
+
 
 @dataclass(frozen=True)
 class DCTRConfig:
@@ -74,12 +77,26 @@ class DCTRConfig:
             :meth:`DCTRReweighter.train` is given the nominal point ``θ0``: the nominal
             training events at ``θ0`` enter both classes (``a`` of each class's total
             weight, so the two classes keep the same θ distribution). 0 turns it off.
+        members: Networks trained on the same events with different seeds (member ``k``:
+            ``training.seed + 1000 k``, which also draws the nominal events' parameters
+            anew); :meth:`DCTRReweighter.logits` averages their ``log w``. This averages
+            the spread between trainings (initialization, batch order, θ draws), not the
+            error the members share through their training samples; each member costs
+            one training.
+        nominal_draws: Parameter points drawn per nominal event: the nominal sample enters
+            the label-0 class ``nominal_draws`` times, each copy with its own θ drawn
+            from the varied sample's prior and ``1 / nominal_draws`` of the event's
+            weight (the anchor's events likewise). With one draw, each θ region sees
+            only a share of the nominal events and the learned ratio carries the noise
+            of that assignment. Costs training time in proportion to the events.
     """
 
     model: ModelSpec = ModelSpec("mlp", hidden=(50, 50, 50))
     training: TrainingConfig = TrainingConfig(epochs=40, batch_size=1000, patience=6)
     scale_theta: bool = True
     nominal_anchor: float = 0.5
+    members: int = 1
+    nominal_draws: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.scale_theta, bool):
@@ -92,6 +109,18 @@ class DCTRConfig:
             raise ConfigError(
                 f"DCTRConfig.nominal_anchor must be a number in [0, 1), got "
                 f"{self.nominal_anchor!r}."
+            )
+        if isinstance(self.members, bool) or not isinstance(self.members, int) or (
+                self.members < 1):
+            raise ConfigError(
+                f"DCTRConfig.members must be a positive integer (networks averaged), got "
+                f"{self.members!r}."
+            )
+        if isinstance(self.nominal_draws, bool) or not isinstance(self.nominal_draws, int) or (
+                self.nominal_draws < 1):
+            raise ConfigError(
+                f"DCTRConfig.nominal_draws must be a positive integer (parameter points per "
+                f"nominal event), got {self.nominal_draws!r}."
             )
         if not isinstance(self.model, ModelSpec):
             raise ConfigError(f"DCTRConfig.model must be a ModelSpec, got {type(self.model)}.")
@@ -232,11 +261,13 @@ class DCTRReweighter:
     reports is in the parameter's own units; the network sees ``theta_scale.to_unit(θ)``.
 
     Attributes:
-        classifier: The trained ``f(x, u)``.
+        classifier: The trained ``f(x, u)`` (the first member of an ensemble).
         theta_names: Parameter names, in column order.
         theta_range: ``{name: (low, high)}`` seen in training (parameter units).
         features: ``(particle_features, global_features)`` of the training inputs.
         theta_scale: The map θ → u the network was trained with (``None``: identity).
+        ensemble: Further members (:attr:`DCTRConfig.members`), trained on the same
+            events with other seeds; ``log w`` is the mean over :attr:`members`.
     """
 
     classifier: TrainedClassifier
@@ -244,6 +275,12 @@ class DCTRReweighter:
     theta_range: dict[str, tuple[float, float]] = field(default_factory=dict)
     features: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     theta_scale: ThetaScale | None = None
+    ensemble: tuple[TrainedClassifier, ...] = ()
+
+    @property
+    def members(self) -> tuple[TrainedClassifier, ...]:
+        """Every trained ``f``: :attr:`classifier`, then :attr:`ensemble`."""
+        return (self.classifier, *self.ensemble)
 
     @property
     def scale(self) -> ThetaScale:
@@ -285,8 +322,10 @@ class DCTRReweighter:
                 fit of a target 0.4 from the nominal landed 0.05-0.12 short of it.
 
         The nominal events carry parameters drawn from the same prior: the varied sample's
-        parameter rows, resampled at random (seeded by ``config.training.seed``), so the
-        classifier cannot separate the classes by ``θ`` alone.
+        parameter rows, resampled at random (seeded by the member's training seed;
+        ``config.nominal_draws`` rows per event), so the classifier cannot separate the
+        classes by ``θ`` alone. With ``config.members = k`` the whole training runs ``k``
+        times (:attr:`DCTRConfig.members`).
         """
         if varied.theta is None:
             raise ConfigError(
@@ -325,13 +364,14 @@ class DCTRReweighter:
         scale = ThetaScale.from_range(ranges, names) if config.scale_theta else (
             ThetaScale.identity(names))
         unit = scale.to_unit(theta)
-        rng = np.random.default_rng(config.training.seed + 7)
-        drawn = unit[rng.integers(0, len(varied), len(nominal))]
-        numerator = with_theta(varied, unit, names)
-        denominator = with_theta(nominal, drawn, names)
         w1 = np.ones(len(varied)) if varied_weights is None else varied_weights
         w0 = np.ones(len(nominal)) if nominal_weights is None else nominal_weights
         w1, w0 = np.asarray(w1, np.float64), np.asarray(w0, np.float64)
+        # nominal_draws copies of the nominal sample, each 1/draws of the event weights
+        draws = config.nominal_draws
+        repeated = nominal if draws == 1 else EventTensors.concatenate([nominal] * draws)
+        w0 = w0 if draws == 1 else np.tile(w0 / draws, draws)
+        anchor = None
         if nominal_theta is not None and config.nominal_anchor > 0 and w0.sum() > 0:
             # (a non-positive nominal total is train_classifier's error to report)
             row = _theta_row(nominal_theta, names)
@@ -343,23 +383,37 @@ class DCTRReweighter:
                         f"range [{low:g}, {high:g}]; the anchor w(x, θ0) = 1 needs θ0 inside "
                         "it. Widen theta_range, or set DCTRConfig.nominal_anchor = 0."
                     )
+            # the copies, too: the anchor's weight spread over draws x the events
+            anchor = with_theta(repeated, scale.to_unit(row), names)
             share = config.nominal_anchor / (1.0 - config.nominal_anchor)
-            anchor = with_theta(nominal, scale.to_unit(row), names)
-            numerator = EventTensors.concatenate([numerator, anchor])
-            denominator = EventTensors.concatenate([denominator, anchor])
             w1, w0 = (np.concatenate([w1, w0 * (share * w1.sum() / w0.sum())]),
                       np.concatenate([w0, w0 * share]))
-        classifier = train_classifier(
-            config.model, numerator, w1, denominator, w0, config.training, name=name
-        )
-        # the classifier's own range, on its (unit) scale
-        classifier.theta_range = {
+        # the classifiers' own range, on their (unit) scale
+        unit_range = {
             n: tuple(float(v) for v in scale.to_unit(
                 np.array([[ranges[m][0] for m in names], [ranges[m][1] for m in names]]))[:, k])
             for k, n in enumerate(names)
         }
-        return cls(classifier, names, ranges,
-                   (varied.particle_features, varied.global_features), scale)
+        numerator = with_theta(varied, unit, names)
+        if anchor is not None:
+            numerator = EventTensors.concatenate([numerator, anchor])
+        members = []
+        for k in range(config.members):
+            training = replace(config.training, seed=config.training.seed + _MEMBER_SEED * k)
+            rng = np.random.default_rng(training.seed + 7)
+            drawn = unit[rng.integers(0, len(varied), draws * len(nominal))]
+            denominator = with_theta(repeated, drawn, names)
+            if anchor is not None:
+                denominator = EventTensors.concatenate([denominator, anchor])
+            classifier = train_classifier(
+                config.model, numerator, w1, denominator, w0, training,
+                name=name if config.members == 1 else f"{name} (member {k})",
+            )
+            classifier.theta_range = dict(unit_range)
+            members.append(classifier)
+        return cls(members[0], names, ranges,
+                   (varied.particle_features, varied.global_features), scale,
+                   tuple(members[1:]))
 
     def _check_range(self, row: np.ndarray) -> None:
         for name, value in zip(self.theta_names, row, strict=True):
@@ -386,10 +440,14 @@ class DCTRReweighter:
         if not extrapolate:
             self._check_range(row)
         unit = self.scale.to_unit(row)
+        inputs = with_theta(events, unit, self.theta_names)
         # the range was checked above in the parameters' units (exactly, in float64)
-        return self.classifier.logits(
-            with_theta(events, unit, self.theta_names), allow_extrapolation=True
-        )
+        logits = self.classifier.logits(inputs, allow_extrapolation=True)
+        if self.ensemble:
+            for member in self.ensemble:
+                logits = logits + member.logits(inputs, allow_extrapolation=True)
+            logits = logits / len(self.members)
+        return logits
 
     def weights(
         self,
@@ -414,23 +472,27 @@ class DCTRReweighter:
         return np.exp(logits) * self.classifier.total_ratio
 
     def save(self, directory: str | Path) -> Path:
-        """Write the network, its θ scale, range and features into ``directory``.
+        """Write the network(s), the θ scale, range and features into ``directory``.
 
         The files are those of :class:`hepnnlr.training.SavedReweighter` (``model.keras``,
         ``reweighter.json``); the θ scale is stored as the Standardizer's parameter
-        statistics (the features pass unchanged), the range and names under ``"dctr"``.
+        statistics (the features pass unchanged), the range, names and the number of
+        members under ``"dctr"``. Ensemble member ``k >= 1`` goes to ``member_<k>/``.
         """
-        saved = SavedReweighter(
-            self.classifier, _scaled_standardizer(self.features, self.scale), level="gen",
-            meta={"dctr": {"theta_names": list(self.theta_names),
-                           "theta_range": {k: list(v) for k, v in self.theta_range.items()},
-                           "scaled": self.theta_scale is not None}},
-        )
-        return saved.save(directory)
+        directory = Path(directory)
+        standardizer = _scaled_standardizer(self.features, self.scale)
+        info = {"theta_names": list(self.theta_names),
+                "theta_range": {k: list(v) for k, v in self.theta_range.items()},
+                "scaled": self.theta_scale is not None, "members": len(self.members)}
+        for k, member in enumerate(self.members):
+            SavedReweighter(member, standardizer, level="gen", meta={"dctr": info}).save(
+                directory if k == 0 else directory / f"member_{k}")
+        return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> DCTRReweighter:
         """A reweighter written by :meth:`save`, giving identical weights."""
+        directory = Path(directory)
         saved = SavedReweighter.load(directory)
         info = saved.meta.get("dctr")
         if info is None:
@@ -442,9 +504,17 @@ class DCTRReweighter:
         names = tuple(info["theta_names"])
         scale = ThetaScale(std.theta_names, std.theta_mean, std.theta_scale) if info[
             "scaled"] else None
+        ensemble = []
+        for k in range(1, int(info.get("members", 1))):
+            if not (directory / f"member_{k}").is_dir():
+                raise InputFileError(
+                    f"{directory} records {info['members']} ensemble members but has no "
+                    f"member_{k}/; save the reweighter again with DCTRReweighter.save."
+                )
+            ensemble.append(SavedReweighter.load(directory / f"member_{k}").classifier)
         return cls(saved.classifier, names,
                    {k: (float(v[0]), float(v[1])) for k, v in info["theta_range"].items()},
-                   (std.particle_features, std.global_features), scale)
+                   (std.particle_features, std.global_features), scale, tuple(ensemble))
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,6 @@ __all__ = ["TrainedClassifier", "predict_logits", "train_classifier"]
 
 ModelFactory = Callable[[int, int], keras.Model]
 
-_optimizer = build_optimizer  # TEMPORARY: parameterized.py still imports it (lead)
-
 
 @dataclass
 class TrainedClassifier:

@@ -42,8 +42,9 @@ from hepnnlr.errors import (
 )
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
-from hepnnlr.training.classifier import TrainedClassifier, _optimizer
+from hepnnlr.training.classifier import TrainedClassifier
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.setup import build_optimizer
 
 __all__ = [
     "DEFAULT_TRAINING",
@@ -401,7 +402,7 @@ def train_parameterized_ratio(
 
     keras.utils.set_random_seed(config.seed)
     network = spec.build(0, len(features), 1)
-    network.compile(optimizer=_optimizer(config, len(batches)),
+    network.compile(optimizer=build_optimizer(config, len(batches)),
                     loss=keras.losses.BinaryCrossentropy(from_logits=True))
     fit = network.fit(
         batches, validation_data=(val_inputs, val_labels),

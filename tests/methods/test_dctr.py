@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
 from hepnnlr.methods.dctr import (
     DCTRConfig,
     DCTRReweighter,
@@ -224,3 +224,55 @@ def test_nominal_anchor_is_checked_and_keeps_the_total_ratio(gaussian_events):
     # constant in w) stays that of the varied and nominal samples.
     assert rw.classifier.total_ratio == pytest.approx(600 / 300)
     assert np.all(np.isfinite(rw.weights(nominal, 0.0)))
+
+
+def test_ensemble_averages_its_members_log_ratios_and_survives_a_round_trip(tmp_path):
+    nominal, varied = _alpha_s_samples(400)
+    ranges = {"alphaS": (0.10, 0.17)}
+    ensemble = DCTRReweighter.train(nominal, varied, DCTRConfig(TINY.model, TINY.training,
+                                                                members=3), theta_range=ranges)
+    assert len(ensemble.members) == 3 and ensemble.classifier is ensemble.members[0]
+    # Member k is the single-network training with seed 3 + 1000 k (same events).
+    singles = [
+        DCTRReweighter.train(nominal, varied, DCTRConfig(
+            TINY.model, TrainingConfig(epochs=2, batch_size=200, patience=2, seed=3 + 1000 * k)),
+            theta_range=ranges)
+        for k in range(3)
+    ]
+    x = nominal.subset(slice(0, 100))
+    logits = [s.logits(x, 0.15) for s in singles]
+    assert not np.array_equal(logits[0], logits[1])  # the members differ
+    np.testing.assert_allclose(ensemble.logits(x, 0.15), np.mean(logits, axis=0),
+                               rtol=1e-6, atol=1e-7)  # float32 networks: sum order only
+    np.testing.assert_array_equal(ensemble.members[0].logits(with_theta(x, [[1.0 / 7]] * 100,
+                                                                        ("alphaS",))),
+                                  singles[0].classifier.logits(with_theta(
+                                      x, [[1.0 / 7]] * 100, ("alphaS",))))
+    assert ensemble.classifier.total_ratio == singles[0].classifier.total_ratio
+    loaded = DCTRReweighter.load(ensemble.save(tmp_path / "rw"))
+    assert len(loaded.members) == 3
+    np.testing.assert_array_equal(loaded.weights(x, 0.15), ensemble.weights(x, 0.15))
+    (tmp_path / "rw" / "member_2" / "model.keras").unlink()
+    (tmp_path / "rw" / "member_2" / "reweighter.json").unlink()
+    (tmp_path / "rw" / "member_2").rmdir()
+    with pytest.raises(InputFileError, match="records 3 ensemble members but has no member_2"):
+        DCTRReweighter.load(tmp_path / "rw")
+    for members in (0, 1.5, True, "2"):
+        with pytest.raises(ConfigError, match="DCTRConfig.members must be a positive integer"):
+            DCTRConfig(members=members)
+
+
+def test_nominal_draws_enter_the_nominal_events_once_per_draw_with_their_share_of_weight():
+    nominal, varied = _alpha_s_samples(300)
+    ranges = {"alphaS": (0.10, 0.17)}
+    drawn = DCTRReweighter.train(nominal, varied, DCTRConfig(TINY.model, TINY.training,
+                                                             nominal_draws=3), theta_range=ranges)
+    # The same training by hand: the nominal sample three times, a third of the weight
+    # each; the parameter rows are drawn in one call for all copies, as the option does.
+    by_hand = DCTRReweighter.train(EventTensors.concatenate([nominal] * 3), varied, TINY,
+                                   nominal_weights=np.full(900, 1 / 3), theta_range=ranges)
+    x = nominal.subset(slice(0, 100))
+    np.testing.assert_array_equal(drawn.weights(x, 0.15), by_hand.weights(x, 0.15))
+    assert drawn.classifier.total_ratio == pytest.approx(1.0)  # 300 varied / 300 nominal
+    with pytest.raises(ConfigError, match="nominal_draws must be a positive integer"):
+        DCTRConfig(nominal_draws=0)
