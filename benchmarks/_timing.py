@@ -294,7 +294,9 @@ def fastjet_breakdown(function: Callable[[], object]) -> dict[str, float]:
     reclustering such as :func:`hepnnlr.observables.jets.per_jet_sequence`, recognised by
     its radius ``JetDefinition.max_allowable_R``), the awkward ``ClusterSequence`` methods
     the processors call and hepnnlr's compiled per-jet kernel
-    (``hepnnlr.observables._kernels.jet_shapes``: τN and ECFs, step ``substructure_kernel``).
+    (``hepnnlr.observables._kernels.jet_shapes``: τN and ECFs, step ``substructure_kernel``)
+    and its clustering engine (``_kernels.cluster_events``, step ``native_clustering``: jets
+    and constituents when the processor's ``JetConfig.engine`` is ``"native"``).
     ``other`` is the rest of the call: reading (if any), NumPy and awkward work,
     histograms, columns.
     """
@@ -324,6 +326,7 @@ def fastjet_breakdown(function: Callable[[], object]) -> dict[str, float]:
     patches = [
         (fastjet._ext, "interfacemulti", cluster_name),
         (_kernels, "jet_shapes", lambda *a: "substructure_kernel"),
+        (_kernels, "cluster_events", lambda *a: "native_clustering"),
     ]
     for method in (
         "inclusive_jets",

@@ -16,6 +16,7 @@ Usage::
 
     python benchmarks/bench_processor.py                     # generates 20k sim events
     python benchmarks/bench_processor.py --file sim.root --chunksize 5000 --repeat 3
+    python benchmarks/bench_processor.py --file sim.root --engine fastjet  # processor on FastJet
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 from _timing import dask_scaling, load_average, processor_vs_bare  # benchmarks/_timing.py
 
 from hepnnlr.observables.dis import FiducialCuts
-from hepnnlr.observables.jets import JetConfig
+from hepnnlr.observables.jets import JET_ENGINES, JetConfig
 from hepnnlr.processors.dis import DISProcessor
 from hepnnlr.schema import run_processor
 
@@ -75,7 +76,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--engine",
+        choices=JET_ENGINES,
+        default="native",
+        help="the processor's jet clustering engine (JetConfig.engine); the bare reference "
+        "is FastJet's either way",
+    )
     args = parser.parse_args(argv)
+    jets = JetConfig(engine=args.engine)
 
     with tempfile.TemporaryDirectory() as scratch:
         path = args.file
@@ -89,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         print(f"load average before: {load_average()}")
         config = JetConfig()
         results = processor_vs_bare(
-            DISProcessor(),
+            DISProcessor(jets=jets),
             path,
             chunksize=args.chunksize,
             repeat=args.repeat,
@@ -104,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
             def dask_run(address: str) -> None:
                 run_processor(
-                    DISProcessor(),
+                    DISProcessor(jets=jets),
                     {"sim": [path]},
                     executor="dask",
                     chunksize=args.chunksize,

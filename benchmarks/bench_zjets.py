@@ -20,11 +20,13 @@ Usage::
 
     python benchmarks/bench_zjets.py                          # generates 20k events
     python benchmarks/bench_zjets.py --file z.root --chunksize 5000 --repeat 3
+    python benchmarks/bench_zjets.py --file z.root --engine fastjet  # the processor on FastJet
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import tempfile
 import time
@@ -34,6 +36,7 @@ import awkward as ak
 import numpy as np
 from _timing import dask_scaling, load_average, processor_vs_bare  # benchmarks/_timing.py
 
+from hepnnlr.observables.jets import JET_ENGINES
 from hepnnlr.processors.zjets import ZJETS_JETS, ZJetsProcessor
 from hepnnlr.schema import run_processor
 
@@ -65,7 +68,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--engine",
+        choices=JET_ENGINES,
+        default="native",
+        help="the processor's jet clustering engine (JetConfig.engine); the bare reference "
+        "is FastJet's either way",
+    )
     args = parser.parse_args(argv)
+    jets = dataclasses.replace(ZJETS_JETS, engine=args.engine)
 
     with tempfile.TemporaryDirectory() as scratch:
         results: dict[str, float] = {}
@@ -82,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         print(f"load average before: {load_average()}")
         results.update(
             processor_vs_bare(
-                ZJetsProcessor(),
+                ZJetsProcessor(jets=jets),
                 path,
                 chunksize=args.chunksize,
                 repeat=args.repeat,
@@ -98,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
             def dask_run(address: str) -> None:
                 run_processor(
-                    ZJetsProcessor(),
+                    ZJetsProcessor(jets=jets),
                     {"zjets": [path]},
                     executor="dask",
                     chunksize=args.chunksize,

@@ -6,8 +6,16 @@ R = 1.0, keeps jets with pT > 5 GeV and studies the jet pT, η, the N-subjettine
 τ21 = τ2/τ1 (Thaler & Van Tilburg, JHEP 03 (2011) 015 and JHEP 02 (2012) 093) and the
 azimuthal jet-electron correlation Δφ^jet, measured from π.
 
-All events of a chunk are clustered in one call of FastJet's awkward interface; there is
-no Python loop over events.
+All events of a chunk are clustered in one call, with no Python loop over events: of
+hepnnlr's compiled clustering (``JetConfig(engine="native")``, the default,
+:func:`hepnnlr.observables._kernels.cluster_events`:
+FastJet's ``N2Plain`` algorithm for kT, anti-kT and Cambridge/Aachen reproduced step by step,
+the constituents taken from its own history), which gives the same jets, four-momenta and
+constituent lists bit for bit as FastJet (see :func:`cluster_flat` for the one caveat, exact
+ties), or of FastJet's awkward interface (``engine="fastjet"``). The native engine is the
+default because it does the clustering, ``inclusive_jets`` and ``constituent_index`` in one
+pass over the history: 2.6× less CPU than those three FastJet calls for the Z → jets
+processor (docs/benchmarks.md).
 
 N-subjettiness definition used here (FastJet-contrib ``Nsubjettiness`` with
 ``KT_Axes`` and ``NormalizedMeasure(beta=1, R0=R)``):
@@ -55,6 +63,7 @@ from hepnnlr.observables.dis import wrap_phi
 
 __all__ = [
     "JET_ALGORITHMS",
+    "JET_ENGINES",
     "FlatJets",
     "JetConfig",
     "cluster_flat",
@@ -73,6 +82,11 @@ JET_ALGORITHMS: dict[str, int] = {
 }
 """Jet algorithms by name: kT, anti-kT and Cambridge/Aachen."""
 
+JET_ENGINES: tuple[str, ...] = ("fastjet", "native")
+"""Clustering engines of :func:`cluster_flat`: FastJet's awkward interface, or hepnnlr's
+compiled reproduction of FastJet's clustering
+(:func:`hepnnlr.observables._kernels.cluster_events`)."""
+
 
 @dataclass(frozen=True)
 class JetConfig:
@@ -84,11 +98,17 @@ class JetConfig:
         algorithm: One of ``"kt"``, ``"antikt"``, ``"cambridge"``.
         radius: Jet radius R (also the N-subjettiness normalization R0).
         pt_min: Minimum jet pT in GeV (FastJet keeps jets with pT >= pt_min).
+        engine: Who clusters, one of :data:`JET_ENGINES`: ``"native"`` (default:
+            hepnnlr's compiled clustering, FastJet's ``N2Plain`` algorithm step by step;
+            same jets and constituents, bit for bit, see :func:`cluster_flat`) or
+            ``"fastjet"`` (FastJet's ``ClusterSequence``, ``inclusive_jets`` and
+            ``constituent_index``).
     """
 
     algorithm: str = "kt"
     radius: float = 1.0
     pt_min: float = 5.0
+    engine: str = "native"
 
     def __post_init__(self) -> None:
         if self.algorithm not in JET_ALGORITHMS:
@@ -103,6 +123,10 @@ class JetConfig:
         ):
             raise ConfigError(
                 f"JetConfig.pt_min must be a finite number >= 0 GeV, got {self.pt_min!r}."
+            )
+        if self.engine not in JET_ENGINES:
+            raise ConfigError(
+                f"JetConfig.engine={self.engine!r} is not known; use one of {list(JET_ENGINES)}."
             )
 
     def jet_definition(self) -> fastjet.JetDefinition:
@@ -318,9 +342,20 @@ def cluster_flat(
 ) -> FlatJets:
     """Cluster a chunk given as flat particle arrays; the engine of :func:`cluster_jets`.
 
-    One FastJet ``ClusterSequence`` for all events; the constituents are taken from its
-    ``constituent_index`` (no second pass over the clustering) and τ1, τ2 from the
-    compiled kernel (:func:`nsubjettiness`, module docstring).
+    With ``config.engine == "fastjet"``: one FastJet ``ClusterSequence`` for all events;
+    the constituents are taken from its ``constituent_index`` (no second pass over the
+    clustering). With ``"native"``: one compiled call
+    (:func:`hepnnlr.observables._kernels.cluster_events`) clusters every event as
+    FastJet's ``N2Plain`` strategy does (same distances, momentum factors kt2, 1 and
+    1/kt2, E-scheme sums, nearest-neighbour bookkeeping and choice between equal
+    distances) and takes the constituents from its own clustering history. The jets'
+    four-momenta and constituent lists are FastJet's bit for bit; FastJet itself runs
+    other strategies (``N2Tiled``, ...) on events of more than ~30 particles, which make
+    the same recombinations unless two distances are exactly equal, so only such exact
+    ties could differ (for Cambridge/Aachen the final beam recombinations, all at
+    d_iB = R², can come in another order, which changes nothing after the pT ordering
+    below). τ1, τ2 come from the compiled kernel (:func:`nsubjettiness`, module
+    docstring).
 
     Args:
         counts: Particles per event.
@@ -339,24 +374,27 @@ def cluster_flat(
     pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, energy))
     px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
     starts = _offsets(counts)
-    sequence = fastjet.ClusterSequence(
-        _list_of_momenta(starts, px, py, pz, energy), config.jet_definition()
-    )
-    jets = sequence.inclusive_jets(config.pt_min).layout
-    index = sequence.constituent_index(config.pt_min).layout
-    n_jets = np.diff(np.asarray(jets.offsets)).astype(np.int64)
-    jet = {f: np.asarray(jets.content[f].data, dtype=np.float64) for f in ("px", "py", "pz", "E")}
+    if config.engine == "native":
+        jet_px, jet_py, jet_pz, jet_e, n_jets, n_const, global_index = _kernels.cluster_events(
+            np.ascontiguousarray(px),
+            np.ascontiguousarray(py),
+            np.ascontiguousarray(pz),
+            np.ascontiguousarray(energy),
+            starts,
+            _kernels.ALGORITHM_CODES[config.algorithm],
+            float(config.radius),
+            float(config.pt_min),
+        )
+        jet = {"px": jet_px, "py": jet_py, "pz": jet_pz, "E": jet_e}
+        jet_event = np.repeat(np.arange(len(counts)), n_jets)
+    else:
+        n_jets, jet, n_const, global_index, jet_event = _fastjet_jets(
+            counts, starts, px, py, pz, energy, config
+        )
     kinematics = _jet_kinematics(jet["px"], jet["py"], jet["pz"])
 
     # sort by decreasing pT within each event (stable, as ak.argsort(stable=True))
-    jet_event = np.repeat(np.arange(len(counts)), n_jets)
     order = np.lexsort((-kinematics["pt"], jet_event))
-    jet_offsets = np.asarray(index.content.offsets)
-    n_const = np.diff(jet_offsets).astype(np.int64)
-    # FastJet allocates one slot per particle; the constituents fill the first ones
-    local = np.asarray(index.content.content.data)[jet_offsets[0] : jet_offsets[-1]]
-    local = local.astype(np.int64)
-    global_index = local + np.repeat(starts[:-1][jet_event], n_const)
     const_starts = _offsets(n_const)[:-1]
     n_const = n_const[order]
     total = int(n_const.sum())
@@ -386,6 +424,33 @@ def cluster_flat(
         tau2=tau2,
         tau21=tau21,
     )
+
+
+def _fastjet_jets(
+    counts: np.ndarray,
+    starts: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    energy: np.ndarray,
+    config: JetConfig,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """FastJet's inclusive jets (its order), constituent counts, flat constituent
+    positions and each jet's event: the ``"fastjet"`` engine of :func:`cluster_flat`."""
+    sequence = fastjet.ClusterSequence(
+        _list_of_momenta(starts, px, py, pz, energy), config.jet_definition()
+    )
+    jets = sequence.inclusive_jets(config.pt_min).layout
+    index = sequence.constituent_index(config.pt_min).layout
+    n_jets = np.diff(np.asarray(jets.offsets)).astype(np.int64)
+    jet = {f: np.asarray(jets.content[f].data, dtype=np.float64) for f in ("px", "py", "pz", "E")}
+    jet_event = np.repeat(np.arange(len(counts)), n_jets)
+    jet_offsets = np.asarray(index.content.offsets)
+    n_const = np.diff(jet_offsets).astype(np.int64)
+    # FastJet allocates one slot per particle; the constituents fill the first ones
+    local = np.asarray(index.content.content.data)[jet_offsets[0] : jet_offsets[-1]]
+    global_index = local.astype(np.int64) + np.repeat(starts[:-1][jet_event], n_const)
+    return n_jets, jet, n_const, global_index, jet_event
 
 
 def _jet_kinematics(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> dict[str, np.ndarray]:

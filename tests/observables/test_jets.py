@@ -9,11 +9,17 @@ Three kinds of checks:
   FastJet's own per-jet kT reclustering (``_fastjet_reference.py``);
 * τ1 against a FastJet-free NumPy computation (its axis is the jet momentum) and τ2
   against a brute-force minimum over all two-way splits of small jets;
-* exact answers for two-prong and single-particle jets.
+* exact answers for two-prong and single-particle jets;
+* the native clustering engine (``JetConfig(engine="native")``,
+  :func:`hepnnlr.observables._kernels.cluster_events`) against FastJet's
+  ``ClusterSequence`` + ``inclusive_jets`` + ``constituent_index``: jets, four-momenta and
+  constituent lists bit for bit on Pythia Z and DIS events and on hand-made events with
+  exact ties, empty events, single particles and thresholds hit exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -24,9 +30,11 @@ import pytest
 import uproot
 
 from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import select_fiducial
 from hepnnlr.observables.jets import (
     JetConfig,
+    cluster_flat,
     cluster_jets,
     cluster_jets_with_constituents,
     dphi_from_pi,
@@ -258,6 +266,7 @@ def test_dphi_from_pi() -> None:
         ({"algorithm": "siscone"}, "antikt"),
         ({"radius": 0.0}, "radius"),
         ({"pt_min": -1.0}, "pt_min"),
+        ({"engine": "cgal"}, "engine='cgal'.*fastjet.*native"),
     ],
 )
 def test_jet_config_validation(kwargs: dict, message: str) -> None:
@@ -437,3 +446,250 @@ def test_three_collinear_prongs_have_zero_tau3() -> None:
     assert subjettiness(*four, counts, 1.0, 2)[0] > 0.01
     with pytest.raises(ConfigError, match="n=0"):
         subjettiness(*four, counts, 1.0, 0)
+
+
+# ---------------------------------------------------------------------------------------
+# the native clustering engine
+# ---------------------------------------------------------------------------------------
+
+_FLAT_JET_FIELDS = (
+    "n_jets", "px", "py", "pz", "E", "pt", "eta", "phi", "n_constituents", "constituents",
+    "tau1", "tau2", "tau21",
+)  # fmt: skip
+
+
+def _flat_event_arrays(particles: ak.Array) -> tuple[np.ndarray, list[np.ndarray]]:
+    counts = ak.to_numpy(ak.num(particles)).astype(np.int64)
+    return counts, [ak.to_numpy(ak.flatten(particles[f])) for f in ("pt", "eta", "phi", "E")]
+
+
+@pytest.fixture(scope="module")
+def z_events() -> tuple[np.ndarray, list[np.ndarray]]:
+    """Stable particles of 300 Pythia e+e− → Z → light-quark events (73% have more than
+    30, so FastJet runs its tiled strategies on them, not N2Plain)."""
+    from hepnnlr.samples.zjets import generate_zjets
+
+    return _flat_event_arrays(generate_zjets(300, seed=7).GenPart)
+
+
+@pytest.fixture(scope="module")
+def dis_events(dis_sim_file) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Fiducial particle-level particles of the 1,500 events of the session DIS file."""
+    with uproot.open(dis_sim_file) as file:
+        arrays = file["events"].arrays([f"GenPart_{f}" for f in ("pt", "eta", "phi", "E")])
+    particles = ak.zip(
+        {f: ak.values_astype(arrays[f"GenPart_{f}"], np.float64) for f in ("pt", "eta", "phi", "E")}
+    )
+    return _flat_event_arrays(select_fiducial(particles))
+
+
+def _four(flat: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """(px, py, pz, E) exactly as cluster_flat computes them."""
+    pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in flat)
+    return pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), energy
+
+
+def _assert_native_is_fastjet(counts, four, config, *, raw_order: bool) -> int:  # noqa: ANN001
+    """cluster_events against FastJet, bit for bit; returns the number of jets.
+
+    ``raw_order``: FastJet's ``inclusive_jets`` order too (else jets per event and, after
+    the same ordering by pT, momenta and constituents; see cluster_flat's docstring)."""
+    from _fastjet_reference import fastjet_inclusive
+
+    n_jets, momenta, n_const, constituents = fastjet_inclusive(counts, four, config)
+    native = _kernels.cluster_events(
+        *four,
+        np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        _kernels.ALGORITHM_CODES[config.algorithm],
+        config.radius,
+        config.pt_min,
+    )
+    np.testing.assert_array_equal(native[4], n_jets)
+    if raw_order:
+        np.testing.assert_array_equal(np.stack(native[:4]), momenta)
+        np.testing.assert_array_equal(native[5], n_const)
+        np.testing.assert_array_equal(native[6], constituents)
+    else:
+        event = np.repeat(np.arange(len(counts)), n_jets)
+        ours = np.lexsort((-np.hypot(native[0], native[1]), event))
+        theirs = np.lexsort((-np.hypot(momenta[0], momenta[1]), event))
+        np.testing.assert_array_equal(np.stack(native[:4])[:, ours], momenta[:, theirs])
+        np.testing.assert_array_equal(native[5][ours], n_const[theirs])
+        ours_c = np.split(native[6], np.cumsum(native[5])[:-1])
+        theirs_c = np.split(constituents, np.cumsum(n_const)[:-1])
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(ours_c[a], theirs_c[b])
+    return int(n_jets.sum())
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        JetConfig("antikt", 0.8, 5.0),  # the Z → jets processor's jets
+        JetConfig("kt", 1.0, 5.0),
+        JetConfig("kt", 0.4, 1.0),
+        JetConfig("cambridge", 0.8, 5.0),
+        JetConfig("antikt", 0.4, 0.0),  # every particle ends in a jet
+    ],
+    ids=str,
+)
+def test_native_engine_is_fastjet_on_pythia_z_events(z_events, config: JetConfig) -> None:
+    """All FlatJets fields of the two engines identical (jets, momenta, η, φ, constituent
+    lists, τN) on real events; kT and anti-kT in FastJet's own jet order as well. For
+    Cambridge/Aachen the last beam recombinations, all at d_iB = R², are exact ties that
+    FastJet's tiled strategies take in another order: same jets, other order."""
+    counts, flat = z_events
+    fastjet_jets = cluster_flat(counts, *flat, dataclasses.replace(config, engine="fastjet"))
+    native = cluster_flat(counts, *flat, dataclasses.replace(config, engine="native"))
+    assert len(native.px) > len(counts)  # ≥ 2 jets per event on average: a real comparison
+    for field in _FLAT_JET_FIELDS:
+        np.testing.assert_array_equal(
+            getattr(native, field), getattr(fastjet_jets, field), err_msg=field
+        )
+    _assert_native_is_fastjet(
+        counts, _four(flat), config, raw_order=config.algorithm != "cambridge"
+    )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [JetConfig("kt", 1.0, 5.0), JetConfig("antikt", 1.0, 2.0), JetConfig("cambridge", 0.6, 2.0)],
+    ids=str,
+)
+def test_native_engine_is_fastjet_on_pythia_dis_events(dis_events, config: JetConfig) -> None:
+    """The paper's kT R = 1.0 jets (and the other algorithms) of 1,500 DIS events."""
+    counts, flat = dis_events
+    n_jets = _assert_native_is_fastjet(
+        counts, _four(flat), config, raw_order=config.algorithm != "cambridge"
+    )
+    assert n_jets > 1000
+    fastjet_jets = cluster_flat(
+        counts, *flat, dataclasses.replace(config, engine="fastjet"), with_nsubjettiness=False
+    )
+    native = cluster_flat(
+        counts, *flat, dataclasses.replace(config, engine="native"), with_nsubjettiness=False
+    )
+    for field in _FLAT_JET_FIELDS[:10]:
+        np.testing.assert_array_equal(
+            getattr(native, field), getattr(fastjet_jets, field), err_msg=field
+        )
+
+
+def _grid_events(seed: int, n_events: int, largest: int) -> tuple[np.ndarray, tuple]:
+    """Events of 1 … ``largest`` particles on a 4 × 5 (η, φ) grid with 4 pT values: many
+    pairs exactly equally distant, coincident particles, equal pT and equal jets."""
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, largest + 1, n_events)
+    total = int(counts.sum())
+    pt = rng.choice([1.0, 2.0, 3.0, 6.0], total)
+    eta = rng.choice([0.0, 0.3, 0.6, 0.9], total)
+    phi = rng.choice([0.0, 0.3, 0.6, 3.0, 5.5], total)
+    return counts, (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta))
+
+
+@pytest.mark.parametrize("algorithm", ["kt", "antikt", "cambridge"])
+@pytest.mark.parametrize("radius", [0.4, 1.0])
+def test_native_engine_breaks_exact_ties_as_fastjet(algorithm: str, radius: float) -> None:
+    """Up to 30 particles FastJet runs N2Plain, whose choice between equal distances the
+    engine follows: same jets, same order, same momenta (same summation order), same
+    constituents, on 300 events full of exact ties. (Above ~30 particles FastJet's tiled
+    strategies break such ties in another order; real events have none, see the Pythia
+    tests.)"""
+    counts, four = _grid_events(5, 300, 30)
+    assert (counts > 20).sum() > 50  # more particles than grid points: coincident pairs
+    n_jets = _assert_native_is_fastjet(
+        counts, four, JetConfig(algorithm, radius, 2.0), raw_order=True
+    )
+    assert n_jets > 300
+
+
+def test_native_engine_edge_cases() -> None:
+    """Empty events, single particles, no jet above threshold, zero events, particles
+    along the beam (kt2 = 0: anti-kT's 1e300 momentum factor, FastJet's MaxRap rapidity)
+    and a jet exactly at the threshold."""
+    four = (
+        np.array([6.0, 0.0, 1.0, 0.0, 3.0, 0.0, 0.0]),
+        np.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]),
+        np.array([1.0, 9.0, 0.5, -4.0, 0.0, 0.0, 2.0]),
+        np.array([7.0, 9.0, 2.0, 4.0, 3.0, 0.0, 2.0]),
+    )
+    # events: [], [6 GeV], [], [beam 9 GeV, soft], [beam, 3 GeV at threshold, E = 0, beam]
+    counts = np.array([0, 1, 0, 2, 4], dtype=np.int64)
+    for algorithm in ("kt", "antikt", "cambridge"):
+        for radius, pt_min in ((1.0, 3.0), (0.4, 0.0), (0.7, 10.0)):
+            config = JetConfig(algorithm, radius, pt_min)
+            _assert_native_is_fastjet(counts, four, config, raw_order=True)
+    jets = _kernels.cluster_events(*four, np.array([0, 0, 1, 1, 3, 7]), 2, 1.0, 3.0)
+    np.testing.assert_array_equal(jets[4], [0, 1, 0, 0, 1])  # pT = 6 and pT = 3 (>= 3)
+    nothing = _kernels.cluster_events(*four, np.array([0, 7]), 0, 1.0, 100.0)
+    assert nothing[4].tolist() == [0] and len(nothing[6]) == 0
+    no_events = _kernels.cluster_events(*four, np.array([0]), 0, 1.0, 5.0)
+    assert len(no_events[4]) == 0 and len(no_events[0]) == 0
+
+
+def test_native_kt_threshold_is_fastjets_d_ib_test() -> None:
+    """FastJet keeps a kT inclusive jet when its d_iB = (R² kt2)·(1/R²) >= pt_min², not
+    perp2: at R = 0.15 a 3 GeV jet has (0.0225 · 9)/0.0225 < 9 in floating point, so
+    FastJet (and the engine) drop it for kT at pt_min = 3, while anti-kT keeps it."""
+    assert (0.15 * 0.15 * 9.0) * (1.0 / (0.15 * 0.15)) < 9.0
+    one = [np.array([1]), np.array([3.0]), np.array([0.0]), np.array([0.0]), np.array([3.0])]
+    for algorithm, expected in (("kt", 0), ("antikt", 1), ("cambridge", 1)):
+        for engine in ("fastjet", "native"):
+            jets = cluster_flat(
+                *one, JetConfig(algorithm, 0.15, 3.0, engine=engine), with_nsubjettiness=False
+            )
+            assert jets.n_jets.tolist() == [expected], (algorithm, engine)
+
+
+def test_native_engine_through_cluster_jets_with_constituents(pythia_particles) -> None:
+    """The awkward entry points give the same records with either engine."""
+    config = JetConfig("kt", 1.0, 5.0, engine="fastjet")
+    native = JetConfig("kt", 1.0, 5.0, engine="native")
+    reference = cluster_jets_with_constituents(pythia_particles, config)
+    ours = cluster_jets_with_constituents(pythia_particles, native)
+    assert ak.sum(ak.num(reference)) > 20
+    assert ak.to_list(ours) == ak.to_list(reference)
+
+
+def _assert_outputs_identical(native: dict, reference: dict) -> None:
+    assert native["cutflow"] == reference["cutflow"]
+    assert native["hists"].keys() == reference["hists"].keys()
+    for level, hists in reference["hists"].items():
+        assert native["hists"][level].keys() == hists.keys()
+        for name, h in hists.items():
+            other = native["hists"][level][name]
+            np.testing.assert_array_equal(other.values(flow=True), h.values(flow=True), name)
+            np.testing.assert_array_equal(other.variances(flow=True), h.variances(flow=True), name)
+    assert native["columns"].keys() == reference["columns"].keys()
+    for key, columns in reference["columns"].items():
+        assert ak.to_list(native["columns"][key]) == ak.to_list(columns), key
+
+
+def test_processors_give_identical_outputs_with_the_native_engine(
+    dis_sim_file, tmp_path
+) -> None:
+    """The DIS (kT 1.0) and Z → jets (anti-kT 0.8) processors with ``engine="native"``:
+    cutflows, every histogram (values and variances, flow bins) and every column equal
+    to those of the FastJet engine, over two chunks each."""
+    from hepnnlr.processors.dis import DISProcessor
+    from hepnnlr.processors.zjets import ZJETS_JETS, ZJetsProcessor
+    from hepnnlr.samples.zjets import make_zjets_sample
+    from hepnnlr.schema import run_processor
+
+    z_file = make_zjets_sample(tmp_path / "z.root", n_events=400, seed=3, progress=False)
+    for make, jets, path, chunksize in (
+        (DISProcessor, JetConfig(), dis_sim_file, 750),
+        (ZJetsProcessor, ZJETS_JETS, z_file, 200),
+    ):
+        outputs = [
+            run_processor(
+                make(jets=dataclasses.replace(jets, engine=engine)),
+                {"s": [path]},
+                chunksize=chunksize,
+                progress=False,
+            )
+            for engine in ("fastjet", "native")
+        ]
+        assert outputs[0]["cutflow"]["events"] in (400, 1500)
+        assert sum(h.sum(flow=True).value for h in outputs[0]["hists"]["gen"].values()) > 0
+        _assert_outputs_identical(outputs[1], outputs[0])
