@@ -21,6 +21,12 @@ on reconstructed constituents, or an MLP on the reconstructed count) between the
 and ``nominal_b`` weighted by f at each θ′ (warm-started), and reads the minimum of the
 held-out AUC off a local parabola. Mean ± std over runs after the paper's outlier rule.
 
+The reweighter is anchored at the nominal point (Monash): ``DCTRReweighter.train(...,
+nominal_theta=)`` adds the nominal events at θ0 to both classes (a share ``--anchor`` of
+each class, :attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_anchor`), which pins
+w(x, θ0) = 1 where the loss alone barely constrains f (``--anchor 0``: no anchor, as the
+runs before the library had it).
+
 Make the samples first (see ``docs/fragments/issue5_pythia.md`` for the commands), then
 
     python examples/srgn_zjets.py --samples /tmp/hepnnlr_srgn/z -o /tmp/srgn_zjets \\
@@ -70,15 +76,16 @@ class Parameter:
     target: float
     scan: tuple[float, float, int]
     bounds: tuple[float, float]
-    paper: dict[str, tuple[float, float]]
+    paper: dict[str, tuple[float, float] | None]
 
 
 PARAMETERS = {
     "alphaS": Parameter("TimeShower:alphaSvalue", 0.1365, 0.1600, (0.13, 0.18, 6),
                         (0.10, 0.18),
                         {"pfn": (0.1596, 0.0010), "multiplicity": (0.1601, 0.0014)}),
+    # the paper has no one-feature row for aLund; ours (multiplicity) has no paper value
     "aLund": Parameter("StringZ:aLund", 0.68, 0.8000, (0.55, 0.90, 6), (0.50, 0.90),
-                       {"pfn": (0.7884, 0.0277)}),
+                       {"pfn": (0.7884, 0.0277), "multiplicity": None}),
     "probStoUD": Parameter("StringFlav:probStoUD", 0.217, 0.2750, (0.15, 0.30, 6),
                            (0.10, 0.30),
                            {"pfn": (0.2726, 0.0070), "n_strange": (0.2779, 0.0045)}),
@@ -118,10 +125,13 @@ def fit_once(t: dict, inputs: str, parameter: Parameter, seed: int, args) -> dic
     """One run: train f, DCTR fit at generator level, SRGN scan at detector level."""
     f_spec, g_spec = _models(inputs)
     epochs = args.epochs if inputs == "pfn" else 3 * args.epochs
-    f_config = DCTRConfig(f_spec, TrainingConfig(epochs=epochs, batch_size=500, patience=2,
-                                                 seed=seed))
+    f_config = DCTRConfig(f_spec, TrainingConfig(epochs=epochs, batch_size=500,
+                                                 patience=args.patience, seed=seed),
+                          nominal_anchor=args.anchor)
     start = time.time()
-    reweighter = DCTRReweighter.train(t["nominal"], t["vary"], f_config)
+    reweighter = DCTRReweighter.train(
+        t["nominal"], t["vary"], f_config,
+        nominal_theta=None if args.anchor == 0 else parameter.nominal)
     trained = time.time()
     dctr = dctr_fit(reweighter, t["target_gen"], t["sim_gen"])
     name = reweighter.theta_names[0]
@@ -131,7 +141,7 @@ def fit_once(t: dict, inputs: str, parameter: Parameter, seed: int, args) -> dic
                         warm_epochs=args.warm_epochs, seed=seed)
     objective = SRGNObjective(reweighter, t["sim_gen"], t["sim_reco"], t["target_reco"],
                               config)
-    low, high, n = parameter.scan
+    low, high, n = parameter.scan if args.scan is None else args.scan
     # the scan stays inside the θ range the reweighter saw (the drawn runs' extremes)
     scan = srgn_scan(objective, {name: np.linspace(low, high, n)}, clip=True)
     sim_value = scan.fitted[name]  # parabola vertex around the lowest AUC
@@ -170,7 +180,8 @@ def _count(columns, level: str, field: str) -> np.ndarray:
 
 
 def _reweighted_figures(name: str, parameter: Parameter, columns: dict, t: dict,
-                        reweighter: DCTRReweighter, figures: Path) -> list[Path]:
+                        reweighter: DCTRReweighter, figures: Path,
+                        suffix: str = "") -> list[Path]:
     """Nominal, target and nominal reweighted to the target θ: multiplicity, N strange."""
     weights = reweighter.weights(t["sim_gen"], parameter.target)
     written = []
@@ -186,7 +197,8 @@ def _reweighted_figures(name: str, parameter: Parameter, columns: dict, t: dict,
             h.fill(values, weight=np.ones(len(values)) if w is None else w)
             histos[key] = h
         written += plot_comparison(
-            histos, reference="target (data)", path=figures / f"srgn_zjets_{name}_{field}",
+            histos, reference="target (data)",
+            path=figures / f"srgn_zjets_{name}_{field}{suffix}",
             xlabel=f"generator level: {label}", as_points=("target (data)",),
             title=f"{parameter.setting} = {parameter.target} target", formats=("png",))
     return written
@@ -220,11 +232,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-target", type=int, default=None,
                         help="use at most this many events of each target_<p> sample")
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the PFN reweighter")
+    parser.add_argument("--patience", type=int, default=2,
+                        help="early-stopping patience of the reweighter (epochs without a "
+                             "lower validation loss; the best epoch's weights are kept)")
     parser.add_argument("--g-epochs", type=int, default=3,
                         help="epochs of g at the first scan point")
     parser.add_argument("--warm-epochs", type=int, default=1,
                         help="epochs of g at later scan points (warm start)")
     parser.add_argument("--max-particles", type=int, default=80)
+    parser.add_argument("--scan", type=float, nargs=3, default=None,
+                        metavar=("LOW", "HIGH", "N"),
+                        help="detector-level scan grid θ′ = linspace(LOW, HIGH, N) instead of "
+                             "the parameter's default (one --params only)")
+    parser.add_argument("--anchor", type=float, default=DCTRConfig().nominal_anchor,
+                        help="share of each class that anchors w(x, θ0) = 1 at the nominal "
+                             "(Monash) point (DCTRConfig.nominal_anchor); 0: no anchor")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-o", "--output", type=Path, default=Path("srgn_zjets_out"))
     parser.add_argument("--figures", type=Path, default=None,
@@ -234,6 +256,13 @@ def main(argv: list[str] | None = None) -> None:
                              "(runs split over several processes go into one figure)")
     args = parser.parse_args(argv)
     figures = args.output if args.figures is None else args.figures
+    if args.scan is not None:
+        low, high, n = args.scan
+        if len(args.params) != 1 or not (low < high and n >= 3 and n == int(n)):
+            parser.error("--scan LOW HIGH N needs one --params, LOW < HIGH and an integer "
+                         f"N >= 3; got --params {' '.join(args.params)} --scan "
+                         f"{low:g} {high:g} {n:g}")
+        args.scan = (low, high, int(n))
     if args.replot is not None:
         _replot(args.replot, figures)
         return
@@ -242,7 +271,10 @@ def main(argv: list[str] | None = None) -> None:
     start = time.time()
     base = {"nominal": _columns(args.samples, "nominal"),
             "nominal_b": _columns(args.samples, "nominal_b")}
-    summary: dict = {"scale": {}, "rows": [], "scan": {}}
+    summary: dict = {"scale": {}, "rows": [], "scan": {}, "anchor": args.anchor,
+                     "f_epochs": args.epochs, "f_patience": args.patience,
+                     "scan_grid": args.scan,
+                     "samples": str(args.samples)}
     for name in args.params:
         parameter = PARAMETERS[name]
         columns = dict(base, target=_columns(args.samples, f"target_{name}", args.max_target),
@@ -263,9 +295,10 @@ def main(argv: list[str] | None = None) -> None:
                       f"simulation {result['simulation']:.4f} (f trained in "
                       f"{result['seconds_train_f']:.0f} s, run {result['seconds_total']:.0f} s)"
                       f" [{time.time() - start:.0f} s]", flush=True)
-                if inputs == "pfn" and run == 0:
+                # figures from the first run of the PFN row, else of the first row run
+                if run == 0 and inputs == ("pfn" if "pfn" in chosen else chosen[0]):
                     _reweighted_figures(name, parameter, columns, t, result["reweighter"],
-                                        figures)
+                                        figures, "" if inputs == "pfn" else f"_f_{inputs}")
             for level, values in fits.items():
                 values = {name: np.array(values)}
                 keep = remove_outliers(values, {name: parameter.bounds})
