@@ -14,7 +14,9 @@ Measures, on one Pythia Z → qq sample (:func:`hepnnlr.samples.zjets.make_zjets
    (``substructure_kernel``: τ21 and e3 of the leading jets; numba compiles it, or loads
    it from its cache, during the untimed warm-up run);
 3. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
-   (the cluster is started before the clock runs), with the load average.
+   (the cluster is started before the clock runs), with the load average; with
+   ``--dask-columns-dir`` the workers write the columns to Parquet files instead of
+   sending them back.
 
 Usage::
 
@@ -67,6 +69,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--chunksize", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
+    parser.add_argument(
+        "--dask-columns-dir",
+        action="store_true",
+        help="in the dask timings, the workers write the columns to Parquet files "
+        "(run_processor(columns_dir=...)) instead of sending them back",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
         "--engine",
@@ -115,6 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                     chunksize=args.chunksize,
                     progress=False,
                     scheduler_address=address,
+                    columns_dir=Path(scratch) / "columns" if args.dask_columns_dir else None,
                 )
 
             results.update(dask_scaling(dask_run, int(results["events"]), args.repeat))

@@ -9,6 +9,7 @@ dataset's chunks once, in event order, at the end.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from hepnnlr.errors import (
     ConfigError,
     EmptySelectionError,
+    InputFileError,
     MissingBranchError,
     NonFiniteInputError,
     ShapeMismatchError,
@@ -93,7 +95,8 @@ def collect_columns(output: Mapping[str, Any], dataset: str | None = None) -> ak
 
     Returns:
         One row per event, in file order (files ordered by name), with the layout of
-        ``docs/architecture.md``.
+        ``docs/architecture.md``. Chunks written to Parquet by a run with
+        ``run_processor(..., columns_dir=...)`` are read back from their files.
     """
     if "columns" not in output:
         raise MissingBranchError(
@@ -125,4 +128,17 @@ def collect_columns(output: Mapping[str, Any], dataset: str | None = None) -> ak
                 f"ends at entry {previous[3]} and the next starts at {current[2]}. A chunk "
                 "was lost (e.g. skipbadfiles) or processed twice; rerun the processor."
             )
-    return ak.concatenate([chunks[key] for key in keys], axis=0)
+    return ak.concatenate([_chunk_columns(chunks[key], key) for key in keys], axis=0)
+
+
+def _chunk_columns(value: Any, key: ChunkKey) -> ak.Array:
+    """A chunk's columns: the array itself, or read from the Parquet file a run with
+    ``columns_dir`` wrote (:class:`hepnnlr.schema.columns.ColumnsToParquet`)."""
+    if not isinstance(value, str | os.PathLike):
+        return value
+    if not os.path.isfile(value):
+        raise InputFileError(
+            f"the columns of chunk {key} were written to {os.fspath(value)!r}, which no "
+            "longer exists; rerun the processor with the same columns_dir."
+        )
+    return ak.from_parquet(value)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from hepnnlr.schema.columns import ColumnsToParquet
 from hepnnlr.schema.nanoevents import HepnnlrSchema, collection_mixin
 from hepnnlr.schema.runner import EXECUTORS, check_inputs, run_processor
 
-__all__ = ["EXECUTORS", "HepnnlrSchema", "check_inputs", "collection_mixin", "run_processor"]
+__all__ = [
+    "EXECUTORS",
+    "ColumnsToParquet",
+    "HepnnlrSchema", "check_inputs", "collection_mixin", "run_processor"]

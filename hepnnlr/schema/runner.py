@@ -39,6 +39,7 @@ from hepnnlr.errors import (
     InputFileError,
     MissingBranchError,
 )
+from hepnnlr.schema.columns import ColumnsToParquet
 from hepnnlr.schema.nanoevents import HepnnlrSchema
 
 __all__ = ["EXECUTORS", "UPROOT_OPTIONS", "check_inputs", "run_processor"]
@@ -193,6 +194,7 @@ def run_processor(
     maxchunks: int | None = None,
     progress: bool = True,
     treename: str = "events",
+    columns_dir: str | os.PathLike[str] | None = None,
 ) -> Any:
     """Run a coffea processor on hepnnlr event files.
 
@@ -209,6 +211,11 @@ def run_processor(
         maxchunks: Process at most this many chunks per dataset (``None``: all).
         progress: Show coffea's progress bars.
         treename: Name of the tree in every file.
+        columns_dir: Write each chunk's per-event columns to a Parquet file in this
+            directory on the worker (:class:`~hepnnlr.schema.columns.ColumnsToParquet`)
+            and return the files' paths instead of the arrays; ``collect_columns``
+            reads them back. The client then holds no event columns, whatever the
+            number of events. ``None`` (default): the arrays come back in the output.
 
     Returns:
         The processor's accumulated output, after its ``postprocess``.
@@ -237,6 +244,8 @@ def run_processor(
             f"but executor={executor!r}; drop it or choose executor='dask'."
         )
 
+    if columns_dir is not None:
+        processor = ColumnsToParquet(processor, columns_dir)
     files = _normalize_fileset(fileset)
     branches = tuple(getattr(processor, "required_branches", ()))
     entries = check_inputs(files, treename=treename, branches=branches)
