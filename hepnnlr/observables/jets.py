@@ -298,9 +298,14 @@ def nsubjettiness(
     """
     four, offsets = _jet_offsets("nsubjettiness", (px, py, pz, energy), n_constituents, sequence)
     taus, _ = _kernels.jet_shapes(*four, offsets, float(radius), 2, 0, 0.0)
+    return _tau1_tau2_tau21(taus)
+
+
+def _tau1_tau2_tau21(taus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """τ1, τ2 and τ21 from the kernel's (jets, 2) τ array; τ21 = 0 where τ1 = 0
+    (module docstring)."""
     tau1, tau2 = taus[:, 0], taus[:, 1]
-    tau21 = np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
-    return tau1, tau2, tau21
+    return tau1, tau2, np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
 
 
 def subjettiness(

@@ -51,7 +51,7 @@ from hepnnlr.errors import (
 )
 from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import _jet_offsets
+from hepnnlr.observables.jets import _jet_offsets, _offsets, _tau1_tau2_tau21
 
 __all__ = [
     "STRANGE_HADRON_IDS",
@@ -239,9 +239,7 @@ def jet_shapes_flat(
     _check_ecf_arguments("jet_shapes_flat", npoint, beta, (2, 3))
     four, offsets = _jet_offsets("jet_shapes_flat", (px, py, pz, energy), n_constituents, None)
     taus, ecf = _kernels.jet_shapes(*four, offsets, float(radius), 2, int(npoint), float(beta))
-    tau1, tau2 = taus[:, 0], taus[:, 1]
-    tau21 = np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
-    return tau1, tau2, tau21, ecf
+    return (*_tau1_tau2_tau21(taus), ecf)
 
 
 def decreasing_pt_order(pt: np.ndarray, n_constituents: np.ndarray) -> np.ndarray:
@@ -270,9 +268,7 @@ def decreasing_pt_order(pt: np.ndarray, n_constituents: np.ndarray) -> np.ndarra
             f"decreasing_pt_order: pt holds NaN at position {int(np.argmax(np.isnan(pt)))}; "
             "NaN has no place in an order, find where it came from."
         )
-    offsets = np.zeros(len(n_constituents) + 1, dtype=np.int64)
-    np.cumsum(n_constituents, out=offsets[1:])
-    return _kernels.decreasing_order(pt, offsets)
+    return _kernels.decreasing_order(pt, _offsets(n_constituents))
 
 
 def constituent_features(jets: ak.Array) -> ak.Array:
