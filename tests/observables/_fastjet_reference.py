@@ -21,6 +21,16 @@ import numpy as np
 from hepnnlr.observables.jets import JetConfig, per_jet_sequence
 
 
+def flat_constituents(jets: ak.Array) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """(px, py, pz, E) of all jets' constituents, jet after jet, and their counts."""
+    constituents = ak.flatten(jets.constituents, axis=1)
+    n_const = ak.to_numpy(ak.num(constituents, axis=1)).astype(np.int64)
+    flat = ak.flatten(constituents, axis=1)
+    pt, eta, phi = (ak.to_numpy(flat[f]).astype(np.float64) for f in ("pt", "eta", "phi"))
+    four = (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), ak.to_numpy(flat.E))
+    return tuple(np.asarray(a, dtype=np.float64) for a in four), n_const
+
+
 def offsets(counts: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
@@ -107,3 +117,20 @@ def fastjet_inclusive(
     momenta = np.stack([ak.to_numpy(ak.flatten(jets[f])) for f in ("px", "py", "pz", "E")])
     constituents = local + np.repeat(starts[:-1][jet_event], n_const)
     return n_jets, momenta.astype(np.float64), n_const, constituents
+
+
+def assert_kernel_axes_are_fastjets(four: tuple, n_const: np.ndarray, n: int) -> None:
+    """The kernel's N exclusive-kT axes of every jet equal FastJet's, bit for bit (the
+    order of a jet's axes aside)."""
+    from hepnnlr.observables._kernels import exclusive_kt_axes
+
+    counts, rows = fastjet_axes(four, n_const, n)
+    axes, kernel_counts = exclusive_kt_axes(*four, offsets(n_const), n)
+    np.testing.assert_array_equal(kernel_counts, counts)
+    starts = offsets(counts)
+    for jet in range(len(n_const)):
+        np.testing.assert_array_equal(
+            sorted_rows(axes[jet, : counts[jet]]),
+            sorted_rows(rows[starts[jet] : starts[jet + 1]]),
+            err_msg=f"jet {jet}, N = {n}",
+        )

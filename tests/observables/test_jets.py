@@ -28,6 +28,12 @@ import fastjet
 import numpy as np
 import pytest
 import uproot
+from _fastjet_reference import (
+    assert_kernel_axes_are_fastjets,
+    fastjet_inclusive,
+    fastjet_tau,
+    flat_constituents,
+)
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables import _kernels
@@ -279,16 +285,6 @@ def test_missing_energy_field() -> None:
         cluster_jets(ak.Array([[{"pt": 6.0, "eta": 0.0, "phi": 0.0}]]))
 
 
-def _flat_constituents(jets: ak.Array) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """(px, py, pz, E) of all jets' constituents, jet after jet, and their counts."""
-    constituents = ak.flatten(jets.constituents, axis=1)
-    n_const = ak.to_numpy(ak.num(constituents, axis=1)).astype(np.int64)
-    flat = ak.flatten(constituents, axis=1)
-    pt, eta, phi = (ak.to_numpy(flat[f]).astype(np.float64) for f in ("pt", "eta", "phi"))
-    four = (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), ak.to_numpy(flat.E))
-    return tuple(np.asarray(a, dtype=np.float64) for a in four), n_const
-
-
 def test_kernel_axes_and_taus_equal_fastjet_per_jet_reclustering(pythia_particles) -> None:
     """The compiled kernel against FastJet's own per-jet kT reclustering
     (tests/observables/_fastjet_reference.py) on the kT R = 1.0 jets of Pythia DIS events.
@@ -299,23 +295,10 @@ def test_kernel_axes_and_taus_equal_fastjet_per_jet_reclustering(pythia_particle
     1e-15 relative, at most 1.6e-13 over 13,600 jets of 3,000 Pythia Z events clustered
     with anti-kT 0.8 and kT 1.0 (a constituent very close to an axis), hence rtol 1e-12.
     """
-    from _fastjet_reference import fastjet_axes, fastjet_tau, offsets, sorted_rows
-
-    from hepnnlr.observables._kernels import exclusive_kt_axes
-
-    four, n_const = _flat_constituents(cluster_jets_with_constituents(pythia_particles))
+    four, n_const = flat_constituents(cluster_jets_with_constituents(pythia_particles))
     assert len(n_const) >= 30 and n_const.max() >= 20  # real jets, with real clusterings
     for n in (1, 2, 3):
-        counts, rows = fastjet_axes(four, n_const, n)
-        axes, kernel_counts = exclusive_kt_axes(*four, offsets(n_const), n)
-        np.testing.assert_array_equal(kernel_counts, counts)
-        starts = offsets(counts)
-        for jet in range(len(n_const)):
-            np.testing.assert_array_equal(
-                sorted_rows(axes[jet, : counts[jet]]),
-                sorted_rows(rows[starts[jet] : starts[jet + 1]]),
-                err_msg=f"jet {jet}, N = {n}",
-            )
+        assert_kernel_axes_are_fastjets(four, n_const, n)
         got = subjettiness(*four, n_const, 1.0, n)
         np.testing.assert_allclose(got, fastjet_tau(four, n_const, 1.0, n), rtol=1e-12, atol=0)
         assert (got > 0).sum() >= 20
@@ -329,10 +312,6 @@ def test_kernel_breaks_exact_ties_as_fastjet() -> None:
     """Constituents on a coarse (η, φ) grid with few distinct pT values make many pairs
     exactly equally distant (ΔR = 0 included): the kernel's choice between equal
     distances, FastJet's N2Plain one, must give FastJet's axes bit for bit."""
-    from _fastjet_reference import fastjet_axes, offsets, sorted_rows
-
-    from hepnnlr.observables._kernels import exclusive_kt_axes
-
     rng = np.random.default_rng(3)
     jets = [[_particle(1.0, 0.0, 0.1 * k) for k in range(12)]]  # equally spaced, equal pT
     for _ in range(150):
@@ -355,16 +334,7 @@ def test_kernel_breaks_exact_ties_as_fastjet() -> None:
         )
     )
     for n in (2, 3):
-        counts, rows = fastjet_axes(four, n_const, n)
-        axes, kernel_counts = exclusive_kt_axes(*four, offsets(n_const), n)
-        np.testing.assert_array_equal(kernel_counts, counts)
-        starts = offsets(counts)
-        for jet in range(len(jets)):
-            np.testing.assert_array_equal(
-                sorted_rows(axes[jet, : counts[jet]]),
-                sorted_rows(rows[starts[jet] : starts[jet + 1]]),
-                err_msg=f"jet {jet}, N = {n}",
-            )
+        assert_kernel_axes_are_fastjets(four, n_const, n)
 
 
 def test_deprecated_sequence_argument_and_bad_inputs(pythia_particles) -> None:
@@ -373,7 +343,7 @@ def test_deprecated_sequence_argument_and_bad_inputs(pythia_particles) -> None:
     from hepnnlr.observables.substructure import energy_correlation_flat
 
     jets = cluster_jets_with_constituents(pythia_particles)
-    four, n_const = _flat_constituents(jets)
+    four, n_const = flat_constituents(jets)
     sequence = per_jet_sequence(*four, n_const)
     alone = nsubjettiness(*four, n_const, 1.0)
     with pytest.warns(DeprecationWarning, match="sequence=.*no longer used"):
@@ -494,8 +464,6 @@ def _assert_native_is_fastjet(counts, four, config, *, raw_order: bool) -> int: 
 
     ``raw_order``: FastJet's ``inclusive_jets`` order too (else jets per event and, after
     the same ordering by pT, momenta and constituents; see cluster_flat's docstring)."""
-    from _fastjet_reference import fastjet_inclusive
-
     n_jets, momenta, n_const, constituents = fastjet_inclusive(counts, four, config)
     native = _kernels.cluster_events(
         *four,

@@ -16,6 +16,7 @@ import math
 import awkward as ak
 import numpy as np
 import pytest
+from _fastjet_reference import fastjet_ecf, fastjet_tau, flat_constituents
 
 from hepnnlr.errors import (
     ConfigError,
@@ -68,16 +69,6 @@ def _particle(pt: float, eta: float, phi: float, mass: float = 0.0, pdg: int = 2
     }
 
 
-def _flat_constituents(jets: ak.Array) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """(px, py, pz, E) of all jets' constituents, jet after jet, and their counts."""
-    constituents = ak.flatten(jets.constituents, axis=1)
-    n_const = ak.to_numpy(ak.num(constituents, axis=1)).astype(np.int64)
-    flat = ak.flatten(constituents, axis=1)
-    pt, eta, phi = (ak.to_numpy(flat[f]).astype(np.float64) for f in ("pt", "eta", "phi"))
-    four = (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), ak.to_numpy(flat.E))
-    return tuple(np.asarray(a, dtype=np.float64) for a in four), n_const
-
-
 def _brute_ecf(constituents: list[dict], npoint: int, beta: float) -> float:
     """ECF(N, β) (unnormalised) by explicit sums over pairs/triplets, NumPy only."""
     pt = np.array([c["pt"] for c in constituents], dtype=np.float64)
@@ -126,9 +117,7 @@ def test_kernel_ecf_equals_fastjet_energy_correlator(jets, npoint, beta) -> None
     the same angles, FastJet in its constituent order and with its normalisation inside
     the sum, so they agree to a few ulp (at most 8.7e-15 relative over 13,600 jets of
     3,000 Z events): rtol 1e-12."""
-    from _fastjet_reference import fastjet_ecf
-
-    four, n_const = _flat_constituents(jets)
+    four, n_const = flat_constituents(jets)
     got = energy_correlation_flat(*four, n_const, npoint, beta)
     np.testing.assert_allclose(got, fastjet_ecf(four, n_const, npoint, beta), rtol=1e-12, atol=0)
     assert (got > 0).sum() >= 40
@@ -138,9 +127,7 @@ def test_fused_jet_shapes_equal_the_separate_functions(jets) -> None:
     """jet_shapes_flat (one pass: τ1, τ2, τ21, e3) gives the values of nsubjettiness and
     energy_correlation_flat bit for bit, and τN agrees with FastJet's axes (rtol 1e-12, the
     reason is in test_jets.py)."""
-    from _fastjet_reference import fastjet_tau
-
-    four, n_const = _flat_constituents(jets)
+    four, n_const = flat_constituents(jets)
     tau1, tau2, tau21, e3 = jet_shapes_flat(*four, n_const, 0.8, 3, 4.0)
     for got, want in zip((tau1, tau2, tau21), nsubjettiness(*four, n_const, 0.8), strict=True):
         np.testing.assert_array_equal(got, want)
