@@ -17,6 +17,7 @@ the work of dask workers, which run in other processes: those are timed by wall 
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +46,36 @@ class Timing:
 
     wall: float
     cpu: float
+
+
+def processor_parser(description: str, events_help: str) -> argparse.ArgumentParser:
+    """The command line shared by the processor benchmarks (bench_processor.py, bench_zjets.py):
+    input file or events to generate, chunk size, repetitions, dask switches, JSON output and
+    the processor's jet clustering engine (the bare reference is FastJet's either way)."""
+    from hepnnlr.observables.jets import JET_ENGINES
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--file", type=Path, help="event file (default: generate one)")
+    parser.add_argument("--events", type=int, default=20_000, help=events_help)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--chunksize", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
+    parser.add_argument(
+        "--dask-columns-dir",
+        action="store_true",
+        help="in the dask timings, the workers write the columns to Parquet files "
+        "(run_processor(columns_dir=...)) instead of sending them back",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--engine",
+        choices=JET_ENGINES,
+        default="native",
+        help="the processor's jet clustering engine (JetConfig.engine); the bare reference "
+        "is FastJet's either way",
+    )
+    return parser
 
 
 def best_of(repeat: int, function: Callable[[], object]) -> float:

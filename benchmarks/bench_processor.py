@@ -10,7 +10,9 @@ Measures, on one Pythia DIS sample, side by side in one run (benchmarks/_timing.
    file) and *compute only* (both on chunks already read into memory); wall and CPU
    time, best of ``--repeat`` interleaved runs;
 2. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
-   (the cluster is started before the clock runs), with the load average.
+   (the cluster is started before the clock runs), with the load average; with
+   ``--dask-columns-dir`` the workers write the columns to Parquet files instead of
+   sending them back.
 
 Usage::
 
@@ -21,7 +23,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
@@ -29,10 +30,15 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-from _timing import dask_scaling, load_average, processor_vs_bare  # benchmarks/_timing.py
+from _timing import (  # benchmarks/_timing.py
+    dask_scaling,
+    load_average,
+    processor_parser,
+    processor_vs_bare,
+)
 
 from hepnnlr.observables.dis import FiducialCuts
-from hepnnlr.observables.jets import JET_ENGINES, JetConfig
+from hepnnlr.observables.jets import JetConfig
 from hepnnlr.processors.dis import DISProcessor
 from hepnnlr.schema import run_processor
 
@@ -68,21 +74,7 @@ def fiducial_momenta(arrays: ak.Array) -> list[ak.Array]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, help="event file (default: generate one)")
-    parser.add_argument("--events", type=int, default=20_000, help="events to generate")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--chunksize", type=int, default=5_000)
-    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
-    parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument(
-        "--engine",
-        choices=JET_ENGINES,
-        default="native",
-        help="the processor's jet clustering engine (JetConfig.engine); the bare reference "
-        "is FastJet's either way",
-    )
+    parser = processor_parser(__doc__.splitlines()[0], "events to generate")
     args = parser.parse_args(argv)
     jets = JetConfig(engine=args.engine)
 
@@ -119,6 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                     chunksize=args.chunksize,
                     progress=False,
                     scheduler_address=address,
+                    columns_dir=Path(scratch) / "columns" if args.dask_columns_dir else None,
                 )
 
             results.update(dask_scaling(dask_run, int(results["events"]), args.repeat))

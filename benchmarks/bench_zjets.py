@@ -27,7 +27,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import tempfile
@@ -36,9 +35,13 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-from _timing import dask_scaling, load_average, processor_vs_bare  # benchmarks/_timing.py
+from _timing import (  # benchmarks/_timing.py
+    dask_scaling,
+    load_average,
+    processor_parser,
+    processor_vs_bare,
+)
 
-from hepnnlr.observables.jets import JET_ENGINES
 from hepnnlr.processors.zjets import ZJETS_JETS, ZJetsProcessor
 from hepnnlr.schema import run_processor
 
@@ -62,27 +65,7 @@ def all_momenta(arrays: ak.Array) -> list[ak.Array]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, help="event file (default: generate one)")
-    parser.add_argument("--events", type=int, default=20_000, help="events to generate")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--chunksize", type=int, default=5_000)
-    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
-    parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
-    parser.add_argument(
-        "--dask-columns-dir",
-        action="store_true",
-        help="in the dask timings, the workers write the columns to Parquet files "
-        "(run_processor(columns_dir=...)) instead of sending them back",
-    )
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument(
-        "--engine",
-        choices=JET_ENGINES,
-        default="native",
-        help="the processor's jet clustering engine (JetConfig.engine); the bare reference "
-        "is FastJet's either way",
-    )
+    parser = processor_parser(__doc__.splitlines()[0], "events to generate")
     args = parser.parse_args(argv)
     jets = dataclasses.replace(ZJETS_JETS, engine=args.engine)
 
