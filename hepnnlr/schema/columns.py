@@ -73,6 +73,11 @@ class ColumnsToParquet(coffea_processor.ProcessorABC):
                 "(it is created if missing)."
             )
         path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK):
+            raise ConfigError(
+                f"columns_dir={str(path)!r} is not writable; pass a directory the workers "
+                "can write to."
+            )
         self.processor = processor
         self.directory = str(path.resolve())
         self.required_branches = tuple(getattr(processor, "required_branches", ()))

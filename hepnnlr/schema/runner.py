@@ -244,8 +244,6 @@ def run_processor(
             f"but executor={executor!r}; drop it or choose executor='dask'."
         )
 
-    if columns_dir is not None:
-        processor = ColumnsToParquet(processor, columns_dir)
     files = _normalize_fileset(fileset)
     branches = tuple(getattr(processor, "required_branches", ()))
     entries = check_inputs(files, treename=treename, branches=branches)
@@ -254,6 +252,8 @@ def run_processor(
             f"the input files {sorted(entries)} hold no events in tree {treename!r}; "
             "generate samples with at least one event."
         )
+    if columns_dir is not None:  # after the input checks: a bad input creates no directory
+        processor = ColumnsToParquet(processor, columns_dir)
 
     def run(chosen: coffea_processor.executor.ExecutorBase) -> Any:
         runner = coffea_processor.Runner(

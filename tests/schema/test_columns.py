@@ -67,6 +67,10 @@ def test_bad_columns_dir_and_processor_without_columns(dis_sim_file, tmp_path) -
     not_a_dir.write_text("x")
     with pytest.raises(ConfigError, match="not a directory"):
         run_processor(DISProcessor(), {"sim": [dis_sim_file]}, columns_dir=not_a_dir)
+    with pytest.raises(InputFileError, match="missing.root"):
+        run_processor(DISProcessor(), {"sim": [tmp_path / "missing.root"]},
+                      columns_dir=tmp_path / "never")
+    assert not (tmp_path / "never").exists()  # inputs are checked before anything is written
     with pytest.raises(ConfigError, match="coffea processor instance"):
         ColumnsToParquet(object(), tmp_path)
     with pytest.raises(MissingBranchError, match="_SumWeights.process returned no 'columns'"):
