@@ -25,7 +25,6 @@ from hepnnlr.observables.histos import (
     fill_dis_histograms,
 )
 from hepnnlr.observables.jets import (
-    JET_ENGINES,
     JetConfig,
     cluster_jets,
     cluster_jets_with_constituents,
@@ -53,7 +52,6 @@ from hepnnlr.observables.zjets_histos import (
 )
 
 __all__ = [
-    "JET_ENGINES",
     "BeamConfig",
     "book_dis_histograms",
     "cluster_jets",

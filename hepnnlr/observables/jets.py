@@ -1,72 +1,74 @@
-"""Jet clustering and jet substructure on whole awkward arrays of events.
+"""Jet clustering and jet substructure on whole awkward arrays of events, through FastJet.
 
-Sec. 3 of the paper clusters the hadronic final state with the kT algorithm
-(Catani et al., Nucl. Phys. B406 (1993) 187; Ellis & Soper, PRD 48 (1993) 3160) with
-R = 1.0, keeps jets with pT > 5 GeV and studies the jet pT, η, the N-subjettiness ratio
-τ21 = τ2/τ1 (Thaler & Van Tilburg, JHEP 03 (2011) 015 and JHEP 02 (2012) 093) and the
-azimuthal jet-electron correlation Δφ^jet, measured from π.
+Every chunk of events is clustered by FastJet (Cacciari, Salam & Soyez, "FastJet user
+manual", Eur. Phys. J. C72 (2012) 1896, arXiv:1111.6097) in one call of the ``fastjet``
+package's multi-event awkward interface: one ``ClusterSequence`` over the chunk, its
+``inclusive_jets`` (or ``exclusive_jets``) and their ``constituent_index``, with no Python
+loop over events. hepnnlr never re-implements FastJet: it calls it.
 
-All events of a chunk are clustered in one call, with no Python loop over events: of
-hepnnlr's compiled clustering (``JetConfig(engine="native")``, the default,
-:func:`hepnnlr.observables._kernels.cluster_events`:
-FastJet's ``N2Plain`` algorithm for kT, anti-kT and Cambridge/Aachen reproduced step by step,
-the constituents taken from its own history), which gives the same jets, four-momenta and
-constituent lists bit for bit as FastJet (see :func:`cluster_flat` for the one caveat, exact
-ties), or of FastJet's awkward interface (``engine="fastjet"``). The native engine is the
-default because it does the clustering, ``inclusive_jets`` and ``constituent_index`` in one
-pass over the history: 2.6× less CPU than those three FastJet calls for the Z → jets
-processor (docs/benchmarks.md).
+Algorithms (:data:`JET_ALGORITHMS`), with E-scheme recombination:
 
-N-subjettiness definition used here (FastJet-contrib ``Nsubjettiness`` with
-``KT_Axes`` and ``NormalizedMeasure(beta=1, R0=R)``):
+* hadron colliders, at finite R: ``"kt"`` (Catani et al., Nucl. Phys. B406 (1993) 187;
+  Ellis & Soper, PRD 48 (1993) 3160), ``"cambridge"`` (Cambridge/Aachen), ``"antikt"``
+  (Cacciari, Salam & Soyez, JHEP 04 (2008) 063, arXiv:0802.1189) and ``"genkt"`` (power
+  ``p`` of the momentum factor);
+* lepton colliders: ``"ee_kt"`` (Durham; exclusive jets only: ``n_jets`` or ``dcut``) and
+  ``"ee_genkt"`` (radius R and power ``p``).
+
+Inclusive jets are kept above ``pt_min``; exclusive jets (``n_jets=N``: N jets per event,
+or all particles when an event has fewer; ``dcut``: every jet whose merging scale is above
+``dcut``) are FastJet's ``exclusive_jets`` with their constituents.
+
+The DIS analysis of Sec. 3 of Andreassen, Komiske, Metodiev, Nachman & Thaler, "OmniFold:
+A Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
+arXiv:1911.09107 clusters the hadronic final state with kT, R = 1.0 and keeps jets with
+pT > 5 GeV (the default :class:`JetConfig`); it studies the jet pT, η, the N-subjettiness
+ratio τ21 = τ2/τ1 and the azimuthal jet-electron correlation Δφ^jet, measured from π.
+
+N-subjettiness (Thaler & Van Tilburg, "Identifying Boosted Objects with N-subjettiness",
+JHEP 03 (2011) 015, arXiv:1011.2268), in the convention of FastJet-contrib's
+``Nsubjettiness`` with ``KT_Axes`` and ``NormalizedMeasure(beta=1, R0=R)``:
 
     τN = Σ_i pT_i min_k ΔR(i, a_k) / (Σ_i pT_i R0),
 
 where i runs over the jet constituents, ΔR² = Δy² + Δφ² uses the rapidity y, R0 is the
-jet radius and the N axes a_k are the exclusive kT subjets of the jet: its constituents
-reclustered with the kT algorithm (E-scheme) until N pseudojets remain. A jet with at
-most N constituents has τN = 0. τ21 = τ2/τ1 is set to 0 for jets with τ1 = 0 (a single
-constituent, or all constituents collinear): such jets also have τ2 = 0, the same value
-every two-constituent jet has, so 0 continues the ratio without producing NaN.
-
-How: the jets are clustered in one FastJet ``ClusterSequence`` per chunk; τN then comes
-from the compiled kernel of :mod:`hepnnlr.observables._kernels` (numba, one pass over the
-flat constituents of all jets, no Python loop per jet). Its axes are each jet's exclusive
-kT subjets: the constituents reclustered with kT at R = 1000 (``JetDefinition.max_allowable_R``,
-the definition FastJet-contrib's ``KT_Axes`` uses), E-scheme, stopping when N pseudojets
-remain (all constituents, and τN = 0, for a jet with at most N of them). The kernel
-follows FastJet's ``N2Plain`` clustering step by step (same distances, same
-nearest-neighbour bookkeeping, same choice between equal distances), so its axes are the
-pseudojets of FastJet's ``exclusive_jets_up_to(N)`` with the same floating-point
-momenta; rapidity and azimuth are FastJet's. (FastJet 3.5.2's awkward interface offers
-per-jet exclusive subjets only for one jet per event, which is why hepnnlr used to build
-a second ``ClusterSequence`` whose lists were the jets, :func:`per_jet_sequence`; that
-function is kept as the FastJet reference.) This module's tests check τN against that
-FastJet reference on Pythia jets (relative 1e-12), FastJet's single-event interface, a
-FastJet-free NumPy computation, a brute-force minimum over two-way splits and exact
-configurations.
+jet radius and the N axes a_k are the jet's exclusive kT subjets. FastJet finds them:
+one more ``ClusterSequence`` whose event lists are the jets (each its constituents,
+:func:`per_jet_sequence`), clustered with kT at ``JetDefinition.max_allowable_R``, and its
+``exclusive_jets_up_to(N)``; hepnnlr only evaluates the sum above (NumPy, vectorized over
+all constituents of all jets). A jet with at most N constituents has τN = 0. τ21 = τ2/τ1
+is set to 0 for jets with τ1 = 0 (a single constituent, or all constituents collinear):
+such jets also have τ2 = 0, the same value every two-constituent jet has, so 0 continues
+the ratio without producing NaN. The tests check τN against FastJet-contrib's own
+``Nsubjettiness`` (the ``fastjet`` package's ``njettiness`` on the same lists).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import awkward as ak
 import fastjet
 import numpy as np
 
-from hepnnlr.errors import ConfigError, MissingBranchError, ShapeMismatchError
-from hepnnlr.observables import _kernels
+from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.dis import wrap_phi
+from hepnnlr.observables.subjets import (
+    list_of_momenta,
+    nsubjettiness,
+    offsets_of,
+    per_jet_sequence,
+    quiet_exclusive,
+    subjettiness,
+)
 
 __all__ = [
     "JET_ALGORITHMS",
-    "JET_ENGINES",
     "FlatJets",
     "JetConfig",
     "cluster_flat",
+    "cluster_flat_momenta",
     "cluster_jets",
     "cluster_jets_with_constituents",
     "dphi_from_pi",
@@ -79,59 +81,111 @@ JET_ALGORITHMS: dict[str, int] = {
     "kt": fastjet.kt_algorithm,
     "antikt": fastjet.antikt_algorithm,
     "cambridge": fastjet.cambridge_algorithm,
+    "genkt": fastjet.genkt_algorithm,
+    "ee_kt": fastjet.ee_kt_algorithm,
+    "ee_genkt": fastjet.ee_genkt_algorithm,
 }
-"""Jet algorithms by name: kT, anti-kT and Cambridge/Aachen."""
+"""FastJet's jet algorithms by name (module docstring)."""
 
-JET_ENGINES: tuple[str, ...] = ("fastjet", "native")
-"""Clustering engines of :func:`cluster_flat`: FastJet's awkward interface, or hepnnlr's
-compiled reproduction of FastJet's clustering
-(:func:`hepnnlr.observables._kernels.cluster_events`)."""
+_NEEDS_P = frozenset({"genkt", "ee_genkt"})
+_NO_RADIUS = frozenset({"ee_kt"})
+# exclusive jets are defined for algorithms that merge softest-first (FastJet's manual)
+_EXCLUSIVE_OK = frozenset({"kt", "cambridge", "ee_kt", "genkt", "ee_genkt"})
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
 class JetConfig:
-    """Jet definition: algorithm, radius and transverse-momentum threshold.
+    """Jet definition: FastJet algorithm, radius, power, and which jets to keep.
 
-    The default is the jet definition of Sec. 3 of the paper: kT, R = 1.0, pT > 5 GeV.
+    The default is the jet definition of the OmniFold DIS study (module docstring): kT,
+    R = 1.0, pT > 5 GeV.
 
     Args:
-        algorithm: One of ``"kt"``, ``"antikt"``, ``"cambridge"``.
-        radius: Jet radius R (also the N-subjettiness normalization R0).
-        pt_min: Minimum jet pT in GeV (FastJet keeps jets with pT >= pt_min).
-        engine: Who clusters, one of :data:`JET_ENGINES`: ``"native"`` (default:
-            hepnnlr's compiled clustering, FastJet's ``N2Plain`` algorithm step by step;
-            same jets and constituents, bit for bit, see :func:`cluster_flat`) or
-            ``"fastjet"`` (FastJet's ``ClusterSequence``, ``inclusive_jets`` and
-            ``constituent_index``).
+        algorithm: One of :data:`JET_ALGORITHMS`.
+        radius: Jet radius R (also the N-subjettiness normalization R0); not used by
+            ``"ee_kt"``.
+        pt_min: Keep jets with pT >= pt_min (GeV), FastJet's ``inclusive_jets(pt_min)``;
+            exclusive jets are kept above it too (set 0 for all of them).
+        p: The power of the momentum factor of ``"genkt"`` and ``"ee_genkt"`` (1: kT-like,
+            0: Cambridge/Aachen-like, −1: anti-kT-like); only for those two.
+        n_jets: Exclusive clustering into this many jets per event (all particles of an
+            event with fewer), FastJet's ``exclusive_jets(n_jets=...)``.
+        dcut: Exclusive clustering stopped at this merging scale d_cut (GeV²), FastJet's
+            ``exclusive_jets(dcut=...)``. At most one of ``n_jets`` and ``dcut``;
+            ``"ee_kt"`` needs one.
     """
 
     algorithm: str = "kt"
     radius: float = 1.0
     pt_min: float = 5.0
-    engine: str = "native"
+    p: float | None = None
+    n_jets: int | None = None
+    dcut: float | None = None
 
     def __post_init__(self) -> None:
-        if self.algorithm not in JET_ALGORITHMS:
+        name = self.algorithm
+        if name not in JET_ALGORITHMS:
             raise ConfigError(
-                f"JetConfig.algorithm={self.algorithm!r} is not known; use one of "
-                f"{sorted(JET_ALGORITHMS)}."
+                f"JetConfig.algorithm={name!r} is not known; use one of {sorted(JET_ALGORITHMS)}."
             )
-        if not (isinstance(self.radius, int | float) and 0 < self.radius < 10):
+        if not (_is_number(self.radius) and 0 < self.radius < 10):
             raise ConfigError(f"JetConfig.radius must be a number in (0, 10), got {self.radius!r}.")
-        if not (
-            isinstance(self.pt_min, int | float) and math.isfinite(self.pt_min) and self.pt_min >= 0
-        ):
+        if not (_is_number(self.pt_min) and self.pt_min >= 0):
             raise ConfigError(
                 f"JetConfig.pt_min must be a finite number >= 0 GeV, got {self.pt_min!r}."
             )
-        if self.engine not in JET_ENGINES:
+        if (self.p is None) == (name in _NEEDS_P):
             raise ConfigError(
-                f"JetConfig.engine={self.engine!r} is not known; use one of {list(JET_ENGINES)}."
+                f"JetConfig.p={self.p!r} with algorithm={name!r}: p (the power of the "
+                f"momentum factor) is needed by {sorted(_NEEDS_P)} and by no other algorithm."
             )
+        if self.p is not None and not _is_number(self.p):
+            raise ConfigError(f"JetConfig.p must be a finite number, got {self.p!r}.")
+        if self.n_jets is not None and (
+            isinstance(self.n_jets, bool) or not isinstance(self.n_jets, int) or self.n_jets < 1
+        ):
+            raise ConfigError(
+                f"JetConfig.n_jets must be None or an integer >= 1, got {self.n_jets!r}."
+            )
+        if self.dcut is not None and not (_is_number(self.dcut) and self.dcut >= 0):
+            raise ConfigError(f"JetConfig.dcut must be None or a number >= 0, got {self.dcut!r}.")
+        if self.n_jets is not None and self.dcut is not None:
+            raise ConfigError(
+                f"JetConfig: n_jets={self.n_jets!r} and dcut={self.dcut!r} both given; "
+                "exclusive jets take one of them."
+            )
+        if self.exclusive and not (name in _EXCLUSIVE_OK and (self.p is None or self.p >= 0)):
+            raise ConfigError(
+                f"JetConfig: exclusive jets (n_jets or dcut) with algorithm={name!r}"
+                f"{'' if self.p is None else f', p={self.p}'} are not meaningful: its "
+                "clustering does not merge softest first. Use kt, cambridge, ee_kt, or "
+                "genkt / ee_genkt with p >= 0."
+            )
+        if name in _NO_RADIUS and not self.exclusive:
+            raise ConfigError(
+                "JetConfig(algorithm='ee_kt') clusters every event into one jet unless it is "
+                "stopped: give n_jets (e.g. 2) or dcut."
+            )
+
+    @property
+    def exclusive(self) -> bool:
+        """Whether the jets are exclusive (``n_jets`` or ``dcut`` given)."""
+        return self.n_jets is not None or self.dcut is not None
 
     def jet_definition(self) -> fastjet.JetDefinition:
         """The FastJet ``JetDefinition`` (E-scheme recombination)."""
-        return fastjet.JetDefinition(JET_ALGORITHMS[self.algorithm], float(self.radius))
+        algorithm = JET_ALGORITHMS[self.algorithm]
+        if self.algorithm in _NO_RADIUS:
+            # the fastjet package's JetDefinition always takes an R; nparameters = 0 tells
+            # FastJet that this algorithm has none (it refuses an R otherwise)
+            return fastjet.JetDefinition(algorithm, 1.0, fastjet.E_scheme, fastjet.Best, 0)
+        if self.p is not None:
+            return fastjet.JetDefinition(algorithm, float(self.radius), float(self.p))
+        return fastjet.JetDefinition(algorithm, float(self.radius))
 
 
 def _require_momentum_fields(particles: ak.Array) -> None:
@@ -149,23 +203,6 @@ def _flat_fields(particles: ak.Array, fields: tuple[str, ...]) -> tuple[np.ndarr
     particles = ak.fill_none(particles, [], axis=0)
     counts = ak.to_numpy(ak.num(particles, axis=1)).astype(np.int64)
     return counts, {f: ak.to_numpy(ak.flatten(particles[f], axis=1)) for f in fields}
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
-
-
-def _list_of_momenta(
-    offsets: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray, energy: np.ndarray
-) -> ak.Array:
-    """``var * {px, py, pz, E}`` awkward array built straight from flat buffers."""
-    content = ak.contents.RecordArray(
-        [ak.contents.NumpyArray(np.ascontiguousarray(a)) for a in (px, py, pz, energy)],
-        ["px", "py", "pz", "E"],
-    )
-    return ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(offsets), content))
 
 
 @dataclass(frozen=True)
@@ -199,211 +236,62 @@ class FlatJets:
 
     def constituent_offsets(self) -> np.ndarray:
         """Offsets of each jet's constituents in :attr:`constituents`."""
-        return _offsets(self.n_constituents)
+        return offsets_of(self.n_constituents)
 
 
-def per_jet_sequence(
-    px: np.ndarray,
-    py: np.ndarray,
-    pz: np.ndarray,
-    energy: np.ndarray,
-    n_constituents: np.ndarray,
-) -> fastjet.ClusterSequence:
-    """One FastJet ``ClusterSequence`` whose lists are jets, each its constituents.
-
-    Clustered with kT at R = ``JetDefinition.max_allowable_R`` (= 1000, E-scheme): every
-    pair of constituents merges before any beam recombination, so ``exclusive_jets_up_to(N)``
-    of a list are that jet's N exclusive-kT subjets (the ``KT_Axes`` of FastJet-contrib's
-    ``Nsubjettiness``) and its single exclusive jet holds every constituent (what
-    ``exclusive_jets_energy_correlator(njets=1)`` evaluates). hepnnlr's own observables no
-    longer use it (:func:`nsubjettiness` and the energy correlators run the compiled
-    kernel of :mod:`hepnnlr.observables._kernels`, which reproduces this clustering); it
-    is kept as the FastJet reference the tests compare with.
-
-    Args:
-        px, py, pz, energy: Constituent momenta in GeV (float64), ``n_constituents.sum()``
-            entries, jet after jet.
-        n_constituents: Constituents of each jet (each >= 1).
-    """
-    offsets = _offsets(np.asarray(n_constituents, dtype=np.int64))
-    return fastjet.ClusterSequence(
-        _list_of_momenta(offsets, px, py, pz, energy),
-        fastjet.JetDefinition(fastjet.kt_algorithm, fastjet.JetDefinition.max_allowable_R),
-    )
-
-
-def _jet_offsets(
-    what: str,
-    four: tuple[np.ndarray, ...],
-    n_constituents: np.ndarray,
-    sequence: object,
-) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Checked float64 constituent arrays and per-jet offsets for the kernels."""
-    if sequence is not None:
-        warnings.warn(
-            f"{what}(sequence=...) is no longer used and will be removed: the per-jet "
-            "reclustering runs in hepnnlr's compiled kernel, which needs no FastJet "
-            "ClusterSequence; drop the argument.",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-    n_constituents = np.asarray(n_constituents, dtype=np.int64)
-    if n_constituents.ndim != 1:
-        raise ShapeMismatchError(
-            f"{what}: n_constituents must be one count per jet (1-d), got shape "
-            f"{n_constituents.shape}."
-        )
-    if len(n_constituents) and n_constituents.min() < 1:
-        raise ShapeMismatchError(
-            f"{what}: jet {int(np.argmin(n_constituents))} has no constituents; pass "
-            "only jets (each has at least one constituent), e.g. those of cluster_flat."
-        )
-    four = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in four)
-    total = int(n_constituents.sum())
-    for name, array in zip(("px", "py", "pz", "energy"), four, strict=True):
-        if array.shape != (total,):
-            raise ShapeMismatchError(
-                f"{what}: {name} has shape {array.shape} but n_constituents sums to {total}; "
-                "pass the constituents of exactly these jets, jet after jet."
-            )
-    return four, _offsets(n_constituents)
-
-
-def nsubjettiness(
-    px: np.ndarray,
-    py: np.ndarray,
-    pz: np.ndarray,
-    energy: np.ndarray,
-    n_constituents: np.ndarray,
-    radius: float,
-    *,
-    sequence: fastjet.ClusterSequence | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """τ1, τ2 and τ21 of jets given as flat constituent four-momenta, jet after jet.
-
-    The axes are each jet's exclusive-kT subjets (module docstring), found and summed
-    over in one compiled pass (:mod:`hepnnlr.observables._kernels`). Each jet's value
-    depends on its own constituents only, so any subset of the jets of
-    :func:`cluster_flat` can be passed.
-
-    Args:
-        px, py, pz, energy: Constituent momenta (float64), ``n_constituents.sum()``.
-        n_constituents: Constituents of each jet (each >= 1).
-        radius: The jet radius R (= R0 of the normalised measure).
-        sequence: Deprecated and unused (it was a :func:`per_jet_sequence` of these
-            constituents); passing it warns (``DeprecationWarning``).
-
-    Returns:
-        ``(tau1, tau2, tau21)``, one float64 value per jet.
-    """
-    four, offsets = _jet_offsets("nsubjettiness", (px, py, pz, energy), n_constituents, sequence)
-    taus, _ = _kernels.jet_shapes(*four, offsets, float(radius), 2, 0, 0.0)
-    return _tau1_tau2_tau21(taus)
-
-
-def _tau1_tau2_tau21(taus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """τ1, τ2 and τ21 from the kernel's (jets, 2) τ array; τ21 = 0 where τ1 = 0
-    (module docstring)."""
-    tau1, tau2 = taus[:, 0], taus[:, 1]
-    return tau1, tau2, np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1.0), 0.0)
-
-
-def subjettiness(
-    px: np.ndarray,
-    py: np.ndarray,
-    pz: np.ndarray,
-    energy: np.ndarray,
-    n_constituents: np.ndarray,
-    radius: float,
-    n: int,
-    *,
-    sequence: fastjet.ClusterSequence | None = None,
-) -> np.ndarray:
-    """τ_N of jets given as flat constituent four-momenta, jet after jet, for any N >= 1.
-
-    Same conventions as :func:`nsubjettiness` (β = 1, normalised by Σ pT · R, the N
-    exclusive-kT subjets as axes; a jet with at most N constituents has τ_N = 0), e.g.
-    ``n=3`` for τ3 and τ32 = τ3 / τ2. ``sequence`` is deprecated and unused, as there.
-
-    Returns:
-        One float64 value per jet.
-    """
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise ConfigError(f"subjettiness: n={n!r}; N-subjettiness needs an integer N >= 1.")
-    four, offsets = _jet_offsets("subjettiness", (px, py, pz, energy), n_constituents, sequence)
-    taus, _ = _kernels.jet_shapes(*four, offsets, float(radius), int(n), 0, 0.0)
-    return np.ascontiguousarray(taus[:, int(n) - 1])
-
-
-def cluster_flat(
+def cluster_flat_momenta(
     counts: np.ndarray,
-    pt: np.ndarray,
-    eta: np.ndarray,
-    phi: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
     energy: np.ndarray,
     config: JetConfig | None = None,
     *,
     with_nsubjettiness: bool = True,
 ) -> FlatJets:
-    """Cluster a chunk given as flat particle arrays; the engine of :func:`cluster_jets`.
+    """Cluster a chunk given as flat Cartesian four-momenta; the engine of every
+    clustering in hepnnlr.
 
-    With ``config.engine == "fastjet"``: one FastJet ``ClusterSequence`` for all events;
-    the constituents are taken from its ``constituent_index`` (no second pass over the
-    clustering). With ``"native"``: one compiled call
-    (:func:`hepnnlr.observables._kernels.cluster_events`) clusters every event as
-    FastJet's ``N2Plain`` strategy does (same distances, momentum factors kt2, 1 and
-    1/kt2, E-scheme sums, nearest-neighbour bookkeeping and choice between equal
-    distances) and takes the constituents from its own clustering history. The jets'
-    four-momenta and constituent lists are FastJet's bit for bit; FastJet itself runs
-    other strategies (``N2Tiled``, ...) on events of more than ~30 particles, which make
-    the same recombinations unless two distances are exactly equal, so only such exact
-    ties could differ (for Cambridge/Aachen the final beam recombinations, all at
-    d_iB = R², can come in another order, which changes nothing after the pT ordering
-    below). τ1, τ2 come from the compiled kernel (:func:`nsubjettiness`, module
-    docstring).
+    One FastJet ``ClusterSequence`` for all events of the chunk; the constituents are
+    taken from its ``constituent_index`` (no second pass over the clustering). Exclusive
+    jets (``config.n_jets`` / ``config.dcut``) come from FastJet's ``exclusive_jets``
+    and ``exclusive_jets_constituent_index``, which take one jet count for all events:
+    events are grouped by their count (``n_jets``, or fewer particles; for ``dcut``,
+    FastJet's ``n_exclusive_jets(dcut)``) and each group is one ``ClusterSequence``.
+    τ1, τ2 come from :func:`hepnnlr.observables.subjets.nsubjettiness`.
 
     Args:
         counts: Particles per event.
-        pt, eta, phi, energy: Flat particle kinematics (any float dtype; computed in
-            float64), ``counts.sum()`` entries.
+        px, py, pz, energy: Flat particle four-momenta in GeV, ``counts.sum()`` entries.
         config: Jet definition; ``JetConfig()`` if None.
-        with_nsubjettiness: Compute τ1, τ2, τ21 of every jet (the costliest step);
-            with False they are None, and :func:`nsubjettiness` can compute them for
-            the jets the caller keeps (e.g. the two leading ones).
+        with_nsubjettiness: Compute τ1, τ2, τ21 of every jet (the costliest step after
+            the clustering); with False they are None, and
+            :func:`hepnnlr.observables.subjets.nsubjettiness` can compute them for the
+            jets the caller keeps (e.g. the two leading ones).
 
     Returns:
         The jets as :class:`FlatJets`.
     """
     config = JetConfig() if config is None else config
     counts = np.asarray(counts, dtype=np.int64)
-    pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, energy))
-    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
-    starts = _offsets(counts)
-    if config.engine == "native":
-        jet_px, jet_py, jet_pz, jet_e, n_jets, n_const, global_index = _kernels.cluster_events(
-            np.ascontiguousarray(px),
-            np.ascontiguousarray(py),
-            np.ascontiguousarray(pz),
-            np.ascontiguousarray(energy),
-            starts,
-            _kernels.ALGORITHM_CODES[config.algorithm],
-            float(config.radius),
-            float(config.pt_min),
-        )
-        jet = {"px": jet_px, "py": jet_py, "pz": jet_pz, "E": jet_e}
-        jet_event = np.repeat(np.arange(len(counts)), n_jets)
-    else:
-        n_jets, jet, n_const, global_index, jet_event = _fastjet_jets(
-            counts, starts, px, py, pz, energy, config
-        )
+    px, py, pz, energy = (np.ascontiguousarray(a, dtype=np.float64) for a in (px, py, pz, energy))
+    starts = offsets_of(counts)
+    jet, n_const, global_index, jet_event = _fastjet_jets(
+        counts, starts, px, py, pz, energy, config
+    )
     kinematics = _jet_kinematics(jet["px"], jet["py"], jet["pz"])
+    keep = kinematics["pt"] >= config.pt_min  # inclusive jets are already above it
+    if config.exclusive and not keep.all():
+        per_const = np.repeat(keep, n_const)
+        jet, kinematics = ({f: a[keep] for f, a in d.items()} for d in (jet, kinematics))
+        n_const, global_index, jet_event = n_const[keep], global_index[per_const], jet_event[keep]
 
     # sort by decreasing pT within each event (stable, as ak.argsort(stable=True))
     order = np.lexsort((-kinematics["pt"], jet_event))
-    const_starts = _offsets(n_const)[:-1]
+    const_starts = offsets_of(n_const)[:-1]
     n_const = n_const[order]
     total = int(n_const.sum())
-    sorted_starts = _offsets(n_const)[:-1]
+    sorted_starts = offsets_of(n_const)[:-1]
     gather = np.arange(total, dtype=np.int64) + np.repeat(
         const_starts[order] - sorted_starts, n_const
     )
@@ -420,7 +308,7 @@ def cluster_flat(
             config.radius,
         )
     return FlatJets(
-        n_jets=n_jets,
+        n_jets=np.bincount(jet_event, minlength=len(counts)).astype(np.int64),
         **{f: jet[f][order] for f in ("px", "py", "pz", "E")},
         **{f: kinematics[f][order] for f in ("pt", "eta", "phi")},
         n_constituents=n_const,
@@ -431,6 +319,61 @@ def cluster_flat(
     )
 
 
+def cluster_flat(
+    counts: np.ndarray,
+    pt: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    energy: np.ndarray,
+    config: JetConfig | None = None,
+    *,
+    with_nsubjettiness: bool = True,
+) -> FlatJets:
+    """:func:`cluster_flat_momenta` for particles given as flat (pT, η, φ, E).
+
+    Args:
+        counts: Particles per event.
+        pt, eta, phi, energy: Flat particle kinematics (any float dtype; computed in
+            float64), ``counts.sum()`` entries.
+        config: Jet definition; ``JetConfig()`` if None.
+        with_nsubjettiness: As in :func:`cluster_flat_momenta`.
+    """
+    pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, energy))
+    return cluster_flat_momenta(
+        counts,
+        pt * np.cos(phi),
+        pt * np.sin(phi),
+        pt * np.sinh(eta),
+        energy,
+        config,
+        with_nsubjettiness=with_nsubjettiness,
+    )
+
+
+def _sequence_jets(
+    sequence: fastjet.ClusterSequence, config: JetConfig, n_jets: int | None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Jets of one ``ClusterSequence``: four-momenta, jets per event, constituents per
+    jet and each constituent's position within its event (FastJet's orders)."""
+    if n_jets is None:
+        jets = sequence.inclusive_jets(config.pt_min).layout
+        index = sequence.constituent_index(config.pt_min).layout
+    else:
+        jets = quiet_exclusive(sequence.exclusive_jets, n_jets, -1).layout
+        index = quiet_exclusive(sequence.exclusive_jets_constituent_index, n_jets).layout
+    per_event = np.diff(np.asarray(jets.offsets)).astype(np.int64)
+    first = int(jets.offsets[0])
+    jet = {
+        f: np.asarray(jets.content[f].data, dtype=np.float64)[first : first + per_event.sum()]
+        for f in ("px", "py", "pz", "E")
+    }
+    jet_offsets = np.asarray(index.content.offsets)
+    n_const = np.diff(jet_offsets).astype(np.int64)
+    # FastJet allocates one slot per particle; the constituents fill the first ones
+    local = np.asarray(index.content.content.data)[jet_offsets[0] : jet_offsets[-1]]
+    return jet, per_event, n_const, local.astype(np.int64)
+
+
 def _fastjet_jets(
     counts: np.ndarray,
     starts: np.ndarray,
@@ -439,23 +382,36 @@ def _fastjet_jets(
     pz: np.ndarray,
     energy: np.ndarray,
     config: JetConfig,
-) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """FastJet's inclusive jets (its order), constituent counts, flat constituent
-    positions and each jet's event: the ``"fastjet"`` engine of :func:`cluster_flat`."""
-    sequence = fastjet.ClusterSequence(
-        _list_of_momenta(starts, px, py, pz, energy), config.jet_definition()
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """FastJet's jets of a chunk (FastJet's order within each event group), constituent
+    counts, flat constituent positions and each jet's event (:func:`cluster_flat_momenta`)."""
+    events = list_of_momenta(starts, px, py, pz, energy)
+    definition = config.jet_definition()
+    if not config.exclusive:
+        groups = [(np.arange(len(counts)), None)]
+    else:
+        if config.n_jets is not None:
+            wanted = np.minimum(counts, config.n_jets)
+        else:
+            sequence = fastjet.ClusterSequence(events, definition)
+            wanted = np.asarray(quiet_exclusive(sequence.n_exclusive_jets, float(config.dcut)))
+            wanted = np.minimum(wanted.astype(np.int64), counts)
+        groups = [(np.flatnonzero(wanted == n), int(n)) for n in np.unique(wanted) if n > 0]
+    parts = []
+    for event_index, n_jets in groups:
+        chosen = events if n_jets is None else events[event_index]
+        sequence = fastjet.ClusterSequence(chosen, definition)
+        jet, per_event, n_const, local = _sequence_jets(sequence, config, n_jets)
+        jet_event = np.repeat(event_index, per_event)
+        global_index = local + np.repeat(starts[:-1][jet_event], n_const)
+        parts.append((jet, n_const, global_index, jet_event))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return {f: np.zeros(0) for f in ("px", "py", "pz", "E")}, empty, empty, empty
+    return (
+        {f: np.concatenate([p[0][f] for p in parts]) for f in ("px", "py", "pz", "E")},
+        *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3)),
     )
-    jets = sequence.inclusive_jets(config.pt_min).layout
-    index = sequence.constituent_index(config.pt_min).layout
-    n_jets = np.diff(np.asarray(jets.offsets)).astype(np.int64)
-    jet = {f: np.asarray(jets.content[f].data, dtype=np.float64) for f in ("px", "py", "pz", "E")}
-    jet_event = np.repeat(np.arange(len(counts)), n_jets)
-    jet_offsets = np.asarray(index.content.offsets)
-    n_const = np.diff(jet_offsets).astype(np.int64)
-    # FastJet allocates one slot per particle; the constituents fill the first ones
-    local = np.asarray(index.content.content.data)[jet_offsets[0] : jet_offsets[-1]]
-    global_index = local.astype(np.int64) + np.repeat(starts[:-1][jet_event], n_const)
-    return n_jets, jet, n_const, global_index, jet_event
 
 
 def _jet_kinematics(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> dict[str, np.ndarray]:
@@ -472,7 +428,7 @@ def _jet_record_layout(jets: FlatJets, extra: dict | None = None) -> ak.contents
     fields = {f: ak.contents.NumpyArray(getattr(jets, f)) for f in _JET_FIELDS}
     fields.update(extra or {})
     return ak.contents.ListOffsetArray(
-        ak.index.Index64(_offsets(jets.n_jets)),
+        ak.index.Index64(offsets_of(jets.n_jets)),
         ak.contents.RecordArray(list(fields.values()), list(fields)),
     )
 

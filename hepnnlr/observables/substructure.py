@@ -20,12 +20,12 @@ as e_3 in hepnnlr. A jet with fewer than N constituents has ECF(N) = 0.
 
 How: one compiled pass over the flat constituents of all jets
 (:mod:`hepnnlr.observables._kernels`, numba; no Python loop per jet): the pair matrix
-ΔR_ij^β once per jet, then the sum over pairs or over triplets i > j > k, in the order of
-FastJet-contrib's ``EnergyCorrelator``, divided by (Σ pT)^N. :func:`jet_shapes_flat`
-gives τ1, τ2 (:func:`hepnnlr.observables.jets.nsubjettiness`) and e_N of the same jets in
-that one pass. The tests check it against FastJet's
-``exclusive_jets_energy_correlator`` on the jets' own ``ClusterSequence``
-(:func:`hepnnlr.observables.jets.per_jet_sequence`; relative 1e-12) and against a
+ΔR_ij^β once per jet, then the sum over pairs or over triplets i > j > k, divided by
+(Σ pT)^N. :func:`jet_shapes_flat` gives τ1, τ2
+(:func:`hepnnlr.observables.subjets.nsubjettiness`) and e_N of the same jets with one
+input check. The tests check it against FastJet's ``exclusive_jets_energy_correlator``
+on the jets' own ``ClusterSequence``
+(:func:`hepnnlr.observables.subjets.per_jet_sequence`; relative 1e-12) and against a
 brute-force NumPy sum.
 
 Strange hadrons: K±, K0S, K0L, Λ, Σ±, Σ0, Ξ0, Ξ−, Ω− and antiparticles, by |PDG id|
@@ -40,7 +40,6 @@ import math
 import numbers
 
 import awkward as ak
-import fastjet
 import numpy as np
 
 from hepnnlr.errors import (
@@ -51,7 +50,7 @@ from hepnnlr.errors import (
 )
 from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import _jet_offsets, _offsets, _tau1_tau2_tau21
+from hepnnlr.observables.subjets import checked_jets, offsets_of, rapidity_phi, tau21_of, taus
 
 __all__ = [
     "STRANGE_HADRON_IDS",
@@ -68,7 +67,6 @@ STRANGE_HADRON_IDS: frozenset[int] = frozenset(
     {321, 310, 130, 3122, 3222, 3212, 3112, 3322, 3312, 3334}
 )
 """|PDG id| of the strange hadrons counted by :func:`count_strange`."""
-
 
 
 def _require(array: ak.Array, fields: tuple[str, ...], what: str) -> None:
@@ -188,8 +186,6 @@ def energy_correlation_flat(
     n_constituents: np.ndarray,
     npoint: int,
     beta: float,
-    *,
-    sequence: fastjet.ClusterSequence | None = None,
 ) -> np.ndarray:
     """Normalised e_N = ECF(N, β)/ECF(1)^N of jets given as flat constituent momenta.
 
@@ -201,19 +197,19 @@ def energy_correlation_flat(
         n_constituents: Constituents of each jet (each >= 1).
         npoint: N, 2 or 3.
         beta: Angular exponent β > 0.
-        sequence: Deprecated and unused (it was a
-            :func:`hepnnlr.observables.jets.per_jet_sequence` of these constituents);
-            passing it warns (``DeprecationWarning``).
 
     Returns:
         One float64 value per jet (0 for jets with fewer than N constituents).
     """
     _check_ecf_arguments("energy_correlation_flat", npoint, beta, (2, 3))
-    four, offsets = _jet_offsets(
-        "energy_correlation_flat", (px, py, pz, energy), n_constituents, sequence
-    )
-    _, values = _kernels.jet_shapes(*four, offsets, 1.0, 0, int(npoint), float(beta))
-    return values
+    four, offsets = checked_jets("energy_correlation_flat", (px, py, pz, energy), n_constituents)
+    return _ecf(four, offsets, npoint, beta)
+
+
+def _ecf(four: tuple[np.ndarray, ...], offsets: np.ndarray, npoint: int, beta: float) -> np.ndarray:
+    rapidity, phi = rapidity_phi(*four)
+    pt = np.hypot(four[0], four[1])
+    return _kernels.energy_correlators(pt, rapidity, phi, offsets, int(npoint), float(beta))
 
 
 def jet_shapes_flat(
@@ -226,20 +222,20 @@ def jet_shapes_flat(
     npoint: int,
     beta: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """τ1, τ2, τ21 and e_N(β) of jets given as flat constituent momenta, in one pass.
+    """τ1, τ2, τ21 and e_N(β) of jets given as flat constituent momenta.
 
-    The values of :func:`hepnnlr.observables.jets.nsubjettiness` (radius ``radius``) and
-    of :func:`energy_correlation_flat` (``npoint``, ``beta``), from one compiled pass
-    over each jet's constituents (what :class:`hepnnlr.processors.zjets.ZJetsProcessor`
-    needs for its leading jets).
+    The values of :func:`hepnnlr.observables.subjets.nsubjettiness` (radius ``radius``)
+    and of :func:`energy_correlation_flat` (``npoint``, ``beta``) with one input check
+    (what :class:`hepnnlr.processors.zjets.ZJetsProcessor` needs for its leading jets).
 
     Returns:
         ``(tau1, tau2, tau21, ecf)``, one float64 value per jet each.
     """
     _check_ecf_arguments("jet_shapes_flat", npoint, beta, (2, 3))
-    four, offsets = _jet_offsets("jet_shapes_flat", (px, py, pz, energy), n_constituents, None)
-    taus, ecf = _kernels.jet_shapes(*four, offsets, float(radius), 2, int(npoint), float(beta))
-    return (*_tau1_tau2_tau21(taus), ecf)
+    four, offsets = checked_jets("jet_shapes_flat", (px, py, pz, energy), n_constituents)
+    values = taus(four, n_constituents, radius, (1, 2))
+    tau1, tau2 = values[1], values[2]
+    return tau1, tau2, tau21_of(tau1, tau2), _ecf(four, offsets, npoint, beta)
 
 
 def decreasing_pt_order(pt: np.ndarray, n_constituents: np.ndarray) -> np.ndarray:
@@ -268,7 +264,7 @@ def decreasing_pt_order(pt: np.ndarray, n_constituents: np.ndarray) -> np.ndarra
             f"decreasing_pt_order: pt holds NaN at position {int(np.argmax(np.isnan(pt)))}; "
             "NaN has no place in an order, find where it came from."
         )
-    return _kernels.decreasing_order(pt, _offsets(n_constituents))
+    return _kernels.decreasing_order(pt, offsets_of(n_constituents))
 
 
 def constituent_features(jets: ak.Array) -> ak.Array:

@@ -1,14 +1,10 @@
-"""FastJet reference for the compiled per-jet kernels (test helper, not library code).
+"""FastJet reference for τN and the ECFs (test helper, not library code).
 
 Each jet's constituents are one list of a FastJet ``ClusterSequence`` clustered with kT at
 R = ``JetDefinition.max_allowable_R`` (:func:`hepnnlr.observables.jets.per_jet_sequence`):
 its ``exclusive_jets_up_to(N)`` are the jet's N exclusive-kT axes and its single
 exclusive jet's ``exclusive_jets_energy_correlator`` is the jet's normalised ECF. τN is
-then summed over the constituents with NumPy (what hepnnlr computed before the kernel).
-
-:func:`fastjet_inclusive` is the reference of the native clustering engine: FastJet's
-``ClusterSequence`` of whole events, its ``inclusive_jets`` and ``constituent_index`` in
-FastJet's own order.
+then summed over the constituents with NumPy, independently of hepnnlr's own sum.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ import warnings
 import awkward as ak
 import numpy as np
 
-from hepnnlr.observables.jets import JetConfig, per_jet_sequence
+from hepnnlr.observables.subjets import per_jet_sequence
 
 
 def flat_constituents(jets: ak.Array) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -86,51 +82,3 @@ def fastjet_ecf(four: tuple, n_const: np.ndarray, npoint: int, beta: float) -> n
     )
     values = np.asarray(ak.to_numpy(values), dtype=np.float64).reshape(len(n_const))
     return np.where(n_const < npoint, 0.0, values)
-
-
-def sorted_rows(rows: np.ndarray) -> np.ndarray:
-    """Rows in lexicographic order (slot order and history order differ)."""
-    return rows[np.lexsort(rows.T[::-1])]
-
-
-def fastjet_inclusive(
-    counts: np.ndarray, four: tuple, config: JetConfig
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """FastJet's jets of every event, unsorted: jets per event, the (4, n_jets) px, py,
-    pz, E in ``inclusive_jets`` order, constituents per jet, and the jets' constituents in
-    turn as positions in the flat particle arrays (``constituent_index`` + offset)."""
-    import fastjet
-
-    starts = offsets(counts)
-    content = ak.contents.RecordArray(
-        [ak.contents.NumpyArray(np.ascontiguousarray(a, dtype=np.float64)) for a in four],
-        ["px", "py", "pz", "E"],
-    )
-    events = ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(starts), content))
-    sequence = fastjet.ClusterSequence(events, config.jet_definition())
-    jets = sequence.inclusive_jets(config.pt_min)
-    index = sequence.constituent_index(config.pt_min)
-    n_jets = ak.to_numpy(ak.num(jets)).astype(np.int64)
-    n_const = ak.to_numpy(ak.flatten(ak.num(index, axis=2))).astype(np.int64)
-    jet_event = np.repeat(np.arange(len(counts)), n_jets)
-    local = ak.to_numpy(ak.flatten(index, axis=None)).astype(np.int64)
-    momenta = np.stack([ak.to_numpy(ak.flatten(jets[f])) for f in ("px", "py", "pz", "E")])
-    constituents = local + np.repeat(starts[:-1][jet_event], n_const)
-    return n_jets, momenta.astype(np.float64), n_const, constituents
-
-
-def assert_kernel_axes_are_fastjets(four: tuple, n_const: np.ndarray, n: int) -> None:
-    """The kernel's N exclusive-kT axes of every jet equal FastJet's, bit for bit (the
-    order of a jet's axes aside)."""
-    from hepnnlr.observables._kernels import exclusive_kt_axes
-
-    counts, rows = fastjet_axes(four, n_const, n)
-    axes, kernel_counts = exclusive_kt_axes(*four, offsets(n_const), n)
-    np.testing.assert_array_equal(kernel_counts, counts)
-    starts = offsets(counts)
-    for jet in range(len(n_const)):
-        np.testing.assert_array_equal(
-            sorted_rows(axes[jet, : counts[jet]]),
-            sorted_rows(rows[starts[jet] : starts[jet + 1]]),
-            err_msg=f"jet {jet}, N = {n}",
-        )

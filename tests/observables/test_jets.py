@@ -1,46 +1,40 @@
-"""Jet clustering and N-subjettiness of :mod:`hepnnlr.observables.jets`.
+"""Jet clustering and N-subjettiness of :mod:`hepnnlr.observables.jets` and
+:mod:`hepnnlr.observables.subjets`.
 
-Three kinds of checks:
+Kinds of checks:
 
-* real Pythia events clustered by :func:`cluster_jets` (awkward interface, all events at
-  once) against FastJet's single-event ``PseudoJet`` interface, event by event, with τN
-  recomputed in NumPy from the exclusive-kT axes of each jet's constituents;
-* the compiled kernel's exclusive-kT axes (bit for bit) and τN (relative 1e-12) against
-  FastJet's own per-jet kT reclustering (``_fastjet_reference.py``);
+* real Pythia events clustered by :func:`cluster_jets` (FastJet's multi-event awkward
+  interface, all events at once) against FastJet's single-event ``PseudoJet`` interface,
+  event by event, with τN recomputed in NumPy from the exclusive-kT axes of each jet;
+* τN against FastJet-contrib's own ``Nsubjettiness`` (``KT_Axes``,
+  ``NormalizedMeasure``) through the ``fastjet`` package's ``njettiness``, and against
+  the NumPy reference of ``_fastjet_reference.py``;
 * τ1 against a FastJet-free NumPy computation (its axis is the jet momentum) and τ2
   against a brute-force minimum over all two-way splits of small jets;
 * exact answers for two-prong and single-particle jets;
-* the native clustering engine (``JetConfig(engine="native")``,
-  :func:`hepnnlr.observables._kernels.cluster_events`) against FastJet's
-  ``ClusterSequence`` + ``inclusive_jets`` + ``constituent_index``: jets, four-momenta and
-  constituent lists bit for bit on Pythia Z and DIS events and on hand-made events with
-  exact ties, empty events, single particles and thresholds hit exactly.
+* exclusive jets (``n_jets``, ``dcut``) and the e+e− algorithms against FastJet's own
+  ``exclusive_jets``, with every particle in exactly one jet.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
+import warnings
 
 import awkward as ak
 import fastjet
 import numpy as np
 import pytest
 import uproot
-from _fastjet_reference import (
-    assert_kernel_axes_are_fastjets,
-    fastjet_inclusive,
-    fastjet_tau,
-    flat_constituents,
-)
+from _fastjet_reference import fastjet_tau, flat_constituents
 
 from hepnnlr.errors import ConfigError, MissingBranchError
-from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import select_fiducial
 from hepnnlr.observables.jets import (
     JetConfig,
     cluster_flat,
+    cluster_flat_momenta,
     cluster_jets,
     cluster_jets_with_constituents,
     dphi_from_pi,
@@ -48,6 +42,7 @@ from hepnnlr.observables.jets import (
     per_jet_sequence,
     subjettiness,
 )
+from hepnnlr.observables.subjets import offsets_of
 
 # double-precision agreement between two implementations of the same arithmetic
 TIGHT = 1e-9
@@ -272,7 +267,14 @@ def test_dphi_from_pi() -> None:
         ({"algorithm": "siscone"}, "antikt"),
         ({"radius": 0.0}, "radius"),
         ({"pt_min": -1.0}, "pt_min"),
-        ({"engine": "cgal"}, "engine='cgal'.*fastjet.*native"),
+        ({"algorithm": "genkt"}, "p .*needed by"),
+        ({"p": 1.0}, "p .*needed by"),
+        ({"algorithm": "ee_kt"}, "n_jets .*or dcut"),
+        ({"n_jets": 2, "dcut": 1.0}, "both given"),
+        ({"algorithm": "antikt", "n_jets": 2}, "not meaningful"),
+        ({"algorithm": "ee_genkt", "p": -1.0, "dcut": 4.0}, "not meaningful"),
+        ({"n_jets": 0}, "n_jets must be"),
+        ({"dcut": float("nan")}, "dcut must be"),
     ],
 )
 def test_jet_config_validation(kwargs: dict, message: str) -> None:
@@ -285,21 +287,28 @@ def test_missing_energy_field() -> None:
         cluster_jets(ak.Array([[{"pt": 6.0, "eta": 0.0, "phi": 0.0}]]))
 
 
-def test_kernel_axes_and_taus_equal_fastjet_per_jet_reclustering(pythia_particles) -> None:
-    """The compiled kernel against FastJet's own per-jet kT reclustering
-    (tests/observables/_fastjet_reference.py) on the kT R = 1.0 jets of Pythia DIS events.
+def test_taus_equal_fastjet_contribs_nsubjettiness(pythia_particles) -> None:
+    """τ1, τ2, τ3 of the kT R = 1.0 jets of Pythia DIS events against FastJet-contrib's
+    ``Nsubjettiness`` (``KT_Axes``, ``NormalizedMeasure(β = 1, R0 = R)``, the ``fastjet``
+    package's ``njettiness`` on the same per-jet lists) and against the NumPy reference.
 
-    The exclusive-kT axes must be *identical* (same merges in the same order, each an
-    E-scheme sum of the same two operands). τN then differs only by the order of the sums
-    over constituents and by NumPy's against libm's log/atan2 (a few ulp per term): about
-    1e-15 relative, at most 1.6e-13 over 13,600 jets of 3,000 Pythia Z events clustered
-    with anti-kT 0.8 and kT 1.0 (a constituent very close to an axis), hence rtol 1e-12.
+    The axes are FastJet's in all three; the sums over constituents differ in order and
+    in NumPy's against libm's log/atan2 (a few ulp per term): about 1e-15 relative, hence
+    rtol 1e-12.
     """
     four, n_const = flat_constituents(cluster_jets_with_constituents(pythia_particles))
     assert len(n_const) >= 30 and n_const.max() >= 20  # real jets, with real clusterings
+    contrib = per_jet_sequence(*four, n_const).njettiness(
+        measure_definition="NormalizedMeasure",
+        axes_definition="KT_Axes",
+        njets=[1, 2, 3],
+        beta=1.0,
+        R0=1.0,
+    )
+    contrib = ak.to_numpy(contrib).reshape(len(n_const), 3)
     for n in (1, 2, 3):
-        assert_kernel_axes_are_fastjets(four, n_const, n)
         got = subjettiness(*four, n_const, 1.0, n)
+        np.testing.assert_allclose(got, contrib[:, n - 1], rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(got, fastjet_tau(four, n_const, 1.0, n), rtol=1e-12, atol=0)
         assert (got > 0).sum() >= 20
     tau1, tau2, tau21 = nsubjettiness(*four, n_const, 1.0)
@@ -308,53 +317,13 @@ def test_kernel_axes_and_taus_equal_fastjet_per_jet_reclustering(pythia_particle
     np.testing.assert_array_equal(tau21, np.where(tau1 > 0, tau2 / np.where(tau1 > 0, tau1, 1), 0))
 
 
-def test_kernel_breaks_exact_ties_as_fastjet() -> None:
-    """Constituents on a coarse (η, φ) grid with few distinct pT values make many pairs
-    exactly equally distant (ΔR = 0 included): the kernel's choice between equal
-    distances, FastJet's N2Plain one, must give FastJet's axes bit for bit."""
-    rng = np.random.default_rng(3)
-    jets = [[_particle(1.0, 0.0, 0.1 * k) for k in range(12)]]  # equally spaced, equal pT
-    for _ in range(150):
-        n = int(rng.integers(3, 15))
-        grid = (
-            rng.choice([1.0, 2.0, 3.0], n),  # pT
-            rng.choice([0.0, 0.1, 0.2], n),  # η
-            rng.choice([0.0, 0.1, 0.2], n),  # φ
-        )
-        jets.append([_particle(*values) for values in zip(*grid, strict=True)])
-    n_const = np.array([len(jet) for jet in jets])
-    assert (n_const >= 10).sum() >= 20  # > 9 constituents on 9 grid points: some coincide
-    four = tuple(
-        np.array([f(p) for jet in jets for p in jet])
-        for f in (
-            lambda p: p["pt"] * math.cos(p["phi"]),
-            lambda p: p["pt"] * math.sin(p["phi"]),
-            lambda p: p["pt"] * math.sinh(p["eta"]),
-            lambda p: p["E"],
-        )
-    )
-    for n in (2, 3):
-        assert_kernel_axes_are_fastjets(four, n_const, n)
-
-
-def test_deprecated_sequence_argument_and_bad_inputs(pythia_particles) -> None:
-    """``sequence=`` still accepted (same values) but warns; bad shapes are refused."""
+def test_bad_inputs_of_the_flat_functions(pythia_particles) -> None:
     from hepnnlr.errors import ShapeMismatchError
-    from hepnnlr.observables.substructure import energy_correlation_flat
 
     jets = cluster_jets_with_constituents(pythia_particles)
     four, n_const = flat_constituents(jets)
-    sequence = per_jet_sequence(*four, n_const)
     alone = nsubjettiness(*four, n_const, 1.0)
-    with pytest.warns(DeprecationWarning, match="sequence=.*no longer used"):
-        shared = nsubjettiness(*four, n_const, 1.0, sequence=sequence)
-    for got, want in zip(shared, alone, strict=True):
-        np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(alone[0], ak.to_numpy(ak.flatten(jets.tau1)), rtol=TIGHT, atol=0)
-    with pytest.warns(DeprecationWarning, match="subjettiness"):
-        subjettiness(*four, n_const, 1.0, 3, sequence=sequence)
-    with pytest.warns(DeprecationWarning, match="energy_correlation_flat"):
-        energy_correlation_flat(*four, n_const, 3, 4.0, sequence=sequence)
     with pytest.raises(ShapeMismatchError, match="n_constituents sums to"):
         nsubjettiness(*(a[: n_const[0]] for a in four), n_const, 1.0)
     with pytest.raises(ShapeMismatchError, match="no constituents"):
@@ -370,8 +339,12 @@ def test_tau3_not_below_brute_force_and_consistent_with_tau1_tau2(pythia_particl
     n_small = 0
     for event in pythia_particles.tolist():
         pseudojets = [
-            fastjet.PseudoJet(p["pt"] * math.cos(p["phi"]), p["pt"] * math.sin(p["phi"]),
-                              p["pt"] * math.sinh(p["eta"]), p["E"])
+            fastjet.PseudoJet(
+                p["pt"] * math.cos(p["phi"]),
+                p["pt"] * math.sin(p["phi"]),
+                p["pt"] * math.sinh(p["eta"]),
+                p["E"],
+            )
             for p in event
         ]
         sequence = fastjet.ClusterSequence(pseudojets, config.jet_definition())
@@ -402,8 +375,14 @@ def test_tau3_not_below_brute_force_and_consistent_with_tau1_tau2(pythia_particl
 
 
 def test_three_collinear_prongs_have_zero_tau3() -> None:
-    prongs = [_particle(3.0, 0.0, 0.3), _particle(1.0, 0.0, 0.3), _particle(4.0, 0.0, -0.3),
-              _particle(2.0, 0.0, -0.3), _particle(5.0, 0.4, 0.0), _particle(1.0, 0.4, 0.0)]
+    prongs = [
+        _particle(3.0, 0.0, 0.3),
+        _particle(1.0, 0.0, 0.3),
+        _particle(4.0, 0.0, -0.3),
+        _particle(2.0, 0.0, -0.3),
+        _particle(5.0, 0.4, 0.0),
+        _particle(1.0, 0.4, 0.0),
+    ]
     jets = cluster_jets_with_constituents(ak.Array([prongs]), JetConfig(radius=1.0))
     assert ak.num(jets).tolist() == [1]
     c = jets[0, 0].constituents
@@ -419,245 +398,93 @@ def test_three_collinear_prongs_have_zero_tau3() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# the native clustering engine
+# exclusive jets and the e+e− algorithms
 # ---------------------------------------------------------------------------------------
 
-_FLAT_JET_FIELDS = (
-    "n_jets", "px", "py", "pz", "E", "pt", "eta", "phi", "n_constituents", "constituents",
-    "tau1", "tau2", "tau21",
-)  # fmt: skip
-
-
-def _flat_event_arrays(particles: ak.Array) -> tuple[np.ndarray, list[np.ndarray]]:
-    counts = ak.to_numpy(ak.num(particles)).astype(np.int64)
-    return counts, [ak.to_numpy(ak.flatten(particles[f])) for f in ("pt", "eta", "phi", "E")]
-
 
 @pytest.fixture(scope="module")
-def z_events() -> tuple[np.ndarray, list[np.ndarray]]:
-    """Stable particles of 300 Pythia e+e− → Z → light-quark events (73% have more than
-    30, so FastJet runs its tiled strategies on them, not N2Plain)."""
+def z_events() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Particle counts and flat (px, py, pz, E) of 300 Pythia e+e− → Z → qq̄ events, plus
+    two hand-made events with fewer particles than three exclusive jets."""
     from hepnnlr.samples.zjets import generate_zjets
 
-    return _flat_event_arrays(generate_zjets(300, seed=7).GenPart)
-
-
-@pytest.fixture(scope="module")
-def dis_events(dis_sim_file) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Fiducial particle-level particles of the 1,500 events of the session DIS file."""
-    with uproot.open(dis_sim_file) as file:
-        arrays = file["events"].arrays([f"GenPart_{f}" for f in ("pt", "eta", "phi", "E")])
-    particles = ak.zip(
-        {f: ak.values_astype(arrays[f"GenPart_{f}"], np.float64) for f in ("pt", "eta", "phi", "E")}
+    particles = generate_zjets(300, seed=7).GenPart
+    counts = np.concatenate([ak.to_numpy(ak.num(particles)), [1, 0]]).astype(np.int64)
+    pt, eta, phi, energy = (
+        np.concatenate([ak.to_numpy(ak.flatten(particles[f])), [extra]]).astype(np.float64)
+        for f, extra in (("pt", 3.0), ("eta", 0.5), ("phi", 1.0), ("E", 3.0 * math.cosh(0.5)))
     )
-    return _flat_event_arrays(select_fiducial(particles))
+    return counts, (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), energy)
 
 
-def _four(flat: list[np.ndarray]) -> tuple[np.ndarray, ...]:
-    """(px, py, pz, E) exactly as cluster_flat computes them."""
-    pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in flat)
-    return pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), energy
-
-
-def _assert_native_is_fastjet(counts, four, config, *, raw_order: bool) -> int:  # noqa: ANN001
-    """cluster_events against FastJet, bit for bit; returns the number of jets.
-
-    ``raw_order``: FastJet's ``inclusive_jets`` order too (else jets per event and, after
-    the same ordering by pT, momenta and constituents; see cluster_flat's docstring)."""
-    n_jets, momenta, n_const, constituents = fastjet_inclusive(counts, four, config)
-    native = _kernels.cluster_events(
-        *four,
-        np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        _kernels.ALGORITHM_CODES[config.algorithm],
-        config.radius,
-        config.pt_min,
-    )
-    np.testing.assert_array_equal(native[4], n_jets)
-    if raw_order:
-        np.testing.assert_array_equal(np.stack(native[:4]), momenta)
-        np.testing.assert_array_equal(native[5], n_const)
-        np.testing.assert_array_equal(native[6], constituents)
-    else:
-        event = np.repeat(np.arange(len(counts)), n_jets)
-        ours = np.lexsort((-np.hypot(native[0], native[1]), event))
-        theirs = np.lexsort((-np.hypot(momenta[0], momenta[1]), event))
-        np.testing.assert_array_equal(np.stack(native[:4])[:, ours], momenta[:, theirs])
-        np.testing.assert_array_equal(native[5][ours], n_const[theirs])
-        ours_c = np.split(native[6], np.cumsum(native[5])[:-1])
-        theirs_c = np.split(constituents, np.cumsum(n_const)[:-1])
-        for a, b in zip(ours, theirs, strict=True):
-            np.testing.assert_array_equal(ours_c[a], theirs_c[b])
-    return int(n_jets.sum())
+def _fastjet_exclusive(counts, four, config: JetConfig, n: int | None):  # noqa: ANN001, ANN202
+    """FastJet's own exclusive jets of every event: jets per event and sorted px."""
+    events = ak.unflatten(ak.zip(dict(zip(("px", "py", "pz", "E"), four, strict=True))), counts)
+    sequence = fastjet.ClusterSequence(events, config.jet_definition())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="dcut and exclusive jets")
+        jets = sequence.exclusive_jets(n_jets=-1, dcut=config.dcut) if n is None else None
+        if n is not None:
+            jets = sequence.exclusive_jets_up_to(n)
+    return ak.to_numpy(ak.num(jets)), np.sort(ak.to_numpy(ak.flatten(jets.px)))
 
 
 @pytest.mark.parametrize(
     "config",
     [
-        JetConfig("antikt", 0.8, 5.0),  # the Z → jets processor's jets
-        JetConfig("kt", 1.0, 5.0),
-        JetConfig("kt", 0.4, 1.0),
-        JetConfig("cambridge", 0.8, 5.0),
-        JetConfig("antikt", 0.4, 0.0),  # every particle ends in a jet
+        JetConfig("ee_kt", pt_min=0.0, n_jets=3),
+        JetConfig("ee_kt", pt_min=0.0, dcut=25.0),
+        JetConfig("cambridge", 0.4, 0.0, n_jets=2),
+        JetConfig("ee_genkt", 0.7, 0.0, p=1.0, n_jets=2),
     ],
-    ids=str,
+    ids=["durham-3", "durham-dcut25", "ca-2", "ee_genkt-p1-2"],
 )
-def test_native_engine_is_fastjet_on_pythia_z_events(z_events, config: JetConfig) -> None:
-    """All FlatJets fields of the two engines identical (jets, momenta, η, φ, constituent
-    lists, τN) on real events; kT and anti-kT in FastJet's own jet order as well. For
-    Cambridge/Aachen the last beam recombinations, all at d_iB = R², are exact ties that
-    FastJet's tiled strategies take in another order: same jets, other order."""
-    counts, flat = z_events
-    fastjet_jets = cluster_flat(counts, *flat, dataclasses.replace(config, engine="fastjet"))
-    native = cluster_flat(counts, *flat, dataclasses.replace(config, engine="native"))
-    assert len(native.px) > len(counts)  # ≥ 2 jets per event on average: a real comparison
-    for field in _FLAT_JET_FIELDS:
-        np.testing.assert_array_equal(
-            getattr(native, field), getattr(fastjet_jets, field), err_msg=field
-        )
-    _assert_native_is_fastjet(
-        counts, _four(flat), config, raw_order=config.algorithm != "cambridge"
-    )
+def test_exclusive_jets_are_fastjets(z_events, config: JetConfig) -> None:
+    """Jets per event and momenta as FastJet's ``exclusive_jets`` (``exclusive_jets_up_to``
+    for events with fewer particles than ``n_jets``); no particle in two jets (and, with
+    Durham, which has no beam distance, every particle in one), and each jet the E-scheme
+    sum of its constituents."""
+    counts, four = z_events
+    jets = cluster_flat_momenta(counts, *four, config)
+    n_ref, px_ref = _fastjet_exclusive(counts, four, config, config.n_jets)
+    np.testing.assert_array_equal(jets.n_jets, n_ref)
+    np.testing.assert_allclose(np.sort(jets.px), px_ref, rtol=0, atol=1e-12)
+    assert len(np.unique(jets.constituents)) == len(jets.constituents)
+    if config.algorithm == "ee_kt":
+        assert sorted(jets.constituents.tolist()) == list(range(int(counts.sum())))
+    starts = jets.constituent_offsets()[:-1]
+    for component, name in zip(four, ("px", "py", "pz", "E"), strict=True):
+        sums = np.add.reduceat(component[jets.constituents], starts)
+        # E-scheme sums of up to ~60 momenta of O(45 GeV): round-off well below 1e-10 GeV
+        np.testing.assert_allclose(sums, getattr(jets, name), rtol=0, atol=1e-10, err_msg=name)
+    assert jets.n_jets[-2:].tolist() == [1, 0]  # one particle: one jet; none: none
 
 
-@pytest.mark.parametrize(
-    "config",
-    [JetConfig("kt", 1.0, 5.0), JetConfig("antikt", 1.0, 2.0), JetConfig("cambridge", 0.6, 2.0)],
-    ids=str,
-)
-def test_native_engine_is_fastjet_on_pythia_dis_events(dis_events, config: JetConfig) -> None:
-    """The paper's kT R = 1.0 jets (and the other algorithms) of 1,500 DIS events."""
-    counts, flat = dis_events
-    n_jets = _assert_native_is_fastjet(
-        counts, _four(flat), config, raw_order=config.algorithm != "cambridge"
-    )
-    assert n_jets > 1000
-    fastjet_jets = cluster_flat(
-        counts, *flat, dataclasses.replace(config, engine="fastjet"), with_nsubjettiness=False
-    )
-    native = cluster_flat(
-        counts, *flat, dataclasses.replace(config, engine="native"), with_nsubjettiness=False
-    )
-    for field in _FLAT_JET_FIELDS[:10]:
-        np.testing.assert_array_equal(
-            getattr(native, field), getattr(fastjet_jets, field), err_msg=field
-        )
+def test_exclusive_jets_sorted_and_above_threshold(z_events) -> None:
+    counts, four = z_events
+    jets = cluster_flat_momenta(counts, *four, JetConfig("ee_kt", pt_min=10.0, n_jets=4))
+    assert jets.pt.min() >= 10.0
+    assert jets.n_jets.max() <= 4 and jets.n_jets.sum() < 4 * len(counts)  # some dropped
+    first = np.repeat(offsets_of(jets.n_jets)[:-1], jets.n_jets)
+    rank = np.arange(len(jets.pt)) - first
+    assert np.all(jets.pt[rank > 0] <= jets.pt[np.flatnonzero(rank > 0) - 1])
 
 
-def _grid_events(seed: int, n_events: int, largest: int) -> tuple[np.ndarray, tuple]:
-    """Events of 1 … ``largest`` particles on a 4 × 5 (η, φ) grid with 4 pT values: many
-    pairs exactly equally distant, coincident particles, equal pT and equal jets."""
-    rng = np.random.default_rng(seed)
-    counts = rng.integers(1, largest + 1, n_events)
-    total = int(counts.sum())
-    pt = rng.choice([1.0, 2.0, 3.0, 6.0], total)
-    eta = rng.choice([0.0, 0.3, 0.6, 0.9], total)
-    phi = rng.choice([0.0, 0.3, 0.6, 3.0, 5.5], total)
-    return counts, (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta))
+def test_genkt_with_p_minus_one_is_antikt(z_events) -> None:
+    counts, four = z_events
+    genkt = cluster_flat_momenta(counts, *four, JetConfig("genkt", 0.4, 2.0, p=-1.0))
+    antikt = cluster_flat_momenta(counts, *four, JetConfig("antikt", 0.4, 2.0))
+    np.testing.assert_array_equal(genkt.n_jets, antikt.n_jets)
+    np.testing.assert_array_equal(genkt.constituents, antikt.constituents)
 
 
-@pytest.mark.parametrize("algorithm", ["kt", "antikt", "cambridge"])
-@pytest.mark.parametrize("radius", [0.4, 1.0])
-def test_native_engine_breaks_exact_ties_as_fastjet(algorithm: str, radius: float) -> None:
-    """Up to 30 particles FastJet runs N2Plain, whose choice between equal distances the
-    engine follows: same jets, same order, same momenta (same summation order), same
-    constituents, on 300 events full of exact ties. (Above ~30 particles FastJet's tiled
-    strategies break such ties in another order; real events have none, see the Pythia
-    tests.)"""
-    counts, four = _grid_events(5, 300, 30)
-    assert (counts > 20).sum() > 50  # more particles than grid points: coincident pairs
-    n_jets = _assert_native_is_fastjet(
-        counts, four, JetConfig(algorithm, radius, 2.0), raw_order=True
-    )
-    assert n_jets > 300
-
-
-def test_native_engine_edge_cases() -> None:
-    """Empty events, single particles, no jet above threshold, zero events, particles
-    along the beam (kt2 = 0: anti-kT's 1e300 momentum factor, FastJet's MaxRap rapidity)
-    and a jet exactly at the threshold."""
-    four = (
-        np.array([6.0, 0.0, 1.0, 0.0, 3.0, 0.0, 0.0]),
-        np.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]),
-        np.array([1.0, 9.0, 0.5, -4.0, 0.0, 0.0, 2.0]),
-        np.array([7.0, 9.0, 2.0, 4.0, 3.0, 0.0, 2.0]),
-    )
-    # events: [], [6 GeV], [], [beam 9 GeV, soft], [beam, 3 GeV at threshold, E = 0, beam]
-    counts = np.array([0, 1, 0, 2, 4], dtype=np.int64)
-    for algorithm in ("kt", "antikt", "cambridge"):
-        for radius, pt_min in ((1.0, 3.0), (0.4, 0.0), (0.7, 10.0)):
-            config = JetConfig(algorithm, radius, pt_min)
-            _assert_native_is_fastjet(counts, four, config, raw_order=True)
-    jets = _kernels.cluster_events(*four, np.array([0, 0, 1, 1, 3, 7]), 2, 1.0, 3.0)
-    np.testing.assert_array_equal(jets[4], [0, 1, 0, 0, 1])  # pT = 6 and pT = 3 (>= 3)
-    nothing = _kernels.cluster_events(*four, np.array([0, 7]), 0, 1.0, 100.0)
-    assert nothing[4].tolist() == [0] and len(nothing[6]) == 0
-    no_events = _kernels.cluster_events(*four, np.array([0]), 0, 1.0, 5.0)
-    assert len(no_events[4]) == 0 and len(no_events[0]) == 0
-
-
-def test_native_kt_threshold_is_fastjets_d_ib_test() -> None:
+def test_kt_threshold_is_fastjets_d_ib_test() -> None:
     """FastJet keeps a kT inclusive jet when its d_iB = (R² kt2)·(1/R²) >= pt_min², not
     perp2: at R = 0.15 a 3 GeV jet has (0.0225 · 9)/0.0225 < 9 in floating point, so
-    FastJet (and the engine) drop it for kT at pt_min = 3, while anti-kT keeps it."""
+    FastJet drops it for kT at pt_min = 3, while anti-kT keeps it (hepnnlr applies no
+    threshold of its own to inclusive jets)."""
     assert (0.15 * 0.15 * 9.0) * (1.0 / (0.15 * 0.15)) < 9.0
     one = [np.array([1]), np.array([3.0]), np.array([0.0]), np.array([0.0]), np.array([3.0])]
     for algorithm, expected in (("kt", 0), ("antikt", 1), ("cambridge", 1)):
-        for engine in ("fastjet", "native"):
-            jets = cluster_flat(
-                *one, JetConfig(algorithm, 0.15, 3.0, engine=engine), with_nsubjettiness=False
-            )
-            assert jets.n_jets.tolist() == [expected], (algorithm, engine)
-
-
-def test_native_engine_through_cluster_jets_with_constituents(pythia_particles) -> None:
-    """The awkward entry points give the same records with either engine."""
-    config = JetConfig("kt", 1.0, 5.0, engine="fastjet")
-    native = JetConfig("kt", 1.0, 5.0, engine="native")
-    reference = cluster_jets_with_constituents(pythia_particles, config)
-    ours = cluster_jets_with_constituents(pythia_particles, native)
-    assert ak.sum(ak.num(reference)) > 20
-    assert ak.to_list(ours) == ak.to_list(reference)
-
-
-def _assert_outputs_identical(native: dict, reference: dict) -> None:
-    assert native["cutflow"] == reference["cutflow"]
-    assert native["hists"].keys() == reference["hists"].keys()
-    for level, hists in reference["hists"].items():
-        assert native["hists"][level].keys() == hists.keys()
-        for name, h in hists.items():
-            other = native["hists"][level][name]
-            np.testing.assert_array_equal(other.values(flow=True), h.values(flow=True), name)
-            np.testing.assert_array_equal(other.variances(flow=True), h.variances(flow=True), name)
-    assert native["columns"].keys() == reference["columns"].keys()
-    for key, columns in reference["columns"].items():
-        assert ak.to_list(native["columns"][key]) == ak.to_list(columns), key
-
-
-def test_processors_give_identical_outputs_with_the_native_engine(
-    dis_sim_file, tmp_path
-) -> None:
-    """The DIS (kT 1.0) and Z → jets (anti-kT 0.8) processors with ``engine="native"``:
-    cutflows, every histogram (values and variances, flow bins) and every column equal
-    to those of the FastJet engine, over two chunks each."""
-    from hepnnlr.processors.dis import DISProcessor
-    from hepnnlr.processors.zjets import ZJETS_JETS, ZJetsProcessor
-    from hepnnlr.samples.zjets import make_zjets_sample
-    from hepnnlr.schema import run_processor
-
-    z_file = make_zjets_sample(tmp_path / "z.root", n_events=400, seed=3, progress=False)
-    for make, jets, path, chunksize in (
-        (DISProcessor, JetConfig(), dis_sim_file, 750),
-        (ZJetsProcessor, ZJETS_JETS, z_file, 200),
-    ):
-        outputs = [
-            run_processor(
-                make(jets=dataclasses.replace(jets, engine=engine)),
-                {"s": [path]},
-                chunksize=chunksize,
-                progress=False,
-            )
-            for engine in ("fastjet", "native")
-        ]
-        assert outputs[0]["cutflow"]["events"] in (400, 1500)
-        assert sum(h.sum(flow=True).value for h in outputs[0]["hists"]["gen"].values()) > 0
-        _assert_outputs_identical(outputs[1], outputs[0])
+        jets = cluster_flat(*one, JetConfig(algorithm, 0.15, 3.0), with_nsubjettiness=False)
+        assert jets.n_jets.tolist() == [expected], algorithm

@@ -1,6 +1,6 @@
 """Jet substructure of :mod:`hepnnlr.observables.substructure` and jet constituents.
 
-* the compiled e_N and the fused τ/e_N pass against FastJet-contrib's ``EnergyCorrelator``
+* the compiled e_N and jet_shapes_flat against FastJet-contrib's ``EnergyCorrelator``
   and FastJet's exclusive-kT axes (``_fastjet_reference.py``);
 * ECF(N, β) of real Pythia Z → qq jets (anti-kT R = 0.8) against a brute-force NumPy sum
   over all constituent pairs and triplets, and against exact two- and three-particle jets;
@@ -124,7 +124,7 @@ def test_kernel_ecf_equals_fastjet_energy_correlator(jets, npoint, beta) -> None
 
 
 def test_fused_jet_shapes_equal_the_separate_functions(jets) -> None:
-    """jet_shapes_flat (one pass: τ1, τ2, τ21, e3) gives the values of nsubjettiness and
+    """jet_shapes_flat (τ1, τ2, τ21, e3) gives the values of nsubjettiness and
     energy_correlation_flat bit for bit, and τN agrees with FastJet's axes (rtol 1e-12, the
     reason is in test_jets.py)."""
     four, n_const = flat_constituents(jets)
