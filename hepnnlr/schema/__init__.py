@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from hepnnlr.schema.columns import ColumnsToParquet
 from hepnnlr.schema.nanoevents import HepnnlrSchema, collection_mixin
-from hepnnlr.schema.runner import EXECUTORS, check_inputs, run_processor
+from hepnnlr.schema.runner import (
+    EXECUTORS,
+    SCHEMAS,
+    SKIPPED_FILES_KEY,
+    Fileset,
+    check_inputs,
+    run_processor,
+)
 
 __all__ = [
     "EXECUTORS",
+    "SCHEMAS",
+    "SKIPPED_FILES_KEY",
     "ColumnsToParquet",
-    "HepnnlrSchema", "check_inputs", "collection_mixin", "run_processor"]
+    "Fileset",
+    "HepnnlrSchema",
+    "check_inputs",
+    "collection_mixin",
+    "run_processor",
+]
