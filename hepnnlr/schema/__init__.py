@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from hepnnlr.schema.columns import ColumnsToParquet
 from hepnnlr.schema.nanoevents import HepnnlrSchema, collection_mixin
-from hepnnlr.schema.runner import (
-    EXECUTORS,
-    SCHEMAS,
-    SKIPPED_FILES_KEY,
-    Fileset,
-    check_inputs,
-    run_processor,
-)
+from hepnnlr.schema.fileset import SCHEMAS, Fileset, check_inputs
+from hepnnlr.schema.runner import EXECUTORS, SKIPPED_FILES_KEY, run_processor
 
 __all__ = [
     "EXECUTORS",
