@@ -84,3 +84,6 @@ __all__ = [
     "visible_mass",
     "wrap_phi",
 ]
+from hepnnlr.observables.fourvectors import FlatMomenta, flat_momenta, momentum4d  # noqa: E402
+
+__all__ += ["FlatMomenta", "flat_momenta", "momentum4d"]

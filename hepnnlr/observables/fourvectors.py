@@ -1,0 +1,557 @@
+"""Four-momenta of particles in any representation, as flat Cartesian buffers.
+
+:func:`flat_momenta` reads jagged particle records (events × particles) in whichever
+coordinates a user's files give them and returns flat float64 ``px, py, pz, E`` with the
+per-event counts and offsets, the input of FastJet and of hepnnlr's compiled kernels.
+:func:`momentum4d` goes the other way: flat jet (or particle) buffers to ``var *
+Momentum4D`` records with `vector <https://vector.readthedocs.io>`_'s awkward behaviour.
+
+Supported representations. A four-momentum is one azimuthal, one longitudinal and one
+temporal coordinate system (vector's ``Momentum4D`` systems), each read from any of the
+listed field names:
+
+=============  =====================  ==============================================
+axis           system                 field names, in order of precedence
+=============  =====================  ==============================================
+azimuthal      (px, py)               ``px``, ``momentum.x``, ``x`` / ``py``, ``momentum.y``, ``y``
+azimuthal      (pt, phi)              ``pt``, ``rho`` / ``phi``
+longitudinal   pz                     ``pz``, ``momentum.z``, ``z``
+longitudinal   eta                    ``eta``
+longitudinal   theta                  ``theta``
+temporal       E                      ``E``, ``energy``, ``e``, ``t``
+temporal       mass                   ``mass``, ``M``, ``m``, ``tau``
+=============  =====================  ==============================================
+
+which covers, among others:
+
+- hepnnlr's own particles (``pt, eta, phi, E``);
+- coffea NanoEvents collections (``events.PFCands``, ``events.GenPart``: ``pt, eta, phi,
+  mass``), read from the stored fields, never through coffea's behaviours;
+- plain Cartesian records (``px, py, pz, E``);
+- coffea's ``EDM4HEPSchema``, which renames EDM4hep's ``momentum.[x,y,z]`` and ``energy``
+  to ``px, py, pz`` and ``E`` (and drops ``E`` of ``ReconstructedParticle``, keeping
+  ``mass``), and EDM4hep read by uproot directly: a nested ``momentum`` record with ``x, y,
+  z`` (or fields literally named ``momentum.x`` …) and ``energy`` and/or ``mass``;
+- vector records with any of vector's 4D momentum names (``vector.zip`` stores the generic
+  names, e.g. ``rho, phi, eta, tau`` for ``pt, phi, eta, M``), and coffea ``LorentzVector``
+  records (``x, y, z, t``).
+
+The generic names ``x, y, z, t, rho, tau`` count only when no complete four-momentum can be
+made from the momentum names (``px``, ``pt``, ``phi``, ``eta``, ``E``, ``mass``, …): a NanoAOD
+secondary vertex (``SV``) has ``x, y, z`` as a position next to ``pt, eta, phi, mass``.
+
+More than one representation: the one first in the table (per axis) gives the values, and
+every other complete one present (``pt, phi`` next to ``px, py``; ``mass`` next to ``E``;
+``energy`` next to ``E``) is checked against it, particle by particle, in Cartesian
+coordinates: a difference beyond round-off (64 units in the last place of the least precise
+field, relative to max(E, |p|)) raises :class:`~hepnnlr.errors.ConfigError` naming both sets
+of fields. Fields that do not complete a system (a ``phi`` without ``pt``) are not read.
+
+Conversions (vector's formulas): px = pT cos φ, py = pT sin φ, pz = pT sinh η or
+pT / tan θ, and E = √(|p|² + m²) computed as ``hypot(hypot(pT, pz), m)`` (no overflow, no
+cancellation); a negative mass is space-like as in vector, E = √max(|p|² − m², 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import awkward as ak
+import numpy as np
+import vector.backends.awkward
+
+from hepnnlr.errors import (
+    ConfigError,
+    MissingBranchError,
+    NonFiniteInputError,
+    ShapeMismatchError,
+)
+
+__all__ = ["FlatMomenta", "flat_momenta", "momentum4d"]
+
+# Coordinate -> (momentum names, generic names), each in order of precedence.
+_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "px": (("px", "momentum.x"), ("x",)),
+    "py": (("py", "momentum.y"), ("y",)),
+    "pt": (("pt",), ("rho",)),
+    "phi": (("phi",), ()),
+    "pz": (("pz", "momentum.z"), ("z",)),
+    "eta": (("eta",), ()),
+    "theta": (("theta",), ()),
+    "E": (("E", "energy", "e"), ("t",)),
+    "mass": (("mass", "M", "m"), ("tau",)),
+}
+_SUPPORTED = (
+    "one of each axis: azimuthal (px, py) or (pt, phi); longitudinal pz, eta or theta; "
+    "temporal E or mass; with the aliases px: momentum.x, x; py: momentum.y, y; pt: rho; "
+    "pz: momentum.z, z; E: energy, e, t; mass: M, m, tau (e.g. pt, eta, phi, mass as in "
+    "NanoAOD; pt, eta, phi, E as in hepnnlr; px, py, pz, E; EDM4hep's momentum.{x,y,z} "
+    "with energy or mass)"
+)
+# Round-off allowance of the consistency check, in units of the least precise field's
+# machine epsilon, relative to max(E, |p|): each converted coordinate is at most four
+# rounded operations on rounded inputs, and cos/sin and sinh amplify the rounding of φ and
+# η by at most |φ| ≤ π and ≈ |η| (≲ 10 for particles in a detector): ≲ 20 ulp, 64 leaves a
+# margin of 3 while a genuine disagreement (another particle, another mass hypothesis) is
+# orders of magnitude larger.
+_ULPS = 64.0
+
+# A (coordinate, field name) pair; a system is one or two of them.
+_Pair = tuple[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class FlatMomenta:
+    """Four-momenta of all particles of a chunk, flat, in event order.
+
+    Attributes:
+        counts: Particles per event (int64, one per event; 0 for a ``None`` event).
+        offsets: ``n_events + 1`` int64 offsets into the flat arrays (``offsets[0] == 0``):
+            event ``i`` owns ``px[offsets[i]:offsets[i + 1]]``.
+        px, py, pz, E: Cartesian four-momentum of every particle (float64, GeV, already
+            scaled by the particle weight when one was given).
+        fields: The fields the values were read from, e.g. ``("pt", "phi", "eta", "mass")``.
+    """
+
+    counts: np.ndarray
+    offsets: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    E: np.ndarray
+    fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.counts)
+        if len(self.offsets) != n + 1 or (n and self.offsets[-1] != int(self.counts.sum())):
+            raise ShapeMismatchError(
+                f"FlatMomenta: {n} counts need {n + 1} offsets ending at their sum, got "
+                f"{len(self.offsets)} offsets; build it with flat_momenta()."
+            )
+        total = int(self.offsets[-1])
+        for name in ("px", "py", "pz", "E"):
+            if len(getattr(self, name)) != total:
+                raise ShapeMismatchError(
+                    f"FlatMomenta: {name} has {len(getattr(self, name))} entries but the "
+                    f"counts add up to {total} particles; build it with flat_momenta()."
+                )
+
+    @property
+    def n_events(self) -> int:
+        """Number of events."""
+        return len(self.counts)
+
+    @property
+    def n_particles(self) -> int:
+        """Number of particles in all events."""
+        return int(self.offsets[-1])
+
+
+def _first_event(offsets: np.ndarray, index: int) -> int:
+    return int(np.searchsorted(offsets, index, side="right") - 1)
+
+
+def _flat_numbers(
+    array: ak.Array, name: str, what: str, offsets: np.ndarray
+) -> tuple[np.ndarray, np.dtype]:
+    """One number per particle of a jagged field, as a fresh float64 buffer (and its dtype)."""
+    flat = ak.flatten(array, axis=1)
+    if flat.ndim != 1:
+        raise ShapeMismatchError(
+            f"{what}: field {name!r} has type {array.type}, not one number per particle; "
+            "pass records whose coordinate fields are numbers (events × particles)."
+        )
+    missing = ak.to_numpy(ak.is_none(flat, axis=0)) if flat.layout.is_option else None
+    if missing is not None and missing.any():
+        k = int(np.argmax(missing))
+        raise NonFiniteInputError(
+            f"{what}: field {name!r} is missing (None) for {int(missing.sum())} particle(s), "
+            f"first in event {_first_event(offsets, k)}; keep only complete particles, e.g. "
+            f"particles[~ak.is_none(particles[{name!r}], axis=1)]."
+        )
+    raw = ak.to_numpy(ak.drop_none(flat) if missing is not None else flat)
+    if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == np.bool_):
+        raise ShapeMismatchError(
+            f"{what}: field {name!r} holds {raw.dtype}, not numbers; pass numeric fields."
+        )
+    values = np.array(raw, dtype=np.float64)  # always a copy: callers may scale it in place
+    _check_finite(values, f"field {name!r}", what, offsets)
+    return values, raw.dtype
+
+
+def _check_finite(values: np.ndarray, name: str, what: str, offsets: np.ndarray) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        k = int(np.argmax(bad))
+        kind = "NaN" if np.isnan(values[k]) else "infinite"
+        raise NonFiniteInputError(
+            f"{what}: {name} has {int(bad.sum())} non-finite value(s) ({kind} first in event "
+            f"{_first_event(offsets, k)}, value {values[k]}). hepnnlr does not replace them: "
+            "find where they come from and remove those particles or events."
+        )
+
+
+def _field_paths(particles: ak.Array) -> dict[str, tuple[str, ...]]:
+    """Display name -> path of every top-level field, plus ``momentum.x`` etc. when nested."""
+    fields = ak.fields(particles)
+    paths = {name: (name,) for name in fields}
+    if "momentum" in fields:
+        for sub in ak.fields(particles["momentum"]):
+            paths.setdefault(f"momentum.{sub}", ("momentum", sub))
+    return paths
+
+
+def _systems(
+    present: Callable[[str], list[str]],
+) -> tuple[list[tuple[_Pair, ...]], list[tuple[_Pair, ...]], list[tuple[_Pair, ...]]]:
+    """Every complete azimuthal, longitudinal and temporal system, in order of precedence."""
+    azimuthal = [(("px", x), ("py", y)) for x in present("px") for y in present("py")]
+    azimuthal += [(("pt", r), ("phi", p)) for r in present("pt") for p in present("phi")]
+    longitudinal = [((c, n),) for c in ("pz", "eta", "theta") for n in present(c)]
+    temporal = [((c, n),) for c in ("E", "mass") for n in present(c)]
+    return azimuthal, longitudinal, temporal
+
+
+def _resolve(
+    paths: Mapping[str, tuple[str, ...]], what: str
+) -> tuple[list[tuple[_Pair, ...]], ...]:
+    for tier in (1, 2):
+
+        def present(coordinate: str, tier: int = tier) -> list[str]:
+            momentum, generic = _NAMES[coordinate]
+            names = momentum + generic if tier == 2 else momentum
+            return [n for n in names if n in paths]
+
+        axes = _systems(present)
+        if all(axes):
+            return axes
+    lacking = [
+        axis
+        for axis, found in zip(("azimuthal", "longitudinal", "temporal"), axes, strict=True)
+        if not found
+    ]
+    raise MissingBranchError(
+        f"{what}: no complete four-momentum among the fields {sorted(paths)} (no "
+        f"{' and no '.join(lacking)} coordinates). Supported: {_SUPPORTED}. Rename or add "
+        "the fields, e.g. ak.zip({'pt': ..., 'eta': ..., 'phi': ..., 'mass': ...})."
+    )
+
+
+def _energy_from_mass(p: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """E = √(|p|² + m|m|) (vector's convention), clipped at 0, without cancellation."""
+    energy = np.hypot(p, mass)
+    spacelike = mass < 0
+    if spacelike.any():
+        ps, ms = p[spacelike], -mass[spacelike]
+        energy[spacelike] = np.sqrt(np.maximum((ps - ms) * (ps + ms), 0.0))
+    return energy
+
+
+def flat_momenta(
+    particles: ak.Array,
+    *,
+    weight: str | ak.Array | None = None,
+    what: str = "particles",
+) -> FlatMomenta:
+    """Flat Cartesian four-momenta of jagged particle records in any representation.
+
+    See the module docstring for the supported field names. Everything runs on flat NumPy
+    buffers (one ``ak.flatten`` per field read), with no Python loop over events.
+
+    Args:
+        particles: Events × particles records (``var * {...}``, e.g. ``events.PFCands``);
+            ``None`` events count as empty.
+        weight: Optional per-particle weight that scales the whole four-momentum (the PUPPI
+            convention of Bertolini, Harris, Low and Tran, JHEP 10 (2014) 059, arXiv:1407.6013):
+            the name of a field of ``particles`` (``"puppiWeight"``) or a jagged array with
+            the same counts. Weights must be finite and non-negative; a weight of 0 leaves a
+            zero four-vector in place (the particle is not removed).
+        what: Name of the collection in error messages (``"PFCands"``).
+
+    Returns:
+        A :class:`FlatMomenta`.
+
+    Raises:
+        ShapeMismatchError: ``particles`` is not events × particles, or the weight array
+            has other counts.
+        MissingBranchError: no supported representation, or the weight field is missing.
+        ConfigError: two representations that disagree beyond round-off, or a negative
+            weight.
+        NonFiniteInputError: a NaN, infinite or missing coordinate or weight (or a
+            conversion that overflows), with the field and the first event.
+
+    Example:
+        >>> import awkward as ak
+        >>> m = flat_momenta(ak.Array([[{"pt": 3.0, "eta": 0.0, "phi": 0.0, "mass": 4.0}]]))
+        >>> float(m.px[0]), float(m.E[0])
+        (3.0, 5.0)
+    """
+    if not isinstance(particles, ak.Array):
+        particles = ak.Array(particles)
+    if particles.ndim != 2:
+        raise ShapeMismatchError(
+            f"{what}: expected events × particles (2 dimensions, type 'N * var * {{...}}'), "
+            f"got {particles.ndim} dimension(s), type {particles.type}. Pass one list of "
+            "particles per event (ak.unflatten(particles, counts) for a flat list; "
+            "ak.flatten(particles, axis=1) to merge a nested level)."
+        )
+    counts = ak.to_numpy(ak.fill_none(ak.num(particles, axis=1), 0)).astype(np.int64)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+
+    paths = _field_paths(particles)
+    if not paths:
+        raise MissingBranchError(
+            f"{what}: expected particle records with named fields, got type "
+            f"{particles.type}. Supported: {_SUPPORTED}."
+        )
+    azimuthal, longitudinal, temporal = _resolve(paths, what)
+
+    cache: dict[str, tuple[np.ndarray, np.dtype]] = {}
+
+    def read(name: str) -> np.ndarray:
+        if name not in cache:
+            array = particles
+            for key in paths[name]:
+                array = array[key]
+            cache[name] = _flat_numbers(array, name, what, offsets)
+        return cache[name][0]
+
+    def eps(*systems: tuple[_Pair, ...]) -> float:
+        dtypes = [cache[n][1] for system in systems for _, n in system]
+        return max(
+            float(np.finfo(d).eps) if np.issubdtype(d, np.floating) else np.finfo(float).eps
+            for d in dtypes
+        )
+
+    # Every array below is fresh (``read`` copies), so scaling in place touches no input.
+    def xy(system: tuple[_Pair, ...]) -> tuple[np.ndarray, np.ndarray]:
+        (first, a), (_, b) = system
+        if first == "px":
+            return read(a), read(b)
+        pt, phi = read(a), read(b)
+        x, y = np.cos(phi), np.sin(phi)
+        x *= pt
+        y *= pt
+        return x, y
+
+    def z(system: tuple[_Pair, ...], pt: np.ndarray) -> np.ndarray:
+        ((coordinate, name),) = system
+        if coordinate == "pz":
+            return read(name)
+        # sinh of a huge η overflows and θ = 0 divides by 0: reported by the finiteness
+        # checks, with the field and the event, rather than by NumPy's RuntimeWarning
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if coordinate == "eta":
+                out = np.sinh(read(name))
+                out *= pt
+                return out
+            out = np.tan(read(name))
+            return np.divide(pt, out, out=out)
+
+    def t(system: tuple[_Pair, ...], p: np.ndarray) -> np.ndarray:
+        ((coordinate, name),) = system
+        return read(name) if coordinate == "E" else _energy_from_mass(p, read(name))
+
+    def label(*systems: tuple[_Pair, ...]) -> str:
+        return ", ".join(n for system in systems for _, n in system)
+
+    primary = (azimuthal[0], longitudinal[0], temporal[0])
+    px, py = xy(primary[0])
+    pt = read(primary[0][0][1]) if primary[0][0][0] == "pt" else np.hypot(px, py)
+    pz = z(primary[1], pt)
+    alternatives = [(s, 0, ("px", "py")) for s in azimuthal[1:]]
+    alternatives += [(s, 1, ("pz",)) for s in longitudinal[1:]]
+    alternatives += [(s, 2, ("E",)) for s in temporal[1:]]
+    p = np.hypot(pt, pz) if alternatives or primary[2][0][0] == "mass" else np.empty(0)
+    energy = t(primary[2], p)
+    for name, values in (("px", px), ("py", py), ("pz", pz), ("E", energy)):
+        _check_finite(values, f"{name} computed from ({label(*primary)})", what, offsets)
+
+    reference = {"px": px, "py": py, "pz": pz, "E": energy}
+    scale = np.maximum(np.abs(energy), p) if alternatives else None
+    for system, axis, names in alternatives:  # one at a time: no more than 2 extra buffers
+        values = xy(system) if axis == 0 else (z(system, pt),) if axis == 1 else (t(system, p),)
+        tolerance = _ULPS * eps(system, primary[axis]) * scale
+        for name, value in zip(names, values, strict=True):
+            bad = ~(np.abs(value - reference[name]) <= tolerance)
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise ConfigError(
+                    f"{what}: the fields ({label(system)}) and ({label(*primary)}) give "
+                    f"different four-momenta for {int(bad.sum())} particle(s): first in event "
+                    f"{_first_event(offsets, k)}, {name} = {value[k]!r} from "
+                    f"({label(system)}) but {reference[name][k]!r} from ({label(*primary)}), "
+                    f"beyond round-off ({_ULPS:g} ulp of max(E, |p|)). Drop the fields that "
+                    f"are wrong, e.g. ak.without_field(particles, {system[0][1]!r})."
+                )
+
+    flat_weight = _weights(particles, weight, counts, offsets, what)
+    if flat_weight is not None:
+        for values in (px, py, pz, energy):
+            values *= flat_weight
+    return FlatMomenta(
+        counts=counts,
+        offsets=offsets,
+        px=px,
+        py=py,
+        pz=pz,
+        E=energy,
+        fields=tuple(n for system in primary for _, n in system),
+    )
+
+
+def _weights(
+    particles: ak.Array,
+    weight: str | ak.Array | None,
+    counts: np.ndarray,
+    offsets: np.ndarray,
+    what: str,
+) -> np.ndarray | None:
+    """Flat per-particle weights (finite, ≥ 0), or None."""
+    if weight is None:
+        return None
+    if isinstance(weight, str):
+        if weight not in ak.fields(particles):
+            raise MissingBranchError(
+                f"{what}: no weight field {weight!r}; available fields: "
+                f"{sorted(ak.fields(particles))}. Pass the name of one of them or a jagged "
+                "array of weights."
+            )
+        values, name = particles[weight], f"weight field {weight!r}"
+    else:
+        values = weight if isinstance(weight, ak.Array) else ak.Array(weight)
+        name = "weight"
+        if values.ndim != 2:
+            raise ShapeMismatchError(
+                f"{what}: the weight array has type {values.type}; pass one weight per "
+                "particle, events × particles, with the particles' counts (ak.unflatten("
+                "flat_weights, counts) for a flat array)."
+            )
+        weight_counts = ak.to_numpy(ak.fill_none(ak.num(values, axis=1), 0))
+        if len(weight_counts) != len(counts) or (weight_counts != counts).any():
+            if len(weight_counts) != len(counts):
+                where = f"{len(weight_counts)} events of weights for {len(counts)} events"
+            else:
+                i = int(np.argmax(weight_counts != counts))
+                where = (
+                    f"event {i} has {int(weight_counts[i])} weights for {int(counts[i])} particles"
+                )
+            raise ShapeMismatchError(
+                f"{what}: the weight array does not match the particles ({where}); pass "
+                "one weight per particle, in the same order."
+            )
+    flat, _ = _flat_numbers(values, name, what, offsets)
+    negative = flat < 0
+    if negative.any():
+        k = int(np.argmax(negative))
+        raise ConfigError(
+            f"{what}: {name} has {int(negative.sum())} negative value(s), first "
+            f"{flat[k]!r} in event {_first_event(offsets, k)}; a particle weight scales the "
+            "four-momentum and must be ≥ 0. Pass non-negative weights."
+        )
+    return flat
+
+
+# Names vector reads as coordinates or serves as properties of a Momentum4D record: an
+# extra field with one of them would be refused (a second representation) or hidden
+# (``jets.tau2`` is vector's τ² = mass², not a field called tau2).
+def _reserved(name: str) -> bool:
+    return hasattr(vector.backends.awkward.MomentumArray4D, name) or name in {
+        "x", "y", "z", "t", "rho", "tau", "px", "py", "pz", "pt", "phi", "eta", "theta",
+        "E", "e", "energy", "M", "m", "mass",
+    }  # fmt: skip
+
+
+def momentum4d(fields: Mapping[str, np.ndarray | ak.Array], offsets: np.ndarray) -> ak.Array:
+    """``var * Momentum4D`` records (vector's awkward behaviour) from flat buffers.
+
+    The records store ``px, py, pz, E`` and the extra fields, in the order given. vector
+    refuses records with two coordinate systems (``px`` next to ``pt`` raises its
+    ``TypeError``), so ``pt``, ``eta``, ``phi``, ``mass`` (and ``rapidity``, ``p``, ``mt``,
+    ``deltaR``, ``boost_p4``, …) are vector's properties and methods, computed on access:
+    ``jets.pt`` works, ``jets["pt"]`` and ``ak.fields(jets)`` do not show them. The
+    behaviour travels with the array (``vector.backends.awkward.behavior``); nothing is
+    registered globally.
+
+    Args:
+        fields: ``px``, ``py``, ``pz``, ``E`` (flat, finite, one entry per object) and any
+            extra per-object fields (NumPy arrays or awkward arrays of the same length, e.g.
+            ``n_constituents``, ``tau21``), whose names must not be vector coordinates or
+            properties.
+        offsets: ``n_events + 1`` non-decreasing integers from 0 to the number of objects
+            (:attr:`FlatMomenta.offsets`).
+
+    Returns:
+        An awkward array of type ``n_events * var * Momentum4D[px, py, pz, E, ...]``.
+
+    Raises:
+        MissingBranchError: a coordinate is missing from ``fields``.
+        ConfigError: an extra field's name is a vector coordinate or property.
+        ShapeMismatchError: lengths or offsets that do not fit together.
+        NonFiniteInputError: a NaN or infinite coordinate.
+
+    Example:
+        >>> import numpy as np
+        >>> jets = momentum4d({"px": np.array([3.0]), "py": np.array([0.0]),
+        ...                    "pz": np.array([0.0]), "E": np.array([5.0])}, np.array([0, 1]))
+        >>> float(jets.mass[0, 0])
+        4.0
+    """
+    coordinates = ("px", "py", "pz", "E")
+    missing = [c for c in coordinates if c not in fields]
+    if missing:
+        raise MissingBranchError(
+            f"momentum4d: fields {missing} missing; got {list(fields)}. Pass flat px, py, "
+            "pz and E (e.g. from flat_momenta()) plus any extra fields."
+        )
+    for name in fields:
+        if name not in coordinates and _reserved(name):
+            raise ConfigError(
+                f"momentum4d: extra field {name!r} is a coordinate or property of vector's "
+                f"Momentum4D; as a field it would make vector refuse the records or hide it "
+                f"behind the property (jets.{name} would not return your values). Rename it "
+                f"(e.g. {name + '_value'!r}); pt, eta, phi and mass come from px, py, pz, E."
+            )
+    offsets = np.asarray(offsets)
+    if (
+        offsets.ndim != 1
+        or len(offsets) == 0
+        or not np.issubdtype(offsets.dtype, np.integer)
+        or offsets[0] != 0
+        or (np.diff(offsets) < 0).any()
+    ):
+        raise ShapeMismatchError(
+            f"momentum4d: offsets must be 1-D non-decreasing integers starting at 0, got "
+            f"{offsets.dtype} of shape {offsets.shape} starting at "
+            f"{offsets[:1].tolist()}; pass FlatMomenta.offsets or cumsum of the counts with a "
+            "leading 0."
+        )
+    total = int(offsets[-1])
+    contents = []
+    for name, value in fields.items():
+        if name in coordinates:
+            value = np.ascontiguousarray(value, dtype=np.float64)
+            if value.ndim == 1 and len(value) == total:
+                _check_finite(value, f"{name!r}", "momentum4d", offsets)
+            content = ak.contents.NumpyArray(value)
+        elif isinstance(value, ak.Array):
+            content = value.layout
+        else:
+            content = ak.to_layout(np.ascontiguousarray(value))
+        if len(content) != total or content.purelist_depth < 1:
+            raise ShapeMismatchError(
+                f"momentum4d: field {name!r} has {len(content)} entries but the offsets "
+                f"describe {total} objects; pass one entry per object."
+            )
+        if name in coordinates and content.purelist_depth != 1:
+            raise ShapeMismatchError(
+                f"momentum4d: {name!r} has shape {np.shape(value)}; pass a flat array."
+            )
+        contents.append(content)
+    records = ak.contents.RecordArray(
+        contents, list(fields), length=total, parameters={"__record__": "Momentum4D"}
+    )
+    layout = ak.contents.ListOffsetArray(ak.index.Index64(offsets.astype(np.int64)), records)
+    return ak.Array(layout, behavior=vector.backends.awkward.behavior)
