@@ -9,9 +9,11 @@
   reports to be nearly the same), ``x2_layer_k`` / ``y2_layer_k`` for the selected layers,
   in cells².
 
-Every histogram has one axis and ``Weight`` storage, and keeps under- and overflow, so
-``h.sum(flow=True)`` is the summed weight of the events that have the observable (an
-empty shower has no centroid; an empty layer no second moment). Ranges are chosen for the
+Every histogram has one observable axis, preceded by the ``dataset`` category axis when
+booked for a dataset (:mod:`hepnnlr.observables.dataset_histos`), and ``Weight`` storage,
+and keeps under- and overflow, so ``h.sum(flow=True)`` is the summed weight of the events
+that have the observable (an empty shower has no centroid; an empty layer no second
+moment). Ranges are chosen for the
 default 50 GeV showers of :mod:`hepnnlr.samples.calo` (they hold > 99.8% of them).
 Both functions take the plain records of
 :func:`hepnnlr.observables.calo.shower_features`, so the processor (generator weights)
@@ -27,6 +29,7 @@ import hist
 import numpy as np
 
 from hepnnlr.errors import MissingBranchError, NonFiniteInputError, ShapeMismatchError
+from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
 
 __all__ = [
     "CALO_HISTOGRAMS",
@@ -68,12 +71,17 @@ CALO_HISTOGRAMS: dict[str, tuple[int, float, float, str]] = {
 """Histogram name → (bins, low edge, high edge, axis label)."""
 
 
-def book_calo_histograms() -> dict[str, hist.Hist]:
-    """Empty histograms of every name in :data:`CALO_HISTOGRAMS`."""
+def book_calo_histograms(dataset: str | None = None) -> dict[str, hist.Hist]:
+    """Empty histograms of every name in :data:`CALO_HISTOGRAMS`.
+
+    Args:
+        dataset: Dataset of the entries (the processor passes
+            ``events.metadata["dataset"]``): the leading ``dataset`` axis, holding it.
+            ``None``: one axis only (results-layer distributions, e.g. DCTR-weighted).
+    """
     return {
-        name: hist.Hist(
-            hist.axis.Regular(bins, low, high, name=name, label=label),
-            storage=hist.storage.Weight(),
+        name: book_histogram(
+            hist.axis.Regular(bins, low, high, name=name, label=label), dataset=dataset
         )
         for name, (bins, low, high, label) in CALO_HISTOGRAMS.items()
     }
@@ -88,7 +96,11 @@ def calo_observable_values(features: ak.Array, name: str) -> ak.Array:
 
 
 def fill_calo_histograms(
-    hists: Mapping[str, hist.Hist], features: ak.Array, weight: np.ndarray
+    hists: Mapping[str, hist.Hist],
+    features: ak.Array,
+    weight: np.ndarray,
+    *,
+    dataset: str | None = None,
 ) -> None:
     """Fill ``hists`` in place, one entry per event that has the observable.
 
@@ -96,6 +108,8 @@ def fill_calo_histograms(
         hists: from :func:`book_calo_histograms` (a subset of names is fine).
         features: records of :func:`hepnnlr.observables.calo.shower_features`.
         weight: one weight per event.
+        dataset: dataset of the events: required for histograms booked with a dataset,
+            refused for those without.
 
     Raises:
         ShapeMismatchError: ``weight`` and ``features`` differ in length.
@@ -125,4 +139,4 @@ def fill_calo_histograms(
         values = calo_observable_values(features, name)
         present = ~ak.to_numpy(ak.is_none(values))
         filled = ak.to_numpy(ak.fill_none(values, 0.0)).astype(np.float64)
-        histogram.fill(filled[present], weight=weight[present])
+        fill_histogram(histogram, filled[present], weight[present], dataset=dataset)

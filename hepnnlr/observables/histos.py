@@ -1,14 +1,18 @@
 """Binning and filling of the DIS observables of Sec. 3 of the paper.
 
-Every histogram has one axis and ``Weight`` storage (sum of weights and sum of squared
-weights). The same two functions serve the coffea processor (filling with generator
-weights, chunk by chunk) and the results layer (filling unfolded distributions with new
-per-event weights), so they take plain awkward records, not NanoEvents:
+Every histogram has ``Weight`` storage (sum of weights and sum of squared weights) and
+one observable axis, preceded by the ``dataset`` category axis when booked for a dataset
+(:mod:`hepnnlr.observables.dataset_histos`). The same two functions serve the coffea
+processor (filling with generator weights, chunk by chunk, one dataset row per fileset
+key) and the results layer (filling unfolded distributions with new per-event weights,
+without a dataset axis), so they take plain awkward records, not NanoEvents:
 
-* :func:`book_dis_histograms` creates empty histograms for one level;
+* :func:`book_dis_histograms` creates empty histograms for one level, with the dataset
+  axis when ``dataset=`` names one;
 * :func:`fill_dis_histograms` fills them from the ``gen`` or ``reco`` record of the
-  processor's columns (see ``docs/architecture.md``) and one weight per event. Particle
-  and jet histograms get one entry per object, each carrying its event's weight.
+  processor's columns (see ``docs/architecture.md``) and one weight per event, in the
+  row of ``dataset=`` (required exactly when the histograms have the dataset axis).
+  Particle and jet histograms get one entry per object, each carrying its event's weight.
 
 Histogram names: event level ``Q2``, ``y``, ``eta_e``; particle level ``particle_deta``
 (η − η_e), ``particle_log_pt`` (log10 pT), ``particle_log_pt_over_Q`` (log10 pT/Q); jet
@@ -34,6 +38,7 @@ from hepnnlr.errors import (
     NonFiniteInputError,
     ShapeMismatchError,
 )
+from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
 
 __all__ = [
     "DIS_OBSERVABLES",
@@ -146,12 +151,16 @@ DIS_OBSERVABLES: Mapping[str, Observable] = _observables()
 """Every histogrammed DIS observable, by histogram name."""
 
 
-def book_dis_histograms(level: str) -> dict[str, hist.Hist]:
+def book_dis_histograms(level: str, dataset: str | None = None) -> dict[str, hist.Hist]:
     """Empty histograms (``Weight`` storage) of every DIS observable for one level.
 
     Args:
         level: ``"gen"`` (particle level) or ``"reco"`` (detector level); only the lower
             Q² edge differs (100 vs 150 GeV²).
+        dataset: Dataset of the entries (the processor passes
+            ``events.metadata["dataset"]``): every histogram gets the leading ``dataset``
+            category axis, holding this dataset. ``None``: one axis only, for
+            distributions of no input dataset (unfolded or reweighted).
 
     Returns:
         ``{name: hist.Hist}`` for every name in :data:`DIS_OBSERVABLES`.
@@ -159,7 +168,7 @@ def book_dis_histograms(level: str) -> dict[str, hist.Hist]:
     if level not in LEVELS:
         raise ConfigError(f"level={level!r} is not a DIS level; use one of {list(LEVELS)}.")
     return {
-        name: hist.Hist(spec.axis(level), storage=hist.storage.Weight())
+        name: book_histogram(spec.axis(level), dataset=dataset)
         for name, spec in DIS_OBSERVABLES.items()
     }
 
@@ -218,7 +227,10 @@ def _check_values(name: str, values: np.ndarray) -> None:
 
 
 def fill_dis_histograms_flat(
-    hists: Mapping[str, hist.Hist], values: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    hists: Mapping[str, hist.Hist],
+    values: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    dataset: str | None = None,
 ) -> None:
     """Fill DIS histograms in place from ready flat ``(values, weights)`` per histogram.
 
@@ -230,15 +242,21 @@ def fill_dis_histograms_flat(
     Args:
         hists: Histograms from :func:`book_dis_histograms` (or any subset of them).
         values: ``{name: (values, weights)}`` for at least every name of ``hists``.
+        dataset: Dataset of the events: required for histograms booked with a dataset,
+            refused for those without.
     """
     for name, histogram in hists.items():
         flat_values, flat_weights = values[name]
         _check_values(name, flat_values)
-        histogram.fill(flat_values, weight=flat_weights)
+        fill_histogram(histogram, flat_values, flat_weights, dataset=dataset)
 
 
 def fill_dis_histograms(
-    hists: Mapping[str, hist.Hist], level_columns: ak.Array, weight: np.ndarray
+    hists: Mapping[str, hist.Hist],
+    level_columns: ak.Array,
+    weight: np.ndarray,
+    *,
+    dataset: str | None = None,
 ) -> None:
     """Fill DIS histograms in place from one level of the processor columns.
 
@@ -249,10 +267,12 @@ def fill_dis_histograms(
             the events to fill, e.g. ``columns.gen[columns.pass_gen]``.
         weight: One weight per event of ``level_columns`` (generator weights, or
             unfolded weights in the results layer).
+        dataset: Dataset of the events: required for histograms booked with a dataset,
+            refused for those without.
     """
     for name, histogram in hists.items():
         values, weights = observable_values(level_columns, name, weight)
-        histogram.fill(values, weight=weights)
+        fill_histogram(histogram, values, weights, dataset=dataset)
 
 
 def _check_weight(level_columns: ak.Array, weight: np.ndarray) -> np.ndarray:

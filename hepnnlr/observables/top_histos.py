@@ -1,7 +1,9 @@
 """Histograms of the four top-mass observables (Fig. 11 of the SRGN paper).
 
 One ``hist.Hist`` per observable and level, one regular axis from 0 to 500 GeV in 10 GeV
-bins (overflow kept), ``Weight`` storage (sums of weights and of squared weights).
+bins (overflow kept), preceded by the ``dataset`` category axis when booked for a dataset
+(:mod:`hepnnlr.observables.dataset_histos`), ``Weight`` storage (sums of weights and of
+squared weights).
 Events without a real neutrino solution have m(b μ ν) = 0 (footnote 5 of the paper) and
 fill the first bin, as in the paper.
 """
@@ -13,6 +15,7 @@ import hist
 import numpy as np
 
 from hepnnlr.errors import MissingBranchError, ShapeMismatchError
+from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
 from hepnnlr.observables.top import TOP_MASS_FIELDS
 
 __all__ = ["TOP_MASS_LABELS", "book_top_histograms", "fill_top_histograms"]
@@ -28,19 +31,22 @@ TOP_MASS_LABELS: dict[str, str] = {
 _BINS, _START, _STOP = 50, 0.0, 500.0
 
 
-def book_top_histograms(level: str) -> dict[str, hist.Hist]:
+def book_top_histograms(level: str, dataset: str | None = None) -> dict[str, hist.Hist]:
     """Empty histograms of the four top-mass observables of one level.
 
     Args:
         level: ``"gen"`` or ``"reco"`` (goes into the histogram label).
+        dataset: Dataset of the entries (the processor passes
+            ``events.metadata["dataset"]``): the leading ``dataset`` axis, holding it.
+            ``None``: one axis only.
 
     Returns:
         ``{name: Hist}`` for the names of ``TOP_MASS_FIELDS``.
     """
     return {
-        name: hist.Hist(
+        name: book_histogram(
             hist.axis.Regular(_BINS, _START, _STOP, name=name, label=TOP_MASS_LABELS[name]),
-            storage=hist.storage.Weight(),
+            dataset=dataset,
             label=level,
         )
         for name in TOP_MASS_FIELDS
@@ -48,7 +54,11 @@ def book_top_histograms(level: str) -> dict[str, hist.Hist]:
 
 
 def fill_top_histograms(
-    hists: dict[str, hist.Hist], masses: ak.Array, weight: np.ndarray
+    hists: dict[str, hist.Hist],
+    masses: ak.Array,
+    weight: np.ndarray,
+    *,
+    dataset: str | None = None,
 ) -> dict[str, hist.Hist]:
     """Fill the histograms with the events that pass the selection (mass not None).
 
@@ -56,6 +66,8 @@ def fill_top_histograms(
         hists: output of :func:`book_top_histograms`.
         masses: output of :func:`hepnnlr.observables.top.reconstruct_top`.
         weight: event weights, one per row of ``masses``.
+        dataset: Dataset of the events: required for histograms booked with a dataset,
+            refused for those without.
 
     Returns:
         ``hists``, filled in place.
@@ -74,5 +86,7 @@ def fill_top_histograms(
             )
         values = masses[name]
         keep = ak.to_numpy(~ak.is_none(values)).astype(bool)
-        h.fill(ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight=weight[keep])
+        fill_histogram(
+            h, ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight[keep], dataset=dataset
+        )
     return hists

@@ -1,11 +1,14 @@
 """Binning and filling of the e+e− → Z → dijet observables (SRGN paper, Sec. III B, Fig. 9).
 
-Same conventions as :mod:`hepnnlr.observables.histos`: one axis per histogram, ``Weight``
-storage, flow bins kept, and two functions shared by the processor and the results layer:
+Same conventions as :mod:`hepnnlr.observables.histos`: one observable axis per
+histogram, preceded by the ``dataset`` category axis when booked for a dataset
+(:mod:`hepnnlr.observables.dataset_histos`), ``Weight`` storage, flow bins kept, and two
+functions shared by the processor and the results layer:
 
-* :func:`book_zjets_histograms` creates empty histograms for one level;
+* :func:`book_zjets_histograms` creates empty histograms for one level (and dataset);
 * :func:`fill_zjets_histograms` fills them from the ``gen`` or ``reco`` record of
-  :class:`hepnnlr.processors.zjets.ZJetsProcessor`'s columns and one weight per event.
+  :class:`hepnnlr.processors.zjets.ZJetsProcessor`'s columns and one weight per event,
+  in the row of ``dataset=`` (required exactly when the histograms have the axis).
 
 Histograms: event level ``n_jets``; jet level (one entry for each of the two leading jets
 that exists, with its event's weight) ``jet_pt``, ``jet_eta``, ``jet_mass``,
@@ -24,6 +27,7 @@ import hist
 import numpy as np
 
 from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError, ShapeMismatchError
+from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram, observable_axis
 
 __all__ = [
     "JET_SLOTS",
@@ -122,12 +126,19 @@ ZJETS_OBSERVABLES: Mapping[str, ZJetsObservable] = _observables()
 """Every histogrammed Z → dijet observable, by histogram name."""
 
 
-def book_zjets_histograms(level: str) -> dict[str, hist.Hist]:
-    """Empty ``Weight``-storage histograms of every Z → dijet observable for one level."""
+def book_zjets_histograms(level: str, dataset: str | None = None) -> dict[str, hist.Hist]:
+    """Empty ``Weight``-storage histograms of every Z → dijet observable for one level.
+
+    Args:
+        level: ``"gen"`` or ``"reco"``.
+        dataset: Dataset of the entries (the processor passes
+            ``events.metadata["dataset"]``): the leading ``dataset`` axis, holding it.
+            ``None``: one axis only (results-layer distributions).
+    """
     if level not in ZJETS_LEVELS:
         raise ConfigError(f"level={level!r} is not a Z->qq level; use one of {list(ZJETS_LEVELS)}.")
     return {
-        name: hist.Hist(spec.axis(), storage=hist.storage.Weight())
+        name: book_histogram(spec.axis(), dataset=dataset)
         for name, spec in ZJETS_OBSERVABLES.items()
     }
 
@@ -192,10 +203,12 @@ def _check_values(name: str, values: np.ndarray) -> None:
         )
 
 
-def _fill(histogram: hist.Hist, values: np.ndarray, weights: np.ndarray) -> None:
-    if isinstance(histogram.axes[0], hist.axis.Integer):
+def _fill(
+    histogram: hist.Hist, values: np.ndarray, weights: np.ndarray, dataset: str | None
+) -> None:
+    if isinstance(observable_axis(histogram), hist.axis.Integer):
         values = values.astype(np.int64)  # counts: exact integers, as the axis needs
-    histogram.fill(values, weight=weights)
+    fill_histogram(histogram, values, weights, dataset=dataset)
 
 
 def fill_zjets_histograms_flat(
@@ -205,6 +218,8 @@ def fill_zjets_histograms_flat(
     jet_rank: np.ndarray,
     jet_event: np.ndarray,
     weight: np.ndarray,
+    *,
+    dataset: str | None = None,
 ) -> None:
     """:func:`fill_zjets_histograms` from flat arrays (what the processor holds).
 
@@ -221,6 +236,8 @@ def fill_zjets_histograms_flat(
         jet_rank: 0 (leading) or 1 (subleading) for each of those jets.
         jet_event: Index of each jet's event among the selected events.
         weight: One weight per selected event.
+        dataset: Dataset of the events: required for histograms booked with a dataset,
+            refused for those without.
     """
     weight = np.asarray(weight, dtype=np.float64)
     if weight.ndim != 1 or len(weight) != len(n_jets):
@@ -238,8 +255,7 @@ def fill_zjets_histograms_flat(
     for name, histogram in hists.items():
         if name not in ZJETS_OBSERVABLES:
             raise ConfigError(
-                f"histogram {name!r} is not a Z->qq observable; known: "
-                f"{sorted(ZJETS_OBSERVABLES)}."
+                f"histogram {name!r} is not a Z->qq observable; known: {sorted(ZJETS_OBSERVABLES)}."
             )
         spec = ZJETS_OBSERVABLES[name]
         if spec.per_jet:
@@ -256,11 +272,15 @@ def fill_zjets_histograms_flat(
         else:  # pragma: no cover - every event-level observable must be handled above
             raise ConfigError(f"event-level observable {name!r} has no flat filler.")
         _check_values(name, values)
-        _fill(histogram, values, weights)
+        _fill(histogram, values, weights, dataset)
 
 
 def fill_zjets_histograms(
-    hists: Mapping[str, hist.Hist], level_columns: ak.Array, weight: np.ndarray
+    hists: Mapping[str, hist.Hist],
+    level_columns: ak.Array,
+    weight: np.ndarray,
+    *,
+    dataset: str | None = None,
 ) -> None:
     """Fill Z → dijet histograms in place from one level of the processor columns.
 
@@ -269,7 +289,9 @@ def fill_zjets_histograms(
         level_columns: ``gen`` or ``reco`` record array of the columns, restricted to the
             events to fill (e.g. ``columns.gen[columns.pass_gen]``).
         weight: One weight per event of ``level_columns``.
+        dataset: Dataset of the events: required for histograms booked with a dataset,
+            refused for those without.
     """
     for name, histogram in hists.items():
         values, weights = zjets_observable_values(level_columns, name, weight)
-        _fill(histogram, values, weights)
+        _fill(histogram, values, weights, dataset)

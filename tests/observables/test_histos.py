@@ -181,3 +181,33 @@ def test_missing_field_and_unknown_histogram(level_columns) -> None:
         fill_dis_histograms(book_dis_histograms("gen"), without_jets, WEIGHTS)
     with pytest.raises(ConfigError, match="jet_mass"):
         observable_values(level_columns, "jet_mass", WEIGHTS)
+
+
+def test_dataset_axis_keeps_datasets_apart(level_columns) -> None:
+    """Booked for a dataset, every histogram has the leading dataset axis; filling two
+    datasets gives two rows, each equal to the one-axis histogram of its events."""
+    hists = book_dis_histograms("reco", "sim")
+    for name, h in hists.items():
+        assert [axis.name for axis in h.axes] == ["dataset", name]
+        assert list(h.axes["dataset"]) == ["sim"] and h.axes["dataset"].traits.growth
+    fill_dis_histograms(hists, level_columns, WEIGHTS, dataset="sim")
+    fill_dis_histograms(hists, level_columns[:2], WEIGHTS[:2], dataset="data")
+    for dataset, rows in (("sim", slice(None)), ("data", slice(0, 2))):
+        alone = book_dis_histograms("reco")
+        fill_dis_histograms(alone, level_columns[rows], WEIGHTS[rows])
+        for name, h in hists.items():
+            row = h[{"dataset": dataset}]
+            assert row.axes == alone[name].axes
+            np.testing.assert_array_equal(row.values(flow=True), alone[name].values(flow=True))
+            np.testing.assert_array_equal(
+                row.variances(flow=True), alone[name].variances(flow=True)
+            )
+
+
+def test_dataset_must_match_the_booking(level_columns) -> None:
+    with pytest.raises(ConfigError, match=r"dataset axis \(datasets \['sim'\]\)"):
+        fill_dis_histograms(book_dis_histograms("gen", "sim"), level_columns, WEIGHTS)
+    with pytest.raises(ConfigError, match="has no dataset axis"):
+        fill_dis_histograms(book_dis_histograms("gen"), level_columns, WEIGHTS, dataset="sim")
+    with pytest.raises(ConfigError, match="non-empty string"):
+        book_dis_histograms("gen", "")
