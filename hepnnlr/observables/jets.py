@@ -52,8 +52,9 @@ import awkward as ak
 import fastjet
 import numpy as np
 
-from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.errors import ConfigError
 from hepnnlr.observables.dis import wrap_phi
+from hepnnlr.observables.fourvectors import FlatMomenta, flat_momenta, momentum4d
 from hepnnlr.observables.subjets import (
     list_of_momenta,
     nsubjettiness,
@@ -65,6 +66,7 @@ from hepnnlr.observables.subjets import (
 
 __all__ = [
     "JET_ALGORITHMS",
+    "NSUBJETTINESS",
     "FlatJets",
     "JetConfig",
     "cluster_flat",
@@ -186,23 +188,6 @@ class JetConfig:
         if self.p is not None:
             return fastjet.JetDefinition(algorithm, float(self.radius), float(self.p))
         return fastjet.JetDefinition(algorithm, float(self.radius))
-
-
-def _require_momentum_fields(particles: ak.Array) -> None:
-    missing = [f for f in ("pt", "eta", "phi", "E") if f not in ak.fields(particles)]
-    if missing:
-        raise MissingBranchError(
-            f"particle records lack the field(s) {missing} needed for jet clustering; "
-            f"available fields: {sorted(ak.fields(particles))}. Pass records with pt, eta, "
-            "phi and E (e.g. events.GenPart read with hepnnlr.schema.HepnnlrSchema)."
-        )
-
-
-def _flat_fields(particles: ak.Array, fields: tuple[str, ...]) -> tuple[np.ndarray, dict]:
-    """Per-event counts and the flat NumPy content of ``fields`` (``None`` events: empty)."""
-    particles = ak.fill_none(particles, [], axis=0)
-    counts = ak.to_numpy(ak.num(particles, axis=1)).astype(np.int64)
-    return counts, {f: ak.to_numpy(ak.flatten(particles[f], axis=1)) for f in fields}
 
 
 @dataclass(frozen=True)
@@ -421,73 +406,105 @@ def _jet_kinematics(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> dict[str,
     return {"pt": pt, "eta": eta, "phi": np.arctan2(py, px)}
 
 
-_JET_FIELDS = ("px", "py", "pz", "E", "pt", "eta", "phi", "n_constituents", "tau1", "tau2", "tau21")
+NSUBJETTINESS = "nsubjettiness"
+"""Field of :func:`cluster_jets`' records holding ``tau1``, ``tau2``, ``tau21``: a record of
+its own because vector's ``Momentum4D`` has a property ``tau2`` (the mass squared), which
+would hide a field of that name (``events.FatJet.tau2`` of coffea's NanoAOD behaviours
+returns mass² for that reason)."""
 
 
-def _jet_record_layout(jets: FlatJets, extra: dict | None = None) -> ak.contents.Content:
-    fields = {f: ak.contents.NumpyArray(getattr(jets, f)) for f in _JET_FIELDS}
+def _cluster_particles(
+    particles: ak.Array, config: JetConfig, weight: str | ak.Array | None, what: str
+) -> tuple[FlatMomenta, FlatJets, np.ndarray]:
+    """Cluster jagged particle records in any representation; the jets, and their
+    constituents as positions in the flat input particles."""
+    momenta = flat_momenta(particles, weight=weight, what=what)
+    four = (momenta.px, momenta.py, momenta.pz, momenta.E)
+    positions = None
+    if weight is not None:
+        # a particle weighted to zero (PUPPI) carries no momentum: it is no constituent
+        massless_zero = (momenta.E == 0) & (momenta.px == 0) & (momenta.py == 0) & (momenta.pz == 0)
+        if massless_zero.any():
+            positions = np.flatnonzero(~massless_zero)
+            event_of = np.repeat(np.arange(momenta.n_events), momenta.counts)[positions]
+            counts = np.bincount(event_of, minlength=momenta.n_events).astype(np.int64)
+            four = tuple(a[positions] for a in four)
+    counts = momenta.counts if positions is None else counts
+    jets = cluster_flat_momenta(counts, *four, config)
+    constituents = jets.constituents if positions is None else positions[jets.constituents]
+    return momenta, jets, constituents
+
+
+def _jet_records(jets: FlatJets, extra: dict | None = None) -> ak.Array:
+    nsub = ak.zip({"tau1": jets.tau1, "tau2": jets.tau2, "tau21": jets.tau21}, depth_limit=1)
+    fields = {f: getattr(jets, f) for f in ("px", "py", "pz", "E")}
+    fields["n_constituents"] = jets.n_constituents
+    fields[NSUBJETTINESS] = nsub
     fields.update(extra or {})
-    return ak.contents.ListOffsetArray(
-        ak.index.Index64(offsets_of(jets.n_jets)),
-        ak.contents.RecordArray(list(fields.values()), list(fields)),
-    )
+    return momentum4d(fields, offsets_of(jets.n_jets))
 
 
-def _flat_cluster(particles: ak.Array, config: JetConfig) -> tuple[np.ndarray, FlatJets]:
-    _require_momentum_fields(particles)
-    counts, flat = _flat_fields(particles, ("pt", "eta", "phi", "E"))
-    return counts, cluster_flat(counts, flat["pt"], flat["eta"], flat["phi"], flat["E"], config)
-
-
-def cluster_jets(particles: ak.Array, config: JetConfig | None = None) -> ak.Array:
+def cluster_jets(
+    particles: ak.Array,
+    config: JetConfig | None = None,
+    *,
+    weight: str | ak.Array | None = None,
+    what: str = "particles",
+) -> ak.Array:
     """Cluster every event of an awkward array into jets, with N-subjettiness.
 
     Args:
-        particles: Jagged particle records with ``pt``, ``eta``, ``phi`` and ``E``
-            (one list per event; empty lists and ``None`` events give no jets).
+        particles: Jagged particle records (one list per event; empty lists and ``None``
+            events give no jets) in any four-vector representation that
+            :func:`hepnnlr.observables.fourvectors.flat_momenta` reads: coffea NanoEvents
+            collections (``events.PFCands``: pt, eta, phi, mass), hepnnlr's own (pt, eta,
+            phi, E), Cartesian px, py, pz, E, EDM4hep's ``momentum.x`` … with ``energy`` or
+            ``mass``, vector records.
         config: Jet definition; ``JetConfig()`` (kT, R = 1.0, pT >= 5 GeV) if None.
+        weight: Per-particle weight scaling each four-momentum before clustering, a field
+            name (e.g. ``"puppiWeight"``) or a jagged array; particles weighted to zero are
+            left out.
+        what: Name of the collection in error messages (e.g. ``"PFCands"``).
 
     Returns:
-        Jagged jet records per event, sorted by decreasing pT, with fields ``px``, ``py``,
-        ``pz``, ``E``, ``pt``, ``eta`` (pseudorapidity), ``phi``, ``n_constituents``,
-        ``tau1``, ``tau2`` and ``tau21`` (definitions in the module docstring).
+        Jagged vector ``Momentum4D`` records per event, sorted by decreasing pT, with fields
+        ``px``, ``py``, ``pz``, ``E``, ``n_constituents`` and ``nsubjettiness`` (``tau1``,
+        ``tau2``, ``tau21``; :data:`NSUBJETTINESS`); ``.pt``, ``.eta``, ``.phi``,
+        ``.mass``, ``.deltaR(...)``, ``.boost_p4(...)`` are vector's.
 
     Example:
         >>> import awkward as ak
         >>> event = ak.Array([[{"pt": 6.0, "eta": 0.1, "phi": 0.0, "E": 6.03}]])
-        >>> cluster_jets(event).pt.tolist()
-        [[6.0]]
+        >>> [round(x, 9) for x in cluster_jets(event).pt[0].tolist()]
+        [6.0]
     """
     config = JetConfig() if config is None else config
-    _, jets = _flat_cluster(particles, config)
-    return ak.Array(_jet_record_layout(jets))
+    _, jets, _ = _cluster_particles(particles, config, weight, what)
+    return _jet_records(jets)
 
 
 def cluster_jets_with_constituents(
-    particles: ak.Array, config: JetConfig | None = None
+    particles: ak.Array,
+    config: JetConfig | None = None,
+    *,
+    weight: str | ak.Array | None = None,
+    what: str = "particles",
 ) -> ak.Array:
-    """:func:`cluster_jets` plus each jet's constituents with all their input fields.
+    """:func:`cluster_jets` plus each jet's constituents, as the input records.
 
     Args:
-        particles: Jagged particle records with at least ``pt``, ``eta``, ``phi``, ``E``;
-            every other field (``pdgId``, ``charge``, ...) is carried to the constituents.
-        config: Jet definition; ``JetConfig()`` if None.
+        particles, config, weight, what: As in :func:`cluster_jets`.
 
     Returns:
         The records of :func:`cluster_jets` with one more field, ``constituents``: per
-        jet, the list of input particle records that FastJet assigned to it (in FastJet's
-        order), ``events * jets * constituents``.
+        jet, the input particle records (every field, unweighted) that FastJet assigned
+        to it, in FastJet's order, ``events * jets * constituents``.
     """
     config = JetConfig() if config is None else config
-    _require_momentum_fields(particles)
-    names = tuple(ak.fields(particles))
-    counts, flat = _flat_fields(particles, names)
-    jets = cluster_flat(counts, flat["pt"], flat["eta"], flat["phi"], flat["E"], config)
-    picked = ak.contents.RecordArray(
-        [ak.contents.NumpyArray(flat[f][jets.constituents]) for f in names], list(names)
-    )
-    constituents = ak.contents.ListOffsetArray(ak.index.Index64(jets.constituent_offsets()), picked)
-    return ak.Array(_jet_record_layout(jets, {"constituents": constituents}))
+    _, jets, constituents = _cluster_particles(particles, config, weight, what)
+    flat = ak.flatten(ak.fill_none(particles, [], axis=0), axis=1)
+    members = ak.unflatten(flat[constituents], jets.n_constituents)
+    return _jet_records(jets, {"constituents": members})
 
 
 def dphi_from_pi(phi: ak.Array, phi_ref: ak.Array) -> ak.Array:

@@ -50,6 +50,7 @@ from hepnnlr.errors import (
 )
 from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import wrap_phi
+from hepnnlr.observables.fourvectors import flat_momenta
 from hepnnlr.observables.subjets import checked_jets, offsets_of, rapidity_phi, tau21_of, taus
 
 __all__ = [
@@ -116,8 +117,8 @@ def energy_correlation(
     """Energy correlation function ECF(N, β) of every jet (definitions in the module doc).
 
     Args:
-        constituents: ``events * jets * constituents`` records with ``pt``, ``eta``,
-            ``phi``, ``E``.
+        constituents: ``events * jets * constituents`` records in any four-vector
+            representation (:func:`hepnnlr.observables.fourvectors.flat_momenta`).
         npoint: N, 1, 2 or 3.
         beta: Angular exponent β > 0.
         normalized: Return e_N = ECF(N)/ECF(1)^N (True) or ECF(N) in GeV^N (False).
@@ -137,28 +138,16 @@ def energy_correlation(
         or not (math.isfinite(beta) and beta > 0)
     ):
         raise ConfigError(f"energy_correlation: beta must be a finite number > 0, got {beta!r}.")
-    _require(constituents, ("pt", "eta", "phi", "E"), "constituents")
     n_jets = ak.to_numpy(ak.num(constituents, axis=1))
     per_jet = ak.flatten(constituents, axis=1)
-    pt = ak.values_astype(per_jet.pt, np.float64)
-    ecf1 = ak.to_numpy(ak.sum(pt, axis=1))
+    momenta = flat_momenta(per_jet, what="constituents")
+    four = (momenta.px, momenta.py, momenta.pz, momenta.E)
+    ecf1 = np.add.reduceat(np.hypot(momenta.px, momenta.py), momenta.offsets[:-1])
+    ecf1 = np.where(momenta.counts > 0, ecf1, 0.0) if len(ecf1) else np.zeros(0)
     if npoint == 1:
         values = np.ones_like(ecf1) if normalized else ecf1
         return ak.unflatten(values, n_jets)
-    if len(per_jet) == 0:
-        return ak.unflatten(np.zeros(0), n_jets)
-    eta = ak.to_numpy(ak.flatten(ak.values_astype(per_jet.eta, np.float64), axis=1))
-    phi = ak.to_numpy(ak.flatten(ak.values_astype(per_jet.phi, np.float64), axis=1))
-    flat_pt = ak.to_numpy(ak.flatten(pt, axis=1))
-    values = energy_correlation_flat(
-        flat_pt * np.cos(phi),
-        flat_pt * np.sin(phi),
-        flat_pt * np.sinh(eta),
-        ak.to_numpy(ak.flatten(ak.values_astype(per_jet.E, np.float64), axis=1)),
-        ak.to_numpy(ak.num(pt, axis=1)),
-        npoint,
-        beta,
-    )
+    values = _ecf(four, momenta.offsets, npoint, beta)
     if not normalized:
         values = values * ecf1**npoint
     return ak.unflatten(values, n_jets)
@@ -271,15 +260,16 @@ def constituent_features(jets: ak.Array) -> ak.Array:
     """Constituents in coordinates relative to their jet: the PFN inputs.
 
     Args:
-        jets: Jet records with ``pt``, ``eta``, ``phi`` and ``constituents`` (records with
-            ``pt``, ``eta``, ``phi``, ``pdgId``, ``charge``).
+        jets: Jet records with ``pt``, ``eta``, ``phi`` (fields or vector properties, as
+            from :func:`hepnnlr.observables.jets.cluster_jets_with_constituents`) and
+            ``constituents`` (records with ``pt``, ``eta``, ``phi``, ``pdgId``, ``charge``).
 
     Returns:
         ``events * jets * constituents`` records sorted by decreasing pT: ``pt``,
         ``pt_frac`` = pT/pT_jet, ``deta`` = η − η_jet, ``dphi`` = φ − φ_jet wrapped to
         (−π, π], ``pdgId``, ``charge``.
     """
-    _require(jets, ("pt", "eta", "phi", "constituents"), "jets")
+    _require(jets, ("constituents",), "jets")
     constituents = jets.constituents
     _require(constituents, ("pt", "eta", "phi", "pdgId", "charge"), "constituents")
     order = ak.argsort(constituents.pt, axis=-1, ascending=False, stable=True)
