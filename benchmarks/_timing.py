@@ -162,7 +162,9 @@ def _load_chunks(path: Path, ranges: Sequence[tuple[int, int]], processor: Any) 
     """NanoEvents of every chunk, read with the processor's schema, buffers in memory.
 
     Each chunk is processed once so that every branch the processor reads is read and
-    decompressed (coffea's eager NanoEvents keep the buffers they have loaded).
+    decompressed (coffea's eager NanoEvents keep the buffers they have loaded). The
+    metadata names the dataset ``"bench"``, as the fileset of the run with I/O does
+    (processors fill their ``dataset`` axis from it).
     """
     from coffea.nanoevents import NanoEventsFactory
 
@@ -176,6 +178,7 @@ def _load_chunks(path: Path, ranges: Sequence[tuple[int, int]], processor: Any) 
             mode="eager",
             entry_start=start,
             entry_stop=stop,
+            metadata={"dataset": "bench", "filename": os.fspath(path)},
         ).events()
         processor.process(events)
         chunks.append(events)

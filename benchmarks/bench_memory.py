@@ -94,6 +94,7 @@ def _child_read(path: str, chunks: int, chunksize: int, processor: str, cache: b
 
 def _child_processor(path: str, chunks: int, chunksize: int, processor: str, columns: bool):
     """Run the processor once (after a one-chunk warm-up run) through run_processor."""
+    from hepnnlr.processors import collect_cutflow
     from hepnnlr.schema import run_processor
 
     wrapped = RssPerChunk(_processor_class(processor)(columns=columns))
@@ -104,7 +105,7 @@ def _child_processor(path: str, chunks: int, chunksize: int, processor: str, col
     start = time.perf_counter()
     out = run_processor(wrapped, fileset, chunksize=chunksize, maxchunks=chunks, progress=False)
     seconds = time.perf_counter() - start
-    events = out["cutflow"]["events"]
+    events = collect_cutflow(out)["events"]
     return {"events": events, "rss_before_mib": before, "s": seconds, "curve": list(RSS_PER_CHUNK)}
 
 

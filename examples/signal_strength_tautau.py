@@ -55,7 +55,13 @@ from hepnnlr.methods.signal_strength import (
 )
 from hepnnlr.models.flows import FlowSpec
 from hepnnlr.models.spec import ModelSpec
-from hepnnlr.processors.tautau import TauTauProcessor, collect_columns, feature_table
+from hepnnlr.processors.tautau import (
+    TauTauProcessor,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+    feature_table,
+)
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
 from hepnnlr.samples.tautau import TauTauConfig, generate_tautau
 from hepnnlr.samples.tautau_reco import simulate_tautau_detector, write_tautau_events
@@ -169,7 +175,7 @@ def feature_figure(outputs: dict, test_z: list[float], path: Path) -> Path:
     for ax, feature in zip(axes, FEATURES, strict=True):
         for process in PROCESSES:
             for colour, z in zip(colours[process], test_z, strict=False):
-                h = outputs[f"{process}_test_{z:g}"]["hists"]["reco"][feature]
+                h = collect_hists(outputs[f"{process}_test_{z:g}"])["reco"][feature]
                 mplhep.histplot(
                     h,
                     ax=ax,
@@ -260,7 +266,7 @@ def main() -> None:
     tables, outputs = process_files(files, args)
     timing["detector_and_processor"] = time.perf_counter() - started - sum(timing.values())
     counts = {name: int(len(t["x"])) for name, t in tables.items()}
-    cutflows = {name: out["cutflow"] for name, out in outputs.items()}
+    cutflows = {name: collect_cutflow(out) for name, out in outputs.items()}
     print(json.dumps(counts), flush=True)
 
     print("4. routes", flush=True)

@@ -9,14 +9,20 @@ One processor per analysis, each reading the trees our samples write
 - :class:`CaloProcessor`: calorimeter showers, the 33 DCTRGAN features;
 - :class:`TauTauProcessor`: H/Z → τ_ℓ τ_h, m_vis and pT(ℓ)/pT(τ_h).
 
-All of them return weighted ``hist`` histograms, a cut-flow and per-event columns (switchable
-for :class:`DISProcessor`), which :func:`collect_columns` concatenates in event order.
+All of them return weighted ``hist`` histograms with a leading ``dataset`` category axis
+(filled from ``events.metadata["dataset"]``, the fileset key), a cut-flow per dataset
+(``{dataset: {cut: count}}``, from a :class:`coffea.analysis_tools.PackedSelection`) and
+per-event columns per chunk (switchable for :class:`DISProcessor` and
+:class:`ZJetsProcessor`), so that the datasets of one run never mix. One dataset is read
+back with :func:`collect_hists` (``h[{"dataset": name}]``), :func:`collect_cutflow` and
+:func:`collect_columns` (its chunks concatenated in event order).
 """
 
 from __future__ import annotations
 
 from hepnnlr.processors.calo import CaloProcessor
-from hepnnlr.processors.dis import DISProcessor, collect_columns
+from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
+from hepnnlr.processors.dis import DISProcessor
 from hepnnlr.processors.tautau import TauTauProcessor, feature_table
 from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.processors.zjets import ZJetsProcessor
@@ -28,5 +34,7 @@ __all__ = [
     "TauTauProcessor",
     "ZJetsProcessor",
     "collect_columns",
+    "collect_cutflow",
+    "collect_hists",
     "feature_table",
 ]

@@ -3,12 +3,15 @@
 :class:`CaloProcessor` reads shower files (:mod:`hepnnlr.samples.calo_io` layout,
 ``events.Hit`` through :class:`hepnnlr.schema.HepnnlrSchema`), computes the high-level
 features of :func:`hepnnlr.observables.calo.shower_features` per event and returns per
-chunk
+chunk of dataset ``d`` (``events.metadata["dataset"]``: the fileset key)
 
-* ``cutflow``: ``{"events", "empty_showers"}`` (an empty shower has no cell passing the
-  threshold; it is kept, with ``None`` centroid and second moments);
+* ``cutflow``: ``{d: {"events", "empty_showers"}}`` (an empty shower has no cell
+  passing the threshold; it is kept, with ``None`` centroid and second moments), counted
+  with a :class:`coffea.analysis_tools.PackedSelection`;
 * ``hists``: ``{name: hist.Hist}`` of the paper's Figs. 3–6
-  (:mod:`hepnnlr.observables.calo_histos`), filled with ``events.weight``;
+  (:mod:`hepnnlr.observables.calo_histos`), filled with ``events.weight``; each has the
+  leading ``hist.axis.StrCategory(..., growth=True, name="dataset")`` axis, filled with
+  ``d`` (select one dataset with :func:`collect_hists`);
 * ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``event``, ``weight``,
   ``E_true``, the 33 DCTR features (``n_hits``, ``centroid``, ``E_total``,
   ``E_layer_1`` … ``E_layer_30``) and the 60 second moments ``x2_layer_k``,
@@ -16,7 +19,9 @@ chunk
   :func:`hepnnlr.processors.dis.collect_columns` (re-exported here), for the same reasons
   as for DIS: merging is a dict union and worker memory stays bounded by the chunk.
 
-Run one dataset (e.g. ``g4`` or ``gan``) per processor run.
+A run over several datasets (e.g. ``{"g4": [...], "gan": [...]}``) keeps them apart: one
+cut-flow each, one row each in every histogram, chunk keys that start with the dataset;
+:func:`collect_cutflow`, :func:`collect_hists` and :func:`collect_columns` read one back.
 """
 
 from __future__ import annotations
@@ -26,13 +31,21 @@ from typing import Any
 import awkward as ak
 import numpy as np
 from coffea import processor
+from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.calo import N_LAYERS, shower_features
 from hepnnlr.observables.calo_histos import book_calo_histograms, fill_calo_histograms
-from hepnnlr.processors.chunks import chunk_result, collect_columns
+from hepnnlr.processors.chunks import (
+    chunk_result,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+    cutflow_counts,
+    dataset_of,
+)
 
-__all__ = ["CaloProcessor", "collect_columns"]
+__all__ = ["CaloProcessor", "collect_columns", "collect_cutflow", "collect_hists"]
 
 _HIT_FIELDS = ("layer", "ix", "iy", "E")
 
@@ -79,6 +92,7 @@ class CaloProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk of NanoEvents (output described in the module docstring)."""
+        dataset = dataset_of(events)
         hits = ak.zip({f: events.Hit[f] for f in _HIT_FIELDS})
         energy = ak.to_numpy(ak.flatten(hits.E, axis=None))
         if not np.isfinite(energy).all():
@@ -91,12 +105,12 @@ class CaloProcessor(processor.ProcessorABC):
             )
         features = shower_features(hits, self.n_layers, threshold=self.threshold)
         weight = ak.to_numpy(events.weight).astype(np.float64)
-        hists = book_calo_histograms()
-        fill_calo_histograms(hists, features, weight)
-        cutflow = {
-            "events": len(events),
-            "empty_showers": int(np.sum(ak.to_numpy(features.n_hits) == 0)),
-        }
+        hists = book_calo_histograms(dataset)
+        fill_calo_histograms(hists, features, weight, dataset=dataset)
+        selection = PackedSelection()
+        selection.add("hits", ak.to_numpy(features.n_hits) > 0)
+        n_events, with_hits = cutflow_counts(selection, "hits")
+        cutflow = {"events": n_events, "empty_showers": n_events - with_hits}
         columns = {
             "event": ak.values_astype(events.event, np.uint64),
             "weight": weight,

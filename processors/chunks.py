@@ -1,10 +1,28 @@
 """What every hepnnlr processor returns per chunk, and how the chunks are put back together.
 
-Each processor returns ``{"cutflow": {...}, "hists": {...}, "columns": {chunk_key: ak.Array}}``
-for a chunk. Columns are kept per chunk, keyed by :func:`chunk_key`, so that merging outputs
-is a dict union: no worker concatenates, grows or pads an array while outputs are merged,
-and memory stays bounded by the chunk size. :func:`collect_columns` concatenates one
-dataset's chunks once, in event order, at the end.
+Each processor returns, for a chunk of dataset ``d`` (``events.metadata["dataset"]``, the
+fileset key, read by :func:`dataset_of`)::
+
+    {"cutflow": {d: {cut: count}},
+     "hists": {...: hist.Hist with a leading "dataset" axis},
+     "columns": {chunk_key: ak.Array}}
+
+so that a run over several datasets (``{"sim": [...], "data": [...]}``) keeps them apart:
+coffea merges the cut-flows dataset by dataset (a dict per dataset, summed cut by cut),
+the histograms row by row of their ``dataset`` category axis, and the columns by chunk key
+(whose first element is the dataset). The cut-flow counts come from a
+:class:`coffea.analysis_tools.PackedSelection` of the chunk (:func:`cutflow_counts`).
+
+Columns are kept per chunk, keyed by :func:`chunk_key`, so that merging outputs is a dict
+union: no worker concatenates, grows or pads an array while outputs are merged, and memory
+stays bounded by the chunk size. One dataset is read back from the merged output with
+
+* :func:`collect_columns`: its chunks concatenated once, in event order;
+* :func:`collect_hists`: its histograms, ``h[{"dataset": name}]`` (same nesting);
+* :func:`collect_cutflow`: its ``{cut: count}``.
+
+Each of them takes ``dataset=`` and may omit it only when the output holds a single
+dataset; with several it raises a :class:`~hepnnlr.errors.ConfigError` naming them.
 """
 
 from __future__ import annotations
@@ -15,6 +33,7 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
+from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import (
     ConfigError,
@@ -24,11 +43,24 @@ from hepnnlr.errors import (
     NonFiniteInputError,
     ShapeMismatchError,
 )
+from hepnnlr.observables.dataset_histos import datasets_of, select_dataset
 
-__all__ = ["ChunkKey", "check_finite_branches", "chunk_key", "chunk_result", "collect_columns"]
+__all__ = [
+    "ChunkKey",
+    "check_finite_branches",
+    "chunk_key",
+    "chunk_output",
+    "chunk_result",
+    "collect_columns",
+    "collect_cutflow",
+    "collect_hists",
+    "cutflow_counts",
+    "dataset_of",
+]
 
 ChunkKey = tuple[str, str, int, int]
 """``(dataset, filename, entrystart, entrystop)`` of one chunk."""
+
 
 def chunk_key(metadata: Mapping[str, Any], n_events: int) -> ChunkKey:
     """Key of a chunk's columns that sorts in event order.
@@ -54,16 +86,125 @@ def chunk_key(metadata: Mapping[str, Any], n_events: int) -> ChunkKey:
     )
 
 
-def chunk_result(
-    events: ak.Array, cutflow: dict[str, int], hists: dict[str, Any], columns: Mapping[str, Any]
+def dataset_of(events: ak.Array) -> str:
+    """The chunk's dataset, ``events.metadata["dataset"]`` (the fileset key).
+
+    Raises:
+        ConfigError: the metadata names no dataset (events built by hand without one).
+    """
+    dataset = events.metadata.get("dataset")
+    if not isinstance(dataset, str) or not dataset:
+        raise ConfigError(
+            f"events.metadata has no dataset name (got {dataset!r}); hepnnlr processors "
+            "keep datasets apart by it. Run them with hepnnlr.schema.run_processor "
+            "(fileset {dataset: [files]}), or build the events with "
+            "NanoEventsFactory.from_root(..., metadata={'dataset': 'sim'})."
+        )
+    return dataset
+
+
+def cutflow_counts(selection: PackedSelection, *names: str) -> list[int]:
+    """Events left after each cumulative requirement of ``selection``.
+
+    Args:
+        selection: The chunk's selections.
+        names: Requirements applied one after the other.
+
+    Returns:
+        ``[all events, after names[0], after names[0] and names[1], ...]``, as plain
+        ``int`` (``selection.cutflow(*names).result().nevcutflow``).
+    """
+    return [int(n) for n in selection.cutflow(*names).result().nevcutflow]
+
+
+def chunk_output(
+    events: ak.Array,
+    cutflow: Mapping[str, int],
+    hists: dict[str, Any],
+    columns: ak.Array | None,
 ) -> dict[str, Any]:
-    """A processor's output for one chunk: ``columns`` zipped into one record per event,
-    made plain and packed (no NanoEvents behaviour, docstrings or lazy buffers travel back
-    from the workers), under the chunk's :func:`chunk_key`."""
+    """A processor's output for one chunk: the cut-flow under the chunk's dataset and the
+    ready (plain, packed) ``columns`` record array under its :func:`chunk_key`, or no
+    columns at all (``None``)."""
+    out = {"cutflow": {dataset_of(events): dict(cutflow)}, "hists": hists, "columns": {}}
+    if columns is not None:
+        out["columns"][chunk_key(events.metadata, len(events))] = columns
+    return out
+
+
+def chunk_result(
+    events: ak.Array, cutflow: Mapping[str, int], hists: dict[str, Any], columns: Mapping[str, Any]
+) -> dict[str, Any]:
+    """:func:`chunk_output` with ``columns`` zipped into one record per event, made plain
+    and packed (no NanoEvents behaviour, docstrings or lazy buffers travel back from the
+    workers)."""
     record = ak.zip(dict(columns), depth_limit=1)
     record = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(record))).layout)
-    key = chunk_key(events.metadata, len(events))
-    return {"cutflow": cutflow, "hists": hists, "columns": {key: record}}
+    return chunk_output(events, cutflow, hists, record)
+
+
+def _choose_dataset(datasets: list[str], dataset: str | None, collect: str) -> str:
+    """``dataset``, checked against those present, or the only one present."""
+    if dataset is None:
+        if len(datasets) > 1:
+            raise ConfigError(
+                f"the processor output holds several datasets {datasets}; pass "
+                f"{collect}(output, dataset=...) with one of them."
+            )
+        return datasets[0]
+    if dataset not in datasets:
+        raise ConfigError(
+            f"dataset {dataset!r} is not in the processor output; datasets present: {datasets}."
+        )
+    return dataset
+
+
+def collect_hists(output: Mapping[str, Any], dataset: str | None = None) -> dict[str, Any]:
+    """One dataset's histograms, without their ``dataset`` axis.
+
+    Args:
+        output: The accumulator returned by a run of a hepnnlr processor.
+        dataset: Dataset to select; may be omitted when the output holds only one.
+
+    Returns:
+        ``output["hists"]`` with the same nesting (``{"gen": {...}, "reco": {...}}``, or
+        ``{name: ...}`` for :class:`~hepnnlr.processors.calo.CaloProcessor`), each
+        histogram ``h[{"dataset": dataset}]``: the values and variances of a run over that
+        dataset alone.
+    """
+    if "hists" not in output:
+        raise MissingBranchError(
+            f"the processor output has no 'hists' (keys: {sorted(output)}); pass the "
+            "accumulator returned by run_processor."
+        )
+    datasets = datasets_of(output["hists"])
+    if not datasets:
+        raise EmptySelectionError(
+            "the processor output's histograms hold no dataset; the run processed no events."
+        )
+    return select_dataset(output["hists"], _choose_dataset(datasets, dataset, "collect_hists"))
+
+
+def collect_cutflow(output: Mapping[str, Any], dataset: str | None = None) -> dict[str, int]:
+    """One dataset's cut-flow, ``output["cutflow"][dataset]``.
+
+    Args:
+        output: The accumulator returned by a run of a hepnnlr processor.
+        dataset: Dataset to select; may be omitted when the output holds only one.
+
+    Returns:
+        ``{cut: count}`` of that dataset (the processor's module docstring lists the cuts).
+    """
+    if "cutflow" not in output:
+        raise MissingBranchError(
+            f"the processor output has no 'cutflow' (keys: {sorted(output)}); pass the "
+            "accumulator returned by run_processor."
+        )
+    cutflows = output["cutflow"]
+    if not cutflows:
+        raise EmptySelectionError("the processor output holds no cut-flow; no event was run.")
+    chosen = _choose_dataset(sorted(cutflows), dataset, "collect_cutflow")
+    return dict(cutflows[chosen])
 
 
 def check_finite_branches(events: ak.Array, branches: tuple[str, ...]) -> None:
@@ -90,7 +231,7 @@ def collect_columns(output: Mapping[str, Any], dataset: str | None = None) -> ak
     """Concatenate one dataset's per-chunk columns in event order.
 
     Args:
-        output: The accumulator returned by a run of :class:`DISProcessor`.
+        output: The accumulator returned by a run of a hepnnlr processor.
         dataset: Dataset to collect; may be omitted when the output holds only one.
 
     Returns:
@@ -109,17 +250,7 @@ def collect_columns(output: Mapping[str, Any], dataset: str | None = None) -> ak
             "the processor output holds no column chunks; the run processed no events."
         )
     datasets = sorted({key[0] for key in chunks})
-    if dataset is None:
-        if len(datasets) > 1:
-            raise ConfigError(
-                f"the processor output holds several datasets {datasets}; pass "
-                "collect_columns(output, dataset=...) with one of them."
-            )
-        dataset = datasets[0]
-    elif dataset not in datasets:
-        raise ConfigError(
-            f"dataset {dataset!r} is not in the processor output; datasets present: {datasets}."
-        )
+    dataset = _choose_dataset(datasets, dataset, "collect_columns")
     keys = sorted(key for key in chunks if key[0] == dataset)
     for previous, current in zip(keys, keys[1:], strict=False):
         if previous[1] == current[1] and previous[3] != current[2]:

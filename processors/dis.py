@@ -8,14 +8,24 @@ functions of :mod:`hepnnlr.observables`. The jets are clustered by hepnnlr's com
 reproduction of FastJet's clustering (the default ``JetConfig.engine="native"``: same jets
 and constituents bit for bit, less CPU), or by FastJet itself with
 ``DISProcessor(jets=JetConfig(engine="fastjet"))``
-(:func:`hepnnlr.observables.jets.cluster_flat`). For every chunk it returns
+(:func:`hepnnlr.observables.jets.cluster_flat`). For every chunk of dataset ``d``
+(``events.metadata["dataset"]``: the fileset key) it returns
 
-* ``cutflow``: event counts (see :meth:`DISProcessor.process`);
+* ``cutflow``: ``{d: {cut: count}}``, event counts of a
+  :class:`coffea.analysis_tools.PackedSelection` (see :meth:`DISProcessor.process`);
 * ``hists``: ``{"gen": {...}, "reco": {...}}`` histograms of every DIS observable,
-  filled with ``events.weight`` for ``pass_gen`` / ``pass_reco`` events;
+  filled with ``events.weight`` for ``pass_gen`` / ``pass_reco`` events; each has the
+  leading ``hist.axis.StrCategory(..., growth=True, name="dataset")`` axis, filled with
+  ``d``;
 * ``columns``: ``{chunk_key: ak.Array}`` with one row per event (layout in
   ``docs/architecture.md``), the inputs of the likelihood-ratio networks; an empty dict
   with ``DISProcessor(columns=False)``, for runs that need only the histograms.
+
+A run over several datasets, e.g. ``run_processor(DISProcessor(), {"sim": [...], "data":
+[...]})``, keeps them apart: one cut-flow per dataset, one row per dataset in every
+histogram, and chunk keys that start with the dataset. Read one dataset back with
+:func:`collect_cutflow`, :func:`collect_hists` (``h[{"dataset": d}]``) and
+:func:`collect_columns`; each needs ``dataset=`` when the output holds several.
 
 Why columns are returned per chunk: each chunk's columns are a jagged awkward array whose
 size follows that chunk's particle multiplicities. Keeping one array per chunk, keyed by
@@ -25,9 +35,6 @@ no padding length has to be chosen before all chunks have been seen (a padded ar
 need the largest multiplicity of the whole sample and would waste memory on every chunk).
 The chunks are concatenated once, in event order, by :func:`collect_columns`, and padded
 once, in :mod:`hepnnlr.tensors`.
-
-Run one dataset (one sample, e.g. ``sim`` or ``data``) per processor run: ``cutflow`` and
-``hists`` are summed over everything the run processes.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 from coffea import processor
+from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import (
     ConfigError,
@@ -58,9 +66,25 @@ from hepnnlr.observables.histos import (
     fill_dis_histograms_flat,
 )
 from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
-from hepnnlr.processors.chunks import ChunkKey, chunk_key, collect_columns
+from hepnnlr.processors.chunks import (
+    ChunkKey,
+    chunk_key,
+    chunk_output,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+    cutflow_counts,
+    dataset_of,
+)
 
-__all__ = ["ChunkKey", "DISProcessor", "chunk_key", "collect_columns"]
+__all__ = [
+    "ChunkKey",
+    "DISProcessor",
+    "chunk_key",
+    "collect_columns",
+    "collect_cutflow",
+    "collect_hists",
+]
 
 _COLLECTIONS = {"gen": ("GenElectron", "GenPart"), "reco": ("RecoElectron", "RecoPart")}
 _ELECTRON_FIELDS = ("pt", "eta", "phi", "E")
@@ -215,12 +239,14 @@ class DISProcessor(processor.ProcessorABC):
         """Process one chunk of NanoEvents.
 
         Returns:
-            ``{"cutflow", "hists", "columns"}`` (see the module docstring). ``cutflow``
-            counts ``events``, ``pass_gen``, ``pass_reco``, ``pass_both`` and, per level
-            (``gen_``/``reco_`` prefix, over all events of the chunk),
-            ``no_electron``, ``no_particles`` (no fiducial particles, or no electron) and
-            ``no_jets``.
+            ``{"cutflow", "hists", "columns"}`` (see the module docstring). The chunk's
+            ``cutflow[dataset]`` counts ``events``, ``pass_gen``, ``pass_reco``,
+            ``pass_both`` and, per level (``gen_``/``reco_`` prefix, over all events of
+            the chunk), ``no_electron``, ``no_particles`` (no fiducial particles, or no
+            electron) and ``no_jets``: the events that fail the cut-flow electron →
+            fiducial particles → jets of a ``PackedSelection`` at the given step.
         """
+        dataset = dataset_of(events)
         flat = {
             name: _flat(events[name], fields)
             for name, fields in (
@@ -237,24 +263,38 @@ class DISProcessor(processor.ProcessorABC):
         weight = ak.to_numpy(events.weight).astype(np.float64)
         passed = {level: ak.to_numpy(events[f"pass_{level}"]).astype(bool) for level in LEVELS}
 
-        hists = {level: book_dis_histograms(level) for level in LEVELS}
+        hists = {level: book_dis_histograms(level, dataset) for level in LEVELS}
         for level in LEVELS:
-            fill_dis_histograms_flat(hists[level], levels[level].hist_values(passed[level], weight))
+            fill_dis_histograms_flat(
+                hists[level], levels[level].hist_values(passed[level], weight), dataset=dataset
+            )
 
-        cutflow = {
-            "events": len(events),
-            "pass_gen": int(passed["gen"].sum()),
-            "pass_reco": int(passed["reco"].sum()),
-            "pass_both": int((passed["gen"] & passed["reco"]).sum()),
-        }
+        selection = PackedSelection()
+        for level in LEVELS:
+            selection.add(f"pass_{level}", passed[level])
         for level, columns in levels.items():
-            cutflow[f"{level}_no_electron"] = int((~columns.event_fields["Q2"][1]).sum())
-            cutflow[f"{level}_no_particles"] = int((columns.particles[0] == 0).sum())
-            cutflow[f"{level}_no_jets"] = int((columns.jets[0] == 0).sum())
+            # each requirement implies the previous one: no fiducial particle without an
+            # electron, no jet without particles
+            selection.add(f"{level}_electron", columns.event_fields["Q2"][1])
+            selection.add(f"{level}_particles", columns.particles[0] > 0)
+            selection.add(f"{level}_jets", columns.jets[0] > 0)
+        n_events, n_gen, n_both = cutflow_counts(selection, "pass_gen", "pass_reco")
+        cutflow = {
+            "events": n_events,
+            "pass_gen": n_gen,
+            "pass_reco": cutflow_counts(selection, "pass_reco")[1],
+            "pass_both": n_both,
+        }
+        for level in LEVELS:
+            _, electron, particles, jets = cutflow_counts(
+                selection, f"{level}_electron", f"{level}_particles", f"{level}_jets"
+            )
+            cutflow[f"{level}_no_electron"] = n_events - electron
+            cutflow[f"{level}_no_particles"] = n_events - particles
+            cutflow[f"{level}_no_jets"] = n_events - jets
 
-        key = chunk_key(events.metadata, len(events))
         if not self.columns:
-            return {"cutflow": cutflow, "hists": hists, "columns": {}}
+            return chunk_output(events, cutflow, hists, None)
         # plain NumPy-backed arrays built above: no NanoEvents behaviour, branch
         # docstrings or lazy buffers travel back from the workers
         columns = ak.contents.RecordArray(
@@ -268,7 +308,7 @@ class DISProcessor(processor.ProcessorABC):
             ],
             ["event", "weight", "pass_gen", "pass_reco", "gen", "reco"],
         )
-        return {"cutflow": cutflow, "hists": hists, "columns": {key: ak.Array(columns)}}
+        return chunk_output(events, cutflow, hists, ak.Array(columns))
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""

@@ -5,20 +5,29 @@
 (``GenLepton``, ``GenTauh``, ``GenMET``) and at detector level (``RecoLepton``,
 ``RecoTauh``, ``MET``), the selection and features of :mod:`hepnnlr.observables.tau`:
 m_vis(τ_h, ℓ) and pT(ℓ)/pT(τ_h) (the two features of the signal-strength thesis), Δφ(ℓ,
-τ_h) and the collinear mass. For every chunk it returns
+τ_h) and the collinear mass. For every chunk of dataset ``d`` (``events.metadata
+["dataset"]``: the fileset key) it returns
 
-* ``cutflow``: ``events`` and, per level (``gen_``/``reco_`` prefix), the events left
-  after each requirement: ``lepton`` (a good lepton), ``tau`` (and a good τ_h), ``pass``
-  (and opposite charges: the selected events), then ``collinear`` (selected events with a
-  physical collinear solution);
+* ``cutflow``: ``{d: {cut: count}}`` with ``events`` and, per level (``gen_``/``reco_``
+  prefix), the events left after each requirement of a
+  :class:`coffea.analysis_tools.PackedSelection` cut-flow: ``lepton`` (a good lepton),
+  ``tau`` (and a good τ_h), ``pass`` (and opposite charges: the selected events), then
+  ``collinear`` (selected events with a physical collinear solution);
 * ``hists``: ``{"gen": {...}, "reco": {...}}``, one ``hist.Hist`` (``Weight`` storage)
   per feature of :data:`~hepnnlr.observables.tau.TAUTAU_FEATURES`, filled with
   ``events.weight`` for selected events (``m_col`` for those with a collinear solution);
+  each has the leading ``hist.axis.StrCategory(..., growth=True, name="dataset")`` axis,
+  filled with ``d`` (select one dataset with :func:`collect_hists`);
 * ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``event``, ``weight``,
   ``is_signal``, ``tau_energy_scale`` and per level a record with ``reason`` (int8,
   0 = selected), ``collinear_ok`` and the features (``None`` for events not selected).
   Collect them with :func:`collect_columns`; :func:`feature_table` turns them into the
   NumPy inputs of a likelihood-ratio model.
+
+A run over several datasets (e.g. ``{"signal": [...], "background": [...]}``) keeps them
+apart: one cut-flow each, one row each in every histogram, and chunk keys that start
+with the dataset; :func:`collect_cutflow`, :func:`collect_hists` and
+:func:`collect_columns` read one back (``dataset=`` is then required).
 """
 
 from __future__ import annotations
@@ -30,17 +39,30 @@ import awkward as ak
 import hist
 import numpy as np
 from coffea import processor
+from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError
+from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
 from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig, tautau_features
-from hepnnlr.processors.chunks import check_finite_branches, chunk_result, collect_columns
+from hepnnlr.processors.chunks import (
+    check_finite_branches,
+    chunk_result,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+    cutflow_counts,
+    dataset_of,
+)
 
 __all__ = [
     "TAUTAU_HIST_AXES",
     "TauTauProcessor",
     "book_tautau_histograms",
     "collect_columns",
+    "collect_cutflow",
+    "collect_hists",
     "feature_table",
+    "fill_tautau_histograms",
 ]
 
 TAUTAU_HIST_AXES: dict[str, tuple[int, float, float, str]] = {
@@ -60,16 +82,51 @@ def _collection(name: str) -> list[str]:
     return [f"n{name}"] + [f"{name}_{f}" for f in _OBJECT_FIELDS]
 
 
-def book_tautau_histograms(level: str) -> dict[str, hist.Hist]:
-    """Empty histograms of the features of one level (``"gen"`` or ``"reco"``)."""
+def book_tautau_histograms(level: str, dataset: str | None = None) -> dict[str, hist.Hist]:
+    """Empty histograms of the features of one level (``"gen"`` or ``"reco"``).
+
+    Args:
+        level: ``"gen"`` or ``"reco"`` (the histograms' label).
+        dataset: Dataset of the entries (the processor passes
+            ``events.metadata["dataset"]``): the leading ``dataset`` axis, holding it.
+            ``None``: one axis only.
+    """
     return {
-        name: hist.Hist(
+        name: book_histogram(
             hist.axis.Regular(bins, low, high, name=name, label=label),
-            storage=hist.storage.Weight(),
+            dataset=dataset,
             label=level,
         )
         for name, (bins, low, high, label) in TAUTAU_HIST_AXES.items()
     }
+
+
+def fill_tautau_histograms(
+    hists: dict[str, hist.Hist],
+    features: ak.Array,
+    weight: np.ndarray,
+    *,
+    dataset: str | None = None,
+) -> dict[str, hist.Hist]:
+    """Fill the histograms in place with the events that have each feature (not None).
+
+    Args:
+        hists: From :func:`book_tautau_histograms` (a subset of names is fine).
+        features: Output of :func:`~hepnnlr.observables.tau.tautau_features`.
+        weight: One weight per row of ``features``.
+        dataset: Dataset of the events: required for histograms booked with a dataset,
+            refused for those without.
+
+    Returns:
+        ``hists``.
+    """
+    for name, h in hists.items():
+        values = features[name]
+        keep = ak.to_numpy(~ak.is_none(values)).astype(bool)
+        fill_histogram(
+            h, ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight[keep], dataset=dataset
+        )
+    return hists
 
 
 class TauTauProcessor(processor.ProcessorABC):
@@ -112,27 +169,31 @@ class TauTauProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
+        dataset = dataset_of(events)
         check_finite_branches(events, self.required_branches)
         weight = ak.to_numpy(events.weight).astype(np.float64)
         cutflow = {"events": len(events)}
         hists = {}
         levels = {}
+        selection = PackedSelection()
         for level in _LEVELS:
             out = self.level_features(events, level)
             levels[level] = out
+            # reason: 0 selected, 1 no good lepton, 2 no good tau, 3 same-sign charges
             reason = ak.to_numpy(out.reason)
-            selected = reason == 0
-            collinear = ak.to_numpy(out.collinear_ok).astype(bool)
-            cutflow[f"{level}_lepton"] = int(np.sum(reason != 1))
-            cutflow[f"{level}_tau"] = int(np.sum((reason == 0) | (reason == 3)))
-            cutflow[f"{level}_pass"] = int(selected.sum())
-            cutflow[f"{level}_collinear"] = int((selected & collinear).sum())
-            level_hists = book_tautau_histograms(level)
-            for name, h in level_hists.items():
-                values = out[name]
-                keep = ak.to_numpy(~ak.is_none(values)).astype(bool)
-                h.fill(ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight=weight[keep])
-            hists[level] = level_hists
+            selection.add(f"{level}_lepton", reason != 1)
+            selection.add(f"{level}_tau", (reason == 0) | (reason == 3))
+            selection.add(f"{level}_pass", reason == 0)
+            selection.add(f"{level}_collinear", ak.to_numpy(out.collinear_ok).astype(bool))
+            steps = [f"{level}_{cut}" for cut in ("lepton", "tau", "pass", "collinear")]
+            _, lepton, tau, selected, collinear = cutflow_counts(selection, *steps)
+            cutflow[f"{level}_lepton"] = lepton
+            cutflow[f"{level}_tau"] = tau
+            cutflow[f"{level}_pass"] = selected
+            cutflow[f"{level}_collinear"] = collinear
+            hists[level] = fill_tautau_histograms(
+                book_tautau_histograms(level, dataset), out, weight, dataset=dataset
+            )
 
         columns = {
             "event": ak.values_astype(events.event, np.uint64),

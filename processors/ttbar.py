@@ -4,20 +4,28 @@
 :func:`hepnnlr.samples.make_ttbar_sample` and computes, at generator level (``GenJet``,
 ``GenMuon`` and the neutrino) and at detector level (``RecoJet``, ``RecoMuon``, ``MET``),
 the four masses m(b1 μ ν), m(b2 μ ν), m(b1 j1 j2), m(b2 j1 j2) with the selection of
-:mod:`hepnnlr.observables.top`. For every chunk it returns
+:mod:`hepnnlr.observables.top`. For every chunk of dataset ``d``
+(``events.metadata["dataset"]``: the fileset key) it returns
 
-* ``cutflow``: ``events`` and, per level (``gen_``/``reco_`` prefix), the events left
-  after each requirement: ``muon``, ``2b`` (≥ 2 b-tagged jets), ``2light`` (≥ 2 light
-  jets: the selected events), then among those ``nu_real`` / ``nu_no_real`` (a real
-  neutrino solution or not) and ``pass`` (selected events, kept whatever the neutrino:
-  the paper sets the neutrino masses to zero when there is no solution);
+* ``cutflow``: ``{d: {cut: count}}`` with ``events`` and, per level (``gen_``/``reco_``
+  prefix), the events left after each requirement of a
+  :class:`coffea.analysis_tools.PackedSelection` cut-flow: ``muon``, ``2b`` (≥ 2
+  b-tagged jets), ``2light`` (≥ 2 light jets: the selected events), then among those
+  ``nu_real`` / ``nu_no_real`` (a real neutrino solution or not) and ``pass`` (selected
+  events, kept whatever the neutrino: the paper sets the neutrino masses to zero when
+  there is no solution);
 * ``hists``: ``{"gen": {...}, "reco": {...}}`` histograms of the four masses
   (:mod:`hepnnlr.observables.top_histos`), filled with ``events.weight`` for selected
-  events;
+  events; each has the leading ``hist.axis.StrCategory(..., growth=True, name="dataset")``
+  axis, filled with ``d`` (select one dataset with :func:`collect_hists`);
 * ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``event``, ``weight``,
   ``top_mass`` and per level a record ``reason`` (int8, 0 = selected), ``nu_real``,
   ``nu_pz`` and the four masses (``None`` for events not selected). Per-chunk columns as in
   :mod:`hepnnlr.processors.dis`, collected with its :func:`collect_columns`.
+
+A run over several datasets keeps them apart (one cut-flow each, one row each in every
+histogram); :func:`collect_cutflow`, :func:`collect_hists` and :func:`collect_columns`
+read one back.
 
 Generator-level neutrino: the paper keeps the neutrino at generator level ("At
 simulation-level, the neutrino is replaced with the missing transverse momentum"), so
@@ -32,13 +40,28 @@ from typing import Any
 import awkward as ak
 import numpy as np
 from coffea import processor
+from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.observables.top import TOP_MASS_FIELDS, TopSelectionConfig, reconstruct_top
 from hepnnlr.observables.top_histos import book_top_histograms, fill_top_histograms
-from hepnnlr.processors.chunks import check_finite_branches, chunk_result, collect_columns
+from hepnnlr.processors.chunks import (
+    check_finite_branches,
+    chunk_result,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+    cutflow_counts,
+    dataset_of,
+)
 
-__all__ = ["GEN_NEUTRINO_MODES", "TTbarProcessor", "collect_columns"]
+__all__ = [
+    "GEN_NEUTRINO_MODES",
+    "TTbarProcessor",
+    "collect_columns",
+    "collect_cutflow",
+    "collect_hists",
+]
 
 GEN_NEUTRINO_MODES = ("truth", "met")
 """Allowed values of ``TTbarProcessor(gen_neutrino=...)``."""
@@ -108,24 +131,36 @@ class TTbarProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
+        dataset = dataset_of(events)
         check_finite_branches(events, self.required_branches)
         weight = ak.to_numpy(events.weight).astype(np.float64)
         cutflow = {"events": len(events)}
         hists = {}
         levels = {}
+        selection = PackedSelection()
         for level in _LEVELS:
             out = self.level_columns(events, level)
             levels[level] = out
+            # reason: 0 selected, 1 no muon, 2 fewer than 2 b jets, 3 fewer than 2 light
             reason = ak.to_numpy(out.reason)
             nu_real = ak.to_numpy(ak.fill_none(out.nu_real, False)).astype(bool)
-            selected = reason == 0
-            cutflow[f"{level}_muon"] = int(np.sum(reason != 1))
-            cutflow[f"{level}_2b"] = int(np.sum((reason == 0) | (reason == 3)))
-            cutflow[f"{level}_2light"] = int(selected.sum())
-            cutflow[f"{level}_nu_real"] = int((selected & nu_real).sum())
-            cutflow[f"{level}_nu_no_real"] = int((selected & ~nu_real).sum())
-            cutflow[f"{level}_pass"] = int(selected.sum())
-            hists[level] = fill_top_histograms(book_top_histograms(level), out, weight)
+            selection.add(f"{level}_muon", reason != 1)
+            selection.add(f"{level}_2b", (reason == 0) | (reason == 3))
+            selection.add(f"{level}_2light", reason == 0)
+            selection.add(f"{level}_nu_real", nu_real)
+            steps = [f"{level}_{cut}" for cut in ("muon", "2b", "2light")]
+            _, muon, two_b, two_light, with_nu = cutflow_counts(
+                selection, *steps, f"{level}_nu_real"
+            )
+            cutflow[f"{level}_muon"] = muon
+            cutflow[f"{level}_2b"] = two_b
+            cutflow[f"{level}_2light"] = two_light
+            cutflow[f"{level}_nu_real"] = with_nu
+            cutflow[f"{level}_nu_no_real"] = two_light - with_nu
+            cutflow[f"{level}_pass"] = two_light
+            hists[level] = fill_top_histograms(
+                book_top_histograms(level, dataset), out, weight, dataset=dataset
+            )
 
         columns = {
             "event": ak.values_astype(events.event, np.uint64),

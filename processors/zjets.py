@@ -18,15 +18,20 @@ At detector level the strange-hadron count is :func:`count_strange` applied to t
 codes of the reconstructed objects: it counts neutral-hadron clusters (code 130), the
 only strangeness-sensitive class of the emulated detector (no kaon identification).
 
-Per chunk it returns, like :mod:`hepnnlr.processors.dis` (whose :func:`chunk_key` and
-:func:`collect_columns` it reuses):
+Per chunk of dataset ``d`` (``events.metadata["dataset"]``: the fileset key) it returns,
+like :mod:`hepnnlr.processors.dis` (whose :func:`chunk_key`, :func:`collect_columns`,
+:func:`collect_hists` and :func:`collect_cutflow` it reuses):
 
-* ``cutflow``: ``events``, ``pass_gen``, ``pass_reco``, ``pass_both`` and per level
-  (``gen_``/``reco_``) ``no_particles``, ``no_jets`` and ``lt2_jets`` (fewer than two
-  jets, including none), counted over all events of the chunk;
+* ``cutflow``: ``{d: {cut: count}}`` with ``events``, ``pass_gen``, ``pass_reco``,
+  ``pass_both`` and per level (``gen_``/``reco_``) ``no_particles``, ``no_jets`` and
+  ``lt2_jets`` (fewer than two jets, including none), counted over all events of the
+  chunk by a :class:`coffea.analysis_tools.PackedSelection` (cut-flow particles → ≥ 1 jet
+  → ≥ 2 jets);
 * ``hists``: ``{"gen": {...}, "reco": {...}}`` from
   :mod:`hepnnlr.observables.zjets_histos`, filled with ``weight`` for ``pass_gen`` /
-  ``pass_reco`` events;
+  ``pass_reco`` events; each has the leading ``hist.axis.StrCategory(..., growth=True,
+  name="dataset")`` axis, filled with ``d``, so that a run over several datasets keeps
+  them in separate rows (select one with :func:`collect_hists`, ``h[{"dataset": d}]``);
 * ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``event``, ``weight``,
   ``pass_gen``, ``pass_reco``, the ``theta_alphaS``/``theta_aLund``/``theta_probStoUD``
   values when the file has them, and ``gen``/``reco`` records with ``n_jets``, ``jet1``
@@ -48,6 +53,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 from coffea import processor
+from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.dis import wrap_phi
@@ -63,9 +69,26 @@ from hepnnlr.observables.zjets_histos import (
     book_zjets_histograms,
     fill_zjets_histograms_flat,
 )
-from hepnnlr.processors.dis import ChunkKey, chunk_key, collect_columns
+from hepnnlr.processors.chunks import (
+    ChunkKey,
+    chunk_key,
+    chunk_output,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+    cutflow_counts,
+    dataset_of,
+)
 
-__all__ = ["ChunkKey", "ZJETS_JETS", "ZJetsProcessor", "chunk_key", "collect_columns"]
+__all__ = [
+    "ChunkKey",
+    "ZJETS_JETS",
+    "ZJetsProcessor",
+    "chunk_key",
+    "collect_columns",
+    "collect_cutflow",
+    "collect_hists",
+]
 
 ZJETS_JETS = JetConfig(algorithm="antikt", radius=0.8, pt_min=5.0)
 """Default jet definition: anti-kT, R = 0.8 (Sec. III B of the SRGN paper), pT > 5 GeV."""
@@ -229,16 +252,15 @@ class ZJetsProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk of NanoEvents; returns ``{"cutflow", "hists", "columns"}``."""
+        dataset = dataset_of(events)
         flat = {level: _flat(events[collection]) for level, collection in _COLLECTIONS.items()}
         _check_finite_inputs(events, flat)
-        computed = {
-            level: self._level(*flat[level], record=self.columns) for level in _COLLECTIONS
-        }
+        computed = {level: self._level(*flat[level], record=self.columns) for level in _COLLECTIONS}
         weight = ak.to_numpy(events.weight).astype(np.float64)
         passed = {
             level: ak.to_numpy(events[f"pass_{level}"]).astype(bool) for level in ZJETS_LEVELS
         }
-        hists = {level: book_zjets_histograms(level) for level in ZJETS_LEVELS}
+        hists = {level: book_zjets_histograms(level, dataset) for level in ZJETS_LEVELS}
         for level in ZJETS_LEVELS:
             # = fill_zjets_histograms(hists[level], levels[level][mask], weight[mask]),
             # from the flat arrays behind the columns
@@ -253,23 +275,35 @@ class ZJetsProcessor(processor.ProcessorABC):
                 info["rank"][jet_selected],
                 new_index[info["event"][jet_selected]],
                 weight[mask],
+                dataset=dataset,
             )
 
+        selection = PackedSelection()
+        for level in ZJETS_LEVELS:
+            selection.add(f"pass_{level}", passed[level])
+        for level in _COLLECTIONS:
+            # each requirement implies the previous one: no jet without particles
+            n_jets = computed[level][1]["n_jets"]
+            selection.add(f"{level}_particles", flat[level][0] > 0)
+            selection.add(f"{level}_1jet", n_jets >= 1)
+            selection.add(f"{level}_2jets", n_jets >= 2)
+        n_events, n_gen, n_both = cutflow_counts(selection, "pass_gen", "pass_reco")
         cutflow = {
-            "events": len(events),
-            "pass_gen": int(passed["gen"].sum()),
-            "pass_reco": int(passed["reco"].sum()),
-            "pass_both": int((passed["gen"] & passed["reco"]).sum()),
+            "events": n_events,
+            "pass_gen": n_gen,
+            "pass_reco": cutflow_counts(selection, "pass_reco")[1],
+            "pass_both": n_both,
         }
         for level in _COLLECTIONS:
-            n_jets = computed[level][1]["n_jets"]
-            cutflow[f"{level}_no_particles"] = int((flat[level][0] == 0).sum())
-            cutflow[f"{level}_no_jets"] = int((n_jets == 0).sum())
-            cutflow[f"{level}_lt2_jets"] = int((n_jets < 2).sum())
+            _, particles, one, two = cutflow_counts(
+                selection, f"{level}_particles", f"{level}_1jet", f"{level}_2jets"
+            )
+            cutflow[f"{level}_no_particles"] = n_events - particles
+            cutflow[f"{level}_no_jets"] = n_events - one
+            cutflow[f"{level}_lt2_jets"] = n_events - two
 
-        key = chunk_key(events.metadata, len(events))
         if not self.columns:
-            return {"cutflow": cutflow, "hists": hists, "columns": {}}
+            return chunk_output(events, cutflow, hists, None)
         fields: dict[str, Any] = {
             "event": ak.values_astype(events.event, np.uint64),
             "weight": weight,
@@ -283,7 +317,7 @@ class ZJetsProcessor(processor.ProcessorABC):
         columns = ak.zip(fields, depth_limit=1)
         # plain, materialized arrays: no NanoEvents behaviour or lazy buffers travel back
         columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
-        return {"cutflow": cutflow, "hists": hists, "columns": {key: columns}}
+        return chunk_output(events, cutflow, hists, columns)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""

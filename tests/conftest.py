@@ -72,26 +72,91 @@ def dis_sim_other_seed_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def assert_executors_agree():
     """Check that processor outputs under every executor equal the iterative one.
 
-    Cutflows and collected columns exactly; histograms (values and variances, flow bins
-    included) to ``rtol``, since the merge order of the executors changes float sums.
+    Cutflows (per dataset) and collected columns exactly; histograms (values and
+    variances, flow bins included) dataset by dataset to ``rtol``, since the merge order
+    of the executors changes float sums (and the order of the dataset categories).
     """
     import awkward as ak
     import numpy as np
 
+    from hepnnlr.observables.dataset_histos import datasets_of, select_dataset
+
     def check(outputs, collect, *, levels, rtol):
         reference = outputs["iterative"]
         reference_columns = collect(reference)
+        datasets = datasets_of(reference["hists"])
+        assert datasets == sorted(reference["cutflow"])
         for executor in ("futures", "dask"):
             out = outputs[executor]
             assert out["cutflow"] == reference["cutflow"], executor
-            for level in levels:
-                for name, h in reference["hists"][level].items():
-                    other = out["hists"][level][name]
-                    assert other.axes == h.axes
-                    np.testing.assert_allclose(other.values(flow=True),
-                                               h.values(flow=True), rtol=rtol)
-                    np.testing.assert_allclose(other.variances(flow=True),
-                                               h.variances(flow=True), rtol=rtol)
+            assert datasets_of(out["hists"]) == datasets, executor
+            for dataset in datasets:
+                for level in levels:
+                    for name, h in select_dataset(reference["hists"][level], dataset).items():
+                        other = select_dataset(out["hists"][level][name], dataset)
+                        assert other.axes == h.axes
+                        np.testing.assert_allclose(
+                            other.values(flow=True), h.values(flow=True), rtol=rtol
+                        )
+                        np.testing.assert_allclose(
+                            other.variances(flow=True), h.variances(flow=True), rtol=rtol
+                        )
             assert ak.array_equal(collect(out), reference_columns), executor
+
+    return check
+
+
+def assert_same_hists(got, expected) -> None:
+    """Two (nested) dicts of histograms with the same names, axes, values and variances
+    (flow bins included), bit for bit."""
+    import hist
+    import numpy as np
+
+    if isinstance(expected, hist.Hist):
+        assert got.axes == expected.axes
+        np.testing.assert_array_equal(got.values(flow=True), expected.values(flow=True))
+        np.testing.assert_array_equal(got.variances(flow=True), expected.variances(flow=True))
+        return
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert_same_hists(got[key], value)
+
+
+@pytest.fixture(scope="session")
+def assert_datasets_apart():
+    """``check(make, fileset, chunksize=...)``: run ``make()`` once over a fileset of
+    several datasets (iterative executor) and once over each dataset alone, and check
+    that the datasets never mix: the cut-flow has one entry per dataset, equal to the
+    lone run's; each dataset's histograms (``h[{"dataset": name}]``) equal the lone
+    run's exactly (values and variances, flow bins: the other datasets only add zeros
+    to a dataset's row); each dataset's columns equal the lone run's; and reading back
+    without naming a dataset is refused with the datasets' names. Returns the combined
+    output."""
+    import re
+
+    import awkward as ak
+
+    from hepnnlr.errors import ConfigError
+    from hepnnlr.observables.dataset_histos import datasets_of
+    from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
+    from hepnnlr.schema import run_processor
+
+    def check(make, fileset, *, chunksize):
+        names = sorted(fileset)
+        assert len(names) > 1
+        together = run_processor(make(), fileset, chunksize=chunksize, progress=False)
+        assert sorted(together["cutflow"]) == names
+        assert datasets_of(together["hists"]) == names
+        for collect in (collect_cutflow, collect_hists, collect_columns):
+            with pytest.raises(ConfigError, match=re.escape(str(names))):
+                collect(together)
+        for dataset, files in fileset.items():
+            alone = run_processor(make(), {dataset: files}, chunksize=chunksize, progress=False)
+            assert list(alone["cutflow"]) == [dataset]
+            assert together["cutflow"][dataset] == alone["cutflow"][dataset]
+            assert collect_cutflow(together, dataset) == collect_cutflow(alone)
+            assert_same_hists(collect_hists(together, dataset), collect_hists(alone))
+            assert ak.array_equal(collect_columns(together, dataset), collect_columns(alone))
+        return together
 
     return check

@@ -5,8 +5,9 @@ weight from a :class:`hepnnlr.training.SavedReweighter` on disk. The model is lo
 lazily, once per worker process, from ``reweighter_path`` and is never pickled with the
 processor (``__getstate__`` drops it), so the processor ships to dask workers as a few
 strings. :class:`ReweightedDISProcessor` is the DIS processor with it: its output gains
-``reweighted`` histograms (filled with event weight x reweighter weight) and a
-``reweight`` field in the columns.
+``reweighted`` histograms (filled with event weight x reweighter weight; like the
+processor's ``hists`` they have the leading ``dataset`` axis, filled with
+``events.metadata["dataset"]``) and a ``reweight`` field in the columns.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
+from hepnnlr.processors.chunks import dataset_of
 from hepnnlr.processors.dis import DISProcessor
 from hepnnlr.training.saved import SavedReweighter
 
@@ -68,13 +70,16 @@ class ReweightedDISProcessor(ReweightingMixin, DISProcessor):
     def process(self, events: ak.Array) -> dict[str, Any]:
         out = super().process(events)
         ((key, columns),) = out["columns"].items()
+        dataset = dataset_of(events)
         reweight = self.event_reweights(columns)
         weight = ak.to_numpy(columns["weight"]) * reweight
         reweighted = {}
         for level in ("gen", "reco"):
             passed = ak.to_numpy(columns[f"pass_{level}"])
-            reweighted[level] = book_dis_histograms(level)
-            fill_dis_histograms(reweighted[level], columns[level][passed], weight[passed])
+            reweighted[level] = book_dis_histograms(level, dataset)
+            fill_dis_histograms(
+                reweighted[level], columns[level][passed], weight[passed], dataset=dataset
+            )
         out["reweighted"] = reweighted
         out["columns"] = {key: ak.with_field(columns, reweight, "reweight")}
         return out

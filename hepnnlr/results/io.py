@@ -11,6 +11,7 @@ import numpy as np
 import uproot
 
 from hepnnlr.errors import ConfigError, InputFileError, ShapeMismatchError
+from hepnnlr.observables.dataset_histos import DATASET_AXIS, has_dataset_axis
 
 __all__ = ["read_weights", "write_histograms", "write_weights"]
 
@@ -20,8 +21,20 @@ _WEIGHT_FORMATS = (".parquet", ".root")
 def write_histograms(path: str | Path, groups: Mapping[str, Mapping[str, hist.Hist]]) -> Path:
     """Write ``{group: {name: Hist}}`` to a ROOT file as ``group/name`` TH1s (with variances).
 
+    Processor histograms carry a ``dataset`` axis: select one dataset first
+    (:func:`hepnnlr.processors.chunks.collect_hists`); a histogram that still has the axis
+    is refused.
+
     Returns the path written.
     """
+    for group, histograms in groups.items():
+        for name, histogram in histograms.items():
+            if has_dataset_axis(histogram):
+                raise ConfigError(
+                    f"histogram {group}/{name} still has its dataset axis (datasets "
+                    f"{list(histogram.axes[DATASET_AXIS])}); the ROOT file holds one "
+                    "dataset per histogram: select one with collect_hists(output, dataset=...)."
+                )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with uproot.recreate(path) as out:

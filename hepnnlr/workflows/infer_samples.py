@@ -368,13 +368,22 @@ def _renumbered(parts: list) -> Any:
 @dataclass
 class SampleTables:
     """Selected events of every role: ``{"x": (n, d), "z": (n,), "is_signal": (n,)}``
-    (test pools: ``x`` only); ``cutflow`` sums every file (coffea merges the datasets)."""
+    (test pools: ``x`` only); ``cutflow`` is the processor's per dataset, ``{file key:
+    {cut: count}}`` (one dataset per key of the ``samples`` section)."""
 
     train: dict[str, dict[str, np.ndarray]]
     reference: dict[str, dict[str, np.ndarray]]
     test: dict[tuple[str, float], np.ndarray]
     data: dict[str, np.ndarray] | None
-    cutflow: dict[str, int]
+    cutflow: dict[str, dict[str, int]]
+
+    def cutflow_all_files(self) -> dict[str, int]:
+        """``cutflow`` summed over every file, cut by cut."""
+        total: dict[str, int] = {}
+        for counts in self.cutflow.values():
+            for cut, n in counts.items():
+                total[cut] = total.get(cut, 0) + n
+        return total
 
     def counts(self) -> dict[str, int]:
         out = {f"{p}_train": len(t["x"]) for p, t in self.train.items()}
@@ -399,13 +408,13 @@ def load_sample_tables(spec: SamplesSpec, *, progress: bool = False) -> SampleTa
             tables[key] = entry.table(output, key, spec.level, spec.features)
         except EmptySelectionError as error:
             raise EmptySelectionError(f"samples.{key}: {error}") from error
-    cutflow = output.get("cutflow", {})
+    cutflow = output.get("cutflow", {})  # {dataset: {cut: count}}
     test = {(p, z): tables[f"{p}_test[{z:g}]"]["x"] for p in PROCESSES for z in spec.test_z}
     return SampleTables(
         train={p: tables[f"{p}_train"] for p in PROCESSES},
         reference={p: tables[f"{p}_reference"] for p in PROCESSES},
         test=test, data=tables.get("data"),
-        cutflow={key: int(v) for key, v in cutflow.items()},
+        cutflow={key: {cut: int(n) for cut, n in cuts.items()} for key, cuts in cutflow.items()},
     )
 
 
@@ -537,7 +546,8 @@ def prepare_samples(job: Any) -> tuple:
         "samples": {"processor": spec.processor, "features": list(spec.features),
                     "level": spec.level, "z0": spec.z0, "generated": [str(p) for p in generated],
                     "selected_events": tables.counts(), "training_events_used": used,
-                    "cutflow_all_files": tables.cutflow, "cpu_seconds": cpu},
+                    "cutflow": tables.cutflow, "cutflow_all_files": tables.cutflow_all_files(),
+                    "cpu_seconds": cpu},
         "truth": truth, "n_events": len(data),
     }
     return likelihoods, data, truth, make_test_set, summary, tag

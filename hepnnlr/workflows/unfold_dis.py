@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import awkward as ak
 import hist
@@ -17,7 +18,7 @@ from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult
 from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
-from hepnnlr.processors.dis import DISProcessor, collect_columns
+from hepnnlr.processors.dis import DISProcessor, collect_columns, collect_hists
 from hepnnlr.results.io import write_histograms, write_weights
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
@@ -128,12 +129,14 @@ def _level_tensors(
 class DISInputs:
     """Processed DIS files ready for OmniFold (see :func:`prepare_dis_inputs`).
 
-    ``data_reco`` holds the data events passing the detector selection; ``sim_reco`` and
-    ``sim_gen`` one row per simulated event; all three standardized with statistics of
-    the simulation.
+    ``output`` is the processor's accumulator of the one run over both files, datasets
+    ``"data"`` and ``"sim"`` (read one back with
+    :func:`~hepnnlr.processors.dis.collect_hists` / ``collect_columns``). ``data_reco``
+    holds the data events passing the detector selection; ``sim_reco`` and ``sim_gen`` one
+    row per simulated event; all three standardized with statistics of the simulation.
     """
 
-    output: dict[str, dict]
+    output: dict[str, Any]
     data: ak.Array
     sim: ak.Array
     data_reco: EventTensors
@@ -161,22 +164,23 @@ class DISInputs:
 def prepare_dis_inputs(
     job: DISUnfoldingJob, *, log: Callable[[str], None] = print
 ) -> DISInputs:
-    """Run the DIS processor on both files and build the standardized network inputs."""
+    """Run the DIS processor on both files and build the standardized network inputs.
+
+    One run over the fileset ``{"data": [data_file], "sim": [sim_file]}``: the processor
+    keeps the two datasets apart (cut-flows, histogram rows and columns per dataset).
+    """
     log(f"[hepnnlr] processing {job.data_file} and {job.sim_file} ({job.executor} executor)")
-    output = {
-        name: run_processor(
-            DISProcessor(),
-            {name: [str(path)]},
-            executor=job.executor,
-            workers=job.workers,
-            scheduler_address=job.scheduler_address,
-            chunksize=job.chunksize,
-            progress=job.progress,
-        )
-        for name, path in (("data", job.data_file), ("sim", job.sim_file))
-    }
-    data = collect_columns(output["data"])
-    sim = collect_columns(output["sim"])
+    output = run_processor(
+        DISProcessor(),
+        {"data": [str(job.data_file)], "sim": [str(job.sim_file)]},
+        executor=job.executor,
+        workers=job.workers,
+        scheduler_address=job.scheduler_address,
+        chunksize=job.chunksize,
+        progress=job.progress,
+    )
+    data = collect_columns(output, "data")
+    sim = collect_columns(output, "sim")
     data_pass = ak.to_numpy(data["pass_reco"])
     if not data_pass.any():
         raise EmptySelectionError(
@@ -264,9 +268,11 @@ def run_dis_unfolding(
 
     # Everything is written in units of data events: the simulation's histograms are
     # scaled by the same factor OmniFold applied to its weights.
+    # The ROOT file keeps one-axis histograms: each dataset's row is selected first.
+    sim_reco = collect_hists(output, "sim")["reco"]
     groups = {
-        "data_reco": output["data"]["hists"]["reco"],
-        "sim_reco": {k: h * result.mc_scale for k, h in output["sim"]["hists"]["reco"].items()},
+        "data_reco": collect_hists(output, "data")["reco"],
+        "sim_reco": {k: h * result.mc_scale for k, h in sim_reco.items()},
         "sim_truth": truth(sim, result.sim_weights),
         "unfolded": truth(sim, final),
     }

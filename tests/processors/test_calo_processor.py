@@ -13,7 +13,12 @@ import uproot
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.calo import DCTR_FEATURES, WIDTH_FEATURES, shower_features
 from hepnnlr.observables.calo_histos import CALO_HISTOGRAMS
-from hepnnlr.processors.calo import CaloProcessor, collect_columns
+from hepnnlr.processors.calo import (
+    CaloProcessor,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+)
 from hepnnlr.samples.calo import generate_calo, read_calo_events, write_calo_events
 from hepnnlr.schema import run_processor
 
@@ -54,13 +59,15 @@ def test_output_keys_and_chunks(outputs) -> None:
     for out in outputs.values():
         assert set(out) == {"cutflow", "hists", "columns"}
         assert set(out["hists"]) == set(CALO_HISTOGRAMS)
+        for h in out["hists"].values():
+            assert h.axes[0].name == "dataset" and list(h.axes[0]) == ["g4"]
         keys = sorted(out["columns"])
         assert len(keys) == 4 and keys[0][2] == 0 and keys[-1][3] == N_EVENTS
 
 
 def test_cutflow_counts_empty_showers(outputs) -> None:
     for out in outputs.values():
-        assert out["cutflow"] == {"events": N_EVENTS, "empty_showers": len(EMPTY)}
+        assert out["cutflow"] == {"g4": {"events": N_EVENTS, "empty_showers": len(EMPTY)}}
 
 
 def test_executors_agree(outputs) -> None:
@@ -96,7 +103,7 @@ def test_empty_showers_have_no_centroid(columns) -> None:
 
 
 def test_histogram_totals_are_event_weights(outputs, columns) -> None:
-    hists = outputs["iterative"]["hists"]
+    hists = collect_hists(outputs["iterative"])
     weight = columns.weight.to_numpy()
     has_centroid = ~ak.to_numpy(ak.is_none(columns.centroid))
     assert hists["n_hits"].sum(flow=True).value == pytest.approx(weight.sum(), rel=1e-12)
@@ -128,3 +135,14 @@ def test_missing_branch_fails_before_work(tmp_path) -> None:
         )
     with pytest.raises(MissingBranchError, match="nHit"):
         run_processor(CaloProcessor(), {"g4": [str(path)]}, progress=False)
+
+
+def test_two_datasets_never_mix(shower_file, tmp_path, assert_datasets_apart) -> None:
+    """The showers with two emptied next to other showers (unit weights) in one run: each
+    dataset's cut-flow and histograms equal, bit for bit, those of its file alone."""
+    other = str(write_calo_events(tmp_path / "other.root", generate_calo(100, seed=12)))
+    out = assert_datasets_apart(
+        CaloProcessor, {"g4": [shower_file], "gan": [other]}, chunksize=N_EVENTS // 2
+    )
+    assert collect_cutflow(out, "gan") == {"events": 100, "empty_showers": 0}
+    assert collect_cutflow(out, "g4")["empty_showers"] == len(EMPTY)

@@ -6,13 +6,25 @@ import math
 import pickle
 
 import awkward as ak
+import hist
 import numpy as np
 import pytest
 import uproot
 
-from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
+from hepnnlr.errors import (
+    ConfigError,
+    EmptySelectionError,
+    MissingBranchError,
+    ShapeMismatchError,
+)
 from hepnnlr.observables.histos import DIS_OBSERVABLES
-from hepnnlr.processors.dis import DISProcessor, chunk_key, collect_columns
+from hepnnlr.processors.dis import (
+    DISProcessor,
+    chunk_key,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+)
 from hepnnlr.schema import run_processor
 
 # histograms merged in a different order (coffea's tree reduction on dask, completion order
@@ -46,8 +58,15 @@ def columns(outputs) -> ak.Array:
 def test_output_keys_and_chunks(outputs, branches) -> None:
     for out in outputs.values():
         assert set(out) == {"cutflow", "hists", "columns"}
+        assert set(out["cutflow"]) == {"sim"}
         assert set(out["hists"]) == {"gen", "reco"}
         assert set(out["hists"]["gen"]) == set(DIS_OBSERVABLES)
+        for level in ("gen", "reco"):
+            for h in out["hists"][level].values():
+                # coffea's idiom: a leading dataset category axis, filled from the metadata
+                assert isinstance(h.axes[0], hist.axis.StrCategory)
+                assert h.axes[0].name == "dataset" and h.axes[0].traits.growth
+                assert list(h.axes[0]) == ["sim"]
         keys = sorted(out["columns"])
         assert len(keys) == 4
         assert [k[2] for k in keys] == sorted(k[2] for k in keys)
@@ -56,8 +75,7 @@ def test_output_keys_and_chunks(outputs, branches) -> None:
 
 
 def test_executors_agree(outputs, assert_executors_agree) -> None:
-    assert_executors_agree(outputs, collect_columns, levels=("gen", "reco"),
-                           rtol=SUMMATION_RTOL)
+    assert_executors_agree(outputs, collect_columns, levels=("gen", "reco"), rtol=SUMMATION_RTOL)
 
 
 def test_columns_layout(columns) -> None:
@@ -77,7 +95,8 @@ def test_columns_follow_file_order(columns, branches) -> None:
 
 
 def test_cutflow_counts(outputs, columns, branches) -> None:
-    cutflow = outputs["iterative"]["cutflow"]
+    cutflow = collect_cutflow(outputs["iterative"])
+    assert cutflow == outputs["iterative"]["cutflow"]["sim"]
     assert cutflow["events"] == len(branches)
     assert cutflow["pass_gen"] == int(ak.sum(branches.pass_gen))
     assert cutflow["pass_reco"] == int(ak.sum(branches.pass_reco))
@@ -150,7 +169,7 @@ def test_jets_selection_and_ranges(columns) -> None:
 
 def test_histograms_sum_to_weights(outputs, columns) -> None:
     for level in ("gen", "reco"):
-        hists = outputs["iterative"]["hists"][level]
+        hists = collect_hists(outputs["iterative"])[level]
         selected = columns[columns[f"pass_{level}"]]
         weights = ak.to_numpy(selected.weight)
         cols = selected[level]
@@ -202,6 +221,21 @@ def test_collect_columns_orders_and_checks(outputs, columns) -> None:
         collect_columns({"columns": {}})
 
 
+def test_collect_hists_and_cutflow_check_their_input(outputs) -> None:
+    out = outputs["iterative"]
+    with pytest.raises(ConfigError, match=r"datasets present: \['sim'\]"):
+        collect_hists(out, dataset="data")
+    with pytest.raises(ConfigError, match=r"datasets present: \['sim'\]"):
+        collect_cutflow(out, dataset="data")
+    with pytest.raises(MissingBranchError, match="'hists'"):
+        collect_hists({"cutflow": out["cutflow"]})
+    with pytest.raises(MissingBranchError, match="'cutflow'"):
+        collect_cutflow({"hists": out["hists"]})
+    with pytest.raises(EmptySelectionError):
+        collect_cutflow({"cutflow": {}})
+    assert collect_hists(out, dataset="sim")["reco"]["Q2"].axes.name == ("Q2",)
+
+
 def test_columns_false_keeps_cutflow_and_histograms(dis_sim_file, outputs, branches) -> None:
     """``DISProcessor(columns=False)`` drops the per-event columns only."""
     out = run_processor(
@@ -221,3 +255,42 @@ def test_columns_false_keeps_cutflow_and_histograms(dis_sim_file, outputs, branc
             )
     with pytest.raises(ConfigError):
         DISProcessor(columns="no")
+
+
+def test_two_datasets_never_mix(dis_sim_file, dis_data_file, assert_datasets_apart) -> None:
+    """Simulation and data in one run: one cut-flow and one histogram row per dataset,
+    each equal, bit for bit, to the run over that file alone (two chunks per file)."""
+    out = assert_datasets_apart(
+        DISProcessor, {"sim": [dis_sim_file], "data": [dis_data_file]}, chunksize=750
+    )
+    for level in ("gen", "reco"):
+        q2 = out["hists"][level]["Q2"]
+        total = q2.sum(flow=True).value
+        parts = [q2[{"dataset": d}].sum(flow=True).value for d in ("sim", "data")]
+        assert total == pytest.approx(sum(parts)) and min(parts) > 0
+    assert (
+        out["cutflow"]["sim"]["events"]
+        == out["cutflow"]["data"]["events"]
+        == len(collect_columns(out, dataset="data"))
+    )
+
+
+def test_events_without_a_dataset_name_are_refused(dis_sim_file) -> None:
+    from coffea.nanoevents import NanoEventsFactory
+
+    from hepnnlr.schema import HepnnlrSchema
+
+    events = NanoEventsFactory.from_root(
+        {str(dis_sim_file): "events"}, schemaclass=HepnnlrSchema, mode="eager", entry_stop=20
+    ).events()
+    with pytest.raises(ConfigError, match="no dataset name"):
+        DISProcessor().process(events)
+    named = NanoEventsFactory.from_root(
+        {str(dis_sim_file): "events"},
+        schemaclass=HepnnlrSchema,
+        mode="eager",
+        entry_stop=20,
+        metadata={"dataset": "sim"},
+    ).events()
+    out = DISProcessor().process(named)
+    assert list(out["cutflow"]) == ["sim"] and out["cutflow"]["sim"]["events"] == 20

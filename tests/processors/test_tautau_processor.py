@@ -12,7 +12,13 @@ import uproot
 
 from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError
 from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig
-from hepnnlr.processors.tautau import TauTauProcessor, collect_columns, feature_table
+from hepnnlr.processors.tautau import (
+    TauTauProcessor,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+    feature_table,
+)
 from hepnnlr.samples.tautau import TauTauConfig, generate_tautau
 from hepnnlr.samples.tautau_reco import simulate_tautau_detector, write_tautau_events
 from hepnnlr.schema import run_processor
@@ -71,38 +77,51 @@ def test_identical_under_every_executor(outputs, assert_executors_agree) -> None
 
 def test_cutflow_hists_and_columns_agree(outputs) -> None:
     out = outputs["iterative"]
-    cutflow = out["cutflow"]
-    assert cutflow["events"] == 2 * N_EVENTS
-    reasons = {
-        level: np.concatenate(
-            [
-                ak.to_numpy(collect_columns(out, dataset=d)[level].reason)
-                for d in ("signal", "background")
-            ]
-        )
-        for level in ("gen", "reco")
-    }
-    for level, reason in reasons.items():
-        assert cutflow[f"{level}_pass"] == int(np.sum(reason == 0)) > 0
-        assert cutflow[f"{level}_lepton"] == int(np.sum(reason != 1))
-        assert (
-            cutflow["events"]
-            >= cutflow[f"{level}_lepton"]
-            >= cutflow[f"{level}_tau"]
-            >= cutflow[f"{level}_pass"]
-            >= cutflow[f"{level}_collinear"]
-        )
-        hists = out["hists"][level]
-        for name in ("m_vis", "pt_ratio", "dphi"):
-            assert hists[name].sum(flow=True).value == cutflow[f"{level}_pass"]
-        assert hists["m_col"].sum(flow=True).value == cutflow[f"{level}_collinear"]
+    assert sorted(out["cutflow"]) == ["background", "signal"]
+    reasons = {"gen": [], "reco": []}
+    for dataset in ("signal", "background"):
+        cutflow = collect_cutflow(out, dataset)
+        columns = collect_columns(out, dataset=dataset)
+        hists = collect_hists(out, dataset)
+        assert cutflow["events"] == N_EVENTS
+        for level in ("gen", "reco"):
+            reason = ak.to_numpy(columns[level].reason)
+            reasons[level].append(reason)
+            assert cutflow[f"{level}_pass"] == int(np.sum(reason == 0)) > 0
+            assert cutflow[f"{level}_lepton"] == int(np.sum(reason != 1))
+            assert (
+                cutflow["events"]
+                >= cutflow[f"{level}_lepton"]
+                >= cutflow[f"{level}_tau"]
+                >= cutflow[f"{level}_pass"]
+                >= cutflow[f"{level}_collinear"]
+            )
+            for name in ("m_vis", "pt_ratio", "dphi"):
+                assert hists[level][name].sum(flow=True).value == cutflow[f"{level}_pass"]
+            assert hists[level]["m_col"].sum(flow=True).value == cutflow[f"{level}_collinear"]
     # opposite charges by construction: no event fails on the charge
-    assert not np.any(reasons["gen"] == 3) and not np.any(reasons["reco"] == 3)
+    assert not np.any(np.concatenate(reasons["gen"]) == 3)
+    assert not np.any(np.concatenate(reasons["reco"]) == 3)
     # detector losses: fewer reconstructed taus than generated ones pass (efficiency 0.7)
-    assert cutflow["reco_tau"] < cutflow["gen_tau"]
+    total = {
+        cut: sum(out["cutflow"][d][cut] for d in out["cutflow"]) for cut in ("reco_tau", "gen_tau")
+    }
+    assert total["reco_tau"] < total["gen_tau"]
     signal = collect_columns(out, dataset="signal").reco
     for name in TAUTAU_FEATURES[:3]:
         assert ak.all(ak.is_none(signal[name]) == (ak.to_numpy(signal.reason) != 0))
+
+
+def test_two_datasets_never_mix(files, assert_datasets_apart) -> None:
+    """Signal and background in one run: each dataset's cut-flow and histograms equal,
+    bit for bit, those of the run over its file alone."""
+    out = assert_datasets_apart(
+        TauTauProcessor,
+        {"signal": [files["signal_1.0"]], "background": [files["background_1.0"]]},
+        chunksize=math.ceil(N_EVENTS / 3),
+    )
+    m_vis = out["hists"]["reco"]["m_vis"]
+    assert sorted(m_vis.axes["dataset"]) == ["background", "signal"]
 
 
 def _mean_and_error(values: np.ndarray) -> tuple[float, float]:
@@ -134,7 +153,7 @@ def test_tau_energy_scale_shifts_visible_mass_by_sqrt_z(files) -> None:
     assert both.sum() > 20
     # a larger scale only lets taus in: every event selected at z = 1.0 is selected at 1.1
     assert np.all(ak.to_numpy(raised.reason)[ak.to_numpy(nominal.reason) == 0] == 0)
-    assert raised_out["cutflow"]["reco_pass"] >= both.sum()
+    assert collect_cutflow(raised_out)["reco_pass"] >= both.sum()
     ratio = ak.to_numpy(ak.drop_none(raised.m_vis[both] / nominal.m_vis[both]))
     # m^2 = z^2 m_tau^2 + m_l^2 + z (m(1)^2 - m_tau^2 - m_l^2): the ratio is sqrt(z) up to
     # m_tau_vis^2 / m_vis^2 < (1.78 / 30)^2 ~ 0.4 %; the median is much closer
@@ -201,15 +220,17 @@ def test_edge_cases_masked_and_counted(tmp_path) -> None:
     path = write_tautau_events(tmp_path / "edge.root", _edge_events(rows))
     out = _run(str(path))
     assert out["cutflow"] == {
-        "events": 5,
-        "gen_lepton": 5,
-        "gen_tau": 5,
-        "gen_pass": 5,
-        "gen_collinear": 5,
-        "reco_lepton": 4,
-        "reco_tau": 2,
-        "reco_pass": 1,
-        "reco_collinear": 1,
+        "d": {
+            "events": 5,
+            "gen_lepton": 5,
+            "gen_tau": 5,
+            "gen_pass": 5,
+            "gen_collinear": 5,
+            "reco_lepton": 4,
+            "reco_tau": 2,
+            "reco_pass": 1,
+            "reco_collinear": 1,
+        }
     }
     columns = collect_columns(out)
     assert columns.reco.reason.tolist() == [0, 1, 2, 2, 3]

@@ -12,7 +12,12 @@ import uproot
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.top import TOP_MASS_FIELDS
-from hepnnlr.processors.ttbar import TTbarProcessor, collect_columns
+from hepnnlr.processors.ttbar import (
+    TTbarProcessor,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+)
 from hepnnlr.samples.ttbar_reco import make_ttbar_sample, write_ttbar_events
 from hepnnlr.schema import run_processor
 
@@ -58,7 +63,8 @@ def test_identical_under_every_executor(outputs) -> None:
 
 def test_cutflow_and_columns_agree(outputs) -> None:
     out = outputs["iterative"]
-    cutflow, columns = out["cutflow"], collect_columns(out)
+    cutflow, columns = collect_cutflow(out), collect_columns(out)
+    assert list(out["cutflow"]) == ["tt"]
     assert cutflow["events"] == N_EVENTS
     for level in ("gen", "reco"):
         c = columns[level]
@@ -70,7 +76,9 @@ def test_cutflow_and_columns_agree(outputs) -> None:
         )
         for name in TOP_MASS_FIELDS:
             assert ak.all(ak.is_none(c[name]) == (reason != 0))
-            assert out["hists"][level][name].sum(flow=True).value == cutflow[f"{level}_pass"]
+            h = out["hists"][level][name]
+            assert h.axes[0].name == "dataset" and list(h.axes[0]) == ["tt"]
+            assert h.sum(flow=True).value == cutflow[f"{level}_pass"]
     # gen level uses the true neutrino (paper): every selected event has a solution
     assert cutflow["gen_nu_no_real"] == 0 and cutflow["gen_muon"] == N_EVENTS
     assert cutflow["reco_nu_no_real"] > 0  # MET resolution pushes m_T above m_W
@@ -132,7 +140,7 @@ def test_edge_cases_masked_and_counted(tmp_path) -> None:
     ]
     path = _write_edge_file(tmp_path / "edge.root", rows)
     out = run_processor(TTbarProcessor(), {"edge": [path]}, progress=False)
-    cutflow = out["cutflow"]
+    cutflow = collect_cutflow(out)
     assert cutflow["reco_muon"] == 3 and cutflow["reco_2b"] == 2
     assert cutflow["reco_pass"] == 2
     assert cutflow["reco_nu_real"] == 1 and cutflow["reco_nu_no_real"] == 1
@@ -142,7 +150,7 @@ def test_edge_cases_masked_and_counted(tmp_path) -> None:
     assert columns.reco.m_b1munu[3] == 0.0 and columns.reco.m_b1jj[3] > 0.0
     # generator level with gen_neutrino="met" solves on GenMET like the detector level
     met_out = run_processor(TTbarProcessor(gen_neutrino="met"), {"edge": [path]}, progress=False)
-    assert met_out["cutflow"]["gen_nu_no_real"] == 1
+    assert met_out["cutflow"]["edge"]["gen_nu_no_real"] == 1
 
 
 def test_processor_config_and_pickling(ttbar_file) -> None:
@@ -169,7 +177,7 @@ def test_events_without_jets_are_masked_and_counted(tmp_path) -> None:
     rows = [_edge_event([], []), _edge_event([], muon), _edge_event(good, muon)]
     path = _write_edge_file(tmp_path / "nojets.root", rows)
     out = run_processor(TTbarProcessor(), {"nojets": [path]}, progress=False)
-    cutflow = out["cutflow"]
+    cutflow = collect_cutflow(out)
     assert cutflow["events"] == 3
     assert cutflow["reco_muon"] == 2 and cutflow["reco_2b"] == 1 and cutflow["reco_pass"] == 1
     columns = collect_columns(out)
@@ -177,4 +185,17 @@ def test_events_without_jets_are_masked_and_counted(tmp_path) -> None:
     assert columns.reco.reason.tolist() == [1, 2, 0]
     for name in TOP_MASS_FIELDS:
         assert ak.is_none(columns.reco[name]).tolist() == [True, True, False]
-        assert out["hists"]["reco"][name].sum(flow=True).value == 1.0
+        assert collect_hists(out)["reco"][name].sum(flow=True).value == 1.0
+
+
+def test_two_datasets_never_mix(ttbar_file, tmp_path, assert_datasets_apart) -> None:
+    """The Pythia sample and the hand-made edge cases in one run: each dataset's cut-flow
+    and histograms equal, bit for bit, those of the run over its file alone."""
+    muon, good = MUON, GOOD_JETS
+    edge = _write_edge_file(
+        tmp_path / "edge.root", [_edge_event(good, muon), _edge_event(good, [])]
+    )
+    out = assert_datasets_apart(
+        TTbarProcessor, {"sim": [ttbar_file], "edge": [str(edge)]}, chunksize=N_EVENTS // 2
+    )
+    assert out["cutflow"]["edge"]["events"] == 2 and out["cutflow"]["sim"]["events"] == N_EVENTS

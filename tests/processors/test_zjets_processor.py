@@ -19,7 +19,12 @@ import uproot
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.jets import JetConfig, cluster_jets
 from hepnnlr.observables.zjets_histos import ZJETS_OBSERVABLES
-from hepnnlr.processors.zjets import ZJetsProcessor, collect_columns
+from hepnnlr.processors.zjets import (
+    ZJetsProcessor,
+    collect_columns,
+    collect_cutflow,
+    collect_hists,
+)
 from hepnnlr.samples.zjets import make_zjets_sample, read_zjets_events, write_zjets_events
 from hepnnlr.schema import run_processor
 
@@ -65,7 +70,8 @@ def _edit(events: ak.Array) -> ak.Array:
 
 
 @pytest.fixture(scope="module")
-def zjets_file(tmp_path_factory):
+def zjets_files(tmp_path_factory) -> dict[str, str]:
+    """The real sample and its edited copy (the processor's edge cases)."""
     folder = tmp_path_factory.mktemp("zjets_proc")
     real = make_zjets_sample(
         folder / "real.root",
@@ -75,7 +81,13 @@ def zjets_file(tmp_path_factory):
         block_size=200,
         progress=False,
     )
-    return write_zjets_events(folder / "edited.root", _edit(read_zjets_events(real)))
+    edited = write_zjets_events(folder / "edited.root", _edit(read_zjets_events(real)))
+    return {"real": str(real), "edited": str(edited)}
+
+
+@pytest.fixture(scope="module")
+def zjets_file(zjets_files):
+    return zjets_files["edited"]
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +120,19 @@ def columns(outputs) -> ak.Array:
 def test_output_keys_and_chunks(outputs) -> None:
     for out in outputs.values():
         assert set(out) == {"cutflow", "hists", "columns"}
+        assert set(out["cutflow"]) == {"z"}
         assert set(out["hists"]) == {"gen", "reco"}
         assert set(out["hists"]["reco"]) == set(ZJETS_OBSERVABLES)
+        for level in ("gen", "reco"):
+            for h in out["hists"][level].values():
+                assert h.axes[0].name == "dataset" and list(h.axes[0]) == ["z"]
         keys = sorted(out["columns"])
         assert len(keys) == 4
         assert keys[0][2] == 0 and keys[-1][3] == N_EVENTS
 
 
 def test_executors_agree(outputs, assert_executors_agree) -> None:
-    assert_executors_agree(outputs, collect_columns, levels=("gen", "reco"),
-                           rtol=SUMMATION_RTOL)
+    assert_executors_agree(outputs, collect_columns, levels=("gen", "reco"), rtol=SUMMATION_RTOL)
 
 
 def test_columns_layout_and_file_order(columns, branches) -> None:
@@ -193,7 +208,7 @@ def test_edge_events_are_masked_and_counted(outputs, columns, branches) -> None:
         assert ak.all(ak.is_none(columns[level].jet1[NOTHING]))
     assert not ak.any(columns.pass_reco[NO_RECO]) and not ak.any(columns.pass_gen[NOTHING])
 
-    cutflow = outputs["iterative"]["cutflow"]
+    cutflow = collect_cutflow(outputs["iterative"])
     assert cutflow["events"] == N_EVENTS
     assert cutflow["pass_gen"] == int(ak.sum(branches.pass_gen)) == N_EVENTS - 5
     assert cutflow["pass_reco"] == int(ak.sum(branches.pass_reco)) == N_EVENTS - 10
@@ -208,7 +223,7 @@ def test_edge_events_are_masked_and_counted(outputs, columns, branches) -> None:
 
 
 def test_histograms_from_columns(outputs, columns) -> None:
-    hists = outputs["iterative"]["hists"]
+    hists = collect_hists(outputs["iterative"])
     for level in ("gen", "reco"):
         passed = columns[columns[f"pass_{level}"]][level]
         weight = ak.to_numpy(columns.weight[columns[f"pass_{level}"]])
@@ -286,12 +301,16 @@ def test_flat_histogram_filling_equals_filling_from_columns(outputs, columns) ->
 
     for level in ("gen", "reco"):
         selected = ak.to_numpy(columns[f"pass_{level}"])
-        reference = book_zjets_histograms(level)
+        reference = book_zjets_histograms(level, "z")
         fill_zjets_histograms(
-            reference, columns[level][selected], ak.to_numpy(columns.weight)[selected]
+            reference,
+            columns[level][selected],
+            ak.to_numpy(columns.weight)[selected],
+            dataset="z",
         )
         for name, ref in reference.items():
             got = outputs["iterative"]["hists"][level][name]
+            assert got.axes == ref.axes
             np.testing.assert_allclose(
                 got.values(flow=True), ref.values(flow=True), rtol=SUMMATION_RTOL
             )
@@ -330,3 +349,16 @@ def test_columns_false_keeps_cutflow_and_histograms(zjets_file, outputs) -> None
                 )
     with pytest.raises(ConfigError, match="columns"):
         ZJetsProcessor(columns="no")
+
+
+def test_two_datasets_never_mix(zjets_files, assert_datasets_apart) -> None:
+    """The real sample and its edited copy in one run: one cut-flow and one histogram
+    row per dataset, each equal, bit for bit, to the run over that file alone."""
+    out = assert_datasets_apart(
+        ZJetsProcessor,
+        {"sim": [zjets_files["real"]], "data": [zjets_files["edited"]]},
+        chunksize=math.ceil(N_EVENTS / 2),
+    )
+    # the edits show up in the edited dataset only
+    assert out["cutflow"]["data"]["reco_no_particles"] == 10
+    assert out["cutflow"]["sim"]["reco_no_particles"] < 10
