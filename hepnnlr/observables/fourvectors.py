@@ -366,6 +366,16 @@ def flat_momenta(
     alternatives += [(s, 2, ("E",)) for s in temporal[1:]]
     p = np.hypot(pt, pz) if alternatives or primary[2][0][0] == "mass" else np.empty(0)
     energy = t(primary[2], p)
+    along_beam = ~np.isfinite(pz) & (pt == 0)
+    if along_beam.any():
+        k = int(np.argmax(along_beam))
+        raise NonFiniteInputError(
+            f"{what}: {int(along_beam.sum())} particle(s) have pT = 0 and so no finite pz from "
+            f"({label(*primary)}) (first in event {_first_event(offsets, k)}): a particle "
+            "along the beam has no pseudorapidity (NanoAOD's GenPart stores its incoming "
+            "partons with pT = 0 and |eta| ~ 2e4). Select the final state first, e.g. "
+            "particles[particles.status == 1], or pass Cartesian px, py, pz."
+        )
     for name, values in (("px", px), ("py", py), ("pz", pz), ("E", energy)):
         _check_finite(values, f"{name} computed from ({label(*primary)})", what, offsets)
 

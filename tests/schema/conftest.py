@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import awkward as ak
 import pytest
 import uproot
+from shared_data import shared_data_file
 
 
 def _grouped_branches(path: Path, entry_stop: int) -> dict[str, ak.Array]:
@@ -70,14 +70,5 @@ def rewrite_events(dis_sim_file, tmp_path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def cms_file() -> Callable[[str], Path]:
     """``cms_file(name)``: path of a real CMS file of the shared, read-only data folder
-    (``$HEPNNLR_TEST_DATA``, default ``/work/shared/data``; its README lists the files).
-    Skips the test where the file is not there. Never write next to these files."""
-    folder = Path(os.environ.get("HEPNNLR_TEST_DATA", "/work/shared/data"))
-
-    def path(name: str) -> Path:
-        file = folder / name
-        if not file.is_file():
-            pytest.skip(f"{file} is not there (set HEPNNLR_TEST_DATA to the shared data folder)")
-        return file
-
-    return path
+    (tests/shared_data.py). Never write next to these files."""
+    return shared_data_file
