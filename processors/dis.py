@@ -4,10 +4,7 @@
 :class:`hepnnlr.schema.HepnnlrSchema`) and, at particle (``gen``) and detector (``reco``)
 level, builds the electron-method kinematics, the per-particle features of the fiducial
 hadronic final state and kT (R = 1.0, pT > 5 GeV) jets with τ21 and Δφ^jet, using the pure
-functions of :mod:`hepnnlr.observables`. The jets are clustered by hepnnlr's compiled
-reproduction of FastJet's clustering (the default ``JetConfig.engine="native"``: same jets
-and constituents bit for bit, less CPU), or by FastJet itself with
-``DISProcessor(jets=JetConfig(engine="fastjet"))``
+functions of :mod:`hepnnlr.observables`. FastJet clusters every chunk in one call
 (:func:`hepnnlr.observables.jets.cluster_flat`). For every chunk of dataset ``d``
 (``events.metadata["dataset"]``: the fileset key) it returns
 

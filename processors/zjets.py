@@ -5,14 +5,11 @@ and, at particle (``gen``, ``GenPart``) and detector (``reco``, ``RecoPart``) le
 clusters all particles into anti-kT R = 0.8 jets (pT > 5 GeV by default) and describes the
 two leading jets by pT, η, mass, constituent multiplicity, number of strange hadrons,
 τ21 and e_3^(β=4) = ECF(3, β=4)/ECF(1)^3 (:mod:`hepnnlr.observables.substructure`).
-hepnnlr's compiled reproduction of FastJet's clustering clusters the events (the default
-``JetConfig.engine="native"``: same jets and constituents bit for bit, about 2.6× less CPU
-than FastJet's clustering, ``inclusive_jets`` and ``constituent_index``), or FastJet itself
-with ``jets=JetConfig("antikt", 0.8, 5.0, engine="fastjet")``
-(:func:`hepnnlr.observables.jets.cluster_flat`);
-τ21 and e_3 of the leading jets come from one compiled pass over their constituents
-(:func:`hepnnlr.observables.substructure.jet_shapes_flat`, which reproduces FastJet's
-per-jet exclusive-kT axes), not from a second ``ClusterSequence``.
+FastJet clusters every chunk in one call (:func:`hepnnlr.observables.jets.cluster_flat`);
+τ21 and e_3 are computed for the two leading jets only
+(:func:`hepnnlr.observables.substructure.jet_shapes_flat`: their exclusive-kT axes from one
+more FastJet ``ClusterSequence`` over their constituent lists, the sums in NumPy and a
+compiled ECF pass).
 
 At detector level the strange-hadron count is :func:`count_strange` applied to the class
 codes of the reconstructed objects: it counts neutral-hadron clusters (code 130), the
