@@ -110,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     unfold.add_argument("config", nargs="?", type=Path, default=None,
                         help="YAML job file (fields of hepnnlr.workflows.DISUnfoldingJob); "
                         "when given, the other options are ignored")
-    unfold.add_argument("--data", type=Path, help="ROOT file of the data")
-    unfold.add_argument("--sim", type=Path, help="ROOT file of the simulation")
+    unfold.add_argument("--data", help="ROOT file of the data: a path or a URL (root://...)")
+    unfold.add_argument("--sim", help="ROOT file of the simulation: a path or a URL")
     unfold.add_argument("-o", "--output", type=Path, default=Path("hepnnlr-unfold"),
                         help="output folder")
     _add_processing_options(unfold)

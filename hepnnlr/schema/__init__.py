@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hepnnlr.schema.columns import ColumnsToParquet
+from hepnnlr.schema.fileset import SCHEMAS, Fileset, check_inputs, input_location
 from hepnnlr.schema.nanoevents import HepnnlrSchema, collection_mixin
-from hepnnlr.schema.fileset import SCHEMAS, Fileset, check_inputs
 from hepnnlr.schema.runner import EXECUTORS, SKIPPED_FILES_KEY, run_processor
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "HepnnlrSchema",
     "check_inputs",
     "collection_mixin",
+    "input_location",
     "run_processor",
 ]

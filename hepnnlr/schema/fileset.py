@@ -47,7 +47,7 @@ from coffea.nanoevents import (
 from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
 from hepnnlr.schema.nanoevents import HepnnlrSchema
 
-__all__ = ["SCHEMAS", "Fileset", "check_inputs"]
+__all__ = ["SCHEMAS", "Fileset", "check_inputs", "input_location"]
 
 SCHEMAS: Mapping[str, type[BaseSchema]] = MappingProxyType(
     {
@@ -196,6 +196,13 @@ def _is_remote(path: str) -> bool:
     """A URL that fsspec opens (``root://``, ``https://``, ...), not a local file."""
     scheme, sep, _ = path.partition("://")
     return bool(sep) and scheme.lower() != "file"
+
+
+def input_location(value: str | os.PathLike[str]) -> str | Path:
+    """An input file as given by a user: a URL stays a string (``Path`` would fold the
+    ``//`` of ``root://host//file.root``), anything else becomes a ``Path``."""
+    text = os.fspath(value)
+    return text if _is_remote(text) else Path(text)
 
 
 def _local_path(path: str) -> Path:

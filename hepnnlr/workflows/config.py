@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import yaml
 
 from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.schema.fileset import input_location
 from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
 
 __all__ = ["from_mapping", "load_unfolding_job"]
@@ -93,6 +94,8 @@ def load_unfolding_job(path: str | Path, **overrides: Any) -> DISUnfoldingJob:
     if not isinstance(data, dict):
         raise ConfigError(f"job file {path} must hold a mapping of DISUnfoldingJob fields.")
     for key in ("data_file", "sim_file", "output_dir"):
+        if key in data and isinstance(input_location(str(data[key])), str):
+            continue  # a URL (root://, https://, ...) is not relative to the job file
         if key in data and not Path(str(data[key])).is_absolute():
             data[key] = str(path.parent / str(data[key]))
     data.update(overrides)

@@ -23,7 +23,7 @@ from hepnnlr.results.io import write_histograms, write_weights
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import with_uncertainties
-from hepnnlr.schema import run_processor
+from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
 
 __all__ = [
@@ -66,8 +66,8 @@ class DISUnfoldingJob:
         progress: Progress bars for processing and training.
     """
 
-    data_file: Path
-    sim_file: Path
+    data_file: Path | str
+    sim_file: Path | str
     output_dir: Path
     executor: str = "futures"
     workers: int = 2
@@ -82,8 +82,8 @@ class DISUnfoldingJob:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data_file", Path(self.data_file))
-        object.__setattr__(self, "sim_file", Path(self.sim_file))
+        object.__setattr__(self, "data_file", input_location(self.data_file))
+        object.__setattr__(self, "sim_file", input_location(self.sim_file))
         object.__setattr__(self, "output_dir", Path(self.output_dir))
         if self.workers < 1:
             raise ConfigError(f"DISUnfoldingJob.workers={self.workers} must be >= 1.")

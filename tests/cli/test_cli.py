@@ -44,6 +44,17 @@ def test_unfold_with_a_missing_file_names_it(tmp_path, dis_sim_file, capsys):
     assert "nowhere.root" in err and "Traceback" not in err
 
 
+def test_unfold_names_a_remote_file_it_cannot_open(tmp_path, dis_sim_file, capsys):
+    """A URL is kept whole (a Path would fold root://host//f into root:/host/f) and is not
+    checked for existence on the local disk; the failure to open it names it."""
+    url = "root://nonexistent.invalid//store/data.root"
+    code = main(["unfold", "--data", url, "--sim", str(dis_sim_file),
+                 "-o", str(tmp_path / "out"), "--executor", "iterative", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert url in err and "could not be opened" in err and "does not exist" not in err
+
+
 def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "hepnnlr.cli.main", "--help"],
                             capture_output=True, text=True, check=True)
