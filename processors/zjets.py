@@ -5,7 +5,8 @@ and, at particle (``gen``, ``GenPart``) and detector (``reco``, ``RecoPart``) le
 clusters all particles into anti-kT R = 0.8 jets (pT > 5 GeV by default) and describes the
 two leading jets by pT, η, mass, constituent multiplicity, number of strange hadrons,
 τ21 and e_3^(β=4) = ECF(3, β=4)/ECF(1)^3 (:mod:`hepnnlr.observables.substructure`).
-FastJet clusters every chunk in one call (:func:`hepnnlr.observables.jets.cluster_flat`);
+FastJet clusters every chunk in one call
+(:func:`hepnnlr.observables.jets.cluster_flat_momenta`);
 τ21 and e_3 are computed for the two leading jets only
 (:func:`hepnnlr.observables.substructure.jet_shapes_flat`: their exclusive-kT axes from one
 more FastJet ``ClusterSequence`` over their constituent lists, the sums in NumPy and a
@@ -54,7 +55,7 @@ from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import JetConfig, cluster_flat
+from hepnnlr.observables.jets import JetConfig, cluster_flat_momenta
 from hepnnlr.observables.substructure import (
     STRANGE_HADRON_IDS,
     decreasing_pt_order,
@@ -181,8 +182,11 @@ class ZJetsProcessor(processor.ProcessorABC):
         pt, eta, phi, energy = (
             flat[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
         )
-        # τ21 is needed for the two leading jets only: computed below for those
-        jets = cluster_flat(counts, pt, eta, phi, energy, self.jets, with_nsubjettiness=False)
+        # = cluster_flat(counts, pt, eta, phi, energy, ...), keeping the Cartesian momenta
+        # for the constituents below; τ21 is needed for the two leading jets only:
+        # computed below for those
+        px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+        jets = cluster_flat_momenta(counts, px, py, pz, energy, self.jets, with_nsubjettiness=False)
         n_jets = jets.n_jets
         jet_starts = np.zeros(len(n_jets), dtype=np.int64)
         np.cumsum(n_jets[:-1], out=jet_starts[1:])
@@ -193,8 +197,7 @@ class ZJetsProcessor(processor.ProcessorABC):
         index = jets.constituents[np.repeat(lead, jets.n_constituents)]
         c_pt, c_eta, c_phi = pt[index], eta[index], phi[index]
         jet_of = np.repeat(np.arange(len(n_const)), n_const)
-        c_px, c_py, c_pz = c_pt * np.cos(c_phi), c_pt * np.sin(c_phi), c_pt * np.sinh(c_eta)
-        c_energy = energy[index]
+        c_px, c_py, c_pz, c_energy = px[index], py[index], pz[index], energy[index]
         # τ21 and e3 of the leading jets in one compiled pass over their constituents
         _, _, tau21, ecf3 = jet_shapes_flat(
             c_px, c_py, c_pz, c_energy, n_const, self.jets.radius, 3, self.ecf_beta
@@ -224,26 +227,22 @@ class ZJetsProcessor(processor.ProcessorABC):
             return None, flat_info
         # constituent_features: by decreasing pT within each jet (stable), jet-relative
         order = decreasing_pt_order(c_pt, n_const)  # = np.lexsort((-c_pt, jet_of))
-        constituents = _lists(
-            n_const,
-            {
-                "pt": c_pt[order],
-                "pt_frac": c_pt[order] / jet_pt[jet_of],
-                "deta": c_eta[order] - jet_eta[jet_of],
-                "dphi": wrap_phi(c_phi[order] - jet_phi[jet_of]),
-                "pdgId": flat["pdgId"][index][order].astype(np.int32),
-                "charge": flat["charge"][index][order].astype(np.int8),
-            },
-        )
-        records = ak.Array(_lists(n_lead, {**jet_fields, "constituents": constituents}))
-        padded = ak.pad_none(records, 2, axis=1)
-        level_record = ak.zip(
-            {
-                "n_jets": ak.Array(n_jets),
-                JET_SLOTS[0]: padded[:, 0],
-                JET_SLOTS[1]: padded[:, 1],
-            },
-            depth_limit=1,
+        constituents = {
+            "pt": c_pt[order],
+            "pt_frac": c_pt[order] / jet_pt[jet_of],
+            "deta": c_eta[order] - jet_eta[jet_of],
+            "dphi": wrap_phi(c_phi[order] - jet_phi[jet_of]),
+            "pdgId": flat["pdgId"][index][order].astype(np.int32),
+            "charge": flat["charge"][index][order].astype(np.int8),
+        }
+        slots = [
+            _jet_slot(rank[lead] == r, n_lead > r, jet_fields, n_const, constituents)
+            for r in range(len(JET_SLOTS))
+        ]
+        level_record = ak.Array(
+            ak.contents.RecordArray(
+                [ak.contents.NumpyArray(n_jets), *slots], ["n_jets", *JET_SLOTS]
+            )
         )
         return level_record, flat_info
 
@@ -301,24 +300,49 @@ class ZJetsProcessor(processor.ProcessorABC):
 
         if not self.columns:
             return chunk_output(events, cutflow, hists, None)
-        fields: dict[str, Any] = {
-            "event": ak.values_astype(events.event, np.uint64),
-            "weight": weight,
-            "pass_gen": passed["gen"],
-            "pass_reco": passed["reco"],
+        # plain NumPy-backed layouts, packed as built: no NanoEvents behaviour, branch
+        # docstrings or lazy buffers travel back from the workers
+        fields: dict[str, ak.contents.Content] = {
+            "event": ak.contents.NumpyArray(ak.to_numpy(events.event).astype(np.uint64)),
+            "weight": ak.contents.NumpyArray(weight),
+            "pass_gen": ak.contents.NumpyArray(passed["gen"]),
+            "pass_reco": ak.contents.NumpyArray(passed["reco"]),
         }
         for name in _THETA_BRANCHES:
             if name in ak.fields(events):
-                fields[name] = ak.to_numpy(events[name]).astype(np.float64)
-        fields.update({level: record for level, (record, _) in computed.items()})
-        columns = ak.zip(fields, depth_limit=1)
-        # plain, materialized arrays: no NanoEvents behaviour or lazy buffers travel back
-        columns = ak.Array(ak.to_packed(ak.materialize(ak.without_parameters(columns))).layout)
+                values = ak.to_numpy(events[name]).astype(np.float64)
+                fields[name] = ak.contents.NumpyArray(values)
+        fields.update({level: record.layout for level, (record, _) in computed.items()})
+        columns = ak.Array(ak.contents.RecordArray(list(fields.values()), list(fields)))
         return chunk_output(events, cutflow, hists, columns)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
         return accumulator
+
+
+def _jet_slot(
+    picked: np.ndarray,
+    present: np.ndarray,
+    jet_fields: dict[str, np.ndarray],
+    n_const: np.ndarray,
+    constituents: dict[str, np.ndarray],
+) -> ak.contents.IndexedOptionArray:
+    """One ``?{jet fields, constituents: var * {...}}`` column (``jet1`` or ``jet2``),
+    packed: the ``picked`` leading jets (one per event where ``present``, in event order)
+    and their constituents, None for the other events."""
+    index = np.full(len(present), -1, dtype=np.int64)
+    index[present] = np.arange(int(np.count_nonzero(present)), dtype=np.int64)
+    members = np.repeat(picked, n_const)
+    content = _lists(n_const[picked], {f: v[members] for f, v in constituents.items()})
+    record = ak.contents.RecordArray(
+        [
+            *(ak.contents.NumpyArray(np.ascontiguousarray(v[picked])) for v in jet_fields.values()),
+            content,
+        ],
+        [*jet_fields, "constituents"],
+    )
+    return ak.contents.IndexedOptionArray(ak.index.Index64(index), record)
 
 
 def _flat(particles: ak.Array) -> tuple[np.ndarray, dict[str, np.ndarray]]:

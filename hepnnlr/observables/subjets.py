@@ -23,6 +23,7 @@ import fastjet
 import numpy as np
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
+from hepnnlr.observables import _kernels
 
 __all__ = [
     "exclusive_kt_subjets",
@@ -36,6 +37,9 @@ __all__ = [
 # Rapidity given to a massless particle exactly along the beam (E = |pz|, pT = 0), whose
 # rapidity is infinite: large enough that such a particle is never near an axis.
 _BEAM_RAPIDITY = 1e5
+# Bounds within which a kT reclustering at R = 1000 merges pairwise only (_pairwise_only).
+_PAIRWISE_RAPIDITY = 400.0
+_PAIRWISE_PT = 1e-60
 
 
 def offsets_of(counts: np.ndarray) -> np.ndarray:
@@ -173,6 +177,9 @@ def tau_of_axes(
 ) -> np.ndarray:
     """τN = Σ_i pT_i min_k ΔR(i, a_k) / norm of every jet, given its axes.
 
+    ΔR² = Δy² + Δφ² (Δφ folded into [0, π]); the sum runs in one compiled pass over the
+    constituents (:func:`hepnnlr.observables._kernels.subjettiness_sums`).
+
     Args:
         rapidity, phi, pt: Flat constituent values, jet after jet.
         jet_of: The jet of each constituent (0, 0, ..., 1, ...).
@@ -180,37 +187,84 @@ def tau_of_axes(
         axis_counts: Axes per jet (each >= 1).
         axes: Flat (px, py, pz, E) of the axes, jet after jet.
     """
-    n_jets, width = len(axis_counts), int(axis_counts.max(initial=1))
-    axis_rap = np.full((n_jets, width), np.inf)
-    axis_phi = np.zeros((n_jets, width))
-    slot = np.arange(int(axis_counts.sum())) - np.repeat(offsets_of(axis_counts)[:-1], axis_counts)
-    rows = np.repeat(np.arange(n_jets), axis_counts)
-    axis_rap[rows, slot], axis_phi[rows, slot] = rapidity_phi(*axes)
-    dphi = np.abs(phi[:, None] - axis_phi[jet_of])
-    dphi = np.where(dphi > np.pi, 2.0 * np.pi - dphi, dphi)
-    d2 = (rapidity[:, None] - axis_rap[jet_of]) ** 2 + dphi**2  # inf where no axis
-    nearest = np.sqrt(d2.min(axis=1))
-    return np.bincount(jet_of, weights=pt * nearest, minlength=n_jets) / norm
+    axis_rapidity, axis_phi = rapidity_phi(*axes)
+    return _kernels.subjettiness_sums(
+        rapidity,
+        phi,
+        pt,
+        np.asarray(jet_of, dtype=np.int64),
+        axis_rapidity,
+        axis_phi,
+        offsets_of(np.asarray(axis_counts, dtype=np.int64)),
+        np.asarray(norm, dtype=np.float64),
+    )
+
+
+def _pairwise_only(rapidity: np.ndarray, pt: np.ndarray) -> bool:
+    """Whether the kT clustering of :func:`per_jet_sequence` merges these constituents
+    pairwise only, down to one jet per list.
+
+    At R = ``JetDefinition.max_allowable_R`` (1000) a pair merges before either
+    constituent goes to the beam when ΔR² < R² and both have kT > 0 (d_ij = min(kT²) ΔR² /
+    R² < d_iB = kT²): true when every |y| < 400 and every pT > 1e-60 GeV (no constituent
+    along the beam).
+    """
+    return bool(np.all(np.abs(rapidity) < _PAIRWISE_RAPIDITY) and np.all(pt > _PAIRWISE_PT))
+
+
+def _merged(counts: np.ndarray, axes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The one exclusive jet of each list from its two exclusive subjets (FastJet's
+    E-scheme: the four-momenta added component by component), or its only subjet."""
+    starts = offsets_of(counts)[:-1]
+    second = np.minimum(starts + 1, max(len(axes[0]) - 1, 0))
+    two = counts == 2
+    return tuple(np.where(two, a[starts] + a[second], a[starts]) for a in axes)
+
+
+def constituent_kinematics(
+    four: tuple[np.ndarray, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rapidity, phi, pt)`` of flat constituent momenta (:func:`rapidity_phi`, and pT
+    as ``np.hypot(px, py)``): what τN and the energy correlators are sums of."""
+    rapidity, phi = rapidity_phi(*four)
+    return rapidity, phi, np.hypot(four[0], four[1])
 
 
 def taus(
-    four: tuple[np.ndarray, ...], n_constituents: np.ndarray, radius: float, ns: tuple[int, ...]
+    four: tuple[np.ndarray, ...],
+    n_constituents: np.ndarray,
+    radius: float,
+    ns: tuple[int, ...],
+    kinematics: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> dict[int, np.ndarray]:
     """τN for each N in ``ns`` of checked jets (:func:`checked_jets`); one FastJet
-    reclustering serves every N."""
+    reclustering serves every N.
+
+    With N = 1 and 2 both asked for, the τ1 axis of a jet whose reclustering merges
+    pairwise only (:func:`_pairwise_only`: every physical jet) is the sum of its two τ2
+    axes: the last merging of that clustering, the very numbers FastJet's
+    ``exclusive_jets_up_to(1)`` returns, without a second pass over all jets.
+    ``kinematics`` is :func:`constituent_kinematics` of ``four`` when the caller has it.
+    """
     n_constituents = np.asarray(n_constituents, dtype=np.int64)
     out = {n: np.zeros(len(n_constituents)) for n in ns}
     if not len(n_constituents):
         return out
-    rapidity, phi = rapidity_phi(*four)
-    pt = np.hypot(four[0], four[1])
+    rapidity, phi, pt = constituent_kinematics(four) if kinematics is None else kinematics
     jet_of = np.repeat(np.arange(len(n_constituents)), n_constituents)
     sum_pt = np.bincount(jet_of, weights=pt, minlength=len(n_constituents))
     # a jet with no transverse momentum has τN = 0 (every constituent on its axis)
     norm = np.where(sum_pt > 0, sum_pt * float(radius), 1.0)
     sequence = per_jet_sequence(*four, n_constituents)
+    subjets: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {}
+    for n in sorted(set(ns), reverse=True):
+        if n == 1 and 2 in subjets and _pairwise_only(rapidity, pt):
+            counts, axes = subjets[2]
+            subjets[1] = (np.ones_like(counts), _merged(counts, axes))
+        else:
+            subjets[n] = exclusive_kt_subjets(sequence, n)
     for n in ns:
-        counts, axes = exclusive_kt_subjets(sequence, n)
+        counts, axes = subjets[n]
         values = tau_of_axes(rapidity, phi, pt, jet_of, norm, counts, axes)
         # at most N constituents: each is an axis, τN = 0 exactly
         out[n] = np.where(n_constituents > n, values, 0.0)

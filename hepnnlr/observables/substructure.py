@@ -51,7 +51,13 @@ from hepnnlr.errors import (
 from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import wrap_phi
 from hepnnlr.observables.fourvectors import flat_momenta
-from hepnnlr.observables.subjets import checked_jets, offsets_of, rapidity_phi, tau21_of, taus
+from hepnnlr.observables.subjets import (
+    checked_jets,
+    constituent_kinematics,
+    offsets_of,
+    tau21_of,
+    taus,
+)
 
 __all__ = [
     "STRANGE_HADRON_IDS",
@@ -195,9 +201,14 @@ def energy_correlation_flat(
     return _ecf(four, offsets, npoint, beta)
 
 
-def _ecf(four: tuple[np.ndarray, ...], offsets: np.ndarray, npoint: int, beta: float) -> np.ndarray:
-    rapidity, phi = rapidity_phi(*four)
-    pt = np.hypot(four[0], four[1])
+def _ecf(
+    four: tuple[np.ndarray, ...],
+    offsets: np.ndarray,
+    npoint: int,
+    beta: float,
+    kinematics: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    rapidity, phi, pt = constituent_kinematics(four) if kinematics is None else kinematics
     return _kernels.energy_correlators(pt, rapidity, phi, offsets, int(npoint), float(beta))
 
 
@@ -222,9 +233,11 @@ def jet_shapes_flat(
     """
     _check_ecf_arguments("jet_shapes_flat", npoint, beta, (2, 3))
     four, offsets = checked_jets("jet_shapes_flat", (px, py, pz, energy), n_constituents)
-    values = taus(four, n_constituents, radius, (1, 2))
+    kinematics = constituent_kinematics(four)  # shared by τN and e_N
+    values = taus(four, n_constituents, radius, (1, 2), kinematics)
     tau1, tau2 = values[1], values[2]
-    return tau1, tau2, tau21_of(tau1, tau2), _ecf(four, offsets, npoint, beta)
+    ecf = _ecf(four, offsets, npoint, beta, kinematics)
+    return tau1, tau2, tau21_of(tau1, tau2), ecf
 
 
 def decreasing_pt_order(pt: np.ndarray, n_constituents: np.ndarray) -> np.ndarray:
