@@ -13,8 +13,9 @@ the presence of detector effects" (SRGN paper), after Andreassen and Nachman (DC
   (:attr:`DCTRConfig.nominal_anchor`), pinning ``w(x, θ0) = 1`` where the loss alone
   hardly constrains ``f``.
 * **Fit** (Eq. 3): with ``f`` frozen, ``θ*`` maximizes the cross entropy of ``f(·, θ)``
-  between the unknown data (label 1) and the nominal sample (label 0)
-  (:func:`dctr_fit`).
+  between the unknown data (label 1) and the nominal sample (label 0): the loss, its fit
+  and its scan live in :mod:`hepnnlr.methods.dctr_fits` (``dctr_fit``, ``dctr_loss``,
+  ``dctr_scan``, ``scan_axes`` are importable from here too).
 
 Parameters enter the network on a unit scale: :class:`ThetaScale` maps the training range
 ``[low, high]`` of each θ onto ``u = (θ − c) / h ∈ [−1, 1]`` (``c`` the middle, ``h`` the
@@ -32,14 +33,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import product
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
 
 from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
-from hepnnlr.methods.scans import scan_vertex
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.tensors.scaling import Standardizer
@@ -47,14 +46,8 @@ from hepnnlr.training import SavedReweighter, TrainedClassifier, TrainingConfig,
 
 __all__ = [
     "DCTRConfig",
-    "DCTRFitResult",
     "DCTRReweighter",
-    "DCTRScan",
     "ThetaScale",
-    "dctr_fit",
-    "dctr_loss",
-    "dctr_scan",
-    "scan_axes",
     "with_theta",
 ]
 
@@ -103,21 +96,29 @@ class DCTRConfig:
             raise ConfigError(
                 f"DCTRConfig.scale_theta must be true or false, got {self.scale_theta!r}."
             )
-        if not (isinstance(self.nominal_anchor, (int, float))
-                and not isinstance(self.nominal_anchor, bool)
-                and 0.0 <= self.nominal_anchor < 1.0):
+        if not (
+            isinstance(self.nominal_anchor, (int, float))
+            and not isinstance(self.nominal_anchor, bool)
+            and 0.0 <= self.nominal_anchor < 1.0
+        ):
             raise ConfigError(
                 f"DCTRConfig.nominal_anchor must be a number in [0, 1), got "
                 f"{self.nominal_anchor!r}."
             )
-        if isinstance(self.members, bool) or not isinstance(self.members, int) or (
-                self.members < 1):
+        if (
+            isinstance(self.members, bool)
+            or not isinstance(self.members, int)
+            or (self.members < 1)
+        ):
             raise ConfigError(
                 f"DCTRConfig.members must be a positive integer (networks averaged), got "
                 f"{self.members!r}."
             )
-        if isinstance(self.nominal_draws, bool) or not isinstance(self.nominal_draws, int) or (
-                self.nominal_draws < 1):
+        if (
+            isinstance(self.nominal_draws, bool)
+            or not isinstance(self.nominal_draws, int)
+            or (self.nominal_draws < 1)
+        ):
             raise ConfigError(
                 f"DCTRConfig.nominal_draws must be a positive integer (parameter points per "
                 f"nominal event), got {self.nominal_draws!r}."
@@ -151,7 +152,8 @@ def _theta_row(theta: float | Sequence[float] | Mapping[str, float], names: tupl
 
 
 def with_theta(
-    events: EventTensors, theta: float | Sequence[float] | Mapping[str, float] | np.ndarray,
+    events: EventTensors,
+    theta: float | Sequence[float] | Mapping[str, float] | np.ndarray,
     names: Sequence[str],
 ) -> EventTensors:
     """``events`` carrying parameters: one point for every event, or a ``(n, k)`` array."""
@@ -162,8 +164,13 @@ def with_theta(
     else:
         values = np.broadcast_to(_theta_row(theta, names), (len(events), len(names)))
     return EventTensors(
-        events.particles, events.mask, events.globals, events.particle_features,
-        events.global_features, np.ascontiguousarray(values, dtype=np.float32), names,
+        events.particles,
+        events.mask,
+        events.globals,
+        events.particle_features,
+        events.global_features,
+        np.ascontiguousarray(values, dtype=np.float32),
+        names,
     )
 
 
@@ -208,8 +215,11 @@ class ThetaScale:
                 f"ThetaScale: {len(self.names)} names, {len(self.center)} centers and "
                 f"{len(self.half_width)} half widths; give one of each per parameter."
             )
-        bad = [n for n, h in zip(self.names, self.half_width, strict=True)
-               if not (np.isfinite(h) and h > 0)]
+        bad = [
+            n
+            for n, h in zip(self.names, self.half_width, strict=True)
+            if not (np.isfinite(h) and h > 0)
+        ]
         if bad or not np.all(np.isfinite(self.center)):
             raise ConfigError(
                 f"ThetaScale: parameters {bad or list(self.names)} have center "
@@ -218,8 +228,9 @@ class ThetaScale:
             )
 
     @classmethod
-    def from_range(cls, theta_range: Mapping[str, tuple[float, float]],
-                   names: Sequence[str]) -> ThetaScale:
+    def from_range(
+        cls, theta_range: Mapping[str, tuple[float, float]], names: Sequence[str]
+    ) -> ThetaScale:
         """The map taking each ``[low, high]`` of ``theta_range`` onto ``[-1, 1]``."""
         center, half = [], []
         for name in names:
@@ -236,21 +247,30 @@ class ThetaScale:
     def to_unit(self, theta: np.ndarray) -> np.ndarray:
         """``u`` for ``θ`` of shape ``(..., k)`` (float64)."""
         return (np.asarray(theta, np.float64) - np.asarray(self.center)) / np.asarray(
-            self.half_width)
+            self.half_width
+        )
 
     def from_unit(self, unit: np.ndarray) -> np.ndarray:
         """``θ`` for ``u`` of shape ``(..., k)`` (float64)."""
-        return np.asarray(unit, np.float64) * np.asarray(self.half_width) + np.asarray(
-            self.center)
+        return np.asarray(unit, np.float64) * np.asarray(self.half_width) + np.asarray(self.center)
 
 
-def _scaled_standardizer(features: tuple[tuple[str, ...], tuple[str, ...]],
-                         scale: ThetaScale) -> Standardizer:
+def _scaled_standardizer(
+    features: tuple[tuple[str, ...], tuple[str, ...]], scale: ThetaScale
+) -> Standardizer:
     """A Standardizer that passes the features unchanged and maps θ to ``u``."""
     particle, event = features
-    return Standardizer(particle, event, (0.0,) * len(particle), (1.0,) * len(particle),
-                        (0.0,) * len(event), (1.0,) * len(event), scale.names, scale.center,
-                        scale.half_width)
+    return Standardizer(
+        particle,
+        event,
+        (0.0,) * len(particle),
+        (1.0,) * len(particle),
+        (0.0,) * len(event),
+        (1.0,) * len(event),
+        scale.names,
+        scale.center,
+        scale.half_width,
+    )
 
 
 @dataclass
@@ -338,12 +358,14 @@ class DCTRReweighter:
                 f"{nominal.theta_names}; pass it without theta, the reweighter assigns "
                 "parameters drawn from the varied sample's prior."
             )
-        _check_features(nominal, (varied.particle_features, varied.global_features),
-                        "the nominal sample")
+        _check_features(
+            nominal, (varied.particle_features, varied.global_features), "the nominal sample"
+        )
         names = tuple(varied.theta_names)
         theta = np.asarray(varied.theta, np.float64)
-        seen_range = {n: (float(theta[:, k].min()), float(theta[:, k].max()))
-                      for k, n in enumerate(names)}
+        seen_range = {
+            n: (float(theta[:, k].min()), float(theta[:, k].max())) for k, n in enumerate(names)
+        }
         ranges = dict(seen_range)
         if theta_range is not None:
             for name_k in names:
@@ -361,8 +383,11 @@ class DCTRReweighter:
                         "declare the range the parameters were drawn from."
                     )
                 ranges[name_k] = (low, high)
-        scale = ThetaScale.from_range(ranges, names) if config.scale_theta else (
-            ThetaScale.identity(names))
+        scale = (
+            ThetaScale.from_range(ranges, names)
+            if config.scale_theta
+            else (ThetaScale.identity(names))
+        )
         unit = scale.to_unit(theta)
         w1 = np.ones(len(varied)) if varied_weights is None else varied_weights
         w0 = np.ones(len(nominal)) if nominal_weights is None else nominal_weights
@@ -386,12 +411,18 @@ class DCTRReweighter:
             # the copies, too: the anchor's weight spread over draws x the events
             anchor = with_theta(repeated, scale.to_unit(row), names)
             share = config.nominal_anchor / (1.0 - config.nominal_anchor)
-            w1, w0 = (np.concatenate([w1, w0 * (share * w1.sum() / w0.sum())]),
-                      np.concatenate([w0, w0 * share]))
+            w1, w0 = (
+                np.concatenate([w1, w0 * (share * w1.sum() / w0.sum())]),
+                np.concatenate([w0, w0 * share]),
+            )
         # the classifiers' own range, on their (unit) scale
         unit_range = {
-            n: tuple(float(v) for v in scale.to_unit(
-                np.array([[ranges[m][0] for m in names], [ranges[m][1] for m in names]]))[:, k])
+            n: tuple(
+                float(v)
+                for v in scale.to_unit(
+                    np.array([[ranges[m][0] for m in names], [ranges[m][1] for m in names]])
+                )[:, k]
+            )
             for k, n in enumerate(names)
         }
         numerator = with_theta(varied, unit, names)
@@ -406,14 +437,24 @@ class DCTRReweighter:
             if anchor is not None:
                 denominator = EventTensors.concatenate([denominator, anchor])
             classifier = train_classifier(
-                config.model, numerator, w1, denominator, w0, training,
+                config.model,
+                numerator,
+                w1,
+                denominator,
+                w0,
+                training,
                 name=name if config.members == 1 else f"{name} (member {k})",
             )
             classifier.theta_range = dict(unit_range)
             members.append(classifier)
-        return cls(members[0], names, ranges,
-                   (varied.particle_features, varied.global_features), scale,
-                   tuple(members[1:]))
+        return cls(
+            members[0],
+            names,
+            ranges,
+            (varied.particle_features, varied.global_features),
+            scale,
+            tuple(members[1:]),
+        )
 
     def _check_range(self, row: np.ndarray) -> None:
         for name, value in zip(self.theta_names, row, strict=True):
@@ -481,12 +522,16 @@ class DCTRReweighter:
         """
         directory = Path(directory)
         standardizer = _scaled_standardizer(self.features, self.scale)
-        info = {"theta_names": list(self.theta_names),
-                "theta_range": {k: list(v) for k, v in self.theta_range.items()},
-                "scaled": self.theta_scale is not None, "members": len(self.members)}
+        info = {
+            "theta_names": list(self.theta_names),
+            "theta_range": {k: list(v) for k, v in self.theta_range.items()},
+            "scaled": self.theta_scale is not None,
+            "members": len(self.members),
+        }
         for k, member in enumerate(self.members):
             SavedReweighter(member, standardizer, level="gen", meta={"dctr": info}).save(
-                directory if k == 0 else directory / f"member_{k}")
+                directory if k == 0 else directory / f"member_{k}"
+            )
         return directory
 
     @classmethod
@@ -502,8 +547,9 @@ class DCTRReweighter:
             )
         std = saved.standardizer
         names = tuple(info["theta_names"])
-        scale = ThetaScale(std.theta_names, std.theta_mean, std.theta_scale) if info[
-            "scaled"] else None
+        scale = (
+            ThetaScale(std.theta_names, std.theta_mean, std.theta_scale) if info["scaled"] else None
+        )
         ensemble = []
         for k in range(1, int(info.get("members", 1))):
             if not (directory / f"member_{k}").is_dir():
@@ -512,235 +558,23 @@ class DCTRReweighter:
                     f"member_{k}/; save the reweighter again with DCTRReweighter.save."
                 )
             ensemble.append(SavedReweighter.load(directory / f"member_{k}").classifier)
-        return cls(saved.classifier, names,
-                   {k: (float(v[0]), float(v[1])) for k, v in info["theta_range"].items()},
-                   (std.particle_features, std.global_features), scale, tuple(ensemble))
-
-
-@dataclass(frozen=True)
-class DCTRFitResult:
-    """Result of :func:`dctr_fit`: the fitted point, its loss, and the scipy result."""
-
-    theta: dict[str, float]
-    loss: float
-    n_evaluations: int
-    success: bool
-
-
-def _bce(logits: np.ndarray, label: int) -> float:
-    """Mean binary cross entropy of ``sigmoid(logit)`` for events of one label (stable)."""
-    z = -logits if label == 1 else logits
-    return float(np.mean(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
-
-
-def _unit_box(
-    reweighter: DCTRReweighter, bounds: Mapping[str, tuple[float, float]], where: str,
-    extrapolate: bool,
-) -> list[tuple[float, float]]:
-    """``bounds`` (parameter units) checked against the training range, on the unit scale."""
-    names = reweighter.theta_names
-    for name in names:
-        if name not in bounds:
-            raise ConfigError(f"{where}: no bounds for parameter {name!r}; give {names}.")
-        low, high = (float(v) for v in bounds[name])
-        if not low < high:
-            raise ConfigError(f"{where}: bounds of {name} are ({low:g}, {high:g}); need "
-                              "low < high.")
-        r_low, r_high = reweighter.theta_range.get(name, (-np.inf, np.inf))
-        if not extrapolate and (low < r_low or high > r_high):
-            raise ConfigError(
-                f"{where}: bounds ({low:g}, {high:g}) of {name} reach outside the "
-                f"reweighter's training range [{r_low:g}, {r_high:g}]; narrow the bounds "
-                "(or pass extrapolate=True)."
-            )
-    lows = reweighter.scale.to_unit([float(bounds[n][0]) for n in names])
-    highs = reweighter.scale.to_unit([float(bounds[n][1]) for n in names])
-    return [(float(lo), float(hi)) for lo, hi in zip(lows, highs, strict=True)]
-
-
-def _from_unit(reweighter: DCTRReweighter, unit, bounds: Mapping[str, tuple[float, float]]):
-    """``θ`` for a unit-scale point, kept inside ``bounds`` (the round trip may round)."""
-    theta = reweighter.scale.from_unit(np.atleast_1d(np.asarray(unit, np.float64)))
-    low = [float(bounds[n][0]) for n in reweighter.theta_names]
-    high = [float(bounds[n][1]) for n in reweighter.theta_names]
-    return np.clip(theta, low, high)
-
-
-def dctr_fit(
-    reweighter: DCTRReweighter,
-    data: EventTensors,
-    nominal: EventTensors,
-    *,
-    bounds: Mapping[str, tuple[float, float]] | None = None,
-    xtol: float = 1e-4,
-    max_iterations: int = 100,
-    start: Sequence[float] | None = None,
-    extrapolate: bool = False,
-) -> DCTRFitResult:
-    """The DCTR fit of Eq. 3 of the SRGN paper: ``θ* = argmax_θ′ L(θ′)`` with ``f`` frozen.
-
-    ``L(θ′) = Σ_data log f(x, θ′) + Σ_nominal log(1 − f(x, θ′))`` (each sum normalized
-    by its sample size). The paper performs this maximization by gradient descent on
-    ``θ′`` with the network weights frozen; here the same loss, evaluated through the
-    frozen classifier's logits, is minimized (its negative) with scipy: a bounded
-    Brent search for one parameter, bounded Powell for several. Both searches look for
-    the same optimum of the same function of ``θ′``; the loss is smooth in ``θ′`` (the
-    network is), so a derivative-free search converges to the minimum that gradient
-    descent would reach, without needing TensorFlow gradients in the method layer. For
-    the optimal classifier ``f = p(x|θ′) / (p(x|θ′) + p(x|θ0))``, ``L`` is maximal (the
-    cross entropy minimal) where ``p(x|θ′) / p(x|θ0)`` equals the data's ratio
-    ``p(x|θ_true) / p(x|θ0)``, i.e. at ``θ′ = θ_true``.
-
-    The search runs on the reweighter's unit scale ``u`` (:class:`ThetaScale`), so
-    parameters of very different sizes converge alike; bounds, ``start`` and the result
-    are in the parameters' own units.
-
-    Args:
-        reweighter: The trained ``f(x, θ)``.
-        data: Events of the unknown sample (same features as the reweighter's).
-        nominal: Events of the nominal sample (ideally not those ``f`` was trained on).
-        bounds: Search range per parameter (default: the training range).
-        xtol: Convergence tolerance on ``u``: a fraction of the half width of the
-            training range (on θ itself for a reweighter trained with
-            ``scale_theta=False``).
-        max_iterations: Iteration limit of the optimizer.
-        start: Starting point of Powell (several parameters; default: the middle of the
-            bounds).
-        extrapolate: Allow bounds outside the reweighter's training range (the network is
-            then evaluated where it was never trained).
-    """
-    names = reweighter.theta_names
-    bounds = dict(reweighter.theta_range if bounds is None else bounds)
-    box = _unit_box(reweighter, bounds, "dctr_fit", extrapolate)
-    _check_features(data, reweighter.features, "the data")
-    _check_features(nominal, reweighter.features, "the nominal sample")
-    evaluations = 0
-
-    def loss(unit) -> float:
-        nonlocal evaluations
-        evaluations += 1
-        return dctr_loss(reweighter, data, nominal, _from_unit(reweighter, unit, bounds),
-                         extrapolate=extrapolate)
-
-    if len(names) == 1:
-        result = minimize_scalar(
-            loss, bounds=box[0], method="bounded",
-            options={"xatol": xtol, "maxiter": max_iterations},
+        return cls(
+            saved.classifier,
+            names,
+            {k: (float(v[0]), float(v[1])) for k, v in info["theta_range"].items()},
+            (std.particle_features, std.global_features),
+            scale,
+            tuple(ensemble),
         )
-    else:
-        x0 = (np.array([0.5 * (lo + hi) for lo, hi in box]) if start is None
-              else reweighter.scale.to_unit(np.asarray(start, float)))
-        result = minimize(
-            loss, x0, method="Powell", bounds=box,
-            options={"xtol": xtol, "ftol": xtol, "maxiter": max_iterations},
-        )
-    x = _from_unit(reweighter, result.x, bounds)
-    return DCTRFitResult(
-        {n: float(v) for n, v in zip(names, x, strict=True)},
-        float(result.fun), evaluations, bool(result.success),
-    )
 
 
-def dctr_loss(
-    reweighter: DCTRReweighter,
-    data: EventTensors,
-    nominal: EventTensors,
-    theta: float | Sequence[float] | Mapping[str, float],
-    *,
-    extrapolate: bool = False,
-) -> float:
-    """The cross entropy of Eq. 3 at one ``θ′`` (minimal at the fitted point).
-
-    ``-(1/N_data) Σ_data log f(x, θ′) - (1/N_nom) Σ_nominal log(1 - f(x, θ′))``.
-    """
-    return _bce(reweighter.logits(data, theta, extrapolate=extrapolate), 1) + _bce(
-        reweighter.logits(nominal, theta, extrapolate=extrapolate), 0
-    )
+_FIT_NAMES = ("DCTRFitResult", "DCTRScan", "dctr_fit", "dctr_loss", "dctr_scan", "scan_axes")
 
 
-@dataclass(frozen=True)
-class DCTRScan:
-    """The loss of Eq. 3 on a grid: ``points`` ``(n, k)``, ``loss`` ``(n,)``."""
+def __getattr__(name: str) -> Any:
+    """The fit of Eq. 3 moved to :mod:`hepnnlr.methods.dctr_fits`; its names stay here."""
+    if name in _FIT_NAMES:
+        from hepnnlr.methods import dctr_fits
 
-    theta_names: tuple[str, ...]
-    points: np.ndarray
-    loss: np.ndarray
-
-    @property
-    def best(self) -> dict[str, float]:
-        """The grid point of lowest loss."""
-        row = self.points[int(np.argmin(self.loss))]
-        return {n: float(v) for n, v in zip(self.theta_names, row, strict=True)}
-
-    @property
-    def fitted(self) -> dict[str, float]:
-        """The parabola vertex around the lowest point, per parameter (:func:`scan_vertex`)."""
-        return scan_vertex(self.theta_names, self.points, self.loss)
-
-
-def scan_axes(
-    reweighter: DCTRReweighter,
-    grid: Mapping[str, Sequence[float]],
-    *,
-    extrapolate: bool = False,
-    clip: bool = False,
-    where: str = "scan",
-) -> list[np.ndarray]:
-    """The grid axes in the reweighter's parameter order, checked against its range.
-
-    Points outside the training range are an error naming them and the range, unless
-    ``extrapolate`` (evaluate them anyway) or ``clip`` (move them onto the range's edge
-    and drop the repeats this makes; the axis order is kept).
-    """
-    names = reweighter.theta_names
-    missing = [n for n in names if n not in grid]
-    if missing:
-        raise ConfigError(f"{where}: no grid for parameter(s) {missing}; give {names}.")
-    unknown = [n for n in grid if n not in names]
-    if unknown:
-        raise ConfigError(f"{where}: grid for unknown parameter(s) {unknown}; the reweighter's "
-                          f"parameters are {names}.")
-    axes = []
-    for name in names:
-        axis = np.asarray(grid[name], dtype=float).reshape(-1)
-        if len(axis) == 0:
-            raise ConfigError(f"{where}: the grid of {name} is empty; give at least one value.")
-        if not np.all(np.isfinite(axis)):
-            raise ConfigError(f"{where}: the grid of {name} holds non-finite values {axis}.")
-        low, high = reweighter.theta_range.get(name, (-np.inf, np.inf))
-        outside = (axis < low) | (axis > high)
-        if outside.any() and not extrapolate:
-            if not clip:
-                raise ConfigError(
-                    f"{where}: grid value(s) {axis[outside].tolist()} of {name} lie outside "
-                    f"the reweighter's training range [{low:g}, {high:g}]; scan inside it, "
-                    "pass clip=True to move them onto its edge, or extrapolate=True to "
-                    "evaluate the network there anyway."
-                )
-            axis = np.clip(axis, low, high)
-            _, first = np.unique(axis, return_index=True)
-            axis = axis[np.sort(first)]
-        axes.append(axis)
-    return axes
-
-
-def dctr_scan(
-    reweighter: DCTRReweighter,
-    data: EventTensors,
-    nominal: EventTensors,
-    grid: Mapping[str, Sequence[float]],
-    *,
-    extrapolate: bool = False,
-    clip: bool = False,
-) -> DCTRScan:
-    """Evaluate the loss of Eq. 3 on the product grid of ``grid`` (one axis per parameter).
-
-    Grid values outside the training range: see :func:`scan_axes`.
-    """
-    axes = scan_axes(reweighter, grid, extrapolate=extrapolate, clip=clip, where="dctr_scan")
-    _check_features(data, reweighter.features, "the data")
-    _check_features(nominal, reweighter.features, "the nominal sample")
-    points = np.array(list(product(*axes)))
-    loss = np.array([dctr_loss(reweighter, data, nominal, p, extrapolate=extrapolate)
-                     for p in points])
-    return DCTRScan(reweighter.theta_names, points, loss)
+        return getattr(dctr_fits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,9 +32,17 @@ which equals the AUC of Eq. 5 for a converged ``g`` and counts a reversed rankin
 separation it is. Every ``g`` uses the same seed (common random numbers), which makes the
 objective smoother in ``θ′``.
 
-Repeated fits (Tables I, II): :func:`repeat_fits` runs a fit per seed; :func:`remove_outliers`
-applies the paper's rule (drop runs within 5% of the bound range from a bound, then runs
-outside 2σ of the mean) and :func:`summarize` gives the mean ± std.
+Repeated fits (Tables I, II): :func:`repeat_fits` runs a fit per seed;
+:func:`~hepnnlr.methods.fit_quality.remove_outliers` applies the paper's rule (drop runs
+within 5% of the bound range from a bound, then runs outside 2σ of the mean of the other
+runs) and :func:`~hepnnlr.methods.fit_quality.summarize` gives the mean ± std (both
+importable from here). Each evaluation records the AUC's statistical error
+(:func:`~hepnnlr.methods.fit_quality.auc_error`) and whether ``g`` scored every held-out
+event alike (:attr:`SRGNObjective.points`), for the flags of
+:func:`~hepnnlr.methods.fit_quality.flag_fit`.
+
+Bootstrap replicas of the target (:mod:`hepnnlr.methods.bootstrap`): ``data_weights``
+weight the target events in ``g``'s training (Eq. 4) and in the held-out AUC (Eq. 5).
 """
 
 from __future__ import annotations
@@ -47,25 +55,22 @@ import numpy as np
 from scipy.optimize import minimize
 
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
-from hepnnlr.methods.dctr import (
-    DCTRReweighter,
-    _check_features,
-    _from_unit,
-    _unit_box,
-    scan_axes,
-)
+from hepnnlr.methods.dctr import DCTRReweighter, _check_features
+from hepnnlr.methods.dctr_fits import _checked_weights, _from_unit, _unit_box, scan_axes
+from hepnnlr.methods.fit_quality import auc_error, remove_outliers, summarize
 from hepnnlr.methods.scans import scan_vertex
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import TrainedClassifier, TrainingConfig, start_from, train_classifier
 from hepnnlr.training.refit import Refitter
-from hepnnlr.weighted import weighted_auc
+from hepnnlr.weighted import kish_effective_size, weighted_auc
 
 __all__ = [
     "SRGN_STRATEGIES",
     "SRGNConfig",
     "SRGNFitResult",
     "SRGNObjective",
+    "SRGNPoint",
     "SRGNScan",
     "remove_outliers",
     "repeat_fits",
@@ -156,6 +161,19 @@ def _split(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarra
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
+@dataclass(frozen=True)
+class SRGNPoint:
+    """One evaluation of :class:`SRGNObjective`: ``θ′``, ``max(AUC, 1 − AUC)``, its
+    statistical error (:func:`~hepnnlr.methods.fit_quality.auc_error` with Kish's
+    effective sizes of the held-out target and weighted simulation) and whether ``g``
+    gave every held-out event the same score (``constant``: the AUC is 0.5 by ties)."""
+
+    theta: tuple[float, ...]
+    auc: float
+    error: float
+    constant: bool
+
+
 class SRGNObjective:
     """``θ′ -> AUC`` of Eq. 5 for one simulated sample and one target data set.
 
@@ -165,7 +183,8 @@ class SRGNObjective:
     :attr:`history`. With the ``"naive"`` and ``"refit"`` strategies ``g`` at a given
     ``θ′`` is always the same training (same seed, same initial state), so a point
     evaluated before returns its AUC without training again (Powell's line searches
-    revisit points); :attr:`n_trainings` counts the trainings of ``g``.
+    revisit points); :attr:`n_trainings` counts the trainings of ``g``. :attr:`points`
+    holds every evaluation with the AUC's error (:class:`SRGNPoint`).
 
     Args:
         reweighter: ``w(x_G, θ′)`` trained at generator level.
@@ -174,6 +193,10 @@ class SRGNObjective:
         data: Target detector-level events (the features of ``simulation``).
         config: Settings.
         extrapolate: Allow ``θ′`` outside the reweighter's training range.
+        data_weights: Per-event weights of ``data`` (default 1): a bootstrap replica of
+            the target (Poisson(1) weights). They weight the target in ``g``'s training
+            and in the held-out AUC; the split into training and held-out events is that
+            of ``config.seed``, whatever the weights.
     """
 
     def __init__(
@@ -185,6 +208,7 @@ class SRGNObjective:
         config: SRGNConfig = SRGNConfig(),
         *,
         extrapolate: bool = False,
+        data_weights: np.ndarray | None = None,
     ) -> None:
         if len(generator) != len(simulation):
             raise ShapeMismatchError(
@@ -204,12 +228,21 @@ class SRGNObjective:
         self._sim = (simulation.subset(sim_train), simulation.subset(sim_test))
         self._sim_index = (sim_train, sim_test)
         self._data = (data.subset(data_train), data.subset(data_test))
+        weights = _checked_weights(data_weights, len(data), "SRGNObjective data_weights")
+        weights = np.ones(len(data)) if weights is None else weights
+        self._data_weights = (weights[data_train], weights[data_test])
+        if not (self._data_weights[0].sum() > 0 and self._data_weights[1].sum() > 0):
+            raise EmptySelectionError(
+                "SRGNObjective: the data_weights leave no weight in the training or the "
+                "held-out target events; draw the weights again or provide more events."
+            )
         self._weights: dict[tuple[float, ...], np.ndarray] = {}
         self._previous: TrainedClassifier | None = None
         self._refitter: Refitter | None = None
         self.history: list[tuple[tuple[float, ...], float]] = []
+        self.points: list[SRGNPoint] = []
         self.n_trainings = 0
-        self._auc: dict[tuple[float, ...], float] = {}
+        self._auc: dict[tuple[float, ...], SRGNPoint] = {}
 
     @property
     def theta_names(self) -> tuple[str, ...]:
@@ -239,7 +272,7 @@ class SRGNObjective:
             # trainings of "naive" without their build/compile/trace cost.
             if self._refitter is None:
                 self._refitter = Refitter(self.config.model, training, name="SRGN classifier g")
-            g = self._refitter.fit(data_train, np.ones(len(data_train)), sim_train, w_train)
+            g = self._refitter.fit(data_train, self._data_weights[0], sim_train, w_train)
             self._previous = g
             return g
         if self.config.mode == "naive" or self._previous is None:
@@ -248,7 +281,12 @@ class SRGNObjective:
             model = start_from(self._previous.model)
             training = replace(training, epochs=self.config.warm_epochs)
         g = train_classifier(
-            model, data_train, np.ones(len(data_train)), sim_train, w_train, training,
+            model,
+            data_train,
+            self._data_weights[0],
+            sim_train,
+            w_train,
+            training,
             name=f"SRGN classifier g at {dict(zip(self.theta_names, theta, strict=True))}",
         )
         self._previous = g
@@ -258,8 +296,9 @@ class SRGNObjective:
         """The held-out ``max(AUC, 1 - AUC)`` of ``g`` trained at ``θ′`` (Eq. 5)."""
         point = tuple(float(t) for t in np.atleast_1d(theta))
         if point in self._auc:
-            self.history.append((point, self._auc[point]))
-            return self._auc[point]
+            self.history.append((point, self._auc[point].auc))
+            self.points.append(self._auc[point])
+            return self._auc[point].auc
         g = self.classifier(point)
         self.n_trainings += 1
         _, data_test = self._data
@@ -268,16 +307,29 @@ class SRGNObjective:
         test = EventTensors.concatenate([data_test, sim_test])
         scores = self._refitter.logits(test) if self.config.mode == "refit" else g.logits(test)
         labels = np.concatenate([np.ones(len(data_test)), np.zeros(len(sim_test))])
-        weights = np.concatenate([np.ones(len(data_test)), self.weights(point)[self._sim_index[1]]])
+        sim_weights = self.weights(point)[self._sim_index[1]]
+        weights = np.concatenate([self._data_weights[1], sim_weights])
         auc = weighted_auc(scores, labels, weights)
         # A warm-started g can keep the ranking learned at the previous θ′ while the
         # samples now differ the other way; its AUC then drops below 0.5 although the
         # samples are separable. max(AUC, 1 - AUC) counts separation either way and equals
         # the AUC of Eq. 5 for a g trained to convergence (AUC >= 0.5).
         separation = max(auc, 1.0 - auc)
+        used = weights > 0
+        evaluation = SRGNPoint(
+            point,
+            separation,
+            auc_error(
+                separation,
+                kish_effective_size(self._data_weights[1]),
+                kish_effective_size(sim_weights),
+            ),
+            bool(np.ptp(scores[used]) == 0.0) if used.any() else True,
+        )
         self.history.append((point, separation))
+        self.points.append(evaluation)
         if self.config.mode != "warm":  # a warm start depends on the previous point
-            self._auc[point] = separation
+            self._auc[point] = evaluation
         return separation
 
 
@@ -314,11 +366,16 @@ def srgn_fit(
     reweighter = objective.reweighter
     bounds = dict(reweighter.theta_range if bounds is None else bounds)
     box = _unit_box(reweighter, bounds, "srgn_fit", objective.extrapolate)
-    x0 = (np.array([0.5 * (lo + hi) for lo, hi in box]) if start is None
-          else reweighter.scale.to_unit(np.asarray(start, float)))
+    x0 = (
+        np.array([0.5 * (lo + hi) for lo, hi in box])
+        if start is None
+        else reweighter.scale.to_unit(np.asarray(start, float))
+    )
     config = objective.config
     result = minimize(
-        lambda unit: objective(_from_unit(reweighter, unit, bounds)), x0, method="Powell",
+        lambda unit: objective(_from_unit(reweighter, unit, bounds)),
+        x0,
+        method="Powell",
         bounds=box,
         options={"xtol": config.xtol, "ftol": config.ftol, "maxiter": config.max_iterations},
     )
@@ -326,7 +383,9 @@ def srgn_fit(
     # Powell reports the best point it evaluated; the AUC there is in the history.
     return SRGNFitResult(
         {n: float(v) for n, v in zip(objective.theta_names, point, strict=True)},
-        float(result.fun), len(objective.history), tuple(objective.history),
+        float(result.fun),
+        len(objective.history),
+        tuple(objective.history),
     )
 
 
@@ -357,8 +416,9 @@ class SRGNScan:
         return scan_vertex(self.theta_names, self.points, self.auc)
 
 
-def srgn_scan(objective: SRGNObjective, grid: Mapping[str, Sequence[float]], *,
-              clip: bool = False) -> SRGNScan:
+def srgn_scan(
+    objective: SRGNObjective, grid: Mapping[str, Sequence[float]], *, clip: bool = False
+) -> SRGNScan:
     """Evaluate the AUC of Eq. 5 on the product grid of ``grid`` (one axis per parameter).
 
     Points are visited in order (the last axis fastest), so a warm-started ``g`` moves in
@@ -367,8 +427,9 @@ def srgn_scan(objective: SRGNObjective, grid: Mapping[str, Sequence[float]], *,
     error naming the range, unless ``clip`` (moved onto the range's edge, repeats
     dropped) or the objective was built with ``extrapolate=True``.
     """
-    axes = scan_axes(objective.reweighter, grid, extrapolate=objective.extrapolate, clip=clip,
-                     where="srgn_scan")
+    axes = scan_axes(
+        objective.reweighter, grid, extrapolate=objective.extrapolate, clip=clip, where="srgn_scan"
+    )
     points = np.array(list(product(*axes)))
     auc = np.array([objective(p) for p in points])
     return SRGNScan(objective.theta_names, points, auc)
@@ -382,47 +443,3 @@ def repeat_fits(
         raise ConfigError("repeat_fits needs at least one seed.")
     results = [dict(fit(int(s))) for s in seeds]
     return {n: np.array([r[n] for r in results]) for n in results[0]}
-
-
-def remove_outliers(
-    values: Mapping[str, np.ndarray],
-    bounds: Mapping[str, tuple[float, float]],
-    *,
-    sigma: float = 2.0,
-    bound_margin: float = 0.05,
-) -> np.ndarray:
-    """The paper's outlier rule for repeated fits (Sec. III A); ``True`` for kept runs.
-
-    A run is dropped when any parameter lies within ``bound_margin`` of the bound range
-    from a bound (a fit that ran into the bound), and then when any parameter lies more
-    than ``sigma`` standard deviations from the mean of the remaining runs.
-    """
-    names = list(values)
-    n = len(values[names[0]])
-    keep = np.ones(n, dtype=bool)
-    for name in names:
-        if name not in bounds:
-            raise ConfigError(f"remove_outliers: no bounds for {name!r}.")
-        low, high = bounds[name]
-        margin = bound_margin * (high - low)
-        v = np.asarray(values[name], float)
-        keep &= (v > low + margin) & (v < high - margin)
-    if keep.sum() >= 3:
-        first = keep.copy()
-        for name in names:
-            v = np.asarray(values[name], float)
-            mean, std = v[first].mean(), v[first].std()
-            keep &= np.abs(v - mean) <= sigma * std if std > 0 else keep
-    return keep
-
-
-def summarize(values: Mapping[str, np.ndarray], keep: np.ndarray | None = None):
-    """``{name: (mean, std)}`` over the kept runs (std with ``ddof=1`` when > 1 run)."""
-    out = {}
-    for name, v in values.items():
-        v = np.asarray(v, float) if keep is None else np.asarray(v, float)[keep]
-        if len(v) == 0:
-            raise EmptySelectionError(f"summarize: no runs left for {name!r}.")
-        out[name] = (float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0)
-    return out
-

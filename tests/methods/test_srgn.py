@@ -29,8 +29,11 @@ def test_auc_is_lowest_near_the_truth_and_rises_on_both_sides(gaussian_reweighte
     data = rng.normal(1.0, 1.0, n) + rng.normal(0.0, EPSILON, n)
     config = SRGNConfig(training=TrainingConfig(epochs=10, batch_size=1000, patience=3))
     objective = SRGNObjective(
-        gaussian_reweighter, gaussian_events(x_gen), gaussian_events(x_sim),
-        gaussian_events(data), config,
+        gaussian_reweighter,
+        gaussian_events(x_gen),
+        gaussian_events(x_sim),
+        gaussian_events(data),
+        config,
     )
     scan = srgn_scan(objective, {"mu": [0.25, 1.0, 1.75]})
     # At mu' = 1 +- 0.75 the weighted simulation is N(1 -+ 0.75, 1.25): AUC ~ 0.68, while
@@ -57,7 +60,7 @@ def test_outlier_rule_drops_bound_hits_and_two_sigma_runs():
     keep = remove_outliers(values, {"mu": (-2.0, 2.0)})
     # 1.95 lies within 5% of the range (0.2) of the bound; 1.3 is beyond 2 sigma.
     assert keep.tolist() == [True] * 6 + [False, False]
-    (mean, std), = summarize(values, keep).values()
+    ((mean, std),) = summarize(values, keep).values()
     assert mean == pytest.approx(1.0) and std == pytest.approx(np.std(values["mu"][:6], ddof=1))
 
 
@@ -72,8 +75,10 @@ def test_refitter_traces_once_restarts_identically_and_learns_the_ratio(gaussian
 
     n, shift = 4000, 0.5
     a, b = _two_gaussians(n, shift, 21, gaussian_events)
-    refit = Refitter(ModelSpec("mlp", hidden=(32, 32)),
-                     TrainingConfig(epochs=12, batch_size=500, patience=3, seed=4))
+    refit = Refitter(
+        ModelSpec("mlp", hidden=(32, 32)),
+        TrainingConfig(epochs=12, batch_size=500, patience=3, seed=4),
+    )
     first = refit.fit(a, np.ones(n), b, np.ones(n))
     history = list(first.history["val_loss"])
     # A different weighting in between, then the first problem again: reset to the saved
@@ -111,11 +116,15 @@ def test_refit_strategy_finds_the_truth_on_a_grid(gaussian_reweighter, gaussian_
     x_gen = rng.normal(0.0, 1.0, n)
     x_sim = x_gen + rng.normal(0.0, EPSILON, n)
     data = rng.normal(1.0, 1.0, n) + rng.normal(0.0, EPSILON, n)
-    config = SRGNConfig(training=TrainingConfig(epochs=10, batch_size=1000, patience=3),
-                        strategy="refit")
+    config = SRGNConfig(
+        training=TrainingConfig(epochs=10, batch_size=1000, patience=3), strategy="refit"
+    )
     objective = SRGNObjective(
-        gaussian_reweighter, gaussian_events(x_gen), gaussian_events(x_sim),
-        gaussian_events(data), config,
+        gaussian_reweighter,
+        gaussian_events(x_gen),
+        gaussian_events(x_sim),
+        gaussian_events(data),
+        config,
     )
     scan = srgn_scan(objective, {"mu": [0.25, 1.0, 1.75]})
     # As in the warm-start test above: AUC ~ 0.68 at mu' = 1 -+ 0.75, 0.5 at the truth,
@@ -132,8 +141,7 @@ def test_refit_strategy_finds_the_truth_on_a_grid(gaussian_reweighter, gaussian_
     assert len(objective.history) == 4
 
 
-def test_srgn_strategy_settings_and_theta_outside_the_range(gaussian_reweighter,
-                                                             gaussian_events):
+def test_srgn_strategy_settings_and_theta_outside_the_range(gaussian_reweighter, gaussian_events):
     with pytest.raises(ConfigError, match="choose one of"):
         SRGNConfig(strategy="fast")
     with pytest.raises(ConfigError, match="naive=True contradicts"):
@@ -166,9 +174,12 @@ def test_scan_grid_outside_the_training_range_is_refused_before_any_training(
     x = gaussian_events(np.linspace(-1, 1, 100))
     objective = SRGNObjective(gaussian_reweighter, x, x, x)
     low, high = gaussian_reweighter.theta_range["mu"]
-    with pytest.raises(ConfigError, match=r"srgn_scan: grid value\(s\) \[2.5\] of mu lie "
-                                          r"outside the reweighter's training range .*"
-                                          r"clip=True.*extrapolate=True"):
+    with pytest.raises(
+        ConfigError,
+        match=r"srgn_scan: grid value\(s\) \[2.5\] of mu lie "
+        r"outside the reweighter's training range .*"
+        r"clip=True.*extrapolate=True",
+    ):
         srgn_scan(objective, {"mu": [0.0, 1.0, 2.5]})
     assert objective.history == []  # refused before g was trained at 0 and 1
     assert low < -1.99 and high > 1.99  # drawn from U[-2, 2]: 2.5 is outside
@@ -191,21 +202,29 @@ def test_full_phase_space_fit_needs_the_secondary_feature():
 
     def events(x, names, theta=None):
         x = np.asarray(x, np.float32).reshape(len(x), -1)[:, : len(names)]
-        extra = {} if theta is None else {"theta": theta.astype(np.float32).reshape(-1, 1),
-                                          "theta_names": ("mu",)}
+        extra = (
+            {}
+            if theta is None
+            else {"theta": theta.astype(np.float32).reshape(-1, 1), "theta_names": ("mu",)}
+        )
         return EventTensors(None, None, x, (), names, **extra)
 
     scans = {}
     grid = [1.0, 1.25, 1.5, 1.75, 2.0, 2.25]
     for key, names in (("omega", ("x0", "x1")), ("primary", ("x0",))):
         rw = DCTRReweighter.train(
-            events(nominal, names), events(varied, names, mu),
+            events(nominal, names),
+            events(varied, names, mu),
             DCTRConfig(training=TrainingConfig(epochs=40, batch_size=500, patience=6, seed=2)),
         )
         objective = SRGNObjective(
-            rw, events(sim_gen, names), events(sim, ("xs",)), events(data, ("xs",)),
-            SRGNConfig(training=TrainingConfig(epochs=20, batch_size=1000, patience=4),
-                       strategy="refit"),
+            rw,
+            events(sim_gen, names),
+            events(sim, ("xs",)),
+            events(data, ("xs",)),
+            SRGNConfig(
+                training=TrainingConfig(epochs=20, batch_size=1000, patience=4), strategy="refit"
+            ),
         )
         scans[key] = srgn_scan(objective, {"mu": grid})
     # The optimal classifier's AUC with the exact weights (x_S histograms of 10^6 events):
@@ -219,3 +238,54 @@ def test_full_phase_space_fit_needs_the_secondary_feature():
     assert scans["omega"].best == {"mu": 1.5}
     assert scans["primary"].best["mu"] in (1.75, 2.0)
     assert scans["primary"].auc[2] > scans["omega"].auc[2] + 0.025
+
+
+def test_target_weights_enter_g_and_the_auc_and_each_point_carries_its_error(
+    gaussian_reweighter, gaussian_events
+):
+    from hepnnlr.methods.bootstrap import poisson_weights
+    from hepnnlr.methods.fit_quality import auc_error
+    from hepnnlr.weighted import kish_effective_size
+
+    rng = np.random.default_rng(9)
+    n = 2000
+    x_gen = rng.normal(0.0, 1.0, n)
+    sim, gen = gaussian_events(x_gen + rng.normal(0.0, EPSILON, n)), gaussian_events(x_gen)
+    data = gaussian_events(rng.normal(0.5, 1.0, n) + rng.normal(0.0, EPSILON, n))
+    config = SRGNConfig(
+        training=TrainingConfig(epochs=3, batch_size=500, patience=2), strategy="refit"
+    )
+
+    def auc(weights=None):
+        objective = SRGNObjective(gaussian_reweighter, gen, sim, data, config, data_weights=weights)
+        return objective([0.0]), objective.points[-1]
+
+    plain, point = auc()
+    # A common factor on every target event changes nothing (the classes are balanced to
+    # equal totals and the AUC is a ratio of weight sums); Poisson(1) weights do.
+    assert auc(np.full(n, 2.0))[0] == plain
+    replica, replica_point = auc(poisson_weights(n, 0, 1))
+    assert replica != plain
+    # The point's error is Hanley-McNeil with the held-out sizes (1,000 + 1,000, the
+    # simulation weighted by w(x_G, 0) ~ 1).
+    sim_test = SRGNObjective(gaussian_reweighter, gen, sim, data, config)
+    w = sim_test.weights([0.0])[sim_test._sim_index[1]]
+    assert point.error == pytest.approx(auc_error(plain, 1000, kish_effective_size(w)))
+    assert 0.012 < point.error < 0.014 and not point.constant
+    assert replica_point.error > point.error  # Kish size of Poisson weights: n / 2
+    with pytest.raises(ShapeMismatchError, match="1999 weights for 2000 events"):
+        SRGNObjective(gaussian_reweighter, gen, sim, data, config, data_weights=np.ones(n - 1))
+
+
+def test_a_g_that_scores_every_event_alike_is_recorded(gaussian_reweighter, gaussian_events):
+    # Identical events in both classes: g can only give one score, the AUC is 0.5 by ties.
+    x = gaussian_events(np.zeros(400))
+    objective = SRGNObjective(
+        gaussian_reweighter,
+        x,
+        x,
+        x,
+        SRGNConfig(training=TrainingConfig(epochs=1, batch_size=200, patience=1), strategy="refit"),
+    )
+    assert objective([0.5]) == 0.5
+    assert objective.points[-1].constant
