@@ -5,6 +5,11 @@ network, training, fit; see ``examples/configs/``); the sub-command picks the me
 Event-feature jobs use MLPs; a Z → jets job can give the networks the jet constituents
 (``features.generator_particles`` / ``simulation_particles`` with ``kind: pfn``,
 ``examples/configs/zjets_dctr_pfn.yaml``).
+
+Every fitted value is printed with its statistical uncertainty (``stat``: bootstrap
+replicas of the target), its method uncertainty (``method``: the spread of repeats with
+other training seeds) and both in quadrature (``total``); flagged and excluded repeats are
+listed with the reason (docs/fits.md).
 """
 
 from __future__ import annotations
@@ -23,21 +28,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     methods = fit.add_subparsers(dest="method", required=True)
     for method, help_text in (
-        ("dctr", "DCTR fit (Eq. 3 of the SRGN paper): frozen parameterized reweighter, "
-                 "generator level"),
-        ("srgn", "SRGN fit (Eq. 5): generator-level reweighting, detector-level classifier "
-                 "AUC"),
+        (
+            "dctr",
+            "DCTR fit (Eq. 3 of the SRGN paper): frozen parameterized reweighter, generator level",
+        ),
+        ("srgn", "SRGN fit (Eq. 5): generator-level reweighting, detector-level classifier AUC"),
     ):
         sub = methods.add_parser(method, help=help_text)
-        sub.add_argument("config", type=Path,
-                         help="YAML job (fields of hepnnlr.workflows.fit.FitJob; see "
-                         "examples/configs/)")
-        sub.add_argument("-o", "--output", type=Path, default=None,
-                         help="output folder (overrides the config's output_dir)")
-        sub.add_argument("--repeats", type=int, default=None,
-                         help="override fit.repeats")
-        sub.add_argument("--progress", action="store_true",
-                         help="progress of generation, processing and training")
+        sub.add_argument(
+            "config",
+            type=Path,
+            help="YAML job (fields of hepnnlr.workflows.fit.FitJob; see examples/configs/)",
+        )
+        sub.add_argument(
+            "-o",
+            "--output",
+            type=Path,
+            default=None,
+            help="output folder (overrides the config's output_dir)",
+        )
+        sub.add_argument(
+            "--repeats",
+            type=int,
+            default=None,
+            help="override uncertainty.repeats (fits with other training seeds: "
+            "the method uncertainty)",
+        )
+        sub.add_argument(
+            "--bootstrap",
+            type=int,
+            default=None,
+            help="override uncertainty.bootstrap (replicas of the target: the "
+            "statistical uncertainty; 0: none)",
+        )
+        sub.add_argument(
+            "--progress",
+            action="store_true",
+            help="progress of generation, processing and training",
+        )
         sub.set_defaults(handler=run)
 
 
@@ -50,20 +78,33 @@ def run(args: argparse.Namespace) -> int:
     if args.progress:
         overrides["progress"] = True
     job = load_fit_job(args.config, args.method, **overrides)
-    if args.repeats is not None:
+    changes = {
+        k: v for k, v in (("repeats", args.repeats), ("bootstrap", args.bootstrap)) if v is not None
+    }
+    if changes:
         from dataclasses import replace
 
-        job = replace(job, fit=replace(job.fit, repeats=args.repeats))
+        job = replace(job, uncertainty=replace(job.uncertainty, **changes))
     outputs = run_fit(job)
     print(f"[hepnnlr] {args.method} fit done in {time.perf_counter() - started:.0f} s")
-    target = job.samples.point("target")
-    for name, (mean, std) in outputs.summary.items():
-        kept = sum(outputs.kept)
-        truth = f" (target {target[name]:g})" if name in target else ""
-        print(f"  {name} = {mean:.5g} ± {std:.2g}{truth}  [{kept}/{len(outputs.kept)} repeats]")
+    from hepnnlr.results.fit_errors import error_table
+
+    for row in error_table(outputs.errors, job.samples.point("target")):
+        print(row)
+    print(
+        "  stat: spread over bootstrap replicas of the target (Poisson(1) weights); "
+        "method: spread of the repeats (training seeds); total: both in quadrature"
+    )
+    for r, (flags, kept) in enumerate(zip(outputs.flags, outputs.kept, strict=True)):
+        for flag, reason in flags.items():
+            print(f"  repeat {r} flagged {flag}{'' if kept else ' (excluded)'}: {reason}")
+    if all(outputs.flags) and not job.uncertainty.keep_flagged:
+        print("  warning: every repeat is flagged; the value averages them all")
+    for name in outputs.errors:
         if outputs.grid_minimum:
             grid = ", ".join(f"{v:.5g}" for v in outputs.grid_minimum[name])
-            print(f"    (parabola vertex around the grid minimum; grid minima: {grid})")
+            print(f"  {name}: parabola vertex around the grid minimum; grid minima: {grid}")
+    print(f"  summary:       {outputs.summary_file}")
     print(f"  fitted values: {outputs.fit_file}")
     print(f"  curves:        {outputs.curves_file}")
     print(f"  histograms:    {outputs.histograms_file}")

@@ -7,7 +7,9 @@
   :func:`hepnnlr.samples.make_ttbar_sample`) and read back through the coffea processors
   (:mod:`hepnnlr.processors.zjets`, :mod:`hepnnlr.processors.ttbar`). A ROOT file is
   reused when the job asked for exactly the same file before (``<file>.json`` records the
-  generator arguments); ``samples.reuse: false`` regenerates it.
+  generator arguments); ``samples.reuse: false`` regenerates it. Each sample has its own
+  seed (:meth:`hepnnlr.workflows.fit_config.SampleConfig.seed_of`): a new target seed
+  regenerates the target alone.
 * Event features are dotted fields of the processors' ``gen``/``reco`` records
   (``jet1.multiplicity``). Particle sets (Z → jets) are the constituents of the leading
   jets (``features.particle_jets``), one row per particle with the fields of
@@ -35,7 +37,7 @@ from hepnnlr.tensors.events import EventTensors, from_awkward
 from hepnnlr.tensors.scaling import Standardizer
 
 if TYPE_CHECKING:
-    from hepnnlr.workflows.fit import FitJob
+    from hepnnlr.workflows.fit_config import FitJob
 
 __all__ = [
     "CONSTITUENT_FIELDS",
@@ -102,13 +104,14 @@ def _gaussian_samples(job: FitJob) -> dict[str, Level]:
     s = job.samples
     nominal, target = s.point("nominal"), s.point("target")
     out = {}
-    for key, point, n, seed in (("nominal", nominal, s.events, s.seed),
-                                ("target", target, s.target_events or s.events // 2,
-                                 s.seed + 1)):
+    for key, point, n, seed in (
+        ("nominal", nominal, s.events, s.seed_of("nominal")),
+        ("target", target, s.target_events or s.events // 2, s.seed_of("target")),
+    ):
         gen, reco = gaussian_sample(n, point, epsilon=s.epsilon, seed=seed)
         out[key] = Level(_column(gen), _column(reco), None, n, n)
     n = s.varied_events or s.events // 2
-    gen, theta = varied_gaussian_sample(n, s.parameters, seed=s.seed + 2, fixed=nominal)
+    gen, theta = varied_gaussian_sample(n, s.parameters, seed=s.seed_of("varied"), fixed=nominal)
     out["varied"] = Level(_column(gen), _column(gen), theta, n, n)
     return out
 
@@ -129,8 +132,9 @@ def _field(record: ak.Array, path: str, where: str) -> ak.Array:
     return value
 
 
-def _particle_sets(level: ak.Array, jets: tuple[str, ...], names: tuple[str, ...],
-                   where: str) -> ak.Array:
+def _particle_sets(
+    level: ak.Array, jets: tuple[str, ...], names: tuple[str, ...], where: str
+) -> ak.Array:
     """One list of particle records per event: the constituents of ``jets``, in order."""
     parts = []
     for slot in jets:
@@ -151,13 +155,17 @@ def _particle_sets(level: ak.Array, jets: tuple[str, ...], names: tuple[str, ...
     derived = {
         "log_pt": np.log(constituents.pt),
         "is_photon": ak.values_astype(abs_id == 22, np.float32),
-        "is_neutral_hadron": ak.values_astype((constituents.charge == 0) & (abs_id != 22),
-                                              np.float32),
+        "is_neutral_hadron": ak.values_astype(
+            (constituents.charge == 0) & (abs_id != 22), np.float32
+        ),
         "is_strange": ak.unflatten(np.isin(flat_id, _STRANGE).astype(np.float32), counts),
     }
-    return ak.zip({n: derived[n] if n in derived else ak.values_astype(constituents[n],
-                                                                       np.float32)
-                   for n in names})
+    return ak.zip(
+        {
+            n: derived[n] if n in derived else ak.values_astype(constituents[n], np.float32)
+            for n in names
+        }
+    )
 
 
 SELECTED = "selected"
@@ -186,8 +194,9 @@ def _columns_to_level(columns: ak.Array, job: FitJob, where: str) -> Level:
             ok &= ak.to_numpy(columns[f"pass_{level}"])
         level_defined[level], event_columns[level] = ok, cols
     keep_all = job.features.unselected == "zero"
-    defined = np.ones(len(columns), bool) if keep_all else (
-        level_defined["gen"] & level_defined["reco"])
+    defined = (
+        np.ones(len(columns), bool) if keep_all else (level_defined["gen"] & level_defined["reco"])
+    )
     if not (level_defined["gen"] & level_defined["reco"]).any():
         raise EmptySelectionError(
             f"{where}: no event passes both levels with every feature defined "
@@ -195,8 +204,10 @@ def _columns_to_level(columns: ak.Array, job: FitJob, where: str) -> Level:
             "more events or choose features the events have."
         )
     tensors = {}
-    for level, particle_names in (("gen", job.generator_particles),
-                                  ("reco", job.simulation_particles)):
+    for level, particle_names in (
+        ("gen", job.generator_particles),
+        ("reco", job.simulation_particles),
+    ):
         flag = level_defined[level]
         record: dict[str, Any] = {}
         if keep_all and level == "gen":
@@ -206,28 +217,52 @@ def _columns_to_level(columns: ak.Array, job: FitJob, where: str) -> Level:
             record[n.replace(".", "/")] = np.where(flag, values, 0.0)[defined]
         if particle_names:
             record["particles"] = _particle_sets(
-                columns[level][defined], job.features.particle_jets, particle_names,
-                f"the {level} records of {where}")
-        t = from_awkward(ak.zip(record, depth_limit=1), particle_features=particle_names,
-                         global_features=tuple(record_name for record_name in record
-                                               if record_name != "particles"),
-                         where=f"{where} ({level})")
+                columns[level][defined],
+                job.features.particle_jets,
+                particle_names,
+                f"the {level} records of {where}",
+            )
+        t = from_awkward(
+            ak.zip(record, depth_limit=1),
+            particle_features=particle_names,
+            global_features=tuple(
+                record_name for record_name in record if record_name != "particles"
+            ),
+            where=f"{where} ({level})",
+        )
         # the event features under their dotted names
-        tensors[level] = EventTensors(t.particles, t.mask, t.globals, t.particle_features,
-                                      tuple(n.replace("/", ".") for n in t.global_features))
+        tensors[level] = EventTensors(
+            t.particles,
+            t.mask,
+            t.globals,
+            t.particle_features,
+            tuple(n.replace("/", ".") for n in t.global_features),
+        )
     both = int((level_defined["gen"] & level_defined["reco"]).sum())
-    return Level(tensors["gen"], tensors["reco"], None, both, len(columns),
-                 reco_selected=level_defined["reco"] if keep_all else None)
+    return Level(
+        tensors["gen"],
+        tensors["reco"],
+        None,
+        both,
+        len(columns),
+        reco_selected=level_defined["reco"] if keep_all else None,
+    )
 
 
-def _pythia_file(job: FitJob, name: str, point: dict[str, float], n: int, seed: int
-                 ) -> tuple[Path, bool]:
+def _pythia_file(
+    job: FitJob, name: str, point: dict[str, float], n: int, seed: int
+) -> tuple[Path, bool]:
     """The ROOT file of one sample; ``True`` when an identical earlier one was reused."""
     s = job.samples
     path = job.output_dir / "samples" / f"{name}.root"
     stamp = path.with_suffix(".json")
-    recipe = {"generator": s.generator, "point": point, "n_events": n, "seed": seed,
-              "mpi": s.mpi if s.generator == "ttbar" else None}
+    recipe = {
+        "generator": s.generator,
+        "point": point,
+        "n_events": n,
+        "seed": seed,
+        "mpi": s.mpi if s.generator == "ttbar" else None,
+    }
     if s.reuse and path.is_file() and stamp.is_file():
         try:
             same = json.loads(stamp.read_text()) == {**recipe, "size": path.stat().st_size}
@@ -238,13 +273,26 @@ def _pythia_file(job: FitJob, name: str, point: dict[str, float], n: int, seed: 
     if s.generator == "zjets":
         from hepnnlr.samples import ZJetsTheta, make_zjets_sample
 
-        make_zjets_sample(path, n_events=n, seed=seed, theta=ZJetsTheta(**point),
-                          workers=s.workers, progress=job.progress)
+        make_zjets_sample(
+            path,
+            n_events=n,
+            seed=seed,
+            theta=ZJetsTheta(**point),
+            workers=s.workers,
+            progress=job.progress,
+        )
     else:
         from hepnnlr.samples import make_ttbar_sample
 
-        make_ttbar_sample(path, n_events=n, seed=seed, top_mass=point.get("top_mass", 172.5),
-                          mpi=s.mpi, workers=s.workers, progress=job.progress)
+        make_ttbar_sample(
+            path,
+            n_events=n,
+            seed=seed,
+            top_mass=point.get("top_mass", 172.5),
+            mpi=s.mpi,
+            workers=s.workers,
+            progress=job.progress,
+        )
     stamp.write_text(json.dumps({**recipe, "size": path.stat().st_size}))
     return path, False
 
@@ -259,8 +307,14 @@ def _process(job: FitJob, path: Path) -> ak.Array:
         from hepnnlr.processors.ttbar import TTbarProcessor as processor
         from hepnnlr.processors.ttbar import collect_columns
     s = job.samples
-    output = run_processor(processor(), {path.stem: [str(path)]}, executor=s.executor,
-                           workers=s.workers, chunksize=s.chunksize, progress=job.progress)
+    output = run_processor(
+        processor(),
+        {path.stem: [str(path)]},
+        executor=s.executor,
+        workers=s.workers,
+        chunksize=s.chunksize,
+        progress=job.progress,
+    )
     return collect_columns(output, path.stem)
 
 
@@ -275,25 +329,33 @@ def _pythia_samples(job: FitJob) -> dict[str, Level]:
     s = job.samples
     nominal, target = s.point("nominal"), s.point("target")
     out = {
-        "nominal": _read(job, "nominal", nominal, s.events, s.seed),
-        "target": _read(job, "target", target, s.target_events or s.events // 2, s.seed + 1),
+        "nominal": _read(job, "nominal", nominal, s.events, s.seed_of("nominal")),
+        "target": _read(
+            job, "target", target, s.target_events or s.events // 2, s.seed_of("target")
+        ),
     }
-    rng = np.random.default_rng(s.seed + 2)
+    varied_seed = s.seed_of("varied")
+    rng = np.random.default_rng(varied_seed)  # the runs' θ
     n_varied = s.varied_events or s.events // 2
     parts, thetas = [], []
     for run in range(s.runs):
         drawn = {name: float(rng.uniform(*r)) for name, r in s.parameters.items()}
         n = n_varied // s.runs + (1 if run < n_varied % s.runs else 0)
-        level = _read(job, f"varied_{run:03d}", {**nominal, **drawn}, n, s.seed + 10 + run)
+        # run r: varied seed + 8 + r (samples.seed + 10 + r by default)
+        level = _read(job, f"varied_{run:03d}", {**nominal, **drawn}, n, varied_seed + 8 + run)
         parts.append(level)
         thetas.append(np.tile([drawn[name] for name in s.names], (len(level), 1)))
-    out["varied"] = Level(EventTensors.concatenate([p.gen for p in parts]),
-                          EventTensors.concatenate([p.reco for p in parts]),
-                          np.concatenate(thetas), sum(p.selected for p in parts),
-                          sum(p.total for p in parts),
-                          tuple(name for p in parts for name in p.reused),
-                          None if parts[0].reco_selected is None else
-                          np.concatenate([p.reco_selected for p in parts]))
+    out["varied"] = Level(
+        EventTensors.concatenate([p.gen for p in parts]),
+        EventTensors.concatenate([p.reco for p in parts]),
+        np.concatenate(thetas),
+        sum(p.selected for p in parts),
+        sum(p.total for p in parts),
+        tuple(name for p in parts for name in p.reused),
+        None
+        if parts[0].reco_selected is None
+        else np.concatenate([p.reco_selected for p in parts]),
+    )
     return out
 
 
@@ -301,9 +363,15 @@ def _widen(t: EventTensors, slots: int) -> EventTensors:
     if t.particles is None or t.particles.shape[1] == slots:
         return t
     pad = slots - t.particles.shape[1]
-    return EventTensors(np.pad(t.particles, ((0, 0), (0, pad), (0, 0))),
-                        np.pad(t.mask, ((0, 0), (0, pad))), t.globals, t.particle_features,
-                        t.global_features, t.theta, t.theta_names)
+    return EventTensors(
+        np.pad(t.particles, ((0, 0), (0, pad), (0, 0))),
+        np.pad(t.mask, ((0, 0), (0, pad))),
+        t.globals,
+        t.particle_features,
+        t.global_features,
+        t.theta,
+        t.theta_names,
+    )
 
 
 def load_samples(job: FitJob) -> dict[str, Level]:
@@ -312,11 +380,15 @@ def load_samples(job: FitJob) -> dict[str, Level]:
     Particle sets of every sample are padded to the same number of slots (the largest
     set of any sample; nothing is dropped).
     """
-    samples = _gaussian_samples(job) if job.samples.generator == "gaussian" else (
-        _pythia_samples(job))
+    samples = (
+        _gaussian_samples(job) if job.samples.generator == "gaussian" else (_pythia_samples(job))
+    )
     for level in ("gen", "reco"):
-        widths = [getattr(v, level).particles.shape[1] for v in samples.values()
-                  if getattr(v, level).particles is not None]
+        widths = [
+            getattr(v, level).particles.shape[1]
+            for v in samples.values()
+            if getattr(v, level).particles is not None
+        ]
         if widths:
             for v in samples.values():
                 setattr(v, level, _widen(getattr(v, level), max(widths)))
@@ -344,11 +416,23 @@ class Inputs:
                 weights = reference.globals[:, reference.global_features.index(SELECTED)]
             self.scalers[level] = Standardizer.fit(reference, weights, keep=keep)
 
-    def events(self, raw: EventTensors, level: str, theta: np.ndarray | None = None,
-               names: tuple[str, ...] = ()) -> EventTensors:
+    def events(
+        self,
+        raw: EventTensors,
+        level: str,
+        theta: np.ndarray | None = None,
+        names: tuple[str, ...] = (),
+    ) -> EventTensors:
         """``raw`` standardized; carrying parameters ``theta`` ``(n, k)`` when given."""
         t = self.scalers[level].transform(raw)
         if theta is None:
             return t
-        return EventTensors(t.particles, t.mask, t.globals, t.particle_features,
-                            t.global_features, np.asarray(theta, np.float32), names)
+        return EventTensors(
+            t.particles,
+            t.mask,
+            t.globals,
+            t.particle_features,
+            t.global_features,
+            np.asarray(theta, np.float32),
+            names,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ import uproot
 from hepnnlr.cli.main import main
 from hepnnlr.methods.scans import parabola_vertex
 from hepnnlr.samples.gaussian import gaussian_sample
+
+CONFIGS = Path(__file__).parents[2] / "examples" / "configs"
 
 JOB = """
 output_dir: out
@@ -28,21 +31,40 @@ training:
   classifier: {{epochs: 8, batch_size: 500, patience: 3}}
   nominal_draws: {nominal_draws}
 fit: {fit}
+uncertainty: {uncertainty}
 """
 
 
-def _job(tmp_path, seed=3, varied_events=None, reweighter="", nominal_draws=1, **values):
+def _job(
+    tmp_path,
+    seed=3,
+    varied_events=None,
+    reweighter="",
+    nominal_draws=1,
+    uncertainty="{repeats: 1, bootstrap: 0}",
+    **values,
+):
     path = tmp_path / "job.yaml"
-    path.write_text(textwrap.dedent(JOB.format(
-        seed=seed, varied_events=varied_events or values["events"], reweighter=reweighter,
-        nominal_draws=nominal_draws, **values)))
+    path.write_text(
+        textwrap.dedent(
+            JOB.format(
+                seed=seed,
+                varied_events=varied_events or values["events"],
+                reweighter=reweighter,
+                nominal_draws=nominal_draws,
+                uncertainty=uncertainty,
+                **values,
+            )
+        )
+    )
     return path
 
 
 def test_srgn_grid_fit_writes_values_curves_histograms_and_plots(tmp_path, capsys):
     # A target no paper uses, between grid points: -1, 0, 1, 2.
-    path = _job(tmp_path, target=0.7, events=4000, target_events=2000,
-                fit="{method: grid, grid_points: 4}")
+    path = _job(
+        tmp_path, target=0.7, events=4000, target_events=2000, fit="{method: grid, grid_points: 4}"
+    )
     assert main(["fit", "srgn", str(path)]) == 0
     assert "srgn fit done" in capsys.readouterr().out
     out = tmp_path / "out"
@@ -69,8 +91,14 @@ def test_srgn_grid_fit_writes_values_curves_histograms_and_plots(tmp_path, capsy
         assert (out / name).stat().st_size > 0
 
 
-PRECISE = {"events": 12000, "target_events": 6000, "varied_events": 96000,
-           "reweighter": ", ema: true", "nominal_draws": 4, "target": -0.4}
+PRECISE = {
+    "events": 12000,
+    "target_events": 6000,
+    "varied_events": 96000,
+    "reweighter": ", ema: true",
+    "nominal_draws": 4,
+    "target": -0.4,
+}
 """The slow tests' Gaussian job: 12,000 nominal events (half train the reweighter, half are
 fitted), 6,000 target events at mu = -0.4, and a reweighter whose own error on the fit is
 below the statistical error: 96,000 varied events, 4 parameter draws per nominal event,
@@ -142,11 +170,48 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path, capsys):
 
 
 def test_bad_reweighter_members_and_draws_name_the_key(tmp_path, capsys):
-    for key, value, parsed in (("nominal_draws", "0", "0"),
-                               ("reweighter_members", "true", "True")):  # YAML's true
+    for key, value, parsed in (
+        ("nominal_draws", "0", "0"),
+        ("reweighter_members", "true", "True"),
+    ):  # YAML's true
         path = tmp_path / "job.yaml"
-        path.write_text("samples: {generator: gaussian, parameters: {mu: [-1, 1]}}\n"
-                        f"training: {{{key}: {value}}}\n")
+        path.write_text(
+            "samples: {generator: gaussian, parameters: {mu: [-1, 1]}}\n"
+            f"training: {{{key}: {value}}}\n"
+        )
         assert main(["fit", "dctr", str(path)]) == 2
         err = capsys.readouterr().err
         assert f"training.{key}={parsed} must be a positive integer" in err
+
+
+def test_shipped_gaussian_config_prints_stat_method_and_total_apart(tmp_path, capsys):
+    # examples/configs/gaussian_srgn.yaml as shipped, at a tiny size: 2 repeats and 2
+    # bootstrap replicas (each replica reruns the SRGN fit), every section else as shipped.
+    import yaml
+
+    config = yaml.safe_load((CONFIGS / "gaussian_srgn.yaml").read_text())
+    config["output_dir"] = str(tmp_path / "out")
+    config["samples"].update(events=1600, target_events=800, varied_events=3200)
+    config["training"]["reweighter"].update(epochs=4, batch_size=400, patience=2)
+    config["training"]["classifier"].update(epochs=3, batch_size=400, patience=2)
+    config["fit"].update(xtol=0.05, max_iterations=2)
+    config["uncertainty"].update(repeats=2, bootstrap=2)
+    path = tmp_path / "gaussian_srgn.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["fit", "srgn", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(out) if line.split()[:1] == ["parameter"])
+    assert out[header].split()[:5] == ["parameter", "value", "stat", "method", "total"]
+    name, value, stat, method, total, target, repeats, replicas = out[header + 1].split()
+    assert (name, target, replicas) == ("mu", "0.6", "2/2")
+    assert float(total) == pytest.approx(np.hypot(float(stat), float(method)), rel=1e-3)
+    assert float(stat) > 0 and float(method) > 0
+    assert any(line.strip().startswith("stat: spread over bootstrap replicas") for line in out)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    mu = summary["parameters"]["mu"]
+    assert mu["stat"] == pytest.approx(float(stat), rel=1e-3)
+    assert mu["method"] == pytest.approx(float(method), rel=1e-3)
+    # replica b refits kept repeat b mod 2 (both repeats kept here: method is quoted)
+    assert [r["repeat"] for r in summary["bootstrap"]["fits"]] == [0, 1]
+    assert mu["repeats_kept"] == 2 and set(summary["error_model"]) >= {"stat", "method"}
+    assert (tmp_path / "out" / "uncertainty_mu.png").stat().st_size > 0

@@ -1,0 +1,460 @@
+"""The job of ``hepnnlr fit dctr|srgn CONFIG``: typed sections, loaded strictly from YAML.
+
+A :class:`FitJob` has the sections ``samples`` (:class:`SampleConfig`), ``features``
+(:class:`FeatureConfig`), ``network`` (:class:`NetworkConfig`), ``training``
+(:class:`TrainingSection`), ``fit`` (:class:`FitSettings`) and ``uncertainty``
+(:class:`UncertaintySettings`); :func:`load_fit_job` reads one from YAML, where an unknown
+key anywhere is an error naming it and the valid keys. :mod:`hepnnlr.workflows.fit` runs
+it.
+
+Example (``examples/configs/gaussian_srgn.yaml``)::
+
+    output_dir: out/gaussian_srgn
+    samples:
+      generator: gaussian
+      parameters: {mu: [-2.0, 2.0]}
+      nominal: {mu: 0.0}
+      target: {mu: 0.8}
+      events: 20000
+      seeds: {target: 7}          # a new target, the same simulation
+    fit: {method: powell}
+    uncertainty: {repeats: 3, bootstrap: 4}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.methods.srgn import SRGN_STRATEGIES
+from hepnnlr.models.spec import ModelSpec
+from hepnnlr.training.config import TrainingConfig
+from hepnnlr.workflows.config import from_mapping
+from hepnnlr.workflows.fit_inputs import PARTICLE_FIELDS, PARTICLE_JETS
+from hepnnlr.workflows.fit_samples import (
+    GENERATORS,
+    PARAMETERS,
+    SAMPLES,
+    SampleConfig,
+    _pairs,
+    _points,
+)
+
+__all__ = [
+    "FIT_METHODS",
+    "GENERATORS",
+    "PARAMETERS",
+    "SAMPLES",
+    "FeatureConfig",
+    "FitJob",
+    "FitSettings",
+    "NetworkConfig",
+    "SampleConfig",
+    "TrainingSection",
+    "UncertaintySettings",
+    "load_fit_job",
+]
+
+FIT_METHODS = ("dctr", "srgn")
+DEFAULT_FEATURES = {
+    "gaussian": ("x",),
+    "zjets": (
+        "jet1.multiplicity",
+        "jet1.n_strange",
+        "jet1.tau21",
+        "jet1.ecf3",
+        "jet1.mass",
+        "jet2.multiplicity",
+        "jet2.n_strange",
+        "jet2.tau21",
+        "jet2.ecf3",
+        "jet2.mass",
+    ),
+    "ttbar": ("m_b1munu", "m_b2munu", "m_b1jj", "m_b2jj"),
+}
+SET_NETWORKS = ("pfn", "efn", "pet")
+"""Network kinds that read particle sets."""
+UNSELECTED = ("drop", "zero")
+"""What ``features.unselected`` does with events failing a level's selection."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Network inputs at generator (``gen``) and detector (``reco``) level.
+
+    Attributes:
+        generator, simulation: Event-level features. Dotted names reach into records
+            (``jet1.multiplicity``). Empty: the generator's defaults (``gaussian``: ``x``;
+            ``zjets``: multiplicity, strange-hadron count, τ21, e_3^(β=4) and mass of both
+            leading jets; ``ttbar``: the four triplet masses), or none at a level that
+            has particle features.
+        generator_particles, simulation_particles: ``zjets`` only: per-particle features
+            of the constituents of ``particle_jets``, for a set network (PFN): fields of
+            :data:`hepnnlr.workflows.fit_inputs.PARTICLE_FIELDS` (``pt``, ``pt_frac``,
+            ``deta``, ``dphi``, ``pdgId``, ``charge``, ``log_pt``, ``is_photon``,
+            ``is_neutral_hadron``, ``is_strange``).
+        particle_jets: The jets whose constituents form the set (``jet1``, ``jet2``).
+        unselected: Pythia events that fail a level's selection (or miss one of its event
+            features): ``"drop"`` (default) uses only the events that pass both levels;
+            ``"zero"`` keeps every event at generator level, with zero event features and
+            a ``selected`` feature (1/0) where the generator-level selection fails, so the
+            reweighter learns from the whole sample (and the acceptance's dependence on
+            θ); the detector-level fit (SRGN) uses the events that pass the detector-level
+            selection, as real data has no others. Standardization uses selected events.
+    """
+
+    generator: tuple[str, ...] = ()
+    simulation: tuple[str, ...] = ()
+    generator_particles: tuple[str, ...] = ()
+    simulation_particles: tuple[str, ...] = ()
+    particle_jets: tuple[str, ...] = PARTICLE_JETS
+    unselected: str = "drop"
+
+    def __post_init__(self) -> None:
+        if self.unselected not in UNSELECTED:
+            raise ConfigError(
+                f"features.unselected={self.unselected!r}; choose one of {list(UNSELECTED)}."
+            )
+        for name in (
+            "generator",
+            "simulation",
+            "generator_particles",
+            "simulation_particles",
+            "particle_jets",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"features.{name} must be a list of names, got {value!r}.")
+            object.__setattr__(self, name, tuple(value))
+            if len(set(value)) != len(value):
+                raise ConfigError(f"features.{name}={list(value)} names a feature twice.")
+        for name in ("generator_particles", "simulation_particles"):
+            unknown = [f for f in getattr(self, name) if f not in PARTICLE_FIELDS]
+            if unknown:
+                raise ConfigError(
+                    f"features.{name}: unknown particle feature(s) {unknown}; available: "
+                    f"{list(PARTICLE_FIELDS)}."
+                )
+        unknown = [j for j in self.particle_jets if j not in PARTICLE_JETS]
+        if unknown or not self.particle_jets:
+            raise ConfigError(
+                f"features.particle_jets={list(self.particle_jets)}: choose one or more of "
+                f"{list(PARTICLE_JETS)}."
+            )
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The reweighter ``f(x_G, θ)`` (the paper: 3 × 50) and the SRGN classifier ``g``.
+
+    An ``mlp`` reads event features; a set network (``pfn``, ``efn``, ``pet``) reads the
+    particle features of its level (the reweighter: ``features.generator_particles``,
+    ``g``: ``features.simulation_particles``) and the event features with them.
+    """
+
+    reweighter: ModelSpec = ModelSpec("mlp", hidden=(50, 50, 50))
+    classifier: ModelSpec = ModelSpec("mlp", hidden=(128, 128))
+
+    def __post_init__(self) -> None:
+        for name in ("reweighter", "classifier"):
+            if not isinstance(getattr(self, name), ModelSpec):
+                raise ConfigError(f"network.{name} must be a mapping of ModelSpec fields.")
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    """Training of the reweighter and of ``g`` (the seed is set per repeat).
+
+    Attributes:
+        reweighter, classifier: Training of the reweighter ``f`` and of SRGN's ``g``.
+        reweighter_members: Reweighter networks per repeat, trained on the same events
+            with different seeds and averaged in ``log w``
+            (:attr:`hepnnlr.methods.dctr.DCTRConfig.members`).
+        nominal_draws: Parameter points drawn per nominal training event
+            (:attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_draws`). On the Gaussian job
+            of ``tests/cli/test_fit_cli.py``, 4 draws with 36,000 varied events and
+            ``ema: true`` bring the reweighter's error on the fit below the statistical
+            error (docs/results.md).
+    """
+
+    reweighter: TrainingConfig = TrainingConfig(epochs=60, batch_size=1000, patience=8)
+    classifier: TrainingConfig = TrainingConfig(epochs=30, batch_size=1000, patience=5)
+    reweighter_members: int = 1
+    nominal_draws: int = 1
+
+    def __post_init__(self) -> None:
+        for name, what in (
+            ("reweighter_members", "reweighter networks averaged per repeat"),
+            ("nominal_draws", "parameter points per nominal event"),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"training.{name}={value!r} must be a positive integer ({what}).")
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How θ is fitted.
+
+    Attributes:
+        method: ``"powell"`` (bounded; one parameter in DCTR: bounded Brent) or ``"grid"``.
+        bounds: ``{name: [low, high]}`` (default: the parameters' ranges).
+        start: Powell's starting point (default: the middle of the bounds).
+        grid_points: Points per parameter of the grid (``method: grid``; also the
+            objective curves of ``dctr``).
+        repeats: Moved to ``uncertainty.repeats``; setting it here is an error that
+            says so.
+        strategy: SRGN's training of ``g`` per θ′ (``"refit"``, ``"naive"``, ``"warm"``).
+        xtol, ftol, max_iterations: Powell's settings (``xtol`` on the unit scale of θ:
+            a fraction of half the range ``samples.parameters``).
+        test_fraction: Held-out fraction for the SRGN AUC.
+        extrapolate: Allow bounds outside the parameters' ranges.
+    """
+
+    method: str = "powell"
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    start: dict[str, float] = field(default_factory=dict)
+    grid_points: int = 11
+    repeats: int | None = None
+    strategy: str = "refit"
+    xtol: float = 1e-3
+    ftol: float = 1e-3
+    max_iterations: int = 30
+    test_fraction: float = 0.5
+    extrapolate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in ("powell", "grid"):
+            raise ConfigError(f"fit.method={self.method!r}; choose 'powell' or 'grid'.")
+        if self.strategy not in SRGN_STRATEGIES:
+            raise ConfigError(f"fit.strategy={self.strategy!r}; choose one of {SRGN_STRATEGIES}.")
+        object.__setattr__(self, "bounds", _pairs(self.bounds, "fit.bounds"))
+        object.__setattr__(self, "start", _points(self.start, "fit.start"))
+        if self.repeats is not None:
+            raise ConfigError(
+                f"fit.repeats={self.repeats!r}: the repeats moved to uncertainty.repeats "
+                "(their spread is the method uncertainty; uncertainty.bootstrap sets the "
+                "replicas of the statistical one); write uncertainty: {repeats: "
+                f"{self.repeats}}}."
+            )
+        for name in ("grid_points", "max_iterations"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"fit.{name}={value!r} must be a positive integer.")
+        if self.grid_points < 2:
+            raise ConfigError(f"fit.grid_points={self.grid_points} must be >= 2.")
+
+
+@dataclass(frozen=True)
+class UncertaintySettings:
+    """The uncertainty of the fitted values (docs/fits.md).
+
+    Attributes:
+        repeats: Independent fits on the same samples (training seeds ``seed + repeat``
+            for the reweighter and SRGN's ``g``); their spread is the *method*
+            uncertainty, their mean the fitted value. At least 2 to quote it.
+        bootstrap: Bootstrap replicas of the target (Poisson(1) event weights); the
+            spread of the refits is the *statistical* uncertainty. DCTR refits θ with
+            the repeat's frozen reweighter (cheap); SRGN reruns the whole fit (as costly
+            as a repeat's fit, without the reweighter's training). 0 switches it off;
+            otherwise at least 2. Replica ``b`` refits kept repeat ``b mod M′``.
+        seed: Seed of the trainings (repeat ``r``: ``seed + r``) and of the replicas'
+            weights (replica ``b``: the stream ``(seed, b)``); default ``samples.seed``.
+        keep_flagged: Keep flagged repeats and replicas (``edge``, ``no_discrimination``,
+            ``flat``; :mod:`hepnnlr.methods.fit_quality`) in the averages; they are
+            reported either way.
+        outlier_sigma: The leave-one-out outlier window over repeats, in standard
+            deviations of the other repeats.
+        bound_margin: Share of the bound range that counts as a bound (flag ``edge``).
+        flag_sigma: Significance, in statistical errors, below which an AUC equals 0.5
+            or an objective's curvature counts as flat.
+    """
+
+    repeats: int = 2
+    bootstrap: int = 4
+    seed: int | None = None
+    keep_flagged: bool = False
+    outlier_sigma: float = 2.0
+    bound_margin: float = 0.05
+    flag_sigma: float = 3.0
+
+    def __post_init__(self) -> None:
+        for name in ("repeats", "bootstrap"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"uncertainty.{name}={value!r} must be an integer >= 0.")
+        if self.repeats < 1:
+            raise ConfigError(
+                f"uncertainty.repeats={self.repeats}: need at least 1 fit (2 or more to "
+                "quote the method uncertainty)."
+            )
+        if self.bootstrap == 1:
+            raise ConfigError(
+                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
+                "statistical uncertainty) or 2 or more."
+            )
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
+        ):
+            raise ConfigError(f"uncertainty.seed={self.seed!r} must be an integer >= 0.")
+        if not isinstance(self.keep_flagged, bool):
+            raise ConfigError(
+                f"uncertainty.keep_flagged={self.keep_flagged!r} must be true or false."
+            )
+        for name in ("outlier_sigma", "flag_sigma"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"uncertainty.{name}={value!r} must be a number > 0.")
+        if (
+            isinstance(self.bound_margin, bool)
+            or not isinstance(self.bound_margin, (int, float))
+            or not 0 <= self.bound_margin < 0.5
+        ):
+            raise ConfigError(
+                f"uncertainty.bound_margin={self.bound_margin!r} must be a number in [0, 0.5)."
+            )
+
+
+@dataclass(frozen=True)
+class FitJob:
+    """One ``hepnnlr fit`` job (see the module docstring); built from YAML by
+    :func:`load_fit_job`."""
+
+    method: str = "srgn"
+    output_dir: Path = Path("hepnnlr-fit")
+    samples: SampleConfig = SampleConfig(parameters={"mu": (-2.0, 2.0)}, target={"mu": 1.0})
+    features: FeatureConfig = FeatureConfig()
+    network: NetworkConfig = NetworkConfig()
+    training: TrainingSection = TrainingSection()
+    fit: FitSettings = FitSettings()
+    uncertainty: UncertaintySettings = UncertaintySettings()
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in FIT_METHODS:
+            raise ConfigError(f"method={self.method!r}; choose one of {FIT_METHODS}.")
+        object.__setattr__(self, "output_dir", Path(self.output_dir))
+        names = self.samples.names
+        for what, mapping in (("bounds", self.fit.bounds), ("start", self.fit.start)):
+            unknown = sorted(set(mapping) - set(names))
+            if unknown:
+                raise ConfigError(
+                    f"fit.{what}: {unknown} are not fitted parameters; the fitted parameters "
+                    f"(samples.parameters) are {list(names)}."
+                )
+        for name, (low, high) in self.fit.bounds.items():
+            r_low, r_high = self.samples.parameters[name]
+            if not self.fit.extrapolate and (low < r_low or high > r_high):
+                raise ConfigError(
+                    f"fit.bounds.{name} = [{low}, {high}] reaches outside the reweighter's "
+                    f"training range samples.parameters.{name} = [{r_low}, {r_high}]; narrow "
+                    "the bounds or set fit.extrapolate: true."
+                )
+        for name, value in self.fit.start.items():
+            low, high = self.bounds[name]
+            if not low <= value <= high:
+                raise ConfigError(f"fit.start.{name} = {value} lies outside [{low}, {high}].")
+        particles = {"generator": self.generator_particles, "simulation": self.simulation_particles}
+        if any(particles.values()) and self.samples.generator != "zjets":
+            raise ConfigError(
+                f"features.generator_particles / simulation_particles: particle sets are the "
+                f"jet constituents of the zjets generator; samples.generator="
+                f"{self.samples.generator!r} has event features only."
+            )
+        for level, network in (("generator", "reweighter"), ("simulation", "classifier")):
+            kind = getattr(self.network, network).kind
+            used = network == "reweighter" or self.method == "srgn"  # g: SRGN only
+            if used and particles[level] and kind not in SET_NETWORKS:
+                raise ConfigError(
+                    f"network.{network}.kind={kind!r} cannot read features.{level}_particles "
+                    f"{list(particles[level])}; use a set network (kind: one of "
+                    f"{list(SET_NETWORKS)}, e.g. pfn with theta_mode: particle) or drop the "
+                    "particle features."
+                )
+            if used and not particles[level] and kind != "mlp":
+                raise ConfigError(
+                    f"network.{network}.kind={kind!r} reads particle sets, but "
+                    f"features.{level}_particles is empty; name the particle features (one "
+                    f"of {list(PARTICLE_FIELDS)}) or use kind: mlp."
+                )
+        if not (self.generator_features or self.generator_particles) or not (
+            self.simulation_features or self.simulation_particles
+        ):
+            raise ConfigError("features: give at least one feature per level.")
+        if self.samples.generator == "gaussian":
+            for level, names_ in (
+                ("generator", self.generator_features),
+                ("simulation", self.simulation_features),
+            ):
+                if names_ != ("x",):
+                    raise ConfigError(
+                        f"features.{level}={list(names_)}: the gaussian generator has the "
+                        "single feature 'x' at each level."
+                    )
+
+    @property
+    def training_seed(self) -> int:
+        """Seed of repeat 0's trainings (``uncertainty.seed``, default ``samples.seed``)."""
+        u = self.uncertainty.seed
+        return self.samples.seed if u is None else u
+
+    @property
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """The fit bounds of every fitted parameter."""
+        return {n: self.fit.bounds.get(n, self.samples.parameters[n]) for n in self.samples.names}
+
+    @property
+    def generator_features(self) -> tuple[str, ...]:
+        """Event features at generator level (defaults without particle features)."""
+        if self.features.generator or self.features.generator_particles:
+            return tuple(self.features.generator)
+        return DEFAULT_FEATURES[self.samples.generator]
+
+    @property
+    def simulation_features(self) -> tuple[str, ...]:
+        """Event features at detector level (defaults without particle features)."""
+        if self.features.simulation or self.features.simulation_particles:
+            return tuple(self.features.simulation)
+        return DEFAULT_FEATURES[self.samples.generator]
+
+    @property
+    def generator_particles(self) -> tuple[str, ...]:
+        return tuple(self.features.generator_particles)
+
+    @property
+    def simulation_particles(self) -> tuple[str, ...]:
+        return tuple(self.features.simulation_particles)
+
+
+def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) -> FitJob:
+    """Read a YAML fit job; ``method`` (the CLI's sub-command) must agree with the file's.
+
+    A relative ``output_dir`` is taken from the YAML's folder; ``overrides`` replace
+    top-level keys (e.g. ``output_dir``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(
+            f"fit config {path} does not exist; start from one in examples/configs/."
+        )
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"fit config {path} is not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"fit config {path} must hold a mapping of FitJob fields.")
+    if method is not None:
+        if data.get("method", method) != method:
+            raise ConfigError(
+                f"fit config {path} says method: {data['method']} but the command is "
+                f"'hepnnlr fit {method}'; run 'hepnnlr fit {data['method']}' or change it."
+            )
+        data["method"] = method
+    if "output_dir" in data and not Path(str(data["output_dir"])).is_absolute():
+        data["output_dir"] = str(path.parent / str(data["output_dir"]))
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return from_mapping(FitJob, data, where=str(path))

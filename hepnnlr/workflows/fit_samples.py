@@ -1,0 +1,193 @@
+"""The ``samples`` section of a fit job: generators, fitted parameters, sizes and seeds.
+
+:class:`SampleConfig` is the ``samples:`` mapping of a ``hepnnlr fit`` job
+(:mod:`hepnnlr.workflows.fit_config`); :mod:`hepnnlr.workflows.fit_inputs` draws or
+generates the samples it describes. Each sample has its own seed
+(:meth:`SampleConfig.seed_of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hepnnlr.errors import ConfigError
+
+__all__ = ["EXECUTORS", "GENERATORS", "PARAMETERS", "SAMPLES", "SampleConfig"]
+
+GENERATORS = ("gaussian", "zjets", "ttbar")
+PARAMETERS = {
+    "gaussian": ("mu", "sigma"),
+    "zjets": ("alphaS", "aLund", "probStoUD"),
+    "ttbar": ("top_mass",),
+}
+"""Parameters each generator can vary (zjets: :class:`hepnnlr.samples.ZJetsTheta` fields)."""
+EXECUTORS = ("iterative", "futures", "dask")
+SAMPLES = ("nominal", "target", "varied")
+"""The samples of a fit job, in the order of their default seed offsets."""
+
+
+def _pairs(value: Any, where: str) -> dict[str, tuple[float, float]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping {{name: [low, high]}}, got {value!r}.")
+    out = {}
+    for name, bounds in value.items():
+        try:
+            low, high = (float(b) for b in bounds)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{where}.{name} must be [low, high], got {bounds!r}.") from error
+        if not low < high:
+            raise ConfigError(f"{where}.{name} = [{low}, {high}]: need low < high.")
+        out[str(name)] = (low, high)
+    return out
+
+
+def _points(value: Any, where: str) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping {{name: value}}, got {value!r}.")
+    try:
+        return {str(k): float(v) for k, v in value.items()}
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{where} values must be numbers, got {value!r}.") from error
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """The samples of a fit.
+
+    Attributes:
+        generator: ``"gaussian"`` (x_G ~ N(μ, σ²), x_S = x_G + N(0, ε²)), ``"zjets"``
+            (e+e- -> Z -> jets, parameters ``alphaS``, ``aLund``, ``probStoUD``) or
+            ``"ttbar"`` (parameter ``top_mass``).
+        parameters: The fitted parameters and the range their values are drawn from for
+            the varied sample: ``{name: [low, high]}``.
+        nominal: Parameter values of the nominal sample (unset ones: the generator's
+            defaults: μ = 0, σ = 1; Monash; m_t = 172.5).
+        target: Parameter values of the target ("data") sample; unset ones take the
+            nominal values. Fitted ones must lie inside ``parameters``.
+        events: Events of the nominal sample (half trains the reweighter, half is fitted).
+        target_events: Events of the target sample (default: ``events // 2``).
+        varied_events: Events of the varied sample (default: ``events // 2``).
+        runs: Generator runs of the varied Pythia sample, each at its own θ drawn from
+            ``parameters`` (``gaussian`` draws θ per event).
+        seed: Base seed of the samples: by default the nominal sample uses ``seed``, the
+            target ``seed + 1``, the varied sample ``seed + 2`` (Pythia: its θ draws;
+            run ``r`` is generated with ``seed + 10 + r``). Also the default of
+            ``uncertainty.seed`` (the trainings).
+        seeds: Per-sample seeds that replace those defaults: ``{nominal: …, target: …,
+            varied: …}`` (any subset; see :meth:`seed_of`). A new target with the same
+            simulation: change ``seeds.target`` alone.
+        epsilon: Detector smearing of ``gaussian``.
+        workers, executor, chunksize: Generation processes and coffea execution.
+        mpi: Multiparton interactions in ``ttbar`` (slower).
+        reuse: Reuse a Pythia ROOT file under ``output_dir/samples`` that an earlier run
+            generated with the same generator, parameter point, size and seed (recorded
+            in ``<file>.json``; the reused files are listed in ``fit.json``). ``false``
+            regenerates every file.
+    """
+
+    generator: str = "gaussian"
+    parameters: dict[str, tuple[float, float]] = field(default_factory=dict)
+    nominal: dict[str, float] = field(default_factory=dict)
+    target: dict[str, float] = field(default_factory=dict)
+    events: int = 20_000
+    target_events: int | None = None
+    varied_events: int | None = None
+    runs: int = 8
+    seed: int = 1
+    seeds: dict[str, int] = field(default_factory=dict)
+    epsilon: float = 0.5
+    workers: int = 1
+    executor: str = "iterative"
+    chunksize: int = 25_000
+    mpi: bool = False
+    reuse: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("mpi", "reuse"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"samples.{name}={getattr(self, name)!r} must be true or false.")
+        if self.generator not in GENERATORS:
+            raise ConfigError(f"samples.generator={self.generator!r}; choose one of {GENERATORS}.")
+        allowed = PARAMETERS[self.generator]
+        ranges = _pairs(self.parameters, "samples.parameters")
+        object.__setattr__(self, "parameters", ranges)
+        object.__setattr__(self, "nominal", _points(self.nominal, "samples.nominal"))
+        object.__setattr__(self, "target", _points(self.target, "samples.target"))
+        if not ranges:
+            raise ConfigError(
+                f"samples.parameters is empty; name the parameter(s) to fit with their "
+                f"range, e.g. {{{allowed[0]}: [low, high]}} (allowed: {list(allowed)})."
+            )
+        for what, mapping in (
+            ("parameters", ranges),
+            ("nominal", self.nominal),
+            ("target", self.target),
+        ):
+            unknown = sorted(set(mapping) - set(allowed))
+            if unknown:
+                raise ConfigError(
+                    f"samples.{what}: unknown parameter(s) {unknown} for generator "
+                    f"{self.generator!r}; allowed: {list(allowed)}."
+                )
+        if self.generator == "gaussian" and "sigma" in ranges and ranges["sigma"][0] <= 0:
+            raise ConfigError(f"samples.parameters.sigma = {ranges['sigma']}: need low > 0.")
+        for name, (low, high) in ranges.items():
+            value = self.target.get(name, self.nominal.get(name))
+            if value is not None and not low <= value <= high:
+                raise ConfigError(
+                    f"samples.target.{name} = {value} lies outside samples.parameters.{name} "
+                    f"= [{low}, {high}]: the reweighter is trained on that range only; widen "
+                    "the range to contain the target."
+                )
+        for name in ("events", "runs", "workers", "chunksize"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"samples.{name}={value!r} must be a positive integer.")
+        for name in ("target_events", "varied_events"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 2):
+                raise ConfigError(f"samples.{name}={value!r} must be an integer >= 2.")
+        if self.events < 4:
+            raise ConfigError(f"samples.events={self.events}: need at least 4 events.")
+        if not isinstance(self.seeds, dict):
+            raise ConfigError(
+                f"samples.seeds must be a mapping {{sample: seed}} with samples among "
+                f"{list(SAMPLES)}, got {self.seeds!r}."
+            )
+        unknown = sorted(set(self.seeds) - set(SAMPLES))
+        if unknown:
+            raise ConfigError(
+                f"samples.seeds: unknown sample(s) {unknown}; a fit job has the samples "
+                f"{list(SAMPLES)}."
+            )
+        for name, value in {
+            "seed": self.seed,
+            **{f"seeds.{k}": v for k, v in self.seeds.items()},
+        }.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"samples.{name}={value!r} must be an integer >= 0.")
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"samples.executor={self.executor!r}; choose one of {EXECUTORS}.")
+        if not self.epsilon >= 0:
+            raise ConfigError(f"samples.epsilon={self.epsilon} must be >= 0.")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The fitted parameters, in order."""
+        return tuple(self.parameters)
+
+    def seed_of(self, sample: str) -> int:
+        """The seed of ``sample`` (one of :data:`SAMPLES`): ``seeds[sample]``, or
+        ``seed`` + 0 / 1 / 2 for nominal / target / varied (the seeds before per-sample
+        seeds existed)."""
+        if sample not in SAMPLES:
+            raise ConfigError(f"seed_of({sample!r}): the samples are {list(SAMPLES)}.")
+        return int(self.seeds.get(sample, self.seed + SAMPLES.index(sample)))
+
+    def point(self, which: str) -> dict[str, float]:
+        """The full parameter point of the ``"nominal"`` or ``"target"`` sample (set keys)."""
+        out = dict(self.nominal)
+        if which == "target":
+            out.update(self.target)
+        return out
