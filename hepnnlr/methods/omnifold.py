@@ -1,40 +1,71 @@
 """OmniFold: unbinned unfolding by iterated classifier reweighting.
 
 Implements the two-step iteration of Eqs. 1-3 of the ensembling paper (Torales Acosta et
-al., "Stabilizing Neural Likelihood Ratio Estimation"), after Andreassen et al.:
+al., "Stabilizing Neural Likelihood Ratio Estimation"), after Andreassen et al., "OmniFold:
+A Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
+arXiv:1911.09107, with the treatment of events failing a selection (the paper's footnote
+to Sec. 2) of the OmniFold authors' Gaussian example (github.com/hep-lbdl/OmniFold,
+``GaussianExample.ipynb``: steps 1b and 2b). docs/omnifold.md derives the conventions.
 
-* **Step 1** (detector level): a classifier between data and simulation weighted by the
-  current particle-level weights ``nu_{n-1}(z)`` gives ``omega_n(x) = p_data(x) / p_sim(x)``;
-  the *pulled* weights are ``nu_{n-1} * omega_n``.
-* **Step 2** (particle level): a classifier between the simulation weighted by the pulled
-  weights and the unweighted prior simulation gives the *pushed* weights ``nu_n(z)``
-  (Eq. 2); ``nu_0 = 1``.
+Notation: simulated event ``i`` has weight ``w_i`` (after the normalization below),
+detector-level ``x_i`` and particle-level ``z_i``; ``R`` and ``G`` are the events passing
+the detector- and particle-level selections; ``B = R & G``, the missed events
+``M = G & ~R`` (inefficiency) and the fakes ``F = R & ~G``. Data events ``j`` have
+weights ``d_j``; ``N = sum_j d_j``. ``nu_0 = 1``.
 
-The unfolded particle-level distribution is the simulation weighted by ``nu_N``.
+* **Step 1** (Eq. 3): a classifier between the data and the detector-level simulation, in
+  which the events of ``B`` carry ``w nu_{n-1}`` and the fakes ``w phi_{n-1}`` (their fake
+  model, below), gives ``omega_n(x) = p_data(x) / p_sim(x)``. It is the ratio of *counts*
+  (data over signal plus fakes), fixed by::
 
-Acceptance convention (events failing a selection, the footnote to Sec. 2 of the paper):
+      (N1)  sum_{i in R} w_i nu_{n-1,i} omega_n(x_i) = N          (phi for i in F)
 
-* Simulated events failing the **detector-level** selection take no part in step 1.
-  With ``acceptance="keep"`` (the default) they keep ``omega = 1``: their pulled weight
-  is their pushed weight. The data say nothing about them, so where the particle-level
-  phase space is wider than the detector-level one (Q^2 > 100 vs Q^2 > 150 GeV^2 in the
-  paper's DIS selection) the result there stays at the prior, reweighted only through the
-  correlations step 2 learns. With ``acceptance="extrapolate"`` their factor is the
-  average ``omega`` at the same particle-level ``z``, learned by an extra particle-level
-  classifier between events passing both selections weighted by the pulled and by the
-  pushed weights ("step 1b"). Use it for inefficiencies *inside* the detector's phase
-  space: it extrapolates the classifier, which is unreliable where no event passes the
-  detector-level selection.
-* Simulated events failing the **particle-level** selection (fakes) take no part in step 2
-  and carry their pulled weight as their pushed weight, so their detector-level
-  contribution stays reweighted in the next step 1; they never enter particle-level
-  (unfolded) histograms.
-* Data events are all detector-level events (only those passing the detector selection
-  are passed in).
+* **Step 1b** (missed events): ``acceptance="extrapolate"`` gives each event of ``M`` the
+  average ``omega_n`` at its ``z``, ``E[omega_n | z, detected]``, from a particle-level
+  classifier between the events of ``B`` weighted by ``w nu_{n-1} omega_n`` and by
+  ``w nu_{n-1}``, with ``(N1b)``: its ratio keeps ``sum_B w nu_{n-1} omega_n``. This is
+  the expectation-maximization (Richardson-Lucy) update with an efficiency; use it for an
+  inefficiency inside the detector's phase space. ``acceptance="keep"`` (the default, and
+  the ``omnifold`` package's choice) sets ``omega = 1`` there: the same fixed point,
+  reached more slowly (the update is damped by the efficiency), and no extrapolation of a
+  classifier where no event is detected (a particle-level phase space wider than the
+  detector's, as Q^2 > 100 vs 150 GeV^2 in the paper's DIS selection).
+  The pulled weights are ``pi_n = nu_{n-1} omega_n``.
+* **Step 2** (Eq. 2): a classifier between the events of ``G`` weighted by ``w pi_n`` and
+  by ``w`` gives the pushed weights ``nu_n(z)``, fixed by::
 
-Normalization: the simulation weights are first scaled so that simulated events passing
-the detector selection have the same total weight as the data; unfolded histograms are
-then in units of data events.
+      (N2)  sum_{i in G} w_i nu_n(z_i) = sum_{i in G} w_i pi_{n,i}
+
+* **Fakes** take no part in step 2 and never enter particle-level (unfolded) results;
+  their weight in the next step 1 is their fake model ``phi_n`` (``fakes=``):
+
+  - ``"prior"`` (default; the ``omnifold`` package's choice): ``phi = 1``, the
+    simulation's fake model. Right when fakes come from a process of their own (noise,
+    pile-up, an unrelated background) that the simulation models.
+  - ``"learned"`` ("step 2b"): ``phi_n(x) = E[nu_n | x]``, the average pushed weight of the
+    events of ``B`` at the fake's detector-level ``x``, from a detector-level classifier
+    between ``B`` weighted by ``w nu_n`` and by ``w``, with ``(N2b)``: it keeps
+    ``sum_B w nu_n``. Right when the fakes follow the signal at detector level (a
+    particle-level requirement uncorrelated with what is unfolded, migrations across a
+    particle-level cut).
+  - ``"pulled"``: ``phi_n = pi_n = prod_k omega_k(x)``, the fakes fitted to the data at
+    detector level by the accumulated step-1 factors (hepnnlr's convention before issue
+    15). Right only where the fakes are separated from the signal at detector level (e.g.
+    migrations from below a particle-level cut into a detector region the signal does
+    not reach, whose rate in the data the simulation gets wrong); where they overlap the
+    signal, the fakes absorb the difference that belongs to the particle-level
+    reweighting (their total grows, the unfolded shifts and widths fall short:
+    tests/methods/test_omnifold_closure.py).
+
+* **Normalization**: the simulation weights are first scaled (``mc_scale``) so that
+  ``sum_R w = N``: the prior fake model then predicts the simulation's fake *fraction* of
+  the data, and unfolded histograms are in units of data events. (N1), (N2), (N1b) and
+  (N2b) are exact properties of the ratios (sums of known weights), imposed by one factor
+  per classifier: an early-stopped classifier's ratio averages to 1 over its denominator
+  only to a few per cent, which would go straight into the unfolded total. With them the
+  unfolded total is ``sum_G w nu_n = N - sum_F w phi omega + sum_M w pi``; at the fixed
+  point (``omega = 1``) it is ``(N - N_fakes) / efficiency``, the data's particle-level
+  total within its statistical error.
 """
 
 from __future__ import annotations
@@ -61,6 +92,7 @@ from hepnnlr.training import (
 __all__ = ["OmniFoldConfig", "OmniFoldResult", "omnifold"]
 
 _ACCEPTANCE = ("keep", "extrapolate")
+_FAKES = ("prior", "learned", "pulled")
 
 
 @dataclass(frozen=True)
@@ -72,9 +104,12 @@ class OmniFoldConfig:
         step1_model, step2_model: Networks for the detector- and particle-level classifiers.
         training: Training settings of every classifier; the classifiers of iteration
             ``n`` (0-based) are seeded ``training.seed + 3 * n + {0, 1, 2}`` for steps 1,
-            1b and 2, so no two share a seed.
+            1b and 2 and ``training.seed + 3 * iterations + n`` for step 2b, so no two
+            share a seed.
         acceptance: ``"keep"`` or ``"extrapolate"``: how simulated events failing the
-            detector-level selection are weighted in step 1 (module docstring).
+            detector-level selection (missed events) are weighted (module docstring).
+        fakes: ``"prior"``, ``"learned"`` or ``"pulled"``: the weight of simulated events
+            failing the particle-level selection (fakes) in step 1 (module docstring).
         warm_start: Start each step's classifier from the trained classifier of the same
             step in the previous iteration (as the original OmniFold code does) instead of
             from a fresh random initialization; this lowers the iteration-to-iteration
@@ -93,6 +128,7 @@ class OmniFoldConfig:
     step2_model: ModelSpec = ModelSpec()
     training: TrainingConfig = TrainingConfig()
     acceptance: str = "keep"
+    fakes: str = "prior"
     warm_start: bool = True
     ensemble: int = 1
     aggregation: str = "mean"
@@ -117,6 +153,11 @@ class OmniFoldConfig:
                 f"OmniFoldConfig.acceptance={self.acceptance!r}; choose one of {_ACCEPTANCE} "
                 "(see the module docstring for what each does)."
             )
+        if self.fakes not in _FAKES:
+            raise ConfigError(
+                f"OmniFoldConfig.fakes={self.fakes!r}; choose one of {_FAKES} "
+                "(see the module docstring for what each does)."
+            )
 
 
 @dataclass
@@ -125,10 +166,13 @@ class OmniFoldResult:
 
     Attributes:
         sim_weights: The simulation's event weights after the normalization to data.
-        pull: ``(iterations, n_sim)`` step-1 weight factors ``nu_{n-1} * omega_n``.
-        push: ``(iterations, n_sim)`` step-2 weight factors ``nu_n``.
-        history: Per iteration and step (``step1``, ``step1b`` when it ran, ``step2``), the
-            training history (``loss``, ``val_loss``) of each ensemble member.
+        pull: ``(iterations, n_sim)`` step-1 weight factors ``nu_{n-1} * omega_n`` (for
+            fakes, their fake-model weight times ``omega_n``).
+        push: ``(iterations, n_sim)`` step-2 weight factors ``nu_n``; for fakes, their
+            fake-model weight ``phi_n`` used in the next step 1.
+        history: Per iteration and step (``step1``, ``step1b`` and ``step2b`` when they
+            ran, ``step2``), the training history (``loss``, ``val_loss``) of each
+            ensemble member.
         push_spread: ``(iterations, n_sim)`` standard deviation of the step-2 ensemble
             members' weights (zeros without an ensemble): the model uncertainty.
         mc_scale: Factor applied to the input simulation weights for the normalization.
@@ -230,31 +274,41 @@ def omnifold(
     gen_x = sim_gen.subset(pass_gen)
     both = pass_reco & pass_gen
     missed = pass_gen & ~pass_reco
-    both_x = sim_gen.subset(both)
+    fakes = pass_reco & ~pass_gen
     step = _StepTrainer(config, callback, pretrained)
+    data_total = float(data_weights.sum())
     push = np.ones(n_sim)
     pulls, pushes, spreads, history = [], [], [], []
     for iteration in range(config.iterations):
         step.start(iteration)
-        # Step 1: data vs simulation weighted by the current particle-level weights.
+        # Step 1 (Eq. 3): data vs the simulation weighted by the current pushed weights,
+        # fakes included with their fake-model weight; Eq. (N1) fixes its total.
         omega = np.ones(n_sim)
-        omega[pass_reco], _ = step.ratio(
-            "step1", data, data_weights, reco_x, (sim_weights * push)[pass_reco], reco_x
-        )
+        sim1 = (sim_weights * push)[pass_reco]
+        ratio, _ = step.ratio("step1", data, data_weights, reco_x, sim1, reco_x)
+        omega[pass_reco] = ratio * _scale(data_total, sim1 @ ratio, "step 1")
         if config.acceptance == "extrapolate" and missed.any() and both.any():
             # Step 1b: the average omega at fixed z, for events the detector missed.
-            omega[missed], _ = step.ratio(
-                "step1b", both_x, (sim_weights * push * omega)[both],
-                both_x, (sim_weights * push)[both], sim_gen.subset(missed),
+            omega[missed] = _average(
+                step, "step1b", sim_gen, both, missed, sim_weights * push, omega
             )
         pull = push * omega
 
-        # Step 2: simulation weighted by the pulled weights vs the prior simulation.
-        push = pull.copy()  # fakes carry their pulled weight
-        spread = np.zeros(n_sim)
-        push[pass_gen], spread[pass_gen] = step.ratio(
+        # Step 2 (Eq. 2): the simulation weighted by the pulled weights vs the prior
+        # simulation; Eq. (N2) fixes its total.
+        new_push, spread = np.ones(n_sim), np.zeros(n_sim)
+        ratio, members = step.ratio(
             "step2", gen_x, (sim_weights * pull)[pass_gen], gen_x, sim_weights[pass_gen], gen_x
         )
+        factor = _scale(
+            (sim_weights * pull)[pass_gen].sum(), sim_weights[pass_gen] @ ratio, "step 2"
+        )
+        new_push[pass_gen], spread[pass_gen] = ratio * factor, members * factor
+        if fakes.any():
+            new_push[fakes] = _fake_weights(
+                config.fakes, step, sim_reco, both, fakes, sim_weights, new_push, pull
+            )
+        push = new_push
         pulls.append(pull)
         pushes.append(push)
         spreads.append(spread)
@@ -267,6 +321,63 @@ def omnifold(
         mc_scale=mc_scale,
         push_spread=np.stack(spreads),
     )
+
+
+def _scale(target: float, current: float, where: str) -> float:
+    """The factor that makes a classifier's weighted total ``current`` equal ``target``."""
+    if not (target > 0 and current > 0):
+        raise EmptySelectionError(
+            f"OmniFold {where}: the weighted totals are {target:g} (required) and "
+            f"{current:g} (from the classifier); both must be positive to normalize the "
+            "weights. Check for negative simulation weights dominating the selection."
+        )
+    return target / current
+
+
+def _average(
+    step: _StepTrainer,
+    name: str,
+    level: EventTensors,
+    trained_on: np.ndarray,
+    evaluate_on: np.ndarray,
+    weights: np.ndarray,
+    factor: np.ndarray,
+) -> np.ndarray:
+    """``E[factor | level]`` at the ``evaluate_on`` events, learned on ``trained_on``.
+
+    A classifier between the ``trained_on`` events weighted by ``weights * factor`` and by
+    ``weights`` (step 1b: ``omega`` at fixed particle-level z; step 2b: the pushed weight
+    at fixed detector-level x). Its ratio is scaled so that it keeps the weighted total of
+    ``factor`` on the events it was trained on (Eq. N1b / N2b).
+    """
+    inputs = level.subset(trained_on | evaluate_on)
+    train = trained_on[trained_on | evaluate_on]
+    same = inputs.subset(train)  # one object for both classes: the same events
+    ratio, _ = step.ratio(
+        name, same, (weights * factor)[trained_on], same, weights[trained_on], inputs
+    )
+    where = name.replace("step", "step ")
+    target = (weights * factor)[trained_on].sum()
+    return ratio[~train] * _scale(target, weights[trained_on] @ ratio[train], where)
+
+
+def _fake_weights(
+    convention: str,
+    step: _StepTrainer,
+    sim_reco: EventTensors,
+    both: np.ndarray,
+    fakes: np.ndarray,
+    sim_weights: np.ndarray,
+    push: np.ndarray,
+    pull: np.ndarray,
+) -> np.ndarray:
+    """Pushed weights of the fakes under ``convention`` (module docstring, "Fakes")."""
+    if convention == "pulled":
+        return pull[fakes]
+    if convention == "prior" or not both.any():
+        return np.ones(int(fakes.sum()))
+    # Step 2b: the average pushed weight at fixed detector-level x.
+    return _average(step, "step2b", sim_reco, both, fakes, sim_weights, push)
 
 
 class _StepTrainer:
@@ -282,6 +393,7 @@ class _StepTrainer:
             "step1": [config.step1_model] * config.ensemble,
             "step1b": [config.step2_model] * config.ensemble,
             "step2": [config.step2_model] * config.ensemble,
+            "step2b": [config.step1_model] * config.ensemble,
         }
         self.iteration = 0
         self.histories: dict[str, list[dict[str, list[float]]]] = {}
@@ -294,7 +406,11 @@ class _StepTrainer:
         """Aggregated ``p_num / p_den`` at ``evaluate_on`` and the members' spread."""
         if self.callback is not None:
             self.callback(self.iteration + 1, name)
-        base = _reseeded(self.config.training, 3 * self.iteration + self._OFFSETS[name])
+        if name == "step2b":  # after every seed of steps 1, 1b and 2 of the whole run
+            offset = 3 * self.config.iterations + self.iteration
+        else:
+            offset = 3 * self.iteration + self._OFFSETS[name]
+        base = _reseeded(self.config.training, offset)
         fine_tuning = self.pretrained is not None and self.iteration == 0
         if fine_tuning:
             base = replace(
