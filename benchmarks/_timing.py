@@ -1,14 +1,22 @@
 """Timing helpers shared by the benchmark scripts (imported as ``_timing`` from this folder).
 
-* :func:`best_of` / :func:`best_of_timing`: smallest wall (and CPU) time of N calls;
-* :func:`processor_vs_bare`: a coffea processor against a bare FastJet clustering of the
-  same events, side by side in one run, two ways: *with I/O* (both read their branches of
-  the same file, chunk by chunk) and *compute only* (both work on chunks already read and
-  decompressed into memory);
+* :func:`interleaved`: best wall and best CPU time of several calls measured side by side,
+  one call of each per round, rounds repeated (so that a change of the machine's load hits
+  them all alike);
+* :func:`bare_clustering`: the reference every clustering is compared with, the
+  ``fastjet`` package's multi-event clustering alone (:data:`BARE_DEFINITION`);
+* :func:`processor_vs_bare`: a coffea processor against the bare clustering of the same
+  events, two ways: *with I/O* (both read their branches of the same file, chunk by chunk)
+  and *compute only* (both work on chunks already read into memory);
+* :func:`bare_steps`: where the bare clustering's CPU time goes, by timing its public
+  FastJet calls one after the other;
 * :func:`dask_scaling`: a processor on a dask ``LocalCluster`` with 1 and with 2 workers;
-* :func:`fastjet_breakdown`: where the CPU time of a call goes, FastJet step by step;
 * :func:`memory_mib` and :class:`RssPerChunk`: resident memory of this process, and a
-  processor wrapper that records it after every chunk (``benchmarks/bench_memory.py``).
+  processor wrapper that records it after every chunk (``benchmarks/bench_memory.py``);
+* :func:`write_json`: the JSON file a benchmark leaves for ``benchmarks/report.py``.
+
+Only public APIs are called: hepnnlr's and FastJet's functions are timed from the outside,
+never wrapped or patched.
 
 On a shared machine wall times move with the load; process CPU time
 (``time.process_time``) is the steadier figure for single-process work (it cannot see
@@ -18,26 +26,56 @@ the work of dask workers, which run in other processes: those are timed by wall 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import platform
+import shutil
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = [
+    "BARE_DEFINITION",
     "RSS_PER_CHUNK",
     "RssPerChunk",
     "Timing",
+    "bare_clustering",
+    "bare_steps",
     "best_of",
     "best_of_timing",
+    "cartesian_levels",
     "chunk_ranges",
     "dask_scaling",
-    "fastjet_breakdown",
+    "flat_arrays",
+    "interleaved",
     "load_average",
+    "machine",
+    "overlay_particles",
     "memory_mib",
+    "dask_summary",
+    "print_results",
+    "processor_summary",
+    "processor_parser",
     "processor_vs_bare",
+    "write_overlay_file",
+    "write_json",
 ]
+
+BARE_DEFINITION = (
+    "fastjet package, multi-event awkward interface, per chunk and per level: "
+    "ClusterSequence(particles, jet_definition), .inclusive_jets(pt_min), "
+    ".constituent_index(pt_min); nothing else"
+)
+"""What "bare FastJet clustering" means in every ratio of these benchmarks.
+
+The ``*_noindex`` figures leave out ``constituent_index`` (the reference of the runs of
+2026-11-30 in ``docs/benchmarks.md``)."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +87,9 @@ class Timing:
 
 
 def processor_parser(description: str, events_help: str) -> argparse.ArgumentParser:
-    """The command line shared by the processor benchmarks (bench_processor.py, bench_zjets.py):
-    input file or events to generate, chunk size, repetitions, dask switches, JSON output and
-    the processor's jet clustering engine (the bare reference is FastJet's either way)."""
-    from hepnnlr.observables.jets import JET_ENGINES
-
+    """The command line shared by the processor benchmarks (bench_processor.py,
+    bench_zjets.py): input file or events to generate, chunk size, repetitions, dask
+    switches and JSON output."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--file", type=Path, help="event file (default: generate one)")
     parser.add_argument("--events", type=int, default=20_000, help=events_help)
@@ -62,19 +98,17 @@ def processor_parser(description: str, events_help: str) -> argparse.ArgumentPar
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
     parser.add_argument(
+        "--dask-file",
+        type=Path,
+        help="event file of the dask timings (default: the one of the processor timings)",
+    )
+    parser.add_argument(
         "--dask-columns-dir",
         action="store_true",
         help="in the dask timings, the workers write the columns to Parquet files "
         "(run_processor(columns_dir=...)) instead of sending them back",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument(
-        "--engine",
-        choices=JET_ENGINES,
-        default="native",
-        help="the processor's jet clustering engine (JetConfig.engine); the bare reference "
-        "is FastJet's either way",
-    )
     return parser
 
 
@@ -94,9 +128,43 @@ def best_of_timing(repeat: int, function: Callable[[], object]) -> Timing:
     return Timing(min(walls), min(cpus))
 
 
+def interleaved(
+    runs: Mapping[str, Callable[[], object]], repeat: int, *, warm_up: bool = True
+) -> dict[str, Timing]:
+    """Best wall and best CPU time of every call in ``runs``, measured side by side.
+
+    Each call runs once untimed (imports, FastJet's banner, numba's cache, the page
+    cache), then ``repeat`` rounds run every call once, in order: a change of the
+    machine's load during the measurement hits every call alike.
+    """
+    if warm_up:
+        for function in runs.values():
+            function()
+    measured: dict[str, list[Timing]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, function in runs.items():
+            measured[name].append(best_of_timing(1, function))
+    return {
+        name: Timing(min(t.wall for t in timings), min(t.cpu for t in timings))
+        for name, timings in measured.items()
+    }
+
+
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine() -> dict[str, Any]:
+    """Cores, memory and GPU of this machine, for the JSON files."""
+    with open("/proc/meminfo") as meminfo:
+        total_kib = int(meminfo.readline().split()[1])
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(total_kib / 2**20),
+        "gpu": "none" if shutil.which("nvidia-smi") is None else "nvidia-smi present",
+        "python": platform.python_version(),
+    }
 
 
 def memory_mib() -> dict[str, float]:
@@ -158,13 +226,115 @@ def chunk_ranges(n_events: int, chunksize: int) -> list[tuple[int, int]]:
     return [(s, min(s + chunksize, n_events)) for s in range(0, n_events, chunksize)]
 
 
-def _load_chunks(path: Path, ranges: Sequence[tuple[int, int]], processor: Any) -> list[Any]:
+def cartesian_levels(arrays: Any, prefixes: Sequence[str]) -> list[Any]:
+    """``var * {px, py, pz, E}`` (float64, packed) of every ``prefix_{pt,eta,phi,E}``
+    particle group in ``arrays`` (what ``tree.arrays`` returns): all particles."""
+    import awkward as ak
+
+    out = []
+    for prefix in prefixes:
+        pt, eta, phi, energy = (
+            ak.values_astype(arrays[f"{prefix}_{f}"], np.float64) for f in ("pt", "eta", "phi", "E")
+        )
+        momenta = ak.zip(
+            {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta), "E": energy}
+        )
+        out.append(ak.to_packed(momenta))
+    return out
+
+
+def flat_arrays(level: Any) -> tuple[np.ndarray, ...]:
+    """``(counts, px, py, pz, E)`` NumPy arrays of a ``var * {px, py, pz, E}`` array."""
+    import awkward as ak
+
+    counts = ak.to_numpy(ak.num(level, axis=1)).astype(np.int64)
+    flat = ak.flatten(level, axis=1)
+    return (counts, *(np.ascontiguousarray(ak.to_numpy(flat[f])) for f in ("px", "py", "pz", "E")))
+
+
+def overlay_particles(particles: Any, k: int) -> Any:
+    """Events of ``k`` consecutive events each: the particle lists of events
+    ``i k, ..., i k + k - 1`` concatenated into event ``i`` (pile-up of ``k`` collisions
+    per crossing; a last incomplete group is dropped)."""
+    import awkward as ak
+
+    n_groups = len(particles) // k
+    particles = ak.to_packed(particles[: n_groups * k])
+    counts = ak.to_numpy(ak.num(particles, axis=1)).reshape(n_groups, k).sum(axis=1)
+    return ak.unflatten(ak.flatten(particles, axis=1), counts)
+
+
+def write_overlay_file(
+    source: Path, target: Path, k: int, collection: str = "GenPart", basket: int = 10_000
+) -> dict:
+    """Write ``collection`` of ``source`` with ``k`` events overlaid per event
+    (:func:`overlay_particles`) to a hepnnlr event file ``target`` (tree ``events``:
+    ``event`` and ``n<collection>``/``<collection>_*``, ``basket`` events per basket: the
+    chunk size, so that no chunk decompresses more than its own events), and return its
+    ``events`` and ``particles_per_event``."""
+    import awkward as ak
+    import uproot
+
+    from hepnnlr.samples.rootio import write_tree
+
+    with uproot.open(source) as file:
+        tree = file["events"]
+        fields = [b[len(collection) + 1 :] for b in tree.keys() if b.startswith(collection + "_")]
+        arrays = tree.arrays([f"{collection}_{f}" for f in fields])
+    particles = ak.zip({f: arrays[f"{collection}_{f}"] for f in fields})
+    overlaid = overlay_particles(particles, k)
+    n_events = len(overlaid)
+    write_tree(
+        target,
+        {"event": ak.Array(np.arange(n_events, dtype=np.uint64)), collection: overlaid},
+        chunk_size=basket,
+    )
+    n_particles = int(ak.sum(ak.num(overlaid, axis=1)))
+    return {"events": n_events, "particles_per_event": n_particles / max(n_events, 1)}
+
+
+def bare_clustering(
+    level: Any, jet_definition: Any, pt_min: float, *, constituents: bool = True
+) -> None:
+    """The bare FastJet clustering of one ``var * {px, py, pz, E}`` array
+    (:data:`BARE_DEFINITION`); ``constituents=False`` leaves out ``constituent_index``."""
+    import fastjet
+
+    sequence = fastjet.ClusterSequence(level, jet_definition)
+    sequence.inclusive_jets(pt_min)
+    if constituents:
+        sequence.constituent_index(pt_min)
+
+
+def bare_steps(levels: Sequence[Any], jet_definition: Any, pt_min: float) -> dict[str, float]:
+    """CPU seconds of each public call of :func:`bare_clustering`, timed one after the
+    other over ``levels`` (one run): ``ClusterSequence`` (the clustering itself),
+    ``inclusive_jets`` and ``constituent_index``."""
+    import fastjet
+
+    spent = dict.fromkeys(("ClusterSequence", "inclusive_jets", "constituent_index"), 0.0)
+    for level in levels:
+        start = time.process_time()
+        sequence = fastjet.ClusterSequence(level, jet_definition)
+        middle = time.process_time()
+        sequence.inclusive_jets(pt_min)
+        end = time.process_time()
+        sequence.constituent_index(pt_min)
+        spent["ClusterSequence"] += middle - start
+        spent["inclusive_jets"] += end - middle
+        spent["constituent_index"] += time.process_time() - end
+    return spent
+
+
+def _load_chunks(
+    path: Path, ranges: Sequence[tuple[int, int]], processor: Any, dataset: str
+) -> list[Any]:
     """NanoEvents of every chunk, read with the processor's schema, buffers in memory.
 
     Each chunk is processed once so that every branch the processor reads is read and
     decompressed (coffea's eager NanoEvents keep the buffers they have loaded). The
-    metadata names the dataset ``"bench"``, as the fileset of the run with I/O does
-    (processors fill their ``dataset`` axis from it).
+    metadata names the dataset as the fileset of the run with I/O does (processors fill
+    their ``dataset`` axis from it).
     """
     from coffea.nanoevents import NanoEventsFactory
 
@@ -178,7 +348,7 @@ def _load_chunks(path: Path, ranges: Sequence[tuple[int, int]], processor: Any) 
             mode="eager",
             entry_start=start,
             entry_stop=stop,
-            metadata={"dataset": "bench", "filename": os.fspath(path)},
+            metadata={"dataset": dataset, "filename": os.fspath(path)},
         ).events()
         processor.process(events)
         chunks.append(events)
@@ -195,35 +365,45 @@ def processor_vs_bare(
     momenta: Callable[[Any], list[Any]],
     jet_definition: Any,
     pt_min: float,
+    hepnnlr_steps: Mapping[str, Callable[[tuple[np.ndarray, ...]], object]] | None = None,
+    dataset: str = "bench",
 ) -> dict[str, float]:
-    """Time a processor and a bare FastJet clustering of the same events, side by side.
+    """Time a processor and the bare FastJet clustering of the same events, side by side.
 
-    The bare clustering is, per chunk and per level, one awkward ``ClusterSequence`` with
-    the processor's jet definition on the particles the processor clusters, and
-    ``inclusive_jets(pt_min)``: nothing else.
+    The bare clustering (:data:`BARE_DEFINITION`) runs per chunk and per level, with the
+    processor's jet definition, on the particles the processor clusters. Measured
+    interleaved (:func:`interleaved`):
 
-    * *with I/O*: the processor through :func:`hepnnlr.schema.run_processor` (iterative
-      executor, ``chunksize``); the bare clustering reads ``branches`` of each chunk
-      with ``uproot`` from the same file and builds its inputs with ``momenta``;
-    * *compute only*: both on chunks read beforehand (NanoEvents buffers in memory):
-      ``processor.process(events)`` per chunk against the clustering of the momenta
-      built beforehand from those same chunks.
+    * *with I/O* (``processor_io``, ``bare_io``, ``bare_noindex_io``): the processor through
+      :func:`hepnnlr.schema.run_processor` (iterative executor, ``chunksize``); the bare
+      clustering reads ``branches`` of each chunk with ``uproot`` from the same file and
+      builds its inputs with ``momenta``;
+    * *compute only* (``processor_compute``, ``bare_compute``, ``bare_noindex_compute``):
+      both on chunks read beforehand (NanoEvents buffers in memory):
+      ``processor.process(events)`` per chunk against the clustering of the momenta built
+      beforehand from those same chunks;
+    * ``hepnnlr_steps``: public hepnnlr calls (e.g. ``cluster_flat_momenta``) on the flat
+      arrays (:func:`flat_arrays`) of those same momenta, per chunk and level, named
+      ``<name>_compute``: how much of the processor's time its clustering takes.
 
     Args:
         processor: A coffea processor instance.
         path: Event file.
         chunksize: Events per chunk for both.
-        repeat: Best of this many runs (after one warm-up run of each).
+        repeat: Best of this many interleaved runs (after one warm-up run of each).
         branches: Branches the bare clustering reads.
         momenta: Maps the arrays read (``tree.arrays(branches)``) to one ``var *
             {px, py, pz, E}`` array per level to cluster.
         jet_definition: FastJet ``JetDefinition`` of the processor.
         pt_min: Jet pT threshold of the processor, GeV.
+        hepnnlr_steps: Optional public calls to time on the flat arrays.
+        dataset: The fileset's dataset name.
 
     Returns:
-        Times (``*_wall_s``, ``*_cpu_s``) and ratios ``*_over_bare_{wall,cpu}``.
+        Times (``<run>_wall_s``, ``<run>_cpu_s``), ratios
+        ``{io,compute}_processor_over_bare[_noindex]_{wall,cpu}``, the bare clustering's
+        steps (``cpu_bare_<step>_s``, :func:`bare_steps`) and the rates.
     """
-    import fastjet
     import uproot
 
     from hepnnlr.schema import run_processor
@@ -233,59 +413,58 @@ def processor_vs_bare(
     ranges = chunk_ranges(n_events, chunksize)
 
     def processor_io() -> None:
-        run_processor(processor, {"bench": [path]}, chunksize=chunksize, progress=False)
+        run_processor(processor, {dataset: [path]}, chunksize=chunksize, progress=False)
 
-    def bare_io() -> None:
+    def bare_io(constituents: bool = True) -> None:
         with uproot.open(path) as file:
             tree = file["events"]
             for start, stop in ranges:
                 arrays = tree.arrays(list(branches), entry_start=start, entry_stop=stop)
                 for level in momenta(arrays):
-                    fastjet.ClusterSequence(level, jet_definition).inclusive_jets(pt_min)
+                    bare_clustering(level, jet_definition, pt_min, constituents=constituents)
 
-    chunks = _load_chunks(path, ranges, processor)
+    chunks = _load_chunks(path, ranges, processor, dataset)
     with uproot.open(path) as file:
         tree = file["events"]
         preloaded = [
             momenta(tree.arrays(list(branches), entry_start=start, entry_stop=stop))
             for start, stop in ranges
         ]
+    levels = [level for chunk in preloaded for level in chunk]
 
     def processor_compute() -> None:
         for events in chunks:
             processor.process(events)
 
-    def bare_compute() -> None:
-        for levels in preloaded:
-            for level in levels:
-                fastjet.ClusterSequence(level, jet_definition).inclusive_jets(pt_min)
+    def bare_compute(constituents: bool = True) -> None:
+        for level in levels:
+            bare_clustering(level, jet_definition, pt_min, constituents=constituents)
 
-    results: dict[str, float] = {"events": float(n_events)}
-    runs = {
+    runs: dict[str, Callable[[], object]] = {
         "processor_io": processor_io,
         "bare_io": bare_io,
+        "bare_noindex_io": lambda: bare_io(False),
         "processor_compute": processor_compute,
         "bare_compute": bare_compute,
+        "bare_noindex_compute": lambda: bare_compute(False),
     }
-    for function in runs.values():
-        function()  # warm-up: imports, FastJet banner, page cache
-    # interleaved repeats, so that a change of the machine's load hits all four alike
-    best: dict[str, list[Timing]] = {}
-    for _ in range(repeat):
-        for name, function in runs.items():
-            best.setdefault(name, []).append(best_of_timing(1, function))
-    for name, timings in best.items():
-        results[f"{name}_wall_s"] = min(t.wall for t in timings)
-        results[f"{name}_cpu_s"] = min(t.cpu for t in timings)
+    flat_levels = [flat_arrays(level) for level in levels]
+    for name, step in (hepnnlr_steps or {}).items():
+        runs[f"{name}_compute"] = lambda step=step: [step(flat) for flat in flat_levels]
+
+    results: dict[str, float] = {"events": float(n_events)}
+    results["particles_per_event"] = sum(float(f[0].sum()) for f in flat_levels) / n_events
+    for name, timing in interleaved(runs, repeat).items():
+        results[f"{name}_wall_s"] = timing.wall
+        results[f"{name}_cpu_s"] = timing.cpu
     for kind in ("io", "compute"):
-        for clock in ("wall", "cpu"):
-            results[f"{kind}_processor_over_bare_{clock}"] = (
-                results[f"processor_{kind}_{clock}_s"] / results[f"bare_{kind}_{clock}_s"]
-            )
-    # where the CPU time goes (one more run of each, compute only)
-    for name in ("processor_compute", "bare_compute"):
-        for step, seconds in fastjet_breakdown(runs[name]).items():
-            results[f"cpu_{name}_{step}_s"] = seconds
+        for bare in ("bare", "bare_noindex"):
+            for clock in ("wall", "cpu"):
+                results[f"{kind}_processor_over_{bare}_{clock}"] = (
+                    results[f"processor_{kind}_{clock}_s"] / results[f"{bare}_{kind}_{clock}_s"]
+                )
+    for step, seconds in bare_steps(levels, jet_definition, pt_min).items():
+        results[f"cpu_bare_{step}_s"] = seconds
     results["processor_io_events_per_s"] = n_events / results["processor_io_wall_s"]
     results["bare_io_events_per_s"] = n_events / results["bare_io_wall_s"]
     return results
@@ -320,66 +499,85 @@ def dask_scaling(
     return results
 
 
-def fastjet_breakdown(function: Callable[[], object]) -> dict[str, float]:
-    """CPU seconds spent in each FastJet step during one call of ``function``.
+def processor_summary(results: Mapping[str, float], name: str, target: float) -> list[dict]:
+    """Table rows of a processor-vs-bare measurement (with I/O and compute only)."""
+    rows = []
+    for kind, label in (("io", "with I/O"), ("compute", "compute only")):
+        ratio = results[f"{kind}_processor_over_bare_cpu"]
+        rows.append(
+            {
+                "measurement": f"{name} / bare FastJet clustering, {label}",
+                "ratio": ratio,
+                "clock": "CPU",
+                "target": f"<= {target}",
+                "met": ratio <= target,
+                "note": "without constituent_index in the bare: "
+                f"{results[f'{kind}_processor_over_bare_noindex_cpu']:.2f}",
+            }
+        )
+    return rows
 
-    Wraps, for the duration of the call, FastJet's clustering entry point
-    (``fastjet._ext.interfacemulti``, split into the main clustering and a per-jet
-    reclustering such as :func:`hepnnlr.observables.jets.per_jet_sequence`, recognised by
-    its radius ``JetDefinition.max_allowable_R``), the awkward ``ClusterSequence`` methods
-    the processors call and hepnnlr's compiled per-jet kernel
-    (``hepnnlr.observables._kernels.jet_shapes``: τN and ECFs, step ``substructure_kernel``)
-    and its clustering engine (``_kernels.cluster_events``, step ``native_clustering``: jets
-    and constituents when the processor's ``JetConfig.engine`` is ``"native"``).
-    ``other`` is the rest of the call: reading (if any), NumPy and awkward work,
-    histograms, columns.
-    """
-    import fastjet
-    import fastjet._generalevent as general
-    import fastjet._multievent as multi
 
-    spent: dict[str, float] = {}
-
-    def timed(name: Callable[..., str], original: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.process_time()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                key = name(*args)
-                spent[key] = spent.get(key, 0.0) + time.process_time() - start
-
-        return wrapper
-
-    def cluster_name(*args: Any) -> str:
-        per_jet = args[-1].R() == fastjet.JetDefinition.max_allowable_R
-        return "cluster_per_jet" if per_jet else "cluster_main"
-
-    from hepnnlr.observables import _kernels
-
-    patches = [
-        (fastjet._ext, "interfacemulti", cluster_name),
-        (_kernels, "jet_shapes", lambda *a: "substructure_kernel"),
-        (_kernels, "cluster_events", lambda *a: "native_clustering"),
+def dask_summary(
+    results: Mapping[str, float], name: str, columns_dir: bool, target: float = 1.6
+) -> list[dict]:
+    """Table row of the dask 2-vs-1-worker measurement (issue 14: at least ``target``)."""
+    ratio = results["dask_speedup_2_over_1"]
+    return [
+        {
+            "measurement": f"{name} on dask, 2 workers vs 1"
+            + (" (columns_dir)" if columns_dir else " (columns sent back)"),
+            "ratio": ratio,
+            "clock": "wall",
+            "target": f">= {target}",
+            "met": ratio >= target,
+            "note": f"{results['dask_events']:.0f} events",
+        }
     ]
-    for method in (
-        "inclusive_jets",
-        "constituent_index",
-        "exclusive_jets_up_to",
-        "exclusive_jets_energy_correlator",
-    ):
-        for owner in (general._classgeneralevent, multi._classmultievent):
-            patches.append((owner, method, lambda *a, m=method: m))
-    saved = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in patches]
-    for owner, attr, name in patches:
-        setattr(owner, attr, timed(name, getattr(owner, attr)))
-    try:
-        start = time.process_time()
-        function()
-        total = time.process_time() - start
-    finally:
-        for owner, attr, original in saved:
-            setattr(owner, attr, original)
-    spent["other"] = total - sum(spent.values())
-    spent["total"] = total
-    return spent
+
+
+def print_results(results: Mapping[str, Any]) -> None:
+    """One ``name  value`` line per number."""
+    numbers = {k: v for k, v in results.items() if isinstance(v, int | float)}
+    width = max(map(len, numbers), default=0)
+    for name, value in numbers.items():
+        print(f"{name:<{width}}  {value:12.3f}")
+
+
+def write_json(
+    path: Path,
+    *,
+    script: str,
+    argv: Sequence[str],
+    load_before: str,
+    results: Mapping[str, Any],
+    summary: Sequence[Mapping[str, Any]],
+    notes: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a benchmark's results for ``benchmarks/report.py``.
+
+    Args:
+        path: The JSON file.
+        script: The script's file name (``bench_zjets.py``).
+        argv: Its command-line arguments.
+        load_before: :func:`load_average` before the timings (the load after is read now).
+        results: Every number measured.
+        summary: The rows of the table in ``docs/benchmarks.md``: each a ``measurement``,
+            its ``ratio`` (a number), the ``target`` (text, e.g. ``"<= 1.6"``) and ``met``
+            (bool), and optionally ``clock`` (``"CPU"``/``"wall"``) and ``note``.
+        notes: Anything else worth keeping (samples, definitions).
+    """
+    document = {
+        "script": script,
+        "command": " ".join(["python", f"benchmarks/{script}", *argv]),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "load_before": load_before,
+        "load_after": load_average(),
+        "bare_definition": BARE_DEFINITION,
+        "summary": list(summary),
+        "notes": dict(notes or {}),
+        "results": dict(results),
+    }
+    path.write_text(json.dumps(document, indent=1) + "\n")
+    print(f"wrote {path}", file=sys.stderr)

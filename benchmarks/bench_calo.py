@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
-from _timing import best_of  # benchmarks/_timing.py
+from _timing import best_of, load_average, write_json  # benchmarks/_timing.py
 
 from hepnnlr.processors.calo import CaloProcessor
 from hepnnlr.samples.calo import generate_calo, write_calo_events
@@ -30,6 +31,7 @@ from hepnnlr.schema import run_processor
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="showers to generate")
     parser.add_argument("--seed", type=int, default=1)
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--no-dask", action="store_true", help="skip the dask timing")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    load_before = load_average()
 
     results: dict[str, float] = {"events": args.events}
     for workers in (1, 2):
@@ -77,7 +80,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     print(json.dumps(results, indent=2))
     if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=2))
+        write_json(
+            args.json,
+            script="bench_calo.py",
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=[],
+        )
     return results
 
 

@@ -15,10 +15,13 @@ end, including process start-up and Pythia initialisation.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from _timing import load_average, write_json  # benchmarks/_timing.py
 
 from hepnnlr.samples import generate_dis, make_dis_sample, simulate_detector, write_events
 
@@ -52,13 +55,16 @@ def _measure(n_events: int, setup: str, seed: int, workers: int, folder: Path) -
     return rates
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run the benchmark and print a table."""
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--events", type=int, default=5000, help="events (default 5000)")
     parser.add_argument("--setup", default="sim", choices=("sim", "data"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    load_before = load_average()
 
     generate_dis(10, seed=0, setup=args.setup)  # imports and first Pythia start-up
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,6 +76,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'stage':<14}{'workers=1':>12}{'workers=2':>12}{'ratio':>8}")
     for stage in one:
         print(f"{stage:<14}{one[stage]:>12.0f}{two[stage]:>12.0f}{two[stage] / one[stage]:>8.2f}")
+    results = {
+        f"{stage}_{w}w_events_per_s": rates[stage]
+        for w, rates in ((1, one), (2, two))
+        for stage in rates
+    }
+    if args.json is not None:
+        write_json(
+            args.json,
+            script="bench_generation.py",
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=[],
+        )
+    return results
 
 
 if __name__ == "__main__":

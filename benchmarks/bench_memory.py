@@ -54,10 +54,25 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _timing import RSS_PER_CHUNK, RssPerChunk, memory_mib  # benchmarks/_timing.py
+from _timing import (  # benchmarks/_timing.py
+    RSS_PER_CHUNK,
+    RssPerChunk,
+    load_average,
+    memory_mib,
+    write_json,
+)
 
 VARIANTS = ("read", "read_nocache", "nocolumns", "columns")
 PROCESSORS = ("dis", "zjets")
+TARGET = 1.2
+"""Issue 14: the peak memory of chunked processing (``nocolumns``) at most 1.2x from N to
+10 N events."""
+_ROW_TEXT = {
+    "read": ("plain uproot reading (uproot's defaults)", None),
+    "read_nocache": ("plain uproot reading, array_cache=None (the runner's reading)", None),
+    "nocolumns": ("{processor}(columns=False): cutflow and histograms", TARGET),
+    "columns": ("{processor}(): columns returned (grow with N by design)", None),
+}
 
 
 def _processor_class(name: str) -> type:
@@ -176,6 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the results (and curves) here")
     args = parser.parse_args(argv)
+    load_before = load_average()
     if args.events % args.chunksize:
         parser.error("--events must be a multiple of --chunksize")
     chunks = args.events // args.chunksize
@@ -189,13 +205,13 @@ def main(argv: list[str] | None = None) -> dict:
             if args.processor == "dis":
                 from hepnnlr.samples import make_dis_sample
 
-                make_dis_sample(path, "sim", n_events=10 * args.events, seed=args.seed,
-                                progress=False)
+                make_dis_sample(
+                    path, "sim", n_events=10 * args.events, seed=args.seed, progress=False
+                )
             else:
                 from hepnnlr.samples.zjets import make_zjets_sample
 
-                make_zjets_sample(path, n_events=10 * args.events, seed=args.seed,
-                                  progress=False)
+                make_zjets_sample(path, n_events=10 * args.events, seed=args.seed, progress=False)
         results["max_entries_per_basket"] = _max_basket_entries(path, args.processor)
         results["load_before"] = os.getloadavg()[0]
         print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
@@ -222,8 +238,10 @@ def main(argv: list[str] | None = None) -> dict:
             for kind in ("rss", "anon"):
                 results[f"{variant}_late_growth_{kind}_mib"] = curve[-1][kind] - curve[half][kind]
             results[f"{variant}_10N_events_per_s"] = large["events"] / large["s"]
-            print(f"  {variant}: done (peak {small['peak_mib']:.0f} / {large['peak_mib']:.0f} "
-                  f"MiB)", flush=True)
+            print(
+                f"  {variant}: done (peak {small['peak_mib']:.0f} / {large['peak_mib']:.0f} MiB)",
+                flush=True,
+            )
         results["load_after"] = os.getloadavg()[0]
         print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
@@ -231,15 +249,42 @@ def main(argv: list[str] | None = None) -> dict:
     for key, value in results.items():
         print(f"{key:<{width}}  {value:12.3f}")
     marks = _checkpoints(10 * chunks)
-    print(f"\nRSS / RssAnon (MiB) after chunk k of the 10 N run ({args.chunksize} events "
-          f"per chunk; N = chunk {chunks})")
+    print(
+        f"\nRSS / RssAnon (MiB) after chunk k of the 10 N run ({args.chunksize} events "
+        f"per chunk; N = chunk {chunks})"
+    )
     print("| variant | " + " | ".join(str(k) for k in marks) + " |")
     print("|---|" + "---:|" * len(marks))
     for variant, curve in curves.items():
         cells = [f"{curve[k - 1]['rss']:.0f} / {curve[k - 1]['anon']:.0f}" for k in marks]
         print(f"| {variant} | " + " | ".join(cells) + " |")
     if args.json is not None:
-        args.json.write_text(json.dumps({"results": results, "curves": curves}, indent=1) + "\n")
+        name = "DISProcessor" if args.processor == "dis" else "ZJetsProcessor"
+        summary = []
+        for variant in curves:
+            text, target = _ROW_TEXT[variant]
+            ratio = results[f"{variant}_peak_ratio_10N_over_N"]
+            summary.append(
+                {
+                    "measurement": f"peak RSS, {10 * args.events} / {args.events} events, "
+                    + text.format(processor=name),
+                    "ratio": ratio,
+                    "clock": "memory",
+                    "target": f"<= {target}" if target else "reference",
+                    "met": ratio <= target if target else None,
+                    "note": f"{results[f'{variant}_N_peak_mib']:.0f} -> "
+                    f"{results[f'{variant}_10N_peak_mib']:.0f} MiB",
+                }
+            )
+        write_json(
+            args.json,
+            script="bench_memory.py",
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=summary,
+            notes={"curves": curves},
+        )
     return results
 
 

@@ -3,12 +3,15 @@
 Measures, on one Pythia DIS sample, side by side in one run (benchmarks/_timing.py):
 
 1. ``DISProcessor`` and a bare FastJet clustering (kT, R = 1.0, pT > 5 GeV, awkward
-   interface: ``ClusterSequence`` + ``inclusive_jets``, nothing else) of the same
-   particles (fiducial particles of events with an electron, both levels), chunk by
-   chunk, two ways: *with I/O* (the processor through the iterative executor, the bare
-   clustering reading its 10 branches of each chunk with uproot; both from the same
-   file) and *compute only* (both on chunks already read into memory); wall and CPU
-   time, best of ``--repeat`` interleaved runs;
+   interface: ``ClusterSequence`` + ``inclusive_jets`` + ``constituent_index``, nothing
+   else; also without ``constituent_index``) of the same particles (fiducial particles
+   of events with an electron, both levels), chunk by chunk, two ways: *with I/O* (the
+   processor through the iterative executor, the bare clustering reading its 10
+   branches of each chunk with uproot; both from the same file) and *compute only*
+   (both on chunks already read into memory); wall and CPU time, best of ``--repeat``
+   interleaved runs; next to them hepnnlr's public ``cluster_flat_momenta`` (with τN,
+   as the processor computes it for every jet) on the same particles, and the bare
+   clustering's FastJet calls timed one by one;
 2. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
    (the cluster is started before the clock runs), with the load average; with
    ``--dask-columns-dir`` the workers write the columns to Parquet files instead of
@@ -17,13 +20,13 @@ Measures, on one Pythia DIS sample, side by side in one run (benchmarks/_timing.
 Usage::
 
     python benchmarks/bench_processor.py                     # generates 20k sim events
-    python benchmarks/bench_processor.py --file sim.root --chunksize 5000 --repeat 3
-    python benchmarks/bench_processor.py --file sim.root --engine fastjet  # processor on FastJet
+    python benchmarks/bench_processor.py --file sim.root --chunksize 5000 --repeat 3 \
+        --json docs/benchmarks/processor_dis.json
 """
 
 from __future__ import annotations
 
-import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +35,17 @@ import awkward as ak
 import numpy as np
 from _timing import (  # benchmarks/_timing.py
     dask_scaling,
+    dask_summary,
     load_average,
+    print_results,
     processor_parser,
+    processor_summary,
     processor_vs_bare,
+    write_json,
 )
 
 from hepnnlr.observables.dis import FiducialCuts
-from hepnnlr.observables.jets import JetConfig
+from hepnnlr.observables.jets import JetConfig, cluster_flat_momenta
 from hepnnlr.processors.dis import DISProcessor
 from hepnnlr.schema import run_processor
 
@@ -48,6 +55,8 @@ BRANCHES = tuple(
     for electron, particles in _LEVELS
     for branch in ["n" + electron] + [f"{particles}_{f}" for f in ("pt", "eta", "phi", "E")]
 )
+TARGET = 1.6
+"""Issue 14: the processor at most 1.6x the CPU of the bare clustering."""
 
 
 def fiducial_momenta(arrays: ak.Array) -> list[ak.Array]:
@@ -56,8 +65,7 @@ def fiducial_momenta(arrays: ak.Array) -> list[ak.Array]:
     out = []
     for electron, prefix in _LEVELS:
         pt, eta, phi, energy = (
-            ak.values_astype(arrays[f"{prefix}_{f}"], np.float64)
-            for f in ("pt", "eta", "phi", "E")
+            ak.values_astype(arrays[f"{prefix}_{f}"], np.float64) for f in ("pt", "eta", "phi", "E")
         )
         keep = (pt > cuts.pt_min) & (eta > cuts.eta_min) & (eta < cuts.eta_max)
         keep = keep & (arrays["n" + electron] > 0)
@@ -74,9 +82,10 @@ def fiducial_momenta(arrays: ak.Array) -> list[ak.Array]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
+    argv = sys.argv[1:] if argv is None else argv
     parser = processor_parser(__doc__.splitlines()[0], "events to generate")
     args = parser.parse_args(argv)
-    jets = JetConfig(engine=args.engine)
+    jets = JetConfig()
 
     with tempfile.TemporaryDirectory() as scratch:
         path = args.file
@@ -87,8 +96,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             start = time.perf_counter()
             make_dis_sample(path, "sim", n_events=args.events, seed=args.seed, progress=False)
             print(f"generated {args.events} events in {time.perf_counter() - start:.1f} s")
-        print(f"load average before: {load_average()}")
-        config = JetConfig()
+        load_before = load_average()
+        print(f"load average before: {load_before}", flush=True)
         results = processor_vs_bare(
             DISProcessor(jets=jets),
             path,
@@ -96,17 +105,21 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             repeat=args.repeat,
             branches=BRANCHES,
             momenta=fiducial_momenta,
-            jet_definition=config.jet_definition(),
-            pt_min=config.pt_min,
+            jet_definition=jets.jet_definition(),
+            pt_min=jets.pt_min,
+            hepnnlr_steps={"cluster_flat_momenta": lambda f: cluster_flat_momenta(*f, jets)},
+            dataset="sim",
         )
-        print(f"load average after the processor/bare timings: {load_average()}")
+        print(f"load average after the processor/bare timings: {load_average()}", flush=True)
+        summary = processor_summary(results, "DISProcessor", TARGET)
 
         if not args.no_dask:
+            dask_path = args.dask_file or path
 
             def dask_run(address: str) -> None:
                 run_processor(
                     DISProcessor(jets=jets),
-                    {"sim": [path]},
+                    {"sim": [dask_path]},
                     executor="dask",
                     chunksize=args.chunksize,
                     progress=False,
@@ -114,14 +127,24 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                     columns_dir=Path(scratch) / "columns" if args.dask_columns_dir else None,
                 )
 
-            results.update(dask_scaling(dask_run, int(results["events"]), args.repeat))
-            print(f"load average after the dask timings: {load_average()}")
+            import uproot
 
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value:12.3f}")
+            with uproot.open(dask_path) as file:
+                results["dask_events"] = float(file["events"].num_entries)
+            results.update(dask_scaling(dask_run, int(results["dask_events"]), args.repeat))
+            print(f"load average after the dask timings: {load_average()}")
+            summary += dask_summary(results, "DISProcessor", args.dask_columns_dir)
+
+    print_results(results)
     if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        write_json(
+            args.json,
+            script="bench_processor.py",
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=summary,
+        )
     return results
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import awkward as ak
 import keras
 import numpy as np
+from _timing import load_average, write_json  # benchmarks/_timing.py
 
 from hepnnlr.models import ModelSpec
 from hepnnlr.processors.dis import DISProcessor, collect_columns
@@ -40,8 +42,9 @@ def _inputs(path: Path):
     columns = collect_columns(run_processor(DISProcessor(), {"sim": [str(path)]}, progress=False))
     passed = ak.to_numpy(columns["pass_reco"])
     reco = columns["reco"][passed]
-    tensors = from_awkward(reco, particle_features=PARTICLE_FEATURES,
-                           global_features=GLOBAL_FEATURES)
+    tensors = from_awkward(
+        reco, particle_features=PARTICLE_FEATURES, global_features=GLOBAL_FEATURES
+    )
     return Standardizer.fit(tensors).transform(tensors)
 
 
@@ -52,45 +55,85 @@ def _time_epochs(spec: ModelSpec, inputs, epochs: int, batch_size: int, bucketed
         inputs = type(inputs)(None, None, inputs.globals, (), inputs.global_features)
     model = spec.build(len(inputs.particle_features), len(inputs.global_features))
     steps = -(-len(inputs) // batch_size)
-    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  steps_per_execution=steps)
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        steps_per_execution=steps,
+    )
     labels = (np.arange(len(inputs)) % 2).astype(np.float32)
     weights = np.ones(len(inputs), np.float32)
-    dataset = make_dataset(inputs, labels, weights, batch_size=batch_size, seed=1,
-                           bucket_window=16 if bucketed else 1, repeat=True)
+    dataset = make_dataset(
+        inputs,
+        labels,
+        weights,
+        batch_size=batch_size,
+        seed=1,
+        bucket_window=16 if bucketed else 1,
+        repeat=True,
+    )
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)  # trace, unclocked
     start = time.perf_counter()
     model.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0)
     return epochs * len(inputs) / (time.perf_counter() - start)
 
 
-def main() -> None:
+MODELS = ("mlp", "pfn", "pet")
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, help="DIS ROOT file (default: generate)")
     parser.add_argument("--events", type=int, default=20_000, help="events to generate")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=256)
-    args = parser.parse_args()
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.file or make_dis_sample(Path(tmp) / "sim.root", "sim",
-                                            n_events=args.events, seed=1, progress=False)
+        path = args.file or make_dis_sample(
+            Path(tmp) / "sim.root", "sim", n_events=args.events, seed=1, progress=False
+        )
         inputs = _inputs(path)
-    print(f"{len(inputs)} detector-level events, {inputs.particles.shape[1]} slots, "
-          f"{inputs.mask.sum(axis=1).mean():.1f} particles on average; load average "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"{len(inputs)} detector-level events, {inputs.particles.shape[1]} slots, "
+        f"{inputs.mask.sum(axis=1).mean():.1f} particles on average; load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     flat = JaggedEventTensors.from_padded(inputs)
-    print(f"host storage of the particles: padded {inputs.particles.nbytes / 2**20:.2f} MiB, "
-          f"streamed (flat values + offsets) "
-          f"{(flat.values.nbytes + flat.offsets.nbytes) / 2**20:.2f} MiB")
-    mlp = _time_epochs(ModelSpec("mlp"), inputs, args.epochs, args.batch_size, True)
-    padded = _time_epochs(ModelSpec("pfn"), inputs, args.epochs, args.batch_size, False)
-    bucketed = _time_epochs(ModelSpec("pfn"), inputs, args.epochs, args.batch_size, True)
-    pet = _time_epochs(ModelSpec("pet", hidden=(64,)), inputs, args.epochs, args.batch_size, True)
-    print(f"MLP (event features)          {mlp:10.0f} events/s per epoch")
-    print(f"PFN, fully padded batches     {padded:10.0f} events/s per epoch")
-    print(f"PFN, bucketed batches         {bucketed:10.0f} events/s per epoch")
-    print(f"bucketed / padded             {bucketed / padded:10.2f}x")
-    print(f"PET (64 units, k=5, 2+1 layers), bucketed {pet:10.0f} events/s per epoch")
+    print(
+        f"host storage of the particles: padded {inputs.particles.nbytes / 2**20:.2f} MiB, "
+        f"streamed (flat values + offsets) "
+        f"{(flat.values.nbytes + flat.offsets.nbytes) / 2**20:.2f} MiB"
+    )
+    rates: dict[str, float] = {}
+    if "mlp" in args.models:
+        rates["mlp"] = _time_epochs(ModelSpec("mlp"), inputs, args.epochs, args.batch_size, True)
+        print(f"MLP (event features)          {rates['mlp']:10.0f} events/s per epoch")
+    if "pfn" in args.models:
+        pfn = ModelSpec("pfn")
+        rates["pfn_padded"] = _time_epochs(pfn, inputs, args.epochs, args.batch_size, False)
+        rates["pfn_bucketed"] = _time_epochs(pfn, inputs, args.epochs, args.batch_size, True)
+        print(f"PFN, fully padded batches     {rates['pfn_padded']:10.0f} events/s per epoch")
+        print(f"PFN, bucketed batches         {rates['pfn_bucketed']:10.0f} events/s per epoch")
+        ratio = rates["pfn_bucketed"] / rates["pfn_padded"]
+        print(f"bucketed / padded             {ratio:10.2f}x")
+    if "pet" in args.models:
+        pet = ModelSpec("pet", hidden=(64,))
+        rates["pet"] = _time_epochs(pet, inputs, args.epochs, args.batch_size, True)
+        print(f"PET (64 units, k=5, 2+1 layers), bucketed {rates['pet']:10.0f} events/s per epoch")
+    results = {f"{name}_events_per_s_per_epoch": rate for name, rate in rates.items()}
+    if args.json is not None:
+        write_json(
+            args.json,
+            script="bench_training.py",
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=[],
+        )
+    return results
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ Prints events per second for
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from pathlib import Path
 import awkward as ak
 import fastjet
 import numpy as np
+from _timing import load_average, write_json  # benchmarks/_timing.py
 
 from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.samples.ttbar import TTbarConfig, generate_ttbar
@@ -58,12 +60,15 @@ def _bare_antikt(events: ak.Array) -> ak.Array:
     return fastjet.ClusterSequence(momenta, definition).inclusive_jets(10.0)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run the benchmark and print a table."""
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--events", type=int, default=2000, help="events (default 2000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    load_before = load_average()
     n, n_mpi = args.events, max(args.events // 4, 1)
 
     rates: dict[str, float] = {}
@@ -88,6 +93,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"tt̄ chain, {n} events ({n_mpi} with MPI on), workers=1")
     for name, rate in rates.items():
         print(f"  {name:<28s} {rate:10.0f} events/s")
+    if args.json is not None:
+        write_json(
+            args.json,
+            script="bench_ttbar.py",
+            argv=argv,
+            load_before=load_before,
+            results={f"{k} events/s": v for k, v in rates.items()},
+            summary=[],
+        )
+    return rates
 
 
 if __name__ == "__main__":

@@ -54,8 +54,9 @@ def _samples(workdir: Path, n_events: int, workers: int) -> tuple[Path, Path]:
     for setup, seed in (("data", 2), ("sim", 1)):
         path = workdir / f"dis_{setup}_{n_events}.root"
         if not path.exists():
-            make_dis_sample(path, setup, n_events=n_events, seed=seed, workers=workers,
-                            progress=False)
+            make_dis_sample(
+                path, setup, n_events=n_events, seed=seed, workers=workers, progress=False
+            )
         paths.append(path)
     return paths[0], paths[1]
 
@@ -80,15 +81,27 @@ def _run_hepnnlr(inputs, sim_weights, args):
 
     spec = ModelSpec("mlp", hidden=(64, 128, 64), activation="gelu")
     config = OmniFoldConfig(
-        iterations=args.iterations, step1_model=spec, step2_model=spec,
-        training=TrainingConfig(epochs=args.epochs, batch_size=args.batch_size,
-                                learning_rate=args.learning_rate, patience=args.epochs,
-                                validation_fraction=1 - args.train_fraction, seed=args.seed),
+        iterations=args.iterations,
+        step1_model=spec,
+        step2_model=spec,
+        training=TrainingConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            patience=args.epochs,
+            validation_fraction=1 - args.train_fraction,
+            seed=args.seed,
+        ),
     )
     result = omnifold(
-        _event_level(inputs.data_reco), _event_level(inputs.sim_reco),
-        _event_level(inputs.sim_gen), pass_reco=inputs.pass_reco, pass_gen=inputs.pass_gen,
-        sim_weights=sim_weights, data_weights=inputs.data_weights, config=config,
+        _event_level(inputs.data_reco),
+        _event_level(inputs.sim_reco),
+        _event_level(inputs.sim_gen),
+        pass_reco=inputs.pass_reco,
+        pass_gen=inputs.pass_gen,
+        sim_weights=sim_weights,
+        data_weights=inputs.data_weights,
+        config=config,
     )
     return result.weights
 
@@ -104,15 +117,25 @@ def _run_omnifold(inputs, sim_weights, args, tmp: Path):
     tf.keras.utils.set_random_seed(args.seed)  # initialization and MultiFold's np shuffles
     n_features = inputs.sim_reco.globals.shape[1]
     unfolder = MultiFold(
-        "bench", MLP(n_features, layer_sizes=[64, 128, 64]),
+        "bench",
+        MLP(n_features, layer_sizes=[64, 128, 64]),
         MLP(n_features, layer_sizes=[64, 128, 64]),
         data=DataLoader(inputs.data_reco.globals, weight=inputs.data_weights.astype(np.float32)),
-        mc=DataLoader(inputs.sim_reco.globals, gen=inputs.sim_gen.globals,
-                      pass_reco=inputs.pass_reco, pass_gen=inputs.pass_gen,
-                      weight=sim_weights.astype(np.float32)),
-        weights_folder=str(tmp / "weights"), log_folder=str(tmp), niter=args.iterations,
-        batch_size=args.batch_size, epochs=args.epochs, lr=args.learning_rate,
-        early_stop=args.epochs, train_frac=args.train_fraction,
+        mc=DataLoader(
+            inputs.sim_reco.globals,
+            gen=inputs.sim_gen.globals,
+            pass_reco=inputs.pass_reco,
+            pass_gen=inputs.pass_gen,
+            weight=sim_weights.astype(np.float32),
+        ),
+        weights_folder=str(tmp / "weights"),
+        log_folder=str(tmp),
+        niter=args.iterations,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        lr=args.learning_rate,
+        early_stop=args.epochs,
+        train_frac=args.train_fraction,
     )
     unfolder.Unfold()
     return sim_weights * unfolder.weights_push
@@ -125,8 +148,7 @@ def _closure(inputs, weights, region):
     from hepnnlr.results.stats import chi2_test, relative_mse
     from hepnnlr.workflows.unfold_dis import truth_histograms
 
-    truth = truth_histograms(inputs.data, ak.to_numpy(inputs.data["weight"]).astype(float),
-                             region)
+    truth = truth_histograms(inputs.data, ak.to_numpy(inputs.data["weight"]).astype(float), region)
     unfolded = truth_histograms(inputs.sim, weights, region)
     out = {}
     for name in OBSERVABLES:
@@ -137,7 +159,8 @@ def _closure(inputs, weights, region):
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-path", type=Path, help="directory holding omnifold + tf_keras")
     parser.add_argument("--workdir", type=Path, help="keeps the generated ROOT files")
@@ -149,9 +172,13 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--train-fraction", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
     if not _peer_available(args.peer_path):
-        return
+        return {}
+    from _timing import load_average, write_json  # benchmarks/_timing.py
+
+    load_before = load_average()
 
     import omnifold  # noqa: F401  (prints omnifold's Horovod notice once, up front)
 
@@ -162,20 +189,25 @@ def main() -> None:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         data_file, sim_file = _samples(workdir, args.events, args.workers)
-        job = DISUnfoldingJob(data_file, sim_file, Path(tmp) / "out", executor="iterative",
-                              progress=False)
+        job = DISUnfoldingJob(
+            data_file, sim_file, Path(tmp) / "out", executor="iterative", progress=False
+        )
         inputs = prepare_dis_inputs(job, log=lambda _: None)
         # Simulation normalized as hepnnlr does: events passing reco carry the data's total.
         scale = inputs.data_weights.sum() / inputs.sim_weights[inputs.pass_reco].sum()
         sim_weights = inputs.sim_weights * scale
-        print(f"inputs: {len(inputs.data_reco)} data events passing reco; simulation "
-              f"{len(inputs.pass_reco)} events, {int(inputs.pass_reco.sum())} passing reco, "
-              f"{int(inputs.pass_gen.sum())} passing gen; event features "
-              f"{inputs.sim_reco.global_features}")
-        print(f"settings: {args.iterations} iterations, {args.epochs} epochs (no early stop), "
-              f"batch {args.batch_size}, Adam lr {args.learning_rate:g}, training fraction "
-              f"{args.train_fraction}, MLP 64-128-64 GELU for both steps, omnifold "
-              f"{OMNIFOLD_VERSION}")
+        print(
+            f"inputs: {len(inputs.data_reco)} data events passing reco; simulation "
+            f"{len(inputs.pass_reco)} events, {int(inputs.pass_reco.sum())} passing reco, "
+            f"{int(inputs.pass_gen.sum())} passing gen; event features "
+            f"{inputs.sim_reco.global_features}"
+        )
+        print(
+            f"settings: {args.iterations} iterations, {args.epochs} epochs (no early stop), "
+            f"batch {args.batch_size}, Adam lr {args.learning_rate:g}, training fraction "
+            f"{args.train_fraction}, MLP 64-128-64 GELU for both steps, omnifold "
+            f"{OMNIFOLD_VERSION}"
+        )
         region = KinematicRegion()
         rows = {}
         loads = {}
@@ -183,21 +215,46 @@ def main() -> None:
         weights, wall, cpu = _timed(lambda: _run_hepnnlr(inputs, sim_weights, args))
         rows["hepnnlr"] = (wall, cpu, _closure(inputs, weights, region))
         loads["omnifold"] = os.getloadavg()[0]
-        weights, wall, cpu = _timed(lambda: _run_omnifold(inputs, sim_weights, args,
-                                                          Path(tmp)))
+        weights, wall, cpu = _timed(lambda: _run_omnifold(inputs, sim_weights, args, Path(tmp)))
         rows["omnifold"] = (wall, cpu, _closure(inputs, weights, region))
         prior = _closure(inputs, sim_weights, region)
 
-    print("\n| tool | load at start | wall s | CPU s | "
-          + " | ".join(f"{o} χ²/ndof | {o} rel. MSE" for o in OBSERVABLES) + " |")
+    print(
+        "\n| tool | load at start | wall s | CPU s | "
+        + " | ".join(f"{o} χ²/ndof | {o} rel. MSE" for o in OBSERVABLES)
+        + " |"
+    )
     print("|---|---:|---:|---:|" + "---:|---:|" * len(OBSERVABLES))
     for tool, (wall, cpu, closure) in rows.items():
-        print(f"| {tool} | {loads[tool]:.1f} | {wall:.1f} | {cpu:.1f} | " + " | ".join(
-            f"{c:.1f}/{n} | {m:.4f}" for c, n, m in closure.values()) + " |")
-    print("| prior (simulation truth) | | | | " + " | ".join(
-        f"{c:.1f}/{n} | {m:.4f}" for c, n, m in prior.values()) + " |")
+        print(
+            f"| {tool} | {loads[tool]:.1f} | {wall:.1f} | {cpu:.1f} | "
+            + " | ".join(f"{c:.1f}/{n} | {m:.4f}" for c, n, m in closure.values())
+            + " |"
+        )
+    print(
+        "| prior (simulation truth) | | | | "
+        + " | ".join(f"{c:.1f}/{n} | {m:.4f}" for c, n, m in prior.values())
+        + " |"
+    )
     (hw, hc, _), (ow, oc, _) = rows["hepnnlr"], rows["omnifold"]
     print(f"\nomnifold / hepnnlr time: wall {ow / hw:.2f}×, CPU {oc / hc:.2f}×")
+    results = {"load_hepnnlr": loads["hepnnlr"], "load_omnifold": loads["omnifold"]}
+    for tool, (wall, cpu, closure) in rows.items():
+        results[f"{tool}_wall_s"], results[f"{tool}_cpu_s"] = wall, cpu
+        for name, (chi2, ndof, mse) in closure.items():
+            results[f"{tool}_{name}_chi2"], results[f"{tool}_{name}_ndof"] = chi2, ndof
+            results[f"{tool}_{name}_relative_mse"] = mse
+    results["omnifold_over_hepnnlr_wall"], results["omnifold_over_hepnnlr_cpu"] = ow / hw, oc / hc
+    if args.json is not None:
+        write_json(
+            args.json,
+            script="bench_vs_multifold.py",
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=[],
+        )
+    return results
 
 
 if __name__ == "__main__":

@@ -81,9 +81,20 @@ def _pet_specs() -> dict:
     from hepnnlr.models import ModelSpec
 
     return {
-        "matched": ModelSpec("pet", units=32, heads=2, layers=2, class_layers=2, k=3,
-                             hidden=(64, 64), layer_scale=1e-3, local_layers=2,
-                             embed_hidden=(64,), class_attention="token", multiplicity=True),
+        "matched": ModelSpec(
+            "pet",
+            units=32,
+            heads=2,
+            layers=2,
+            class_layers=2,
+            k=3,
+            hidden=(64, 64),
+            layer_scale=1e-3,
+            local_layers=2,
+            embed_hidden=(64,),
+            class_attention="token",
+            multiplicity=True,
+        ),
         "plain": ModelSpec("pet", units=32, heads=2, layers=3, k=3, hidden=(128, 64)),
     }
 
@@ -123,15 +134,25 @@ def _detector_inputs(tmp: Path, n_events: int, workers: int):
 
     samples = []
     for setup, seed in (("sim", 1), ("data", 2)):
-        path = make_dis_sample(tmp / f"{setup}.root", setup, n_events=n_events, seed=seed,
-                               workers=workers, progress=False)
+        path = make_dis_sample(
+            tmp / f"{setup}.root",
+            setup,
+            n_events=n_events,
+            seed=seed,
+            workers=workers,
+            progress=False,
+        )
         columns = collect_columns(
             run_processor(DISProcessor(), {setup: [str(path)]}, progress=False)
         )
         passed = ak.to_numpy(columns["pass_reco"])
-        samples.append(from_awkward(columns["reco"][passed],
-                                    particle_features=PARTICLE_FEATURES,
-                                    global_features=GLOBAL_FEATURES))
+        samples.append(
+            from_awkward(
+                columns["reco"][passed],
+                particle_features=PARTICLE_FEATURES,
+                global_features=GLOBAL_FEATURES,
+            )
+        )
     # One padding width for both (omnifold's PET takes a fixed number of slots).
     slots = max(s.particles.shape[1] for s in samples)
     samples = [_pad_to(s, slots) for s in samples]
@@ -206,16 +227,22 @@ def _run_hepnnlr(spec, data, sim, weights, args):
     import hepnnlr.training.classifier as classifier
     from hepnnlr.training import TrainingConfig
 
-    config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size,
-                            learning_rate=args.learning_rate, patience=args.epochs,
-                            validation_fraction=args.validation_fraction, seed=args.seed)
+    config = TrainingConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.epochs,
+        validation_fraction=args.validation_fraction,
+        seed=args.seed,
+    )
     timer = _epoch_timer(keras.callbacks.Callback)
     original = classifier._callbacks
     # The benchmark only listens: the timer is appended to train_classifier's own callbacks.
     with mock.patch.object(classifier, "_callbacks", lambda c: [*original(c), timer]):
         start, cpu = time.perf_counter(), time.process_time()
-        trained = classifier.train_classifier(spec, data, weights[: len(data)], sim,
-                                              weights[len(data):], config, name=spec.kind)
+        trained = classifier.train_classifier(
+            spec, data, weights[: len(data)], sim, weights[len(data) :], config, name=spec.kind
+        )
         total = (time.perf_counter() - start, time.process_time() - cpu)
     return trained, timer, total
 
@@ -249,17 +276,24 @@ def _run_omnifold(kind, sizes, x, labels, weights, train_idx, val_idx, args, tmp
         weighted_binary_crossentropy
     )
     tf.keras.utils.set_random_seed(args.seed)
-    model = MLP(x.shape[1], **sizes) if kind == "mlp" else PET(x.shape[2], num_part=x.shape[1],
-                                                               **sizes)
+    model = (
+        MLP(x.shape[1], **sizes) if kind == "mlp" else PET(x.shape[2], num_part=x.shape[1], **sizes)
+    )
     # omnifold's concatenation order is (simulation, data); this benchmark's arrays are
     # (data, simulation) as hepnnlr's numerator/denominator. Only the data order differs.
     n_data = int(labels.sum())
     unfolder = MultiFold(
-        f"bench_{kind}", model, model,
+        f"bench_{kind}",
+        model,
+        model,
         data=DataLoader(x[:n_data], weight=weights[:n_data]),
         mc=DataLoader(x[n_data:], gen=x[n_data:], weight=weights[n_data:]),
-        weights_folder=str(tmp / "weights"), log_folder=str(tmp), batch_size=args.batch_size,
-        epochs=args.epochs, lr=args.learning_rate, early_stop=args.epochs,
+        weights_folder=str(tmp / "weights"),
+        log_folder=str(tmp),
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        lr=args.learning_rate,
+        early_stop=args.epochs,
         train_frac=1 - args.validation_fraction,
     )
     # MultiFold.cache(cached=True) builds its train/validation datasets from `idx_1` and
@@ -272,15 +306,21 @@ def _run_omnifold(kind, sizes, x, labels, weights, train_idx, val_idx, args, tmp
     timer = _epoch_timer(tf.keras.callbacks.Callback)
     callbacks = [  # as MultiFold.RunModel, less the checkpoint file, plus the timer
         tf.keras.callbacks.ReduceLROnPlateau(patience=1000, min_lr=1e-7, monitor="val_loss"),
-        tf.keras.callbacks.EarlyStopping(patience=args.epochs, restore_best_weights=True,
-                                         monitor="val_loss"),
+        tf.keras.callbacks.EarlyStopping(
+            patience=args.epochs, restore_best_weights=True, monitor="val_loss"
+        ),
         timer,
     ]
     start, cpu = time.perf_counter(), time.process_time()
-    fit = model.fit(train, epochs=args.epochs,
-                    steps_per_epoch=len(train_idx) // args.batch_size,
-                    validation_data=test, validation_steps=len(val_idx) // args.batch_size,
-                    verbose=0, callbacks=callbacks)
+    fit = model.fit(
+        train,
+        epochs=args.epochs,
+        steps_per_epoch=len(train_idx) // args.batch_size,
+        validation_data=test,
+        validation_steps=len(val_idx) // args.batch_size,
+        verbose=0,
+        callbacks=callbacks,
+    )
     total = (time.perf_counter() - start, time.process_time() - cpu)
     logits = model.predict(x[val_idx], batch_size=4096, verbose=0).reshape(-1)
     return model, logits, timer, total, min(fit.history["val_loss"])
@@ -296,10 +336,20 @@ def _cached_inputs(args):
 
     if args.cache is not None and args.cache.exists():
         stored = np.load(args.cache)
-        names = [str(n) for n in stored["particle_features"]], [
-            str(n) for n in stored["global_features"]]
-        out = [EventTensors(stored[f"{k}_particles"], stored[f"{k}_mask"], stored[f"{k}_globals"],
-                            tuple(names[0]), tuple(names[1])) for k in ("sim", "data")]
+        names = (
+            [str(n) for n in stored["particle_features"]],
+            [str(n) for n in stored["global_features"]],
+        )
+        out = [
+            EventTensors(
+                stored[f"{k}_particles"],
+                stored[f"{k}_mask"],
+                stored[f"{k}_globals"],
+                tuple(names[0]),
+                tuple(names[1]),
+            )
+            for k in ("sim", "data")
+        ]
         print(f"inputs read from {args.cache}")
         return out
     with tempfile.TemporaryDirectory() as tmp:
@@ -307,49 +357,84 @@ def _cached_inputs(args):
         sim, data = _detector_inputs(Path(tmp), args.events, args.workers)
         print(f"generation + processing {time.perf_counter() - start:.0f} s")
     if args.cache is not None:
-        np.savez(args.cache, particle_features=np.array(sim.particle_features),
-                 global_features=np.array(sim.global_features),
-                 **{f"{k}_{f}": getattr(t, f) for k, t in (("sim", sim), ("data", data))
-                    for f in ("particles", "mask", "globals")})
+        np.savez(
+            args.cache,
+            particle_features=np.array(sim.particle_features),
+            global_features=np.array(sim.global_features),
+            **{
+                f"{k}_{f}": getattr(t, f)
+                for k, t in (("sim", sim), ("data", data))
+                for f in ("particles", "mask", "globals")
+            },
+        )
     return sim, data
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[dict]:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-path", type=Path, help="directory holding omnifold + tf_keras")
     parser.add_argument("--events", type=int, default=20_000, help="events per sample")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=None,
-                        help=f"epochs for every model (default: {DEFAULT_EPOCHS})")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"epochs for every model (default: {DEFAULT_EPOCHS})",
+    )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", choices=("mlp", "pet"), default=["mlp", "pet"])
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="trainings per tool, interleaved; the fastest counts (best of N)")
-    parser.add_argument("--repeat-pet", type=int, default=None,
-                        help="the same for PET (default: --repeat)")
-    parser.add_argument("--seeds", type=int, default=1,
-                        help="train each tool with seeds --seed, --seed + 1, ...: split, "
-                        "initialization and batch order differ per seed, the same for both "
-                        "tools; the summary gives mean best validation losses ± standard "
-                        "error and the summed times of the whole trainings")
-    parser.add_argument("--seeds-pet", type=int, default=None,
-                        help="the same for PET (default: --seeds)")
-    parser.add_argument("--pet-spec", choices=("matched", "plain"), default="matched",
-                        help="hepnnlr's PET: 'matched' (default) mirrors omnifold's PET "
-                        "(layer scale 1e-3, two stacked kNN layers, class attention, "
-                        "multiplicity); 'plain' is hepnnlr's default PET block structure")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="TensorFlow intra- and inter-op threads for both tools (default 1)")
-    parser.add_argument("--cache", type=Path,
-                        help="npz file keeping the processed inputs between runs")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="trainings per tool, interleaved; the fastest counts (best of N)",
+    )
+    parser.add_argument(
+        "--repeat-pet", type=int, default=None, help="the same for PET (default: --repeat)"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="train each tool with seeds --seed, --seed + 1, ...: split, "
+        "initialization and batch order differ per seed, the same for both "
+        "tools; the summary gives mean best validation losses ± standard "
+        "error and the summed times of the whole trainings",
+    )
+    parser.add_argument(
+        "--seeds-pet", type=int, default=None, help="the same for PET (default: --seeds)"
+    )
+    parser.add_argument(
+        "--pet-spec",
+        choices=("matched", "plain"),
+        default="matched",
+        help="hepnnlr's PET: 'matched' (default) mirrors omnifold's PET "
+        "(layer scale 1e-3, two stacked kNN layers, class attention, "
+        "multiplicity); 'plain' is hepnnlr's default PET block structure",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="TensorFlow intra- and inter-op threads for both tools (default 1)",
+    )
+    parser.add_argument(
+        "--cache", type=Path, help="npz file keeping the processed inputs between runs"
+    )
+    parser.add_argument("--json", type=Path, help="also write the per-model summaries here")
+    args = parser.parse_args(argv)
     if min(args.seeds, args.seeds_pet or 1, args.repeat, args.repeat_pet or 1) < 1:
         parser.error("--seeds, --seeds-pet, --repeat and --repeat-pet must be >= 1")
     if not _peer_available(args.peer_path):
-        return
+        return []
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _timing import load_average, write_json  # benchmarks/_timing.py
+
+    load_before = load_average()
     # Read when TensorFlow starts its runtime, which is after this point.
     for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         os.environ[name] = str(args.threads)
@@ -362,25 +447,34 @@ def main() -> None:
     from hepnnlr.tensors import EventTensors
 
     sim, data = _cached_inputs(args)
-    print(f"versions: tensorflow {tf.__version__}, keras {keras.__version__} (hepnnlr), "
-          f"tf_keras {importlib.metadata.version('tf_keras')} (omnifold "
-          f"{importlib.metadata.version('omnifold')})")
-    print(f"inputs: {len(data)} data + {len(sim)} sim events passing reco, "
-          f"{sim.particles.shape[1]} slots, "
-          f"{np.concatenate([sim.mask, data.mask]).sum(1).mean():.1f} particles on average")
+    print(
+        f"versions: tensorflow {tf.__version__}, keras {keras.__version__} (hepnnlr), "
+        f"tf_keras {importlib.metadata.version('tf_keras')} (omnifold "
+        f"{importlib.metadata.version('omnifold')})"
+    )
+    print(
+        f"inputs: {len(data)} data + {len(sim)} sim events passing reco, "
+        f"{sim.particles.shape[1]} slots, "
+        f"{np.concatenate([sim.mask, data.mask]).sum(1).mean():.1f} particles on average"
+    )
     n = len(data) + len(sim)
-    weights = np.concatenate([np.full(len(data), n / 2 / len(data)),
-                              np.full(len(sim), n / 2 / len(sim))]).astype(np.float32)
+    weights = np.concatenate(
+        [np.full(len(data), n / 2 / len(data)), np.full(len(sim), n / 2 / len(sim))]
+    ).astype(np.float32)
     labels = np.concatenate([np.ones(len(data)), np.zeros(len(sim))]).astype(np.float32)
     both = EventTensors.concatenate([data, sim])
 
     # Same sizes: omnifold's defaults (MLP 64-128-64 GELU; PET projection 32, 2 heads,
     # 2 transformer + 2 class-token layers, K = 3), hepnnlr matched (see docs).
     setups = {
-        "mlp": (ModelSpec("mlp", hidden=(64, 128, 64), activation="gelu"),
-                dict(layer_sizes=[64, 128, 64])),
-        "pet": (_pet_specs()[args.pet_spec],
-                dict(num_heads=2, num_transformer=2, projection_dim=32, K=3)),
+        "mlp": (
+            ModelSpec("mlp", hidden=(64, 128, 64), activation="gelu"),
+            dict(layer_sizes=[64, 128, 64]),
+        ),
+        "pet": (
+            _pet_specs()[args.pet_spec],
+            dict(num_heads=2, num_transformer=2, projection_dim=32, K=3),
+        ),
     }
     if "pet" in args.models:
         print(f"hepnnlr PET ({args.pet_spec!r}): {setups['pet'][0]}")
@@ -403,23 +497,35 @@ def main() -> None:
                 run_args.epochs = args.epochs or DEFAULT_EPOCHS[kind]
                 run_args.seed = seed
                 # The split train_classifier draws from this seed, handed to omnifold too.
-                train_idx, val_idx = _split(len(data), len(sim), args.validation_fraction,
-                                            seed)
+                train_idx, val_idx = _split(len(data), len(sim), args.validation_fraction, seed)
                 hep_runs, of_runs = [], []
                 for _ in range(repeat):  # interleaved, so both see the same machine load
                     load = os.getloadavg()[0]
-                    trained, timer, total = _run_hepnnlr(spec, hep_data, hep_sim, weights,
-                                                         run_args)
-                    hep_runs.append((trained, trained.logits(hep_both.subset(val_idx)), timer,
-                                     total, load))
+                    trained, timer, total = _run_hepnnlr(spec, hep_data, hep_sim, weights, run_args)
+                    hep_runs.append(
+                        (trained, trained.logits(hep_both.subset(val_idx)), timer, total, load)
+                    )
                     load = os.getloadavg()[0]
                     of_model, of_logits, timer, total, of_hist = _run_omnifold(
-                        kind, sizes, _omnifold_arrays(both, kind), labels, weights, train_idx,
-                        val_idx, run_args, Path(tmp),
+                        kind,
+                        sizes,
+                        _omnifold_arrays(both, kind),
+                        labels,
+                        weights,
+                        train_idx,
+                        val_idx,
+                        run_args,
+                        Path(tmp),
                     )
                     of_runs.append((of_model, of_logits, timer, total, load, of_hist))
-                row = _row(kind, run_args.epochs, hep_runs, of_runs, labels[val_idx],
-                           weights[val_idx].astype(np.float64))
+                row = _row(
+                    kind,
+                    run_args.epochs,
+                    hep_runs,
+                    of_runs,
+                    labels[val_idx],
+                    weights[val_idx].astype(np.float64),
+                )
                 row["seed"] = seed
                 _print_row(row, len(train_idx), len(val_idx))
                 per_seed.append(row)
@@ -427,6 +533,23 @@ def main() -> None:
             summaries.append({**_summary(kind, per_seed), "first_row": per_seed[0]})
     _print_table(rows, args)
     _print_summary(summaries, args)
+    kept = [{k: v for k, v in s.items() if k != "first_row"} for s in summaries]
+    if args.json is not None:
+        results = {
+            f"{s['kind']}_{k}": float(v)
+            for s in kept
+            for k, v in s.items()
+            if isinstance(v, int | float | np.floating)
+        }
+        write_json(
+            args.json,
+            script="bench_vs_omnifold.py",
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=[],
+        )
+    return kept
 
 
 def _later(timer, what: str = "seconds") -> float:
@@ -440,47 +563,68 @@ def _row(kind, epochs, hep_runs, of_runs, y, w) -> dict:
     of_loss = _weighted_bce(y, w, of_runs[0][1])
     diff = hep_loss - of_loss
     return dict(
-        kind=kind, epochs=epochs, hep_params=_count(hep_runs[0][0].model),
+        kind=kind,
+        epochs=epochs,
+        hep_params=_count(hep_runs[0][0].model),
         of_params=_count(of_runs[0][0]),
-        hep_timers=[r[2] for r in hep_runs], of_timers=[r[2] for r in of_runs],
-        hep_totals=[r[3] for r in hep_runs], of_totals=[r[3] for r in of_runs],
+        hep_timers=[r[2] for r in hep_runs],
+        of_timers=[r[2] for r in of_runs],
+        hep_totals=[r[3] for r in hep_runs],
+        of_totals=[r[3] for r in of_runs],
         loads=[r[4] for r in hep_runs + of_runs],
-        hep_loss=hep_loss.mean(), of_loss=of_loss.mean(), diff=diff.mean(),
+        hep_loss=hep_loss.mean(),
+        of_loss=of_loss.mean(),
+        diff=diff.mean(),
         diff_err=diff.std(ddof=1) / np.sqrt(len(diff)),
-        hep_hist=min(hep_runs[0][0].history["val_loss"]), of_hist=of_runs[0][5],
+        hep_hist=min(hep_runs[0][0].history["val_loss"]),
+        of_hist=of_runs[0][5],
         hep_same=all(np.array_equal(r[1], hep_runs[0][1]) for r in hep_runs),
         of_same=all(np.array_equal(r[1], of_runs[0][1]) for r in of_runs),
     )
 
 
 def _print_row(r, n_train: int, n_val: int) -> None:
-    print(f"\n[{r['kind']}] seed {r['seed']}, {r['epochs']} epochs, {n_train} training / "
-          f"{n_val} validation events; parameters hepnnlr {r['hep_params']:,}, omnifold "
-          f"{r['of_params']:,} "
-          f"({r['hep_params'] / r['of_params'] - 1:+.0%}); load average at the starts: "
-          + ", ".join(f"{x:.1f}" for x in r["loads"]))
-    for name, timers, totals in (("hepnnlr", r["hep_timers"], r["hep_totals"]),
-                                 ("omnifold", r["of_timers"], r["of_totals"])):
+    print(
+        f"\n[{r['kind']}] seed {r['seed']}, {r['epochs']} epochs, {n_train} training / "
+        f"{n_val} validation events; parameters hepnnlr {r['hep_params']:,}, omnifold "
+        f"{r['of_params']:,} "
+        f"({r['hep_params'] / r['of_params'] - 1:+.0%}); load average at the starts: "
+        + ", ".join(f"{x:.1f}" for x in r["loads"])
+    )
+    for name, timers, totals in (
+        ("hepnnlr", r["hep_timers"], r["hep_totals"]),
+        ("omnifold", r["of_timers"], r["of_totals"]),
+    ):
         for timer, total in zip(timers, totals, strict=True):
-            print(f"  {name:8s} epoch s: " + " ".join(f"{s:.2f}" for s in timer.seconds)
-                  + " | cpu s: " + " ".join(f"{s:.2f}" for s in timer.cpu)
-                  + f"  (whole training {total[0]:.1f} s, {total[1]:.1f} s CPU)")
-    print(f"  best val_loss in each framework's own history (its own batching): hepnnlr "
-          f"{r['hep_hist']:.5f}, omnifold {r['of_hist']:.5f}; recomputed here on the same "
-          f"validation events: {r['hep_loss']:.5f}, {r['of_loss']:.5f}; repeats identical: "
-          f"hepnnlr {r['hep_same']}, omnifold {r['of_same']}")
+            print(
+                f"  {name:8s} epoch s: "
+                + " ".join(f"{s:.2f}" for s in timer.seconds)
+                + " | cpu s: "
+                + " ".join(f"{s:.2f}" for s in timer.cpu)
+                + f"  (whole training {total[0]:.1f} s, {total[1]:.1f} s CPU)"
+            )
+    print(
+        f"  best val_loss in each framework's own history (its own batching): hepnnlr "
+        f"{r['hep_hist']:.5f}, omnifold {r['of_hist']:.5f}; recomputed here on the same "
+        f"validation events: {r['hep_loss']:.5f}, {r['of_loss']:.5f}; repeats identical: "
+        f"hepnnlr {r['hep_same']}, omnifold {r['of_same']}"
+    )
 
 
 def _print_table(rows, args) -> None:
-    print(f"\nPer epoch (seed {args.seed}): batch {args.batch_size}, Adam lr "
-          f"{args.learning_rate:g}; best of {args.repeat} (PET: {args.repeat_pet or args.repeat}) "
-          "interleaved trainings per tool; "
-          "'later' = mean s per epoch over epochs 2..N "
-          "(training + validation; the first epoch traces), wall and process CPU")
-    print("| model | params hepnnlr / omnifold | epochs | epoch 1 s hepnnlr / omnifold "
-          "| later epochs wall s hepnnlr / omnifold | speed-up wall | later epochs CPU s "
-          "hepnnlr / omnifold | speed-up CPU | whole training wall s hepnnlr / omnifold "
-          "| val loss hepnnlr | val loss omnifold | hepnnlr − omnifold (± s.e.) |")
+    print(
+        f"\nPer epoch (seed {args.seed}): batch {args.batch_size}, Adam lr "
+        f"{args.learning_rate:g}; best of {args.repeat} (PET: {args.repeat_pet or args.repeat}) "
+        "interleaved trainings per tool; "
+        "'later' = mean s per epoch over epochs 2..N "
+        "(training + validation; the first epoch traces), wall and process CPU"
+    )
+    print(
+        "| model | params hepnnlr / omnifold | epochs | epoch 1 s hepnnlr / omnifold "
+        "| later epochs wall s hepnnlr / omnifold | speed-up wall | later epochs CPU s "
+        "hepnnlr / omnifold | speed-up CPU | whole training wall s hepnnlr / omnifold "
+        "| val loss hepnnlr | val loss omnifold | hepnnlr − omnifold (± s.e.) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         hep_wall = min(_later(t) for t in r["hep_timers"])
@@ -489,16 +633,16 @@ def _print_table(rows, args) -> None:
         of_cpu = min(_later(t, "cpu") for t in r["of_timers"])
         hep_first = min(t.seconds[0] for t in r["hep_timers"])
         of_first = min(t.seconds[0] for t in r["of_timers"])
-        print(f"| {r['kind'].upper()} | {r['hep_params']:,} / {r['of_params']:,} | "
-              f"{r['epochs']} | {hep_first:.2f} / {of_first:.2f} | "
-              f"{hep_wall:.3f} / {of_wall:.3f} | {of_wall / hep_wall:.2f}× | "
-              f"{hep_cpu:.3f} / {of_cpu:.3f} | {of_cpu / hep_cpu:.2f}× | "
-              f"{min(t[0] for t in r['hep_totals']):.1f} / "
-              f"{min(t[0] for t in r['of_totals']):.1f} | "
-              f"{r['hep_loss']:.5f} | {r['of_loss']:.5f} | "
-              f"{r['diff']:+.5f} ± {r['diff_err']:.5f} |")
-
-
+        print(
+            f"| {r['kind'].upper()} | {r['hep_params']:,} / {r['of_params']:,} | "
+            f"{r['epochs']} | {hep_first:.2f} / {of_first:.2f} | "
+            f"{hep_wall:.3f} / {of_wall:.3f} | {of_wall / hep_wall:.2f}× | "
+            f"{hep_cpu:.3f} / {of_cpu:.3f} | {of_cpu / hep_cpu:.2f}× | "
+            f"{min(t[0] for t in r['hep_totals']):.1f} / "
+            f"{min(t[0] for t in r['of_totals']):.1f} | "
+            f"{r['hep_loss']:.5f} | {r['of_loss']:.5f} | "
+            f"{r['diff']:+.5f} ± {r['diff_err']:.5f} |"
+        )
 
 
 def _summary(kind: str, per_seed: list[dict]) -> dict:
@@ -518,26 +662,37 @@ def _summary(kind: str, per_seed: list[dict]) -> dict:
         return float(sum(min(t[which] for t in r[key]) for r in per_seed))
 
     return dict(
-        kind=kind, epochs=per_seed[0]["epochs"], seeds=[r["seed"] for r in per_seed],
-        hep_wall=total("hep_totals", 0), of_wall=total("of_totals", 0),
-        hep_cpu=total("hep_totals", 1), of_cpu=total("of_totals", 1),
-        hep_mean=float(hep.mean()), hep_err=error(hep),
-        of_mean=float(of.mean()), of_err=error(of),
-        diff_mean=float((hep - of).mean()), diff_err=error(hep - of),
+        kind=kind,
+        epochs=per_seed[0]["epochs"],
+        seeds=[r["seed"] for r in per_seed],
+        hep_wall=total("hep_totals", 0),
+        of_wall=total("of_totals", 0),
+        hep_cpu=total("hep_totals", 1),
+        of_cpu=total("of_totals", 1),
+        hep_mean=float(hep.mean()),
+        hep_err=error(hep),
+        of_mean=float(of.mean()),
+        of_err=error(of),
+        diff_mean=float((hep - of).mean()),
+        diff_err=error(hep - of),
         loads=[x for r in per_seed for x in r["loads"]],
     )
 
 
 def _print_summary(summaries: list[dict], args) -> None:
-    print("\nWhole trainings, summed over the seeds (each seed: the fastest of its repeats); "
-          "hepnnlr: the whole train_classifier call, omnifold: its fit call alone. Best "
-          "validation loss: recomputed on each seed's validation events, mean over the "
-          "seeds ± standard error; 'equal or lower' = hepnnlr mean <= omnifold mean + the "
-          "combined standard error (one seed: the paired per-event error of that seed). "
-          f"TensorFlow threads: {args.threads}.")
-    print("| model | epochs | seeds | load average | whole trainings wall s hepnnlr / "
-          "omnifold | speed-up wall | CPU s hepnnlr / omnifold | speed-up CPU | best val loss "
-          "hepnnlr | best val loss omnifold | hepnnlr − omnifold (paired) | equal or lower |")
+    print(
+        "\nWhole trainings, summed over the seeds (each seed: the fastest of its repeats); "
+        "hepnnlr: the whole train_classifier call, omnifold: its fit call alone. Best "
+        "validation loss: recomputed on each seed's validation events, mean over the "
+        "seeds ± standard error; 'equal or lower' = hepnnlr mean <= omnifold mean + the "
+        "combined standard error (one seed: the paired per-event error of that seed). "
+        f"TensorFlow threads: {args.threads}."
+    )
+    print(
+        "| model | epochs | seeds | load average | whole trainings wall s hepnnlr / "
+        "omnifold | speed-up wall | CPU s hepnnlr / omnifold | speed-up CPU | best val loss "
+        "hepnnlr | best val loss omnifold | hepnnlr − omnifold (paired) | equal or lower |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in summaries:
         if len(r["seeds"]) > 1:
@@ -551,11 +706,13 @@ def _print_summary(summaries: list[dict], args) -> None:
             diff = f"{r['diff_mean']:+.5f} ± {bound:.5f}"
         verdict = "yes" if r["hep_mean"] <= r["of_mean"] + bound else "no"
         seeds = f"{r['seeds'][0]}–{r['seeds'][-1]}" if len(r["seeds"]) > 1 else str(r["seeds"][0])
-        print(f"| {r['kind'].upper()} | {r['epochs']} | {seeds} | "
-              f"{min(r['loads']):.1f}–{max(r['loads']):.1f} | "
-              f"{r['hep_wall']:.1f} / {r['of_wall']:.1f} | {r['of_wall'] / r['hep_wall']:.2f}× | "
-              f"{r['hep_cpu']:.1f} / {r['of_cpu']:.1f} | {r['of_cpu'] / r['hep_cpu']:.2f}× | "
-              f"{hep} | {of} | {diff} | {verdict} |")
+        print(
+            f"| {r['kind'].upper()} | {r['epochs']} | {seeds} | "
+            f"{min(r['loads']):.1f}–{max(r['loads']):.1f} | "
+            f"{r['hep_wall']:.1f} / {r['of_wall']:.1f} | {r['of_wall'] / r['hep_wall']:.2f}× | "
+            f"{r['hep_cpu']:.1f} / {r['of_cpu']:.1f} | {r['of_cpu'] / r['hep_cpu']:.2f}× | "
+            f"{hep} | {of} | {diff} | {verdict} |"
+        )
 
 
 if __name__ == "__main__":
