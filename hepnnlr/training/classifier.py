@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hepnnlr.errors import ConfigError, EmptySelectionError
+from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.dataset import make_dataset
@@ -38,6 +38,9 @@ class TrainedClassifier:
         theta_range: For parameterized inputs, the range of each parameter seen in
             training; :meth:`logits` refuses parameters outside it unless asked to
             extrapolate explicitly (``allow_extrapolation=True``).
+        held_out: Indices into the numerator and into the denominator sample of the
+            events held out for validation (sorted); the same indices for a paired
+            training (:func:`train_classifier`). ``None`` where not recorded.
     """
 
     model: keras.Model
@@ -45,6 +48,7 @@ class TrainedClassifier:
     name: str = "classifier"
     total_ratio: float = 1.0
     theta_range: dict[str, tuple[float, float]] = field(default_factory=dict)
+    held_out: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def best_val_loss(self) -> float:
@@ -295,27 +299,48 @@ def _checked_classes(
 
 
 def _class_split(
-    sizes: tuple[int, ...], validation_fraction: float, rng: np.random.Generator, name: str
+    sizes: tuple[int, ...],
+    validation_fraction: float,
+    rng: np.random.Generator,
+    name: str,
+    *,
+    paired: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Training and validation indices into the concatenated classes of ``sizes``.
 
     Each class gives a random ``validation_fraction`` (at least one event) to validation;
-    the indices come class after class, in ``rng``'s order within each class.
+    the indices come class after class, in ``rng``'s order within each class. With
+    ``paired`` the classes are the same events under different weights: one draw holds
+    out the same events of every class, so no event is trained on in one class while
+    its copy in another validates (early stopping would then partly measure memorization).
     """
+    if paired and len(set(sizes)) > 1:
+        raise ShapeMismatchError(
+            f"{name}: paired classes must be the same events, but they have {sizes} "
+            "events; pass paired=False for different samples."
+        )
     train_idx, val_idx = [], []
     offset = 0
+    order = None
     for n in sizes:
-        order = rng.permutation(n) + offset
+        if order is None or not paired:
+            order = rng.permutation(n)
         n_val = max(1, int(round(validation_fraction * n)))
         if n_val >= n:
             raise EmptySelectionError(
                 f"{name}: a class with {n} event(s) cannot be split into training and "
                 "validation sets; provide more events."
             )
-        val_idx.append(order[:n_val])
-        train_idx.append(order[n_val:])
+        val_idx.append(order[:n_val] + offset)
+        train_idx.append(order[n_val:] + offset)
         offset += n
     return np.concatenate(train_idx), np.concatenate(val_idx)
+
+
+def _held_out(val_idx: np.ndarray, n_numerator: int) -> tuple[np.ndarray, np.ndarray]:
+    """The validation indices of :func:`_class_split` per class, sorted."""
+    val_idx = np.sort(val_idx)
+    return val_idx[val_idx < n_numerator], val_idx[val_idx >= n_numerator] - n_numerator
 
 
 def train_classifier(
@@ -327,6 +352,7 @@ def train_classifier(
     config: TrainingConfig = TrainingConfig(),
     *,
     name: str = "classifier",
+    paired: bool | None = None,
 ) -> TrainedClassifier:
     """Train ``f`` so that ``exp(logit) = p_numerator(x) / p_denominator(x)``.
 
@@ -335,6 +361,11 @@ def train_classifier(
     of the normalized densities; negative event weights are allowed. A random stratified
     ``config.validation_fraction`` of each class is held out for early stopping, and the
     weights of the epoch with the lowest weighted validation loss are kept.
+
+    When both classes are the same events under two weightings (OmniFold's step 2: the
+    simulation weighted by the pulled and by the prior weights), the same events are held
+    out of both: with independent splits an event validated in one class is trained on in
+    the other, and early stopping watches a loss that partly measures memorization.
 
     By default (``config.steps_per_execution == 0``, no distribution) each epoch's training
     and its validation pass are one compiled call each, traced once per training, and
@@ -349,7 +380,13 @@ def train_classifier(
         denominator, denominator_weights: Label-0 events and their weights.
         config: Training settings.
         name: Used in error messages and progress output.
+        paired: Whether the classes are the same events (row ``i`` of ``numerator`` is
+            row ``i`` of ``denominator``): one train/validation split then serves both.
+            ``None`` (default): paired when ``numerator is denominator``; pass ``True``
+            for equal copies. Unpaired trainings split each class independently.
     """
+    if paired is None:
+        paired = numerator is denominator
     numerator_weights, denominator_weights = _checked_classes(
         numerator, numerator_weights, denominator, denominator_weights, name
     )
@@ -360,7 +397,11 @@ def train_classifier(
 
     rng = np.random.default_rng(config.seed)
     train_idx, val_idx = _class_split(
-        (len(numerator), len(denominator)), config.validation_fraction, rng, name
+        (len(numerator), len(denominator)),
+        config.validation_fraction,
+        rng,
+        name,
+        paired=paired,
     )
     train_idx = rng.permutation(train_idx)
 
@@ -470,4 +511,5 @@ def train_classifier(
             t: (float(inputs.theta[:, k].min()), float(inputs.theta[:, k].max()))
             for k, t in enumerate(inputs.theta_names)
         }
-    return TrainedClassifier(network, history, name, total_ratio, theta_range)
+    held_out = _held_out(val_idx, len(numerator))
+    return TrainedClassifier(network, history, name, total_ratio, theta_range, held_out)

@@ -241,8 +241,13 @@ class Refitter:
         w1 = _balanced(numerator_weights, n_total / 2, "numerator", name)
         w0 = _balanced(denominator_weights, n_total / 2, "denominator", name)
         rng = np.random.default_rng(config.seed)
+        # The same events in both classes: one split (see train_classifier).
         train_idx, val_idx = _class_split(
-            (len(numerator), len(denominator)), config.validation_fraction, rng, name
+            (len(numerator), len(denominator)),
+            config.validation_fraction,
+            rng,
+            name,
+            paired=numerator is denominator,
         )
         events = EventTensors.concatenate([numerator, denominator])
         labels = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))])
