@@ -62,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "statistical uncertainty; 0: none)",
         )
         sub.add_argument(
+            "--simulation-bootstrap",
+            type=int,
+            default=None,
+            help="override uncertainty.simulation_bootstrap (replicas of the simulated "
+            "samples, reweighter retrained per replica: stat_sim; 0: none)",
+        )
+        sub.add_argument(
             "--progress",
             action="store_true",
             help="progress of generation, processing and training",
@@ -79,7 +86,13 @@ def run(args: argparse.Namespace) -> int:
         overrides["progress"] = True
     job = load_fit_job(args.config, args.method, **overrides)
     changes = {
-        k: v for k, v in (("repeats", args.repeats), ("bootstrap", args.bootstrap)) if v is not None
+        k: v
+        for k, v in (
+            ("repeats", args.repeats),
+            ("bootstrap", args.bootstrap),
+            ("simulation_bootstrap", args.simulation_bootstrap),
+        )
+        if v is not None
     }
     if changes:
         from dataclasses import replace
@@ -93,8 +106,15 @@ def run(args: argparse.Namespace) -> int:
         print(row)
     print(
         "  stat: spread over bootstrap replicas of the target (Poisson(1) weights); "
-        "method: spread of the repeats (training seeds); total: both in quadrature"
+        "method: spread of the repeats (training seeds); total: all in quadrature"
     )
+    if job.uncertainty.simulation_bootstrap:
+        print("  stat_sim: spread over replicas of the simulated samples (reweighter retrained)")
+    else:
+        print(
+            "  not included: the simulated samples' statistical error "
+            "(uncertainty.simulation_bootstrap: 0)"
+        )
     for r, (flags, kept) in enumerate(zip(outputs.flags, outputs.kept, strict=True)):
         for flag, reason in flags.items():
             print(f"  repeat {r} flagged {flag}{'' if kept else ' (excluded)'}: {reason}")

@@ -53,18 +53,19 @@ def _seed(seed: int, where: str) -> int:
     return int(seed)
 
 
-def poisson_weights(n: int, replica: int, seed: int) -> np.ndarray:
+def poisson_weights(n: int, replica: int, seed: int, stream: int | None = None) -> np.ndarray:
     """Poisson(1) weights of ``n`` events for bootstrap replica ``replica`` (float64).
 
-    Drawn from ``numpy.random.default_rng([seed, replica])``: a replica's weights do not
-    depend on how many replicas are drawn, nor on their order.
+    Drawn from ``numpy.random.default_rng([seed, replica])`` (the target's replicas), or
+    ``[seed, replica, stream]`` for another sample's (independent of the target's): a
+    replica's weights do not depend on how many replicas are drawn, nor on their order.
     """
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ConfigError(f"poisson_weights: n={n!r} must be a positive integer (events).")
-    rng = np.random.default_rng(
-        [_seed(seed, "poisson_weights"), _seed(replica, "poisson_weights replica")]
-    )
-    return rng.poisson(1.0, int(n)).astype(np.float64)
+    key = [_seed(seed, "poisson_weights"), _seed(replica, "poisson_weights replica")]
+    if stream is not None:
+        key.append(_seed(stream, "poisson_weights stream"))
+    return np.random.default_rng(key).poisson(1.0, int(n)).astype(np.float64)
 
 
 def replica_weights(n: int, replicas: int, seed: int, *, first: int = 0) -> np.ndarray:
@@ -129,7 +130,8 @@ def _linearized(reweighter, both, n_data, center, bounds, extrapolate) -> np.nda
         step = 0.01 * (high - low)
         mid = float(np.clip(center[j], low + step, high - step))
         up, down = center.copy(), center.copy()
-        up[j], down[j] = mid + step, mid - step
+        # clipped: mid - step can round below the bound it was kept from
+        up[j], down[j] = min(mid + step, high), max(mid - step, low)
         d_up, n_up = _losses(reweighter, both, n_data, up, extrapolate)
         d_down, n_down = _losses(reweighter, both, n_data, down, extrapolate)
         at = center.copy()
@@ -139,10 +141,16 @@ def _linearized(reweighter, both, n_data, center, bounds, extrapolate) -> np.nda
             if mid == center[j]
             else _losses(reweighter, both, n_data, at, extrapolate)
         )
-        gradient = (d_up - d_down) / (2 * step)
+        h_up, h_down = up[j] - mid, mid - down[j]
+        gradient = (d_up - d_down) / (h_up + h_down)
         curvature = (
-            (d_up.mean() + n_up) - 2 * (d_mid.mean() + n_mid) + (d_down.mean() + n_down)
-        ) / step**2
+            2
+            * (
+                (d_up.mean() + n_up - d_mid.mean() - n_mid) / h_up
+                - (d_mid.mean() + n_mid - d_down.mean() - n_down) / h_down
+            )
+            / (h_up + h_down)
+        )
         if curvature > 0:
             out[j] = gradient.std(ddof=1) / np.sqrt(n_data) / curvature
     return out

@@ -124,6 +124,7 @@ def dctr_fit(
     start: Sequence[float] | None = None,
     extrapolate: bool = False,
     data_weights: np.ndarray | None = None,
+    nominal_weights: np.ndarray | None = None,
 ) -> DCTRFitResult:
     """The DCTR fit of Eq. 3 of the SRGN paper: ``θ* = argmax_θ′ L(θ′)`` with ``f`` frozen.
 
@@ -157,13 +158,17 @@ def dctr_fit(
         extrapolate: Allow bounds outside the reweighter's training range (the network is
             then evaluated where it was never trained).
         data_weights: Per-event weights of ``data`` (a bootstrap replica; default 1).
+        nominal_weights: Per-event weights of ``nominal`` (a replica of the simulation).
     """
     names = reweighter.theta_names
     bounds = dict(reweighter.theta_range if bounds is None else bounds)
     box = _unit_box(reweighter, bounds, "dctr_fit", extrapolate)
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
-    data_weights = _checked_weights(data_weights, len(data), "dctr_fit data_weights")
+    weights = (
+        _checked_weights(data_weights, len(data), "dctr_fit data_weights"),
+        _checked_weights(nominal_weights, len(nominal), "dctr_fit nominal_weights"),
+    )
     both = EventTensors.concatenate([data, nominal])
     evaluations = 0
 
@@ -171,7 +176,7 @@ def dctr_fit(
         nonlocal evaluations
         evaluations += 1
         theta = _from_unit(reweighter, unit, bounds)
-        return _loss_and_error(reweighter, both, len(data), theta, extrapolate, data_weights)[0]
+        return _loss_and_error(reweighter, both, len(data), theta, extrapolate, *weights)[0]
 
     if len(names) == 1:
         result = minimize_scalar(
@@ -209,12 +214,13 @@ def _loss_and_error(
     theta,
     extrapolate: bool,
     data_weights: np.ndarray | None,
+    nominal_weights: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """Loss of Eq. 3 and its error; ``both``: the data, then the nominal events (one
     network call for both: each call has a fixed cost)."""
     logits = reweighter.logits(both, theta, extrapolate=extrapolate)
     data_loss, data_error = _mean_and_error(_terms(logits[:n_data], 1), data_weights)
-    nominal_loss, nominal_error = _mean_and_error(_terms(logits[n_data:], 0), None)
+    nominal_loss, nominal_error = _mean_and_error(_terms(logits[n_data:], 0), nominal_weights)
     return data_loss + nominal_loss, float(np.hypot(data_error, nominal_error))
 
 
@@ -226,17 +232,21 @@ def dctr_loss(
     *,
     extrapolate: bool = False,
     data_weights: np.ndarray | None = None,
+    nominal_weights: np.ndarray | None = None,
 ) -> float:
     """The cross entropy of Eq. 3 at one ``θ′`` (minimal at the fitted point).
 
-    ``-(Σ_data w log f(x, θ′)) / Σ_data w - (1/N_nom) Σ_nominal log(1 - f(x, θ′))``
-    (``w``: ``data_weights``, default 1).
+    ``-(Σ_data w log f(x, θ′)) / Σ_data w - (Σ_nominal v log(1 - f(x, θ′))) / Σ_nominal v``
+    (``w``: ``data_weights``, ``v``: ``nominal_weights``, default 1).
     """
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
-    data_weights = _checked_weights(data_weights, len(data), "dctr_loss data_weights")
+    weights = (
+        _checked_weights(data_weights, len(data), "dctr_loss data_weights"),
+        _checked_weights(nominal_weights, len(nominal), "dctr_loss nominal_weights"),
+    )
     both = EventTensors.concatenate([data, nominal])
-    return _loss_and_error(reweighter, both, len(data), theta, extrapolate, data_weights)[0]
+    return _loss_and_error(reweighter, both, len(data), theta, extrapolate, *weights)[0]
 
 
 @dataclass(frozen=True)
@@ -322,19 +332,24 @@ def dctr_scan(
     extrapolate: bool = False,
     clip: bool = False,
     data_weights: np.ndarray | None = None,
+    nominal_weights: np.ndarray | None = None,
 ) -> DCTRScan:
     """Evaluate the loss of Eq. 3 on the product grid of ``grid`` (one axis per parameter).
 
     Grid values outside the training range: see :func:`scan_axes`. The scan carries each
-    value's statistical error (:class:`DCTRScan`).
+    value's statistical error (:class:`DCTRScan`). ``data_weights``, ``nominal_weights``:
+    per-event weights (default 1), as in :func:`dctr_fit`.
     """
     axes = scan_axes(reweighter, grid, extrapolate=extrapolate, clip=clip, where="dctr_scan")
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
-    data_weights = _checked_weights(data_weights, len(data), "dctr_scan data_weights")
+    weights = (
+        _checked_weights(data_weights, len(data), "dctr_scan data_weights"),
+        _checked_weights(nominal_weights, len(nominal), "dctr_scan nominal_weights"),
+    )
     points = np.array(list(product(*axes)))
     both = EventTensors.concatenate([data, nominal])
     values = np.array(
-        [_loss_and_error(reweighter, both, len(data), p, extrapolate, data_weights) for p in points]
+        [_loss_and_error(reweighter, both, len(data), p, extrapolate, *weights) for p in points]
     )
     return DCTRScan(reweighter.theta_names, points, values[:, 0], values[:, 1])

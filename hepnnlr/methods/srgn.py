@@ -197,6 +197,8 @@ class SRGNObjective:
             the target (Poisson(1) weights). They weight the target in ``g``'s training
             and in the held-out AUC; the split into training and held-out events is that
             of ``config.seed``, whatever the weights.
+        simulation_weights: Per-event weights of the simulated events (default 1): a
+            bootstrap replica of the simulation; they multiply ``w(x_G, θ′)``.
     """
 
     def __init__(
@@ -209,6 +211,7 @@ class SRGNObjective:
         *,
         extrapolate: bool = False,
         data_weights: np.ndarray | None = None,
+        simulation_weights: np.ndarray | None = None,
     ) -> None:
         if len(generator) != len(simulation):
             raise ShapeMismatchError(
@@ -228,6 +231,9 @@ class SRGNObjective:
         self._sim = (simulation.subset(sim_train), simulation.subset(sim_test))
         self._sim_index = (sim_train, sim_test)
         self._data = (data.subset(data_train), data.subset(data_test))
+        self._simulation_weights = _checked_weights(
+            simulation_weights, len(simulation), "SRGNObjective simulation_weights"
+        )
         weights = _checked_weights(data_weights, len(data), "SRGNObjective data_weights")
         weights = np.ones(len(data)) if weights is None else weights
         self._data_weights = (weights[data_train], weights[data_test])
@@ -250,12 +256,14 @@ class SRGNObjective:
         return self.reweighter.theta_names
 
     def weights(self, theta: Sequence[float]) -> np.ndarray:
-        """``w(x_G, θ′)`` for every simulated event (cached per ``θ′``)."""
+        """``w(x_G, θ′)`` for every simulated event, times its ``simulation_weights``
+        (cached per ``θ′``)."""
         key = tuple(float(t) for t in np.atleast_1d(theta))
         if key not in self._weights:
-            self._weights[key] = self.reweighter.weights(
-                self._generator, key, extrapolate=self.extrapolate
-            )
+            w = self.reweighter.weights(self._generator, key, extrapolate=self.extrapolate)
+            if self._simulation_weights is not None:
+                w = w * self._simulation_weights
+            self._weights[key] = w
         return self._weights[key]
 
     def classifier(self, theta: Sequence[float]) -> TrainedClassifier:

@@ -11,7 +11,10 @@ refitted on ``B`` bootstrap replicas of the target (docs/fits.md):
   ``b`` refits repeat ``m(b)``'s fit on the target reweighted by Poisson(1) weights),
   ``σ_stat = sqrt(Σ_b (d_b − d̄)² / (B′ − 1))``: how much the answer moves with the finite
   target sample (None without replicas);
-* total: ``sqrt(σ_stat² + σ_method²)``, the two taken as independent.
+* stat_sim (when asked for): the same spread over replicas of the *simulated* samples
+  (nominal and varied events weighted by Poisson(1), the reweighter retrained, the fit
+  against the unweighted target): how much the answer moves with the finite simulation;
+* total: ``sqrt(σ_stat² + σ_stat_sim² + σ_method²)``, the parts taken as independent.
 
 ``σ_method`` is the spread of a single repeat; the mean of ``M′`` repeats is steadier by
 ``√M′``, which :attr:`ParameterError.method_of_mean` reports, but the total uses the
@@ -37,12 +40,14 @@ class ParameterError:
 
     Attributes:
         value: Mean of the kept repeats.
-        stat: Spread of the bootstrap replicas' shifts (None: no replicas).
+        stat: Spread of the target's bootstrap replicas' shifts (None: no replicas).
         method: Spread of the kept repeats (None: one kept repeat).
         repeats: Kept repeats / all repeats.
         replicas: Replicas used / all replicas.
         bootstrap_bias: Mean replica shift ``d̄`` (None: no replicas); of order
             ``σ_stat / √B`` for a fit without bootstrap bias.
+        stat_simulation: Spread over replicas of the simulated samples (None: none run).
+        simulation_replicas: Those replicas used / all.
     """
 
     value: float
@@ -51,11 +56,13 @@ class ParameterError:
     repeats: tuple[int, int]
     replicas: tuple[int, int]
     bootstrap_bias: float | None = None
+    stat_simulation: float | None = None
+    simulation_replicas: tuple[int, int] = (0, 0)
 
     @property
     def total(self) -> float | None:
-        """``sqrt(stat² + method²)`` of the components there are (None: neither)."""
-        parts = [p for p in (self.stat, self.method) if p is not None]
+        """The components there are in quadrature (None: none)."""
+        parts = [p for p in (self.stat, self.stat_simulation, self.method) if p is not None]
         return float(np.hypot.reduce(parts)) if parts else None
 
     @property
@@ -70,13 +77,34 @@ class ParameterError:
             "stat": self.stat,
             "method": self.method,
             "total": self.total,
+            "stat_simulation": self.stat_simulation,
             "method_of_mean": self.method_of_mean,
             "bootstrap_bias": self.bootstrap_bias,
             "repeats_kept": self.repeats[0],
             "repeats": self.repeats[1],
             "replicas_used": self.replicas[0],
             "replicas": self.replicas[1],
+            "simulation_replicas_used": self.simulation_replicas[0],
+            "simulation_replicas": self.simulation_replicas[1],
         }
+
+
+def _spread(
+    name: str, shifts: Mapping[str, np.ndarray] | None, used: np.ndarray | None
+) -> tuple[float | None, float | None, tuple[int, int]]:
+    """``(std, mean, (used, all))`` of one parameter's shifts over the used replicas."""
+    if shifts is None:
+        return None, None, (0, 0)
+    d = np.asarray(shifts[name], float)
+    mask = np.ones(len(d), bool) if used is None else np.asarray(used, bool)
+    if mask.shape != d.shape:
+        raise ShapeMismatchError(
+            f"combine_errors: {name} has {d.shape} shifts but used {mask.shape}."
+        )
+    n = int(mask.sum())
+    if n < 2:
+        return None, None, (n, len(d))
+    return float(d[mask].std(ddof=1)), float(d[mask].mean()), (n, len(d))
 
 
 def combine_errors(
@@ -84,14 +112,18 @@ def combine_errors(
     kept: np.ndarray,
     shifts: Mapping[str, np.ndarray] | None = None,
     used: np.ndarray | None = None,
+    *,
+    simulation_shifts: Mapping[str, np.ndarray] | None = None,
+    simulation_used: np.ndarray | None = None,
 ) -> dict[str, ParameterError]:
     """``{name: ParameterError}`` from the repeats' values and the replicas' shifts.
 
     Args:
         repeats: ``{name: (M,)}`` fitted values of every repeat.
         kept: ``(M,)`` repeats entering the value and the method spread.
-        shifts: ``{name: (B,)}`` replica shifts ``θ_b − θ_{m(b)}`` (None: no replicas).
+        shifts: ``{name: (B,)}`` target replica shifts ``θ_b − θ_{m(b)}`` (None: none).
         used: ``(B,)`` replicas entering the statistical spread (default all).
+        simulation_shifts, simulation_used: The same for replicas of the simulation.
     """
     kept = np.asarray(kept, bool)
     if not kept.any():
@@ -104,26 +136,17 @@ def combine_errors(
                 f"combine_errors: {name} has {values.shape} repeats but kept {kept.shape}."
             )
         v = values[kept]
-        stat = bias = None
-        n_used = n_all = 0
-        if shifts is not None:
-            d = np.asarray(shifts[name], float)
-            mask = np.ones(len(d), bool) if used is None else np.asarray(used, bool)
-            if mask.shape != d.shape:
-                raise ShapeMismatchError(
-                    f"combine_errors: {name} has {d.shape} shifts but used {mask.shape}."
-                )
-            n_used, n_all = int(mask.sum()), len(d)
-            if n_used >= 2:
-                stat = float(d[mask].std(ddof=1))
-                bias = float(d[mask].mean())
+        stat, bias, counts = _spread(name, shifts, used)
+        sim, _, sim_counts = _spread(name, simulation_shifts, simulation_used)
         out[name] = ParameterError(
             float(v.mean()),
             stat,
             float(v.std(ddof=1)) if len(v) > 1 else None,
             (int(kept.sum()), len(kept)),
-            (n_used, n_all),
+            counts,
             bias,
+            sim,
+            sim_counts,
         )
     return out
 
@@ -137,19 +160,25 @@ def error_table(
 ) -> list[str]:
     """The printed table: one row per parameter with value, stat, method, total.
 
-    ``stat``: bootstrap of the target (replicas used/drawn); ``method``: spread of the
-    repeats (kept/run); ``total``: both in quadrature.
+    ``stat``: bootstrap of the target (replicas used/drawn); ``stat_sim`` (only when
+    replicas of the simulation ran): bootstrap of the simulation; ``method``: spread of
+    the repeats (kept/run); ``total``: all in quadrature.
     """
     targets = targets or {}
+    simulation = any(e.simulation_replicas[1] for e in errors.values())
+    sim_head = f"{'stat_sim':>11}" if simulation else ""
     rows = [
-        f"  {'parameter':<12}{'value':>12}{'stat':>11}{'method':>11}{'total':>11}"
+        f"  {'parameter':<12}{'value':>12}{'stat':>11}{sim_head}{'method':>11}{'total':>11}"
         f"{'target':>10}   repeats  replicas"
     ]
     for name, e in errors.items():
         target = _number(targets.get(name), 6) if name in targets else ""
+        sim = f"{_number(e.stat_simulation):>11}" if simulation else ""
+        used, drawn = e.simulation_replicas
+        sim_count = f"  {used:>3}/{drawn} (sim)" if simulation else ""
         rows.append(
-            f"  {name:<12}{e.value:>12.6g}{_number(e.stat):>11}{_number(e.method):>11}"
+            f"  {name:<12}{e.value:>12.6g}{_number(e.stat):>11}{sim}{_number(e.method):>11}"
             f"{_number(e.total):>11}{target:>10}   {e.repeats[0]:>3}/{e.repeats[1]:<4}"
-            f"  {e.replicas[0]:>3}/{e.replicas[1]}"
+            f"  {e.replicas[0]:>3}/{e.replicas[1]}{sim_count}"
         )
     return rows

@@ -40,24 +40,21 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hepnnlr.errors import EmptySelectionError
 from hepnnlr.methods.bootstrap import dctr_replicas, poisson_weights
-from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
-from hepnnlr.methods.dctr_fits import dctr_fit, dctr_scan
-from hepnnlr.methods.fit_quality import FitFlags, flag_fit, remove_outliers
-from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective, srgn_fit, srgn_scan
+from hepnnlr.methods.dctr import DCTRConfig
+from hepnnlr.methods.fit_quality import FitFlags, remove_outliers
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.workflows.fit_config import (
     FIT_METHODS,
     GENERATORS,
-    PARAMETERS,
     FeatureConfig,
     FitJob,
     FitSettings,
@@ -67,13 +64,23 @@ from hepnnlr.workflows.fit_config import (
     UncertaintySettings,
     load_fit_job,
 )
-from hepnnlr.workflows.fit_inputs import Inputs, Level, load_samples
+from hepnnlr.workflows.fit_inputs import Inputs, load_samples
 from hepnnlr.workflows.fit_report import (
     feature_histograms,
     plot_curves,
     plot_uncertainty,
     write_fit_record,
     write_summary,
+)
+from hepnnlr.workflows.fit_steps import (
+    OneFit,
+    anchor,
+    dctr_step,
+    fit_gen,
+    flags_of,
+    nominal_point,
+    srgn_step,
+    train_reweighter,
 )
 
 __all__ = [
@@ -115,163 +122,7 @@ class FitOutputs:
     grid_minimum: dict[str, list[float]] = field(default_factory=dict)
 
 
-@dataclass
-class _Fit:
-    """One fit (a repeat or a replica): θ, the objective's curve and the flags."""
-
-    theta: dict[str, float]
-    objective: float
-    curve: list[tuple[list[float], float]]
-    flags: FitFlags
-    grid_minimum: dict[str, float] = field(default_factory=dict)
-
-
-def nominal_point(samples: SampleConfig) -> dict[str, float]:
-    """The nominal value of every fitted parameter: ``samples.nominal`` or the default."""
-    if samples.generator == "gaussian":
-        defaults = {"mu": 0.0, "sigma": 1.0}
-    elif samples.generator == "zjets":
-        from hepnnlr.samples import ZJetsTheta
-
-        defaults = {k: float(getattr(ZJetsTheta(), k)) for k in PARAMETERS["zjets"]}
-    else:
-        defaults = {"top_mass": 172.5}
-    return {n: float(samples.nominal.get(n, defaults[n])) for n in samples.names}
-
-
-def _anchor(samples: SampleConfig) -> dict[str, float] | None:
-    """The nominal point the reweighter is anchored at; ``None`` if outside the range."""
-    point = nominal_point(samples)
-    inside = all(low <= point[n] <= high for n, (low, high) in samples.parameters.items())
-    return point if inside else None
-
-
-def _grid(job: FitJob) -> dict[str, np.ndarray]:
-    return {n: np.linspace(*job.bounds[n], job.fit.grid_points) for n in job.samples.names}
-
-
-def _start(job: FitJob) -> list[float] | None:
-    f, bounds = job.fit, job.bounds
-    return [f.start.get(n, 0.5 * sum(bounds[n])) for n in job.samples.names] if f.start else None
-
-
-def _train_reweighter(job: FitJob, samples: dict[str, Level], inputs: Inputs, seed: int):
-    s = job.samples
-    nominal, varied = samples["nominal"], samples["varied"]
-    half = len(nominal) // 2
-    return DCTRReweighter.train(
-        inputs.events(nominal.gen.subset(slice(0, half)), "gen"),
-        inputs.events(varied.gen, "gen", varied.theta, s.names),
-        DCTRConfig(
-            job.network.reweighter,
-            replace(job.training.reweighter, seed=seed, progress=job.progress),
-            members=job.training.reweighter_members,
-            nominal_draws=job.training.nominal_draws,
-        ),
-        theta_range=s.parameters,
-        nominal_theta=_anchor(s),
-    )
-
-
-def _fit_gen(samples: dict[str, Level], inputs: Inputs):
-    nominal = samples["nominal"]
-    return inputs.events(nominal.gen.subset(slice(len(nominal) // 2, None)), "gen")
-
-
-def _flags(job: FitJob, theta, points, values, errors, *, auc=False, constant=False):
-    u = job.uncertainty
-    return flag_fit(
-        theta,
-        job.bounds,
-        points=points,
-        values=values,
-        errors=errors,
-        auc=auc,
-        constant_at_minimum=constant,
-        bound_margin=u.bound_margin,
-        z=u.flag_sigma,
-    )
-
-
-def _dctr(job: FitJob, samples, inputs, rw) -> _Fit:
-    """The DCTR fit (Eq. 3) of the target at generator level, and its loss scan."""
-    f = job.fit
-    data = inputs.events(samples["target"].gen, "gen")
-    fit_gen = _fit_gen(samples, inputs)
-    scan = dctr_scan(rw, data, fit_gen, _grid(job), extrapolate=f.extrapolate)
-    grid_minimum: dict[str, float] = {}
-    if f.method == "grid":
-        theta, objective = scan.fitted, float(scan.loss.min())
-        grid_minimum = scan.best
-    else:
-        result = dctr_fit(
-            rw,
-            data,
-            fit_gen,
-            bounds=job.bounds,
-            xtol=f.xtol,
-            max_iterations=f.max_iterations,
-            start=_start(job),
-            extrapolate=f.extrapolate,
-        )
-        theta, objective = result.theta, result.loss
-    curve = [(p.tolist(), float(v)) for p, v in zip(scan.points, scan.loss, strict=True)]
-    flags = _flags(job, theta, scan.points, scan.loss, scan.error)
-    return _Fit(theta, objective, curve, flags, grid_minimum)
-
-
-def _srgn(
-    job: FitJob, samples, inputs, rw, seed: int, target_weights: np.ndarray | None = None
-) -> _Fit:
-    """The SRGN fit (Eq. 5) at detector level; ``target_weights`` per target event."""
-    f = job.fit
-    config = SRGNConfig(
-        model=job.network.classifier,
-        training=job.training.classifier,
-        strategy=f.strategy,
-        xtol=f.xtol,
-        ftol=f.ftol,
-        max_iterations=f.max_iterations,
-        test_fraction=f.test_fraction,
-        seed=seed,
-    )
-    nominal, target = samples["nominal"], samples["target"]
-    # detector level: the events that pass its selection (all, unless unselected: zero)
-    rows = nominal.reco_rows(np.arange(len(nominal) // 2, len(nominal)))
-    target_rows = target.reco_rows()
-    objective = SRGNObjective(
-        rw,
-        inputs.events(nominal.gen.subset(rows), "gen"),
-        inputs.events(nominal.reco.subset(rows), "reco"),
-        inputs.events(target.reco.subset(target_rows), "reco"),
-        config,
-        extrapolate=f.extrapolate,
-        data_weights=None if target_weights is None else target_weights[target_rows],
-    )
-    grid_minimum: dict[str, float] = {}
-    if f.method == "grid":
-        scan = srgn_scan(objective, _grid(job))
-        theta, value = scan.fitted, float(scan.auc.min())
-        grid_minimum = scan.best
-    else:
-        result = srgn_fit(objective, bounds=job.bounds, start=_start(job))
-        theta, value = result.theta, result.auc
-    points = objective.points
-    lowest = min(points, key=lambda p: p.auc)
-    flags = _flags(
-        job,
-        theta,
-        np.array([p.theta for p in points]),
-        np.array([p.auc for p in points]),
-        np.array([p.error for p in points]),
-        auc=True,
-        constant=lowest.constant,
-    )
-    curve = [(list(p), float(v)) for p, v in objective.history]
-    return _Fit(theta, value, curve, flags, grid_minimum)
-
-
-def _replicas(job: FitJob, samples, inputs, fits: list[_Fit], reweighters, kept_ids, seed):
+def _replicas(job: FitJob, samples, inputs, fits: list[OneFit], reweighters, kept_ids, seed):
     """Every bootstrap replica: ``[(repeat, θ_b, shift, flags)]`` in replica order."""
     B, names = job.uncertainty.bootstrap, job.samples.names
     n_target = len(samples["target"])
@@ -285,7 +136,7 @@ def _replicas(job: FitJob, samples, inputs, fits: list[_Fit], reweighters, kept_
             result = dctr_replicas(
                 reweighters[m],
                 inputs.events(samples["target"].gen, "gen"),
-                _fit_gen(samples, inputs),
+                fit_gen(samples, inputs),
                 weights,
                 center=fits[m].theta,
                 bounds=job.bounds,
@@ -295,16 +146,42 @@ def _replicas(job: FitJob, samples, inputs, fits: list[_Fit], reweighters, kept_
             for row, b in enumerate(mine):
                 theta = dict(zip(names, result.theta[row].tolist(), strict=True))
                 shift = dict(zip(names, result.shifts[row].tolist(), strict=True))
-                out[b] = (m, theta, shift, _flags(job, theta, None, None, None))
+                out[b] = (m, theta, shift, flags_of(job, theta, None, None, None))
         else:
             for row, b in enumerate(mine):
-                fit = _srgn(
+                fit = srgn_step(
                     job, samples, inputs, reweighters[m], job.training_seed + m, weights[row]
                 )
                 shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
                 out[b] = (m, fit.theta, shift, fit.flags)
                 if job.progress:
                     print(f"[hepnnlr] replica {b} (repeat {m}): {fit.theta}", flush=True)
+    return out
+
+
+def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], kept_ids, seed):
+    """Replicas of the simulation: ``[(repeat, θ_b, shift, flags)]``. Replica ``b``
+    weights the nominal and varied events by Poisson(1) (streams 1 and 2 of ``(seed, b)``),
+    retrains the reweighter of kept repeat ``b mod M′`` (its seed) on them and refits the
+    unweighted target against the weighted nominal events."""
+    names = job.samples.names
+    n_nominal, n_varied = len(samples["nominal"]), len(samples["varied"])
+    out = []
+    for b in range(job.uncertainty.simulation_bootstrap):
+        m = kept_ids[b % len(kept_ids)]
+        nominal_weights = poisson_weights(n_nominal, b, seed, stream=1)
+        varied_weights = poisson_weights(n_varied, b, seed, stream=2)
+        repeat_seed = job.training_seed + m
+        rw = train_reweighter(job, samples, inputs, repeat_seed, nominal_weights, varied_weights)
+        fit = (
+            dctr_step(job, samples, inputs, rw, nominal_weights)
+            if job.method == "dctr"
+            else srgn_step(job, samples, inputs, rw, repeat_seed, None, nominal_weights)
+        )
+        shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
+        out.append((m, fit.theta, shift, fit.flags))
+        if job.progress:
+            print(f"[hepnnlr] simulation replica {b} (repeat {m}): {fit.theta}", flush=True)
     return out
 
 
@@ -323,11 +200,11 @@ def run_fit(job: FitJob) -> FitOutputs:
     names, u = job.samples.names, job.uncertainty
     fits, reweighters = [], []
     for repeat in range(u.repeats):
-        rw = _train_reweighter(job, samples, inputs, job.training_seed + repeat)
+        rw = train_reweighter(job, samples, inputs, job.training_seed + repeat)
         fit = (
-            _dctr(job, samples, inputs, rw)
+            dctr_step(job, samples, inputs, rw)
             if job.method == "dctr"
-            else _srgn(job, samples, inputs, rw, job.training_seed + repeat)
+            else srgn_step(job, samples, inputs, rw, job.training_seed + repeat)
         )
         fits.append(fit)
         reweighters.append(rw)
@@ -354,7 +231,16 @@ def run_fit(job: FitJob) -> FitOutputs:
     )
     used = np.array([u.keep_flagged or not r[3].flagged for r in replicas], bool)
     shifts = {n: np.array([r[2][n] for r in replicas]) for n in names} if replicas else None
-    errors = combine_errors(values, keep, shifts, used if replicas else None)
+    sim = _simulation_replicas(job, samples, inputs, fits, kept_ids, job.training_seed)
+    sim_used = np.array([u.keep_flagged or not r[3].flagged for r in sim], bool)
+    errors = combine_errors(
+        values,
+        keep,
+        shifts,
+        used if replicas else None,
+        simulation_shifts={n: np.array([r[2][n] for r in sim]) for n in names} if sim else None,
+        simulation_used=sim_used if sim else None,
+    )
     value = {n: e.value for n, e in errors.items()}
     groups = feature_histograms(job, samples, inputs, reweighters[kept_ids[0]], value)
     histograms_file = write_histograms(out / "histograms.root", groups)
@@ -391,18 +277,27 @@ def run_fit(job: FitJob) -> FitOutputs:
         }
         for r, f in enumerate(fits)
     ]
-    replica_rows = [
-        {
-            "repeat": r[0],
-            "theta": r[1],
-            "shift": r[2],
-            "used": bool(used[b]),
-            "flags": r[3].to_dict(),
-        }
-        for b, r in enumerate(replicas)
-    ]
+    replica_rows, sim_rows = (
+        [
+            {
+                "repeat": r[0],
+                "theta": r[1],
+                "shift": r[2],
+                "used": bool(mask[b]),
+                "flags": r[3].to_dict(),
+            }
+            for b, r in enumerate(rows)
+        ]
+        for rows, mask in ((replicas, used), (sim, sim_used))
+    )
     summary_file = write_summary(
-        out / "summary.json", job, errors, repeat_rows, replica_rows, job.training_seed
+        out / "summary.json",
+        job,
+        errors,
+        repeat_rows,
+        replica_rows,
+        job.training_seed,
+        simulation_rows=sim_rows,
     )
     grid_minimum = (
         {n: [f.grid_minimum[n] for f in fits] for n in names} if job.fit.method == "grid" else {}
@@ -419,7 +314,8 @@ def run_fit(job: FitJob) -> FitOutputs:
         errors,
         repeat_rows,
         replica_rows,
-        anchor=_anchor(job.samples),
+        simulation_rows=sim_rows,
+        anchor=anchor(job.samples),
         anchor_share=DCTRConfig().nominal_anchor,
         seconds=time.perf_counter() - started,
     )

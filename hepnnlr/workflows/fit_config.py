@@ -262,8 +262,15 @@ class UncertaintySettings:
             the repeat's frozen reweighter (cheap); SRGN reruns the whole fit (as costly
             as a repeat's fit, without the reweighter's training). 0 switches it off;
             otherwise at least 2. Replica ``b`` refits kept repeat ``b mod M′``.
+        simulation_bootstrap: Replicas of the *simulated* samples (0: none, else at least
+            2): the nominal and varied events weighted by Poisson(1), the reweighter of
+            kept repeat ``b mod M′`` retrained on them (its seed) and the fit rerun against
+            the unweighted target; their spread is ``stat_simulation``, the error from the
+            finite simulation (each replica costs a repeat). Off by default; needed
+            wherever the simulation is not much larger than the target (docs/fits.md).
         seed: Seed of the trainings (repeat ``r``: ``seed + r``) and of the replicas'
-            weights (replica ``b``: the stream ``(seed, b)``); default ``samples.seed``.
+            weights (replica ``b``: the stream ``(seed, b)``; the simulation's replicas
+            ``(seed, b, 1)`` and ``(seed, b, 2)``); default ``samples.seed``.
         keep_flagged: Keep flagged repeats and replicas (``edge``, ``no_discrimination``,
             ``flat``; :mod:`hepnnlr.methods.fit_quality`) in the averages; they are
             reported either way.
@@ -276,6 +283,7 @@ class UncertaintySettings:
 
     repeats: int = 2
     bootstrap: int = 4
+    simulation_bootstrap: int = 0
     seed: int | None = None
     keep_flagged: bool = False
     outlier_sigma: float = 2.0
@@ -283,7 +291,7 @@ class UncertaintySettings:
     flag_sigma: float = 3.0
 
     def __post_init__(self) -> None:
-        for name in ("repeats", "bootstrap"):
+        for name in ("repeats", "bootstrap", "simulation_bootstrap"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"uncertainty.{name}={value!r} must be an integer >= 0.")
@@ -292,11 +300,12 @@ class UncertaintySettings:
                 f"uncertainty.repeats={self.repeats}: need at least 1 fit (2 or more to "
                 "quote the method uncertainty)."
             )
-        if self.bootstrap == 1:
-            raise ConfigError(
-                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
-                "statistical uncertainty) or 2 or more."
-            )
+        for name in ("bootstrap", "simulation_bootstrap"):
+            if getattr(self, name) == 1:
+                raise ConfigError(
+                    f"uncertainty.{name}=1: a spread needs at least 2 replicas; give 0 (no "
+                    "such uncertainty) or 2 or more."
+                )
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
         ):

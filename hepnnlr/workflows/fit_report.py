@@ -46,9 +46,12 @@ ERROR_MODEL = {
     "theta_repeat",
     "method": "standard deviation of the kept repeats (trainings with different seeds on "
     "the same samples); the spread of one fit, not of their mean",
-    "total": "sqrt(stat^2 + method^2)",
-    "not_included": "the finite size of the simulated samples (nominal and varied) and "
-    "the reweighter's error common to all repeats",
+    "stat_simulation": "with uncertainty.simulation_bootstrap > 0: the spread over "
+    "replicas of the simulated samples (nominal and varied events Poisson(1)-weighted, "
+    "the reweighter retrained, the fit against the unweighted target)",
+    "total": "sqrt(stat^2 + stat_simulation^2 + method^2) of the parts there are",
+    "not_included": "without uncertainty.simulation_bootstrap: the finite size of the "
+    "simulated samples (nominal and varied)",
 }
 """What each quoted number is (written into ``summary.json``; docs/fits.md)."""
 
@@ -121,6 +124,7 @@ def _bands(ax, error: ParameterError, vertical: bool = True) -> None:
     for width, colour, alpha, label in (
         (error.total, "0.5", 0.25, "total"),
         (error.method, "C1", 0.3, "method (repeats)"),
+        (error.stat_simulation, "C4", 0.3, "stat_sim (simulation replicas)"),
         (error.stat, "C2", 0.3, "stat (bootstrap)"),
     ):
         if width is not None:
@@ -235,9 +239,11 @@ def write_summary(
     repeats: list[dict[str, Any]],
     replicas: list[dict[str, Any]],
     bootstrap_seed: int,
+    *,
+    simulation_rows: Sequence[dict[str, Any]] = (),
 ) -> Path:
-    """``summary.json``: each parameter's value, ``stat``, ``method``, ``total``, the
-    repeats and replicas behind them, and :data:`ERROR_MODEL`."""
+    """``summary.json``: each parameter's value, ``stat``, ``method``, ``total`` (and
+    ``stat_simulation``), the repeats and replicas behind them, and :data:`ERROR_MODEL`."""
     target = job.samples.point("target")
     path.write_text(
         json.dumps(
@@ -253,6 +259,12 @@ def write_summary(
                     "seed": bootstrap_seed,
                     "weights": "Poisson(1) per target event, stream (seed, replica)",
                     "fits": replicas,
+                },
+                "simulation_bootstrap": {
+                    "replicas": job.uncertainty.simulation_bootstrap,
+                    "weights": "Poisson(1) per nominal (stream 1) and varied (stream 2) event; "
+                    "reweighter retrained, fit against the unweighted target",
+                    "fits": list(simulation_rows),
                 },
                 "keep_flagged": job.uncertainty.keep_flagged,
             },
@@ -274,6 +286,7 @@ def write_fit_record(
     repeat_rows,
     replica_rows,
     *,
+    simulation_rows: Sequence[dict[str, Any]] = (),
     anchor: dict[str, float] | None,
     anchor_share: float,
     seconds: float,
@@ -304,6 +317,7 @@ def write_fit_record(
         "summary": {n: e.to_dict() for n, e in errors.items()},
         "repeats": repeat_rows,
         "replicas": replica_rows,
+        "simulation_replicas": list(simulation_rows),
         "objective": [r["objective"] for r in repeat_rows],
         "events": {
             k: {"used": len(v), "selected": v.selected, "generated": v.total}

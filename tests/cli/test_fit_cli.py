@@ -185,8 +185,9 @@ def test_bad_reweighter_members_and_draws_name_the_key(tmp_path, capsys):
 
 
 def test_shipped_gaussian_config_prints_stat_method_and_total_apart(tmp_path, capsys):
-    # examples/configs/gaussian_srgn.yaml as shipped, at a tiny size: 2 repeats and 2
-    # bootstrap replicas (each replica reruns the SRGN fit), every section else as shipped.
+    # examples/configs/gaussian_srgn.yaml as shipped, at a tiny size: 2 repeats, 2
+    # bootstrap replicas of the target (each reruns the SRGN fit) and 2 of the simulation
+    # (each retrains the reweighter too), every section else as shipped.
     import yaml
 
     config = yaml.safe_load((CONFIGS / "gaussian_srgn.yaml").read_text())
@@ -195,17 +196,22 @@ def test_shipped_gaussian_config_prints_stat_method_and_total_apart(tmp_path, ca
     config["training"]["reweighter"].update(epochs=4, batch_size=400, patience=2)
     config["training"]["classifier"].update(epochs=3, batch_size=400, patience=2)
     config["fit"].update(xtol=0.05, max_iterations=2)
-    config["uncertainty"].update(repeats=2, bootstrap=2)
+    # keep_flagged: at this size fits may end on a bound; flagged ones still count here,
+    # so that every component has two entries to spread over (the flags are printed)
+    config["uncertainty"].update(repeats=2, bootstrap=2, simulation_bootstrap=2, keep_flagged=True)
     path = tmp_path / "gaussian_srgn.yaml"
     path.write_text(yaml.safe_dump(config))
     assert main(["fit", "srgn", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
     header = next(i for i, line in enumerate(out) if line.split()[:1] == ["parameter"])
-    assert out[header].split()[:5] == ["parameter", "value", "stat", "method", "total"]
-    name, value, stat, method, total, target, repeats, replicas = out[header + 1].split()
-    assert (name, target, replicas) == ("mu", "0.6", "2/2")
-    assert float(total) == pytest.approx(np.hypot(float(stat), float(method)), rel=1e-3)
-    assert float(stat) > 0 and float(method) > 0
+    assert out[header].split()[:6] == ["parameter", "value", "stat", "stat_sim", "method", "total"]
+    name, value, stat, sim, method, total, target, repeats, replicas = out[header + 1].split()[:9]
+    assert (name, target, repeats, replicas) == ("mu", "0.6", "2/2", "2/2")
+    assert out[header + 1].split()[9:] == ["2/2", "(sim)"]
+    assert float(total) == pytest.approx(
+        np.sqrt(float(stat) ** 2 + float(sim) ** 2 + float(method) ** 2), rel=2e-3
+    )  # of the printed 4 digits
+    assert float(stat) > 0 and float(sim) > 0 and float(method) > 0
     assert any(line.strip().startswith("stat: spread over bootstrap replicas") for line in out)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     mu = summary["parameters"]["mu"]

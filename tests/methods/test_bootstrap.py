@@ -27,6 +27,11 @@ def test_replica_weights_are_poisson_one_and_block_seeded():
     np.testing.assert_array_equal(replica_weights(1000, 2, 11, first=3), many[3:5])
     assert not np.array_equal(many[0], many[1])
     assert not np.array_equal(poisson_weights(1000, 0, 12), many[0])
+    # the simulation's replicas draw from their own streams (seed, b, 1), (seed, b, 2)
+    assert not np.array_equal(poisson_weights(1000, 3, 11, stream=1), many[3])
+    assert not np.array_equal(
+        poisson_weights(1000, 3, 11, stream=1), poisson_weights(1000, 3, 11, stream=2)
+    )
     with pytest.raises(ConfigError, match="seed=-1 must be an integer >= 0"):
         poisson_weights(10, 0, -1)
     with pytest.raises(ConfigError, match="replicas=0 must be >= 1"):
@@ -45,6 +50,12 @@ def test_weighted_dctr_loss_equals_the_loss_of_repeated_events(
     resampled = gaussian_events(np.repeat(x, w.astype(int)))
     assert dctr_loss(gaussian_reweighter, gaussian_events(x), nominal, 0.4, data_weights=w) == (
         pytest.approx(dctr_loss(gaussian_reweighter, resampled, nominal, 0.4), rel=1e-7)
+    )
+    # the same for the nominal events (a replica of the simulation)
+    v = poisson_weights(300, 1, 5)
+    repeated = gaussian_events(np.repeat(nominal.globals[:, 0], v.astype(int)))
+    assert dctr_loss(gaussian_reweighter, resampled, nominal, 0.4, nominal_weights=v) == (
+        pytest.approx(dctr_loss(gaussian_reweighter, resampled, repeated, 0.4), rel=1e-7)
     )
     with pytest.raises(ShapeMismatchError, match="299 weights for 300 events"):
         dctr_loss(gaussian_reweighter, gaussian_events(x), nominal, 0.4, data_weights=w[1:])

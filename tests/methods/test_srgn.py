@@ -264,6 +264,12 @@ def test_target_weights_enter_g_and_the_auc_and_each_point_carries_its_error(
     # A common factor on every target event changes nothing (the classes are balanced to
     # equal totals and the AUC is a ratio of weight sums); Poisson(1) weights do.
     assert auc(np.full(n, 2.0))[0] == plain
+    # the same for a common factor on the simulated events (they multiply w(x_G, theta'));
+    # the products round differently in the last digit
+    scaled = SRGNObjective(
+        gaussian_reweighter, gen, sim, data, config, simulation_weights=np.full(n, 3.0)
+    )
+    assert scaled([0.0]) == pytest.approx(plain, abs=1e-12)  # float64 rounding
     replica, replica_point = auc(poisson_weights(n, 0, 1))
     assert replica != plain
     # The point's error is Hanley-McNeil with the held-out sizes (1,000 + 1,000, the

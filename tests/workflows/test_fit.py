@@ -345,6 +345,10 @@ def test_unselected_events_are_dropped_or_kept_with_zero_features_and_a_flag(tmp
             r"are \['bootstrap', 'bound_margin', ",
         ),
         (GAUSSIAN + "uncertainty: {bootstrap: 1}\n", r"uncertainty\.bootstrap=1: a spread needs"),
+        (
+            GAUSSIAN + "uncertainty: {simulation_bootstrap: 1}\n",
+            r"uncertainty\.simulation_bootstrap=1: a spread needs",
+        ),
         (GAUSSIAN + "uncertainty: {repeats: 0}\n", r"uncertainty\.repeats=0: need at least 1"),
         (GAUSSIAN + "uncertainty: {seed: -3}\n", r"uncertainty\.seed=-3 must be an integer"),
         (GAUSSIAN + "uncertainty: {keep_flagged: 1}\n", r"keep_flagged=1 must be true or"),
@@ -371,6 +375,7 @@ def test_uncertainty_defaults_quote_both_errors_and_keep_todays_seeds(tmp_path):
     u = job.uncertainty
     # Every default job prints a stat and a method error: 2 repeats, 4 replicas.
     assert (u.repeats, u.bootstrap, u.seed, u.keep_flagged) == (2, 4, None, False)
+    assert u.simulation_bootstrap == 0  # each replica of the simulation costs a repeat
     assert job.training_seed == 7  # the repeats' seeds 7, 8 as before the uncertainty key
     assert [job.samples.seed_of(k) for k in ("nominal", "target", "varied")] == [7, 8, 9]
     other = load_fit_job(
@@ -558,3 +563,30 @@ def test_bootstrap_stat_error_of_the_gaussian_dctr_fit_matches_the_analytic_erro
     assert abs(error.value - 0.5) < 3 * np.hypot(error.total, 0.019)
     summary = json.loads(outputs.summary_file.read_text())["parameters"]["mu"]
     assert summary["stat"] == pytest.approx(error.stat) and summary["total"] == error.stat
+
+
+def test_replicas_of_the_simulation_give_their_own_component(tmp_path):
+    # ~10 s: one small reweighter, two retrained on Poisson(1)-weighted simulation.
+    text = """
+        output_dir: out
+        samples:
+          generator: gaussian
+          parameters: {mu: [-2.0, 2.0]}
+          target: {mu: 0.5}
+          events: 2000
+          varied_events: 4000
+        training:
+          reweighter: {epochs: 5, batch_size: 500, patience: 2}
+        fit: {method: powell, grid_points: 5}
+        uncertainty: {repeats: 1, bootstrap: 3, simulation_bootstrap: 2}
+    """
+    outputs = run_fit(load_fit_job(_write(tmp_path, text), "dctr"))
+    error = outputs.errors["mu"]
+    assert error.simulation_replicas == (2, 2) and error.stat_simulation > 0
+    assert error.total == pytest.approx(np.hypot(error.stat, error.stat_simulation))
+    summary = json.loads(outputs.summary_file.read_text())
+    fits = summary["simulation_bootstrap"]["fits"]
+    assert [f["repeat"] for f in fits] == [0, 0] and fits[0]["theta"] != fits[1]["theta"]
+    assert summary["parameters"]["mu"]["stat_simulation"] == pytest.approx(
+        np.std([f["shift"]["mu"] for f in fits], ddof=1)
+    )
