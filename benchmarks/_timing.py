@@ -98,6 +98,9 @@ def processor_parser(description: str, events_help: str) -> argparse.ArgumentPar
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--no-dask", action="store_true", help="skip the dask timings")
     parser.add_argument(
+        "--no-processor", action="store_true", help="only the dask timings (needs a file)"
+    )
+    parser.add_argument(
         "--dask-file",
         type=Path,
         help="event file of the dask timings (default: the one of the processor timings)",
@@ -479,21 +482,31 @@ def dask_scaling(
     to warm the workers' imports, before the clock runs.
 
     Returns:
-        ``dask_{n}_workers_s``, ``dask_{n}_workers_events_per_s`` and
+        ``dask_{n}_workers_s``, ``dask_{n}_workers_events_per_s``,
+        ``dask_{n}_workers_cores_used`` (the workers' CPU time over the cluster's lifetime:
+        the cores they got, which the machine's other load takes away) and
         ``dask_speedup_2_over_1``.
     """
     from dask.distributed import LocalCluster
 
     results: dict[str, float] = {}
     for n in workers:
+        before, start = os.times(), time.perf_counter()
         with LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster:
             address = cluster.scheduler_address
             run(address)
             seconds = best_of(repeat, lambda a=address: run(a))
+        after, elapsed = os.times(), time.perf_counter() - start
         results[f"dask_{n}_workers_s"] = seconds
         results[f"dask_{n}_workers_events_per_s"] = n_events / seconds
+        # the worker processes' CPU time (reaped children) per second of the cluster's life:
+        # how many cores the workers actually got (n on an otherwise idle machine)
+        spent = (after.children_user + after.children_system) - (
+            before.children_user + before.children_system
+        )
+        results[f"dask_{n}_workers_cores_used"] = spent / elapsed
     results["dask_speedup_2_over_1"] = results["dask_1_workers_s"] / results["dask_2_workers_s"]
     results["load_average_after"] = os.getloadavg()[0]
     return results
@@ -531,7 +544,9 @@ def dask_summary(
             "clock": "wall",
             "target": f">= {target}",
             "met": ratio >= target,
-            "note": f"{results['dask_events']:.0f} events",
+            "note": f"{results['dask_events']:.0f} events; cores the workers got: "
+            f"{results['dask_1_workers_cores_used']:.2f} with 1, "
+            f"{results['dask_2_workers_cores_used']:.2f} with 2",
         }
     ]
 

@@ -15,12 +15,13 @@ Measures, on one Pythia DIS sample, side by side in one run (benchmarks/_timing.
 2. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
    (the cluster is started before the clock runs), with the load average; with
    ``--dask-columns-dir`` the workers write the columns to Parquet files instead of
-   sending them back.
+   sending them back (``--dask-file``: another file for this part; ``--no-processor``:
+   this part only).
 
 Usage::
 
     python benchmarks/bench_processor.py                     # generates 20k sim events
-    python benchmarks/bench_processor.py --file sim.root --chunksize 5000 --repeat 3 \
+    python benchmarks/bench_processor.py --file sim.root --chunksize 5000 --repeat 3 \\
         --json docs/benchmarks/processor_dis.json
 """
 
@@ -98,20 +99,23 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             print(f"generated {args.events} events in {time.perf_counter() - start:.1f} s")
         load_before = load_average()
         print(f"load average before: {load_before}", flush=True)
-        results = processor_vs_bare(
-            DISProcessor(jets=jets),
-            path,
-            chunksize=args.chunksize,
-            repeat=args.repeat,
-            branches=BRANCHES,
-            momenta=fiducial_momenta,
-            jet_definition=jets.jet_definition(),
-            pt_min=jets.pt_min,
-            hepnnlr_steps={"cluster_flat_momenta": lambda f: cluster_flat_momenta(*f, jets)},
-            dataset="sim",
-        )
-        print(f"load average after the processor/bare timings: {load_average()}", flush=True)
-        summary = processor_summary(results, "DISProcessor", TARGET)
+        results: dict[str, float] = {}
+        summary: list[dict] = []
+        if not args.no_processor:
+            results = processor_vs_bare(
+                DISProcessor(jets=jets),
+                path,
+                chunksize=args.chunksize,
+                repeat=args.repeat,
+                branches=BRANCHES,
+                momenta=fiducial_momenta,
+                jet_definition=jets.jet_definition(),
+                pt_min=jets.pt_min,
+                hepnnlr_steps={"cluster_flat_momenta": lambda f: cluster_flat_momenta(*f, jets)},
+                dataset="sim",
+            )
+            print(f"load average after the processor/bare timings: {load_average()}", flush=True)
+            summary = processor_summary(results, "DISProcessor", TARGET)
 
         if not args.no_dask:
             dask_path = args.dask_file or path

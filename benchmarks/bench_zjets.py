@@ -18,14 +18,16 @@ Measures, on one Pythia Z → qq sample (:func:`hepnnlr.samples.zjets.make_zjets
 3. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
    (the cluster is started before the clock runs), with the load average, on the same
    file or on ``--dask-file``; with ``--dask-columns-dir`` the workers write the columns
-   to Parquet files instead of sending them back.
+   to Parquet files instead of sending them back (``--no-processor``: this part only).
 
 Usage::
 
     python benchmarks/bench_zjets.py                          # generates 20k events
     python benchmarks/bench_zjets.py --file z.root --chunksize 5000 --repeat 3
-    python benchmarks/bench_zjets.py --file z20k.root --dask-file z100k.root \
-        --dask-columns-dir --json docs/benchmarks/processor_zjets.json
+    python benchmarks/bench_zjets.py --file z20k.root --no-dask \\
+        --json docs/benchmarks/processor_zjets.json
+    python benchmarks/bench_zjets.py --no-processor --dask-file z100k.root \\
+        --dask-columns-dir --json docs/benchmarks/dask_zjets.json
 """
 
 from __future__ import annotations
@@ -82,26 +84,28 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             print(f"generated {args.events} events in {elapsed:.1f} s")
         load_before = load_average()
         print(f"load average before: {load_before}", flush=True)
-        results.update(
-            processor_vs_bare(
-                ZJetsProcessor(jets=jets),
-                path,
-                chunksize=args.chunksize,
-                repeat=args.repeat,
-                branches=BRANCHES,
-                momenta=all_momenta,
-                jet_definition=jets.jet_definition(),
-                pt_min=jets.pt_min,
-                hepnnlr_steps={
-                    "cluster_flat_momenta": lambda f: cluster_flat_momenta(
-                        *f, jets, with_nsubjettiness=False
-                    )
-                },
-                dataset="zjets",
+        summary: list[dict] = []
+        if not args.no_processor:
+            results.update(
+                processor_vs_bare(
+                    ZJetsProcessor(jets=jets),
+                    path,
+                    chunksize=args.chunksize,
+                    repeat=args.repeat,
+                    branches=BRANCHES,
+                    momenta=all_momenta,
+                    jet_definition=jets.jet_definition(),
+                    pt_min=jets.pt_min,
+                    hepnnlr_steps={
+                        "cluster_flat_momenta": lambda f: cluster_flat_momenta(
+                            *f, jets, with_nsubjettiness=False
+                        )
+                    },
+                    dataset="zjets",
+                )
             )
-        )
-        print(f"load average after the processor/bare timings: {load_average()}", flush=True)
-        summary = processor_summary(results, "ZJetsProcessor", TARGET)
+            print(f"load average after the processor/bare timings: {load_average()}", flush=True)
+            summary = processor_summary(results, "ZJetsProcessor", TARGET)
 
         if not args.no_dask:
             dask_path = args.dask_file or path

@@ -27,6 +27,7 @@ START, END = "<!-- current:start -->", "<!-- current:end -->"
 ORDER = (
     "processor_dis.json",
     "processor_zjets.json",
+    "dask_zjets.json",
     "highmult.json",
     "clustering.json",
     "memory.json",
