@@ -6,8 +6,10 @@ once: a few hundred events, one repetition, no dask cluster. They check that eve
 benchmark still runs through the public APIs and writes the JSON that
 ``benchmarks/report.py`` renders, not the numbers (those are measured at full size; see
 ``docs/benchmarks.md``). The two benchmarks against the ``omnifold`` package run up to
-where they report that the package is missing. A script added to ``benchmarks/`` without
-a smoke test here fails :func:`test_every_benchmark_has_a_smoke_test`.
+where they report that the package is missing. The dask timings (``dask_scaling``: two
+``LocalCluster`` starts, ~15 s) are left to the full runs. A script added to
+``benchmarks/`` without a smoke test here fails
+:func:`test_every_benchmark_has_a_smoke_test`.
 """
 
 from __future__ import annotations
@@ -188,3 +190,9 @@ def test_report_renders_the_json_files(tmp_path):
     assert "`python benchmarks/bench_zjets.py --file z.root`" in text
     assert "**1.50×** (CPU) | ≤ 1.6 | yes" in text
     assert _main("report", ["--json-dir", str(json_dir), "--doc", str(doc), "--check"]) == 0
+
+
+def test_the_table_in_docs_is_the_one_of_the_json_files():
+    """docs/benchmarks.md shows what docs/benchmarks/*.json hold (python
+    benchmarks/report.py after writing a JSON file)."""
+    assert _main("report", ["--check"]) == 0
