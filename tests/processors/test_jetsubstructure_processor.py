@@ -43,7 +43,7 @@ def outputs(dask_cluster) -> dict:
             scheduler_address=dask_cluster.scheduler_address if executor == "dask" else None,
             schema="pfnano",
             treename="Events",
-            chunksize=5,  # several chunks per file, merged by each executor
+            chunksize=10,  # NanoAOD file: 4 chunks, merged by each executor
             progress=False,
         )
         for executor in EXECUTORS
