@@ -1,13 +1,18 @@
 """Coffea processors shipped with hepnnlr (installed as ``hepnnlr.processors``).
 
-One processor per analysis, each reading the trees our samples write
+One processor per built-in analysis, each reading the trees our samples write
 (:mod:`hepnnlr.samples`) through :class:`hepnnlr.schema.HepnnlrSchema`:
 
 - :class:`DISProcessor`: DIS at HERA, electron-method kinematics and lab-frame kT jets;
 - :class:`ZJetsProcessor`: e+e− → Z → dijets, anti-kT R = 0.8 substructure (τ21, ECF, counts);
 - :class:`TTbarProcessor`: tt̄ → b b j j μ ν, the SRGN paper's four triplet masses;
 - :class:`CaloProcessor`: calorimeter showers, the 33 DCTRGAN features;
-- :class:`TauTauProcessor`: H/Z → τ_ℓ τ_h, m_vis and pT(ℓ)/pT(τ_h).
+- :class:`TauTauProcessor`: H/Z → τ_ℓ τ_h, m_vis and pT(ℓ)/pT(τ_h);
+
+and one for the user's own files, with any coffea schema:
+
+- :class:`JetSubstructureProcessor`: jets of any particle collection (NanoAOD/PFNano
+  ``PFCands``, ``GenPart``, EDM4hep, ...; PUPPI weights), pT, mass, τ21, multiplicity.
 
 All of them return weighted ``hist`` histograms with a leading ``dataset`` category axis
 (filled from ``events.metadata["dataset"]``, the fileset key), a cut-flow per dataset
@@ -23,6 +28,7 @@ from __future__ import annotations
 from hepnnlr.processors.calo import CaloProcessor
 from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
 from hepnnlr.processors.dis import DISProcessor
+from hepnnlr.processors.jetsubstructure import JetSubstructureProcessor
 from hepnnlr.processors.tautau import TauTauProcessor, feature_table
 from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.processors.zjets import ZJetsProcessor
@@ -30,6 +36,7 @@ from hepnnlr.processors.zjets import ZJetsProcessor
 __all__ = [
     "CaloProcessor",
     "DISProcessor",
+    "JetSubstructureProcessor",
     "TTbarProcessor",
     "TauTauProcessor",
     "ZJetsProcessor",

@@ -1,7 +1,8 @@
 """Observables on awkward arrays: DIS electron-method kinematics and particle features,
-jets and N-subjettiness (FastJet), jet substructure (ECFs, strange hadrons), the tt̄
-triplet masses with the neutrino solver, calorimeter-shower features, and the binning and
-filling of their histograms (``*_histos`` modules).
+four-momenta of any representation, jets and N-subjettiness (FastJet), jet substructure
+(ECFs, strange hadrons), the tt̄ triplet masses with the neutrino solver,
+calorimeter-shower features, and the binning and filling of their histograms
+(``*_histos`` modules).
 
 Pure functions of awkward arrays; nothing here imports coffea or TensorFlow.
 """
@@ -19,13 +20,17 @@ from hepnnlr.observables.dis import (
     select_fiducial,
     wrap_phi,
 )
+from hepnnlr.observables.fourvectors import FlatMomenta, flat_momenta, momentum4d
 from hepnnlr.observables.histos import (
     DIS_OBSERVABLES,
     book_dis_histograms,
     fill_dis_histograms,
 )
 from hepnnlr.observables.jets import (
+    JET_ALGORITHMS,
+    NSUBJETTINESS,
     JetConfig,
+    cluster_flat_momenta,
     cluster_jets,
     cluster_jets_with_constituents,
     dphi_from_pi,
@@ -52,6 +57,12 @@ from hepnnlr.observables.zjets_histos import (
 )
 
 __all__ = [
+    "JET_ALGORITHMS",
+    "NSUBJETTINESS",
+    "FlatMomenta",
+    "cluster_flat_momenta",
+    "flat_momenta",
+    "momentum4d",
     "BeamConfig",
     "book_dis_histograms",
     "cluster_jets",
@@ -84,6 +95,3 @@ __all__ = [
     "visible_mass",
     "wrap_phi",
 ]
-from hepnnlr.observables.fourvectors import FlatMomenta, flat_momenta, momentum4d  # noqa: E402
-
-__all__ += ["FlatMomenta", "flat_momenta", "momentum4d"]
