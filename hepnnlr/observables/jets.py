@@ -54,7 +54,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.fourvectors import FlatMomenta, flat_momenta, momentum4d
+from hepnnlr.observables.fourvectors import flat_momenta, momentum4d
 from hepnnlr.observables.subjets import (
     list_of_momenta,
     nsubjettiness,
@@ -415,24 +415,22 @@ returns mass² for that reason)."""
 
 def _cluster_particles(
     particles: ak.Array, config: JetConfig, weight: str | ak.Array | None, what: str
-) -> tuple[FlatMomenta, FlatJets, np.ndarray]:
+) -> tuple[FlatJets, np.ndarray]:
     """Cluster jagged particle records in any representation; the jets, and their
     constituents as positions in the flat input particles."""
     momenta = flat_momenta(particles, weight=weight, what=what)
     four = (momenta.px, momenta.py, momenta.pz, momenta.E)
-    positions = None
+    counts, kept = momenta.counts, None
     if weight is not None:
         # a particle weighted to zero (PUPPI) carries no momentum: it is no constituent
-        massless_zero = (momenta.E == 0) & (momenta.px == 0) & (momenta.py == 0) & (momenta.pz == 0)
-        if massless_zero.any():
-            positions = np.flatnonzero(~massless_zero)
-            event_of = np.repeat(np.arange(momenta.n_events), momenta.counts)[positions]
+        weighted_away = (four[3] == 0) & (four[0] == 0) & (four[1] == 0) & (four[2] == 0)
+        if weighted_away.any():
+            kept = np.flatnonzero(~weighted_away)
+            event_of = np.repeat(np.arange(momenta.n_events), counts)[kept]
             counts = np.bincount(event_of, minlength=momenta.n_events).astype(np.int64)
-            four = tuple(a[positions] for a in four)
-    counts = momenta.counts if positions is None else counts
+            four = tuple(a[kept] for a in four)
     jets = cluster_flat_momenta(counts, *four, config)
-    constituents = jets.constituents if positions is None else positions[jets.constituents]
-    return momenta, jets, constituents
+    return jets, jets.constituents if kept is None else kept[jets.constituents]
 
 
 def _jet_records(jets: FlatJets, extra: dict | None = None) -> ak.Array:
@@ -479,7 +477,7 @@ def cluster_jets(
         [6.0]
     """
     config = JetConfig() if config is None else config
-    _, jets, _ = _cluster_particles(particles, config, weight, what)
+    jets, _ = _cluster_particles(particles, config, weight, what)
     return _jet_records(jets)
 
 
@@ -501,7 +499,7 @@ def cluster_jets_with_constituents(
         to it, in FastJet's order, ``events * jets * constituents``.
     """
     config = JetConfig() if config is None else config
-    _, jets, constituents = _cluster_particles(particles, config, weight, what)
+    jets, constituents = _cluster_particles(particles, config, weight, what)
     flat = ak.flatten(ak.fill_none(particles, [], axis=0), axis=1)
     members = ak.unflatten(flat[constituents], jets.n_constituents)
     return _jet_records(jets, {"constituents": members})
