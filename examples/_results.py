@@ -113,7 +113,7 @@ def write_result(
         "script": script_rel,
         "command": " ".join(["python", script_rel, *map(shlex.quote, arguments)]),
         "scale": scale,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git("rev-parse", "--short", "HEAD"),
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "machine": machine(),
