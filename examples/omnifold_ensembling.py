@@ -7,7 +7,7 @@ with new seeds, and reports per observable the relative MSE against the data tru
 relative standard deviation over passes (Eqs. 4, 5), averaged over bins, plus a figure per
 observable with both metrics per bin.
 
-Example (the scale recorded in docs/results.md)::
+Example (the scale recorded in docs/history/results-log.md)::
 
     python examples/omnifold_ensembling.py -o ensembling --events 20000 --passes 3 \\
         --ensembles 3 --iterations 2 --epochs 10

@@ -102,7 +102,8 @@ PRECISE = {
 """The slow tests' Gaussian job: 12,000 nominal events (half train the reweighter, half are
 fitted), 6,000 target events at mu = -0.4, and a reweighter whose own error on the fit is
 below the statistical error: 96,000 varied events, 4 parameter draws per nominal event,
-EMA weights (docs/results.md, "Gaussian DCTR and SRGN fits within the statistical error")."""
+EMA weights (docs/history/results-log.md, "Gaussian DCTR and SRGN fits within the
+statistical error")."""
 SEEDS = [3, 4, 5, 6, 7, 8, 9, 10]
 SIGMA_STAT = np.sqrt(3 / 6000)
 """Statistical error of the DCTR fit: it compares 6,000 target with 6,000 nominal events
@@ -120,8 +121,8 @@ SIGMA_REWEIGHTER = 0.019
 """The reweighter's own error on the fit, measured on this job: the rms of the DCTR fit
 about the value the sample means predict over 16 trainings, seeds 3-10 with training
 seeds seed and seed + 1 (mean +0.013, largest 0.040; the trainings these tests run,
-training seed = seed: rms 0.013, largest 0.021; docs/results.md). Before (12,000 varied
-events, one draw, no EMA): 0.087 rms over 24 trainings, largest 0.27."""
+training seed = seed: rms 0.013, largest 0.021; docs/history/results-log.md). Before
+(12,000 varied events, one draw, no EMA): 0.087 rms over 24 trainings, largest 0.27."""
 
 
 def _fit(tmp_path, method, seed):

@@ -559,7 +559,7 @@ def test_bootstrap_stat_error_of_the_gaussian_dctr_fit_matches_the_analytic_erro
     assert error.replicas == (400, 400) and error.method is None
     assert error.stat == pytest.approx(analytic, rel=0.20)
     # and the fit itself lies within 3 of its total errors (plus the reweighter's 0.019
-    # of docs/results.md) of the truth
+    # of docs/history/results-log.md) of the truth
     assert abs(error.value - 0.5) < 3 * np.hypot(error.total, 0.019)
     summary = json.loads(outputs.summary_file.read_text())["parameters"]["mu"]
     assert summary["stat"] == pytest.approx(error.stat) and summary["total"] == error.stat
