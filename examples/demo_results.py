@@ -31,6 +31,8 @@ from pathlib import Path
 
 from _results import RESULTS_DIR, ROOT, load_average, table, write_result
 
+from hepnnlr.cli.demo import DEFAULT_EVENTS
+
 FIGURES = ("Q2", "eta_e", "particle_deta", "particle_log_pt", "jet_tau21", "jet_dphi")
 """The observables whose demo figure ``docs/results.md`` shows."""
 
@@ -183,13 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     chi2_tab, worse = chi2_table(summary["chi2_normalized_shapes"])
     chi2 = summary["chi2_normalized_shapes"]
     timings = summary.get("timings_s", {})
-    events = "the demo's default number of" if args.events is None else f"{args.events:,}"
+    events = DEFAULT_EVENTS if args.events is None else args.events
     scale = (
-        f"`hepnnlr demo` with {events} Pythia 8 DIS events per setup (`sim` as simulation, "
-        f"`data` as pseudo-data), seeds 1 and 2; {summary['data_events_reco']:,} data events "
-        f"pass the detector-level selection, {summary['sim_events']:,} simulated events "
-        f"enter OmniFold; {summary['iterations']} OmniFold iterations, PFN at both steps, "
-        f"{summary['executor']} executor"
+        f"`hepnnlr demo` with {events:,} Pythia 8 DIS events per setup (`sim` as simulation, "
+        f"`data` as pseudo-data; seeds 1 and 2), the default H1-like detector emulation; "
+        f"{summary['data_events_reco']:,} data events pass the detector-level selection; "
+        f"{summary['iterations']} OmniFold iterations with a PFN on particles plus event "
+        f"features at both steps (the demo's defaults); {summary['executor']} executor"
     )
     notes = []
     if worse:
