@@ -8,9 +8,13 @@ can be dispatched as separate jobs to any executor with ``submit`` (a
 ``dask.distributed.Client``). *Step* ensembling (Algorithm 2) lives in
 :func:`hepnnlr.methods.omnifold.omnifold` (``OmniFoldConfig.ensemble``).
 
-*Bootstrap* replicas refit with Poisson(1) weights on the data events and one fixed seed,
-so their spread is the statistical uncertainty of the data alone; the spread of parallel
-members is the model uncertainty of the networks.
+*Bootstrap* replicas rerun the whole unfolding (every classifier retrained) with
+Poisson(1) weights on the data events. Replica ``b`` draws its weights from the stream
+``(seed, b)`` (:func:`hepnnlr.methods.bootstrap.poisson_weights`: independent per event and
+per replica, and the same however many replicas run) and trains with the network seeds of
+parallel run ``b mod M`` (``repeat_seeds``), so that the shift of a replica from the run it
+repeats is the data's statistical fluctuation alone; the spread of the parallel runs is the
+method (training) uncertainty (docs/omnifold.md, "Uncertainties of hepnnlr unfold").
 """
 
 from __future__ import annotations
@@ -21,12 +25,23 @@ from typing import Any
 import numpy as np
 
 from hepnnlr.errors import ConfigError
+from hepnnlr.methods.bootstrap import poisson_weights
 from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult, omnifold
 from hepnnlr.training import aggregate_weights
 
-__all__ = ["EnsembleOfUnfoldings", "bootstrap_omnifold", "parallel_omnifold"]
+__all__ = ["EnsembleOfUnfoldings", "bootstrap_omnifold", "parallel_omnifold", "run_config"]
 
 _RUN_SEED_STRIDE = 10_000
+
+
+def run_config(config: OmniFoldConfig, run: int) -> OmniFoldConfig:
+    """``config`` with the training seed of parallel run ``run``: ``seed + 10000 run``.
+
+    The stride keeps the seeds of one run's step ensembles and iterations (which count up
+    from its seed) apart from the next run's.
+    """
+    seed = config.training.seed + _RUN_SEED_STRIDE * int(run)
+    return replace(config, training=replace(config.training, seed=seed))
 
 
 @dataclass
@@ -40,6 +55,8 @@ class EnsembleOfUnfoldings:
 
     members: list[OmniFoldResult]
     kind: str
+    repeat_of: tuple[int, ...] = ()
+    """For bootstrap replicas: the parallel run whose network seeds each replica used."""
 
     def member_weights(self, iteration: int | None = None) -> np.ndarray:
         """``(runs, n_sim)`` unfolded weights of every run (after ``iteration``, 1-based)."""
@@ -77,11 +94,7 @@ def parallel_omnifold(
     if runs < 1:
         raise ConfigError(f"parallel_omnifold needs runs >= 1, got {runs}.")
     _common(kwargs)
-    configs = [
-        replace(config, training=replace(config.training,
-                                         seed=config.training.seed + _RUN_SEED_STRIDE * r))
-        for r in range(runs)
-    ]
+    configs = [run_config(config, r) for r in range(runs)]
     return EnsembleOfUnfoldings(
         _dispatch(executor, data, sim_reco, sim_gen, configs, [data_weights] * runs, kwargs),
         "parallel",
@@ -91,22 +104,40 @@ def parallel_omnifold(
 def bootstrap_omnifold(
     data, sim_reco, sim_gen, *, replicas: int, seed: int = 0,
     config: OmniFoldConfig = OmniFoldConfig(), data_weights: np.ndarray | None = None,
-    executor: Any = None, **kwargs: Any,
+    executor: Any = None, repeat_seeds: int = 1, first: int = 0, **kwargs: Any,
 ) -> EnsembleOfUnfoldings:
     """Unfold ``replicas`` bootstrap copies of the data (Poisson(1) event weights).
 
-    Every replica uses the same network seeds, so the spread of the replicas is the data's
-    statistical uncertainty. The Poisson draws come from ``seed``.
+    Replica ``b`` (``b = first, first + 1, ...``) multiplies the data weights by
+    :func:`~hepnnlr.methods.bootstrap.poisson_weights` of the stream ``(seed, b)`` and
+    retrains every classifier with the seeds of parallel run ``b mod repeat_seeds``
+    (:func:`run_config`). Compare each replica with that run
+    (:attr:`EnsembleOfUnfoldings.repeat_of`): the shift is the data's statistical
+    fluctuation, free of the training noise between runs.
+
+    Args:
+        data, sim_reco, sim_gen, config, data_weights, executor, **kwargs: As for
+            :func:`parallel_omnifold`.
+        replicas: Number of replicas (at least 2).
+        seed: Seed of the Poisson weights (the data's seed, ``seeds.data`` of a job).
+        repeat_seeds: Parallel runs whose seeds the replicas cycle through (1: every
+            replica trains with ``config``'s seed).
+        first: Index of the first replica (to add replicas to an earlier set).
     """
     if replicas < 2:
         raise ConfigError(f"bootstrap_omnifold needs replicas >= 2, got {replicas}.")
+    if repeat_seeds < 1:
+        raise ConfigError(f"bootstrap_omnifold needs repeat_seeds >= 1, got {repeat_seeds}.")
     _common(kwargs)
     base = np.ones(len(data)) if data_weights is None else np.asarray(data_weights, float)
-    rng = np.random.default_rng(seed)
-    weights = [base * rng.poisson(1.0, len(base)) for _ in range(replicas)]
+    indices = range(int(first), int(first) + int(replicas))
+    weights = [base * poisson_weights(len(base), b, seed) for b in indices]
+    repeat_of = tuple(b % int(repeat_seeds) for b in indices)
+    configs = [run_config(config, r) for r in repeat_of]
     return EnsembleOfUnfoldings(
-        _dispatch(executor, data, sim_reco, sim_gen, [config] * replicas, weights, kwargs),
+        _dispatch(executor, data, sim_reco, sim_gen, configs, weights, kwargs),
         "bootstrap",
+        repeat_of,
     )
 
 

@@ -39,6 +39,7 @@ def plot_comparison(
     title: str | None = None,
     formats: Sequence[str] = ("png", "pdf"),
     logy: bool = False,
+    bands: Mapping[str, Sequence[tuple[str, np.ndarray]]] | None = None,
 ) -> list[Path]:
     """Overlay 1-D histograms with a ratio-to-``reference`` panel; write one file per format.
 
@@ -52,6 +53,11 @@ def plot_comparison(
         title: Text above the plot.
         formats: File formats to write.
         logy: Logarithmic y axis in the main panel.
+        bands: ``{label: [(band label, per-bin error), ...]}``: filled bands of the given
+            absolute errors (same units as the histogram's values) around the histogram
+            ``label``, in both panels, each with its legend entry (e.g. ``("total", σ)``,
+            ``("stat (bootstrap)", σ_stat)``: draw the wider first). The histogram's own
+            error bars stay its variances.
 
     Returns:
         Paths of the files written.
@@ -75,9 +81,17 @@ def plot_comparison(
         2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05}
     )
     colors = [f"C{i}" for i in range(10)]
+    bands = dict(bands or {})
+    unknown = sorted(set(bands) - set(histograms))
+    if unknown:
+        raise ConfigError(
+            f"bands for {unknown}: no histogram has that label; the labels are "
+            f"{list(histograms)}."
+        )
     for index, (label, h) in enumerate(histograms.items()):
         color = colors[index % len(colors)]
         values, variances = _normalized(h, density)
+        _draw_bands(ax, rax, h, bands.get(label, ()), density, ref_values, edges)
         errors = np.sqrt(np.maximum(variances, 0))
         if label in as_points:
             style = {"histtype": "errorbar", "marker": "o", "markersize": 4}
@@ -108,6 +122,34 @@ def plot_comparison(
     rax.set_xlabel(xlabel)
     rax.set_xlim(edges[0], edges[-1])
     return save_figure(fig, path, formats)
+
+
+_BAND_STYLES = (
+    {"color": "0.55", "alpha": 0.35},
+    {"color": "C2", "alpha": 0.45},
+    {"color": "C1", "alpha": 0.45},
+)
+
+
+def _draw_bands(ax, rax, h: hist.Hist, bands, density: bool, ref_values, edges) -> None:
+    """Filled bands ``value ± error`` of ``h`` (normalized as ``h``) in both panels."""
+    values = h.values()
+    scale = np.ones_like(values, dtype=float)
+    if density and values.sum() != 0:
+        scale = 1.0 / values.sum() / h.axes[0].widths
+    for k, (band_label, error) in enumerate(bands):
+        error = np.asarray(error, float)
+        if error.shape != values.shape:
+            raise ConfigError(
+                f"band {band_label!r} has {error.shape} errors for {values.shape} bins."
+            )
+        style = _BAND_STYLES[k % len(_BAND_STYLES)]
+        low, high = (values - error) * scale, (values + error) * scale
+        ax.stairs(high, edges, baseline=low, fill=True, label=band_label, **style)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r_low = np.where(ref_values > 0, low / ref_values, np.nan)
+            r_high = np.where(ref_values > 0, high / ref_values, np.nan)
+        rax.stairs(r_high, edges, baseline=r_low, fill=True, **style)
 
 
 def save_figure(fig: Figure, path: str | Path, formats: Sequence[str]) -> list[Path]:

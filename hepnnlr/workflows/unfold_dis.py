@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +16,34 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult
-from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
+from hepnnlr.methods.omnifold_ensembles import (
+    EnsembleOfUnfoldings,
+    bootstrap_omnifold,
+    parallel_omnifold,
+)
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
 from hepnnlr.processors.dis import DISProcessor, collect_columns, collect_hists
 from hepnnlr.results.io import write_histograms, write_weights
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
-from hepnnlr.results.uncertainties import with_uncertainties
+from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
+from hepnnlr.workflows.unfold_report import (
+    component_histograms,
+    error_bands,
+    error_model,
+    unfolding_errors,
+    with_total,
+)
 
 __all__ = [
     "DISInputs",
     "DISUnfoldingJob",
     "DISUnfoldingOutputs",
+    "SEEDED_SAMPLES",
+    "UnfoldUncertainty",
     "prepare_dis_inputs",
     "run_dis_unfolding",
     "truth_histograms",
@@ -39,6 +53,51 @@ __all__ = [
 PARTICLE_FEATURES = ("log_pt", "deta", "dphi", "charge")
 #: Event-level network inputs: log10 Q^2, y and the electron pseudorapidity.
 GLOBAL_FEATURES = ("log_Q2", "y", "eta_e")
+SEEDED_SAMPLES = ("data",)
+"""Samples an unfolding job resamples, each with its own seed (``seeds``)."""
+
+
+def _count(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}={value!r} must be an integer >= 0.")
+    return value
+
+
+@dataclass(frozen=True)
+class UnfoldUncertainty:
+    """The uncertainties of the unfolded histograms (the ``uncertainty`` section; the same
+    names and meanings as ``hepnnlr fit``'s, docs/omnifold.md).
+
+    Attributes:
+        repeats: Full unfoldings with other training seeds (run ``r``: ``seed + 10000 r``;
+            parallel ensembling, Algorithm 1 of the ensembling paper), combined by
+            ``omnifold.aggregation``; their spread per bin is the *method* uncertainty (2 or
+            more to quote it).
+        bootstrap: Bootstrap replicas of the data (0: none, else at least 2): every data
+            event weighted by Poisson(1) and the whole OmniFold retrained; the spread of
+            their shifts per bin is the *statistical* uncertainty. Each costs one run.
+        seed: Training seed of run 0 (default ``omnifold.training.seed``).
+    """
+
+    repeats: int = 1
+    bootstrap: int = 0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _count(self.repeats, "uncertainty.repeats")
+        _count(self.bootstrap, "uncertainty.bootstrap")
+        if self.repeats < 1:
+            raise ConfigError(
+                "uncertainty.repeats=0: need at least 1 unfolding (2 or more to quote the "
+                "method uncertainty)."
+            )
+        if self.bootstrap == 1:
+            raise ConfigError(
+                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
+                "statistical uncertainty) or 2 or more."
+            )
+        if self.seed is not None:
+            _count(self.seed, "uncertainty.seed")
 
 
 @dataclass(frozen=True)
@@ -58,11 +117,14 @@ class DISUnfoldingJob:
             columns).
         region: Particle-level phase space of the truth-level (unfolded, simulation and
             data truth) histograms; the unfolding itself uses every ``pass_gen`` event.
-        runs: Independent full unfoldings (parallel ensembling, Algorithm 1 of the
-            ensembling paper), combined by ``omnifold.aggregation``; their spread is the
-            model uncertainty in the unfolded histograms' variances.
-        bootstrap: Bootstrap replicas of the data (0: none); their spread is the
-            statistical uncertainty in the unfolded histograms' variances.
+        uncertainty: Runs with other training seeds (method) and bootstrap replicas of
+            the data (statistical); see :class:`UnfoldUncertainty`.
+        seeds: Per-sample seeds where the job resamples a sample: ``{data: s}`` seeds the
+            Poisson weights of the data's bootstrap replicas (replica ``b``: the stream
+            ``(s, b)``); default the training seed. The job reads its samples from files:
+            their generation seeds are those of ``hepnnlr generate --seed``.
+        runs, bootstrap: Deprecated names of ``uncertainty.repeats`` and
+            ``uncertainty.bootstrap`` (a ``FutureWarning`` says so; both are moved there).
         progress: Progress bars for processing and training.
     """
 
@@ -77,8 +139,10 @@ class DISUnfoldingJob:
     particle_features: tuple[str, ...] = PARTICLE_FEATURES
     global_features: tuple[str, ...] = GLOBAL_FEATURES
     region: KinematicRegion = KinematicRegion()
-    runs: int = 1
-    bootstrap: int = 0
+    uncertainty: UnfoldUncertainty = UnfoldUncertainty()
+    seeds: dict[str, int] = field(default_factory=dict)
+    runs: int | None = None
+    bootstrap: int | None = None
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -87,15 +151,69 @@ class DISUnfoldingJob:
         object.__setattr__(self, "output_dir", Path(self.output_dir))
         if self.workers < 1:
             raise ConfigError(f"DISUnfoldingJob.workers={self.workers} must be >= 1.")
-        if self.runs < 1 or self.bootstrap < 0 or self.bootstrap == 1:
+        self._move_deprecated()
+        if not isinstance(self.seeds, dict):
             raise ConfigError(
-                f"DISUnfoldingJob needs runs >= 1 and bootstrap = 0 or >= 2; got "
-                f"runs={self.runs}, bootstrap={self.bootstrap}."
+                f"seeds must be a mapping {{sample: seed}} with samples among "
+                f"{list(SEEDED_SAMPLES)}, got {self.seeds!r}."
             )
+        unknown = sorted(set(self.seeds) - set(SEEDED_SAMPLES))
+        if unknown:
+            raise ConfigError(
+                f"seeds: unknown sample(s) {unknown}; an unfolding job resamples "
+                f"{list(SEEDED_SAMPLES)} (the files' generation seeds are set by hepnnlr "
+                "generate --seed)."
+            )
+        for name, value in self.seeds.items():
+            _count(value, f"seeds.{name}")
         if self.chunksize < 1:
             raise ConfigError(f"DISUnfoldingJob.chunksize={self.chunksize} must be >= 1.")
         if not self.particle_features and not self.global_features:
             raise ConfigError("DISUnfoldingJob needs particle_features, global_features or both.")
+
+
+    def _move_deprecated(self) -> None:
+        """``runs``/``bootstrap`` (before issue 15) into ``uncertainty``, with a warning."""
+        moved = {}
+        for old, new in (("runs", "repeats"), ("bootstrap", "bootstrap")):
+            value = getattr(self, old)
+            if value is None:
+                continue
+            current = getattr(self.uncertainty, new)
+            if current != getattr(UnfoldUncertainty(), new) and current != value:
+                raise ConfigError(
+                    f"{old}={value} and uncertainty.{new}={current} disagree; {old} is the "
+                    f"old name of uncertainty.{new}: keep uncertainty.{new} alone."
+                )
+            moved[new] = value
+            warnings.warn(
+                f"DISUnfoldingJob.{old} is deprecated: it is uncertainty.{new} now (write "
+                f"uncertainty: {{{new}: {value}}}; --{new} on the command line).",
+                FutureWarning,
+                stacklevel=4,
+            )
+            object.__setattr__(self, old, None)
+        if moved:
+            object.__setattr__(self, "uncertainty", replace(self.uncertainty, **moved))
+
+    @property
+    def training_seed(self) -> int:
+        """Seed of run 0's trainings: ``uncertainty.seed``, else ``omnifold.training.seed``."""
+        seed = self.uncertainty.seed
+        return self.omnifold.training.seed if seed is None else seed
+
+    def seed_of(self, sample: str) -> int:
+        """The seed of ``sample`` (:data:`SEEDED_SAMPLES`): ``seeds[sample]``, else
+        :attr:`training_seed`."""
+        if sample not in SEEDED_SAMPLES:
+            raise ConfigError(f"seed_of({sample!r}): the samples are {list(SEEDED_SAMPLES)}.")
+        return int(self.seeds.get(sample, self.training_seed))
+
+    @property
+    def omnifold_config(self) -> OmniFoldConfig:
+        """``omnifold`` with run 0's training seed (:attr:`training_seed`)."""
+        training = replace(self.omnifold.training, seed=self.training_seed)
+        return replace(self.omnifold, training=training)
 
 
 @dataclass
@@ -110,6 +228,9 @@ class DISUnfoldingOutputs:
     result: OmniFoldResult
     chi2: dict[str, dict[str, float]]
     timings: dict[str, float] = field(default_factory=dict)
+    uncertainties: dict[str, BinErrors] = field(default_factory=dict)
+    runs: EnsembleOfUnfoldings | None = None
+    replicas: EnsembleOfUnfoldings | None = None
 
 
 def _level_tensors(
@@ -245,20 +366,23 @@ def run_dis_unfolding(
 
     start = time.perf_counter()
     callback = announce if job.progress else None
+    config, u = job.omnifold_config, job.uncertainty
     runs = parallel_omnifold(*inputs.omnifold_args(), **inputs.omnifold_kwargs(),
-                             runs=job.runs, config=job.omnifold, callback=callback)
+                             runs=u.repeats, config=config, callback=callback)
     result = runs.members[0]
     final, _ = runs.weights(job.omnifold.aggregation)
     timings["omnifold_s"] = time.perf_counter() - start
     replicas = None
-    if job.bootstrap:
-        log(f"[hepnnlr] {job.bootstrap} bootstrap replicas of the data")
+    if u.bootstrap:
+        log(f"[hepnnlr] {u.bootstrap} bootstrap replicas of the data (Poisson(1) weights, "
+            f"seed {job.seed_of('data')}; OmniFold retrained per replica)")
         start = time.perf_counter()
         kwargs = inputs.omnifold_kwargs()
         data_weights = kwargs.pop("data_weights")
         replicas = bootstrap_omnifold(*inputs.omnifold_args(), **kwargs,
-                                      data_weights=data_weights, replicas=job.bootstrap,
-                                      seed=job.omnifold.training.seed, config=job.omnifold)
+                                      data_weights=data_weights, replicas=u.bootstrap,
+                                      seed=job.seed_of("data"), config=config,
+                                      repeat_seeds=u.repeats)
         timings["bootstrap_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -276,25 +400,18 @@ def run_dis_unfolding(
         "sim_truth": truth(sim, result.sim_weights),
         "unfolded": truth(sim, final),
     }
-    if job.runs > 1 or replicas is not None:
-        def contents(weights: np.ndarray) -> dict[str, np.ndarray]:
-            return {k: h.values() for k, h in truth(sim, weights).items()}
-
-        members = [contents(w) for w in runs.member_weights()] if job.runs > 1 else None
-        boot = [contents(w) for w in replicas.member_weights()] if replicas else None
-        groups["unfolded"] = {
-            name: with_uncertainties(
-                h,
-                members=None if members is None else np.stack([m[name] for m in members]),
-                bootstrap=None if boot is None else np.stack([b[name] for b in boot]),
-            ).histogram
-            for name, h in groups["unfolded"].items()
-        }
+    errors: dict[str, BinErrors] = {}
+    if u.repeats > 1 or replicas is not None:
+        errors = unfolding_errors(groups["unfolded"], lambda w: truth(sim, w), runs, replicas)
+        groups["unfolded"] = with_total(groups["unfolded"], errors)
     unfolded = groups["unfolded"]
     if ak.any(data["pass_gen"]):
         groups["data_truth"] = truth(data, ak.to_numpy(data["weight"]).astype(np.float64))
     out_dir = job.output_dir
-    histograms_file = write_histograms(out_dir / "histograms.root", groups)
+    root_groups = dict(groups)
+    root_groups["unfolded"] = {**groups["unfolded"],
+                               **component_histograms(groups["unfolded"], errors)}
+    histograms_file = write_histograms(out_dir / "histograms.root", root_groups)
     weight_columns = {
         "pass_gen": pass_gen,
         "pass_reco": pass_reco,
@@ -303,7 +420,7 @@ def run_dis_unfolding(
     for n in range(job.omnifold.iterations):
         weight_columns[f"pull_iter{n + 1}"] = result.pull[n]
         weight_columns[f"push_iter{n + 1}"] = result.push[n]
-    if job.runs > 1:
+    if u.repeats > 1:
         for r, weights in enumerate(runs.member_weights()):
             weight_columns[f"weight_run{r + 1}"] = weights
     if replicas is not None:
@@ -318,7 +435,7 @@ def run_dis_unfolding(
     labels = {
         "data_truth": "data truth",
         "sim_truth": "simulation truth (prior)",
-        "unfolded": "unfolded (OmniFold)",
+        "unfolded": "unfolded (OmniFold)" + (" ± total" if errors else ""),
     }
     plots: list[Path] = []
     chi2: dict[str, dict[str, float]] = {}
@@ -333,6 +450,7 @@ def run_dis_unfolding(
             path=out_dir / "plots" / name,
             xlabel=h.axes[0].label or name,
             as_points=(labels["unfolded"],),
+            bands={labels["unfolded"]: error_bands(errors.get(name))},
             title=(
                 f"OmniFold, {job.omnifold.iterations} iterations; particle level, "
                 f"$Q^2 > {job.region.q2_min:g}$ GeV$^2$, "
@@ -361,6 +479,11 @@ def run_dis_unfolding(
                 "data_events_reco": int(len(inputs.data_reco)),
                 "sim_events": int(len(pass_reco)),
                 "chi2_normalized_shapes": chi2,
+                "uncertainty": {"repeats": u.repeats, "bootstrap": u.bootstrap,
+                                "training_seed": job.training_seed,
+                                "seeds": {s: job.seed_of(s) for s in SEEDED_SAMPLES}},
+                "error_model": error_model(u.repeats, u.bootstrap),
+                "uncertainties": {name: e.to_dict() for name, e in errors.items()},
                 "timings_s": timings,
             },
             indent=2,
@@ -375,4 +498,7 @@ def run_dis_unfolding(
         result=result,
         chi2=chi2,
         timings=timings,
+        uncertainties=errors,
+        runs=runs,
+        replicas=replicas,
     )

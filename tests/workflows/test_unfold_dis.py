@@ -116,19 +116,24 @@ def test_config_is_validated():
         replace(_job("a.root", "b.root", "out"), workers=0)
 
 
-def test_runs_and_bootstrap_fill_the_variances(dis_sim_file, dis_data_file, tmp_path):
-    from hepnnlr.workflows.unfold_dis import truth_histograms
+def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data_file,
+                                                         tmp_path):
+    import json
+
+    from hepnnlr.workflows.unfold_dis import UnfoldUncertainty, truth_histograms
 
     mlp = ModelSpec("mlp", hidden=(8,))
     config = replace(SMALL, iterations=1, step1_model=mlp, step2_model=mlp,
                      training=TrainingConfig(epochs=2, batch_size=256, seed=2))
     job = replace(_job(dis_data_file, dis_sim_file, tmp_path, particle_features=()),
-                  omnifold=config, runs=2, bootstrap=2)
+                  omnifold=config, uncertainty=UnfoldUncertainty(repeats=2, bootstrap=2),
+                  seeds={"data": 11})
     out = run_dis_unfolding(job, log=lambda _: None)
     weights = read_weights(out.weights_file)
     runs = np.stack([ak.to_numpy(weights[f"weight_run{r}"]) for r in (1, 2)])
     boot = np.stack([ak.to_numpy(weights[f"weight_bootstrap{r}"]) for r in (1, 2)])
     np.testing.assert_allclose(ak.to_numpy(weights["weight_unfolded"]), runs.mean(axis=0))
+    assert out.replicas.repeat_of == (0, 1)  # replica b retrains with run b mod 2's seeds
     from hepnnlr.processors.dis import DISProcessor, collect_columns
     from hepnnlr.schema import run_processor
 
@@ -138,9 +143,46 @@ def test_runs_and_bootstrap_fill_the_variances(dis_sim_file, dis_data_file, tmp_
     def q2(w):
         return truth_histograms(columns, w)["Q2"].values()
 
-    expected = (np.std([q2(w) for w in boot], axis=0, ddof=1) ** 2
-                + np.std([q2(w) for w in runs], axis=0, ddof=1) ** 2)
-    np.testing.assert_allclose(out.histograms["unfolded"]["Q2"].variances(), expected,
-                               rtol=1e-9, atol=1e-12)
-    with pytest.raises(Exception, match="bootstrap = 0 or >= 2"):
-        replace(job, bootstrap=1)
+    # stat: the spread of each replica's shift from the run whose seeds it trained with
+    stat = np.std([q2(boot[b]) - q2(runs[b]) for b in (0, 1)], axis=0, ddof=1)
+    method = np.std([q2(w) for w in runs], axis=0, ddof=1)
+    errors = out.uncertainties["Q2"]
+    np.testing.assert_allclose(errors.stat, stat, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(errors.method, method, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out.histograms["unfolded"]["Q2"].variances(),
+                               stat**2 + method**2, rtol=1e-9, atol=1e-12)
+    assert stat.max() > 0 and method.max() > 0
+    summary = json.loads(out.summary_file.read_text())
+    q2_summary = summary["uncertainties"]["Q2"]
+    np.testing.assert_allclose(q2_summary["total"], np.hypot(stat, method), atol=1e-9)
+    assert q2_summary["edges"] == pytest.approx(list(errors.edges))
+    assert summary["uncertainty"]["seeds"] == {"data": 11}
+    assert summary["error_model"]["stat"].startswith("statistical: standard deviation")
+    with uproot.open(out.histograms_file) as f:
+        np.testing.assert_allclose(f["unfolded/Q2_stat"].to_hist().variances(), stat**2,
+                                   atol=1e-9)
+        np.testing.assert_allclose(f["unfolded/Q2_method"].to_hist().variances(), method**2,
+                                   atol=1e-9)
+        np.testing.assert_allclose(f["unfolded/Q2_stat"].values(), q2(runs.mean(axis=0)))
+
+
+def test_uncertainty_settings_are_validated_and_old_names_move():
+    from hepnnlr.errors import ConfigError
+    from hepnnlr.workflows.unfold_dis import UnfoldUncertainty
+
+    job = _job("a.root", "b.root", "out")
+    with pytest.raises(ConfigError, match="uncertainty.bootstrap=1"):
+        UnfoldUncertainty(bootstrap=1)
+    with pytest.raises(ConfigError, match="uncertainty.repeats=0"):
+        UnfoldUncertainty(repeats=0)
+    with pytest.raises(ConfigError, match=r"seeds: unknown sample\(s\) \['sim'\]"):
+        replace(job, seeds={"sim": 3})
+    with pytest.warns(FutureWarning, match="is deprecated: it is uncertainty"):
+        old = replace(job, runs=3, bootstrap=4)
+    assert old.uncertainty == UnfoldUncertainty(repeats=3, bootstrap=4)
+    assert old.runs is None and old.bootstrap is None
+    with pytest.raises(ConfigError, match="runs=3 and uncertainty.repeats=2 disagree"):
+        replace(job, runs=3, uncertainty=UnfoldUncertainty(repeats=2))
+    assert job.seed_of("data") == job.training_seed == SMALL.training.seed
+    seeded = replace(job, uncertainty=UnfoldUncertainty(seed=5))
+    assert seeded.seed_of("data") == 5 and seeded.omnifold_config.training.seed == 5

@@ -1,0 +1,148 @@
+"""The uncertainties of ``hepnnlr unfold``: per observable and bin, stat, method and total.
+
+:func:`unfolding_errors` turns the parallel runs (other training seeds: the *method*
+uncertainty) and the bootstrap replicas of the data (Poisson(1) weights, every classifier
+retrained: the *statistical* uncertainty) into :class:`~hepnnlr.results.BinErrors` per
+unfolded histogram; the other functions put them into the outputs: the ROOT groups
+(``unfolded/<name>_stat``, ``unfolded/<name>_method``), the plots' bands, the summary's
+``uncertainties`` and ``error_model``, and the printed lines (docs/omnifold.md,
+"Uncertainties of hepnnlr unfold").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import hist
+import numpy as np
+
+from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
+from hepnnlr.results.uncertainties import BinErrors, bin_errors, with_errors
+
+__all__ = [
+    "ERROR_MODEL",
+    "component_histograms",
+    "error_bands",
+    "error_lines",
+    "error_model",
+    "unfolding_errors",
+    "with_total",
+]
+
+ERROR_MODEL = {
+    "value": "unfolded histogram of the aggregated weights of the runs "
+    "(omnifold.aggregation, default mean)",
+    "stat": "statistical: standard deviation over bootstrap replicas of the data (every data "
+    "event weighted by Poisson(1), stream (seeds.data, b); the whole OmniFold retrained with "
+    "the seeds of run b mod repeats) of each replica's shift from that run, per bin",
+    "method": "method: standard deviation over the runs with other training seeds "
+    "(uncertainty.repeats; run r trains with seed + 10000 r), per bin: the spread of one run",
+    "total": "stat and method in quadrature, per bin; the unfolded histograms' variances",
+    "method_of_mean": "method / sqrt(repeats): the training noise left in the mean of the runs",
+    "not_included": "the simulation's statistical error (its events are not resampled) and "
+    "the model dependence of the prior",
+}
+"""What each component in ``summary.json["uncertainties"]`` means."""
+
+
+def unfolding_errors(
+    unfolded: Mapping[str, hist.Hist],
+    histograms_of: Callable[[np.ndarray], Mapping[str, hist.Hist]],
+    runs: EnsembleOfUnfoldings,
+    replicas: EnsembleOfUnfoldings | None,
+) -> dict[str, BinErrors]:
+    """``{observable: BinErrors}`` of every 1-D unfolded histogram.
+
+    Args:
+        unfolded: The unfolded histograms (of the aggregated weights).
+        histograms_of: ``weights -> {observable: Hist}``, the same filling as ``unfolded``.
+        runs: The parallel runs (their spread: method).
+        replicas: The bootstrap replicas (their shifts from the run they retrain: stat).
+    """
+
+    def contents(weights: np.ndarray) -> dict[str, np.ndarray]:
+        return {k: h.values() for k, h in histograms_of(weights).items()}
+
+    run_contents = [contents(w) for w in runs.member_weights()]
+    replica_contents = [] if replicas is None else [
+        contents(w) for w in replicas.member_weights()
+    ]
+    out = {}
+    for name, h in unfolded.items():
+        if len(h.axes) != 1:
+            continue
+        repeats = np.stack([c[name] for c in run_contents])
+        kwargs: dict[str, Any] = {"repeats": repeats}
+        if replicas is not None:
+            kwargs["replicas"] = np.stack([c[name] for c in replica_contents])
+            kwargs["replica_reference"] = repeats[list(replicas.repeat_of)]
+        out[name] = bin_errors(h, **kwargs)
+    return out
+
+
+def with_total(unfolded: Mapping[str, hist.Hist],
+               errors: Mapping[str, BinErrors]) -> dict[str, hist.Hist]:
+    """The unfolded histograms with variance = total² where a component was computed."""
+    return {name: with_errors(h, errors[name].total) if name in errors else h
+            for name, h in unfolded.items()}
+
+
+def component_histograms(
+    unfolded: Mapping[str, hist.Hist], errors: Mapping[str, BinErrors]
+) -> dict[str, hist.Hist]:
+    """``{<name>_stat: Hist, <name>_method: Hist}``: the unfolded values with variance =
+    that component² (``.errors()`` reads it back), for the components computed."""
+    out = {}
+    for name, e in errors.items():
+        for component in ("stat", "method"):
+            error = getattr(e, component)
+            if error is not None:
+                out[f"{name}_{component}"] = with_errors(unfolded[name], error)
+    return out
+
+
+def error_bands(e: BinErrors | None) -> list[tuple[str, np.ndarray]]:
+    """The plot bands of one observable, labelled with what each is."""
+    if e is None:
+        return []
+    bands = []
+    if e.stat is not None:
+        bands.append((f"stat: bootstrap of the data ({e.replicas} replicas)", e.stat))
+    if e.method is not None:
+        bands.append((f"method: training seeds ({e.repeats} runs)", e.method))
+    return bands
+
+
+def error_model(repeats: int, bootstrap: int) -> dict[str, str]:
+    """:data:`ERROR_MODEL` with what this job left out."""
+    model = dict(ERROR_MODEL)
+    if not bootstrap:
+        model["stat"] = "not computed (uncertainty.bootstrap: 0; --bootstrap B)"
+    if repeats < 2:
+        model["method"] = "not computed (uncertainty.repeats: 1; --repeats M)"
+    return model
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
+def error_lines(errors: Mapping[str, BinErrors]) -> list[str]:
+    """One printed line per observable: median relative stat, method and total error."""
+    if not errors:
+        return []
+    first = next(iter(errors.values()))
+    rows = [
+        f"  median relative error over filled bins ({first.replicas} bootstrap replicas of "
+        f"the data, {first.repeats} runs):",
+        f"    {'observable':<18}{'stat':>10}{'method':>10}{'total':>10}",
+    ]
+    for name, e in errors.items():
+        rows.append(
+            f"    {name:<18}{_percent(e.median_relative('stat')):>10}"
+            f"{_percent(e.median_relative('method')):>10}{_percent(e.median_relative('total')):>10}"
+        )
+    rows.append("    stat: bootstrap of the data (Poisson(1), OmniFold retrained); method: "
+                "spread of runs with other training seeds; total: both in quadrature")
+    return rows
