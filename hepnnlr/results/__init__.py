@@ -18,9 +18,16 @@ from hepnnlr.results.stats import (
     relative_std,
     weighted_mean_and_std,
 )
-from hepnnlr.results.uncertainties import UnfoldedHistogram, with_uncertainties
+from hepnnlr.results.uncertainties import (
+    BinErrors,
+    UnfoldedHistogram,
+    bin_errors,
+    with_uncertainties,
+)
 
 __all__ = [
+    "bin_errors",
+    "BinErrors",
     "chi2_test",
     "Chi2Result",
     "plot_comparison",
