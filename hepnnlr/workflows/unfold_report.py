@@ -65,9 +65,7 @@ def unfolding_errors(
         return {k: h.values() for k, h in histograms_of(weights).items()}
 
     run_contents = [contents(w) for w in runs.member_weights()]
-    replica_contents = [] if replicas is None else [
-        contents(w) for w in replicas.member_weights()
-    ]
+    replica_contents = [] if replicas is None else [contents(w) for w in replicas.member_weights()]
     out = {}
     for name, h in unfolded.items():
         if len(h.axes) != 1:
@@ -81,11 +79,14 @@ def unfolding_errors(
     return out
 
 
-def with_total(unfolded: Mapping[str, hist.Hist],
-               errors: Mapping[str, BinErrors]) -> dict[str, hist.Hist]:
+def with_total(
+    unfolded: Mapping[str, hist.Hist], errors: Mapping[str, BinErrors]
+) -> dict[str, hist.Hist]:
     """The unfolded histograms with variance = total² where a component was computed."""
-    return {name: with_errors(h, errors[name].total) if name in errors else h
-            for name, h in unfolded.items()}
+    return {
+        name: with_errors(h, errors[name].total) if name in errors else h
+        for name, h in unfolded.items()
+    }
 
 
 def component_histograms(
@@ -143,6 +144,8 @@ def error_lines(errors: Mapping[str, BinErrors]) -> list[str]:
             f"    {name:<18}{_percent(e.median_relative('stat')):>10}"
             f"{_percent(e.median_relative('method')):>10}{_percent(e.median_relative('total')):>10}"
         )
-    rows.append("    stat: bootstrap of the data (Poisson(1), OmniFold retrained); method: "
-                "spread of runs with other training seeds; total: both in quadrature")
+    rows.append(
+        "    stat: bootstrap of the data (Poisson(1), OmniFold retrained); method: "
+        "spread of runs with other training seeds; total: both in quadrature"
+    )
     return rows

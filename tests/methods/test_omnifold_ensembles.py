@@ -25,8 +25,9 @@ CONFIG = OmniFoldConfig(
     iterations=1,
     step1_model=ModelSpec("mlp", hidden=(8,)),
     step2_model=ModelSpec("mlp", hidden=(8,)),
-    training=TrainingConfig(epochs=2, batch_size=500, learning_rate=5e-3, patience=2,
-                            seed=1, progress=False),
+    training=TrainingConfig(
+        epochs=2, batch_size=500, learning_rate=5e-3, patience=2, seed=1, progress=False
+    ),
 )
 EDGES = np.linspace(-3.0, 3.0, 13)
 
@@ -64,8 +65,9 @@ def test_bootstrap_stat_error_matches_the_spread_over_independent_data(toy):
     rng = np.random.default_rng(21)
     _, data_x = _level(rng, N_DATA, 0.3)
     central = _unfold(data_x, toy)
-    replicas = bootstrap_omnifold(_events(data_x), reco, gen, replicas=SAMPLES, seed=4,
-                                  config=CONFIG, **flags)
+    replicas = bootstrap_omnifold(
+        _events(data_x), reco, gen, replicas=SAMPLES, seed=4, config=CONFIG, **flags
+    )
     # each replica is the whole OmniFold retrained on the data weighted by its own
     # independent Poisson(1) draws (stream (seed, b)), with the seeds of run b mod 1 = 0
     again = _unfold(data_x, toy, data_weights=poisson_weights(N_DATA, 3, 4))
@@ -74,8 +76,9 @@ def test_bootstrap_stat_error_matches_the_spread_over_independent_data(toy):
     assert run_config(CONFIG, 2).training.seed == CONFIG.training.seed + 20_000
     # independent data samples of Poisson(N_DATA) events: the bootstrap's Poisson(1)
     # weights let the data's total fluctuate the same way
-    independent = [_unfold(_level(rng, rng.poisson(N_DATA), 0.3)[1], toy).weights
-                   for _ in range(SAMPLES)]
+    independent = [
+        _unfold(_level(rng, rng.poisson(N_DATA), 0.3)[1], toy).weights for _ in range(SAMPLES)
+    ]
 
     mean_boot = [_quantities(z_sim, w)[0] for w in replicas.member_weights()]
     mean_indep = [_quantities(z_sim, w)[0] for w in independent]
