@@ -197,7 +197,7 @@ def render(json_dir: Path) -> str:
             lines.append(f"![{Path(figure).stem}]({figure})")
         if doc.get("figures"):
             lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def update(doc_path: Path, json_dir: Path) -> tuple[str, str]:
