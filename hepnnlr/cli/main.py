@@ -43,6 +43,35 @@ def _add_processing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def _add_uncertainty_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "uncertainties (the same names as hepnnlr fit; they override a YAML job's)"
+    )
+    group.add_argument("--repeats", type=int, default=None, metavar="M",
+                       help="unfoldings with other training seeds, averaged; their spread is "
+                       "the method uncertainty (uncertainty.repeats, default 1)")
+    group.add_argument("--bootstrap", type=int, default=None, metavar="B",
+                       help="bootstrap replicas of the data (Poisson(1) weights, OmniFold "
+                       "retrained per replica): the statistical uncertainty "
+                       "(uncertainty.bootstrap, default 0: none)")
+    group.add_argument("--data-seed", type=int, default=None, metavar="S",
+                       help="seed of the data's replica weights (seeds.data; default the "
+                       "training seed)")
+
+
+def _uncertainty_overrides(args: argparse.Namespace, job):
+    """``job`` with the --repeats/--bootstrap/--data-seed given (the demo has none)."""
+    from dataclasses import replace
+
+    changes = {k: getattr(args, k, None) for k in ("repeats", "bootstrap")}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if changes:
+        job = replace(job, uncertainty=replace(job.uncertainty, **changes))
+    if getattr(args, "data_seed", None) is not None:
+        job = replace(job, seeds={**job.seeds, "data": args.data_seed})
+    return job
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hepnnlr`` command."""
     parser = argparse.ArgumentParser(
@@ -109,13 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     unfold.add_argument("config", nargs="?", type=Path, default=None,
                         help="YAML job file (fields of hepnnlr.workflows.DISUnfoldingJob); "
-                        "when given, the other options are ignored")
+                        "when given, the other options are ignored except --repeats, "
+                        "--bootstrap and --data-seed")
     unfold.add_argument("--data", help="ROOT file of the data: a path or a URL (root://...)")
     unfold.add_argument("--sim", help="ROOT file of the simulation: a path or a URL")
     unfold.add_argument("-o", "--output", type=Path, default=Path("hepnnlr-unfold"),
                         help="output folder")
     _add_processing_options(unfold)
     _add_training_options(unfold, epochs=20, iterations=3)
+    _add_uncertainty_options(unfold)
 
     demo = sub.add_parser(
         "demo", help="end to end: Pythia DIS -> ROOT -> coffea -> OmniFold -> hist + plots"
@@ -253,7 +284,7 @@ def _unfold(args: argparse.Namespace, data: Path, sim: Path):
         global_features=GLOBAL_FEATURES,
         progress=not args.no_progress,
     )
-    return run_dis_unfolding(job)
+    return run_dis_unfolding(_uncertainty_overrides(args, job))
 
 
 def _report(outputs, started: float) -> None:
@@ -267,6 +298,16 @@ def _report(outputs, started: float) -> None:
         for name, c in outputs.chi2.items():
             print(f"    {name:<18} {c['sim_truth_vs_data_truth']:9.1f} -> "
                   f"{c['unfolded_vs_data_truth']:7.1f}  ({c['ndof']})")
+    from hepnnlr.workflows.unfold_report import error_lines
+
+    errors = getattr(outputs, "uncertainties", {})
+    if errors:
+        print()
+        for row in error_lines(errors):
+            print(row)
+    else:
+        print("\n  uncertainties: neither stat nor method computed (--bootstrap B for the "
+              "statistical error, --repeats M for the method error)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -283,7 +324,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.config is not None:
             from hepnnlr.workflows import load_unfolding_job, run_dis_unfolding
 
-            _report(run_dis_unfolding(load_unfolding_job(args.config)), started)
+            job = _uncertainty_overrides(args, load_unfolding_job(args.config))
+            _report(run_dis_unfolding(job), started)
             return 0
         if args.data is None or args.sim is None:
             raise HepnnlrError(
