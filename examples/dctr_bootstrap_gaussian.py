@@ -18,7 +18,7 @@ whose spread of μ̂ is the error the bootstrap estimates, and writes
 
 Usage::
 
-    nice -n 10 python examples/dctr_bootstrap_gaussian.py              # ~10 min at load 10 on 2 cores
+    nice -n 10 python examples/dctr_bootstrap_gaussian.py   # ~10 min at load 10 on 2 cores
     python examples/dctr_bootstrap_gaussian.py --targets 0 --replicas 100 --json /tmp/d.json
 """
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--targets",
         type=int,
-        default=10,
+        default=20,
         help="independent targets for the spread of the fitted value",
     )
     parser.add_argument(
