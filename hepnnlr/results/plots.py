@@ -125,9 +125,9 @@ def plot_comparison(
 
 
 _BAND_STYLES = (
+    {"color": "C4", "alpha": 0.3},
+    {"color": "C8", "alpha": 0.35},
     {"color": "0.55", "alpha": 0.35},
-    {"color": "C2", "alpha": 0.45},
-    {"color": "C1", "alpha": 0.45},
 )
 
 

@@ -64,6 +64,7 @@ from hepnnlr.models.flows import FlowSpec
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.workflows.infer_errors import InferUncertainty, infer_uncertainties, plot_errors
 from hepnnlr.workflows.infer_samples import SamplesSpec, prepare_samples
 from hepnnlr.workflows.infer_toy import (
     ToySpec,
@@ -79,6 +80,7 @@ __all__ = [
     "GridSpec",
     "InferenceJob",
     "InferenceOutputs",
+    "InferUncertainty",
     "SamplesSpec",
     "ToySpec",
     "coverage_study",
@@ -199,6 +201,11 @@ class InferenceJob:
         dataset: The dataset fitted (toy: drawn from the toy; samples: drawn from the test
             files at one of their z; not with ``samples.data``).
         coverage: The coverage study (``None``: skip).
+        uncertainty: Repeats (the routes retrained with the seeds ``training.seed + r``:
+            the method error) and bootstrap replicas of the fitted dataset (Poisson(1)
+            weights, densities frozen: the statistical error) of every fitted number
+            (:class:`~hepnnlr.workflows.infer_errors.InferUncertainty`; ``seed`` replaces
+            ``training.seed``).
         plots: Write contour and profile plots.
         progress: Progress bars of the processor runs.
     """
@@ -214,11 +221,15 @@ class InferenceJob:
     grid: GridSpec = GridSpec()
     dataset: DatasetSpec | None = None
     coverage: CoverageSpec | None = None
+    uncertainty: InferUncertainty = InferUncertainty()
     plots: bool = True
     progress: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "output_dir", Path(self.output_dir))
+        seed = self.uncertainty.seed
+        if seed is not None and seed != self.training.seed:
+            object.__setattr__(self, "training", replace(self.training, seed=seed))
         if self.samples is not None:
             self._check_samples()
             return
@@ -496,6 +507,7 @@ class _Case:
     make_test_set: Callable[[float, float, int, np.random.Generator], Any]
     summary: dict[str, Any]
     tag: str = "dataset"
+    retrain: Callable[[int], dict[str, MixtureLikelihood]] | None = None
 
 
 def _toy_case(job: InferenceJob) -> _Case:
@@ -520,6 +532,13 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
     summary[case.tag], _, plots = scan_and_report(
         likelihoods, case.data, mu_grid, z_grid, out_dir, truth=case.truth, plots=job.plots,
         tag=case.tag, z_unit=unit, z_label=label)
+    errors, section = infer_uncertainties(
+        likelihoods, case.retrain, case.data, mu_grid, z_grid, job.uncertainty,
+        job.training.seed)
+    summary.update(section)
+    if job.plots:
+        plots += plot_errors(errors, case.truth, out_dir / f"uncertainties_{case.tag}",
+                             z_unit=unit, z_label=label)
     if job.coverage is not None:
         cov = job.coverage
         truths = [(float(m), float(z) * unit) for z in cov.z for m in cov.mu]

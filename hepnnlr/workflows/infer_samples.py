@@ -127,7 +127,11 @@ class GenerateSpec:
         train_passes, reference_passes: Detector passes of every generator event (other
             detector seeds, and for training other z): more rows for the same Pythia time.
         z_range: Training z, drawn per event uniformly in ``[low, high]``.
-        seed: Seed of everything generated (each process, role and file gets its own).
+        seed: Seed of everything generated (each process, role and file gets its own,
+            derived from it).
+        seeds: Per-sample seeds that replace ``seed`` for one process and role:
+            ``{signal_train: s, background_test: …}`` (keys ``{process}_{role}``, any
+            subset): a new test sample with the same training samples, say.
         workers: Pythia processes.
     """
 
@@ -138,9 +142,19 @@ class GenerateSpec:
     reference_passes: int = 1
     z_range: tuple[float, float] = (0.85, 1.15)
     seed: int = 1
+    seeds: dict[str, int] = field(default_factory=dict)
     workers: int = 1
 
     def __post_init__(self) -> None:
+        if not isinstance(self.seeds, Mapping):
+            raise ConfigError(f"samples.generate.seeds must map samples {list(_FILE_KEYS)} to "
+                              f"seeds, got {self.seeds!r}.")
+        unknown = sorted(set(self.seeds) - set(_FILE_KEYS))
+        if unknown:
+            raise ConfigError(f"samples.generate.seeds: unknown sample(s) {unknown}; the "
+                              f"generated samples are {list(_FILE_KEYS)}.")
+        for name, value in self.seeds.items():
+            _positive_int(value, f"samples.generate.seeds.{name}", minimum=0)
         for name in ("train_events", "reference_events", "test_events"):
             object.__setattr__(self, name, _per_process(getattr(self, name),
                                                         f"samples.generate.{name}"))
@@ -339,7 +353,8 @@ def generate_missing_files(spec: SamplesSpec, *, log: Callable[[str], None] = pr
                 if not missing:
                     continue
                 n = total // len(targets) + (1 if i < total % len(targets) else 0)
-                seed = 10_000 * gen.seed + 1000 * r + 100 * p + i
+                base = gen.seeds.get(f"{process}_{role}", gen.seed)
+                seed = 10_000 * base + 1000 * r + 100 * p + i
                 started = time.process_time()
                 events = generate_tautau(n, seed=seed, config=TauTauConfig(process),
                                          workers=gen.workers, progress=False)
@@ -519,8 +534,10 @@ def prepare_samples(job: Any) -> tuple:
     routes, and build the fitted dataset and the test-set maker.
 
     Returns:
-        ``(likelihoods, data, truth, make_test_set, summary, tag)``; ``tag`` is ``"data"``
-        for ``samples.data`` files, else ``"dataset"`` (drawn from the test files).
+        ``(likelihoods, data, truth, make_test_set, summary, tag, retrain)``; ``tag`` is
+        ``"data"`` for ``samples.data`` files, else ``"dataset"`` (drawn from the test
+        files); ``retrain`` maps a training seed to the routes trained on the same events
+        (the same subsample of the classifier's training rows).
     """
     spec = job.samples
     started = time.process_time()
@@ -550,4 +567,11 @@ def prepare_samples(job: Any) -> tuple:
                     "cpu_seconds": cpu},
         "truth": truth, "n_events": len(data),
     }
-    return likelihoods, data, truth, make_test_set, summary, tag
+
+    def retrain(seed: int) -> dict[str, Any]:
+        return train_sample_routes(
+            tables, job.routes, spec, classifier=job.classifier, flow=job.flow,
+            training=replace(job.training, seed=seed), seed=job.training.seed,
+        )[0]
+
+    return likelihoods, data, truth, make_test_set, summary, tag, retrain

@@ -7,8 +7,8 @@ the fitted dataset, and the coverage of the true likelihood over independent toy
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,17 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.samples.gaussian_signal import GaussianSignalToy
 from hepnnlr.training.config import TrainingConfig
 
-__all__ = ["ToySpec", "independent_toy_coverage", "toy_inputs", "train_gaussian_routes"]
+__all__ = [
+    "TOY_SAMPLES",
+    "ToySpec",
+    "independent_toy_coverage",
+    "toy_inputs",
+    "toy_training_samples",
+    "train_gaussian_routes",
+]
+
+TOY_SAMPLES = ("signal", "background", "signal_reference", "background_reference")
+"""The toy's training samples, in the order they are drawn from ``seed``."""
 
 
 @dataclass(frozen=True)
@@ -36,17 +46,68 @@ class ToySpec:
     Attributes:
         radius: 2.0 (large distance) or 0.5 (small distance).
         n_train: Events per training sample (signal, background, and each at z0).
-        seed: Seed of the training samples.
+        seed: Seed of the training samples: drawn one after the other from it in the
+            order of :data:`TOY_SAMPLES`.
+        seeds: Per-sample seeds (``{signal: s, background: …, signal_reference: …,
+            background_reference: …}``, any subset): that sample is drawn from its own
+            seed instead; the others stay as ``seed`` draws them.
     """
 
     radius: float = 2.0
     n_train: int = 50_000
     seed: int = 1
+    seeds: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         GaussianSignalToy(self.radius)  # validates the radius
         if int(self.n_train) < 100:
             raise ConfigError(f"toy.n_train={self.n_train}: train on at least 100 events.")
+        if not isinstance(self.seeds, Mapping):
+            raise ConfigError(f"toy.seeds must map samples {list(TOY_SAMPLES)} to seeds, "
+                              f"got {self.seeds!r}.")
+        unknown = sorted(set(self.seeds) - set(TOY_SAMPLES))
+        if unknown:
+            raise ConfigError(f"toy.seeds: unknown sample(s) {unknown}; the toy's samples are "
+                              f"{list(TOY_SAMPLES)}.")
+        for name, value in self.seeds.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"toy.seeds.{name}={value!r} must be an integer >= 0.")
+
+
+def toy_training_samples(
+    toy: GaussianSignalToy,
+    n_train: int,
+    seed: int,
+    seeds: Mapping[str, int] | None = None,
+    *,
+    references: bool = True,
+) -> dict[str, Any]:
+    """The toy's training samples: ``signal``/``background`` as
+    :class:`ParameterizedSample` (z uniform on the toy's range) and, with ``references``,
+    ``signal_reference``/``background_reference`` feature arrays at ``z0``.
+
+    Drawn one after the other from ``seed`` (:data:`TOY_SAMPLES` order); a sample named in
+    ``seeds`` is drawn from its own seed instead, and the shared stream still draws it, so
+    that the other samples stay what ``seed`` alone gives.
+    """
+    rng = np.random.default_rng(seed)
+    seeds = dict(seeds or {})
+    out: dict[str, Any] = {}
+    for kind in ("signal", "background"):
+        z = toy.uniform_z(n_train, rng)
+        x = toy.sample(kind, z, n_train, rng)
+        if kind in seeds:
+            own = np.random.default_rng(seeds[kind])
+            z = toy.uniform_z(n_train, own)
+            x = toy.sample(kind, z, n_train, own)
+        out[kind] = ParameterizedSample(x, z, toy.features)
+    for kind in ("signal", "background") if references else ():
+        name = f"{kind}_reference"
+        x = toy.sample(kind, toy.z0, n_train, rng)
+        if name in seeds:
+            x = toy.sample(kind, toy.z0, n_train, np.random.default_rng(seeds[name]))
+        out[name] = x
+    return out
 
 
 def train_gaussian_routes(
@@ -58,20 +119,24 @@ def train_gaussian_routes(
     classifier: ModelSpec | None = None,
     flow: FlowSpec | None = None,
     training: TrainingConfig | None = None,
+    seeds: Mapping[str, int] | None = None,
 ) -> dict[str, MixtureLikelihood]:
-    """The requested likelihoods of the toy: ``{route: MixtureLikelihood}``."""
-    rng = np.random.default_rng(seed)
+    """The requested likelihoods of the toy: ``{route: MixtureLikelihood}``.
+
+    The training samples are drawn from ``seed`` in the order of :data:`TOY_SAMPLES`; a
+    sample named in ``seeds`` is drawn from its own seed instead (the shared stream still
+    draws it, so the other samples do not change).
+    """
     out: dict[str, MixtureLikelihood] = {}
     if "exact" in routes:
         out["exact"] = MixtureLikelihood.exact_gaussian(toy)
     if "classifier" not in routes and "flow" not in routes:
         return out
-    samples = {}
-    for kind in ("signal", "background"):
-        z = toy.uniform_z(n_train, rng)
-        samples[kind] = ParameterizedSample(toy.sample(kind, z, n_train, rng), z, toy.features)
+
+    samples = toy_training_samples(toy, n_train, seed, seeds,
+                                   references="classifier" in routes)
     if "classifier" in routes:
-        references = [toy.sample(kind, toy.z0, n_train, rng) for kind in ("signal", "background")]
+        references = [samples["signal_reference"], samples["background_reference"]]
         out["classifier"] = train_classifier_route(
             samples["signal"], samples["background"], *references, spec=classifier,
             config=training,
@@ -87,13 +152,19 @@ def toy_inputs(job: Any) -> tuple:
     draw the fitted dataset.
 
     Returns:
-        ``(likelihoods, data, truth, make_test_set, summary, tag)``.
+        ``(likelihoods, data, truth, make_test_set, summary, tag, retrain)``; ``retrain``
+        maps a training seed to the trained routes on the same samples.
     """
     toy = GaussianSignalToy(job.toy.radius)
-    likelihoods = train_gaussian_routes(
-        toy, job.routes, n_train=job.toy.n_train, seed=job.toy.seed,
-        classifier=job.classifier, flow=job.flow, training=job.training,
-    )
+
+    def train(routes: Sequence[str], training: TrainingConfig) -> dict[str, MixtureLikelihood]:
+        return train_gaussian_routes(
+            toy, routes, n_train=job.toy.n_train, seed=job.toy.seed, seeds=job.toy.seeds,
+            classifier=job.classifier, flow=job.flow, training=training,
+        )
+
+    likelihoods = train(job.routes, job.training)
+    trained = [r for r in job.routes if r != "exact"]
     unit = job.grid.z_unit
     truth = {"mu": float(job.dataset.mu), "z": float(job.dataset.z) * unit}
     data, _ = toy.mixture(truth["mu"], truth["z"], job.dataset.n_events,
@@ -101,7 +172,8 @@ def toy_inputs(job: Any) -> tuple:
     summary = {"toy": {"radius": toy.radius, "z0": toy.z0}, "truth": truth,
                "n_events": int(job.dataset.n_events)}
     return (likelihoods, data, truth, lambda mu, z, n, rng: toy.mixture(mu, z, n, rng)[0],
-            summary, "dataset")
+            summary, "dataset",
+            lambda seed: train(trained, replace(job.training, seed=seed)) if trained else {})
 
 
 def independent_toy_coverage(job: Any, exact: MixtureLikelihood,

@@ -137,11 +137,11 @@ def error_lines(errors: Mapping[str, BinErrors]) -> list[str]:
     rows = [
         f"  median relative error over filled bins ({first.replicas} bootstrap replicas of "
         f"the data, {first.repeats} runs):",
-        f"    {'observable':<18}{'stat':>10}{'method':>10}{'total':>10}",
+        f"    {'observable':<24}{'stat':>10}{'method':>10}{'total':>10}",
     ]
     for name, e in errors.items():
         rows.append(
-            f"    {name:<18}{_percent(e.median_relative('stat')):>10}"
+            f"    {name:<24}{_percent(e.median_relative('stat')):>10}"
             f"{_percent(e.median_relative('method')):>10}{_percent(e.median_relative('total')):>10}"
         )
     rows.append(

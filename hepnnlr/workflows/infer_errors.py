@@ -1,0 +1,259 @@
+"""The uncertainties of ``hepnnlr infer``: statistical and method errors of every fitted number.
+
+For each route (``exact``, ``classifier``, ``flow``) the fitted numbers are the profile
+minimum and the 68.27 % Wilks interval of μ and of z on the scan grid (``mu``,
+``mu_low``, ``mu_high``, ``z``, ``z_low``, ``z_high``; :func:`fitted_values`). Their
+uncertainties follow ``hepnnlr fit`` (:mod:`hepnnlr.results.fit_errors`, docs/infer.md):
+
+* *method*: ``uncertainty.repeats`` = M trainings of the route with the training seeds
+  ``seed + r`` on the same training samples; the spread of their fitted numbers (the
+  exact likelihood has no training, so no method error);
+* *statistical*: ``uncertainty.bootstrap`` = B replicas of the fitted dataset, each event
+  weighted by Poisson(1) from the stream ``(seed, b)``
+  (:func:`hepnnlr.methods.bootstrap.poisson_weights`). The trained densities stay frozen —
+  they are trained on simulation only, never on the fitted data — so a replica only
+  rescans: the NLL is linear in the event weights
+  (:func:`~hepnnlr.methods.signal_strength.nll_from_table` with the weights as counts).
+  Replica ``b`` rescans with repeat ``b mod M``'s densities; its shift from that repeat
+  is the statistical fluctuation;
+* *total*: both in quadrature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from hepnnlr.errors import ConfigError
+from hepnnlr.methods.bootstrap import poisson_weights
+from hepnnlr.methods.signal_strength import (
+    MixtureLikelihood,
+    NLLScan,
+    nll_from_table,
+    profile_interval,
+)
+from hepnnlr.results.fit_errors import ParameterError, combine_errors
+
+__all__ = [
+    "ERROR_MODEL",
+    "FITTED",
+    "InferUncertainty",
+    "fitted_values",
+    "error_model",
+    "infer_uncertainties",
+    "plot_errors",
+    "route_errors",
+]
+
+FITTED = ("mu", "mu_low", "mu_high", "z", "z_low", "z_high")
+"""The fitted numbers of a route: profile minimum and 68.27 % Wilks interval of μ and z."""
+
+ERROR_MODEL = {
+    "value": "mean over the repeats of the profile minimum (mu, z) and of the 68.27 % Wilks "
+    "interval ends (mu_low, mu_high, z_low, z_high) on the scan grid",
+    "stat": "statistical: standard deviation over bootstrap replicas of the fitted dataset "
+    "(Poisson(1) event weights, stream (uncertainty.seed, b)) of each replica's shift from "
+    "the repeat whose frozen densities it rescans (repeat b mod M)",
+    "method": "method: standard deviation over the repeats (the route retrained with "
+    "training seed + r on the same training samples); none for the exact likelihood",
+    "total": "stat and method in quadrature",
+}
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}={value!r} must be an integer >= 0.")
+    return value
+
+
+@dataclass(frozen=True)
+class InferUncertainty:
+    """The ``uncertainty`` section of an inference job (the names of ``hepnnlr fit``).
+
+    Attributes:
+        repeats: Trainings of each trained route with the seeds ``seed + r``; their
+            spread is the *method* uncertainty (2 or more to quote it). Each costs a
+            training of the routes.
+        bootstrap: Replicas of the fitted dataset (Poisson(1) weights, densities frozen);
+            their spread is the *statistical* uncertainty. 0: none, else at least 2.
+            Cheap: one rescan of the event densities per replica.
+        seed: Training seed of repeat 0 and seed of the replicas' weights (default
+            ``training.seed``).
+    """
+
+    repeats: int = 1
+    bootstrap: int = 20
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _count(self.repeats, "uncertainty.repeats")
+        _count(self.bootstrap, "uncertainty.bootstrap")
+        if self.repeats < 1:
+            raise ConfigError(
+                "uncertainty.repeats=0: need at least 1 training (2 or more to quote the "
+                "method uncertainty)."
+            )
+        if self.bootstrap == 1:
+            raise ConfigError(
+                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
+                "statistical uncertainty) or 2 or more."
+            )
+        if self.seed is not None:
+            _count(self.seed, "uncertainty.seed")
+
+
+def fitted_values(nll: np.ndarray, mu_grid: np.ndarray, z_grid: np.ndarray) -> dict[str, float]:
+    """The :data:`FITTED` numbers of one ``(n_mu, n_z)`` NLL grid (68.27 %, ΔNLL = 0.5)."""
+    scan = NLLScan(mu_grid, z_grid, nll, 0)
+    out = {}
+    for parameter in ("mu", "z"):
+        interval = profile_interval(scan, parameter, 0.5)
+        out[parameter] = interval.best
+        out[f"{parameter}_low"] = interval.low
+        out[f"{parameter}_high"] = interval.high
+    return out
+
+
+def route_errors(
+    likelihoods: Sequence[MixtureLikelihood],
+    data: Any,
+    mu_grid: np.ndarray,
+    z_grid: np.ndarray,
+    *,
+    bootstrap: int,
+    seed: int,
+) -> tuple[dict[str, ParameterError], dict[str, Any]]:
+    """Value, stat, method and total of every fitted number of one route.
+
+    Args:
+        likelihoods: The route trained once per repeat (one for the exact likelihood).
+        data: The fitted dataset.
+        mu_grid, z_grid: The scan grid.
+        bootstrap: Replicas of ``data`` (0: no statistical error).
+        seed: Seed of the replicas' Poisson weights (stream ``(seed, b)``).
+
+    Returns:
+        ``({name: ParameterError}, {"repeats": {name: [...]}, "replicas": {name: [...]}})``.
+    """
+    tables = [lk.event_log_densities(data, z_grid) for lk in likelihoods]
+    repeats = [fitted_values(nll_from_table(s, b, mu_grid), mu_grid, z_grid) for s, b in tables]
+    n_events = len(tables[0][0])
+    replicas: list[dict[str, float]] = []
+    shifts: dict[str, list[float]] = {name: [] for name in FITTED}
+    m = len(likelihoods)
+    if bootstrap:
+        weights = np.stack([poisson_weights(n_events, b, seed) for b in range(bootstrap)])
+        nll = {r: nll_from_table(*tables[r], mu_grid, weights[r::m]) for r in range(m)}
+        for b in range(bootstrap):
+            values = fitted_values(nll[b % m][b // m], mu_grid, z_grid)
+            replicas.append(values)
+            for name in FITTED:
+                shifts[name].append(values[name] - repeats[b % m][name])
+    per_repeat = {name: np.array([r[name] for r in repeats]) for name in FITTED}
+    errors = combine_errors(
+        per_repeat,
+        np.ones(m, bool),
+        {k: np.array(v) for k, v in shifts.items()} if bootstrap else None,
+    )
+    record = {
+        "repeats": {k: v.tolist() for k, v in per_repeat.items()},
+        "replicas": {name: [r[name] for r in replicas] for name in FITTED},
+    }
+    return errors, record
+
+
+def plot_errors(
+    errors: Mapping[str, Mapping[str, ParameterError]],
+    truth: Mapping[str, float] | None,
+    path: Path,
+    *,
+    z_unit: float = 1.0,
+    z_label: str | None = None,
+) -> list[Path]:
+    """μ and z per route: the value with its stat, method and total error bars, labelled."""
+    fig = Figure(figsize=(9, 3.8))
+    axes = fig.subplots(1, 2)
+    routes = list(errors)
+    for ax, parameter in zip(axes, ("mu", "z"), strict=True):
+        scale = 1.0 if parameter == "mu" else z_unit
+        for k, route in enumerate(routes):
+            e = errors[route][parameter]
+            for offset, width, colour, label in (
+                (-0.15, e.stat, "C2", "stat (bootstrap of the data)"),
+                (0.0, e.method, "C1", "method (repeats)"),
+                (0.15, e.total, "0.3", "total"),
+            ):
+                if width is None:
+                    continue
+                ax.errorbar(e.value / scale, k + offset, xerr=width / scale, fmt="o",
+                            color=colour, ms=3, capsize=3, label=label if k == 0 else None)
+        if truth is not None and parameter in truth:
+            ax.axvline(truth[parameter] / scale, color="k", ls="--", label="truth")
+        ax.set_yticks(range(len(routes)), routes)
+        ax.set_ylim(-0.6, len(routes) - 0.4)
+        unit = "" if parameter == "mu" or scale == 1.0 else " / π"
+        ax.set_xlabel("μ" if parameter == "mu" else (z_label or f"z{unit}"))
+    axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle("fitted values: stat (bootstrap), method (repeats) and total", fontsize=10)
+    path = Path(path).with_suffix(".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return [path]
+
+
+def error_model(repeats: int, bootstrap: int) -> dict[str, str]:
+    """:data:`ERROR_MODEL` with what this job left out."""
+    model = dict(ERROR_MODEL)
+    if not bootstrap:
+        model["stat"] = "not computed (uncertainty.bootstrap: 0; --bootstrap B)"
+    if repeats < 2:
+        model["method"] = "not computed (uncertainty.repeats: 1; --repeats M)"
+    return model
+
+
+def infer_uncertainties(
+    likelihoods: Mapping[str, MixtureLikelihood],
+    retrain: Callable[[int], Mapping[str, MixtureLikelihood]],
+    data: Any,
+    mu_grid: np.ndarray,
+    z_grid: np.ndarray,
+    settings: InferUncertainty,
+    seed: int,
+) -> tuple[dict[str, dict[str, ParameterError]], dict[str, Any]]:
+    """Every route's :func:`route_errors`, retraining the trained routes per repeat.
+
+    Args:
+        likelihoods: Repeat 0's routes (trained with ``seed``).
+        retrain: ``training seed -> {route: MixtureLikelihood}`` of the trained routes on
+            the same training samples (the exact likelihood is not retrained).
+        data, mu_grid, z_grid: The fitted dataset and the scan grid.
+        settings: Repeats and replicas.
+        seed: Repeat 0's training seed; repeat ``r`` trains with ``seed + r``, and the
+            replicas' weights use the stream ``(seed, b)``.
+
+    Returns:
+        ``({route: {name: ParameterError}}, summary section)``.
+    """
+    passes = {route: [lk] for route, lk in likelihoods.items()}
+    for r in range(1, settings.repeats):
+        for route, lk in retrain(seed + r).items():
+            passes[route].append(lk)
+    errors, records = {}, {}
+    for route, trained in passes.items():
+        errors[route], records[route] = route_errors(
+            trained, data, mu_grid, z_grid, bootstrap=settings.bootstrap, seed=seed
+        )
+    section = {
+        "uncertainty": {"repeats": settings.repeats, "bootstrap": settings.bootstrap,
+                        "seed": seed},
+        "error_model": error_model(settings.repeats, settings.bootstrap),
+        "uncertainties": {route: {name: e.to_dict() for name, e in per.items()}
+                          for route, per in errors.items()},
+        "uncertainty_passes": records,
+    }
+    return errors, section
