@@ -61,9 +61,11 @@ def test_docs_results_md_is_the_rendering_of_the_json_files(report, tmp_path):
         "docs/results.md is out of date with docs/results/*.json: "
         "run python examples/results_report.py"
     )
-    # every result file has its section
+    # every result file has its section, and the figures it shows are in docs/
     for path in (DOCS / "results").glob("*.json"):
         assert f'<a id="{module.anchor(path)}"></a>' in copy.read_text()
+        for figure in json.loads(path.read_text()).get("figures", []):
+            assert (DOCS / figure).is_file(), f"{path.name} shows {figure}, not in docs/"
 
 
 def test_a_result_renders_with_command_scale_machine_table_figure_and_notes(report, tmp_path):
