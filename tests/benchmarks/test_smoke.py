@@ -6,7 +6,10 @@ once: a few hundred events, one repetition, no dask cluster. They check that eve
 benchmark still runs through the public APIs and writes the JSON that
 ``benchmarks/report.py`` renders, not the numbers (those are measured at full size; see
 ``docs/benchmarks.md``). The two benchmarks against the ``omnifold`` package run up to
-where they report that the package is missing. The dask timings (``dask_scaling``: two
+where they report that the package is missing and, where the package is installed as
+they say (``$HEPNNLR_OMNIFOLD_PEER`` or ``/tmp/omnifold-peer``), at tiny sizes in a
+subprocess of their own (the package needs ``TF_USE_LEGACY_KERAS`` set before TensorFlow
+starts, which this process has done already). The dask timings (``dask_scaling``: two
 ``LocalCluster`` starts, ~15 s) are left to the full runs. A script added to
 ``benchmarks/`` without a smoke test here fails
 :func:`test_every_benchmark_has_a_smoke_test`.
@@ -15,14 +18,22 @@ where they report that the package is missing. The dask timings (``dask_scaling`
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+PEER = Path(os.environ.get("HEPNNLR_OMNIFOLD_PEER", "/tmp/omnifold-peer"))
+PEER_INSTALLED = all(
+    importlib.machinery.PathFinder.find_spec(module, [str(PEER)]) is not None
+    for module in ("omnifold", "tf_keras")
+)
 SMOKE_TESTED = {
     "bench_calo",
     "bench_clustering",
@@ -164,6 +175,34 @@ def test_omnifold_benchmarks_name_the_missing_package(name, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "SKIPPED: omnifold and tf_keras not importable" in out
     assert "pip install --no-deps --target /tmp/omnifold-peer omnifold==0.1.36" in out
+
+
+@pytest.mark.skipif(
+    not PEER_INSTALLED,
+    reason=f"the omnifold peer is not installed in {PEER} ($HEPNNLR_OMNIFOLD_PEER): pip "
+    "install --no-deps --target /tmp/omnifold-peer omnifold==0.1.36 tf-keras==2.21.0",
+)
+@pytest.mark.parametrize(
+    "name, argv, rows",
+    [
+        # DIS step 1, one MLP epoch: 1,000 events per setup (~320 pass reco), batch 64
+        ("bench_vs_omnifold", ["--events", "1000", "--workers", "1", "--models", "mlp",
+                               "--epochs", "1", "--repeat", "1", "--batch-size", "64"], 2),
+        # the 2-D toy with fakes, one iteration of one epoch, 3,000 + 1,500 events
+        ("bench_vs_multifold", ["--sim-events", "3000", "--data-events", "1500",
+                                "--iterations", "1", "--more-iterations", "1", "--epochs",
+                                "1", "--batch-size", "256"], 3),
+    ],
+)  # fmt: skip
+def test_omnifold_benchmarks_run_with_the_peer(name, argv, rows, tmp_path):
+    out = tmp_path / f"{name}.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), "--peer-path", str(PEER), *argv,
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert len(_summary(out)) == rows
 
 
 def test_report_renders_the_json_files(tmp_path):
