@@ -56,6 +56,7 @@ __all__ = [
     "collect_hists",
     "cutflow_counts",
     "dataset_of",
+    "flat_collection",
 ]
 
 ChunkKey = tuple[str, str, int, int]
@@ -115,6 +116,46 @@ def cutflow_counts(selection: PackedSelection, *names: str) -> list[int]:
         ``int`` (``selection.cutflow(*names).result().nevcutflow``).
     """
     return [int(n) for n in selection.cutflow(*names).result().nevcutflow]
+
+
+def flat_collection(
+    collection: ak.Array, fields: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Per-event counts, offsets (from 0) and flat NumPy buffers of ``fields`` of a jagged
+    collection (``events.GenPart``): ``ak.flatten(collection[f], axis=1)`` of each field.
+
+    A NanoEvents collection read from a file is a list-offset array of records of plain
+    numbers: its buffers are then sliced directly (no copy), which spares one awkward
+    projection and flattening per field and chunk. Any other layout (``None`` events,
+    indexed or masked fields, ...) goes through awkward, ``None`` events counting as
+    empty.
+    """
+    layout = collection.layout
+    if isinstance(layout, ak.contents.ListOffsetArray) and isinstance(
+        layout.content, ak.contents.RecordArray
+    ):
+        record = layout.content
+        contents = [record.content(f) if f in record.fields else None for f in fields]
+        if all(
+            # (NanoEvents' __doc__ and typename parameters say nothing about the values;
+            # an __array__ one makes them characters)
+            isinstance(c, ak.contents.NumpyArray)
+            and c.data.ndim == 1
+            and c.parameter("__array__") is None
+            for c in contents
+        ):
+            raw = np.asarray(layout.offsets, dtype=np.int64)
+            start, stop = int(raw[0]), int(raw[-1])
+            flat = {
+                f: np.asarray(c.data)[start:stop] for f, c in zip(fields, contents, strict=True)
+            }
+            return np.diff(raw), raw - start, flat
+    collection = ak.fill_none(collection, [], axis=0)
+    counts = ak.to_numpy(ak.num(collection, axis=1)).astype(np.int64)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    flat = {f: ak.to_numpy(ak.flatten(collection[f], axis=1)) for f in fields}
+    return counts, offsets, flat
 
 
 def chunk_output(

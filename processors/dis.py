@@ -72,6 +72,7 @@ from hepnnlr.processors.chunks import (
     collect_hists,
     cutflow_counts,
     dataset_of,
+    flat_collection,
 )
 
 __all__ = [
@@ -322,12 +323,7 @@ class _Flat:
 
 
 def _flat(collection: ak.Array, fields: tuple[str, ...]) -> _Flat:
-    counts = ak.to_numpy(ak.num(collection, axis=1)).astype(np.int64)
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return _Flat(
-        counts, offsets, {f: ak.to_numpy(ak.flatten(collection[f], axis=1)) for f in fields}
-    )
+    return _Flat(*flat_collection(collection, fields))
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ from coffea.analysis_tools import PackedSelection, Weights
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
-from hepnnlr.observables.jets import JetConfig, cluster_jets
+from hepnnlr.observables.jets import FlatJets, JetConfig, cluster_flat_particles
 from hepnnlr.processors.chunks import chunk_output, cutflow_counts, dataset_of
 
 __all__ = ["JetSubstructureProcessor"]
@@ -155,7 +155,7 @@ class JetSubstructureProcessor(processor.ProcessorABC):
                     f"(fields: {sorted(particles.fields)}); drop status=."
                 )
             particles = particles[particles.status == status]
-        jets = cluster_jets(particles, self.jets, weight=weight, what=collection)
+        jets = cluster_flat_particles(particles, self.jets, weight=weight, what=collection)
 
         weights = Weights(len(events), storeIndividual=False)
         if event_weight is not None:
@@ -163,9 +163,9 @@ class JetSubstructureProcessor(processor.ProcessorABC):
             weights.add(event_weight, np.asarray(values, dtype=np.float64))
         event_w = weights.weight()
 
-        n_jets = ak.to_numpy(ak.num(jets))
+        n_jets = jets.n_jets
         selection = PackedSelection()
-        selection.add("particles", ak.to_numpy(ak.num(particles) > 0))
+        selection.add("particles", ak.to_numpy(ak.num(particles, axis=1)) > 0)
         selection.add("jets", n_jets > 0)
         counts = cutflow_counts(selection, "particles", "jets")
 
@@ -181,19 +181,19 @@ class JetSubstructureProcessor(processor.ProcessorABC):
         return accumulator
 
 
-def _jet_values(jets: ak.Array) -> dict[str, np.ndarray]:
-    """Flat pT, mass, τ21 and constituent count of every jet of :func:`cluster_jets`.
+def _jet_values(jets: FlatJets) -> dict[str, np.ndarray]:
+    """pT, mass, τ21 and constituent count of every jet, from the flat buffers of
+    :func:`hepnnlr.observables.jets.cluster_flat_particles` (the jets of ``cluster_jets``).
 
     pT and mass are vector's ``Momentum4D.pt`` and ``.mass`` (√(px² + py²) and
-    sign(m²)·√|E² − (px² + py² + pz²)|), the same NumPy operations in the same order on
-    the flat buffers, without vector's per-call dispatch.
+    sign(m²)·√|E² − (px² + py² + pz²)|), the same NumPy operations in the same order,
+    without building vector records only to read these back.
     """
-    flat = ak.flatten(jets, axis=1)
-    px, py, pz, energy = (ak.to_numpy(flat[f]) for f in ("px", "py", "pz", "E"))
+    px, py, pz, energy = jets.px, jets.py, jets.pz, jets.E
     squared = energy**2 - (px**2 + py**2 + pz**2)
     return {
         "pt": np.sqrt(px**2 + py**2),
         "mass": np.copysign(np.sqrt(np.absolute(squared)), squared),
-        "tau21": ak.to_numpy(flat["nsubjettiness"]["tau21"]),
-        "n_constituents": ak.to_numpy(flat["n_constituents"]),
+        "tau21": jets.tau21,
+        "n_constituents": jets.n_constituents,
     }

@@ -76,6 +76,7 @@ from hepnnlr.processors.chunks import (
     collect_hists,
     cutflow_counts,
     dataset_of,
+    flat_collection,
 )
 
 __all__ = [
@@ -347,9 +348,8 @@ def _jet_slot(
 
 def _flat(particles: ak.Array) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Per-event counts and flat NumPy buffers of a particle collection."""
-    particles = ak.fill_none(particles, [], axis=0)
-    counts = ak.to_numpy(ak.num(particles, axis=1)).astype(np.int64)
-    return counts, {f: ak.to_numpy(ak.flatten(particles[f], axis=1)) for f in _PARTICLE_FIELDS}
+    counts, _, flat = flat_collection(particles, _PARTICLE_FIELDS)
+    return counts, flat
 
 
 def _check_finite_inputs(events: ak.Array, flat: dict[str, tuple]) -> None:

@@ -45,6 +45,7 @@ the ratio without producing NaN. The tests check τN against FastJet-contrib's o
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ import fastjet
 import numpy as np
 
 from hepnnlr.errors import ConfigError
+from hepnnlr.observables import _kernels
 from hepnnlr.observables.dis import wrap_phi
 from hepnnlr.observables.fourvectors import flat_momenta, momentum4d
 from hepnnlr.observables.subjets import (
@@ -71,6 +73,7 @@ __all__ = [
     "JetConfig",
     "cluster_flat",
     "cluster_flat_momenta",
+    "cluster_flat_particles",
     "cluster_jets",
     "cluster_jets_with_constituents",
     "dphi_from_pi",
@@ -272,7 +275,14 @@ def cluster_flat_momenta(
         n_const, global_index, jet_event = n_const[keep], global_index[per_const], jet_event[keep]
 
     # sort by decreasing pT within each event (stable, as ak.argsort(stable=True))
-    order = np.lexsort((-kinematics["pt"], jet_event))
+    n_jets = np.bincount(jet_event, minlength=len(counts)).astype(np.int64)
+    if config.exclusive:
+        # the event groups of _fastjet_jets follow each other: events out of order
+        order = np.lexsort((-kinematics["pt"], jet_event))
+    else:
+        # one ClusterSequence: FastJet's jets come event after event, so one compiled
+        # stable pass per event gives lexsort's permutation without its two full sorts
+        order = _kernels.decreasing_order(kinematics["pt"], offsets_of(n_jets))
     const_starts = offsets_of(n_const)[:-1]
     n_const = n_const[order]
     total = int(n_const.sum())
@@ -293,7 +303,7 @@ def cluster_flat_momenta(
             config.radius,
         )
     return FlatJets(
-        n_jets=np.bincount(jet_event, minlength=len(counts)).astype(np.int64),
+        n_jets=n_jets,
         **{f: jet[f][order] for f in ("px", "py", "pz", "E")},
         **{f: kinematics[f][order] for f in ("pt", "eta", "phi")},
         n_constituents=n_const,
@@ -434,10 +444,15 @@ def _cluster_particles(
 
 
 def _jet_records(jets: FlatJets, extra: dict | None = None) -> ak.Array:
-    nsub = ak.zip({"tau1": jets.tau1, "tau2": jets.tau2, "tau21": jets.tau21}, depth_limit=1)
+    # the layout itself: ak.zip of three flat arrays costs more than the record holds
+    nsub = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(getattr(jets, f)) for f in ("tau1", "tau2", "tau21")],
+        ["tau1", "tau2", "tau21"],
+        length=len(jets.px),
+    )
     fields = {f: getattr(jets, f) for f in ("px", "py", "pz", "E")}
     fields["n_constituents"] = jets.n_constituents
-    fields[NSUBJETTINESS] = nsub
+    fields[NSUBJETTINESS] = ak.Array(nsub)
     fields.update(extra or {})
     return momentum4d(fields, offsets_of(jets.n_jets))
 
@@ -479,6 +494,30 @@ def cluster_jets(
     config = JetConfig() if config is None else config
     jets, _ = _cluster_particles(particles, config, weight, what)
     return _jet_records(jets)
+
+
+def cluster_flat_particles(
+    particles: ak.Array,
+    config: JetConfig | None = None,
+    *,
+    weight: str | ak.Array | None = None,
+    what: str = "particles",
+) -> FlatJets:
+    """:func:`cluster_jets` returning the jets as flat buffers (:class:`FlatJets`), for
+    callers that fill histograms or columns from NumPy arrays: the same jets, values and
+    order, without building the jagged vector records.
+
+    Args:
+        particles, config, weight, what: As in :func:`cluster_jets`.
+
+    Returns:
+        :class:`FlatJets` with τ1, τ2, τ21; its ``constituents`` are positions in the
+        particles flattened over events (``ak.flatten(particles, axis=1)``, ``None`` events
+        empty), particles weighted to zero never among them.
+    """
+    config = JetConfig() if config is None else config
+    jets, constituents = _cluster_particles(particles, config, weight, what)
+    return dataclasses.replace(jets, constituents=constituents)
 
 
 def cluster_jets_with_constituents(

@@ -86,12 +86,22 @@ def rapidity_phi(
     particle along the beam gets |y| = 1e5.
     """
     pt2 = px * px + py * py
-    mt2 = np.maximum((energy + pz) * (energy - pz), pt2)
+    mt2 = (energy + pz) * (energy - pz)
+    np.maximum(mt2, pt2, out=mt2)
     along_beam = mt2 <= 0
-    e_plus = energy + np.abs(pz)
-    y = 0.5 * np.log(e_plus * e_plus / np.where(along_beam, 1.0, mt2))
-    y = np.where(along_beam, _BEAM_RAPIDITY, y)
-    return np.copysign(y, pz), np.arctan2(py, px)
+    beam = bool(along_beam.any())
+    if beam:
+        mt2[along_beam] = 1.0
+    # the same operations as ½ ln((E + |pz|)² / m_T²), in place: one buffer, not five
+    y = np.abs(pz)
+    y += energy
+    y *= y
+    y /= mt2
+    np.log(y, out=y)
+    y *= 0.5
+    if beam:
+        y[along_beam] = _BEAM_RAPIDITY
+    return np.copysign(y, pz, out=y), np.arctan2(py, px)
 
 
 def per_jet_sequence(
