@@ -10,6 +10,9 @@
   and *compute only* (both work on chunks already read into memory);
 * :func:`bare_steps`: where the bare clustering's CPU time goes, by timing its public
   FastJet calls one after the other;
+* :func:`axes_lists` and :func:`axes_reclustering`: the FastJet calls of the τN axes
+  (:data:`FLOOR_DEFINITION`), which with the bare clustering make the *FastJet floor* of a
+  processor that computes τN;
 * :func:`dask_scaling`: a processor on a dask ``LocalCluster`` with 1 and with 2 workers;
 * :func:`memory_mib` and :class:`RssPerChunk`: resident memory of this process, and a
   processor wrapper that records it after every chunk (``benchmarks/bench_memory.py``);
@@ -42,6 +45,9 @@ import numpy as np
 
 __all__ = [
     "BARE_DEFINITION",
+    "FLOOR_DEFINITION",
+    "axes_lists",
+    "axes_reclustering",
     "RSS_PER_CHUNK",
     "RssPerChunk",
     "Timing",
@@ -76,6 +82,16 @@ BARE_DEFINITION = (
 
 The ``*_noindex`` figures leave out ``constituent_index`` (the reference of the runs of
 2026-11-30 in ``docs/benchmarks.md``)."""
+
+
+FLOOR_DEFINITION = (
+    "bare FastJet clustering plus the FastJet calls of the N-subjettiness axes of the jets "
+    "the processor computes tau_N for: ClusterSequence(their constituent lists, kT at "
+    "JetDefinition.max_allowable_R), .exclusive_jets_up_to(2); the lists are built "
+    "beforehand, untimed"
+)
+"""What the *FastJet floor* of a processor is: the FastJet calls it cannot do without
+(``floor_compute`` in :func:`processor_vs_bare`)."""
 
 
 @dataclass(frozen=True)
@@ -309,6 +325,44 @@ def bare_clustering(
         sequence.constituent_index(pt_min)
 
 
+def axes_lists(flat: tuple[np.ndarray, ...], config: Any, leading: int | None = None) -> Any:
+    """``var * {px, py, pz, E}`` constituent lists of the jets of one level whose τN a
+    processor computes: every jet, or the ``leading`` ones of each event (by pT).
+
+    Args:
+        flat: ``(counts, px, py, pz, E)`` of the particles clustered (:func:`flat_arrays`).
+        config: The processor's :class:`hepnnlr.observables.jets.JetConfig`.
+        leading: Jets per event (``ZJetsProcessor``: 2), or None for all.
+    """
+    from hepnnlr.observables.jets import cluster_flat_momenta
+    from hepnnlr.observables.subjets import list_of_momenta, offsets_of
+
+    counts, *four = flat
+    jets = cluster_flat_momenta(counts, *four, config, with_nsubjettiness=False)
+    keep = np.ones(len(jets.pt), dtype=bool)
+    if leading is not None:
+        rank = np.arange(len(jets.pt)) - np.repeat(offsets_of(jets.n_jets)[:-1], jets.n_jets)
+        keep = rank < leading
+    index = jets.constituents[np.repeat(keep, jets.n_constituents)]
+    return list_of_momenta(offsets_of(jets.n_constituents[keep]), *(a[index] for a in four))
+
+
+def axes_reclustering(lists: Any) -> None:
+    """The FastJet calls of the τN axes of the jets in ``lists`` (:data:`FLOOR_DEFINITION`):
+    one kT ``ClusterSequence`` at ``max_allowable_R`` over all lists, and its two
+    exclusive subjets per list (τ2's axes; τ1's is their sum)."""
+    import warnings
+
+    import fastjet
+
+    kt = fastjet.JetDefinition(fastjet.kt_algorithm, fastjet.JetDefinition.max_allowable_R)
+    sequence = fastjet.ClusterSequence(lists, kt)
+    with warnings.catch_warnings():
+        # fastjet 3.5.2 warns here for every algorithm, kt included (a bug in its check)
+        warnings.filterwarnings("ignore", message="dcut and exclusive jets for jet-finders")
+        sequence.exclusive_jets_up_to(2)
+
+
 def bare_steps(levels: Sequence[Any], jet_definition: Any, pt_min: float) -> dict[str, float]:
     """CPU seconds of each public call of :func:`bare_clustering`, timed one after the
     other over ``levels`` (one run): ``ClusterSequence`` (the clustering itself),
@@ -370,6 +424,7 @@ def processor_vs_bare(
     pt_min: float,
     hepnnlr_steps: Mapping[str, Callable[[tuple[np.ndarray, ...]], object]] | None = None,
     dataset: str = "bench",
+    axes: Callable[[tuple[np.ndarray, ...]], Any] | None = None,
 ) -> dict[str, float]:
     """Time a processor and the bare FastJet clustering of the same events, side by side.
 
@@ -387,7 +442,10 @@ def processor_vs_bare(
       beforehand from those same chunks;
     * ``hepnnlr_steps``: public hepnnlr calls (e.g. ``cluster_flat_momenta``) on the flat
       arrays (:func:`flat_arrays`) of those same momenta, per chunk and level, named
-      ``<name>_compute``: how much of the processor's time its clustering takes.
+      ``<name>_compute``: how much of the processor's time its clustering takes;
+    * ``floor_compute`` (with ``axes``): the bare clustering plus the τN axes
+      reclustering of the jets the processor computes τN for (:data:`FLOOR_DEFINITION`),
+      per chunk and level: the FastJet calls the processor cannot do without.
 
     Args:
         processor: A coffea processor instance.
@@ -401,11 +459,14 @@ def processor_vs_bare(
         pt_min: Jet pT threshold of the processor, GeV.
         hepnnlr_steps: Optional public calls to time on the flat arrays.
         dataset: The fileset's dataset name.
+        axes: Maps a level's flat arrays to the constituent lists of the jets whose τN
+            the processor computes (:func:`axes_lists`), built before the timings.
 
     Returns:
         Times (``<run>_wall_s``, ``<run>_cpu_s``), ratios
-        ``{io,compute}_processor_over_bare[_noindex]_{wall,cpu}``, the bare clustering's
-        steps (``cpu_bare_<step>_s``, :func:`bare_steps`) and the rates.
+        ``{io,compute}_processor_over_bare[_noindex]_{wall,cpu}`` (and, with ``axes``,
+        ``compute_floor_over_bare_cpu``, ``compute_processor_over_floor_cpu``), the bare
+        clustering's steps (``cpu_bare_<step>_s``, :func:`bare_steps`) and the rates.
     """
     import uproot
 
@@ -454,6 +515,15 @@ def processor_vs_bare(
     flat_levels = [flat_arrays(level) for level in levels]
     for name, step in (hepnnlr_steps or {}).items():
         runs[f"{name}_compute"] = lambda step=step: [step(flat) for flat in flat_levels]
+    if axes is not None:
+        lists = [axes(flat) for flat in flat_levels]
+
+        def floor_compute() -> None:
+            for level, constituents in zip(levels, lists, strict=True):
+                bare_clustering(level, jet_definition, pt_min)
+                axes_reclustering(constituents)
+
+        runs["floor_compute"] = floor_compute
 
     results: dict[str, float] = {"events": float(n_events)}
     results["particles_per_event"] = sum(float(f[0].sum()) for f in flat_levels) / n_events
@@ -466,6 +536,13 @@ def processor_vs_bare(
                 results[f"{kind}_processor_over_{bare}_{clock}"] = (
                     results[f"processor_{kind}_{clock}_s"] / results[f"{bare}_{kind}_{clock}_s"]
                 )
+    if axes is not None:
+        results["compute_floor_over_bare_cpu"] = (
+            results["floor_compute_cpu_s"] / results["bare_compute_cpu_s"]
+        )
+        results["compute_processor_over_floor_cpu"] = (
+            results["processor_compute_cpu_s"] / results["floor_compute_cpu_s"]
+        )
     for step, seconds in bare_steps(levels, jet_definition, pt_min).items():
         results[f"cpu_bare_{step}_s"] = seconds
     results["processor_io_events_per_s"] = n_events / results["processor_io_wall_s"]
@@ -525,7 +602,13 @@ def processor_summary(results: Mapping[str, float], name: str, target: float) ->
                 "target": f"<= {target}",
                 "met": ratio <= target,
                 "note": "without constituent_index in the bare: "
-                f"{results[f'{kind}_processor_over_bare_noindex_cpu']:.2f}",
+                f"{results[f'{kind}_processor_over_bare_noindex_cpu']:.2f}"
+                + (
+                    "; FastJet floor (bare + τN axes reclustering) / bare: "
+                    f"{results['compute_floor_over_bare_cpu']:.2f}"
+                    if kind == "compute" and "compute_floor_over_bare_cpu" in results
+                    else ""
+                ),
             }
         )
     return rows

@@ -14,8 +14,9 @@ the bare FastJet clustering of the same particles (``ClusterSequence`` +
 ``constituent_index``), with I/O (the processor through the iterative executor, the bare
 clustering reading the 4 momentum branches with uproot) and compute only (chunks already
 in memory); next to them hepnnlr's public ``cluster_jets`` on the same collection
-(everything the processor does but the histograms). Target of issue 14: the processor at
-most 1.25x the CPU of the bare clustering.
+(everything the processor does but the histograms) and the *FastJet floor*: the bare
+clustering plus the τN axes reclustering of every jet (``_timing.FLOOR_DEFINITION``).
+Target of issue 14: the processor at most 1.25x the CPU of the bare clustering.
 
 Usage::
 
@@ -33,6 +34,7 @@ import time
 from pathlib import Path
 
 from _timing import (  # benchmarks/_timing.py
+    axes_lists,
     cartesian_levels,
     load_average,
     print_results,
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 pt_min=jets.pt_min,
                 hepnnlr_steps={"cluster_jets": lambda f: cluster_jets(_records(f), jets)},
                 dataset=f"overlay{k}",
+                axes=lambda flat: axes_lists(flat, jets),
             )
             results.update({f"overlay{k}_{name}": value for name, value in measured.items()})
             label = f"JetSubstructureProcessor, {sample['particles_per_event']:.0f} particles/event"

@@ -10,8 +10,10 @@ Measures, on one Pythia DIS sample, side by side in one run (benchmarks/_timing.
    branches of each chunk with uproot; both from the same file) and *compute only*
    (both on chunks already read into memory); wall and CPU time, best of ``--repeat``
    interleaved runs; next to them hepnnlr's public ``cluster_flat_momenta`` (with τN,
-   as the processor computes it for every jet) on the same particles, and the bare
-   clustering's FastJet calls timed one by one;
+   as the processor computes it for every jet) on the same particles, the bare
+   clustering's FastJet calls timed one by one, and the *FastJet floor*: the bare
+   clustering plus the τN axes reclustering of every jet (``_timing.FLOOR_DEFINITION``),
+   the FastJet calls the processor cannot do without;
 2. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
    (the cluster is started before the clock runs), with the load average; with
    ``--dask-columns-dir`` the workers write the columns to Parquet files instead of
@@ -35,6 +37,7 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 from _timing import (  # benchmarks/_timing.py
+    axes_lists,
     dask_scaling,
     dask_summary,
     load_average,
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 pt_min=jets.pt_min,
                 hepnnlr_steps={"cluster_flat_momenta": lambda f: cluster_flat_momenta(*f, jets)},
                 dataset="sim",
+                axes=lambda flat: axes_lists(flat, jets),
             )
             print(f"load average after the processor/bare timings: {load_average()}", flush=True)
             summary = processor_summary(results, "DISProcessor", TARGET)

@@ -12,9 +12,11 @@ Measures, on one Pythia Z → qq sample (:func:`hepnnlr.samples.zjets.make_zjets
    from the same file) and *compute only* (both on chunks already read into memory);
    wall and CPU time, best of ``--repeat`` interleaved runs; next to them hepnnlr's
    public ``cluster_flat_momenta`` without τN (the processor's clustering: it computes
-   τ21 and e3 of the two leading jets only) on the same particles, and the bare
+   τ21 and e3 of the two leading jets only) on the same particles, the bare
    clustering's FastJet calls timed one by one (numba compiles the ECF kernel, or loads
-   it from its cache, during the untimed warm-up run);
+   it from its cache, during the untimed warm-up run), and the *FastJet floor*: the bare
+   clustering plus the τN axes reclustering of the two leading jets
+   (``_timing.FLOOR_DEFINITION``);
 3. the processor on a dask ``LocalCluster`` with 1 and with 2 single-threaded workers
    (the cluster is started before the clock runs), with the load average, on the same
    file or on ``--dask-file``; with ``--dask-columns-dir`` the workers write the columns
@@ -38,6 +40,7 @@ import time
 from pathlib import Path
 
 from _timing import (  # benchmarks/_timing.py
+    axes_lists,
     cartesian_levels,
     dask_scaling,
     dask_summary,
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                         )
                     },
                     dataset="zjets",
+                    axes=lambda flat: axes_lists(flat, jets, leading=2),
                 )
             )
             print(f"load average after the processor/bare timings: {load_average()}", flush=True)
