@@ -35,6 +35,7 @@ from hepnnlr.observables.jets import (
     JetConfig,
     cluster_flat,
     cluster_flat_momenta,
+    cluster_flat_particles,
     cluster_jets,
     cluster_jets_with_constituents,
     dphi_from_pi,
@@ -168,6 +169,33 @@ def test_jets_sorted_by_decreasing_pt_and_above_threshold(pythia_particles) -> N
     tau21 = nsub.tau21
     expected = ak.where(nsub.tau1 > 0, nsub.tau2 / ak.where(nsub.tau1 > 0, nsub.tau1, 1.0), 0.0)
     assert ak.all(tau21 == expected)
+
+
+def test_cluster_flat_particles_is_cluster_jets_flat(pythia_particles) -> None:
+    """The flat form gives cluster_jets' jets exactly (same arithmetic, no tolerance), and
+    its constituent positions pick, from the flattened input, the particles that
+    cluster_jets_with_constituents returns; also with a weight that zeroes some particles
+    (they are no constituents) and with a None event (no jets)."""
+    particles = ak.concatenate([pythia_particles, ak.Array([None])])
+    weights = ak.where(ak.local_index(particles) % 5 == 0, 0.0, 0.9)
+    for weight in (None, weights):
+        records = cluster_jets(particles, weight=weight)
+        flat = cluster_flat_particles(particles, weight=weight)
+        assert flat.n_jets.tolist() == ak.num(records, axis=1).tolist()
+        assert flat.n_jets[-1] == 0
+        jets = ak.flatten(records, axis=1)
+        for field in ("px", "py", "pz", "E", "n_constituents"):
+            assert np.array_equal(flat.__dict__[field], ak.to_numpy(jets[field]))
+        for field in ("tau1", "tau2", "tau21"):
+            assert np.array_equal(flat.__dict__[field], ak.to_numpy(jets.nsubjettiness[field]))
+        members = ak.flatten(cluster_jets_with_constituents(particles, weight=weight).constituents)
+        inputs = ak.flatten(particles, axis=1)
+        picked = ak.unflatten(inputs[flat.constituents], flat.n_constituents)
+        assert ak.array_equal(picked, members)
+        if weight is not None:
+            zeroed = ak.to_numpy(ak.flatten(weight == 0.0))
+            assert not zeroed[flat.constituents].any()
+            assert zeroed.sum() > 0  # the test saw weighted-away particles
 
 
 def test_tau1_axis_is_jet_momentum_and_tau2_not_below_brute_force(pythia_particles) -> None:
