@@ -10,6 +10,11 @@ Every fitted value is printed with its statistical uncertainty (``stat``: bootst
 replicas of the target), its method uncertainty (``method``: the spread of repeats with
 other training seeds) and both in quadrature (``total``); flagged and excluded repeats are
 listed with the reason (docs/fits.md).
+
+``--calibrate`` fits the targets of the config's ``calibration:`` section instead (each
+an independent sample of known θ) and prints the calibration curve: the fitted values
+with their total errors, the weighted line of fitted against true (slope, offset,
+χ²/ndf) and the pulls' mean and width (:mod:`hepnnlr.workflows.fit_calibration`).
 """
 
 from __future__ import annotations
@@ -69,6 +74,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "samples, reweighter retrained per replica: stat_sim; 0: none)",
         )
         sub.add_argument(
+            "--calibrate",
+            action="store_true",
+            help="calibration curve: fit the independent targets of the config's "
+            "calibration section (true values, seeds) with the job's simulation and "
+            "reweighters; linearity (slope, offset) and pulls (docs/fits.md)",
+        )
+        sub.add_argument(
             "--progress",
             action="store_true",
             help="progress of generation, processing and training",
@@ -98,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         job = replace(job, uncertainty=replace(job.uncertainty, **changes))
+    if args.calibrate:
+        return _calibrate(job, args.method, started)
     outputs = run_fit(job)
     print(f"[hepnnlr] {args.method} fit done in {time.perf_counter() - started:.0f} s")
     from hepnnlr.results.fit_errors import error_table
@@ -130,4 +144,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"  histograms:    {outputs.histograms_file}")
     print(f"  plots:         {outputs.fit_file.parent}/ ({len(outputs.plots)} files)")
     print(f"  reweighter:    {outputs.fit_file.parent / 'reweighter'}/")
+    return 0
+
+
+def _calibrate(job, method: str, started: float) -> int:
+    from hepnnlr.workflows.fit_calibration import run_calibration
+
+    outputs = run_calibration(job)
+    print(
+        f"[hepnnlr] {method} calibration: {len(outputs.points)} targets in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    for row in outputs.table:
+        print(row)
+    print(
+        "  sigma: total of each target (stat: bootstrap of the target; stat_sim if run; "
+        "method: repeats); offset: the bias fitted - true of the line at the pivot"
+    )
+    print(f"  calibration: {outputs.file}")
+    print(f"  plot:        {outputs.plot}")
     return 0

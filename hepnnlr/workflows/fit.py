@@ -93,10 +93,13 @@ __all__ = [
     "NetworkConfig",
     "SampleConfig",
     "TrainingSection",
+    "TargetFit",
     "UncertaintySettings",
+    "fit_target",
     "load_fit_job",
     "nominal_point",
     "run_fit",
+    "train_simulation_replicas",
 ]
 
 
@@ -159,20 +162,33 @@ def _replicas(job: FitJob, samples, inputs, fits: list[OneFit], reweighters, kep
     return out
 
 
-def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], kept_ids, seed):
-    """Replicas of the simulation: ``[(repeat, θ_b, shift, flags)]``. Replica ``b``
-    weights the nominal and varied events by Poisson(1) (streams 1 and 2 of ``(seed, b)``),
-    retrains the reweighter of kept repeat ``b mod M′`` (its seed) on them and refits the
-    unweighted target against the weighted nominal events."""
-    names = job.samples.names
+def train_simulation_replicas(job: FitJob, samples, inputs, repeat_ids: list[int]):
+    """The reweighters of the simulation's replicas: ``[(repeat, reweighter, nominal
+    weights)]``. Replica ``b`` weights the nominal and varied events by Poisson(1)
+    (streams 1 and 2 of ``(seed, b)``) and retrains the reweighter of repeat
+    ``repeat_ids[b mod len]`` (its seed) on them."""
+    seed = job.training_seed
     n_nominal, n_varied = len(samples["nominal"]), len(samples["varied"])
     out = []
     for b in range(job.uncertainty.simulation_bootstrap):
-        m = kept_ids[b % len(kept_ids)]
+        m = repeat_ids[b % len(repeat_ids)]
         nominal_weights = poisson_weights(n_nominal, b, seed, stream=1)
         varied_weights = poisson_weights(n_varied, b, seed, stream=2)
+        rw = train_reweighter(
+            job, samples, inputs, job.training_seed + m, nominal_weights, varied_weights
+        )
+        out.append((m, rw, nominal_weights))
+    return out
+
+
+def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], trained):
+    """Replicas of the simulation: ``[(repeat, θ_b, shift, flags)]``: the unweighted target
+    refitted against the weighted nominal events with each retrained reweighter of
+    :func:`train_simulation_replicas`."""
+    names = job.samples.names
+    out = []
+    for b, (m, rw, nominal_weights) in enumerate(trained):
         repeat_seed = job.training_seed + m
-        rw = train_reweighter(job, samples, inputs, repeat_seed, nominal_weights, varied_weights)
         fit = (
             dctr_step(job, samples, inputs, rw, nominal_weights)
             if job.method == "dctr"
@@ -185,29 +201,36 @@ def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], kept_
     return out
 
 
-def run_fit(job: FitJob) -> FitOutputs:
-    """Run ``job`` end to end (module docstring) and write its outputs."""
-    started = time.perf_counter()
-    out = job.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    samples = load_samples(job)
-    if len(samples["nominal"]) < 8:
-        raise EmptySelectionError(
-            f"only {len(samples['nominal'])} nominal event(s) pass the selection; raise "
-            "samples.events."
-        )
-    inputs = Inputs(samples["nominal"])
+@dataclass
+class TargetFit:
+    """The repeats of one target's fit with their replicas and the quoted errors."""
+
+    fits: list[OneFit]
+    values: dict[str, np.ndarray]
+    keep: np.ndarray
+    candidates: np.ndarray
+    none_kept: bool
+    replicas: list
+    used: np.ndarray
+    simulation: list
+    simulation_used: np.ndarray
+    errors: dict[str, ParameterError]
+
+
+def fit_target(job: FitJob, samples, inputs, reweighters, simulation_reweighters=None) -> TargetFit:
+    """Fit ``samples["target"]`` with every repeat's reweighter, apply the flags and the
+    outlier rule, run the target's replicas (and the simulation's: with the reweighters
+    of :func:`train_simulation_replicas` when given, else trained here for the kept
+    repeats) and combine the errors."""
     names, u = job.samples.names, job.uncertainty
-    fits, reweighters = [], []
-    for repeat in range(u.repeats):
-        rw = train_reweighter(job, samples, inputs, job.training_seed + repeat)
+    fits = []
+    for repeat, rw in enumerate(reweighters):
         fit = (
             dctr_step(job, samples, inputs, rw)
             if job.method == "dctr"
             else srgn_step(job, samples, inputs, rw, job.training_seed + repeat)
         )
         fits.append(fit)
-        reweighters.append(rw)
         if job.progress:
             flagged = f", flagged {sorted(fit.flags.reasons)}" if fit.flags.flagged else ""
             print(
@@ -231,7 +254,9 @@ def run_fit(job: FitJob) -> FitOutputs:
     )
     used = np.array([u.keep_flagged or not r[3].flagged for r in replicas], bool)
     shifts = {n: np.array([r[2][n] for r in replicas]) for n in names} if replicas else None
-    sim = _simulation_replicas(job, samples, inputs, fits, kept_ids, job.training_seed)
+    if simulation_reweighters is None:
+        simulation_reweighters = train_simulation_replicas(job, samples, inputs, kept_ids)
+    sim = _simulation_replicas(job, samples, inputs, fits, simulation_reweighters)
     sim_used = np.array([u.keep_flagged or not r[3].flagged for r in sim], bool)
     errors = combine_errors(
         values,
@@ -241,6 +266,38 @@ def run_fit(job: FitJob) -> FitOutputs:
         simulation_shifts={n: np.array([r[2][n] for r in sim]) for n in names} if sim else None,
         simulation_used=sim_used if sim else None,
     )
+    return TargetFit(
+        fits, values, keep, candidates, none_kept, replicas, used, sim, sim_used, errors
+    )
+
+
+def run_fit(job: FitJob) -> FitOutputs:
+    """Run ``job`` end to end (module docstring) and write its outputs."""
+    started = time.perf_counter()
+    out = job.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    samples = load_samples(job)
+    if len(samples["nominal"]) < 8:
+        raise EmptySelectionError(
+            f"only {len(samples['nominal'])} nominal event(s) pass the selection; raise "
+            "samples.events."
+        )
+    inputs = Inputs(samples["nominal"])
+    names = job.samples.names
+    reweighters = [
+        train_reweighter(job, samples, inputs, job.training_seed + repeat)
+        for repeat in range(job.uncertainty.repeats)
+    ]
+    result = fit_target(job, samples, inputs, reweighters)
+    fits, values, keep, errors = result.fits, result.values, result.keep, result.errors
+    candidates, none_kept = result.candidates, result.none_kept
+    replicas, used, sim, sim_used = (
+        result.replicas,
+        result.used,
+        result.simulation,
+        result.simulation_used,
+    )
+    kept_ids = [int(i) for i in np.flatnonzero(keep)]
     value = {n: e.value for n, e in errors.items()}
     groups = feature_histograms(job, samples, inputs, reweighters[kept_ids[0]], value)
     histograms_file = write_histograms(out / "histograms.root", groups)

@@ -39,6 +39,7 @@ from hepnnlr.workflows.fit_samples import (
     GENERATORS,
     PARAMETERS,
     SAMPLES,
+    CalibrationSettings,
     SampleConfig,
     _pairs,
     _points,
@@ -46,6 +47,7 @@ from hepnnlr.workflows.fit_samples import (
 
 __all__ = [
     "FIT_METHODS",
+    "CalibrationSettings",
     "GENERATORS",
     "PARAMETERS",
     "SAMPLES",
@@ -341,6 +343,7 @@ class FitJob:
     training: TrainingSection = TrainingSection()
     fit: FitSettings = FitSettings()
     uncertainty: UncertaintySettings = UncertaintySettings()
+    calibration: CalibrationSettings = CalibrationSettings()
     progress: bool = False
 
     def __post_init__(self) -> None:

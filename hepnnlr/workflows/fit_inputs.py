@@ -98,18 +98,22 @@ def _column(x: np.ndarray) -> EventTensors:
     return EventTensors(None, None, np.asarray(x, np.float32).reshape(-1, 1), (), ("x",))
 
 
-def _gaussian_samples(job: FitJob) -> dict[str, Level]:
-    from hepnnlr.samples.gaussian import gaussian_sample, varied_gaussian_sample
+def _gaussian_level(job: FitJob, point: dict[str, float], n: int, seed: int) -> Level:
+    from hepnnlr.samples.gaussian import gaussian_sample
+
+    gen, reco = gaussian_sample(n, point, epsilon=job.samples.epsilon, seed=seed)
+    return Level(_column(gen), _column(reco), None, n, n)
+
+
+def _gaussian_samples(job: FitJob, with_target: bool = True) -> dict[str, Level]:
+    from hepnnlr.samples.gaussian import varied_gaussian_sample
 
     s = job.samples
     nominal, target = s.point("nominal"), s.point("target")
-    out = {}
-    for key, point, n, seed in (
-        ("nominal", nominal, s.events, s.seed_of("nominal")),
-        ("target", target, s.target_events or s.events // 2, s.seed_of("target")),
-    ):
-        gen, reco = gaussian_sample(n, point, epsilon=s.epsilon, seed=seed)
-        out[key] = Level(_column(gen), _column(reco), None, n, n)
+    out = {"nominal": _gaussian_level(job, nominal, s.events, s.seed_of("nominal"))}
+    if with_target:
+        n = s.target_events or s.events // 2
+        out["target"] = _gaussian_level(job, target, n, s.seed_of("target"))
     n = s.varied_events or s.events // 2
     gen, theta = varied_gaussian_sample(n, s.parameters, seed=s.seed_of("varied"), fixed=nominal)
     out["varied"] = Level(_column(gen), _column(gen), theta, n, n)
@@ -325,15 +329,13 @@ def _read(job: FitJob, name: str, point: dict[str, float], n: int, seed: int) ->
     return level
 
 
-def _pythia_samples(job: FitJob) -> dict[str, Level]:
+def _pythia_samples(job: FitJob, with_target: bool = True) -> dict[str, Level]:
     s = job.samples
     nominal, target = s.point("nominal"), s.point("target")
-    out = {
-        "nominal": _read(job, "nominal", nominal, s.events, s.seed_of("nominal")),
-        "target": _read(
-            job, "target", target, s.target_events or s.events // 2, s.seed_of("target")
-        ),
-    }
+    out = {"nominal": _read(job, "nominal", nominal, s.events, s.seed_of("nominal"))}
+    if with_target:
+        n = s.target_events or s.events // 2
+        out["target"] = _read(job, "target", target, n, s.seed_of("target"))
     varied_seed = s.seed_of("varied")
     rng = np.random.default_rng(varied_seed)  # the runs' θ
     n_varied = s.varied_events or s.events // 2
@@ -374,15 +376,25 @@ def _widen(t: EventTensors, slots: int) -> EventTensors:
     )
 
 
-def load_samples(job: FitJob) -> dict[str, Level]:
+def load_samples(
+    job: FitJob, targets: dict[str, tuple[dict[str, float], int, int]] | None = None
+) -> dict[str, Level]:
     """``{"nominal", "target", "varied"}`` of ``job`` (module docstring), raw features.
 
+    ``targets`` (calibration): ``{name: (point, events, seed)}`` replace the job's
+    target; each is a sample of its own under its name (Pythia: ``name.root``).
     Particle sets of every sample are padded to the same number of slots (the largest
     set of any sample; nothing is dropped).
     """
-    samples = (
-        _gaussian_samples(job) if job.samples.generator == "gaussian" else (_pythia_samples(job))
-    )
+    gaussian = job.samples.generator == "gaussian"
+    make = _gaussian_samples if gaussian else _pythia_samples
+    samples = make(job, with_target=targets is None)
+    for name, (point, n, seed) in (targets or {}).items():
+        if name in samples:
+            raise ValueError(f"load_samples: target name {name!r} is a simulated sample's")
+        samples[name] = (
+            _gaussian_level(job, point, n, seed) if gaussian else _read(job, name, point, n, seed)
+        )
     for level in ("gen", "reco"):
         widths = [
             getattr(v, level).particles.shape[1]

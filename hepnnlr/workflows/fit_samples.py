@@ -13,7 +13,14 @@ from typing import Any
 
 from hepnnlr.errors import ConfigError
 
-__all__ = ["EXECUTORS", "GENERATORS", "PARAMETERS", "SAMPLES", "SampleConfig"]
+__all__ = [
+    "EXECUTORS",
+    "GENERATORS",
+    "PARAMETERS",
+    "SAMPLES",
+    "CalibrationSettings",
+    "SampleConfig",
+]
 
 GENERATORS = ("gaussian", "zjets", "ttbar")
 PARAMETERS = {
@@ -191,3 +198,102 @@ class SampleConfig:
         if which == "target":
             out.update(self.target)
         return out
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """The ``calibration:`` section: the targets of ``hepnnlr fit … --calibrate``.
+
+    Each target is an independent sample at a known value of the calibrated parameter
+    (the other parameters at ``samples.target``), with its own seed; the nominal and
+    varied samples and the reweighters are those of the job (docs/fits.md).
+
+    Attributes:
+        points: The true values, ``[0.11, 0.125, …]``, or a number ``n`` of points at the
+            centres of ``n`` equal parts of the parameter's range ``samples.parameters``
+            (for [0.10, 0.17] and 5: 0.107, 0.121, 0.135, 0.149, 0.163), which keeps
+            them off the range's edges.
+        parameter: The calibrated parameter (default: the one fitted parameter; needed
+            when the job fits several).
+        target_seed: Target ``k`` is generated with ``target_seed + k`` (default:
+            ``samples.seed + 1000``, apart from every seed of the job's own samples).
+        target_events: Events per target (default ``samples.target_events``, else
+            ``samples.events // 2``).
+    """
+
+    points: int | tuple[float, ...] = 5
+    parameter: str | None = None
+    target_seed: int | None = None
+    target_events: int | None = None
+
+    def __post_init__(self) -> None:
+        points = self.points
+        if isinstance(points, bool) or not isinstance(points, (int, tuple, list)):
+            raise ConfigError(
+                f"calibration.points={points!r}: give a number of points (>= 3) or a list "
+                "of true values, e.g. [0.11, 0.125, 0.14, 0.155]."
+            )
+        if isinstance(points, int):
+            if points < 3:
+                raise ConfigError(
+                    f"calibration.points={points}: a straight line through the targets "
+                    "needs at least 3 points."
+                )
+        else:
+            try:
+                values = tuple(float(v) for v in points)
+            except (TypeError, ValueError) as error:
+                raise ConfigError(
+                    f"calibration.points={list(points)!r} must be numbers."
+                ) from error
+            if len(set(values)) < 3:
+                raise ConfigError(
+                    f"calibration.points={list(values)}: need at least 3 distinct true values."
+                )
+            object.__setattr__(self, "points", values)
+        for name in ("target_seed", "target_events"):
+            value = getattr(self, name)
+            low = 0 if name == "target_seed" else 2
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < low
+            ):
+                raise ConfigError(f"calibration.{name}={value!r} must be an integer >= {low}.")
+        if self.parameter is not None and not isinstance(self.parameter, str):
+            raise ConfigError(f"calibration.parameter={self.parameter!r} must be a name.")
+
+    def resolve(self, samples: SampleConfig) -> tuple[str, tuple[float, ...]]:
+        """The calibrated parameter and its true values, checked against ``samples``."""
+        names = samples.names
+        name = self.parameter
+        if name is None:
+            if len(names) != 1:
+                raise ConfigError(
+                    f"calibration.parameter is needed: the job fits {list(names)}; name "
+                    "the one to calibrate."
+                )
+            name = names[0]
+        if name not in names:
+            raise ConfigError(
+                f"calibration.parameter={name!r} is not fitted; the fitted parameters "
+                f"(samples.parameters) are {list(names)}."
+            )
+        low, high = samples.parameters[name]
+        if isinstance(self.points, int):
+            n = self.points
+            return name, tuple(low + (k + 0.5) * (high - low) / n for k in range(n))
+        outside = [v for v in self.points if not low <= v <= high]
+        if outside:
+            raise ConfigError(
+                f"calibration.points {outside} lie outside samples.parameters.{name} = "
+                f"[{low}, {high}], the reweighter's training range; choose points inside."
+            )
+        return name, self.points
+
+    def seed(self, samples: SampleConfig, k: int) -> int:
+        """The seed of target ``k``."""
+        base = samples.seed + 1000 if self.target_seed is None else self.target_seed
+        return base + k
+
+    def events(self, samples: SampleConfig) -> int:
+        """Events per target."""
+        return self.target_events or samples.target_events or samples.events // 2

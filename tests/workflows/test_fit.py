@@ -44,7 +44,7 @@ def test_a_valid_job_loads_with_its_defaults_and_paths_relative_to_the_file(tmp_
         (
             GAUSSIAN + "samplez: {}\n",
             r"unknown key\(s\) \['samplez'\] for FitJob; valid keys "
-            r"are \['features', 'fit',",
+            r"are \['calibration', 'features', 'fit',",
         ),
         (
             GAUSSIAN + "fit: {metod: grid}\n",

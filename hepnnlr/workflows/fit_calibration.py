@@ -1,0 +1,241 @@
+"""Calibration curves of a fit job: ``hepnnlr fit dctr|srgn CONFIG --calibrate``.
+
+:func:`run_calibration` fits several targets of known θ with the job's simulation:
+
+1. The nominal and varied samples of the job, and one independent target per true value
+   of ``calibration.points`` (:class:`hepnnlr.workflows.fit_samples.CalibrationSettings`):
+   the calibrated parameter at the point, the others at ``samples.target``, target ``k``
+   generated with ``calibration.target_seed + k`` (Pythia: ``calibration_<k>.root``).
+2. The reweighters are trained once (one per repeat, and one per replica of the
+   simulation when ``uncertainty.simulation_bootstrap`` asks for them): they see the
+   simulation only, so every target shares them. DCTR then refits θ per target (Eq. 3 of
+   arXiv:2010.03569) with its bootstrap replicas on the frozen reweighters; SRGN retrains
+   its classifier ``g`` along the fit for each target and replica (Eq. 5), as the method
+   requires.
+3. Per target the value with ``stat``, ``stat_sim`` (if run), ``method`` and ``total``
+   (:func:`hepnnlr.workflows.fit.fit_target`), then the weighted line of fitted against
+   true and the pulls (fitted − true)/total (:mod:`hepnnlr.results.calibration`).
+4. ``calibration.json``, the printed table and ``calibration_<parameter>.png`` (fitted vs
+   true with the y = x line and the fitted line, the pulls below) in ``output_dir``.
+
+The targets share the simulation and the reweighters, so their errors from the finite
+simulation are correlated; the line and the pulls treat the points as independent,
+which is exact for the target's statistical error and the method's spread only
+(docs/fits.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from hepnnlr.errors import EmptySelectionError
+from hepnnlr.results.calibration import (
+    LineFit,
+    PullSummary,
+    calibration_table,
+    fit_line,
+    pulls,
+)
+from hepnnlr.results.fit_errors import ParameterError
+from hepnnlr.workflows.fit import fit_target, train_simulation_replicas
+from hepnnlr.workflows.fit_config import FitJob
+from hepnnlr.workflows.fit_inputs import Inputs, load_samples
+from hepnnlr.workflows.fit_steps import train_reweighter
+
+__all__ = ["CalibrationOutputs", "CalibrationPoint", "plot_calibration", "run_calibration"]
+
+
+@dataclass(frozen=True)
+class CalibrationPoint:
+    """One target of the calibration: its truth, seed and size, and the fit's result."""
+
+    true: float
+    seed: int
+    events: int
+    errors: dict[str, ParameterError]
+    repeats: list[dict[str, object]]
+    replicas_flagged: int
+
+    def value(self, name: str) -> float:
+        return self.errors[name].value
+
+    def sigma(self, name: str) -> float:
+        """The quoted total (stat ⊕ stat_sim ⊕ method); an error if there is none."""
+        total = self.errors[name].total
+        if total is None:
+            raise EmptySelectionError(
+                f"calibration target at {self.true}: the fit of {name} has no error (one "
+                "repeat and no replicas); set uncertainty.repeats >= 2 or bootstrap >= 2."
+            )
+        return total
+
+
+@dataclass(frozen=True)
+class CalibrationOutputs:
+    """What :func:`run_calibration` measured and wrote."""
+
+    parameter: str
+    points: list[CalibrationPoint]
+    line: LineFit
+    pulls: PullSummary
+    table: list[str]
+    file: Path
+    plot: Path
+    seconds: float
+
+
+def _targets(job: FitJob) -> tuple[str, dict[str, tuple[dict[str, float], int, int]]]:
+    c, s = job.calibration, job.samples
+    name, points = c.resolve(s)
+    base = s.point("target")
+    targets = {
+        f"calibration_{k:02d}": ({**base, name: float(v)}, c.events(s), c.seed(s, k))
+        for k, v in enumerate(points)
+    }
+    return name, targets
+
+
+def run_calibration(job: FitJob) -> CalibrationOutputs:
+    """Fit every calibration target of ``job`` (module docstring) and write the curve."""
+    started = time.perf_counter()
+    name, targets = _targets(job)  # checks calibration: before any work
+    out = job.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    samples = load_samples(job, targets)
+    inputs = Inputs(samples["nominal"])
+    u = job.uncertainty
+    reweighters = [
+        train_reweighter(job, samples, inputs, job.training_seed + m) for m in range(u.repeats)
+    ]
+    # replica b of the simulation retrains repeat b mod M once, for every target
+    simulation = train_simulation_replicas(job, samples, inputs, list(range(u.repeats)))
+    points = []
+    for key, (point, _, seed) in targets.items():
+        view = {"nominal": samples["nominal"], "varied": samples["varied"], "target": samples[key]}
+        result = fit_target(job, view, inputs, reweighters, simulation)
+        repeats = [
+            {"theta": f.theta, "kept": bool(k), "flags": f.flags.to_dict()}
+            for f, k in zip(result.fits, result.keep, strict=True)
+        ]
+        points.append(
+            CalibrationPoint(
+                point[name],
+                seed,
+                len(samples[key]),
+                result.errors,
+                repeats,
+                int((~result.used).sum()),
+            )
+        )
+        if job.progress:
+            e = result.errors[name]
+            print(
+                f"[hepnnlr] calibration target {name}={point[name]:.6g}: {e.value:.6g} ± {e.total}",
+                flush=True,
+            )
+    true = np.array([p.true for p in points])
+    fitted = np.array([p.value(name) for p in points])
+    sigma = np.array([p.sigma(name) for p in points])
+    line, pull = fit_line(true, fitted, sigma), pulls(true, fitted, sigma)
+    table = calibration_table(name, true, fitted, sigma, line, pull)
+    plot = plot_calibration(name, true, fitted, sigma, line, pull, out / f"calibration_{name}.png")
+    seconds = time.perf_counter() - started
+    file = out / "calibration.json"
+    file.write_text(
+        json.dumps(
+            {
+                "method": job.method,
+                "generator": job.samples.generator,
+                "parameter": name,
+                "fitted_parameters": list(job.samples.names),
+                "nominal": job.samples.point("nominal"),
+                "range": job.samples.parameters[name],
+                "events": {
+                    "nominal": len(samples["nominal"]),
+                    "varied": len(samples["varied"]),
+                    "target_generated": job.calibration.events(job.samples),
+                },
+                "repeats": u.repeats,
+                "bootstrap": u.bootstrap,
+                "simulation_bootstrap": u.simulation_bootstrap,
+                "sigma": "total of each target: stat (bootstrap of the target) + stat_sim "
+                "(replicas of the simulation, if run) + method (repeats) in quadrature",
+                "points": [
+                    {
+                        "true": p.true,
+                        "seed": p.seed,
+                        "events": p.events,
+                        **p.errors[name].to_dict(),
+                        "pull": v,
+                        "others": {n: e.value for n, e in p.errors.items() if n != name},
+                        "repeat_fits": p.repeats,
+                        "replicas_excluded": p.replicas_flagged,
+                    }
+                    for p, v in zip(points, pull.values, strict=True)
+                ],
+                "line": line.to_dict(),
+                "pulls": pull.to_dict(),
+                "seconds": seconds,
+            },
+            indent=2,
+        )
+    )
+    return CalibrationOutputs(name, points, line, pull, table, file, plot, seconds)
+
+
+def plot_calibration(
+    name: str,
+    true: np.ndarray,
+    fitted: np.ndarray,
+    sigma: np.ndarray,
+    line: LineFit,
+    pull: PullSummary,
+    path: Path,
+    title: str | None = None,
+) -> Path:
+    """Fitted against true with the y = x line and the fitted line; the pulls below."""
+    fig = Figure(figsize=(6.0, 6.0))
+    top, bottom = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3], "hspace": 0.05}
+    )
+    span = np.array([true.min(), true.max()])
+    pad = 0.08 * (span[1] - span[0])
+    x = np.linspace(span[0] - pad, span[1] + pad, 50)
+    top.plot(x, x, color="grey", linestyle="--", label="fitted = true")
+    top.plot(
+        x,
+        line.predict(x),
+        color="C1",
+        label=f"line: slope {line.slope:.3f} ± {line.slope_error:.3f}, "
+        f"offset {line.offset:.3g} ± {line.offset_error:.2g}",
+    )
+    top.errorbar(true, fitted, yerr=sigma, fmt="o", color="C0", label="targets (total error)")
+    top.set_ylabel(f"fitted {name}")
+    top.legend(fontsize=8, title=f"χ²/ndf = {line.chi2:.2f}/{line.ndf}", title_fontsize=8)
+    if title:
+        top.set_title(title, fontsize=10)
+    bottom.axhline(0.0, color="grey", linestyle="--")
+    bottom.axhspan(-1, 1, color="grey", alpha=0.15)
+    bottom.plot(true, pull.values, "o", color="C0")
+    bottom.set_ylabel("(fit − true)/σ")
+    bottom.set_xlabel(f"true {name}")
+    bottom.text(
+        0.02,
+        0.92,
+        f"pulls: mean {pull.mean:+.2f} ± {pull.mean_error:.2f}, "
+        f"width {pull.width:.2f} ± {pull.width_error:.2f}",
+        transform=bottom.transAxes,
+        fontsize=8,
+        va="top",
+    )
+    limit = max(3.0, 1.2 * float(np.max(np.abs(pull.values))))
+    bottom.set_ylim(-limit, limit)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return path
