@@ -114,7 +114,8 @@ coverage: {mu: [1.0], z: [1.0], n_events: 24, bootstrap_sets: 3, bootstrap_size:
 
 def test_tautau_samples_job_generates_processes_trains_and_fits(tmp_path):
     path = tmp_path / "tautau.yaml"
-    path.write_text("output_dir: out\n" + TAUTAU_FILES + TAUTAU_GENERATE)
+    path.write_text("output_dir: out\n" + TAUTAU_FILES + TAUTAU_GENERATE
+                    + "uncertainty: {repeats: 2, bootstrap: 4}\n")
     job = load_inference_job(path)
     assert job.routes == ("classifier", "flow")
     assert job.grid.z_in_pi is False and job.grid.z_unit == 1.0
@@ -140,7 +141,12 @@ def test_tautau_samples_job_generates_processes_trains_and_fits(tmp_path):
             assert np.isfinite(result["minuit"][parameter])
         cov = summary["coverage"]["mean"][route]
         assert 0.0 <= cov["mu_coverage"] <= 1.0 and cov["z_width"] > 0.0
+        # repeats retrain the route on the same rows; replicas rescan the fitted events
+        errors = summary["uncertainties"][route]
+        assert errors["mu"]["repeats"] == 2 and errors["mu"]["replicas"] == 4
+        assert all(np.isfinite(errors[k]["total"]) for k in ("mu", "z"))
     assert {p.name for p in outputs.plots} == {"contours_dataset.png", "profiles_dataset.png",
+                                                "uncertainties_dataset.png",
                                                 "contours_coverage.png"}
     assert all(p.stat().st_size > 0 for p in outputs.plots)
 
