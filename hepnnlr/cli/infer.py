@@ -29,18 +29,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fit a signal strength mu with a nuisance z (true / classifier / flow likelihoods),"
         " write NLL scans, Wilks intervals, plots and optionally a coverage study",
     )
-    parser.add_argument("config", type=Path,
-                        help="YAML job (fields of hepnnlr.workflows.infer.InferenceJob)")
-    parser.add_argument("-o", "--output", type=Path, default=None,
-                        help="output folder (overrides output_dir of the config)")
-    parser.add_argument("--no-coverage", action="store_true",
-                        help="skip the coverage section of the config")
-    parser.add_argument("--repeats", type=int, default=None, metavar="M",
-                        help="override uncertainty.repeats (the routes retrained with other "
-                        "training seeds: the method uncertainty)")
-    parser.add_argument("--bootstrap", type=int, default=None, metavar="B",
-                        help="override uncertainty.bootstrap (Poisson(1) replicas of the "
-                        "fitted dataset, densities frozen: the statistical uncertainty; 0: none)")
+    parser.add_argument(
+        "config", type=Path, help="YAML job (fields of hepnnlr.workflows.infer.InferenceJob)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="output folder (overrides output_dir of the config)",
+    )
+    parser.add_argument(
+        "--no-coverage", action="store_true", help="skip the coverage section of the config"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        metavar="M",
+        help="override uncertainty.repeats (the routes retrained with other "
+        "training seeds: the method uncertainty)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=None,
+        metavar="B",
+        help="override uncertainty.bootstrap (Poisson(1) replicas of the "
+        "fitted dataset, densities frozen: the statistical uncertainty; 0: none)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -55,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
     if args.no_coverage:
         overrides["coverage"] = None
     job = load_inference_job(args.config, **overrides)
-    changes = {k: v for k, v in (("repeats", args.repeats), ("bootstrap", args.bootstrap))
-               if v is not None}
+    changes = {
+        k: v for k, v in (("repeats", args.repeats), ("bootstrap", args.bootstrap)) if v is not None
+    }
     if changes:
         from dataclasses import replace
 
@@ -66,21 +84,29 @@ def run(args: argparse.Namespace) -> int:
     fitted = outputs.summary.get("fitted", "dataset")
     unit = outputs.summary["z_unit"]
     unit_name = "π" if math.isclose(unit, math.pi) else f"{unit:g}"
-    print(f"  fitted: {fitted} ({outputs.summary['n_events']} events); z in units of "
-          f"{unit_name} (summary.json: z as scanned)")
+    print(
+        f"  fitted: {fitted} ({outputs.summary['n_events']} events); z in units of "
+        f"{unit_name} (summary.json: z as scanned)"
+    )
     for name, result in outputs.summary[fitted].items():
-        mu, z = result["mu"][0], {k: v / unit for k, v in result["z"][0].items()
-                                  if k in ("best", "low", "high")}
-        print(f"  {name:<10} mu = {mu['best']:.4f} [{mu['low']:.4f}, {mu['high']:.4f}]   "
-              f"z = {z['best']:.4f} [{z['low']:.4f}, {z['high']:.4f}]  (68.3 %)")
+        mu, z = (
+            result["mu"][0],
+            {k: v / unit for k, v in result["z"][0].items() if k in ("best", "low", "high")},
+        )
+        print(
+            f"  {name:<10} mu = {mu['best']:.4f} [{mu['low']:.4f}, {mu['high']:.4f}]   "
+            f"z = {z['best']:.4f} [{z['low']:.4f}, {z['high']:.4f}]  (68.3 %)"
+        )
         if result["minuit"].get("minos_error"):
             print(f"  {'':<10} MINOS failed, MIGRAD kept: {result['minuit']['minos_error']}")
     _print_errors(outputs.summary, unit, unit_name)
     if "coverage" in outputs.summary:
         print("  coverage (bootstrap, k = {:g}):".format(outputs.summary["coverage"]["k"]))
         for name, m in outputs.summary["coverage"]["mean"].items():
-            print(f"    {name:<10} mu {m['mu_coverage']:.3f}  z {m['z_coverage']:.3f}  "
-                  f"widths {m['mu_width']:.4f} {m['z_width'] / unit:.4f}")
+            print(
+                f"    {name:<10} mu {m['mu_coverage']:.3f}  z {m['z_coverage']:.3f}  "
+                f"widths {m['mu_width']:.4f} {m['z_width'] / unit:.4f}"
+            )
     print(f"  summary: {outputs.summary_file}")
     if outputs.plots:
         print(f"  plots:   {outputs.plots[0].parent}/ ({len(outputs.plots)} files)")
@@ -95,8 +121,10 @@ def _print_errors(summary: dict, unit: float, unit_name: str) -> None:
     if not errors:
         return
     settings = summary["uncertainty"]
-    print(f"  uncertainties ({settings['bootstrap']} bootstrap replicas of the fitted data, "
-          f"{settings['repeats']} repeats; z in units of {unit_name}):")
+    print(
+        f"  uncertainties ({settings['bootstrap']} bootstrap replicas of the fitted data, "
+        f"{settings['repeats']} repeats; z in units of {unit_name}):"
+    )
     for route, per_name in errors.items():
         print(f"  {route}:")
         table = {}
@@ -107,11 +135,17 @@ def _print_errors(summary: dict, unit: float, unit_name: str) -> None:
                 return None if v is None else v / scale
 
             table[name] = ParameterError(
-                e["value"] / scale, scaled(e["stat"]), scaled(e["method"]),
-                (e["repeats_kept"], e["repeats"]), (e["replicas_used"], e["replicas"]),
-                scaled(e["bootstrap_bias"]))
+                e["value"] / scale,
+                scaled(e["stat"]),
+                scaled(e["method"]),
+                (e["repeats_kept"], e["repeats"]),
+                (e["replicas_used"], e["replicas"]),
+                scaled(e["bootstrap_bias"]),
+            )
         for row in error_table(table):
             print(row)
-    print("  stat: spread over bootstrap replicas of the fitted data (Poisson(1) weights, "
-          "trained densities frozen); method: spread of the routes retrained with other "
-          "seeds (none for exact); total: both in quadrature")
+    print(
+        "  stat: spread over bootstrap replicas of the fitted data (Poisson(1) weights, "
+        "trained densities frozen); method: spread of the routes retrained with other "
+        "seeds (none for exact); total: both in quadrature"
+    )

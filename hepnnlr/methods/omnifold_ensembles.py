@@ -64,8 +64,9 @@ class EnsembleOfUnfoldings:
             return np.stack([m.weights for m in self.members])
         return np.stack([m.weights_at(iteration) for m in self.members])
 
-    def weights(self, aggregation: str = "mean", iteration: int | None = None,
-                **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+    def weights(
+        self, aggregation: str = "mean", iteration: int | None = None, **kwargs: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Aggregated weights and the per-event spread of the runs."""
         return aggregate_weights(self.member_weights(iteration), aggregation, **kwargs)
 
@@ -77,8 +78,15 @@ def _common(kwargs: dict[str, Any]) -> None:
 
 
 def parallel_omnifold(
-    data, sim_reco, sim_gen, *, runs: int, config: OmniFoldConfig = OmniFoldConfig(),
-    data_weights: np.ndarray | None = None, executor: Any = None, **kwargs: Any,
+    data,
+    sim_reco,
+    sim_gen,
+    *,
+    runs: int,
+    config: OmniFoldConfig = OmniFoldConfig(),
+    data_weights: np.ndarray | None = None,
+    executor: Any = None,
+    **kwargs: Any,
 ) -> EnsembleOfUnfoldings:
     """Repeat the whole unfolding ``runs`` times with seeds ``seed + 10000 r``.
 
@@ -102,9 +110,18 @@ def parallel_omnifold(
 
 
 def bootstrap_omnifold(
-    data, sim_reco, sim_gen, *, replicas: int, seed: int = 0,
-    config: OmniFoldConfig = OmniFoldConfig(), data_weights: np.ndarray | None = None,
-    executor: Any = None, repeat_seeds: int = 1, first: int = 0, **kwargs: Any,
+    data,
+    sim_reco,
+    sim_gen,
+    *,
+    replicas: int,
+    seed: int = 0,
+    config: OmniFoldConfig = OmniFoldConfig(),
+    data_weights: np.ndarray | None = None,
+    executor: Any = None,
+    repeat_seeds: int = 1,
+    first: int = 0,
+    **kwargs: Any,
 ) -> EnsembleOfUnfoldings:
     """Unfold ``replicas`` bootstrap copies of the data (Poisson(1) event weights).
 

@@ -77,16 +77,13 @@ def plot_comparison(
     # A bare Figure (no pyplot) draws with the Agg canvas and leaves the user's
     # interactive backend and global figure registry alone.
     fig = Figure(figsize=(7, 7))
-    ax, rax = fig.subplots(
-        2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05}
-    )
+    ax, rax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05})
     colors = [f"C{i}" for i in range(10)]
     bands = dict(bands or {})
     unknown = sorted(set(bands) - set(histograms))
     if unknown:
         raise ConfigError(
-            f"bands for {unknown}: no histogram has that label; the labels are "
-            f"{list(histograms)}."
+            f"bands for {unknown}: no histogram has that label; the labels are {list(histograms)}."
         )
     for index, (label, h) in enumerate(histograms.items()):
         color = colors[index % len(colors)]
@@ -100,14 +97,25 @@ def plot_comparison(
         mplhep.histplot(values, edges, yerr=errors, ax=ax, label=label, color=color, **style)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(ref_values > 0, values / ref_values, np.nan)
-            ratio_err = np.where(
-                ref_values > 0,
-                np.abs(ratio) * np.sqrt(variances / values**2 + ref_var / ref_values**2),
-                np.nan,
-            ) if label != reference else np.where(ref_values > 0, errors / ref_values, np.nan)
+            ratio_err = (
+                np.where(
+                    ref_values > 0,
+                    np.abs(ratio) * np.sqrt(variances / values**2 + ref_var / ref_values**2),
+                    np.nan,
+                )
+                if label != reference
+                else np.where(ref_values > 0, errors / ref_values, np.nan)
+            )
         if label == reference:
-            rax.stairs(1 + ratio_err, edges, baseline=1 - ratio_err, fill=True, alpha=0.25,
-                       color=color, label=f"{reference} stat.")
+            rax.stairs(
+                1 + ratio_err,
+                edges,
+                baseline=1 - ratio_err,
+                fill=True,
+                alpha=0.25,
+                color=color,
+                label=f"{reference} stat.",
+            )
         else:
             mplhep.histplot(ratio, edges, yerr=ratio_err, ax=rax, color=color, **style)
     ax.set_ylabel("normalized entries / bin width" if density else "entries")

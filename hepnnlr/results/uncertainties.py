@@ -132,9 +132,7 @@ class BinErrors:
             "method_of_mean": listed(self.method_of_mean),
             "repeats": self.repeats,
             "replicas": self.replicas,
-            "median_relative": {
-                c: self.median_relative(c) for c in ("stat", "method", "total")
-            },
+            "median_relative": {c: self.median_relative(c) for c in ("stat", "method", "total")},
         }
 
 

@@ -18,6 +18,8 @@ Example (``hepnnlr unfold job.yaml``)::
       step2_model: {kind: pet, units: 64}
       training: {epochs: 30, batch_size: 256, learning_rate: 0.001, patience: 5}
     region: {q2_min: 150, y_min: 0.08, y_max: 0.7}
+    uncertainty: {repeats: 3, bootstrap: 10}   # method and statistical errors
+    seeds: {data: 7}                           # the data's bootstrap replicas
 """
 
 from __future__ import annotations
@@ -76,8 +78,10 @@ def _dataclass_in(hint: Any) -> type | None:
 
 
 def _is_tuple(hint: Any) -> bool:
-    return hint is tuple or typing.get_origin(hint) is tuple or any(
-        typing.get_origin(a) is tuple for a in typing.get_args(hint)
+    return (
+        hint is tuple
+        or typing.get_origin(hint) is tuple
+        or any(typing.get_origin(a) is tuple for a in typing.get_args(hint))
     )
 
 
@@ -85,8 +89,10 @@ def load_unfolding_job(path: str | Path, **overrides: Any) -> DISUnfoldingJob:
     """Read a YAML unfolding job; relative file paths are taken from the YAML's folder."""
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"job file {path} does not exist; write a YAML job (see "
-                             "hepnnlr.workflows.config) or pass --data/--sim instead.")
+        raise InputFileError(
+            f"job file {path} does not exist; write a YAML job (see "
+            "hepnnlr.workflows.config) or pass --data/--sim instead."
+        )
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:

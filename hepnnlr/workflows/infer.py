@@ -216,8 +216,9 @@ class InferenceJob:
     routes: tuple[str, ...] | None = None
     classifier: ModelSpec = ModelSpec("mlp", hidden=(120, 120, 120))
     flow: FlowSpec = FlowSpec()
-    training: TrainingConfig = TrainingConfig(epochs=15, batch_size=256, learning_rate=2e-3,
-                                              schedule="cosine", patience=15)
+    training: TrainingConfig = TrainingConfig(
+        epochs=15, batch_size=256, learning_rate=2e-3, schedule="cosine", patience=15
+    )
     grid: GridSpec = GridSpec()
     dataset: DatasetSpec | None = None
     coverage: CoverageSpec | None = None
@@ -233,8 +234,7 @@ class InferenceJob:
         if self.samples is not None:
             self._check_samples()
             return
-        for name, default in (("toy", ToySpec()), ("routes", ROUTES),
-                              ("dataset", DatasetSpec())):
+        for name, default in (("toy", ToySpec()), ("routes", ROUTES), ("dataset", DatasetSpec())):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
         if self.grid.z_in_pi is None:
@@ -270,8 +270,11 @@ class InferenceJob:
                 "grid.z_in_pi: true draws z in units of π (the Gaussian toy's angle); with "
                 "samples give the grid and the truths in the units of z and drop z_in_pi."
             )
-        object.__setattr__(self, "grid", replace(
-            self.grid, z_in_pi=False, z_label=self.grid.z_label or samples.entry.z_label))
+        object.__setattr__(
+            self,
+            "grid",
+            replace(self.grid, z_in_pi=False, z_label=self.grid.z_label or samples.entry.z_label),
+        )
         if samples.data and self.dataset is not None:
             raise ConfigError(
                 "samples.data and dataset both name the fitted dataset; keep samples.data "
@@ -290,8 +293,11 @@ class InferenceJob:
                     f"coverage.independent_toys={self.coverage.independent_toys}: toys of "
                     "the true likelihood exist for the Gaussian toy only; set 0 or drop it."
                 )
-        missing = [z for z in wanted if not any(np.isclose(z, t, rtol=0, atol=1e-9)
-                                                for t in samples.test_z)]
+        missing = [
+            z
+            for z in wanted
+            if not any(np.isclose(z, t, rtol=0, atol=1e-9) for t in samples.test_z)
+        ]
         if missing:
             raise ConfigError(
                 f"z value(s) {missing} of dataset/coverage have no test files: "
@@ -339,8 +345,14 @@ def load_inference_job(path: str | Path, **overrides: Any) -> InferenceJob:
 
 def _interval_dict(intervals) -> list[dict[str, Any]]:
     return [
-        {"level": i.level, "delta_nll": i.delta_nll, "best": i.best, "low": i.low,
-         "high": i.high, "closed": i.closed}
+        {
+            "level": i.level,
+            "delta_nll": i.delta_nll,
+            "best": i.best,
+            "low": i.low,
+            "high": i.high,
+            "closed": i.closed,
+        }
         for i in intervals
     ]
 
@@ -378,30 +390,48 @@ def scan_and_report(
         scan = scan_nll(likelihood, data, mu_grid, z_grid)
         scans[name] = scan
         intervals = wilks_intervals(scan)
-        fit, minos_error = _minuit(likelihood, data,
-                                   (intervals["mu"][0].best, intervals["z"][0].best))
+        fit, minos_error = _minuit(
+            likelihood, data, (intervals["mu"][0].best, intervals["z"][0].best)
+        )
         np.savez(output_dir / f"scan_{tag}_{name}.npz", mu=scan.mu, z=scan.z, nll=scan.nll)
         summary[name] = {
             "mu": _interval_dict(intervals["mu"]),
             "z": _interval_dict(intervals["z"]),
-            "minuit": {"mu": fit.mu, "z": fit.z, "mu_interval": list(fit.mu_interval),
-                       "z_interval": list(fit.z_interval), "valid": fit.valid,
-                       "minos_error": minos_error},
+            "minuit": {
+                "mu": fit.mu,
+                "z": fit.z,
+                "mu_interval": list(fit.mu_interval),
+                "z_interval": list(fit.z_interval),
+                "valid": fit.valid,
+                "minos_error": minos_error,
+            },
             "seconds": time.perf_counter() - started,
         }
     written: list[Path] = []
     if plots:
         truths = [(truth["mu"], truth["z"])] if truth else [(np.nan, np.nan)]
-        written += plot_nll_contours([scans], truths, output_dir / f"contours_{tag}",
-                                     title=f"{tag}: ΔNLL = 0.5, 2.0", z_unit=z_unit,
-                                     z_label=z_label)
-        written += plot_profiles(scans, output_dir / f"profiles_{tag}", truth=truth,
-                                 title=tag, z_unit=z_unit, z_label=z_label)
+        written += plot_nll_contours(
+            [scans],
+            truths,
+            output_dir / f"contours_{tag}",
+            title=f"{tag}: ΔNLL = 0.5, 2.0",
+            z_unit=z_unit,
+            z_label=z_label,
+        )
+        written += plot_profiles(
+            scans,
+            output_dir / f"profiles_{tag}",
+            truth=truth,
+            title=tag,
+            z_unit=z_unit,
+            z_label=z_label,
+        )
     return summary, scans, written
 
 
-def _minuit(likelihood: MixtureLikelihood, data: Any,
-            start: tuple[float, float]) -> tuple[Any, str | None]:
+def _minuit(
+    likelihood: MixtureLikelihood, data: Any, start: tuple[float, float]
+) -> tuple[Any, str | None]:
     """iminuit's fit from the grid minimum, and MINOS's error where it failed.
 
     MINOS can step to z = NaN on a trained model's rough NLL (the model then refuses the
@@ -469,9 +499,15 @@ def coverage_study(
             scans = {}
             for name, likelihood in likelihoods.items():
                 metrics = evaluate_test_set(
-                    likelihood, data, {"mu": mu, "z": z}, mu_grid, z_grid,
-                    reference=None if name == reference else ref, n_sets=bootstrap_sets,
-                    set_size=bootstrap_size, rng=np.random.default_rng(set_seed),
+                    likelihood,
+                    data,
+                    {"mu": mu, "z": z},
+                    mu_grid,
+                    z_grid,
+                    reference=None if name == reference else ref,
+                    n_sets=bootstrap_sets,
+                    set_size=bootstrap_size,
+                    rng=np.random.default_rng(set_seed),
                 )
                 rows[name].append(metrics.as_dict())
                 scans[name] = metrics.scan
@@ -483,17 +519,31 @@ def coverage_study(
             entry.update(mu_true=float(mu), z_true=float(z))
             per_truth[name].append(entry)
     mean = {
-        name: {key: float(np.mean([e[key] for e in entries]))
-               for key in entries[0] if key not in ("mu_true", "z_true")}
+        name: {
+            key: float(np.mean([e[key] for e in entries]))
+            for key in entries[0]
+            if key not in ("mu_true", "z_true")
+        }
         for name, entries in per_truth.items()
     }
-    out: dict[str, Any] = {"per_truth": per_truth, "mean": mean,
-                           "k": float(n_events) / float(bootstrap_size)}
+    out: dict[str, Any] = {
+        "per_truth": per_truth,
+        "mean": mean,
+        "k": float(n_events) / float(bootstrap_size),
+    }
     if contour_path is not None:
-        out["contours"] = [str(p) for p in plot_nll_contours(
-            contour_sets, contour_truths, contour_path, scale=bootstrap_size / n_events,
-            title=f"ΔNLL = 0.5, 2.0 (NLL × n/N = {bootstrap_size}/{n_events})",
-            z_unit=z_unit, z_label=z_label)]
+        out["contours"] = [
+            str(p)
+            for p in plot_nll_contours(
+                contour_sets,
+                contour_truths,
+                contour_path,
+                scale=bootstrap_size / n_events,
+                title=f"ΔNLL = 0.5, 2.0 (NLL × n/N = {bootstrap_size}/{n_events})",
+                z_unit=z_unit,
+                z_label=z_label,
+            )
+        ]
     return out
 
 
@@ -527,33 +577,51 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
     likelihoods = case.likelihoods
     mu_grid, z_grid = job.grid.mu_grid, job.grid.z_grid
     unit, label = job.grid.z_unit, job.grid.z_label
-    summary: dict[str, Any] = {**case.summary, "fitted": case.tag, "z_unit": unit,
-                               "z_label": label}
+    summary: dict[str, Any] = {**case.summary, "fitted": case.tag, "z_unit": unit, "z_label": label}
     summary[case.tag], _, plots = scan_and_report(
-        likelihoods, case.data, mu_grid, z_grid, out_dir, truth=case.truth, plots=job.plots,
-        tag=case.tag, z_unit=unit, z_label=label)
+        likelihoods,
+        case.data,
+        mu_grid,
+        z_grid,
+        out_dir,
+        truth=case.truth,
+        plots=job.plots,
+        tag=case.tag,
+        z_unit=unit,
+        z_label=label,
+    )
     errors, section = infer_uncertainties(
-        likelihoods, case.retrain, case.data, mu_grid, z_grid, job.uncertainty,
-        job.training.seed)
+        likelihoods, case.retrain, case.data, mu_grid, z_grid, job.uncertainty, job.training.seed
+    )
     summary.update(section)
     if job.plots:
-        plots += plot_errors(errors, case.truth, out_dir / f"uncertainties_{case.tag}",
-                             z_unit=unit, z_label=label)
+        plots += plot_errors(
+            errors, case.truth, out_dir / f"uncertainties_{case.tag}", z_unit=unit, z_label=label
+        )
     if job.coverage is not None:
         cov = job.coverage
         truths = [(float(m), float(z) * unit) for z in cov.z for m in cov.mu]
         study = coverage_study(
-            likelihoods, case.make_test_set, truths, mu_grid, z_grid,
-            reference="exact" if "exact" in likelihoods else None, test_sets=cov.test_sets,
-            n_events=cov.n_events, bootstrap_sets=cov.bootstrap_sets,
-            bootstrap_size=cov.bootstrap_size, seed=cov.seed,
+            likelihoods,
+            case.make_test_set,
+            truths,
+            mu_grid,
+            z_grid,
+            reference="exact" if "exact" in likelihoods else None,
+            test_sets=cov.test_sets,
+            n_events=cov.n_events,
+            bootstrap_sets=cov.bootstrap_sets,
+            bootstrap_size=cov.bootstrap_size,
+            seed=cov.seed,
             contour_path=out_dir / "contours_coverage" if job.plots else None,
-            z_unit=unit, z_label=label,
+            z_unit=unit,
+            z_label=label,
         )
         plots += [Path(p) for p in study.get("contours", [])]
         if cov.independent_toys:
             study["exact_independent_toys"] = independent_toy_coverage(
-                job, likelihoods["exact"], truths)
+                job, likelihoods["exact"], truths
+            )
         summary["coverage"] = study
     summary["seconds"] = time.perf_counter() - started
     summary_file = out_dir / "summary.json"

@@ -190,8 +190,16 @@ def plot_errors(
             ):
                 if width is None:
                     continue
-                ax.errorbar(e.value / scale, k + offset, xerr=width / scale, fmt="o",
-                            color=colour, ms=3, capsize=3, label=label if k == 0 else None)
+                ax.errorbar(
+                    e.value / scale,
+                    k + offset,
+                    xerr=width / scale,
+                    fmt="o",
+                    color=colour,
+                    ms=3,
+                    capsize=3,
+                    label=label if k == 0 else None,
+                )
         if truth is not None and parameter in truth:
             ax.axvline(truth[parameter] / scale, color="k", ls="--", label="truth")
         ax.set_yticks(range(len(routes)), routes)
@@ -249,11 +257,11 @@ def infer_uncertainties(
             trained, data, mu_grid, z_grid, bootstrap=settings.bootstrap, seed=seed
         )
     section = {
-        "uncertainty": {"repeats": settings.repeats, "bootstrap": settings.bootstrap,
-                        "seed": seed},
+        "uncertainty": {"repeats": settings.repeats, "bootstrap": settings.bootstrap, "seed": seed},
         "error_model": error_model(settings.repeats, settings.bootstrap),
-        "uncertainties": {route: {name: e.to_dict() for name, e in per.items()}
-                          for route, per in errors.items()},
+        "uncertainties": {
+            route: {name: e.to_dict() for name, e in per.items()} for route, per in errors.items()
+        },
         "uncertainty_passes": records,
     }
     return errors, section

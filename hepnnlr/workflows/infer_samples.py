@@ -147,17 +147,22 @@ class GenerateSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.seeds, Mapping):
-            raise ConfigError(f"samples.generate.seeds must map samples {list(_FILE_KEYS)} to "
-                              f"seeds, got {self.seeds!r}.")
+            raise ConfigError(
+                f"samples.generate.seeds must map samples {list(_FILE_KEYS)} to "
+                f"seeds, got {self.seeds!r}."
+            )
         unknown = sorted(set(self.seeds) - set(_FILE_KEYS))
         if unknown:
-            raise ConfigError(f"samples.generate.seeds: unknown sample(s) {unknown}; the "
-                              f"generated samples are {list(_FILE_KEYS)}.")
+            raise ConfigError(
+                f"samples.generate.seeds: unknown sample(s) {unknown}; the "
+                f"generated samples are {list(_FILE_KEYS)}."
+            )
         for name, value in self.seeds.items():
             _positive_int(value, f"samples.generate.seeds.{name}", minimum=0)
         for name in ("train_events", "reference_events", "test_events"):
-            object.__setattr__(self, name, _per_process(getattr(self, name),
-                                                        f"samples.generate.{name}"))
+            object.__setattr__(
+                self, name, _per_process(getattr(self, name), f"samples.generate.{name}")
+            )
         for name in ("train_passes", "reference_passes", "workers"):
             _positive_int(getattr(self, name), f"samples.generate.{name}")
         for name in ("train_passes", "reference_passes"):
@@ -238,10 +243,18 @@ class SamplesSpec:
             raise ConfigError(f"samples.executor={self.executor!r}; choose one of {EXECUTORS}.")
         _positive_int(self.workers, "samples.workers")
         _positive_int(self.chunksize, "samples.chunksize")
-        for key in ("signal_train", "background_train", "signal_reference",
-                    "background_reference", "data"):
-            object.__setattr__(self, key, _file_list(getattr(self, key), f"samples.{key}",
-                                                     allow_empty=key == "data"))
+        for key in (
+            "signal_train",
+            "background_train",
+            "signal_reference",
+            "background_reference",
+            "data",
+        ):
+            object.__setattr__(
+                self,
+                key,
+                _file_list(getattr(self, key), f"samples.{key}", allow_empty=key == "data"),
+            )
         for key in ("signal_test", "background_test"):
             value = getattr(self, key)
             if not isinstance(value, Mapping):
@@ -276,9 +289,16 @@ class SamplesSpec:
 
     def files(self) -> dict[str, tuple[Path, ...]]:
         """Every file by its config key (``signal_test[0.9]`` for test files)."""
-        out = {key: tuple(Path(f) for f in getattr(self, key))
-               for key in ("signal_train", "background_train", "signal_reference",
-                           "background_reference", "data")}
+        out = {
+            key: tuple(Path(f) for f in getattr(self, key))
+            for key in (
+                "signal_train",
+                "background_train",
+                "signal_reference",
+                "background_reference",
+                "data",
+            )
+        }
         for key in ("signal_test", "background_test"):
             for z, files in getattr(self, key).items():
                 out[f"{key}[{z:g}]"] = tuple(Path(f) for f in files)
@@ -293,9 +313,16 @@ class SamplesSpec:
 
         return replace(
             self,
-            **{key: fix(getattr(self, key)) for key in ("signal_train", "background_train",
-                                                         "signal_reference",
-                                                         "background_reference", "data")},
+            **{
+                key: fix(getattr(self, key))
+                for key in (
+                    "signal_train",
+                    "background_train",
+                    "signal_reference",
+                    "background_reference",
+                    "data",
+                )
+            },
             signal_test={z: fix(f) for z, f in self.signal_test.items()},
             background_test={z: fix(f) for z, f in self.background_test.items()},
         )
@@ -315,8 +342,11 @@ def check_files(spec: SamplesSpec) -> None:
     for key, files in spec.files().items():
         for path in files:
             if not path.is_file():
-                fix = ("fix the path" if spec.generate is not None or key == "data"
-                       else "fix the path or add a samples.generate section to make it")
+                fix = (
+                    "fix the path"
+                    if spec.generate is not None or key == "data"
+                    else "fix the path or add a samples.generate section to make it"
+                )
                 if spec.generate is not None and key == "data":
                     fix += " (samples.generate does not make data files)"
                 raise InputFileError(f"samples.{key}: file {path} does not exist; {fix}.")
@@ -343,8 +373,10 @@ def generate_missing_files(spec: SamplesSpec, *, log: Callable[[str], None] = pr
             if role == "test":
                 by_z = getattr(spec, f"{process}_test")
                 n_files = max((len(f) for f in by_z.values()), default=0)
-                targets = [[(z, Path(files[i])) for z, files in sorted(by_z.items())
-                            if i < len(files)] for i in range(n_files)]
+                targets = [
+                    [(z, Path(files[i])) for z, files in sorted(by_z.items()) if i < len(files)]
+                    for i in range(n_files)
+                ]
             else:
                 targets = [[(None, Path(f))] for f in getattr(spec, f"{process}_{role}")]
             total = getattr(gen, f"{role}_events")[process]
@@ -356,17 +388,24 @@ def generate_missing_files(spec: SamplesSpec, *, log: Callable[[str], None] = pr
                 base = gen.seeds.get(f"{process}_{role}", gen.seed)
                 seed = 10_000 * base + 1000 * r + 100 * p + i
                 started = time.process_time()
-                events = generate_tautau(n, seed=seed, config=TauTauConfig(process),
-                                         workers=gen.workers, progress=False)
+                events = generate_tautau(
+                    n, seed=seed, config=TauTauConfig(process), workers=gen.workers, progress=False
+                )
                 passes = {"train": gen.train_passes, "reference": gen.reference_passes}.get(role, 1)
                 for z, path in missing:
-                    scale = {"train": tuple(float(v) for v in gen.z_range),
-                             "reference": float(spec.z0)}.get(role, z)
-                    reco = [simulate_tautau_detector(events, tau_energy_scale=scale,
-                                                     seed=64 * seed + k) for k in range(passes)]
+                    scale = {
+                        "train": tuple(float(v) for v in gen.z_range),
+                        "reference": float(spec.z0),
+                    }.get(role, z)
+                    reco = [
+                        simulate_tautau_detector(events, tau_energy_scale=scale, seed=64 * seed + k)
+                        for k in range(passes)
+                    ]
                     written.append(write_tautau_events(path, _renumbered(reco)))
-                log(f"  generated {process} {role}: {n} events x {passes} detector pass(es) -> "
-                    f"{len(missing)} file(s), {time.process_time() - started:.1f} s CPU")
+                log(
+                    f"  generated {process} {role}: {n} events x {passes} detector pass(es) -> "
+                    f"{len(missing)} file(s), {time.process_time() - started:.1f} s CPU"
+                )
     return written
 
 
@@ -415,8 +454,14 @@ def load_sample_tables(spec: SamplesSpec, *, progress: bool = False) -> SampleTa
 
     entry = spec.entry
     fileset = {key: [str(p) for p in files] for key, files in spec.files().items() if files}
-    output = run_processor(entry.make(), fileset, executor=spec.executor, workers=spec.workers,
-                           chunksize=spec.chunksize, progress=progress)
+    output = run_processor(
+        entry.make(),
+        fileset,
+        executor=spec.executor,
+        workers=spec.workers,
+        chunksize=spec.chunksize,
+        progress=progress,
+    )
     tables = {}
     for key in fileset:
         try:
@@ -428,7 +473,8 @@ def load_sample_tables(spec: SamplesSpec, *, progress: bool = False) -> SampleTa
     return SampleTables(
         train={p: tables[f"{p}_train"] for p in PROCESSES},
         reference={p: tables[f"{p}_reference"] for p in PROCESSES},
-        test=test, data=tables.get("data"),
+        test=test,
+        data=tables.get("data"),
         cutflow={key: {cut: int(n) for cut, n in cuts.items()} for key, cuts in cutflow.items()},
     )
 
@@ -489,12 +535,18 @@ def train_sample_routes(
             samples[p] = sample
         used["classifier"] = {p: len(s) for p, s in samples.items()}
         out["classifier"] = train_classifier_route(
-            samples["signal"], samples["background"], tables.reference["signal"]["x"],
-            tables.reference["background"]["x"], spec=classifier, config=training)
+            samples["signal"],
+            samples["background"],
+            tables.reference["signal"]["x"],
+            tables.reference["background"]["x"],
+            spec=classifier,
+            config=training,
+        )
     if "flow" in routes:
         used["flow"] = {p: len(s) for p, s in full.items()}
-        out["flow"] = train_flow_route(full["signal"], full["background"], spec=flow,
-                                       config=training)
+        out["flow"] = train_flow_route(
+            full["signal"], full["background"], spec=flow, config=training
+        )
     return out, used
 
 
@@ -547,8 +599,13 @@ def prepare_samples(job: Any) -> tuple:
     tables = load_sample_tables(spec, progress=job.progress)
     cpu["processor"] = time.process_time() - started - cpu["generation"]
     likelihoods, used = train_sample_routes(
-        tables, job.routes, spec, classifier=job.classifier, flow=job.flow,
-        training=job.training, seed=job.training.seed,
+        tables,
+        job.routes,
+        spec,
+        classifier=job.classifier,
+        flow=job.flow,
+        training=job.training,
+        seed=job.training.seed,
     )
     cpu["training"] = time.process_time() - started - sum(cpu.values())
     make_test_set = pool_test_set_maker(tables.test)
@@ -556,22 +613,39 @@ def prepare_samples(job: Any) -> tuple:
         data, truth, tag = tables.data["x"], data_truth(tables.data), "data"
     else:
         truth = {"mu": float(job.dataset.mu), "z": float(job.dataset.z)}
-        data = make_test_set(truth["mu"], truth["z"], int(job.dataset.n_events),
-                             np.random.default_rng(job.dataset.seed))
+        data = make_test_set(
+            truth["mu"],
+            truth["z"],
+            int(job.dataset.n_events),
+            np.random.default_rng(job.dataset.seed),
+        )
         tag = "dataset"
     summary = {
-        "samples": {"processor": spec.processor, "features": list(spec.features),
-                    "level": spec.level, "z0": spec.z0, "generated": [str(p) for p in generated],
-                    "selected_events": tables.counts(), "training_events_used": used,
-                    "cutflow": tables.cutflow, "cutflow_all_files": tables.cutflow_all_files(),
-                    "cpu_seconds": cpu},
-        "truth": truth, "n_events": len(data),
+        "samples": {
+            "processor": spec.processor,
+            "features": list(spec.features),
+            "level": spec.level,
+            "z0": spec.z0,
+            "generated": [str(p) for p in generated],
+            "selected_events": tables.counts(),
+            "training_events_used": used,
+            "cutflow": tables.cutflow,
+            "cutflow_all_files": tables.cutflow_all_files(),
+            "cpu_seconds": cpu,
+        },
+        "truth": truth,
+        "n_events": len(data),
     }
 
     def retrain(seed: int) -> dict[str, Any]:
         return train_sample_routes(
-            tables, job.routes, spec, classifier=job.classifier, flow=job.flow,
-            training=replace(job.training, seed=seed), seed=job.training.seed,
+            tables,
+            job.routes,
+            spec,
+            classifier=job.classifier,
+            flow=job.flow,
+            training=replace(job.training, seed=seed),
+            seed=job.training.seed,
         )[0]
 
     return likelihoods, data, truth, make_test_set, summary, tag, retrain

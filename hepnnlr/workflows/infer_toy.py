@@ -63,12 +63,15 @@ class ToySpec:
         if int(self.n_train) < 100:
             raise ConfigError(f"toy.n_train={self.n_train}: train on at least 100 events.")
         if not isinstance(self.seeds, Mapping):
-            raise ConfigError(f"toy.seeds must map samples {list(TOY_SAMPLES)} to seeds, "
-                              f"got {self.seeds!r}.")
+            raise ConfigError(
+                f"toy.seeds must map samples {list(TOY_SAMPLES)} to seeds, got {self.seeds!r}."
+            )
         unknown = sorted(set(self.seeds) - set(TOY_SAMPLES))
         if unknown:
-            raise ConfigError(f"toy.seeds: unknown sample(s) {unknown}; the toy's samples are "
-                              f"{list(TOY_SAMPLES)}.")
+            raise ConfigError(
+                f"toy.seeds: unknown sample(s) {unknown}; the toy's samples are "
+                f"{list(TOY_SAMPLES)}."
+            )
         for name, value in self.seeds.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"toy.seeds.{name}={value!r} must be an integer >= 0.")
@@ -133,17 +136,20 @@ def train_gaussian_routes(
     if "classifier" not in routes and "flow" not in routes:
         return out
 
-    samples = toy_training_samples(toy, n_train, seed, seeds,
-                                   references="classifier" in routes)
+    samples = toy_training_samples(toy, n_train, seed, seeds, references="classifier" in routes)
     if "classifier" in routes:
         references = [samples["signal_reference"], samples["background_reference"]]
         out["classifier"] = train_classifier_route(
-            samples["signal"], samples["background"], *references, spec=classifier,
+            samples["signal"],
+            samples["background"],
+            *references,
+            spec=classifier,
             config=training,
         )
     if "flow" in routes:
-        out["flow"] = train_flow_route(samples["signal"], samples["background"], spec=flow,
-                                       config=training)
+        out["flow"] = train_flow_route(
+            samples["signal"], samples["background"], spec=flow, config=training
+        )
     return out
 
 
@@ -159,25 +165,42 @@ def toy_inputs(job: Any) -> tuple:
 
     def train(routes: Sequence[str], training: TrainingConfig) -> dict[str, MixtureLikelihood]:
         return train_gaussian_routes(
-            toy, routes, n_train=job.toy.n_train, seed=job.toy.seed, seeds=job.toy.seeds,
-            classifier=job.classifier, flow=job.flow, training=training,
+            toy,
+            routes,
+            n_train=job.toy.n_train,
+            seed=job.toy.seed,
+            seeds=job.toy.seeds,
+            classifier=job.classifier,
+            flow=job.flow,
+            training=training,
         )
 
     likelihoods = train(job.routes, job.training)
     trained = [r for r in job.routes if r != "exact"]
     unit = job.grid.z_unit
     truth = {"mu": float(job.dataset.mu), "z": float(job.dataset.z) * unit}
-    data, _ = toy.mixture(truth["mu"], truth["z"], job.dataset.n_events,
-                          np.random.default_rng(job.dataset.seed))
-    summary = {"toy": {"radius": toy.radius, "z0": toy.z0}, "truth": truth,
-               "n_events": int(job.dataset.n_events)}
-    return (likelihoods, data, truth, lambda mu, z, n, rng: toy.mixture(mu, z, n, rng)[0],
-            summary, "dataset",
-            lambda seed: train(trained, replace(job.training, seed=seed)) if trained else {})
+    data, _ = toy.mixture(
+        truth["mu"], truth["z"], job.dataset.n_events, np.random.default_rng(job.dataset.seed)
+    )
+    summary = {
+        "toy": {"radius": toy.radius, "z0": toy.z0},
+        "truth": truth,
+        "n_events": int(job.dataset.n_events),
+    }
+    return (
+        likelihoods,
+        data,
+        truth,
+        lambda mu, z, n, rng: toy.mixture(mu, z, n, rng)[0],
+        summary,
+        "dataset",
+        lambda seed: train(trained, replace(job.training, seed=seed)) if trained else {},
+    )
 
 
-def independent_toy_coverage(job: Any, exact: MixtureLikelihood,
-                             truths: Sequence[tuple[float, float]]) -> dict[str, Any]:
+def independent_toy_coverage(
+    job: Any, exact: MixtureLikelihood, truths: Sequence[tuple[float, float]]
+) -> dict[str, Any]:
     """Coverage of the true likelihood over independent toys (no bootstrap)."""
     toy, cov = GaussianSignalToy(job.toy.radius), job.coverage
     mu_grid, z_grid = job.grid.mu_grid, job.grid.z_grid
@@ -186,13 +209,20 @@ def independent_toy_coverage(job: Any, exact: MixtureLikelihood,
     for mu, z in truths:
         result = coverage_from_toys(
             exact,
-            lambda r, mu=mu, z=z: toy.mixture(mu, z, cov.bootstrap_size, r,
-                                              fixed_counts=False)[0],
-            {"mu": mu, "z": z}, mu_grid, z_grid, n_toys=cov.independent_toys, rng=rng)
+            lambda r, mu=mu, z=z: toy.mixture(mu, z, cov.bootstrap_size, r, fixed_counts=False)[0],
+            {"mu": mu, "z": z},
+            mu_grid,
+            z_grid,
+            n_toys=cov.independent_toys,
+            rng=rng,
+        )
         for p in hits:
             hits[p].extend(result[p].covered.tolist())
     return {
-        p: {"coverage": float(np.mean(v)), "n": len(v),
-            "binomial_error": float(np.sqrt(0.6827 * 0.3173 / len(v)))}
+        p: {
+            "coverage": float(np.mean(v)),
+            "n": len(v),
+            "binomial_error": float(np.sqrt(0.6827 * 0.3173 / len(v))),
+        }
         for p, v in hits.items()
     }

@@ -171,7 +171,6 @@ class DISUnfoldingJob:
         if not self.particle_features and not self.global_features:
             raise ConfigError("DISUnfoldingJob needs particle_features, global_features or both.")
 
-
     def _move_deprecated(self) -> None:
         """``runs``/``bootstrap`` (before issue 15) into ``uncertainty``, with a warning."""
         moved = {}
@@ -282,9 +281,7 @@ class DISInputs:
         }
 
 
-def prepare_dis_inputs(
-    job: DISUnfoldingJob, *, log: Callable[[str], None] = print
-) -> DISInputs:
+def prepare_dis_inputs(job: DISUnfoldingJob, *, log: Callable[[str], None] = print) -> DISInputs:
     """Run the DIS processor on both files and build the standardized network inputs.
 
     One run over the fileset ``{"data": [data_file], "sim": [sim_file]}``: the processor
@@ -367,22 +364,34 @@ def run_dis_unfolding(
     start = time.perf_counter()
     callback = announce if job.progress else None
     config, u = job.omnifold_config, job.uncertainty
-    runs = parallel_omnifold(*inputs.omnifold_args(), **inputs.omnifold_kwargs(),
-                             runs=u.repeats, config=config, callback=callback)
+    runs = parallel_omnifold(
+        *inputs.omnifold_args(),
+        **inputs.omnifold_kwargs(),
+        runs=u.repeats,
+        config=config,
+        callback=callback,
+    )
     result = runs.members[0]
     final, _ = runs.weights(job.omnifold.aggregation)
     timings["omnifold_s"] = time.perf_counter() - start
     replicas = None
     if u.bootstrap:
-        log(f"[hepnnlr] {u.bootstrap} bootstrap replicas of the data (Poisson(1) weights, "
-            f"seed {job.seed_of('data')}; OmniFold retrained per replica)")
+        log(
+            f"[hepnnlr] {u.bootstrap} bootstrap replicas of the data (Poisson(1) weights, "
+            f"seed {job.seed_of('data')}; OmniFold retrained per replica)"
+        )
         start = time.perf_counter()
         kwargs = inputs.omnifold_kwargs()
         data_weights = kwargs.pop("data_weights")
-        replicas = bootstrap_omnifold(*inputs.omnifold_args(), **kwargs,
-                                      data_weights=data_weights, replicas=u.bootstrap,
-                                      seed=job.seed_of("data"), config=config,
-                                      repeat_seeds=u.repeats)
+        replicas = bootstrap_omnifold(
+            *inputs.omnifold_args(),
+            **kwargs,
+            data_weights=data_weights,
+            replicas=u.bootstrap,
+            seed=job.seed_of("data"),
+            config=config,
+            repeat_seeds=u.repeats,
+        )
         timings["bootstrap_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -409,8 +418,10 @@ def run_dis_unfolding(
         groups["data_truth"] = truth(data, ak.to_numpy(data["weight"]).astype(np.float64))
     out_dir = job.output_dir
     root_groups = dict(groups)
-    root_groups["unfolded"] = {**groups["unfolded"],
-                               **component_histograms(groups["unfolded"], errors)}
+    root_groups["unfolded"] = {
+        **groups["unfolded"],
+        **component_histograms(groups["unfolded"], errors),
+    }
     histograms_file = write_histograms(out_dir / "histograms.root", root_groups)
     weight_columns = {
         "pass_gen": pass_gen,
@@ -442,8 +453,11 @@ def run_dis_unfolding(
     for name, h in unfolded.items():
         if h.sum().value == 0:
             continue
-        shown = {labels[g]: groups[g][name] for g in ("data_truth", "sim_truth", "unfolded")
-                 if g in groups}
+        shown = {
+            labels[g]: groups[g][name]
+            for g in ("data_truth", "sim_truth", "unfolded")
+            if g in groups
+        }
         plots += plot_comparison(
             shown,
             reference=labels[reference],
@@ -459,8 +473,9 @@ def run_dis_unfolding(
         )
         if reference == "data_truth":
             chi2[name] = {
-                f"{g}_vs_data_truth": chi2_test(groups["data_truth"][name], groups[g][name],
-                                                normalize=True, min_entries=10).chi2
+                f"{g}_vs_data_truth": chi2_test(
+                    groups["data_truth"][name], groups[g][name], normalize=True, min_entries=10
+                ).chi2
                 for g in ("sim_truth", "unfolded")
             }
             chi2[name]["ndof"] = chi2_test(
@@ -479,9 +494,12 @@ def run_dis_unfolding(
                 "data_events_reco": int(len(inputs.data_reco)),
                 "sim_events": int(len(pass_reco)),
                 "chi2_normalized_shapes": chi2,
-                "uncertainty": {"repeats": u.repeats, "bootstrap": u.bootstrap,
-                                "training_seed": job.training_seed,
-                                "seeds": {s: job.seed_of(s) for s in SEEDED_SAMPLES}},
+                "uncertainty": {
+                    "repeats": u.repeats,
+                    "bootstrap": u.bootstrap,
+                    "training_seed": job.training_seed,
+                    "seeds": {s: job.seed_of(s) for s in SEEDED_SAMPLES},
+                },
                 "error_model": error_model(u.repeats, u.bootstrap),
                 "uncertainties": {name: e.to_dict() for name, e in errors.items()},
                 "timings_s": timings,

@@ -40,12 +40,16 @@ def test_yaml_job_runs_and_writes_scan_intervals_and_plots(tmp_path):
     assert mu68["level"] == pytest.approx(0.6827, abs=1e-4)
     assert mu95["low"] < mu68["low"] < mu68["best"] < mu68["high"] < mu95["high"]
     # grid and iminuit agree on the minimum to a small fraction of the interval width
-    assert true["minuit"]["mu"] == pytest.approx(mu68["best"],
-                                                 abs=0.02 * (mu68["high"] - mu68["low"]))
+    assert true["minuit"]["mu"] == pytest.approx(
+        mu68["best"], abs=0.02 * (mu68["high"] - mu68["low"])
+    )
     scan = np.load(tmp_path / "out" / "scan_dataset_exact.npz")
     assert scan["nll"].shape == (41, 31)
-    assert {p.name for p in outputs.plots} >= {"contours_dataset.png", "profiles_dataset.png",
-                                                "contours_coverage.png"}
+    assert {p.name for p in outputs.plots} >= {
+        "contours_dataset.png",
+        "profiles_dataset.png",
+        "contours_coverage.png",
+    }
     cov = summary["coverage"]
     assert cov["k"] == 4.0
     assert 0.0 <= cov["mean"]["exact"]["mu_coverage"] <= 1.0
@@ -54,7 +58,7 @@ def test_yaml_job_runs_and_writes_scan_intervals_and_plots(tmp_path):
 
 def test_cli_infer_runs_and_reports_bad_configs_in_one_line(tmp_path, capsys):
     path = tmp_path / "infer.yaml"
-    path.write_text(CONFIG.replace("coverage:", "unused:") .split("unused:")[0])
+    path.write_text(CONFIG.replace("coverage:", "unused:").split("unused:")[0])
     assert main(["infer", str(path), "-o", str(tmp_path / "cli")]) == 0
     assert (tmp_path / "cli" / "summary.json").is_file()
     assert "exact" in capsys.readouterr().out
@@ -114,8 +118,12 @@ coverage: {mu: [1.0], z: [1.0], n_events: 24, bootstrap_sets: 3, bootstrap_size:
 
 def test_tautau_samples_job_generates_processes_trains_and_fits(tmp_path):
     path = tmp_path / "tautau.yaml"
-    path.write_text("output_dir: out\n" + TAUTAU_FILES + TAUTAU_GENERATE
-                    + "uncertainty: {repeats: 2, bootstrap: 4}\n")
+    path.write_text(
+        "output_dir: out\n"
+        + TAUTAU_FILES
+        + TAUTAU_GENERATE
+        + "uncertainty: {repeats: 2, bootstrap: 4}\n"
+    )
     job = load_inference_job(path)
     assert job.routes == ("classifier", "flow")
     assert job.grid.z_in_pi is False and job.grid.z_unit == 1.0
@@ -125,8 +133,11 @@ def test_tautau_samples_job_generates_processes_trains_and_fits(tmp_path):
     assert summary["fitted"] == "dataset" and summary["z_unit"] == 1.0
     assert "energy scale" in summary["z_label"]
     assert len(summary["samples"]["generated"]) == 6
-    assert all((out / "files" / f"{p}_{r}.root").is_file() for p in ("signal", "background")
-               for r in ("train", "reference", "test_1.0"))
+    assert all(
+        (out / "files" / f"{p}_{r}.root").is_file()
+        for p in ("signal", "background")
+        for r in ("train", "reference", "test_1.0")
+    )
     counts = summary["samples"]["selected_events"]
     assert min(counts.values()) > 0
     # every event of the test set comes from the held-out pools at z = 1.0
@@ -145,9 +156,12 @@ def test_tautau_samples_job_generates_processes_trains_and_fits(tmp_path):
         errors = summary["uncertainties"][route]
         assert errors["mu"]["repeats"] == 2 and errors["mu"]["replicas"] == 4
         assert all(np.isfinite(errors[k]["total"]) for k in ("mu", "z"))
-    assert {p.name for p in outputs.plots} == {"contours_dataset.png", "profiles_dataset.png",
-                                                "uncertainties_dataset.png",
-                                                "contours_coverage.png"}
+    assert {p.name for p in outputs.plots} == {
+        "contours_dataset.png",
+        "profiles_dataset.png",
+        "uncertainties_dataset.png",
+        "contours_coverage.png",
+    }
     assert all(p.stat().st_size > 0 for p in outputs.plots)
 
 
@@ -159,11 +173,15 @@ def _tautau_job(tmp_path, text):
 
 def test_tautau_missing_file_is_named_with_its_key(tmp_path, capsys):
     text = TAUTAU_FILES.replace("relative_to: output_dir", "relative_to: config") + (
-        "dataset: {mu: 0.5, z: 1.0, n_events: 100}\ngrid: {mu: [0, 2, 11], z: [0.9, 1.1, 5]}\n")
+        "dataset: {mu: 0.5, z: 1.0, n_events: 100}\ngrid: {mu: [0, 2, 11], z: [0.9, 1.1, 5]}\n"
+    )
     path = _tautau_job(tmp_path, text)
     missing = tmp_path / "files" / "signal_train.root"
-    with pytest.raises(InputFileError, match=rf"samples\.signal_train: file {missing} does not "
-                                             r"exist; fix the path or add a samples\.generate"):
+    with pytest.raises(
+        InputFileError,
+        match=rf"samples\.signal_train: file {missing} does not "
+        r"exist; fix the path or add a samples\.generate",
+    ):
         run_inference(load_inference_job(path))
     assert main(["infer", str(path)]) == 2
     assert "samples.signal_train" in capsys.readouterr().err
@@ -171,13 +189,15 @@ def test_tautau_missing_file_is_named_with_its_key(tmp_path, capsys):
 
 def test_tautau_config_errors_name_the_key(tmp_path):
     ok = TAUTAU_FILES + "dataset: {mu: 0.5, z: 1.0, n_events: 100}\n"
-    with pytest.raises(ConfigError, match=r"samples\.features: unknown feature\(s\) \['m_jj'\] "
-                                          r"for processor 'tautau'; available: \['m_vis', "
-                                          r"'pt_ratio', 'dphi', 'm_col'\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"samples\.features: unknown feature\(s\) \['m_jj'\] "
+        r"for processor 'tautau'; available: \['m_vis', "
+        r"'pt_ratio', 'dphi', 'm_col'\]",
+    ):
         load_inference_job(_tautau_job(tmp_path, ok.replace("pt_ratio]", "m_jj]")))
     with pytest.raises(ConfigError, match=r"samples\.processor='dis'.*\['tautau'\]"):
-        load_inference_job(_tautau_job(tmp_path, ok.replace("processor: tautau",
-                                                            "processor: dis")))
+        load_inference_job(_tautau_job(tmp_path, ok.replace("processor: tautau", "processor: dis")))
     with pytest.raises(ConfigError, match=r"z value\(s\) \[0\.9\] .* hold z \[1\.0\]"):
         load_inference_job(_tautau_job(tmp_path, ok.replace("z: 1.0,", "z: 0.9,")))
     with pytest.raises(ConfigError, match="'exact' is the Gaussian toy's"):
@@ -189,21 +209,23 @@ def test_tautau_config_errors_name_the_key(tmp_path):
     with pytest.raises(ConfigError, match="give one"):
         load_inference_job(_tautau_job(tmp_path, TAUTAU_FILES))
     with pytest.raises(ConfigError, match="independent_toys"):
-        load_inference_job(_tautau_job(tmp_path, ok + "coverage: {mu: [0.5], z: [1.0], "
-                                                      "independent_toys: 5}\n"))
+        load_inference_job(
+            _tautau_job(tmp_path, ok + "coverage: {mu: [0.5], z: [1.0], independent_toys: 5}\n")
+        )
     with pytest.raises(ConfigError, match=r"samples\.generate: unknown key\(s\) \['events'\]"):
         load_inference_job(_tautau_job(tmp_path, TAUTAU_FILES + "  generate: {events: 5}\n"))
     with pytest.raises(ConfigError, match=r"samples\.generate\.train_events=\{'signal': 5\}"):
-        load_inference_job(_tautau_job(tmp_path, TAUTAU_FILES + "  generate: {train_events: "
-                                                                "{signal: 5}}\n"))
+        load_inference_job(
+            _tautau_job(tmp_path, TAUTAU_FILES + "  generate: {train_events: {signal: 5}}\n")
+        )
     with pytest.raises(ConfigError, match=r"samples\.signal_test has z values \[0\.9\]"):
-        load_inference_job(_tautau_job(tmp_path, ok.replace("signal_test: {1.0:",
-                                                            "signal_test: {0.9:")))
+        load_inference_job(
+            _tautau_job(tmp_path, ok.replace("signal_test: {1.0:", "signal_test: {0.9:"))
+        )
 
 
 def test_data_truth_from_simulated_labels():
-    table = {"is_signal": np.array([True, False, False, True, False]),
-             "z": np.full(5, 1.05)}
+    table = {"is_signal": np.array([True, False, False, True, False]), "z": np.full(5, 1.05)}
     assert data_truth(table) == {"mu": pytest.approx(2 / 3), "z": 1.05}
     assert data_truth({**table, "z": np.array([1.0, 1.1, 1.0, 1.0, 1.0])}) is None
     assert data_truth({**table, "is_signal": np.ones(5, bool)}) is None

@@ -27,8 +27,9 @@ EVENT_LEVEL = ("Q2", "y", "eta_e")
 
 
 def _job(data, sim, out, **kwargs):
-    return DISUnfoldingJob(data, sim, out, executor="iterative", omnifold=SMALL,
-                           progress=False, **kwargs)
+    return DISUnfoldingJob(
+        data, sim, out, executor="iterative", omnifold=SMALL, progress=False, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,12 @@ def test_closure_same_physics_other_seed(closure):
     """Data made with the simulation's own setup: the unfolded truth agrees with the data
     truth within statistical errors."""
     for name in EVENT_LEVEL:
-        test = chi2_test(closure.histograms["data_truth"][name],
-                         closure.histograms["unfolded"][name], normalize=True, min_entries=5)
+        test = chi2_test(
+            closure.histograms["data_truth"][name],
+            closure.histograms["unfolded"][name],
+            normalize=True,
+            min_entries=5,
+        )
         # Event-level histograms have one independent entry per event, so the chi2 with the
         # Weight-storage variances of both is chi2-distributed; p > 1e-3 per observable.
         assert test.pvalue > 1e-3, (name, test)
@@ -52,8 +57,9 @@ def test_outputs_can_be_joined_back_to_events(closure, dis_sim_file):
     weights = read_weights(closure.weights_file)
     events = read_events(dis_sim_file)
     np.testing.assert_array_equal(ak.to_numpy(weights["event"]), ak.to_numpy(events["event"]))
-    np.testing.assert_array_equal(ak.to_numpy(weights["pass_reco"]),
-                                  ak.to_numpy(events["pass_reco"]))
+    np.testing.assert_array_equal(
+        ak.to_numpy(weights["pass_reco"]), ak.to_numpy(events["pass_reco"])
+    )
     final = ak.to_numpy(weights["weight_unfolded"])
     np.testing.assert_allclose(final, ak.to_numpy(weights["weight_mc"] * weights["push_iter2"]))
     assert np.isfinite(final).all() and (final > 0).all()
@@ -91,8 +97,11 @@ def _rewrite(source, target, change):
 
 
 def test_data_without_selected_events_is_a_clear_error(dis_sim_file, tmp_path):
-    empty = _rewrite(dis_sim_file, tmp_path / "no_reco.root",
-                     lambda ev: ak.with_field(ev, np.zeros(len(ev), bool), "pass_reco"))
+    empty = _rewrite(
+        dis_sim_file,
+        tmp_path / "no_reco.root",
+        lambda ev: ak.with_field(ev, np.zeros(len(ev), bool), "pass_reco"),
+    )
     with pytest.raises(EmptySelectionError, match=r"no_reco\.root.*passes the detector-level"):
         run_dis_unfolding(_job(empty, dis_sim_file, tmp_path / "out"), log=lambda _: None)
 
@@ -101,8 +110,7 @@ def test_nan_in_a_particle_feature_names_feature_and_file(dis_sim_file, tmp_path
     def poison(ev):
         pt = ak.to_numpy(ak.flatten(ev["RecoPart"]["pt"])).copy()
         pt[3] = np.nan
-        reco = ak.with_field(ev["RecoPart"],
-                             ak.unflatten(pt, ak.num(ev["RecoPart"])), "pt")
+        reco = ak.with_field(ev["RecoPart"], ak.unflatten(pt, ak.num(ev["RecoPart"])), "pt")
         return ak.with_field(ev, reco, "RecoPart")
 
     bad = _rewrite(dis_sim_file, tmp_path / "nan.root", poison)
@@ -116,18 +124,25 @@ def test_config_is_validated():
         replace(_job("a.root", "b.root", "out"), workers=0)
 
 
-def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data_file,
-                                                         tmp_path):
+def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data_file, tmp_path):
     import json
 
     from hepnnlr.workflows.unfold_dis import UnfoldUncertainty, truth_histograms
 
     mlp = ModelSpec("mlp", hidden=(8,))
-    config = replace(SMALL, iterations=1, step1_model=mlp, step2_model=mlp,
-                     training=TrainingConfig(epochs=2, batch_size=256, seed=2))
-    job = replace(_job(dis_data_file, dis_sim_file, tmp_path, particle_features=()),
-                  omnifold=config, uncertainty=UnfoldUncertainty(repeats=2, bootstrap=2),
-                  seeds={"data": 11})
+    config = replace(
+        SMALL,
+        iterations=1,
+        step1_model=mlp,
+        step2_model=mlp,
+        training=TrainingConfig(epochs=2, batch_size=256, seed=2),
+    )
+    job = replace(
+        _job(dis_data_file, dis_sim_file, tmp_path, particle_features=()),
+        omnifold=config,
+        uncertainty=UnfoldUncertainty(repeats=2, bootstrap=2),
+        seeds={"data": 11},
+    )
     out = run_dis_unfolding(job, log=lambda _: None)
     weights = read_weights(out.weights_file)
     runs = np.stack([ak.to_numpy(weights[f"weight_run{r}"]) for r in (1, 2)])
@@ -137,8 +152,7 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
     from hepnnlr.processors.dis import DISProcessor, collect_columns
     from hepnnlr.schema import run_processor
 
-    columns = collect_columns(run_processor(DISProcessor(), {"s": [dis_sim_file]},
-                                            progress=False))
+    columns = collect_columns(run_processor(DISProcessor(), {"s": [dis_sim_file]}, progress=False))
 
     def q2(w):
         return truth_histograms(columns, w)["Q2"].values()
@@ -149,8 +163,9 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
     errors = out.uncertainties["Q2"]
     np.testing.assert_allclose(errors.stat, stat, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(errors.method, method, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(out.histograms["unfolded"]["Q2"].variances(),
-                               stat**2 + method**2, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        out.histograms["unfolded"]["Q2"].variances(), stat**2 + method**2, rtol=1e-9, atol=1e-12
+    )
     assert stat.max() > 0 and method.max() > 0
     summary = json.loads(out.summary_file.read_text())
     q2_summary = summary["uncertainties"]["Q2"]
@@ -159,10 +174,10 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
     assert summary["uncertainty"]["seeds"] == {"data": 11}
     assert summary["error_model"]["stat"].startswith("statistical: standard deviation")
     with uproot.open(out.histograms_file) as f:
-        np.testing.assert_allclose(f["unfolded/Q2_stat"].to_hist().variances(), stat**2,
-                                   atol=1e-9)
-        np.testing.assert_allclose(f["unfolded/Q2_method"].to_hist().variances(), method**2,
-                                   atol=1e-9)
+        np.testing.assert_allclose(f["unfolded/Q2_stat"].to_hist().variances(), stat**2, atol=1e-9)
+        np.testing.assert_allclose(
+            f["unfolded/Q2_method"].to_hist().variances(), method**2, atol=1e-9
+        )
         np.testing.assert_allclose(f["unfolded/Q2_stat"].values(), q2(runs.mean(axis=0)))
 
 
