@@ -341,6 +341,8 @@ class _Level:
         """``(values, weights)`` of every DIS histogram for the ``selected`` events, as
         :func:`hepnnlr.observables.histos.observable_values` gives them."""
         out = {}
+        # per collection once: which objects are filled, and their events' weights
+        objects: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name, spec in DIS_OBSERVABLES.items():
             if spec.collection is None:
                 values, valid = self.event_fields[spec.field]
@@ -348,8 +350,11 @@ class _Level:
                 out[name] = (values[take], weight[take])
                 continue
             counts, fields = self.particles if spec.collection == "particles" else self.jets
-            picked = np.repeat(selected, counts)
-            out[name] = (fields[spec.field][picked], np.repeat(weight, counts)[picked])
+            if spec.collection not in objects:
+                picked = np.repeat(selected, counts)
+                objects[spec.collection] = (picked, np.repeat(weight, counts)[picked])
+            picked, picked_weight = objects[spec.collection]
+            out[name] = (fields[spec.field][picked], picked_weight)
         return out
 
 

@@ -226,20 +226,31 @@ class ZJetsProcessor(processor.ProcessorABC):
         flat_info = {"n_jets": n_jets, "jets": jet_fields, "rank": rank[lead], "event": event}
         if not record:
             return None, flat_info
-        # constituent_features: by decreasing pT within each jet (stable), jet-relative
+        # constituent_features: by decreasing pT within each jet (stable), jet-relative;
+        # the constituents of all jet1 first, then those of all jet2, so that each slot's
+        # are one slice of a single gather per field
         order = decreasing_pt_order(c_pt, n_const)  # = np.lexsort((-c_pt, jet_of))
+        lead_rank = rank[lead]
+        by_slot = np.concatenate(
+            [order[np.repeat(lead_rank == r, n_const)] for r in range(len(JET_SLOTS))]
+        )
+        jet_of = jet_of[by_slot]
         constituents = {
-            "pt": c_pt[order],
-            "pt_frac": c_pt[order] / jet_pt[jet_of],
-            "deta": c_eta[order] - jet_eta[jet_of],
-            "dphi": wrap_phi(c_phi[order] - jet_phi[jet_of]),
-            "pdgId": flat["pdgId"][index][order].astype(np.int32),
-            "charge": flat["charge"][index][order].astype(np.int8),
+            "pt": c_pt[by_slot],
+            "pt_frac": c_pt[by_slot] / jet_pt[jet_of],
+            "deta": c_eta[by_slot] - jet_eta[jet_of],
+            "dphi": wrap_phi(c_phi[by_slot] - jet_phi[jet_of]),
+            "pdgId": flat["pdgId"][index[by_slot]].astype(np.int32),
+            "charge": flat["charge"][index[by_slot]].astype(np.int8),
         }
-        slots = [
-            _jet_slot(rank[lead] == r, n_lead > r, jet_fields, n_const, constituents)
-            for r in range(len(JET_SLOTS))
-        ]
+        slots = []
+        start = 0
+        for r in range(len(JET_SLOTS)):
+            picked = lead_rank == r
+            stop = start + int(n_const[picked].sum())
+            part = {f: v[start:stop] for f, v in constituents.items()}
+            slots.append(_jet_slot(picked, n_lead > r, jet_fields, n_const, part))
+            start = stop
         level_record = ak.Array(
             ak.contents.RecordArray(
                 [ak.contents.NumpyArray(n_jets), *slots], ["n_jets", *JET_SLOTS]
@@ -331,11 +342,11 @@ def _jet_slot(
 ) -> ak.contents.IndexedOptionArray:
     """One ``?{jet fields, constituents: var * {...}}`` column (``jet1`` or ``jet2``),
     packed: the ``picked`` leading jets (one per event where ``present``, in event order)
-    and their constituents, None for the other events."""
+    and their ``constituents`` (those of the picked jets only, jet after jet), None for
+    the other events."""
     index = np.full(len(present), -1, dtype=np.int64)
     index[present] = np.arange(int(np.count_nonzero(present)), dtype=np.int64)
-    members = np.repeat(picked, n_const)
-    content = _lists(n_const[picked], {f: v[members] for f, v in constituents.items()})
+    content = _lists(n_const[picked], constituents)
     record = ak.contents.RecordArray(
         [
             *(ak.contents.NumpyArray(np.ascontiguousarray(v[picked])) for v in jet_fields.values()),

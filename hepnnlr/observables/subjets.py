@@ -219,7 +219,8 @@ def _pairwise_only(rapidity: np.ndarray, pt: np.ndarray) -> bool:
     R² < d_iB = kT²): true when every |y| < 400 and every pT > 1e-60 GeV (no constituent
     along the beam).
     """
-    return bool(np.all(np.abs(rapidity) < _PAIRWISE_RAPIDITY) and np.all(pt > _PAIRWISE_PT))
+    # two reductions instead of two boolean arrays; a NaN fails both tests either way
+    return bool(np.abs(rapidity).max() < _PAIRWISE_RAPIDITY and pt.min() > _PAIRWISE_PT)
 
 
 def _merged(counts: np.ndarray, axes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
