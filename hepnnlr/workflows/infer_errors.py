@@ -181,6 +181,7 @@ def plot_errors(
     routes = list(errors)
     for ax, parameter in zip(axes, ("mu", "z"), strict=True):
         scale = 1.0 if parameter == "mu" else z_unit
+        labelled: set[str] = set()
         for k, route in enumerate(routes):
             e = errors[route][parameter]
             for offset, width, colour, label in (
@@ -198,11 +199,13 @@ def plot_errors(
                     color=colour,
                     ms=3,
                     capsize=3,
-                    label=label if k == 0 else None,
+                    label=None if label in labelled else label,
                 )
+                labelled.add(label)
         if truth is not None and parameter in truth:
             ax.axvline(truth[parameter] / scale, color="k", ls="--", label="truth")
         ax.set_yticks(range(len(routes)), routes)
+        ax.locator_params(axis="x", nbins=5)
         ax.set_ylim(-0.6, len(routes) - 0.4)
         unit = "" if parameter == "mu" or scale == 1.0 else " / π"
         ax.set_xlabel("μ" if parameter == "mu" else (z_label or f"z{unit}"))
