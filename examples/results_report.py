@@ -31,10 +31,12 @@ START, END = "<!-- current:start -->", "<!-- current:end -->"
 ORDER = (
     "demo.json",
     "omnifold_fakes_toy.json",
+    "omnifold_bootstrap_toy.json",
     "omnifold_peer.json",
     "calibration_zjets_alphas.json",
     "calibration_ttbar_mt.json",
     "dctr_bootstrap_gaussian.json",
+    "infer_bootstrap_gaussian.json",
 )
 """The files in the order of the document; any other JSON file follows, by name."""
 
