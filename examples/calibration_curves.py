@@ -45,7 +45,20 @@ def _arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--bootstrap", type=int, default=None)
     parser.add_argument("--simulation-bootstrap", type=int, default=None)
     parser.add_argument("--output", type=Path, default=None, help="default out/calibration_<case>")
+    parser.add_argument(
+        "--method",
+        choices=("dctr", "srgn"),
+        default=None,
+        help="fit with another method than the config's (a diagnostic: e.g. the tt̄ "
+        "reweighter's generator-level DCTR fit); writes <name>_<method>.json",
+    )
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument(
+        "--separation",
+        action="store_true",
+        help="instead of the curve: how well g tells the outermost targets apart at "
+        "detector level (writes <name>_separation.json)",
+    )
     return parser.parse_args(argv)
 
 
@@ -84,16 +97,114 @@ def _job(args: argparse.Namespace):
             if v is not None
         },
     )
-    return replace(job, samples=s, calibration=c, uncertainty=u, progress=args.progress)
+    method = args.method or job.method
+    return replace(
+        job, method=method, samples=s, calibration=c, uncertainty=u, progress=args.progress
+    )
+
+
+def separation(args: argparse.Namespace, load_before: str) -> int:
+    """How well the job's classifier ``g`` tells the two outermost calibration targets
+    apart at detector level (the most the SRGN fit can see): held-out AUC over training
+    seeds, its error at 0.5, and each feature's mean shift in units of its spread."""
+    import numpy as np
+
+    from hepnnlr.tensors.events import EventTensors
+    from hepnnlr.training.classifier import train_classifier
+    from hepnnlr.weighted import weighted_auc
+    from hepnnlr.workflows.fit_calibration import calibration_targets
+    from hepnnlr.workflows.fit_inputs import Inputs, read_sample
+
+    job = _job(args)
+    _, _, name, title = CASES[args.case]
+    parameter, targets = calibration_targets(job)
+    (key_a, (a_point, n, a_seed)), (key_b, (b_point, _, b_seed)) = (
+        list(targets.items())[0],
+        list(targets.items())[-1],
+    )
+    low = read_sample(job, key_a, a_point, n, a_seed)
+    high = read_sample(job, key_b, b_point, n, b_seed)
+    inputs = Inputs(low)
+    a = inputs.events(low.reco.subset(low.reco_rows()), "reco")
+    b = inputs.events(high.reco.subset(high.reco_rows()), "reco")
+    rng = np.random.default_rng(job.samples.seed)
+    halves = [np.array_split(rng.permutation(len(t)), 2) for t in (a, b)]
+    test = EventTensors.concatenate([a.subset(halves[0][1]), b.subset(halves[1][1])])
+    labels = np.r_[np.ones(len(halves[0][1])), np.zeros(len(halves[1][1]))]
+    n1, n0 = len(halves[0][1]), len(halves[1][1])
+    null = float(np.sqrt((n1 + n0 + 1) / (12 * n1 * n0)))  # Mann-Whitney at AUC = 1/2
+    rows = []
+    for batch, epochs in (
+        (job.training.classifier.batch_size, job.training.classifier.epochs),
+        (200, 30),
+        (100, 60),
+    ):
+        for m in range(2):
+            config = replace(
+                job.training.classifier,
+                seed=job.training_seed + m + 101,
+                batch_size=batch,
+                epochs=epochs,
+            )
+            g = train_classifier(
+                job.network.classifier,
+                a.subset(halves[0][0]),
+                np.ones(len(halves[0][0])),
+                b.subset(halves[1][0]),
+                np.ones(len(halves[1][0])),
+                config,
+            )
+            auc = max(
+                weighted_auc(g.logits(test), labels), 1 - weighted_auc(g.logits(test), labels)
+            )
+            rows.append([batch, epochs, config.seed, f"{auc:.4f}", f"{(auc - 0.5) / null:.1f}"])
+            print(rows[-1], flush=True)
+    shifts = []
+    for k, feature in enumerate(a.global_features):
+        xa, xb = a.globals[:, k], b.globals[:, k]
+        shifts.append(
+            [feature, f"{(xb.mean() - xa.mean()) / np.sqrt(0.5 * (xa.var() + xb.var())):.3f}"]
+        )
+    write_result(
+        RESULTS_DIR / f"{name}_separation.json",
+        title=f"Calibration curve: {title}, what the detector level can see",
+        scale=(
+            f"the outermost calibration targets {parameter} = {a_point[parameter]:g} and "
+            f"{b_point[parameter]:g}, {n:,} events generated each, {len(a):,} and "
+            f"{len(b):,} pass the detector-level selection; half of each trains g, half "
+            "gives the held-out AUC"
+        ),
+        tables=[
+            table(
+                f"g between the targets at {a_point[parameter]:g} and {b_point[parameter]:g}: "
+                f"held-out max(AUC, 1 - AUC); error at 0.5: {null:.4f}",
+                ["batch", "epochs", "seed", "AUC", "(AUC - 0.5)/error"],
+                rows,
+            ),
+            table(
+                "Mean shift of each standardized detector-level feature between the two "
+                "targets, in units of its spread (d')",
+                ["feature", "d'"],
+                shifts,
+            ),
+        ],
+        load_before=load_before,
+    )
+    return 0
 
 
 def main(argv=None) -> int:
     args = _arguments(argv)
     load_before = load_average()
+    if args.separation:
+        return separation(args, load_before)
     from hepnnlr.workflows.fit_calibration import run_calibration
 
     job = _job(args)
     _, method, name, title = CASES[args.case]
+    if job.method != method:  # the diagnostic run with the other method
+        name, method = f"{name}_{job.method}", job.method
+        title = f"{title.split(' (')[0]}, {method.upper()} on the same samples"
     outputs = run_calibration(job)
     for row in outputs.table:
         print(row)
@@ -103,6 +214,7 @@ def main(argv=None) -> int:
     s, u, c = job.samples, job.uncertainty, job.calibration
     p = outputs.parameter
     line, pull = outputs.line, outputs.pulls
+    pulls_left = iter(pull.values)  # the targets with an error, in order
     rows = [
         [
             f"{pt.true:.5g}",
@@ -114,10 +226,10 @@ def main(argv=None) -> int:
             if pt.errors[p].stat_simulation is not None
             else "-",
             f"{pt.errors[p].method:.3g}" if pt.errors[p].method is not None else "n/a",
-            f"{pt.sigma(p):.3g}",
-            f"{v:+.2f}",
+            "none" if pt.sigma(p) is None else f"{pt.sigma(p):.3g}",
+            "excluded" if pt.sigma(p) is None else f"{next(pulls_left):+.2f}",
         ]
-        for pt, v in zip(outputs.points, pull.values, strict=True)
+        for pt in outputs.points
     ]
     summary = [
         [

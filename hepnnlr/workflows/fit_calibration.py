@@ -48,7 +48,13 @@ from hepnnlr.workflows.fit_config import FitJob
 from hepnnlr.workflows.fit_inputs import Inputs, load_samples
 from hepnnlr.workflows.fit_steps import train_reweighter
 
-__all__ = ["CalibrationOutputs", "CalibrationPoint", "plot_calibration", "run_calibration"]
+__all__ = [
+    "CalibrationOutputs",
+    "CalibrationPoint",
+    "calibration_targets",
+    "plot_calibration",
+    "run_calibration",
+]
 
 
 @dataclass(frozen=True)
@@ -61,19 +67,24 @@ class CalibrationPoint:
     errors: dict[str, ParameterError]
     repeats: list[dict[str, object]]
     replicas_flagged: int
+    repeats_run: int = 1
+    replicas_run: int = 0
 
     def value(self, name: str) -> float:
         return self.errors[name].value
 
-    def sigma(self, name: str) -> float:
-        """The quoted total (stat ⊕ stat_sim ⊕ method); an error if there is none."""
-        total = self.errors[name].total
-        if total is None:
-            raise EmptySelectionError(
-                f"calibration target at {self.true}: the fit of {name} has no error (one "
-                "repeat and no replicas); set uncertainty.repeats >= 2 or bootstrap >= 2."
-            )
-        return total
+    def sigma(self, name: str) -> float | None:
+        """The quoted total (stat ⊕ stat_sim ⊕ method); None when a part the job asked
+        for is missing: the method spread with one kept repeat of several (the others
+        flagged or outliers), the stat spread with fewer than two used replicas. Such a
+        total would leave out the spread between trainings the job set out to measure,
+        and a calibration would take it for the fit's error."""
+        e = self.errors[name]
+        if (self.repeats_run > 1 and e.method is None) or (
+            self.replicas_run > 1 and e.stat is None
+        ):
+            return None
+        return e.total
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,8 @@ class CalibrationOutputs:
     seconds: float
 
 
-def _targets(job: FitJob) -> tuple[str, dict[str, tuple[dict[str, float], int, int]]]:
+def calibration_targets(job: FitJob) -> tuple[str, dict[str, tuple[dict[str, float], int, int]]]:
+    """The calibrated parameter and ``{sample name: (point, events, seed)}`` per target."""
     c, s = job.calibration, job.samples
     name, points = c.resolve(s)
     base = s.point("target")
@@ -104,7 +116,7 @@ def _targets(job: FitJob) -> tuple[str, dict[str, tuple[dict[str, float], int, i
 def run_calibration(job: FitJob) -> CalibrationOutputs:
     """Fit every calibration target of ``job`` (module docstring) and write the curve."""
     started = time.perf_counter()
-    name, targets = _targets(job)  # checks calibration: before any work
+    name, targets = calibration_targets(job)  # checks calibration: before any work
     out = job.output_dir
     out.mkdir(parents=True, exist_ok=True)
     samples = load_samples(job, targets)
@@ -120,7 +132,13 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
         view = {"nominal": samples["nominal"], "varied": samples["varied"], "target": samples[key]}
         result = fit_target(job, view, inputs, reweighters, simulation)
         repeats = [
-            {"theta": f.theta, "kept": bool(k), "flags": f.flags.to_dict()}
+            {
+                "theta": f.theta,
+                "kept": bool(k),
+                "flags": f.flags.to_dict(),
+                "objective": f.objective,
+                "curve": f.curve,  # the objective at the evaluated θ′ (scan or path)
+            }
             for f, k in zip(result.fits, result.keep, strict=True)
         ]
         points.append(
@@ -131,6 +149,8 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                 result.errors,
                 repeats,
                 int((~result.used).sum()),
+                u.repeats,
+                u.bootstrap,
             )
         )
         if job.progress:
@@ -139,11 +159,30 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                 f"[hepnnlr] calibration target {name}={point[name]:.6g}: {e.value:.6g} ± {e.total}",
                 flush=True,
             )
-    true = np.array([p.true for p in points])
-    fitted = np.array([p.value(name) for p in points])
-    sigma = np.array([p.sigma(name) for p in points])
+    # a target whose fit has no error (its repeats and replicas flagged) cannot enter
+    # the line or the pulls; it is reported with the reason, never given an error
+    measured = [p for p in points if p.sigma(name) is not None]
+    if len(measured) < 3:
+        raise EmptySelectionError(
+            f"calibration: only {len(measured)} of {len(points)} targets have a complete "
+            "error (the others: one kept repeat, or fewer than two used replicas; the "
+            "rest flagged); raise uncertainty.repeats / bootstrap or the samples' size. "
+            + "; ".join(
+                f"{name}={p.true:.6g}: {p.value(name):.6g}, repeats {p.repeats}" for p in points
+            )
+        )
+    true = np.array([p.true for p in measured])
+    fitted = np.array([p.value(name) for p in measured])
+    sigma = np.array([p.sigma(name) for p in measured])
     line, pull = fit_line(true, fitted, sigma), pulls(true, fitted, sigma)
     table = calibration_table(name, true, fitted, sigma, line, pull)
+    table += [
+        f"  excluded: {name}={p.true:.6g} fitted {p.value(name):.6g} without a complete error "
+        f"({p.errors[name].repeats[0]} kept repeat, {p.errors[name].replicas[0]} used replicas)"
+        for p in points
+        if p.sigma(name) is None
+    ]
+    pull_of = dict(zip((id(p) for p in measured), pull.values, strict=True))
     plot = plot_calibration(name, true, fitted, sigma, line, pull, out / f"calibration_{name}.png")
     seconds = time.perf_counter() - started
     file = out / "calibration.json"
@@ -172,12 +211,13 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                         "seed": p.seed,
                         "events": p.events,
                         **p.errors[name].to_dict(),
-                        "pull": v,
+                        "pull": pull_of.get(id(p)),
+                        "in_line": id(p) in pull_of,
                         "others": {n: e.value for n, e in p.errors.items() if n != name},
                         "repeat_fits": p.repeats,
                         "replicas_excluded": p.replicas_flagged,
                     }
-                    for p, v in zip(points, pull.values, strict=True)
+                    for p in points
                 ],
                 "line": line.to_dict(),
                 "pulls": pull.to_dict(),

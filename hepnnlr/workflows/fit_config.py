@@ -2,8 +2,9 @@
 
 A :class:`FitJob` has the sections ``samples`` (:class:`SampleConfig`), ``features``
 (:class:`FeatureConfig`), ``network`` (:class:`NetworkConfig`), ``training``
-(:class:`TrainingSection`), ``fit`` (:class:`FitSettings`) and ``uncertainty``
-(:class:`UncertaintySettings`); :func:`load_fit_job` reads one from YAML, where an unknown
+(:class:`TrainingSection`), ``fit`` (:class:`FitSettings`), ``uncertainty``
+(:class:`UncertaintySettings`) and ``calibration`` (:class:`CalibrationSettings`, the
+targets of ``--calibrate``); :func:`load_fit_job` reads one from YAML, where an unknown
 key anywhere is an error naming it and the valid keys. :mod:`hepnnlr.workflows.fit` runs
 it.
 

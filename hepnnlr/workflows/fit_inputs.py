@@ -48,6 +48,7 @@ __all__ = [
     "Inputs",
     "Level",
     "load_samples",
+    "read_sample",
 ]
 
 CONSTITUENT_FIELDS = ("pt", "pt_frac", "deta", "dphi", "pdgId", "charge")
@@ -329,6 +330,14 @@ def _read(job: FitJob, name: str, point: dict[str, float], n: int, seed: int) ->
     return level
 
 
+def read_sample(job: FitJob, name: str, point: dict[str, float], n: int, seed: int) -> Level:
+    """One sample of ``job`` at ``point`` (``n`` events, ``seed``), raw features: drawn
+    (Gaussian) or generated into ``name.root`` (reused when identical) and processed."""
+    if job.samples.generator == "gaussian":
+        return _gaussian_level(job, point, n, seed)
+    return _read(job, name, point, n, seed)
+
+
 def _pythia_samples(job: FitJob, with_target: bool = True) -> dict[str, Level]:
     s = job.samples
     nominal, target = s.point("nominal"), s.point("target")
@@ -392,9 +401,7 @@ def load_samples(
     for name, (point, n, seed) in (targets or {}).items():
         if name in samples:
             raise ValueError(f"load_samples: target name {name!r} is a simulated sample's")
-        samples[name] = (
-            _gaussian_level(job, point, n, seed) if gaussian else _read(job, name, point, n, seed)
-        )
+        samples[name] = read_sample(job, name, point, n, seed)
     for level in ("gen", "reco"):
         widths = [
             getattr(v, level).particles.shape[1]
