@@ -31,6 +31,8 @@ from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
 from hepnnlr.workflows.unfold_report import (
+    UnfoldUncertainty,
+    _count,
     component_histograms,
     error_bands,
     error_model,
@@ -55,49 +57,6 @@ PARTICLE_FEATURES = ("log_pt", "deta", "dphi", "charge")
 GLOBAL_FEATURES = ("log_Q2", "y", "eta_e")
 SEEDED_SAMPLES = ("data",)
 """Samples an unfolding job resamples, each with its own seed (``seeds``)."""
-
-
-def _count(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{where}={value!r} must be an integer >= 0.")
-    return value
-
-
-@dataclass(frozen=True)
-class UnfoldUncertainty:
-    """The uncertainties of the unfolded histograms (the ``uncertainty`` section; the same
-    names and meanings as ``hepnnlr fit``'s, docs/omnifold.md).
-
-    Attributes:
-        repeats: Full unfoldings with other training seeds (run ``r``: ``seed + 10000 r``;
-            parallel ensembling, Algorithm 1 of the ensembling paper), combined by
-            ``omnifold.aggregation``; their spread per bin is the *method* uncertainty (2 or
-            more to quote it).
-        bootstrap: Bootstrap replicas of the data (0: none, else at least 2): every data
-            event weighted by Poisson(1) and the whole OmniFold retrained; the spread of
-            their shifts per bin is the *statistical* uncertainty. Each costs one run.
-        seed: Training seed of run 0 (default ``omnifold.training.seed``).
-    """
-
-    repeats: int = 1
-    bootstrap: int = 0
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        _count(self.repeats, "uncertainty.repeats")
-        _count(self.bootstrap, "uncertainty.bootstrap")
-        if self.repeats < 1:
-            raise ConfigError(
-                "uncertainty.repeats=0: need at least 1 unfolding (2 or more to quote the "
-                "method uncertainty)."
-            )
-        if self.bootstrap == 1:
-            raise ConfigError(
-                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
-                "statistical uncertainty) or 2 or more."
-            )
-        if self.seed is not None:
-            _count(self.seed, "uncertainty.seed")
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,19 @@ unfolded histogram; the other functions put them into the outputs: the ROOT grou
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import hist
 import numpy as np
 
+from hepnnlr.errors import ConfigError
 from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
 from hepnnlr.results.uncertainties import BinErrors, bin_errors, with_errors
 
 __all__ = [
     "ERROR_MODEL",
+    "UnfoldUncertainty",
     "component_histograms",
     "error_bands",
     "error_lines",
@@ -44,6 +47,49 @@ ERROR_MODEL = {
     "the model dependence of the prior",
 }
 """What each component in ``summary.json["uncertainties"]`` means."""
+
+
+def _count(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}={value!r} must be an integer >= 0.")
+    return value
+
+
+@dataclass(frozen=True)
+class UnfoldUncertainty:
+    """The uncertainties of the unfolded histograms (the ``uncertainty`` section; the same
+    names and meanings as ``hepnnlr fit``'s, docs/omnifold.md).
+
+    Attributes:
+        repeats: Full unfoldings with other training seeds (run ``r``: ``seed + 10000 r``;
+            parallel ensembling, Algorithm 1 of the ensembling paper), combined by
+            ``omnifold.aggregation``; their spread per bin is the *method* uncertainty (2 or
+            more to quote it).
+        bootstrap: Bootstrap replicas of the data (0: none, else at least 2): every data
+            event weighted by Poisson(1) and the whole OmniFold retrained; the spread of
+            their shifts per bin is the *statistical* uncertainty. Each costs one run.
+        seed: Training seed of run 0 (default ``omnifold.training.seed``).
+    """
+
+    repeats: int = 1
+    bootstrap: int = 0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _count(self.repeats, "uncertainty.repeats")
+        _count(self.bootstrap, "uncertainty.bootstrap")
+        if self.repeats < 1:
+            raise ConfigError(
+                "uncertainty.repeats=0: need at least 1 unfolding (2 or more to quote the "
+                "method uncertainty)."
+            )
+        if self.bootstrap == 1:
+            raise ConfigError(
+                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
+                "statistical uncertainty) or 2 or more."
+            )
+        if self.seed is not None:
+            _count(self.seed, "uncertainty.seed")
 
 
 def unfolding_errors(
