@@ -66,6 +66,12 @@ def _git(*args: str) -> str:
         return ""
 
 
+# The tree the measurement ran on: read when the script starts (it imports this module
+# first), not when it writes, since other commits may land during a long run.
+_START_COMMIT = _git("rev-parse", "--short", "HEAD")
+_START_DIRTY = bool(_git("status", "--porcelain", "--untracked-files=no"))
+
+
 def table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict:
     """One table of a result; every row has one cell per column."""
     for row in rows:
@@ -114,8 +120,8 @@ def write_result(
         "command": " ".join(["python", script_rel, *map(shlex.quote, arguments)]),
         "scale": scale,
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git("rev-parse", "--short", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "commit": _START_COMMIT,
+        "dirty": _START_DIRTY,
         "machine": machine(),
         "load_before": load_before,
         "load_after": load_average(),
