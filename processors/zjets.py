@@ -186,7 +186,9 @@ class ZJetsProcessor(processor.ProcessorABC):
         # = cluster_flat(counts, pt, eta, phi, energy, ...), keeping the Cartesian momenta
         # for the constituents below; τ21 is needed for the two leading jets only:
         # computed below for those
-        px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+        px, py, pz = np.cos(phi), np.sin(phi), np.sinh(eta)
+        for values in (px, py, pz):
+            values *= pt  # = pt * cos(phi), ... in place: no second buffer of each
         jets = cluster_flat_momenta(counts, px, py, pz, energy, self.jets, with_nsubjettiness=False)
         n_jets = jets.n_jets
         jet_starts = np.zeros(len(n_jets), dtype=np.int64)

@@ -334,14 +334,11 @@ def cluster_flat(
         with_nsubjettiness: As in :func:`cluster_flat_momenta`.
     """
     pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, energy))
+    px, py, pz = np.cos(phi), np.sin(phi), np.sinh(eta)
+    for values in (px, py, pz):
+        values *= pt  # = pt * cos(phi), ... in place: no second buffer of each
     return cluster_flat_momenta(
-        counts,
-        pt * np.cos(phi),
-        pt * np.sin(phi),
-        pt * np.sinh(eta),
-        energy,
-        config,
-        with_nsubjettiness=with_nsubjettiness,
+        counts, px, py, pz, energy, config, with_nsubjettiness=with_nsubjettiness
     )
 
 
