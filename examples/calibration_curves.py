@@ -19,6 +19,7 @@ files are kept under ``--output`` and reused by a rerun with the same recipe.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from dataclasses import replace
@@ -215,6 +216,9 @@ def main(argv=None) -> int:
     p = outputs.parameter
     line, pull = outputs.line, outputs.pulls
     pulls_left = iter(pull.values)  # the targets with an error, in order
+    record = json.loads(outputs.file.read_text())
+    simulated = record["simulation_covariance"] is not None
+    alone = record["line_without_simulation"]
     rows = [
         [
             f"{pt.true:.5g}",
@@ -243,6 +247,28 @@ def main(argv=None) -> int:
             f"{line.offset_pull:+.2f} σ",
         ],
         ["χ²/ndf of the line", f"{line.chi2:.2f}/{line.ndf}", ""],
+        [
+            "the line's errors",
+            "stat ⊕ method per target"
+            + (" + the simulation's covariance between targets" if simulated else ""),
+            "",
+        ],
+        *(
+            [
+                [
+                    "slope without the simulation's error",
+                    f"{alone['slope']:.4f} ± {alone['slope_error']:.4f}",
+                    f"{alone['slope_pull']:+.2f} σ",
+                ],
+                [
+                    "offset without the simulation's error",
+                    f"{alone['offset']:.4g} ± {alone['offset_error']:.2g}",
+                    f"{alone['offset_pull']:+.2f} σ",
+                ],
+            ]
+            if simulated
+            else []
+        ),
         ["pull mean (0)", f"{pull.mean:+.2f} ± {pull.mean_error:.2f}", ""],
         ["pull width (1)", f"{pull.width:.2f} ± {pull.width_error:.2f}", ""],
     ]
@@ -261,7 +287,8 @@ def main(argv=None) -> int:
         tables=[
             table(
                 f"Fitted {p} per target: stat (target bootstrap), stat_sim (replicas of "
-                "the simulation), method (repeats), total σ, pull (fit − true)/σ",
+                "the simulation, shared by the targets), method (repeats), σ = stat ⊕ "
+                "method (the target's own error), pull (fit − true)/σ",
                 [
                     "true",
                     "seed",

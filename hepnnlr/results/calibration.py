@@ -14,7 +14,9 @@ compares the fitted values ``y_i ± σ_i`` with them (docs/fits.md, ``hepnnlr fi
   With ``S = Σ 1/σ_i²`` and ``D = Σ (x_i − x_0)²/σ_i²`` the errors are
   ``σ_offset = 1/√S`` and ``σ_slope = 1/√D`` (the inverse of the normal matrix, not
   rescaled by χ²/ndf; a χ²/ndf far from 1 says the quoted σ_i are wrong). An unbiased,
-  correctly calibrated fit has slope 1 and offset 0.
+  correctly calibrated fit has slope 1 and offset 0. Errors the points share (every
+  target fitted with the same simulation) enter as a covariance ``C``: the generalized
+  least-squares line with ``V = diag(σ_i²) + C``, ``χ² = rᵀ V⁻¹ r``.
 * :func:`pulls`: ``p_i = (y_i − x_i)/σ_i`` against the truth (not the fitted line): their
   mean (error ``s/√n``) and standard deviation ``s`` (ddof = 1; error ``s/√(2(n − 1))``, the
   Gaussian large-sample form). Quoted errors that are right give mean 0 and width 1.
@@ -124,14 +126,22 @@ def _checked(true, fitted, sigma) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def fit_line(
-    true: Sequence[float], fitted: Sequence[float], sigma: Sequence[float], pivot=None
+    true: Sequence[float],
+    fitted: Sequence[float],
+    sigma: Sequence[float],
+    pivot: float | None = None,
+    correlated: np.ndarray | None = None,
 ) -> LineFit:
     """The weighted straight line of fitted against true values (module docstring).
 
     Args:
         true, fitted, sigma: ``(n,)`` true values, fitted values and the fitted values'
-            errors; at least 3 points at two or more distinct true values.
-        pivot: ``x_0`` (default: the error-weighted mean of ``true``).
+            independent errors; at least 3 points at two or more distinct true values.
+        pivot: ``x_0`` (default: the weighted mean of ``true``, with the weights
+            ``V⁻¹ 1``, where slope and offset are uncorrelated).
+        correlated: ``(n, n)`` covariance of an error the points share (the targets
+            fitted with the same simulation): the fit is then the generalized least
+            squares one with ``V = diag(σ²) + correlated`` and χ² = rᵀ V⁻¹ r.
     """
     x, y, s = _checked(true, fitted, sigma)
     if len(x) < 3 or np.ptp(x) == 0:
@@ -139,13 +149,23 @@ def fit_line(
             f"fit_line: need at least 3 targets at distinct true values, got {x.tolist()}; "
             "raise calibration.points."
         )
-    w = 1.0 / s**2
-    x0 = float(np.sum(w * x) / np.sum(w)) if pivot is None else float(pivot)
-    dx, dy = x - x0, y - x0
-    normal = np.array([[w.sum(), (w * dx).sum()], [(w * dx).sum(), (w * dx * dx).sum()]])
-    covariance = np.linalg.inv(normal)
-    offset, slope = covariance @ np.array([(w * dy).sum(), (w * dx * dy).sum()])
-    chi2 = float(np.sum(w * (dy - offset - slope * dx) ** 2))
+    V = np.diag(s**2)
+    if correlated is not None:
+        correlated = np.asarray(correlated, float)
+        if correlated.shape != V.shape or not np.isfinite(correlated).all():
+            raise ShapeMismatchError(
+                f"fit_line: correlated must be a finite ({len(x)}, {len(x)}) covariance, "
+                f"got shape {correlated.shape}."
+            )
+        V = V + correlated
+    inverse = np.linalg.inv(V)
+    ones = np.ones_like(x)
+    x0 = float(ones @ inverse @ x / (ones @ inverse @ ones)) if pivot is None else float(pivot)
+    design = np.column_stack([ones, x - x0])
+    covariance = np.linalg.inv(design.T @ inverse @ design)
+    offset, slope = covariance @ design.T @ inverse @ (y - x0)
+    residual = y - x0 - design @ np.array([offset, slope])
+    chi2 = float(residual @ inverse @ residual)
     return LineFit(
         float(slope),
         float(np.sqrt(covariance[1, 1])),

@@ -14,14 +14,17 @@
    requires.
 3. Per target the value with ``stat``, ``stat_sim`` (if run), ``method`` and ``total``
    (:func:`hepnnlr.workflows.fit.fit_target`), then the weighted line of fitted against
-   true and the pulls (fitted − true)/total (:mod:`hepnnlr.results.calibration`).
+   true and the pulls (fitted − true)/σ (:mod:`hepnnlr.results.calibration`), with σ the
+   target's own error stat ⊕ method. The simulation's error is common to the targets
+   (one simulation, one retrained reweighter per replica for all of them): it enters the
+   line as the covariance of the replicas' shifts between targets
+   (:func:`simulation_covariance`), not as scatter.
 4. ``calibration.json``, the printed table and ``calibration_<parameter>.png`` (fitted vs
    true with the y = x line and the fitted line, the pulls below) in ``output_dir``.
 
 The targets share the simulation and the reweighters, so their errors from the finite
-simulation are correlated; the line and the pulls treat the points as independent,
-which is exact for the target's statistical error and the method's spread only
-(docs/fits.md).
+simulation are correlated: a fluctuation of the simulation moves or tilts the whole
+curve and never shows as scatter between the points (docs/fits.md).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ __all__ = [
     "calibration_targets",
     "plot_calibration",
     "run_calibration",
+    "simulation_covariance",
 ]
 
 
@@ -69,22 +73,39 @@ class CalibrationPoint:
     replicas_flagged: int
     repeats_run: int = 1
     replicas_run: int = 0
+    simulation_shifts: tuple[float | None, ...] = ()
 
     def value(self, name: str) -> float:
         return self.errors[name].value
 
     def sigma(self, name: str) -> float | None:
-        """The quoted total (stat ⊕ stat_sim ⊕ method); None when a part the job asked
-        for is missing: the method spread with one kept repeat of several (the others
-        flagged or outliers), the stat spread with fewer than two used replicas. Such a
-        total would leave out the spread between trainings the job set out to measure,
-        and a calibration would take it for the fit's error."""
+        """The error of this target alone, stat ⊕ method (the simulation's error is
+        shared by the targets: :func:`simulation_covariance`); None when a part the job
+        asked for is missing: the method spread with one kept repeat of several (the
+        others flagged or outliers), the stat spread with fewer than two used replicas.
+        Such an error would leave out a spread the job set out to measure, and a
+        calibration would take it for the fit's error."""
         e = self.errors[name]
         if (self.repeats_run > 1 and e.method is None) or (
             self.replicas_run > 1 and e.stat is None
         ):
             return None
-        return e.total
+        parts = [p for p in (e.stat, e.method) if p is not None]
+        return float(np.hypot.reduce(parts)) if parts else None
+
+
+def simulation_covariance(points: list[CalibrationPoint]) -> np.ndarray | None:
+    """The covariance between targets of the simulation's error: replica ``b`` of the
+    simulation (one retrained reweighter, the same for every target) shifts target ``k``
+    by ``d_bk``; ``C_kl = cov_b(d_bk, d_bl)`` over the replicas used at every target.
+    None without two such replicas."""
+    shifts = np.array([[np.nan if d is None else d for d in p.simulation_shifts] for p in points])
+    if shifts.size == 0:
+        return None
+    common = np.isfinite(shifts).all(axis=0)
+    if common.sum() < 2:
+        return None
+    return np.atleast_2d(np.cov(shifts[:, common]))
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,10 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                 int((~result.used).sum()),
                 u.repeats,
                 u.bootstrap,
+                tuple(
+                    r[2][name] if used else None
+                    for r, used in zip(result.simulation, result.simulation_used, strict=True)
+                ),
             )
         )
         if job.progress:
@@ -168,13 +193,21 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
             "error (the others: one kept repeat, or fewer than two used replicas; the "
             "rest flagged); raise uncertainty.repeats / bootstrap or the samples' size. "
             + "; ".join(
-                f"{name}={p.true:.6g}: {p.value(name):.6g}, repeats {p.repeats}" for p in points
+                f"{name}={p.true:.6g}: fitted {p.value(name):.6g}, repeats "
+                + ", ".join(
+                    f"{r['theta'][name]:.6g}{' ' + str(sorted(r['flags'])) if r['flags'] else ''}"
+                    for r in p.repeats
+                )
+                for p in points
             )
         )
     true = np.array([p.true for p in measured])
     fitted = np.array([p.value(name) for p in measured])
     sigma = np.array([p.sigma(name) for p in measured])
-    line, pull = fit_line(true, fitted, sigma), pulls(true, fitted, sigma)
+    correlated = simulation_covariance(measured)
+    independent = fit_line(true, fitted, sigma)
+    line = independent if correlated is None else fit_line(true, fitted, sigma, None, correlated)
+    pull = pulls(true, fitted, sigma)
     table = calibration_table(name, true, fitted, sigma, line, pull)
     table += [
         f"  excluded: {name}={p.true:.6g} fitted {p.value(name):.6g} without a complete error "
@@ -203,8 +236,12 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                 "repeats": u.repeats,
                 "bootstrap": u.bootstrap,
                 "simulation_bootstrap": u.simulation_bootstrap,
-                "sigma": "total of each target: stat (bootstrap of the target) + stat_sim "
-                "(replicas of the simulation, if run) + method (repeats) in quadrature",
+                "sigma": "each target's own error: stat (bootstrap of the target) and "
+                "method (repeats) in quadrature; the simulation's error (replicas of the "
+                "simulation, if run) is shared by the targets and enters the line as their "
+                "covariance (simulation_covariance)",
+                "simulation_covariance": None if correlated is None else correlated.tolist(),
+                "line_without_simulation": independent.to_dict(),
                 "points": [
                     {
                         "true": p.true,
@@ -213,6 +250,8 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                         **p.errors[name].to_dict(),
                         "pull": pull_of.get(id(p)),
                         "in_line": id(p) in pull_of,
+                        "sigma": p.sigma(name),
+                        "simulation_shifts": list(p.simulation_shifts),
                         "others": {n: e.value for n, e in p.errors.items() if n != name},
                         "repeat_fits": p.repeats,
                         "replicas_excluded": p.replicas_flagged,
