@@ -53,6 +53,12 @@ def _arguments(argv=None) -> argparse.Namespace:
         help="fit with another method than the config's (a diagnostic: e.g. the tt̄ "
         "reweighter's generator-level DCTR fit); writes <name>_<method>.json",
     )
+    parser.add_argument(
+        "--keep-flagged",
+        action="store_true",
+        help="keep flagged repeats and replicas in the values and errors "
+        "(uncertainty.keep_flagged; the flags stay in calibration.json)",
+    )
     parser.add_argument("--progress", action="store_true")
     parser.add_argument(
         "--separation",
@@ -94,6 +100,7 @@ def _job(args: argparse.Namespace):
                 ("repeats", args.repeats),
                 ("bootstrap", args.bootstrap),
                 ("simulation_bootstrap", args.simulation_bootstrap),
+                ("keep_flagged", True if args.keep_flagged else None),
             )
             if v is not None
         },
@@ -282,6 +289,7 @@ def main(argv=None) -> int:
             f"{s.varied_events or s.events // 2:,} events in {s.runs} generator runs; "
             f"{u.repeats} repeats, {u.bootstrap} bootstrap replicas of each target, "
             f"{u.simulation_bootstrap} replicas of the simulation; {method.upper()}; "
+            f"{'flagged fits kept; ' if u.keep_flagged else ''}"
             f"{outputs.seconds:.0f} s niced on the shared 2-core machine"
         ),
         tables=[

@@ -188,6 +188,26 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
     # the line or the pulls; it is reported with the reason, never given an error
     measured = [p for p in points if p.sigma(name) is not None]
     if len(measured) < 3:
+        (out / "calibration.json").write_text(
+            json.dumps(
+                {
+                    "method": job.method,
+                    "parameter": name,
+                    "line": None,
+                    "reason": "fewer than 3 targets with a complete error",
+                    "points": [
+                        {
+                            "true": p.true,
+                            "seed": p.seed,
+                            **p.errors[name].to_dict(),
+                            "repeat_fits": p.repeats,
+                        }
+                        for p in points
+                    ],
+                },
+                indent=2,
+            )
+        )
         raise EmptySelectionError(
             f"calibration: only {len(measured)} of {len(points)} targets have a complete "
             "error (the others: one kept repeat, or fewer than two used replicas; the "

@@ -93,3 +93,20 @@ def test_pulls_against_the_truth():
 def test_bad_input_names_the_problem(args, error, match):
     with pytest.raises(error, match=match):
         fit_line(*args)
+
+
+def test_an_error_common_to_every_target_enters_the_offset_not_the_slope():
+    # a shift c shared by all points (one simulation for every target): covariance
+    # c^2 11^T; with equal sigma the offset error becomes sqrt(sigma^2/n + c^2) and the
+    # slope's error stays sigma / sqrt(sum (x - mean)^2), because a common shift cannot
+    # tilt the line; a common shift of the points moves the offset only.
+    x = np.array([170.0, 172.5, 175.0, 177.5, 180.0])
+    sigma, c = 0.3, 0.5
+    y = x + 0.4 + 0.02 * (x - 175.0)
+    line = fit_line(x, y, np.full(5, sigma), correlated=np.full((5, 5), c**2))
+    assert line.offset_error == pytest.approx(np.sqrt(sigma**2 / 5 + c**2))
+    assert line.slope_error == pytest.approx(sigma / np.sqrt(((x - 175.0) ** 2).sum()))
+    assert line.slope == pytest.approx(1.02) and line.offset == pytest.approx(0.4)
+    assert line.chi2 == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ShapeMismatchError, match="correlated"):
+        fit_line(x, y, np.full(5, sigma), correlated=np.eye(4))
