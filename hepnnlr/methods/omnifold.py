@@ -81,6 +81,7 @@ from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import (
     AGGREGATIONS,
+    TrainedClassifier,
     TrainingConfig,
     aggregate_weights,
     ensemble_configs,
@@ -176,6 +177,11 @@ class OmniFoldResult:
         push_spread: ``(iterations, n_sim)`` standard deviation of the step-2 ensemble
             members' weights (zeros without an ensemble): the model uncertainty.
         mc_scale: Factor applied to the input simulation weights for the normalization.
+        classifiers: The last iteration's trained classifiers per step (``step1``,
+            ``step2``, ...; one per ensemble member), to save and apply elsewhere.
+        scales: The last iteration's normalization factor per step (``step1``, ``step2``):
+            that step's weights are ``scales[step]`` times the classifiers' aggregated
+            ``exp(logit) * total_ratio``.
     """
 
     sim_weights: np.ndarray
@@ -184,6 +190,8 @@ class OmniFoldResult:
     history: list[dict[str, list[dict[str, list[float]]]]] = field(default_factory=list)
     mc_scale: float = 1.0
     push_spread: np.ndarray | None = None
+    classifiers: dict[str, list[TrainedClassifier]] = field(default_factory=dict)
+    scales: dict[str, float] = field(default_factory=dict)
 
     @property
     def weights(self) -> np.ndarray:
@@ -286,7 +294,8 @@ def omnifold(
         omega = np.ones(n_sim)
         sim1 = (sim_weights * push)[pass_reco]
         ratio, _ = step.ratio("step1", data, data_weights, reco_x, sim1, reco_x)
-        omega[pass_reco] = ratio * _scale(data_total, sim1 @ ratio, "step 1")
+        scales = {"step1": _scale(data_total, sim1 @ ratio, "step 1")}
+        omega[pass_reco] = ratio * scales["step1"]
         if config.acceptance == "extrapolate" and missed.any() and both.any():
             # Step 1b: the average omega at fixed z, for events the detector missed.
             omega[missed] = _average(
@@ -304,6 +313,7 @@ def omnifold(
             (sim_weights * pull)[pass_gen].sum(), sim_weights[pass_gen] @ ratio, "step 2"
         )
         new_push[pass_gen], spread[pass_gen] = ratio * factor, members * factor
+        scales["step2"] = factor
         if fakes.any():
             new_push[fakes] = _fake_weights(
                 config.fakes, step, sim_reco, both, fakes, sim_weights, new_push, pull
@@ -320,6 +330,8 @@ def omnifold(
         history=history,
         mc_scale=mc_scale,
         push_spread=np.stack(spreads),
+        classifiers={k: step.classifiers[k] for k in ("step1", "step2")},
+        scales=scales,
     )
 
 
@@ -397,6 +409,7 @@ class _StepTrainer:
         }
         self.iteration = 0
         self.histories: dict[str, list[dict[str, list[float]]]] = {}
+        self.classifiers: dict[str, list[TrainedClassifier]] = {}
 
     def start(self, iteration: int) -> None:
         self.iteration = iteration
@@ -417,7 +430,7 @@ class _StepTrainer:
                 base,
                 learning_rate=base.learning_rate * self.config.finetune_learning_rate_factor,
             )
-        members, histories = [], []
+        members, histories, classifiers = [], [], []
         for k, training in enumerate(ensemble_configs(base, self.config.ensemble)):
             if fine_tuning:
                 self.models[name][k] = start_from(self.pretrained)
@@ -431,9 +444,11 @@ class _StepTrainer:
                 weights_from_logits(trained.logits(evaluate_on), name=label) * trained.total_ratio
             )
             histories.append(trained.history)
+            classifiers.append(trained)
             if self.config.warm_start:
                 self.models[name][k] = trained.model
         self.histories[name] = histories
+        self.classifiers[name] = classifiers
         return aggregate_weights(np.stack(members), self.config.aggregation)
 
 
