@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     unfold.add_argument("config", nargs="?", type=Path, default=None,
                         help="YAML job file (fields of hepnnlr.workflows.DISUnfoldingJob); "
                         "when given, the other options are ignored except --repeats, "
-                        "--bootstrap and --data-seed")
+                        "--bootstrap, --data-seed and --save-models")
     unfold.add_argument("--data", help="ROOT file of the data: a path or a URL (root://...)")
     unfold.add_argument("--sim", help="ROOT file of the simulation: a path or a URL")
     unfold.add_argument("-o", "--output", type=Path, default=Path("hepnnlr-unfold"),
@@ -147,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_processing_options(unfold)
     _add_training_options(unfold, epochs=20, iterations=3)
     _add_uncertainty_options(unfold)
+    unfold.add_argument("--save-models", choices=("all", "final", "none"), default=None,
+                        help="save the last step-1/step-2 networks under OUTPUT/models as "
+                        "SavedReweighters: final = those of every run (default), all = the "
+                        "bootstrap replicas' too, none")
 
     demo = sub.add_parser(
         "demo", help="end to end: Pythia DIS -> ROOT -> coffea -> OmniFold -> hist + plots"
@@ -283,6 +287,7 @@ def _unfold(args: argparse.Namespace, data: Path, sim: Path):
         particle_features=() if args.model == "mlp" else PARTICLE_FEATURES,
         global_features=GLOBAL_FEATURES,
         progress=not args.no_progress,
+        save_models=getattr(args, "save_models", None) or "final",
     )
     return run_dis_unfolding(_uncertainty_overrides(args, job))
 
@@ -291,6 +296,9 @@ def _report(outputs, started: float) -> None:
     print(f"\n[hepnnlr] done in {time.perf_counter() - started:.0f} s")
     print(f"  histograms (ROOT): {outputs.histograms_file}")
     print(f"  per-event weights: {outputs.weights_file}")
+    if outputs.models:
+        print(f"  saved networks:    {outputs.histograms_file.parent / 'models'}/ "
+              f"({len(outputs.models)} SavedReweighters)")
     print(f"  summary:           {outputs.summary_file}")
     print(f"  plots:             {outputs.plots[0].parent}/ ({len(outputs.plots)} files)")
     if outputs.chi2:
@@ -325,6 +333,10 @@ def _run(args: argparse.Namespace) -> int:
             from hepnnlr.workflows import load_unfolding_job, run_dis_unfolding
 
             job = _uncertainty_overrides(args, load_unfolding_job(args.config))
+            if args.save_models is not None:
+                from dataclasses import replace
+
+                job = replace(job, save_models=args.save_models)
             _report(run_dis_unfolding(job), started)
             return 0
         if args.data is None or args.sim is None:

@@ -6,11 +6,18 @@ total ratio and the parameter range). ``SavedReweighter.load(dir)`` gives back a
 whose :meth:`~SavedReweighter.weights` builds the network inputs from event columns with
 :func:`hepnnlr.tensors.from_awkward` — the same code that built them for training — so a
 processor on a dask worker computes exactly the weights of an in-memory prediction.
+
+``to_bytes()`` / ``from_bytes()`` hold the same two files in one in-memory zip archive,
+and pickling goes through them: a coffea processor that holds a reweighter is shipped to
+dask workers whole, so the workers need no path to the model.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +88,51 @@ class SavedReweighter:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.classifier.model.save(directory / _MODEL)
-        meta = {
+        (directory / _META).write_text(json.dumps(self._metadata(), indent=2))
+        return directory
+
+    def to_bytes(self) -> bytes:
+        """The model and its metadata as one zip archive in memory (``model.keras`` and
+        ``reweighter.json``, the files :meth:`save` writes)."""
+        # Keras saves a model to a file only (public API): write it to a temporary
+        # directory and read the bytes back.
+        with tempfile.TemporaryDirectory(prefix="hepnnlr-reweighter-") as tmp:
+            model = Path(tmp) / _MODEL
+            self.classifier.model.save(model)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                archive.writestr(_MODEL, model.read_bytes())
+                archive.writestr(_META, json.dumps(self._metadata()))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SavedReweighter:
+        """A reweighter from the bytes of :meth:`to_bytes`."""
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            names = set(archive.namelist())
+        except zipfile.BadZipFile as error:
+            raise InputFileError(
+                f"SavedReweighter.from_bytes got {len(data)} bytes that are not a zip "
+                "archive; pass the output of SavedReweighter.to_bytes()."
+            ) from error
+        if not {_MODEL, _META} <= names:
+            raise InputFileError(
+                f"SavedReweighter.from_bytes: the archive holds {sorted(names)}, not "
+                f"{_MODEL} and {_META}; pass the output of SavedReweighter.to_bytes()."
+            )
+        with tempfile.TemporaryDirectory(prefix="hepnnlr-reweighter-") as tmp:
+            (Path(tmp) / _MODEL).write_bytes(archive.read(_MODEL))
+            (Path(tmp) / _META).write_bytes(archive.read(_META))
+            return cls.load(tmp)
+
+    def __reduce__(self):
+        # Pickle through the bytes: a Keras model holds TensorFlow state that does not
+        # pickle portably, the saved archive does.
+        return (SavedReweighter.from_bytes, (self.to_bytes(),))
+
+    def _metadata(self) -> dict:
+        return {
             "name": self.classifier.name,
             "total_ratio": self.classifier.total_ratio,
             "theta_range": self.classifier.theta_range,
@@ -90,8 +141,6 @@ class SavedReweighter:
             "particles_field": self.particles_field,
             **self.meta,
         }
-        (directory / _META).write_text(json.dumps(meta, indent=2))
-        return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> SavedReweighter:

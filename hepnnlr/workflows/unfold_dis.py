@@ -30,6 +30,12 @@ from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
+from hepnnlr.workflows.unfold_outputs import (
+    in_region,
+    save_unfolding_models,
+    weight_keys,
+    weights_metadata,
+)
 from hepnnlr.workflows.unfold_report import (
     UnfoldUncertainty,
     _count,
@@ -57,6 +63,8 @@ PARTICLE_FEATURES = ("log_pt", "deta", "dphi", "charge")
 GLOBAL_FEATURES = ("log_Q2", "y", "eta_e")
 SEEDED_SAMPLES = ("data",)
 """Samples an unfolding job resamples, each with its own seed (``seeds``)."""
+SAVE_MODELS = ("all", "final", "none")
+"""Choices of ``DISUnfoldingJob.save_models``."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,10 @@ class DISUnfoldingJob:
         runs, bootstrap: Deprecated names of ``uncertainty.repeats`` and
             ``uncertainty.bootstrap`` (a ``FutureWarning`` says so; both are moved there).
         progress: Progress bars for processing and training.
+        save_models: Which final step-1 / step-2 networks to save under
+            ``output_dir/models`` as :class:`~hepnnlr.training.SavedReweighter`:
+            ``final`` those of every parallel run (they make ``weight_unfolded``),
+            ``all`` the bootstrap replicas' too, ``none`` nothing.
     """
 
     data_file: Path | str
@@ -103,8 +115,14 @@ class DISUnfoldingJob:
     runs: int | None = None
     bootstrap: int | None = None
     progress: bool = True
+    save_models: str = "final"
 
     def __post_init__(self) -> None:
+        if self.save_models not in SAVE_MODELS:
+            raise ConfigError(
+                f"DISUnfoldingJob.save_models={self.save_models!r} must be one of "
+                f"{list(SAVE_MODELS)}."
+            )
         object.__setattr__(self, "data_file", input_location(self.data_file))
         object.__setattr__(self, "sim_file", input_location(self.sim_file))
         object.__setattr__(self, "output_dir", Path(self.output_dir))
@@ -189,6 +207,7 @@ class DISUnfoldingOutputs:
     uncertainties: dict[str, BinErrors] = field(default_factory=dict)
     runs: EnsembleOfUnfoldings | None = None
     replicas: EnsembleOfUnfoldings | None = None
+    models: list[Path] = field(default_factory=list)
 
 
 def _level_tensors(
@@ -225,6 +244,8 @@ class DISInputs:
     pass_gen: np.ndarray
     sim_weights: np.ndarray
     data_weights: np.ndarray
+    reco_scaler: Standardizer | None = None
+    gen_scaler: Standardizer | None = None
 
     def omnifold_args(self) -> tuple[EventTensors, EventTensors, EventTensors]:
         """Positional arguments of :func:`hepnnlr.methods.omnifold.omnifold`."""
@@ -283,6 +304,8 @@ def prepare_dis_inputs(job: DISUnfoldingJob, *, log: Callable[[str], None] = pri
         pass_gen=pass_gen,
         sim_weights=ak.to_numpy(sim["weight"]).astype(np.float64),
         data_weights=ak.to_numpy(data["weight"][data_pass]).astype(np.float64),
+        reco_scaler=reco_scaler,
+        gen_scaler=gen_scaler,
     )
 
 
@@ -398,8 +421,13 @@ def run_dis_unfolding(
             weight_columns[f"weight_bootstrap{r + 1}"] = weights
     weight_columns["weight_unfolded"] = final
     weights_file = write_weights(
-        out_dir / "weights.parquet", ak.to_numpy(sim["event"]), weight_columns
+        out_dir / "weights.parquet",
+        weight_keys(sim, job.sim_file),
+        {"event": ak.to_numpy(sim["event"]), "in_region": in_region(sim, job.region)}
+        | weight_columns,
+        metadata=weights_metadata(job, result.mc_scale),
     )
+    models = save_unfolding_models(job, inputs, runs, replicas)
 
     reference = "data_truth" if "data_truth" in groups else "sim_truth"
     labels = {
@@ -478,4 +506,5 @@ def run_dis_unfolding(
         uncertainties=errors,
         runs=runs,
         replicas=replicas,
+        models=models,
     )

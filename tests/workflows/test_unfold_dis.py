@@ -54,7 +54,7 @@ def test_closure_same_physics_other_seed(closure):
 
 
 def test_outputs_can_be_joined_back_to_events(closure, dis_sim_file):
-    weights = read_weights(closure.weights_file)
+    weights = read_weights(closure.weights_file).table
     events = read_events(dis_sim_file)
     np.testing.assert_array_equal(ak.to_numpy(weights["event"]), ak.to_numpy(events["event"]))
     np.testing.assert_array_equal(
@@ -75,7 +75,7 @@ def test_outputs_can_be_joined_back_to_events(closure, dis_sim_file):
 
 def test_unfolded_histograms_use_the_final_weights(closure, dis_sim_file):
     h = closure.histograms["unfolded"]["Q2"]
-    weights = read_weights(closure.weights_file)
+    weights = read_weights(closure.weights_file).table
     # Every unfolded event lies in the region and has exactly one Q2 entry.
     assert h.sum(flow=True).value == pytest.approx(
         float(ak.sum(weights["weight_unfolded"][_in_region(dis_sim_file)])), rel=1e-9
@@ -144,7 +144,7 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
         seeds={"data": 11},
     )
     out = run_dis_unfolding(job, log=lambda _: None)
-    weights = read_weights(out.weights_file)
+    weights = read_weights(out.weights_file).table
     runs = np.stack([ak.to_numpy(weights[f"weight_run{r}"]) for r in (1, 2)])
     boot = np.stack([ak.to_numpy(weights[f"weight_bootstrap{r}"]) for r in (1, 2)])
     np.testing.assert_allclose(ak.to_numpy(weights["weight_unfolded"]), runs.mean(axis=0))
