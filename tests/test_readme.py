@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,3 +43,32 @@ def test_the_readme_processor_runs_on_the_cms_file() -> None:
     # the file's 10 boosted events hold 24 PUPPI AK8 jets above 170 GeV, as CMS's FatJets
     # (tests/observables/test_jets_cms.py)
     assert h.sum(flow=True).value == 24
+
+
+def test_the_readme_recipe_rebuilds_the_unfolded_histogram(
+    dis_data_file, dis_sim_file, tmp_path
+) -> None:
+    """The README's "Rebuilding the unfolded Q² histogram" block, run as printed on a tiny
+    unfolding's output (its DIR put in), equals ``unfolded/Q2`` of ``histograms.root``."""
+    import uproot
+    from tiny_unfolding import tiny_unfolding
+
+    out = tiny_unfolding(dis_data_file, dis_sim_file, tmp_path)
+    (tmp_path / "dis_sim.root").symlink_to(dis_sim_file)
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    (code,) = [block for block in blocks if "weights.parquet" in block]
+    code = code.replace('"DIR/', f'"{tmp_path}/')
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    with uproot.open(out.histograms_file) as f:
+        expected = f["unfolded/Q2"].to_hist()
+    np.testing.assert_array_equal(namespace["h"].axes[0].edges, expected.axes[0].edges)
+    # the same events and weights, summed in another order: float64 rounding only
+    np.testing.assert_allclose(
+        namespace["h"].values(flow=True), expected.values(flow=True), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        namespace["h"].variances(flow=True), expected.variances(flow=True), rtol=1e-12
+    )
+    assert namespace["meta"]["keys"] == ["file", "entry"]

@@ -7,30 +7,13 @@ import hashlib
 import awkward as ak
 import numpy as np
 import pytest
+from tiny_unfolding import tiny_unfolding
 
 from hepnnlr.errors import ConfigError, InputFileError
-from hepnnlr.methods import OmniFoldConfig
-from hepnnlr.models import ModelSpec
 from hepnnlr.processors.dis import DISProcessor, collect_columns
 from hepnnlr.results.io import read_weights, write_weights
 from hepnnlr.schema import run_processor
-from hepnnlr.training import SavedReweighter, TrainingConfig
-from hepnnlr.workflows import DISUnfoldingJob, run_dis_unfolding
-
-TINY = OmniFoldConfig(
-    iterations=1,
-    step1_model=ModelSpec("mlp", hidden=(16,)),
-    step2_model=ModelSpec("mlp", hidden=(16,)),
-    training=TrainingConfig(epochs=2, batch_size=256, seed=5),
-)
-
-
-def tiny_unfolding(data, sim, out):
-    """One iteration, event-level MLPs: seconds on the 1,500-event session files."""
-    job = DISUnfoldingJob(
-        data, sim, out, executor="iterative", omnifold=TINY, particle_features=(), progress=False
-    )
-    return run_dis_unfolding(job, log=lambda _: None)
+from hepnnlr.training import SavedReweighter
 
 
 @pytest.fixture(scope="module")
