@@ -31,8 +31,9 @@ class ReweighterEnsemble:
     Attributes:
         members: The reweighters (same inputs, same ratio).
         aggregation: How the members combine (:data:`hepnnlr.training.AGGREGATIONS`).
-        scale: Constant factor on every weight (e.g. OmniFold's step normalization,
-            ``reweighter.json``'s ``scale``).
+        scale: Constant factor on every weight. Each member's weights are also
+            multiplied by its own ``meta["scale"]`` where it has one (the normalization
+            factor of an OmniFold step that ``hepnnlr unfold`` saves; 1 otherwise).
     """
 
     members: Sequence[SavedReweighter]
@@ -59,8 +60,12 @@ class ReweighterEnsemble:
         return cls([SavedReweighter.load(d) for d in directories], **kwargs)
 
     def member_weights(self, columns: ak.Array, select: np.ndarray | None = None) -> np.ndarray:
-        """``(members, events)`` weights (times :attr:`scale`); 1 outside ``select``."""
-        weights = np.stack([m.weights(columns, select) for m in self.members]) * self.scale
+        """``(members, events)`` weights times each member's ``meta["scale"]`` and
+        :attr:`scale`; 1 outside ``select``."""
+        weights = np.stack(
+            [m.weights(columns, select) * float(m.meta.get("scale", 1.0)) for m in self.members]
+        )
+        weights *= self.scale
         if select is not None:
             weights[:, ~np.asarray(select, bool)] = 1.0
         return weights

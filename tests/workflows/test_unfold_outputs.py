@@ -14,6 +14,8 @@ from hepnnlr.processors.dis import DISProcessor, collect_columns
 from hepnnlr.results.io import read_weights, write_weights
 from hepnnlr.schema import run_processor
 from hepnnlr.training import SavedReweighter
+from hepnnlr.training.ensemble_reweighter import ReweighterEnsemble
+from hepnnlr.workflows import DISUnfoldingJob
 
 
 @pytest.fixture(scope="module")
@@ -77,5 +79,13 @@ def test_saved_step2_gives_back_the_unfolded_weights(unfolded, sim_columns):
     expected = ak.to_numpy(table["weight_unfolded"] / table["weight_mc"])
     # same network, same float32 inputs: agreement to float32 rounding of exp(logit)
     np.testing.assert_allclose(w[pass_gen], expected[pass_gen], rtol=1e-5)
+    # the ensemble helper applies each member's saved scale itself
+    nominal = ReweighterEnsemble.load([step2]).weights(sim_columns, select=pass_gen)
+    np.testing.assert_allclose(nominal[pass_gen], expected[pass_gen], rtol=1e-5)
     step1 = SavedReweighter.load(step2.parent.parent / "step1" / "run0")
     assert step1.level == "reco"
+
+
+def test_save_models_choices_are_checked(dis_data_file, dis_sim_file, tmp_path):
+    with pytest.raises(ConfigError, match="save_models='some' must be one of"):
+        DISUnfoldingJob(dis_data_file, dis_sim_file, tmp_path, save_models="some")
