@@ -24,18 +24,13 @@ from hepnnlr.methods.omnifold_ensembles import (
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
 from hepnnlr.processors.dis import DISProcessor, collect_columns, collect_hists
-from hepnnlr.results.io import write_histograms, write_weights
+from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
-from hepnnlr.workflows.unfold_outputs import (
-    in_region,
-    save_unfolding_models,
-    weight_keys,
-    weights_metadata,
-)
+from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfolding_weights
 from hepnnlr.workflows.unfold_report import (
     UnfoldUncertainty,
     _count,
@@ -405,27 +400,8 @@ def run_dis_unfolding(
         **component_histograms(groups["unfolded"], errors),
     }
     histograms_file = write_histograms(out_dir / "histograms.root", root_groups)
-    weight_columns = {
-        "pass_gen": pass_gen,
-        "pass_reco": pass_reco,
-        "weight_mc": result.sim_weights,
-    }
-    for n in range(job.omnifold.iterations):
-        weight_columns[f"pull_iter{n + 1}"] = result.pull[n]
-        weight_columns[f"push_iter{n + 1}"] = result.push[n]
-    if u.repeats > 1:
-        for r, weights in enumerate(runs.member_weights()):
-            weight_columns[f"weight_run{r + 1}"] = weights
-    if replicas is not None:
-        for r, weights in enumerate(replicas.member_weights()):
-            weight_columns[f"weight_bootstrap{r + 1}"] = weights
-    weight_columns["weight_unfolded"] = final
-    weights_file = write_weights(
-        out_dir / "weights.parquet",
-        weight_keys(sim, job.sim_file),
-        {"event": ak.to_numpy(sim["event"]), "in_region": in_region(sim, job.region)}
-        | weight_columns,
-        metadata=weights_metadata(job, result.mc_scale),
+    weights_file = write_unfolding_weights(
+        out_dir / "weights.parquet", job, sim, final, runs, replicas
     )
     models = save_unfolding_models(job, inputs, runs, replicas)
 
@@ -489,6 +465,7 @@ def run_dis_unfolding(
                 },
                 "error_model": error_model(u.repeats, u.bootstrap),
                 "uncertainties": {name: e.to_dict() for name, e in errors.items()},
+                "models": [str(path.relative_to(out_dir)) for path in models],
                 "timings_s": timings,
             },
             indent=2,

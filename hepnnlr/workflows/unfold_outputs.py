@@ -25,7 +25,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.observables.dis import HERA, KinematicRegion
-from hepnnlr.results.io import describe_inputs
+from hepnnlr.results.io import describe_inputs, write_weights
 from hepnnlr.training.saved import SavedReweighter
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ __all__ = [
     "save_unfolding_models",
     "weight_keys",
     "weights_metadata",
+    "write_unfolding_weights",
 ]
 
 _LEVELS = {"step1": "reco", "step2": "gen"}
@@ -104,6 +105,43 @@ def weights_metadata(job: DISUnfoldingJob, mc_scale: float) -> dict[str, Any]:
             "sim": describe_inputs([job.sim_file])[0],
         },
     }
+
+
+def write_unfolding_weights(
+    path: Path,
+    job: DISUnfoldingJob,
+    sim: ak.Array,
+    final: np.ndarray,
+    runs: EnsembleOfUnfoldings,
+    replicas: EnsembleOfUnfoldings | None,
+) -> Path:
+    """``weights.parquet``: keys, ``event``, the flags, ``weight_mc``, every iteration's
+    ``pull_iterN`` / ``push_iterN`` (run 0), ``weight_run<r>`` / ``weight_bootstrap<b>``
+    where there are several, ``weight_unfolded`` (``final``); with its metadata."""
+    result = runs.members[0]
+    columns = {
+        "event": ak.to_numpy(sim["event"]),
+        "pass_gen": ak.to_numpy(sim["pass_gen"]),
+        "pass_reco": ak.to_numpy(sim["pass_reco"]),
+        "in_region": in_region(sim, job.region),
+        "weight_mc": result.sim_weights,
+    }
+    for n in range(len(result.push)):
+        columns[f"pull_iter{n + 1}"] = result.pull[n]
+        columns[f"push_iter{n + 1}"] = result.push[n]
+    if len(runs.members) > 1:
+        for r, weights in enumerate(runs.member_weights()):
+            columns[f"weight_run{r + 1}"] = weights
+    if replicas is not None:
+        for r, weights in enumerate(replicas.member_weights()):
+            columns[f"weight_bootstrap{r + 1}"] = weights
+    columns["weight_unfolded"] = final
+    return write_weights(
+        path,
+        weight_keys(sim, job.sim_file),
+        columns,
+        metadata=weights_metadata(job, result.mc_scale),
+    )
 
 
 def _members(name: str, result: OmniFoldResult, step: str) -> list[tuple[str, Any]]:
