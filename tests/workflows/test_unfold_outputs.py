@@ -89,3 +89,15 @@ def test_saved_step2_gives_back_the_unfolded_weights(unfolded, sim_columns):
 def test_save_models_choices_are_checked(dis_data_file, dis_sim_file, tmp_path):
     with pytest.raises(ConfigError, match="save_models='some' must be one of"):
         DISUnfoldingJob(dis_data_file, dis_sim_file, tmp_path, save_models="some")
+
+
+def test_cli_takes_save_models():
+    from hepnnlr.cli.main import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["unfold", "--data", "d.root", "--sim", "s.root"])
+    assert args.save_models is None  # the job's default, "final"
+    args = parser.parse_args(["unfold", "job.yaml", "--save-models", "all"])
+    assert args.save_models == "all"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["unfold", "job.yaml", "--save-models", "some"])
