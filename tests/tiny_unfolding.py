@@ -29,3 +29,15 @@ def tiny_unfolding(data, sim, out, **kwargs):
         **kwargs,
     )
     return run_dis_unfolding(job, log=lambda _: None)
+
+
+_DONE: dict = {}
+
+
+def shared_tiny_unfolding(data, sim, tmp_path_factory):
+    """:func:`tiny_unfolding` once per test process for the same files (the README test and
+    ``tests/workflows/test_unfold_outputs.py`` read the same outputs and never write)."""
+    key = (str(data), str(sim))
+    if key not in _DONE:
+        _DONE[key] = tiny_unfolding(data, sim, tmp_path_factory.mktemp("tiny_unfolding"))
+    return _DONE[key]

@@ -7,7 +7,7 @@ import hashlib
 import awkward as ak
 import numpy as np
 import pytest
-from tiny_unfolding import tiny_unfolding
+from tiny_unfolding import shared_tiny_unfolding
 
 from hepnnlr.errors import ConfigError, InputFileError
 from hepnnlr.processors.dis import DISProcessor, collect_columns
@@ -20,7 +20,7 @@ from hepnnlr.workflows import DISUnfoldingJob
 
 @pytest.fixture(scope="module")
 def unfolded(dis_data_file, dis_sim_file, tmp_path_factory):
-    return tiny_unfolding(dis_data_file, dis_sim_file, tmp_path_factory.mktemp("tiny"))
+    return shared_tiny_unfolding(dis_data_file, dis_sim_file, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
