@@ -67,6 +67,7 @@ class SavedReweighter:
                 f"the reweighter reads its inputs from {self.level!r}, which the event "
                 f"columns lack (fields: {ak.fields(columns)})."
             )
+        self._check_features(columns[self.level])
         select = np.ones(len(columns), bool) if select is None else np.asarray(select, bool)
         inputs = from_awkward(
             columns[self.level],
@@ -82,6 +83,23 @@ class SavedReweighter:
             self.classifier.total_ratio
         )
         return out
+
+    def _check_features(self, level: ak.Array) -> None:
+        """Refuse inputs that lack a feature the standardizer was fitted on, naming both."""
+        wanted = {"event": list(self.standardizer.global_features)}
+        have = {"event": ak.fields(level)}
+        if self.standardizer.particle_features:
+            wanted["particle"] = list(self.standardizer.particle_features)
+            particles = self.particles_field
+            have["particle"] = ak.fields(level[particles]) if particles in have["event"] else []
+        for kind, features in wanted.items():
+            missing = [name for name in features if name not in have[kind]]
+            if missing:
+                raise ConfigError(
+                    f"the reweighter's {kind}-level features {features} do not match the "
+                    f"{self.level!r} inputs' fields {have[kind]} (missing {missing}); build "
+                    "the inputs with the processor the reweighter was trained on."
+                )
 
     def save(self, directory: str | Path) -> Path:
         """Write the model and its metadata into ``directory`` (created if needed)."""

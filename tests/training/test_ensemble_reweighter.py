@@ -102,6 +102,9 @@ def test_bytes_round_trip_and_pickle(members):
     np.testing.assert_array_equal(clone.weights(columns), reweighter.weights(columns))
     copied = pickle.loads(pickle.dumps(reweighter))
     np.testing.assert_array_equal(copied.weights(columns), reweighter.weights(columns))
+    other = ak.zip({"reco": ak.zip({"pt": [30.0], "phi": [0.1]})}, depth_limit=1)
+    with pytest.raises(ConfigError, match=r"\['pt', 'eta'\].*\['pt', 'phi'\]"):
+        reweighter.weights(other)
     with pytest.raises(InputFileError, match="not a zip archive"):
         SavedReweighter.from_bytes(b"not a model")
     with pytest.raises(ConfigError, match="at least one member"):
