@@ -314,7 +314,7 @@ def plot_calibration(
         label=f"line: slope {line.slope:.3f} ± {line.slope_error:.3f}, "
         f"offset {line.offset:.3g} ± {line.offset_error:.2g}",
     )
-    top.errorbar(true, fitted, yerr=sigma, fmt="o", color="C0", label="targets (total error)")
+    top.errorbar(true, fitted, yerr=sigma, fmt="o", color="C0", label="targets (σ = stat ⊕ method)")
     top.set_ylabel(f"fitted {name}")
     top.legend(fontsize=8, title=f"χ²/ndf = {line.chi2:.2f}/{line.ndf}", title_fontsize=8)
     if title:
