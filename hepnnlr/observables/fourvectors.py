@@ -67,6 +67,7 @@ from hepnnlr.errors import (
     NonFiniteInputError,
     ShapeMismatchError,
 )
+from hepnnlr.observables import _kernels
 
 __all__ = ["FlatMomenta", "flat_momenta", "momentum4d"]
 
@@ -358,6 +359,17 @@ def flat_momenta(
         return ", ".join(n for system in systems for _, n in system)
 
     primary = (azimuthal[0], longitudinal[0], temporal[0])
+    fast = _fused(particles, paths, primary, (azimuthal, longitudinal, temporal), weight)
+    if fast is not None:
+        return FlatMomenta(
+            counts=counts,
+            offsets=offsets,
+            px=fast[0],
+            py=fast[1],
+            pz=fast[2],
+            E=fast[3],
+            fields=tuple(n for system in primary for _, n in system),
+        )
     px, py = xy(primary[0])
     pt = read(primary[0][0][1]) if primary[0][0][0] == "pt" else np.hypot(px, py)
     pz = z(primary[1], pt)
@@ -410,6 +422,56 @@ def flat_momenta(
         E=energy,
         fields=tuple(n for system in primary for _, n in system),
     )
+
+
+def _plain_floats(array: ak.Array) -> np.ndarray | None:
+    """The flat float32/float64 buffer of a jagged field without a copy, or None when it is
+    anything else (options, integers, nested lists: the NumPy path reads and names those)."""
+    flat = ak.flatten(array, axis=1)
+    layout = flat.layout
+    if not isinstance(layout, ak.contents.NumpyArray) or layout.data.ndim != 1:
+        return None
+    values = ak.to_numpy(flat)
+    return values if values.dtype in (np.float32, np.float64) else None
+
+
+def _fused(
+    particles: ak.Array,
+    paths: Mapping[str, tuple[str, ...]],
+    primary: tuple[tuple[_Pair, ...], ...],
+    systems: tuple[list[tuple[_Pair, ...]], ...],
+    weight: str | ak.Array | None,
+) -> tuple[np.ndarray, ...] | None:
+    """px, py, pz, E of the common cases in one compiled pass over the particles
+    (``_kernels.polar_to_cartesian`` / ``scaled_cartesian``: read in place, convert, weight,
+    check), or None to take the NumPy path: another representation, a second one to compare
+    with, a weight array, a field that is not plain float32/float64, or any value the pass
+    finds non-finite or negative weight (the NumPy path then names it, or returns what it
+    always returned)."""
+    if any(len(found) != 1 for found in systems) or not (
+        weight is None or (isinstance(weight, str) and weight in ak.fields(particles))
+    ):
+        return None
+    coordinates = tuple(c for system in primary for c, _ in system)
+    if coordinates not in (("pt", "phi", "eta", "E"), ("pt", "phi", "eta", "mass"),
+                           ("px", "py", "pz", "E")):  # fmt: skip
+        return None
+    buffers = []
+    for _, name in (pair for system in primary for pair in system):
+        array = particles
+        for key in paths[name]:
+            array = array[key]
+        buffers.append(_plain_floats(array))
+    weights = np.empty(0) if weight is None else _plain_floats(particles[weight])
+    if weights is None or any(b is None for b in buffers):
+        return None
+    if coordinates[0] == "px":
+        *four, ok = _kernels.scaled_cartesian(*buffers, weights)
+    else:
+        pt, phi, eta, temporal = buffers
+        is_mass = coordinates[3] == "mass"
+        *four, ok = _kernels.polar_to_cartesian(pt, phi, eta, temporal, is_mass, weights)
+    return tuple(four) if ok else None
 
 
 def _weights(
