@@ -54,6 +54,12 @@ def _arguments(argv=None) -> argparse.Namespace:
         "reweighter's generator-level DCTR fit); writes <name>_<method>.json",
     )
     parser.add_argument(
+        "--reweighter-epochs",
+        type=int,
+        default=None,
+        help="override training.reweighter.epochs (the early-stopping patience stays)",
+    )
+    parser.add_argument(
         "--keep-flagged",
         action="store_true",
         help="keep flagged repeats and replicas in the values and errors "
@@ -106,6 +112,12 @@ def _job(args: argparse.Namespace):
         },
     )
     method = args.method or job.method
+    if args.reweighter_epochs is not None:
+        training = replace(
+            job.training,
+            reweighter=replace(job.training.reweighter, epochs=args.reweighter_epochs),
+        )
+        job = replace(job, training=training)
     return replace(
         job, method=method, samples=s, calibration=c, uncertainty=u, progress=args.progress
     )
@@ -290,6 +302,8 @@ def main(argv=None) -> int:
             f"{u.repeats} repeats, {u.bootstrap} bootstrap replicas of each target, "
             f"{u.simulation_bootstrap} replicas of the simulation; {method.upper()}; "
             f"{'flagged fits kept; ' if u.keep_flagged else ''}"
+            f"reweighter: up to {job.training.reweighter.epochs} epochs, patience "
+            f"{job.training.reweighter.patience}; "
             f"{outputs.seconds:.0f} s niced on the shared 2-core machine"
         ),
         tables=[
