@@ -181,7 +181,7 @@ class TrainingSection:
             (:attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_draws`). On the Gaussian job
             of ``tests/cli/test_fit_cli.py``, 4 draws with 36,000 varied events and
             ``ema: true`` bring the reweighter's error on the fit below the statistical
-            error (docs/results.md).
+            error (docs/history/results-log.md).
     """
 
     reweighter: TrainingConfig = TrainingConfig(epochs=60, batch_size=1000, patience=8)
