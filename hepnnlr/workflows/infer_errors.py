@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from hepnnlr.errors import ConfigError
 from hepnnlr.methods.bootstrap import poisson_weights
 from hepnnlr.methods.signal_strength import (
     MixtureLikelihood,
@@ -38,6 +37,7 @@ from hepnnlr.methods.signal_strength import (
     profile_interval,
 )
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
+from hepnnlr.workflows.uncertainty import check_uncertainty
 
 __all__ = [
     "ERROR_MODEL",
@@ -65,12 +65,6 @@ ERROR_MODEL = {
 }
 
 
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{where}={value!r} must be an integer >= 0.")
-    return value
-
-
 @dataclass(frozen=True)
 class InferUncertainty:
     """The ``uncertainty`` section of an inference job (the names of ``hepnnlr fit``).
@@ -91,20 +85,7 @@ class InferUncertainty:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        _count(self.repeats, "uncertainty.repeats")
-        _count(self.bootstrap, "uncertainty.bootstrap")
-        if self.repeats < 1:
-            raise ConfigError(
-                "uncertainty.repeats=0: need at least 1 training (2 or more to quote the "
-                "method uncertainty)."
-            )
-        if self.bootstrap == 1:
-            raise ConfigError(
-                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
-                "statistical uncertainty) or 2 or more."
-            )
-        if self.seed is not None:
-            _count(self.seed, "uncertainty.seed")
+        check_uncertainty(self.repeats, self.bootstrap, self.seed, training="training")
 
 
 def fitted_values(nll: np.ndarray, mu_grid: np.ndarray, z_grid: np.ndarray) -> dict[str, float]:

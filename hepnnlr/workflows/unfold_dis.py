@@ -30,10 +30,10 @@ from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
+from hepnnlr.workflows.uncertainty import count
 from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfolding_weights
 from hepnnlr.workflows.unfold_report import (
     UnfoldUncertainty,
-    _count,
     component_histograms,
     error_bands,
     error_model,
@@ -137,7 +137,7 @@ class DISUnfoldingJob:
                 "generate --seed)."
             )
         for name, value in self.seeds.items():
-            _count(value, f"seeds.{name}")
+            count(value, f"seeds.{name}")
         if self.chunksize < 1:
             raise ConfigError(f"DISUnfoldingJob.chunksize={self.chunksize} must be >= 1.")
         if not self.particle_features and not self.global_features:

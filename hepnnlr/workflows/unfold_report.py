@@ -18,9 +18,9 @@ from typing import Any
 import hist
 import numpy as np
 
-from hepnnlr.errors import ConfigError
 from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
 from hepnnlr.results.uncertainties import BinErrors, bin_errors, with_errors
+from hepnnlr.workflows.uncertainty import check_uncertainty
 
 __all__ = [
     "ERROR_MODEL",
@@ -49,12 +49,6 @@ ERROR_MODEL = {
 """What each component in ``summary.json["uncertainties"]`` means."""
 
 
-def _count(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{where}={value!r} must be an integer >= 0.")
-    return value
-
-
 @dataclass(frozen=True)
 class UnfoldUncertainty:
     """The uncertainties of the unfolded histograms (the ``uncertainty`` section; the same
@@ -76,20 +70,7 @@ class UnfoldUncertainty:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        _count(self.repeats, "uncertainty.repeats")
-        _count(self.bootstrap, "uncertainty.bootstrap")
-        if self.repeats < 1:
-            raise ConfigError(
-                "uncertainty.repeats=0: need at least 1 unfolding (2 or more to quote the "
-                "method uncertainty)."
-            )
-        if self.bootstrap == 1:
-            raise ConfigError(
-                "uncertainty.bootstrap=1: a spread needs at least 2 replicas; give 0 (no "
-                "statistical uncertainty) or 2 or more."
-            )
-        if self.seed is not None:
-            _count(self.seed, "uncertainty.seed")
+        check_uncertainty(self.repeats, self.bootstrap, self.seed, training="unfolding")
 
 
 def unfolding_errors(
