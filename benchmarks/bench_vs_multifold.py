@@ -6,10 +6,10 @@ size, learning rate, patience and training fraction; each tool's whole unfolding
 timed in CPU and wall seconds), with TensorFlow limited to ``--threads`` intra- and
 inter-op threads for both (default 1). Two samples:
 
-* ``--sample toy`` (default): the 2-D toy of ``tests/methods/test_omnifold_closure.py``
+* ``--sample toy`` (default): the 2-D toy of :mod:`hepnnlr.samples.fakes_toy`
   (correlated Gaussian truth, smearing, an x-dependent inefficiency and 4 % fakes uniform
   over the detector's phase space; the data shifted, wider and more correlated than the
-  simulation), imported from that file so that both measure the same thing. Seed ``k``
+  simulation), the one ``tests/methods/test_omnifold_closure.py`` unfolds. Seed ``k``
   (``--seeds``) draws the toy's simulation and data anew (seed 0: the test's own arrays)
   and seeds both tools' trainings with ``k + 1``. hepnnlr runs with that test's settings
   (``acceptance="extrapolate"`` for an inefficiency inside the detector, fakes at their
@@ -48,7 +48,6 @@ outside the environment, without dependencies (``bench_vs_omnifold.py`` says why
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import tempfile
@@ -60,46 +59,34 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_vs_omnifold import OMNIFOLD_VERSION, _peer_available  # noqa: E402
 
 OBSERVABLES = ("Q2", "eta_e", "jet_pt", "jet_tau21")
-CLOSURE_TEST = Path(__file__).resolve().parents[1] / "tests/methods/test_omnifold_closure.py"
 TOOLS = ("hepnnlr", "omnifold")
 
 
-def _toy_module():
-    """``tests/methods/test_omnifold_closure.py``, for its toy and its statistical errors."""
-    spec = importlib.util.spec_from_file_location("_omnifold_closure_toy", CLOSURE_TEST)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _toy_problem(toy, seed: int, n_sim: int, n_data: int):
+def _toy_problem(seed: int, n_sim: int, n_data: int):
     """The arrays of seed ``seed``, the truths and ``sigma`` (as the closure test's fixture)."""
     from _side_by_side import Arrays
 
-    rng = np.random.default_rng(15 if seed == 0 else (15, seed))
-    sim = toy._toy(rng, n_sim, toy.SIM_TRUTH)
-    data = toy._toy(rng, n_data, toy.DATA_TRUTH)
-    replicas = np.random.default_rng(16)
-    spread = np.std(
-        [
-            toy._ideal_unfolding(x[reco], n_data) - toy._summary(z[gen])
-            for z, x, reco, gen in (toy._toy(replicas, n_data, toy.DATA_TRUTH) for _ in range(100))
-        ],
-        axis=0,
+    from hepnnlr.samples.fakes_toy import (
+        DATA_TRUTH,
+        FEATURE_NAMES,
+        SIM_TRUTH,
+        make_fakes_toy,
+        quadratic_features,
+        statistical_errors,
     )
-    sigma = spread * np.sqrt(1 + data[2].sum() / sim[2].sum())
+
+    rng = np.random.default_rng(15 if seed == 0 else (15, seed))
+    sim = make_fakes_toy(rng, n_sim, SIM_TRUTH)
+    data = make_fakes_toy(rng, n_data, DATA_TRUTH)
+    sigma = statistical_errors(sim, data, np.random.default_rng(16))
     (z, x, reco, gen), (z_data, x_data, reco_data, gen_data) = sim, data
-
-    def features(v):
-        return toy._events(v).globals
-
     arrays = Arrays.scaled(
-        features(x_data[reco_data]),
-        features(x),
-        features(z),
+        quadratic_features(x_data[reco_data]),
+        quadratic_features(x),
+        quadratic_features(z),
         reco,
         gen,
-        feature_names=toy._events(x[:1]).global_features,
+        feature_names=FEATURE_NAMES,
     )
     return arrays, z, z_data[gen_data], sigma
 
@@ -114,10 +101,12 @@ def _chi2(truth: np.ndarray, values: np.ndarray, weights: np.ndarray, edges) -> 
     return float(chi2), int(use.sum())
 
 
-def _toy_closure(toy, z, gen, weights, z_truth, sigma) -> dict:
+def _toy_closure(z, gen, weights, z_truth, sigma) -> dict:
     """Pulls, their sum of squares ``D`` and the marginal chi^2 of one set of weights."""
-    pulls = (toy._summary(z[gen], weights[gen]) - toy._summary(z_truth)) / sigma
-    out = {f"pull {q}": float(p) for q, p in zip(toy.QUANTITIES, pulls, strict=True)}
+    from hepnnlr.samples.fakes_toy import QUANTITIES, summary
+
+    pulls = (summary(z[gen], weights[gen]) - summary(z_truth)) / sigma
+    out = {f"pull {q}": float(p) for q, p in zip(QUANTITIES, pulls, strict=True)}
     out["D"] = float((pulls**2).sum())
     for k in (0, 1):
         edges = np.linspace(*np.quantile(z_truth[:, k], [0.005, 0.995]), 21)
@@ -146,12 +135,11 @@ def _paired(values: dict, metric: str, iterations: int) -> dict:
 def _toy_comparison(args) -> tuple[dict, list[dict], dict]:
     from _side_by_side import Settings, run_hepnnlr, run_omnifold
 
-    toy = _toy_module()
     most = max(args.iterations, args.more_iterations)
     per_seed, results = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
-            arrays, z, z_truth, sigma = _toy_problem(toy, seed, args.sim_events, args.data_events)
+            arrays, z, z_truth, sigma = _toy_problem(seed, args.sim_events, args.data_events)
             settings = Settings(
                 hidden=tuple(args.hidden), activation=args.activation, iterations=most,
                 epochs=args.epochs, batch_size=args.batch_size,
@@ -164,11 +152,11 @@ def _toy_comparison(args) -> tuple[dict, list[dict], dict]:
                 ),
                 "omnifold": run_omnifold(arrays, settings, Path(tmp)),
             }
-            seed_values = {"prior": _toy_closure(toy, z, arrays.pass_gen, arrays.sim_weights,
+            seed_values = {"prior": _toy_closure(z, arrays.pass_gen, arrays.sim_weights,
                                                  z_truth, sigma)}  # fmt: skip
             for tool, run in runs.items():
                 seed_values[tool] = {
-                    n: _toy_closure(toy, z, arrays.pass_gen, run.weights[n - 1], z_truth, sigma)
+                    n: _toy_closure(z, arrays.pass_gen, run.weights[n - 1], z_truth, sigma)
                     for n in range(1, most + 1)
                 }
                 results[f"seed{seed}_{tool}_cpu_s"] = run.cpu_s

@@ -1,15 +1,16 @@
 """OmniFold closure on a 2-D toy with an inefficiency and fakes, per training seed (issue 15).
 
-The toy of ``tests/methods/test_omnifold_closure.py`` (same constants, same sample seeds;
-its docstring derives the statistical errors): correlated Gaussian truth z, smearing
-x = z + N(0, 0.3²), an x-dependent efficiency of 50–95 %, 4 % fakes uniform over the
-detector box; 40,000 simulated and 20,000 data events generated; the data's truth is
-shifted, wider and more correlated. OmniFold (MLP 32-32 at both steps, 4 iterations,
-``acceptance="extrapolate"``) runs once per training seed with hepnnlr's convention
-(fakes keep the weight of the fake model) and with the old one (``fakes="pulled"``: fakes
-carry their pulled weight). The script writes ``docs/results/omnifold_fakes_toy.json``:
-the pulls (unfolded − data truth) / σ of the means, widths, correlation and total after 4
-iterations, Σ pull² after each iteration, and the fakes' total against the data's count.
+The toy of :mod:`hepnnlr.samples.fakes_toy` with the sample seeds of
+``tests/methods/test_omnifold_closure.py`` (the module derives the statistical errors):
+correlated Gaussian truth z, smearing x = z + N(0, 0.3²), an x-dependent efficiency of
+50–95 %, 4 % fakes uniform over the detector box; 40,000 simulated and 20,000 data events
+generated; the data's truth is shifted, wider and more correlated. OmniFold (MLP 32-32 at
+both steps, 4 iterations, ``acceptance="extrapolate"``) runs once per training seed with
+hepnnlr's convention (fakes keep the weight of the fake model) and with the old one
+(``fakes="pulled"``: fakes carry their pulled weight). The script writes
+``docs/results/omnifold_fakes_toy.json``: the pulls (unfolded − data truth) / σ of the
+means, widths, correlation and total after 4 iterations, Σ pull² after each iteration, and
+the fakes' total against the data's count.
 
 Usage::
 
@@ -33,17 +34,21 @@ from _results import RESULTS_DIR, load_average, table, write_result
 
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.models import ModelSpec
+from hepnnlr.samples.fakes_toy import (
+    DATA_TRUTH,
+    FEATURE_NAMES,
+    N_DATA,
+    N_SIM,
+    QUANTITIES,
+    SIM_TRUTH,
+    make_fakes_toy,
+    quadratic_features,
+    statistical_errors,
+    summary,
+)
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
 
-# The toy: kept equal to tests/methods/test_omnifold_closure.py, whose numbers this records.
-RESOLUTION = 0.3
-FAKE_RATE = 0.04  # fakes per generated event, uniform in the box [-BOX, BOX]^2
-BOX = 4.0
-N_SIM, N_DATA = 40_000, 20_000
-SIM_TRUTH = ((0.0, 0.0), (1.0, 1.0), 0.3)  # (means, widths, correlation)
-DATA_TRUTH = ((0.4, 0.3), (1.2, 1.1), 0.45)
-QUANTITIES = ("mean 1", "mean 2", "width 1", "width 2", "correlation", "total")
 ITERATIONS = 4
 CONFIG = OmniFoldConfig(
     iterations=ITERATIONS,
@@ -59,77 +64,19 @@ CHI2_6_P01 = 16.81
 CONVENTIONS = {"fake model (hepnnlr)": "prior", 'old: fakes="pulled"': "pulled"}
 
 
-def _efficiency(x: np.ndarray) -> np.ndarray:
-    """Detector efficiency at detector-level x: 50 % to 95 %."""
-    return 0.5 + 0.45 / (1.0 + np.exp(-(x[:, 0] + x[:, 1])))
-
-
-def _toy(rng, n, truth):
-    """``n`` generated events of ``truth`` plus Binomial(n, FAKE_RATE) fakes (z dummy)."""
-    (m1, m2), (s1, s2), rho = truth
-    cov = [[s1 * s1, rho * s1 * s2], [rho * s1 * s2, s2 * s2]]
-    z = rng.multivariate_normal((m1, m2), cov, n)
-    x = z + rng.normal(0.0, RESOLUTION, (n, 2))
-    pass_reco = rng.random(n) < _efficiency(x)
-    n_fake = rng.binomial(n, FAKE_RATE)
-    return (
-        np.concatenate([z, np.zeros((n_fake, 2))]),
-        np.concatenate([x, rng.uniform(-BOX, BOX, (n_fake, 2))]),
-        np.concatenate([pass_reco, np.ones(n_fake, bool)]),
-        np.concatenate([np.ones(n, bool), np.zeros(n_fake, bool)]),
-    )
-
-
 def _events(v: np.ndarray) -> EventTensors:
     """The features a quadratic log-ratio (of two Gaussians) is linear in."""
-    features = np.column_stack([v, v[:, 0] ** 2, v[:, 1] ** 2, v[:, 0] * v[:, 1]])
-    return EventTensors(
-        None, None, features.astype(np.float32), (), ("v1", "v2", "v1^2", "v2^2", "v1*v2")
-    )
-
-
-def _summary(z: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Means, widths, correlation and total weight of 2-D events (``QUANTITIES``)."""
-    weights = np.ones(len(z)) if weights is None else weights
-    mean = np.average(z, axis=0, weights=weights)
-    cov = np.cov(z.T, aweights=weights, ddof=0)
-    width = np.sqrt(np.diag(cov))
-    return np.array([*mean, *width, cov[0, 1] / (width[0] * width[1]), weights.sum()])
-
-
-def _ideal_unfolding(x: np.ndarray, n_generated: int) -> np.ndarray:
-    """``_summary`` of the truth from detector-level events, knowing the detector exactly:
-    efficiency-weighted moments minus the fakes' expected share, then deconvolved."""
-    a = 1.0 / _efficiency(x)
-    edges = np.linspace(-BOX, BOX, 201)
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    grid = np.stack(np.meshgrid(mid, mid), -1).reshape(-1, 2)
-    a_fake, n_fake = 1.0 / _efficiency(grid), FAKE_RATE * n_generated
-    s0 = a.sum() - n_fake * a_fake.mean()
-    s1 = a @ x - n_fake * (a_fake @ grid) / len(grid)
-    s2 = (a[:, None] * x).T @ x - n_fake * ((a_fake[:, None] * grid).T @ grid) / len(grid)
-    mean = s1 / s0
-    cov = s2 / s0 - np.outer(mean, mean) - RESOLUTION**2 * np.eye(2)
-    width = np.sqrt(np.diag(cov))
-    return np.array([*mean, *width, cov[0, 1] / (width[0] * width[1]), s0])
+    return EventTensors(None, None, quadratic_features(v), (), FEATURE_NAMES)
 
 
 def make_toy():
     """Simulation, data and the statistical errors σ of ``QUANTITIES``: the spread of the
     ideal unfolding over 100 data replicas, times √(1 + N_data/N_sim) for the simulation's
-    own sample (a two-sample ratio, counts at detector level)."""
+    own sample (``fakes_toy.statistical_errors``)."""
     rng = np.random.default_rng(15)
-    sim = _toy(rng, N_SIM, SIM_TRUTH)
-    data = _toy(rng, N_DATA, DATA_TRUTH)
-    replicas = np.random.default_rng(16)
-    spread = np.std(
-        [
-            _ideal_unfolding(x[reco], N_DATA) - _summary(z[gen])
-            for z, x, reco, gen in (_toy(replicas, N_DATA, DATA_TRUTH) for _ in range(100))
-        ],
-        axis=0,
-    )
-    return sim, data, spread * np.sqrt(1 + data[2].sum() / sim[2].sum())
+    sim = make_fakes_toy(rng, N_SIM, SIM_TRUTH)
+    data = make_fakes_toy(rng, N_DATA, DATA_TRUTH)
+    return sim, data, statistical_errors(sim, data, np.random.default_rng(16))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,11 +94,11 @@ def main(argv: list[str] | None = None) -> int:
 
     sim, data, sigma = make_toy()
     (z, x, reco, gen), (z_data, x_data, reco_data, gen_data) = sim, data
-    truth = _summary(z_data[gen_data])
+    truth = summary(z_data[gen_data])
     fakes, observed_fakes = reco & ~gen, int((reco_data & ~gen_data).sum())
 
     def pulls(weights):
-        return (_summary(z[gen], weights[gen]) - truth) / sigma
+        return (summary(z[gen], weights[gen]) - truth) / sigma
 
     pull_rows, distance_rows, fake_rows = [], [], []
     prior = None
