@@ -135,3 +135,10 @@ def write_result(
     temporary.write_text(json.dumps(document, indent=1, default=float) + "\n")
     os.replace(temporary, path)  # never a half-written table in docs/results/
     return path
+
+
+def print_result(path: Path, rows: Sequence[Sequence[Any]]) -> None:
+    """Say where :func:`write_result` wrote and print the main table's rows, one a line."""
+    print(f"wrote {path}")
+    for row in rows:
+        print("  ", " | ".join(map(str, row)))

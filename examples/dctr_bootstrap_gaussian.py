@@ -6,7 +6,8 @@ detector effects", arXiv:2010.03569, Sec. III A): x ~ N(μ, 1), the DCTR fit of 
 4,000 target events at μ = 0.5, a reweighter trained on 12,000 nominal and 96,000 varied
 events. ``hepnnlr fit dctr`` quotes σ_stat from Poisson(1) bootstrap replicas of the
 target; the exact error of the estimator (with the optimal classifier, the nominal sample
-fixed) is the sandwich error of the M-estimator (docs/fits.md):
+fixed) is the sandwich error of the M-estimator (docs/fits.md,
+:mod:`hepnnlr.methods.dctr_exact`):
 
     σ² = Var_target[(1 − f)(x − μ)] / (N J²),
     J = E_target[f(1 − f)(x − μ)²] + E_nominal[f(1 − f)(x − μ)²],  f = sigmoid(μx − μ²/2).
@@ -32,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 from _results import RESULTS_DIR, load_average, table, write_result
-from scipy import integrate
 
+from hepnnlr.methods.dctr_exact import dctr_gaussian_mean_error
 from hepnnlr.workflows import load_fit_job, run_fit
 
 MU, N_TARGET = 0.5, 4000
@@ -55,25 +56,6 @@ fit: {{method: powell, grid_points: 9}}
 uncertainty: {{repeats: 1, bootstrap: {replicas}}}
 """
 """The job of tests/workflows/test_fit.py; its default target seed is seed + 1 = 4."""
-
-
-def sandwich_error(mu: float, n: int) -> float:
-    """The exact error of the DCTR fit of a Gaussian mean from ``n`` target events
-    (module docstring; docs/fits.md derives it). Quadrature."""
-
-    def density(x, m):
-        return np.exp(-0.5 * (x - m) ** 2) / np.sqrt(2 * np.pi)
-
-    def f(x):
-        return 1 / (1 + np.exp(-(mu * x - mu * mu / 2)))
-
-    def expect(g, m):
-        return integrate.quad(lambda x: g(x) * density(x, m), -14, 14, limit=200)[0]
-
-    first = expect(lambda x: (1 - f(x)) * (x - mu), mu)
-    second = expect(lambda x: ((1 - f(x)) * (x - mu)) ** 2, mu)
-    slope = sum(expect(lambda x: f(x) * (1 - f(x)) * (x - mu) ** 2, m) for m in (mu, 0.0))
-    return float(np.sqrt((second - first**2) / n) / slope)
 
 
 def fit(folder: Path, target_seed: int, replicas: int):
@@ -107,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "dctr_bootstrap_gaussian.json")
     args = parser.parse_args(argv)
     load_before = load_average()
-    exact = sandwich_error(MU, N_TARGET)
+    exact = dctr_gaussian_mean_error(MU, N_TARGET)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dctr-bootstrap-") as scratch:
         folder = Path(scratch)

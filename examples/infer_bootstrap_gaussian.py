@@ -22,7 +22,7 @@ import sys
 import time
 
 import numpy as np
-from _results import RESULTS_DIR, load_average, table, write_result
+from _results import RESULTS_DIR, load_average, print_result, table, write_result
 
 from hepnnlr.methods.signal_strength import MixtureLikelihood
 from hepnnlr.samples.gaussian_signal import GaussianSignalToy
@@ -108,9 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         script="examples/infer_bootstrap_gaussian.py",
         argv=sys.argv[1:] if argv is None else argv,
     )
-    print(f"wrote {path}")
-    for row in rows:
-        print("  ", " | ".join(row))
+    print_result(path, rows)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from _results import RESULTS_DIR, load_average, table, write_result
+from _results import RESULTS_DIR, load_average, print_result, table, write_result
 
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> None:
         script="examples/omnifold_bootstrap_toy.py",
         argv=sys.argv[1:] if argv is None else argv,
     )
-    print(f"wrote {path}")
-    for row in rows:
-        print("  ", " | ".join(row))
+    print_result(path, rows)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.methods.dctr_exact import dctr_gaussian_mean_error
 from hepnnlr.workflows.fit import FitJob, load_fit_job, run_fit
 from hepnnlr.workflows.fit_inputs import PARTICLE_FIELDS
 
@@ -482,49 +483,15 @@ def test_flagged_repeats_are_excluded_unless_kept_and_replicas_are_reported(tmp_
     assert json.loads(kept.fit_file.read_text())["no_repeat_kept"] is False
 
 
-def _dctr_sandwich_error(mu: float, n: int) -> float:
-    """Exact error of the DCTR fit (Eq. 3) of a Gaussian mean from ``n`` target events.
-
-    Target x ~ N(mu, 1), nominal N(0, 1), the optimal classifier f = sigmoid(z) with
-    z = theta x - theta^2/2 (the log of Eq. 10). The fit solves the estimating equation
-    psi(theta) = -mean_target[(1 - f)(x - theta)] + mean_nominal[f (x - theta)] = 0, an
-    M-estimator: resampling the target alone (the bootstrap's question; f and the nominal
-    sample fixed) gives the sandwich variance
-
-        sigma^2 = Var_target[(1 - f)(x - theta)] / (n J^2),
-        J = E_target[f(1 - f)(x - theta)^2] + E_nominal[f(1 - f)(x - theta)^2]
-
-    at theta = mu (the (1 - f) and f terms of dpsi/dtheta cancel, since p_nominal f =
-    p_target (1 - f) there). At mu = 0 (f = 1/2) this is exactly 1/sqrt(n) = sigma/sqrt(n),
-    the error of the sample mean; away from the nominal the DCTR loss is not the
-    likelihood and the error is larger (mu = 0.5: 5.4% above 1/sqrt(n)). Quadrature.
-    """
-    from scipy import integrate
-
-    def density(x, m):
-        return np.exp(-0.5 * (x - m) ** 2) / np.sqrt(2 * np.pi)
-
-    def f(x):
-        return 1 / (1 + np.exp(-(mu * x - mu * mu / 2)))
-
-    def expect(g, m):
-        return integrate.quad(lambda x: g(x) * density(x, m), -14, 14, limit=200)[0]
-
-    first = expect(lambda x: (1 - f(x)) * (x - mu), mu)
-    second = expect(lambda x: ((1 - f(x)) * (x - mu)) ** 2, mu)
-    slope = sum(expect(lambda x: f(x) * (1 - f(x)) * (x - mu) ** 2, m) for m in (mu, 0.0))
-    return float(np.sqrt((second - first**2) / n) / slope)
-
-
 def test_the_sandwich_error_is_one_over_sqrt_n_at_the_nominal_point():
-    assert _dctr_sandwich_error(0.0, 4000) == pytest.approx(1 / np.sqrt(4000), rel=1e-6)
-    assert _dctr_sandwich_error(0.5, 4000) == pytest.approx(1.054 / np.sqrt(4000), rel=1e-3)
+    assert dctr_gaussian_mean_error(0.0, 4000) == pytest.approx(1 / np.sqrt(4000), rel=1e-6)
+    assert dctr_gaussian_mean_error(0.5, 4000) == pytest.approx(1.054 / np.sqrt(4000), rel=1e-3)
 
 
 def test_bootstrap_stat_error_of_the_gaussian_dctr_fit_matches_the_analytic_error(tmp_path):
     # SRGN paper Sec. III A (Table I setup): x ~ N(mu, 1), the DCTR fit of mu at generator
     # level. N = 4,000 target events at mu = 0.5: the exact error of the estimator is
-    # 0.01667 (_dctr_sandwich_error; sigma/sqrt(N) = 0.0158). 400 replicas estimate the
+    # 0.01667 (dctr_gaussian_mean_error; sigma/sqrt(N) = 0.0158). 400 replicas estimate the
     # bootstrap's std to 1/sqrt(2 x 400) = 3.5%, so a 20% tolerance is 5.7 of those: it
     # fails a bootstrap that is off by a quarter (a wrong weight law, a refit that moves
     # with the weights' total, a stat error of the method spread alone) and leaves room
@@ -555,7 +522,7 @@ def test_bootstrap_stat_error_of_the_gaussian_dctr_fit_matches_the_analytic_erro
     )
     outputs = run_fit(load_fit_job(path, "dctr"))
     error = outputs.errors["mu"]
-    analytic = _dctr_sandwich_error(0.5, n)
+    analytic = dctr_gaussian_mean_error(0.5, n)
     assert error.replicas == (400, 400) and error.method is None
     assert error.stat == pytest.approx(analytic, rel=0.20)
     # and the fit itself lies within 3 of its total errors (plus the reweighter's 0.019
