@@ -32,8 +32,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from hepnnlr.provenance import load_average, machine  # noqa: F401 (re-exported)
 
 __all__ = [
     "BARE_DEFINITION",
@@ -166,23 +166,6 @@ def interleaved(
     return {
         name: Timing(min(t.wall for t in timings), min(t.cpu for t in timings))
         for name, timings in measured.items()
-    }
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def machine() -> dict[str, Any]:
-    """Cores, memory and GPU of this machine, for the JSON files."""
-    with open("/proc/meminfo") as meminfo:
-        total_kib = int(meminfo.readline().split()[1])
-    return {
-        "cores": os.cpu_count(),
-        "memory_gib": round(total_kib / 2**20),
-        "gpu": "none" if shutil.which("nvidia-smi") is None else "nvidia-smi present",
-        "python": platform.python_version(),
     }
 
 

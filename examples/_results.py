@@ -27,34 +27,17 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hepnnlr.provenance import load_average, machine  # noqa: F401 (re-exported)
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "docs" / "results"
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def machine() -> dict[str, Any]:
-    """Cores, memory and GPU of this machine."""
-    with open("/proc/meminfo") as meminfo:
-        total_kib = int(meminfo.readline().split()[1])
-    return {
-        "cores": os.cpu_count(),
-        "memory_gib": round(total_kib / 2**20),
-        "gpu": "none" if shutil.which("nvidia-smi") is None else "nvidia-smi present",
-        "python": platform.python_version(),
-    }
 
 
 def _git(*args: str) -> str:
