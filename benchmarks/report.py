@@ -22,8 +22,9 @@ import json
 import sys
 from pathlib import Path
 
+from hepnnlr.provenance import replace_rendered
+
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- current:start -->", "<!-- current:end -->"
 ORDER = (
     "processor_dis.json",
     "processor_zjets.json",
@@ -112,14 +113,13 @@ def render(json_dir: Path) -> str:
 def update(doc_path: Path, json_dir: Path) -> tuple[str, str]:
     """``(old, new)`` text of ``doc_path`` with the table between the markers re-rendered."""
     old = doc_path.read_text()
-    if old.count(START) != 1 or old.count(END) != 1 or old.index(START) > old.index(END):
-        raise SystemExit(
-            f"{doc_path} needs exactly one {START!r} followed by one {END!r}; add them where "
-            "the current table goes (below the title)."
-        )
-    head, rest = old.split(START)
-    _, tail = rest.split(END)
-    return old, head + START + "\n" + render(json_dir) + END + tail
+    new = replace_rendered(
+        old,
+        render(json_dir),
+        where=str(doc_path),
+        place="where the current table goes (below the title)",
+    )
+    return old, new
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,3 +31,26 @@ def machine() -> dict[str, Any]:
         "gpu": "none" if shutil.which("nvidia-smi") is None else "nvidia-smi present",
         "python": platform.python_version(),
     }
+
+
+START, END = "<!-- current:start -->", "<!-- current:end -->"
+"""The markers around the part of a document that a script renders (docs/benchmarks.md,
+docs/results.md); everything outside them is left as written."""
+
+
+def replace_rendered(old: str, rendered: str, *, where: str, place: str) -> str:
+    """``old`` with the text between :data:`START` and :data:`END` replaced by ``rendered``.
+
+    Args:
+        old: The document's text.
+        rendered: The new part (ends with a newline).
+        where: The document's path, for the error.
+        place: Where the markers belong, for the error (e.g. "below the title").
+    """
+    if old.count(START) != 1 or old.count(END) != 1 or old.index(START) > old.index(END):
+        raise SystemExit(
+            f"{where} needs exactly one {START!r} followed by one {END!r}; add them {place}."
+        )
+    head, rest = old.split(START)
+    _, tail = rest.split(END)
+    return head + START + "\n" + rendered + END + tail
