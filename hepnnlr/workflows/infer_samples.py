@@ -69,6 +69,14 @@ __all__ = [
 ]
 
 _LEVELS = ("reco", "gen")
+_FILE_KEYS = (
+    "signal_train",
+    "background_train",
+    "signal_reference",
+    "background_reference",
+    "data",
+)
+"""The keys holding a plain file list (the ``*_test`` keys map each z to a list)."""
 
 
 @dataclass(frozen=True)
@@ -167,13 +175,7 @@ class SamplesSpec:
             raise ConfigError(f"samples.executor={self.executor!r}; choose one of {EXECUTORS}.")
         _positive_int(self.workers, "samples.workers")
         _positive_int(self.chunksize, "samples.chunksize")
-        for key in (
-            "signal_train",
-            "background_train",
-            "signal_reference",
-            "background_reference",
-            "data",
-        ):
+        for key in _FILE_KEYS:
             object.__setattr__(
                 self,
                 key,
@@ -213,16 +215,7 @@ class SamplesSpec:
 
     def files(self) -> dict[str, tuple[Path, ...]]:
         """Every file by its config key (``signal_test[0.9]`` for test files)."""
-        out = {
-            key: tuple(Path(f) for f in getattr(self, key))
-            for key in (
-                "signal_train",
-                "background_train",
-                "signal_reference",
-                "background_reference",
-                "data",
-            )
-        }
+        out = {key: tuple(Path(f) for f in getattr(self, key)) for key in _FILE_KEYS}
         for key in ("signal_test", "background_test"):
             for z, files in getattr(self, key).items():
                 out[f"{key}[{z:g}]"] = tuple(Path(f) for f in files)
@@ -237,16 +230,7 @@ class SamplesSpec:
 
         return replace(
             self,
-            **{
-                key: fix(getattr(self, key))
-                for key in (
-                    "signal_train",
-                    "background_train",
-                    "signal_reference",
-                    "background_reference",
-                    "data",
-                )
-            },
+            **{key: fix(getattr(self, key)) for key in _FILE_KEYS},
             signal_test={z: fix(f) for z, f in self.signal_test.items()},
             background_test={z: fix(f) for z, f in self.background_test.items()},
         )
