@@ -13,7 +13,8 @@
 * :func:`axes_lists` and :func:`axes_reclustering`: the FastJet calls of the τN axes
   (:data:`FLOOR_DEFINITION`), which with the bare clustering make the *FastJet floor* of a
   processor that computes τN;
-* :func:`dask_scaling`: a processor on a dask ``LocalCluster`` with 1 and with 2 workers;
+* :func:`dask_scaling`: a processor on a dask ``LocalCluster`` with 1 and with 2 workers
+  (:func:`processor_on_dask`: the dask part of bench_processor.py and bench_zjets.py);
 * :func:`memory_mib` and :class:`RssPerChunk`: resident memory of this process, and a
   processor wrapper that records it after every chunk (``benchmarks/bench_memory.py``);
 * :func:`write_json`: the JSON file a benchmark leaves for ``benchmarks/report.py``.
@@ -67,6 +68,7 @@ __all__ = [
     "dask_summary",
     "print_results",
     "processor_summary",
+    "processor_on_dask",
     "processor_parser",
     "processor_vs_bare",
     "write_overlay_file",
@@ -570,6 +572,49 @@ def dask_scaling(
     results["dask_speedup_2_over_1"] = results["dask_1_workers_s"] / results["dask_2_workers_s"]
     results["load_average_after"] = os.getloadavg()[0]
     return results
+
+
+def processor_on_dask(
+    make_processor: Callable[[], object],
+    dataset: str,
+    path: Path,
+    args: argparse.Namespace,
+    scratch: Path,
+    name: str,
+) -> tuple[dict[str, float], list[dict]]:
+    """The dask part of a processor benchmark (bench_processor.py, bench_zjets.py).
+
+    :func:`dask_scaling` of ``run_processor`` with a fresh ``make_processor()`` over
+    ``{dataset: [args.dask_file or path]}``, with the options of :func:`processor_parser`
+    (``--chunksize``, ``--repeat``, ``--dask-columns-dir``, the columns written under
+    ``scratch``).
+
+    Returns:
+        The numbers (``dask_events`` first, then :func:`dask_scaling`'s) and the table row
+        of :func:`dask_summary` for ``name``.
+    """
+    import uproot
+
+    from hepnnlr.schema import run_processor
+
+    dask_path = args.dask_file or path
+
+    def run(address: str) -> None:
+        run_processor(
+            make_processor(),
+            {dataset: [dask_path]},
+            executor="dask",
+            chunksize=args.chunksize,
+            progress=False,
+            scheduler_address=address,
+            columns_dir=scratch / "columns" if args.dask_columns_dir else None,
+        )
+
+    with uproot.open(dask_path) as file:
+        results = {"dask_events": float(file["events"].num_entries)}
+    results.update(dask_scaling(run, int(results["dask_events"]), args.repeat))
+    print(f"load average after the dask timings: {load_average()}")
+    return results, dask_summary(results, name, args.dask_columns_dir)
 
 
 def processor_summary(results: Mapping[str, float], name: str, target: float) -> list[dict]:

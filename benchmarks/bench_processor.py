@@ -38,10 +38,9 @@ import awkward as ak
 import numpy as np
 from _timing import (  # benchmarks/_timing.py
     axes_lists,
-    dask_scaling,
-    dask_summary,
     load_average,
     print_results,
+    processor_on_dask,
     processor_parser,
     processor_summary,
     processor_vs_bare,
@@ -51,7 +50,6 @@ from _timing import (  # benchmarks/_timing.py
 from hepnnlr.observables.dis import FiducialCuts
 from hepnnlr.observables.jets import JetConfig, cluster_flat_momenta
 from hepnnlr.processors.dis import DISProcessor
-from hepnnlr.schema import run_processor
 
 _LEVELS = (("GenElectron", "GenPart"), ("RecoElectron", "RecoPart"))
 BRANCHES = tuple(
@@ -122,26 +120,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             summary = processor_summary(results, "DISProcessor", TARGET)
 
         if not args.no_dask:
-            dask_path = args.dask_file or path
-
-            def dask_run(address: str) -> None:
-                run_processor(
-                    DISProcessor(jets=jets),
-                    {"sim": [dask_path]},
-                    executor="dask",
-                    chunksize=args.chunksize,
-                    progress=False,
-                    scheduler_address=address,
-                    columns_dir=Path(scratch) / "columns" if args.dask_columns_dir else None,
-                )
-
-            import uproot
-
-            with uproot.open(dask_path) as file:
-                results["dask_events"] = float(file["events"].num_entries)
-            results.update(dask_scaling(dask_run, int(results["dask_events"]), args.repeat))
-            print(f"load average after the dask timings: {load_average()}")
-            summary += dask_summary(results, "DISProcessor", args.dask_columns_dir)
+            dask_results, dask_rows = processor_on_dask(
+                lambda: DISProcessor(jets=jets), "sim", path, args, Path(scratch), "DISProcessor"
+            )
+            results.update(dask_results)
+            summary += dask_rows
 
     print_results(results)
     if args.json is not None:

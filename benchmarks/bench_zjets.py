@@ -42,10 +42,9 @@ from pathlib import Path
 from _timing import (  # benchmarks/_timing.py
     axes_lists,
     cartesian_levels,
-    dask_scaling,
-    dask_summary,
     load_average,
     print_results,
+    processor_on_dask,
     processor_parser,
     processor_summary,
     processor_vs_bare,
@@ -54,7 +53,6 @@ from _timing import (  # benchmarks/_timing.py
 
 from hepnnlr.observables.jets import cluster_flat_momenta
 from hepnnlr.processors.zjets import ZJETS_JETS, ZJetsProcessor
-from hepnnlr.schema import run_processor
 
 _PREFIXES = ("GenPart", "RecoPart")
 BRANCHES = tuple(f"{p}_{f}" for p in _PREFIXES for f in ("pt", "eta", "phi", "E"))
@@ -112,26 +110,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             summary = processor_summary(results, "ZJetsProcessor", TARGET)
 
         if not args.no_dask:
-            dask_path = args.dask_file or path
-
-            def dask_run(address: str) -> None:
-                run_processor(
-                    ZJetsProcessor(jets=jets),
-                    {"zjets": [dask_path]},
-                    executor="dask",
-                    chunksize=args.chunksize,
-                    progress=False,
-                    scheduler_address=address,
-                    columns_dir=Path(scratch) / "columns" if args.dask_columns_dir else None,
-                )
-
-            import uproot
-
-            with uproot.open(dask_path) as file:
-                results["dask_events"] = float(file["events"].num_entries)
-            results.update(dask_scaling(dask_run, int(results["dask_events"]), args.repeat))
-            print(f"load average after the dask timings: {load_average()}")
-            summary += dask_summary(results, "ZJetsProcessor", args.dask_columns_dir)
+            dask_results, dask_rows = processor_on_dask(
+                lambda: ZJetsProcessor(jets=jets),
+                "zjets",
+                path,
+                args,
+                Path(scratch),
+                "ZJetsProcessor",
+            )
+            results.update(dask_results)
+            summary += dask_rows
 
     print_results(results)
     if args.json is not None:
