@@ -1,4 +1,5 @@
-"""The README's quickstart and CI run the same test command."""
+"""The README and docs as a newcomer uses them: the quickstart and CI run the same test
+command, the README's code runs as printed, and every link in README.md and docs/ resolves."""
 
 from __future__ import annotations
 
@@ -74,3 +75,35 @@ def test_the_readme_recipe_rebuilds_the_unfolded_histogram(
         namespace["h"].variances(flow=True), expected.variances(flow=True), rtol=1e-12
     )
     assert namespace["meta"]["keys"] == ["file", "entry"]
+
+
+def _anchors(path: Path) -> set[str]:
+    """The anchors of a Markdown file: ``<a id=...>`` and GitHub's heading slugs (lower
+    case, punctuation dropped, spaces as ``-``, ``-1``, ``-2`` … on repeated headings)."""
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    anchors = set(re.findall(r'<a id="([^"]+)"', text))
+    for heading in re.findall(r"^#+\s+(.*?)\s*$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        k = 0
+        while (f"{slug}-{k}" if k else slug) in anchors:
+            k += 1
+        anchors.add(f"{slug}-{k}" if k else slug)
+    return anchors
+
+
+def test_every_link_in_the_docs_resolves() -> None:
+    """Every relative link of README.md and docs/**/*.md names a file that exists and, for a
+    Markdown file, an anchor it has: a newcomer following the docs finds what they name."""
+    broken = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
+        for link in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", link):  # http:, https:, mailto:
+                continue
+            path, _, anchor = link.partition("#")
+            target = (doc.parent / path).resolve() if path else doc
+            if not target.exists():
+                broken.append(f"{doc.relative_to(ROOT)}: {link} (no such file)")
+            elif anchor and target.suffix == ".md" and anchor not in _anchors(target):
+                broken.append(f"{doc.relative_to(ROOT)}: {link} (no such anchor)")
+    assert not broken, "broken links; fix the link or the heading:\n" + "\n".join(broken)
