@@ -37,14 +37,13 @@ from hepnnlr.methods.signal_strength import (
     profile_interval,
 )
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
-from hepnnlr.workflows.uncertainty import check_uncertainty
+from hepnnlr.workflows.uncertainty import check_uncertainty, error_model
 
 __all__ = [
     "ERROR_MODEL",
     "FITTED",
     "InferUncertainty",
     "fitted_values",
-    "error_model",
     "infer_uncertainties",
     "plot_errors",
     "route_errors",
@@ -198,16 +197,6 @@ def plot_errors(
     return [path]
 
 
-def error_model(repeats: int, bootstrap: int) -> dict[str, str]:
-    """:data:`ERROR_MODEL` with what this job left out."""
-    model = dict(ERROR_MODEL)
-    if not bootstrap:
-        model["stat"] = "not computed (uncertainty.bootstrap: 0; --bootstrap B)"
-    if repeats < 2:
-        model["method"] = "not computed (uncertainty.repeats: 1; --repeats M)"
-    return model
-
-
 def infer_uncertainties(
     likelihoods: Mapping[str, MixtureLikelihood],
     retrain: Callable[[int], Mapping[str, MixtureLikelihood]],
@@ -242,7 +231,7 @@ def infer_uncertainties(
         )
     section = {
         "uncertainty": {"repeats": settings.repeats, "bootstrap": settings.bootstrap, "seed": seed},
-        "error_model": error_model(settings.repeats, settings.bootstrap),
+        "error_model": error_model(ERROR_MODEL, settings.repeats, settings.bootstrap),
         "uncertainties": {
             route: {name: e.to_dict() for name, e in per.items()} for route, per in errors.items()
         },

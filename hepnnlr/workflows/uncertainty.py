@@ -1,17 +1,19 @@
-"""The checks every job's ``uncertainty`` section shares (unfold, infer).
+"""What every job's ``uncertainty`` section shares (unfold, infer): its checks and the
+marking of the components a job left out in ``summary.json["error_model"]``.
 
 ``repeats`` (trainings with other seeds: the method uncertainty) and ``bootstrap``
 (replicas of the data: the statistical uncertainty) mean the same in every job
-(docs/fits.md, docs/omnifold.md, docs/infer.md), so they are validated once, here.
+(docs/fits.md, docs/omnifold.md, docs/infer.md), so they are validated and marked once, here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hepnnlr.errors import ConfigError
 
-__all__ = ["check_uncertainty", "count"]
+__all__ = ["check_uncertainty", "count", "error_model"]
 
 
 def count(value: Any, where: str) -> int:
@@ -39,3 +41,14 @@ def check_uncertainty(repeats: Any, bootstrap: Any, seed: Any, *, training: str)
         )
     if seed is not None:
         count(seed, "uncertainty.seed")
+
+
+def error_model(described: Mapping[str, str], repeats: int, bootstrap: int) -> dict[str, str]:
+    """A job's ``described`` error model (what each component means) with the components
+    this job left out (``bootstrap`` 0: no stat; ``repeats`` 1: no method) marked so."""
+    model = dict(described)
+    if not bootstrap:
+        model["stat"] = "not computed (uncertainty.bootstrap: 0; --bootstrap B)"
+    if repeats < 2:
+        model["method"] = "not computed (uncertainty.repeats: 1; --repeats M)"
+    return model

@@ -30,13 +30,13 @@ from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
-from hepnnlr.workflows.uncertainty import count
+from hepnnlr.workflows.uncertainty import count, error_model
 from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfolding_weights
 from hepnnlr.workflows.unfold_report import (
+    ERROR_MODEL,
     UnfoldUncertainty,
     component_histograms,
     error_bands,
-    error_model,
     unfolding_errors,
     with_total,
 )
@@ -463,7 +463,7 @@ def run_dis_unfolding(
                     "training_seed": job.training_seed,
                     "seeds": {s: job.seed_of(s) for s in SEEDED_SAMPLES},
                 },
-                "error_model": error_model(u.repeats, u.bootstrap),
+                "error_model": error_model(ERROR_MODEL, u.repeats, u.bootstrap),
                 "uncertainties": {name: e.to_dict() for name, e in errors.items()},
                 "models": [str(path.relative_to(out_dir)) for path in models],
                 "timings_s": timings,

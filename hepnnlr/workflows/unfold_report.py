@@ -28,7 +28,6 @@ __all__ = [
     "component_histograms",
     "error_bands",
     "error_lines",
-    "error_model",
     "unfolding_errors",
     "with_total",
 ]
@@ -140,16 +139,6 @@ def error_bands(e: BinErrors | None) -> list[tuple[str, np.ndarray]]:
     if e.method is not None:
         bands.append((f"method: training seeds ({e.repeats} runs)", e.method))
     return bands
-
-
-def error_model(repeats: int, bootstrap: int) -> dict[str, str]:
-    """:data:`ERROR_MODEL` with what this job left out."""
-    model = dict(ERROR_MODEL)
-    if not bootstrap:
-        model["stat"] = "not computed (uncertainty.bootstrap: 0; --bootstrap B)"
-    if repeats < 2:
-        model["method"] = "not computed (uncertainty.repeats: 1; --repeats M)"
-    return model
 
 
 def _percent(value: float | None) -> str:
