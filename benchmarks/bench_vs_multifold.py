@@ -66,19 +66,9 @@ def _toy_problem(seed: int, n_sim: int, n_data: int):
     """The arrays of seed ``seed``, the truths and ``sigma`` (as the closure test's fixture)."""
     from _side_by_side import Arrays
 
-    from hepnnlr.samples.fakes_toy import (
-        DATA_TRUTH,
-        FEATURE_NAMES,
-        SIM_TRUTH,
-        make_fakes_toy,
-        quadratic_features,
-        statistical_errors,
-    )
+    from hepnnlr.samples.fakes_toy import FEATURE_NAMES, closure_toy, quadratic_features
 
-    rng = np.random.default_rng(15 if seed == 0 else (15, seed))
-    sim = make_fakes_toy(rng, n_sim, SIM_TRUTH)
-    data = make_fakes_toy(rng, n_data, DATA_TRUTH)
-    sigma = statistical_errors(sim, data, np.random.default_rng(16))
+    sim, data, sigma = closure_toy(15 if seed == 0 else (15, seed), n_sim, n_data)
     (z, x, reco, gen), (z_data, x_data, reco_data, gen_data) = sim, data
     arrays = Arrays.scaled(
         quadratic_features(x_data[reco_data]),

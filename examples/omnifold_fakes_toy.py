@@ -35,15 +35,12 @@ from _results import RESULTS_DIR, load_average, table, write_result
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.models import ModelSpec
 from hepnnlr.samples.fakes_toy import (
-    DATA_TRUTH,
     FEATURE_NAMES,
     N_DATA,
     N_SIM,
     QUANTITIES,
-    SIM_TRUTH,
-    make_fakes_toy,
+    closure_toy,
     quadratic_features,
-    statistical_errors,
     summary,
 )
 from hepnnlr.tensors import EventTensors
@@ -69,16 +66,6 @@ def _events(v: np.ndarray) -> EventTensors:
     return EventTensors(None, None, quadratic_features(v), (), FEATURE_NAMES)
 
 
-def make_toy():
-    """Simulation, data and the statistical errors σ of ``QUANTITIES``: the spread of the
-    ideal unfolding over 100 data replicas, times √(1 + N_data/N_sim) for the simulation's
-    own sample (``fakes_toy.statistical_errors``)."""
-    rng = np.random.default_rng(15)
-    sim = make_fakes_toy(rng, N_SIM, SIM_TRUTH)
-    data = make_fakes_toy(rng, N_DATA, DATA_TRUTH)
-    return sim, data, statistical_errors(sim, data, np.random.default_rng(16))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -92,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_before = load_average()
 
-    sim, data, sigma = make_toy()
+    # σ of QUANTITIES: the spread of the ideal unfolding over 100 data replicas, times
+    # √(1 + N_data/N_sim) for the simulation's own sample (fakes_toy.statistical_errors)
+    sim, data, sigma = closure_toy()
     (z, x, reco, gen), (z_data, x_data, reco_data, gen_data) = sim, data
     truth = summary(z_data[gen_data])
     fakes, observed_fakes = reco & ~gen, int((reco_data & ~gen_data).sum())

@@ -14,14 +14,12 @@ linear in.
 Used by ``tests/methods/test_omnifold_closure.py``, ``examples/omnifold_fakes_toy.py`` and
 ``benchmarks/bench_vs_multifold.py``, which must all see the same samples: the random
 numbers are drawn in a fixed order (truth, smearing, efficiency, fake count, fake
-positions), so a seed gives the same events everywhere.
+positions), so a seed gives the same events everywhere, and all three take the closure's
+samples and σ from :func:`closure_toy`.
 
 Typical use::
 
-    rng = np.random.default_rng(15)
-    sim = make_fakes_toy(rng, N_SIM, SIM_TRUTH)
-    data = make_fakes_toy(rng, N_DATA, DATA_TRUTH)
-    sigma = statistical_errors(sim, data, np.random.default_rng(16))
+    sim, data, sigma = closure_toy()  # seed 15 for the samples, 16 for sigma
 """
 
 from __future__ import annotations
@@ -133,3 +131,15 @@ def statistical_errors(
         axis=0,
     )
     return spread * np.sqrt(1 + data[2].sum() / sim[2].sum())
+
+
+def closure_toy(
+    seed: int | tuple[int, ...] = 15, n_sim: int = N_SIM, n_data: int = N_DATA
+) -> tuple[FakesToy, FakesToy, np.ndarray]:
+    """The closure's simulation (``SIM_TRUTH``) and data (``DATA_TRUTH``), drawn in that
+    order from ``np.random.default_rng(seed)``, and their :func:`statistical_errors` (data
+    replicas from ``np.random.default_rng(16)``): ``(sim, data, sigma)``."""
+    rng = np.random.default_rng(seed)
+    sim = make_fakes_toy(rng, n_sim, SIM_TRUTH)
+    data = make_fakes_toy(rng, n_data, DATA_TRUTH)
+    return sim, data, statistical_errors(sim, data, np.random.default_rng(16))

@@ -35,15 +35,10 @@ import pytest
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.models import ModelSpec
 from hepnnlr.samples.fakes_toy import (
-    DATA_TRUTH,
     FEATURE_NAMES,
-    N_DATA,
-    N_SIM,
     QUANTITIES,
-    SIM_TRUTH,
-    make_fakes_toy,
+    closure_toy,
     quadratic_features,
-    statistical_errors,
     summary,
 )
 from hepnnlr.tensors import EventTensors
@@ -70,11 +65,7 @@ def _events(v: np.ndarray) -> EventTensors:
 @pytest.fixture(scope="module")
 def toy():
     """Simulation, data and the statistical errors of ``QUANTITIES`` (module docstring)."""
-    rng = np.random.default_rng(15)
-    sim = make_fakes_toy(rng, N_SIM, SIM_TRUTH)
-    data = make_fakes_toy(rng, N_DATA, DATA_TRUTH)
-    sigma = statistical_errors(sim, data, np.random.default_rng(16))
-    return sim, data, sigma
+    return closure_toy()
 
 
 def _unfold(toy, **changes):
