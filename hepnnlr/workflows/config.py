@@ -35,7 +35,7 @@ from hepnnlr.errors import ConfigError, InputFileError
 from hepnnlr.schema.fileset import input_location
 from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
 
-__all__ = ["from_mapping", "load_unfolding_job"]
+__all__ = ["from_mapping", "load_unfolding_job", "read_yaml_mapping"]
 
 T = TypeVar("T")
 
@@ -85,20 +85,30 @@ def _is_tuple(hint: Any) -> bool:
     )
 
 
-def load_unfolding_job(path: str | Path, **overrides: Any) -> DISUnfoldingJob:
-    """Read a YAML unfolding job; relative file paths are taken from the YAML's folder."""
-    path = Path(path)
+def read_yaml_mapping(path: Path, what: str, cls: type, create: str) -> dict[str, Any]:
+    """The mapping a YAML job file holds, or an error naming the file: ``what`` names the
+    file in it (``"fit config"``), ``cls`` the fields it maps, ``create`` the fix for a
+    missing file."""
     if not path.is_file():
-        raise InputFileError(
-            f"job file {path} does not exist; write a YAML job (see "
-            "hepnnlr.workflows.config) or pass --data/--sim instead."
-        )
+        raise InputFileError(f"{what} {path} does not exist; {create}")
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
-        raise ConfigError(f"job file {path} is not valid YAML: {error}") from error
+        raise ConfigError(f"{what} {path} is not valid YAML: {error}") from error
     if not isinstance(data, dict):
-        raise ConfigError(f"job file {path} must hold a mapping of DISUnfoldingJob fields.")
+        raise ConfigError(f"{what} {path} must hold a mapping of {cls.__name__} fields.")
+    return data
+
+
+def load_unfolding_job(path: str | Path, **overrides: Any) -> DISUnfoldingJob:
+    """Read a YAML unfolding job; relative file paths are taken from the YAML's folder."""
+    path = Path(path)
+    data = read_yaml_mapping(
+        path,
+        "job file",
+        DISUnfoldingJob,
+        "write a YAML job (see hepnnlr.workflows.config) or pass --data/--sim instead.",
+    )
     for key in ("data_file", "sim_file", "output_dir"):
         if key in data and isinstance(input_location(str(data[key])), str):
             continue  # a URL (root://, https://, ...) is not relative to the job file

@@ -28,13 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.errors import ConfigError
 from hepnnlr.methods.srgn import SRGN_STRATEGIES
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.workflows.config import from_mapping
+from hepnnlr.workflows.config import from_mapping, read_yaml_mapping
 from hepnnlr.workflows.fit_inputs import PARTICLE_FIELDS, PARTICLE_JETS
 from hepnnlr.workflows.fit_samples import (
     GENERATORS,
@@ -450,16 +448,7 @@ def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) 
     top-level keys (e.g. ``output_dir``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(
-            f"fit config {path} does not exist; start from one in examples/configs/."
-        )
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"fit config {path} is not valid YAML: {error}") from error
-    if not isinstance(data, dict):
-        raise ConfigError(f"fit config {path} must hold a mapping of FitJob fields.")
+    data = read_yaml_mapping(path, "fit config", FitJob, "start from one in examples/configs/.")
     if method is not None:
         if data.get("method", method) != method:
             raise ConfigError(

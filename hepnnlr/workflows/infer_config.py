@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.errors import ConfigError
 from hepnnlr.models.flows import FlowSpec
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.training.config import TrainingConfig
@@ -253,20 +252,15 @@ class InferenceJob:
 def load_inference_job(path: str | Path, **overrides: Any) -> InferenceJob:
     """Read a YAML :class:`InferenceJob`; a relative ``output_dir`` is taken from the
     YAML's folder."""
-    from hepnnlr.workflows.config import from_mapping
+    from hepnnlr.workflows.config import from_mapping, read_yaml_mapping
 
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(
-            f"config file {path} does not exist; write one (see "
-            "examples/configs/infer_gaussian.yaml)."
-        )
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"config file {path} is not valid YAML: {error}") from error
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of InferenceJob fields.")
+    data = read_yaml_mapping(
+        path,
+        "config file",
+        InferenceJob,
+        "write one (see examples/configs/infer_gaussian.yaml).",
+    )
     if "output_dir" not in data:
         raise ConfigError(f"{path}: output_dir is required (where the results go).")
     if not Path(str(data["output_dir"])).is_absolute():
