@@ -55,7 +55,7 @@ from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import JetConfig, cluster_flat_momenta
+from hepnnlr.observables.jets import JetConfig, cartesian_of, cluster_flat_momenta
 from hepnnlr.observables.substructure import (
     STRANGE_HADRON_IDS,
     decreasing_pt_order,
@@ -186,9 +186,7 @@ class ZJetsProcessor(processor.ProcessorABC):
         # = cluster_flat(counts, pt, eta, phi, energy, ...), keeping the Cartesian momenta
         # for the constituents below; τ21 is needed for the two leading jets only:
         # computed below for those
-        px, py, pz = np.cos(phi), np.sin(phi), np.sinh(eta)
-        for values in (px, py, pz):
-            values *= pt  # = pt * cos(phi), ... in place: no second buffer of each
+        px, py, pz = cartesian_of(pt, eta, phi)
         jets = cluster_flat_momenta(counts, px, py, pz, energy, self.jets, with_nsubjettiness=False)
         n_jets = jets.n_jets
         jet_starts = np.zeros(len(n_jets), dtype=np.int64)

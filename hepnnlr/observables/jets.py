@@ -65,6 +65,7 @@ __all__ = [
     "NSUBJETTINESS",
     "FlatJets",
     "JetConfig",
+    "cartesian_of",
     "cluster_flat",
     "cluster_flat_momenta",
     "cluster_flat_particles",
@@ -218,12 +219,21 @@ def cluster_flat(
         with_nsubjettiness: As in :func:`cluster_flat_momenta`.
     """
     pt, eta, phi, energy = (np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, energy))
+    return cluster_flat_momenta(
+        counts, *cartesian_of(pt, eta, phi), energy, config, with_nsubjettiness=with_nsubjettiness
+    )
+
+
+def cartesian_of(
+    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(px, py, pz) = (pT cos φ, pT sin φ, pT sinh η)`` of flat float64 arrays: the
+    momenta :func:`cluster_flat` clusters, for callers that keep them (the Z → jets
+    processor gathers its constituents from them)."""
     px, py, pz = np.cos(phi), np.sin(phi), np.sinh(eta)
     for values in (px, py, pz):
         values *= pt  # = pt * cos(phi), ... in place: no second buffer of each
-    return cluster_flat_momenta(
-        counts, px, py, pz, energy, config, with_nsubjettiness=with_nsubjettiness
-    )
+    return px, py, pz
 
 
 def _sequence_jets(
