@@ -53,6 +53,12 @@ class ConfigError(HepnnlrError, ValueError):
     """A configuration value (dataclass field, YAML key, CLI option) is invalid."""
 
 
+class ExpressionError(ConfigError):
+    """An analysis expression (:mod:`hepnnlr.analysis.expressions`) does not parse, uses a
+    construct outside the whitelist, or names a ``module:function`` that cannot be
+    imported; the message names the key, quotes the expression and marks the column."""
+
+
 class WeightClippingWarning(HepnnlrWarning):
     """More generated examples than expected had their DCTRGAN weight clipped.
 
@@ -65,4 +71,4 @@ class AllWeightsClippedError(HepnnlrError, ValueError):
     """Every DCTRGAN weight hit the clipping bound: the weights carry no information."""
 
 
-__all__ += ["AllWeightsClippedError", "WeightClippingWarning"]
+__all__ += ["AllWeightsClippedError", "ExpressionError", "WeightClippingWarning"]
