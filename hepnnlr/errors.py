@@ -14,6 +14,7 @@ __all__ = [
     "InputFileError",
     "MissingBranchError",
     "NonFiniteInputError",
+    "OutputError",
     "ShapeMismatchError",
 ]
 
@@ -39,6 +40,11 @@ class MissingBranchError(HepnnlrError, KeyError):
 
 class EmptySelectionError(HepnnlrError, ValueError):
     """A selection left no events (or no events in one class) to work with."""
+
+
+class OutputError(HepnnlrError, OSError):
+    """An output cannot be written where asked: an unwritable folder, a folder in use by
+    another run or holding another run's outputs, an existing file not to be replaced."""
 
 
 class NonFiniteInputError(HepnnlrError, ValueError):
