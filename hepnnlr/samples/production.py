@@ -33,7 +33,9 @@ def make_dis_sample(
     only (not on ``workers``).
 
     Args:
-        path: output ``.root`` file (replaced if it exists; parent folders are created).
+        path: output ``.root`` file (parent folders are created); an existing file is
+            replaced only once the new one is complete (written under a temporary
+            name and renamed).
         setup: ``"sim"``, ``"data"`` or a :class:`DISSetup`.
         n_events: number of events, at least 1.
         seed: non-negative integer seed.
@@ -64,6 +66,4 @@ def make_dis_sample(
         block_size=block_size,
     )
     events = simulate_detector(gen, detector, seed=seed)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_events(path, events, tree)
+    return write_events(Path(path), events, tree)

@@ -19,6 +19,8 @@ import numpy as np
 import uproot
 
 from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
+from hepnnlr.outputs import atomic_write
+from hepnnlr.rootfiles import SAMPLE_RECORD, check_root_size, check_stored_entries, sample_record
 
 __all__ = [
     "BASKET_EVENTS",
@@ -98,17 +100,22 @@ def write_tree(
     """Write equal-length columns as a new TTree, ``chunk_size`` events per basket.
 
     Flat arrays become one branch each; a jagged array of records becomes uproot's
-    ``nX`` counter with ``X_field`` sub-branches. The parent folder is created and an
-    existing file replaced.
+    ``nX`` counter with ``X_field`` sub-branches. The parent folder is created.
+
+    The file is written under a temporary name and renamed to ``path`` only when it is
+    complete (:func:`hepnnlr.outputs.atomic_write`): an interrupted write leaves no file,
+    or the old one untouched, at ``path``. The number of events is stored first, as the
+    string object :data:`hepnnlr.rootfiles.SAMPLE_RECORD`, so a reader refuses a file
+    with fewer entries than it was written for.
 
     Raises:
         ConfigError: for a non-positive ``chunk_size``.
     """
     check_chunk_size(chunk_size)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     n_events = len(next(iter(columns.values()))) if columns else 0
-    with uproot.recreate(path) as file:
+    with atomic_write(path) as tmp, uproot.recreate(tmp) as file:
+        file[SAMPLE_RECORD] = sample_record(tree, n_events)
         out = file.mktree(tree, {name: ak.type(a).content for name, a in columns.items()})
         for start in range(0, n_events, chunk_size):
             out.extend({name: array[start : start + chunk_size] for name, array in columns.items()})
@@ -235,14 +242,16 @@ def check_event_file(
         The number of entries of the tree.
 
     Raises:
-        InputFileError: the file is missing or unreadable, or has no TTree ``tree``
-            (the message lists the trees it has).
+        InputFileError: the file is missing, unreadable or truncated (shorter than its
+            header says, or fewer entries than it was written for), or has no TTree
+            ``tree`` (the message lists the trees it has).
         MissingBranchError: a required branch is missing (named, with the file).
     """
     path = Path(path)
     required = REQUIRED_BRANCHES if branches is None else tuple(branches)
     if not path.is_file():
         raise InputFileError(f"event file {str(path)!r} does not exist; {_fix(path)}.")
+    check_root_size(path, fix=_fix(path))
     try:
         file = uproot.open(path)
     except Exception as exc:  # uproot raises many types for a damaged or foreign file
@@ -270,7 +279,9 @@ def check_event_file(
                 f"event file {str(path)!r}, tree {tree!r}, has no branch {missing[0]!r} "
                 f"(missing: {missing}); {_fix(path)}."
             )
-        return int(ttree.num_entries)
+        entries = int(ttree.num_entries)
+        check_stored_entries(file, tree, entries, str(path), fix=_fix(path))
+        return entries
 
 
 def read_events(

@@ -16,8 +16,10 @@ counts as local). uproot opens URLs through fsspec, so a protocol needs its back
 (``fsspec-xrootd`` for ``root://``, ``s3fs`` for ``s3://``). Existence is checked only for
 local paths; a remote file that cannot be opened is named with uproot's error.
 
-:func:`check_inputs` opens every file once: a local file must exist, every file must open
-as a ROOT file and hold its tree (a ``TTree``) and the branches asked for, so a bad input
+:func:`check_inputs` opens every file once: a local file must exist and be as long as its
+ROOT header says (a truncated copy is named with both sizes), every file must open as a
+ROOT file and hold its tree (a ``TTree``), the branches asked for and, for hepnnlr's own
+samples, the number of entries it was written with, so a bad input
 fails at once with an :class:`~hepnnlr.errors.InputFileError` or
 :class:`~hepnnlr.errors.MissingBranchError` naming the dataset, file, tree or branch and
 the fix, instead of deep inside a worker.
@@ -45,6 +47,7 @@ from coffea.nanoevents import (
 )
 
 from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
+from hepnnlr.rootfiles import SAMPLE_RECORD, check_root_size, check_stored_entries
 from hepnnlr.schema.nanoevents import HepnnlrSchema
 
 __all__ = ["SCHEMAS", "Fileset", "check_inputs", "input_location"]
@@ -250,6 +253,12 @@ def _open(dataset: str, path: str, retries: int) -> Any:
             "generate the sample first (hepnnlr.samples.make_dis_sample or `hepnnlr "
             "generate`)."
         )
+    if not remote:
+        # A cut file often still opens and fails deep inside a worker: name it here.
+        try:
+            check_root_size(_local_path(path), fix="copy it again or regenerate it")
+        except InputFileError as error:
+            raise InputFileError(f"input file of dataset {dataset!r}: {error}") from None
     for attempt in range(retries + 1 if remote else 1):
         try:
             # {path: None}: the whole string is the file (uproot splits "a.root:tree")
@@ -277,7 +286,8 @@ def _check_file(
     dataset: str, path: str, treename: str, branches: tuple[str, ...], retries: int = 0
 ) -> int:
     with _open(dataset, path, retries) as file:
-        keys = sorted({key.split(";")[0] for key in file.keys(recursive=False)})
+        # hepnnlr's record of a sample's event count is no candidate tree: not listed
+        keys = sorted({key.split(";")[0] for key in file.keys(recursive=False)} - {SAMPLE_RECORD})
         if treename not in keys:
             raise InputFileError(
                 f"input file {path!r} of dataset {dataset!r} has no tree {treename!r}; its "
@@ -301,7 +311,10 @@ def _check_file(
                 "hepnnlr.samples (docs/architecture.md lists the event format), or use a "
                 "processor that does not read these branches."
             )
-        return int(tree.num_entries)
+        entries = int(tree.num_entries)
+        fix = f"regenerate it, or remove it from dataset {dataset!r}"
+        check_stored_entries(file, treename, entries, path, fix=fix)
+        return entries
 
 
 def _check_or_skip(

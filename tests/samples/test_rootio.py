@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import awkward as ak
@@ -33,7 +34,9 @@ def written(events: ak.Array, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_written_file_is_a_ttree_with_the_format(written: Path) -> None:
     with uproot.open(written) as file:
-        assert file.classnames() == {"events;1": "TTree"}
+        # the tree and the record of its event count (a reader refuses fewer entries)
+        assert file.classnames() == {"events;1": "TTree", "hepnnlr_sample;1": "TObjString"}
+        assert json.loads(str(file["hepnnlr_sample"])) == {"tree": "events", "entries": 2000}
         tree = file["events"]
         assert set(tree.keys()) == set(REQUIRED_BRANCHES)
         assert tree.num_entries == 2000
