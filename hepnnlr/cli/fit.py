@@ -23,6 +23,8 @@ import argparse
 import time
 from pathlib import Path
 
+from hepnnlr.cli.main import add_overwrite_folder, guarded
+
 __all__ = ["register", "run"]
 
 
@@ -85,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             action="store_true",
             help="progress of generation, processing and training",
         )
+        add_overwrite_folder(sub)
         sub.set_defaults(handler=run)
 
 
@@ -110,9 +113,13 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         job = replace(job, uncertainty=replace(job.uncertainty, **changes))
-    if args.calibrate:
-        return _calibrate(job, args.method, started)
-    outputs = run_fit(job)
+    with guarded(job.output_dir, args) as folder:
+        if args.calibrate:
+            code = _calibrate(job, args.method, started)
+            folder.finish()
+            return code
+        outputs = run_fit(job)
+        folder.finish()
     print(f"[hepnnlr] {args.method} fit done in {time.perf_counter() - started:.0f} s")
     from hepnnlr.results.fit_errors import error_table
 

@@ -19,6 +19,8 @@ import math
 import time
 from pathlib import Path
 
+from hepnnlr.cli.main import add_overwrite_folder, guarded
+
 __all__ = ["register", "run"]
 
 
@@ -58,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override uncertainty.bootstrap (Poisson(1) replicas of the "
         "fitted dataset, densities frozen: the statistical uncertainty; 0: none)",
     )
+    add_overwrite_folder(parser)
     parser.set_defaults(handler=run)
 
 
@@ -79,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         job = replace(job, uncertainty=replace(job.uncertainty, **changes))
-    outputs = run_inference(job)
+    with guarded(job.output_dir, args) as folder:
+        outputs = run_inference(job)
+        folder.finish()
     print(f"[hepnnlr] infer done in {time.perf_counter() - started:.0f} s")
     fitted = outputs.summary.get("fitted", "dataset")
     unit = outputs.summary["z_unit"]

@@ -72,6 +72,27 @@ def _uncertainty_overrides(args: argparse.Namespace, job):
     return job
 
 
+def _add_overwrite_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output file (only once the new one is "
+                        "complete); without it an existing file is refused")
+
+
+def add_overwrite_folder(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite``: replace the outputs of another run in the output folder."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the outputs of another run in the output folder "
+                        "(its summary.json); without it such a folder is refused")
+
+
+def guarded(folder: Path, args: argparse.Namespace):
+    """The :class:`~hepnnlr.outputs.OutputFolder` of a run into ``folder``: created and
+    probed before any work, locked, another run's outputs refused unless --overwrite."""
+    from hepnnlr.outputs import OutputFolder
+
+    return OutputFolder(folder, overwrite=getattr(args, "overwrite", False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hepnnlr`` command."""
     parser = argparse.ArgumentParser(
@@ -92,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="extra Pythia setting (repeatable), e.g. --param StringZ:aLund=0.8")
     dis.add_argument("--workers", type=int, default=1, help="generator processes")
     dis.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_overwrite_file(dis)
 
     for name, help_text, param_help in (
         ("zjets", "e+e- -> Z -> light-quark dijets at 91.19 GeV (SRGN parton-shower example)",
@@ -111,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help=param_help)
         sample.add_argument("--workers", type=int, default=1, help="generator processes")
         sample.add_argument("--no-progress", action="store_true", help="no progress bar")
+        _add_overwrite_file(sample)
 
     tautau = gen_sub.add_parser(
         "tautau", help="H -> tau tau (signal) or Z -> tau tau (background) at 13 TeV, one "
@@ -132,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="extra Pythia setting (repeatable)")
     tautau.add_argument("--workers", type=int, default=1, help="generator processes")
     tautau.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_overwrite_file(tautau)
 
     unfold = sub.add_parser(
         "unfold", help="unfold a DIS data file with a simulation file (flags or a YAML job)"
@@ -151,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="save the last step-1/step-2 networks under OUTPUT/models as "
                         "SavedReweighters: final = those of every run (default), all = the "
                         "bootstrap replicas' too, none")
+    add_overwrite_folder(unfold)
 
     demo = sub.add_parser(
         "demo", help="end to end: Pythia DIS -> ROOT -> coffea -> OmniFold -> hist + plots"
@@ -161,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="events per sample (default: sized to finish in minutes on 2 cores)")
     _add_processing_options(demo)
     _add_training_options(demo, epochs=20, iterations=3)
+    add_overwrite_folder(demo)
 
     # Sub-commands that live in their own module: each adds its parser and sets ``handler``.
     from hepnnlr.cli import fit, infer
@@ -187,13 +213,20 @@ def _params(pairs: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{name} = {value}" for name, value in _pairs(pairs))
 
 
+def _output_file(args: argparse.Namespace) -> Path:
+    """``-o`` of generate, checked before any event is made: writable, not replaced unasked."""
+    from hepnnlr.outputs import check_output_file
+
+    return check_output_file(args.output, overwrite=args.overwrite)
+
+
 def _generate(args: argparse.Namespace) -> Path:
     """Run ``hepnnlr generate <process>``."""
     progress = not args.no_progress
     if args.process == "dis":
         from hepnnlr.samples import make_dis_sample
 
-        return make_dis_sample(args.output, setup=args.setup, n_events=args.events,
+        return make_dis_sample(_output_file(args), setup=args.setup, n_events=args.events,
                                seed=args.seed, params=_params(args.param),
                                workers=args.workers, progress=progress)
     if args.process == "zjets":
@@ -206,7 +239,7 @@ def _generate(args: argparse.Namespace) -> Path:
                 theta[settings[name]] = float(value)
             else:
                 params.append(f"{name} = {value}")
-        return make_zjets_sample(args.output, n_events=args.events, seed=args.seed,
+        return make_zjets_sample(_output_file(args), n_events=args.events, seed=args.seed,
                                  theta=ZJetsTheta(**theta), params=tuple(params),
                                  workers=args.workers, progress=progress)
     if args.process == "ttbar":
@@ -220,7 +253,7 @@ def _generate(args: argparse.Namespace) -> Path:
                 mpi = value.lower() in ("on", "true", "1")
             else:
                 params.append(f"{name} = {value}")
-        return make_ttbar_sample(args.output, n_events=args.events, seed=args.seed,
+        return make_ttbar_sample(_output_file(args), n_events=args.events, seed=args.seed,
                                  top_mass=top_mass, mpi=mpi, params=tuple(params),
                                  workers=args.workers, progress=progress)
     if args.process == "tautau":
@@ -228,7 +261,7 @@ def _generate(args: argparse.Namespace) -> Path:
 
         z = (tuple(args.tau_energy_scale_range) if args.tau_energy_scale_range is not None
              else args.tau_energy_scale)
-        return make_tautau_sample(args.output, args.process_name, n_events=args.events,
+        return make_tautau_sample(_output_file(args), args.process_name, n_events=args.events,
                                   seed=args.seed, tau_energy_scale=z, mpi=args.mpi,
                                   params=_params(args.param), workers=args.workers,
                                   progress=progress)
@@ -243,7 +276,7 @@ def _generate(args: argparse.Namespace) -> Path:
                 f"{sorted(fields)}."
             )
         values[name] = type(getattr(ShowerConfig(), name))(value)
-    return make_calo_sample(args.output, n_events=args.events, seed=args.seed,
+    return make_calo_sample(_output_file(args), n_events=args.events, seed=args.seed,
                             config=ShowerConfig(**values), workers=args.workers,
                             progress=progress)
 
@@ -337,18 +370,27 @@ def _run(args: argparse.Namespace) -> int:
                 from dataclasses import replace
 
                 job = replace(job, save_models=args.save_models)
-            _report(run_dis_unfolding(job), started)
+            with guarded(job.output_dir, args) as folder:
+                outputs = run_dis_unfolding(job)
+                folder.finish()
+            _report(outputs, started)
             return 0
         if args.data is None or args.sim is None:
             raise HepnnlrError(
                 "hepnnlr unfold needs a YAML job file, or both --data FILE and --sim FILE."
             )
-        _report(_unfold(args, args.data, args.sim), started)
+        with guarded(args.output, args) as folder:
+            outputs = _unfold(args, args.data, args.sim)
+            folder.finish()
+        _report(outputs, started)
         return 0
     if args.command == "demo":
         from hepnnlr.cli.demo import run_demo
 
-        _report(run_demo(args, _unfold), started)
+        with guarded(args.output, args) as folder:
+            outputs = run_demo(args, _unfold)
+            folder.finish()
+        _report(outputs, started)
         return 0
     raise AssertionError(f"unhandled command {args.command}")  # argparse guarantees
 
