@@ -10,42 +10,19 @@ adding padded slots.
 from __future__ import annotations
 
 import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras imports it)
-from hepnnlr.models.conv3d import (
-    Conv3DSpec,
-    RandomFlipXY,
-    build_conv3d,
-)
-from hepnnlr.models.efn import build_efn
-from hepnnlr.models.flows import (
-    MADE,
-    ConditionalMAF,
-    FlowSpec,
-)
-from hepnnlr.models.gan import (
-    GANSpec,
-    build_discriminator,
-    build_generator,
-)
-from hepnnlr.models.layers import MaskedSum
-from hepnnlr.models.mlp import build_mlp
-from hepnnlr.models.pet import build_pet
-from hepnnlr.models.pfn import build_pfn
-from hepnnlr.models.spec import ModelSpec
+from hepnnlr._lazy import attach
 
-__all__ = [
-    "build_conv3d",
-    "build_discriminator",
-    "build_efn",
-    "build_generator",
-    "build_mlp",
-    "build_pet",
-    "build_pfn",
-    "ConditionalMAF",
-    "Conv3DSpec",
-    "FlowSpec",
-    "GANSpec",
-    "MADE",
-    "MaskedSum",
-    "ModelSpec",
-    "RandomFlipXY",
-]
+# defining module -> public names; each module is imported on first use of a name
+_EXPORTS = {
+    "hepnnlr.models.conv3d": ("Conv3DSpec", "RandomFlipXY", "build_conv3d"),
+    "hepnnlr.models.efn": ("build_efn",),
+    "hepnnlr.models.flows": ("MADE", "ConditionalMAF", "FlowSpec"),
+    "hepnnlr.models.gan": ("GANSpec", "build_discriminator", "build_generator"),
+    "hepnnlr.models.layers": ("MaskedSum",),
+    "hepnnlr.models.mlp": ("build_mlp",),
+    "hepnnlr.models.pet": ("build_pet",),
+    "hepnnlr.models.pfn": ("build_pfn",),
+    "hepnnlr.models.spec": ("ModelSpec",),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -5,40 +5,26 @@ Everything here works on NumPy, awkward and ``hist`` objects; nothing imports Te
 
 from __future__ import annotations
 
-from hepnnlr.results.contours import (
-    plot_nll_contours,
-    plot_profiles,
-)
-from hepnnlr.results.io import read_weights, write_histograms, write_weights
-from hepnnlr.results.plots import plot_comparison
-from hepnnlr.results.stats import (
-    Chi2Result,
-    chi2_test,
-    relative_mse,
-    relative_std,
-    weighted_mean_and_std,
-)
-from hepnnlr.results.uncertainties import (
-    BinErrors,
-    UnfoldedHistogram,
-    bin_errors,
-    with_uncertainties,
-)
+from hepnnlr._lazy import attach
 
-__all__ = [
-    "bin_errors",
-    "BinErrors",
-    "chi2_test",
-    "Chi2Result",
-    "plot_comparison",
-    "plot_nll_contours",
-    "plot_profiles",
-    "read_weights",
-    "relative_mse",
-    "relative_std",
-    "UnfoldedHistogram",
-    "weighted_mean_and_std",
-    "with_uncertainties",
-    "write_histograms",
-    "write_weights",
-]
+# defining module -> public names; each module is imported on first use of a name
+_EXPORTS = {
+    "hepnnlr.results.contours": ("plot_nll_contours", "plot_profiles"),
+    "hepnnlr.results.io": ("read_weights", "write_histograms", "write_weights"),
+    "hepnnlr.results.plots": ("plot_comparison",),
+    "hepnnlr.results.stats": (
+        "Chi2Result",
+        "chi2_test",
+        "relative_mse",
+        "relative_std",
+        "weighted_mean_and_std",
+    ),
+    "hepnnlr.results.uncertainties": (
+        "BinErrors",
+        "UnfoldedHistogram",
+        "bin_errors",
+        "with_uncertainties",
+    ),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

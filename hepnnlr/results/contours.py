@@ -1,6 +1,6 @@
 """Contours of ``ΔNLL(μ, z)`` at the 0.5 and 2.0 levels and profile plots (thesis §3.3.4).
 
-The scans come from :func:`hepnnlr.methods.signal_strength.scan_nll`; several test sets (one
+The scans come from :func:`hepnnlr.methods.nll.scan_nll`; several test sets (one
 per true ``(μ, z)``) and several likelihoods (true, classifier, flow) share one figure, as in
 the thesis's figure 4.4.
 """
@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from scipy.interpolate import RectBivariateSpline
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.methods.signal_strength import NLLScan, profile_nll
+from hepnnlr.methods.nll import NLLScan, profile_nll
 from hepnnlr.results.plots import save_figure
 
 __all__ = ["plot_nll_contours", "plot_profiles"]

@@ -12,113 +12,62 @@ This layer imports nothing from hepnnlr but :mod:`hepnnlr.errors`.
 
 from __future__ import annotations
 
-from hepnnlr.samples.calo import ShowerConfig, hits_to_images, images_to_hits, make_calo_sample
-from hepnnlr.samples.calo_surrogate import ShowerRenderer, describe_showers
-from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles, simulate_detector
-from hepnnlr.samples.dis import BLOCK_SIZE, DIS_SETUPS, DISSetup, generate_dis, get_setup
-from hepnnlr.samples.gaussian import (
-    full_phase_space_sample,
-    gaussian_sample,
-    gaussian_weights,
-    varied_gaussian_sample,
-)
-from hepnnlr.samples.gaussian_signal import (
-    GAUSSIAN_FEATURES,
-    GaussianSignalToy,
-)
-from hepnnlr.samples.kinematics import (
-    HERA_ELECTRON_ENERGY,
-    HERA_PROTON_ENERGY,
-    DISKinematics,
-    electron_method,
-    lepton_vertex_kinematics,
-)
-from hepnnlr.samples.multimodal import (
-    GaussianMixture,
-)
-from hepnnlr.samples.production import make_dis_sample
-from hepnnlr.samples.response_toys import (
-    JetResponseToy,
-    MuonResolutionToy,
-    crystal_ball_cdf,
-    crystal_ball_pdf,
-    crystal_ball_ppf,
-    jet_energy_resolution,
-    jet_energy_response,
-    muon_momentum_resolution,
-)
-from hepnnlr.samples.rootio import (
-    DEFAULT_TREE,
-    REQUIRED_BRANCHES,
-    check_event_file,
-    read_events,
-    write_events,
-)
-from hepnnlr.samples.selection import pass_gen, pass_reco
-from hepnnlr.samples.tautau import (
-    TauTauConfig,
-    generate_tautau,
-)
-from hepnnlr.samples.tautau_reco import (
-    TauTauDetectorConfig,
-    make_tautau_sample,
-    simulate_tautau_detector,
-)
-from hepnnlr.samples.ttbar import TTbarConfig
-from hepnnlr.samples.ttbar_reco import TTbarDetectorConfig, make_ttbar_sample
-from hepnnlr.samples.zjets import ZJetsTheta, make_zjets_sample
+from hepnnlr._lazy import attach
 
-__all__ = [
-    "BLOCK_SIZE",
-    "check_event_file",
-    "crystal_ball_cdf",
-    "crystal_ball_pdf",
-    "crystal_ball_ppf",
-    "DEFAULT_TREE",
-    "DetectorConfig",
-    "DIS_SETUPS",
-    "DISKinematics",
-    "DISSetup",
-    "electron_method",
-    "full_phase_space_sample",
-    "GAUSSIAN_FEATURES",
-    "gaussian_sample",
-    "gaussian_weights",
-    "GaussianMixture",
-    "GaussianSignalToy",
-    "generate_dis",
-    "generate_tautau",
-    "get_setup",
-    "HERA_ELECTRON_ENERGY",
-    "HERA_PROTON_ENERGY",
-    "hits_to_images",
-    "images_to_hits",
-    "jet_energy_resolution",
-    "jet_energy_response",
-    "JetResponseToy",
-    "lepton_vertex_kinematics",
-    "make_calo_sample",
-    "make_dis_sample",
-    "make_tautau_sample",
-    "make_ttbar_sample",
-    "make_zjets_sample",
-    "muon_momentum_resolution",
-    "MuonResolutionToy",
-    "pass_gen",
-    "pass_reco",
-    "read_events",
-    "reconstruct_particles",
-    "REQUIRED_BRANCHES",
-    "ShowerConfig",
-    "ShowerRenderer",
-    "describe_showers",
-    "simulate_detector",
-    "simulate_tautau_detector",
-    "TauTauConfig",
-    "TauTauDetectorConfig",
-    "TTbarConfig",
-    "TTbarDetectorConfig",
-    "varied_gaussian_sample",
-    "write_events",
-    "ZJetsTheta",
-]
+# defining module -> public names; each module is imported on first use of a name
+_EXPORTS = {
+    "hepnnlr.samples.calo": (
+        "ShowerConfig",
+        "hits_to_images",
+        "images_to_hits",
+        "make_calo_sample",
+    ),
+    "hepnnlr.samples.calo_surrogate": ("ShowerRenderer", "describe_showers"),
+    "hepnnlr.samples.detector": ("DetectorConfig", "reconstruct_particles", "simulate_detector"),
+    "hepnnlr.samples.dis": ("BLOCK_SIZE", "DIS_SETUPS", "DISSetup", "generate_dis", "get_setup"),
+    "hepnnlr.samples.gaussian": (
+        "full_phase_space_sample",
+        "gaussian_sample",
+        "gaussian_weights",
+        "varied_gaussian_sample",
+    ),
+    "hepnnlr.samples.gaussian_signal": ("GAUSSIAN_FEATURES", "GaussianSignalToy"),
+    "hepnnlr.samples.kinematics": (
+        "HERA_ELECTRON_ENERGY",
+        "HERA_PROTON_ENERGY",
+        "DISKinematics",
+        "electron_method",
+        "lepton_vertex_kinematics",
+    ),
+    "hepnnlr.samples.multimodal": ("GaussianMixture",),
+    "hepnnlr.samples.production": ("make_dis_sample",),
+    "hepnnlr.samples.response_toys": (
+        "JetResponseToy",
+        "MuonResolutionToy",
+        "crystal_ball_cdf",
+        "crystal_ball_pdf",
+        "crystal_ball_ppf",
+        "jet_energy_resolution",
+        "jet_energy_response",
+        "muon_momentum_resolution",
+    ),
+    "hepnnlr.samples.rootio": (
+        "DEFAULT_TREE",
+        "REQUIRED_BRANCHES",
+        "check_event_file",
+        "read_events",
+        "write_events",
+    ),
+    "hepnnlr.samples.selection": ("pass_gen", "pass_reco"),
+    "hepnnlr.samples.tautau": ("TauTauConfig", "generate_tautau"),
+    "hepnnlr.samples.tautau_reco": (
+        "TauTauDetectorConfig",
+        "make_tautau_sample",
+        "simulate_tautau_detector",
+    ),
+    "hepnnlr.samples.ttbar": ("TTbarConfig",),
+    "hepnnlr.samples.ttbar_reco": ("TTbarDetectorConfig", "make_ttbar_sample"),
+    "hepnnlr.samples.zjets": ("ZJetsTheta", "make_zjets_sample"),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from hepnnlr.schema.columns import ColumnsToParquet
-from hepnnlr.schema.fileset import SCHEMAS, Fileset, check_inputs, input_location
-from hepnnlr.schema.nanoevents import HepnnlrSchema, collection_mixin
-from hepnnlr.schema.runner import EXECUTORS, SKIPPED_FILES_KEY, run_processor
+from hepnnlr._lazy import attach
 
-__all__ = [
-    "EXECUTORS",
-    "SCHEMAS",
-    "SKIPPED_FILES_KEY",
-    "ColumnsToParquet",
-    "Fileset",
-    "HepnnlrSchema",
-    "check_inputs",
-    "collection_mixin",
-    "input_location",
-    "run_processor",
-]
+# defining module -> public names; each module is imported on first use of a name
+_EXPORTS = {
+    "hepnnlr.schema.columns": ("ColumnsToParquet",),
+    "hepnnlr.schema.fileset": ("SCHEMAS", "Fileset", "check_inputs", "input_location"),
+    "hepnnlr.schema.nanoevents": ("HepnnlrSchema", "collection_mixin"),
+    "hepnnlr.schema.runner": ("EXECUTORS", "SKIPPED_FILES_KEY", "run_processor"),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

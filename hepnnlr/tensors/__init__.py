@@ -11,28 +11,21 @@ from __future__ import annotations
 import os
 
 # TensorFlow prints several lines of C++ start-up logs on import; keep them quiet unless the
-# user asked otherwise. ``setdefault`` leaves a user's own setting untouched.
+# user asked otherwise. ``setdefault`` leaves a user's own setting untouched. This runs on
+# any import from hepnnlr.tensors, hepnnlr.models or hepnnlr.training (their packages import
+# this one), before the first module that imports TensorFlow.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from hepnnlr.tensors.checks import check_finite, check_same_length  # noqa: E402
-from hepnnlr.tensors.dataset import batches, make_dataset  # noqa: E402
-from hepnnlr.tensors.events import EventTensors, from_awkward  # noqa: E402
-from hepnnlr.tensors.jagged import (  # noqa: E402
-    JaggedEventTensors,
-    from_awkward_jagged,
-)
-from hepnnlr.tensors.padding import pad_particles  # noqa: E402
-from hepnnlr.tensors.scaling import Standardizer  # noqa: E402
+from hepnnlr._lazy import attach
 
-__all__ = [
-    "batches",
-    "check_finite",
-    "check_same_length",
-    "EventTensors",
-    "from_awkward",
-    "from_awkward_jagged",
-    "JaggedEventTensors",
-    "make_dataset",
-    "pad_particles",
-    "Standardizer",
-]
+# defining module -> public names; each module is imported on first use of a name
+_EXPORTS = {
+    "hepnnlr.tensors.checks": ("check_finite", "check_same_length"),
+    "hepnnlr.tensors.dataset": ("batches", "make_dataset"),
+    "hepnnlr.tensors.events": ("EventTensors", "from_awkward"),
+    "hepnnlr.tensors.jagged": ("JaggedEventTensors", "from_awkward_jagged"),
+    "hepnnlr.tensors.padding": ("pad_particles",),
+    "hepnnlr.tensors.scaling": ("Standardizer",),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

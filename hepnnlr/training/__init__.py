@@ -8,99 +8,52 @@ the likelihood ratio is ``w = exp(logit)`` (Eq. 1 of the ensembling paper).
 from __future__ import annotations
 
 import hepnnlr.tensors  # noqa: F401  (quiet TensorFlow start-up before keras imports it)
-from hepnnlr.training.classifier import TrainedClassifier, predict_logits, train_classifier
-from hepnnlr.training.config import TrainingConfig
-from hepnnlr.training.ensemble import AGGREGATIONS, aggregate_weights, ensemble_configs
-from hepnnlr.training.flows import (
-    TrainedFlow,
-    train_flow,
-)
-from hepnnlr.training.gan import (
-    GANConfig,
-    TrainedGAN,
-    train_gan,
-)
-from hepnnlr.training.losses import (
-    LOSS_KINDS,
-    AbsoluteError,
-    GaussianKernel,
-    GeneralizedAbsoluteError,
-    HuberError,
-    LeakyGaussianKernel,
-    LossSpec,
-    SquaredError,
-)
-from hepnnlr.training.parameterized import (
-    EnsembleRatio,
-    NormalizedRatio,
-    ParameterizedRatio,
-    normalize_ratio,
-    train_parameterized_ratio,
-)
-from hepnnlr.training.pretrain import start_from, unfreeze
-from hepnnlr.training.ratio import (
-    ClipReport,
-    clip_weights,
-    fit_temperature,
-    normalize_weights,
-    weights_from_logits,
-)
-from hepnnlr.training.refit import (
-    Refitter,
-)
-from hepnnlr.training.regression import (
-    MomentSpread,
-    QuantileSpread,
-    RegressorEnsemble,
-    TrainedRegressor,
-    train_moment_spread,
-    train_quantile_spread,
-    train_regressor,
-    train_regressor_ensemble,
-)
-from hepnnlr.training.saved import SavedReweighter
+from hepnnlr._lazy import attach
 
-__all__ = [
-    "EnsembleRatio",
-    "NormalizedRatio",
-    "normalize_ratio",
-    "AbsoluteError",
-    "aggregate_weights",
-    "AGGREGATIONS",
-    "clip_weights",
-    "ClipReport",
-    "ensemble_configs",
-    "fit_temperature",
-    "GANConfig",
-    "GaussianKernel",
-    "GeneralizedAbsoluteError",
-    "HuberError",
-    "LeakyGaussianKernel",
-    "LOSS_KINDS",
-    "LossSpec",
-    "MomentSpread",
-    "normalize_weights",
-    "ParameterizedRatio",
-    "predict_logits",
-    "QuantileSpread",
-    "Refitter",
-    "RegressorEnsemble",
-    "SavedReweighter",
-    "SquaredError",
-    "start_from",
-    "train_classifier",
-    "train_flow",
-    "train_gan",
-    "train_moment_spread",
-    "train_parameterized_ratio",
-    "train_quantile_spread",
-    "train_regressor",
-    "train_regressor_ensemble",
-    "TrainedClassifier",
-    "TrainedFlow",
-    "TrainedGAN",
-    "TrainedRegressor",
-    "TrainingConfig",
-    "unfreeze",
-    "weights_from_logits",
-]
+# defining module -> public names; each module is imported on first use of a name
+_EXPORTS = {
+    "hepnnlr.training.classifier": ("TrainedClassifier", "predict_logits", "train_classifier"),
+    "hepnnlr.training.config": ("TrainingConfig",),
+    "hepnnlr.training.ensemble": ("AGGREGATIONS", "aggregate_weights", "ensemble_configs"),
+    "hepnnlr.training.flows": ("TrainedFlow", "train_flow"),
+    "hepnnlr.training.gan": ("GANConfig", "TrainedGAN", "train_gan"),
+    "hepnnlr.training.losses": (
+        "LOSS_KINDS",
+        "AbsoluteError",
+        "GaussianKernel",
+        "GeneralizedAbsoluteError",
+        "HuberError",
+        "LeakyGaussianKernel",
+        "LossSpec",
+        "SquaredError",
+    ),
+    "hepnnlr.training.parameterized": (
+        "EnsembleRatio",
+        "NormalizedRatio",
+        "ParameterizedRatio",
+        "normalize_ratio",
+        "train_parameterized_ratio",
+    ),
+    "hepnnlr.training.pretrain": ("start_from", "unfreeze"),
+    "hepnnlr.training.ratio": (
+        "ClipReport",
+        "clip_weights",
+        "fit_temperature",
+        "normalize_weights",
+        "weights_from_logits",
+    ),
+    "hepnnlr.training.refit": ("Refitter",),
+    "hepnnlr.training.regression": (
+        "MomentSpread",
+        "QuantileSpread",
+        "RegressorEnsemble",
+        "TrainedRegressor",
+        "train_moment_spread",
+        "train_quantile_spread",
+        "train_regressor",
+        "train_regressor_ensemble",
+    ),
+    "hepnnlr.training.saved": ("SavedReweighter",),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

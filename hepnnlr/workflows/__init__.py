@@ -6,37 +6,21 @@ arguments into a job. Python users call the same functions.
 
 from __future__ import annotations
 
-from hepnnlr.workflows.config import from_mapping, load_unfolding_job
-from hepnnlr.workflows.fit import (
-    FitJob,
-    FitOutputs,
-    load_fit_job,
-    run_fit,
-)
-from hepnnlr.workflows.infer import (
-    InferenceJob,
-    SamplesSpec,
-    coverage_study,
-    load_inference_job,
-    run_inference,
-    scan_and_report,
-)
-from hepnnlr.workflows.unfold_dis import DISUnfoldingJob, DISUnfoldingOutputs, run_dis_unfolding
+from hepnnlr._lazy import attach
 
-__all__ = [
-    "coverage_study",
-    "DISUnfoldingJob",
-    "DISUnfoldingOutputs",
-    "FitJob",
-    "FitOutputs",
-    "from_mapping",
-    "InferenceJob",
-    "load_fit_job",
-    "load_inference_job",
-    "load_unfolding_job",
-    "run_dis_unfolding",
-    "run_fit",
-    "run_inference",
-    "SamplesSpec",
-    "scan_and_report",
-]
+# defining module -> public names; each module is imported on first use of a name
+_EXPORTS = {
+    "hepnnlr.workflows.config": ("from_mapping", "load_unfolding_job"),
+    "hepnnlr.workflows.fit": ("FitJob", "FitOutputs", "load_fit_job", "run_fit"),
+    "hepnnlr.workflows.infer": (
+        "InferenceJob",
+        "SamplesSpec",
+        "coverage_study",
+        "load_inference_job",
+        "run_inference",
+        "scan_and_report",
+    ),
+    "hepnnlr.workflows.unfold_dis": ("DISUnfoldingJob", "DISUnfoldingOutputs", "run_dis_unfolding"),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)
