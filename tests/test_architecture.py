@@ -15,6 +15,7 @@ LAYERS = [
     "samples",
     "schema",
     "observables",
+    "analysis",
     "processors",
     "tensors",
     "models",

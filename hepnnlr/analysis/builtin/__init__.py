@@ -1,0 +1,1 @@
+"""Built-in analysis descriptions (``<name>.yaml``) and their functions (``<name>.py``)."""

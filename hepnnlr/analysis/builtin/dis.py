@@ -1,0 +1,120 @@
+"""The DIS analysis's quantities that are more than an expression, as functions of the events.
+
+``dis.yaml`` names them as ``hepnnlr.analysis.builtin.dis:gen`` and ``...:reco``: each
+takes a chunk of hepnnlr DIS events and returns one record per event with the
+electron-method kinematics (``Q2``, ``log_Q2``, ``y``, ``x``, ``eta_e``, ``phi_e``; None
+without an electron), the fiducial particles (``particles``: ``pt``, ``eta``, ``phi``,
+``charge``, ``log_pt``, ``deta``, ``dphi``, ``log_pt_over_Q``) and the kT R = 1.0,
+pT > 5 GeV jets (``jets``: ``pt``, ``eta``, ``phi``, ``tau21``, ``dphi_e``), the same
+record as ``DISProcessor.level_columns``.
+
+The analysis is Sec. 3 of Andreassen, Komiske, Metodiev, Nachman & Thaler, "OmniFold: A
+Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
+arXiv:1911.09107 (electron method, fiducial particles pT > 0.1 GeV, −1.5 < η < 2.75).
+Everything is computed by :mod:`hepnnlr.observables` (``electron_method``, ``wrap_phi``,
+``cluster_flat``, ``dphi_from_pi``) on the chunk's flat float64 buffers, one NumPy call
+per quantity, in the order ``DISProcessor`` uses, so both give the same values bit for
+bit (``tests/analysis/test_dis_description.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+from hepnnlr.observables.dis import HERA, FiducialCuts, electron_method, wrap_phi
+from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
+
+__all__ = ["gen", "reco"]
+
+_FIDUCIAL = FiducialCuts()
+_JETS = JetConfig()
+_COLLECTIONS = {"gen": ("GenElectron", "GenPart"), "reco": ("RecoElectron", "RecoPart")}
+
+
+def gen(events: Any) -> ak.Array:
+    """Particle-level DIS record of every event (``GenElectron``, ``GenPart``)."""
+    return _level(events, *_COLLECTIONS["gen"])
+
+
+def reco(events: Any) -> ak.Array:
+    """Detector-level DIS record of every event (``RecoElectron``, ``RecoPart``)."""
+    return _level(events, *_COLLECTIONS["reco"])
+
+
+def _flat(collection: Any, fields: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    counts = ak.to_numpy(ak.num(collection, axis=1)).astype(np.int64)
+    return counts, {f: ak.to_numpy(ak.flatten(collection[f], axis=1)) for f in fields}
+
+
+def _level(events: Any, electron_name: str, particle_name: str) -> ak.Array:
+    n_counts, electrons = _flat(events[electron_name], ("eta", "phi", "E"))
+    counts, particles = _flat(events[particle_name], ("pt", "eta", "phi", "E", "charge"))
+    n_events = len(counts)
+    has_electron = n_counts > 0
+    first = (np.cumsum(n_counts) - n_counts)[has_electron]
+    # electron-method inputs in double precision, 0 where there is no electron
+    eta_e, phi_e, energy_e = (np.zeros(n_events) for _ in range(3))
+    for out, field in ((eta_e, "eta"), (phi_e, "phi"), (energy_e, "E")):
+        out[has_electron] = electrons[field][first]
+    q2, y, x = electron_method(eta_e, energy_e, HERA)
+    log_q2 = np.zeros(n_events)
+    log_q2[has_electron] = np.log10(q2[has_electron])
+
+    pt, eta, phi, energy = (
+        particles[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
+    )
+    keep = (pt > _FIDUCIAL.pt_min) & (eta > _FIDUCIAL.eta_min) & (eta < _FIDUCIAL.eta_max)
+    keep &= np.repeat(has_electron, counts)
+    event_of = np.repeat(np.arange(n_events), counts)[keep]
+    n_fiducial = np.bincount(event_of, minlength=n_events).astype(np.int64)
+    pt, eta, phi, energy = pt[keep], eta[keep], phi[keep], energy[keep]
+    log_pt = np.log10(pt)
+    log_q = np.log10(np.sqrt(np.where(has_electron, q2, 1.0)))
+    particle_fields = {
+        "pt": pt,
+        "eta": eta,
+        "phi": phi,
+        "charge": particles["charge"][keep],
+        "log_pt": log_pt,
+        "deta": eta - eta_e[event_of],
+        "dphi": wrap_phi(phi - phi_e[event_of]),
+        "log_pt_over_Q": log_pt - log_q[event_of],
+    }
+    jets = cluster_flat(n_fiducial, pt, eta, phi, energy, _JETS)
+    jet_event = np.repeat(np.arange(n_events), jets.n_jets)
+    jet_fields = {
+        "pt": jets.pt,
+        "eta": jets.eta,
+        "phi": jets.phi,
+        "tau21": jets.tau21,
+        "dphi_e": dphi_from_pi(jets.phi, phi_e[jet_event]),
+    }
+    event_fields = {
+        "Q2": (q2, has_electron),
+        "log_Q2": (log_q2, has_electron),
+        "y": (y, has_electron),
+        "x": (x, has_electron & (y > 0)),
+        "eta_e": (eta_e, has_electron),
+        "phi_e": (phi_e, has_electron),
+    }
+    contents = [
+        ak.contents.ByteMaskedArray(
+            ak.index.Index8(valid.view(np.int8)), ak.contents.NumpyArray(values), valid_when=True
+        )
+        for values, valid in event_fields.values()
+    ]
+    contents += [_lists(n_fiducial, particle_fields), _lists(jets.n_jets, jet_fields)]
+    return ak.Array(ak.contents.RecordArray(contents, [*event_fields, "particles", "jets"]))
+
+
+def _lists(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.contents.Content:
+    """``var * {fields}`` layout from per-event counts and flat NumPy fields."""
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    content = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(np.ascontiguousarray(v)) for v in fields.values()], list(fields)
+    )
+    return ak.contents.ListOffsetArray(ak.index.Index64(offsets), content)

@@ -1,0 +1,316 @@
+"""The one coffea processor that runs any analysis description.
+
+:class:`AnalysisProcessor` evaluates an :class:`~hepnnlr.analysis.AnalysisDescription`
+on every chunk, with whatever NanoEvents schema the run uses (hepnnlr files, NanoAOD,
+PFNano, ...). For a chunk of dataset ``d`` (``events.metadata["dataset"]``) it returns
+the layout of every hepnnlr processor (:mod:`hepnnlr.processors.chunks`):
+
+* ``cutflow``: ``{d: {cut: count}}`` from a :class:`coffea.analysis_tools.PackedSelection`:
+  ``events``; per level, ``<level>_<cut>``: the events that pass that cut and every cut
+  before it in the level's ``selection``; ``pass_<level>``: the events that pass the
+  whole level; ``pass_both`` when the description has both levels;
+* ``hists``: ``{level: {observable: hist.Hist}}``, ``Weight`` storage, a leading
+  ``StrCategory("dataset", growth=True)`` axis, filled with the event weight for the
+  events that pass the level (one entry per value: per event, or per object of a jagged
+  observable with its event's weight; None values are skipped);
+* ``columns``: ``{chunk_key: ak.Array}``, one row per event: ``entry`` (the entry number in
+  its file), ``run``/``luminosityBlock``/``event`` where the events have them,
+  ``weight``, ``pass_<level>`` and per level a record of the event ``features`` with the
+  ``particles`` list (their ``features``, ``weight`` if the level gives one, the first
+  ``max_particles`` of each event). An empty dict with ``columns=False``.
+
+Evaluation order per level: ``define`` (in order), ``features``, ``particles``, then the
+``selection`` and the ``observables``, which see every name defined before them
+(the definitions, the feature names and ``particles``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import awkward as ak
+import numpy as np
+from coffea import processor
+from coffea.analysis_tools import PackedSelection
+
+from hepnnlr.analysis.description import AnalysisDescription, Level, Particles
+from hepnnlr.analysis.expressions import Expression, Reference
+from hepnnlr.errors import ConfigError, NonFiniteInputError, ShapeMismatchError
+from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
+from hepnnlr.processors.chunks import chunk_output, cutflow_counts, dataset_of
+
+__all__ = ["AnalysisProcessor"]
+
+_EVENT_KEYS = ("run", "luminosityBlock", "event")
+
+
+class AnalysisProcessor(processor.ProcessorABC):
+    """Histograms, cut flow and network inputs of any analysis description.
+
+    Stateless: it holds only the frozen description, so it pickles to workers (a
+    ``module:function`` reference is imported on the worker when first evaluated).
+
+    Args:
+        description: The analysis (``hepnnlr.analysis.get("dis")``, or
+            ``AnalysisDescription.from_yaml(path)``).
+        columns: Return the per-event ``columns`` (default True).
+    """
+
+    def __init__(self, description: AnalysisDescription, *, columns: bool = True) -> None:
+        if not isinstance(description, AnalysisDescription):
+            raise ConfigError(
+                f"AnalysisProcessor needs an AnalysisDescription, got "
+                f"{type(description).__name__}; use hepnnlr.analysis.get(name) or "
+                "AnalysisDescription.from_yaml(path)."
+            )
+        if not isinstance(columns, bool):
+            raise ConfigError(
+                f"AnalysisProcessor(columns=...) must be True or False, got {columns!r}."
+            )
+        self.description = description
+        self.columns = columns
+
+    def process(self, events: Any) -> dict[str, Any]:
+        """Process one chunk (see the module docstring for the output)."""
+        dataset = dataset_of(events)
+        n_events = len(events)
+        weight = self._weight(events, dataset)
+        selection = PackedSelection()
+        cutflow: dict[str, int] = {"events": n_events}
+        hists: dict[str, dict[str, Any]] = {}
+        records: dict[str, ak.Array] = {}
+        passed: dict[str, np.ndarray] = {}
+        for name, level in self.description.levels.items():
+            scope = _evaluate_level(level, events)
+            cuts = []
+            for cut, definition in level.selection.items():
+                mask = _per_event(definition.evaluate(events, scope.names), events, definition)
+                selection.add(f"{name}_{cut}", _boolean(mask, definition, events))
+                cuts.append(f"{name}_{cut}")
+            counts = cutflow_counts(selection, *cuts)
+            for cut, count in zip(cuts, counts[1:], strict=True):
+                cutflow[cut] = count
+            passed[name] = selection.all(*cuts) if cuts else np.ones(n_events, dtype=bool)
+            cutflow[f"pass_{name}"] = int(passed[name].sum())
+            hists[name] = {
+                key: self._histogram(observable, events, scope.names, passed[name], weight, dataset)
+                for key, observable in level.observables.items()
+            }
+            if self.columns:
+                records[name] = scope.record()
+        if len(passed) == 2:
+            cutflow["pass_both"] = int((passed["gen"] & passed["reco"]).sum())
+        if not self.columns:
+            return chunk_output(events, cutflow, hists, None)
+        return chunk_output(events, cutflow, hists, _columns(events, weight, passed, records))
+
+    def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
+        """Return the merged accumulator unchanged."""
+        return accumulator
+
+    def _weight(self, events: Any, dataset: str) -> np.ndarray:
+        definition = self.description.event_weight(dataset)
+        if definition is None:
+            return np.ones(len(events))
+        values = _per_event(definition.evaluate(events), events, definition)
+        if isinstance(values, ak.Array) and ak.any(ak.is_none(values, axis=0)):
+            raise NonFiniteInputError(
+                f"{definition.key}: the event weight {definition.text!r} is missing (None) "
+                f"for some events of {_where(events)}; give every event a weight."
+            )
+        weight = _numbers(values, definition, events)
+        return weight
+
+    @staticmethod
+    def _histogram(observable, events, names, selected, weight, dataset):
+        histogram = book_histogram(observable.bins.axis(observable.name, observable.label),
+                                   dataset=dataset)  # fmt: skip
+        value = observable.expr.evaluate(events, names)
+        values, weights = _flat_values(value, selected, weight, events, observable.expr)
+        fill_histogram(histogram, values, weights, dataset=dataset)
+        return histogram
+
+
+def _where(events: Any) -> str:
+    metadata = getattr(events, "metadata", None) or {}
+    return f"dataset {metadata.get('dataset')!r}, file {metadata.get('filename', '?')!r}"
+
+
+def _per_event(value: Any, events: Any, definition: Expression | Reference) -> Any:
+    """``value`` with one entry per event (a number is repeated for every event)."""
+    if isinstance(value, bool | int | float | np.number | np.bool_):
+        return np.full(len(events), value)
+    if not isinstance(value, ak.Array | np.ndarray):
+        raise ShapeMismatchError(
+            f"{definition.key}: {definition.text!r} gave a {type(value).__name__}, not one "
+            f"value per event of {_where(events)}."
+        )
+    if len(value) != len(events):
+        raise ShapeMismatchError(
+            f"{definition.key}: {definition.text!r} gave {len(value)} entries for "
+            f"{len(events)} events of {_where(events)}."
+        )
+    return value
+
+
+def _boolean(value: Any, definition: Expression | Reference, events: Any) -> np.ndarray:
+    """A cut's per-event booleans; None (a missing value) fails the cut."""
+    array = ak.Array(value) if isinstance(value, np.ndarray) else value
+    if array.ndim != 1:
+        raise ShapeMismatchError(
+            f"{definition.key}: the cut {definition.text!r} gives a list per event in "
+            f"{_where(events)}; a cut needs one true/false per event, e.g. wrap it in "
+            "any(...) or all(...)."
+        )
+    return ak.to_numpy(ak.fill_none(array, False)).astype(bool)
+
+
+def _numbers(values: Any, definition: Expression | Reference, events: Any) -> np.ndarray:
+    flat = np.asarray(ak.to_numpy(values) if isinstance(values, ak.Array) else values)
+    if flat.dtype.kind not in "biuf":
+        raise ShapeMismatchError(
+            f"{definition.key}: {definition.text!r} does not give plain numbers in "
+            f"{_where(events)} (dtype {flat.dtype})."
+        )
+    flat = flat.astype(np.float64, copy=False)
+    bad = ~np.isfinite(flat)
+    if bad.any():
+        raise NonFiniteInputError(
+            f"{definition.key}: {definition.text!r} gives {int(bad.sum())} NaN or infinite "
+            f"value(s) in {_where(events)}, e.g. {flat[bad][:3].tolist()}; guard the "
+            "expression (e.g. log of a positive quantity) or fix the file."
+        )
+    return flat
+
+
+def _flat_values(
+    value: Any,
+    selected: np.ndarray,
+    weight: np.ndarray,
+    events: Any,
+    definition: Expression | Reference,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values of the selected events (one per event, or per object with its event's
+    weight), None values dropped."""
+    value = _per_event(value, events, definition)
+    if isinstance(value, np.ndarray):
+        value = ak.Array(value)
+    value = value[selected]
+    weights = weight[selected]
+    while value.ndim > 2:  # objects of objects: every innermost value counts
+        value = ak.flatten(value, axis=2)
+    if value.ndim == 2:
+        value = ak.fill_none(value, [], axis=0)
+        weights = np.repeat(weights, ak.to_numpy(ak.num(value, axis=1)))
+        value = ak.flatten(value, axis=1)
+    present = ak.to_numpy(~ak.is_none(value, axis=0))
+    if not present.all():
+        value, weights = value[present], weights[present]
+    return _numbers(value, definition, events), weights
+
+
+class _LevelScope:
+    """The names of one level for one chunk, and its columns record."""
+
+    def __init__(self, names: dict[str, Any], features: list[str], particles: Any) -> None:
+        self.names, self.features, self.particles = names, features, particles
+
+    def record(self) -> ak.Array | None:
+        fields = {name: self.names[name] for name in self.features}
+        if self.particles is not None:
+            fields["particles"] = self.particles
+        if not fields:
+            return None
+        return ak.zip(fields, depth_limit=1)
+
+
+def _evaluate_level(level: Level, events: Any) -> _LevelScope:
+    names: dict[str, Any] = {}
+    for name, definition in level.define.items():
+        names[name] = definition.evaluate(events, names)
+    for name, definition in level.features.items():
+        value = _per_event(definition.evaluate(events, names), events, definition)
+        if isinstance(value, ak.Array) and value.ndim != 1:
+            raise ShapeMismatchError(
+                f"{definition.key}: the event feature {definition.text!r} gives a list per "
+                f"event in {_where(events)}; put per-object quantities in the particle "
+                "set's features, or reduce them (sum, max, first, num)."
+            )
+        names[name] = value
+    particles = None
+    if level.particles is not None:
+        particles = _particles(level.particles, events, names)
+        names["particles"] = particles
+    return _LevelScope(names, list(level.features), particles)
+
+
+class _CollectionScope(Mapping):
+    """Names for a particle feature: the collection's fields, then the level's names."""
+
+    def __init__(self, collection: Any, names: Mapping[str, Any]) -> None:
+        self.collection, self.names = collection, names
+        self.fields = set(ak.fields(collection))
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.fields:
+            return self.collection[key]
+        return self.names[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.fields or key in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({*self.fields, *self.names})
+
+    def __len__(self) -> int:
+        return len({*self.fields, *self.names})
+
+
+def _particles(spec: Particles, events: Any, names: Mapping[str, Any]) -> ak.Array:
+    collection = _per_event(spec.collection.evaluate(events, names), events, spec.collection)
+    if not isinstance(collection, ak.Array) or collection.ndim != 2:
+        raise ShapeMismatchError(
+            f"{spec.collection.key}: the particle collection {spec.collection.text!r} must "
+            f"give a list of objects per event in {_where(events)}."
+        )
+    collection = ak.fill_none(collection, [], axis=0)
+    if spec.max_particles is not None:
+        collection = collection[:, : spec.max_particles]
+    scope = _CollectionScope(collection, names)
+    fields = {}
+    definitions = dict(spec.features)
+    if spec.weight is not None:
+        definitions["weight"] = spec.weight
+    for name, definition in definitions.items():
+        value = definition.evaluate(events, scope)
+        if not isinstance(value, ak.Array) or value.ndim != 2:
+            # a per-event quantity: the same value for every particle of the event
+            value = ak.broadcast_arrays(value, ak.local_index(collection, axis=1))[0]
+        fields[name] = value
+    return ak.zip(fields)
+
+
+def _columns(
+    events: Any,
+    weight: np.ndarray,
+    passed: Mapping[str, np.ndarray],
+    records: Mapping[str, ak.Array | None],
+) -> ak.Array:
+    n_events = len(events)
+    start = int((getattr(events, "metadata", None) or {}).get("entrystart") or 0)
+    fields: dict[str, ak.contents.Content] = {
+        "entry": ak.contents.NumpyArray(np.arange(start, start + n_events, dtype=np.int64))
+    }
+    present = set(ak.fields(events))
+    for key in _EVENT_KEYS:
+        if key in present:
+            fields[key] = ak.to_layout(ak.to_numpy(events[key]))
+    fields["weight"] = ak.contents.NumpyArray(weight)
+    for level, mask in passed.items():
+        fields[f"pass_{level}"] = ak.contents.NumpyArray(mask)
+    for level, record in records.items():
+        if record is not None:
+            plain = ak.to_packed(ak.materialize(ak.without_parameters(record)))
+            fields[level] = plain.layout
+    return ak.Array(ak.contents.RecordArray(list(fields.values()), list(fields), length=n_events))
