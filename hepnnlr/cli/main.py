@@ -157,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     tautau.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_overwrite_file(tautau)
 
+    # every process but calo (cells, not particles) can be written as CMS NanoAOD/PFNano
+    for sample in gen_sub.choices.values():
+        sample.add_argument("--format", choices=("hepnnlr", "nanoaod"), default="hepnnlr",
+                            help="file format: hepnnlr's own tree, or CMS NanoAOD/PFNano "
+                            "(tree Events, GenCands/PFCands, ...; see docs/nanoaod.md)")
+
     unfold = sub.add_parser(
         "unfold", help="unfold a DIS data file with a simulation file (flags or a YAML job)"
     )
@@ -351,12 +357,24 @@ def _report(outputs, started: float) -> None:
               "statistical error, --repeats M for the method error)")
 
 
+def _generate_in_format(args: argparse.Namespace) -> Path:
+    """``_generate`` in the ``--format`` asked: a NanoAOD file is hepnnlr's, converted."""
+    if args.format == "hepnnlr":
+        return _generate(args)
+    from hepnnlr.samples.nanoaod import nanoaod_output
+
+    path = _output_file(args)  # before any event is made
+    with nanoaod_output(path, args.process, seed=args.seed, params=_params(args.param)) as tmp:
+        _generate(argparse.Namespace(**{**vars(args), "output": tmp}))
+    return path
+
+
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if getattr(args, "handler", None) is not None:
         return args.handler(args)
     if args.command == "generate":
-        path = _generate(args)
+        path = _generate_in_format(args)
         label = f"{args.setup} " if args.process == "dis" else ""
         print(f"[hepnnlr] wrote {args.events} {label}{args.process} events to {path} "
               f"in {time.perf_counter() - started:.0f} s")
