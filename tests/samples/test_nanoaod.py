@@ -212,3 +212,44 @@ def test_bad_requests_name_the_process_or_field(tmp_path, dis_files):
     with pytest.raises(MissingBranchError, match="theta_alphaS"):
         convert_to_nanoaod(own, tmp_path / "z.root", "zjets")
     assert not (tmp_path / "z.root").exists()
+
+
+def test_generate_command_writes_nanoaod_of_the_same_events(tmp_path, dis_files, capsys):
+    from hepnnlr.cli.main import main
+
+    out = tmp_path / "cli.nano.root"
+    argv = [
+        "generate",
+        "dis",
+        "--setup",
+        "sim",
+        "--events",
+        str(N_EVENTS),
+        "--seed",
+        str(SEED),
+        "-o",
+        str(out),
+        "--no-progress",
+        "--format",
+        "nanoaod",
+    ]
+    assert main(argv) == 0
+    _, nano = dis_files
+    assert ak.array_equal(_events(out).PFCands.pt, _events(nano).PFCands.pt)
+    assert [p.name for p in tmp_path.iterdir()] == ["cli.nano.root"]  # no temporary left
+    assert (
+        main(
+            [
+                "generate",
+                "calo",
+                "--events",
+                "2",
+                "-o",
+                str(tmp_path / "c.root"),
+                "--format",
+                "nanoaod",
+            ]
+        )
+        == 2
+    )
+    assert "'calo' has no NanoAOD format" in capsys.readouterr().err
