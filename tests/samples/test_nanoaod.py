@@ -253,3 +253,14 @@ def test_generate_command_writes_nanoaod_of_the_same_events(tmp_path, dis_files,
         == 2
     )
     assert "'calo' has no NanoAOD format" in capsys.readouterr().err
+
+
+def test_docs_table_names_every_branch():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "nanoaod.md").read_text()
+    for process, names in NANOAOD_NAMES.items():
+        assert f"## `{process}`" in text
+        for source, target in names.items():
+            for name in (source, *target.split(" / ")):
+                assert f"`{name}`" in text, (process, name)
