@@ -39,8 +39,9 @@ from hepnnlr.analysis.expressions import Expression, Reference
 from hepnnlr.errors import ConfigError, NonFiniteInputError, ShapeMismatchError
 from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
 from hepnnlr.processors.chunks import chunk_output, cutflow_counts, dataset_of
+from hepnnlr.schema.runner import run_processor
 
-__all__ = ["AnalysisProcessor"]
+__all__ = ["AnalysisProcessor", "run_analysis"]
 
 _EVENT_KEYS = ("run", "luminosityBlock", "event")
 
@@ -196,6 +197,9 @@ def _flat_values(
     value = _per_event(value, events, definition)
     if isinstance(value, np.ndarray):
         value = ak.Array(value)
+    fast = _flat_buffers(value.layout, selected, weight)
+    if fast is not None:
+        return _numbers(fast[0], definition, events), fast[1]
     value = value[selected]
     weights = weight[selected]
     while value.ndim > 2:  # objects of objects: every innermost value counts
@@ -208,6 +212,42 @@ def _flat_values(
     if not present.all():
         value, weights = value[present], weights[present]
     return _numbers(value, definition, events), weights
+
+
+def _numbers_of(layout: ak.contents.Content) -> np.ndarray | None:
+    """The values of a plain numeric layout (a 1-d NumpyArray), else None."""
+    if isinstance(layout, ak.contents.NumpyArray) and layout.data.ndim == 1:
+        if layout.parameter("__array__") is None:
+            return ak.to_numpy(ak.Array(layout))
+    return None
+
+
+def _flat_buffers(
+    layout: ak.contents.Content, selected: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_flat_values` straight from the buffers of the two common layouts, one
+    number (or None) per event, or a list of numbers per event; None for any other
+    layout, which goes through awkward. The same values in the same order: awkward's
+    path would select, flatten and drop the same entries."""
+    if layout.is_option and not isinstance(layout, ak.contents.UnmaskedArray):
+        content = _numbers_of(layout.content)
+        if content is None or not isinstance(layout, ak.contents.ByteMaskedArray):
+            return None
+        valid = np.asarray(layout.mask_as_bool(valid_when=True)) & selected
+        return content[: len(valid)][valid], weight[valid]
+    values = _numbers_of(layout)
+    if values is not None:
+        return values[selected], weight[selected]
+    if isinstance(layout, ak.contents.ListOffsetArray):
+        content = _numbers_of(layout.content)
+        if content is None:
+            return None
+        offsets = np.asarray(layout.offsets)
+        counts = np.diff(offsets)
+        picked = np.repeat(selected, counts)
+        flat = content[offsets[0] : offsets[-1]]
+        return flat[picked], np.repeat(weight, counts)[picked]
+    return None
 
 
 class _LevelScope:
@@ -314,3 +354,37 @@ def _columns(
             plain = ak.to_packed(ak.materialize(ak.without_parameters(record)))
             fields[level] = plain.layout
     return ak.Array(ak.contents.RecordArray(list(fields.values()), list(fields), length=n_events))
+
+
+def run_analysis(
+    description: AnalysisDescription,
+    fileset: Mapping[str, Any] | None = None,
+    *,
+    columns: bool = True,
+    **options: Any,
+) -> Any:
+    """Run ``description`` with :func:`hepnnlr.schema.run_processor`, with its schema and
+    tree.
+
+    Args:
+        description: The analysis.
+        fileset: The datasets to run on (``{name: [files]}`` or a dataset mapping as in a
+            description); the description's own ``datasets`` if None.
+        columns: As in :class:`AnalysisProcessor`.
+        options: Passed on to ``run_processor`` (``executor``, ``chunksize``, ...).
+    """
+    if fileset is not None:
+        description = description.with_fileset(fileset)
+    for reserved in ("schema", "treename"):
+        if reserved in options:
+            raise ConfigError(
+                f"run_analysis(..., {reserved}=...) is the description's: set {reserved!r} "
+                "in the description instead."
+            )
+    return run_processor(
+        AnalysisProcessor(description, columns=columns),
+        description.fileset(),
+        schema=description.schema,
+        treename=description.treename,
+        **options,
+    )
