@@ -1,5 +1,8 @@
 """Writing results: histograms to ROOT, per-event weights to parquet or ROOT.
 
+Both are written under a temporary name and renamed into place when complete
+(:func:`hepnnlr.outputs.atomic_write`).
+
 A weights file is meant to travel without hepnnlr's source: each row is keyed by columns
 that identify the event in its own file (``run``, ``luminosityBlock``, ``event`` where the
 events have them, else ``file`` and ``entry``), and the file carries a JSON document under
@@ -27,6 +30,7 @@ import uproot
 from hepnnlr import __version__
 from hepnnlr.errors import ConfigError, InputFileError, ShapeMismatchError
 from hepnnlr.observables.dataset_histos import DATASET_AXIS, has_dataset_axis
+from hepnnlr.outputs import atomic_write
 
 __all__ = [
     "METADATA_KEY",
@@ -81,8 +85,7 @@ def write_histograms(path: str | Path, groups: Mapping[str, Mapping[str, hist.Hi
                     "dataset per histogram: select one with collect_hists(output, dataset=...)."
                 )
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with uproot.recreate(path) as out:
+    with atomic_write(path) as tmp, uproot.recreate(tmp) as out:
         for group, histograms in groups.items():
             for name, histogram in histograms.items():
                 out[f"{group}/{name}"] = histogram
@@ -193,22 +196,22 @@ def write_weights(
         "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(document)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".parquet":
         arrow = pa.table(table)
         arrow = arrow.replace_schema_metadata({METADATA_KEY: text})
-        pq.write_table(arrow, path)
-    else:
-        strings = [name for name, values in table.items() if values.dtype.kind in "OUS"]
-        if strings:
-            raise ConfigError(
-                f"the ROOT weights format holds numbers only; {strings} are strings: write "
-                f"{path.with_suffix('.parquet')} instead."
-            )
-        with uproot.recreate(path) as out:
-            out.mktree(tree, {k: v.dtype for k, v in table.items()})
-            out[tree].extend(table)
-            out[f"{tree}_metadata"] = text
+        with atomic_write(path) as tmp:
+            pq.write_table(arrow, tmp)
+        return path
+    strings = [name for name, values in table.items() if values.dtype.kind in "OUS"]
+    if strings:
+        raise ConfigError(
+            f"the ROOT weights format holds numbers only; {strings} are strings: write "
+            f"{path.with_suffix('.parquet')} instead."
+        )
+    with atomic_write(path) as tmp, uproot.recreate(tmp) as out:
+        out.mktree(tree, {k: v.dtype for k, v in table.items()})
+        out[tree].extend(table)
+        out[f"{tree}_metadata"] = text
     return path
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hepnnlr.errors import ConfigError
+from hepnnlr.outputs import atomic_write
 
 __all__ = ["plot_comparison", "save_figure"]
 
@@ -168,6 +169,7 @@ def save_figure(fig: Figure, path: str | Path, formats: Sequence[str]) -> list[P
     written = []
     for fmt in formats:
         out = path.with_suffix(f".{fmt}")
-        fig.savefig(out, bbox_inches="tight", dpi=120)
+        with atomic_write(out) as tmp:
+            fig.savefig(tmp, bbox_inches="tight", dpi=120)
         written.append(out)
     return written

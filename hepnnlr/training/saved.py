@@ -25,7 +25,9 @@ import awkward as ak
 import keras
 import numpy as np
 
+import hepnnlr.models.serializables  # noqa: F401  (the classes load_model looks up)
 from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.outputs import atomic_write, write_json
 from hepnnlr.tensors.events import from_awkward
 from hepnnlr.tensors.scaling import Standardizer
 from hepnnlr.training.classifier import TrainedClassifier
@@ -102,11 +104,15 @@ class SavedReweighter:
                 )
 
     def save(self, directory: str | Path) -> Path:
-        """Write the model and its metadata into ``directory`` (created if needed)."""
+        """Write the model and its metadata into ``directory`` (created if needed).
+
+        Each file is written under a temporary name and renamed when complete
+        (:func:`hepnnlr.outputs.atomic_write`); the metadata last, so a directory with a
+        ``reweighter.json`` has its model."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.classifier.model.save(directory / _MODEL)
-        (directory / _META).write_text(json.dumps(self._metadata(), indent=2))
+        with atomic_write(directory / _MODEL) as tmp:
+            self.classifier.model.save(tmp)
+        write_json(directory / _META, self._metadata())
         return directory
 
     def to_bytes(self) -> bytes:

@@ -22,6 +22,7 @@ import hist
 import numpy as np
 from matplotlib.figure import Figure
 
+from hepnnlr.outputs import atomic_write, write_json, write_text
 from hepnnlr.results.fit_errors import ParameterError
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.workflows.fit_inputs import SELECTED, Inputs, Level
@@ -157,7 +158,7 @@ def plot_curves(
     ax.set_title("DCTR reweighter training")
     ax.legend(fontsize=8)
     paths.append(out / "reweighter_loss.png")
-    fig.savefig(paths[-1], dpi=110)
+    _save(fig, paths[-1])
     label = "held-out AUC of g (Eq. 5)" if job.method == "srgn" else "DCTR loss (Eq. 3)"
     for k, name in enumerate(job.samples.names):
         fig = Figure(figsize=(6, 4.5))
@@ -182,7 +183,7 @@ def plot_curves(
         ax.set_ylabel(label)
         ax.legend(fontsize=7)
         paths.append(out / f"objective_vs_{name}.png")
-        fig.savefig(paths[-1], dpi=110)
+        _save(fig, paths[-1])
     return paths
 
 
@@ -228,8 +229,14 @@ def plot_uncertainty(
         ax.set_title(f"{job.method.upper()} fit of {name}: stat, method and total")
         ax.legend(fontsize=7)
         paths.append(out / f"uncertainty_{name}.png")
-        fig.savefig(paths[-1], dpi=110)
+        _save(fig, paths[-1])
     return paths
+
+
+def _save(fig: Figure, path: Path) -> None:
+    """``fig`` as ``path``, written under a temporary name and renamed when complete."""
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=110)
 
 
 def write_summary(
@@ -245,7 +252,8 @@ def write_summary(
     """``summary.json``: each parameter's value, ``stat``, ``method``, ``total`` (and
     ``stat_simulation``), the repeats and replicas behind them, and :data:`ERROR_MODEL`."""
     target = job.samples.point("target")
-    path.write_text(
+    write_text(
+        path,
         json.dumps(
             {
                 "method": job.method,
@@ -269,7 +277,7 @@ def write_summary(
                 "keep_flagged": job.uncertainty.keep_flagged,
             },
             indent=2,
-        )
+        ),
     )
     return path
 
@@ -341,5 +349,5 @@ def write_fit_record(
         "reweighter": str(job.output_dir / "reweighter"),
         "seconds": seconds,
     }
-    path.write_text(json.dumps(record, indent=2))
+    write_json(path, record)
     return path
