@@ -34,6 +34,7 @@ import keras
 import numpy as np
 from scipy.special import ndtri
 
+import hepnnlr.models.serializables  # noqa: F401  (the classes load_model looks up)
 from hepnnlr.errors import ConfigError, EmptySelectionError, HepnnlrWarning
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.training.config import TrainingConfig

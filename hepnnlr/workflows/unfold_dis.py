@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from collections.abc import Callable
@@ -15,6 +14,7 @@ import hist
 import numpy as np
 
 from hepnnlr.errors import ConfigError, EmptySelectionError
+from hepnnlr.methods.minimum_events import check_minimum_events
 from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult
 from hepnnlr.methods.omnifold_ensembles import (
     EnsembleOfUnfoldings,
@@ -23,6 +23,7 @@ from hepnnlr.methods.omnifold_ensembles import (
 )
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
+from hepnnlr.outputs import write_json
 from hepnnlr.processors.dis import DISProcessor, collect_columns, collect_hists
 from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
@@ -283,6 +284,24 @@ def prepare_dis_inputs(job: DISUnfoldingJob, *, log: Callable[[str], None] = pri
         )
     pass_reco = ak.to_numpy(sim["pass_reco"])
     pass_gen = ak.to_numpy(sim["pass_gen"])
+    check_minimum_events(
+        "omnifold",
+        {
+            f"the data at detector level (pass_reco) of {job.data_file}": (
+                int(data_pass.sum()),
+                len(data_pass),
+            ),
+            f"the simulation at detector level (pass_reco) of {job.sim_file}": (
+                int(pass_reco.sum()),
+                len(pass_reco),
+            ),
+            f"the simulation at particle level (pass_gen) of {job.sim_file}": (
+                int(pass_gen.sum()),
+                len(pass_gen),
+            ),
+        },
+        fix="Generate more events (hepnnlr generate dis --events N) before unfolding.",
+    )
     data_reco = _level_tensors(data, "reco", data_pass, job, str(job.data_file)).subset(data_pass)
     sim_reco = _level_tensors(sim, "reco", pass_reco, job, str(job.sim_file))
     sim_gen = _level_tensors(sim, "gen", pass_gen, job, str(job.sim_file))
@@ -445,31 +464,28 @@ def run_dis_unfolding(
                 groups["data_truth"][name], unfolded[name], normalize=True, min_entries=10
             ).ndof
     timings["results_s"] = time.perf_counter() - start
-    summary_file = out_dir / "summary.json"
-    summary_file.write_text(
-        json.dumps(
-            {
-                "data_file": str(job.data_file),
-                "sim_file": str(job.sim_file),
-                "executor": job.executor,
-                "iterations": job.omnifold.iterations,
-                "mc_scale": result.mc_scale,
-                "data_events_reco": int(len(inputs.data_reco)),
-                "sim_events": int(len(pass_reco)),
-                "chi2_normalized_shapes": chi2,
-                "uncertainty": {
-                    "repeats": u.repeats,
-                    "bootstrap": u.bootstrap,
-                    "training_seed": job.training_seed,
-                    "seeds": {s: job.seed_of(s) for s in SEEDED_SAMPLES},
-                },
-                "error_model": error_model(ERROR_MODEL, u.repeats, u.bootstrap),
-                "uncertainties": {name: e.to_dict() for name, e in errors.items()},
-                "models": [str(path.relative_to(out_dir)) for path in models],
-                "timings_s": timings,
+    summary_file = write_json(
+        out_dir / "summary.json",
+        {
+            "data_file": str(job.data_file),
+            "sim_file": str(job.sim_file),
+            "executor": job.executor,
+            "iterations": job.omnifold.iterations,
+            "mc_scale": result.mc_scale,
+            "data_events_reco": int(len(inputs.data_reco)),
+            "sim_events": int(len(pass_reco)),
+            "chi2_normalized_shapes": chi2,
+            "uncertainty": {
+                "repeats": u.repeats,
+                "bootstrap": u.bootstrap,
+                "training_seed": job.training_seed,
+                "seeds": {s: job.seed_of(s) for s in SEEDED_SAMPLES},
             },
-            indent=2,
-        )
+            "error_model": error_model(ERROR_MODEL, u.repeats, u.bootstrap),
+            "uncertainties": {name: e.to_dict() for name, e in errors.items()},
+            "models": [str(path.relative_to(out_dir)) for path in models],
+            "timings_s": timings,
+        },
     )
     return DISUnfoldingOutputs(
         histograms_file=histograms_file,
