@@ -49,6 +49,7 @@ from hepnnlr.errors import EmptySelectionError
 from hepnnlr.methods.bootstrap import dctr_replicas, poisson_weights
 from hepnnlr.methods.dctr import DCTRConfig
 from hepnnlr.methods.fit_quality import FitFlags, remove_outliers
+from hepnnlr.outputs import write_text
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
@@ -377,14 +378,15 @@ def run_fit(job: FitJob) -> FitOutputs:
         seconds=time.perf_counter() - started,
     )
     curves_file = out / "curves.json"
-    curves_file.write_text(
+    write_text(
+        curves_file,
         json.dumps(
             {
                 "reweighter_history": losses,
                 "objective": [[{"theta": p, "value": v} for p, v in f.curve] for f in fits],
             },
             indent=2,
-        )
+        ),
     )
     return FitOutputs(
         fitted,

@@ -38,6 +38,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hepnnlr.errors import EmptySelectionError
+from hepnnlr.outputs import atomic_write, write_text
 from hepnnlr.results.calibration import (
     LineFit,
     PullSummary,
@@ -188,7 +189,8 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
     # the line or the pulls; it is reported with the reason, never given an error
     measured = [p for p in points if p.sigma(name) is not None]
     if len(measured) < 3:
-        (out / "calibration.json").write_text(
+        write_text(
+            out / "calibration.json",
             json.dumps(
                 {
                     "method": job.method,
@@ -206,7 +208,7 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                     ],
                 },
                 indent=2,
-            )
+            ),
         )
         raise EmptySelectionError(
             f"calibration: only {len(measured)} of {len(points)} targets have a complete "
@@ -239,7 +241,8 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
     plot = plot_calibration(name, true, fitted, sigma, line, pull, out / f"calibration_{name}.png")
     seconds = time.perf_counter() - started
     file = out / "calibration.json"
-    file.write_text(
+    write_text(
+        file,
         json.dumps(
             {
                 "method": job.method,
@@ -283,7 +286,7 @@ def run_calibration(job: FitJob) -> CalibrationOutputs:
                 "seconds": seconds,
             },
             indent=2,
-        )
+        ),
     )
     return CalibrationOutputs(name, points, line, pull, table, file, plot, seconds)
 
@@ -335,6 +338,6 @@ def plot_calibration(
     )
     limit = max(3.0, 1.2 * float(np.max(np.abs(pull.values))))
     bottom.set_ylim(-limit, limit)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
     return path

@@ -59,6 +59,7 @@ from hepnnlr.methods.signal_strength import (
     scan_nll,
     wilks_intervals,
 )
+from hepnnlr.outputs import atomic_write, write_text
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
 from hepnnlr.workflows.infer_config import (
     ROUTES,
@@ -154,7 +155,8 @@ def scan_and_report(
         fit, minos_error = _minuit(
             likelihood, data, (intervals["mu"][0].best, intervals["z"][0].best)
         )
-        np.savez(output_dir / f"scan_{tag}_{name}.npz", mu=scan.mu, z=scan.z, nll=scan.nll)
+        with atomic_write(output_dir / f"scan_{tag}_{name}.npz") as tmp:
+            np.savez(tmp, mu=scan.mu, z=scan.z, nll=scan.nll)
         summary[name] = {
             "mu": _interval_dict(intervals["mu"]),
             "z": _interval_dict(intervals["z"]),
@@ -386,5 +388,5 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
         summary["coverage"] = study
     summary["seconds"] = time.perf_counter() - started
     summary_file = out_dir / "summary.json"
-    summary_file.write_text(json.dumps(summary, indent=2, default=float))
+    write_text(summary_file, json.dumps(summary, indent=2, default=float))
     return InferenceOutputs(summary, summary_file, plots)

@@ -36,6 +36,7 @@ from hepnnlr.methods.signal_strength import (
     nll_from_table,
     profile_interval,
 )
+from hepnnlr.outputs import atomic_write
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.workflows.uncertainty import check_uncertainty, error_model
 
@@ -192,8 +193,8 @@ def plot_errors(
     axes[0].legend(fontsize=7, loc="best")
     fig.suptitle("fitted values: stat (bootstrap), method (repeats) and total", fontsize=10)
     path = Path(path).with_suffix(".png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     return [path]
 
 
