@@ -13,12 +13,10 @@ from hepnnlr._lazy import attach
 # defining module -> public names; each module is imported on first use of a name
 _EXPORTS = {
     "hepnnlr.methods.calo_surrogate": ("CaloSurrogate", "train_calo_surrogate"),
-    "hepnnlr.methods.dctr": (
-        "DCTRConfig",
+    "hepnnlr.methods.dctr": ("DCTRConfig", "DCTRReweighter", "ThetaScale"),
+    "hepnnlr.methods.dctr_fits": (
         "DCTRFitResult",
-        "DCTRReweighter",
         "DCTRScan",
-        "ThetaScale",
         "dctr_fit",
         "dctr_loss",
         "dctr_scan",
