@@ -218,7 +218,7 @@ class OutputFolder:
         self.command = command if command is not None else " ".join(["hepnnlr", *sys.argv[1:]])
         self.log = log
         self._token = secrets.token_hex(8)
-        self._started_ns: int | None = None
+        self._before: dict[str, tuple[int, int, int]] | None = None
         self.started = ""
 
     @property
@@ -234,6 +234,7 @@ class OutputFolder:
         self._acquire()
         try:
             self._refuse_or_clear()
+            self._before = self._signatures()
         except BaseException:
             self._release()
             raise
@@ -259,7 +260,6 @@ class OutputFolder:
             tmp.write_text(json.dumps(record))
             try:
                 os.link(tmp, self.lock_file)
-                self._started_ns = self.lock_file.stat().st_mtime_ns
                 return
             except FileExistsError:
                 holder = self._holder()
@@ -347,21 +347,33 @@ class OutputFolder:
         self.log(f"[hepnnlr] --overwrite: replacing the outputs of another run in {self.path}")
 
     # The end ----------------------------------------------------------------------------
-    def written_files(self) -> dict[str, dict[str, Any]]:
-        """``{relative path: {"size_bytes", "sha256"}}`` of every file written since the
-        folder was opened (modified after the lock was taken), summary and lock excepted."""
-        if self._started_ns is None:
-            raise OutputError("OutputFolder.written_files() needs the folder opened (with ...).")
+    def _signatures(self) -> dict[str, tuple[int, int, int]]:
+        """``{relative path: (inode, mtime, size)}`` of the folder's files, summary, lock
+        and temporaries excepted. An atomic write makes a new inode, so a file rewritten
+        within one tick of the file system's clock still differs."""
         out = {}
         for path in sorted(self.path.rglob("*")):
             name = path.name
             if name in (LOCK_NAME, SUMMARY_NAME) or _TMP_MARK in name or not path.is_file():
                 continue
             stat = path.stat()
-            if stat.st_mtime_ns >= self._started_ns:
-                rel = path.relative_to(self.path).as_posix()
-                out[rel] = {"size_bytes": stat.st_size, "sha256": file_sha256(path)}
+            out[path.relative_to(self.path).as_posix()] = (
+                stat.st_ino,
+                stat.st_mtime_ns,
+                stat.st_size,
+            )
         return out
+
+    def written_files(self) -> dict[str, dict[str, Any]]:
+        """``{relative path: {"size_bytes", "sha256"}}`` of every file written since the
+        folder was opened (new, or changed since), summary and lock excepted."""
+        if self._before is None:
+            raise OutputError("OutputFolder.written_files() needs the folder opened (with ...).")
+        return {
+            rel: {"size_bytes": size, "sha256": file_sha256(self.path / rel)}
+            for rel, (ino, mtime, size) in self._signatures().items()
+            if self._before.get(rel) != (ino, mtime, size)
+        }
 
     def finish(self, extra: Mapping[str, Any] | None = None) -> Path:
         """Write ``summary.json`` last: the run's summary (the file's content if the
