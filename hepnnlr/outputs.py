@@ -35,7 +35,7 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,8 @@ def check_output_file(
 ) -> Path:
     """Before a command makes one output file: its folder writable, no file replaced unasked.
 
+    The temporary files that killed writers of ``path`` left next to it are removed.
+
     Raises:
         OutputError: ``path`` exists and ``overwrite`` is false (naming ``option``), is a
             folder, or its folder cannot be created or written.
@@ -171,7 +173,17 @@ def check_output_file(
             "only once the new file is complete), or choose another path with -o."
         )
     _writable_folder(path.parent, f"the output file {path.name}")
+    # what an earlier, killed writer of this file left under its temporary name
+    _remove_dead_temporaries(path.parent.glob(f".{path.stem}{_TMP_MARK}*{path.suffix}"))
     return path
+
+
+def _remove_dead_temporaries(candidates: Iterable[Path]) -> None:
+    """Delete the temporary files of writers that were killed (their pid is gone)."""
+    for tmp in candidates:
+        pid = tmp.name.split(_TMP_MARK, 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)) and tmp.is_file():
+            tmp.unlink(missing_ok=True)
 
 
 def _now() -> str:
@@ -318,18 +330,14 @@ class OutputFolder:
                 f"(started {holder.get('started')}: {holder.get('command')}) is no longer "
                 "running; its run was interrupted and its partial outputs are replaced."
             )
-        self._remove_dead_temporaries()
+        self._remove_dead_temporaries()  # the killed run's half-written files
 
     def _release(self) -> None:
         if self._holder().get("token") == self._token:
             self.lock_file.unlink(missing_ok=True)
 
     def _remove_dead_temporaries(self) -> None:
-        """Delete the temporary files of writers that were killed (their pid is gone)."""
-        for tmp in self.path.rglob(f".*{_TMP_MARK}*"):
-            pid = tmp.name.split(_TMP_MARK, 1)[1].split("-", 1)[0]
-            if pid.isdigit() and not _pid_alive(int(pid)) and tmp.is_file():
-                tmp.unlink(missing_ok=True)
+        _remove_dead_temporaries(self.path.rglob(f".*{_TMP_MARK}*"))
 
     # Another run's outputs --------------------------------------------------------------
     def _refuse_or_clear(self) -> None:

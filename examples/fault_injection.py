@@ -1,0 +1,397 @@
+"""Faults injected into ``hepnnlr`` runs, and what each leaves behind (issue 17).
+
+Each case runs the real command (``hepnnlr generate`` / ``hepnnlr unfold`` as a
+subprocess, or :func:`hepnnlr.cli.main` in this process where nothing is killed) and
+reports its outcome: what is at the output path afterwards, the exit code, and the first
+line of the error. The cases:
+
+* ``generate`` killed (SIGKILL) while generating, after the first basket is written, and
+  just before the final rename, each with no earlier file and with an earlier good file
+  at the path (``--overwrite``); and at fixed wall-clock moments of a longer run. A kill
+  must leave no file at the path, or the earlier file bit for bit (sha256).
+* ``generate`` into an existing file without ``--overwrite``, and into an unwritable
+  ``-o``: refused before any event is made.
+* two ``hepnnlr unfold`` runs into one folder at once: the second is refused (exit 2) and
+  names the first's process; ``unfold`` into an unwritable ``-o``: refused before any work.
+* inputs: a truncated ROOT file (cut to half its size), a file with fewer entries than it
+  was written for, data with too few passing events for OmniFold: each a named error
+  (exit 2) before training.
+
+The default test run (``tests/workflows/test_fault_injection.py``) runs the cheap cases
+through these same functions; this script runs them all and writes
+``docs/results/fault_injection.json`` (rendered into ``docs/results.md``).
+
+Usage::
+
+    nice -n 10 python examples/fault_injection.py          # ~1-2 min on 2 cores
+    python examples/fault_injection.py --json /tmp/faults.json --work /tmp/faults
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run as `python -c DRIVER MOMENT ARGS...`: the hepnnlr command line, killed by SIGKILL at
+# MOMENT (a kill from outside lands at a random moment; these land at the named ones).
+_DRIVER = r"""
+import os, signal, sys
+moment, argv = sys.argv[1], sys.argv[2:]
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if moment == "generating":  # the events are being made: nothing written yet
+    import hepnnlr.samples.production as production
+    production.simulate_detector = die
+elif moment == "writing":  # the first basket of the tree is in the file
+    from uproot.writing.writable import WritableTree
+    extend = WritableTree.extend
+    def extend_then_die(self, data):
+        extend(self, data)
+        die()
+    WritableTree.extend = extend_then_die
+elif moment == "renaming":  # the whole file is written, the rename not yet done
+    os.replace = die
+from hepnnlr.cli.main import main
+sys.exit(main(argv))
+"""
+MOMENTS = ("generating", "writing", "renaming")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _first_error_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("hepnnlr: error:")]
+    return lines[0] if lines else (text.strip().splitlines() or [""])[-1]
+
+
+def _row(case: str, outcome: str, code: int | None, message: str, ok: bool) -> dict[str, Any]:
+    return {"case": case, "outcome": outcome, "exit_code": code, "message": message, "ok": ok}
+
+
+def _state(path: Path, old_sha: str | None) -> tuple[str, bool]:
+    """What is at ``path`` after a kill, and whether that is what must be there."""
+    if not path.exists():
+        return "no file at the path", old_sha is None
+    if old_sha is not None and _sha256(path) == old_sha:
+        return "the earlier file, sha256 unchanged", True
+    return "a file that is not the earlier one", False
+
+
+def _generate_args(path: Path, events: int, seed: int, overwrite: bool) -> list[str]:
+    args = ["generate", "dis", "--setup", "sim", "--events", str(events), "--seed", str(seed)]
+    return [*args, "-o", str(path), "--no-progress", *(["--overwrite"] if overwrite else [])]
+
+
+def _environment() -> dict[str, str]:
+    # hepnnlr importable from any folder, TensorFlow's start-up notes silenced
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def kill_generate(folder: Path, moment: str, *, earlier: Path | None, events: int = 50) -> dict:
+    """``hepnnlr generate`` SIGKILLed at ``moment``; ``earlier``: a good file first copied
+    to the path (rerun with ``--overwrite``), else none."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"killed_{moment}_{'over' if earlier else 'new'}.root"
+    old_sha = None
+    if earlier is not None:
+        shutil.copyfile(earlier, path)
+        old_sha = _sha256(path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _DRIVER,
+            moment,
+            *_generate_args(path, events, 7, overwrite=earlier is not None),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_environment(),
+        check=False,
+    )
+    outcome, ok = _state(path, old_sha)
+    ok = ok and run.returncode == -signal.SIGKILL
+    case = f"generate killed while {moment}, " + ("earlier file there" if earlier else "no file")
+    return _row(case, outcome, run.returncode, "killed by SIGKILL", ok)
+
+
+def kill_generate_after(folder: Path, seconds: float, *, earlier: Path, events: int) -> dict:
+    """``hepnnlr generate --overwrite`` over ``earlier``'s copy, SIGKILLed from outside
+    after ``seconds`` (wherever the run is then)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"killed_after_{seconds:g}s.root"
+    shutil.copyfile(earlier, path)
+    old_sha = _sha256(path)
+    process = subprocess.Popen(
+        ["hepnnlr", *_generate_args(path, events, 8, overwrite=True)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=_environment(),
+    )
+    time.sleep(seconds)
+    finished = process.poll() is not None
+    process.send_signal(signal.SIGKILL)
+    code = process.wait()
+    outcome, ok = _state(path, old_sha)
+    if finished:  # too late to kill: the run replaced the file whole
+        outcome, ok = "finished before the kill: the new file", code == 0
+    case = f"generate --overwrite killed after {seconds:g} s"
+    return _row(case, outcome, code, "killed by SIGKILL", ok)
+
+
+def _main_in_process(args: list[str]) -> tuple[int, str, float]:
+    """``hepnnlr ARGS`` in this process: exit code, stderr, seconds."""
+    from hepnnlr.cli.main import main
+
+    err = io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(args)
+    return code, err.getvalue(), time.perf_counter() - started
+
+
+def refused(case: str, args: list[str], *, expect: str, within_s: float | None = None) -> dict:
+    """A command that must stop at once with exit code 2 and ``expect`` in its error."""
+    code, err, seconds = _main_in_process(args)
+    ok = code == 2 and expect in err and "Traceback" not in err
+    outcome = f"refused in {seconds:.2f} s"
+    if within_s is not None:
+        ok = ok and seconds < within_s
+    return _row(case, outcome, code, _first_error_line(err), ok)
+
+
+def _unfold_args(data: Path, sim: Path, out: Path) -> list[str]:
+    return [
+        "unfold",
+        "--data",
+        str(data),
+        "--sim",
+        str(sim),
+        "-o",
+        str(out),
+        "--executor",
+        "iterative",
+        "--model",
+        "mlp",
+        "--iterations",
+        "1",
+        "--epochs",
+        "2",
+        "--no-progress",
+    ]
+
+
+def concurrent_unfold(folder: Path, data: Path, sim: Path) -> dict:
+    """Two ``hepnnlr unfold`` into ``folder``: the first a subprocess, the second started
+    once the first holds the folder. The second must be refused naming the first."""
+    from hepnnlr.outputs import LOCK_NAME, check_complete
+
+    out = folder / "concurrent"
+    first = subprocess.Popen(
+        ["hepnnlr", *_unfold_args(data, sim, out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=_environment(),
+    )
+    deadline = time.monotonic() + 120
+    while not (out / LOCK_NAME).exists() and first.poll() is None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    code, err, _ = _main_in_process(_unfold_args(data, sim, out))
+    first_code = first.wait()
+    named = f"process {first.pid} " in err
+    complete = check_complete(out) == []
+    ok = code == 2 and named and first_code == 0 and complete
+    outcome = f"second refused; first exit {first_code}, folder " + (
+        "complete (summary.json sha256 match)" if complete else "NOT complete"
+    )
+    return _row(
+        "two unfold runs into one folder at once", outcome, code, _first_error_line(err), ok
+    )
+
+
+def truncated_copy(source: Path, path: Path) -> Path:
+    """``source`` cut to half its bytes (an interrupted copy)."""
+    data = source.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def short_copy(source: Path, path: Path, keep: int) -> Path:
+    """The first ``keep`` events of ``source`` in a file whose record says it was written
+    for all of them: what a writer killed between baskets leaves when it writes in place."""
+    import uproot
+
+    from hepnnlr.rootfiles import SAMPLE_RECORD, sample_record
+    from hepnnlr.samples.rootio import check_event_file
+
+    total = check_event_file(source)
+    first_events(source, path, keep)
+    with uproot.update(path) as file:
+        del file[SAMPLE_RECORD]
+        file[SAMPLE_RECORD] = sample_record("events", total)
+    return path
+
+
+def first_events(source: Path, path: Path, n: int) -> Path:
+    """The first ``n`` events of an event file, as a complete file of its own."""
+    from hepnnlr.samples.rootio import read_events, write_events
+
+    return write_events(path, read_events(source, entry_stop=n))
+
+
+def input_cases(folder: Path, data: Path, sim: Path) -> list[dict]:
+    """Truncated, short and too-small inputs to ``hepnnlr unfold``: each refused by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cut = truncated_copy(sim, folder / "truncated.root")
+    short = short_copy(sim, folder / "short.root", keep=100)
+    few = first_events(data, folder / "data_8.root", 8)
+    small_sim = first_events(sim, folder / "sim_300.root", 300)
+    return [
+        refused(
+            "unfold a truncated ROOT file (half its bytes)",
+            _unfold_args(data, cut, folder / "out_truncated"),
+            expect="is truncated",
+        ),
+        refused(
+            "unfold a file with fewer entries than written for",
+            _unfold_args(data, short, folder / "out_short"),
+            expect="is short",
+        ),
+        refused(
+            "unfold 8 data events",
+            _unfold_args(few, small_sim, folder / "out_few"),
+            expect="passing of 8",
+        ),
+    ]
+
+
+def output_cases(folder: Path, data: Path, sim: Path, existing: Path) -> list[dict]:
+    """Outputs that must be refused before any work."""
+    blocker = folder / "a_file"
+    blocker.write_text("not a folder")
+    return [
+        refused(
+            "generate into an existing file without --overwrite",
+            _generate_args(existing, 100_000, 1, overwrite=False),
+            expect="exists; pass --overwrite",
+            within_s=60.0,
+        ),
+        refused(
+            "generate 100,000 events into an unwritable -o",
+            _generate_args(blocker / "x.root", 100_000, 1, overwrite=False),
+            expect="cannot write",
+            within_s=60.0,
+        ),
+        refused(
+            "unfold into an unwritable -o",
+            _unfold_args(data, sim, blocker / "out"),
+            expect="cannot write",
+            within_s=60.0,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1500, help="events per input sample")
+    parser.add_argument(
+        "--kill-events",
+        type=int,
+        default=20_000,
+        help="events of the generate run killed from outside",
+    )
+    parser.add_argument(
+        "--kill-after",
+        type=float,
+        nargs="*",
+        default=[2.0, 6.0, 12.0],
+        help="seconds after which that run is killed",
+    )
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: temp)")
+    parser.add_argument("--json", type=Path, default=None, help="output (default docs/results)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _results import RESULTS_DIR, load_average, print_result, table, write_result
+
+    from hepnnlr.samples import make_dis_sample
+
+    load_before = load_average()
+    work = args.work or Path(tempfile.mkdtemp(prefix="hepnnlr-faults-"))
+    inputs = work / "inputs"
+    sim = make_dis_sample(inputs / "sim.root", "sim", n_events=args.events, seed=1, progress=False)
+    data = make_dis_sample(
+        inputs / "data.root", "data", n_events=args.events, seed=2, progress=False
+    )
+    rows = []
+    for moment in MOMENTS:
+        for earlier in (None, sim):
+            rows.append(kill_generate(work / "generate", moment, earlier=earlier))
+    for seconds in args.kill_after:
+        rows.append(
+            kill_generate_after(work / "generate", seconds, earlier=sim, events=args.kill_events)
+        )
+    rows += output_cases(work, data, sim, existing=sim)
+    rows.append(concurrent_unfold(work, data, sim))
+    rows += input_cases(work / "bad_inputs", data, sim)
+    cells = [
+        [r["case"], r["outcome"], r["exit_code"], r["message"], "yes" if r["ok"] else "NO"]
+        for r in rows
+    ]
+    path = write_result(
+        args.json or RESULTS_DIR / "fault_injection.json",
+        title="Faults injected into hepnnlr runs (issue 17)",
+        scale=(
+            f"DIS inputs of {args.events:,} events per sample; generate runs of 50 events "
+            f"killed at named moments, one of {args.kill_events:,} events killed after "
+            f"{', '.join(f'{s:g}' for s in args.kill_after)} s; unfold: MLP, 1 iteration, "
+            "2 epochs, iterative executor"
+        ),
+        tables=[
+            table(
+                "Each case, what it left behind, its exit code and its error",
+                ["case", "outcome", "exit code", "message", "as required"],
+                cells,
+            )
+        ],
+        load_before=load_before,
+        notes=[
+            "Exit code -9: the process was killed by SIGKILL. A killed generate must leave "
+            "no file at its path or the earlier file with its sha256; a refusal is exit "
+            "code 2 with one 'hepnnlr: error:' line; 'complete' means summary.json says "
+            "complete: true and every file it lists has its sha256 "
+            "(hepnnlr.outputs.check_complete).",
+        ],
+    )
+    print_result(path, cells)
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    if not all(r["ok"] for r in rows):
+        raise SystemExit("some cases did not end as required (column 'as required')")
+
+
+if __name__ == "__main__":
+    main()

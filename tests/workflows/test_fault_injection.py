@@ -1,0 +1,92 @@
+"""Faults injected into real hepnnlr runs (issue 17): what a kill, a busy or unwritable
+output and a bad input leave behind.
+
+The cases are the functions of ``examples/fault_injection.py`` (which runs them all and
+writes the table of docs/results.md), run here at the smallest sizes: a ``hepnnlr
+generate`` subprocess of 50 events killed by SIGKILL at a named moment (~2 s each), the
+rest in this process, each refused before any work.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from hepnnlr.cli import main
+from hepnnlr.outputs import OutputFolder
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def faults():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        yield importlib.import_module("fault_injection")
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+def test_generate_killed_while_writing_keeps_the_earlier_file(faults, tmp_path, dis_sim_file):
+    """The first basket is in the (temporary) file when the kill comes: the path still
+    holds the earlier file, bit for bit, and no temporary is mistaken for it."""
+    row = faults.kill_generate(tmp_path, "writing", earlier=dis_sim_file)
+    assert row["exit_code"] == -signal.SIGKILL
+    assert row["outcome"] == "the earlier file, sha256 unchanged" and row["ok"]
+    # the next run cleans up what the killed one left under its temporary name
+    left = list(tmp_path.glob(".killed_writing_over.hepnnlr-tmp-*"))
+    assert len(left) == 1
+    target = tmp_path / "killed_writing_over.root"
+    assert main(["generate", "dis", "--setup", "sim", "--events", "30", "-o", str(target),
+                 "--overwrite", "--no-progress"]) == 0
+    assert not left[0].exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["generating", "writing", "renaming"])
+def test_generate_killed_at_any_moment_leaves_no_file(faults, tmp_path, moment):
+    row = faults.kill_generate(tmp_path, moment, earlier=None)
+    assert row["outcome"] == "no file at the path" and row["ok"], row
+
+
+def test_a_second_run_into_a_busy_folder_is_refused_naming_the_first(tmp_path, capsys):
+    # The first run is this process holding the folder (the example runs two real unfold
+    # processes); the second, a demo, stops before generating anything.
+    out = tmp_path / "out"
+    with OutputFolder(out, log=lambda _: None):
+        code = main(["demo", "-o", str(out), "--events", "100", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("hepnnlr: error:")
+    assert f"in use by another run: process {os.getpid()} " in err and str(out) in err
+    assert sorted(p.name for p in out.iterdir()) == []  # nothing generated, lock released
+
+
+def test_unwritable_and_existing_outputs_are_refused_before_any_work(
+    faults, tmp_path, dis_data_file, dis_sim_file
+):
+    # within 60 s (TensorFlow imported first by unfold): 100,000 events take minutes
+    rows = faults.output_cases(tmp_path, dis_data_file, dis_sim_file, existing=dis_sim_file)
+    for row in rows:
+        assert row["ok"] and row["exit_code"] == 2, row
+        assert row["message"].startswith("hepnnlr: error:")
+    assert "exists; pass --overwrite" in rows[0]["message"]
+    assert str(tmp_path / "a_file") in rows[1]["message"]
+
+
+def test_bad_inputs_are_named_before_training(faults, tmp_path, dis_data_file, dis_sim_file):
+    truncated, short, few = faults.input_cases(tmp_path, dis_data_file, dis_sim_file)
+    for row in (truncated, short, few):
+        assert row["ok"] and row["exit_code"] == 2, row
+    size = dis_sim_file.stat().st_size
+    assert "truncated.root" in truncated["message"]
+    assert f"ends at byte {size:,} but the file has {size // 2:,} bytes" in truncated["message"]
+    assert "short.root" in short["message"]
+    assert "holds 100 entries but the file was written for 1,500" in short["message"]
+    # the 8 data events: every class below OmniFold's minimum is named with its counts
+    assert "data_8.root" in few["message"] and "omnifold needs at least 50" in few["message"]
+    assert not (tmp_path / "out_few" / "weights.parquet").exists()
