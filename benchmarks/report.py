@@ -32,6 +32,7 @@ ORDER = (
     "highmult.json",
     "clustering.json",
     "memory.json",
+    "import.json",
 )
 """The files in the order of the table; any other JSON file follows, by name."""
 
@@ -47,7 +48,8 @@ def _load(json_dir: Path) -> list[tuple[str, dict]]:
 
 def _ratio(row: dict) -> str:
     clock = row.get("clock")
-    value = f"{row['ratio']:.2f}×"
+    # a row measures a ratio, or an absolute ``value`` in its ``unit`` (bench_import.py: s)
+    value = f"{row['value']:.2f} {row['unit']}" if "unit" in row else f"{row['ratio']:.2f}×"
     return f"**{value}** ({clock})" if clock else f"**{value}**"
 
 
@@ -97,7 +99,7 @@ def render(json_dir: Path) -> str:
                     [
                         f"`{doc['command']}` ([{name}](benchmarks/{name}))" if first else "″",
                         row["measurement"] + note,
-                        _ratio(row) if "ratio" in row else "—",
+                        _ratio(row) if "ratio" in row or "unit" in row else "—",
                         row.get("target", "—").replace("<=", "≤").replace(">=", "≥"),
                         _met(row),
                         where if first else "″",
