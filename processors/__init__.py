@@ -9,6 +9,11 @@ One processor per built-in analysis, each reading the trees our samples write
 - :class:`CaloProcessor`: calorimeter showers, the 33 DCTRGAN features;
 - :class:`TauTauProcessor`: H/Z → τ_ℓ τ_h, m_vis and pT(ℓ)/pT(τ_h);
 
+one that runs any analysis description (:mod:`hepnnlr.analysis`), with any coffea schema:
+
+- :class:`AnalysisProcessor`: datasets, selections, observables and particle sets from a
+  declarative description (``AnalysisProcessor(hepnnlr.analysis.get("dis"))``);
+
 and one for the user's own files, with any coffea schema:
 
 - :class:`JetSubstructureProcessor`: jets of any particle collection (NanoAOD/PFNano
@@ -25,6 +30,7 @@ back with :func:`collect_hists` (``h[{"dataset": name}]``), :func:`collect_cutfl
 
 from __future__ import annotations
 
+from hepnnlr.processors.analysis import AnalysisProcessor
 from hepnnlr.processors.calo import CaloProcessor
 from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
 from hepnnlr.processors.dis import DISProcessor
@@ -34,6 +40,7 @@ from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.processors.zjets import ZJetsProcessor
 
 __all__ = [
+    "AnalysisProcessor",
     "CaloProcessor",
     "DISProcessor",
     "JetSubstructureProcessor",

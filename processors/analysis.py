@@ -89,9 +89,10 @@ class AnalysisProcessor(processor.ProcessorABC):
                 mask = _per_event(definition.evaluate(events, scope.names), events, definition)
                 selection.add(f"{name}_{cut}", _boolean(mask, definition, events))
                 cuts.append(f"{name}_{cut}")
-            counts = cutflow_counts(selection, *cuts)
-            for cut, count in zip(cuts, counts[1:], strict=True):
-                cutflow[cut] = count
+            if cuts:  # (coffea's cutflow of no cut at all fails)
+                counts = cutflow_counts(selection, *cuts)
+                for cut, count in zip(cuts, counts[1:], strict=True):
+                    cutflow[cut] = count
             passed[name] = selection.all(*cuts) if cuts else np.ones(n_events, dtype=bool)
             cutflow[f"pass_{name}"] = int(passed[name].sum())
             hists[name] = {

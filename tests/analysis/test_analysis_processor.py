@@ -1,0 +1,153 @@
+"""AnalysisProcessor: the DIS description against DISProcessor, PFNano, missing fields."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import awkward as ak
+import numpy as np
+import pytest
+from coffea.nanoevents import NanoEventsFactory
+from shared_data import shared_data_file
+
+from hepnnlr.analysis import AnalysisDescription, get
+from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError
+from hepnnlr.processors import AnalysisProcessor, DISProcessor
+from hepnnlr.processors.analysis import run_analysis
+from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
+from hepnnlr.schema import SCHEMAS, run_processor
+
+
+@pytest.fixture(scope="module")
+def dis_outputs(dis_sim_file):
+    fileset = {"sim": [str(dis_sim_file)]}
+    chunksize = math.ceil(1500 / 3)  # three chunks: the merge is exercised
+    generic = run_processor(AnalysisProcessor(get("dis")), fileset, chunksize=chunksize,
+                            progress=False)  # fmt: skip
+    dedicated = run_processor(DISProcessor(), fileset, chunksize=chunksize, progress=False)
+    return generic, dedicated
+
+
+def test_dis_description_gives_the_histograms_of_dis_processor(dis_outputs) -> None:
+    generic, dedicated = (collect_hists(out) for out in dis_outputs)
+    assert generic.keys() == dedicated.keys() == {"gen", "reco"}
+    for level, hists in dedicated.items():
+        assert generic[level].keys() == hists.keys()
+        for name, expected in hists.items():
+            got = generic[level][name]
+            assert got.axes == expected.axes, (level, name)
+            # the same values filled in the same order: equal to the last bit
+            np.testing.assert_array_equal(got.values(flow=True), expected.values(flow=True))
+            np.testing.assert_array_equal(got.variances(flow=True), expected.variances(flow=True))
+            assert got.sum(flow=True).value > 0, (level, name)
+
+
+def test_dis_description_gives_the_cut_flow_of_dis_processor(dis_outputs) -> None:
+    generic, dedicated = (collect_cutflow(out) for out in dis_outputs)
+    for key in ("events", "pass_gen", "pass_reco", "pass_both"):
+        assert generic[key] == dedicated[key], key
+    # the description's first cut per level is the electron: DISProcessor counts the
+    # events that fail it
+    for level in ("gen", "reco"):
+        assert (
+            generic[f"{level}_electron"] == dedicated["events"] - dedicated[f"{level}_no_electron"]
+        )
+        assert generic[f"{level}_pass_{level}"] == dedicated[f"pass_{level}"]
+
+
+def test_dis_description_columns_hold_the_network_inputs(dis_outputs) -> None:
+    generic, dedicated = (collect_columns(out) for out in dis_outputs)
+    assert ak.array_equal(generic.event, dedicated.event)
+    assert np.array_equal(ak.to_numpy(generic.entry), np.arange(len(dedicated)))
+    for key in ("weight", "pass_gen", "pass_reco"):
+        assert ak.array_equal(generic[key], dedicated[key]), key
+    for level in ("gen", "reco"):
+        for field in ("log_Q2", "y", "eta_e"):
+            assert ak.array_equal(generic[level][field], dedicated[level][field])
+        for field in ("log_pt", "deta", "dphi", "charge"):
+            assert ak.array_equal(
+                generic[level].particles[field], dedicated[level].particles[field]
+            )
+
+
+def test_pfnano_description_on_a_real_file() -> None:
+    path = shared_data_file("pfnano.root")
+    # one chunk built directly: run_processor would read the metadata of the file's 5,400
+    # branches three times (input check, coffea's preprocessing, the chunk), ~1.5 s each
+    events = NanoEventsFactory.from_root(
+        {str(path): "Events"},
+        schemaclass=SCHEMAS[get("pfnano_particles").schema],
+        mode="virtual",
+        metadata={"dataset": "qcd", "filename": str(path)},
+    ).events()
+    out = AnalysisProcessor(get("pfnano_particles")).process(events)
+    # by hand from the same events (a second uproot.open would read the metadata again)
+    branches = {
+        "run": events.run,
+        "event": events.event,
+        "genWeight": events.genWeight,
+        "nPFCands": ak.num(events.PFCands.pt, axis=1),
+        "PFCands_pt": events.PFCands.pt,
+        "PFCands_puppiWeight": events.PFCands.puppiWeight,
+        "nGenCands": ak.num(events.GenCands.pt, axis=1),
+    }
+    branches = ak.zip(branches, depth_limit=1)
+    weight = ak.to_numpy(branches.genWeight).astype(np.float64)
+    assert collect_cutflow(out) == {
+        "events": 10,
+        "gen_particles": int(np.sum(branches.nGenCands > 0)),
+        "pass_gen": int(np.sum(branches.nGenCands > 0)),
+        "reco_particles": int(np.sum(branches.nPFCands > 0)),
+        "pass_reco": int(np.sum(branches.nPFCands > 0)),
+        "pass_both": 10,
+    }
+    hists = collect_hists(out)
+    # every candidate is one entry with its event's weight (flow bins included)
+    counts = ak.to_numpy(branches.nPFCands)
+    assert hists["reco"]["particle_pt"].sum(flow=True).value == pytest.approx(
+        float(np.sum(weight * counts)), rel=1e-12
+    )
+    puppi_sum = ak.to_numpy(ak.sum(branches.PFCands_pt * branches.PFCands_puppiWeight, axis=1))
+    expected = np.histogram(puppi_sum, bins=30, range=(0.0, 6000.0), weights=weight)[0]
+    np.testing.assert_allclose(hists["reco"]["sum_pt"].values(), expected, rtol=1e-12)
+    columns = collect_columns(out)
+    assert columns.run.tolist() == branches.run.tolist()
+    assert columns.event.tolist() == branches.event.tolist()
+    np.testing.assert_allclose(
+        ak.to_numpy(ak.flatten(columns.reco.particles.log_pt)),
+        np.log10(ak.to_numpy(ak.flatten(branches.PFCands_pt))),
+        rtol=1e-6,  # float32 branches, log10 in float32
+    )
+    assert columns.reco.particles.weight.tolist() == branches.PFCands_puppiWeight.tolist()
+    assert columns.gen.n_particles.tolist() == branches.nGenCands.tolist()
+
+
+def test_a_field_the_file_lacks_names_dataset_file_and_fields(dis_sim_file) -> None:
+    description = AnalysisDescription.from_mapping(
+        {
+            "name": "t",
+            "gen": {"observables": {"e": {"expr": "GenElectron.ptt + 1", "bins": [0, 1]}}},
+        }  # fmt: skip
+    )
+    with pytest.raises(MissingBranchError) as caught:
+        run_analysis(description, {"sim": [str(dis_sim_file)]}, progress=False)
+    message = str(caught.value)
+    assert "analysis.gen.observables.e.expr" in message
+    assert "'GenElectron.ptt'" in message and "dataset 'sim'" in message
+    assert str(dis_sim_file) in message and "['E', 'eta', 'phi', 'pt']" in message
+
+
+def test_bad_values_and_arguments_are_refused(dis_sim_file) -> None:
+    description = AnalysisDescription.from_mapping(
+        {"name": "t", "weight": "weight",
+         "gen": {"observables": {"l": {"expr": "log(GenPart.pt - 1)", "bins": [0, 1]}}}}
+    )  # fmt: skip
+    with pytest.raises(NonFiniteInputError, match=r"gen.observables.l.expr.*NaN or infinite"):
+        run_analysis(description, {"sim": [str(dis_sim_file)]}, progress=False, maxchunks=1,
+                     chunksize=200)  # fmt: skip
+    with pytest.raises(ConfigError, match="needs an AnalysisDescription"):
+        AnalysisProcessor("dis")
+    with pytest.raises(ConfigError, match="names no datasets"):
+        get("dis").fileset()
+    assert pickle.loads(pickle.dumps(AnalysisProcessor(get("dis")))).description == get("dis")
