@@ -39,6 +39,7 @@ SMOKE_TESTED = {
     "bench_clustering",
     "bench_generation",
     "bench_highmult",
+    "bench_import",
     "bench_memory",
     "bench_processor",
     "bench_srgn",
@@ -203,6 +204,20 @@ def test_omnifold_benchmarks_run_with_the_peer(name, argv, rows, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert len(_summary(out)) == rows
+
+
+def test_import_benchmark(tmp_path):
+    """One fresh process importing hepnnlr (the cheapest entry point), its row rendered in
+    seconds by report.py."""
+    results = _main(
+        "bench_import",
+        ["--repeat", "1", "--reference-repeat", "0", "--only", "hepnnlr", "--json",
+         str(tmp_path / "import.json")],
+    )  # fmt: skip
+    assert results["hepnnlr"]["runs"] == 1 and not results["hepnnlr"]["tensorflow"]
+    (row,) = json.loads((tmp_path / "import.json").read_text())["summary"]
+    assert row["unit"] == "s" and row["value"] == results["hepnnlr"]["wall_s"] > 0
+    assert f"**{row['value']:.2f} s** (wall)" in importlib.import_module("report").render(tmp_path)
 
 
 def test_report_renders_the_json_files(tmp_path):

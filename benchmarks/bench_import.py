@@ -1,0 +1,156 @@
+"""Import time of hepnnlr's light entry points, each in fresh processes (issue 18, item 2).
+
+What a user, a coffea worker or a statistics script pays before its first line of work:
+
+* ``import hepnnlr`` (the lazy top level);
+* ``import hepnnlr.processors`` (every built-in processor, so coffea, awkward, FastJet:
+  what a dask worker that only runs a processor imports);
+* the NumPy statistics (``from hepnnlr.methods import scan_nll, profile_interval, ...``: the
+  signal-strength NLL grid, intervals, iminuit fit and coverage) with ``hepnnlr.results``;
+* ``hepnnlr --help``;
+
+each measured in ``--repeat`` fresh ``python -c`` processes, one of each per round (so a
+change of the machine's load hits them alike), and reported as the median: the wall and CPU
+time of the import inside the child (``time.perf_counter`` / ``time.process_time`` around
+it), its peak RSS, and whether TensorFlow was loaded. Target: < 1.5 s and no TensorFlow. For
+scale, ``--reference-repeat`` processes import the training layer
+(``hepnnlr.training.classifier``, which imports TensorFlow), the cost the others avoid.
+
+Usage::
+
+    python benchmarks/bench_import.py --repeat 7 --json docs/benchmarks/import.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from _timing import load_average, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_S = 1.5
+
+ENTRY_POINTS = {
+    "hepnnlr": "import hepnnlr",
+    "hepnnlr.processors": "import hepnnlr.processors",
+    "hepnnlr.methods statistics + hepnnlr.results": (
+        "from hepnnlr.methods import (MixtureLikelihood, scan_nll, profile_interval, "
+        "wilks_intervals, minimize_nll, coverage_from_toys, evaluate_test_set)\n"
+        "import hepnnlr.results"
+    ),
+    "hepnnlr --help": (
+        "import contextlib, io\n"
+        "from hepnnlr.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass"
+    ),
+}
+"""The measured entry points: label -> the code timed in the child."""
+
+REFERENCE = ("training layer (TensorFlow)", "import hepnnlr.training.classifier")
+
+_CHILD = """
+import json, resource, sys, time
+wall, cpu = time.perf_counter(), time.process_time()
+{code}
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+print(json.dumps({{
+    "wall_s": wall, "cpu_s": cpu,
+    "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "tensorflow": "tensorflow" in sys.modules or "keras" in sys.modules,
+}}))
+"""
+
+
+def measure_once(code: str) -> dict:
+    """One fresh process: the wall/CPU time of ``code``, its peak RSS, TensorFlow loaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(code=code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the import of {code!r} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _median(runs: list[dict]) -> dict:
+    return {
+        "wall_s": statistics.median(r["wall_s"] for r in runs),
+        "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+        "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in runs),
+        "tensorflow": any(r["tensorflow"] for r in runs),
+        "runs": len(runs),
+        "wall_all_s": [round(r["wall_s"], 3) for r in runs],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="fresh processes per entry point")
+    parser.add_argument(
+        "--reference-repeat",
+        type=int,
+        default=1,
+        help="fresh processes importing the training layer (0: skip; ~15 s each on 2 cores)",
+    )
+    parser.add_argument(
+        "--only", nargs="+", choices=list(ENTRY_POINTS), help="measure only these entry points"
+    )
+    parser.add_argument("--json", type=Path, help="write the results for benchmarks/report.py")
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.reference_repeat < 0:
+        parser.error("--repeat must be >= 1 and --reference-repeat >= 0")
+    chosen = {k: v for k, v in ENTRY_POINTS.items() if not args.only or k in args.only}
+    load_before = load_average()
+    runs: dict[str, list[dict]] = {label: [] for label in chosen}
+    for _ in range(args.repeat):  # interleaved: one process of each entry point per round
+        for label, code in chosen.items():
+            runs[label].append(measure_once(code))
+    results = {label: _median(r) for label, r in runs.items()}
+    if args.reference_repeat:
+        label, code = REFERENCE
+        results[label] = _median([measure_once(code) for _ in range(args.reference_repeat)])
+
+    summary = []
+    for label, r in results.items():
+        reference = label == REFERENCE[0]
+        summary.append(
+            {
+                "measurement": f"{label}: import time, median of {r['runs']} fresh processes",
+                "value": r["wall_s"],
+                "unit": "s",
+                "clock": "wall",
+                "target": "reference" if reference else f"< {TARGET_S} s, no TensorFlow",
+                "met": None if reference else (r["wall_s"] < TARGET_S and not r["tensorflow"]),
+                "note": f"CPU {r['cpu_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB, "
+                f"TensorFlow {'loaded' if r['tensorflow'] else 'not loaded'}",
+            }
+        )
+    for row in summary:
+        print(f"{row['measurement']}: {row['value']:.2f} s ({row['note']})")
+    if args.json:
+        write_json(
+            args.json,
+            script="bench_import.py",
+            argv=argv if argv is not None else sys.argv[1:],
+            load_before=load_before,
+            results=results,
+            summary=summary,
+            notes={"entry_points": chosen, "reference": dict([REFERENCE])},
+        )
+    return results
+
+
+if __name__ == "__main__":
+    main()
