@@ -1,33 +1,84 @@
-"""The main job: generate DIS "data" and "simulation", then unfold (``hepnnlr demo``)."""
+"""``hepnnlr demo``: generate DIS "data" and "simulation", then unfold them.
+
+The unfolding is the job ``hepnnlr unfold`` builds from the same options
+(:func:`hepnnlr.cli.unfold.unfold_job`), with the two generated files.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import time
+from pathlib import Path
 
-__all__ = ["DEFAULT_EVENTS", "run_demo"]
+from hepnnlr.cli.options import (
+    FORMATTER,
+    add_processing_options,
+    add_training_options,
+    output_option,
+    value_of,
+)
+
+__all__ = ["DEFAULT_EVENTS", "register", "run", "run_demo"]
 
 #: Events per sample by default: sized so the whole demo finishes in minutes on 2 cores.
 DEFAULT_EVENTS = 60_000
 
 
-def run_demo(args: argparse.Namespace, unfold: Callable):
-    """Generate both samples into ``args.output`` and unfold them with ``unfold``."""
-    from hepnnlr.samples import make_dis_sample
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
+    from hepnnlr.cli.main import add_overwrite_folder
 
-    n_events = args.events or DEFAULT_EVENTS
+    demo = subparsers.add_parser(
+        "demo",
+        help="end to end: Pythia DIS -> ROOT -> coffea -> OmniFold -> hist + plots",
+        formatter_class=FORMATTER,
+    )
+    output_option(demo, Path("hepnnlr-demo"), "the samples and the unfolding's outputs")
+    demo.add_argument(
+        "--events",
+        type=int,
+        default=DEFAULT_EVENTS,
+        help="events per sample (sized to finish in minutes on 2 cores)",
+    )
+    add_processing_options(demo, job_file=False)
+    add_training_options(demo, job_file=False)
+    add_overwrite_folder(demo)
+    demo.set_defaults(handler=run)
+
+
+def run_demo(args: argparse.Namespace):
+    """Generate both samples into ``args.output`` and unfold them as ``hepnnlr unfold``
+    would with the same options."""
+    from hepnnlr.cli.unfold import unfold_job
+    from hepnnlr.samples import make_dis_sample
+    from hepnnlr.workflows.unfold_dis import run_dis_unfolding
+
+    seed = value_of(args, "seed")
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
     files = {}
-    for setup, seed in (("sim", args.seed), ("data", args.seed + 1)):
+    for setup, sample_seed in (("sim", seed), ("data", seed + 1)):
         path = out / f"dis_{setup}.root"
-        print(f"[hepnnlr] generating {n_events} DIS events, setup '{setup}', seed {seed}")
+        print(f"[hepnnlr] generating {args.events} DIS events, setup '{setup}', seed {sample_seed}")
         files[setup] = make_dis_sample(
             path,
             setup=setup,
-            n_events=n_events,
-            seed=seed,
-            workers=args.workers,
-            progress=not args.no_progress,
+            n_events=args.events,
+            seed=sample_seed,
+            workers=value_of(args, "workers"),
+            progress=value_of(args, "progress"),
         )
-    return unfold(args, files["data"], files["sim"])
+    return run_dis_unfolding(unfold_job(args, data=files["data"], sim=files["sim"]))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo in a guarded output folder and print where its outputs are."""
+    from hepnnlr.cli.main import guarded
+    from hepnnlr.cli.unfold import report
+
+    started = time.perf_counter()
+    with guarded(args.output, args) as folder:
+        outputs = run_demo(args)
+        folder.finish()
+    report(outputs, started)
+    return 0

@@ -24,14 +24,35 @@ import time
 from pathlib import Path
 
 from hepnnlr.cli.main import add_overwrite_folder, guarded
+from hepnnlr.cli.options import (
+    FORMATTER,
+    JobDefault,
+    add_switch,
+    add_uncertainty_options,
+    output_option,
+    overrides,
+)
 
 __all__ = ["register", "run"]
+
+
+FIT_JOB = "hepnnlr.workflows.fit_config:FitJob"
+#: option -> key path in the job file (the options given override its values).
+_KEYS = {
+    "output": ("output_dir",),
+    "repeats": ("uncertainty", "repeats"),
+    "bootstrap": ("uncertainty", "bootstrap"),
+    "simulation_bootstrap": ("uncertainty", "simulation_bootstrap"),
+    "progress": ("progress",),
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
     fit = subparsers.add_parser(
-        "fit", help="fit generator parameters: DCTR (generator level) or SRGN (detector level)"
+        "fit",
+        help="fit generator parameters: DCTR (generator level) or SRGN (detector level)",
+        formatter_class=FORMATTER,
     )
     methods = fit.add_subparsers(dest="method", required=True)
     for method, help_text in (
@@ -41,39 +62,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
         ("srgn", "SRGN fit (Eq. 5): generator-level reweighting, detector-level classifier AUC"),
     ):
-        sub = methods.add_parser(method, help=help_text)
+        sub = methods.add_parser(
+            method,
+            help=help_text,
+            description=f"{help_text}. The options given override the job file's values.",
+            formatter_class=FORMATTER,
+        )
         sub.add_argument(
             "config",
             type=Path,
             help="YAML job (fields of hepnnlr.workflows.fit.FitJob; see examples/configs/)",
         )
-        sub.add_argument(
-            "-o",
-            "--output",
-            type=Path,
-            default=None,
-            help="output folder (overrides the config's output_dir)",
-        )
-        sub.add_argument(
-            "--repeats",
-            type=int,
-            default=None,
-            help="override uncertainty.repeats (fits with other training seeds: "
-            "the method uncertainty)",
-        )
-        sub.add_argument(
-            "--bootstrap",
-            type=int,
-            default=None,
-            help="override uncertainty.bootstrap (replicas of the target: the "
-            "statistical uncertainty; 0: none)",
-        )
+        output_option(sub, JobDefault(FIT_JOB, "output_dir"), "output_dir")
+        add_uncertainty_options(sub, FIT_JOB)
         sub.add_argument(
             "--simulation-bootstrap",
             type=int,
-            default=None,
-            help="override uncertainty.simulation_bootstrap (replicas of the simulated "
-            "samples, reweighter retrained per replica: stat_sim; 0: none)",
+            default=JobDefault(FIT_JOB, "uncertainty.simulation_bootstrap"),
+            metavar="B",
+            help="replicas of the simulated samples, reweighter retrained per replica: "
+            "stat_sim, 0: none (uncertainty.simulation_bootstrap)",
         )
         sub.add_argument(
             "--calibrate",
@@ -82,10 +90,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "calibration section (true values, seeds) with the job's simulation and "
             "reweighters; linearity (slope, offset) and pulls (docs/fits.md)",
         )
-        sub.add_argument(
-            "--progress",
-            action="store_true",
-            help="progress of generation, processing and training",
+        add_switch(
+            sub,
+            "progress",
+            JobDefault(FIT_JOB, "progress"),
+            "progress of generation, processing and training",
         )
         add_overwrite_folder(sub)
         sub.set_defaults(handler=run)
@@ -96,23 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from hepnnlr.workflows.fit import load_fit_job, run_fit
 
     started = time.perf_counter()
-    overrides = {"output_dir": None if args.output is None else str(args.output)}
-    if args.progress:
-        overrides["progress"] = True
-    job = load_fit_job(args.config, args.method, **overrides)
-    changes = {
-        k: v
-        for k, v in (
-            ("repeats", args.repeats),
-            ("bootstrap", args.bootstrap),
-            ("simulation_bootstrap", args.simulation_bootstrap),
-        )
-        if v is not None
-    }
-    if changes:
-        from dataclasses import replace
-
-        job = replace(job, uncertainty=replace(job.uncertainty, **changes))
+    job = load_fit_job(args.config, args.method, **overrides(args, _KEYS))
     with guarded(job.output_dir, args) as folder:
         if args.calibrate:
             code = _calibrate(job, args.method, started)

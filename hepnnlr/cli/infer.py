@@ -20,8 +20,29 @@ import time
 from pathlib import Path
 
 from hepnnlr.cli.main import add_overwrite_folder, guarded
+from hepnnlr.cli.options import (
+    FORMATTER,
+    JobDefault,
+    add_switch,
+    add_uncertainty_options,
+    given,
+    output_option,
+    overrides,
+)
+from hepnnlr.errors import ConfigError
 
 __all__ = ["register", "run"]
+
+
+INFER_JOB = "hepnnlr.workflows.infer_config:InferenceJob"
+#: option -> key path in the job file (the options given override its values).
+_KEYS = {
+    "output": ("output_dir",),
+    "repeats": ("uncertainty", "repeats"),
+    "bootstrap": ("uncertainty", "bootstrap"),
+    "plots": ("plots",),
+    "progress": ("progress",),
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,36 +51,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "infer",
         help="fit a signal strength mu with a nuisance z (true / classifier / flow likelihoods),"
         " write NLL scans, Wilks intervals, plots and optionally a coverage study",
+        description="Signal strength mu with a nuisance z from a YAML job; the options "
+        "given override the job file's values.",
+        formatter_class=FORMATTER,
     )
     parser.add_argument(
         "config", type=Path, help="YAML job (fields of hepnnlr.workflows.infer.InferenceJob)"
     )
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        help="output folder (overrides output_dir of the config)",
+    output_option(parser, JobDefault(INFER_JOB, "output_dir"), "output_dir")
+    add_switch(
+        parser,
+        "coverage",
+        JobDefault(INFER_JOB, "coverage"),
+        "run the coverage section of the job file (--no-coverage skips it)",
     )
-    parser.add_argument(
-        "--no-coverage", action="store_true", help="skip the coverage section of the config"
-    )
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=None,
-        metavar="M",
-        help="override uncertainty.repeats (the routes retrained with other "
-        "training seeds: the method uncertainty)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        type=int,
-        default=None,
-        metavar="B",
-        help="override uncertainty.bootstrap (Poisson(1) replicas of the "
-        "fitted dataset, densities frozen: the statistical uncertainty; 0: none)",
-    )
+    add_uncertainty_options(parser, INFER_JOB)
+    add_switch(parser, "plots", JobDefault(INFER_JOB, "plots"), "contour and profile plots")
+    add_switch(parser, "progress", JobDefault(INFER_JOB, "progress"), "progress bars of processing")
     add_overwrite_folder(parser)
     parser.set_defaults(handler=run)
 
@@ -69,19 +77,18 @@ def run(args: argparse.Namespace) -> int:
     from hepnnlr.workflows.infer import load_inference_job, run_inference
 
     started = time.perf_counter()
-    overrides = {}
-    if args.output is not None:
-        overrides["output_dir"] = str(args.output.resolve())
-    if args.no_coverage:
-        overrides["coverage"] = None
-    job = load_inference_job(args.config, **overrides)
-    changes = {
-        k: v for k, v in (("repeats", args.repeats), ("bootstrap", args.bootstrap)) if v is not None
-    }
-    if changes:
-        from dataclasses import replace
-
-        job = replace(job, uncertainty=replace(job.uncertainty, **changes))
+    changes = overrides(args, _KEYS)
+    if "output_dir" in changes:  # samples may live under it (relative_to: output_dir)
+        changes["output_dir"] = str(Path(changes["output_dir"]).resolve())
+    coverage = given(args).get("coverage")
+    if coverage is False:
+        changes["coverage"] = None
+    job = load_inference_job(args.config, **changes)
+    if coverage and job.coverage is None:
+        raise ConfigError(
+            f"--coverage: the job file {args.config} has no coverage section; add one "
+            "(see examples/configs/infer_gaussian.yaml) or leave --coverage out."
+        )
     with guarded(job.output_dir, args) as folder:
         outputs = run_inference(job)
         folder.finish()

@@ -32,7 +32,7 @@ from hepnnlr.errors import ConfigError
 from hepnnlr.methods.srgn import SRGN_STRATEGIES
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.workflows.config import from_mapping, read_yaml_mapping
+from hepnnlr.workflows.config import from_mapping, merge_overrides, read_yaml_mapping
 from hepnnlr.workflows.fit_inputs import PARTICLE_FIELDS, PARTICLE_JETS
 from hepnnlr.workflows.fit_samples import (
     GENERATORS,
@@ -444,8 +444,9 @@ class FitJob:
 def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) -> FitJob:
     """Read a YAML fit job; ``method`` (the CLI's sub-command) must agree with the file's.
 
-    A relative ``output_dir`` is taken from the YAML's folder; ``overrides`` replace
-    top-level keys (e.g. ``output_dir``).
+    A relative ``output_dir`` is taken from the YAML's folder; ``overrides`` (the command
+    line's options, e.g. ``output_dir`` or ``uncertainty={"repeats": 3}``) are merged in
+    by :func:`~hepnnlr.workflows.config.merge_overrides` after that.
     """
     path = Path(path)
     data = read_yaml_mapping(path, "fit config", FitJob, "start from one in examples/configs/.")
@@ -458,5 +459,5 @@ def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) 
         data["method"] = method
     if "output_dir" in data and not Path(str(data["output_dir"])).is_absolute():
         data["output_dir"] = str(path.parent / str(data["output_dir"]))
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return from_mapping(FitJob, data, where=str(path))
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return from_mapping(FitJob, merge_overrides(data, overrides), where=str(path))

@@ -251,8 +251,9 @@ class InferenceJob:
 
 def load_inference_job(path: str | Path, **overrides: Any) -> InferenceJob:
     """Read a YAML :class:`InferenceJob`; a relative ``output_dir`` is taken from the
-    YAML's folder."""
-    from hepnnlr.workflows.config import from_mapping, read_yaml_mapping
+    YAML's folder, and ``overrides`` (the command line's options) are merged in after that
+    (:func:`~hepnnlr.workflows.config.merge_overrides`)."""
+    from hepnnlr.workflows.config import from_mapping, merge_overrides, read_yaml_mapping
 
     path = Path(path)
     data = read_yaml_mapping(
@@ -261,11 +262,13 @@ def load_inference_job(path: str | Path, **overrides: Any) -> InferenceJob:
         InferenceJob,
         "write one (see examples/configs/infer_gaussian.yaml).",
     )
+    if isinstance(data.get("output_dir"), str) and not Path(data["output_dir"]).is_absolute():
+        data["output_dir"] = str(path.parent / data["output_dir"])
+    data = merge_overrides(data, overrides)
     if "output_dir" not in data:
-        raise ConfigError(f"{path}: output_dir is required (where the results go).")
-    if not Path(str(data["output_dir"])).is_absolute():
-        data["output_dir"] = str(path.parent / str(data["output_dir"]))
-    data.update(overrides)
+        raise ConfigError(
+            f"{path}: output_dir is required (where the results go); add it or give -o."
+        )
     job = from_mapping(InferenceJob, data, where=str(path))
     if job.samples is not None and job.samples.relative_to == "config":
         job = replace(job, samples=job.samples.resolved(path.parent))

@@ -31,6 +31,7 @@ from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location, run_processor
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
+from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.uncertainty import count, error_model
 from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfolding_weights
 from hepnnlr.workflows.unfold_report import (
@@ -47,6 +48,7 @@ __all__ = [
     "DISUnfoldingJob",
     "DISUnfoldingOutputs",
     "SEEDED_SAMPLES",
+    "UNFOLD_OMNIFOLD",
     "UnfoldUncertainty",
     "prepare_dis_inputs",
     "run_dis_unfolding",
@@ -61,6 +63,9 @@ SEEDED_SAMPLES = ("data",)
 """Samples an unfolding job resamples, each with its own seed (``seeds``)."""
 SAVE_MODELS = ("all", "final", "none")
 """Choices of ``DISUnfoldingJob.save_models``."""
+UNFOLD_OMNIFOLD = OmniFoldConfig(training=TrainingConfig(batch_size=256, patience=5, seed=1))
+"""The OmniFold settings of an unfolding job that gives none: the one set of defaults of
+``hepnnlr unfold``'s options and of its job files (``hepnnlr unfold --help`` shows them)."""
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,13 @@ class DISUnfoldingJob:
     Attributes:
         data_file, sim_file: ROOT event files (format of ``docs/architecture.md``); the
             data file's particle level, when present, is used only for the comparison.
-        output_dir: Where histograms, weights, plots and the summary go.
+        output_dir: Where histograms, weights, plots and the summary go (default
+            ``hepnnlr-unfold`` in the working folder).
         executor: ``iterative``, ``futures`` or ``dask`` (coffea executors).
         workers: Worker processes for ``futures`` and the local dask cluster.
         scheduler_address: Connect to this dask scheduler instead of a local cluster.
         chunksize: Events per coffea chunk.
-        omnifold: OmniFold settings.
+        omnifold: OmniFold settings (default :data:`UNFOLD_OMNIFOLD`).
         particle_features, global_features: Network inputs (fields of the processor's
             columns).
         region: Particle-level phase space of the truth-level (unfolded, simulation and
@@ -88,7 +94,8 @@ class DISUnfoldingJob:
             their generation seeds are those of ``hepnnlr generate --seed``.
         runs, bootstrap: Deprecated names of ``uncertainty.repeats`` and
             ``uncertainty.bootstrap`` (a ``FutureWarning`` says so; both are moved there).
-        progress: Progress bars for processing and training.
+        progress: Progress bars for processing and training (the trainings show theirs
+            when this or ``omnifold.training.progress`` is true).
         save_models: Which final step-1 / step-2 networks to save under
             ``output_dir/models`` as :class:`~hepnnlr.training.SavedReweighter`:
             ``final`` those of every parallel run (they make ``weight_unfolded``),
@@ -97,12 +104,12 @@ class DISUnfoldingJob:
 
     data_file: Path | str
     sim_file: Path | str
-    output_dir: Path
+    output_dir: Path = Path("hepnnlr-unfold")
     executor: str = "futures"
     workers: int = 2
     scheduler_address: str | None = None
     chunksize: int = 25_000
-    omnifold: OmniFoldConfig = OmniFoldConfig()
+    omnifold: OmniFoldConfig = UNFOLD_OMNIFOLD
     particle_features: tuple[str, ...] = PARTICLE_FEATURES
     global_features: tuple[str, ...] = GLOBAL_FEATURES
     region: KinematicRegion = KinematicRegion()
@@ -183,8 +190,13 @@ class DISUnfoldingJob:
 
     @property
     def omnifold_config(self) -> OmniFoldConfig:
-        """``omnifold`` with run 0's training seed (:attr:`training_seed`)."""
-        training = replace(self.omnifold.training, seed=self.training_seed)
+        """``omnifold`` with run 0's training seed (:attr:`training_seed`), showing the
+        trainings' progress where the job shows progress."""
+        training = replace(
+            self.omnifold.training,
+            seed=self.training_seed,
+            progress=self.omnifold.training.progress or self.progress,
+        )
         return replace(self.omnifold, training=training)
 
 

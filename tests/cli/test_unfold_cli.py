@@ -8,7 +8,8 @@ import pytest
 import uproot
 
 from hepnnlr.cli import main
-from hepnnlr.cli.main import _uncertainty_overrides, build_parser
+from hepnnlr.cli.main import build_parser
+from hepnnlr.cli.unfold import unfold_job
 from hepnnlr.workflows import load_unfolding_job
 from hepnnlr.workflows.unfold_dis import UnfoldUncertainty
 
@@ -74,8 +75,8 @@ def test_flags_override_a_yaml_job_and_the_old_names_warn(tmp_path):
         job = load_unfolding_job(path)
     assert job.uncertainty == UnfoldUncertainty(repeats=3)
     args = build_parser().parse_args(["unfold", str(path), "--bootstrap", "5"])
-    job = _uncertainty_overrides(args, job)
+    with pytest.warns(FutureWarning):
+        job = unfold_job(args)
     assert job.uncertainty == UnfoldUncertainty(repeats=3, bootstrap=5)
     assert job.seed_of("data") == 4
-    with pytest.warns(FutureWarning):
-        assert main(["unfold", str(path), "--bootstrap", "1"]) == 2  # a spread needs 2
+    assert main(["unfold", str(path), "--bootstrap", "1"]) == 2  # a spread needs 2

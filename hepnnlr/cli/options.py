@@ -1,0 +1,215 @@
+"""The command line's shared options and the one rule for their defaults.
+
+Every option that sets a value of a job (``--epochs``, ``--executor``, ``-o``, ...) takes
+its default from the job dataclass itself (:class:`JobDefault`), so ``hepnnlr unfold
+--data D --sim S`` and a job file naming only ``data_file`` and ``sim_file`` are the same
+job; an option the user gives overrides the job file's value, one left out leaves it.
+``--help`` shows every default (:data:`FORMATTER`); on/off options are spelled
+``--NAME/--no-NAME`` on every verb (:func:`add_switch`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EXECUTORS",
+    "FORMATTER",
+    "JobDefault",
+    "add_processing_options",
+    "add_switch",
+    "add_training_options",
+    "add_uncertainty_options",
+    "given",
+    "output_option",
+    "overrides",
+    "value_of",
+]
+
+EXECUTORS = ("iterative", "futures", "dask")
+FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+"""Every parser's help formatter: each option's help ends with its default."""
+UNFOLD_JOB = "hepnnlr.workflows.unfold_dis:DISUnfoldingJob"
+
+
+class JobDefault:
+    """The default of an option that sets a job's value: that field's default.
+
+    ``--help`` prints it (``str``), looked up only then: building the parser imports no
+    job module (and so no TensorFlow). Parsing leaves a ``JobDefault`` in the namespace
+    for an option the user did not give (:func:`given` drops those), so the job's own
+    value stays.
+
+    Args:
+        job: ``"module:Class"`` of the job dataclass.
+        key: Dotted field path (``"omnifold.training.batch_size"``).
+        job_file: The verb also reads a job file, whose value then applies instead.
+    """
+
+    def __init__(self, job: str, key: str, *, job_file: bool = True) -> None:
+        self.job, self.key, self.job_file = job, key, job_file
+
+    def value(self) -> Any:
+        """The field's default (``dataclasses.MISSING`` for a required field)."""
+        module, name = self.job.split(":")
+        cls = getattr(importlib.import_module(module), name)
+        first, *rest = self.key.split(".")
+        field = {f.name: f for f in dataclasses.fields(cls)}[first]
+        if field.default_factory is not dataclasses.MISSING:
+            value = field.default_factory()
+        else:
+            value = field.default
+        for name in rest:
+            value = getattr(value, name)
+        return value
+
+    def __str__(self) -> str:
+        value = self.value()
+        if value is dataclasses.MISSING:
+            return "the job file's value"
+        shown = "none" if value is None or value == {} else str(value)
+        return f"the job file's value, else {shown}" if self.job_file else shown
+
+    __repr__ = __str__
+
+
+def given(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``args`` the user gave (those left at a :class:`JobDefault` dropped)."""
+    return {k: v for k, v in vars(args).items() if not isinstance(v, JobDefault)}
+
+
+def overrides(args: argparse.Namespace, keys: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The job keys set by the options of ``args`` the user gave, as a nested mapping:
+    ``keys`` maps an option's ``dest`` to its key path in the job (paths as strings)."""
+    options = given(args)
+    out: dict[str, Any] = {}
+    for option, path in keys.items():
+        if options.get(option) is None:
+            continue
+        value = options[option]
+        node = out
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = str(value) if isinstance(value, Path) else value
+    return out
+
+
+def value_of(args: argparse.Namespace, name: str) -> Any:
+    """Option ``name``: the value given, else its default (a :class:`JobDefault`'s value)."""
+    value = getattr(args, name)
+    return value.value() if isinstance(value, JobDefault) else value
+
+
+def add_switch(
+    parser: argparse.ArgumentParser | Any, name: str, default: Any, help_text: str
+) -> None:
+    """``--NAME/--no-NAME`` (``argparse.BooleanOptionalAction``), the one spelling of an
+    on/off option on every verb."""
+    parser.add_argument(
+        f"--{name}", action=argparse.BooleanOptionalAction, default=default, help=help_text
+    )
+
+
+def add_processing_options(parser: argparse.ArgumentParser, *, job_file: bool) -> None:
+    """The coffea options of an unfolding (``executor``, ``workers``, ``scheduler_address``,
+    ``chunksize``, ``progress`` of :class:`~hepnnlr.workflows.DISUnfoldingJob`)."""
+
+    def default(key: str) -> JobDefault:
+        return JobDefault(UNFOLD_JOB, key, job_file=job_file)
+
+    group = parser.add_argument_group("processing")
+    group.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=default("executor"),
+        help="coffea executor (dask: a local cluster unless --scheduler)",
+    )
+    group.add_argument("--workers", type=int, default=default("workers"), help="worker processes")
+    group.add_argument(
+        "--scheduler",
+        default=default("scheduler_address"),
+        help="address of a running dask scheduler (with --executor dask)",
+    )
+    group.add_argument(
+        "--chunksize", type=int, default=default("chunksize"), help="events per coffea chunk"
+    )
+    add_switch(group, "progress", default("progress"), "progress bars of processing and training")
+
+
+def add_training_options(parser: argparse.ArgumentParser, *, job_file: bool) -> None:
+    """The OmniFold options of an unfolding (``omnifold`` of the job)."""
+
+    def default(key: str) -> JobDefault:
+        return JobDefault(UNFOLD_JOB, f"omnifold.{key}", job_file=job_file)
+
+    group = parser.add_argument_group("OmniFold")
+    group.add_argument(
+        "--iterations", type=int, default=default("iterations"), help="OmniFold iterations"
+    )
+    group.add_argument(
+        "--epochs", type=int, default=default("training.epochs"), help="maximum epochs per step"
+    )
+    group.add_argument(
+        "--batch-size",
+        type=int,
+        default=default("training.batch_size"),
+        help="events per gradient step",
+    )
+    group.add_argument(
+        "--learning-rate",
+        type=float,
+        default=default("training.learning_rate"),
+        help="learning rate",
+    )
+    group.add_argument(
+        "--patience",
+        type=int,
+        default=default("training.patience"),
+        help="early-stopping patience (epochs)",
+    )
+    group.add_argument(
+        "--model",
+        choices=("pfn", "pet", "mlp"),
+        default=default("step1_model.kind"),
+        help="network of both steps: PFN or PET on particles + event "
+        "features, or an MLP on event features alone (no particle features)",
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        default=default("training.seed"),
+        help="training seed (the demo: also the generation's)",
+    )
+
+
+def add_uncertainty_options(parser: argparse.ArgumentParser, job: str) -> None:
+    """``--repeats`` and ``--bootstrap``: the ``uncertainty`` section of ``job``
+    (``"module:Class"``), the same names on every verb."""
+    group = parser.add_argument_group("uncertainties (the uncertainty section of the job)")
+    group.add_argument(
+        "--repeats",
+        type=int,
+        default=JobDefault(job, "uncertainty.repeats"),
+        metavar="M",
+        help="runs with other training seeds; their spread is the method "
+        "uncertainty (uncertainty.repeats)",
+    )
+    group.add_argument(
+        "--bootstrap",
+        type=int,
+        default=JobDefault(job, "uncertainty.bootstrap"),
+        metavar="B",
+        help="bootstrap replicas (Poisson(1) weights): the statistical "
+        "uncertainty, 0: none (uncertainty.bootstrap)",
+    )
+
+
+def output_option(parser: argparse.ArgumentParser, default: Any, what: str) -> None:
+    """``-o/--output``: the output folder (``output_dir`` of the job)."""
+    parser.add_argument(
+        "-o", "--output", type=Path, default=default, help=f"output folder ({what})"
+    )
