@@ -7,7 +7,8 @@ the layout of every hepnnlr processor (:mod:`hepnnlr.processors.chunks`):
 
 * ``cutflow``: ``{d: {cut: count}}`` from a :class:`coffea.analysis_tools.PackedSelection`:
   ``events``; per level, ``<level>_<cut>``: the events that pass that cut and every cut
-  before it in the level's ``selection``; ``pass_<level>``: the events that pass the
+  before it in the level's ``selection``, and ``<level>_<name>`` for its ``counts`` (each
+  with the ones before it, over all events: not applied); ``pass_<level>``: the events that pass the
   whole level; ``pass_both`` when the description has both levels;
 * ``hists``: ``{level: {observable: hist.Hist}}``, ``Weight`` storage, a leading
   ``StrCategory("dataset", growth=True)`` axis, filled with the event weight for the
@@ -89,10 +90,15 @@ class AnalysisProcessor(processor.ProcessorABC):
                 mask = _per_event(definition.evaluate(events, scope.names), events, definition)
                 selection.add(f"{name}_{cut}", _boolean(mask, definition, events))
                 cuts.append(f"{name}_{cut}")
-            if cuts:  # (coffea's cutflow of no cut at all fails)
-                counts = cutflow_counts(selection, *cuts)
-                for cut, count in zip(cuts, counts[1:], strict=True):
-                    cutflow[cut] = count
+            tallies = []
+            for tally, definition in level.counts.items():
+                mask = _per_event(definition.evaluate(events, scope.names), events, definition)
+                selection.add(f"{name}_{tally}", _boolean(mask, definition, events))
+                tallies.append(f"{name}_{tally}")
+            for chain in (tallies, cuts):
+                if chain:  # (coffea's cutflow of no cut at all fails)
+                    counts = cutflow_counts(selection, *chain)
+                    cutflow.update(zip(chain, counts[1:], strict=True))
             passed[name] = selection.all(*cuts) if cuts else np.ones(n_events, dtype=bool)
             cutflow[f"pass_{name}"] = int(passed[name].sum())
             hists[name] = {

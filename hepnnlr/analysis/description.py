@@ -14,6 +14,9 @@ level, ``reco``: detector level), and the parameters θ a method needs. Each lev
 * ``features``: event-level network inputs;
 * ``selection``: ordered ``{cut: boolean expression}``; an event passes the level when it
   passes every cut;
+* ``counts``: ordered ``{name: boolean expression}`` counted in the cut flow, each with
+  the ones before it, over all events, but not applied (diagnostics such as "events
+  with a jet");
 * ``observables``: ``{name: {expr, bins, label}}`` histograms, ``bins`` either a list of
   edges or ``{n, start, stop, log}``.
 
@@ -269,11 +272,12 @@ class Level:
     particles: Particles | None = None
     features: Mapping[str, Definition] = field(default_factory=lambda: _EMPTY)
     selection: Mapping[str, Definition] = field(default_factory=lambda: _EMPTY)
+    counts: Mapping[str, Definition] = field(default_factory=lambda: _EMPTY)
     observables: Mapping[str, Observable] = field(default_factory=lambda: _EMPTY)
 
     @classmethod
     def from_mapping(cls, name: str, data: Any, *, where: str) -> Level:
-        keys = ("define", "particles", "features", "selection", "observables")
+        keys = ("define", "particles", "features", "selection", "counts", "observables")
         _mapping(data, where, keys)
         define = _definitions(data.get("define"), f"{where}.define")
         features = _definitions(data.get("features"), f"{where}.features")
@@ -284,6 +288,14 @@ class Level:
                 "('particles') also name; the observables see all three by name: rename "
                 "the definitions."
             )
+        selection = _definitions(data.get("selection"), f"{where}.selection")
+        counts = _definitions(data.get("counts"), f"{where}.counts")
+        if set(selection) & set(counts):
+            raise ConfigError(
+                f"{where}.counts and {where}.selection both name "
+                f"{sorted(set(selection) & set(counts))}; the cut flow keeps one count per "
+                "name: rename one of them."
+            )
         particles = data.get("particles")
         observables = _named(data.get("observables"), f"{where}.observables")
         return cls(
@@ -293,7 +305,8 @@ class Level:
             if particles is None
             else Particles.from_mapping(particles, where=f"{where}.particles"),
             features=features,
-            selection=_definitions(data.get("selection"), f"{where}.selection"),
+            selection=selection,
+            counts=counts,
             observables=_Frozen(
                 {
                     key: Observable.from_mapping(key, value, where=f"{where}.observables.{key}")
@@ -312,6 +325,8 @@ class Level:
             out["features"] = _texts(self.features)
         if self.selection:
             out["selection"] = _texts(self.selection)
+        if self.counts:
+            out["counts"] = _texts(self.counts)
         if self.observables:
             out["observables"] = {k: v.to_mapping() for k, v in self.observables.items()}
         return out

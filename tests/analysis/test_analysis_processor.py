@@ -47,13 +47,14 @@ def test_dis_description_gives_the_cut_flow_of_dis_processor(dis_outputs) -> Non
     generic, dedicated = (collect_cutflow(out) for out in dis_outputs)
     for key in ("events", "pass_gen", "pass_reco", "pass_both"):
         assert generic[key] == dedicated[key], key
-    # the description's first cut per level is the electron: DISProcessor counts the
-    # events that fail it
+    # the description counts the events with an electron, fiducial particles and jets in
+    # turn; DISProcessor counts those that fail
     for level in ("gen", "reco"):
-        assert (
-            generic[f"{level}_electron"] == dedicated["events"] - dedicated[f"{level}_no_electron"]
-        )
+        for step in ("electron", "particles", "jets"):
+            without = dedicated[f"{level}_no_{step}"]
+            assert generic[f"{level}_{step}"] == dedicated["events"] - without, (level, step)
         assert generic[f"{level}_pass_{level}"] == dedicated[f"pass_{level}"]
+    assert 0 < dedicated["gen_no_jets"] < dedicated["events"]  # the counts are not trivial
 
 
 def test_dis_description_columns_hold_the_network_inputs(dis_outputs) -> None:

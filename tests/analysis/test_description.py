@@ -54,6 +54,8 @@ def _with(path: str, value):
         ("datasets.sim", {"file": ["a.root"]}, r"^analysis.datasets.sim has the unknown"),
         ("datasets.sim", {"files": []}, r"^analysis.datasets.sim.files must list"),
         ("reco", None, r"^analysis has neither 'gen' nor 'reco'"),
+        ("reco.counts", {"two": "num(PFCands) > 0"}, r"counts and analysis.reco.selection"),
+        ("reco.counts", {"one": "num(PFCands) > 0"}, None),
     ],
 )
 def test_errors_give_the_key_path(path, value, message) -> None:
