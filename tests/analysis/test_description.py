@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -123,3 +124,12 @@ def test_registry(monkeypatch) -> None:
         get("nope")
     with pytest.raises(ConfigError, match="needs an AnalysisDescription"):
         register("x", MINIMAL)
+
+
+def test_the_documented_example_is_a_valid_description() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "analysis.md").read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    description = AnalysisDescription.from_mapping(yaml.safe_load(block), where="docs")
+    assert list(description.levels["reco"].selection) == ["two_jets", "leading"]
+    assert description.parameters["alphaS"].nominal == 0.1365
+    assert AnalysisDescription.from_mapping(description.to_mapping(), where="docs") == description
