@@ -10,11 +10,13 @@ What a user, a coffea worker or a statistics script pays before its first line o
 * ``hepnnlr --help``;
 
 each measured in ``--repeat`` fresh ``python -c`` processes, one of each per round (so a
-change of the machine's load hits them alike), and reported as the median: the wall and CPU
-time of the import inside the child (``time.perf_counter`` / ``time.process_time`` around
-it), its peak RSS, and whether TensorFlow was loaded. Target: < 1.5 s and no TensorFlow. For
-scale, ``--reference-repeat`` processes import the training layer
-(``hepnnlr.training.classifier``, which imports TensorFlow), the cost the others avoid.
+change of the machine's load hits them alike), and reported as the median: the CPU and wall
+time of the import inside the child (``time.process_time`` / ``time.perf_counter`` around
+it), its peak RSS, and whether TensorFlow was loaded. Target: < 1.5 s and no TensorFlow,
+judged on the CPU time, which on an idle core is the wall time (an import is one thread)
+and, unlike the wall time, does not grow with the load of a shared machine. For scale,
+``--reference-repeat`` processes import the training layer (``hepnnlr.training.classifier``,
+which imports TensorFlow), the cost the others avoid.
 
 Usage::
 
@@ -128,12 +130,12 @@ def main(argv: list[str] | None = None) -> dict:
         summary.append(
             {
                 "measurement": f"{label}: import time, median of {r['runs']} fresh processes",
-                "value": r["wall_s"],
+                "value": r["cpu_s"],
                 "unit": "s",
-                "clock": "wall",
+                "clock": "CPU",
                 "target": "reference" if reference else f"< {TARGET_S} s, no TensorFlow",
-                "met": None if reference else (r["wall_s"] < TARGET_S and not r["tensorflow"]),
-                "note": f"CPU {r['cpu_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB, "
+                "met": None if reference else (r["cpu_s"] < TARGET_S and not r["tensorflow"]),
+                "note": f"wall {r['wall_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB, "
                 f"TensorFlow {'loaded' if r['tensorflow'] else 'not loaded'}",
             }
         )
