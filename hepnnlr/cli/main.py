@@ -1,7 +1,9 @@
-"""``hepnnlr``: generate samples, unfold, and run the end-to-end demo.
+"""``hepnnlr``: generate samples, unfold, fit, infer, and run the end-to-end demo.
 
 Each sub-command parses its options into the job dataclasses of :mod:`hepnnlr.workflows`
-and :mod:`hepnnlr.samples`; errors of hepnnlr are printed as one readable line (exit 2).
+and :mod:`hepnnlr.samples` (``generate`` here, the others in their own modules); the
+options' defaults are the jobs' (:mod:`hepnnlr.cli.options`). Errors of hepnnlr are
+printed as one readable line (exit 2).
 """
 
 from __future__ import annotations
