@@ -164,6 +164,8 @@ def _per_event(value: Any, events: Any, definition: Expression | Reference) -> A
 
 def _boolean(value: Any, definition: Expression | Reference, events: Any) -> np.ndarray:
     """A cut's per-event booleans; None (a missing value) fails the cut."""
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype == bool:
+        return value
     array = ak.Array(value) if isinstance(value, np.ndarray) else value
     if array.ndim != 1:
         raise ShapeMismatchError(
@@ -171,7 +173,13 @@ def _boolean(value: Any, definition: Expression | Reference, events: Any) -> np.
             f"{_where(events)}; a cut needs one true/false per event, e.g. wrap it in "
             "any(...) or all(...)."
         )
-    return ak.to_numpy(ak.fill_none(array, False)).astype(bool)
+    flags = ak.to_numpy(ak.fill_none(array, False))
+    if flags.dtype != bool:
+        raise ConfigError(
+            f"{definition.key}: the cut {definition.text!r} gives {flags.dtype} values, not "
+            "true/false; compare it, e.g. num(Jet) > 0."
+        )
+    return flags
 
 
 def _numbers(values: Any, definition: Expression | Reference, events: Any) -> np.ndarray:

@@ -45,6 +45,20 @@ def reco(events: Any) -> ak.Array:
 
 
 def _flat(collection: Any, fields: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per-event counts and the flat buffers of ``fields`` of a jagged collection."""
+    layout = collection.layout
+    if isinstance(layout, ak.contents.ListOffsetArray) and isinstance(
+        layout.content, ak.contents.RecordArray
+    ):
+        # a collection read from a file: slice its buffers, no awkward call per field
+        # (tens of milliseconds per chunk otherwise)
+        contents = [layout.content.content(f) for f in fields]
+        if all(isinstance(c, ak.contents.NumpyArray) and c.data.ndim == 1 for c in contents):
+            offsets = np.asarray(layout.offsets, dtype=np.int64)
+            start, stop = int(offsets[0]), int(offsets[-1])
+            flat = {f: np.asarray(c.data)[start:stop] for f, c in zip(fields, contents, strict=True)}
+            return np.diff(offsets), flat
+    collection = ak.fill_none(collection, [], axis=0)
     counts = ak.to_numpy(ak.num(collection, axis=1)).astype(np.int64)
     return counts, {f: ak.to_numpy(ak.flatten(collection[f], axis=1)) for f in fields}
 
