@@ -56,7 +56,8 @@ def _flat(collection: Any, fields: tuple[str, ...]) -> tuple[np.ndarray, dict[st
         if all(isinstance(c, ak.contents.NumpyArray) and c.data.ndim == 1 for c in contents):
             offsets = np.asarray(layout.offsets, dtype=np.int64)
             start, stop = int(offsets[0]), int(offsets[-1])
-            flat = {f: np.asarray(c.data)[start:stop] for f, c in zip(fields, contents, strict=True)}
+            pairs = zip(fields, contents, strict=True)
+            flat = {f: np.asarray(c.data)[start:stop] for f, c in pairs}
             return np.diff(offsets), flat
     collection = ak.fill_none(collection, [], axis=0)
     counts = ak.to_numpy(ak.num(collection, axis=1)).astype(np.int64)
