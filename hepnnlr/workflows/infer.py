@@ -51,14 +51,11 @@ from typing import Any
 import numpy as np
 
 from hepnnlr.errors import ConfigError, NonFiniteInputError
-from hepnnlr.methods.signal_strength import (
-    MixtureLikelihood,
-    NLLScan,
-    evaluate_test_set,
-    minimize_nll,
-    scan_nll,
-    wilks_intervals,
-)
+from hepnnlr.methods.coverage import evaluate_test_set
+from hepnnlr.methods.intervals import wilks_intervals
+from hepnnlr.methods.minuit_fit import minimize_nll
+from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
+from hepnnlr.methods.nll import NLLScan, scan_nll
 from hepnnlr.outputs import atomic_write, write_text
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
 from hepnnlr.workflows.infer_config import (

@@ -13,7 +13,7 @@ uncertainties follow ``hepnnlr fit`` (:mod:`hepnnlr.results.fit_errors`, docs/in
   (:func:`hepnnlr.methods.bootstrap.poisson_weights`). The trained densities stay frozen —
   they are trained on simulation only, never on the fitted data — so a replica only
   rescans: the NLL is linear in the event weights
-  (:func:`~hepnnlr.methods.signal_strength.nll_from_table` with the weights as counts).
+  (:func:`~hepnnlr.methods.nll.nll_from_table` with the weights as counts).
   Replica ``b`` rescans with repeat ``b mod M``'s densities; its shift from that repeat
   is the statistical fluctuation;
 * *total*: both in quadrature.
@@ -30,12 +30,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.bootstrap import poisson_weights
-from hepnnlr.methods.signal_strength import (
-    MixtureLikelihood,
-    NLLScan,
-    nll_from_table,
-    profile_interval,
-)
+from hepnnlr.methods.intervals import profile_interval
+from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
+from hepnnlr.methods.nll import NLLScan, nll_from_table
 from hepnnlr.outputs import atomic_write
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.workflows.uncertainty import check_uncertainty, error_model
