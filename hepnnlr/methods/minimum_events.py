@@ -23,6 +23,7 @@ __all__ = ["MINIMUM_EVENTS", "check_minimum_events"]
 MINIMUM_EVENTS: Mapping[str, int] = {"omnifold": 50}
 """Method → the fewest passing events per class and level it is trained on."""
 
+_NAMES = {"omnifold": "OmniFold"}
 _WHY = {
     "omnifold": "10 of each class in the 20 % validation split that early stopping reads",
 }
@@ -48,6 +49,6 @@ def check_minimum_events(method: str, counts: Mapping[str, tuple[int, int]], *, 
     ]
     if short:
         raise EmptySelectionError(
-            f"{method} needs at least {minimum} passing events per class and level "
+            f"{_NAMES[method]} needs at least {minimum} passing events per class and level "
             f"({_WHY[method]}); too few for {'; '.join(short)}. {fix}"
         )

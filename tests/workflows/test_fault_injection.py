@@ -88,5 +88,6 @@ def test_bad_inputs_are_named_before_training(faults, tmp_path, dis_data_file, d
     assert "short.root" in short["message"]
     assert "holds 100 entries but the file was written for 1,500" in short["message"]
     # the 8 data events: every class below OmniFold's minimum is named with its counts
-    assert "data_8.root" in few["message"] and "omnifold needs at least 50" in few["message"]
+    assert "data_8.root" in few["message"] and "OmniFold needs at least 50" in few["message"]
+    assert "passing of 8" in few["message"] and "sim_300.root" not in few["message"]
     assert not (tmp_path / "out_few" / "weights.parquet").exists()
