@@ -35,6 +35,7 @@ PEER_INSTALLED = all(
     for module in ("omnifold", "tf_keras")
 )
 SMOKE_TESTED = {
+    "bench_analysis",
     "bench_calo",
     "bench_clustering",
     "bench_generation",
@@ -108,6 +109,17 @@ def test_processor_benchmarks(samples, tmp_path):
     assert zjets["cpu_bare_ClusterSequence_s"] > 0
     for name in ("dis", "z"):
         assert len(_summary(tmp_path / f"{name}.json")) == 2  # with I/O, compute only
+
+
+def test_analysis_benchmark(samples, tmp_path):
+    """AnalysisProcessor on the DIS description next to DISProcessor (issue 16)."""
+    _main(
+        "bench_analysis",
+        ["--file", str(samples["dis"]), "--chunksize", "300", "--repeat", "1",
+         "--json", str(tmp_path / "analysis.json")],
+    )  # fmt: skip
+    (row,) = _summary(tmp_path / "analysis.json")
+    assert row["clock"] == "CPU"
 
 
 def test_highmult_and_clustering_benchmarks(samples, tmp_path):
