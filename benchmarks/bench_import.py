@@ -72,13 +72,14 @@ print(json.dumps({{
 """
 
 
-def measure_once(code: str) -> dict:
-    """One fresh process: the wall/CPU time of ``code``, its peak RSS, TensorFlow loaded."""
+def measure_once(code: str, tree: Path = ROOT) -> dict:
+    """One fresh process in ``tree``: the wall/CPU time of ``code``, its peak RSS, whether
+    TensorFlow was loaded."""
     done = subprocess.run(
         [sys.executable, "-c", _CHILD.format(code=code)],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=tree,
         timeout=600,
     )
     if done.returncode != 0:
@@ -109,6 +110,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--only", nargs="+", choices=list(ENTRY_POINTS), help="measure only these entry points"
     )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=ROOT,
+        help="source tree the children import hepnnlr from (their working directory), e.g. an "
+        "older commit unpacked with git archive, to compare",
+    )
     parser.add_argument("--json", type=Path, help="write the results for benchmarks/report.py")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.reference_repeat < 0:
@@ -118,11 +126,12 @@ def main(argv: list[str] | None = None) -> dict:
     runs: dict[str, list[dict]] = {label: [] for label in chosen}
     for _ in range(args.repeat):  # interleaved: one process of each entry point per round
         for label, code in chosen.items():
-            runs[label].append(measure_once(code))
+            runs[label].append(measure_once(code, args.tree))
     results = {label: _median(r) for label, r in runs.items()}
     if args.reference_repeat:
         label, code = REFERENCE
-        results[label] = _median([measure_once(code) for _ in range(args.reference_repeat)])
+        runs_ref = [measure_once(code, args.tree) for _ in range(args.reference_repeat)]
+        results[label] = _median(runs_ref)
 
     summary = []
     for label, r in results.items():
