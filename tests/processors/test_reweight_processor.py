@@ -1,0 +1,162 @@
+"""ReweightProcessor: a saved reweighter applied through an analysis description, on
+nano_dy.root with genWeight, on a 2-worker dask LocalCluster that cannot read the model's
+folder; up/down of an ensemble; the feature check naming both lists."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+from shared_data import shared_data_file
+
+from hepnnlr.analysis import AnalysisDescription
+from hepnnlr.errors import ConfigError
+from hepnnlr.processors.analysis import run_analysis
+from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
+from hepnnlr.processors.reweight import ReweightProcessor
+from hepnnlr.schema import run_processor
+
+PARTICLES = {"log_pt": "log10(pt)", "eta": "eta"}
+
+
+def _description(particles=PARTICLES, features=None) -> AnalysisDescription:
+    """Drell-Yan muons: the muons as the particle set, their number as event feature."""
+    return AnalysisDescription.from_mapping(
+        {
+            "name": "dy_muons",
+            "schema": "nanoaod",
+            "treename": "Events",
+            "weight": "genWeight",
+            "reco": {
+                "particles": {"collection": "Muon", "features": particles},
+                "features": features or {"n_muons": "num(Muon)"},
+                "selection": {"muon": "num(Muon) > 0"},
+                "observables": {
+                    "lead_pt": {
+                        "expr": "first(Muon.pt)",
+                        "bins": {"n": 8, "start": 0.0, "stop": 80.0},
+                        "label": "Leading muon $p_T$ [GeV]",
+                    }
+                },
+            },
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    """Two PFNs (seeds 0, 1) between the first and second half of nano_dy.root's events
+    with a muon, on the description's columns (a tiny, fast training: the ratio itself is
+    noise, what is tested is that the same networks give the same weights everywhere)."""
+    from hepnnlr.models import ModelSpec
+    from hepnnlr.tensors import Standardizer, from_awkward
+    from hepnnlr.training import SavedReweighter, TrainingConfig, train_classifier
+
+    out = run_analysis(_description(), {"dy": [str(shared_data_file("nano_dy.root"))]},
+                       progress=False)  # fmt: skip
+    columns = collect_columns(out)
+    passed = ak.to_numpy(columns.pass_reco)
+    inputs = from_awkward(columns.reco, particle_features=tuple(PARTICLES),
+                          global_features=("n_muons",), select=passed).subset(passed)  # fmt: skip
+    half = len(inputs) // 2
+    first, second = inputs.subset(np.arange(half)), inputs.subset(np.arange(half, len(inputs)))
+    scaler = Standardizer.fit(inputs)
+    folder = tmp_path_factory.mktemp("dy_members")
+    paths = []
+    for seed in (0, 1):
+        classifier = train_classifier(
+            ModelSpec("pfn", phi=(8,), hidden=(8,)),
+            scaler.transform(first),
+            np.ones(len(first)),
+            scaler.transform(second),
+            np.ones(len(second)),
+            TrainingConfig(epochs=1, batch_size=8, seed=seed, progress=False),
+            name=f"first/second half, seed {seed}",
+        )
+        paths.append(SavedReweighter(classifier, scaler, level="reco").save(folder / f"run{seed}"))
+    return folder, paths, columns
+
+
+def _run(processor, **options):
+    return run_processor(processor, {"dy": [str(shared_data_file("nano_dy.root"))]},
+                         treename="Events", schema="nanoaod", chunksize=15, progress=False,
+                         **options)  # fmt: skip
+
+
+def test_ensemble_on_dask_without_the_model_path_equals_iterative(members, dask_cluster, tmp_path):
+    from hepnnlr.training.ensemble_reweighter import ReweighterEnsemble
+
+    folder, paths, _ = members
+    copies = [shutil.copytree(path, tmp_path / path.name) for path in paths]
+    ensemble = ReweighterEnsemble.load(copies)
+    # the model travels inside the processor as bytes: no worker can read the folder
+    shutil.rmtree(tmp_path)
+    reweight = ReweightProcessor(_description(), ensemble)
+    dask = _run(reweight, executor="dask", scheduler_address=dask_cluster.scheduler_address)
+    iterative = _run(reweight)
+    got, expected = collect_columns(dask), collect_columns(iterative)
+    assert ak.fields(expected) == ["entry", "run", "luminosityBlock", "event", "event_weight",
+                                   "pass_reco", "weight", "weight_up", "weight_down"]  # fmt: skip
+    # the same networks on the same chunks, whichever process evaluates them
+    assert ak.array_equal(got, expected)
+    assert collect_cutflow(dask) == collect_cutflow(iterative)
+    with uproot.open(shared_data_file("nano_dy.root")) as f:
+        branches = f["Events"].arrays(["genWeight", "nMuon", "event"])
+    assert ak.array_equal(expected.event, branches.event)
+    np.testing.assert_array_equal(
+        ak.to_numpy(expected.event_weight), ak.to_numpy(branches.genWeight)
+    )
+    passed = ak.to_numpy(branches.nMuon) > 0
+    assert passed.any() and not passed.all()
+    nominal, up, down = (ak.to_numpy(expected[k]) for k in ("weight", "weight_up", "weight_down"))
+    # outside the selection the reweighter is undefined: weight 1, no spread
+    assert (nominal[~passed] == 1).all() and (up[~passed] == 1).all()
+    # two members with other seeds disagree: a spread, symmetric about the nominal
+    assert (up[passed] > nominal[passed]).any()
+    np.testing.assert_allclose(up - nominal, nominal - down, rtol=1e-12, atol=1e-15)
+    hists = collect_hists(dask)["reco"]["lead_pt"]
+    assert list(hists.axes["variation"]) == ["nominal", "up", "down"]
+    for variation, weight in (("nominal", nominal), ("up", up), ("down", down)):
+        total = hists[{"variation": variation}].sum(flow=True).value
+        # every event with a muon, once, at genWeight x its weight (float sums: 1e-12)
+        expected_total = float(np.sum(ak.to_numpy(branches.genWeight)[passed] * weight[passed]))
+        assert total == pytest.approx(expected_total, rel=1e-12)
+
+
+def test_one_model_gives_the_nominal_alone_and_loads_once_per_process(members):
+    from hepnnlr.training import SavedReweighter
+
+    _, paths, analysis_columns = members
+    reweighter = SavedReweighter.load(paths[1])
+    reweight = ReweightProcessor(_description(), reweighter)
+    out = _run(reweight)
+    columns = collect_columns(out)
+    assert "weight_up" not in ak.fields(columns)
+    assert list(collect_hists(out)["reco"]["lead_pt"].axes["variation"]) == ["nominal"]
+    passed = ak.to_numpy(columns.pass_reco)
+    direct = reweighter.weights(ak.zip({"reco": analysis_columns.reco}, depth_limit=1), passed)
+    # the whole file in one batch vs chunks of 15 events padded to their own longest
+    # muon list: float32 networks, so equal to a few float32 ulps (eps 1.2e-7)
+    np.testing.assert_allclose(ak.to_numpy(columns.weight), direct, rtol=1e-6)
+    # unpickled twice in one process (two chunks on one worker): one model, rebuilt once
+    first, second = (pickle.loads(pickle.dumps(reweight)) for _ in range(2))
+    assert first.reweighter is second.reweighter is not reweighter
+
+
+def test_features_that_do_not_match_the_standardizer_name_both_lists(members):
+    from hepnnlr.training import SavedReweighter
+
+    _, paths, _ = members
+    reweighter = SavedReweighter.load(paths[0])
+    other = _description(particles={"pt": "pt", "eta": "eta"})
+    with pytest.raises(ConfigError, match=r"\['log_pt', 'eta'\].*\['pt', 'eta'\]"):
+        ReweightProcessor(other, reweighter)
+    other = _description(features={"n_jets": "num(Jet)"})
+    with pytest.raises(ConfigError, match=r"\['n_muons'\].*reco.features \['n_jets'\]"):
+        ReweightProcessor(other, reweighter)
+    with pytest.raises(ConfigError, match="levels \\['reco'\\]"):
+        ReweightProcessor(_description(), reweighter, level="gen")
