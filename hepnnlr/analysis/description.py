@@ -35,10 +35,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import hist
 import yaml
 
-from hepnnlr.analysis.expressions import Expression, Reference, parse
+from hepnnlr.analysis._checks import (
+    EMPTY,
+    Definition,
+    Frozen,
+    check_mapping,
+    named,
+    number,
+    string,
+)
+from hepnnlr.analysis.expressions import parse
+from hepnnlr.analysis.level import Binning, Level, Observable, Particles
 from hepnnlr.errors import ConfigError, InputFileError
 
 __all__ = [
@@ -55,282 +64,6 @@ __all__ = [
 LEVELS = ("gen", "reco")
 """The levels a description may have: particle (generator) and detector level."""
 
-Definition = Expression | Reference
-
-
-class _Frozen(Mapping):
-    """A read-only mapping that pickles (``types.MappingProxyType`` does not, and a
-    processor holding the description travels to dask workers)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self._data = dict(data)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __repr__(self) -> str:
-        return repr(self._data)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return self._data
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._data = state
-
-
-_EMPTY: Mapping[str, Any] = _Frozen({})
-
-
-def _mapping(data: Any, where: str, allowed: Sequence[str], required: Sequence[str] = ()):
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be a mapping, got {type(data).__name__} {data!r}.")
-    unknown = [key for key in data if key not in allowed]
-    if unknown:
-        raise ConfigError(f"{where} has the unknown key(s) {unknown}; known keys: {list(allowed)}.")
-    missing = [key for key in required if key not in data]
-    if missing:
-        raise ConfigError(f"{where} lacks the key(s) {missing}; it has {list(data)}.")
-    return data
-
-
-def _named(data: Any, where: str) -> Mapping[str, Any]:
-    """A ``{name: ...}`` section: string keys that are valid names (no ``_`` prefix)."""
-    if data is None:
-        return _EMPTY
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be a mapping of names, got {type(data).__name__}.")
-    for name in data:
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise ConfigError(
-                f"{where} has the key {name!r}; names must be identifiers that do not "
-                "start with '_' (e.g. log_pt)."
-            )
-    return data
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where} must be a number, got {value!r}.")
-    return float(value)
-
-
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where} must be a non-empty string, got {value!r}.")
-    return value
-
-
-def _definitions(data: Any, where: str) -> Mapping[str, Definition]:
-    return _Frozen(
-        {name: parse(text, key=f"{where}.{name}") for name, text in _named(data, where).items()}
-    )
-
-
-def _texts(definitions: Mapping[str, Definition]) -> dict[str, str]:
-    return {name: definition.to_text() for name, definition in definitions.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Binning:
-    """A histogram axis: explicit ``edges``, or ``n`` bins from ``start`` to ``stop``
-    (equal in log if ``log``)."""
-
-    edges: tuple[float, ...] | None = None
-    n: int | None = None
-    start: float | None = None
-    stop: float | None = None
-    log: bool = False
-
-    @classmethod
-    def from_mapping(cls, data: Any, *, where: str) -> Binning:
-        if isinstance(data, Sequence) and not isinstance(data, str):
-            edges = tuple(_number(v, f"{where}[{i}]") for i, v in enumerate(data))
-            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
-                raise ConfigError(
-                    f"{where} must list at least two increasing bin edges, got {list(data)}."
-                )
-            return cls(edges=edges)
-        _mapping(data, where, ("n", "start", "stop", "log"), ("n", "start", "stop"))
-        n = data["n"]
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(f"{where}.n must be a positive integer of bins, got {n!r}.")
-        start, stop = (
-            _number(data["start"], f"{where}.start"),
-            _number(data["stop"], f"{where}.stop"),
-        )
-        log = data.get("log", False)
-        if not isinstance(log, bool):
-            raise ConfigError(f"{where}.log must be true or false, got {log!r}.")
-        if not start < stop or (log and start <= 0):
-            raise ConfigError(
-                f"{where} needs start < stop (and start > 0 with log: true), got start="
-                f"{start!r}, stop={stop!r}, log={log!r}."
-            )
-        return cls(n=n, start=start, stop=stop, log=log)
-
-    def to_mapping(self) -> Any:
-        if self.edges is not None:
-            return list(self.edges)
-        return {"n": self.n, "start": self.start, "stop": self.stop, "log": self.log}
-
-    def axis(self, name: str, label: str) -> hist.axis.AxesMixin:
-        """The ``hist`` axis named ``name``."""
-        if self.edges is not None:
-            return hist.axis.Variable(self.edges, name=name, label=label)
-        transform = hist.axis.transform.log if self.log else None
-        return hist.axis.Regular(
-            self.n, self.start, self.stop, name=name, label=label, transform=transform
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Observable:
-    """One histogram: the values (``expr``: one per event, or one per object of a jagged
-    result, each with its event's weight; None values are skipped), its binning and its
-    axis label (with units)."""
-
-    name: str
-    expr: Definition
-    bins: Binning
-    label: str
-
-    @classmethod
-    def from_mapping(cls, name: str, data: Any, *, where: str) -> Observable:
-        _mapping(data, where, ("expr", "bins", "label"), ("expr", "bins"))
-        label = data.get("label", name)
-        return cls(
-            name=name,
-            expr=parse(data["expr"], key=f"{where}.expr"),
-            bins=Binning.from_mapping(data["bins"], where=f"{where}.bins"),
-            label=_string(label, f"{where}.label"),
-        )
-
-    def to_mapping(self) -> dict[str, Any]:
-        return {"expr": self.expr.to_text(), "bins": self.bins.to_mapping(), "label": self.label}
-
-
-@dataclass(frozen=True, slots=True)
-class Particles:
-    """The particle set of one level (see the module docstring)."""
-
-    collection: Definition
-    features: Mapping[str, Definition]
-    weight: Definition | None = None
-    max_particles: int | None = None
-
-    @classmethod
-    def from_mapping(cls, data: Any, *, where: str) -> Particles:
-        keys = ("collection", "features", "weight", "max_particles")
-        _mapping(data, where, keys, ("collection", "features"))
-        features = _definitions(data["features"], f"{where}.features")
-        if not features:
-            raise ConfigError(f"{where}.features is empty; name at least one feature.")
-        weight = data.get("weight")
-        if weight is not None and "weight" in features:
-            raise ConfigError(
-                f"{where} has a per-particle 'weight' and a feature named 'weight'; the "
-                "columns store the weight under that name: rename the feature."
-            )
-        limit = data.get("max_particles")
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
-        ):
-            raise ConfigError(f"{where}.max_particles must be a positive integer, got {limit!r}.")
-        return cls(
-            collection=parse(data["collection"], key=f"{where}.collection"),
-            features=features,
-            weight=None if weight is None else parse(weight, key=f"{where}.weight"),
-            max_particles=limit,
-        )
-
-    def to_mapping(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "collection": self.collection.to_text(),
-            "features": _texts(self.features),
-        }
-        if self.weight is not None:
-            out["weight"] = self.weight.to_text()
-        if self.max_particles is not None:
-            out["max_particles"] = self.max_particles
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    """One level (``gen`` or ``reco``) of an analysis (see the module docstring)."""
-
-    name: str
-    define: Mapping[str, Definition] = field(default_factory=lambda: _EMPTY)
-    particles: Particles | None = None
-    features: Mapping[str, Definition] = field(default_factory=lambda: _EMPTY)
-    selection: Mapping[str, Definition] = field(default_factory=lambda: _EMPTY)
-    counts: Mapping[str, Definition] = field(default_factory=lambda: _EMPTY)
-    observables: Mapping[str, Observable] = field(default_factory=lambda: _EMPTY)
-
-    @classmethod
-    def from_mapping(cls, name: str, data: Any, *, where: str) -> Level:
-        keys = ("define", "particles", "features", "selection", "counts", "observables")
-        _mapping(data, where, keys)
-        define = _definitions(data.get("define"), f"{where}.define")
-        features = _definitions(data.get("features"), f"{where}.features")
-        clash = sorted(set(define) & (set(features) | {"particles"}))
-        if clash:
-            raise ConfigError(
-                f"{where}.define names {clash}, which {where}.features or the particle set "
-                "('particles') also name; the observables see all three by name: rename "
-                "the definitions."
-            )
-        selection = _definitions(data.get("selection"), f"{where}.selection")
-        counts = _definitions(data.get("counts"), f"{where}.counts")
-        if set(selection) & set(counts):
-            raise ConfigError(
-                f"{where}.counts and {where}.selection both name "
-                f"{sorted(set(selection) & set(counts))}; the cut flow keeps one count per "
-                "name: rename one of them."
-            )
-        particles = data.get("particles")
-        observables = _named(data.get("observables"), f"{where}.observables")
-        return cls(
-            name=name,
-            define=define,
-            particles=None
-            if particles is None
-            else Particles.from_mapping(particles, where=f"{where}.particles"),
-            features=features,
-            selection=selection,
-            counts=counts,
-            observables=_Frozen(
-                {
-                    key: Observable.from_mapping(key, value, where=f"{where}.observables.{key}")
-                    for key, value in observables.items()
-                }
-            ),
-        )
-
-    def to_mapping(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.define:
-            out["define"] = _texts(self.define)
-        if self.particles is not None:
-            out["particles"] = self.particles.to_mapping()
-        if self.features:
-            out["features"] = _texts(self.features)
-        if self.selection:
-            out["selection"] = _texts(self.selection)
-        if self.counts:
-            out["counts"] = _texts(self.counts)
-        if self.observables:
-            out["observables"] = {k: v.to_mapping() for k, v in self.observables.items()}
-        return out
-
 
 @dataclass(frozen=True, slots=True)
 class Dataset:
@@ -340,7 +73,7 @@ class Dataset:
     name: str
     files: Mapping[str, str]
     weight: Definition | None = None
-    metadata: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    metadata: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @classmethod
     def from_mapping(
@@ -350,20 +83,20 @@ class Dataset:
             isinstance(data, Sequence) and not isinstance(data, str)
         ):
             data = {"files": data}
-        _mapping(data, where, ("files", "treename", "weight", "metadata"), ("files",))
-        tree = _string(data.get("treename", treename), f"{where}.treename")
+        check_mapping(data, where, ("files", "treename", "weight", "metadata"), ("files",))
+        tree = string(data.get("treename", treename), f"{where}.treename")
         files = data["files"]
         if isinstance(files, str | os.PathLike):
             files = [files]
         if isinstance(files, Mapping):
-            pairs = [(f, _string(t, f"{where}.files[{f!r}]")) for f, t in files.items()]
+            pairs = [(f, string(t, f"{where}.files[{f!r}]")) for f, t in files.items()]
         elif isinstance(files, Sequence) and files:
             pairs = [(f, tree) for f in files]
         else:
             raise ConfigError(f"{where}.files must list at least one file or URL, got {files!r}.")
         resolved = {}
         for file, file_tree in pairs:
-            text = _string(os.fspath(file), f"{where}.files")
+            text = string(os.fspath(file), f"{where}.files")
             # a relative local path is relative to the YAML file that names it
             if base is not None and "://" not in text and not Path(text).is_absolute():
                 text = os.fspath(base / text)
@@ -374,9 +107,9 @@ class Dataset:
         weight = data.get("weight")
         return cls(
             name=name,
-            files=_Frozen(resolved),
+            files=Frozen(resolved),
             weight=None if weight is None else parse(weight, key=f"{where}.weight"),
-            metadata=_Frozen(dict(metadata)),
+            metadata=Frozen(dict(metadata)),
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -401,10 +134,10 @@ class Parameter:
 
     @classmethod
     def from_mapping(cls, name: str, data: Any, *, where: str) -> Parameter:
-        _mapping(data, where, ("low", "high", "nominal", "expr"), ("low", "high"))
-        low, high = _number(data["low"], f"{where}.low"), _number(data["high"], f"{where}.high")
+        check_mapping(data, where, ("low", "high", "nominal", "expr"), ("low", "high"))
+        low, high = number(data["low"], f"{where}.low"), number(data["high"], f"{where}.high")
         nominal = data.get("nominal")
-        nominal = None if nominal is None else _number(nominal, f"{where}.nominal")
+        nominal = None if nominal is None else number(nominal, f"{where}.nominal")
         if not low < high or (nominal is not None and not low <= nominal <= high):
             raise ConfigError(
                 f"{where} needs low < high and low <= nominal <= high, got low={low!r}, "
@@ -451,8 +184,8 @@ class AnalysisDescription:
     schema: str = "hepnnlr"
     treename: str = "events"
     weight: Definition | None = None
-    datasets: Mapping[str, Dataset] = field(default_factory=lambda: _EMPTY)
-    parameters: Mapping[str, Parameter] = field(default_factory=lambda: _EMPTY)
+    datasets: Mapping[str, Dataset] = field(default_factory=lambda: EMPTY)
+    parameters: Mapping[str, Parameter] = field(default_factory=lambda: EMPTY)
 
     @classmethod
     def from_mapping(
@@ -470,7 +203,7 @@ class AnalysisDescription:
                 gives the key path), or an expression that does not parse
                 (:class:`~hepnnlr.errors.ExpressionError`).
         """
-        _mapping(data, where, _TOP_KEYS, ("name",))
+        check_mapping(data, where, _TOP_KEYS, ("name",))
         levels = {
             level: Level.from_mapping(level, data[level], where=f"{where}.{level}")
             for level in LEVELS
@@ -478,18 +211,18 @@ class AnalysisDescription:
         }
         if not levels:
             raise ConfigError(f"{where} has neither 'gen' nor 'reco'; describe at least one level.")
-        schema = _string(data.get("schema", "hepnnlr"), f"{where}.schema")
-        treename = _string(data.get("treename", "events"), f"{where}.treename")
+        schema = string(data.get("schema", "hepnnlr"), f"{where}.schema")
+        treename = string(data.get("treename", "events"), f"{where}.treename")
         weight = data.get("weight")
         datasets = _named_datasets(data.get("datasets"), f"{where}.datasets")
-        parameters = _named(data.get("parameters"), f"{where}.parameters")
+        parameters = named(data.get("parameters"), f"{where}.parameters")
         return cls(
-            name=_string(data["name"], f"{where}.name"),
+            name=string(data["name"], f"{where}.name"),
             title=str(data.get("title", "")),
             schema=schema,
             treename=treename,
             weight=None if weight is None else parse(weight, key=f"{where}.weight"),
-            datasets=_Frozen(
+            datasets=Frozen(
                 {
                     key: Dataset.from_mapping(
                         key, value, where=f"{where}.datasets.{key}", treename=treename, base=base
@@ -497,8 +230,8 @@ class AnalysisDescription:
                     for key, value in datasets.items()
                 }
             ),
-            levels=_Frozen(levels),
-            parameters=_Frozen(
+            levels=Frozen(levels),
+            parameters=Frozen(
                 {
                     key: Parameter.from_mapping(key, value, where=f"{where}.parameters.{key}")
                     for key, value in parameters.items()
@@ -552,7 +285,7 @@ class AnalysisDescription:
         datasets = _named_datasets(fileset, "fileset")
         return replace(
             self,
-            datasets=_Frozen(
+            datasets=Frozen(
                 {
                     key: Dataset.from_mapping(
                         key, value, where=f"fileset.{key}", treename=self.treename
@@ -587,7 +320,7 @@ class AnalysisDescription:
 
 def _named_datasets(data: Any, where: str) -> Mapping[str, Any]:
     if data is None:
-        return _EMPTY
+        return EMPTY
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must map dataset names to files, got {type(data).__name__}.")
     for name in data:
