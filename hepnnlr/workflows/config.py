@@ -47,9 +47,21 @@ from hepnnlr.schema.fileset import input_location
 if TYPE_CHECKING:
     from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
 
-__all__ = ["from_mapping", "load_unfolding_job", "merge_overrides", "read_yaml_mapping"]
+__all__ = [
+    "WHOLE_EXAMPLE",
+    "from_mapping",
+    "load_unfolding_job",
+    "merge_overrides",
+    "read_yaml_mapping",
+]
 
 T = TypeVar("T")
+
+WHOLE_EXAMPLE = "hepnnlr_whole_example"
+"""Field metadata key (``field(default=..., metadata={WHOLE_EXAMPLE: True})``): the
+field's default is an example of the whole section (FitJob's Gaussian samples), not
+defaults for its keys; a section given in a job file starts from the section class's
+defaults instead."""
 
 
 class _JobLoader(yaml.SafeLoader):
@@ -137,7 +149,8 @@ def from_mapping(
             # a section's keys left out keep the job's default section, not the section
             # class's defaults: `omnifold: {iterations: 4}` keeps the job's training
             default = values.get(name, fields[name].default)
-            default = default if isinstance(default, target) else None
+            if not isinstance(default, target) or fields[name].metadata.get(WHOLE_EXAMPLE):
+                default = None
             values[name] = from_mapping(target, value, where, path, default)
         elif isinstance(value, target) or (value is None and _allows_none(hint)):
             values[name] = value

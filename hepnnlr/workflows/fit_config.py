@@ -32,7 +32,12 @@ from hepnnlr.errors import ConfigError
 from hepnnlr.methods.srgn import SRGN_STRATEGIES
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.workflows.config import from_mapping, merge_overrides, read_yaml_mapping
+from hepnnlr.workflows.config import (
+    WHOLE_EXAMPLE,
+    from_mapping,
+    merge_overrides,
+    read_yaml_mapping,
+)
 from hepnnlr.workflows.fit_inputs import PARTICLE_FIELDS, PARTICLE_JETS
 from hepnnlr.workflows.fit_samples import (
     GENERATORS,
@@ -336,7 +341,11 @@ class FitJob:
 
     method: str = "srgn"
     output_dir: Path = Path("hepnnlr-fit")
-    samples: SampleConfig = SampleConfig(parameters={"mu": (-2.0, 2.0)}, target={"mu": 1.0})
+    # an example of a whole samples section: a section given in YAML does not merge into it
+    samples: SampleConfig = field(
+        default=SampleConfig(parameters={"mu": (-2.0, 2.0)}, target={"mu": 1.0}),
+        metadata={WHOLE_EXAMPLE: True},
+    )
     features: FeatureConfig = FeatureConfig()
     network: NetworkConfig = NetworkConfig()
     training: TrainingSection = TrainingSection()

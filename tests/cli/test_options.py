@@ -137,6 +137,23 @@ def test_flags_and_a_job_file_share_one_set_of_defaults(tmp_path):
     }
 
 
+def test_a_partial_section_keeps_the_jobs_settings_but_not_its_example_samples(tmp_path):
+    from hepnnlr.workflows.fit import load_fit_job
+    from hepnnlr.workflows.infer import load_inference_job
+
+    fit = load_fit_job(
+        _yaml(
+            tmp_path,
+            "samples: {generator: gaussian, parameters: {mu: [-1, 1]}}\n"
+            "training: {reweighter: {epochs: 5}}\n",
+        )
+    )
+    assert fit.training.reweighter.batch_size == 1000  # FitJob's reweighter training
+    assert fit.samples.target == {}  # FitJob's samples are an example, not defaults
+    infer = load_inference_job(_yaml(tmp_path, "output_dir: o\ntraining: {epochs: 2}\n"))
+    assert infer.training.schedule == "cosine" and infer.training.epochs == 2
+
+
 def test_fit_and_infer_options_leave_the_job_as_the_file_says():
     from hepnnlr.workflows.fit import load_fit_job
     from hepnnlr.workflows.infer import load_inference_job

@@ -4,6 +4,7 @@ import pytest
 
 from hepnnlr.cli import main
 from hepnnlr.errors import ConfigError
+from hepnnlr.results import read_weights
 from hepnnlr.workflows import load_unfolding_job
 
 JOB = """
@@ -50,19 +51,26 @@ def test_cli_unfold_needs_a_job_or_both_files(capsys):
 
 
 def test_cli_unfold_runs_a_yaml_job(tmp_path, dis_sim_file, dis_data_file):
+    """The options given override the job file (issue 17: -o, --executor and --no-progress
+    were ignored), those left out keep its values."""
     path = tmp_path / "job.yaml"
     path.write_text(f"""
 data_file: {dis_data_file}
 sim_file: {dis_sim_file}
 output_dir: {tmp_path / "out"}
-executor: iterative
-progress: false
+executor: dask
+progress: true
 omnifold:
   iterations: 1
   step1_model: {{kind: mlp, hidden: [8]}}
   step2_model: {{kind: mlp, hidden: [8]}}
-  training: {{epochs: 2}}
+  training: {{epochs: 5}}
 particle_features: []
 """)
-    assert main(["unfold", str(path)]) == 0
-    assert (tmp_path / "out" / "histograms.root").exists()
+    out = tmp_path / "cli_out"
+    argv = ["unfold", str(path), "-o", str(out), "--executor", "iterative", "--no-progress"]
+    assert main([*argv, "--epochs", "2"]) == 0
+    assert (out / "histograms.root").exists() and not (tmp_path / "out").exists()
+    job = read_weights(out / "weights.parquet").metadata["job"]  # the job that ran
+    assert job["executor"] == "iterative" and job["progress"] is False
+    assert job["omnifold"]["training"]["epochs"] == 2 and job["omnifold"]["iterations"] == 1

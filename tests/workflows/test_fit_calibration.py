@@ -42,7 +42,7 @@ def _write(tmp_path, text: str, name: str = "job.yaml"):
     [
         ("calibration: {points: 2}", "at least 3 points"),
         ("calibration: {points: [0.1, 0.1, 0.2]}", "3 distinct"),
-        ("calibration: {points: [0.1, 0.2, 'a']}", "must be numbers"),
+        ("calibration: {points: [0.1, 0.2, 'a']}", r"points = \[0.1, 0.2, 'a'\] \(list\)"),
         ("calibration: {target_seed: -1}", "target_seed"),
         ("calibration: {target_events: 1}", "target_events"),
         ("calibration: {spread: 3}", "unknown key"),
