@@ -27,6 +27,7 @@ import awkward as ak
 from coffea import processor as coffea_processor
 
 from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.outputs import atomic_write
 
 __all__ = ["ColumnsToParquet", "chunk_file_name"]
 
@@ -94,7 +95,9 @@ class ColumnsToParquet(coffea_processor.ProcessorABC):
         written = {}
         for key, columns in out["columns"].items():
             target = os.path.join(self.directory, chunk_file_name(key))
-            ak.to_parquet(columns, target)
+            # a killed or retried chunk never leaves a half-written file at the path
+            with atomic_write(target) as tmp:
+                ak.to_parquet(columns, tmp)
             written[key] = target
         return {**out, "columns": written}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
+from hepnnlr.outputs import write_json
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.tensors.jagged import JaggedEventTensors
 
@@ -75,7 +76,8 @@ class Standardizer:
             values = reference.values.astype(np.float64)
             p_mean, p_scale = _kept(
                 _moments(values, per_particle, reference.particle_features),
-                reference.particle_features, keep,
+                reference.particle_features,
+                keep,
             )
         elif reference.particles is not None:
             w = np.ones(len(reference)) if weights is None else np.abs(weights)
@@ -83,21 +85,21 @@ class Standardizer:
             values = reference.particles[reference.mask].astype(np.float64)
             p_mean, p_scale = _kept(
                 _moments(values, per_particle, reference.particle_features),
-                reference.particle_features, keep,
+                reference.particle_features,
+                keep,
             )
         if reference.globals is not None:
             w = np.ones(len(reference)) if weights is None else np.abs(weights)
             g_mean, g_scale = _kept(
                 _moments(reference.globals.astype(np.float64), w, reference.global_features),
-                reference.global_features, keep,
+                reference.global_features,
+                keep,
             )
         t_mean: tuple[float, ...] = ()
         t_scale: tuple[float, ...] = ()
         if reference.theta is not None:
             w = np.ones(len(reference)) if weights is None else np.abs(weights)
-            t_mean, t_scale = _moments(
-                reference.theta.astype(np.float64), w, reference.theta_names
-            )
+            t_mean, t_scale = _moments(reference.theta.astype(np.float64), w, reference.theta_names)
         return cls(
             reference.particle_features,
             reference.global_features,
@@ -165,8 +167,8 @@ class Standardizer:
         return cls(**{k: tuple(v) for k, v in data.items()})
 
     def save(self, path: str | Path) -> None:
-        """Write the statistics as JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        """Write the statistics as JSON (atomically: :func:`hepnnlr.outputs.write_json`)."""
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> Standardizer:

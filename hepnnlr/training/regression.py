@@ -36,6 +36,7 @@ from scipy.special import ndtri
 
 import hepnnlr.models.serializables  # noqa: F401  (the classes load_model looks up)
 from hepnnlr.errors import ConfigError, EmptySelectionError, HepnnlrWarning
+from hepnnlr.outputs import atomic_write
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import ensemble_configs
@@ -175,8 +176,8 @@ class TrainedRegressor:
         path = Path(path)
         if path.suffix != ".keras":
             raise ConfigError(f"save path {str(path)!r} must end in '.keras'.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.model.save(path)
+        with atomic_write(path) as tmp:  # renamed into place when complete
+            self.model.save(tmp)
         return path
 
     @classmethod

@@ -33,6 +33,7 @@ import numpy as np
 
 from hepnnlr.errors import EmptySelectionError, MissingBranchError
 from hepnnlr.observables.substructure import STRANGE_HADRON_IDS
+from hepnnlr.outputs import write_text
 from hepnnlr.tensors.events import EventTensors, from_awkward
 from hepnnlr.tensors.scaling import Standardizer
 
@@ -298,7 +299,7 @@ def _pythia_file(
             workers=s.workers,
             progress=job.progress,
         )
-    stamp.write_text(json.dumps({**recipe, "size": path.stat().st_size}))
+    write_text(stamp, json.dumps({**recipe, "size": path.stat().st_size}))
     return path, False
 
 
