@@ -136,6 +136,8 @@ class AnalysisProcessor(processor.ProcessorABC):
                                    dataset=dataset)  # fmt: skip
         value = observable.expr.evaluate(events, names)
         values, weights = _flat_values(value, selected, weight, events, observable.expr)
+        if observable.bins.integer:  # counts: exact integers, as the axis needs
+            values = values.astype(np.int64)
         fill_histogram(histogram, values, weights, dataset=dataset)
         return histogram
 

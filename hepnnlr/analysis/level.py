@@ -29,14 +29,16 @@ __all__ = ["Binning", "Level", "Observable", "Particles"]
 
 @dataclass(frozen=True, slots=True)
 class Binning:
-    """A histogram axis: explicit ``edges``, or ``n`` bins from ``start`` to ``stop``
-    (equal in log if ``log``)."""
+    """A histogram axis: explicit ``edges``; ``n`` bins from ``start`` to ``stop`` (equal
+    in log if ``log``); or, with ``integer``, one bin per integer from ``start`` to
+    ``stop - 1`` (counts, filled as exact integers)."""
 
     edges: tuple[float, ...] | None = None
     n: int | None = None
     start: float | None = None
     stop: float | None = None
     log: bool = False
+    integer: bool = False
 
     @classmethod
     def from_mapping(cls, data: Any, *, where: str) -> Binning:
@@ -47,7 +49,19 @@ class Binning:
                     f"{where} must list at least two increasing bin edges, got {list(data)}."
                 )
             return cls(edges=edges)
-        check_mapping(data, where, ("n", "start", "stop", "log"), ("n", "start", "stop"))
+        if isinstance(data, Mapping) and data.get("integer") is True:
+            check_mapping(data, where, ("start", "stop", "integer"), ("start", "stop"))
+            start, stop = data["start"], data["stop"]
+            if not all(type(v) is int for v in (start, stop)) or not start < stop:
+                raise ConfigError(
+                    f"{where} with integer: true needs integers start < stop, got "
+                    f"start={start!r}, stop={stop!r}."
+                )
+            return cls(start=start, stop=stop, integer=True)
+        keys = ("n", "start", "stop", "log", "integer")
+        check_mapping(data, where, keys, ("n", "start", "stop"))
+        if data.get("integer", False) is not False:
+            raise ConfigError(f"{where}.integer must be true or false, got {data['integer']!r}.")
         n = data["n"]
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ConfigError(f"{where}.n must be a positive integer of bins, got {n!r}.")
@@ -68,12 +82,16 @@ class Binning:
     def to_mapping(self) -> Any:
         if self.edges is not None:
             return list(self.edges)
+        if self.integer:
+            return {"start": self.start, "stop": self.stop, "integer": True}
         return {"n": self.n, "start": self.start, "stop": self.stop, "log": self.log}
 
     def axis(self, name: str, label: str) -> hist.axis.AxesMixin:
         """The ``hist`` axis named ``name``."""
         if self.edges is not None:
             return hist.axis.Variable(self.edges, name=name, label=label)
+        if self.integer:
+            return hist.axis.Integer(self.start, self.stop, name=name, label=label)
         transform = hist.axis.transform.log if self.log else None
         return hist.axis.Regular(
             self.n, self.start, self.stop, name=name, label=label, transform=transform

@@ -24,6 +24,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from hepnnlr.analysis.builtin._buffers import flat_fields
 from hepnnlr.observables.dis import HERA, FiducialCuts, electron_method, wrap_phi
 from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
 
@@ -44,29 +45,9 @@ def reco(events: Any) -> ak.Array:
     return _level(events, *_COLLECTIONS["reco"])
 
 
-def _flat(collection: Any, fields: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Per-event counts and the flat buffers of ``fields`` of a jagged collection."""
-    layout = collection.layout
-    if isinstance(layout, ak.contents.ListOffsetArray) and isinstance(
-        layout.content, ak.contents.RecordArray
-    ):
-        # a collection read from a file: slice its buffers, no awkward call per field
-        # (tens of milliseconds per chunk otherwise)
-        contents = [layout.content.content(f) for f in fields]
-        if all(isinstance(c, ak.contents.NumpyArray) and c.data.ndim == 1 for c in contents):
-            offsets = np.asarray(layout.offsets, dtype=np.int64)
-            start, stop = int(offsets[0]), int(offsets[-1])
-            pairs = zip(fields, contents, strict=True)
-            flat = {f: np.asarray(c.data)[start:stop] for f, c in pairs}
-            return np.diff(offsets), flat
-    collection = ak.fill_none(collection, [], axis=0)
-    counts = ak.to_numpy(ak.num(collection, axis=1)).astype(np.int64)
-    return counts, {f: ak.to_numpy(ak.flatten(collection[f], axis=1)) for f in fields}
-
-
 def _level(events: Any, electron_name: str, particle_name: str) -> ak.Array:
-    n_counts, electrons = _flat(events[electron_name], ("eta", "phi", "E"))
-    counts, particles = _flat(events[particle_name], ("pt", "eta", "phi", "E", "charge"))
+    n_counts, electrons = flat_fields(events[electron_name], ("eta", "phi", "E"))
+    counts, particles = flat_fields(events[particle_name], ("pt", "eta", "phi", "E", "charge"))
     n_events = len(counts)
     has_electron = n_counts > 0
     first = (np.cumsum(n_counts) - n_counts)[has_electron]
