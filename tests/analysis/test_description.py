@@ -46,6 +46,13 @@ def _with(path: str, value):
         ("reco.observables.n.bins", {"n": 0, "start": 0, "stop": 1}, r"observables.n.bins.n"),
         ("reco.observables.n.bins", {"n": 4, "start": 0, "stop": 1, "log": True}, r"start > 0"),
         ("reco.observables.n.bins", {"n": 4, "start": 0}, r"n.bins lacks the key\(s\) \['stop'\]"),
+        ("reco.observables.n.bins", {"start": 0.5, "stop": 3, "integer": True}, r"integers"),
+        ("reco.observables.n.bins", {"start": 0, "stop": 3, "integer": True}, None),
+        (
+            "reco.observables.n.bins",
+            {"n": 3, "start": 0, "stop": 3, "integer": "yes"},
+            r"n.bins.integer must be true or false",
+        ),
         ("reco.particles.max_particles", 0, r"^analysis.reco.particles.max_particles"),
         ("reco.particles.features", {}, r"^analysis.reco.particles.features is empty"),
         ("reco.particles.weight", "puppiWeight", None),
