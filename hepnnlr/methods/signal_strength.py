@@ -73,8 +73,7 @@ from hepnnlr.methods.mixture_likelihood import (
 from hepnnlr.methods.nll import PARAMETERS, NLLScan, nll_from_table, profile_nll, scan_nll
 
 if TYPE_CHECKING:  # the training layer imports TensorFlow; only the route builders need it
-    from hepnnlr.models.flows import FlowSpec
-    from hepnnlr.models.spec import ModelSpec
+    from hepnnlr.models.spec import FlowSpec, ModelSpec
     from hepnnlr.training.config import TrainingConfig
 
 __all__ = [

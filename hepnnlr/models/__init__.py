@@ -16,13 +16,13 @@ from hepnnlr._lazy import attach
 _EXPORTS = {
     "hepnnlr.models.conv3d": ("Conv3DSpec", "RandomFlipXY", "build_conv3d"),
     "hepnnlr.models.efn": ("build_efn",),
-    "hepnnlr.models.flows": ("MADE", "ConditionalMAF", "FlowSpec"),
+    "hepnnlr.models.flows": ("MADE", "ConditionalMAF"),
     "hepnnlr.models.gan": ("GANSpec", "build_discriminator", "build_generator"),
     "hepnnlr.models.layers": ("MaskedSum",),
     "hepnnlr.models.mlp": ("build_mlp",),
     "hepnnlr.models.pet": ("build_pet",),
     "hepnnlr.models.pfn": ("build_pfn",),
-    "hepnnlr.models.spec": ("ModelSpec",),
+    "hepnnlr.models.spec": ("FlowSpec", "ModelSpec"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -15,13 +15,11 @@ written directly in Keras 3 (no tensorflow-probability).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import keras
 import numpy as np
 from keras import ops
 
-from hepnnlr.errors import ConfigError
+from hepnnlr.models.spec import FlowSpec  # the recipe, TensorFlow-free; re-exported
 
 __all__ = ["ConditionalMAF", "FlowSpec", "MADE"]
 
@@ -47,8 +45,14 @@ class MADE(keras.layers.Layer):
         activation: Hidden activation.
     """
 
-    def __init__(self, n_features: int, hidden: tuple[int, ...] = (64, 64),
-                 log_scale_bound: float = 5.0, activation: str = "relu", **kwargs) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        hidden: tuple[int, ...] = (64, 64),
+        log_scale_bound: float = 5.0,
+        activation: str = "relu",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.n_features = int(n_features)
         self.hidden = tuple(int(h) for h in hidden)
@@ -60,7 +64,7 @@ class MADE(keras.layers.Layer):
             (degrees[i + 1][None, :] >= degrees[i][:, None]).astype("float32")
             for i in range(len(self.hidden))
         ]
-        out_mask = (np.arange(1, self.n_features + 1)[None, :] > degrees[-1][:, None])
+        out_mask = np.arange(1, self.n_features + 1)[None, :] > degrees[-1][:, None]
         self._out_mask = np.concatenate([out_mask, out_mask], axis=1).astype("float32")
 
     def build(self, input_shape) -> None:
@@ -68,22 +72,31 @@ class MADE(keras.layers.Layer):
         sizes = (self.n_features, *self.hidden)
         self.kernels, self.biases = [], []
         for i, size in enumerate(self.hidden):
-            self.kernels.append(self.add_weight(shape=(sizes[i], size), name=f"kernel_{i}",
-                                                initializer="glorot_uniform"))
-            self.biases.append(self.add_weight(shape=(size,), name=f"bias_{i}",
-                                               initializer="zeros"))
-        self.context_kernel = self.add_weight(shape=(int(c_shape[-1]), self.hidden[0]),
-                                              name="context_kernel",
-                                              initializer="glorot_uniform")
+            self.kernels.append(
+                self.add_weight(
+                    shape=(sizes[i], size), name=f"kernel_{i}", initializer="glorot_uniform"
+                )
+            )
+            self.biases.append(
+                self.add_weight(shape=(size,), name=f"bias_{i}", initializer="zeros")
+            )
+        self.context_kernel = self.add_weight(
+            shape=(int(c_shape[-1]), self.hidden[0]),
+            name="context_kernel",
+            initializer="glorot_uniform",
+        )
         # the output starts near zero: every layer begins as the identity map
-        self.out_kernel = self.add_weight(shape=(self.hidden[-1], 2 * self.n_features),
-                                          name="out_kernel",
-                                          initializer=keras.initializers.RandomNormal(
-                                              stddev=1e-3))
-        self.out_context = self.add_weight(shape=(int(c_shape[-1]), 2 * self.n_features),
-                                           name="out_context", initializer="zeros")
-        self.out_bias = self.add_weight(shape=(2 * self.n_features,), name="out_bias",
-                                        initializer="zeros")
+        self.out_kernel = self.add_weight(
+            shape=(self.hidden[-1], 2 * self.n_features),
+            name="out_kernel",
+            initializer=keras.initializers.RandomNormal(stddev=1e-3),
+        )
+        self.out_context = self.add_weight(
+            shape=(int(c_shape[-1]), 2 * self.n_features), name="out_context", initializer="zeros"
+        )
+        self.out_bias = self.add_weight(
+            shape=(2 * self.n_features,), name="out_bias", initializer="zeros"
+        )
 
     def call(self, inputs):
         x, context = inputs
@@ -94,17 +107,24 @@ class MADE(keras.layers.Layer):
                 h = h + ops.matmul(context, self.context_kernel)
             h = self.activation(h)
         # the direct context term conditions every output, the first feature included
-        out = (ops.matmul(h, self.out_kernel * self._out_mask)
-               + ops.matmul(context, self.out_context) + self.out_bias)
+        out = (
+            ops.matmul(h, self.out_kernel * self._out_mask)
+            + ops.matmul(context, self.out_context)
+            + self.out_bias
+        )
         shift = out[:, : self.n_features]
-        raw = out[:, self.n_features:]
+        raw = out[:, self.n_features :]
         log_scale = self.log_scale_bound * ops.tanh(raw / self.log_scale_bound)
         return shift, log_scale
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(n_features=self.n_features, hidden=list(self.hidden),
-                      log_scale_bound=self.log_scale_bound, activation=self._activation_name)
+        config.update(
+            n_features=self.n_features,
+            hidden=list(self.hidden),
+            log_scale_bound=self.log_scale_bound,
+            activation=self._activation_name,
+        )
         return config
 
 
@@ -115,9 +135,16 @@ class ConditionalMAF(keras.Model):
     Inputs: ``{"x": (b, D), "context": (b, C)}``; output ``(b,)`` log-densities.
     """
 
-    def __init__(self, n_features: int, n_context: int, layers: int = 5,
-                 hidden: tuple[int, ...] = (64, 64), log_scale_bound: float = 5.0,
-                 activation: str = "relu", **kwargs) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        n_context: int,
+        layers: int = 5,
+        hidden: tuple[int, ...] = (64, 64),
+        log_scale_bound: float = 5.0,
+        activation: str = "relu",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.n_features = int(n_features)
         self.n_context = int(n_context)
@@ -125,8 +152,10 @@ class ConditionalMAF(keras.Model):
         self.hidden = tuple(int(h) for h in hidden)
         self.log_scale_bound = float(log_scale_bound)
         self.activation_name = activation
-        self.mades = [MADE(self.n_features, self.hidden, self.log_scale_bound, activation,
-                           name=f"made_{i}") for i in range(self.n_layers)]
+        self.mades = [
+            MADE(self.n_features, self.hidden, self.log_scale_bound, activation, name=f"made_{i}")
+            for i in range(self.n_layers)
+        ]
 
     def call(self, inputs):
         u = inputs["x"]
@@ -144,10 +173,15 @@ class ConditionalMAF(keras.Model):
         return base + log_det
 
     def get_config(self) -> dict:
-        return {"n_features": self.n_features, "n_context": self.n_context,
-                "layers": self.n_layers, "hidden": list(self.hidden),
-                "log_scale_bound": self.log_scale_bound, "activation": self.activation_name,
-                "name": self.name}
+        return {
+            "n_features": self.n_features,
+            "n_context": self.n_context,
+            "layers": self.n_layers,
+            "hidden": list(self.hidden),
+            "log_scale_bound": self.log_scale_bound,
+            "activation": self.activation_name,
+            "name": self.name,
+        }
 
     def sample(self, context: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Draw one ``x`` per row of ``context`` (inverts each layer feature by feature)."""
@@ -163,38 +197,3 @@ class ConditionalMAF(keras.Model):
                 out[:, k] = u[:, k] * np.exp(log_scale[:, k]) + shift[:, k]
             x = out[:, ::-1] if i % 2 == 1 else out
         return x.astype(np.float64)
-
-
-@dataclass(frozen=True)
-class FlowSpec:
-    """A conditional MAF recipe.
-
-    Attributes:
-        layers: Number of MADE affine layers.
-        hidden: Hidden sizes of each MADE.
-        log_scale_bound: Soft clamp of the log-scales.
-        activation: Hidden activation.
-    """
-
-    layers: int = 5
-    hidden: tuple[int, ...] = (64, 64)
-    log_scale_bound: float = 5.0
-    activation: str = "relu"
-
-    def __post_init__(self) -> None:
-        if int(self.layers) < 1:
-            raise ConfigError(f"FlowSpec.layers={self.layers} must be >= 1.")
-        if not self.hidden or any(int(h) < 1 for h in self.hidden):
-            raise ConfigError(f"FlowSpec.hidden={self.hidden}: give positive layer sizes.")
-        if not self.log_scale_bound > 0:
-            raise ConfigError(f"FlowSpec.log_scale_bound={self.log_scale_bound} must be > 0.")
-
-    def build(self, n_features: int, n_context: int) -> ConditionalMAF:
-        """A fresh flow; built (weights created) by one call on zeros."""
-        if n_features < 1:
-            raise ConfigError(f"a flow needs at least one feature; got {n_features}.")
-        flow = ConditionalMAF(n_features, n_context, self.layers, self.hidden,
-                              self.log_scale_bound, self.activation)
-        flow({"x": np.zeros((1, n_features), np.float32),
-              "context": np.zeros((1, n_context), np.float32)})
-        return flow

@@ -1,12 +1,22 @@
-"""A frozen description of a network, so a method can build fresh copies of it."""
+"""Frozen descriptions of networks, so a method can build fresh copies of them.
+
+No TensorFlow here: a job file or a command line reads these without importing Keras; the
+builders import it when a network is built.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from hepnnlr.errors import ConfigError
 
-__all__ = ["ModelSpec"]
+if TYPE_CHECKING:  # Keras; imported by build() only
+    from hepnnlr.models.flows import ConditionalMAF
+
+__all__ = ["FlowSpec", "ModelSpec"]
 
 _KINDS = ("mlp", "pfn", "efn", "pet")
 
@@ -78,8 +88,13 @@ class ModelSpec:
                 f"ModelSpec.multiplicity applies to kind='pet' only (got kind={self.kind!r}); "
                 "a PFN's or EFN's sum already carries the multiplicity."
             )
-        pet_defaults = {"class_layers": 1, "layer_scale": None, "local_layers": 1,
-                        "embed_hidden": (), "class_attention": "full"}
+        pet_defaults = {
+            "class_layers": 1,
+            "layer_scale": None,
+            "local_layers": 1,
+            "embed_hidden": (),
+            "class_attention": "full",
+        }
         for name, default in pet_defaults.items():
             if getattr(self, name) != default and self.kind != "pet":
                 raise ConfigError(
@@ -158,3 +173,45 @@ class ModelSpec:
             activation=self.activation,
             dropout=self.dropout,
         )
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """A conditional MAF recipe.
+
+    Attributes:
+        layers: Number of MADE affine layers.
+        hidden: Hidden sizes of each MADE.
+        log_scale_bound: Soft clamp of the log-scales.
+        activation: Hidden activation.
+    """
+
+    layers: int = 5
+    hidden: tuple[int, ...] = (64, 64)
+    log_scale_bound: float = 5.0
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        if int(self.layers) < 1:
+            raise ConfigError(f"FlowSpec.layers={self.layers} must be >= 1.")
+        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+            raise ConfigError(f"FlowSpec.hidden={self.hidden}: give positive layer sizes.")
+        if not self.log_scale_bound > 0:
+            raise ConfigError(f"FlowSpec.log_scale_bound={self.log_scale_bound} must be > 0.")
+
+    def build(self, n_features: int, n_context: int) -> ConditionalMAF:
+        """A fresh flow; built (weights created) by one call on zeros."""
+        from hepnnlr.models.flows import ConditionalMAF  # Keras: only when a flow is built
+
+        if n_features < 1:
+            raise ConfigError(f"a flow needs at least one feature; got {n_features}.")
+        flow = ConditionalMAF(
+            n_features, n_context, self.layers, self.hidden, self.log_scale_bound, self.activation
+        )
+        flow(
+            {
+                "x": np.zeros((1, n_features), np.float32),
+                "context": np.zeros((1, n_context), np.float32),
+            }
+        )
+        return flow

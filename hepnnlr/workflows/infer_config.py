@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.models.flows import FlowSpec
-from hepnnlr.models.spec import ModelSpec
+from hepnnlr.models.spec import FlowSpec, ModelSpec
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.infer_errors import InferUncertainty
 from hepnnlr.workflows.infer_samples import SamplesSpec

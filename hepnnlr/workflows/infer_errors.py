@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from hepnnlr.methods.bootstrap import poisson_weights
 from hepnnlr.methods.intervals import profile_interval
 from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
 from hepnnlr.methods.nll import NLLScan, nll_from_table
@@ -125,6 +124,9 @@ def route_errors(
     shifts: dict[str, list[float]] = {name: [] for name in FITTED}
     m = len(likelihoods)
     if bootstrap:
+        # bootstrap.py imports the DCTR fits (TensorFlow); a job's checks do not need it
+        from hepnnlr.methods.bootstrap import poisson_weights
+
         weights = np.stack([poisson_weights(n_events, b, seed) for b in range(bootstrap)])
         nll = {r: nll_from_table(*tables[r], mu_grid, weights[r::m]) for r in range(m)}
         for b in range(bootstrap):

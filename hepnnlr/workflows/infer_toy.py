@@ -21,8 +21,7 @@ from hepnnlr.methods.signal_strength import (
     train_classifier_route,
     train_flow_route,
 )
-from hepnnlr.models.flows import FlowSpec
-from hepnnlr.models.spec import ModelSpec
+from hepnnlr.models.spec import FlowSpec, ModelSpec
 from hepnnlr.samples.gaussian_signal import GaussianSignalToy
 from hepnnlr.training.config import TrainingConfig
 
