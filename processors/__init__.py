@@ -14,6 +14,12 @@ one that runs any analysis description (:mod:`hepnnlr.analysis`), with any coffe
 - :class:`AnalysisProcessor`: datasets, selections, observables and particle sets from a
   declarative description (``AnalysisProcessor(hepnnlr.analysis.get("dis"))``);
 
+one that applies a saved reweighter (or an ensemble, with up/down) through a
+description, the model travelling with it as bytes:
+
+- :class:`ReweightProcessor`: per-event weights keyed for joining back, and the
+  description's observables per variation (``hepnnlr reweight``);
+
 and one for the user's own files, with any coffea schema:
 
 - :class:`JetSubstructureProcessor`: jets of any particle collection (NanoAOD/PFNano
@@ -35,6 +41,7 @@ from hepnnlr.processors.calo import CaloProcessor
 from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
 from hepnnlr.processors.dis import DISProcessor
 from hepnnlr.processors.jetsubstructure import JetSubstructureProcessor
+from hepnnlr.processors.reweight import ReweightProcessor
 from hepnnlr.processors.tautau import TauTauProcessor, feature_table
 from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.processors.zjets import ZJetsProcessor
@@ -44,6 +51,7 @@ __all__ = [
     "CaloProcessor",
     "DISProcessor",
     "JetSubstructureProcessor",
+    "ReweightProcessor",
     "TTbarProcessor",
     "TauTauProcessor",
     "ZJetsProcessor",

@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(sub)
     fit.register(sub)
     infer.register(sub)
+    from hepnnlr.cli import reweight  # (its own module, like the verbs above)
+
+    reweight.register(sub)
     return parser
 
 
