@@ -47,7 +47,6 @@ import numpy as np
 
 from hepnnlr.errors import EmptySelectionError
 from hepnnlr.methods.bootstrap import dctr_replicas, poisson_weights
-from hepnnlr.methods.dctr import DCTRConfig
 from hepnnlr.methods.fit_quality import FitFlags, remove_outliers
 from hepnnlr.outputs import write_text
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
@@ -374,7 +373,7 @@ def run_fit(job: FitJob) -> FitOutputs:
         replica_rows,
         simulation_rows=sim_rows,
         anchor=anchor(job.samples),
-        anchor_share=DCTRConfig().nominal_anchor,
+        anchor_share=job.training.nominal_anchor,
         seconds=time.perf_counter() - started,
     )
     curves_file = out / "curves.json"

@@ -185,12 +185,18 @@ class TrainingSection:
             of ``tests/cli/test_fit_cli.py``, 4 draws with 36,000 varied events and
             ``ema: true`` bring the reweighter's error on the fit below the statistical
             error (docs/history/results-log.md).
+        nominal_anchor: Share of each class of the reweighter's training that pins
+            ``w(x, θ0) = 1`` with the nominal events at the nominal point
+            (:attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_anchor`, default 0.5); 0 turns
+            the anchor off. On the tt̄ job, 0, 0.2 and 0.5 gave the same calibration slope
+            (docs/fits.md).
     """
 
     reweighter: TrainingConfig = TrainingConfig(epochs=60, batch_size=1000, patience=8)
     classifier: TrainingConfig = TrainingConfig(epochs=30, batch_size=1000, patience=5)
     reweighter_members: int = 1
     nominal_draws: int = 1
+    nominal_anchor: float = 0.5  # DCTRConfig's default (not imported: no TensorFlow here)
 
     def __post_init__(self) -> None:
         for name, what in (
@@ -200,6 +206,12 @@ class TrainingSection:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"training.{name}={value!r} must be a positive integer ({what}).")
+        a = self.nominal_anchor
+        if isinstance(a, bool) or not isinstance(a, (int, float)) or not 0.0 <= a < 1.0:
+            raise ConfigError(
+                f"training.nominal_anchor={a!r} must be a number in [0, 1) (the share of each "
+                "class that pins w(x, θ0) = 1; 0 turns the anchor off)."
+            )
 
 
 @dataclass(frozen=True)

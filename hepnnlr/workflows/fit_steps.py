@@ -94,6 +94,7 @@ def train_reweighter(
             replace(job.training.reweighter, seed=seed, progress=job.progress),
             members=job.training.reweighter_members,
             nominal_draws=job.training.nominal_draws,
+            nominal_anchor=job.training.nominal_anchor,
         ),
         nominal_weights=None if nominal_weights is None else nominal_weights[:half],
         varied_weights=varied_weights,

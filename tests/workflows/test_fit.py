@@ -79,11 +79,34 @@ def test_a_valid_job_loads_with_its_defaults_and_paths_relative_to_the_file(tmp_
             r"srgn'",
         ),
         (GAUSSIAN.replace("events: 400", "events: many"), r"samples\.events='many' must be"),
+        (
+            GAUSSIAN + "training: {nominal_anchor: 1.0}\n",
+            r"training\.nominal_anchor=1\.0 must be a number in \[0, 1\)",
+        ),
+        (GAUSSIAN + "training: {nominal_anchor: -0.1}\n", r"training\.nominal_anchor=-0\.1"),
     ],
 )
 def test_bad_jobs_name_the_key_and_the_fix(tmp_path, text, match):
     with pytest.raises(ConfigError, match=match):
         load_fit_job(_write(tmp_path, text), "srgn")
+
+
+def test_the_nominal_anchor_is_read_from_the_job_and_reaches_the_reweighter(tmp_path, monkeypatch):
+    from hepnnlr.workflows import fit_steps
+    from hepnnlr.workflows.fit_inputs import Inputs, load_samples
+
+    job = load_fit_job(_write(tmp_path, GAUSSIAN + "training: {nominal_anchor: 0.2}\n"), "srgn")
+    assert job.training.nominal_anchor == 0.2
+    assert load_fit_job(_write(tmp_path, GAUSSIAN), "srgn").training.nominal_anchor == 0.5
+    seen = {}
+
+    def spy(nominal, varied, config, **kwargs):  # records what the job hands DCTR
+        seen["anchor"], seen["nominal_theta"] = config.nominal_anchor, kwargs["nominal_theta"]
+
+    monkeypatch.setattr(fit_steps.DCTRReweighter, "train", spy)
+    samples = load_samples(job)
+    fit_steps.train_reweighter(job, samples, Inputs(samples["nominal"]), 0)
+    assert seen == {"anchor": 0.2, "nominal_theta": {"mu": 0.0}}
 
 
 def test_extrapolation_and_missing_files(tmp_path):
