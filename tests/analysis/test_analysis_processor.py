@@ -8,6 +8,7 @@ import pickle
 import awkward as ak
 import numpy as np
 import pytest
+import uproot
 from coffea.nanoevents import NanoEventsFactory
 from shared_data import shared_data_file
 
@@ -152,3 +153,43 @@ def test_bad_values_and_arguments_are_refused(dis_sim_file) -> None:
     with pytest.raises(ConfigError, match="names no datasets"):
         get("dis").fileset()
     assert pickle.loads(pickle.dumps(AnalysisProcessor(get("dis")))).description == get("dis")
+
+
+def test_observables_of_every_layout_equal_filling_by_hand(dis_sim_file) -> None:
+    """Options, slices, filters and None inside lists (awkward's path, not the buffers')."""
+    bins = {"n": 20, "start": 0.0, "stop": 10.0}
+    observables = {
+        "lead": "GenPart.pt[:, 0]",
+        "two": "GenPart.pt[:, :2]",
+        "charged": "mask(GenPart.pt, GenPart.charge != 0)",
+        "last_of_two": "GenPart.pt[:, :2][:, -1]",
+        "hardest": "max(GenPart.pt)",
+    }
+    description = AnalysisDescription.from_mapping(
+        {"name": "layouts", "weight": "weight * 2",
+         "gen": {"selection": {"gen": "pass_gen"},
+                 "observables": {k: {"expr": v, "bins": bins} for k, v in observables.items()}}}
+    )  # fmt: skip
+    out = run_analysis(description, {"sim": [str(dis_sim_file)]}, chunksize=700, progress=False)
+    hists = collect_hists(out)["gen"]
+    with uproot.open(dis_sim_file) as file:
+        events = file["events"].arrays(["weight", "pass_gen", "GenPart_pt", "GenPart_charge"])
+    events = events[events.pass_gen]
+    pt = events.GenPart_pt
+    by_hand = {
+        "lead": ak.firsts(pt),
+        "two": pt[:, :2],
+        "charged": pt[events.GenPart_charge != 0],
+        "last_of_two": ak.firsts(pt[:, :2][:, -1:]),
+        "hardest": ak.max(pt, axis=1),
+    }
+    for name, values in by_hand.items():
+        weights, values = ak.broadcast_arrays(events.weight * 2, values)
+        present = ~ak.is_none(values, axis=values.ndim - 1)
+        flat = ak.to_numpy(ak.flatten(values[present], axis=None))
+        flat_weights = ak.to_numpy(ak.flatten(weights[present], axis=None))
+        expected = hists[name].copy().reset()
+        expected.fill(flat, weight=flat_weights)
+        # the same entries in the same order: equal to the last bit
+        np.testing.assert_array_equal(hists[name].values(flow=True), expected.values(flow=True))
+        assert hists[name].sum(flow=True).value > 0
