@@ -17,6 +17,10 @@ and returns for a chunk of dataset ``d``:
   ``weight_down``: the arguments of ``coffea.analysis_tools.Weights.add(name, weight,
   weightUp=weight_up, weightDown=weight_down)``.
 
+A processor of one's own gets the same per-event record from
+:meth:`ReweightProcessor.event_weights` (the README's "Using it from Python" shows it with
+``Weights.add``).
+
 The model travels with the processor as bytes: the processor holds the pickle of the
 reweighter, which a :class:`~hepnnlr.training.SavedReweighter` writes through its
 ``to_bytes()`` archive (``model.keras`` + ``reweighter.json``), so dask or futures
@@ -30,6 +34,7 @@ import hashlib
 import pickle
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import awkward as ak
@@ -132,6 +137,19 @@ def _check_inputs(description: AnalysisDescription, level: str, wanted: dict[str
             )
 
 
+@dataclass
+class _Chunk:
+    """One chunk's evaluation: event weight, cut flow, per-level names and pass flags,
+    the columns of AnalysisProcessor (the inputs) and ``{variation: reweight}``."""
+
+    weight: np.ndarray
+    cutflow: dict[str, int]
+    scopes: dict[str, Any] = field(default_factory=dict)
+    passed: dict[str, np.ndarray] = field(default_factory=dict)
+    inputs: ak.Array | None = None
+    reweights: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 class ReweightProcessor(processor.ProcessorABC):
     """Per-event weights and reweighted histograms of a saved reweighter on a description.
 
@@ -198,49 +216,68 @@ class ReweightProcessor(processor.ProcessorABC):
     def process(self, events: Any) -> dict[str, Any]:
         """Process one chunk (see the module docstring for the output)."""
         dataset = dataset_of(events)
-        n_events = len(events)
-        weight = self.analysis._weight(events, dataset)
-        selection = PackedSelection()
-        cutflow: dict[str, int] = {"events": n_events}
-        scopes, passed, records = {}, {}, {}
-        for name, level in self.description.levels.items():
-            scopes[name] = _evaluate_level(level, events)
-            cuts = []
-            for cut, definition in level.selection.items():
-                mask = _per_event(definition.evaluate(events, scopes[name].names), events,
-                                  definition)  # fmt: skip
-                selection.add(f"{name}_{cut}", _boolean(mask, definition, events))
-                cuts.append(f"{name}_{cut}")
-            if cuts:
-                for cut, count in zip(cuts, cutflow_counts(selection, *cuts)[1:], strict=True):
-                    cutflow[cut] = count
-            passed[name] = selection.all(*cuts) if cuts else np.ones(n_events, dtype=bool)
-            cutflow[f"pass_{name}"] = int(passed[name].sum())
-            records[name] = scopes[name].record() if name == self.level else None
-        inputs = _columns(events, weight, passed, records)
-        reweights = self._reweights(inputs, passed[self.level])
+        chunk = self._evaluate(events, dataset)
         hists = {
             name: {
                 key: self._histogram(
-                    observable, events, scopes[name].names, passed[name], weight, reweights, dataset
+                    observable,
+                    events,
+                    chunk.scopes[name].names,
+                    chunk.passed[name],
+                    chunk.weight,
+                    chunk.reweights,
+                    dataset,
                 )  # fmt: skip
                 for key, observable in level.observables.items()
             }
             for name, level in self.description.levels.items()
         }
-        if not self.analysis.columns:
-            return chunk_output(events, cutflow, hists, None)
-        # the keys, the event weight, the pass flags, then the reweighter's weights
-        fields = {
-            key: inputs[key] for key in ak.fields(inputs) if key not in (self.level, "weight")
-        }
-        fields = {**{k: v for k, v in fields.items() if not k.startswith("pass_")},
-                  "event_weight": inputs["weight"],
-                  **{k: v for k, v in fields.items() if k.startswith("pass_")},
-                  "weight": reweights["nominal"]}  # fmt: skip
+        columns = self._weights_record(chunk) if self.analysis.columns else None
+        return chunk_output(events, chunk.cutflow, hists, columns)
+
+    def event_weights(self, events: Any) -> ak.Array:
+        """The per-event record of the module docstring's ``columns`` for ``events``:
+        what a processor of one's own calls to pass ``weight`` (and ``weight_up``,
+        ``weight_down``) to ``coffea.analysis_tools.Weights.add``."""
+        return self._weights_record(self._evaluate(events, dataset_of(events)))
+
+    def _evaluate(self, events: Any, dataset: str) -> _Chunk:
+        """Every level's names and selection, the event weight and the reweights."""
+        n_events = len(events)
+        chunk = _Chunk(weight=self.analysis._weight(events, dataset),
+                       cutflow={"events": n_events})  # fmt: skip
+        selection = PackedSelection()
+        records = {}
+        for name, level in self.description.levels.items():
+            scope = chunk.scopes[name] = _evaluate_level(level, events)
+            cuts = []
+            for cut, definition in level.selection.items():
+                mask = _per_event(definition.evaluate(events, scope.names), events, definition)
+                selection.add(f"{name}_{cut}", _boolean(mask, definition, events))
+                cuts.append(f"{name}_{cut}")
+            if cuts:
+                counts = cutflow_counts(selection, *cuts)[1:]
+                chunk.cutflow.update(zip(cuts, counts, strict=True))
+            passed = selection.all(*cuts) if cuts else np.ones(n_events, dtype=bool)
+            chunk.passed[name] = passed
+            chunk.cutflow[f"pass_{name}"] = int(passed.sum())
+            records[name] = scope.record() if name == self.level else None
+        chunk.inputs = _columns(events, chunk.weight, chunk.passed, records)
+        chunk.reweights = self._reweights(chunk.inputs, chunk.passed[self.level])
+        return chunk
+
+    def _weights_record(self, chunk: _Chunk) -> ak.Array:
+        """The keys, the event weight, the pass flags, then the reweighter's weights."""
+        inputs = chunk.inputs
+        names = [key for key in ak.fields(inputs) if key not in (self.level, "weight")]
+        fields = {key: inputs[key] for key in names if not key.startswith("pass_")}
+        fields["event_weight"] = inputs["weight"]
+        fields.update({key: inputs[key] for key in names if key.startswith("pass_")})
+        fields["weight"] = chunk.reweights["nominal"]
         if self.ensemble:
-            fields["weight_up"], fields["weight_down"] = reweights["up"], reweights["down"]
-        return chunk_output(events, cutflow, hists, ak.zip(fields, depth_limit=1))
+            fields["weight_up"] = chunk.reweights["up"]
+            fields["weight_down"] = chunk.reweights["down"]
+        return ak.zip(fields, depth_limit=1)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""

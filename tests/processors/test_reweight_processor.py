@@ -23,28 +23,30 @@ from hepnnlr.schema import run_processor
 PARTICLES = {"log_pt": "log10(pt)", "eta": "eta"}
 
 
-def _description(particles=PARTICLES, features=None) -> AnalysisDescription:
+def _mapping(particles=PARTICLES, features=None) -> dict:
     """Drell-Yan muons: the muons as the particle set, their number as event feature."""
-    return AnalysisDescription.from_mapping(
-        {
-            "name": "dy_muons",
-            "schema": "nanoaod",
-            "treename": "Events",
-            "weight": "genWeight",
-            "reco": {
-                "particles": {"collection": "Muon", "features": particles},
-                "features": features or {"n_muons": "num(Muon)"},
-                "selection": {"muon": "num(Muon) > 0"},
-                "observables": {
-                    "lead_pt": {
-                        "expr": "first(Muon.pt)",
-                        "bins": {"n": 8, "start": 0.0, "stop": 80.0},
-                        "label": "Leading muon $p_T$ [GeV]",
-                    }
-                },
+    return {
+        "name": "dy_muons",
+        "schema": "nanoaod",
+        "treename": "Events",
+        "weight": "genWeight",
+        "reco": {
+            "particles": {"collection": "Muon", "features": dict(particles)},
+            "features": features or {"n_muons": "num(Muon)"},
+            "selection": {"muon": "num(Muon) > 0"},
+            "observables": {
+                "lead_pt": {
+                    "expr": "first(Muon.pt)",
+                    "bins": {"n": 8, "start": 0.0, "stop": 80.0},
+                    "label": "Leading muon $p_T$ [GeV]",
+                }
             },
-        }
-    )
+        },
+    }
+
+
+def _description(particles=PARTICLES, features=None) -> AnalysisDescription:
+    return AnalysisDescription.from_mapping(_mapping(particles, features))
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +83,10 @@ def members(tmp_path_factory):
     return folder, paths, columns
 
 
-def _run(processor, **options):
+def _run(processor, chunksize=15, **options):
     return run_processor(processor, {"dy": [str(shared_data_file("nano_dy.root"))]},
-                         treename="Events", schema="nanoaod", chunksize=15, progress=False,
-                         **options)  # fmt: skip
+                         treename="Events", schema="nanoaod", chunksize=chunksize,
+                         progress=False, **options)  # fmt: skip
 
 
 def test_ensemble_on_dask_without_the_model_path_equals_iterative(members, dask_cluster, tmp_path):
@@ -160,3 +162,38 @@ def test_features_that_do_not_match_the_standardizer_name_both_lists(members):
         ReweightProcessor(other, reweighter)
     with pytest.raises(ConfigError, match="levels \\['reco'\\]"):
         ReweightProcessor(_description(), reweighter, level="gen")
+
+
+def test_the_readme_processor_with_weights_add_runs(members, tmp_path):
+    """The README's ReweightedMuons block runs as printed (the file, description and model
+    paths put in), and its nominal/up/down histograms hold genWeight x the weights of
+    ReweightProcessor.event_weights."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    _, paths, _ = members
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+               if "class ReweightedMuons" in b]  # fmt: skip
+    description = tmp_path / "dy_muons.yaml"
+    description.write_text(yaml.safe_dump(_mapping()))
+    nano = shared_data_file("nano_dy.root")
+    for text, path in (("dy_muons.yaml", description), ("nano_dy.root", nano),
+                       ("models/run0", paths[0]), ("models/run1", paths[1])):  # fmt: skip
+        assert f'"{text}"' in code, text
+        code = code.replace(f'"{text}"', repr(str(path)))
+    namespace = {"__name__": "__main__"}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    h = namespace["out"]["pt"][{"dataset": "dy"}]
+    with uproot.open(nano) as f:
+        genweight = ak.to_numpy(f["Events"]["genWeight"].array())
+    # one chunk of all 40 events, as the README's run: the same batches, the same weights
+    reweight = ReweightProcessor(_description(), namespace["ensemble"])
+    columns = collect_columns(_run(reweight, chunksize=40))
+    for variation, name in (("nominal", "weight"), ("up", "weight_up"), ("down", "weight_down")):
+        # every event once (no muon: underflow) at genWeight x its weight (float sums)
+        total = h[{"variation": variation}].sum(flow=True).value
+        expected = float(np.sum(genweight * ak.to_numpy(columns[name])))
+        assert total == pytest.approx(expected, rel=1e-12)
