@@ -12,6 +12,8 @@ clustered, and the N-subjettiness axes found, by FastJet through the ``fastjet``
   over the O(n³) triplets of every jet would dominate a processor's time, which is why
   this one sum is compiled.
 * :func:`decreasing_order`: each jet's constituents by decreasing pT (stable).
+* :func:`constituent_positions`: the constituents of reordered jets as positions in the
+  chunk's flat particles, in one pass instead of six NumPy passes over them.
 * :func:`polar_to_cartesian` / :func:`scaled_cartesian`: the four-momenta of
   :func:`hepnnlr.observables.fourvectors.flat_momenta` in one pass over the particles (read
   float32 or float64 in place, convert, weight, check finiteness), instead of a NumPy pass
@@ -123,6 +125,37 @@ def decreasing_order(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
                 k -= 1
             order[k] = i
     return order
+
+
+@numba.njit(cache=True)
+def constituent_positions(
+    local: np.ndarray, const_offsets: np.ndarray, order: np.ndarray, event_start: np.ndarray
+) -> np.ndarray:
+    """Constituents of the jets ``order[0], order[1], ...`` as positions in the flat
+    particles of the chunk.
+
+    Args:
+        local: Each constituent's position within its event, jet after jet (FastJet's
+            ``constituent_index``; any integer type).
+        const_offsets: int64, ``n_jets + 1``; jet j owns ``local[const_offsets[j]:
+            const_offsets[j + 1]]``.
+        order: The jets in their new order.
+        event_start: Per jet, the position of its event's first particle.
+
+    Returns:
+        int64 positions, the jets' constituents one jet after the other in ``order``:
+        ``local[...] + event_start[jet]``, the same integers as the NumPy gathers it
+        replaces.
+    """
+    out = np.empty(const_offsets[-1] - const_offsets[0], dtype=np.int64)
+    k = 0
+    for q in range(len(order)):
+        jet = order[q]
+        base = event_start[jet]
+        for i in range(const_offsets[jet], const_offsets[jet + 1]):
+            out[k] = np.int64(local[i]) + base
+            k += 1
+    return out
 
 
 @numba.njit(cache=True)

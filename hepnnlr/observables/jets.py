@@ -149,15 +149,13 @@ def cluster_flat_momenta(
     counts = np.asarray(counts, dtype=np.int64)
     px, py, pz, energy = (np.ascontiguousarray(a, dtype=np.float64) for a in (px, py, pz, energy))
     starts = offsets_of(counts)
-    jet, n_const, global_index, jet_event = _fastjet_jets(
-        counts, starts, px, py, pz, energy, config
-    )
+    jet, n_const, local, jet_event = _fastjet_jets(counts, starts, px, py, pz, energy, config)
     kinematics = _jet_kinematics(jet["px"], jet["py"], jet["pz"])
     keep = kinematics["pt"] >= config.pt_min  # inclusive jets are already above it
     if config.exclusive and not keep.all():
         per_const = np.repeat(keep, n_const)
         jet, kinematics = ({f: a[keep] for f, a in d.items()} for d in (jet, kinematics))
-        n_const, global_index, jet_event = n_const[keep], global_index[per_const], jet_event[keep]
+        n_const, local, jet_event = n_const[keep], local[per_const], jet_event[keep]
 
     # sort by decreasing pT within each event (stable, as ak.argsort(stable=True))
     n_jets = np.bincount(jet_event, minlength=len(counts)).astype(np.int64)
@@ -168,14 +166,13 @@ def cluster_flat_momenta(
         # one ClusterSequence: FastJet's jets come event after event, so one compiled
         # stable pass per event gives lexsort's permutation without its two full sorts
         order = _kernels.decreasing_order(kinematics["pt"], offsets_of(n_jets))
-    const_starts = offsets_of(n_const)[:-1]
-    n_const = n_const[order]
-    total = int(n_const.sum())
-    sorted_starts = offsets_of(n_const)[:-1]
-    gather = np.arange(total, dtype=np.int64) + np.repeat(
-        const_starts[order] - sorted_starts, n_const
+    # the constituents, jet after jet in that order, as positions in the flat particles:
+    # one compiled pass over them (a gather per jet of its FastJet indices plus its
+    # event's start)
+    constituents = _kernels.constituent_positions(
+        local, offsets_of(n_const), order, starts[:-1][jet_event]
     )
-    constituents = global_index[gather]
+    n_const = n_const[order]
 
     tau1 = tau2 = tau21 = None
     if with_nsubjettiness:
@@ -257,7 +254,7 @@ def _sequence_jets(
     n_const = np.diff(jet_offsets).astype(np.int64)
     # FastJet allocates one slot per particle; the constituents fill the first ones
     local = np.asarray(index.content.content.data)[jet_offsets[0] : jet_offsets[-1]]
-    return jet, per_event, n_const, local.astype(np.int64)
+    return jet, per_event, n_const, local
 
 
 def _fastjet_jets(
@@ -270,7 +267,8 @@ def _fastjet_jets(
     config: JetConfig,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """FastJet's jets of a chunk (FastJet's order within each event group), constituent
-    counts, flat constituent positions and each jet's event (:func:`cluster_flat_momenta`)."""
+    counts, each constituent's position within its event (FastJet's integers) and each
+    jet's event (:func:`cluster_flat_momenta`)."""
     events = list_of_momenta(starts, px, py, pz, energy)
     definition = config.jet_definition()
     if not config.exclusive:
@@ -288,12 +286,12 @@ def _fastjet_jets(
         chosen = events if n_jets is None else events[event_index]
         sequence = fastjet.ClusterSequence(chosen, definition)
         jet, per_event, n_const, local = _sequence_jets(sequence, config, n_jets)
-        jet_event = np.repeat(event_index, per_event)
-        global_index = local + np.repeat(starts[:-1][jet_event], n_const)
-        parts.append((jet, n_const, global_index, jet_event))
+        parts.append((jet, n_const, local, np.repeat(event_index, per_event)))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return {f: np.zeros(0) for f in ("px", "py", "pz", "E")}, empty, empty, empty
+    if len(parts) == 1:  # inclusive jets: one ClusterSequence, nothing to join
+        return parts[0]
     return (
         {f: np.concatenate([p[0][f] for p in parts]) for f in ("px", "py", "pz", "E")},
         *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3)),
