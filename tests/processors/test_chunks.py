@@ -51,3 +51,20 @@ def test_flat_collection_is_awkwards_flatten(make, request) -> None:
 def test_flat_collection_names_a_missing_field() -> None:
     with pytest.raises(Exception, match="nope"):
         flat_collection(_events(), ("pt", "nope"))
+
+
+def test_cutflow_counts_are_coffeas_cutflow() -> None:
+    """cutflow_counts counts with PackedSelection.all; the numbers must be those of
+    coffea's own PackedSelection.cutflow(...).result().nevcutflow, for any order of cuts
+    (exact integers: both count the same boolean masks)."""
+    from coffea.analysis_tools import PackedSelection
+
+    from hepnnlr.processors.chunks import cutflow_counts
+
+    rng = np.random.default_rng(3)
+    selection = PackedSelection()
+    for i in range(4):
+        selection.add(f"cut{i}", rng.uniform(size=500) > 0.3)
+    for names in (("cut0",), ("cut1", "cut2"), ("cut3", "cut2", "cut0"), ("cut2", "cut1")):
+        expected = selection.cutflow(*names).result().nevcutflow
+        assert cutflow_counts(selection, *names) == [int(n) for n in expected]
