@@ -110,17 +110,21 @@ def test_imports_load_no_tensorflow(group):
 
 
 def test_cli_help_loads_no_tensorflow():
-    """``hepnnlr --help`` (the parser of every verb is built for it)."""
+    """``hepnnlr --help``, ``--version`` and every verb's ``--help`` (which shows the job
+    dataclasses' defaults, so reads every job's configuration classes)."""
     done = _run_child("""
-        import contextlib, io
-        CURRENT = "hepnnlr --help"
-        from hepnnlr.cli.main import main
-        with contextlib.redirect_stdout(io.StringIO()) as out:
-            try:
-                main(["--help"])
-            except SystemExit as stop:
-                assert stop.code == 0, stop.code
-        assert "demo" in out.getvalue(), out.getvalue()
+        import contextlib, io, re
+        from hepnnlr.cli.main import build_parser, main
+        # the verbs as the usage line lists them: {generate,unfold,...}
+        verbs = re.search(r"{([a-z,]+)}", build_parser().format_usage()).group(1).split(",")
+        assert "demo" in verbs, verbs
+        for argv in [["--help"], ["--version"]] + [[verb, "--help"] for verb in verbs]:
+            CURRENT = "hepnnlr " + " ".join(argv)
+            with contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    main(argv)
+                except SystemExit as stop:
+                    assert stop.code == 0, (argv, stop.code)
     """)
     assert done.returncode == 0 and done.stdout.strip().endswith("clean"), done.stderr[-3000:]
 

@@ -30,7 +30,8 @@ _EXPORTS = {
         "WeightClippingWarning",
         "dctrgan_weights",
     ),
-    "hepnnlr.methods.omnifold": ("OmniFoldConfig", "OmniFoldResult", "omnifold"),
+    "hepnnlr.methods.omnifold": ("OmniFoldResult", "omnifold"),
+    "hepnnlr.methods.omnifold_config": ("OmniFoldConfig",),
     "hepnnlr.methods.omnifold_ensembles": (
         "EnsembleOfUnfoldings",
         "bootstrap_omnifold",

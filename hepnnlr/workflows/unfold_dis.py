@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import hist
@@ -15,12 +15,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.methods.minimum_events import check_minimum_events
-from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult
-from hepnnlr.methods.omnifold_ensembles import (
-    EnsembleOfUnfoldings,
-    bootstrap_omnifold,
-    parallel_omnifold,
-)
+from hepnnlr.methods.omnifold_config import OmniFoldConfig
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
 from hepnnlr.outputs import write_json
@@ -42,6 +37,10 @@ from hepnnlr.workflows.unfold_report import (
     unfolding_errors,
     with_total,
 )
+
+if TYPE_CHECKING:  # the unfolding trains networks (TensorFlow): imported where it runs
+    from hepnnlr.methods.omnifold import OmniFoldResult
+    from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
 
 __all__ = [
     "DISInputs",
@@ -354,6 +353,8 @@ def run_dis_unfolding(
     standardization, OmniFold, unfolded histograms, a ROOT file of histograms, a parquet
     file of per-event weights, mplhep plots, and a JSON summary with chi2 comparisons.
     """
+    from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
+
     timings: dict[str, float] = {}
     start = time.perf_counter()
     inputs = prepare_dis_inputs(job, log=log)

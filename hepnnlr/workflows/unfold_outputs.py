@@ -26,7 +26,6 @@ import numpy as np
 from hepnnlr.errors import ConfigError
 from hepnnlr.observables.dis import HERA, KinematicRegion
 from hepnnlr.results.io import describe_inputs, write_weights
-from hepnnlr.training.saved import SavedReweighter
 
 if TYPE_CHECKING:
     from hepnnlr.methods.omnifold import OmniFoldResult
@@ -161,6 +160,8 @@ def save_unfolding_models(
 
     Returns the directories written (empty for ``save_models="none"``).
     """
+    from hepnnlr.training.saved import SavedReweighter  # Keras: only when networks are saved
+
     if job.save_models == "none":
         return []
     if inputs.reco_scaler is None or inputs.gen_scaler is None:

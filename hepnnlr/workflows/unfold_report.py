@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hist
 import numpy as np
 
-from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
 from hepnnlr.results.uncertainties import BinErrors, bin_errors, with_errors
 from hepnnlr.workflows.uncertainty import check_uncertainty
+
+if TYPE_CHECKING:  # annotations only: the ensembles module trains networks (TensorFlow)
+    from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
 
 __all__ = [
     "ERROR_MODEL",
