@@ -1,8 +1,8 @@
 """hepnnlr: neural likelihood-ratio methods for the columnar HEP analysis stack.
 
 The names a user types, from every layer, loaded on first use: ``import hepnnlr`` imports
-nothing but this file, and a name pulls in only its own module (TensorFlow only for the
-names that build, train or load a network)::
+nothing but this file and its loader (``hepnnlr._lazy``), and a name pulls in only its own
+module (TensorFlow only for the names that build, train or load a network)::
 
     import hepnnlr
 
