@@ -14,6 +14,11 @@ clustered, and the N-subjettiness axes found, by FastJet through the ``fastjet``
 * :func:`decreasing_order`: each jet's constituents by decreasing pT (stable).
 * :func:`constituent_positions`: the constituents of reordered jets as positions in the
   chunk's flat particles, in one pass instead of six NumPy passes over them.
+* :func:`kinematics` / :func:`gathered_kinematics`: the rapidity, φ and pT of
+  constituents (what τN and e_N are sums of), the latter gathering their four-momenta
+  from the chunk's particles in the same pass; the operations of
+  :func:`hepnnlr.observables.subjets.rapidity_phi` and ``np.hypot`` in their order, with
+  the same libm functions (log, atan2, hypot), so the values are bit for bit NumPy's.
 * :func:`polar_to_cartesian` / :func:`scaled_cartesian`: the four-momenta of
   :func:`hepnnlr.observables.fourvectors.flat_momenta` in one pass over the particles (read
   float32 or float64 in place, convert, weight, check finiteness), instead of a NumPy pass
@@ -156,6 +161,63 @@ def constituent_positions(
             out[k] = np.int64(local[i]) + base
             k += 1
     return out
+
+
+_BEAM_RAPIDITY = 1e5
+"""|y| of a massless particle along the beam (``subjets._BEAM_RAPIDITY``)."""
+
+
+@numba.njit(cache=True)
+def _rapidity_phi_pt(px: float, py: float, pz: float, energy: float) -> tuple:
+    """One constituent's rapidity, φ and pT: ``subjets.rapidity_phi`` and ``np.hypot``
+    operation by operation (m_T² raised to pT² as ``np.maximum`` does, NaN first)."""
+    pt2 = px * px + py * py
+    mt2 = (energy + pz) * (energy - pz)
+    if mt2 == mt2 and (pt2 != pt2 or pt2 > mt2):
+        mt2 = pt2
+    if mt2 <= 0:
+        y = _BEAM_RAPIDITY
+    else:
+        y = abs(pz)
+        y += energy
+        y *= y
+        y /= mt2
+        y = math.log(y)
+        y *= 0.5
+    return math.copysign(y, pz), math.atan2(py, px), math.hypot(px, py)
+
+
+@numba.njit(cache=True)
+def kinematics(
+    px: np.ndarray, py: np.ndarray, pz: np.ndarray, energy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rapidity, phi, pt)`` of flat float64 four-momenta (module docstring)."""
+    n = len(px)
+    rapidity = np.empty(n)
+    phi = np.empty(n)
+    pt = np.empty(n)
+    for i in range(n):
+        rapidity[i], phi[i], pt[i] = _rapidity_phi_pt(px[i], py[i], pz[i], energy[i])
+    return rapidity, phi, pt
+
+
+@numba.njit(cache=True)
+def gathered_kinematics(
+    index: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray, energy: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """``(px, py, pz, E, rapidity, phi, pt)`` of the particles at ``index`` of flat float64
+    four-momenta: ``px[index]``, ... and :func:`kinematics` of them, in one pass."""
+    n = len(index)
+    out = np.empty((7, n))
+    for k in range(n):
+        i = index[k]
+        x, y, z, e = px[i], py[i], pz[i], energy[i]
+        out[0, k] = x
+        out[1, k] = y
+        out[2, k] = z
+        out[3, k] = e
+        out[4, k], out[5, k], out[6, k] = _rapidity_phi_pt(x, y, z, e)
+    return out[0], out[1], out[2], out[3], out[4], out[5], out[6]
 
 
 @numba.njit(cache=True)

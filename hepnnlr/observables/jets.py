@@ -58,6 +58,8 @@ from hepnnlr.observables.subjets import (
     per_jet_sequence,
     quiet_exclusive,
     subjettiness,
+    tau21_of,
+    taus,
 )
 
 __all__ = [
@@ -176,14 +178,12 @@ def cluster_flat_momenta(
 
     tau1 = tau2 = tau21 = None
     if with_nsubjettiness:
-        tau1, tau2, tau21 = nsubjettiness(
-            px[constituents],
-            py[constituents],
-            pz[constituents],
-            energy[constituents],
-            n_const,
-            config.radius,
-        )
+        # = nsubjettiness(px[constituents], ..., n_const, config.radius): the constituents'
+        # momenta gathered and their rapidity, φ, pT computed in one compiled pass
+        *four, rapidity, phi, pt = _kernels.gathered_kinematics(constituents, px, py, pz, energy)
+        values = taus(tuple(four), n_const, config.radius, (1, 2), (rapidity, phi, pt))
+        tau1, tau2 = values[1], values[2]
+        tau21 = tau21_of(tau1, tau2)
     return FlatJets(
         n_jets=n_jets,
         **{f: jet[f][order] for f in ("px", "py", "pz", "E")},

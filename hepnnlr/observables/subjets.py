@@ -235,10 +235,11 @@ def _merged(counts: np.ndarray, axes: tuple[np.ndarray, ...]) -> tuple[np.ndarra
 def constituent_kinematics(
     four: tuple[np.ndarray, ...],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(rapidity, phi, pt)`` of flat constituent momenta (:func:`rapidity_phi`, and pT
-    as ``np.hypot(px, py)``): what τN and the energy correlators are sums of."""
-    rapidity, phi = rapidity_phi(*four)
-    return rapidity, phi, np.hypot(four[0], four[1])
+    """``(rapidity, phi, pt)`` of flat float64 constituent momenta (:func:`rapidity_phi`,
+    and pT as ``np.hypot(px, py)``): what τN and the energy correlators are sums of.
+    Computed in one compiled pass, bit for bit these NumPy expressions
+    (:func:`hepnnlr.observables._kernels.kinematics`)."""
+    return _kernels.kinematics(*four)
 
 
 def taus(
