@@ -76,6 +76,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from hepnnlr.errors import ConfigError, EmptySelectionError
+from hepnnlr.methods.checkpoint import OmniFoldCheckpoint, PhaseState, active_store, fingerprint
 from hepnnlr.methods.omnifold_config import OmniFoldConfig
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
@@ -150,6 +151,7 @@ def omnifold(
     config: OmniFoldConfig = OmniFoldConfig(),
     callback: Callable[[int, str], None] | None = None,
     pretrained: object | None = None,
+    checkpoint: OmniFoldCheckpoint | None = None,
 ) -> OmniFoldResult:
     """Unfold ``data`` with the paired simulation ``(sim_gen, sim_reco)``.
 
@@ -170,6 +172,15 @@ def omnifold(
             the first iteration starts from a copy of it, fine-tuned with the learning rate
             scaled by ``config.finetune_learning_rate_factor``; it must take the inputs
             of both levels (same features at detector and particle level).
+        checkpoint: Where to save each completed phase of each iteration (the pull: step
+            1 and 1b; the push: step 2 and 2b) and from which to resume: the phases found
+            there are skipped, their weights, histories and classifiers read back
+            (:mod:`hepnnlr.methods.checkpoint`); a checkpoint written for other inputs or
+            settings is refused (:class:`~hepnnlr.methods.checkpoint.CheckpointMismatchError`).
+            ``None``: the store :func:`~hepnnlr.methods.checkpoint.checkpointing` made
+            active (``hepnnlr unfold``), if any; otherwise no checkpoints. The seeds of a
+            step depend on its iteration only, so a resumed run on CPU gives the weights of
+            an uninterrupted one bit for bit.
 
     Returns:
         The weights of every iteration (see :class:`OmniFoldResult`).
@@ -215,39 +226,70 @@ def omnifold(
     missed = pass_gen & ~pass_reco
     fakes = pass_reco & ~pass_gen
     step = _StepTrainer(config, callback, pretrained)
+    saved = _bound_checkpoint(
+        checkpoint,
+        config=config,
+        data=data,
+        sim_reco=sim_reco,
+        sim_gen=sim_gen,
+        pass_reco=pass_reco,
+        pass_gen=pass_gen,
+        sim_weights=sim_weights,
+        data_weights=data_weights,
+        pretrained=None if pretrained is None else list(pretrained.get_weights()),
+    )
     data_total = float(data_weights.sum())
     push = np.ones(n_sim)
     pulls, pushes, spreads, history = [], [], [], []
     for iteration in range(config.iterations):
         step.start(iteration)
-        # Step 1 (Eq. 3): data vs the simulation weighted by the current pushed weights,
-        # fakes included with their fake-model weight; Eq. (N1) fixes its total.
-        omega = np.ones(n_sim)
-        sim1 = (sim_weights * push)[pass_reco]
-        ratio, _ = step.ratio("step1", data, data_weights, reco_x, sim1, reco_x)
-        scales = {"step1": _scale(data_total, sim1 @ ratio, "step 1")}
-        omega[pass_reco] = ratio * scales["step1"]
-        if config.acceptance == "extrapolate" and missed.any() and both.any():
-            # Step 1b: the average omega at fixed z, for events the detector missed.
-            omega[missed] = _average(
-                step, "step1b", sim_gen, both, missed, sim_weights * push, omega
-            )
-        pull = push * omega
+        if saved is not None and saved.has(iteration, "pull"):
+            state = step.restore(saved, iteration, "pull")
+            pull, scales = state.arrays["pull"], dict(state.scales)
+        else:
+            # Step 1 (Eq. 3): data vs the simulation weighted by the current pushed
+            # weights, fakes included with their fake-model weight; Eq. (N1) fixes its
+            # total.
+            omega = np.ones(n_sim)
+            sim1 = (sim_weights * push)[pass_reco]
+            ratio, _ = step.ratio("step1", data, data_weights, reco_x, sim1, reco_x)
+            scales = {"step1": _scale(data_total, sim1 @ ratio, "step 1")}
+            omega[pass_reco] = ratio * scales["step1"]
+            if config.acceptance == "extrapolate" and missed.any() and both.any():
+                # Step 1b: the average omega at fixed z, for events the detector missed.
+                omega[missed] = _average(
+                    step, "step1b", sim_gen, both, missed, sim_weights * push, omega
+                )
+            pull = push * omega
+            step.save(saved, iteration, "pull", {"pull": pull}, scales)
 
-        # Step 2 (Eq. 2): the simulation weighted by the pulled weights vs the prior
-        # simulation; Eq. (N2) fixes its total.
-        new_push, spread = np.ones(n_sim), np.zeros(n_sim)
-        ratio, members = step.ratio(
-            "step2", gen_x, (sim_weights * pull)[pass_gen], gen_x, sim_weights[pass_gen], gen_x
-        )
-        factor = _scale(
-            (sim_weights * pull)[pass_gen].sum(), sim_weights[pass_gen] @ ratio, "step 2"
-        )
-        new_push[pass_gen], spread[pass_gen] = ratio * factor, members * factor
-        scales["step2"] = factor
-        if fakes.any():
-            new_push[fakes] = _fake_weights(
-                config.fakes, step, sim_reco, both, fakes, sim_weights, new_push, pull
+        if saved is not None and saved.has(iteration, "push"):
+            state = step.restore(saved, iteration, "push")
+            new_push, spread = state.arrays["push"], state.arrays["spread"]
+            scales["step2"] = state.scales["step2"]
+        else:
+            # Step 2 (Eq. 2): the simulation weighted by the pulled weights vs the prior
+            # simulation; Eq. (N2) fixes its total.
+            new_push, spread = np.ones(n_sim), np.zeros(n_sim)
+            ratio, members = step.ratio(
+                "step2",
+                gen_x,
+                (sim_weights * pull)[pass_gen],
+                gen_x,
+                sim_weights[pass_gen],
+                gen_x,
+            )
+            factor = _scale(
+                (sim_weights * pull)[pass_gen].sum(), sim_weights[pass_gen] @ ratio, "step 2"
+            )
+            new_push[pass_gen], spread[pass_gen] = ratio * factor, members * factor
+            scales["step2"] = factor
+            if fakes.any():
+                new_push[fakes] = _fake_weights(
+                    config.fakes, step, sim_reco, both, fakes, sim_weights, new_push, pull
+                )
+            step.save(
+                saved, iteration, "push", {"push": new_push, "spread": spread}, {"step2": factor}
             )
         push = new_push
         pulls.append(pull)
@@ -264,6 +306,22 @@ def omnifold(
         classifiers={k: step.classifiers[k] for k in ("step1", "step2")},
         scales=scales,
     )
+
+
+def _bound_checkpoint(
+    checkpoint: OmniFoldCheckpoint | None, *, config: OmniFoldConfig, **inputs
+) -> OmniFoldCheckpoint | None:
+    """``checkpoint`` (or the active store's run for these inputs) bound to their
+    fingerprint; the progress setting is left out of it (it changes no weight)."""
+    store = active_store()
+    if checkpoint is None and store is None:
+        return None
+    quiet = replace(config, training=replace(config.training, progress=False))
+    key = fingerprint(config=quiet, **inputs)
+    if checkpoint is None:
+        checkpoint = store.run(key)
+    checkpoint.bind(key)
+    return checkpoint
 
 
 def _scale(target: float, current: float, where: str) -> float:
@@ -345,6 +403,37 @@ class _StepTrainer:
     def start(self, iteration: int) -> None:
         self.iteration = iteration
         self.histories = {}
+
+    _PHASES = {"pull": ("step1", "step1b"), "push": ("step2", "step2b")}
+
+    def save(self, checkpoint, iteration, phase, arrays, scales) -> None:
+        """Checkpoint the phase just completed (nothing without a checkpoint)."""
+        if checkpoint is None:
+            return
+        steps = [s for s in self._PHASES[phase] if s in self.histories]
+        checkpoint.save(
+            iteration,
+            phase,
+            PhaseState(
+                arrays=arrays,
+                scales=scales,
+                histories={s: self.histories[s] for s in steps},
+                classifiers={s: self.classifiers[s] for s in steps},
+            ),
+        )
+
+    def restore(self, checkpoint, iteration, phase) -> PhaseState:
+        """Read a completed phase back as if it had just been trained: its histories, and
+        (unless the next iteration's phase is complete too) its classifiers, which the next
+        iteration warm-starts from and the result keeps."""
+        models = not checkpoint.has(iteration + 1, phase)
+        state = checkpoint.load(iteration, phase, models=models)
+        self.histories.update(state.histories)
+        for name, classifiers in state.classifiers.items():
+            self.classifiers[name] = classifiers
+            if self.config.warm_start:
+                self.models[name] = [c.model for c in classifiers]
+        return state
 
     def ratio(self, name, numerator, w_num, denominator, w_den, evaluate_on):
         """Aggregated ``p_num / p_den`` at ``evaluate_on`` and the members' spread."""
