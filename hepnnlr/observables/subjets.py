@@ -219,8 +219,10 @@ def _pairwise_only(rapidity: np.ndarray, pt: np.ndarray) -> bool:
     R² < d_iB = kT²): true when every |y| < 400 and every pT > 1e-60 GeV (no constituent
     along the beam).
     """
-    # two reductions instead of two boolean arrays; a NaN fails both tests either way
-    return bool(np.abs(rapidity).max() < _PAIRWISE_RAPIDITY and pt.min() > _PAIRWISE_PT)
+    # three reductions, no temporary array (max |y| = max(max y, -min y)); a NaN makes
+    # both max and min NaN and fails the tests either way
+    largest = max(rapidity.max(), -rapidity.min())
+    return bool(largest < _PAIRWISE_RAPIDITY and pt.min() > _PAIRWISE_PT)
 
 
 def _merged(counts: np.ndarray, axes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
