@@ -99,6 +99,12 @@ class ReweightJob:
                 f"ReweightJob.analysis must be an AnalysisDescription, got "
                 f"{type(self.analysis).__name__}; use hepnnlr.analysis.load(name_or_path)."
             )
+        if not self.model.exists():
+            raise InputFileError(
+                f"ReweightJob.model: {self.model} does not exist; pass the folder of a saved "
+                "reweighter (SavedReweighter.save) or a folder of them (hepnnlr unfold's "
+                "OUTPUT/models/step2)."
+            )
         if self.executor not in EXECUTORS:
             raise ConfigError(
                 f"ReweightJob.executor={self.executor!r} is not one of {list(EXECUTORS)}."

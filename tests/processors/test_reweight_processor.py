@@ -10,12 +10,11 @@ import shutil
 import awkward as ak
 import numpy as np
 import pytest
-import uproot
 from shared_data import shared_data_file
 
 from hepnnlr.analysis import AnalysisDescription
 from hepnnlr.errors import ConfigError
-from hepnnlr.processors.analysis import run_analysis
+from hepnnlr.processors.analysis import AnalysisProcessor
 from hepnnlr.processors.chunks import collect_columns, collect_cutflow, collect_hists
 from hepnnlr.processors.reweight import ReweightProcessor
 from hepnnlr.schema import run_processor
@@ -49,8 +48,32 @@ def _description(particles=PARTICLES, features=None) -> AnalysisDescription:
     return AnalysisDescription.from_mapping(_mapping(particles, features))
 
 
+def _only(columns: dict) -> ak.Array:
+    (values,) = columns.values()
+    return values
+
+
 @pytest.fixture(scope="module")
-def members(tmp_path_factory):
+def dy_events():
+    """nano_dy.root's 40 events, read once (its ~1,500 branches make each open of the
+    tree cost about a second; the processors run on them directly where no executor is
+    under test)."""
+    import warnings
+
+    from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
+
+    with warnings.catch_warnings():  # coffea's notes about cross-references in the file
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return NanoEventsFactory.from_root(
+            {str(shared_data_file("nano_dy.root")): "Events"},
+            schemaclass=NanoAODSchema,
+            metadata={"dataset": "dy"},
+            mode="eager",
+        ).events()
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory, dy_events):
     """Two PFNs (seeds 0, 1) between the first and second half of nano_dy.root's events
     with a muon, on the description's columns (a tiny, fast training: the ratio itself is
     noise, what is tested is that the same networks give the same weights everywhere)."""
@@ -58,9 +81,7 @@ def members(tmp_path_factory):
     from hepnnlr.tensors import Standardizer, from_awkward
     from hepnnlr.training import SavedReweighter, TrainingConfig, train_classifier
 
-    out = run_analysis(_description(), {"dy": [str(shared_data_file("nano_dy.root"))]},
-                       progress=False)  # fmt: skip
-    columns = collect_columns(out)
+    columns = _only(AnalysisProcessor(_description()).process(dy_events)["columns"])
     passed = ak.to_numpy(columns.pass_reco)
     inputs = from_awkward(columns.reco, particle_features=tuple(PARTICLES),
                           global_features=("n_muons",), select=passed).subset(passed)  # fmt: skip
@@ -83,13 +104,15 @@ def members(tmp_path_factory):
     return folder, paths, columns
 
 
-def _run(processor, chunksize=15, **options):
+def _run(processor, chunksize=20, **options):
     return run_processor(processor, {"dy": [str(shared_data_file("nano_dy.root"))]},
                          treename="Events", schema="nanoaod", chunksize=chunksize,
                          progress=False, **options)  # fmt: skip
 
 
-def test_ensemble_on_dask_without_the_model_path_equals_iterative(members, dask_cluster, tmp_path):
+def test_ensemble_on_dask_without_the_model_path_equals_iterative(
+    members, dy_events, dask_cluster, tmp_path
+):
     from hepnnlr.training.ensemble_reweighter import ReweighterEnsemble
 
     folder, paths, _ = members
@@ -106,13 +129,10 @@ def test_ensemble_on_dask_without_the_model_path_equals_iterative(members, dask_
     # the same networks on the same chunks, whichever process evaluates them
     assert ak.array_equal(got, expected)
     assert collect_cutflow(dask) == collect_cutflow(iterative)
-    with uproot.open(shared_data_file("nano_dy.root")) as f:
-        branches = f["Events"].arrays(["genWeight", "nMuon", "event"])
-    assert ak.array_equal(expected.event, branches.event)
-    np.testing.assert_array_equal(
-        ak.to_numpy(expected.event_weight), ak.to_numpy(branches.genWeight)
-    )
-    passed = ak.to_numpy(branches.nMuon) > 0
+    np.testing.assert_array_equal(ak.to_numpy(expected.event), ak.to_numpy(dy_events.event))
+    genweight = ak.to_numpy(dy_events.genWeight)
+    np.testing.assert_array_equal(ak.to_numpy(expected.event_weight), genweight)
+    passed = ak.to_numpy(ak.num(dy_events.Muon)) > 0
     assert passed.any() and not passed.all()
     nominal, up, down = (ak.to_numpy(expected[k]) for k in ("weight", "weight_up", "weight_down"))
     # outside the selection the reweighter is undefined: weight 1, no spread
@@ -125,28 +145,29 @@ def test_ensemble_on_dask_without_the_model_path_equals_iterative(members, dask_
     for variation, weight in (("nominal", nominal), ("up", up), ("down", down)):
         total = hists[{"variation": variation}].sum(flow=True).value
         # every event with a muon, once, at genWeight x its weight (float sums: 1e-12)
-        expected_total = float(np.sum(ak.to_numpy(branches.genWeight)[passed] * weight[passed]))
+        expected_total = float(np.sum(genweight[passed] * weight[passed]))
         assert total == pytest.approx(expected_total, rel=1e-12)
 
 
-def test_one_model_gives_the_nominal_alone_and_loads_once_per_process(members):
+def test_one_model_gives_the_nominal_alone_and_loads_once_per_process(members, dy_events):
     from hepnnlr.training import SavedReweighter
 
     _, paths, analysis_columns = members
     reweighter = SavedReweighter.load(paths[1])
     reweight = ReweightProcessor(_description(), reweighter)
-    out = _run(reweight)
-    columns = collect_columns(out)
+    out = reweight.process(dy_events)
+    columns = _only(out["columns"])
     assert "weight_up" not in ak.fields(columns)
-    assert list(collect_hists(out)["reco"]["lead_pt"].axes["variation"]) == ["nominal"]
+    assert list(out["hists"]["reco"]["lead_pt"].axes["variation"]) == ["nominal"]
+    assert ak.array_equal(reweight.event_weights(dy_events), columns)
     passed = ak.to_numpy(columns.pass_reco)
     direct = reweighter.weights(ak.zip({"reco": analysis_columns.reco}, depth_limit=1), passed)
-    # the whole file in one batch vs chunks of 15 events padded to their own longest
-    # muon list: float32 networks, so equal to a few float32 ulps (eps 1.2e-7)
-    np.testing.assert_allclose(ak.to_numpy(columns.weight), direct, rtol=1e-6)
+    # the same 40 events in one batch as the in-memory prediction: the same weights
+    np.testing.assert_array_equal(ak.to_numpy(columns.weight), direct)
     # unpickled twice in one process (two chunks on one worker): one model, rebuilt once
     first, second = (pickle.loads(pickle.dumps(reweight)) for _ in range(2))
     assert first.reweighter is second.reweighter is not reweighter
+    np.testing.assert_array_equal(ak.to_numpy(first.event_weights(dy_events).weight), direct)
 
 
 def test_features_that_do_not_match_the_standardizer_name_both_lists(members):
@@ -164,7 +185,7 @@ def test_features_that_do_not_match_the_standardizer_name_both_lists(members):
         ReweightProcessor(_description(), reweighter, level="gen")
 
 
-def test_the_readme_processor_with_weights_add_runs(members, tmp_path):
+def test_the_readme_processor_with_weights_add_runs(members, dy_events, tmp_path):
     """The README's ReweightedMuons block runs as printed (the file, description and model
     paths put in), and its nominal/up/down histograms hold genWeight x the weights of
     ReweightProcessor.event_weights."""
@@ -187,11 +208,9 @@ def test_the_readme_processor_with_weights_add_runs(members, tmp_path):
     namespace = {"__name__": "__main__"}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
     h = namespace["out"]["pt"][{"dataset": "dy"}]
-    with uproot.open(nano) as f:
-        genweight = ak.to_numpy(f["Events"]["genWeight"].array())
-    # one chunk of all 40 events, as the README's run: the same batches, the same weights
-    reweight = ReweightProcessor(_description(), namespace["ensemble"])
-    columns = collect_columns(_run(reweight, chunksize=40))
+    genweight = ak.to_numpy(dy_events.genWeight)
+    # the README's run is one chunk of the 40 events: the same batch as here
+    columns = ReweightProcessor(_description(), namespace["ensemble"]).event_weights(dy_events)
     for variation, name in (("nominal", "weight"), ("up", "weight_up"), ("down", "weight_down")):
         # every event once (no muon: underflow) at genWeight x its weight (float sums)
         total = h[{"variation": variation}].sum(flow=True).value
