@@ -18,7 +18,12 @@ the layout of every hepnnlr processor (:mod:`hepnnlr.processors.chunks`):
   its file), ``run``/``luminosityBlock``/``event`` where the events have them,
   ``weight``, ``pass_<level>`` and per level a record of the event ``features`` with the
   ``particles`` list (their ``features``, ``weight`` if the level gives one, the first
-  ``max_particles`` of each event). An empty dict with ``columns=False``.
+  ``max_particles`` of each event); with ``observables=True`` also the level's
+  ``observables``: a record of every observable's value per event (a number, None, or a
+  list per event for a per-object observable), for the events that fail the level too,
+  so that a results layer can fill the same histograms with other weights
+  (:func:`hepnnlr.results.observables.fill_observables`). An empty dict with
+  ``columns=False``.
 
 Evaluation order per level: ``define`` (in order), ``features``, ``particles``, then the
 ``selection`` and the ``observables``, which see every name defined before them
@@ -57,21 +62,40 @@ class AnalysisProcessor(processor.ProcessorABC):
         description: The analysis (``hepnnlr.analysis.get("dis")``, or
             ``AnalysisDescription.from_yaml(path)``).
         columns: Return the per-event ``columns`` (default True).
+        observables: Add each level's ``observables`` record to the columns (default
+            False: the histograms alone need no per-event copy).
     """
 
-    def __init__(self, description: AnalysisDescription, *, columns: bool = True) -> None:
+    def __init__(
+        self, description: AnalysisDescription, *, columns: bool = True, observables: bool = False
+    ) -> None:
         if not isinstance(description, AnalysisDescription):
             raise ConfigError(
                 f"AnalysisProcessor needs an AnalysisDescription, got "
                 f"{type(description).__name__}; use hepnnlr.analysis.get(name) or "
                 "AnalysisDescription.from_yaml(path)."
             )
-        if not isinstance(columns, bool):
+        for option, value in (("columns", columns), ("observables", observables)):
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"AnalysisProcessor({option}=...) must be True or False, got {value!r}."
+                )
+        if observables and not columns:
             raise ConfigError(
-                f"AnalysisProcessor(columns=...) must be True or False, got {columns!r}."
+                "AnalysisProcessor(observables=True) puts the observables in the columns: "
+                "it needs columns=True."
             )
+        if observables:
+            for name, level in description.levels.items():
+                if "observables" in level.features:
+                    raise ConfigError(
+                        f"{description.name}: {name}.features.observables: the name "
+                        "'observables' holds the observables' record in the columns; rename "
+                        "the feature."
+                    )
         self.description = description
         self.columns = columns
+        self.observables = observables
 
     def process(self, events: Any) -> dict[str, Any]:
         """Process one chunk (see the module docstring for the output)."""
@@ -101,12 +125,18 @@ class AnalysisProcessor(processor.ProcessorABC):
                     cutflow.update(zip(chain, counts[1:], strict=True))
             passed[name] = selection.all(*cuts) if cuts else np.ones(n_events, dtype=bool)
             cutflow[f"pass_{name}"] = int(passed[name].sum())
-            hists[name] = {
-                key: self._histogram(observable, events, scope.names, passed[name], weight, dataset)
+            values = {
+                key: _per_event(observable.expr.evaluate(events, scope.names), events,
+                                observable.expr)
                 for key, observable in level.observables.items()
-            }
+            }  # fmt: skip
+            hists[name] = {
+                key: self._histogram(observable, values[key], events, passed[name], weight,
+                                     dataset)
+                for key, observable in level.observables.items()
+            }  # fmt: skip
             if self.columns:
-                records[name] = scope.record()
+                records[name] = scope.record(values if self.observables else None)
         if len(passed) == 2:
             cutflow["pass_both"] = int((passed["gen"] & passed["reco"]).sum())
         if not self.columns:
@@ -131,10 +161,9 @@ class AnalysisProcessor(processor.ProcessorABC):
         return weight
 
     @staticmethod
-    def _histogram(observable, events, names, selected, weight, dataset):
+    def _histogram(observable, value, events, selected, weight, dataset):
         histogram = book_histogram(observable.bins.axis(observable.name, observable.label),
                                    dataset=dataset)  # fmt: skip
-        value = observable.expr.evaluate(events, names)
         values, weights = _flat_values(value, selected, weight, events, observable.expr)
         if observable.bins.integer:  # counts: exact integers, as the axis needs
             values = values.astype(np.int64)
@@ -273,10 +302,16 @@ class _LevelScope:
     def __init__(self, names: dict[str, Any], features: list[str], particles: Any) -> None:
         self.names, self.features, self.particles = names, features, particles
 
-    def record(self) -> ak.Array | None:
+    def record(self, observables: Mapping[str, Any] | None = None) -> ak.Array | None:
         fields = {name: self.names[name] for name in self.features}
         if self.particles is not None:
             fields["particles"] = self.particles
+        if observables:
+            fields["observables"] = ak.zip(
+                {key: ak.Array(v) if isinstance(v, np.ndarray) else v
+                 for key, v in observables.items()},
+                depth_limit=1,
+            )  # fmt: skip
         if not fields:
             return None
         return ak.zip(fields, depth_limit=1)
@@ -378,6 +413,7 @@ def run_analysis(
     fileset: Mapping[str, Any] | None = None,
     *,
     columns: bool = True,
+    observables: bool = False,
     **options: Any,
 ) -> Any:
     """Run ``description`` with :func:`hepnnlr.schema.run_processor`, with its schema and
@@ -387,7 +423,7 @@ def run_analysis(
         description: The analysis.
         fileset: The datasets to run on (``{name: [files]}`` or a dataset mapping as in a
             description); the description's own ``datasets`` if None.
-        columns: As in :class:`AnalysisProcessor`.
+        columns, observables: As in :class:`AnalysisProcessor`.
         options: Passed on to ``run_processor`` (``executor``, ``chunksize``, ...).
     """
     if fileset is not None:
@@ -399,7 +435,7 @@ def run_analysis(
                 "in the description instead."
             )
     return run_processor(
-        AnalysisProcessor(description, columns=columns),
+        AnalysisProcessor(description, columns=columns, observables=observables),
         description.fileset(),
         schema=description.schema,
         treename=description.treename,

@@ -176,7 +176,13 @@ class Particles:
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """One level (``gen`` or ``reco``) of an analysis (see the module docstring)."""
+    """One level (``gen`` or ``reco``) of an analysis (see the module docstring).
+
+    ``region`` is the phase space in which results are shown at this level (the truth
+    histograms of an unfolding): an expression over the level's observables and
+    features by name (``Q2 > 150 and 0.08 < y < 0.7``), evaluated per event by the
+    results layer on the columns; the processor does not apply it.
+    """
 
     name: str
     define: Mapping[str, Definition] = field(default_factory=lambda: EMPTY)
@@ -185,10 +191,11 @@ class Level:
     selection: Mapping[str, Definition] = field(default_factory=lambda: EMPTY)
     counts: Mapping[str, Definition] = field(default_factory=lambda: EMPTY)
     observables: Mapping[str, Observable] = field(default_factory=lambda: EMPTY)
+    region: Definition | None = None
 
     @classmethod
     def from_mapping(cls, name: str, data: Any, *, where: str) -> Level:
-        keys = ("define", "particles", "features", "selection", "counts", "observables")
+        keys = ("define", "particles", "features", "selection", "counts", "observables", "region")
         check_mapping(data, where, keys)
         define = definitions(data.get("define"), f"{where}.define")
         features = definitions(data.get("features"), f"{where}.features")
@@ -209,6 +216,9 @@ class Level:
             )
         particles = data.get("particles")
         observables = named(data.get("observables"), f"{where}.observables")
+        region = data.get("region")
+        if region is not None:
+            region = parse(string(region, f"{where}.region"), key=f"{where}.region")
         return cls(
             name=name,
             define=define,
@@ -224,6 +234,7 @@ class Level:
                     for key, value in observables.items()
                 }
             ),
+            region=region,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -240,4 +251,6 @@ class Level:
             out["counts"] = texts(self.counts)
         if self.observables:
             out["observables"] = {k: v.to_mapping() for k, v in self.observables.items()}
+        if self.region is not None:
+            out["region"] = self.region.to_text()
         return out

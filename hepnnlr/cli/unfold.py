@@ -1,4 +1,5 @@
-"""``hepnnlr unfold [JOB.yaml] [--data FILE --sim FILE] [options]``: a DIS unfolding.
+"""``hepnnlr unfold [JOB.yaml] [--data FILE --sim FILE] [--analysis NAME_OR_PATH] [options]``:
+an OmniFold unfolding through an analysis description (default ``dis``).
 
 The options set fields of :class:`hepnnlr.workflows.DISUnfoldingJob`; with a job file, the
 options given override its values and those left out keep them; without one, the job's
@@ -35,8 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     unfold = subparsers.add_parser(
         "unfold",
-        help="unfold a DIS data file with a simulation file (flags or a YAML job)",
-        description="Unfold DIS data with OmniFold. Every option sets a field of the job "
+        help="unfold a data file with a simulation file through an analysis description "
+        "(flags or a YAML job)",
+        description="Unfold data with OmniFold through an analysis description (--analysis; "
+        "default the built-in DIS analysis). Every option sets a field of the job "
         "(hepnnlr.workflows.DISUnfoldingJob); with a YAML job file the options given "
         "override its values, the others keep them.",
         formatter_class=FORMATTER,
@@ -59,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=JobDefault(UNFOLD_JOB, "sim_file"),
         help="ROOT file of the simulation: a path or a URL",
     )
+    unfold.add_argument(
+        "--analysis",
+        default=JobDefault(UNFOLD_JOB, "analysis"),
+        metavar="NAME_OR_PATH",
+        help="the analysis description: a built-in name (hepnnlr.analysis.names(): dis, "
+        "dis_nanoaod, pfnano_particles, ...) or the path of a description YAML",
+    )
     output_option(unfold, JobDefault(UNFOLD_JOB, "output_dir"), "output_dir")
     add_processing_options(unfold, job_file=True)
     add_training_options(unfold, job_file=True)
@@ -77,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="save the last step-1/step-2 networks under OUTPUT/models as SavedReweighters: "
         "final = those of every run, all = the bootstrap replicas' too, none",
     )
-    add_overwrite_folder(unfold)
+    add_overwrite_folder(unfold, resume=True)
     unfold.set_defaults(handler=run)
 
 
@@ -85,6 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 _KEYS = {
     "data": ("data_file",),
     "sim": ("sim_file",),
+    "analysis": ("analysis",),
     "output": ("output_dir",),
     "executor": ("executor",),
     "workers": ("workers",),

@@ -154,6 +154,8 @@ def from_mapping(
             values[name] = from_mapping(target, value, where, path, default)
         elif isinstance(value, target) or (value is None and _allows_none(hint)):
             values[name] = value
+        elif isinstance(value, str) and str in typing.get_args(hint):
+            values[name] = value  # a section or its one-line form (region: an expression)
         else:
             null = " or null" if _allows_none(hint) else ""
             raise ConfigError(
@@ -303,6 +305,10 @@ def load_unfolding_job(path: str | Path, **overrides: Any) -> DISUnfoldingJob:
         DISUnfoldingJob,
         "write a YAML job (see hepnnlr.workflows.config) or pass --data/--sim instead.",
     )
+    analysis = data.get("analysis")
+    if isinstance(analysis, str) and analysis.endswith((".yaml", ".yml")):
+        if not Path(analysis).is_absolute():  # a description's path; a name stays a name
+            data["analysis"] = str(path.parent / analysis)
     for key in ("data_file", "sim_file", "output_dir"):
         if not isinstance(data.get(key), str) or isinstance(input_location(data[key]), str):
             continue  # a URL (root://, https://, ...) is not relative to the job file

@@ -1,4 +1,11 @@
-"""Unfold DIS "data" with a paired simulation: ROOT files -> coffea -> OmniFold -> results."""
+"""Unfold "data" with a paired simulation through an analysis description: ROOT files ->
+coffea (:class:`hepnnlr.processors.AnalysisProcessor`) -> OmniFold -> results.
+
+The job names its analysis (``analysis``: a built-in name such as ``dis``, the default,
+or the path of a description YAML; docs/analysis.md); the description gives the network
+inputs (each level's particle and event features), the selections (``pass_gen``,
+``pass_reco``), the observables of every histogram and the truth region.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +13,33 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import awkward as ak
 import hist
 import numpy as np
 
-from hepnnlr.errors import ConfigError, EmptySelectionError
-from hepnnlr.methods.minimum_events import check_minimum_events
+from hepnnlr.analysis import AnalysisDescription, Expression, Reference, load
+from hepnnlr.errors import ConfigError
 from hepnnlr.methods.omnifold_config import OmniFoldConfig
 from hepnnlr.observables.dis import KinematicRegion
-from hepnnlr.observables.histos import book_dis_histograms, fill_dis_histograms
 from hepnnlr.outputs import write_json
-from hepnnlr.processors.dis import DISProcessor, collect_columns, collect_hists
+from hepnnlr.processors.chunks import collect_hists
 from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
-from hepnnlr.schema import input_location, run_processor
-from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
+from hepnnlr.schema import input_location
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.uncertainty import count, error_model
+from hepnnlr.workflows.unfold_inputs import (
+    UnfoldingInputs,
+    parse_region,
+    prepare_inputs,
+    truth_histograms,
+)
 from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfolding_weights
 from hepnnlr.workflows.unfold_report import (
     ERROR_MODEL,
@@ -45,18 +57,22 @@ if TYPE_CHECKING:  # the unfolding trains networks (TensorFlow): imported where 
 __all__ = [
     "DISInputs",
     "DISUnfoldingJob",
+    "UnfoldingInputs",
+    "UnfoldingJob",
     "DISUnfoldingOutputs",
     "SEEDED_SAMPLES",
     "UNFOLD_OMNIFOLD",
     "UnfoldUncertainty",
     "prepare_dis_inputs",
+    "prepare_inputs",
     "run_dis_unfolding",
     "truth_histograms",
 ]
 
-#: Per-particle network inputs: log10 pT, eta - eta_e, phi - phi_e, charge.
+#: The DIS description's per-particle network inputs: log10 pT, eta - eta_e, phi - phi_e,
+#: charge (a job's default is its analysis's own particle features).
 PARTICLE_FEATURES = ("log_pt", "deta", "dphi", "charge")
-#: Event-level network inputs: log10 Q^2, y and the electron pseudorapidity.
+#: The DIS description's event-level network inputs: log10 Q^2, y, eta_e.
 GLOBAL_FEATURES = ("log_Q2", "y", "eta_e")
 SEEDED_SAMPLES = ("data",)
 """Samples an unfolding job resamples, each with its own seed (``seeds``)."""
@@ -69,11 +85,15 @@ UNFOLD_OMNIFOLD = OmniFoldConfig(training=TrainingConfig(batch_size=256, patienc
 
 @dataclass(frozen=True)
 class DISUnfoldingJob:
-    """One unfolding of DIS pseudo-data.
+    """One unfolding of "data" with a paired simulation, through an analysis description
+    (the name is from when it unfolded DIS alone; ``UnfoldingJob`` is the same class).
 
     Attributes:
-        data_file, sim_file: ROOT event files (format of ``docs/architecture.md``); the
-            data file's particle level, when present, is used only for the comparison.
+        data_file, sim_file: ROOT event files in the analysis's format; the data file's
+            particle level, when present, is used only for the comparison.
+        analysis: The analysis description: a registered name (``dis``, ``dis_nanoaod``,
+            ``pfnano_particles``, ...; :func:`hepnnlr.analysis.names`) or the path of a
+            description YAML (docs/analysis.md). It needs a ``gen`` and a ``reco`` level.
         output_dir: Where histograms, weights, plots and the summary go (default
             ``hepnnlr-unfold`` in the working folder).
         executor: ``iterative``, ``futures`` or ``dask`` (coffea executors).
@@ -81,10 +101,15 @@ class DISUnfoldingJob:
         scheduler_address: Connect to this dask scheduler instead of a local cluster.
         chunksize: Events per coffea chunk.
         omnifold: OmniFold settings (default :data:`UNFOLD_OMNIFOLD`).
-        particle_features, global_features: Network inputs (fields of the processor's
-            columns).
+        particle_features, global_features: Network inputs, the same names at both levels
+            (fields of the level's particle set and event features); None: each level's
+            own (the description's ``particles.features`` and ``features``); ``()``: none.
         region: Particle-level phase space of the truth-level (unfolded, simulation and
-            data truth) histograms; the unfolding itself uses every ``pass_gen`` event.
+            data truth) histograms; the unfolding itself uses every ``pass_gen`` event. An
+            expression over the gen observables and features by name (``Q2 > 150 and
+            0.08 < y < 0.7``), a :class:`KinematicRegion` (the same cut on the ``Q2`` and
+            ``y`` observables), or None: the description's ``gen.region`` (every
+            ``pass_gen`` event where it has none).
         uncertainty: Runs with other training seeds (method) and bootstrap replicas of
             the data (statistical); see :class:`UnfoldUncertainty`.
         seeds: Per-sample seeds where the job resamples a sample: ``{data: s}`` seeds the
@@ -104,14 +129,15 @@ class DISUnfoldingJob:
     data_file: Path | str
     sim_file: Path | str
     output_dir: Path = Path("hepnnlr-unfold")
+    analysis: str = "dis"
     executor: str = "futures"
     workers: int = 2
     scheduler_address: str | None = None
     chunksize: int = 25_000
     omnifold: OmniFoldConfig = UNFOLD_OMNIFOLD
-    particle_features: tuple[str, ...] = PARTICLE_FEATURES
-    global_features: tuple[str, ...] = GLOBAL_FEATURES
-    region: KinematicRegion = KinematicRegion()
+    particle_features: tuple[str, ...] | None = None
+    global_features: tuple[str, ...] | None = None
+    region: KinematicRegion | str | None = None
     uncertainty: UnfoldUncertainty = UnfoldUncertainty()
     seeds: dict[str, int] = field(default_factory=dict)
     runs: int | None = None
@@ -147,8 +173,26 @@ class DISUnfoldingJob:
             count(value, f"seeds.{name}")
         if self.chunksize < 1:
             raise ConfigError(f"DISUnfoldingJob.chunksize={self.chunksize} must be >= 1.")
-        if not self.particle_features and not self.global_features:
+        for name in ("particle_features", "global_features"):
+            value = getattr(self, name)
+            if isinstance(value, str):  # one name
+                value = (value,)
+            if value is not None:
+                object.__setattr__(self, name, tuple(value))
+        if self.particle_features == () and self.global_features == ():
             raise ConfigError("DISUnfoldingJob needs particle_features, global_features or both.")
+        if not isinstance(self.analysis, str) or not self.analysis:
+            raise ConfigError(
+                f"DISUnfoldingJob.analysis={self.analysis!r} must name an analysis "
+                "(hepnnlr.analysis.names()) or the path of a description YAML."
+            )
+        if self.region is not None and not isinstance(self.region, KinematicRegion | str):
+            raise ConfigError(
+                f"DISUnfoldingJob.region={self.region!r} must be an expression over the gen "
+                "observables (e.g. 'Q2 > 150 and 0.08 < y < 0.7'), a KinematicRegion or null."
+            )
+        self.description  # noqa: B018 (loads it: a bad name or file fails here)
+        self.truth_region  # noqa: B018 (parses it: a syntax error fails here)
 
     def _move_deprecated(self) -> None:
         """``runs``/``bootstrap`` (before issue 15) into ``uncertainty``, with a warning."""
@@ -173,6 +217,23 @@ class DISUnfoldingJob:
             object.__setattr__(self, old, None)
         if moved:
             object.__setattr__(self, "uncertainty", replace(self.uncertainty, **moved))
+
+    @cached_property
+    def description(self) -> AnalysisDescription:
+        """The analysis description (:func:`hepnnlr.analysis.load` of ``analysis``)."""
+        return load(self.analysis)
+
+    @cached_property
+    def truth_region(self) -> Expression | Reference | None:
+        """The truth histograms' region as an expression (see ``region``)."""
+        region = self.region
+        if isinstance(region, KinematicRegion):
+            return parse_region(
+                f"Q2 > {region.q2_min!r} and {region.y_min!r} < y < {region.y_max!r}"
+            )
+        if isinstance(region, str):
+            return parse_region(region)
+        return self.description.levels["gen"].region if "gen" in self.description.levels else None
 
     @property
     def training_seed(self) -> int:
@@ -217,131 +278,11 @@ class DISUnfoldingOutputs:
     models: list[Path] = field(default_factory=list)
 
 
-def _level_tensors(
-    columns: ak.Array, level: str, select: np.ndarray, job: DISUnfoldingJob, where: str
-) -> EventTensors:
-    particle_features = job.particle_features if job.particle_features else ()
-    return from_awkward(
-        columns[level],
-        particle_features=particle_features,
-        global_features=job.global_features,
-        select=select,
-        where=f"{where} ({level} level)",
-    )
-
-
-@dataclass
-class DISInputs:
-    """Processed DIS files ready for OmniFold (see :func:`prepare_dis_inputs`).
-
-    ``output`` is the processor's accumulator of the one run over both files, datasets
-    ``"data"`` and ``"sim"`` (read one back with
-    :func:`~hepnnlr.processors.dis.collect_hists` / ``collect_columns``). ``data_reco``
-    holds the data events passing the detector selection; ``sim_reco`` and ``sim_gen`` one
-    row per simulated event; all three standardized with statistics of the simulation.
-    """
-
-    output: dict[str, Any]
-    data: ak.Array
-    sim: ak.Array
-    data_reco: EventTensors
-    sim_reco: EventTensors
-    sim_gen: EventTensors
-    pass_reco: np.ndarray
-    pass_gen: np.ndarray
-    sim_weights: np.ndarray
-    data_weights: np.ndarray
-    reco_scaler: Standardizer | None = None
-    gen_scaler: Standardizer | None = None
-
-    def omnifold_args(self) -> tuple[EventTensors, EventTensors, EventTensors]:
-        """Positional arguments of :func:`hepnnlr.methods.omnifold.omnifold`."""
-        return self.data_reco, self.sim_reco, self.sim_gen
-
-    def omnifold_kwargs(self) -> dict[str, np.ndarray]:
-        """Selections and weights for :func:`hepnnlr.methods.omnifold.omnifold`."""
-        return {
-            "pass_reco": self.pass_reco,
-            "pass_gen": self.pass_gen,
-            "sim_weights": self.sim_weights,
-            "data_weights": self.data_weights,
-        }
-
-
-def prepare_dis_inputs(job: DISUnfoldingJob, *, log: Callable[[str], None] = print) -> DISInputs:
-    """Run the DIS processor on both files and build the standardized network inputs.
-
-    One run over the fileset ``{"data": [data_file], "sim": [sim_file]}``: the processor
-    keeps the two datasets apart (cut-flows, histogram rows and columns per dataset).
-    """
-    log(f"[hepnnlr] processing {job.data_file} and {job.sim_file} ({job.executor} executor)")
-    output = run_processor(
-        DISProcessor(),
-        {"data": [str(job.data_file)], "sim": [str(job.sim_file)]},
-        executor=job.executor,
-        workers=job.workers,
-        scheduler_address=job.scheduler_address,
-        chunksize=job.chunksize,
-        progress=job.progress,
-    )
-    data = collect_columns(output, "data")
-    sim = collect_columns(output, "sim")
-    data_pass = ak.to_numpy(data["pass_reco"])
-    if not data_pass.any():
-        raise EmptySelectionError(
-            f"no event of the data file {job.data_file} passes the detector-level selection "
-            "(pass_reco); nothing to unfold. Check that the file holds DIS events at HERA "
-            "energies with Q^2 > 150 GeV^2."
-        )
-    pass_reco = ak.to_numpy(sim["pass_reco"])
-    pass_gen = ak.to_numpy(sim["pass_gen"])
-    check_minimum_events(
-        "omnifold",
-        {
-            f"the data at detector level (pass_reco) of {job.data_file}": (
-                int(data_pass.sum()),
-                len(data_pass),
-            ),
-            f"the simulation at detector level (pass_reco) of {job.sim_file}": (
-                int(pass_reco.sum()),
-                len(pass_reco),
-            ),
-            f"the simulation at particle level (pass_gen) of {job.sim_file}": (
-                int(pass_gen.sum()),
-                len(pass_gen),
-            ),
-        },
-        fix="Generate more events (hepnnlr generate dis --events N) before unfolding.",
-    )
-    data_reco = _level_tensors(data, "reco", data_pass, job, str(job.data_file)).subset(data_pass)
-    sim_reco = _level_tensors(sim, "reco", pass_reco, job, str(job.sim_file))
-    sim_gen = _level_tensors(sim, "gen", pass_gen, job, str(job.sim_file))
-    reco_scaler = Standardizer.fit(sim_reco.subset(pass_reco))
-    gen_scaler = Standardizer.fit(sim_gen.subset(pass_gen))
-    return DISInputs(
-        output=output,
-        data=data,
-        sim=sim,
-        data_reco=reco_scaler.transform(data_reco),
-        sim_reco=reco_scaler.transform(sim_reco),
-        sim_gen=gen_scaler.transform(sim_gen),
-        pass_reco=pass_reco,
-        pass_gen=pass_gen,
-        sim_weights=ak.to_numpy(sim["weight"]).astype(np.float64),
-        data_weights=ak.to_numpy(data["weight"][data_pass]).astype(np.float64),
-        reco_scaler=reco_scaler,
-        gen_scaler=gen_scaler,
-    )
-
-
-def truth_histograms(
-    columns: ak.Array, weights: np.ndarray, region: KinematicRegion = KinematicRegion()
-) -> dict[str, hist.Hist]:
-    """Particle-level histograms of the ``pass_gen`` events inside ``region``."""
-    shown = ak.to_numpy(columns["pass_gen"]) & region.mask(columns["gen"])
-    histograms = book_dis_histograms("gen")
-    fill_dis_histograms(histograms, columns["gen"][shown], np.asarray(weights)[shown])
-    return histograms
+#: The job's name without the analysis it started with.
+UnfoldingJob = DISUnfoldingJob
+#: The old names of the inputs (before the unfolding ran on descriptions).
+DISInputs = UnfoldingInputs
+prepare_dis_inputs = prepare_inputs
 
 
 def run_dis_unfolding(
@@ -349,15 +290,16 @@ def run_dis_unfolding(
 ) -> DISUnfoldingOutputs:
     """Run the whole unfolding described by ``job`` and write its outputs.
 
-    Steps: the DIS processor on both files (histograms + network inputs), tensors and
-    standardization, OmniFold, unfolded histograms, a ROOT file of histograms, a parquet
-    file of per-event weights, mplhep plots, and a JSON summary with chi2 comparisons.
+    Steps: the analysis's processor on both files (histograms, network inputs and the
+    observables of every event), tensors and standardization, OmniFold, unfolded
+    histograms, a ROOT file of histograms, a parquet file of per-event weights, mplhep
+    plots, and a JSON summary with chi2 comparisons.
     """
     from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    inputs = prepare_dis_inputs(job, log=log)
+    inputs = prepare_inputs(job, log=log)
     timings["processing_s"] = time.perf_counter() - start
     output, data, sim = inputs.output, inputs.data, inputs.sim
     pass_reco, pass_gen = inputs.pass_reco, inputs.pass_gen
@@ -406,7 +348,7 @@ def run_dis_unfolding(
     start = time.perf_counter()
 
     def truth(columns: ak.Array, weights: np.ndarray) -> dict[str, hist.Hist]:
-        return truth_histograms(columns, weights, job.region)
+        return truth_histograms(columns, weights, job.description, job.truth_region)
 
     # Everything is written in units of data events: the simulation's histograms are
     # scaled by the same factor OmniFold applied to its weights.
@@ -445,6 +387,8 @@ def run_dis_unfolding(
     }
     plots: list[Path] = []
     chi2: dict[str, dict[str, float]] = {}
+    region = job.truth_region
+    region_title = "particle level" + ("" if region is None else f", {region.to_text()}")
     for name, h in unfolded.items():
         if h.sum().value == 0:
             continue
@@ -460,11 +404,7 @@ def run_dis_unfolding(
             xlabel=h.axes[0].label or name,
             as_points=(labels["unfolded"],),
             bands={labels["unfolded"]: error_bands(errors.get(name))},
-            title=(
-                f"OmniFold, {job.omnifold.iterations} iterations; particle level, "
-                f"$Q^2 > {job.region.q2_min:g}$ GeV$^2$, "
-                f"${job.region.y_min:g} < y < {job.region.y_max:g}$"
-            ),
+            title=f"OmniFold, {job.omnifold.iterations} iterations; {region_title}",
         )
         if reference == "data_truth":
             chi2[name] = {
@@ -482,6 +422,8 @@ def run_dis_unfolding(
         {
             "data_file": str(job.data_file),
             "sim_file": str(job.sim_file),
+            "analysis": job.description.name,
+            "truth_region": None if region is None else region.to_text(),
             "executor": job.executor,
             "iterations": job.omnifold.iterations,
             "mc_scale": result.mc_scale,

@@ -1,9 +1,11 @@
 """What an unfolding leaves behind to travel: keyed weights with metadata, saved networks.
 
-``weights.parquet`` rows are keyed by ``(file, entry)``: hepnnlr's DIS files have an
-``event`` branch but no ``run``/``luminosityBlock``, and ``event`` alone is unique only
-inside one file. ``in_region`` is the exact particle-level selection of the ``unfolded``
-histograms, so they can be rebuilt without hepnnlr (README, "Rebuilding a histogram").
+``weights.parquet`` rows are keyed by ``(run, luminosityBlock, event)`` where the files
+have them (NanoAOD), else ``(file, entry)``: hepnnlr's DIS files have an ``event`` branch
+but no ``run``/``luminosityBlock``, and ``event`` alone is unique only inside one file.
+``in_region`` is the exact particle-level selection of the ``unfolded`` histograms, so
+they can be rebuilt without hepnnlr (README, "Rebuilding a histogram"); the metadata holds
+the analysis description (``analysis``: its ``to_mapping()``) that defines them.
 
 ``models/step1`` (detector level) and ``models/step2`` (particle level) hold the last
 iteration's classifiers as :class:`~hepnnlr.training.SavedReweighter` directories: one per
@@ -24,13 +26,14 @@ import awkward as ak
 import numpy as np
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.observables.dis import HERA, KinematicRegion
 from hepnnlr.results.io import describe_inputs, write_weights
+from hepnnlr.workflows.unfold_inputs import region_mask
 
 if TYPE_CHECKING:
     from hepnnlr.methods.omnifold import OmniFoldResult
     from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
-    from hepnnlr.workflows.unfold_dis import DISInputs, DISUnfoldingJob
+    from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
+    from hepnnlr.workflows.unfold_inputs import UnfoldingInputs
 
 __all__ = [
     "in_region",
@@ -57,9 +60,10 @@ def weight_keys(columns: ak.Array, source: str | Path) -> dict[str, np.ndarray]:
     return {"file": np.full(len(columns), name), "entry": np.arange(len(columns), dtype=np.int64)}
 
 
-def in_region(columns: ak.Array, region: KinematicRegion) -> np.ndarray:
-    """``pass_gen`` and inside ``region`` at particle level: the truth histograms' events."""
-    return ak.to_numpy(columns["pass_gen"]).astype(bool) & region.mask(columns["gen"])
+def in_region(columns: ak.Array, region: Any) -> np.ndarray:
+    """``pass_gen`` and inside ``region`` (an expression over the gen observables, or
+    None) at particle level: the truth histograms' events."""
+    return ak.to_numpy(columns["pass_gen"]).astype(bool) & region_mask(columns["gen"], region)
 
 
 def _plain(value: Any) -> Any:
@@ -69,23 +73,32 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _texts(definitions: Any) -> dict[str, str]:
+    return {name: d.to_text() for name, d in definitions.items()}
+
+
 def weights_metadata(job: DISUnfoldingJob, mc_scale: float) -> dict[str, Any]:
     """The metadata document of an unfolding's ``weights.parquet``."""
-    region = job.region
+    description = job.description
+    region = job.truth_region
+    text = None if region is None else region.to_text()
+    gen, reco = description.levels["gen"], description.levels["reco"]
     return {
         "content": "per simulated event of the sim file: OmniFold weights of an unfolding",
         "job": _plain(job),
+        "analysis": description.to_mapping(),
         "regions": {
-            "pass_reco": "detector-level selection of the sim file (branch pass_reco)",
-            "pass_gen": "particle-level selection of the sim file (branch pass_gen)",
+            "pass_reco": "detector-level selection of the analysis (analysis.reco.selection: "
+            f"{_texts(reco.selection)})",
+            "pass_gen": "particle-level selection of the analysis (analysis.gen.selection: "
+            f"{_texts(gen.selection)})",
             "in_region": (
-                f"pass_gen and, at particle level, Q2 > {region.q2_min:g} GeV^2 and "
-                f"{region.y_min:g} < y < {region.y_max:g} with the electron method on the "
-                "first GenElectron (E, eta): Q2 = 2 E_e E (1 + tanh eta), "
-                f"y = 1 - E / (2 E_e) (1 - tanh eta), E_e = {HERA.electron_energy:g} GeV; "
-                "the events of the unfolded/* histograms"
+                "pass_gen and, at particle level, "
+                + ("every event" if text is None else f"the region {text!r}")
+                + " (over the gen observables of analysis.gen.observables and its features, "
+                "by name); the events of the unfolded/* histograms"
             ),
-            "truth_region": dataclasses.asdict(region),
+            "truth_region": text,
         },
         "normalization": {
             "mc_scale": mc_scale,
@@ -118,13 +131,18 @@ def write_unfolding_weights(
     ``pull_iterN`` / ``push_iterN`` (run 0), ``weight_run<r>`` / ``weight_bootstrap<b>``
     where there are several, ``weight_unfolded`` (``final``); with its metadata."""
     result = runs.members[0]
-    columns = {
-        "event": ak.to_numpy(sim["event"]),
-        "pass_gen": ak.to_numpy(sim["pass_gen"]),
-        "pass_reco": ak.to_numpy(sim["pass_reco"]),
-        "in_region": in_region(sim, job.region),
-        "weight_mc": result.sim_weights,
-    }
+    keys = weight_keys(sim, job.sim_file)
+    columns = {}
+    if "event" in ak.fields(sim) and "event" not in keys:
+        columns["event"] = ak.to_numpy(sim["event"])
+    columns.update(
+        {
+            "pass_gen": ak.to_numpy(sim["pass_gen"]),
+            "pass_reco": ak.to_numpy(sim["pass_reco"]),
+            "in_region": in_region(sim, job.truth_region),
+            "weight_mc": result.sim_weights,
+        }
+    )
     for n in range(len(result.push)):
         columns[f"pull_iter{n + 1}"] = result.pull[n]
         columns[f"push_iter{n + 1}"] = result.push[n]
@@ -137,7 +155,7 @@ def write_unfolding_weights(
     columns["weight_unfolded"] = final
     return write_weights(
         path,
-        weight_keys(sim, job.sim_file),
+        keys,
         columns,
         metadata=weights_metadata(job, result.mc_scale),
     )
@@ -152,7 +170,7 @@ def _members(name: str, result: OmniFoldResult, step: str) -> list[tuple[str, An
 
 def save_unfolding_models(
     job: DISUnfoldingJob,
-    inputs: DISInputs,
+    inputs: UnfoldingInputs,
     runs: EnsembleOfUnfoldings,
     replicas: EnsembleOfUnfoldings | None,
 ) -> list[Path]:
@@ -166,8 +184,8 @@ def save_unfolding_models(
         return []
     if inputs.reco_scaler is None or inputs.gen_scaler is None:
         raise ConfigError(
-            "save_unfolding_models needs the standardizers of prepare_dis_inputs "
-            "(DISInputs.reco_scaler / gen_scaler)."
+            "save_unfolding_models needs the standardizers of prepare_inputs "
+            "(UnfoldingInputs.reco_scaler / gen_scaler)."
         )
     unfoldings = [(f"run{r}", m) for r, m in enumerate(runs.members)]
     if job.save_models == "all" and replicas is not None:
@@ -185,6 +203,7 @@ def save_unfolding_models(
                     "unfolding": path,
                     "sim_file": str(job.sim_file),
                     "data_file": str(job.data_file),
+                    "analysis": job.description.name,
                 }
                 reweighter = SavedReweighter(classifier, scalers[step], level, meta=meta)
                 written.append(reweighter.save(job.output_dir / "models" / step / path))

@@ -6,7 +6,13 @@ electron-method kinematics (``Q2``, ``log_Q2``, ``y``, ``x``, ``eta_e``, ``phi_e
 without an electron), the fiducial particles (``particles``: ``pt``, ``eta``, ``phi``,
 ``charge``, ``log_pt``, ``deta``, ``dphi``, ``log_pt_over_Q``) and the kT R = 1.0,
 pT > 5 GeV jets (``jets``: ``pt``, ``eta``, ``phi``, ``tau21``, ``dphi_e``), the same
-record as ``DISProcessor.level_columns``.
+record as ``DISProcessor.level_columns``. ``dis_nanoaod.yaml`` names ``...:nanoaod_gen`` and
+``...:nanoaod_reco``: the same record from the same events written by ``hepnnlr generate
+dis --format nanoaod`` (``GenDressedLepton`` and ``GenCands``, ``Electron`` and
+``PFCands``; docs/nanoaod.md), whose four-vectors are (pt, eta, phi, mass): the energy is
+sqrt(p^2 + m^2) in float64, rounded to the stored precision (float64 electrons: hepnnlr's
+E exactly; float32 particles: E to the last bit for most, one float32 ulp off for the
+rest, which only the kT clustering's rapidities see).
 
 The analysis is Sec. 3 of Andreassen, Komiske, Metodiev, Nachman & Thaler, "OmniFold: A
 Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
@@ -25,14 +31,16 @@ import awkward as ak
 import numpy as np
 
 from hepnnlr.analysis.builtin._buffers import flat_fields
+from hepnnlr.errors import NonFiniteInputError
 from hepnnlr.observables.dis import HERA, FiducialCuts, electron_method, wrap_phi
 from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
 
-__all__ = ["gen", "reco"]
+__all__ = ["gen", "nanoaod_gen", "nanoaod_reco", "reco"]
 
 _FIDUCIAL = FiducialCuts()
 _JETS = JetConfig()
 _COLLECTIONS = {"gen": ("GenElectron", "GenPart"), "reco": ("RecoElectron", "RecoPart")}
+_NANOAOD = {"gen": ("GenDressedLepton", "GenCands"), "reco": ("Electron", "PFCands")}
 
 
 def gen(events: Any) -> ak.Array:
@@ -45,9 +53,36 @@ def reco(events: Any) -> ak.Array:
     return _level(events, *_COLLECTIONS["reco"])
 
 
+def nanoaod_gen(events: Any) -> ak.Array:
+    """:func:`gen` of a NanoAOD-format DIS file (``GenDressedLepton``, ``GenCands``)."""
+    return _level(events, *_NANOAOD["gen"])
+
+
+def nanoaod_reco(events: Any) -> ak.Array:
+    """:func:`reco` of a NanoAOD-format DIS file (``Electron``, ``PFCands``)."""
+    return _level(events, *_NANOAOD["reco"])
+
+
+def _kinematics(collection: Any, fields: tuple[str, ...]) -> tuple[np.ndarray, dict]:
+    """Counts and flat ``fields`` (with ``E``) of hepnnlr's (pt, eta, phi, E) records or
+    NanoAOD's (pt, eta, phi, mass)."""
+    if "E" in ak.fields(collection):
+        return flat_fields(collection, fields)
+    needed = tuple(f for f in fields if f != "E")
+    counts, flat = flat_fields(collection, needed + tuple(sorted({"mass", "pt"} - set(needed))))
+    pt = flat["pt"].astype(np.float64)
+    p = pt * np.cosh(flat["eta"].astype(np.float64))
+    mass = flat.pop("mass").astype(np.float64)
+    # the stored precision of the file's four-vectors (float32 particles, float64 leptons)
+    flat["E"] = np.sqrt(p * p + mass * mass).astype(flat["pt"].dtype)
+    return counts, flat
+
+
 def _level(events: Any, electron_name: str, particle_name: str) -> ak.Array:
-    n_counts, electrons = flat_fields(events[electron_name], ("eta", "phi", "E"))
-    counts, particles = flat_fields(events[particle_name], ("pt", "eta", "phi", "E", "charge"))
+    n_counts, electrons = _kinematics(events[electron_name], ("eta", "phi", "E"))
+    counts, particles = _kinematics(events[particle_name], ("pt", "eta", "phi", "E", "charge"))
+    _check_finite(events, electron_name, n_counts, electrons)
+    _check_finite(events, particle_name, counts, particles)
     n_events = len(counts)
     has_electron = n_counts > 0
     first = (np.cumsum(n_counts) - n_counts)[has_electron]
@@ -104,6 +139,21 @@ def _level(events: Any, electron_name: str, particle_name: str) -> ak.Array:
     ]
     contents += [_lists(n_fiducial, particle_fields), _lists(jets.n_jets, jet_fields)]
     return ak.Array(ak.contents.RecordArray(contents, [*event_fields, "particles", "jets"]))
+
+
+def _check_finite(events: Any, name: str, counts: np.ndarray, flat: dict) -> None:
+    """Refuse NaN/inf kinematics: the fiducial cut (pT > 0.1 GeV) would drop them silently."""
+    for field, values in flat.items():
+        if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+            event_of = np.repeat(np.arange(len(counts)), counts)
+            metadata = getattr(events, "metadata", None) or {}
+            entry = int(metadata.get("entrystart") or 0) + int(event_of[~np.isfinite(values)][0])
+            raise NonFiniteInputError(
+                f"branch {name}_{field} of {metadata.get('filename', '?')} holds NaN or "
+                f"infinite values (first in entry {entry}); cuts would drop such objects "
+                "silently, so hepnnlr stops here. Regenerate the file or fix the step that "
+                "wrote it."
+            )
 
 
 def _lists(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.contents.Content:
