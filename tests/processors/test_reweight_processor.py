@@ -185,10 +185,12 @@ def test_features_that_do_not_match_the_standardizer_name_both_lists(members):
         ReweightProcessor(_description(), reweighter, level="gen")
 
 
+@pytest.mark.slow
 def test_the_readme_processor_with_weights_add_runs(members, dy_events, tmp_path):
     """The README's ReweightedMuons block runs as printed (the file, description and model
     paths put in), and its nominal/up/down histograms hold genWeight x the weights of
-    ReweightProcessor.event_weights."""
+    ReweightProcessor.event_weights. Slow (about 4 s of CPU: three more opens of the
+    file's tree); the weights it uses are the default run's tests'."""
     import re
     from pathlib import Path
 
