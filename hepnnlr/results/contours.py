@@ -7,12 +7,9 @@ the thesis's figure 4.4.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib.style
-import mplhep
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -21,6 +18,7 @@ from scipy.interpolate import RectBivariateSpline
 from hepnnlr.errors import ConfigError
 from hepnnlr.methods.nll import NLLScan, profile_nll
 from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import PlotStyle, experiment_label, styled
 
 __all__ = ["plot_nll_contours", "plot_profiles"]
 
@@ -84,6 +82,7 @@ def _nll_contours(
     z_label: str | None = None,
     title: str | None = None,
     formats: Sequence[str] = ("png",),
+    style: PlotStyle,
 ) -> list[Path]:
     """Contours ``NLL - min = level`` of every likelihood for every test set, in one frame.
 
@@ -99,6 +98,8 @@ def _nll_contours(
         z_label: Label of the z axis (default ``z / π`` for ``z_unit = π``, else ``z``).
         title: Text above the frame.
         formats: File formats.
+        style: A :class:`~hepnnlr.results.style.PlotStyle` or a style name (default CMS
+            style, label "Simulation").
     """
     if len(test_sets) != len(truths):
         raise ConfigError(
@@ -115,20 +116,36 @@ def _nll_contours(
     for scans, (mu_true, z_true) in zip(test_sets, truths, strict=True):
         for label, scan in scans.items():
             mu, z, delta = _smooth(scan, scale)
-            ax.contour(mu, z / z_unit, delta.T, levels=sorted(levels),
-                       colors=colors.get(label, "k"),
-                       linestyles=list(_STYLES[: len(levels)]), linewidths=1.3)
+            ax.contour(
+                mu,
+                z / z_unit,
+                delta.T,
+                levels=sorted(levels),
+                colors=colors.get(label, "k"),
+                linestyles=list(_STYLES[: len(levels)]),
+                linewidths=1.3,
+            )
         ax.plot(mu_true, z_true / z_unit, marker="x", color="black", markersize=6)
     _zoom(ax, [s for scans in test_sets for s in scans.values()], scale, max(levels), z_unit)
     handles = [Line2D([], [], color=colors[label], label=label) for label in labels]
-    handles += [Line2D([], [], color="gray", linestyle=_STYLES[i],
-                       label=rf"$\Delta$NLL = {level:g}") for i, level in enumerate(levels)]
-    ax.legend(handles=handles, frameon=False, fontsize=9, loc="best")
+    handles += [
+        Line2D([], [], color="gray", linestyle=_STYLES[i], label=rf"$\Delta$NLL = {level:g}")
+        for i, level in enumerate(levels)
+    ]
+    # the title heads the legend: above the frame sits the experiment label
+    ax.legend(
+        handles=handles,
+        frameon=False,
+        fontsize=9,
+        loc="best",
+        title=title,
+        title_fontsize=9,
+        alignment="left",
+    )
     ax.set_xlabel(r"$\mu$")
     ax.set_ylabel(_z_label(z_unit, z_label))
-    if title:
-        ax.set_title(title, loc="left", fontsize=11)
     ax.tick_params(direction="in", top=True, right=True)
+    experiment_label(ax, style)
     return save_figure(fig, path, formats)
 
 
@@ -142,6 +159,7 @@ def _profiles(
     z_label: str | None = None,
     title: str | None = None,
     formats: Sequence[str] = ("png",),
+    style: PlotStyle,
 ) -> list[Path]:
     """Profile likelihoods ``ΔNLL(μ)`` and ``ΔNLL(z)`` of each scan, side by side.
 
@@ -154,6 +172,8 @@ def _profiles(
         z_label: Label of the z axis (default ``z / π`` for ``z_unit = π``, else ``z``).
         title: Text above the figure.
         formats: File formats.
+        style: A :class:`~hepnnlr.results.style.PlotStyle` or a style name (default CMS
+            style, label "Simulation").
     """
     if not scans:
         raise ConfigError("plot_profiles: no scans to draw.")
@@ -180,22 +200,12 @@ def _profiles(
         ax.set_ylabel(r"$\Delta$NLL (profiled)")
         ax.tick_params(direction="in", top=True, right=True)
         ax.legend(frameon=False, fontsize=9)
+        experiment_label(ax, style)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=11, y=1.04)
     return save_figure(fig, path, formats)
 
 
-
-def _cms_style(function):
-    """Run ``function`` under mplhep's CMS style, restoring the caller's rcParams after."""
-
-    @functools.wraps(function)
-    def styled(*args, **kwargs):
-        with matplotlib.style.context(mplhep.style.CMS):
-            return function(*args, **kwargs)
-
-    return styled
-
-
-plot_nll_contours = _cms_style(_nll_contours)
-plot_profiles = _cms_style(_profiles)
+#: Drawn and saved inside the figure style (``style=``: a PlotStyle or a name; default CMS).
+plot_nll_contours = styled(_nll_contours)
+plot_profiles = styled(_profiles)
