@@ -6,12 +6,15 @@ folder (never the repository), reads its ``summary.json`` and writes
 prior (simulation truth) and of the unfolded distribution against the data truth, and
 whether unfolding moved it toward the data truth; then the totals. An observable that
 does not move toward the data truth is named in a note with its two χ² values. The demo's
-figures shown in ``docs/results.md`` are copied to ``docs/figures/demo_<name>.png``.
+figures shown in ``docs/results.md`` are redrawn from the run's ``histograms.root`` (one
+:func:`hepnnlr.results.plots.plot_comparison` call each, label "Pseudo-data") into
+``docs/figures/demo_<name>.png``.
 
 Usage::
 
     nice -n 10 python examples/demo_results.py            # ~9 min wall on 2 shared cores
     python examples/demo_results.py --from-output DIR     # tabulate a finished demo run
+    python examples/demo_results.py --from-output DIR --figures-only   # redraw its figures
     python examples/demo_results.py --events 2000 --json /tmp/demo.json --figures-dir /tmp
 
 Then ``python examples/results_report.py`` renders the table into ``docs/results.md``.
@@ -22,16 +25,18 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import uproot
 from _results import RESULTS_DIR, ROOT, load_average, table, write_result
 
 from hepnnlr.cli.demo import DEFAULT_EVENTS
+from hepnnlr.results.plots import plot_comparison
+from hepnnlr.results.style import PlotStyle
 
 FIGURES = ("Q2", "eta_e", "particle_deta", "particle_log_pt", "jet_tau21", "jet_dphi")
 """The observables whose demo figure ``docs/results.md`` shows."""
@@ -129,22 +134,54 @@ def chi2_table(chi2: dict) -> tuple[dict, list[str]]:
     )
 
 
-def copy_figures(output: Path, figures_dir: Path) -> list[str]:
-    """Copy the shown plots to ``figures_dir/demo_<name>.png``; paths relative to docs/."""
-    copied = []
-    for name in FIGURES:
-        source = output / "plots" / f"{name}.png"
-        if not source.is_file():
-            print(f"[demo_results] no figure {source}; not shown", flush=True)
-            continue
-        target = figures_dir / f"demo_{name}.png"
-        figures_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        try:
-            copied.append(target.resolve().relative_to(ROOT / "docs").as_posix())
-        except ValueError:
-            copied.append(str(target))
-    return copied
+#: The demo's histogram groups as its own figures label them (the unfolding's labels).
+GROUP_LABELS = {
+    "data_truth": "data truth",
+    "sim_truth": "simulation truth (prior)",
+    "unfolded": "unfolded (OmniFold)",
+}
+#: The DIS description's particle-level region, for a summary that does not name it.
+DIS_REGION = r"$Q^2 > 150$ GeV$^2$, $0.08 < y < 0.7$"
+
+
+def redraw_figures(output: Path, summary: dict, figures_dir: Path) -> list[str]:
+    """Redraw the shown observables from ``output/histograms.root`` into
+    ``figures_dir/demo_<name>.png``; paths relative to docs/.
+
+    The unfolded histogram's uncertainty parts are the run's ``unfolded/<name>_stat`` and
+    ``unfolded/<name>_method`` histograms where it wrote them (bootstrap, several runs); a
+    run of one network per step has only the weights' own statistics.
+    """
+    region = summary.get("truth_region") or DIS_REGION
+    title = f"OmniFold, {summary['iterations']} iterations; particle level, {region}"
+    drawn = []
+    with uproot.open(output / "histograms.root") as f:
+        for name in FIGURES:
+            if f"unfolded/{name}" not in f:
+                print(f"[demo_results] no histogram unfolded/{name}; not shown", flush=True)
+                continue
+            shown = {GROUP_LABELS[g]: f[f"{g}/{name}"].to_hist() for g in GROUP_LABELS}
+            parts = {
+                part: f[f"unfolded/{name}_{part}"].to_hist()
+                for part in ("stat", "method")
+                if f"unfolded/{name}_{part}" in f
+            }
+            target = figures_dir / f"demo_{name}"
+            plot_comparison(
+                shown,
+                reference=GROUP_LABELS["data_truth"],
+                as_points=(GROUP_LABELS["unfolded"],),
+                bands={GROUP_LABELS["unfolded"]: parts},
+                title=title,
+                path=target,
+                formats=("png",),
+                style=PlotStyle(label="Pseudo-data"),
+            )
+            try:
+                drawn.append(target.with_suffix(".png").resolve().relative_to(ROOT / "docs"))
+            except ValueError:
+                drawn.append(target.with_suffix(".png"))
+    return [Path(p).as_posix() for p in drawn]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,10 +204,23 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="run the demo into this folder and keep it (default: temporary)",
     )
+    parser.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="with --from-output: only redraw the figures (docs/results/demo.json kept)",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "demo.json")
     parser.add_argument("--figures-dir", type=Path, default=ROOT / "docs" / "figures")
     args = parser.parse_args(argv)
 
+    if args.figures_only:
+        if args.from_output is None:
+            parser.error("--figures-only redraws a finished run: give --from-output DIR")
+        for path in redraw_figures(
+            args.from_output, read_summary(args.from_output), args.figures_dir
+        ):
+            print(f"[demo_results] drew {path}")
+        return 0
     load_before = load_average()
     extra = [] if args.events is None else ["--events", str(args.events)]
     with tempfile.TemporaryDirectory(prefix="hepnnlr-demo-") as scratch:
@@ -180,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             output = args.keep if args.keep is not None else Path(scratch)
             wall, cpu = run_demo(output, extra)
         summary = read_summary(output)
-        figures = copy_figures(output, args.figures_dir)
+        figures = redraw_figures(output, summary, args.figures_dir)
 
     chi2_tab, worse = chi2_table(summary["chi2_normalized_shapes"])
     chi2 = summary["chi2_normalized_shapes"]
