@@ -40,6 +40,12 @@ def _arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("case", choices=sorted(CASES))
     parser.add_argument("--events", type=int, default=None, help="nominal events")
     parser.add_argument("--varied-events", type=int, default=None)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="generator runs of the varied sample (samples.runs), each at its own θ",
+    )
     parser.add_argument("--target-events", type=int, default=None, help="events per target")
     parser.add_argument("--points", type=int, default=None, help="targets across the range")
     parser.add_argument("--repeats", type=int, default=None)
@@ -60,12 +66,24 @@ def _arguments(argv=None) -> argparse.Namespace:
         help="override training.reweighter.epochs (the early-stopping patience stays)",
     )
     parser.add_argument(
+        "--nominal-draws",
+        type=int,
+        default=None,
+        help="override training.nominal_draws (parameter points per nominal training event)",
+    )
+    parser.add_argument(
         "--keep-flagged",
         action="store_true",
         help="keep flagged repeats and replicas in the values and errors "
         "(uncertainty.keep_flagged; the flags stay in calibration.json)",
     )
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="keep the processed samples in <output>/samples_cache.pkl and reuse them when "
+        "their sizes match the job's (examples/ttbar_dctr_diagnosis.py writes the same file)",
+    )
     parser.add_argument(
         "--separation",
         action="store_true",
@@ -86,7 +104,11 @@ def _job(args: argparse.Namespace):
         s,
         **{
             k: v
-            for k, v in (("events", args.events), ("varied_events", args.varied_events))
+            for k, v in (
+                ("events", args.events),
+                ("varied_events", args.varied_events),
+                ("runs", args.runs),
+            )
             if v is not None
         },
     )
@@ -118,6 +140,8 @@ def _job(args: argparse.Namespace):
             reweighter=replace(job.training.reweighter, epochs=args.reweighter_epochs),
         )
         job = replace(job, training=training)
+    if args.nominal_draws is not None:
+        job = replace(job, training=replace(job.training, nominal_draws=args.nominal_draws))
     return replace(
         job, method=method, samples=s, calibration=c, uncertainty=u, progress=args.progress
     )
@@ -225,7 +249,21 @@ def main(argv=None) -> int:
     if job.method != method:  # the diagnostic run with the other method
         name, method = f"{name}_{job.method}", job.method
         title = f"{title.split(' (')[0]}, {method.upper()} on the same samples"
-    outputs = run_calibration(job)
+    samples = None
+    if args.cache:
+        import pickle
+
+        from hepnnlr.workflows.fit_calibration import calibration_targets
+        from hepnnlr.workflows.fit_inputs import load_samples
+
+        cache = job.output_dir / "samples_cache.pkl"
+        samples = pickle.loads(cache.read_bytes()) if cache.is_file() else None
+        s = job.samples
+        sizes = (s.events, s.varied_events or s.events // 2)
+        if samples is None or (len(samples["nominal"]), len(samples["varied"])) != sizes:
+            samples = load_samples(job, calibration_targets(job)[1])
+            cache.write_bytes(pickle.dumps(samples))
+    outputs = run_calibration(job, samples)
     for row in outputs.table:
         print(row)
     figure = Path("figures") / f"{name}.png"
@@ -303,7 +341,8 @@ def main(argv=None) -> int:
             f"{u.simulation_bootstrap} replicas of the simulation; {method.upper()}; "
             f"{'flagged fits kept; ' if u.keep_flagged else ''}"
             f"reweighter: up to {job.training.reweighter.epochs} epochs, patience "
-            f"{job.training.reweighter.patience}; "
+            f"{job.training.reweighter.patience}; nominal anchor "
+            f"{job.training.nominal_anchor:g}, {job.training.nominal_draws} nominal draw(s); "
             f"{outputs.seconds:.0f} s niced on the shared 2-core machine"
         ),
         tables=[

@@ -135,13 +135,20 @@ def calibration_targets(job: FitJob) -> tuple[str, dict[str, tuple[dict[str, flo
     return name, targets
 
 
-def run_calibration(job: FitJob) -> CalibrationOutputs:
-    """Fit every calibration target of ``job`` (module docstring) and write the curve."""
+def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutputs:
+    """Fit every calibration target of ``job`` (module docstring) and write the curve.
+
+    ``samples``: the processed samples of ``job`` and its targets, as
+    ``load_samples(job, calibration_targets(job)[1])`` returns them (a caller that kept
+    them saves their processing); default: loaded here."""
     started = time.perf_counter()
     name, targets = calibration_targets(job)  # checks calibration: before any work
     out = job.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    samples = load_samples(job, targets)
+    if samples is None:
+        samples = load_samples(job, targets)
+    elif missing := sorted({"nominal", "varied", *targets} - set(samples)):
+        raise ValueError(f"run_calibration: samples lacks {missing}; pass load_samples' result")
     inputs = Inputs(samples["nominal"])
     u = job.uncertainty
     reweighters = [
