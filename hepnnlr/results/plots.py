@@ -84,7 +84,10 @@ def y_label(xlabel: str, density: bool) -> str:
     symbol, unit = (match["symbol"], match["unit"]) if match else (xlabel, None)
     symbol = symbol.strip()
     if symbol.startswith("$") and symbol.endswith("$") and symbol.count("$") == 2:
-        label = rf"$1/N\,\mathrm{{d}}N/\mathrm{{d}}{symbol[1:-1]}$"
+        inner = symbol[1:-1]
+        # d(η − η_e), not dη − η_e
+        inner = f"({inner})" if re.search(r"[+\-]", inner) else inner
+        label = rf"$1/N\,\mathrm{{d}}N/\mathrm{{d}}{inner}$"
     else:
         label = rf"$1/N\,\mathrm{{d}}N/\mathrm{{d}}$({symbol or 'x'})"
     return label if unit is None else f"{label} [1/{unit}]"
@@ -283,7 +286,8 @@ def _draw_band(ax, rax, label, h, given, scale, ref_values, edges, color) -> lis
     values = h.values()
     up = np.sqrt(sum(p[1] ** 2 for p in parts))
     down = np.sqrt(sum(p[2] ** 2 for p in parts))
-    names = " ⊕ ".join(_short(p[0]) for p in parts)
+    # mathtext's ⊕: the experiments' fonts (TeX Gyre Heros, ...) have no such glyph
+    names = r" $\oplus$ ".join(_short(p[0]) for p in parts)
     what = names if len(parts) == 1 else f"total: {names}"
     # "data truth (stat.)"; a label that ends in parentheses takes the text inside them
     total = f"{label[:-1]}; {what})" if label.endswith(")") else f"{label} ({what})"

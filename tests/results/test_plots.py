@@ -47,6 +47,7 @@ def test_log_binning_is_detected_from_the_axis():
 def test_axis_labels_carry_units():
     assert y_label("$Q^2$ [GeV$^2$]", True) == r"$1/N\,\mathrm{d}N/\mathrm{d}Q^2$ [1/GeV$^2$]"
     assert y_label(r"$\eta_e$", True) == r"$1/N\,\mathrm{d}N/\mathrm{d}\eta_e$"
+    assert y_label(r"$\eta - \eta_e$", True) == r"$1/N\,\mathrm{d}N/\mathrm{d}(\eta - \eta_e)$"
     assert y_label("$Q^2$ [GeV$^2$]", False) == "Events / bin"
 
 
@@ -80,7 +81,7 @@ def test_every_band_and_part_is_in_the_legend():
     ax, rax = fig.axes
     entries = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "ref (stat.)" in entries
-    assert "model (total: stat ⊕ bootstrap ⊕ method)" in entries
+    assert r"model (total: stat $\oplus$ bootstrap $\oplus$ method)" in entries
     assert {"  part: stat", "  part: bootstrap", "  part: method"} <= set(entries)
     # the total band's upper edge in the ratio panel: sqrt(4 + value + (0.02 value)^2)
     value = nominal[1]
