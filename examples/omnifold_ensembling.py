@@ -55,8 +55,12 @@ def _pretrain(inputs, spec: ModelSpec, training: TrainingConfig):
                             name="pre-training").model
 
 
-def _unfolded(inputs, weights, region) -> dict[str, np.ndarray]:
-    histograms = truth_histograms(inputs.sim, weights, region)
+def _truth(columns, weights, job):
+    return truth_histograms(columns, weights, job.description, job.truth_region)
+
+
+def _unfolded(inputs, weights, job) -> dict[str, np.ndarray]:
+    histograms = _truth(inputs.sim, weights, job)
     return {name: histograms[name].values() for name in OBSERVABLES}
 
 
@@ -171,7 +175,7 @@ def main() -> None:
     pretrained = _pretrain(pre_inputs, spec, replace(training, learning_rate=1e-3, seed=999))
 
     data_truth = {k: h.values() for k, h in
-                  truth_histograms(inputs.data, np.ones(len(inputs.data)), job.region).items()}
+                  _truth(inputs.data, np.ones(len(inputs.data)), job).items()}
     base = OmniFoldConfig(iterations=args.iterations, step1_model=spec, step2_model=spec,
                           training=training)
     passes: dict[str, dict[str, list[np.ndarray]]] = {m: {o: [] for o in OBSERVABLES}
@@ -191,16 +195,16 @@ def main() -> None:
                 result = omnifold(*inputs.omnifold_args(), config=replace(
                     config, ensemble=args.ensembles), pretrained=pre, **inputs.omnifold_kwargs())
                 weights = result.weights
-            for name, values in _unfolded(inputs, weights, job.region).items():
+            for name, values in _unfolded(inputs, weights, job).items():
                 passes[method][name].append(values)
             print(f"{method}: pass {p + 1}/{args.passes} done "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
         timing[method] = time.perf_counter() - t0
 
-    edges = {name: h.axes[0].edges for name, h in truth_histograms(
-        inputs.data, np.ones(len(inputs.data)), job.region).items() if name in OBSERVABLES}
+    edges = {name: h.axes[0].edges for name, h in _truth(
+        inputs.data, np.ones(len(inputs.data)), job).items() if name in OBSERVABLES}
     prior = {k: h.values() for k, h in
-             truth_histograms(inputs.sim, inputs.sim_weights, job.region).items()}
+             _truth(inputs.sim, inputs.sim_weights, job).items()}
     np.savez_compressed(
         out / "ensembling_passes.npz",
         **{f"{m}|{o}": np.stack(passes[m][o]) for m in METHODS for o in OBSERVABLES},
