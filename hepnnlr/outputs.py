@@ -14,13 +14,16 @@ A run's folder is guarded by :class:`OutputFolder` (``hepnnlr unfold|fit|infer|d
 2. a lock file ``.hepnnlr.lock`` (pid, host, start time, command) stops a second run into the
    same folder while the first runs, naming the holder; the lock of a process that is no
    longer running on this host is taken over, and said so;
-3. a folder holding another run's ``summary.json`` is refused unless ``overwrite`` (the
-   ``--overwrite`` option); with it, the old ``summary.json`` is removed first, so the
-   folder never pairs new files with an old summary;
+3. a folder holding another run's ``summary.json``, or the checkpoints of an unfinished
+   run (``.hepnnlr-checkpoint/``, :mod:`hepnnlr.methods.checkpoint`), is refused unless
+   ``overwrite`` (the ``--overwrite`` option: start over) or ``resume`` (``--resume``:
+   continue from the checkpoints); with either, the old ``summary.json`` is removed first,
+   so the folder never pairs new files with an old summary;
 4. :meth:`OutputFolder.finish` writes ``summary.json`` last: the run's own summary (what the
    workflow wrote there) plus ``files`` (every file the run wrote, with size and sha256)
    and ``"complete": true``. A folder is complete only then; :func:`check_complete` says
-   whether one is.
+   whether one is. The checkpoints are then removed: they are not outputs (and are never
+   listed in ``files``), so a resumed run's summary lists what an uninterrupted one does.
 
 Standard library only.
 """
@@ -33,6 +36,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import socket
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,6 +46,7 @@ from typing import Any
 from hepnnlr.errors import OutputError
 
 __all__ = [
+    "CHECKPOINT_NAME",
     "LOCK_NAME",
     "SUMMARY_NAME",
     "OutputFolder",
@@ -55,6 +60,8 @@ __all__ = [
 
 LOCK_NAME = ".hepnnlr.lock"
 """The lock file of a run in progress, inside its output folder."""
+CHECKPOINT_NAME = ".hepnnlr-checkpoint"
+"""The folder of a run's checkpoints, inside its output folder (not an output)."""
 SUMMARY_NAME = "summary.json"
 """The file written last: a folder is complete when it says ``"complete": true``."""
 _TMP_MARK = ".hepnnlr-tmp-"
@@ -211,8 +218,10 @@ class OutputFolder:
 
     Args:
         path: The output folder (created with its parents).
-        overwrite: Replace the outputs of another run (its ``summary.json``) instead of
-            refusing the folder.
+        overwrite: Replace the outputs of another run (its ``summary.json``, the checkpoints
+            of an unfinished one) instead of refusing the folder.
+        resume: Continue an unfinished run in the folder from its checkpoints (kept; the
+            old ``summary.json`` is removed) instead of refusing the folder.
         command: What runs, for the lock and the messages (default: the command line).
         log: Where the notes go (taking over a stale lock, removing an old summary).
     """
@@ -222,11 +231,13 @@ class OutputFolder:
         path: str | os.PathLike[str],
         *,
         overwrite: bool = False,
+        resume: bool = False,
         command: str | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.path = Path(path)
         self.overwrite = bool(overwrite)
+        self.resume = bool(resume)
         self.command = command if command is not None else " ".join(["hepnnlr", *sys.argv[1:]])
         self.log = log
         self._token = secrets.token_hex(8)
@@ -236,6 +247,10 @@ class OutputFolder:
     @property
     def lock_file(self) -> Path:
         return self.path / LOCK_NAME
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / CHECKPOINT_NAME
 
     @property
     def summary_file(self) -> Path:
@@ -341,18 +356,33 @@ class OutputFolder:
 
     # Another run's outputs --------------------------------------------------------------
     def _refuse_or_clear(self) -> None:
-        if not self.summary_file.exists():
+        checkpoints = self.checkpoint_dir.is_dir()
+        if not self.summary_file.exists() and not checkpoints:
             return
-        state = "complete" if _summary(self.summary_file).get("complete") is True else "incomplete"
-        if not self.overwrite:
+        if self.summary_file.exists():
+            complete = _summary(self.summary_file).get("complete") is True
+            what = f"the outputs of another run ({SUMMARY_NAME}, " + (
+                "complete)" if complete else "incomplete)"
+            )
+        else:
+            what = f"the checkpoints of an unfinished run ({CHECKPOINT_NAME}/)"
+        if not (self.overwrite or self.resume):
+            fix = (
+                "pass --resume to continue it, --overwrite to start over"
+                if checkpoints
+                else "pass --overwrite to replace them"
+            )
             raise OutputError(
-                f"the output folder {self.path} holds the outputs of another run "
-                f"({SUMMARY_NAME}, {state}); pass --overwrite to replace them, or choose "
-                "another folder with -o."
+                f"the output folder {self.path} holds {what}; {fix}, or choose another "
+                "folder with -o."
             )
         # First, so that from now on the folder reads as incomplete until finish().
-        self.summary_file.unlink()
-        self.log(f"[hepnnlr] --overwrite: replacing the outputs of another run in {self.path}")
+        self.summary_file.unlink(missing_ok=True)
+        if self.resume:
+            self.log(f"[hepnnlr] --resume: continuing the run in {self.path}")
+        else:
+            shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
+            self.log(f"[hepnnlr] --overwrite: replacing {what} in {self.path}")
 
     # The end ----------------------------------------------------------------------------
     def _signatures(self) -> dict[str, tuple[int, int, int]]:
@@ -363,6 +393,8 @@ class OutputFolder:
         for path in sorted(self.path.rglob("*")):
             name = path.name
             if name in (LOCK_NAME, SUMMARY_NAME) or _TMP_MARK in name or not path.is_file():
+                continue
+            if CHECKPOINT_NAME in path.relative_to(self.path).parts:
                 continue
             stat = path.stat()
             out[path.relative_to(self.path).as_posix()] = (
@@ -398,7 +430,9 @@ class OutputFolder:
             "finished": _now(),
         }
         document["complete"] = True
-        return write_json(self.summary_file, document, default=str)
+        written = write_json(self.summary_file, document, default=str)
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
+        return written
 
 
 def _summary(path: Path) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_processing_options(demo, job_file=False)
     add_training_options(demo, job_file=False)
-    add_overwrite_folder(demo)
+    add_overwrite_folder(demo, resume=True)
     demo.set_defaults(handler=run)
 
 

@@ -9,6 +9,8 @@ printed as one readable line (exit 2).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -30,19 +32,47 @@ def _add_overwrite_file(parser: argparse.ArgumentParser) -> None:
                         "complete); without it an existing file is refused")
 
 
-def add_overwrite_folder(parser: argparse.ArgumentParser) -> None:
-    """``--overwrite``: replace the outputs of another run in the output folder."""
+def add_overwrite_folder(parser: argparse.ArgumentParser, *, resume: bool = False) -> None:
+    """``--overwrite``: replace the outputs of another run in the output folder; with
+    ``resume``, ``--resume`` too (for verbs whose trainings checkpoint: :func:`guarded`)."""
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the outputs of another run in the output folder "
-                        "(its summary.json); without it such a folder is refused")
+                        "(its summary.json, an unfinished run's checkpoints); without it "
+                        "such a folder is refused")
+    if resume:
+        parser.add_argument("--resume", action="store_true",
+                            help="continue a killed or interrupted run in the output folder "
+                            "from its checkpoints (same job and options: the same weights, "
+                            "bit for bit on CPU, as an uninterrupted run)")
 
 
+@contextlib.contextmanager
 def guarded(folder: Path, args: argparse.Namespace):
     """The :class:`~hepnnlr.outputs.OutputFolder` of a run into ``folder``: created and
-    probed before any work, locked, another run's outputs refused unless --overwrite."""
+    probed before any work, locked, another run's outputs refused unless --overwrite or
+    --resume. For verbs with ``--resume``, every OmniFold run of the job checkpoints into
+    ``folder/.hepnnlr-checkpoint`` (:func:`hepnnlr.methods.checkpoint.checkpointing`)."""
     from hepnnlr.outputs import OutputFolder
 
-    return OutputFolder(folder, overwrite=getattr(args, "overwrite", False))
+    resume = getattr(args, "resume", None)
+    with OutputFolder(
+        folder, overwrite=getattr(args, "overwrite", False), resume=bool(resume)
+    ) as out:
+        if resume is None:
+            yield out
+            return
+        from hepnnlr.methods.checkpoint import checkpointing
+
+        with checkpointing(out.checkpoint_dir, resume=resume):
+            yield out
+
+
+def _interrupted(args: argparse.Namespace, argv: Sequence[str] | None) -> str:
+    """The line printed on Ctrl-C: how to resume, for verbs that can."""
+    if getattr(args, "resume", None) is None:
+        return "hepnnlr: interrupted"
+    words = [w for w in (sys.argv[1:] if argv is None else argv) if w != "--resume"]
+    return f"hepnnlr: interrupted; resume with: {shlex.join(['hepnnlr', *words, '--resume'])}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,6 +285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HepnnlrError as error:
         print(f"hepnnlr: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: the completed checkpoints are on disk (each written atomically), the
+        # output folder's lock was released on the way out; one line, no traceback.
+        print(f"\n{_interrupted(args, argv)}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

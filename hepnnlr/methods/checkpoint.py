@@ -24,8 +24,9 @@ of ``hepnnlr unfold``: one folder per run, named by its fingerprint), and
 checkpoint of its own, so a command line turns checkpoints on for every unfolding it runs
 without threading an argument through each workflow.
 
-Every file is written with :func:`hepnnlr.outputs.atomic_write`; Keras is imported only
-where a model is saved or loaded.
+Every file is written with :func:`hepnnlr.outputs.atomic_write`; the networks are saved
+and loaded by :mod:`hepnnlr.training.model_files` (Keras is imported only there, when a
+model is saved or loaded).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from hepnnlr.errors import HepnnlrError
-from hepnnlr.outputs import atomic_write, write_json
+from hepnnlr.outputs import CHECKPOINT_NAME, atomic_write, write_json
 
 __all__ = [
     "CHECKPOINT_DIR",
@@ -57,7 +58,7 @@ __all__ = [
     "fingerprint",
 ]
 
-CHECKPOINT_DIR = ".hepnnlr-checkpoint"
+CHECKPOINT_DIR = CHECKPOINT_NAME
 """The folder of a job's checkpoints inside its output folder (hidden: not an output)."""
 _FINGERPRINT = "fingerprint.json"
 _STATE = "state.json"
@@ -172,11 +173,12 @@ class OmniFoldCheckpoint:
         arrays = dict(state.arrays)
         meta: dict[str, Any] = {"scales": state.scales, "histories": state.histories}
         classifiers: dict[str, list[dict[str, Any]]] = {}
+        if state.classifiers:
+            from hepnnlr.training.model_files import save_network
         for step, members in state.classifiers.items():
             classifiers[step] = []
             for k, trained in enumerate(members):
-                with atomic_write(folder / f"{step}-{k}.keras") as tmp:
-                    trained.model.save(tmp)
+                save_network(trained.model, folder / f"{step}-{k}.keras")
                 if trained.held_out is not None:
                     arrays[f"held_out_{step}_{k}_num"] = trained.held_out[0]
                     arrays[f"held_out_{step}_{k}_den"] = trained.held_out[1]
@@ -204,10 +206,8 @@ class OmniFoldCheckpoint:
             arrays = {k: stored[k] for k in stored.files}
         classifiers: dict[str, list[Any]] = {}
         if models:
-            import keras
-
-            import hepnnlr.models.serializables  # noqa: F401  (the classes load_model looks up)
             from hepnnlr.training import TrainedClassifier
+            from hepnnlr.training.model_files import load_network
 
             for step, members in meta["classifiers"].items():
                 classifiers[step] = []
@@ -218,7 +218,7 @@ class OmniFoldCheckpoint:
                             arrays[f"held_out_{step}_{k}_num"],
                             arrays[f"held_out_{step}_{k}_den"],
                         )
-                    model = keras.models.load_model(folder / f"{step}-{k}.keras", compile=False)
+                    model = load_network(folder / f"{step}-{k}.keras")
                     classifiers[step].append(
                         TrainedClassifier(
                             model=model,
