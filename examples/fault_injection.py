@@ -13,6 +13,15 @@ line of the error. The cases:
   ``-o``: refused before any event is made.
 * two ``hepnnlr unfold`` runs into one folder at once: the second is refused (exit 2) and
   names the first's process; ``unfold`` into an unwritable ``-o``: refused before any work.
+* ``unfold`` (2 iterations) SIGKILLed right after its 3rd checkpoint (iteration 2's pull
+  phase), rerun without ``--resume`` (refused, naming it) and with ``--resume``: the weights
+  file's sha256 and the summary (timings and the run's command aside) equal an
+  uninterrupted run's. ``unfold`` sent SIGINT (Ctrl-C) once its first checkpoint is on
+  disk: exit code 130 within seconds, one ``hepnnlr: interrupted; resume with: ...`` line,
+  no traceback; resumed as printed, the same weights again.
+* a dask ``LocalCluster`` worker process killed (SIGKILL) while it processes a chunk of
+  ``run_processor(..., executor="dask")``: the chunk is run again on a restarted worker
+  and the histograms equal an undisturbed run's.
 * inputs: a truncated ROOT file (cut to half its size), a file with fewer entries than it
   was written for, data with too few passing events for OmniFold: each a named error
   (exit 2) before training.
@@ -43,6 +52,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coffea import processor as coffea_processor
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Run as `python -c DRIVER MOMENT ARGS...`: the hepnnlr command line, killed by SIGKILL at
@@ -66,6 +77,15 @@ elif moment == "writing":  # the first basket of the tree is in the file
     WritableTree.extend = extend_then_die
 elif moment == "renaming":  # the whole file is written, the rename not yet done
     os.replace = die
+elif moment.startswith("checkpoint-"):  # unfold: right after its N-th checkpointed phase
+    from hepnnlr.methods.checkpoint import OmniFoldCheckpoint
+    save, saved = OmniFoldCheckpoint.save, []
+    def save_then_die(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        saved.append(args[:2])
+        if len(saved) == int(moment.split("-")[1]):
+            die()
+    OmniFoldCheckpoint.save = save_then_die
 from hepnnlr.cli.main import main
 sys.exit(main(argv))
 """
@@ -243,6 +263,245 @@ def concurrent_unfold(folder: Path, data: Path, sim: Path) -> dict:
     )
 
 
+def _resumable_args(data: Path, sim: Path, out: Path) -> list[str]:
+    args = _unfold_args(data, sim, out)
+    args[args.index("--iterations") + 1] = "2"  # a resumed run skips iteration 1
+    return args
+
+
+def _hepnnlr(args: list[str], *, moment: str | None = None) -> subprocess.CompletedProcess:
+    """``hepnnlr ARGS`` as a subprocess (SIGKILLed at ``moment``, see ``_DRIVER``)."""
+    command = [sys.executable, "-c", _DRIVER, moment, *args] if moment else ["hepnnlr", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=ROOT, env=_environment(), check=False
+    )
+
+
+def _same_run(out: Path, reference: Path) -> tuple[bool, str]:
+    """Whether ``out`` holds ``reference``'s results: a complete folder, every column of
+    the weights file equal bit for bit (its metadata names the output folder, so the files'
+    sha256 differ), the summary equal but for the timings and the run's command, pid and
+    times (``files``: the same names)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from hepnnlr.outputs import SUMMARY_NAME, check_complete
+
+    if check_complete(out):
+        return False, "folder NOT complete"
+    a, b = (json.loads((f / SUMMARY_NAME).read_text()) for f in (out, reference))
+    tables = [pq.read_table(f / "weights.parquet") for f in (out, reference)]
+    weights = tables[0].column_names == tables[1].column_names and all(
+        tables[0][c].equals(tables[1][c]) for c in tables[0].column_names
+    )
+    keep = [k for k in a if k not in ("timings_s", "run", "files")]
+    summary = {k: a[k] for k in keep} == {k: b.get(k) for k in keep} and set(a) == set(b)
+    names = set(a["files"]) == set(b["files"])
+    what = [
+        f"weights ({tables[0].num_columns} columns) {'equal' if weights else 'DIFFERENT'}",
+        f"summary {'equal' if summary else 'DIFFERENT'}",
+        f"files {'the same' if names else 'DIFFERENT'}",
+    ]
+    return weights and summary and names, ", ".join(what)
+
+
+def unfold_reference(folder: Path, data: Path, sim: Path) -> Path:
+    """An uninterrupted ``hepnnlr unfold`` of 2 iterations: what a resumed run must give."""
+    out = folder / "uninterrupted"
+    run = _hepnnlr(_resumable_args(data, sim, out))
+    if run.returncode != 0:
+        raise RuntimeError(f"the uninterrupted unfold failed:\n{run.stderr[-2000:]}")
+    return out
+
+
+def kill_unfold_and_resume(folder: Path, data: Path, sim: Path, reference: Path) -> list[dict]:
+    """``hepnnlr unfold`` SIGKILLed right after its 3rd checkpoint (iteration 2's pull
+    phase); rerun without and with ``--resume``."""
+    from hepnnlr.outputs import CHECKPOINT_NAME
+
+    out = folder / "killed"
+    args = _resumable_args(data, sim, out)
+    killed = _hepnnlr(args, moment="checkpoint-3")
+    phases = sorted(p.parent.name for p in (out / CHECKPOINT_NAME).glob("*/it*/state.json"))
+    left = ", ".join(phases) or "no checkpoint"
+    rows = [
+        _row(
+            "unfold (2 iterations) killed right after its 3rd checkpoint",
+            f"checkpoints on disk: {left}; no summary.json",
+            killed.returncode,
+            "killed by SIGKILL",
+            killed.returncode == -signal.SIGKILL
+            and phases == ["it1-pull", "it1-push", "it2-pull"]
+            and not (out / "summary.json").exists(),
+        ),
+        refused(
+            "rerun into the killed run's folder without --resume",
+            args,
+            expect="pass --resume to continue it, --overwrite to start over",
+        ),
+    ]
+    resumed = _hepnnlr([*args, "--resume"])
+    same, outcome = _same_run(out, reference)
+    rows.append(
+        _row(
+            "rerun with --resume",
+            f"{outcome} vs the uninterrupted run",
+            resumed.returncode,
+            _first_error_line(resumed.stderr) if resumed.returncode else "",
+            resumed.returncode == 0 and same and not (out / CHECKPOINT_NAME).exists(),
+        )
+    )
+    return rows
+
+
+def interrupt_unfold(folder: Path, data: Path, sim: Path, reference: Path) -> list[dict]:
+    """``hepnnlr unfold`` sent SIGINT (Ctrl-C) once its first checkpoint is on disk, then
+    resumed with the command it printed."""
+    import shlex
+
+    from hepnnlr.outputs import CHECKPOINT_NAME
+
+    out = folder / "interrupted"
+    process = subprocess.Popen(
+        ["hepnnlr", *_resumable_args(data, sim, out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=_environment(),
+    )
+    deadline = time.monotonic() + 300
+    while not any((out / CHECKPOINT_NAME).glob("*/it1-pull/state.json")):
+        if process.poll() is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate()
+    seconds = time.monotonic() - sent
+    lines = err.strip().splitlines()
+    last = lines[-1] if lines else ""
+    prefix = "hepnnlr: interrupted; resume with: "
+    ok = process.returncode == 130 and last.startswith(prefix) and "Traceback" not in err
+    rows = [
+        _row(
+            "unfold sent SIGINT (Ctrl-C) after its first checkpoint",
+            f"stopped {seconds:.1f} s after the signal, no traceback"
+            if ok
+            else f"stopped {seconds:.1f} s after the signal",
+            process.returncode,
+            last.replace(str(folder), "…"),
+            ok and seconds < 10.0,
+        )
+    ]
+    if last.startswith(prefix):
+        command = shlex.split(last[len(prefix) :])
+        resumed = _hepnnlr(command[1:])
+        same, outcome = _same_run(out, reference)
+        rows.append(
+            _row(
+                "the printed resume command",
+                f"{outcome} vs the uninterrupted run",
+                resumed.returncode,
+                _first_error_line(resumed.stderr) if resumed.returncode else "",
+                resumed.returncode == 0 and same,
+            )
+        )
+    return rows
+
+
+class DISDiesOnce(coffea_processor.ProcessorABC):
+    """A picklable stand-in for the DIS processor whose first chunk kills its own dask
+    worker process (SIGKILL); ``marker`` records that the kill happened, once."""
+
+    def __init__(self, marker: Path) -> None:
+        from hepnnlr.processors.dis import DISProcessor
+
+        self.inner = DISProcessor(columns=False)
+        self.marker = str(marker)
+        self.required_branches = self.inner.required_branches
+
+    def process(self, events):
+        try:
+            with open(self.marker, "x") as handle:  # only the first chunk of the run
+                handle.write(str(os.getpid()))
+        except FileExistsError:
+            return self.inner.process(events)
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")
+
+    def postprocess(self, accumulator):
+        return accumulator
+
+
+def _same_histograms(a: Any, b: Any) -> bool:
+    """Equal outputs: the same keys, histograms with equal contents and variances (flow
+    bins too), other values equal."""
+    import numpy as np
+
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(_same_histograms(a[k], b[k]) for k in a)
+        )
+    if hasattr(a, "variances"):
+        return np.array_equal(a.values(flow=True), b.values(flow=True)) and np.array_equal(
+            a.variances(flow=True), b.variances(flow=True)
+        )
+    return a == b
+
+
+def kill_dask_worker(folder: Path, sim: Path) -> dict:
+    """``run_processor`` on a dask ``LocalCluster`` (2 worker processes, chunks of 500
+    events) whose worker processing the first chunk is SIGKILLed: the chunk runs again on a
+    restarted worker; the histograms must equal an iterative run's."""
+    from hepnnlr.processors.dis import DISProcessor
+    from hepnnlr.schema import run_processor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / "worker_killed.pid"
+    marker.unlink(missing_ok=True)
+    fileset = {"sim": [str(sim)]}
+    options = {"chunksize": 500, "progress": False}
+    undisturbed = run_processor(DISProcessor(columns=False), fileset, **options)
+    # The workers are new processes: they import this module (the processor's class) and
+    # the processors package from the path given here.
+    path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parent), str(ROOT), path])
+    )
+    started = time.perf_counter()
+    try:
+        out = run_processor(
+            DISDiesOnce(marker), fileset, executor="dask", workers=2, retries=3, **options
+        )
+        error = ""
+    except Exception as exc:  # the outcome is reported, not raised
+        out, error = None, f"{type(exc).__name__}: {exc}"
+    finally:
+        if path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = path
+    seconds = time.perf_counter() - started
+    killed = marker.exists()
+    same = out is not None and _same_histograms(out, undisturbed)
+    outcome = (
+        f"worker process {marker.read_text() if killed else '?'} killed; "
+        + ("histograms and cut flow equal the undisturbed run's" if same else "NOT equal")
+        + f" ({seconds:.0f} s)"
+    )
+    return _row(
+        "a dask LocalCluster worker SIGKILLed while processing a chunk",
+        outcome,
+        0 if out is not None else 1,
+        error or "chunk rescheduled on a restarted worker",
+        killed and same,
+    )
+
+
 def truncated_copy(source: Path, path: Path) -> Path:
     """``source`` cut to half its bytes (an interrupted copy)."""
     data = source.read_bytes()
@@ -368,6 +627,10 @@ def main(argv: list[str] | None = None) -> None:
     rows += output_cases(work, data, sim, existing=sim)
     rows.append(concurrent_unfold(work, data, sim))
     rows += input_cases(work / "bad_inputs", data, sim)
+    reference = unfold_reference(work / "resume", data, sim)
+    rows += kill_unfold_and_resume(work / "resume", data, sim, reference)
+    rows += interrupt_unfold(work / "resume", data, sim, reference)
+    rows.append(kill_dask_worker(work / "dask", sim))
     cells = [
         [r["case"], r["outcome"], r["exit_code"], r["message"], "yes" if r["ok"] else "NO"]
         for r in rows

@@ -20,16 +20,17 @@ from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
 
 MLP = ModelSpec("mlp", hidden=(8,))
-# Two iterations of 2-epoch trainings on 600 events: < 1 s per training. Step 1b and 2b
-# run (acceptance "extrapolate", fakes "learned"), so both phases hold two steps.
+# Two iterations of 2-epoch trainings on 600 events: < 1 s per training; two trainings
+# per iteration (step 1, step 2) in the default run.
 CONFIG = OmniFoldConfig(
     iterations=2,
     step1_model=MLP,
     step2_model=MLP,
-    acceptance="extrapolate",
-    fakes="learned",
     training=TrainingConfig(epochs=2, batch_size=256, seed=7),
 )
+# Step 1b and 2b run too (acceptance "extrapolate", fakes "learned"): both phases hold two
+# steps.
+ALL_STEPS = replace(CONFIG, acceptance="extrapolate", fakes="learned")
 
 
 class Killed(Exception):
@@ -57,34 +58,44 @@ def _kill_at(iteration, step):
     return callback
 
 
-@pytest.fixture(scope="module")
-def uninterrupted():
+@pytest.mark.parametrize(
+    ("config", "kill", "retrained"),
+    [
+        # killed before step 2 of iteration 2: iterations 1 and iteration 2's pull phase
+        # are complete; the resumed run reads iteration 2's step-1 classifier back (the
+        # result keeps it) and iteration 1's step-2 one (step 2 warm-starts from it)
+        (CONFIG, (2, "step2"), [(2, "step2")]),
+        pytest.param(
+            ALL_STEPS,
+            (2, "step1"),
+            [(2, "step1"), (2, "step1b"), (2, "step2"), (2, "step2b")],
+            marks=pytest.mark.slow,
+        ),
+        # killed before step 2b: step 2 was trained, but its phase is not complete
+        pytest.param(
+            ALL_STEPS, (2, "step2b"), [(2, "step2"), (2, "step2b")], marks=pytest.mark.slow
+        ),
+    ],
+)
+def test_resumed_run_gives_the_uninterrupted_weights_bit_for_bit(tmp_path, config, kill, retrained):
     inputs, flags = _problem()
-    return omnifold(*inputs, **flags, config=CONFIG)
-
-
-@pytest.mark.parametrize("kill", [(2, "step1"), (2, "step2b")])
-def test_resumed_run_gives_the_uninterrupted_weights_bit_for_bit(uninterrupted, tmp_path, kill):
-    inputs, flags = _problem()
+    uninterrupted = omnifold(*inputs, **flags, config=config)
     checkpoint = OmniFoldCheckpoint(tmp_path / "ckpt")
     with pytest.raises(Killed):
-        omnifold(*inputs, **flags, config=CONFIG, checkpoint=checkpoint, callback=_kill_at(*kill))
+        omnifold(*inputs, **flags, config=config, checkpoint=checkpoint, callback=_kill_at(*kill))
     done = sorted(p.name for p in checkpoint.folder.glob("it*") if (p / "state.json").exists())
-    # killed before step 1 of iteration 2: iteration 1 is complete; before step 2b of
-    # iteration 2: its pull phase too (step 2 trained, but the push phase is not complete)
     assert done == ["it1-pull", "it1-push", "it2-pull"][: 2 if kill[1] == "step1" else 3]
 
     trained = []
     resumed = omnifold(
         *inputs,
         **flags,
-        config=CONFIG,
+        config=config,
         checkpoint=OmniFoldCheckpoint(tmp_path / "ckpt"),
         callback=lambda i, name: trained.append((i, name)),
     )
     # only the steps after the last complete phase are trained again
-    rest = [(2, "step2"), (2, "step2b")]
-    assert trained == ([(2, "step1"), (2, "step1b")] if kill[1] == "step1" else []) + rest
+    assert trained == retrained
     for key in ("pull", "push", "push_spread", "sim_weights"):
         np.testing.assert_array_equal(getattr(resumed, key), getattr(uninterrupted, key))
     assert resumed.history == uninterrupted.history
@@ -99,21 +110,34 @@ def test_resumed_run_gives_the_uninterrupted_weights_bit_for_bit(uninterrupted, 
 
 def test_a_checkpoint_of_another_job_is_refused(tmp_path):
     inputs, flags = _problem()
-    checkpoint = OmniFoldCheckpoint(tmp_path / "ckpt")
     one = replace(CONFIG, iterations=1)
-    omnifold(*inputs, **flags, config=one, checkpoint=checkpoint)
+    killed = _kill_at(1, "step2")
+    with pytest.raises(Killed):
+        omnifold(
+            *inputs, **flags, config=one, checkpoint=OmniFoldCheckpoint(tmp_path), callback=killed
+        )
     other = replace(one, training=replace(one.training, seed=8))
+    # refused before any training (the callback would be called before the first)
     with pytest.raises(CheckpointMismatchError, match="written by another job"):
-        omnifold(*inputs, **flags, config=other, checkpoint=OmniFoldCheckpoint(tmp_path / "ckpt"))
-    # resume=False starts over instead
-    omnifold(
-        *inputs,
-        **flags,
-        config=other,
-        checkpoint=OmniFoldCheckpoint(tmp_path / "ckpt", resume=False),
-    )
+        omnifold(
+            *inputs, **flags, config=other, checkpoint=OmniFoldCheckpoint(tmp_path), callback=killed
+        )
+    weights = flags["pass_reco"] * 1.0 + 0.5  # other event weights: another job too
+    with pytest.raises(CheckpointMismatchError, match="written by another job"):
+        omnifold(
+            *inputs,
+            **flags,
+            sim_weights=weights,
+            config=one,
+            checkpoint=OmniFoldCheckpoint(tmp_path),
+            callback=killed,
+        )
+    # without resuming, the folder is cleared and the other job starts over
+    OmniFoldCheckpoint(tmp_path, resume=False).bind("another")
+    assert not (tmp_path / "it1-pull").exists()
 
 
+@pytest.mark.slow
 def test_bootstrap_replicas_checkpoint_per_replica(tmp_path):
     inputs, flags = _problem()
     one = replace(CONFIG, iterations=1, acceptance="keep", fakes="prior")

@@ -10,7 +10,9 @@ rest in this process, each refused before any work.
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -18,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from hepnnlr.cli import main
-from hepnnlr.outputs import OutputFolder
+from hepnnlr.errors import OutputError
+from hepnnlr.outputs import CHECKPOINT_NAME, LOCK_NAME, OutputFolder
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -91,3 +94,51 @@ def test_bad_inputs_are_named_before_training(faults, tmp_path, dis_data_file, d
     assert "data_8.root" in few["message"] and "OmniFold needs at least 50" in few["message"]
     assert "passing of 8" in few["message"] and "sim_300.root" not in few["message"]
     assert not (tmp_path / "out_few" / "weights.parquet").exists()
+
+
+def test_an_unfinished_runs_checkpoints_need_resume_or_overwrite(tmp_path):
+    out = tmp_path / "out"
+    (out / CHECKPOINT_NAME / "run").mkdir(parents=True)
+    (out / CHECKPOINT_NAME / "run" / "state.json").write_text("{}")
+    with pytest.raises(OutputError, match="checkpoints of an unfinished run.*pass --resume"):
+        OutputFolder(out, log=lambda _: None).__enter__()
+    with OutputFolder(out, resume=True, log=lambda _: None) as folder:
+        assert (folder.checkpoint_dir / "run" / "state.json").is_file()  # kept to resume
+        (out / "weights.txt").write_text("w")
+        summary = json.loads(folder.finish().read_text())
+    # the checkpoints are not outputs: never listed, removed once the run is complete
+    assert list(summary["files"]) == ["weights.txt"] and not folder.checkpoint_dir.exists()
+    (out / CHECKPOINT_NAME).mkdir()
+    with OutputFolder(out, overwrite=True, log=lambda _: None) as folder:
+        assert not folder.checkpoint_dir.exists()  # --overwrite starts over
+
+
+def test_ctrl_c_prints_how_to_resume(tmp_path, monkeypatch, capsys, dis_data_file, dis_sim_file):
+    # KeyboardInterrupt is what SIGINT raises in the main thread; the example sends the
+    # signal to a real run (test_kill_resume_interrupt_and_dask_worker below)
+    import hepnnlr.workflows.unfold_dis as unfold_dis
+
+    def interrupted(job, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(unfold_dis, "run_dis_unfolding", interrupted)
+    out = tmp_path / "out dir"
+    args = ["unfold", "--data", str(dis_data_file), "--sim", str(dis_sim_file), "-o", str(out)]
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    command = shlex.join(["hepnnlr", *args, "--resume"])
+    assert err.strip() == f"hepnnlr: interrupted; resume with: {command}"
+    assert not (out / LOCK_NAME).exists()  # released on the way out
+
+
+@pytest.mark.slow
+def test_kill_resume_interrupt_and_dask_worker(faults, tmp_path, dis_data_file, dis_sim_file):
+    """The example's cases: SIGKILL after a checkpoint and SIGINT, each resumed to the
+    uninterrupted weights (sha256); a dask worker killed mid-chunk (~4 min on 2 cores)."""
+    reference = faults.unfold_reference(tmp_path, dis_data_file, dis_sim_file)
+    rows = faults.kill_unfold_and_resume(tmp_path, dis_data_file, dis_sim_file, reference)
+    rows += faults.interrupt_unfold(tmp_path, dis_data_file, dis_sim_file, reference)
+    rows.append(faults.kill_dask_worker(tmp_path / "dask", dis_sim_file))
+    for row in rows:
+        assert row["ok"], row
+    assert [row["exit_code"] for row in rows] == [-signal.SIGKILL, 2, 0, 130, 0, 0]
