@@ -39,6 +39,7 @@ __all__ = [
     "as_plot_style",
     "experiment_label",
     "figure_style",
+    "in_default_style",
     "styled",
 ]
 
@@ -137,5 +138,17 @@ def styled(function: Callable) -> Callable:
     def draw(*args, style: PlotStyle | str | None = None, **kwargs):
         with figure_style(style) as look:
             return function(*args, style=look, **kwargs)
+
+    return draw
+
+
+def in_default_style(function: Callable) -> Callable:
+    """Decorate a figure-drawing function without a ``style=`` argument (a workflow's
+    diagnostic plots): it draws and saves inside :func:`figure_style` of the default style."""
+
+    @functools.wraps(function)
+    def draw(*args, **kwargs):
+        with figure_style(None):
+            return function(*args, **kwargs)
 
     return draw

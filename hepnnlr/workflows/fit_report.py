@@ -22,8 +22,10 @@ import hist
 import numpy as np
 from matplotlib.figure import Figure
 
-from hepnnlr.outputs import atomic_write, write_json, write_text
+from hepnnlr.outputs import write_json, write_text
 from hepnnlr.results.fit_errors import ParameterError
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import in_default_style
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.workflows.fit_inputs import SELECTED, Inputs, Level
 
@@ -139,6 +141,7 @@ def _bands(ax, error: ParameterError, vertical: bool = True) -> None:
     line(error.value, color="k", lw=1.2, label=f"fit {error.value:.5g}")
 
 
+@in_default_style
 def plot_curves(
     job: FitJob,
     curves: Sequence[list],
@@ -148,20 +151,20 @@ def plot_curves(
 ) -> list[Path]:
     """The reweighter's loss per epoch; the objective against θ′ per repeat with bands."""
     paths = []
-    fig = Figure(figsize=(6, 4.5))
+    fig = Figure(figsize=(9, 6.75))
     ax = fig.add_subplot()
     for repeat, history in enumerate(losses):
         ax.plot(history["loss"], color=f"C{repeat % 10}", label=f"repeat {repeat} train")
         ax.plot(history["val_loss"], color=f"C{repeat % 10}", ls="--", label="validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel("weighted BCE")
-    ax.set_title("DCTR reweighter training")
-    ax.legend(fontsize=8)
+    ax.set_title("DCTR reweighter training", fontsize="small")
+    ax.legend(fontsize="x-small")
     paths.append(out / "reweighter_loss.png")
     _save(fig, paths[-1])
     label = "held-out AUC of g (Eq. 5)" if job.method == "srgn" else "DCTR loss (Eq. 3)"
     for k, name in enumerate(job.samples.names):
-        fig = Figure(figsize=(6, 4.5))
+        fig = Figure(figsize=(9, 6.75))
         ax = fig.add_subplot()
         for repeat, curve in enumerate(curves):
             x = [p[k] for p, _ in curve]
@@ -179,14 +182,15 @@ def plot_curves(
         target = job.samples.point("target").get(name)
         if target is not None:
             ax.axvline(target, color="k", ls="--", label=f"target {name}")
-        ax.set_xlabel(f"{name}′")
+        ax.set_xlabel(f"{name}'")  # ASCII: the style's fonts have no ′
         ax.set_ylabel(label)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize="x-small")
         paths.append(out / f"objective_vs_{name}.png")
         _save(fig, paths[-1])
     return paths
 
 
+@in_default_style
 def plot_uncertainty(
     job: FitJob,
     errors: Mapping[str, ParameterError],
@@ -199,7 +203,7 @@ def plot_uncertainty(
     """Per parameter: the replicas' fits (stat) and the repeats' fits (method)."""
     paths = []
     for name, error in errors.items():
-        fig = Figure(figsize=(6, 4.5))
+        fig = Figure(figsize=(9, 6.75))
         ax = fig.add_subplot()
         values = np.asarray(replicas.get(name, []), float)
         mask = np.asarray(used, bool) if len(values) else np.zeros(0, bool)
@@ -226,8 +230,10 @@ def plot_uncertainty(
             ax.axvline(target, color="k", ls="--", label=f"target {target:g}")
         ax.set_xlabel(name)
         ax.set_ylabel("replicas")
-        ax.set_title(f"{job.method.upper()} fit of {name}: stat, method and total")
-        ax.legend(fontsize=7)
+        ax.set_title(
+            f"{job.method.upper()} fit of {name}: stat, method and total", fontsize="small"
+        )
+        ax.legend(fontsize="x-small")
         paths.append(out / f"uncertainty_{name}.png")
         _save(fig, paths[-1])
     return paths
@@ -235,8 +241,7 @@ def plot_uncertainty(
 
 def _save(fig: Figure, path: Path) -> None:
     """``fig`` as ``path``, written under a temporary name and renamed when complete."""
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+    save_figure(fig, path, (path.suffix.lstrip("."),))
 
 
 def write_summary(

@@ -32,8 +32,9 @@ from matplotlib.figure import Figure
 from hepnnlr.methods.intervals import profile_interval
 from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
 from hepnnlr.methods.nll import NLLScan, nll_from_table
-from hepnnlr.outputs import atomic_write
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import in_default_style
 from hepnnlr.workflows.uncertainty import check_uncertainty, error_model
 
 __all__ = [
@@ -147,6 +148,7 @@ def route_errors(
     return errors, record
 
 
+@in_default_style
 def plot_errors(
     errors: Mapping[str, Mapping[str, ParameterError]],
     truth: Mapping[str, float] | None,
@@ -156,8 +158,8 @@ def plot_errors(
     z_label: str | None = None,
 ) -> list[Path]:
     """μ and z per route: the value with its stat, method and total error bars, labelled."""
-    fig = Figure(figsize=(9, 3.8))
-    axes = fig.subplots(1, 2)
+    fig = Figure(figsize=(13.5, 5.7))
+    axes = fig.subplots(1, 2, sharey=True)  # one set of route names, on the left
     routes = list(errors)
     for ax, parameter in zip(axes, ("mu", "z"), strict=True):
         scale = 1.0 if parameter == "mu" else z_unit
@@ -189,12 +191,9 @@ def plot_errors(
         ax.set_ylim(-0.6, len(routes) - 0.4)
         unit = "" if parameter == "mu" or scale == 1.0 else " / π"
         ax.set_xlabel("μ" if parameter == "mu" else (z_label or f"z{unit}"))
-    axes[0].legend(fontsize=7, loc="best")
-    fig.suptitle("fitted values: stat (bootstrap), method (repeats) and total", fontsize=10)
-    path = Path(path).with_suffix(".png")
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    return [path]
+    axes[0].legend(fontsize="x-small", loc="best")
+    fig.suptitle("fitted values: stat (bootstrap), method (repeats) and total", fontsize="small")
+    return save_figure(fig, Path(path), ("png",))
 
 
 def infer_uncertainties(
