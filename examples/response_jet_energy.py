@@ -21,8 +21,6 @@ import json
 import time
 from pathlib import Path
 
-import matplotlib.style
-import mplhep
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -32,6 +30,8 @@ from hepnnlr.methods.response import (
     correction_from_function,
     numerical_inversion,
 )
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import figure_style
 from hepnnlr.samples.response_toys import JetResponseToy
 from hepnnlr.training import TrainingConfig
 from hepnnlr.training.losses import LossSpec
@@ -74,7 +74,7 @@ def _plot(toy, x, y, models, path: Path) -> None:
     grid = np.linspace(toy.x_min, toy.x_max, 161)
     mu = toy.mu(grid)
     mean = toy.mean(grid, points=4001)
-    with matplotlib.style.context(mplhep.style.ATLAS):
+    with figure_style("atlas"):
         fig = Figure(figsize=(14, 7))
         left, right = fig.subfigures(1, 2)
         ax = left.subplots()
@@ -85,9 +85,17 @@ def _plot(toy, x, y, models, path: Path) -> None:
         for kind, model in models.items():
             members = model.central.predict_members(np.column_stack([grid, grid**3]))
             for k, member in enumerate(members):
-                ax.plot(grid, member, color=colors[kind], lw=0.8, alpha=0.6,
-                        label=f"$\\nu_{{\\rm {'mean' if kind == 'mse' else 'mode'}}}$ "
-                        f"({len(members)} networks)" if k == 0 else None)
+                ax.plot(
+                    grid,
+                    member,
+                    color=colors[kind],
+                    lw=0.8,
+                    alpha=0.6,
+                    label=f"$\\nu_{{\\rm {'mean' if kind == 'mse' else 'mode'}}}$ "
+                    f"({len(members)} networks)"
+                    if k == 0
+                    else None,
+                )
         ax.plot(grid, mu, "k--", lw=1.5, label=r"$\mu(x)$ (mode)")
         ax.set_xlabel("true jet energy $x$ [GeV]")
         ax.set_ylabel("reconstructed jet energy $y$ [GeV]")
@@ -95,15 +103,21 @@ def _plot(toy, x, y, models, path: Path) -> None:
         ax.legend(loc="upper left", fontsize=12)
         ax.set_title("(a) all networks", loc="left", fontsize=14)
 
-        top, bottom = right.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1),
-                                                                     "hspace": 0.05})
+        top, bottom = right.subplots(
+            2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05}
+        )
         top.plot(grid, mu, "k--", lw=1.5, label=r"true $\mu(x)$ = mode")
         top.plot(grid, mean, "k:", lw=1.5, label="true mean (truncated CB)")
         for kind, model in models.items():
             nu = model.response(grid)
             name = "mean" if kind == "mse" else "mode"
-            top.plot(grid, nu, color=colors[kind], lw=2,
-                     label=f"average of {len(model.central.members)} $\\nu_{{\\rm {name}}}$")
+            top.plot(
+                grid,
+                nu,
+                color=colors[kind],
+                lw=2,
+                label=f"average of {len(model.central.members)} $\\nu_{{\\rm {name}}}$",
+            )
             bottom.plot(grid, nu / mu, color=colors[kind], lw=2)
         bottom.plot(grid, mean / mu, "k:", lw=1.5)
         bottom.axhline(1.0, color="k", lw=0.8)
@@ -114,7 +128,7 @@ def _plot(toy, x, y, models, path: Path) -> None:
         top.legend(loc="upper left", fontsize=12)
         top.set_title("(b) ensemble averages", loc="left", fontsize=14)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        save_figure(fig, path, ("png",))
 
 
 def main() -> None:
@@ -165,8 +179,10 @@ def main() -> None:
     ratio = x_hat / x[sel]
     hist, edges = np.histogram(ratio, bins=np.linspace(0.5, 1.5, 201))
     peak = 0.5 * (edges[np.argmax(hist)] + edges[np.argmax(hist) + 1])
-    print(f"calibrated x_hat / x for 30 < x < 95 GeV: histogram peak at {peak:.3f}, "
-          f"median {np.median(ratio):.3f}")
+    print(
+        f"calibrated x_hat / x for 30 < x < 95 GeV: histogram peak at {peak:.3f}, "
+        f"median {np.median(ratio):.3f}"
+    )
 
     args.output.mkdir(parents=True, exist_ok=True)
     nodes = {"y": np.linspace(float(model.response(np.array([lo]))[0]), 85.0, 61)}
@@ -182,15 +198,27 @@ def main() -> None:
     evaluator = correction.to_evaluator()
     node_y = nodes["y"]
     exact = numerical_inversion(model.response, node_y, inverse_range)
-    print("correctionlib vs inversion at the nodes: max |diff| = "
-          f"{np.abs(evaluator.evaluate(node_y) - exact).max():.2e} GeV")
+    print(
+        "correctionlib vs inversion at the nodes: max |diff| = "
+        f"{np.abs(evaluator.evaluate(node_y) - exact).max():.2e} GeV"
+    )
 
     figure = args.figures / "response_jet_energy.png"
     _plot(toy, x, y, models, figure)
-    (args.output / "summary.json").write_text(json.dumps(
-        {"events": args.events, "kept": int(len(x)), "members": args.members,
-         "table": table, "summary": summary, "calibration_peak": peak,
-         "seconds": time.time() - start}, indent=1))
+    (args.output / "summary.json").write_text(
+        json.dumps(
+            {
+                "events": args.events,
+                "kept": int(len(x)),
+                "members": args.members,
+                "table": table,
+                "summary": summary,
+                "calibration_peak": peak,
+                "seconds": time.time() - start,
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {figure} and {args.output}; {time.time() - start:.0f} s in total")
 
 

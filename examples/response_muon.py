@@ -26,12 +26,12 @@ import time
 import warnings
 from pathlib import Path
 
-import matplotlib.style
-import mplhep
 import numpy as np
 from matplotlib.figure import Figure
 
 from hepnnlr.errors import HepnnlrWarning
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import figure_style
 from hepnnlr.samples.response_toys import MuonResolutionToy, crystal_ball_ppf
 from hepnnlr.training import TrainingConfig
 from hepnnlr.training.regression import train_moment_spread, train_quantile_spread
@@ -67,30 +67,36 @@ def main() -> None:
     toy = MuonResolutionToy(beta=2.0)
     x, y = toy.sample(args.events, seed=args.seed)
     grid = np.logspace(toy.log10_x_min, toy.log10_x_max, 120)
-    quantiles = train_quantile_spread(x, y, _config(args, args.seed), members=args.members,
-                                      name="muon")
+    quantiles = train_quantile_spread(
+        x, y, _config(args, args.seed), members=args.members, name="muon"
+    )
     members = 0.5 * (quantiles.high.predict_members(grid) - quantiles.low.predict_members(grid))
     moments = train_moment_spread(x, y, _config(args, args.seed), members=1, name="moments")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HepnnlrWarning)
         moment_sigma = moments.sigma(grid)
     negative = int(np.isnan(moment_sigma).sum())
-    print(f"(a) beta = 2 trained in {time.time() - start:.0f} s; second-moment route: "
-          f"{negative} of {len(grid)} grid points with a negative variance"
-          + (f" ({caught[0].message})" if caught else ""))
+    print(
+        f"(a) beta = 2 trained in {time.time() - start:.0f} s; second-moment route: "
+        f"{negative} of {len(grid)} grid points with a negative variance"
+        + (f" ({caught[0].message})" if caught else "")
+    )
     sigma = toy.sigma(grid)
     ratio_nn = members.mean(axis=0) / sigma
-    print(f"    NN half range / sigma(x): mean {ratio_nn.mean():.3f}, range "
-          f"[{ratio_nn.min():.3f}, {ratio_nn.max():.3f}]; exact CB value "
-          f"{_exact_half_range(2.0):.3f}; second-moment route / sigma: median "
-          f"{np.nanmedian(moment_sigma / sigma):.2f}")
+    print(
+        f"    NN half range / sigma(x): mean {ratio_nn.mean():.3f}, range "
+        f"[{ratio_nn.min():.3f}, {ratio_nn.max():.3f}]; exact CB value "
+        f"{_exact_half_range(2.0):.3f}; second-moment route / sigma: median "
+        f"{np.nanmedian(moment_sigma / sigma):.2f}"
+    )
 
     scan = []
     for k, beta in enumerate(args.betas):
         toy_b = MuonResolutionToy(beta=beta)
         xb, yb = toy_b.sample(args.scan_events, seed=args.seed + 10 + k)
-        spread = train_quantile_spread(xb, yb, _config(args, args.seed + 100 * k),
-                                       name=f"beta={beta}")
+        spread = train_quantile_spread(
+            xb, yb, _config(args, args.seed + 100 * k), name=f"beta={beta}"
+        )
         row = {
             "beta": beta,
             "nn_half_range_over_sigma": float(np.mean(spread.half_range(xb) / toy_b.sigma(xb))),
@@ -98,23 +104,42 @@ def main() -> None:
             "exact_half_range_over_sigma": _exact_half_range(beta),
         }
         scan.append(row)
-        print(f"(b) beta = {beta:4.1f}: NN {row['nn_half_range_over_sigma']:.3f}  exact CB "
-              f"{row['exact_half_range_over_sigma']:.3f}  sample std "
-              f"{row['sample_std_over_sigma']:.2f}   ({time.time() - start:.0f} s)")
+        print(
+            f"(b) beta = {beta:4.1f}: NN {row['nn_half_range_over_sigma']:.3f}  exact CB "
+            f"{row['exact_half_range_over_sigma']:.3f}  sample std "
+            f"{row['sample_std_over_sigma']:.2f}   ({time.time() - start:.0f} s)"
+        )
 
-    with matplotlib.style.context(mplhep.style.ATLAS):
+    with figure_style("atlas"):
         fig = Figure(figsize=(14, 7))
         left, right = fig.subfigures(1, 2)
-        top, bottom = left.subplots(2, 1, sharex=True,
-                                    gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05})
+        top, bottom = left.subplots(
+            2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05}
+        )
         top.plot(grid, sigma, "k--", lw=1.5, label=r"$\sigma(x)$ (Eq. 4.4)")
         mean = members.mean(axis=0)
-        top.fill_between(grid, members.min(axis=0), members.max(axis=0), color="tab:blue",
-                         alpha=0.3, label=f"spread of {args.members} networks")
-        top.plot(grid, mean, color="tab:blue", lw=2,
-                 label=r"$\frac{1}{2}(\nu_{q=0.84}-\nu_{q=0.16})$, GAE")
-        top.plot(grid, moment_sigma, color="tab:red", lw=1.5,
-                 label=r"$(\nu_{y^2}-\nu_y^{\,2})^{1/2}$, MSE (2nd moment)")
+        top.fill_between(
+            grid,
+            members.min(axis=0),
+            members.max(axis=0),
+            color="tab:blue",
+            alpha=0.3,
+            label=f"spread of {args.members} networks",
+        )
+        top.plot(
+            grid,
+            mean,
+            color="tab:blue",
+            lw=2,
+            label=r"$\frac{1}{2}(\nu_{q=0.84}-\nu_{q=0.16})$, GAE",
+        )
+        top.plot(
+            grid,
+            moment_sigma,
+            color="tab:red",
+            lw=1.5,
+            label=r"$(\nu_{y^2}-\nu_y^{\,2})^{1/2}$, MSE (2nd moment)",
+        )
         top.set_yscale("log")
         top.set_ylim(0.5 * sigma.min(), 3 * max(np.nanmax(moment_sigma), sigma.max()))
         top.set_ylabel(r"resolution of $y$")
@@ -132,12 +157,26 @@ def main() -> None:
 
         ax = right.subplots()
         betas = [r["beta"] for r in scan]
-        ax.plot(betas, [r["nn_half_range_over_sigma"] for r in scan], "o-", color="tab:blue",
-                label="NN: mean of half 16-84% range / $\\sigma(x)$")
-        ax.plot(betas, [r["exact_half_range_over_sigma"] for r in scan], "k:",
-                label="exact half 16-84% range of the Crystal Ball")
-        ax.plot(betas, [r["sample_std_over_sigma"] for r in scan], "s-", color="tab:red",
-                label="sample std of $(y-1)/\\sigma(x)$")
+        ax.plot(
+            betas,
+            [r["nn_half_range_over_sigma"] for r in scan],
+            "o-",
+            color="tab:blue",
+            label="NN: mean of half 16-84% range / $\\sigma(x)$",
+        )
+        ax.plot(
+            betas,
+            [r["exact_half_range_over_sigma"] for r in scan],
+            "k:",
+            label="exact half 16-84% range of the Crystal Ball",
+        )
+        ax.plot(
+            betas,
+            [r["sample_std_over_sigma"] for r in scan],
+            "s-",
+            color="tab:red",
+            label="sample std of $(y-1)/\\sigma(x)$",
+        )
         ax.axhline(1.0, color="k", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -147,15 +186,27 @@ def main() -> None:
         ax.legend(loc="upper right", fontsize=12)
         figure = args.figures / "response_muon.png"
         figure.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(figure, dpi=110, bbox_inches="tight")
+        save_figure(fig, figure, ("png",))
 
     args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "summary.json").write_text(json.dumps({
-        "events": args.events, "members": args.members, "scan_events": args.scan_events,
-        "nn_over_sigma_beta2": {"mean": float(ratio_nn.mean()), "min": float(ratio_nn.min()),
-                                "max": float(ratio_nn.max())},
-        "moment_route_negative_points": negative, "scan": scan,
-        "seconds": time.time() - start}, indent=1))
+    (args.output / "summary.json").write_text(
+        json.dumps(
+            {
+                "events": args.events,
+                "members": args.members,
+                "scan_events": args.scan_events,
+                "nn_over_sigma_beta2": {
+                    "mean": float(ratio_nn.mean()),
+                    "min": float(ratio_nn.min()),
+                    "max": float(ratio_nn.max()),
+                },
+                "moment_route_negative_points": negative,
+                "scan": scan,
+                "seconds": time.time() - start,
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {figure}; {time.time() - start:.0f} s in total")
 
 

@@ -30,8 +30,6 @@ import time
 from pathlib import Path
 
 import awkward as ak
-import matplotlib.style
-import mplhep
 import numpy as np
 import uproot
 from matplotlib.figure import Figure
@@ -44,6 +42,8 @@ from hepnnlr.methods.response import (
     correction_from_function,
     generalized_numerical_inversion,
 )
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import figure_style
 from hepnnlr.samples import TTbarDetectorConfig, make_ttbar_sample
 from hepnnlr.training import TrainingConfig
 from hepnnlr.training.losses import LossSpec
@@ -110,28 +110,38 @@ def main() -> None:
     sample = args.sample
     if sample is None:
         sample = args.output / "ttbar.root"
-        make_ttbar_sample(sample, n_events=args.events, seed=args.seed, progress=False,
-                          detector=detector)
+        make_ttbar_sample(
+            sample, n_events=args.events, seed=args.seed, progress=False, detector=detector
+        )
         print(f"generated {args.events} tt̄ events in {time.time() - start:.0f} s")
     jets = read_jet_pairs(sample)
     ratio = jets["e_reco"] / jets["e_gen"]
-    print(f"{len(ratio)} reco jets paired with gen jets ({jets['n_gen']} gen jets: "
-          f"{jets['n_gen'] - len(ratio)} lost below the reco pT threshold)")
+    print(
+        f"{len(ratio)} reco jets paired with gen jets ({jets['n_gen']} gen jets: "
+        f"{jets['n_gen'] - len(ratio)} lost below the reco pT threshold)"
+    )
     keep = jets["e_gen"] < 600.0  # the sparse high-energy tail (<1% of jets) is not fitted
     e_gen, abs_eta, ratio_k = jets["e_gen"][keep], jets["abs_eta"][keep], ratio[keep]
 
-    training = TrainingConfig(epochs=args.epochs, batch_size=512, learning_rate=2e-3,
-                              patience=5, seed=args.seed)
+    training = TrainingConfig(
+        epochs=args.epochs, batch_size=512, learning_rate=2e-3, patience=5, seed=args.seed
+    )
     common = dict(powers=(1,), members=args.members, hidden=(50,), training=training)
     median = ResponseModel.fit(
-        e_gen, ratio_k, ResponseConfig(central=LossSpec("mae"), **common),
-        conditions=abs_eta, name="median",
+        e_gen,
+        ratio_k,
+        ResponseConfig(central=LossSpec("mae"), **common),
+        conditions=abs_eta,
+        name="median",
     )
     mode = ResponseModel.fit(
-        e_gen, ratio_k,
-        ResponseConfig(central=LossSpec("lgk", bandwidth=0.02, leakiness=1e-4), quantiles=None,
-                       **common),
-        conditions=abs_eta, name="mode",
+        e_gen,
+        ratio_k,
+        ResponseConfig(
+            central=LossSpec("lgk", bandwidth=0.02, leakiness=1e-4), quantiles=None, **common
+        ),
+        conditions=abs_eta,
+        name="mode",
     )
     print(f"trained {4 * args.members} networks in {time.time() - start:.0f} s")
 
@@ -153,10 +163,12 @@ def main() -> None:
         cond = np.full_like(check, eta)
         t = _truth(detector, check, cond)
         for k, e in enumerate(check):
-            print(f"{eta:4.1f} {e:6.0f}   {median.response(check, cond)[k]:.3f} "
-                  f"({t['median'][k]:.3f})   {mode.response(check, cond)[k]:.3f} "
-                  f"({t['mode'][k]:.3f})   {median.resolution(check, cond)[k]:.4f} "
-                  f"({t['half_range'][k]:.4f})")
+            print(
+                f"{eta:4.1f} {e:6.0f}   {median.response(check, cond)[k]:.3f} "
+                f"({t['median'][k]:.3f})   {mode.response(check, cond)[k]:.3f} "
+                f"({t['mode'][k]:.3f})   {median.resolution(check, cond)[k]:.4f} "
+                f"({t['half_range'][k]:.4f})"
+            )
 
     # Generalized numerical inversion with the median response: E nu(E, |eta|) = E_reco.
     sel = (jets["e_gen"] > 30) & (jets["e_gen"] < 500) & (jets["pt_gen"] > 30)
@@ -171,58 +183,87 @@ def main() -> None:
     )
     before = np.median(e_reco / jets["e_gen"][sel])
     after = np.median(e_cal / jets["e_gen"][sel])
-    print(f"jets with pT_gen > 30 GeV: median E_reco/E_gen = {before:.4f}, after calibration "
-          f"median E_cal/E_gen = {after:.4f}")
+    print(
+        f"jets with pT_gen > 30 GeV: median E_reco/E_gen = {before:.4f}, after calibration "
+        f"median E_cal/E_gen = {after:.4f}"
+    )
 
     args.output.mkdir(parents=True, exist_ok=True)
     nodes = {"E_reco": np.geomspace(40.0, 450.0, 25), "abs_eta": np.linspace(0.0, 2.4, 7)}
 
     def factor(e, eta):
-        cal = generalized_numerical_inversion(response_energy, e, eta[:, None], (20.0, 600.0),
-                                              out_of_range="clip", tolerance=1e-5)
+        cal = generalized_numerical_inversion(
+            response_energy, e, eta[:, None], (20.0, 600.0), out_of_range="clip", tolerance=1e-5
+        )
         return cal / e
 
     correction = correction_from_function(
-        factor, nodes, name="ttbar_jet_energy_calibration", output="factor",
+        factor,
+        nodes,
+        name="ttbar_jet_energy_calibration",
+        output="factor",
         description="E_cal/E_reco from the learned median response (generalized numerical "
         "inversion), hepnnlr tt̄ jet emulation",
     )
     cset = {"schema_version": 2, "corrections": [json.loads(correction.model_dump_json())]}
     (args.output / "ttbar_jet_calibration.json").write_text(json.dumps(cset))
 
-    _plot(results, energies, slices, args, e_gen=jets["e_gen"][sel],
-          e_reco=e_reco, e_cal=e_cal)
+    _plot(results, energies, slices, args, e_gen=jets["e_gen"][sel], e_reco=e_reco, e_cal=e_cal)
     summary = {
-        "paired_jets": int(len(ratio)), "members": args.members,
-        "median_ratio_before": float(before), "median_ratio_after": float(after),
-        "slices": {str(eta): {k: np.asarray(v).tolist() for k, v in r.items()}
-                   for eta, r in results.items()},
-        "energies": energies.tolist(), "seconds": time.time() - start,
+        "paired_jets": int(len(ratio)),
+        "members": args.members,
+        "median_ratio_before": float(before),
+        "median_ratio_after": float(after),
+        "slices": {
+            str(eta): {k: np.asarray(v).tolist() for k, v in r.items()}
+            for eta, r in results.items()
+        },
+        "energies": energies.tolist(),
+        "seconds": time.time() - start,
     }
     (args.output / "summary.json").write_text(json.dumps(summary))
     print(f"done in {time.time() - start:.0f} s")
 
 
 def _plot(results, energies, slices, args, *, e_gen, e_reco, e_cal) -> None:
-    with matplotlib.style.context(mplhep.style.CMS):
+    with figure_style("cms"):
         fig = Figure(figsize=(21, 7))
         a, b, c = fig.subplots(1, 3, gridspec_kw={"wspace": 0.38})
         styles = {slices[0]: "-", slices[1]: "--"}
         for eta, r in results.items():
             ls = styles[eta]
-            a.plot(energies, r["median"], ls, color="tab:blue", lw=2,
-                   label=f"NN median, |η| = {eta}")
-            a.plot(energies, r["mode"], ls, color="tab:green", lw=2,
-                   label=f"NN mode, |η| = {eta}")
-            a.plot(energies, r["true_median"], ls, color="k", lw=1,
-                   label=f"true median, |η| = {eta}")
-            b.plot(energies, r["half_range"], ls, color="tab:blue", lw=2,
-                   label=f"NN ½(q84 − q16), |η| = {eta}")
-            b.plot(energies, r["true_half_range"], ls, color="k", lw=1,
-                   label=f"truth (with pT threshold), |η| = {eta}")
+            a.plot(
+                energies, r["median"], ls, color="tab:blue", lw=2, label=f"NN median, |η| = {eta}"
+            )
+            a.plot(energies, r["mode"], ls, color="tab:green", lw=2, label=f"NN mode, |η| = {eta}")
+            a.plot(
+                energies, r["true_median"], ls, color="k", lw=1, label=f"true median, |η| = {eta}"
+            )
+            b.plot(
+                energies,
+                r["half_range"],
+                ls,
+                color="tab:blue",
+                lw=2,
+                label=f"NN ½(q84 − q16), |η| = {eta}",
+            )
+            b.plot(
+                energies,
+                r["true_half_range"],
+                ls,
+                color="k",
+                lw=1,
+                label=f"truth (with pT threshold), |η| = {eta}",
+            )
         a.axhline(0.98, color="tab:red", lw=1, label="jet_response = 0.98 (mode)")
-        b.plot(energies, results[slices[0]]["true_half_range_untruncated"], ":", color="tab:red",
-               lw=1.5, label=r"0.98·0.9945·$(1/E + 0.05^2)^{1/2}$")
+        b.plot(
+            energies,
+            results[slices[0]]["true_half_range_untruncated"],
+            ":",
+            color="tab:red",
+            lw=1.5,
+            label=r"0.98·0.9945·$(1/E + 0.05^2)^{1/2}$",
+        )
         for ax in (a, b, c):
             ax.set_xscale("log")
             ax.set_xticks([30, 50, 100, 200, 500], ["30", "50", "100", "200", "500"])
@@ -237,8 +278,10 @@ def _plot(results, energies, slices, args, *, e_gen, e_reco, e_cal) -> None:
         edges = np.geomspace(30, 500, 13)
         centres = np.sqrt(edges[1:] * edges[:-1])
         idx = np.digitize(e_gen, edges) - 1
-        for values, label, color in ((e_reco, "before", "tab:gray"),
-                                     (e_cal, "after GNI calibration", "tab:blue")):
+        for values, label, color in (
+            (e_reco, "before", "tab:gray"),
+            (e_cal, "after GNI calibration", "tab:blue"),
+        ):
             med = [np.median(values[idx == k] / e_gen[idx == k]) for k in range(len(centres))]
             c.plot(centres, med, "o-", color=color, label=f"median $E/E_{{\\rm gen}}$ {label}")
         c.axhline(1.0, color="k", lw=0.8)
@@ -248,7 +291,7 @@ def _plot(results, energies, slices, args, *, e_gen, e_reco, e_cal) -> None:
         c.legend(fontsize=11)
         figure = args.figures / "response_ttbar_jets.png"
         figure.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(figure, dpi=100, bbox_inches="tight")
+        save_figure(fig, figure, ("png",))
         print(f"wrote {figure}")
 
 

@@ -89,7 +89,8 @@ def y_label(xlabel: str, density: bool) -> str:
         inner = f"({inner})" if re.search(r"[+\-]", inner) else inner
         label = rf"$1/N\,\mathrm{{d}}N/\mathrm{{d}}{inner}$"
     else:
-        label = rf"$1/N\,\mathrm{{d}}N/\mathrm{{d}}$({symbol or 'x'})"
+        # a worded label ("jet multiplicity"): x stands for the quantity on the x axis
+        label = r"$1/N\,\mathrm{d}N/\mathrm{d}x$"
     return label if unit is None else f"{label} [1/{unit}]"
 
 

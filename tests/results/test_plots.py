@@ -48,6 +48,7 @@ def test_axis_labels_carry_units():
     assert y_label("$Q^2$ [GeV$^2$]", True) == r"$1/N\,\mathrm{d}N/\mathrm{d}Q^2$ [1/GeV$^2$]"
     assert y_label(r"$\eta_e$", True) == r"$1/N\,\mathrm{d}N/\mathrm{d}\eta_e$"
     assert y_label(r"$\eta - \eta_e$", True) == r"$1/N\,\mathrm{d}N/\mathrm{d}(\eta - \eta_e)$"
+    assert y_label("jet mass [GeV]", True) == r"$1/N\,\mathrm{d}N/\mathrm{d}x$ [1/GeV]"
     assert y_label("$Q^2$ [GeV$^2$]", False) == "Events / bin"
 
 
