@@ -12,6 +12,7 @@ _EXPORTS = {
     "hepnnlr.results.contours": ("plot_nll_contours", "plot_profiles"),
     "hepnnlr.results.io": ("read_weights", "write_histograms", "write_weights"),
     "hepnnlr.results.plots": ("plot_comparison",),
+    "hepnnlr.results.style": ("PlotStyle",),
     "hepnnlr.results.stats": (
         "Chi2Result",
         "chi2_test",
