@@ -22,7 +22,7 @@ import hist
 import numpy as np
 
 from hepnnlr.analysis import AnalysisDescription, Expression, Reference, load
-from hepnnlr.errors import ConfigError
+from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.methods.omnifold_config import OmniFoldConfig
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.outputs import write_json
@@ -407,15 +407,18 @@ def run_dis_unfolding(
             title=f"OmniFold, {job.omnifold.iterations} iterations; {region_title}",
         )
         if reference == "data_truth":
-            chi2[name] = {
-                f"{g}_vs_data_truth": chi2_test(
-                    groups["data_truth"][name], groups[g][name], normalize=True, min_entries=10
-                ).chi2
-                for g in ("sim_truth", "unfolded")
-            }
-            chi2[name]["ndof"] = chi2_test(
-                groups["data_truth"][name], unfolded[name], normalize=True, min_entries=10
-            ).ndof
+            try:
+                tests = {
+                    g: chi2_test(
+                        groups["data_truth"][name], groups[g][name], normalize=True, min_entries=10
+                    )
+                    for g in ("sim_truth", "unfolded")
+                }
+            except EmptySelectionError:  # no bin with more than 10 entries in both (tiny files)
+                log(f"[hepnnlr] no chi2 for {name}: no bin has more than 10 entries in both")
+                continue
+            chi2[name] = {f"{g}_vs_data_truth": t.chi2 for g, t in tests.items()}
+            chi2[name]["ndof"] = tests["unfolded"].ndof
     timings["results_s"] = time.perf_counter() - start
     summary_file = write_json(
         out_dir / "summary.json",

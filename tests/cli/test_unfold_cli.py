@@ -80,3 +80,56 @@ def test_flags_override_a_yaml_job_and_the_old_names_warn(tmp_path):
     assert job.uncertainty == UnfoldUncertainty(repeats=3, bootstrap=5)
     assert job.seed_of("data") == 4
     assert main(["unfold", str(path), "--bootstrap", "1"]) == 2  # a spread needs 2
+
+
+def test_pfnano_unfold_then_reweight_end_to_end(tmp_path, monkeypatch):
+    """A job on the real PFNano file (pfnano_particles: GenCands gen, PUPPI-weighted
+    PFCands reco; ten events as data and simulation) unfolds with a tiny MLP and saves its
+    networks; ``hepnnlr reweight`` applies the saved step-2 network to the same file and
+    gives back the unfolding's particle-level weights. Ten events test the pipeline, not
+    the statistics: OmniFold's minimum of 50 passing events per class is lowered here."""
+    import awkward as ak
+    import numpy as np
+    import yaml
+    from shared_data import shared_data_file
+
+    from hepnnlr.methods import minimum_events
+    from hepnnlr.outputs import check_complete
+    from hepnnlr.results import read_weights
+
+    monkeypatch.setitem(minimum_events.MINIMUM_EVENTS, "omnifold", 5)
+    path = shared_data_file("pfnano.root")
+    # event features (n_particles, log_sum_pt): an untrained PFN summing the ~2,500 PF
+    # candidates of an event saturates its sigmoid, which OmniFold refuses as infinite logits
+    mlp = {"kind": "mlp", "hidden": [8]}
+    job = tmp_path / "unfold.yaml"
+    job.write_text(yaml.safe_dump({
+        "analysis": "pfnano_particles", "data_file": str(path), "sim_file": str(path),
+        "output_dir": "unfolded", "executor": "iterative", "progress": False,
+        "particle_features": [],
+        "omnifold": {"iterations": 1, "step1_model": mlp, "step2_model": mlp,
+                     "training": {"epochs": 1, "batch_size": 4, "seed": 3}},
+    }))  # fmt: skip
+    assert main(["unfold", str(job), "--save-models", "final"]) == 0
+    unfolded = tmp_path / "unfolded"
+    assert check_complete(unfolded) == []
+    weights = read_weights(unfolded / "weights.parquet")
+    assert weights.keys == ["run", "luminosityBlock", "event"] and len(weights.table) == 10
+    assert weights.metadata["analysis"]["name"] == "pfnano_particles"
+    # no gen.region in the description: every pass_gen event is in the truth histograms
+    np.testing.assert_array_equal(ak.to_numpy(weights.table.in_region),
+                                  ak.to_numpy(weights.table.pass_gen))  # fmt: skip
+
+    out = tmp_path / "reweighted"
+    argv = ["reweight", str(unfolded / "models" / "step2"), str(path), "--analysis",
+            "pfnano_particles", "-o", str(out), "--executor", "iterative"]  # fmt: skip
+    assert main(argv) == 0
+    assert check_complete(out) == []
+    applied = read_weights(out / "weights_pfnano.parquet").table
+    assert applied.event.tolist() == weights.table.event.tolist()
+    passed = ak.to_numpy(weights.table.pass_gen)
+    table = weights.table
+    expected = ak.to_numpy(table.weight_unfolded / table.weight_mc)[passed]
+    # the same float32 network on the same event features: equal to float32 rounding of
+    # exp(logit) (eps 1.2e-7, a few roundings)
+    np.testing.assert_allclose(ak.to_numpy(applied.weight)[passed], expected, rtol=1e-5)

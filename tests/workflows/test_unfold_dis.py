@@ -149,13 +149,15 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
     boot = np.stack([ak.to_numpy(weights[f"weight_bootstrap{r}"]) for r in (1, 2)])
     np.testing.assert_allclose(ak.to_numpy(weights["weight_unfolded"]), runs.mean(axis=0))
     assert out.replicas.repeat_of == (0, 1)  # replica b retrains with run b mod 2's seeds
-    from hepnnlr.processors.dis import DISProcessor, collect_columns
-    from hepnnlr.schema import run_processor
+    from hepnnlr.processors.analysis import run_analysis
+    from hepnnlr.processors.chunks import collect_columns
 
-    columns = collect_columns(run_processor(DISProcessor(), {"s": [dis_sim_file]}, progress=False))
+    columns = collect_columns(
+        run_analysis(job.description, {"s": [dis_sim_file]}, observables=True, progress=False)
+    )
 
     def q2(w):
-        return truth_histograms(columns, w)["Q2"].values()
+        return truth_histograms(columns, w, job.description, job.truth_region)["Q2"].values()
 
     # stat: the spread of each replica's shift from the run whose seeds it trained with
     stat = np.std([q2(boot[b]) - q2(runs[b]) for b in (0, 1)], axis=0, ddof=1)

@@ -42,7 +42,9 @@ def test_weights_are_keyed_and_described(unfolded, dis_sim_file, sim_columns):
     assert meta["normalization"]["mc_scale"] == pytest.approx(unfolded.result.mc_scale)
     assert "already normalized" in meta["normalization"]["weight_mc"]
     assert meta["job"]["omnifold"]["iterations"] == 1
-    assert meta["regions"]["truth_region"] == {"q2_min": 150.0, "y_min": 0.08, "y_max": 0.7}
+    # the dis description's gen.region, and the description itself
+    assert meta["regions"]["truth_region"] == "Q2 > 150 and 0.08 < y < 0.7"
+    assert meta["analysis"]["name"] == "dis" and "observables" in meta["analysis"]["gen"]
     # in_region is exactly the set of events filling the unfolded histograms
     inside = ak.to_numpy(table["in_region"])
     assert not (inside & ~ak.to_numpy(table["pass_gen"])).any()
