@@ -38,7 +38,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hepnnlr.errors import EmptySelectionError
-from hepnnlr.outputs import atomic_write, write_text
+from hepnnlr.outputs import write_text
 from hepnnlr.results.calibration import (
     LineFit,
     PullSummary,
@@ -47,6 +47,8 @@ from hepnnlr.results.calibration import (
     pulls,
 )
 from hepnnlr.results.fit_errors import ParameterError
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import in_default_style
 from hepnnlr.workflows.fit import fit_target, train_simulation_replicas
 from hepnnlr.workflows.fit_config import FitJob
 from hepnnlr.workflows.fit_inputs import Inputs, load_samples
@@ -298,6 +300,7 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
     return CalibrationOutputs(name, points, line, pull, table, file, plot, seconds)
 
 
+@in_default_style
 def plot_calibration(
     name: str,
     true: np.ndarray,
@@ -309,7 +312,7 @@ def plot_calibration(
     title: str | None = None,
 ) -> Path:
     """Fitted against true with the y = x line and the fitted line; the pulls below."""
-    fig = Figure(figsize=(6.0, 6.0))
+    fig = Figure(figsize=(9.0, 9.0))  # the figure style's fonts need the room
     top, bottom = fig.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3], "hspace": 0.05}
     )
@@ -324,11 +327,20 @@ def plot_calibration(
         label=f"line: slope {line.slope:.3f} ± {line.slope_error:.3f}, "
         f"offset {line.offset:.3g} ± {line.offset_error:.2g}",
     )
-    top.errorbar(true, fitted, yerr=sigma, fmt="o", color="C0", label="targets (σ = stat ⊕ method)")
+    top.errorbar(
+        true,
+        fitted,
+        yerr=sigma,
+        fmt="o",
+        color="C0",
+        label=r"targets ($\sigma$ = stat $\oplus$ method)",
+    )
     top.set_ylabel(f"fitted {name}")
-    top.legend(fontsize=8, title=f"χ²/ndf = {line.chi2:.2f}/{line.ndf}", title_fontsize=8)
+    top.legend(
+        fontsize="x-small", title=f"χ²/ndf = {line.chi2:.2f}/{line.ndf}", title_fontsize="x-small"
+    )
     if title:
-        top.set_title(title, fontsize=10)
+        top.set_title(title, fontsize="small")
     bottom.axhline(0.0, color="grey", linestyle="--")
     bottom.axhspan(-1, 1, color="grey", alpha=0.15)
     bottom.plot(true, pull.values, "o", color="C0")
@@ -340,11 +352,10 @@ def plot_calibration(
         f"pulls: mean {pull.mean:+.2f} ± {pull.mean_error:.2f}, "
         f"width {pull.width:.2f} ± {pull.width_error:.2f}",
         transform=bottom.transAxes,
-        fontsize=8,
+        fontsize="x-small",
         va="top",
     )
     limit = max(3.0, 1.2 * float(np.max(np.abs(pull.values))))
     bottom.set_ylim(-limit, limit)
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    save_figure(fig, path, ("png",))
     return path
