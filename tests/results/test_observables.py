@@ -67,3 +67,13 @@ def test_region_is_read_round_trips_and_selects_on_observables():
         AnalysisDescription.from_mapping(
             {"name": "bad", "gen": {"region": "eval(lead)"}}, where="bad"
         )
+
+
+def test_the_processor_option_needs_columns():
+    from hepnnlr.errors import ConfigError
+    from hepnnlr.processors.analysis import AnalysisProcessor
+
+    with pytest.raises(ConfigError, match="observables=True.*needs columns=True"):
+        AnalysisProcessor(DESCRIPTION, columns=False, observables=True)
+    with pytest.raises(ConfigError, match=r"observables=\.\.\.\) must be True or False"):
+        AnalysisProcessor(DESCRIPTION, observables="yes")
