@@ -109,3 +109,12 @@ def test_calibrate_fits_independent_targets_with_one_reweighter_per_repeat(
     assert np.all(np.diff(fitted) > 0)
     assert 0.6 < line.slope < 1.3
     assert (tmp_path / "out" / "calibration_mu.png").stat().st_size > 0
+
+
+def test_samples_handed_to_run_calibration_must_hold_every_target(tmp_path):
+    # a caller's kept samples (calibration_curves.py --cache) without a target are refused
+    # before any training
+    section = "calibration: {points: [-0.8, 0.0, 0.8]}\n"
+    job = load_fit_job(_write(tmp_path, GAUSSIAN + section), "dctr")
+    with pytest.raises(ValueError, match=r"samples lacks \['calibration_00', 'calibration_01'"):
+        fit_calibration.run_calibration(job, {"nominal": None, "varied": None})
