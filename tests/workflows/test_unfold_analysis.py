@@ -25,8 +25,8 @@ from hepnnlr.workflows.unfold_inputs import prepare_inputs, truth_histograms
 
 CONFIGS = Path(__file__).resolve().parents[2] / "examples" / "configs"
 
-# tests/tiny_unfolding.py's TINY as job-file keys (the job's default patience, 5, never
-# acts within 2 epochs)
+# tests/tiny_unfolding.py's TINY as job-file keys (TrainingConfig's patience, 3, where
+# the job's default is 5)
 TINY_KEYS = {
     "executor": "iterative",
     "progress": False,
@@ -35,7 +35,7 @@ TINY_KEYS = {
         "iterations": 1,
         "step1_model": {"kind": "mlp", "hidden": [16]},
         "step2_model": {"kind": "mlp", "hidden": [16]},
-        "training": {"epochs": 2, "batch_size": 256, "seed": 5},
+        "training": {"epochs": 2, "batch_size": 256, "seed": 5, "patience": 3},
     },
 }
 
@@ -126,36 +126,27 @@ def test_dis_unfolds_hepnnlr_and_nanoaod_files_of_the_same_events_alike(
     assert weights.metadata["regions"]["truth_region"] == "Q2 > 150 and 0.08 < y < 0.7"
 
 
-def test_unfold_dis_example_job_runs_from_the_command_line(dis_data_file, dis_sim_file, tmp_path):
-    """examples/configs/unfold_dis.yaml through ``hepnnlr unfold`` at tiny size (an event
-    MLP, one iteration, one epoch), with another truth region from the command line's
-    job file: fewer events in the unfolded histograms, the region recorded."""
-    import json
+def test_unfold_dis_example_job_is_the_tiny_unfolding_at_tiny_size(
+    dis_data_file, dis_sim_file, tmp_path_factory, tmp_path
+):
+    """examples/configs/unfold_dis.yaml with the tiny settings is the job that
+    tests/tiny_unfolding.py runs (the README and outputs tests read its outputs), and a
+    region in the job file replaces the description's."""
+    from dataclasses import replace
 
-    from hepnnlr.cli.main import main
+    from tiny_unfolding import TINY
 
-    job = tmp_path / "job.yaml"
-    job.write_text(
-        (CONFIGS / "unfold_dis.yaml").read_text() + "region: Q2 > 300 and 0.1 < y < 0.6\n"
+    files = {"data_file": str(dis_data_file), "sim_file": str(dis_sim_file)}
+    job = load_unfolding_job(CONFIGS / "unfold_dis.yaml", **TINY_KEYS, **files,
+                             output_dir=str(tmp_path))  # fmt: skip
+    tiny = DISUnfoldingJob(dis_data_file, dis_sim_file, tmp_path, executor="iterative",
+                           omnifold=TINY, particle_features=(), progress=False)  # fmt: skip
+    assert job == tiny and job.analysis == "dis"
+    ran = shared_tiny_unfolding(dis_data_file, dis_sim_file, tmp_path_factory)
+    assert ran.models and set(ran.histograms["unfolded"]) == set(
+        job.description.levels["gen"].observables
     )
-    out = tmp_path / "out"
-    argv = ["unfold", str(job), "--data", str(dis_data_file), "--sim", str(dis_sim_file),
-            "-o", str(out), "--executor", "iterative", "--model", "mlp", "--iterations", "1",
-            "--epochs", "1", "--no-progress", "--save-models", "none"]  # fmt: skip
-    assert main(argv) == 0
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["analysis"] == "dis"
-    assert summary["truth_region"] == "Q2 > 300 and 0.1 < y < 0.6"
-    table = read_weights(out / "weights.parquet").table
-    from hepnnlr.observables import HERA, electron_kinematics
-    from hepnnlr.samples import read_events
-
-    events = read_events(dis_sim_file)
-    kinematics = electron_kinematics(ak.firsts(events["GenElectron"]), HERA)
-    expected = ak.to_numpy(events["pass_gen"]) & KinematicRegion(300, 0.1, 0.6).mask(kinematics)
-    np.testing.assert_array_equal(ak.to_numpy(table.in_region), expected)
-    assert (
-        0
-        < expected.sum()
-        < (ak.to_numpy(events["pass_gen"]) & KinematicRegion().mask(kinematics)).sum()
-    )
+    narrower = load_unfolding_job(CONFIGS / "unfold_dis.yaml", **files,
+                                  region="Q2 > 300 and 0.1 < y < 0.6")  # fmt: skip
+    assert narrower.truth_region.to_text() == "Q2 > 300 and 0.1 < y < 0.6"
+    assert replace(narrower, region=None).truth_region.to_text() == "Q2 > 150 and 0.08 < y < 0.7"
