@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hist_checks import assert_same_hists
 
 from hepnnlr.samples import make_dis_sample
 
@@ -104,22 +105,6 @@ def assert_executors_agree():
             assert ak.array_equal(collect(out), reference_columns), executor
 
     return check
-
-
-def assert_same_hists(got, expected) -> None:
-    """Two (nested) dicts of histograms with the same names, axes, values and variances
-    (flow bins included), bit for bit."""
-    import hist
-    import numpy as np
-
-    if isinstance(expected, hist.Hist):
-        assert got.axes == expected.axes
-        np.testing.assert_array_equal(got.values(flow=True), expected.values(flow=True))
-        np.testing.assert_array_equal(got.variances(flow=True), expected.variances(flow=True))
-        return
-    assert got.keys() == expected.keys()
-    for key, value in expected.items():
-        assert_same_hists(got[key], value)
 
 
 @pytest.fixture(scope="session")

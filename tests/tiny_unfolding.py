@@ -17,7 +17,10 @@ TINY = OmniFoldConfig(
 
 
 def tiny_unfolding(data, sim, out, **kwargs):
-    """:func:`run_dis_unfolding` of ``data`` with ``sim`` into ``out`` at :data:`TINY`."""
+    """:func:`run_dis_unfolding` of ``data`` with ``sim`` into ``out`` at :data:`TINY`,
+    without the figures unless ``plots=True`` (drawing costs ~1 CPU s per observable, more
+    than the training here; tests/workflows/test_unfold_dis.py checks the plots)."""
+    kwargs.setdefault("plots", False)
     job = DISUnfoldingJob(
         data,
         sim,

@@ -19,6 +19,7 @@ from hepnnlr.cli.options import (
     UNFOLD_JOB,
     JobDefault,
     add_processing_options,
+    add_switch,
     add_training_options,
     add_uncertainty_options,
     given,
@@ -87,6 +88,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="save the last step-1/step-2 networks under OUTPUT/models as SavedReweighters: "
         "final = those of every run, all = the bootstrap replicas' too, none",
     )
+    add_switch(
+        unfold,
+        "plots",
+        JobDefault(UNFOLD_JOB, "plots"),
+        "draw the comparison figures (histograms.root is written either way)",
+    )
     add_overwrite_folder(unfold, resume=True)
     unfold.set_defaults(handler=run)
 
@@ -111,6 +118,7 @@ _KEYS = {
     "bootstrap": ("uncertainty", "bootstrap"),
     "data_seed": ("seeds", "data"),
     "save_models": ("save_models",),
+    "plots": ("plots",),
 }
 
 
@@ -178,7 +186,8 @@ def report(outputs, started: float) -> None:
             f"({len(outputs.models)} SavedReweighters)"
         )
     print(f"  summary:           {outputs.summary_file}")
-    print(f"  plots:             {outputs.plots[0].parent}/ ({len(outputs.plots)} files)")
+    if outputs.plots:
+        print(f"  plots:             {outputs.plots[0].parent}/ ({len(outputs.plots)} files)")
     if outputs.chi2:
         print("\n  chi2 of normalized shapes vs data truth (ndof):  prior -> unfolded")
         for name, c in outputs.chi2.items():

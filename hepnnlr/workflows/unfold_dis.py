@@ -30,6 +30,7 @@ from hepnnlr.processors.chunks import collect_hists
 from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
+from hepnnlr.results.style import PlotStyle
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location
 from hepnnlr.training.config import TrainingConfig
@@ -124,6 +125,10 @@ class DISUnfoldingJob:
             ``output_dir/models`` as :class:`~hepnnlr.training.SavedReweighter`:
             ``final`` those of every parallel run (they make ``weight_unfolded``),
             ``all`` the bootstrap replicas' too, ``none`` nothing.
+        plots: Draw the comparison figures (PNG and PDF under ``output_dir/plots``); off,
+            the histograms they are drawn from are still written (``histograms.root``) and
+            :func:`hepnnlr.results.plot_comparison` redraws any of them. Drawing costs about
+            a CPU second per observable, more than a small unfolding's training.
     """
 
     data_file: Path | str
@@ -144,6 +149,7 @@ class DISUnfoldingJob:
     bootstrap: int | None = None
     progress: bool = True
     save_models: str = "final"
+    plots: bool = True
 
     def __post_init__(self) -> None:
         if self.save_models not in SAVE_MODELS:
@@ -383,8 +389,11 @@ def run_dis_unfolding(
     labels = {
         "data_truth": "data truth",
         "sim_truth": "simulation truth (prior)",
-        "unfolded": "unfolded (OmniFold)" + (" ± total" if errors else ""),
+        "unfolded": "unfolded (OmniFold)",  # the band's legend entry names its parts
     }
+    # "Pseudo-data" where the data are simulated events with their truth (the demo, closure
+    # tests); "Internal" (the experiments' word for not approved) for data without truth
+    style = PlotStyle(label="Pseudo-data" if "data_truth" in groups else "Internal")
     plots: list[Path] = []
     chi2: dict[str, dict[str, float]] = {}
     region = job.truth_region
@@ -392,20 +401,22 @@ def run_dis_unfolding(
     for name, h in unfolded.items():
         if h.sum().value == 0:
             continue
-        shown = {
-            labels[g]: groups[g][name]
-            for g in ("data_truth", "sim_truth", "unfolded")
-            if g in groups
-        }
-        plots += plot_comparison(
-            shown,
-            reference=labels[reference],
-            path=out_dir / "plots" / name,
-            xlabel=h.axes[0].label or name,
-            as_points=(labels["unfolded"],),
-            bands={labels["unfolded"]: error_bands(errors.get(name))},
-            title=f"OmniFold, {job.omnifold.iterations} iterations; {region_title}",
-        )
+        if job.plots:
+            shown = {
+                labels[g]: groups[g][name]
+                for g in ("data_truth", "sim_truth", "unfolded")
+                if g in groups
+            }
+            plots += plot_comparison(
+                shown,
+                reference=labels[reference],
+                path=out_dir / "plots" / name,
+                xlabel=h.axes[0].label or name,
+                as_points=(labels["unfolded"],),
+                bands={labels["unfolded"]: error_bands(errors.get(name))},
+                title=f"OmniFold, {job.omnifold.iterations} iterations; {region_title}",
+                style=style,
+            )
         if reference == "data_truth":
             try:
                 tests = {

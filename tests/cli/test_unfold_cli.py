@@ -33,6 +33,7 @@ def test_unfold_flags_report_stat_method_and_total(tmp_path, dis_sim_file, dis_d
         "--epochs",
         "1",
         "--no-progress",
+        "--no-plots",  # drawing costs ~1 CPU s per figure; test_unfold_dis checks the plots
         "--repeats",
         "2",
         "--bootstrap",
@@ -105,7 +106,7 @@ def test_pfnano_unfold_then_reweight_end_to_end(tmp_path, monkeypatch):
     job = tmp_path / "unfold.yaml"
     job.write_text(yaml.safe_dump({
         "analysis": "pfnano_particles", "data_file": str(path), "sim_file": str(path),
-        "output_dir": "unfolded", "executor": "iterative", "progress": False,
+        "output_dir": "unfolded", "executor": "iterative", "progress": False, "plots": False,
         "particle_features": [],
         "omnifold": {"iterations": 1, "step1_model": mlp, "step2_model": mlp,
                      "training": {"epochs": 1, "batch_size": 4, "seed": 3}},

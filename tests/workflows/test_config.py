@@ -68,7 +68,16 @@ omnifold:
 particle_features: []
 """)
     out = tmp_path / "cli_out"
-    argv = ["unfold", str(path), "-o", str(out), "--executor", "iterative", "--no-progress"]
+    argv = [
+        "unfold",
+        str(path),
+        "-o",
+        str(out),
+        "--executor",
+        "iterative",
+        "--no-progress",
+        "--no-plots",
+    ]
     assert main([*argv, "--epochs", "2"]) == 0
     assert (out / "histograms.root").exists() and not (tmp_path / "out").exists()
     job = read_weights(out / "weights.parquet").metadata["job"]  # the job that ran

@@ -10,7 +10,7 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 import pytest
-from conftest import assert_same_hists
+from hist_checks import assert_same_hists
 from tiny_unfolding import shared_tiny_unfolding
 
 from hepnnlr.observables.dis import KinematicRegion
@@ -30,6 +30,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "examples" / "configs"
 TINY_KEYS = {
     "executor": "iterative",
     "progress": False,
+    "plots": False,  # drawing costs ~1 CPU s per figure; test_unfold_dis checks the plots
     "particle_features": [],
     "omnifold": {
         "iterations": 1,
@@ -140,7 +141,8 @@ def test_unfold_dis_example_job_is_the_tiny_unfolding_at_tiny_size(
     job = load_unfolding_job(CONFIGS / "unfold_dis.yaml", **TINY_KEYS, **files,
                              output_dir=str(tmp_path))  # fmt: skip
     tiny = DISUnfoldingJob(dis_data_file, dis_sim_file, tmp_path, executor="iterative",
-                           omnifold=TINY, particle_features=(), progress=False)  # fmt: skip
+                           omnifold=TINY, particle_features=(), progress=False,
+                           plots=False)  # fmt: skip
     assert job == tiny and job.analysis == "dis"
     ran = shared_tiny_unfolding(dis_data_file, dis_sim_file, tmp_path_factory)
     assert ran.models and set(ran.histograms["unfolded"]) == set(
