@@ -12,9 +12,16 @@ import argparse
 import time
 from pathlib import Path
 
+from hepnnlr.cli.options import EXECUTORS, FORMATTER, JobDefault, add_switch, given
+
 __all__ = ["register", "run"]
 
-_EXECUTORS = ("iterative", "futures", "dask")
+REWEIGHT_JOB = "hepnnlr.workflows.reweight:ReweightJob"
+
+
+def _default(key: str) -> JobDefault:
+    """The job dataclass's default of ``key`` (shown by ``--help``; see cli/options.py)."""
+    return JobDefault(REWEIGHT_JOB, key)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Apply a saved reweighter inside a coffea processor, through an analysis "
         "description: per-event weights (with up/down for an ensemble) and reweighted "
         "histograms. Options given override the job file's values; the others keep them.",
+        formatter_class=FORMATTER,
     )
     parser.add_argument(
         "model",
@@ -41,61 +49,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--analysis",
         default=None,
         metavar="NAME_OR_PATH",
-        help="the analysis description: a built-in name or a YAML path (default: the job file's)",
+        help="the analysis description, a built-in name or a YAML path; None: the job file's",
     )
     parser.add_argument(
         "--level",
-        default=None,
+        default=_default("level"),
         choices=("gen", "reco"),
-        help="the description's level holding the inputs (default: the "
-        "level the reweighter was trained on)",
+        help="the description's level holding the inputs (none: the level the reweighter "
+        "was trained on)",
     )
     parser.add_argument(
         "-o",
         "--output",
         dest="output_dir",
         type=Path,
-        default=None,
-        help="output folder (default: the job file's, else reweighted)",
+        default=_default("output_dir"),
+        help="output folder",
     )
-    group = parser.add_argument_group("processing (default: the job file's values)")
+    group = parser.add_argument_group("processing")
     group.add_argument(
-        "--executor",
-        choices=_EXECUTORS,
-        default=None,
-        help="coffea executor (job default: iterative)",
+        "--executor", choices=EXECUTORS, default=_default("executor"), help="coffea executor"
     )
     group.add_argument(
         "--workers",
         type=int,
-        default=None,
+        default=_default("workers"),
         help="worker processes of futures and of a local dask cluster",
     )
     group.add_argument(
         "--scheduler",
         dest="scheduler_address",
-        default=None,
+        default=_default("scheduler_address"),
         help="address of a running dask scheduler (with --executor dask)",
     )
-    group.add_argument("--chunksize", type=int, default=None, help="events per coffea chunk")
+    group.add_argument(
+        "--chunksize", type=int, default=_default("chunksize"), help="events per coffea chunk"
+    )
     group.add_argument(
         "--aggregation",
-        default=None,
-        help="how ensemble members combine (default: the members' own, else mean)",
+        default=_default("aggregation"),
+        help="how ensemble members combine (none: the members' own, else mean)",
     )
     group.add_argument(
         "--format",
         dest="weights_format",
         choices=("parquet", "root"),
-        default=None,
-        help="weights file format (job default: parquet)",
+        default=_default("weights_format"),
+        help="weights file format",
     )
-    group.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bars (job default: off)",
-    )
+    add_switch(group, "progress", _default("progress"), "progress bars")
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -114,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     from hepnnlr.workflows.reweight import load_reweight_job, run_reweight
 
     started = time.perf_counter()
-    overrides = {key: getattr(args, key) for key in _OVERRIDES}
+    options = given(args)  # the options left at their JobDefault keep the job file's value
+    overrides = {key: options.get(key) for key in _OVERRIDES}
     job = load_reweight_job(args.model, args.job, analysis=args.analysis, **overrides)
     with OutputFolder(job.output_dir, overwrite=args.overwrite) as folder:
         outputs = run_reweight(job)

@@ -247,3 +247,21 @@ def test_version_prints_without_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout == f"hepnnlr {__version__}\n"
+
+
+def test_reweight_options_show_the_reweight_jobs_defaults_and_override_only_when_given():
+    """hepnnlr reweight follows the same rule: each option's default is ReweightJob's field
+    (shown by --help), and only the options given reach the job."""
+    from hepnnlr.cli.options import given
+    from hepnnlr.workflows.reweight import ReweightJob
+
+    defaults = _job_defaults(["reweight", "model", "job.yaml"])
+    assert {"executor", "workers", "chunksize", "weights_format", "progress"} <= set(defaults)
+    fields = {f.name: f.default for f in dataclasses.fields(ReweightJob)}
+    for dest, default in defaults.items():
+        assert default.value() == fields[default.key], dest
+    args = build_parser().parse_args(["reweight", "m", "j.yaml", "--workers", "3", "--no-progress"])
+    assert {k: v for k, v in given(args).items() if k in defaults} == {
+        "workers": 3,
+        "progress": False,
+    }
