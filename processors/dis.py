@@ -3,8 +3,10 @@
 :class:`DISProcessor` reads hepnnlr event files (through
 :class:`hepnnlr.schema.HepnnlrSchema`) and, at particle (``gen``) and detector (``reco``)
 level, builds the electron-method kinematics, the per-particle features of the fiducial
-hadronic final state and kT (R = 1.0, pT > 5 GeV) jets with τ21 and Δφ^jet, using the pure
-functions of :mod:`hepnnlr.observables`. FastJet clusters every chunk in one call
+hadronic final state and kT (R = 1.0, pT > 5 GeV) jets with τ21 and Δφ^jet, with
+:func:`hepnnlr.analysis.builtin.dis.level_from_flat` (the ``dis`` description's
+arithmetic, one implementation for both, on the pure functions of
+:mod:`hepnnlr.observables`). FastJet clusters every chunk in one call
 (:func:`hepnnlr.observables.jets.cluster_flat`). For every chunk of dataset ``d``
 (``events.metadata["dataset"]``: the fileset key) it returns
 
@@ -45,24 +47,16 @@ import numpy as np
 from coffea import processor
 from coffea.analysis_tools import PackedSelection
 
-from hepnnlr.errors import (
-    ConfigError,
-    NonFiniteInputError,
-)
-from hepnnlr.observables.dis import (
-    HERA,
-    BeamConfig,
-    FiducialCuts,
-    electron_method,
-    wrap_phi,
-)
+from hepnnlr.analysis.builtin.dis import DISLevel, check_finite, level_from_flat
+from hepnnlr.errors import ConfigError
+from hepnnlr.observables.dis import HERA, BeamConfig, FiducialCuts
 from hepnnlr.observables.histos import (
     DIS_OBSERVABLES,
     LEVELS,
     book_dis_histograms,
     fill_dis_histograms_flat,
 )
-from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
+from hepnnlr.observables.jets import JetConfig
 from hepnnlr.processors.chunks import (
     ChunkKey,
     chunk_key,
@@ -164,73 +158,18 @@ class DISProcessor(processor.ProcessorABC):
             _flat(electrons, ("eta", "phi", "E")), _flat(particles, _PARTICLE_FIELDS)
         ).record
 
-    def _level(self, electrons: _Flat, particles: _Flat) -> _Level:
-        """:meth:`level_columns` on flat buffers, plus what the histograms need.
-
-        The per-particle work runs on the flat buffers of the chunk, one NumPy call per
-        quantity (the same ufuncs, in the same order, as the awkward functions of
-        :mod:`hepnnlr.observables`, so the values are bit for bit theirs).
-        """
-        n_events = len(particles.counts)
-        has_electron = electrons.counts > 0
-        first = electrons.offsets[:-1][has_electron]
-        # electron-method inputs in double precision, 0 where there is no electron
-        eta_e, phi_e, energy_e = (np.zeros(n_events) for _ in range(3))
-        for out, field in ((eta_e, "eta"), (phi_e, "phi"), (energy_e, "E")):
-            out[has_electron] = electrons.fields[field][first]
-        q2, y, x = electron_method(eta_e, energy_e, self.beams)
-        log_q2 = np.zeros(n_events)
-        log_q2[has_electron] = np.log10(q2[has_electron])
-
-        counts = particles.counts
-        pt, eta, phi, energy = (
-            particles.fields[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
-        )
-        cuts = self.fiducial  # FiducialCuts.mask, on the flat arrays
-        keep = (pt > cuts.pt_min) & (eta > cuts.eta_min) & (eta < cuts.eta_max)
-        keep &= np.repeat(has_electron, counts)
-        event_of = np.repeat(np.arange(n_events), counts)[keep]
-        n_fiducial = np.bincount(event_of, minlength=n_events).astype(np.int64)
-        pt, eta, phi, energy = pt[keep], eta[keep], phi[keep], energy[keep]
-        log_pt = np.log10(pt)
-        log_q = np.log10(np.sqrt(np.where(has_electron, q2, 1.0)))
-        particle_fields = {
-            "pt": pt,
-            "eta": eta,
-            "phi": phi,
-            "charge": particles.fields["charge"][keep],
-            "log_pt": log_pt,
-            "deta": eta - eta_e[event_of],
-            "dphi": wrap_phi(phi - phi_e[event_of]),
-            "log_pt_over_Q": log_pt - log_q[event_of],
-        }
-        jets = cluster_flat(n_fiducial, pt, eta, phi, energy, self.jets)
-        jet_event = np.repeat(np.arange(n_events), jets.n_jets)
-        jet_fields = {
-            "pt": jets.pt,
-            "eta": jets.eta,
-            "phi": jets.phi,
-            "tau21": jets.tau21,
-            "dphi_e": dphi_from_pi(jets.phi, phi_e[jet_event]),
-        }
-        event_fields = {
-            "Q2": (q2, has_electron),
-            "log_Q2": (log_q2, has_electron),
-            "y": (y, has_electron),
-            "x": (x, has_electron & (y > 0)),
-            "eta_e": (eta_e, has_electron),
-            "phi_e": (phi_e, has_electron),
-        }
-        record = ak.contents.RecordArray(
-            [_masked(values, valid) for values, valid in event_fields.values()]
-            + [_lists(n_fiducial, particle_fields), _lists(jets.n_jets, jet_fields)],
-            [*event_fields, "particles", "jets"],
-        )
-        return _Level(
-            record=ak.Array(record),
-            event_fields=event_fields,
-            particles=(n_fiducial, particle_fields),
-            jets=(jets.n_jets, jet_fields),
+    def _level(self, electrons: _Flat, particles: _Flat) -> DISLevel:
+        """:meth:`level_columns` on flat buffers, plus what the histograms need: the
+        description's :func:`hepnnlr.analysis.builtin.dis.level_from_flat` with this
+        processor's configuration (one implementation of the arithmetic for both)."""
+        return level_from_flat(
+            electrons.counts,
+            electrons.fields,
+            particles.counts,
+            particles.fields,
+            fiducial=self.fiducial,
+            jets=self.jets,
+            beams=self.beams,
         )
 
     def process(self, events: ak.Array) -> dict[str, Any]:
@@ -264,7 +203,7 @@ class DISProcessor(processor.ProcessorABC):
         hists = {level: book_dis_histograms(level, dataset) for level in LEVELS}
         for level in LEVELS:
             fill_dis_histograms_flat(
-                hists[level], levels[level].hist_values(passed[level], weight), dataset=dataset
+                hists[level], _hist_values(levels[level], passed[level], weight), dataset=dataset
             )
 
         selection = PackedSelection()
@@ -326,65 +265,30 @@ def _flat(collection: ak.Array, fields: tuple[str, ...]) -> _Flat:
     return _Flat(*flat_collection(collection, fields))
 
 
-@dataclass(frozen=True)
-class _Level:
-    """The columns record of one level and the flat arrays behind it."""
-
-    record: ak.Array
-    event_fields: dict[str, tuple[np.ndarray, np.ndarray]]
-    particles: tuple[np.ndarray, dict[str, np.ndarray]]
-    jets: tuple[np.ndarray, dict[str, np.ndarray]]
-
-    def hist_values(
-        self, selected: np.ndarray, weight: np.ndarray
-    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """``(values, weights)`` of every DIS histogram for the ``selected`` events, as
-        :func:`hepnnlr.observables.histos.observable_values` gives them."""
-        out = {}
-        # per collection once: which objects are filled, and their events' weights
-        objects: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for name, spec in DIS_OBSERVABLES.items():
-            if spec.collection is None:
-                values, valid = self.event_fields[spec.field]
-                take = selected & valid
-                out[name] = (values[take], weight[take])
-                continue
-            counts, fields = self.particles if spec.collection == "particles" else self.jets
-            if spec.collection not in objects:
-                picked = np.repeat(selected, counts)
-                objects[spec.collection] = (picked, np.repeat(weight, counts)[picked])
-            picked, picked_weight = objects[spec.collection]
-            out[name] = (fields[spec.field][picked], picked_weight)
-        return out
-
-
-def _masked(values: np.ndarray, valid: np.ndarray) -> ak.contents.Content:
-    """``?float64`` layout: ``values`` where ``valid``, else None."""
-    return ak.contents.ByteMaskedArray(
-        ak.index.Index8(valid.view(np.int8)), ak.contents.NumpyArray(values), valid_when=True
-    )
-
-
-def _lists(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.contents.Content:
-    """``var * {fields}`` layout from per-event counts and flat NumPy fields."""
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    content = ak.contents.RecordArray(
-        [ak.contents.NumpyArray(np.ascontiguousarray(v)) for v in fields.values()], list(fields)
-    )
-    return ak.contents.ListOffsetArray(ak.index.Index64(offsets), content)
+def _hist_values(
+    level: DISLevel, selected: np.ndarray, weight: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``(values, weights)`` of every DIS histogram for the ``selected`` events of
+    ``level``, as :func:`hepnnlr.observables.histos.observable_values` gives them."""
+    out = {}
+    # per collection once: which objects are filled, and their events' weights
+    objects: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, spec in DIS_OBSERVABLES.items():
+        if spec.collection is None:
+            values, valid = level.event_fields[spec.field]
+            take = selected & valid
+            out[name] = (values[take], weight[take])
+            continue
+        counts, fields = level.particles if spec.collection == "particles" else level.jets
+        if spec.collection not in objects:
+            picked = np.repeat(selected, counts)
+            objects[spec.collection] = (picked, np.repeat(weight, counts)[picked])
+        picked, picked_weight = objects[spec.collection]
+        out[name] = (fields[spec.field][picked], picked_weight)
+    return out
 
 
 def _check_finite_inputs(events: ak.Array, flat: Mapping[str, _Flat]) -> None:
     """Refuse NaN/inf kinematics: a cut like ``pt > 0.1`` would drop them silently."""
     for collection, buffers in flat.items():
-        for field, values in buffers.fields.items():
-            if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
-                bad = ak.to_numpy(ak.any(~np.isfinite(events[collection][field]), axis=1))
-                entry = int(events.metadata.get("entrystart", 0)) + int(np.argmax(bad))
-                raise NonFiniteInputError(
-                    f"branch {collection}_{field} of {events.metadata.get('filename', '?')} "
-                    f"holds NaN or infinite values (first in entry {entry}); cuts would drop "
-                    "such objects silently, so hepnnlr stops here. Regenerate the file or "
-                    "fix the step that wrote it."
-                )
+        check_finite(events, collection, buffers.counts, buffers.fields)

@@ -6,25 +6,28 @@ electron-method kinematics (``Q2``, ``log_Q2``, ``y``, ``x``, ``eta_e``, ``phi_e
 without an electron), the fiducial particles (``particles``: ``pt``, ``eta``, ``phi``,
 ``charge``, ``log_pt``, ``deta``, ``dphi``, ``log_pt_over_Q``) and the kT R = 1.0,
 pT > 5 GeV jets (``jets``: ``pt``, ``eta``, ``phi``, ``tau21``, ``dphi_e``), the same
-record as ``DISProcessor.level_columns``. ``dis_nanoaod.yaml`` names ``...:nanoaod_gen`` and
-``...:nanoaod_reco``: the same record from the same events written by ``hepnnlr generate
-dis --format nanoaod`` (``GenDressedLepton`` and ``GenCands``, ``Electron`` and
-``PFCands``; docs/nanoaod.md), whose four-vectors are (pt, eta, phi, mass): the energy is
-sqrt(p^2 + m^2) in float64, rounded to the stored precision (float64 electrons: hepnnlr's
-E exactly; float32 particles: E to the last bit for most, one float32 ulp off for the
-rest, which only the kT clustering's rapidities see).
+record as ``DISProcessor.level_columns`` (which computes it with :func:`level_from_flat`).
+``dis_nanoaod.yaml`` names ``...:nanoaod_gen`` and ``...:nanoaod_reco``: the same record
+from the same events written by ``hepnnlr generate dis --format nanoaod``
+(``GenDressedLepton`` and ``GenCands``, ``Electron`` and ``PFCands``; docs/nanoaod.md),
+whose four-vectors are (pt, eta, phi, mass): the energy is sqrt(p^2 + m^2) in float64,
+rounded to the stored precision (float64 electrons: hepnnlr's E exactly; float32
+particles: E to the last bit for most, one float32 ulp off for the rest, which only the
+kT clustering's rapidities see).
 
 The analysis is Sec. 3 of Andreassen, Komiske, Metodiev, Nachman & Thaler, "OmniFold: A
 Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
 arXiv:1911.09107 (electron method, fiducial particles pT > 0.1 GeV, −1.5 < η < 2.75).
 Everything is computed by :mod:`hepnnlr.observables` (``electron_method``, ``wrap_phi``,
 ``cluster_flat``, ``dphi_from_pi``) on the chunk's flat float64 buffers, one NumPy call
-per quantity, in the order ``DISProcessor`` uses, so both give the same values bit for
-bit (``tests/analysis/test_dis_description.py``).
+per quantity, by :func:`level_from_flat`, the one implementation that ``DISProcessor``
+calls too, so both give the same values bit for bit
+(``tests/analysis/test_analysis_processor.py``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import awkward as ak
@@ -32,10 +35,18 @@ import numpy as np
 
 from hepnnlr.analysis.builtin._buffers import flat_fields
 from hepnnlr.errors import NonFiniteInputError
-from hepnnlr.observables.dis import HERA, FiducialCuts, electron_method, wrap_phi
+from hepnnlr.observables.dis import HERA, BeamConfig, FiducialCuts, electron_method, wrap_phi
 from hepnnlr.observables.jets import JetConfig, cluster_flat, dphi_from_pi
 
-__all__ = ["gen", "nanoaod_gen", "nanoaod_reco", "reco"]
+__all__ = [
+    "DISLevel",
+    "check_finite",
+    "gen",
+    "level_from_flat",
+    "nanoaod_gen",
+    "nanoaod_reco",
+    "reco",
+]
 
 _FIDUCIAL = FiducialCuts()
 _JETS = JetConfig()
@@ -81,23 +92,66 @@ def _kinematics(collection: Any, fields: tuple[str, ...]) -> tuple[np.ndarray, d
 def _level(events: Any, electron_name: str, particle_name: str) -> ak.Array:
     n_counts, electrons = _kinematics(events[electron_name], ("eta", "phi", "E"))
     counts, particles = _kinematics(events[particle_name], ("pt", "eta", "phi", "E", "charge"))
-    _check_finite(events, electron_name, n_counts, electrons)
-    _check_finite(events, particle_name, counts, particles)
+    check_finite(events, electron_name, n_counts, electrons)
+    check_finite(events, particle_name, counts, particles)
+    return level_from_flat(n_counts, electrons, counts, particles).record
+
+
+@dataclass(frozen=True)
+class DISLevel:
+    """One level's record and the flat arrays behind it (what histograms are filled from).
+
+    Attributes:
+        record: One record per event (the module docstring's layout).
+        event_fields: ``{name: (values, valid)}`` of the event quantities (``Q2``, ...).
+        particles: Per-event counts and flat fields of the fiducial particles.
+        jets: Per-event counts and flat fields of the jets.
+    """
+
+    record: ak.Array
+    event_fields: dict[str, tuple[np.ndarray, np.ndarray]]
+    particles: tuple[np.ndarray, dict[str, np.ndarray]]
+    jets: tuple[np.ndarray, dict[str, np.ndarray]]
+
+
+def level_from_flat(
+    n_electrons: np.ndarray,
+    electrons: dict[str, np.ndarray],
+    counts: np.ndarray,
+    particles: dict[str, np.ndarray],
+    *,
+    fiducial: FiducialCuts = _FIDUCIAL,
+    jets: JetConfig = _JETS,
+    beams: BeamConfig = HERA,
+) -> DISLevel:
+    """The DIS record of one level from the chunk's flat buffers (the one implementation,
+    which ``DISProcessor`` calls too).
+
+    Args:
+        n_electrons: Electrons per event (0 or 1).
+        electrons: Flat electron ``eta``, ``phi``, ``E``.
+        counts: Particles per event.
+        particles: Flat particle ``pt``, ``eta``, ``phi``, ``E``, ``charge``.
+        fiducial: Fiducial region of the particles.
+        jets: Jet definition, clustered on the fiducial particles.
+        beams: Beam energies of the electron method.
+    """
     n_events = len(counts)
-    has_electron = n_counts > 0
-    first = (np.cumsum(n_counts) - n_counts)[has_electron]
+    has_electron = n_electrons > 0
+    first = (np.cumsum(n_electrons) - n_electrons)[has_electron]
     # electron-method inputs in double precision, 0 where there is no electron
     eta_e, phi_e, energy_e = (np.zeros(n_events) for _ in range(3))
     for out, field in ((eta_e, "eta"), (phi_e, "phi"), (energy_e, "E")):
         out[has_electron] = electrons[field][first]
-    q2, y, x = electron_method(eta_e, energy_e, HERA)
+    q2, y, x = electron_method(eta_e, energy_e, beams)
     log_q2 = np.zeros(n_events)
     log_q2[has_electron] = np.log10(q2[has_electron])
 
     pt, eta, phi, energy = (
         particles[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
     )
-    keep = (pt > _FIDUCIAL.pt_min) & (eta > _FIDUCIAL.eta_min) & (eta < _FIDUCIAL.eta_max)
+    # FiducialCuts.mask, on the flat arrays
+    keep = (pt > fiducial.pt_min) & (eta > fiducial.eta_min) & (eta < fiducial.eta_max)
     keep &= np.repeat(has_electron, counts)
     event_of = np.repeat(np.arange(n_events), counts)[keep]
     n_fiducial = np.bincount(event_of, minlength=n_events).astype(np.int64)
@@ -114,14 +168,14 @@ def _level(events: Any, electron_name: str, particle_name: str) -> ak.Array:
         "dphi": wrap_phi(phi - phi_e[event_of]),
         "log_pt_over_Q": log_pt - log_q[event_of],
     }
-    jets = cluster_flat(n_fiducial, pt, eta, phi, energy, _JETS)
-    jet_event = np.repeat(np.arange(n_events), jets.n_jets)
+    clustered = cluster_flat(n_fiducial, pt, eta, phi, energy, jets)
+    jet_event = np.repeat(np.arange(n_events), clustered.n_jets)
     jet_fields = {
-        "pt": jets.pt,
-        "eta": jets.eta,
-        "phi": jets.phi,
-        "tau21": jets.tau21,
-        "dphi_e": dphi_from_pi(jets.phi, phi_e[jet_event]),
+        "pt": clustered.pt,
+        "eta": clustered.eta,
+        "phi": clustered.phi,
+        "tau21": clustered.tau21,
+        "dphi_e": dphi_from_pi(clustered.phi, phi_e[jet_event]),
     }
     event_fields = {
         "Q2": (q2, has_electron),
@@ -137,12 +191,18 @@ def _level(events: Any, electron_name: str, particle_name: str) -> ak.Array:
         )
         for values, valid in event_fields.values()
     ]
-    contents += [_lists(n_fiducial, particle_fields), _lists(jets.n_jets, jet_fields)]
-    return ak.Array(ak.contents.RecordArray(contents, [*event_fields, "particles", "jets"]))
+    contents += [_lists(n_fiducial, particle_fields), _lists(clustered.n_jets, jet_fields)]
+    return DISLevel(
+        record=ak.Array(ak.contents.RecordArray(contents, [*event_fields, "particles", "jets"])),
+        event_fields=event_fields,
+        particles=(n_fiducial, particle_fields),
+        jets=(clustered.n_jets, jet_fields),
+    )
 
 
-def _check_finite(events: Any, name: str, counts: np.ndarray, flat: dict) -> None:
-    """Refuse NaN/inf kinematics: the fiducial cut (pT > 0.1 GeV) would drop them silently."""
+def check_finite(events: Any, name: str, counts: np.ndarray, flat: dict) -> None:
+    """Refuse NaN/inf kinematics of collection ``name`` (``counts`` per event, ``flat``
+    fields): the fiducial cut (pT > 0.1 GeV) would drop them silently."""
     for field, values in flat.items():
         if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
             event_of = np.repeat(np.arange(len(counts)), counts)
