@@ -5,8 +5,9 @@ and, at particle (``gen``, ``GenPart``) and detector (``reco``, ``RecoPart``) le
 clusters all particles into anti-kT R = 0.8 jets (pT > 5 GeV by default) and describes the
 two leading jets by pT, η, mass, constituent multiplicity, number of strange hadrons,
 τ21 and e_3^(β=4) = ECF(3, β=4)/ECF(1)^3 (:mod:`hepnnlr.observables.substructure`).
-FastJet clusters every chunk in one call
-(:func:`hepnnlr.observables.jets.cluster_flat_momenta`);
+The jets are those of the ``zjets`` description
+(:func:`hepnnlr.analysis.builtin.zjets.leading_jets`, one implementation for both): FastJet
+clusters every chunk in one call (:func:`hepnnlr.observables.jets.cluster_flat_momenta`);
 τ21 and e_3 are computed for the two leading jets only
 (:func:`hepnnlr.observables.substructure.jet_shapes_flat`: their exclusive-kT axes from one
 more FastJet ``ClusterSequence`` over their constituent lists, the sums in NumPy and a
@@ -53,14 +54,11 @@ import numpy as np
 from coffea import processor
 from coffea.analysis_tools import PackedSelection
 
+from hepnnlr.analysis.builtin.zjets import JETS, leading_jets
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.observables.dis import wrap_phi
-from hepnnlr.observables.jets import JetConfig, cartesian_of, cluster_flat_momenta
-from hepnnlr.observables.substructure import (
-    STRANGE_HADRON_IDS,
-    decreasing_pt_order,
-    jet_shapes_flat,
-)
+from hepnnlr.observables.jets import JetConfig
+from hepnnlr.observables.substructure import decreasing_pt_order
 from hepnnlr.observables.zjets_histos import (
     JET_SLOTS,
     ZJETS_LEVELS,
@@ -89,13 +87,13 @@ __all__ = [
     "collect_hists",
 ]
 
-ZJETS_JETS = JetConfig(algorithm="antikt", radius=0.8, pt_min=5.0)
-"""Default jet definition: anti-kT, R = 0.8 (Sec. III B of the SRGN paper), pT > 5 GeV."""
+ZJETS_JETS = JETS
+"""Default jet definition: anti-kT, R = 0.8 (Sec. III B of the SRGN paper), pT > 5 GeV (the
+``zjets`` description's)."""
 
 _COLLECTIONS = {"gen": "GenPart", "reco": "RecoPart"}
 _PARTICLE_FIELDS = ("pt", "eta", "phi", "E", "pdgId", "charge")
 _THETA_BRANCHES = ("theta_alphaS", "theta_aLund", "theta_probStoUD")
-_STRANGE_CODES = np.asarray(sorted(STRANGE_HADRON_IDS), dtype=np.int64)
 
 
 def _lists(counts: np.ndarray, fields: dict[str, Any]) -> ak.contents.Content:
@@ -170,7 +168,9 @@ class ZJetsProcessor(processor.ProcessorABC):
     def _level(
         self, counts: np.ndarray, flat: dict[str, np.ndarray], record: bool = True
     ) -> tuple[ak.Array | None, dict[str, Any]]:
-        """:meth:`level_columns` on the flat buffers of the chunk.
+        """:meth:`level_columns` on the flat buffers of the chunk: the leading jets from
+        :func:`hepnnlr.analysis.builtin.zjets.leading_jets` (the ``zjets`` description's
+        implementation), their constituents here.
 
         One NumPy call per quantity: the same ufuncs, in the same order, as the awkward
         functions of :mod:`hepnnlr.observables`, so the values are bit for bit theirs.
@@ -180,57 +180,26 @@ class ZJetsProcessor(processor.ProcessorABC):
             its flat arrays: ``n_jets``, ``jets`` (per leading jet), ``rank`` (0/1) and
             ``event`` of each leading jet.
         """
-        pt, eta, phi, energy = (
-            flat[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
-        )
-        # = cluster_flat(counts, pt, eta, phi, energy, ...), keeping the Cartesian momenta
-        # for the constituents below; τ21 is needed for the two leading jets only:
-        # computed below for those
-        px, py, pz = cartesian_of(pt, eta, phi)
-        jets = cluster_flat_momenta(counts, px, py, pz, energy, self.jets, with_nsubjettiness=False)
-        n_jets = jets.n_jets
-        jet_starts = np.zeros(len(n_jets), dtype=np.int64)
-        np.cumsum(n_jets[:-1], out=jet_starts[1:])
-        rank = np.arange(len(jets.pt)) - np.repeat(jet_starts, n_jets)
-        lead = rank < 2  # the two leading jets of every event
-        n_lead = np.minimum(n_jets, 2)
-        n_const = jets.n_constituents[lead]
-        index = jets.constituents[np.repeat(lead, jets.n_constituents)]
-        c_pt, c_eta, c_phi = pt[index], eta[index], phi[index]
-        jet_of = np.repeat(np.arange(len(n_const)), n_const)
-        c_px, c_py, c_pz, c_energy = px[index], py[index], pz[index], energy[index]
-        # τ21 and e3 of the leading jets in one compiled pass over their constituents
-        _, _, tau21, ecf3 = jet_shapes_flat(
-            c_px, c_py, c_pz, c_energy, n_const, self.jets.radius, 3, self.ecf_beta
-        )
-        strange = np.isin(np.abs(flat["pdgId"][index].astype(np.int64)), _STRANGE_CODES)
-        cumulative = np.concatenate([[0], np.cumsum(strange, dtype=np.int64)])
-        c_offsets = np.concatenate([[0], np.cumsum(n_const)])
-        jet_pt, jet_eta, jet_phi = jets.pt[lead], jets.eta[lead], jets.phi[lead]
-        kinematics = {f: getattr(jets, f)[lead] for f in ("px", "py", "pz", "E")}
-        # = jet_mass(...): the same operations, in the same order, on the flat arrays
-        m2 = kinematics["E"] ** 2 - kinematics["px"] ** 2 - kinematics["py"] ** 2
-        m2 = m2 - kinematics["pz"] ** 2
-        mass = np.sqrt(np.where(m2 > 0, m2, 0.0))
-        jet_fields = {
-            "pt": jet_pt,
-            "eta": jet_eta,
-            "phi": jet_phi,
-            "mass": mass,
-            "multiplicity": n_const,
-            "n_strange": cumulative[c_offsets[1:]] - cumulative[c_offsets[:-1]],
-            "tau21": tau21,
-            "ecf3": ecf3,
-        }
+        # the description's arithmetic (clustering, the leading jets' kinematics, counts
+        # and shapes): one implementation for both
+        lead = leading_jets(counts, flat, jets=self.jets, ecf_beta=self.ecf_beta)
+        n_jets, jet_fields, index = lead.n_jets, lead.fields, lead.constituents
+        n_lead = np.minimum(n_jets, len(JET_SLOTS))
         event = np.repeat(np.arange(len(n_jets)), n_lead)
-        flat_info = {"n_jets": n_jets, "jets": jet_fields, "rank": rank[lead], "event": event}
+        flat_info = {"n_jets": n_jets, "jets": jet_fields, "rank": lead.rank, "event": event}
         if not record:
             return None, flat_info
         # constituent_features: by decreasing pT within each jet (stable), jet-relative;
         # the constituents of all jet1 first, then those of all jet2, so that each slot's
         # are one slice of a single gather per field
+        n_const = jet_fields["multiplicity"]
+        c_pt, c_eta, c_phi = (
+            flat[f].astype(np.float64, copy=False)[index] for f in ("pt", "eta", "phi")
+        )
+        jet_pt, jet_eta, jet_phi = jet_fields["pt"], jet_fields["eta"], jet_fields["phi"]
+        jet_of = np.repeat(np.arange(len(n_const)), n_const)
         order = decreasing_pt_order(c_pt, n_const)  # = np.lexsort((-c_pt, jet_of))
-        lead_rank = rank[lead]
+        lead_rank = lead.rank
         by_slot = np.concatenate(
             [order[np.repeat(lead_rank == r, n_const)] for r in range(len(JET_SLOTS))]
         )

@@ -11,14 +11,16 @@ The analysis is the parton-shower tuning example of Sec. III B of Andreassen, Hs
 Nachman, Suaysom & Suresh, "Parameter Estimation using Neural Networks in the Presence of
 Detector Effects" (the SRGN paper), arXiv:2010.03569. Everything is computed by
 :mod:`hepnnlr.observables` (``cartesian_of``, ``cluster_flat_momenta``,
-``jet_shapes_flat``, ``STRANGE_HADRON_IDS``) on the chunk's flat float64 buffers, in
-the order ``ZJetsProcessor`` uses, so both give the same values bit for bit
-(``tests/analysis/test_zjets_description.py``). At detector level the strange count is
-that of the neutral-hadron clusters (code 130), as the processor's.
+``jet_shapes_flat``, ``STRANGE_HADRON_IDS``) on the chunk's flat float64 buffers by
+:func:`leading_jets`, the one implementation that ``ZJetsProcessor`` calls too, so both
+give the same values bit for bit (``tests/analysis/test_zjets_description.py``). At
+detector level the strange count is that of the neutral-hadron clusters (code 130), as the
+processor's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import awkward as ak
@@ -28,7 +30,7 @@ from hepnnlr.analysis.builtin._buffers import flat_fields
 from hepnnlr.observables.jets import JetConfig, cartesian_of, cluster_flat_momenta
 from hepnnlr.observables.substructure import STRANGE_HADRON_IDS, jet_shapes_flat
 
-__all__ = ["JETS", "gen", "reco"]
+__all__ = ["JETS", "LeadingJets", "gen", "leading_jets", "reco"]
 
 JETS = JetConfig(algorithm="antikt", radius=0.8, pt_min=5.0)
 """Anti-kT, R = 0.8 (Sec. III B of the SRGN paper), pT > 5 GeV."""
@@ -51,48 +53,89 @@ def reco(events: Any) -> ak.Array:
 
 def _level(particles: Any) -> ak.Array:
     counts, flat = flat_fields(particles, _FIELDS)
+    lead = leading_jets(counts, flat)
+    offsets = np.zeros(len(lead.n_jets) + 1, dtype=np.int64)
+    np.cumsum(np.minimum(lead.n_jets, _LEADING), out=offsets[1:])
+    leading = ak.contents.ListOffsetArray(
+        ak.index.Index64(offsets),
+        ak.contents.RecordArray(
+            [ak.contents.NumpyArray(np.ascontiguousarray(v)) for v in lead.fields.values()],
+            list(lead.fields),
+        ),
+    )
+    return ak.Array(
+        ak.contents.RecordArray([ak.contents.NumpyArray(lead.n_jets), leading], ["n_jets", "jets"])
+    )
+
+
+@dataclass(frozen=True)
+class LeadingJets:
+    """The (at most) two leading jets of every event of a chunk, as flat arrays.
+
+    Attributes:
+        n_jets: Jets per event (all of them, not only the leading).
+        fields: Per leading jet, event after event: ``pt``, ``eta``, ``phi``, ``mass``,
+            ``multiplicity``, ``n_strange``, ``tau21``, ``ecf3``.
+        rank: 0 for an event's leading jet, 1 for its second.
+        constituents: Indices into the flat particles of the leading jets' constituents,
+            jet after jet (``fields["multiplicity"]`` each).
+    """
+
+    n_jets: np.ndarray
+    fields: dict[str, np.ndarray]
+    rank: np.ndarray
+    constituents: np.ndarray
+
+
+def leading_jets(
+    counts: np.ndarray,
+    flat: dict[str, np.ndarray],
+    *,
+    jets: JetConfig = JETS,
+    ecf_beta: float = _ECF_BETA,
+) -> LeadingJets:
+    """Cluster every event's particles and describe its two leading jets (the one
+    implementation, which ``ZJetsProcessor`` calls too).
+
+    Args:
+        counts: Particles per event.
+        flat: Flat particle ``pt``, ``eta``, ``phi``, ``E``, ``pdgId``.
+        jets: Jet definition, clustered on all particles.
+        ecf_beta: Angular exponent β of ``ecf3``.
+    """
     pt, eta, phi, energy = (
         flat[f].astype(np.float64, copy=False) for f in ("pt", "eta", "phi", "E")
     )
+    # = cluster_flat(counts, pt, eta, phi, energy, ...), keeping the Cartesian momenta for
+    # the constituents' shapes; τ21 of the leading jets only, computed below with their e3
     px, py, pz = cartesian_of(pt, eta, phi)
-    # τ21 of the leading jets only, computed below with their e3
-    jets = cluster_flat_momenta(counts, px, py, pz, energy, JETS, with_nsubjettiness=False)
-    n_jets = jets.n_jets
+    clustered = cluster_flat_momenta(counts, px, py, pz, energy, jets, with_nsubjettiness=False)
+    n_jets = clustered.n_jets
     jet_starts = np.zeros(len(n_jets), dtype=np.int64)
     np.cumsum(n_jets[:-1], out=jet_starts[1:])
-    rank = np.arange(len(jets.pt)) - np.repeat(jet_starts, n_jets)
+    rank = np.arange(len(clustered.pt)) - np.repeat(jet_starts, n_jets)
     lead = rank < _LEADING
-    n_const = jets.n_constituents[lead]
-    index = jets.constituents[np.repeat(lead, jets.n_constituents)]
+    n_const = clustered.n_constituents[lead]
+    index = clustered.constituents[np.repeat(lead, clustered.n_constituents)]
+    # τ21 and e3 of the leading jets in one compiled pass over their constituents
     _, _, tau21, ecf3 = jet_shapes_flat(
-        px[index], py[index], pz[index], energy[index], n_const, JETS.radius, 3, _ECF_BETA
+        px[index], py[index], pz[index], energy[index], n_const, jets.radius, 3, ecf_beta
     )
     strange = np.isin(np.abs(flat["pdgId"][index].astype(np.int64)), _STRANGE_CODES)
     cumulative = np.concatenate([[0], np.cumsum(strange, dtype=np.int64)])
     c_offsets = np.concatenate([[0], np.cumsum(n_const)])
-    kinematics = {f: getattr(jets, f)[lead] for f in ("px", "py", "pz", "E")}
-    # the jet mass, sqrt(max(E² − p², 0)), with the processor's order of operations
+    kinematics = {f: getattr(clustered, f)[lead] for f in ("px", "py", "pz", "E")}
+    # = jet_mass(...), sqrt(max(E² − p², 0)): the same operations, in the same order
     m2 = kinematics["E"] ** 2 - kinematics["px"] ** 2 - kinematics["py"] ** 2
     m2 = m2 - kinematics["pz"] ** 2
     fields = {
-        "pt": jets.pt[lead],
-        "eta": jets.eta[lead],
-        "phi": jets.phi[lead],
+        "pt": clustered.pt[lead],
+        "eta": clustered.eta[lead],
+        "phi": clustered.phi[lead],
         "mass": np.sqrt(np.where(m2 > 0, m2, 0.0)),
         "multiplicity": n_const,
         "n_strange": cumulative[c_offsets[1:]] - cumulative[c_offsets[:-1]],
         "tau21": tau21,
         "ecf3": ecf3,
     }
-    offsets = np.zeros(len(n_jets) + 1, dtype=np.int64)
-    np.cumsum(np.minimum(n_jets, _LEADING), out=offsets[1:])
-    leading = ak.contents.ListOffsetArray(
-        ak.index.Index64(offsets),
-        ak.contents.RecordArray(
-            [ak.contents.NumpyArray(np.ascontiguousarray(v)) for v in fields.values()],
-            list(fields),
-        ),
-    )
-    return ak.Array(
-        ak.contents.RecordArray([ak.contents.NumpyArray(n_jets), leading], ["n_jets", "jets"])
-    )
+    return LeadingJets(n_jets, fields, rank[lead], index)
