@@ -10,6 +10,11 @@ with its counts before it trains.
   validation fraction of 0.2 that leaves 10 events of each class for the early-stopping
   loss, and 10 entries is the least the χ² comparisons of ``hepnnlr unfold`` use per bin
   (``min_entries=10``).
+* ``dctr``: 50 events per class of the reweighter's training (the nominal training half
+  and the varied sample), the same 10-per-class validation split as OmniFold's.
+* ``srgn``: 50 events per class of the classifier ``g`` that SRGN trains at detector level
+  (the target's and the nominal fit half's events that pass there), for the same reason;
+  with fewer, ``g``'s held-out AUC is a handful of events.
 """
 
 from __future__ import annotations
@@ -20,13 +25,12 @@ from hepnnlr.errors import EmptySelectionError
 
 __all__ = ["MINIMUM_EVENTS", "check_minimum_events"]
 
-MINIMUM_EVENTS: Mapping[str, int] = {"omnifold": 50}
+MINIMUM_EVENTS: Mapping[str, int] = {"omnifold": 50, "dctr": 50, "srgn": 50}
 """Method → the fewest passing events per class and level it is trained on."""
 
-_NAMES = {"omnifold": "OmniFold"}
-_WHY = {
-    "omnifold": "10 of each class in the 20 % validation split that early stopping reads",
-}
+_NAMES = {"omnifold": "OmniFold", "dctr": "The DCTR reweighter", "srgn": "SRGN's classifier"}
+_VALIDATION = "10 of each class in the 20 % validation split that early stopping reads"
+_WHY = {"omnifold": _VALIDATION, "dctr": _VALIDATION, "srgn": _VALIDATION}
 
 
 def check_minimum_events(method: str, counts: Mapping[str, tuple[int, int]], *, fix: str) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
 from hepnnlr.methods.dctr_fits import dctr_fit, dctr_scan
 from hepnnlr.methods.fit_quality import FitFlags, flag_fit
+from hepnnlr.methods.minimum_events import check_minimum_events
 from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective, srgn_fit, srgn_scan
 from hepnnlr.workflows.fit_config import PARAMETERS, FitJob, SampleConfig
 from hepnnlr.workflows.fit_inputs import Inputs, Level
@@ -86,6 +87,14 @@ def train_reweighter(
     s = job.samples
     nominal, varied = samples["nominal"], samples["varied"]
     half = len(nominal) // 2
+    check_minimum_events(
+        "dctr",
+        {
+            "the nominal sample's training half (samples.nominal)": (half, len(nominal)),
+            "the varied sample (samples.varied)": (len(varied), len(varied)),
+        },
+        fix="Generate more events (samples.events, samples.varied_events).",
+    )
     return DCTRReweighter.train(
         inputs.events(nominal.gen.subset(slice(0, half)), "gen"),
         inputs.events(varied.gen, "gen", varied.theta, s.names),
@@ -184,6 +193,18 @@ def srgn_step(
     # detector level: the events that pass its selection (all, unless unselected: zero)
     rows = nominal.reco_rows(np.arange(len(nominal) // 2, len(nominal)))
     target_rows = target.reco_rows()
+    check_minimum_events(
+        "srgn",
+        {
+            "the target at detector level": (len(target_rows), len(target)),
+            "the nominal sample's fit half at detector level": (
+                len(rows),
+                len(nominal) - len(nominal) // 2,
+            ),
+        },
+        fix="Generate more events (samples.events, samples.target_events) or loosen the "
+        "detector-level selection.",
+    )
     objective = SRGNObjective(
         rw,
         inputs.events(nominal.gen.subset(rows), "gen"),

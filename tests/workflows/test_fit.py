@@ -586,3 +586,16 @@ def test_replicas_of_the_simulation_give_their_own_component(tmp_path):
     assert summary["parameters"]["mu"]["stat_simulation"] == pytest.approx(
         np.std([f["shift"]["mu"] for f in fits], ddof=1)
     )
+
+
+def test_too_few_events_stop_the_fit_before_training(tmp_path):
+    """60 nominal events leave a training half of 30, below DCTR's stated minimum of 50
+    per class (methods/minimum_events.py): refused before any network is built, with the
+    counts and the keys to change."""
+    from hepnnlr.errors import EmptySelectionError
+
+    text = GAUSSIAN.replace("events: 400", "events: 60") + "output_dir: out\n"
+    with pytest.raises(
+        EmptySelectionError, match=r"at least 50 .*training half.*30 passing of 60.*samples\.events"
+    ):
+        run_fit(load_fit_job(_write(tmp_path, text), "dctr"))
