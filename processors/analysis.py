@@ -44,6 +44,7 @@ from hepnnlr.analysis.description import AnalysisDescription, Level, Particles
 from hepnnlr.analysis.expressions import Expression, Reference
 from hepnnlr.errors import ConfigError, NonFiniteInputError, ShapeMismatchError
 from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
+from hepnnlr.observables.entries import event_flags, selected_entries
 from hepnnlr.processors.chunks import chunk_output, cutflow_counts, dataset_of
 from hepnnlr.schema.runner import run_processor
 
@@ -195,22 +196,15 @@ def _per_event(value: Any, events: Any, definition: Expression | Reference) -> A
 
 def _boolean(value: Any, definition: Expression | Reference, events: Any) -> np.ndarray:
     """A cut's per-event booleans; None (a missing value) fails the cut."""
-    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype == bool:
-        return value
-    array = ak.Array(value) if isinstance(value, np.ndarray) else value
-    if array.ndim != 1:
-        raise ShapeMismatchError(
-            f"{definition.key}: the cut {definition.text!r} gives a list per event in "
-            f"{_where(events)}; a cut needs one true/false per event, e.g. wrap it in "
-            "any(...) or all(...)."
-        )
-    flags = ak.to_numpy(ak.fill_none(array, False))
-    if flags.dtype != bool:
-        raise ConfigError(
-            f"{definition.key}: the cut {definition.text!r} gives {flags.dtype} values, not "
-            "true/false; compare it, e.g. num(Jet) > 0."
-        )
-    return flags
+    return event_flags(
+        value,
+        len(events),
+        key=definition.key,
+        text=definition.text,
+        what="cut",
+        example="num(Jet) > 0",
+        where=_where(events),
+    )
 
 
 def _numbers(values: Any, definition: Expression | Reference, events: Any) -> np.ndarray:
@@ -246,17 +240,7 @@ def _flat_values(
     fast = _flat_buffers(value.layout, selected, weight)
     if fast is not None:
         return _numbers(fast[0], definition, events), fast[1]
-    value = value[selected]
-    weights = weight[selected]
-    while value.ndim > 2:  # objects of objects: every innermost value counts
-        value = ak.flatten(value, axis=2)
-    if value.ndim == 2:
-        value = ak.fill_none(value, [], axis=0)
-        weights = np.repeat(weights, ak.to_numpy(ak.num(value, axis=1)))
-        value = ak.flatten(value, axis=1)
-    present = ak.to_numpy(~ak.is_none(value, axis=0))
-    if not present.all():
-        value, weights = value[present], weights[present]
+    value, weights = selected_entries(value, selected, weight)
     return _numbers(value, definition, events), weights
 
 

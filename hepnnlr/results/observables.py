@@ -32,6 +32,7 @@ import numpy as np
 
 from hepnnlr.errors import MissingBranchError, NonFiniteInputError, ShapeMismatchError
 from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
+from hepnnlr.observables.entries import selected_entries
 
 if TYPE_CHECKING:
     from hepnnlr.analysis.description import Level
@@ -116,16 +117,6 @@ def fill_observables(
 
 def _flat(value: Any, selected: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The selected events' values (one per event, or per object with its event's
-    weight, in event order), None values dropped; float64."""
-    value = value[selected]
-    entry_weights = weights[selected]
-    while value.ndim > 2:  # objects of objects: every innermost value counts
-        value = ak.flatten(value, axis=2)
-    if value.ndim == 2:
-        value = ak.fill_none(value, [], axis=0)
-        entry_weights = np.repeat(entry_weights, ak.to_numpy(ak.num(value, axis=1)))
-        value = ak.flatten(value, axis=1)
-    present = ak.to_numpy(~ak.is_none(value, axis=0))
-    if not present.all():
-        value, entry_weights = value[present], entry_weights[present]
+    weight, in event order, as the processor takes them), None values dropped; float64."""
+    value, entry_weights = selected_entries(value, selected, weights)
     return ak.to_numpy(value).astype(np.float64, copy=False), entry_weights

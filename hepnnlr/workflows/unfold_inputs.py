@@ -21,8 +21,9 @@ import hist
 import numpy as np
 
 from hepnnlr.analysis import AnalysisDescription, Expression, Reference, parse
-from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
+from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.methods.minimum_events import check_minimum_events
+from hepnnlr.observables.entries import event_flags
 from hepnnlr.processors.analysis import run_analysis
 from hepnnlr.processors.chunks import collect_columns
 from hepnnlr.results.observables import fill_observables
@@ -78,21 +79,9 @@ def region_mask(level_columns: ak.Array, region: Expression | Reference | None) 
             {f: level_columns.observables[f] for f in ak.fields(level_columns.observables)}
         )
     value = region.evaluate(level_columns, names)
-    if isinstance(value, bool | np.bool_):
-        return np.full(n_events, bool(value))
-    array = ak.Array(value) if isinstance(value, np.ndarray) else value
-    if not isinstance(array, ak.Array) or len(array) != n_events or array.ndim != 1:
-        raise ShapeMismatchError(
-            f"{region.key}: the region {region.text!r} must give one true/false per event; "
-            "wrap per-object conditions in any(...) or all(...)."
-        )
-    flags = ak.to_numpy(ak.fill_none(array, False))
-    if flags.dtype != bool:
-        raise ConfigError(
-            f"{region.key}: the region {region.text!r} gives {flags.dtype} values, not "
-            "true/false; compare it, e.g. Q2 > 150."
-        )
-    return flags
+    return event_flags(
+        value, n_events, key=region.key, text=region.text, what="region", example="Q2 > 150"
+    )
 
 
 def parse_region(text: str | None, key: str = "region") -> Expression | Reference | None:
