@@ -93,45 +93,51 @@ def _arguments(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def replace_given(settings, **changes):
+    """``settings`` (a frozen dataclass) with the ``changes`` given on the command line
+    (those not None)."""
+    return replace(settings, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_cached_samples(job, *, cache: bool):
+    """The processed samples of ``job`` and its calibration targets (``load_samples``).
+
+    With ``cache``, kept in ``<output>/samples_cache.pkl`` and read from there when their
+    sizes match the job's (processing 170,000 events costs minutes);
+    ``examples/ttbar_dctr_diagnosis.py`` shares the file.
+    """
+    import pickle
+
+    from hepnnlr.workflows.fit_calibration import calibration_targets
+    from hepnnlr.workflows.fit_inputs import load_samples
+
+    path = job.output_dir / "samples_cache.pkl"
+    samples = pickle.loads(path.read_bytes()) if cache and path.is_file() else None
+    s = job.samples
+    sizes = (s.events, s.varied_events or s.events // 2)
+    if samples is None or (len(samples["nominal"]), len(samples["varied"])) != sizes:
+        samples = load_samples(job, calibration_targets(job)[1])
+        if cache:
+            path.write_bytes(pickle.dumps(samples))
+    return samples
+
+
 def _job(args: argparse.Namespace):
     from hepnnlr.workflows.fit import load_fit_job
 
     config, method, name, _ = CASES[args.case]
     output = args.output or ROOT / "out" / f"calibration_{args.case}"
     job = load_fit_job(ROOT / "examples" / "configs" / config, method, output_dir=str(output))
-    s, c, u = job.samples, job.calibration, job.uncertainty
-    s = replace(
-        s,
-        **{
-            k: v
-            for k, v in (
-                ("events", args.events),
-                ("varied_events", args.varied_events),
-                ("runs", args.runs),
-            )
-            if v is not None
-        },
+    s = replace_given(
+        job.samples, events=args.events, varied_events=args.varied_events, runs=args.runs
     )
-    c = replace(
-        c,
-        **{
-            k: v
-            for k, v in (("target_events", args.target_events), ("points", args.points))
-            if v is not None
-        },
-    )
-    u = replace(
-        u,
-        **{
-            k: v
-            for k, v in (
-                ("repeats", args.repeats),
-                ("bootstrap", args.bootstrap),
-                ("simulation_bootstrap", args.simulation_bootstrap),
-                ("keep_flagged", True if args.keep_flagged else None),
-            )
-            if v is not None
-        },
+    c = replace_given(job.calibration, target_events=args.target_events, points=args.points)
+    u = replace_given(
+        job.uncertainty,
+        repeats=args.repeats,
+        bootstrap=args.bootstrap,
+        simulation_bootstrap=args.simulation_bootstrap,
+        keep_flagged=True if args.keep_flagged else None,
     )
     method = args.method or job.method
     if args.reweighter_epochs is not None:
@@ -249,20 +255,7 @@ def main(argv=None) -> int:
     if job.method != method:  # the diagnostic run with the other method
         name, method = f"{name}_{job.method}", job.method
         title = f"{title.split(' (')[0]}, {method.upper()} on the same samples"
-    samples = None
-    if args.cache:
-        import pickle
-
-        from hepnnlr.workflows.fit_calibration import calibration_targets
-        from hepnnlr.workflows.fit_inputs import load_samples
-
-        cache = job.output_dir / "samples_cache.pkl"
-        samples = pickle.loads(cache.read_bytes()) if cache.is_file() else None
-        s = job.samples
-        sizes = (s.events, s.varied_events or s.events // 2)
-        if samples is None or (len(samples["nominal"]), len(samples["varied"])) != sizes:
-            samples = load_samples(job, calibration_targets(job)[1])
-            cache.write_bytes(pickle.dumps(samples))
+    samples = load_cached_samples(job, cache=True) if args.cache else None
     outputs = run_calibration(job, samples)
     for row in outputs.table:
         print(row)

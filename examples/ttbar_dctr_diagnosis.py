@@ -23,7 +23,6 @@ each line is one trained reweighter.
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 import time
 from dataclasses import replace
@@ -32,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _results import RESULTS_DIR, ROOT, load_average, table, write_result  # noqa: E402
+from calibration_curves import load_cached_samples, replace_given  # noqa: E402
 
 VARIANTS = {
     "baseline": {},
@@ -74,16 +74,10 @@ def _job(args: argparse.Namespace):
     job = load_fit_job(
         ROOT / "examples" / "configs" / "ttbar_srgn.yaml", "srgn", output_dir=str(output)
     )
-    changes = {
-        k: v
-        for k, v in (
-            ("events", args.events),
-            ("varied_events", args.varied_events),
-            ("runs", args.runs),
-        )
-        if v is not None
-    }
-    return replace(job, method="dctr", samples=replace(job.samples, **changes))
+    samples = replace_given(
+        job.samples, events=args.events, varied_events=args.varied_events, runs=args.runs
+    )
+    return replace(job, method="dctr", samples=samples)
 
 
 def _variant(job, change: dict):
@@ -117,7 +111,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from hepnnlr.workflows.fit_calibration import calibration_targets
-    from hepnnlr.workflows.fit_inputs import Inputs, load_samples
+    from hepnnlr.workflows.fit_inputs import Inputs
     from hepnnlr.workflows.fit_steps import dctr_step, fit_gen, train_reweighter
 
     args = _arguments(argv)
@@ -125,13 +119,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     job = _job(args)
     name, targets = calibration_targets(job)
-    cache = job.output_dir / "samples_cache.pkl"
-    samples = pickle.loads(cache.read_bytes()) if args.cache and cache.is_file() else None
-    sizes = (job.samples.events, job.samples.varied_events or job.samples.events // 2)
-    if samples is None or (len(samples["nominal"]), len(samples["varied"])) != sizes:
-        samples = load_samples(job, targets)
-        if args.cache:
-            cache.write_bytes(pickle.dumps(samples))
+    samples = load_cached_samples(job, cache=args.cache)
     inputs = Inputs(samples["nominal"])
     true = np.array([point[name] for point, _, _ in targets.values()])
     top = list(targets)[-1]  # the target farthest above the nominal point
