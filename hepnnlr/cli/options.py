@@ -114,12 +114,16 @@ def add_switch(
     )
 
 
-def add_processing_options(parser: argparse.ArgumentParser, *, job_file: bool) -> None:
-    """The coffea options of an unfolding (``executor``, ``workers``, ``scheduler_address``,
-    ``chunksize``, ``progress`` of :class:`~hepnnlr.workflows.DISUnfoldingJob`)."""
+def add_processing_options(
+    parser: argparse.ArgumentParser, *, job_file: bool, job: str = UNFOLD_JOB
+) -> argparse._ArgumentGroup:
+    """The coffea options of a job that processes events (``executor``, ``workers``,
+    ``scheduler_address`` as ``--scheduler``, ``chunksize``, ``progress`` of ``job``,
+    ``"module:Class"``: :class:`~hepnnlr.workflows.DISUnfoldingJob` by default); returns
+    the group, for a verb's own processing options."""
 
     def default(key: str) -> JobDefault:
-        return JobDefault(UNFOLD_JOB, key, job_file=job_file)
+        return JobDefault(job, key, job_file=job_file)
 
     group = parser.add_argument_group("processing")
     group.add_argument(
@@ -138,6 +142,7 @@ def add_processing_options(parser: argparse.ArgumentParser, *, job_file: bool) -
         "--chunksize", type=int, default=default("chunksize"), help="events per coffea chunk"
     )
     add_switch(group, "progress", default("progress"), "progress bars of processing and training")
+    return group
 
 
 def add_training_options(parser: argparse.ArgumentParser, *, job_file: bool) -> None:

@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from hepnnlr.cli.options import EXECUTORS, FORMATTER, JobDefault, add_switch, given
+from hepnnlr.cli.options import FORMATTER, JobDefault, add_processing_options, given
 
 __all__ = ["register", "run"]
 
@@ -66,25 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=_default("output_dir"),
         help="output folder",
     )
-    group = parser.add_argument_group("processing")
-    group.add_argument(
-        "--executor", choices=EXECUTORS, default=_default("executor"), help="coffea executor"
-    )
-    group.add_argument(
-        "--workers",
-        type=int,
-        default=_default("workers"),
-        help="worker processes of futures and of a local dask cluster",
-    )
-    group.add_argument(
-        "--scheduler",
-        dest="scheduler_address",
-        default=_default("scheduler_address"),
-        help="address of a running dask scheduler (with --executor dask)",
-    )
-    group.add_argument(
-        "--chunksize", type=int, default=_default("chunksize"), help="events per coffea chunk"
-    )
+    group = add_processing_options(parser, job_file=True, job=REWEIGHT_JOB)
     group.add_argument(
         "--aggregation",
         default=_default("aggregation"),
@@ -97,7 +79,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=_default("weights_format"),
         help="weights file format",
     )
-    add_switch(group, "progress", _default("progress"), "progress bars")
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -117,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     options = given(args)  # the options left at their JobDefault keep the job file's value
+    options["scheduler_address"] = options.get("scheduler")  # --scheduler, as on every verb
     overrides = {key: options.get(key) for key in _OVERRIDES}
     job = load_reweight_job(args.model, args.job, analysis=args.analysis, **overrides)
     with OutputFolder(job.output_dir, overwrite=args.overwrite) as folder:
