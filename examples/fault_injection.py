@@ -125,6 +125,19 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
+def _start(args: list[str], *, stderr: int = subprocess.PIPE) -> subprocess.Popen:
+    """``hepnnlr ARGS`` started in the background (stdout dropped; stderr as text when
+    piped), from the repository with :func:`_environment`."""
+    return subprocess.Popen(
+        ["hepnnlr", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+        cwd=ROOT,
+        env=_environment(),
+    )
+
+
 def kill_generate(folder: Path, moment: str, *, earlier: Path | None, events: int = 50) -> dict:
     """``hepnnlr generate`` SIGKILLed at ``moment``; ``earlier``: a good file first copied
     to the path (rerun with ``--overwrite``), else none."""
@@ -161,13 +174,7 @@ def kill_generate_after(folder: Path, seconds: float, *, earlier: Path, events: 
     path = folder / f"killed_after_{seconds:g}s.root"
     shutil.copyfile(earlier, path)
     old_sha = _sha256(path)
-    process = subprocess.Popen(
-        ["hepnnlr", *_generate_args(path, events, 8, overwrite=True)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-        env=_environment(),
-    )
+    process = _start(_generate_args(path, events, 8, overwrite=True), stderr=subprocess.DEVNULL)
     time.sleep(seconds)
     finished = process.poll() is not None
     process.send_signal(signal.SIGKILL)
@@ -237,14 +244,7 @@ def concurrent_unfold(folder: Path, data: Path, sim: Path) -> dict:
     from hepnnlr.outputs import LOCK_NAME, check_complete
 
     out = folder / "concurrent"
-    first = subprocess.Popen(
-        ["hepnnlr", *_unfold_args(data, sim, out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=_environment(),
-    )
+    first = _start(_unfold_args(data, sim, out))
     deadline = time.monotonic() + 120
     while not (out / LOCK_NAME).exists() and first.poll() is None:
         if time.monotonic() > deadline:
@@ -366,14 +366,7 @@ def interrupt_unfold(folder: Path, data: Path, sim: Path, reference: Path) -> li
     from hepnnlr.outputs import CHECKPOINT_NAME
 
     out = folder / "interrupted"
-    process = subprocess.Popen(
-        ["hepnnlr", *_resumable_args(data, sim, out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=_environment(),
-    )
+    process = _start(_resumable_args(data, sim, out))
     lines: list[tuple[float, str]] = []
 
     def read() -> None:  # each stderr line with the moment it came
