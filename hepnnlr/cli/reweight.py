@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from hepnnlr.cli.options import FORMATTER, JobDefault, add_processing_options, given
+from hepnnlr.cli.options import FORMATTER, JobDefault, add_processing_options, overrides
 
 __all__ = ["register", "run"]
 
@@ -87,8 +87,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)  # fmt: skip
 
 
-_OVERRIDES = ("level", "output_dir", "executor", "workers", "scheduler_address", "chunksize",
-              "aggregation", "weights_format", "progress")  # fmt: skip
+#: option -> key of the job (read by options.overrides, as for unfold).
+_KEYS = {
+    **{key: (key,) for key in ("level", "output_dir", "executor", "workers", "chunksize",
+                               "aggregation", "weights_format", "progress")},
+    "scheduler": ("scheduler_address",),
+}  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,10 +101,8 @@ def run(args: argparse.Namespace) -> int:
     from hepnnlr.workflows.reweight import load_reweight_job, run_reweight
 
     started = time.perf_counter()
-    options = given(args)  # the options left at their JobDefault keep the job file's value
-    options["scheduler_address"] = options.get("scheduler")  # --scheduler, as on every verb
-    overrides = {key: options.get(key) for key in _OVERRIDES}
-    job = load_reweight_job(args.model, args.job, analysis=args.analysis, **overrides)
+    # the options left at their JobDefault keep the job file's value
+    job = load_reweight_job(args.model, args.job, analysis=args.analysis, **overrides(args, _KEYS))
     with OutputFolder(job.output_dir, overwrite=args.overwrite) as folder:
         outputs = run_reweight(job)
         folder.finish()
