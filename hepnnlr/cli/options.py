@@ -19,7 +19,10 @@ from typing import Any
 __all__ = [
     "EXECUTORS",
     "FORMATTER",
+    "PLOT_KEYS",
+    "STYLE_NAMES",
     "JobDefault",
+    "add_plot_options",
     "add_processing_options",
     "add_switch",
     "add_training_options",
@@ -34,6 +37,15 @@ EXECUTORS = ("iterative", "futures", "dask")
 FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 """Every parser's help formatter: each option's help ends with its default."""
 UNFOLD_JOB = "hepnnlr.workflows.unfold_dis:DISUnfoldingJob"
+STYLE_NAMES = ("cms", "atlas", "lhcb", "alice", "none")
+"""The ``--style`` choices: :data:`hepnnlr.results.style.STYLES` (named here so that
+building a parser imports no plotting library; a test keeps the two equal)."""
+PLOT_KEYS = {
+    "plots": ("plots", "enabled"),
+    "style": ("plots", "style"),
+    "label": ("plots", "label"),
+}
+"""The keys of :func:`add_plot_options`' options in a job (its ``plots`` section)."""
 
 
 class JobDefault:
@@ -188,6 +200,37 @@ def add_training_options(parser: argparse.ArgumentParser, *, job_file: bool) -> 
         type=int,
         default=default("training.seed"),
         help="training seed (the demo: also the generation's)",
+    )
+
+
+def add_plot_options(parser: argparse.ArgumentParser, job: str, *, job_file: bool = True) -> None:
+    """``--plots/--no-plots``, ``--style`` and ``--label``: the ``plots`` section of ``job``
+    (``"module:Class"``; :class:`~hepnnlr.workflows.config.PlotSettings`), the same names on
+    every verb that draws; :data:`PLOT_KEYS` maps them to the job's keys."""
+
+    def default(key: str) -> JobDefault:
+        return JobDefault(job, f"plots.{key}", job_file=job_file)
+
+    group = parser.add_argument_group("figures (the plots section of the job)")
+    add_switch(
+        group,
+        "plots",
+        default("enabled"),
+        "draw the figures (the histograms are written either way)",
+    )
+    group.add_argument(
+        "--style",
+        choices=STYLE_NAMES,
+        default=default("style"),
+        help="mplhep style of every figure (none: matplotlib's current rcParams)",
+    )
+    group.add_argument(
+        "--label",
+        default=default("label"),
+        metavar="TEXT",
+        help="the figures' label text after 'hepnnlr' (mplhep.label; '' for none; none: "
+        "Pseudo-data for an unfolding of data with their truth, Internal without, "
+        "Simulation for fit and infer)",
     )
 
 
