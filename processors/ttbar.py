@@ -4,7 +4,10 @@
 :func:`hepnnlr.samples.make_ttbar_sample` and computes, at generator level (``GenJet``,
 ``GenMuon`` and the neutrino) and at detector level (``RecoJet``, ``RecoMuon``, ``MET``),
 the four masses m(b1 μ ν), m(b2 μ ν), m(b1 j1 j2), m(b2 j1 j2) with the selection of
-:mod:`hepnnlr.observables.top`. For every chunk of dataset ``d``
+:mod:`hepnnlr.observables.top`: the values of the ``ttbar`` analysis description
+(:func:`hepnnlr.analysis.builtin.ttbar.level_columns`, one implementation for both;
+``AnalysisProcessor(get("ttbar"))`` gives the same columns and histograms,
+``tests/analysis/test_ttbar_description.py``). For every chunk of dataset ``d``
 (``events.metadata["dataset"]``: the fileset key) it returns
 
 * ``cutflow``: ``{d: {cut: count}}`` with ``events`` and, per level (``gen_``/``reco_``
@@ -42,8 +45,9 @@ import numpy as np
 from coffea import processor
 from coffea.analysis_tools import PackedSelection
 
+from hepnnlr.analysis.builtin.ttbar import GEN_NEUTRINO_MODES, JET_FIELDS, level_columns
 from hepnnlr.errors import ConfigError
-from hepnnlr.observables.top import TOP_MASS_FIELDS, TopSelectionConfig, reconstruct_top
+from hepnnlr.observables.top import TOP_MASS_FIELDS, TopSelectionConfig
 from hepnnlr.observables.top_histos import book_top_histograms, fill_top_histograms
 from hepnnlr.processors.chunks import (
     check_finite_branches,
@@ -63,11 +67,7 @@ __all__ = [
     "collect_hists",
 ]
 
-GEN_NEUTRINO_MODES = ("truth", "met")
-"""Allowed values of ``TTbarProcessor(gen_neutrino=...)``."""
-
 _LEVELS = ("gen", "reco")
-_JET_FIELDS = ("pt", "eta", "phi", "mass", "btag")
 _MUON_FIELDS = ("pt", "eta", "phi", "E")
 _NEUTRINO_FIELDS = ("pt", "eta", "phi", "E")
 
@@ -106,7 +106,7 @@ class TTbarProcessor(processor.ProcessorABC):
     def required_branches(self) -> tuple[str, ...]:
         """Branches of the ``events`` tree that :meth:`process` reads."""
         branches = ["event", "weight", "top_mass", "MET_pt", "MET_phi"]
-        branches += _collection("GenJet", _JET_FIELDS) + _collection("RecoJet", _JET_FIELDS)
+        branches += _collection("GenJet", JET_FIELDS) + _collection("RecoJet", JET_FIELDS)
         branches += _collection("GenMuon", _MUON_FIELDS) + _collection("RecoMuon", _MUON_FIELDS)
         if self.gen_neutrino == "truth":
             branches += _collection("GenNeutrino", _NEUTRINO_FIELDS)
@@ -115,18 +115,11 @@ class TTbarProcessor(processor.ProcessorABC):
         return tuple(branches)
 
     def level_columns(self, events: ak.Array, level: str) -> ak.Array:
-        """:func:`reconstruct_top` of one level (``"gen"`` or ``"reco"``)."""
-        prefix = "Gen" if level == "gen" else "Reco"
-        jets = _plain(events[f"{prefix}Jet"], _JET_FIELDS)
-        muons = _plain(events[f"{prefix}Muon"], _MUON_FIELDS)
-        if level == "gen" and self.gen_neutrino == "truth":
-            nu = ak.firsts(_plain(events.GenNeutrino, _NEUTRINO_FIELDS), axis=1)
-            return reconstruct_top(jets, muons, neutrino=nu, config=self.selection)
-        met = "GenMET" if level == "gen" else "MET"
-        pt = ak.values_astype(events[f"{met}_pt"], np.float64)
-        phi = ak.values_astype(events[f"{met}_phi"], np.float64)
-        return reconstruct_top(
-            jets, muons, pt * np.cos(phi), pt * np.sin(phi), config=self.selection
+        """:func:`reconstruct_top` of one level (``"gen"`` or ``"reco"``): the ``ttbar``
+        description's :func:`hepnnlr.analysis.builtin.ttbar.level_columns`, one
+        implementation for both."""
+        return level_columns(
+            events, level, selection=self.selection, gen_neutrino=self.gen_neutrino
         )
 
     def process(self, events: ak.Array) -> dict[str, Any]:
@@ -176,13 +169,3 @@ class TTbarProcessor(processor.ProcessorABC):
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
         return accumulator
-
-
-def _plain(collection: ak.Array, fields: tuple[str, ...]) -> ak.Array:
-    """The listed fields as plain float64/bool records (no NanoEvents behaviour)."""
-    return ak.zip(
-        {
-            f: collection[f] if f == "btag" else ak.values_astype(collection[f], np.float64)
-            for f in fields
-        }
-    )
