@@ -116,20 +116,28 @@ class _IndexedEvents:
 
     Each epoch draws one permutation of the events from a generator seeded with ``seed``
     (``None``: the input order every epoch) and cuts it into consecutive batches of
-    ``batch_size`` (the last one smaller); a batch is gathered from the tensors in the
-    graph. :meth:`orders` gives the permutations for hepnnlr's own epoch loop,
-    :meth:`dataset` the same batches as a ``tf.data`` pipeline for Keras' ``fit``, so
-    both train on identical batches.
+    ``batch_size`` (the last one smaller); a batch is gathered from the tensors inside the
+    ``tf.data`` graph. An element-wise ``shuffle``/``batch`` pipeline costs about ten times
+    more CPU per epoch for the few features of an event-level network (docs/benchmarks.md).
     """
 
-    def __init__(self, inputs: EventTensors, labels: np.ndarray, weights: np.ndarray,
-                 batch_size: int, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        inputs: EventTensors,
+        labels: np.ndarray,
+        weights: np.ndarray,
+        batch_size: int,
+        *,
+        seed: int | None = None,
+    ) -> None:
         self.n = len(inputs)
         self.batch_size = batch_size
         self.steps = -(-self.n // batch_size)
         self._seed = seed
-        self._tensors = {"labels": tf.constant(labels.reshape(-1, 1), tf.float32),
-                         "weights": tf.constant(weights, tf.float32)}
+        self._tensors = {
+            "labels": tf.constant(labels.reshape(-1, 1), tf.float32),
+            "weights": tf.constant(weights, tf.float32),
+        }
         if inputs.globals is not None:
             self._tensors["globals"] = tf.constant(inputs.globals, tf.float32)
         if inputs.theta is not None:
@@ -153,110 +161,15 @@ class _IndexedEvents:
         return features, tf.gather(t["labels"], index), tf.gather(t["weights"], index)
 
     def dataset(self, *, repeat: bool) -> tf.data.Dataset:
-        """The same batches as a pipeline: one epoch per iteration, or endless."""
+        """The batches as a pipeline: one epoch per iteration, or endless."""
         orders = self.orders()
         epochs = (lambda: orders) if repeat else (lambda: iter([next(orders)]))
         steps = tf.constant(self.steps, tf.int64)
         dataset = tf.data.Dataset.from_generator(
             epochs, output_signature=tf.TensorSpec([self.n], tf.int64)
-        ).flat_map(
-            lambda order: tf.data.Dataset.range(steps).map(lambda b: self.batch(order, b))
-        )
+        ).flat_map(lambda order: tf.data.Dataset.range(steps).map(lambda b: self.batch(order, b)))
         cardinality = tf.data.INFINITE_CARDINALITY if repeat else self.steps
         return dataset.apply(tf.data.experimental.assert_cardinality(cardinality)).prefetch(2)
-
-
-def _fit_epochs(
-    network: keras.Model,
-    train: _IndexedEvents | tf.data.Dataset,
-    val: _IndexedEvents | tf.data.Dataset,
-    *,
-    epochs: int,
-    steps_per_epoch: int,
-    val_steps: int,
-    callbacks: list[keras.callbacks.Callback],
-    verbose: int,
-    jit_compile: bool,
-) -> keras.callbacks.History:
-    """Keras' ``fit`` loop with each epoch's training and validation one compiled call each.
-
-    The same training as ``network.fit(train, validation_data=val, ...)`` with a whole
-    epoch per execution: Keras' own ``train_step`` and ``test_step`` on the same batches in
-    the same order, the metrics reset per epoch, the callbacks called at the same points
-    (batch-level hooks once per epoch, as Keras calls them with a whole epoch per
-    execution; ``on_test_batch_*`` not at all), the optimizer's final values set at the end.
-    What goes is Keras' per-epoch work around the compiled functions (a new validation
-    iterator and an ``evaluate`` call per epoch, the step loop over optionals) and, for
-    event-level inputs, the ``tf.data`` pipeline: their batches are gathered by index
-    inside the compiled epoch. For a small network that work costs as much as the
-    epoch's arithmetic.
-
-    Args:
-        network: A compiled model whose optimizer is built.
-        train, val: Indexed event-level inputs, or endless pipelines of ``(inputs, label,
-            weight)`` batches (``val`` repeating the same batches every pass).
-        epochs: Maximum number of epochs.
-        steps_per_epoch, val_steps: Batches per training epoch and per validation pass.
-        callbacks: Called as ``fit`` calls them (``stop_training`` is honoured).
-        verbose: Keras' progress setting.
-        jit_compile: Compile each step with XLA (as Keras does under ``jit_compile``).
-    """
-    train_step, test_step = network.train_step, network.test_step
-    if jit_compile:
-        train_step = tf.function(train_step, jit_compile=True)
-        test_step = tf.function(test_step, jit_compile=True)
-
-    def compiled(step: Callable, source: _IndexedEvents | tf.data.Dataset, steps: int):
-        """One pass of ``steps`` batches as a ``tf.function`` of the epoch's order or of an
-        iterator, returning the model's metrics (reset at the start of the pass)."""
-
-        def run(arg: tf.Tensor | tf.data.Iterator) -> dict[str, tf.Tensor]:
-            for metric in network.metrics:
-                metric.reset_state()
-
-            def body(b: tf.Tensor) -> tf.Tensor:
-                if isinstance(source, _IndexedEvents):
-                    step(source.batch(arg, tf.cast(b, tf.int64)))
-                else:
-                    step(arg.get_next())
-                return b + 1
-
-            tf.while_loop(lambda b: b < steps, body, [tf.constant(0)])
-            return network.get_metrics_result()
-
-        # autograph=False: the loop is written out; Keras' steps are traced as they are.
-        function = tf.function(run, autograph=False)
-        if isinstance(source, _IndexedEvents):
-            orders = source.orders()
-            return lambda: function(tf.constant(next(orders)))
-        iterator = iter(source)
-        return lambda: function(iterator)
-
-    train_epoch = compiled(train_step, train, steps_per_epoch)
-    validate = compiled(test_step, val, val_steps)
-    callback_list = keras.callbacks.CallbackList(
-        callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
-        epochs=epochs, steps=steps_per_epoch, model=network,
-    )
-    network.stop_training = False
-    callback_list.on_train_begin()
-    logs = None
-    for epoch in range(epochs):
-        callback_list.on_epoch_begin(epoch)
-        callback_list.on_train_batch_begin(0)
-        epoch_logs = {k: float(v) for k, v in train_epoch().items()}
-        callback_list.on_train_batch_end(steps_per_epoch - 1, epoch_logs)
-        callback_list.on_test_begin()
-        val_logs = {k: float(v) for k, v in validate().items()}
-        callback_list.on_test_end(val_logs)
-        epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        callback_list.on_epoch_end(epoch, epoch_logs)
-        logs = epoch_logs
-        if network.stop_training:
-            break
-    network.optimizer.finalize_variable_values(network.trainable_weights)
-    callback_list.on_train_end(logs=logs)
-    return network.history
 
 
 def _balanced(weights: np.ndarray, target: float, label: str, name: str) -> np.ndarray:
@@ -281,10 +194,15 @@ def _checked_classes(
     makes: inputs and weights of equal length, no empty class, no NaN or inf."""
     numerator_weights = np.asarray(numerator_weights, dtype=np.float64)
     denominator_weights = np.asarray(denominator_weights, dtype=np.float64)
-    check_same_length({f"{name} numerator inputs": numerator,
-                       f"{name} numerator weights": numerator_weights})
-    check_same_length({f"{name} denominator inputs": denominator,
-                       f"{name} denominator weights": denominator_weights})
+    check_same_length(
+        {f"{name} numerator inputs": numerator, f"{name} numerator weights": numerator_weights}
+    )
+    check_same_length(
+        {
+            f"{name} denominator inputs": denominator,
+            f"{name} denominator weights": denominator_weights,
+        }
+    )
     for label, inputs in (("numerator", numerator), ("denominator", denominator)):
         if len(inputs) == 0:
             raise EmptySelectionError(
@@ -367,10 +285,13 @@ def train_classifier(
     out of both: with independent splits an event validated in one class is trained on in
     the other, and early stopping watches a loss that partly measures memorization.
 
-    By default (``config.steps_per_execution == 0``, no distribution) each epoch's training
-    and its validation pass are one compiled call each, traced once per training, and
-    event-level inputs are batched inside that call from a seeded NumPy order per epoch;
-    other settings train with Keras' ``fit`` on the same batches, with the same weights.
+    Training is Keras' ``fit`` with the early stopping (and EMA) of
+    :func:`~hepnnlr.training.setup.early_stopping` as callbacks. By default
+    (``config.steps_per_execution == 0``) a whole epoch runs per call of the compiled
+    training function; event-level inputs are batched from a seeded NumPy order per epoch
+    and gathered inside the ``tf.data`` graph, particle inputs by
+    :func:`~hepnnlr.tensors.make_dataset` (bucketed). Every ``steps_per_execution`` gives
+    the same weights.
 
     Args:
         model: A :class:`ModelSpec`, a callable ``(n_particle_features, n_global_features
@@ -419,9 +340,8 @@ def train_classifier(
 
     keras.utils.set_random_seed(config.seed)
     steps_per_epoch = -(-len(train_idx) // config.batch_size)
-    # The default (a whole epoch per compiled call, on one device) trains in hepnnlr's own
-    # epoch loop, _fit_epochs; other settings keep Keras' fit. Same weights either way.
-    own_loop = not config.steps_per_execution and not config.distribute
+    # 0 (the default): a whole epoch per call of Keras' compiled training function, so a
+    # step costs no Python and no per-call work of Keras.
     per_execution = config.steps_per_execution or steps_per_epoch
     with strategy_scope(config), dtype_policy(config):
         if isinstance(model, keras.Model):
@@ -435,7 +355,7 @@ def train_classifier(
         network.compile(
             optimizer=build_optimizer(config, steps_per_epoch),
             loss=keras.losses.BinaryCrossentropy(from_logits=True),
-            steps_per_execution=1 if own_loop else per_execution,
+            steps_per_execution=per_execution,
             jit_compile=config.jit_compile,
         )
         # Create the optimizer's variables now: created while the training function is
@@ -445,63 +365,58 @@ def train_classifier(
     # A bar per epoch on a terminal, one line per epoch in logs, nothing when off.
     verbose = (1 if sys.stdout.isatty() else 2) if config.progress else 0
     val_batch = max(config.batch_size, 4096)
-    val_steps = -(-len(val_idx) // val_batch)
+    # When the executions divide the epoch, one endless training pipeline (one iterator)
+    # serves every epoch; otherwise an execution could run past the end of an epoch, so
+    # each epoch gets a finite pass. (Not under a distribution strategy: Keras then draws
+    # one batch of the training data to build the model, which from an endless pipeline
+    # would shift every epoch.) The validation pass is finite: an execution of several
+    # steps reads until the pipeline ends, which an endless one never does.
+    endless = steps_per_epoch % per_execution == 0 and not config.distribute
     # Event-level inputs (no particles) are batched by index from tensors: one NumPy draw
     # per epoch orders the events, and the batches are cut and gathered in the graph.
-    event_level = not isinstance(inputs, JaggedEventTensors) and inputs.particles is None
-    if own_loop:
-        if event_level:
-            train: _IndexedEvents | tf.data.Dataset = _IndexedEvents(
-                inputs.subset(train_idx), labels[train_idx], weights[train_idx],
-                config.batch_size, seed=config.seed)
-            val: _IndexedEvents | tf.data.Dataset = _IndexedEvents(
-                inputs.subset(val_idx), labels[val_idx], weights[val_idx], val_batch)
-        else:
-            # One endless pipeline each serves every epoch (no pipeline rebuilt per epoch).
-            train = make_dataset(inputs.subset(train_idx), labels[train_idx],
-                                 weights[train_idx], batch_size=config.batch_size,
-                                 seed=config.seed, repeat=True)
-            val = make_dataset(inputs.subset(val_idx), labels[val_idx], weights[val_idx],
-                               batch_size=val_batch, seed=None, repeat=True)
-        fit = _fit_epochs(
-            network, train, val, epochs=config.epochs, steps_per_epoch=steps_per_epoch,
-            val_steps=val_steps, callbacks=early_stopping(config), verbose=verbose,
-            jit_compile=config.jit_compile,
-        )
+    if not isinstance(inputs, JaggedEventTensors) and inputs.particles is None:
+        train = _IndexedEvents(
+            inputs.subset(train_idx),
+            labels[train_idx],
+            weights[train_idx],
+            config.batch_size,
+            seed=config.seed,
+        ).dataset(repeat=endless)
+        val = _IndexedEvents(
+            inputs.subset(val_idx), labels[val_idx], weights[val_idx], val_batch
+        ).dataset(repeat=False)
     else:
-        # When the executions divide the epoch, one endless training pipeline serves every
-        # epoch; otherwise an execution could run past the end of an epoch, so each epoch
-        # gets a finite pass. (Not under a distribution strategy: Keras then draws one
-        # batch of the training data to build the model, which from an endless pipeline
-        # would shift every epoch.)
-        endless = steps_per_epoch % per_execution == 0 and not config.distribute
-        if event_level:
-            train = _IndexedEvents(inputs.subset(train_idx), labels[train_idx],
-                                   weights[train_idx], config.batch_size,
-                                   seed=config.seed).dataset(repeat=endless)
-            val = _IndexedEvents(inputs.subset(val_idx), labels[val_idx], weights[val_idx],
-                                 val_batch).dataset(repeat=False)
-        else:
-            train = make_dataset(inputs.subset(train_idx), labels[train_idx],
-                                 weights[train_idx], batch_size=config.batch_size,
-                                 seed=config.seed, repeat=endless)
-            val = make_dataset(inputs.subset(val_idx), labels[val_idx], weights[val_idx],
-                               batch_size=val_batch, seed=None)
-        fit = network.fit(
-            train,
-            validation_data=val,
-            epochs=config.epochs,
-            steps_per_epoch=steps_per_epoch if endless else None,
-            shuffle=False,  # the pipeline shuffles itself, seeded
-            callbacks=early_stopping(config),
-            verbose=verbose,
+        train = make_dataset(
+            inputs.subset(train_idx),
+            labels[train_idx],
+            weights[train_idx],
+            batch_size=config.batch_size,
+            seed=config.seed,
+            repeat=endless,
         )
-        # Back to one step per call for everything after training: Keras' prediction
-        # with several steps per call unrolls them into one graph, and a saved model keeps
-        # the compile settings. The same optimizer (and its state) is kept.
-        with network.distribute_strategy.scope():
-            network.compile(optimizer=network.optimizer, loss=network.loss,
-                            jit_compile=config.jit_compile)
+        val = make_dataset(
+            inputs.subset(val_idx),
+            labels[val_idx],
+            weights[val_idx],
+            batch_size=val_batch,
+            seed=None,
+        )
+    fit = network.fit(
+        train,
+        validation_data=val,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch if endless else None,
+        shuffle=False,  # the pipeline shuffles itself, seeded
+        callbacks=early_stopping(config),
+        verbose=verbose,
+    )
+    # Back to one step per call for everything after training: Keras' prediction with
+    # several steps per call unrolls them into one graph, and a saved model keeps the
+    # compile settings. The same optimizer (and its state) is kept.
+    with network.distribute_strategy.scope():
+        network.compile(
+            optimizer=network.optimizer, loss=network.loss, jit_compile=config.jit_compile
+        )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))
     total_ratio = float(numerator_weights.sum() / denominator_weights.sum())
