@@ -1,4 +1,5 @@
-"""The papers' methods, one module each, composed from tensors, models and training.
+"""hepnnlr's methods (works in docs/references.md), one module each, composed from
+tensors, models and training.
 
 Importing this package imports none of them: each name below loads its module on first use,
 so the NumPy statistics of the signal-strength method (``mixture_likelihood``, ``nll``,

@@ -1,6 +1,8 @@
-"""A generative surrogate of calorimeter shower *images* for DCTRGAN (Sec. III B).
+"""A generative surrogate of calorimeter shower *images* for DCTRGAN (Sec. III B of
+Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, *DCTRGAN: Improving the Precision of
+Generative Models with Reweighting*, JINST 15 (2020) P11004, arXiv:2009.03796).
 
-The paper reweights BIB-AE/GAN images of 50 GeV photon showers (30 × 30 × 30 cells)
+arXiv:2009.03796 reweights BIB-AE/GAN images of 50 GeV photon showers (30 × 30 × 30 cells)
 towards Geant4. A 27,000-cell image generator does not train on a shared CPU, so
 :class:`CaloSurrogate` generates images in two steps (see
 :mod:`hepnnlr.samples.calo_surrogate`):

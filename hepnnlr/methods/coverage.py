@@ -1,11 +1,10 @@
 """Calibration of the signal-strength intervals: coverage and the test-set metrics.
 
 How often the Wilks intervals of :mod:`hepnnlr.methods.intervals` contain the truth, over
-independent toys (the §4.1 bands of the thesis
-(B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of
-a signal ratio*, MSc thesis, Leiden 2024, hdl:1887/4104579)) or over
-bootstrap sets of one test set (§3.1.3, §3.3.2), and the metrics of §3.3 (coverage, mean
-width, the likelihood overlap of Eq. 3.4). NumPy only.
+independent toys (the bands of §4.1 of B. Sluijter, *Classifiers versus Normalizing Flows
+for uncertainty-aware estimation of a signal ratio*, MSc thesis, Leiden University 2024,
+hdl:1887/4104579) or over bootstrap sets of one test set (§3.1.3, §3.3.2), and the metrics
+of §3.3 (coverage, mean width, the likelihood overlap of Eq. 3.4). NumPy only.
 """
 
 from __future__ import annotations
@@ -105,7 +104,7 @@ def coverage_from_toys(
     rng: np.random.Generator,
     delta_nll: float = 0.5,
 ) -> dict[str, CoverageResult]:
-    """Coverage of the Wilks intervals over independent toy datasets (thesis §4.1 bands).
+    """Coverage of the Wilks intervals over independent toy datasets (§4.1 of hdl:1887/4104579).
 
     Args:
         likelihood: The model whose intervals are tested.
@@ -133,7 +132,8 @@ def bootstrap_counts(
     n_events: int, n_sets: int, set_size: int, rng: np.random.Generator
 ) -> np.ndarray:
     """``(n_sets, n_events)`` multiplicities of bootstrap sets of ``set_size`` events drawn
-    with replacement from a test set of ``n_events`` (thesis §3.1.3; ``k = n_events / set_size``).
+    with replacement from a test set of ``n_events`` (§3.1.3 of hdl:1887/4104579;
+    ``k = n_events / set_size``).
     """
     if int(set_size) < 1 or int(n_sets) < 1 or int(n_events) < 1:
         raise ConfigError(
@@ -158,8 +158,8 @@ def bootstrap_coverage(
     rng: np.random.Generator,
     delta_nll: float = 0.5,
 ) -> dict[str, CoverageResult]:
-    """Coverage from bootstrap sets of one test set (thesis §3.3.2; biased low for small
-    ``k = N / set_size``, §4.1). The densities are evaluated once on the test set."""
+    """Coverage from bootstrap sets of one test set (§3.3.2 of hdl:1887/4104579; biased
+    low for small ``k = N / set_size``, §4.1). The densities are evaluated once on the test set."""
     truth = _check_truth(truth)
     mu_grid, z_grid = likelihood.check_grid(mu_grid, z_grid)
     log_sig, log_bkg = likelihood.event_log_densities(data, z_grid)
@@ -170,7 +170,7 @@ def bootstrap_coverage(
 
 
 def likelihood_overlap(nll_model: np.ndarray, nll_true: np.ndarray) -> float:
-    """Overlap of two likelihoods on the same grid, Eq. 3.4 of the thesis.
+    """Overlap of two likelihoods on the same grid, Eq. 3.4 of hdl:1887/4104579.
 
     Each ``exp(-NLL)`` is normalized over the grid (Eq. 3.3);
     ``overlap = 1 - ½ Σ |p_model - p_true|``: 1 for identical shapes, 0 for disjoint ones.
@@ -189,7 +189,7 @@ def likelihood_overlap(nll_model: np.ndarray, nll_true: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class TestSetMetrics:
-    """The metrics of thesis §3.3 for one test set, averaged over its bootstrap sets.
+    """The metrics of §3.3 of hdl:1887/4104579 for one test set, averaged over its bootstrap sets.
 
     ``*_overlap`` are NaN when no reference (true) likelihood was given; ``scan`` is the NLL
     grid of the whole test set (for contour plots).
@@ -225,7 +225,7 @@ def evaluate_test_set(
 ) -> TestSetMetrics:
     """Coverage, mean width and overlaps (Eq. 3.4, against ``reference``) on bootstrap sets.
 
-    The same bootstrap sets are used for the model and the reference, as in the thesis.
+    The same bootstrap sets are used for the model and the reference, as in hdl:1887/4104579.
     """
     truth = _check_truth(truth)
     mu_grid, z_grid = likelihood.check_grid(mu_grid, z_grid)

@@ -1,7 +1,9 @@
-"""DCTR: a parameterized reweighter ``w(x, θ)`` and the DCTR fit of θ (SRGN paper, Sec. II).
+"""DCTR: a parameterized reweighter ``w(x, θ)`` and the DCTR fit of θ (arXiv:2010.03569, Sec. II).
 
 Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter estimation using neural networks in
-the presence of detector effects" (SRGN paper), after Andreassen and Nachman (DCTR):
+the presence of detector effects", arXiv:2010.03569 (SRGN), after Andreassen and Nachman,
+"Neural Networks for Full Phase-space Reweighting and Parameter Tuning", Phys. Rev. D 101
+(2020) 091901, arXiv:1907.08209 (DCTR):
 
 * **Training** (Eqs. 1, 2): a classifier ``f(x, θ)`` is trained between a *varied* sample,
   ``x ~ p(x | θ)`` with ``θ`` drawn from a prior over a range (label 1), and the *nominal*
@@ -60,9 +62,9 @@ class DCTRConfig:
     """How to train a parameterized reweighter ``f(x, θ)``.
 
     Attributes:
-        model: The network; the paper's Gaussian examples use 3 hidden layers of 50 ReLU
+        model: The network; the Gaussian examples of arXiv:2010.03569 use 3 hidden layers of 50 ReLU
             units (``ModelSpec("mlp", hidden=(50, 50, 50))``, the default).
-        training: Training settings (the paper: up to 200 epochs, patience 10, batches of
+        training: Training settings (arXiv:2010.03569: up to 200 epochs, patience 10, batches of
             ``10^5`` for ``10^6`` events; scale the batch with the sample).
         scale_theta: Map each parameter's training range onto ``[-1, 1]`` before it enters
             the network (:class:`ThetaScale`; on by default). Off: θ enters as given.

@@ -1,4 +1,4 @@
-"""The DCTR fit (Eq. 3 of the SRGN paper): the loss of a frozen reweighter, its fit, its scan.
+"""The DCTR fit (Eq. 3 of arXiv:2010.03569): the loss of a frozen reweighter, its fit, its scan.
 
 Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural Networks in
 the Presence of Detector Effects", arXiv:2010.03569, Eq. 3:
@@ -126,10 +126,10 @@ def dctr_fit(
     data_weights: np.ndarray | None = None,
     nominal_weights: np.ndarray | None = None,
 ) -> DCTRFitResult:
-    """The DCTR fit of Eq. 3 of the SRGN paper: ``θ* = argmax_θ′ L(θ′)`` with ``f`` frozen.
+    """The DCTR fit of Eq. 3 of arXiv:2010.03569: ``θ* = argmax_θ′ L(θ′)`` with ``f`` frozen.
 
     ``L(θ′) = Σ_data log f(x, θ′) + Σ_nominal log(1 − f(x, θ′))`` (each sum normalized
-    by its sample size). The paper performs this maximization by gradient descent on
+    by its sample size). arXiv:2010.03569 performs this maximization by gradient descent on
     ``θ′`` with the network weights frozen; here the same loss, evaluated through the
     frozen classifier's logits, is minimized (its negative) with scipy: a bounded
     Brent search for one parameter, bounded Powell for several. Both searches look for

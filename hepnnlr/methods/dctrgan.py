@@ -1,10 +1,10 @@
 """DCTRGAN: post-hoc likelihood-ratio weights for a generative model.
 
 Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: improving the precision of
-generative models with reweighting", JINST 15 (2020) P11004:
+generative models with reweighting", JINST 15 (2020) P11004, arXiv:2009.03796:
 
 * A classifier ``h`` is trained with binary cross entropy between *reference* examples
-  (label 1: the truth, Geant4 in the paper) and *generated* examples (label 0: the GAN);
+  (label 1: the truth, Geant4 in arXiv:2009.03796) and *generated* examples (label 0: the GAN);
   the weight of a generated example is ``W(x) = h / (1 - h) = exp(logit)`` (Sec. II C),
   which approaches ``p_T(x) / p_G(x)`` (Eq. 3) so that ``p_G W ~ p_T``.
 * The classifier is calibrated with temperature scaling, ``W = exp(logit / T)`` with ``T``
@@ -13,7 +13,7 @@ generative models with reweighting", JINST 15 (2020) P11004:
   their quality and cost are measured with ``<S^2>`` (Eq. 15) and ``r``
   (:mod:`hepnnlr.weighted`).
 
-Two classifiers of the paper's calorimeter study compose from the shared parts: the
+Two classifiers of the calorimeter study of arXiv:2009.03796 compose from the shared parts: the
 high-level one, an MLP on the 33 shower features (``ModelSpec("mlp", hidden=(128, 128))``,
 inputs from :func:`feature_tensors`), and the low-level one on the 30 × 30 × 30 images
 (:class:`hepnnlr.models.conv3d.Conv3DSpec`, 3-D convolutions with flip augmentation,
@@ -72,14 +72,15 @@ class DCTRGANConfig:
     """How to train a DCTRGAN reweighter.
 
     Attributes:
-        model: The classifier: a :class:`ModelSpec` (the paper's high-level network is
+        model: The classifier: a :class:`ModelSpec` (arXiv:2009.03796's high-level network is
             ``ModelSpec("mlp", hidden=(128, 128))``, the default; its 1-D toy uses three
             layers of 20, the 2-D toys (64, 128, 256)) or a :class:`Conv3DSpec` for images.
-        training: Training settings (the paper: Adam, batch 128, 50 epochs for the
+        training: Training settings (arXiv:2009.03796: Adam, batch 128, 50 epochs for the
             high-level network; here early stopping on a validation split).
-        clip_max: Upper bound of each weight (the paper: 5); ``None``: no clipping.
+        clip_max: Upper bound of each weight (5 in arXiv:2009.03796); ``None``: no clipping.
         temperature_scaling: Calibrate ``W = exp(logit / T)`` with ``T`` fitted on held-out
-            events (Guo et al.; the paper's low-level model). Off: ``T = 1``.
+            events (Guo, Pleiss, Sun, Weinberger, *On Calibration of Modern Neural
+            Networks*, arXiv:1706.04599; the low-level model of arXiv:2009.03796). Off: ``T = 1``.
         calibration_fraction: Fraction of each sample held out (from the classifier's
             training) to fit ``T``; ignored without temperature scaling.
         standardize: Standardize the event features (fitted on the training events of both

@@ -1,8 +1,8 @@
 """Quality of repeated fits: the outlier rule, flags for failed fits, the AUC's error.
 
-The SRGN paper (Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using
-Neural Networks in the Presence of Detector Effects", arXiv:2010.03569, Sec. III A)
-reports the mean and standard deviation of 40 runs after removing the runs "within 5% of
+The SRGN fits of Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using
+Neural Networks in the Presence of Detector Effects", arXiv:2010.03569, Sec. III A
+report the mean and standard deviation of 40 runs after removing the runs "within 5% of
 the range of the bounds" and those "outside a 2σ window" of the mean. Here:
 
 * :func:`remove_outliers`: that rule with the 2σ window taken *leave-one-out* (the mean
@@ -85,7 +85,7 @@ def remove_outliers(
     bound_margin: float | None = 0.05,
     candidates: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The paper's outlier rule for repeated fits (Sec. III A); ``True`` for kept runs.
+    """The outlier rule of arXiv:2010.03569 for repeated fits (Sec. III A); ``True`` for kept runs.
 
     A run is dropped when any parameter lies within ``bound_margin`` of the bound range
     from a bound (a fit that ran into the bound), and then when any parameter lies more

@@ -1,8 +1,8 @@
 """Wilks confidence intervals of μ and z from a profile likelihood.
 
-§2.4 (Eq. 2.14) and Table 2.1 of the thesis
-(B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of
-a signal ratio*, MSc thesis, Leiden 2024, hdl:1887/4104579):
+§2.4 (Eq. 2.14) and Table 2.1 of
+B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of
+a signal ratio*, MSc thesis, Leiden University 2024, hdl:1887/4104579:
 ``{θ : NLL(θ) - NLL_min < ΔNLL}`` covers the truth with probability
 ``chi2.cdf(2 ΔNLL, 1)`` (68.27 % for 0.5, 95.45 % for 2.0). NumPy and SciPy only.
 """
@@ -34,7 +34,7 @@ WILKS_LEVELS = {0.5: float(chi2.cdf(1.0, 1)), 2.0: float(chi2.cdf(4.0, 1))}
 
 @dataclass(frozen=True)
 class Interval:
-    """A Wilks confidence interval from a profile likelihood (thesis §2.4, Eq. 2.14).
+    """A Wilks confidence interval from a profile likelihood (§2.4, Eq. 2.14 of hdl:1887/4104579).
 
     Attributes:
         parameter: 'mu' or 'z'.
@@ -71,10 +71,9 @@ def profile_interval(
 ) -> Interval:
     """Smooth minimum and Wilks interval ``{θ : NLL(θ) - NLL_min < delta_nll}``.
 
-    The profile is interpolated with a cubic spline (the thesis fits a 4th-degree polynomial);
-    the minimum is searched on a grid ``oversample`` times finer and the crossings of
-    ``delta_nll`` are solved on the spline. A crossing beyond the grid gives the grid edge
-    and ``*_closed=False``.
+    The profile is interpolated with a cubic spline (hdl:1887/4104579 fits a 4th-degree polynomial);
+    the minimum is searched on a grid ``oversample`` times finer and the crossings of ``delta_nll``
+    are solved on the spline. A crossing beyond the grid gives the grid edge and ``*_closed=False``.
     """
     values, profile = profile_nll(scan, parameter)
     return interval_from_profile(values, profile, parameter, delta_nll, oversample=oversample)

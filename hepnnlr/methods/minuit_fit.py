@@ -1,9 +1,9 @@
 """The continuous minimum of the signal-strength NLL with iminuit (MIGRAD + MINOS).
 
 An alternative to the grid scan of :mod:`hepnnlr.methods.nll` for the mixture likelihood of
-the thesis
-(B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of
-a signal ratio*, MSc thesis, Leiden 2024, hdl:1887/4104579); iminuit is imported when a fit runs.
+B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of a
+signal ratio*, MSc thesis, Leiden University 2024, hdl:1887/4104579;
+iminuit is imported when a fit runs.
 """
 
 from __future__ import annotations

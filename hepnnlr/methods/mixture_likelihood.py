@@ -1,8 +1,7 @@
 """The mixture likelihood of the signal-strength method: inputs, densities, the model.
 
-The model of the thesis
-(B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of
-a signal ratio*, MSc thesis, Leiden 2024, hdl:1887/4104579), Eq. 2.5, is
+The model of B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of
+a signal ratio*, MSc thesis, Leiden University 2024, hdl:1887/4104579, Eq. 2.5, is
 
     p(x | μ, z) = μ/(μ+1) p(x | sig, z) + 1/(μ+1) p(x | bkg, z).
 

@@ -1,11 +1,10 @@
 """The NLL of the signal-strength mixture on a (μ, z) grid, and its profiles.
 
-``NLL(μ, z) = -Σ_i log p(x_i | μ, z)`` of Eq. 2.5 of the thesis
-(B. Sluijter, *Classifiers versus Normalizing Flows for uncertainty-aware estimation of
-a signal ratio*, MSc thesis, Leiden 2024, hdl:1887/4104579), for the
-dataset itself or for many bootstrap sets of it at once (:func:`nll_from_table` with
-``counts``), scanned on a grid (§3.3.1, :func:`scan_nll`) and profiled in one parameter
-(:func:`profile_nll`). NumPy only.
+``NLL(μ, z) = -Σ_i log p(x_i | μ, z)`` of Eq. 2.5 of B. Sluijter,
+*Classifiers versus Normalizing Flows for uncertainty-aware estimation of a signal ratio*,
+MSc thesis, Leiden University 2024, hdl:1887/4104579, for the dataset itself or for many bootstrap
+sets of it at once (:func:`nll_from_table` with ``counts``), scanned on a grid (§3.3.1,
+:func:`scan_nll`) and profiled in one parameter (:func:`profile_nll`). NumPy only.
 """
 
 from __future__ import annotations
@@ -86,7 +85,7 @@ def nll_from_table(
 
 @dataclass(frozen=True, eq=False)
 class NLLScan:
-    """``NLL(μ, z)`` on a grid (thesis §3.3.1).
+    """``NLL(μ, z)`` on a grid (§3.3.1 of hdl:1887/4104579).
 
     Attributes:
         mu: ``(n_mu,)`` grid of μ.
@@ -113,7 +112,8 @@ class NLLScan:
         return self.nll - self.nll.min()
 
     def scaled(self, factor: float) -> NLLScan:
-        """The scan with the NLL multiplied by ``factor`` (the thesis divides by 9, §3.3.4)."""
+        """The scan with the NLL multiplied by ``factor`` (§3.3.4 of hdl:1887/4104579:
+        divided by 9)."""
         return NLLScan(self.mu, self.z, self.nll * factor, self.n_events, self.name)
 
 
@@ -125,7 +125,7 @@ def scan_nll(
     *,
     batch_size: int = 65_536,
 ) -> NLLScan:
-    """``NLL(μ, z)`` of ``data`` on the grid ``mu_grid x z_grid`` (thesis §3.3.1).
+    """``NLL(μ, z)`` of ``data`` on the grid ``mu_grid x z_grid`` (§3.3.1 of hdl:1887/4104579).
 
     The densities are evaluated once per (event, z) in batches; the μ dependence is then
     exact arithmetic (Eq. 2.5). Grids outside the trained ranges raise :class:`ConfigError`;
