@@ -10,9 +10,10 @@ Poisson form as in ATLAS's BootstrapGenerator and the OmniFold replicas of
 
 * :func:`poisson_weights`: the weights of replica ``b``, drawn from the seed sequence
   ``(seed, b)``: replica ``b`` is the same however many replicas run.
-* :func:`dctr_replicas`: the DCTR fit (Eq. 3 of the SRGN paper, arXiv:2010.03569) of every
-  replica with the *same* frozen reweighter ``f(x, θ)``, which is trained on simulation
-  only. The loss is linear in the target's weights,
+* :func:`dctr_replicas`: the DCTR fit (Eq. 3 of Andreassen, Hsu, Nachman, Suaysom, Suresh,
+  "Parameter Estimation using Neural Networks in the Presence of Detector Effects",
+  arXiv:2010.03569) of every replica with the *same* frozen reweighter ``f(x, θ)``, which is
+  trained on simulation only. The loss is linear in the target's weights,
   ``L_b(θ) = Σ_i w_bi ℓ_i(θ) / Σ_i w_bi + L_nominal(θ)``, so the network is evaluated
   once per node of a grid around the fit and every replica's loss on the nodes is one
   matrix product; each replica's θ is the minimum of the cubic interpolation of its loss

@@ -1,10 +1,10 @@
 """OmniFold: unbinned unfolding by iterated classifier reweighting.
 
-Implements the two-step iteration of Eqs. 1-3 of the ensembling paper (Torales Acosta et
-al., "Stabilizing Neural Likelihood Ratio Estimation"), after Andreassen et al., "OmniFold:
-A Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
-arXiv:1911.09107, with the treatment of events failing a selection (the paper's footnote
-to Sec. 2) of the OmniFold authors' Gaussian example (github.com/hep-lbdl/OmniFold,
+Implements the two-step iteration of Eqs. 1-3 of Torales Acosta, Wamorkar, Mikuni, Nachman,
+"Stabilizing Neural Likelihood Ratio Estimation", arXiv:2503.20753, after Andreassen et al.,
+"OmniFold: A Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
+arXiv:1911.09107, with the treatment of events failing a selection (the footnote to Sec. 2 of
+arXiv:2503.20753) of the OmniFold authors' Gaussian example (github.com/hep-lbdl/OmniFold,
 ``GaussianExample.ipynb``: steps 1b and 2b). docs/omnifold.md derives the conventions.
 
 Notation: simulated event ``i`` has weight ``w_i`` (after the normalization below),
@@ -29,7 +29,7 @@ weights ``d_j``; ``N = sum_j d_j``. ``nu_0 = 1``.
   the ``omnifold`` package's choice) sets ``omega = 1`` there: the same fixed point,
   reached more slowly (the update is damped by the efficiency), and no extrapolation of a
   classifier where no event is detected (a particle-level phase space wider than the
-  detector's, as Q^2 > 100 vs 150 GeV^2 in the paper's DIS selection).
+  detector's, as Q^2 > 100 vs 150 GeV^2 in the DIS selection of arXiv:2503.20753).
   The pulled weights are ``pi_n = nu_{n-1} omega_n``.
 * **Step 2** (Eq. 2): a classifier between the events of ``G`` weighted by ``w pi_n`` and
   by ``w`` gives the pushed weights ``nu_n(z)``, fixed by::
@@ -167,8 +167,8 @@ def omnifold(
         data_weights: Per data event weights (default 1).
         config: Iterations, networks and training settings.
         callback: Called as ``callback(iteration, step)`` before each training (progress).
-        pretrained: A Keras classifier pre-trained on a separate sample (Sec. 4.2 of the
-            ensembling paper: the task of step 1, iteration 1). Every step's classifier of
+        pretrained: A Keras classifier pre-trained on a separate sample (Sec. 4.2 of
+            arXiv:2503.20753: the task of step 1, iteration 1). Every step's classifier of
             the first iteration starts from a copy of it, fine-tuned with the learning rate
             scaled by ``config.finetune_learning_rate_factor``; it must take the inputs
             of both levels (same features at detector and particle level).

@@ -4,9 +4,9 @@
 ``hepnnlr demo``) before any network exists, so this module imports no TensorFlow; the
 unfolding itself, and the meaning of ``acceptance`` and ``fakes``, is in
 :mod:`hepnnlr.methods.omnifold` (Andreassen et al., "OmniFold: A Method to Simultaneously
-Unfold All Observables", arXiv:1911.09107), which re-exports this class. "The paper" below is
-that one; "the ensembling paper" is Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing
-Neural Likelihood Ratio Estimation" (``001_…txt`` in ``../shared/papers/``).
+Unfold All Observables", arXiv:1911.09107), which re-exports this class. The ensembling studies
+cited below are those of Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural
+Likelihood Ratio Estimation", arXiv:2503.20753.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class OmniFoldConfig:
     """Settings of an OmniFold unfolding.
 
     Attributes:
-        iterations: Number of (step 1, step 2) iterations; the paper uses 3-5.
+        iterations: Number of (step 1, step 2) iterations; arXiv:2503.20753 uses 3-5.
         step1_model, step2_model: Networks for the detector- and particle-level classifiers.
         training: Training settings of every classifier; the classifiers of iteration
             ``n`` (0-based) are seeded ``training.seed + 3 * n + {0, 1, 2}`` for steps 1,
@@ -46,9 +46,9 @@ class OmniFoldConfig:
             from a fresh random initialization; this lowers the iteration-to-iteration
             noise of the weights.
         ensemble: Classifiers trained per step with distinct seeds ("step" ensembling,
-            Algorithm 2 of the ensembling paper); their weights are combined before they
+            Algorithm 2 of arXiv:2503.20753); their weights are combined before they
             are passed on.
-        aggregation: How members are combined: ``mean`` (the paper's baseline),
+        aggregation: How members are combined: ``mean`` (the baseline of arXiv:2503.20753),
             ``median``, ``truncated_mean`` or ``mean_logit``.
         finetune_learning_rate_factor: With a ``pretrained`` model, the learning rate of
             the trainings that start from it is ``training.learning_rate`` times this.

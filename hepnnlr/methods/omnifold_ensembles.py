@@ -1,6 +1,7 @@
 """Parallel ensembling and bootstrap replicas of whole OmniFold unfoldings.
 
-*Parallel* ensembling (Algorithm 1 of the ensembling paper) repeats the full unfolding
+*Parallel* ensembling (Algorithm 1 of Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing
+Neural Likelihood Ratio Estimation", arXiv:2503.20753) repeats the full unfolding
 with distinct seeds and combines the final weights afterwards, so the aggregation (mean,
 median, truncated mean) can still be changed after the runs; the runs are independent and
 can be dispatched as separate jobs to any executor with ``submit`` (a

@@ -1,13 +1,14 @@
 """Detector-response parametrization, numerical inversion and correctionlib export.
 
-The method of the detector-response paper (Cheong et al., arXiv:1910.03773):
+The method of Cheong, Cukierman, Nachman, Safdari, Schwartzman, "Parametrizing the Detector
+Response with Neural Networks", arXiv:1910.03773:
 
 * :class:`ResponseModel` learns the central tendency ν(x) of ``p(y|x)`` — mean, median,
   mode (LGK loss, Eq. 3.3) or a Huber centre — with an ensemble of networks averaged as in
   Sec. 4.1, and the resolution as half the learned 16–84 % range (Sec. 3.5, Fig. 5). ``x``
   is the true quantity (e.g. the true jet energy), optionally with *conditions* (other
   features the response depends on, e.g. |η|); the network sees ``x^p`` for every power
-  ``p`` of :attr:`ResponseConfig.powers` (the paper feeds x and x³, Sec. 4.1) and the
+  ``p`` of :attr:`ResponseConfig.powers` (arXiv:1910.03773 feeds x and x³, Sec. 4.1) and the
   conditions.
 * Calibration by **numerical inversion** (Sec. 5): a measured ``y`` is mapped to the ``x``
   with ν(x) = y. With conditions this is **generalized numerical inversion** (Ref. [36]):
@@ -66,9 +67,10 @@ class ResponseConfig:
             fraction of the resolution).
         quantiles: The two quantiles whose half range is the resolution; ``None`` skips the
             resolution networks.
-        powers: Powers of the true variable given to the networks (paper: (1, 3)).
-        members: Networks per ensemble (paper: 25).
-        hidden, activation: Network shape (paper: one hidden layer of 50 PReLU nodes).
+        powers: Powers of the true variable given to the networks (arXiv:1910.03773: (1, 3)).
+        members: Networks per ensemble (arXiv:1910.03773: 25).
+        hidden, activation: Network shape (arXiv:1910.03773: one hidden layer of 50 PReLU
+            nodes).
         training: Optimizer, epochs, early stopping, seed (members use seed + 1000 k).
     """
 
@@ -267,7 +269,8 @@ def numerical_inversion(
     grid_points: int = 4001,
     out_of_range: str = "raise",
 ) -> np.ndarray:
-    """Calibrate ``y ↦ ν⁻¹(y)`` for a response of one true variable (paper, Sec. 5).
+    """Calibrate ``y ↦ ν⁻¹(y)`` for a response of one true variable (arXiv:1910.03773,
+    Sec. 5).
 
     ν is tabulated on ``grid_points`` equidistant points of ``true_range`` and inverted by
     linear interpolation (error ≤ Δx² max|ν''| / (8 min|ν'|) for a smooth ν).

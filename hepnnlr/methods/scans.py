@@ -1,10 +1,11 @@
 """Reading a fitted value off a scanned objective: the parabola vertex around its minimum.
 
-The SRGN paper reads θ* off the minimum of the AUC curve of a θ′ scan (Sec. III). With a
-few noisy points the vertex of a parabola through the lowest point and its neighbours is
-steadier than the lowest point, and it is not tied to the grid step.
-:attr:`hepnnlr.methods.dctr.DCTRScan.fitted` and :attr:`hepnnlr.methods.srgn.SRGNScan.fitted`
-use :func:`scan_vertex`. NumPy only.
+Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural Networks in the
+Presence of Detector Effects", arXiv:2010.03569, read θ* off the minimum of the AUC curve of a θ′
+scan (Sec. III). With a few noisy points the vertex of a parabola through the lowest point and its
+neighbours is steadier than the lowest point, and it is not tied to the grid step.
+:attr:`hepnnlr.methods.dctr.DCTRScan.fitted` and :attr:`hepnnlr.methods.srgn.SRGNScan.fitted` use
+:func:`scan_vertex`. NumPy only.
 """
 
 from __future__ import annotations

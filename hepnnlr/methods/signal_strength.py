@@ -1,8 +1,8 @@
 """Signal strength μ with a nuisance parameter z: classifier ratios vs conditional flows.
 
 Implements the comparison of B. Sluijter, *Classifiers versus Normalizing Flows for
-uncertainty-aware estimation of a signal ratio* (MSc thesis, Leiden 2024, hdl:1887/4104579;
-``004_…txt`` in ``../shared/papers/``) as a tool for a physicist's own signal and background
+uncertainty-aware estimation of a signal ratio* (MSc thesis, Leiden University 2024,
+hdl:1887/4104579) as a tool for a physicist's own signal and background
 samples. The model (Eq. 2.5) is
 
     p(x | μ, z) = μ/(μ+1) p(x | sig, z) + 1/(μ+1) p(x | bkg, z).
@@ -118,7 +118,8 @@ def train_classifier_route(
     members: int = 1,
     normalize: bool = True,
 ) -> MixtureLikelihood:
-    """Train ``f_sig`` and ``f_bkg`` (thesis §2.3, §3.2.1) and combine them by Eq. 2.8.
+    """Train ``f_sig`` and ``f_bkg`` (§2.3, §3.2.1 of hdl:1887/4104579) and combine them
+    by Eq. 2.8.
 
     Args:
         signal, background: Events simulated at their own z (z drawn from a prior ``p_z``,
@@ -127,7 +128,7 @@ def train_classifier_route(
             reference value ``z0`` (arrays or mappings with the same features); the negatives
             are drawn from them with probability ½ each and carry the positives' z values.
         spec: The classifier network (default: an MLP with three hidden layers of 120, as
-            in the thesis).
+            in hdl:1887/4104579).
         config: Training settings (default
             :data:`hepnnlr.training.parameterized.DEFAULT_TRAINING`: batch 512, cosine decay,
             no early stopping).
@@ -187,7 +188,8 @@ def train_flow_route(
     config: TrainingConfig | None = None,
     name: str = "flow",
 ) -> MixtureLikelihood:
-    """Train conditional flows for ``p(x|sig,z)`` and ``p(x|bkg,z)`` (thesis §2.2).
+    """Train conditional flows for ``p(x|sig,z)`` and ``p(x|bkg,z)`` (§2.2 of
+    hdl:1887/4104579).
 
     Args:
         signal, background: Events simulated at their own z.

@@ -1,6 +1,7 @@
 """SRGN: fit generator parameters at detector level, reweighting at generator level.
 
-Andreassen, Hsu, Nachman, Suaysom, Suresh (SRGN paper), Sec. II, Eqs. 4, 5:
+Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural Networks in the
+Presence of Detector Effects", arXiv:2010.03569, Sec. II, Eqs. 4, 5:
 
 1. A parameterized reweighter ``w(x_G, θ′)`` is trained at generator level
    (:class:`hepnnlr.methods.dctr.DCTRReweighter`).
@@ -10,7 +11,7 @@ Andreassen, Hsu, Nachman, Suaysom, Suresh (SRGN paper), Sec. II, Eqs. 4, 5:
 3. The objective is the AUC of ``g`` on held-out events (Eq. 5); ``θ*`` minimizes it. When
    ``x_G`` is the full phase space, ``θ* = θ_true`` (Eqs. 7-9).
 
-The AUC is not differentiable, so ``θ′`` is fitted with bounded Powell (as the paper, with
+The AUC is not differentiable, so ``θ′`` is fitted with bounded Powell (as arXiv:2010.03569, with
 ``xtol = ftol = 1e-4`` and at most 100 iterations) or scanned on a grid.
 
 Cost: every objective evaluation trains ``g``; ``SRGNConfig.strategy`` chooses how:
@@ -33,7 +34,7 @@ separation it is. Every ``g`` uses the same seed (common random numbers), which 
 objective smoother in ``θ′``.
 
 Repeated fits (Tables I, II): :func:`repeat_fits` runs a fit per seed;
-:func:`~hepnnlr.methods.fit_quality.remove_outliers` applies the paper's rule (drop runs
+:func:`~hepnnlr.methods.fit_quality.remove_outliers` applies the rule of arXiv:2010.03569 (drop runs
 within 5% of the bound range from a bound, then runs outside 2σ of the mean of the other
 runs) and :func:`~hepnnlr.methods.fit_quality.summarize` gives the mean ± std (both
 importable from here). Each evaluation records the AUC's statistical error
@@ -89,15 +90,16 @@ class SRGNConfig:
     """Settings of an SRGN fit.
 
     Attributes:
-        model: The detector-level classifier ``g`` (the paper: 2 hidden layers of 128 ReLU).
-        training: Training of ``g`` from scratch (the paper: batch 1000, patience 5).
+        model: The detector-level classifier ``g`` (arXiv:2010.03569: 2 hidden layers of 128
+            ReLU).
+        training: Training of ``g`` from scratch (arXiv:2010.03569: batch 1000, patience 5).
         naive: Retrain ``g`` from scratch at every ``θ′`` (the reference, slow) instead of
             warm-starting it from the previous ``θ′``.
         warm_epochs: Epochs of a warm-started ``g`` (the first ``θ′`` always trains from
             scratch with ``training``).
         test_fraction: Fraction of the data and of the simulation held out for the AUC.
-        xtol, ftol: Powell's convergence tolerances (the paper: 1e-4 for both).
-        max_iterations: Powell's iteration limit (the paper: 100).
+        xtol, ftol: Powell's convergence tolerances (arXiv:2010.03569: 1e-4 for both).
+        max_iterations: Powell's iteration limit (arXiv:2010.03569: 100).
         seed: Seeds the held-out split and ``g``'s training.
         strategy: ``"naive"``, ``"refit"`` or ``"warm"`` (module docstring); ``None``
             (default) means ``"naive"`` when ``naive`` is set, else ``"warm"``.
@@ -366,9 +368,9 @@ def srgn_fit(
 
     Args:
         objective: The ``θ′ -> AUC`` function (carries the samples and the settings).
-        bounds: ``{name: (low, high)}`` (default: the reweighter's training range; the
-            paper fits μ in [-2, 2] and σ in [0.25, 4]). Outside the training range only
-            with an objective built with ``extrapolate=True``.
+        bounds: ``{name: (low, high)}`` (default: the reweighter's training range;
+            arXiv:2010.03569 fits μ in [-2, 2] and σ in [0.25, 4]). Outside the training
+            range only with an objective built with ``extrapolate=True``.
         start: Starting point (default: the middle of the bounds).
     """
     reweighter = objective.reweighter
@@ -404,7 +406,7 @@ class SRGNScan:
     ``best`` is the grid point of lowest AUC; ``fitted`` the vertex of a parabola through
     it and up to two neighbours on each side, per parameter along its grid line
     (:func:`hepnnlr.methods.scans.scan_vertex`; the grid value where the AUC has no
-    minimum inside those points). The paper reads θ* off the minimum of the AUC curve;
+    minimum inside those points). arXiv:2010.03569 reads θ* off the minimum of the AUC curve;
     the vertex is not tied to the grid step.
     """
 
