@@ -9,12 +9,15 @@ blocks are independent tasks: the output is the same whichever process runs a bl
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import awkward as ak
 import numpy as np
+
+from hepnnlr.progress import progress_bar
 
 __all__ = ["join_blocks", "run_blocks", "run_in_pool"]
 
@@ -33,7 +36,7 @@ def run_in_pool(
         task: A module-level (picklable) function.
         arguments: One argument tuple per block.
         workers: Processes of the pool.
-        bar: Optional progress bar with ``update(1)``, advanced as blocks finish.
+        bar: Optional :class:`hepnnlr.progress.Bar`, advanced as blocks finish.
         order: Submission order of the blocks (e.g. to group blocks that share a
             generator); the returned list is always in block order.
 
@@ -53,7 +56,7 @@ def run_in_pool(
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
                 if bar is not None:
-                    bar.update(1)
+                    bar.advance()
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -78,32 +81,29 @@ def run_blocks(
             pool worker does.
         arguments: One argument tuple per block.
         workers: Processes; with 1 (or a single block) the blocks run in this process.
-        progress: Show a tqdm bar, one step per block.
+        progress: Show a progress bar (:func:`hepnnlr.progress.progress_bar`), one step
+            per block.
         description: The bar's label (``"Pythia ttbar"``); the block count is appended.
         order: Submission order for the pool (see :func:`run_in_pool`).
         before_pool: Called once before a pool starts, e.g. to fail fast on a setting
             the generator rejects instead of in every worker.
     """
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(arguments), unit="block",
-                   desc=f"{description} ({len(arguments)} blocks)")
-    try:
+    with contextlib.ExitStack() as stack:
+        bar = None
+        if progress:
+            bar = stack.enter_context(
+                progress_bar(len(arguments), f"{description} ({len(arguments)} blocks)", "block")
+            )
         if workers == 1 or len(arguments) == 1:
             results = []
             for args in arguments:
                 results.append(task(*args))
                 if bar is not None:
-                    bar.update(1)
+                    bar.advance()
             return results
         if before_pool is not None:
             before_pool()
         return run_in_pool(task, arguments, workers=workers, bar=bar, order=order)
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def join_blocks(

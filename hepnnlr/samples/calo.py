@@ -321,7 +321,7 @@ def generate_calo(
         config: shower settings; ``ShowerConfig()`` (50 GeV photons, 30 × 30 × 30) if not
             given.
         workers: processes; the output does not depend on it.
-        progress: show a tqdm progress bar (one step per block).
+        progress: show a progress bar (one step per block).
         block_size: showers per independently seeded block.
 
     Returns:

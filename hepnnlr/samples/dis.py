@@ -408,7 +408,7 @@ def generate_dis(
         params: extra Pythia settings ``"Name = value"`` applied after the setup's, as
             given by ``--param`` on the command line. ``Random:*`` settings are refused.
         workers: number of processes; the output does not depend on it.
-        progress: show a tqdm progress bar (one step per block).
+        progress: show a progress bar (one step per block).
         block_size: events per independently seeded block.
 
     Returns:

@@ -388,7 +388,7 @@ def generate_tautau(
         seed: non-negative integer; with ``block_size`` and ``config`` it fixes the output.
         config: process and generator parameters; ``TauTauConfig()`` is the signal.
         workers: processes; the output does not depend on it.
-        progress: show a tqdm progress bar (one step per block).
+        progress: show a progress bar (one step per block).
         block_size: events per independently seeded block; blocks alternate the lepton
             charge (even: ℓ⁺, odd: ℓ⁻).
 

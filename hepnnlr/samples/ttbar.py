@@ -263,7 +263,7 @@ def generate_ttbar(
         seed: non-negative integer; with ``block_size`` and ``config`` it fixes the output.
         config: generator parameters; ``TTbarConfig()`` (m_t = 172.5 GeV, MPI off).
         workers: processes; the output does not depend on it.
-        progress: show a tqdm progress bar (one step per block).
+        progress: show a progress bar (one step per block).
         block_size: events per independently seeded block; blocks alternate the muon
             charge (even: μ⁺, odd: μ⁻).
 

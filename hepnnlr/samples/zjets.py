@@ -367,7 +367,7 @@ def generate_zjets(
         params: extra Pythia settings ``"Name = value"``; ``Random:*`` and the three θ
             settings are refused (use ``seed`` and ``theta``).
         workers: number of processes; the output does not depend on it.
-        progress: show a tqdm progress bar (one step per block).
+        progress: show a progress bar (one step per block).
         block_size: events per independently seeded block (and per θ draw).
 
     Returns:

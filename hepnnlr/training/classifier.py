@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from hepnnlr.tensors.dataset import make_dataset
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.tensors.jagged import JaggedEventTensors
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.progress import progress_callbacks
 from hepnnlr.training.setup import build_optimizer, dtype_policy, early_stopping, strategy_scope
 
 __all__ = ["TrainedClassifier", "predict_logits", "train_classifier"]
@@ -362,8 +362,6 @@ def train_classifier(
         # first traced, they make TensorFlow trace it a second time (variables are
         # initialized; nothing else changes).
         network.optimizer.build(network.trainable_variables)
-    # A bar per epoch on a terminal, one line per epoch in logs, nothing when off.
-    verbose = (1 if sys.stdout.isatty() else 2) if config.progress else 0
     val_batch = max(config.batch_size, 4096)
     # When the executions divide the epoch, one endless training pipeline (one iterator)
     # serves every epoch; otherwise an execution could run past the end of an epoch, so
@@ -407,8 +405,8 @@ def train_classifier(
         epochs=config.epochs,
         steps_per_epoch=steps_per_epoch if endless else None,
         shuffle=False,  # the pipeline shuffles itself, seeded
-        callbacks=early_stopping(config),
-        verbose=verbose,
+        callbacks=[*early_stopping(config), *progress_callbacks(config, name)],
+        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
     )
     # Back to one step per call for everything after training: Keras' prediction with
     # several steps per call unrolls them into one graph, and a saved model keeps the

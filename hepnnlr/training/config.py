@@ -25,7 +25,8 @@ class TrainingConfig:
         validation_fraction: Fraction of the events (of each class) held out for the
             validation loss.
         seed: Seeds the initialization, the validation split and the shuffling.
-        progress: Show Keras progress per epoch (a bar on a terminal, a line in logs).
+        progress: Show a progress bar over the epochs, with ``loss`` and ``val_loss``
+            (:mod:`hepnnlr.training.progress`).
         optimizer: ``"adam"`` or ``"lion"``.
         schedule: ``"constant"`` or ``"cosine"`` (cosine decay over all planned steps,
             after a linear warm-up of ``warmup_epochs`` from 0 to ``learning_rate``).

@@ -6,7 +6,6 @@ returns the density of the *original* features (the Jacobian ``-Σ log σ_x`` is
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -17,6 +16,7 @@ from hepnnlr.errors import ConfigError, EmptySelectionError, NonFiniteInputError
 from hepnnlr.models.flows import ConditionalMAF, FlowSpec
 from hepnnlr.tensors.checks import check_finite
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.progress import progress_callbacks
 from hepnnlr.training.setup import build_optimizer
 
 __all__ = ["DEFAULT_TRAINING", "TrainedFlow", "train_flow"]
@@ -150,8 +150,8 @@ def train_flow(
         {"x": xs[train], "context": zs[train]}, np.zeros(len(train), np.float32),
         validation_data=({"x": xs[val], "context": zs[val]}, np.zeros(len(val), np.float32)),
         batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
-        callbacks=[keras.callbacks.TerminateOnNaN(), stop],
-        verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
+        callbacks=[keras.callbacks.TerminateOnNaN(), stop, *progress_callbacks(config, name)],
+        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     losses = np.asarray(history["loss"])

@@ -26,7 +26,6 @@ Two corrections of a trained ratio ``r(x, z)``, both NumPy on top of any
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -44,6 +43,7 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training.classifier import TrainedClassifier
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.progress import progress_callbacks
 from hepnnlr.training.setup import build_optimizer
 
 __all__ = [
@@ -408,8 +408,9 @@ def train_parameterized_ratio(
         batches, validation_data=(val_inputs, val_labels),
         epochs=config.epochs,
         callbacks=[keras.callbacks.TerminateOnNaN(), keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.patience, restore_best_weights=True)],
-        verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
+            monitor="val_loss", patience=config.patience, restore_best_weights=True),
+            *progress_callbacks(config, name)],
+        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     losses = np.asarray(history["loss"])

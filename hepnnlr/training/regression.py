@@ -24,7 +24,6 @@ Robust scales are used because the targets may have tails without a finite varia
 from __future__ import annotations
 
 import re
-import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import ensemble_configs
 from hepnnlr.training.losses import LossSpec
+from hepnnlr.training.progress import progress_callbacks
 from hepnnlr.training.setup import build_optimizer, dtype_policy, early_stopping, strategy_scope
 
 __all__ = [
@@ -282,8 +282,8 @@ def train_regressor(
         batch_size=config.batch_size,
         epochs=config.epochs,
         shuffle=True,
-        callbacks=early_stopping(config),
-        verbose=(1 if sys.stdout.isatty() else 2) if config.progress else 0,
+        callbacks=[*early_stopping(config), *progress_callbacks(config, name)],
+        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))
