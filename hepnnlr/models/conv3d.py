@@ -1,14 +1,17 @@
-"""3-D convolutional classifier of calorimeter shower images (DCTRGAN paper, Sec. III B).
+"""3-D convolutional classifier of calorimeter shower images (arXiv:2009.03796, Sec. III B).
 
-The paper's low-level DCTR classifier sees the 30 × 30 × 30 shower directly: each image is
-flipped along x with probability 1/2 and along y with probability 1/2 (the transverse
-directions, in which showers are symmetric; it keeps the classifier from latching onto
-generator artefacts), then passes three 3 × 3 × 3 convolutions (stride 2, zero padding 1;
-stride 2, padding 1; stride 1, no padding) with layer normalization between them, a
-flatten and dense layers with LeakyReLU (slope 0.01), and a sigmoid output.
+Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the
+Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
+
+The low-level DCTR classifier of arXiv:2009.03796 sees the 30 × 30 × 30 shower directly: each image
+is flipped along x with probability 1/2 and along y with probability 1/2 (the transverse directions,
+in which showers are symmetric; it keeps the classifier from latching onto generator artefacts),
+then passes three 3 × 3 × 3 convolutions (stride 2, zero padding 1; stride 2, padding 1; stride 1,
+no padding) with layer normalization between them, a flatten and dense layers with LeakyReLU (slope
+0.01), and a sigmoid output.
 
 :func:`build_conv3d` builds that network with a linear logit output (``W = exp(logit)``)
-and configurable widths: the paper uses 128 filters and dense layers (64, 256, 256), too
+and configurable widths: arXiv:2009.03796 uses 128 filters and dense layers (64, 256, 256), too
 heavy for a CPU; the defaults here are (8, 16, 16) filters and (64,) dense units.
 
 Inputs follow :class:`hepnnlr.tensors.EventTensors`: the image arrives flattened as the
@@ -82,7 +85,8 @@ def build_conv3d(
 
     Args:
         shape: (layers, x, y) of the images; each must be at least 9 so the three
-            convolutions leave a non-empty volume (30 -> 15 -> 8 -> 6 in the paper).
+            convolutions leave a non-empty volume (30 -> 15 -> 8 -> 6 in
+            arXiv:2009.03796).
         filters: Output channels of the three convolutions.
         dense: Hidden units after the flatten.
         flip: Random x/y flips in training (:class:`RandomFlipXY`).

@@ -1,4 +1,7 @@
-"""Conditional masked autoregressive flow (MAF) in Keras 3, for ``p(x | z)`` (thesis §2.2).
+"""Conditional masked autoregressive flow (MAF) in Keras 3, for ``p(x | z)``.
+
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
 Each layer is a MADE (Germain et al. 2015) that maps ``(x, context)`` to a shift ``m_k`` and
 a log-scale ``s_k`` per feature, each depending only on ``x_<k`` and the context; the layer
@@ -7,10 +10,10 @@ Layers alternate the feature order; the base density is a standard normal:
 
     log p(x | c) = log N(u; 0, 1) + Σ_layers Σ_k (-s_k).
 
-Hidden units of degree 0 see the context only, so the first feature is conditioned on the
-context too. The log-scales are soft-clamped, ``s = b tanh(s_raw / b)``, for stable training.
-The thesis used rational-quadratic spline MAF layers (nflows); this is the affine variant,
-written directly in Keras 3 (no tensorflow-probability).
+Hidden units of degree 0 see the context only, so the first feature is conditioned on the context
+too. The log-scales are soft-clamped, ``s = b tanh(s_raw / b)``, for stable training.
+hdl:1887/4104579 (§2.2) used rational-quadratic spline MAF layers (nflows); this is the affine
+variant, written directly in Keras 3 (no tensorflow-probability).
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
-"""Small generative adversarial networks (Eq. 1 of the DCTRGAN paper) for vectors.
+"""Small generative adversarial networks (Eq. 1 of arXiv:2009.03796) for vectors.
 
-The paper's toy GANs (Sec. III A) are fully connected: a generator with two hidden layers
-of 15 ReLU units mapping a latent vector (dimension 5, 8 and 25 for the 1-D bimodal, the
-ring and the grid) to the data space, and a discriminator with two hidden layers of 25 ReLU
-units. The same networks, wider, serve as the surrogate of the calorimeter showers' 33
-high-level features (:mod:`hepnnlr.methods.dctrgan`). The discriminator returns a logit;
-training is in :mod:`hepnnlr.training.gan`.
+Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the
+Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
+
+The toy GANs of arXiv:2009.03796 (Sec. III A) are fully connected: a generator with two hidden
+layers of 15 ReLU units mapping a latent vector (dimension 5, 8 and 25 for the 1-D bimodal, the ring
+and the grid) to the data space, and a discriminator with two hidden layers of 25 ReLU units. The
+same networks, wider, serve as the surrogate of the calorimeter showers' 33 high-level features
+(:mod:`hepnnlr.methods.dctrgan`). The discriminator returns a logit; training is in
+:mod:`hepnnlr.training.gan`.
 """
 
 from __future__ import annotations
@@ -64,12 +67,13 @@ def build_discriminator(
 
 @dataclass(frozen=True)
 class GANSpec:
-    """Sizes of a generator/discriminator pair (defaults: the paper's 1-D toy).
+    """Sizes of a generator/discriminator pair (defaults: the 1-D toy of arXiv:2009.03796).
 
     Attributes:
-        latent_dim: Dimension of the latent noise (paper: 5, 8, 25 for the three toys).
-        generator_hidden: Hidden sizes of ``G`` (paper: (15, 15)).
-        discriminator_hidden: Hidden sizes of ``D`` (paper: (25, 25)).
+        latent_dim: Dimension of the latent noise (arXiv:2009.03796: 5, 8, 25 for the
+            three toys).
+        generator_hidden: Hidden sizes of ``G`` (arXiv:2009.03796: (15, 15)).
+        discriminator_hidden: Hidden sizes of ``D`` (arXiv:2009.03796: (25, 25)).
         activation: Hidden activation of both.
     """
 

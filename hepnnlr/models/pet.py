@@ -1,7 +1,11 @@
-"""PET, the point-edge transformer of the ensembling paper (Sec. 2, after Mikuni & Nachman).
+"""PET, the point-edge transformer of arXiv:2503.20753 (Sec. 2, after arXiv:2404.16091).
+
+References: Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753; Mikuni, Nachman, "Solving Key Challenges in Collider Physics
+with Foundation Models", Phys. Rev. D 111 (2025) L051504, arXiv:2404.16091.
 
 Each particle is embedded from its own features plus a local *edge* embedding of its k
-nearest neighbours in the (η, φ) plane (k = 5 in the paper): for neighbour j of particle i
+nearest neighbours in the (η, φ) plane (k = 5 in arXiv:2503.20753): for neighbour j of particle i
 the edge feature is ``(x_i, x_j - x_i)`` through a small network, averaged over the real
 neighbours. Transformer layers (pre-layer-norm self-attention over the real particles, then
 an MLP) follow, and a learnable class token, attending to all particles in the last
@@ -238,7 +242,7 @@ def build_pet(
     Args:
         n_particle_features, n_global_features: Input sizes.
         units: Embedding width.
-        k: Neighbours of the local edge embedding (the paper: 5).
+        k: Neighbours of the local edge embedding (arXiv:2503.20753: 5).
         layers: Transformer layers over the particles.
         class_layers: Transformer layers after the class token is added.
         heads: Attention heads.

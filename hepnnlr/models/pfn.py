@@ -31,7 +31,8 @@ def build_pfn(
 
     Parameters θ (``n_theta > 0``) enter per event (concatenated after the sum, with the
     event features) or per particle (appended to every particle before Φ), the two DCTR
-    parameterizations of the SRGN paper.
+    parameterizations of Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation
+    using Neural Networks in the Presence of Detector Effects", arXiv:2010.03569.
     """
     if n_particle_features <= 0:
         raise ConfigError(

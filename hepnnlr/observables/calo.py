@@ -1,4 +1,7 @@
-"""High-level observables of calorimeter showers (Sec. III B of the DCTRGAN paper).
+"""High-level observables of calorimeter showers (Sec. III B of arXiv:2009.03796).
+
+Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the
+Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
 
 Every function takes the showers of a chunk in either form:
 
@@ -7,17 +10,17 @@ Every function takes the showers of a chunk in either form:
 * dense images: a numpy array ``(events, layers, x, y)``.
 
 Only cells with ``E > 0`` and ``E >= threshold`` enter (``threshold=0`` keeps the
-non-zero cells, the paper's "activated" cells). Everything is vectorized: the cells of
-the chunk are flattened once and summed per (event, layer) with ``numpy.bincount``.
+non-zero cells, the "activated" cells of arXiv:2009.03796). Everything is vectorized: the
+cells of the chunk are flattened once and summed per (event, layer) with ``numpy.bincount``.
 
-The high-level DCTR network of the paper is "built from 33 features: the number of
+The high-level DCTR network of arXiv:2009.03796 is "built from 33 features: the number of
 non-zero cells, the longitudinal centroid (energy-weighted layer index of the shower:
 Σᵢ i Eᵢ / Σᵢ Eᵢ, i = 1 … 30), the total energy, and the energy in each of the thirty
-layers" — 1 + 1 + 1 + 30 = 33, the names in :data:`DCTR_FEATURES`. As in the paper,
+layers" — 1 + 1 + 1 + 30 = 33, the names in :data:`DCTR_FEATURES`. As in arXiv:2009.03796,
 layers are counted from 1 in the centroid and in the feature names (``E_layer_1`` is the
 front layer, stored as ``layer = 0``). The per-layer energy-weighted second moments along
-x and y (Fig. 6 of the paper, not inputs of its network) are :data:`WIDTH_FEATURES`.
-The paper does not say about which point its moments are taken; here they are central
+x and y (Fig. 6 of arXiv:2009.03796, not inputs of its network) are :data:`WIDTH_FEATURES`.
+arXiv:2009.03796 does not say about which point its moments are taken; here they are central
 moments, ⟨(x − ⟨x⟩)²⟩ with energy weights within the layer, in units of ``cell_size``²,
 so that they measure the width and not the impact point.
 
@@ -71,7 +74,7 @@ def width_feature_names(n_layers: int = N_LAYERS) -> tuple[str, ...]:
 
 
 DCTR_FEATURES: tuple[str, ...] = dctr_feature_names()
-"""The 33 high-level features of the DCTRGAN paper (Sec. III B), in this order."""
+"""The 33 high-level features of arXiv:2009.03796 (Sec. III B), in this order."""
 
 WIDTH_FEATURES: tuple[str, ...] = width_feature_names()
 """The 60 per-layer energy-weighted second moments (x then y; Fig. 6 shows x)."""
@@ -199,8 +202,8 @@ def _centroid(cells: _Cells, per_layer: np.ndarray) -> ak.Array:
 def longitudinal_centroid(
     showers: ak.Array | np.ndarray, n_layers: int = N_LAYERS, *, threshold: float = 0.0
 ) -> ak.Array:
-    """Energy-weighted mean layer Σᵢ i Eᵢ / Σᵢ Eᵢ with i = 1 … n_layers (the paper's
-    convention), ``None`` for an empty shower."""
+    """Energy-weighted mean layer Σᵢ i Eᵢ / Σᵢ Eᵢ with i = 1 … n_layers (the convention of
+    arXiv:2009.03796), ``None`` for an empty shower."""
     cells = _cells(showers, n_layers, threshold)
     return _centroid(cells, cells.per_layer(cells.energy))
 

@@ -1,11 +1,14 @@
-"""Binning and filling of the shower observables plotted in the DCTRGAN paper (Figs. 3–6).
+"""Binning and filling of the shower observables plotted in arXiv:2009.03796 (Figs. 3–6).
+
+Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the
+Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
 
 * Fig. 3: number of activated cells ``n_hits``, total energy ``E_total`` (MeV) and
   longitudinal centroid ``centroid`` (layers counted from 1);
 * Fig. 4: energy in selected layers, ``E_layer_k`` for k in :data:`SELECTED_LAYERS`;
 * Fig. 5: energy differences between layer k and the layer one and four later,
-  ``dE_k_{k+1}`` and ``dE_k_{k+4}`` for k = 5, 10, 15, 20 (the paper's panels);
-* Fig. 6: per-layer energy-weighted second moments along x (and y, which the paper
+  ``dE_k_{k+1}`` and ``dE_k_{k+4}`` for k = 5, 10, 15, 20 (the panels of arXiv:2009.03796);
+* Fig. 6: per-layer energy-weighted second moments along x (and y, which arXiv:2009.03796
   reports to be nearly the same), ``x2_layer_k`` / ``y2_layer_k`` for the selected layers,
   in cells².
 
@@ -46,7 +49,7 @@ SELECTED_LAYERS: tuple[int, ...] = (5, 10, 15, 20, 25)
 LAYER_DIFFERENCES: tuple[tuple[int, int], ...] = tuple(
     (k, k + d) for k in (5, 10, 15, 20) for d in (1, 4)
 )
-"""(layer, later layer) pairs of Fig. 5 of the paper."""
+"""(layer, later layer) pairs of Fig. 5 of arXiv:2009.03796."""
 
 _E_LAYER_MAX = {5: 60.0, 10: 120.0, 15: 100.0, 20: 80.0, 25: 60.0}
 

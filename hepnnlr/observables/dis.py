@@ -1,7 +1,7 @@
 """Deep-inelastic-scattering kinematics and per-particle features.
 
-Sec. 3 of the paper (Torales Acosta, Wamorkar, Mikuni, Nachman, *Stabilizing Neural
-Likelihood Ratio Estimation*) describes each DIS event by the scattered electron
+Sec. 3 of Torales Acosta, Wamorkar, Mikuni, Nachman, *Stabilizing Neural Likelihood Ratio
+Estimation*, arXiv:2503.20753, describes each DIS event by the scattered electron
 (pseudorapidity η_e, Q², y) and by per-particle features of the hadronic final state:
 η − η_e, log10 pT and log10 pT/Q. This module computes them on awkward arrays, one entry
 per event, with no event loop.
@@ -73,7 +73,7 @@ HERA = BeamConfig()
 
 @dataclass(frozen=True)
 class FiducialCuts:
-    """Fiducial region of the hadronic final-state particles (Sec. 3 of the paper).
+    """Fiducial region of the hadronic final-state particles (Sec. 3 of arXiv:2503.20753).
 
     A particle is kept if ``pt > pt_min`` and ``eta_min < eta < eta_max`` (strict).
 
@@ -117,7 +117,7 @@ class FiducialCuts:
 class KinematicRegion:
     """Event-level DIS phase space in electron-method Q² and y.
 
-    The default is the detector-level selection of Sec. 3 of the ensembling paper
+    The default is the detector-level selection of Sec. 3 of arXiv:2503.20753
     (Q² > 150 GeV², 0.08 < y < 0.7); applied to particle-level quantities it is the region
     in which unfolded results are shown, since outside it the data carry no information.
 

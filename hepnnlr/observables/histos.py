@@ -1,4 +1,7 @@
-"""Binning and filling of the DIS observables of Sec. 3 of the paper.
+"""Binning and filling of the DIS observables of Sec. 3 of arXiv:2503.20753.
+
+Reference: Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753.
 
 Every histogram has ``Weight`` storage (sum of weights and sum of squared weights) and
 one observable axis, preceded by the ``dataset`` category axis when booked for a dataset

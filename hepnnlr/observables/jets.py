@@ -436,9 +436,10 @@ def cluster_jets_with_constituents(
 def dphi_from_pi(phi: ak.Array, phi_ref: ak.Array) -> ak.Array:
     """Azimuthal separation measured from back-to-back: π − |Δφ|, in [0, π].
 
-    This is the Δφ^jet observable of Sec. 3 of the paper with ``phi`` the jet azimuth and
-    ``phi_ref`` the scattered electron's: 0 for a jet exactly back-to-back with the
-    electron in the transverse plane.
+    This is the Δφ^jet observable of Sec. 3 of Torales Acosta, Wamorkar, Mikuni, Nachman,
+    "Stabilizing Neural Likelihood Ratio Estimation", arXiv:2503.20753, with ``phi`` the jet azimuth
+    and ``phi_ref`` the scattered electron's: 0 for a jet exactly back-to-back with the electron in
+    the transverse plane.
 
     Args:
         phi: Azimuths in radians (e.g. jagged jet φ).

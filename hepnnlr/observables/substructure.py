@@ -1,10 +1,13 @@
-"""Jet substructure of the parton-shower tuning example (Sec. III B, Fig. 9 of the SRGN paper).
+"""Jet substructure of the parton-shower tuning (arXiv:2010.03569, Sec. III B, Fig. 9).
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Pure functions on jagged ``events * jets * constituents`` awkward arrays, as returned in
 the ``constituents`` field of :func:`hepnnlr.observables.jets.cluster_jets_with_constituents`.
 
 Energy correlation functions (Larkoski, Salam & Thaler, JHEP 06 (2013) 108, Ref. [64] of
-the SRGN paper), in the hadron-collider (pT, ΔR) measure that FastJet-contrib's
+arXiv:2010.03569), in the hadron-collider (pT, ΔR) measure that FastJet-contrib's
 ``EnergyCorrelator`` uses by default (``pt_R``), the measure of the anti-kT pT-ordered jets
 of Ref. [39]:
 
@@ -12,11 +15,11 @@ of Ref. [39]:
     ECF(2, β) = Σ_{i<j} pT_i pT_j ΔR_ij^β
     ECF(3, β) = Σ_{i<j<k} pT_i pT_j pT_k (ΔR_ij ΔR_ik ΔR_jk)^β
 
-with ΔR² = Δy² + Δφ² (rapidity y, as FastJet). :func:`energy_correlation` returns the
-dimensionless normalised e_N = ECF(N, β) / ECF(1, β)^N by default (FastJet's
-``exclusive_jets_energy_correlator(func="generalized")``, which is always normalised) or
-ECF(N, β) in GeV^N with ``normalized=False``. The paper's ECF(N = 3, β = 4) is histogrammed
-as e_3 in hepnnlr. A jet with fewer than N constituents has ECF(N) = 0.
+with ΔR² = Δy² + Δφ² (rapidity y, as FastJet). :func:`energy_correlation` returns the dimensionless
+normalised e_N = ECF(N, β) / ECF(1, β)^N by default (FastJet's
+``exclusive_jets_energy_correlator(func="generalized")``, which is always normalised) or ECF(N, β)
+in GeV^N with ``normalized=False``. The ECF(N = 3, β = 4) of arXiv:2010.03569 is histogrammed as e_3
+in hepnnlr. A jet with fewer than N constituents has ECF(N) = 0.
 
 How: one compiled pass over the flat constituents of all jets
 (:mod:`hepnnlr.observables._kernels`, numba; no Python loop per jet): the pair matrix

@@ -1,8 +1,11 @@
-"""Observables of ℓ τ_h events (H → ττ vs Z → ττ, Sec. 3.1.2 of the signal-strength thesis).
+"""Observables of ℓ τ_h events (H → ττ vs Z → ττ, Sec. 3.1.2 of hdl:1887/4104579).
+
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
 Pure functions on awkward arrays, one entry per event, no Python loop over events.
 
-The thesis uses two features, "the invariant mass of the hadronic tau and the lepton,
+hdl:1887/4104579 uses two features, "the invariant mass of the hadronic tau and the lepton,
 DER_mass_vis, and the ratio between the transverse momentum of the lepton and that of the
 hadronic tau, DER_pt_ratio_lep_had" (the HiggsML challenge's definitions); hepnnlr adds
 Δφ(ℓ, τ_h) and the collinear-approximation mass.
@@ -53,7 +56,8 @@ TAUTAU_REASONS: dict[int, str] = {
 """``reason`` codes of :func:`select_tautau`: the first failed requirement."""
 
 TAUTAU_FEATURES = ("m_vis", "pt_ratio", "dphi", "m_col")
-"""Feature names of :func:`tautau_features`; the thesis's two are ``m_vis``, ``pt_ratio``."""
+"""Feature names of :func:`tautau_features`; the two of hdl:1887/4104579 are
+``m_vis``, ``pt_ratio``."""
 
 _KINEMATIC = ("pt", "eta", "phi", "E")
 

@@ -1,23 +1,26 @@
-"""Top-quark mass observables of semi-muonic tt̄ events (Sec. III C of the SRGN paper).
+"""Top-quark mass observables of semi-muonic tt̄ events (Sec. III C of arXiv:2010.03569).
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Pure functions on awkward arrays, one entry per event, no Python loop over events.
 
-Rules (SRGN paper, Sec. III C):
+Rules (arXiv:2010.03569, Sec. III C):
 
 * jets: pT > 20 GeV; jets within ΔR < 0.4 of the muon are removed ("jets overlapping with
   the muon are removed"); a jet counts as b-tagged only if its ``btag`` flag is set *and*
   |η| < 2.5 ("they can only be b-tagged if |η| < 2.5"); every other jet is a light jet;
 * events need a muon, ≥ 2 b-tagged jets and ≥ 2 light jets ("at least two b-tagged jets
   and at least two additional non b-tagged jets"); the muon is the leading entry of the
-  muon collection; no pT cut is applied to it (the paper states none);
+  muon collection; no pT cut is applied to it (arXiv:2010.03569 states none);
 * b1 = the b-tagged jet closest in ΔR to the muon; b2 = the highest-pT b-tagged jet of
-  the rest; j1, j2 = the two highest-pT light jets (footnote 4 of the paper: no W-mass
+  the rest; j1, j2 = the two highest-pT light jets (footnote 4 of arXiv:2010.03569: no W-mass
   constraint on j1 j2);
 * observables m(b1 μ ν), m(b2 μ ν), m(b1 j1 j2), m(b2 j1 j2); at detector level the
   neutrino has the missing transverse momentum as pT and its pz from the W-mass constraint
-  (:func:`solve_neutrino_pz`); at generator level the paper uses the neutrino itself.
+  (:func:`solve_neutrino_pz`); at generator level arXiv:2010.03569 uses the neutrino itself.
 
-Neutrino pz: footnote 5 of the paper, verbatim: "If there is no solution, the mass is set
+Neutrino pz: footnote 5 of arXiv:2010.03569, verbatim: "If there is no solution, the mass is set
 to zero. If there are two real solutions, the one with the smaller |p_z| is selected."
 hepnnlr implements exactly that (``no_solution="zero"``, the default): when the
 discriminant of the W-mass quadratic is negative, m(b1 μ ν) and m(b2 μ ν) are 0 (the
@@ -70,15 +73,15 @@ _NO_SOLUTION_RULES = ("zero", "real_part")
 
 @dataclass(frozen=True)
 class TopSelectionConfig:
-    """Object selection of Sec. III C of the SRGN paper.
+    """Object selection of Sec. III C of arXiv:2010.03569.
 
     Attributes:
-        jet_pt_min: jet pT threshold, GeV (paper: 20).
-        btag_eta_max: b-tagging only for |η| below this (paper: 2.5).
-        overlap_dr: jets within this ΔR of the muon are removed (paper: R = 0.4).
+        jet_pt_min: jet pT threshold, GeV (arXiv:2010.03569: 20).
+        btag_eta_max: b-tagging only for |η| below this (arXiv:2010.03569: 2.5).
+        overlap_dr: jets within this ΔR of the muon are removed (arXiv:2010.03569: R = 0.4).
         w_mass: W mass of the neutrino constraint, GeV.
-        no_solution: ``"zero"`` (paper, footnote 5: the ν masses are set to 0) or
-            ``"real_part"`` (pz from the discriminant set to zero).
+        no_solution: ``"zero"`` (arXiv:2010.03569, footnote 5: the ν masses are set to 0)
+            or ``"real_part"`` (pz from the discriminant set to zero).
     """
 
     jet_pt_min: float = 20.0
@@ -160,9 +163,9 @@ def solve_neutrino_pz(
         A p_z² − 2 a p_z^ℓ p_z + (E² p_T^ν² − a²) = 0,
         p_z = (a p_z^ℓ ± E √(a² − A p_T^ν²)) / A.
 
-    Both roots are returned, ``pz`` being the one with the smaller |pz| (footnote 5 of the
-    SRGN paper). Where a² < A p_T^ν² there is no real solution: ``real`` is False and both
-    roots are the real part a p_z^ℓ / A (the discriminant set to zero); the paper then sets
+    Both roots are returned, ``pz`` being the one with the smaller |pz| (footnote 5 of
+    arXiv:2010.03569). Where a² < A p_T^ν² there is no real solution: ``real`` is False and both
+    roots are the real part a p_z^ℓ / A (the discriminant set to zero); arXiv:2010.03569 then sets
     the masses built with the neutrino to zero, which :func:`reconstruct_top` does.
 
     Args:
@@ -275,11 +278,11 @@ def reconstruct_top(
     neutrino: ak.Array | None = None,
     config: TopSelectionConfig | None = None,
 ) -> ak.Array:
-    """The four top-mass observables of Sec. III C of the SRGN paper, per event.
+    """The four top-mass observables of Sec. III C of arXiv:2010.03569, per event.
 
     Either the missing transverse momentum (``met_px``, ``met_py``: the neutrino pz is
     solved with :func:`solve_neutrino_pz`, detector level) or the ``neutrino`` itself
-    (one record per event with pt, eta, phi, E: generator level, as in the paper) is
+    (one record per event with pt, eta, phi, E: generator level, as in arXiv:2010.03569) is
     given.
 
     Args:
@@ -290,11 +293,11 @@ def reconstruct_top(
         config: selection and neutrino rule; ``TopSelectionConfig()`` if not given.
 
     Returns:
-        One record per event: ``reason`` (int8, never None), ``nu_real`` (bool: a real
-        neutrino solution exists; always True with ``neutrino``), ``nu_pz`` and the four
-        masses of :data:`TOP_MASS_FIELDS` in GeV. ``nu_real``, ``nu_pz`` and the masses
-        are ``None`` for events that fail the selection. With ``no_solution="zero"`` the
-        two masses with the neutrino are 0 where ``nu_real`` is False (paper, footnote 5).
+        One record per event: ``reason`` (int8, never None), ``nu_real`` (bool: a real neutrino
+        solution exists; always True with ``neutrino``), ``nu_pz`` and the four masses of
+        :data:`TOP_MASS_FIELDS` in GeV. ``nu_real``, ``nu_pz`` and the masses are ``None`` for
+        events that fail the selection. With ``no_solution="zero"`` the two masses with the neutrino
+        are 0 where ``nu_real`` is False (arXiv:2010.03569, footnote 5).
 
     Example:
         >>> out = reconstruct_top(events.RecoJet, events.RecoMuon,

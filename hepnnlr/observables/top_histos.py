@@ -1,11 +1,14 @@
-"""Histograms of the four top-mass observables (Fig. 11 of the SRGN paper).
+"""Histograms of the four top-mass observables (Fig. 11 of arXiv:2010.03569).
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 One ``hist.Hist`` per observable and level, one regular axis from 0 to 500 GeV in 10 GeV
 bins (overflow kept), preceded by the ``dataset`` category axis when booked for a dataset
 (:mod:`hepnnlr.observables.dataset_histos`), ``Weight`` storage (sums of weights and of
 squared weights).
-Events without a real neutrino solution have m(b μ ν) = 0 (footnote 5 of the paper) and
-fill the first bin, as in the paper.
+Events without a real neutrino solution have m(b μ ν) = 0 (footnote 5 of arXiv:2010.03569) and
+fill the first bin, as in arXiv:2010.03569.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Binning and filling of the e+e− → Z → dijet observables (SRGN paper, Sec. III B, Fig. 9).
+"""Binning and filling of the e+e− → Z → dijet observables (arXiv:2010.03569, Sec. III B, Fig. 9).
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Same conventions as :mod:`hepnnlr.observables.histos`: one observable axis per
 histogram, preceded by the ``dataset`` category axis when booked for a dataset
