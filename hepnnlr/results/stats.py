@@ -64,7 +64,8 @@ def chi2_test(
 
 
 def relative_mse(truth: np.ndarray, passes: np.ndarray) -> np.ndarray:
-    """Relative mean-squared error per bin, Eq. 4 of the ensembling paper.
+    """Relative mean-squared error per bin, Eq. 4 of Torales Acosta, Wamorkar,
+    Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio Estimation", arXiv:2503.20753.
 
     ``MSE_rel = (1/N) sum_i (x - xhat_i)^2 / x`` with ``x`` the truth histogram values and
     ``xhat_i`` the unfolded values of full pass ``i`` (``passes``: ``(N, bins)``). Bins
@@ -81,7 +82,7 @@ def relative_mse(truth: np.ndarray, passes: np.ndarray) -> np.ndarray:
 
 
 def relative_std(passes: np.ndarray) -> np.ndarray:
-    """Relative standard deviation per bin over full passes, Eq. 5 of the ensembling paper.
+    """Relative standard deviation per bin over full passes, Eq. 5 of arXiv:2503.20753.
 
     ``sigma_rel = sqrt((1/N) sum_i (xhat_i - mean)^2) / mean``; NaN where the mean is 0.
     """

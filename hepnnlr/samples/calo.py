@@ -1,6 +1,9 @@
 """Parametric electromagnetic showers: a stand-in for the Geant4 calorimeter of DCTRGAN.
 
-Sec. III B of the DCTRGAN paper reweights GAN showers of 50 GeV photons in a 30-layer
+Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the
+Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
+
+Sec. III B of arXiv:2009.03796 reweights GAN showers of 50 GeV photons in a 30-layer
 silicon–tungsten calorimeter (ILD), each layer read out as 30 × 30 cells, with hits below
 0.1 MeV removed. Full simulation is out of reach here, so :func:`generate_calo` draws
 showers from the Grindhammer–Peters (GP) parametrization [Grindhammer & Peters,
@@ -33,7 +36,7 @@ hep-ex/0001020; the GFlash model of Geant4], sampled with energy spots:
    jitter of ``impact_sigma_mm`` in x and y (the grid centre is a cell corner).
 6. **Cells.** Spot energies are summed per cell, each cell is multiplied by Gamma noise of
    mean 1 and relative width ``cell_noise`` (sensor and electronics fluctuations), cast to
-   float32, and cells below ``threshold_mev`` are dropped (the paper's MIP cut).
+   float32, and cells below ``threshold_mev`` are dropped (the MIP cut of arXiv:2009.03796).
 
 Simplifications against GP/GFlash, on purpose: one profile for energy and spots (GFlash
 draws the spots from a slightly different Gamma than the energy), τ measured with the
@@ -41,11 +44,11 @@ shower's own T, homogeneous parameters for the whole Si–W stack (Z = 74, E_c =
 an effective Molière radius larger than tungsten's 9.3 mm because of the sensor gaps)
 and uniform layers of ``layer_x0`` radiation lengths (ILD has 20 × 0.6 X₀ then
 10 × 1.2 X₀; 30 × 0.8 X₀ has the same 24 X₀ depth and puts the mean shower maximum just
-beyond the tenth layer, as the paper reports for its Geant4 showers).
+beyond the tenth layer, as arXiv:2009.03796 reports for its Geant4 showers).
 
 ``spots_per_gev`` (80) and ``sampling_fraction`` (1.5%) are tuned, not derived: with
-them the default showers (2,000, seed 1) activate 780 ± 54 cells (the paper's Geant4
-showers peak around 780), deposit 733 ± 29 MeV of visible energy (98% of 750 MeV: the
+them the default showers (2,000, seed 1) activate 780 ± 54 cells (the Geant4 showers of
+arXiv:2009.03796 peak around 780), deposit 733 ± 29 MeV of visible energy (98% of 750 MeV: the
 rest leaks out or falls below threshold), peak in layer 12 and have a mean longitudinal
 centroid of 14.2 (layers counted from 1).
 
@@ -100,7 +103,7 @@ class ShowerConfig:
     """Settings of the parametric photon showers (model in the module docstring).
 
     Attributes:
-        energy_gev: incident photon energy, GeV (the paper: 50 GeV). At least 1 GeV,
+        energy_gev: incident photon energy, GeV (arXiv:2009.03796: 50 GeV). At least 1 GeV,
             where the GP parametrization stops being valid.
         n_layers, n_x, n_y: the grid: layers along the photon, cells along x and y.
         layer_x0: thickness of one layer in radiation lengths.
@@ -116,7 +119,8 @@ class ShowerConfig:
         sampling_fraction: visible (sensor) energy over incident energy.
         impact_sigma_mm: Gaussian spread of the impact point in x and y.
         cell_noise: relative width of the multiplicative Gamma noise per cell (0: none).
-        threshold_mev: cells with less visible energy are dropped (the paper: 0.1 MeV).
+        threshold_mev: cells with less visible energy are dropped (arXiv:2009.03796: 0.1
+            MeV).
     """
 
     energy_gev: float = 50.0

@@ -54,7 +54,9 @@ __all__ = [
 ]
 
 GRID_SHAPE: tuple[int, int, int] = (30, 30, 30)
-"""Default (layers, x cells, y cells) of the calorimeter (the DCTRGAN paper's grid)."""
+"""Default (layers, x cells, y cells) of the calorimeter (the grid of Diefenbacher, Eren,
+Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the Precision of Generative Models with
+Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796)."""
 
 CALO_FLAT_BRANCHES: dict[str, np.dtype] = {
     "event": np.dtype(np.uint64),

@@ -1,12 +1,15 @@
 """Neutral-current deep-inelastic e p scattering at HERA with Pythia 8.
 
-The setup follows Sec. 3 of the OmniFold ensembling paper (H1 high-Q² DIS): a 920 GeV
+Reference: Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753.
+
+The setup follows Sec. 3 of arXiv:2503.20753 (H1 high-Q² DIS): a 920 GeV
 proton (beam A, along +z) on a 27.6 GeV electron (beam B, along −z), t-channel γ/Z
 exchange with Q² > 100 GeV², the dipole recoil scheme for initial-state radiation, no
 photon flux from the electron (``PDF:lepton = off``) and no QED radiation off leptons
 (``TimeShower:QEDshowerByL = off``).
 
-Two physics setups play the roles of the paper's two generators: ``"sim"`` (like Rapgap,
+Two physics setups play the roles of the two generators of arXiv:2503.20753: ``"sim"`` (like Rapgap,
 used to unfold) and ``"data"`` (like Djangoh, the pseudo-data); see :data:`DIS_SETUPS`.
 
 What is stored per event (:func:`generate_dis`):
@@ -171,7 +174,7 @@ _DATA = DISSetup(
 DIS_SETUPS: Mapping[str, DISSetup] = MappingProxyType({"sim": _SIM, "data": _DATA})
 """The two physics setups, keyed by name.
 
-``"sim"`` (the simulation, like Rapgap in the paper): Pythia 8.317 defaults, i.e. the
+``"sim"`` (the simulation, like Rapgap in arXiv:2503.20753): Pythia 8.317 defaults, i.e. the
 Monash 2013 tune with the NNPDF2.3 QCD+QED LO proton PDF (``PDF:pSet = 13``).
 
 ``"data"`` (the pseudo-data, like Djangoh) departs from the defaults in QCD modelling only:

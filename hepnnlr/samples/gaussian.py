@@ -1,7 +1,10 @@
-"""Gaussian toy samples of Sec. III A of the SRGN paper, with their analytic weights.
+"""Gaussian toy samples of Sec. III A of arXiv:2010.03569, with their analytic weights.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 * :func:`gaussian_sample`: generator level ``x_G ~ N(μ, σ²)`` and simulation level
-  ``x_S = x_G + N(0, ε²)`` (the paper: ``σ = 1``, ``ε = 0.5``), paired event by event.
+  ``x_S = x_G + N(0, ε²)`` (arXiv:2010.03569: ``σ = 1``, ``ε = 0.5``), paired event by event.
 * :func:`varied_gaussian_sample`: the DCTR training sample: per event a ``θ = (μ[, σ])``
   drawn uniformly over the given ranges, then ``x_G ~ N(μ, σ²)``.
 * :func:`full_phase_space_sample`: the two-dimensional generator level of Fig. 4 where the
@@ -115,7 +118,7 @@ def varied_gaussian_sample(
 def full_phase_space_sample(
     n: int, mu: float, *, seed: int, omega0: float = 0.7, omega1: float = 0.2
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(x_G, x_S)`` of the full-phase-space example (SRGN paper, Sec. III A, Fig. 4).
+    """``(x_G, x_S)`` of the full-phase-space example (arXiv:2010.03569, Sec. III A, Fig. 4).
 
     Returns:
         ``x_G`` of shape ``(n, 2)``: the primary feature ``N(μ, 1)`` and the secondary

@@ -1,9 +1,12 @@
-"""The 2-D Gaussian signal/background toy of the Sluijter thesis (§3.1.1), exact likelihood.
+"""The 2-D Gaussian signal/background toy (§3.1.1 of hdl:1887/4104579), exact likelihood.
+
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
 Signal events are drawn from a 2-D unit-width Gaussian whose mean sits at polar coordinates
 ``(r, φ = z)``; background events from the same Gaussian with the mean at ``(-r, φ = z)``.
-``r = 2`` is the thesis's *large distance* case, ``r = 0.5`` the *small distance* case; the
-nuisance parameter ``z`` (an angle) lives in ``[0, π/2]`` with reference value
+``r = 2`` is the *large distance* case of hdl:1887/4104579, ``r = 0.5`` the *small distance*
+case; the nuisance parameter ``z`` (an angle) lives in ``[0, π/2]`` with reference value
 ``z0 = π/4``. Because both densities are known, the exact likelihood
 
     p(x | μ, z) = μ/(μ+1) p(x | sig, z) + 1/(μ+1) p(x | bkg, z)        (Eq. 2.5)
@@ -40,10 +43,11 @@ class GaussianSignalToy:
     """Signal at ``r (cos z, sin z)``, background at ``-r (cos z, sin z)``, unit width.
 
     Attributes:
-        radius: ``r``: 2.0 (large distance case) or 0.5 (small distance case) in the thesis.
+        radius: ``r``: 2.0 (large distance case) or 0.5 (small distance case) in
+            hdl:1887/4104579.
         z_range: Interval of the nuisance parameter the toy is defined on (training range).
         z0: Reference value of ``z`` (the negatives of the classifier route are drawn there).
-        sigma: Width of both Gaussians (1 in the thesis).
+        sigma: Width of both Gaussians (1 in hdl:1887/4104579).
     """
 
     radius: float = 2.0
@@ -106,7 +110,8 @@ class GaussianSignalToy:
         return self.mean(z, kind) + self.sigma * rng.standard_normal((int(n), 2))
 
     def uniform_z(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` values of ``z`` drawn uniformly on :attr:`z_range` (the thesis's p_z)."""
+        """``n`` values of ``z`` drawn uniformly on :attr:`z_range` (``p_z`` of
+        hdl:1887/4104579)."""
         return rng.uniform(self.z_range[0], self.z_range[1], int(n))
 
     def mixture(
@@ -120,10 +125,11 @@ class GaussianSignalToy:
     ) -> tuple[np.ndarray, np.ndarray]:
         """A dataset of ``n`` events drawn at ``(μ, z)``, shuffled.
 
-        With ``fixed_counts`` (the thesis's test sets, §3.1) ``N_signal = round(n μ/(μ+1))``;
-        otherwise ``N_signal ~ Binomial(n, μ/(μ+1))``: independent draws from
-        ``p(x | μ, z)``, which is what a coverage study over independent toys needs (fixed
-        counts remove the binomial fluctuation and make the μ intervals over-cover).
+        With ``fixed_counts`` (the test sets of hdl:1887/4104579, §3.1)
+        ``N_signal = round(n μ/(μ+1))``; otherwise ``N_signal ~ Binomial(n, μ/(μ+1))``:
+        independent draws from ``p(x | μ, z)``, which is what a coverage study over independent
+        toys needs (fixed counts remove the binomial fluctuation and make the μ intervals
+        over-cover).
 
         Returns:
             ``(x, is_signal)``: ``(n, 2)`` features and a boolean truth label per event.

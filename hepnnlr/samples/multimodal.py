@@ -1,7 +1,7 @@
-"""Gaussian mixtures of the DCTRGAN paper's toy examples (Eqs. 12–14), as NumPy samplers.
+"""Gaussian mixtures of the toy examples of arXiv:2009.03796 (Eqs. 12–14), as NumPy samplers.
 
 Diefenbacher et al., "DCTRGAN: improving the precision of generative models with
-reweighting", JINST 15 (2020) P11004, Sec. III A:
+reweighting", JINST 15 (2020) P11004, arXiv:2009.03796, Sec. III A:
 
 * :func:`bimodal` (Eq. 12): ``1/2 N(x; -1, 0.4) + 1/2 N(x; 1, 0.4)`` in one dimension;
 * :func:`ring` (Eq. 13): eight Gaussians of width 0.1 at ``(cos 2πi/8, sin 2πi/8)``;

@@ -1,4 +1,7 @@
-"""Toy detector responses of Sec. 4 of the detector-response paper (arXiv:1910.03773).
+"""Toy detector responses of Sec. 4 of arXiv:1910.03773.
+
+Reference: Cheong, Cukierman, Nachman, Safdari, Schwartzman, "Parametrizing the Detector
+Response with Neural Networks", arXiv:1910.03773.
 
 * :class:`JetResponseToy` — the calorimeter jet-energy response of Sec. 4.1: a Crystal Ball
   (Eq. 4.1) with a power-law low tail, centred on μ(x) of Eq. 4.2 with width σ(x) of
@@ -13,7 +16,7 @@ The standard Crystal Ball (mean parameter 0, width 1) with tail parameters ``β 
 CDF and inverse CDF are closed-form (:func:`crystal_ball_cdf`, :func:`crystal_ball_ppf`),
 so sampling is exact inverse-transform sampling. With ``m = 2`` neither the mean nor the
 variance exists (the tail falls like z⁻²): the sample standard deviation grows with the
-sample size, which is why the paper learns quantiles (Fig. 5).
+sample size, which is why arXiv:1910.03773 learns quantiles (Fig. 5).
 
 This module needs NumPy and ``scipy.special`` (the normal CDF and its inverse) only.
 """
@@ -144,8 +147,8 @@ class JetResponseToy:
         beta, m: Crystal Ball tail parameters.
         x0: Turn-on parameter of μ(x) (Eq. 4.2).
         noise, stochastic, constant: N, S, C of σ(x) (Eq. 4.3).
-        x_min, x_max: Range of the uniform true energy x (GeV). The paper does not state
-            it; hepnnlr's default 20–100 GeV covers the threshold region (below ~30 GeV)
+        x_min, x_max: Range of the uniform true energy x (GeV). arXiv:1910.03773 does not
+            state it; hepnnlr's default 20–100 GeV covers the threshold region (below ~30 GeV)
             and the tail-dominated high energies.
     """
 
@@ -226,10 +229,11 @@ class MuonResolutionToy:
     """Muon-momentum response of Sec. 4.2: ``y = 1 + σ(x) z``, σ of Eq. 4.4.
 
     Attributes:
-        beta: Crystal Ball β (smaller: heavier tail; the paper scans it, Fig. 5b).
-        m: Crystal Ball power (paper: 2).
+        beta: Crystal Ball β (smaller: heavier tail; arXiv:1910.03773 scans it,
+            Fig. 5b).
+        m: Crystal Ball power (arXiv:1910.03773: 2).
         log10_x_min, log10_x_max: log10 of the momentum range, sampled uniformly
-            (paper: log10 7 to 2).
+            (arXiv:1910.03773: log10 7 to 2).
     """
 
     beta: float = 2.0

@@ -1,6 +1,7 @@
 """Particle-level and detector-level event selections of the H1 high-Q² analysis.
 
-Sec. 3 of the OmniFold ensembling paper: particle-level events need Q² > 100 GeV² and at
+Sec. 3 of Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753: particle-level events need Q² > 100 GeV² and at
 least one particle; detector-level events need Q² > 150 GeV², 0.08 < y < 0.7, with
 particles of pT > 0.1 GeV and −1.5 < η < 2.75. Both levels compute Q² and y with the
 electron method (:func:`hepnnlr.samples.kinematics.electron_method`) on their own electron.

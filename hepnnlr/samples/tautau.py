@@ -1,6 +1,8 @@
 """H → ττ and Z/γ* → ττ at the LHC with Pythia 8, one leptonic and one hadronic τ.
 
-The physics case of Sec. 3.1.2 of the signal-strength thesis (Sluijter, ``004``): the
+The physics case of Sec. 3.1.2 of B. Sluijter, "Classifiers versus Normalizing Flows for
+uncertainty-aware estimation of a signal ratio", MSc thesis, Leiden University 2024,
+hdl:1887/4104579: the
 signal is a Higgs boson decaying to a τ pair, the background a Z boson decaying to a τ
 pair; in both "one τ particle decays hadronically and one decays leptonically". Processes
 (:data:`TAUTAU_PROCESSES`), pp at √s = 13 TeV:

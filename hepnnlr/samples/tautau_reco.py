@@ -1,6 +1,9 @@
 """Detector level and ROOT file of the ττ sample; the τ_h energy scale z is the nuisance.
 
-The thesis (Sluijter, ``004``, Sec. 3.1.2) takes the hadronic-τ energy scale (TES) as the
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
+
+hdl:1887/4104579 (Sec. 3.1.2) takes the hadronic-τ energy scale (TES) as the
 nuisance parameter z, "applied afterward" to simulated events at nominal TES 1.0. hepnnlr
 applies it inside a parametric detector at the level of the analysis objects:
 
@@ -58,7 +61,8 @@ __all__ = [
 ]
 
 TAU_ENERGY_SCALE_RANGE = (0.5, 1.5)
-"""Allowed τ_h energy scales z (open interval); the thesis uses 0.9, 1.0, 1.1."""
+"""Allowed τ_h energy scales z (open interval); hdl:1887/4104579 uses 0.9, 1.0,
+1.1."""
 
 _ELECTRON_MASS = 0.51099895e-3
 _MUON_MASS = 0.1056583755

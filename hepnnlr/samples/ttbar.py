@@ -1,9 +1,12 @@
 """Top-quark pair production at the LHC with Pythia 8, semi-muonic decays.
 
-The setup of Sec. III C of the SRGN paper: pp → tt̄ at √s = 13 TeV (``Top:gg2ttbar``,
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
+
+The setup of Sec. III C of arXiv:2010.03569: pp → tt̄ at √s = 13 TeV (``Top:gg2ttbar``,
 ``Top:qqbar2ttbar``), "one of the W bosons is forced to decay to μ + ν_μ while the other
 W boson decays hadronically". The top mass is a parameter (``6:m0``, :class:`TTbarConfig`;
-the paper fits M_t = 175 GeV and shows 172.5 GeV for comparisons).
+arXiv:2010.03569 fits M_t = 175 GeV and shows 172.5 GeV for comparisons).
 
 How exactly one W decays to μν: Pythia's decay tables are charge-specific through
 ``24:onPosIfAny`` (the W⁺) and ``24:onNegIfAny`` (the W⁻). A block of events is generated

@@ -1,13 +1,16 @@
 """Gen jets, a jet-level detector and the ROOT file of the tt̄ sample.
 
-The SRGN paper (Sec. III C) simulates the detector with Delphes (CMS card). hepnnlr
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
+
+arXiv:2010.03569 (Sec. III C) simulates the detector with Delphes (CMS card). hepnnlr
 emulates it at the level of the analysis objects instead, which is all the top-mass
 observables need:
 
 * **Gen jets** (``GenJet``): anti-kT, R = 0.4 (FastJet, E-scheme) on ``GenPart`` (every
   stable particle except neutrinos and the W muon), pT > ``gen_jet_pt_min``. A gen jet is
   b-tagged (``btag``) when a weakly decaying b hadron of ``GenB`` with pT > ``b_hadron_pt_min``
-  lies within ΔR < ``btag_dr`` of its axis and |η_jet| < ``btag_eta_max``. (The paper tags
+  lies within ΔR < ``btag_dr`` of its axis and |η_jet| < ``btag_eta_max``. (arXiv:2010.03569 tags
   a jet when "the highest energy parton inside the jet cone (ΔR < 0.5) is a b quark";
   hepnnlr uses the hadron-level definition of ATLAS/CMS, which does not need the parton
   record.)
@@ -79,7 +82,7 @@ class TTbarDetectorConfig:
         jet_constant: c of σ/E.
         btag_dr: ΔR(jet, b hadron) for a b match.
         b_hadron_pt_min: b hadrons below this pT (GeV) do not tag.
-        btag_eta_max: no b-tagging at or beyond this |η| (paper: 2.5).
+        btag_eta_max: no b-tagging at or beyond this |η| (arXiv:2010.03569: 2.5).
         btag_efficiency: tag probability of a b-matched reco jet.
         mistag_rate: tag probability of any other reco jet.
         muon_eta_max: muon acceptance |η|.

@@ -1,6 +1,9 @@
 """e+e− → Z → light-quark dijets with Pythia 8, for parton-shower tuning.
 
-The setup of Sec. III B of the SRGN paper (after Ref. [39], DCTR): e+e− collisions at
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
+
+The setup of Sec. III B of arXiv:2010.03569 (after Ref. [39], DCTR): e+e− collisions at
 √s = 91.19 GeV, s-channel γ*/Z (``WeakSingleBoson:ffbar2gmZ``) with the Z decaying to
 u, d or s quarks only, no photon flux from the leptons (``PDF:lepton = off``) and no
 initial-state radiation. Three generator parameters θ are tunable
@@ -11,7 +14,7 @@ shower α_s(m_Z)), ``StringZ:aLund`` (Lund fragmentation function a) and
 Stable particles are those with proper lifetime cτ > 10 mm
 (``ParticleDecays:limitTau0 = on``, ``ParticleDecays:tau0Max = 10``), the usual
 particle-level definition: K0S, Λ, Σ±, Ξ and Ω do not decay, so the number of strange
-hadrons can be read off the final state (Sec. III B, Fig. 9 of the SRGN paper).
+hadrons can be read off the final state (Sec. III B, Fig. 9 of arXiv:2010.03569).
 
 What is stored per event (:func:`generate_zjets`):
 
@@ -165,9 +168,9 @@ the emulation has no V0 finding.
 
 @dataclass(frozen=True)
 class ZJetsTheta:
-    """The three tuned generator parameters θ of Sec. III B of the SRGN paper.
+    """The three tuned generator parameters θ of Sec. III B of arXiv:2010.03569.
 
-    Defaults are the Monash 2013 values (the paper's nominal point).
+    Defaults are the Monash 2013 values (the nominal point of arXiv:2010.03569).
 
     Attributes:
         alphaS: ``TimeShower:alphaSvalue``, final-state shower α_s(m_Z).
@@ -362,7 +365,7 @@ def generate_zjets(
         theta: generator parameters; ``ZJetsTheta()`` (Monash) if not given.
         theta_ranges: ``{name: (low, high)}`` for some of ``"alphaS"``, ``"aLund"``,
             ``"probStoUD"``: each block of events gets its own value drawn uniformly in
-            the range (parameterised training, Sec. III B of the SRGN paper); the other
+            the range (parameterised training, Sec. III B of arXiv:2010.03569); the other
             components keep ``theta``'s values.
         params: extra Pythia settings ``"Name = value"``; ``Random:*`` and the three θ
             settings are refused (use ``seed`` and ``theta``).

@@ -2,7 +2,8 @@
 
 A classifier trained with (per-class normalized) weighted BCE between samples A (label 1)
 and B (label 0) learns ``f/(1-f) = p_A/p_B``; with a linear output ``logit = log(f/(1-f))``
-the likelihood ratio is ``w = exp(logit)`` (Eq. 1 of the ensembling paper).
+the likelihood ratio is ``w = exp(logit)`` (Eq. 1 of Torales Acosta, Wamorkar, Mikuni,
+Nachman, "Stabilizing Neural Likelihood Ratio Estimation", arXiv:2503.20753).
 """
 
 from __future__ import annotations

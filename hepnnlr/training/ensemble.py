@@ -1,7 +1,8 @@
 """Ensembles of likelihood-ratio classifiers and the aggregation of their weights.
 
-Sec. 4.1 of the ensembling paper: N members with distinct seeds; their weights combined
-by the mean (the paper's baseline), the median, or a truncated mean; the spread of the
+Sec. 4.1 of Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753: N members with distinct seeds; their weights combined
+by the mean (the baseline of arXiv:2503.20753), the median, or a truncated mean; the spread of the
 members per event measures the model uncertainty. The mean of the logits (a geometric
 mean of the ratios) is offered as well.
 """

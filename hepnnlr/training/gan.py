@@ -1,8 +1,11 @@
 """Adversarial training of the generators of :mod:`hepnnlr.models.gan` (DCTRGAN, Eq. 1).
 
+Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the
+Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
+
 ``min_G max_D E_X[log D(X)] + E_Z[log(1 - D(G(Z)))]``, trained by alternating Adam steps
 (the generator with the non-saturating loss ``-log D(G(Z))`` of Goodfellow et al.). A
-"step" is one batch, as the paper's "epochs" of the toys are (10,000 of batch 128).
+"step" is one batch, as the "epochs" of the toys of arXiv:2009.03796 are (10,000 of batch 128).
 
 The data are standardized per feature before training and the generator's output is
 mapped back, so :meth:`TrainedGAN.sample` returns samples in the units of the data.
@@ -33,12 +36,13 @@ class GANConfig:
     """How to train a GAN.
 
     Attributes:
-        steps: Generator updates (batches); the paper's toys: 10,000.
-        batch_size: Real (and generated) examples per step; the paper: 128.
+        steps: Generator updates (batches); arXiv:2009.03796's toys: 10,000.
+        batch_size: Real (and generated) examples per step; arXiv:2009.03796: 128.
         learning_rate: Adam learning rate of both networks.
         beta_1: Adam's first-moment decay (0.5 is the usual GAN choice).
         discriminator_steps: Discriminator updates per generator update.
-        latent: ``"normal"`` or ``"uniform"`` (on [-1, 1]; the paper's calorimeter GAN).
+        latent: ``"normal"`` or ``"uniform"`` (on [-1, 1]; the calorimeter GAN of
+            arXiv:2009.03796).
         seed: Seeds initialization, batches and noise.
         log_every: Record the mean losses every this many steps.
     """

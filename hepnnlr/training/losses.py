@@ -1,6 +1,7 @@
 """Regression losses that pick a summary statistic of the response p(y|x).
 
-Sec. 3 of the detector-response paper (Cheong et al., arXiv:1910.03773): the loss decides
+Sec. 3 of Cheong, Cukierman, Nachman, Safdari, Schwartzman, "Parametrizing the Detector Response
+with Neural Networks", arXiv:1910.03773: the loss decides
 which statistic of ``p(y|x)`` a regression ``ν(x)`` learns (Eq. 2.3):
 
 =================  ===============================================  ====================
@@ -207,7 +208,8 @@ class GeneralizedAbsoluteError(keras.losses.Loss):
 
 @keras.saving.register_keras_serializable(package="hepnnlr")
 class HuberError(keras.losses.Loss):
-    """Huber's loss: quadratic within ±δ, linear outside (paper, Sec. 3 and Ref. [3]).
+    """Huber's loss: quadratic within ±δ, linear outside (arXiv:1910.03773, Sec. 3 and
+    its Ref. [3]: P. J. Huber, Ann. Math. Statist. 35 (1964) 73).
 
     Its minimizer solves E[clip(y − ν, −δ, δ) | x] = 0: the mean for δ → ∞, the median for
     δ → 0.

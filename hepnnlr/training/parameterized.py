@@ -1,4 +1,7 @@
-"""The parameterized classifiers ``f_sig(x, z)``, ``f_bkg(x, z)`` of the Sluijter thesis (§2.3).
+"""The parameterized classifiers ``f_sig(x, z)``, ``f_bkg(x, z)`` (§2.3 of hdl:1887/4104579).
+
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
 Batch construction of §3.2.1: positives are events of one process at their own z (drawn
 from a prior ``p_z``); negatives are reference events at ``z0``, signal or background with
@@ -63,7 +66,7 @@ biased towards z0 (seen on the Gaussian toy, docs/fragments/issue8.md)."""
 
 
 THESIS_CLASSIFIER = ModelSpec("mlp", hidden=(120, 120, 120))
-"""Three hidden layers of 120 ReLU units (thesis §3.2.1)."""
+"""Three hidden layers of 120 ReLU units (§3.2.1 of hdl:1887/4104579)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -347,7 +350,7 @@ def train_parameterized_ratio(
     seed_shift: int = 0,
     name: str = "f",
 ) -> ParameterizedRatio:
-    """Train one of ``f_sig`` / ``f_bkg`` (thesis §2.3.3, §3.2.1) with paired batches.
+    """Train one of ``f_sig`` / ``f_bkg`` with paired batches (hdl:1887/4104579, §2.3.3, §3.2.1).
 
     Binary cross entropy on logits; a held-out ``config.validation_fraction`` of the
     positives, paired the same way, drives early stopping (best weights kept).
@@ -357,8 +360,8 @@ def train_parameterized_ratio(
         reference_signal_x, reference_background_x: Events of both processes at ``z0``.
         features: Feature names.
         spec: Network (default :data:`THESIS_CLASSIFIER`; must be an ``"mlp"``).
-        config: Training settings (default :data:`DEFAULT_TRAINING`: batch 512 as the
-            thesis, cosine decay, no early stopping).
+        config: Training settings (default :data:`DEFAULT_TRAINING`: batch 512 as
+            hdl:1887/4104579, cosine decay, no early stopping).
         seed_shift: Added to ``config.seed`` (so f_sig and f_bkg differ in initialization).
         name: Label in messages.
     """

@@ -1,4 +1,7 @@
-"""Pre-training and fine-tuning (Sec. 4.2 of the ensembling paper).
+"""Pre-training and fine-tuning (Sec. 4.2 of arXiv:2503.20753).
+
+Reference: Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753.
 
 A classifier trained once (for OmniFold: step 1 of iteration 1 on a separate sample) is
 the starting point of later trainings instead of a random initialization. ``start_from``

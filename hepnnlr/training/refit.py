@@ -1,7 +1,10 @@
 """A classifier compiled once and retrained many times (the SRGN inner loop).
 
-An SRGN fit (Eq. 5 of the SRGN paper) trains a fresh detector-level classifier ``g`` at every
-parameter point the optimizer visits: the paper's Powell fits took 74-103 of them. With
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
+
+An SRGN fit (Eq. 5 of arXiv:2010.03569) trains a fresh detector-level classifier ``g`` at every
+parameter point the optimizer visits: the Powell fits of arXiv:2010.03569 took 74-103 of them. With
 :func:`hepnnlr.training.train_classifier` every one of these trainings builds a new Keras
 model, compiles it and traces its training, validation and prediction functions, which on
 a CPU costs about as much as training a small network on 10^4 events itself.

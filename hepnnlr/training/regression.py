@@ -1,6 +1,7 @@
 """Regression ν(x) of a summary statistic of the response p(y|x), and its ensembles.
 
-Sec. 3 of the detector-response paper (arXiv:1910.03773): a network trained with the loss
+Sec. 3 of Cheong, Cukierman, Nachman, Safdari, Schwartzman, "Parametrizing the Detector Response
+with Neural Networks", arXiv:1910.03773: a network trained with the loss
 of a :class:`~hepnnlr.training.losses.LossSpec` learns the mean, median, mode or a quantile
 of ``y`` given a multi-dimensional ``x``. Sec. 4 averages 25 networks per statistic
 (:func:`train_regressor_ensemble`). Two routes to the spread of the response are offered,
@@ -15,7 +16,7 @@ so that they can be compared as in Sec. 3.4–3.5 and Fig. 5:
 The network (:func:`build_regressor`): robust input standardization (median and half the
 16–84 % range of each feature, a ``Normalization`` layer), dense layers (biases initialized
 uniformly in [−1.5, 1.5], so the hinges are spread over the data) with PReLU activations
-by default (the paper: one hidden layer of 50 PReLU nodes), one linear output
+by default (arXiv:1910.03773: one hidden layer of 50 PReLU nodes), one linear output
 mapped back to target units by a ``Rescaling`` layer (median and half 16–84 % range of the
 targets), so the saved model takes raw features and returns the statistic in target units.
 Robust scales are used because the targets may have tails without a finite variance.
@@ -107,7 +108,7 @@ def build_regressor(
         feature_offset, feature_scale: Inputs enter as ``(x - offset) / scale``.
         target_offset, target_scale: The linear output ``o`` becomes ``offset + scale * o``.
         hidden: Hidden layer sizes.
-        activation: ``"prelu"`` (a learned slope per node, the paper's choice) or any
+        activation: ``"prelu"`` (a learned slope per node, the choice of arXiv:1910.03773) or any
             Keras activation name.
         name: Model name (characters Keras does not allow become ``_``).
     """
@@ -327,7 +328,7 @@ def train_regressor_ensemble(
     name: str = "regressor",
 ) -> RegressorEnsemble:
     """Train ``members`` regressors with seeds ``config.seed + 1000 k`` (initialization,
-    validation split and batches differ); the paper averages 25 (Sec. 4.1)."""
+    validation split and batches differ); arXiv:1910.03773 averages 25 (Sec. 4.1)."""
     return RegressorEnsemble(
         [
             train_regressor(
@@ -391,7 +392,8 @@ class QuantileSpread:
     quantiles: tuple[float, float] = (0.16, 0.84)
 
     def half_range(self, features: np.ndarray) -> np.ndarray:
-        """½ (ν_high − ν_low): the paper's estimate of the core width (Fig. 5)."""
+        """½ (ν_high − ν_low): the estimate of the core width of
+        arXiv:1910.03773 (Fig. 5)."""
         return 0.5 * (self.high.predict(features) - self.low.predict(features))
 
     def sigma(self, features: np.ndarray) -> np.ndarray:
@@ -441,7 +443,8 @@ def train_quantile_spread(
     activation: str = "prelu",
     name: str = "quantiles",
 ) -> QuantileSpread:
-    """Two GAE ensembles at ``quantiles`` (Sec. 3.5; the paper: 0.16 and 0.84)."""
+    """Two GAE ensembles at ``quantiles`` (Sec. 3.5; arXiv:1910.03773: 0.16 and
+    0.84)."""
     lo, hi = quantiles
     if not lo < hi:
         raise ConfigError(f"{name}: quantiles={quantiles} must be increasing (low, high).")
