@@ -1,4 +1,7 @@
-"""Naive vs compiled-once ("refit") SRGN fits (SRGN paper, Eq. 5) on the same Gaussian sample.
+"""Naive vs compiled-once ("refit") SRGN fits (arXiv:2010.03569, Eq. 5) on the same Gaussian sample.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Naive: at every θ′ the optimizer visits, a new detector-level classifier g is built,
 compiled and trained from scratch with the full schedule (``SRGNConfig(naive=True)``).

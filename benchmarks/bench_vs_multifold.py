@@ -30,7 +30,8 @@ inter-op threads for both (default 1). Two samples:
   (setup ``sim``, seed 1) processed as ``hepnnlr unfold`` does, both tools' MLP
   (64-128-64 GELU) on the event features; closure of the particle-level histograms of
   ``hepnnlr unfold`` against the data's own truth (chi^2 of the normalized shapes and
-  the relative MSE, Eq. 4 of the ensembling paper); hepnnlr with its defaults
+  the relative MSE, Eq. 4 of Torales Acosta, Wamorkar, Mikuni, Nachman,
+  "Stabilizing Neural Likelihood Ratio Estimation", arXiv:2503.20753); hepnnlr with its defaults
   (``acceptance="keep"``, ``fakes="prior"``).
 
 ``--json`` writes the numbers and the table rows of ``docs/benchmarks.md``

@@ -3,14 +3,15 @@
 hepnnlr's weights come from likelihood ratios; these functions say how much statistical
 power a weighted sample keeps and how well two samples are separated.
 
-The DCTRGAN paper (Diefenbacher et al., JINST 15 (2020) P11004) quantifies a weighted
+Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the Precision of
+Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796, quantify a weighted
 generated sample against a reference with three numbers, all here: the separation power
 ``<S^2>`` of two histograms (Eq. 15, :func:`separation_power`), the ratio ``r`` of the
 uncertainties on the mean of an observable (:func:`uncertainty_ratio`) and the number of
 generated events ``N_G`` needed to match the precision of ``N_T`` reference events for a
 chosen observable or binning (Eq. 9, :func:`required_generated_events`).
 :func:`compare_to_reference` computes them together and :func:`legend_label` writes them
-into a plot legend as the paper's figures do.
+into a plot legend as the figures of arXiv:2009.03796 do.
 """
 
 from __future__ import annotations
@@ -187,12 +188,13 @@ def _counts_and_edges(histogram: object, name: str) -> tuple[np.ndarray, np.ndar
 
 
 def separation_power(first: object, second: object) -> float:
-    """Separation power ``<S^2>`` of two histograms (Eq. 15 of the DCTRGAN paper).
+    """Separation power ``<S^2>`` of two histograms (Eq. 15 of arXiv:2009.03796).
 
     ``<S^2> = 1/2 sum_i (h1_i - h2_i)^2 / (h1_i + h2_i)`` with each histogram normalized to
     unit sum (the triangular discrimination): 0 for identical shapes, 1 for histograms
     that never fill the same bin. Bins empty in both are skipped. Flow bins are not part of
-    ``values()``, so they do not enter (as in the paper's figures).
+    ``values()``, so they do not enter (as in the figures of
+    arXiv:2009.03796).
 
     Args:
         first, second: Bin contents (1-D arrays, weighted sums allowed) or 1-D
@@ -288,7 +290,7 @@ def mean_uncertainty(values: np.ndarray, weights: np.ndarray | None = None) -> f
     """Statistical uncertainty of the weighted mean of ``values``.
 
     ``sqrt(sum_i w_i^2 (x_i - xbar)^2) / sum_i w_i``, the sampling estimate of Eqs. 7–8 of
-    the DCTRGAN paper for ``f = x`` (``std / sqrt(N)`` for unit weights).
+    arXiv:2009.03796 for ``f = x`` (``std / sqrt(N)`` for unit weights).
     """
     values, weights = _values_weights(values, weights, "the sample")
     total = weights.sum()
@@ -307,8 +309,8 @@ def uncertainty_ratio(
     weights: np.ndarray | None = None,
     reference_weights: np.ndarray | None = None,
 ) -> float:
-    """The paper's ``r``: uncertainty of the mean of an observable in a (weighted) sample
-    over that in the reference sample (:func:`mean_uncertainty` of each).
+    """The ``r`` of arXiv:2009.03796: uncertainty of the mean of an observable in a (weighted)
+    sample over that in the reference sample (:func:`mean_uncertainty` of each).
 
     For samples of equal size ``r ~ 1`` without weights; ``r^2`` is roughly the ratio of the
     reference's size to the weighted sample's effective size (Sec. III B).
@@ -329,7 +331,7 @@ def required_generated_events(
     *,
     edges: np.ndarray | None = None,
 ) -> float | np.ndarray:
-    """``N_G`` of Eq. 9 of the DCTRGAN paper: generated events needed, with weights ``W``,
+    """``N_G`` of Eq. 9 of arXiv:2009.03796: generated events needed, with weights ``W``,
     to estimate ``E[f]`` as precisely as ``n_reference`` unweighted reference events.
 
     ``N_G = N_T * int p_T W df^2 / int p_T df^2`` with ``df = f - E_T[f]``. Since
@@ -398,7 +400,7 @@ def compare_to_reference(
     weights: np.ndarray | None = None,
     reference_weights: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """The paper's figures of merit of a (weighted) sample against a reference.
+    """The figures of merit of arXiv:2009.03796 of a (weighted) sample against a reference.
 
     Returns:
         ``{"separation_power": <S^2> (Eq. 15) in the bins of edges, "uncertainty_ratio":
@@ -427,7 +429,7 @@ def legend_label(
     *,
     digits: int = 2,
 ) -> str:
-    """A legend entry in the style of the DCTRGAN paper's figures.
+    """A legend entry in the style of the figures of arXiv:2009.03796.
 
     Example:
         >>> legend_label("DCTRGAN", 0.000123, 1.43)

@@ -1,4 +1,7 @@
-"""Coffea processor of the calorimeter showers of the DCTRGAN paper (Sec. III B).
+"""Coffea processor of the calorimeter showers of arXiv:2009.03796 (Sec. III B).
+
+Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the
+Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
 
 :class:`CaloProcessor` reads shower files (:mod:`hepnnlr.samples.calo_io` layout,
 ``events.Hit`` through :class:`hepnnlr.schema.HepnnlrSchema`), computes the high-level
@@ -8,7 +11,7 @@ chunk of dataset ``d`` (``events.metadata["dataset"]``: the fileset key)
 * ``cutflow``: ``{d: {"events", "empty_showers"}}`` (an empty shower has no cell
   passing the threshold; it is kept, with ``None`` centroid and second moments), counted
   with a :class:`coffea.analysis_tools.PackedSelection`;
-* ``hists``: ``{name: hist.Hist}`` of the paper's Figs. 3–6
+* ``hists``: ``{name: hist.Hist}`` of Figs. 3–6 of arXiv:2009.03796
   (:mod:`hepnnlr.observables.calo_histos`), filled with ``events.weight``; each has the
   leading ``hist.axis.StrCategory(..., growth=True, name="dataset")`` axis, filled with
   ``d`` (select one dataset with :func:`collect_hists`);
@@ -59,7 +62,7 @@ class CaloProcessor(processor.ProcessorABC):
         threshold: extra cell-energy cut in MeV applied before every feature (0: use the
             cells as stored; the files already hold only cells above the generator's
             0.1 MeV threshold).
-        n_layers: layers of the calorimeter (30 in the paper).
+        n_layers: layers of the calorimeter (30 in arXiv:2009.03796).
     """
 
     required_branches: tuple[str, ...] = (

@@ -1,4 +1,7 @@
-"""Coffea processor for the DIS analysis of Sec. 3 of the paper.
+"""Coffea processor for the DIS analysis of Sec. 3 of arXiv:2503.20753.
+
+Reference: Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753.
 
 :class:`DISProcessor` reads hepnnlr event files (through
 :class:`hepnnlr.schema.HepnnlrSchema`) and, at particle (``gen``) and detector (``reco``)

@@ -4,7 +4,9 @@
 :func:`hepnnlr.samples.tautau_reco.make_tautau_sample` and computes, at generator level
 (``GenLepton``, ``GenTauh``, ``GenMET``) and at detector level (``RecoLepton``,
 ``RecoTauh``, ``MET``), the selection and features of :mod:`hepnnlr.observables.tau`:
-m_vis(τ_h, ℓ) and pT(ℓ)/pT(τ_h) (the two features of the signal-strength thesis), Δφ(ℓ,
+m_vis(τ_h, ℓ) and pT(ℓ)/pT(τ_h) (the two features of B. Sluijter, "Classifiers versus Normalizing
+Flows for uncertainty-aware estimation of a signal ratio", MSc thesis, Leiden University 2024,
+hdl:1887/4104579), Δφ(ℓ,
 τ_h) and the collinear mass. For every chunk of dataset ``d`` (``events.metadata
 ["dataset"]``: the fileset key) it returns
 

@@ -1,4 +1,7 @@
-"""Coffea processor for the top-quark mass observables of Sec. III C of the SRGN paper.
+"""Coffea processor for the top-quark mass observables of Sec. III C of arXiv:2010.03569.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 :class:`TTbarProcessor` reads tt̄ event files written by
 :func:`hepnnlr.samples.make_ttbar_sample` and computes, at generator level (``GenJet``,
@@ -15,7 +18,7 @@ the four masses m(b1 μ ν), m(b2 μ ν), m(b1 j1 j2), m(b2 j1 j2) with the sele
   :class:`coffea.analysis_tools.PackedSelection` cut-flow: ``muon``, ``2b`` (≥ 2
   b-tagged jets), ``2light`` (≥ 2 light jets: the selected events), then among those
   ``nu_real`` / ``nu_no_real`` (a real neutrino solution or not) and ``pass`` (selected
-  events, kept whatever the neutrino: the paper sets the neutrino masses to zero when
+  events, kept whatever the neutrino: arXiv:2010.03569 sets the neutrino masses to zero when
   there is no solution);
 * ``hists``: ``{"gen": {...}, "reco": {...}}`` histograms of the four masses
   (:mod:`hepnnlr.observables.top_histos`), filled with ``events.weight`` for selected
@@ -30,7 +33,7 @@ A run over several datasets keeps them apart (one cut-flow each, one row each in
 histogram); :func:`collect_cutflow`, :func:`collect_hists` and :func:`collect_columns`
 read one back.
 
-Generator-level neutrino: the paper keeps the neutrino at generator level ("At
+Generator-level neutrino: arXiv:2010.03569 keeps the neutrino at generator level ("At
 simulation-level, the neutrino is replaced with the missing transverse momentum"), so
 ``gen_neutrino="truth"`` (default) uses ``GenNeutrino``; ``gen_neutrino="met"`` solves
 the W constraint on ``GenMET`` (the neutrino's p_T) like the detector level.
@@ -82,8 +85,8 @@ class TTbarProcessor(processor.ProcessorABC):
     Stateless: the instance holds only frozen configuration, so it pickles to workers.
 
     Args:
-        selection: object selection and neutrino rule (default: the paper's).
-        gen_neutrino: ``"truth"`` (the paper) or ``"met"``.
+        selection: object selection and neutrino rule (default: that of arXiv:2010.03569).
+        gen_neutrino: ``"truth"`` (arXiv:2010.03569) or ``"met"``.
     """
 
     def __init__(

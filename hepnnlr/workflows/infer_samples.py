@@ -1,6 +1,8 @@
 """The ``samples:`` section of ``hepnnlr infer``: a physicist's ROOT files instead of the toy.
 
-The Pythia case of the Sluijter thesis (§3.1.2): signal H → ττ, background Z → ττ, the
+The Pythia case of §3.1.2 of B. Sluijter, "Classifiers versus Normalizing Flows for
+uncertainty-aware estimation of a signal ratio", MSc thesis, Leiden University 2024,
+hdl:1887/4104579: signal H → ττ, background Z → ττ, the
 hadronic-τ energy scale z as the nuisance, features m_vis and pT(ℓ)/pT(τ_h) from
 :class:`hepnnlr.processors.tautau.TauTauProcessor`. Every file is an ``events`` tree written
 by :func:`hepnnlr.samples.tautau_reco.make_tautau_sample` (or the same branches); the z of
@@ -11,7 +13,7 @@ Roles of the files (``{process}_{role}``):
 
 * ``signal_train``, ``background_train``: events at their own z (the training prior);
 * ``signal_reference``, ``background_reference``: events at ``z0``, the negatives of the
-  classifier route (thesis §3.2.1);
+  classifier route (§3.2.1 of hdl:1887/4104579);
 * ``signal_test``, ``background_test``: held-out files per z, ``{z: [files]}``; test sets
   (the fitted pseudo-dataset and the coverage study) are drawn from them without
   replacement, with ``μ/(1+μ)`` of the events from the signal;

@@ -1,4 +1,7 @@
-"""The ``toy:`` section of ``hepnnlr infer``: the Gaussian toy of the Sluijter thesis (§3.1.1).
+"""The ``toy:`` section of ``hepnnlr infer``: the Gaussian toy (§3.1.1 of hdl:1887/4104579).
+
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
 Training samples of signal and background with z uniform on the toy's range (and both at
 z0 for the classifiers' negatives), the three routes (``exact``, ``classifier``, ``flow``),

@@ -57,7 +57,8 @@ class UnfoldUncertainty:
 
     Attributes:
         repeats: Full unfoldings with other training seeds (run ``r``: ``seed + 10000 r``;
-            parallel ensembling, Algorithm 1 of the ensembling paper), combined by
+            parallel ensembling, Algorithm 1 of Torales Acosta, Wamorkar, Mikuni, Nachman,
+            "Stabilizing Neural Likelihood Ratio Estimation", arXiv:2503.20753), combined by
             ``omnifold.aggregation``; their spread per bin is the *method* uncertainty (2 or
             more to quote it).
         bootstrap: Bootstrap replicas of the data (0: none, else at least 2): every data

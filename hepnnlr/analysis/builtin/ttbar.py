@@ -11,8 +11,8 @@ bit for bit (``tests/analysis/test_ttbar_description.py``).
 
 The analysis is the top-quark mass example of Sec. III C of Andreassen, Hsu, Nachman,
 Suaysom & Suresh, "Parameter Estimation using Neural Networks in the Presence of Detector
-Effects" (the SRGN paper), arXiv:2010.03569: at generator level ``GenJet``, ``GenMuon``
-and the true neutrino (``GenNeutrino``; the paper keeps the neutrino there; ``gen_met``
+Effects" (SRGN), arXiv:2010.03569: at generator level ``GenJet``, ``GenMuon``
+and the true neutrino (``GenNeutrino``; SRGN keeps the neutrino there; ``gen_met``
 solves the W-mass constraint on ``GenMET`` instead), at detector level ``RecoJet``,
 ``RecoMuon`` and the missing transverse momentum ``MET``.
 """
@@ -30,7 +30,8 @@ from hepnnlr.observables.top import TopSelectionConfig, reconstruct_top
 __all__ = ["GEN_NEUTRINO_MODES", "JET_FIELDS", "gen", "gen_met", "level_columns", "reco"]
 
 GEN_NEUTRINO_MODES = ("truth", "met")
-"""The generator-level neutrino: the true one (the paper) or solved from ``GenMET``."""
+"""The generator-level neutrino: the true one (arXiv:2010.03569) or solved from
+``GenMET``."""
 JET_FIELDS = ("pt", "eta", "phi", "mass", "btag")
 """Jet fields read at both levels."""
 _MUON_FIELDS = ("pt", "eta", "phi", "E")
@@ -65,7 +66,7 @@ def level_columns(
     Args:
         events: hepnnlr tt̄ events (NanoEvents or a plain awkward record array).
         level: ``"gen"`` or ``"reco"``.
-        selection: Object selection and neutrino rule (default: the paper's).
+        selection: Object selection and neutrino rule (default: that of arXiv:2010.03569).
         gen_neutrino: ``"truth"`` or ``"met"`` (generator level only).
     """
     if level not in _LEVELS:
