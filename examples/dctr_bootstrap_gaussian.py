@@ -1,6 +1,6 @@
 """The bootstrap statistical error of the Gaussian DCTR fit against its exact error (issue 15).
 
-The job of ``tests/workflows/test_fit.py`` (SRGN paper, A. Andreassen, S.-C. Hsu, B. Nachman,
+The job of ``tests/workflows/test_fit.py`` (A. Andreassen, S.-C. Hsu, B. Nachman,
 N. Suaysom, A. Suresh, "Parameter estimation using neural networks in the presence of
 detector effects", arXiv:2010.03569, Sec. III A): x ~ N(μ, 1), the DCTR fit of μ from
 4,000 target events at μ = 0.5, a reweighter trained on 12,000 nominal and 96,000 varied

@@ -1,7 +1,9 @@
 """Is the statistical error of ``hepnnlr infer`` honest? Bootstrap vs independent datasets.
 
 The Gaussian signal-strength toy (radius 2) with its true likelihood (the ``exact`` route of
-``hepnnlr infer``; J. Sluijter, MSc thesis, §3.1.1): the fitted numbers μ̂ and ẑ of
+``hepnnlr infer``; §3.1.1 of B. Sluijter, "Classifiers versus Normalizing Flows for
+uncertainty-aware estimation of a signal ratio", MSc thesis, Leiden University 2024,
+hdl:1887/4104579): the fitted numbers μ̂ and ẑ of
 datasets of ``N`` events at μ = 0.2, z = 0.25π. Three estimates of their statistical
 error: the spread of the Poisson(1) bootstrap replicas of one dataset (what
 ``hepnnlr infer --bootstrap B`` quotes, :func:`hepnnlr.workflows.infer_errors.route_errors`),

@@ -1,5 +1,8 @@
 """Jet-energy response: mode versus mean learning (Sec. 4.1, Figs. 3-4 of arXiv:1910.03773).
 
+Reference: Cheong, Cukierman, Nachman, Safdari, Schwartzman, "Parametrizing the Detector
+Response with Neural Networks", arXiv:1910.03773.
+
 Truncated Crystal Ball response (Eqs. 4.1-4.3: E_min = 10, beta = 1.5, m = 2, x0 = 25,
 N = 4, S = 0.6, C = 0.05), x uniform in 20-100 GeV, network inputs x and x^3, one hidden
 layer of 50 PReLU nodes, Adam. An ensemble trained with MSE learns the mean response; one
@@ -8,7 +11,7 @@ follows mu(x), where the mean is pulled up by the threshold (x < 30 GeV) and dow
 tail (high x). The mode response is then inverted (numerical inversion) to calibrate the
 measured energies, and the calibration is exported as a correctionlib correction.
 
-Scale: the paper uses 500,000 examples and 25 networks per loss; the defaults here are
+Scale: arXiv:1910.03773 uses 500,000 examples and 25 networks per loss; the defaults here are
 100,000 examples and 5 networks per loss (~8 minutes on one core of a loaded 2-core machine).
 
     nice -n 19 python examples/response_jet_energy.py -o out/response_jet

@@ -1,5 +1,8 @@
 """Muon-momentum resolution by quantile learning (Sec. 4.2, Fig. 5 of arXiv:1910.03773).
 
+Reference: Cheong, Cukierman, Nachman, Safdari, Schwartzman, "Parametrizing the Detector
+Response with Neural Networks", arXiv:1910.03773.
+
 y = 1 + sigma(x) z with z a standard Crystal Ball (m = 2, low tail below -beta) and sigma(x)
 of Eq. 4.4; log10 x uniform between log10 7 and 2. Networks (one hidden layer of 50 PReLU
 nodes, input x) learn the 16% and 84% quantiles with the GAE loss; half their difference
@@ -11,7 +14,7 @@ estimates the width of the Gaussian core.
     standard deviation of (y - 1) / sigma(x), which the heavy tail (infinite variance for
     m = 2) drives far above 1 for small beta.
 
-Scale: the paper trains 25 networks per quantile on its samples; the defaults here are
+Scale: arXiv:1910.03773 trains 25 networks per quantile on its samples; the defaults here are
 100,000 examples and 3 networks per quantile for (a), 40,000 examples and one network per
 quantile for each beta of (b) (~10 minutes on one core of a loaded 2-core machine).
 

@@ -7,7 +7,9 @@ below ``reco_jet_pt_min`` are dropped. A reco jet is therefore paired with the g
 identical (eta, phi), and ``E_reco / E_gen = r`` exactly. The known truth, with the default
 ``TTbarDetectorConfig``: mode = median of r = 0.98 and half the 16-84% range
 = 0.98 * 0.9945 * sqrt(1/E + 0.05^2), up to the pT threshold (r > 10 GeV / pT_gen), which
-truncates the low side at low pT like E_min in the paper's Crystal Ball.
+truncates the low side at low pT like E_min in the Crystal Ball of Cheong, Cukierman,
+Nachman, Safdari, Schwartzman, "Parametrizing the Detector Response with Neural Networks",
+arXiv:1910.03773.
 
 Networks (inputs E_gen and |eta_gen|, one hidden layer of 50 PReLU nodes) learn the median
 (MAE), the mode (LGK, h = 0.02, alpha = 1e-4) and the 16%/84% quantiles (GAE) of r. The

@@ -1,10 +1,13 @@
-"""Reproduce Table 4.2 and §4.1 of the Sluijter thesis on the 2-D Gaussian toy, at CPU scale.
+"""Reproduce Table 4.2 and §4.1 of hdl:1887/4104579 on the 2-D Gaussian toy, at CPU scale.
+
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
 Two studies:
 
 * ``--radius R`` (2.0: large distance, 0.5: small distance): train the classifier route
   (f_sig, f_bkg; MLP 3 x 120, §3.2.1 batches) and the flow route (conditional MAF), then on
-  the thesis's 3 x 3 grid of true (μ, z) make test sets of N = 9000 events, 100 bootstrap
+  the 3 x 3 grid of true (μ, z) of hdl:1887/4104579 make test sets of N = 9000 events, 100 bootstrap
   sets of n = 1000 each (k = 9), and report μ and z coverage, mean widths and the μ, z and
   total overlaps (Eq. 3.4) against the true likelihood, averaged over the test sets: the
   metrics of Table 4.2. Contours of the 0.5 and 2.0 levels (NLL x n/N, as figure 4.4) and
@@ -13,13 +16,13 @@ Two studies:
   function of k = N/n, and from independent toys (figure 4.1).
 
 Scale of the committed numbers (docs/fragments/issue8.md): 20,000 training events per sample
-(the thesis: 500,000), 15 epochs of batch 256 with cosine decay and no early stopping
-(~1,900 steps; the thesis: 30,000 iterations of 512), one model per route (the thesis: 30
-per learning rate), 9 test sets (the thesis: 45). About 15 minutes per radius at ~5 % of a
-shared core; the k study about 25 minutes. The classifier ratios are divided by their mean
-over the reference events at each z (``train_classifier_route``'s default, which halves the
-classifier's z bias at this scale); ``--n-train 100000 --epochs 3`` trains on five times more
-events in the same number of steps (docs/fragments/h2-sigstrength.md).
+(hdl:1887/4104579: 500,000), 15 epochs of batch 256 with cosine decay and no early stopping (~1,900
+steps; hdl:1887/4104579: 30,000 iterations of 512), one model per route (hdl:1887/4104579: 30 per
+learning rate), 9 test sets (hdl:1887/4104579: 45). About 15 minutes per radius at ~5 % of a shared
+core; the k study about 25 minutes. The classifier ratios are divided by their mean over the
+reference events at each z (``train_classifier_route``'s default, which halves the classifier's z
+bias at this scale); ``--n-train 100000 --epochs 3`` trains on five times more events in the same
+number of steps (docs/fragments/h2-sigstrength.md).
 
     TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 \\
         nice -n 19 python examples/signal_strength_gaussian.py --radius 2.0 -o out/r2

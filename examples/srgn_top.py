@@ -1,4 +1,7 @@
-"""Table IV of the SRGN paper at CPU scale: the top-quark mass from triplet masses.
+"""Table IV of arXiv:2010.03569 at CPU scale: the top-quark mass from triplet masses.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Samples (semi-muonic tt̄ at 13 TeV, Pythia 8 without MPI, jet-level detector emulation,
 written by ``make_ttbar_sample`` and read back through ``TTbarProcessor``):
@@ -11,8 +14,8 @@ written by ``make_ttbar_sample`` and read back through ``TTbarProcessor``):
   ``--extra-target`` files at 175 GeV (added to the data), for the ``simx`` / ``datax``
   variants below.
 
-Per run (seed): a DCTR reweighter f(x_G, m_t) (MLP 3 × 50, as the paper's Gaussian
-example) is trained at generator level on every event, anchored at the nominal point
+Per run (seed): a DCTR reweighter f(x_G, m_t) (MLP 3 × 50, as the Gaussian example of
+arXiv:2010.03569) is trained at generator level on every event, anchored at the nominal point
 (``nominal_theta = 172.5``, :attr:`DCTRConfig.nominal_anchor`): x_G = (selected,
 m(b1 μ ν), m(b2 μ ν), m(b1 j1 j2), m(b2 j1 j2)), masses 0 for events failing the
 generator-level selection, so f also carries the selection efficiency's m_t dependence
@@ -24,13 +27,12 @@ weighted by f. Every ``--detector`` variant reuses the run's f (a paired compari
     <strategy>-<fit>[-simx][-datax]
 
 ``strategy`` is how g is trained per m_t' (``warm``, ``refit``, ``naive``: see
-:mod:`hepnnlr.methods.srgn`); ``fit`` is ``scan`` (the ``--scan`` grid, parabola vertex
-around the lowest AUC), ``fine`` (that scan, then a ``--fine`` grid around its vertex and a
-parabola through every point within ``--fine`` half width of it) or ``powell`` (bounded
-Powell over the scan range, as ``hepnnlr fit srgn``); ``simx`` adds the extra nominal
-events to the simulation, ``datax`` the extra target events to the data. Mean ± std over
-runs after the paper's outlier rule. The row "m(b μ ν)" repeats everything with m(b1 μ ν)
-alone.
+:mod:`hepnnlr.methods.srgn`); ``fit`` is ``scan`` (the ``--scan`` grid, parabola vertex around the
+lowest AUC), ``fine`` (that scan, then a ``--fine`` grid around its vertex and a parabola through
+every point within ``--fine`` half width of it) or ``powell`` (bounded Powell over the scan range,
+as ``hepnnlr fit srgn``); ``simx`` adds the extra nominal events to the simulation, ``datax`` the
+extra target events to the data. Mean ± std over runs after the outlier rule of arXiv:2010.03569.
+The row "m(b μ ν)" repeats everything with m(b1 μ ν) alone.
 
     python examples/srgn_top.py --samples /tmp/hepnnlr_srgn/tt -o /tmp/srgn_top \\
         --figures docs/figures
@@ -336,7 +338,8 @@ def _reweighted_figures(columns: dict, t: dict, reweighter, figures: Path) -> li
 
 
 def _summary_rows(inputs: str, runs: list[dict], bounds: tuple[float, float]) -> list[dict]:
-    """Mean ± std per level over runs, after the paper's outlier rule on the fit range."""
+    """Mean ± std per level over runs, after the outlier rule of arXiv:2010.03569 on the fit
+    range."""
     rows = []
     for level in runs[0]:
         if level == "f":

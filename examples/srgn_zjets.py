@@ -1,4 +1,7 @@
-"""Table III of the SRGN paper at CPU scale: parton-shower tuning on e+e− → Z → dijets.
+"""Table III of arXiv:2010.03569 at CPU scale: parton-shower tuning on e+e− → Z → dijets.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Samples (Pythia 8 through the LEP-like detector emulation, written to ROOT by
 ``make_zjets_sample`` and read back through ``ZJetsProcessor``; anti-kT R = 0.8 jets):
@@ -7,19 +10,21 @@ Samples (Pythia 8 through the LEP-like detector emulation, written to ROOT by
   reweighter (label 0);
 * ``nominal_b``: an independent Monash sample: the simulation that SRGN reweights
   (generator and detector level of the same events) and the nominal side of the DCTR fit;
-* ``target_<p>``: parameter ``p`` at the paper's target, the others at Monash: the "data";
-* ``vary_<p>``: ``p`` drawn uniformly per block of 1,000 events in the paper's DCTR range
-  (α_s 0.10–0.18, aLund 0.50–0.90, probStoUD 0.10–0.30; one generator run per block).
+* ``target_<p>``: parameter ``p`` at the target of arXiv:2010.03569, the others at Monash: the
+  "data";
+* ``vary_<p>``: ``p`` drawn uniformly per block of 1,000 events in the DCTR range of
+  arXiv:2010.03569 (α_s 0.10–0.18, aLund 0.50–0.90, probStoUD 0.10–0.30; one generator run
+  per block).
 
 Per parameter and run (seed): a DCTR reweighter f(x_G, θ) is trained between
 ``vary_<p>`` and ``nominal`` at generator level: a PFN on the constituents of the two
 leading jets, (log pT, pT fraction, Δη, Δφ, charge, photon, neutral hadron, strange
 hadron) per particle with θ per particle; for the rows "multiplicity" and "N strange" an
 MLP on that one event feature. The DCTR fit (Eq. 3) gives the generator-level value; the
-SRGN fit scans θ′ (the paper scans too), training the detector-level classifier g (PFN
+SRGN fit scans θ′ (arXiv:2010.03569 scans too), training the detector-level classifier g (PFN
 on reconstructed constituents, or an MLP on the reconstructed count) between the target
 and ``nominal_b`` weighted by f at each θ′ (warm-started), and reads the minimum of the
-held-out AUC off a local parabola. Mean ± std over runs after the paper's outlier rule.
+held-out AUC off a local parabola. Mean ± std over runs after the outlier rule of arXiv:2010.03569.
 
 The reweighter is anchored at the nominal point (Monash): ``DCTRReweighter.train(...,
 nominal_theta=)`` adds the nominal events at θ0 to both classes (a share ``--anchor`` of
@@ -64,7 +69,7 @@ ONE_HOT = ("charge", "is_photon", "is_neutral_hadron", "is_strange")
 
 @dataclass(frozen=True)
 class Parameter:
-    """One tuned parameter: Pythia name, target, scan grid, DCTR range, paper's rows.
+    """One tuned parameter: Pythia name, target, scan grid, DCTR range, rows of arXiv:2010.03569.
 
     The reweighter maps the range of θ it was trained on onto [-1, 1] itself
     (:class:`hepnnlr.methods.dctr.ThetaScale`); θ is in Pythia's units throughout.
@@ -87,7 +92,7 @@ PARAMETERS = {
         (0.10, 0.18),
         {"pfn": (0.1596, 0.0010), "multiplicity": (0.1601, 0.0014)},
     ),
-    # the paper has no one-feature row for aLund; ours (multiplicity) has no paper value
+    # arXiv:2010.03569 has no one-feature row for aLund; ours (multiplicity) has no value there
     "aLund": Parameter(
         "StringZ:aLund",
         0.68,
