@@ -5,7 +5,9 @@ One processor per built-in analysis, each reading the trees our samples write
 
 - :class:`DISProcessor`: DIS at HERA, electron-method kinematics and lab-frame kT jets;
 - :class:`ZJetsProcessor`: e+e− → Z → dijets, anti-kT R = 0.8 substructure (τ21, ECF, counts);
-- :class:`TTbarProcessor`: tt̄ → b b j j μ ν, the four triplet masses of arXiv:2010.03569;
+- :class:`TTbarProcessor`: tt̄ → b b j j μ ν, the four triplet masses of Andreassen, Hsu,
+  Nachman, Suaysom, Suresh, "Parameter Estimation using Neural Networks in the Presence of
+  Detector Effects", arXiv:2010.03569;
 - :class:`CaloProcessor`: calorimeter showers, the 33 DCTRGAN features;
 - :class:`TauTauProcessor`: H/Z → τ_ℓ τ_h, m_vis and pT(ℓ)/pT(τ_h);
 

@@ -24,9 +24,10 @@ clustered, and the N-subjettiness axes found, by FastJet through the ``fastjet``
   float32 or float64 in place, convert, weight, check finiteness), instead of a NumPy pass
   per copy, function, product and check. The same libm functions (cos, sin, sinh, hypot,
   sqrt) as NumPy's float64 loops in the same order, so the values are bit for bit NumPy's.
-* :func:`subjettiness_sums`: the sum of N-subjettiness (Thaler & Van Tilburg, JHEP 03
-  (2011) 015, arXiv:1011.2268, Eq. 1 with β = 1), Σ_i pT_i min_k ΔR(i, a_k) / norm, given
-  the axes a_k: one pass over the constituents instead of a constituents × axes matrix.
+* :func:`subjettiness_sums`: the sum of N-subjettiness (Thaler & Van Tilburg, "Identifying
+  Boosted Objects with N-subjettiness", JHEP 03 (2011) 015, arXiv:1011.2268, Eq. 1 with β = 1),
+  Σ_i pT_i min_k ΔR(i, a_k) / norm, given the axes a_k: one pass over the constituents
+  instead of a constituents × axes matrix.
 
 The module compiles on first use (a few seconds of CPU, once: ``cache=True`` keeps the
 machine code in ``__pycache__``). It is private: the public entry points are the functions

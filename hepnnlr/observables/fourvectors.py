@@ -249,7 +249,8 @@ def flat_momenta(
         particles: Events × particles records (``var * {...}``, e.g. ``events.PFCands``);
             ``None`` events count as empty.
         weight: Optional per-particle weight that scales the whole four-momentum (the PUPPI
-            convention of Bertolini, Harris, Low and Tran, JHEP 10 (2014) 059, arXiv:1407.6013):
+            convention of Bertolini, Harris, Low and Tran, "Pileup Per Particle
+            Identification", JHEP 10 (2014) 059, arXiv:1407.6013):
             the name of a field of ``particles`` (``"puppiWeight"``) or a jagged array with
             the same counts. Weights must be finite and non-negative; a weight of 0 leaves a
             zero four-vector in place (the particle is not removed).

@@ -11,8 +11,8 @@ Algorithms (:data:`JET_ALGORITHMS`), with E-scheme recombination:
 
 * hadron colliders, at finite R: ``"kt"`` (Catani et al., Nucl. Phys. B406 (1993) 187;
   Ellis & Soper, PRD 48 (1993) 3160), ``"cambridge"`` (Cambridge/Aachen), ``"antikt"``
-  (Cacciari, Salam & Soyez, JHEP 04 (2008) 063, arXiv:0802.1189) and ``"genkt"`` (power
-  ``p`` of the momentum factor);
+  (Cacciari, Salam & Soyez, "The anti-k_t jet clustering algorithm", JHEP 04 (2008) 063,
+  arXiv:0802.1189) and ``"genkt"`` (power ``p`` of the momentum factor);
 * lepton colliders: ``"ee_kt"`` (Durham; exclusive jets only: ``n_jets`` or ``dcut``) and
   ``"ee_genkt"`` (radius R and power ``p``).
 
