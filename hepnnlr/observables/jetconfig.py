@@ -16,9 +16,9 @@ Algorithms (:data:`JET_ALGORITHMS`), with E-scheme recombination:
 * lepton colliders: ``"ee_kt"`` (Durham; exclusive jets only: ``n_jets`` or ``dcut``) and
   ``"ee_genkt"`` (radius R and power ``p``).
 
-The default, kT with R = 1.0 and pT > 5 GeV, is the jet definition of the DIS study of
-Andreassen, Komiske, Metodiev, Nachman & Thaler, "OmniFold: A Method to Simultaneously
-Unfold All Observables", PRL 124 (2020) 182001, arXiv:1911.09107.
+The default, kT with R = 1.0 and pT > 5 GeV, is the jet definition of the DIS study (Sec. 3)
+of Torales Acosta, Wamorkar, Mikuni & Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def _is_number(value: object) -> bool:
 class JetConfig:
     """Jet definition: FastJet algorithm, radius, power, and which jets to keep.
 
-    The default is the jet definition of the OmniFold DIS study (module docstring): kT,
-    R = 1.0, pT > 5 GeV. Importable from :mod:`hepnnlr.observables.jets` too.
+    The default is the jet definition of the DIS study of arXiv:2503.20753 (module
+    docstring): kT, R = 1.0, pT > 5 GeV. Importable from :mod:`hepnnlr.observables.jets` too.
 
     Args:
         algorithm: One of :data:`JET_ALGORITHMS`.

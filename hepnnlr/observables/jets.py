@@ -14,9 +14,9 @@ Inclusive jets are kept above ``pt_min``; exclusive jets (``n_jets=N``: N jets p
 or all particles when an event has fewer; ``dcut``: every jet whose merging scale is above
 ``dcut``) are FastJet's ``exclusive_jets`` with their constituents.
 
-The DIS analysis of Sec. 3 of Andreassen, Komiske, Metodiev, Nachman & Thaler, "OmniFold:
-A Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
-arXiv:1911.09107 clusters the hadronic final state with kT, R = 1.0 and keeps jets with
+The DIS analysis of Sec. 3 of Torales Acosta, Wamorkar, Mikuni & Nachman, "Stabilizing Neural
+Likelihood Ratio Estimation", arXiv:2503.20753 (H1 high-Q² DIS unfolded with OmniFold),
+clusters the hadronic final state with kT, R = 1.0 and keeps jets with
 pT > 5 GeV (the default :class:`JetConfig`); it studies the jet pT, η, the N-subjettiness
 ratio τ21 = τ2/τ1 and the azimuthal jet-electron correlation Δφ^jet, measured from π.
 
@@ -436,10 +436,9 @@ def cluster_jets_with_constituents(
 def dphi_from_pi(phi: ak.Array, phi_ref: ak.Array) -> ak.Array:
     """Azimuthal separation measured from back-to-back: π − |Δφ|, in [0, π].
 
-    This is the Δφ^jet observable of Sec. 3 of Torales Acosta, Wamorkar, Mikuni, Nachman,
-    "Stabilizing Neural Likelihood Ratio Estimation", arXiv:2503.20753, with ``phi`` the jet azimuth
-    and ``phi_ref`` the scattered electron's: 0 for a jet exactly back-to-back with the electron in
-    the transverse plane.
+    This is the Δφ^jet observable of Sec. 3 of arXiv:2503.20753 with ``phi`` the jet azimuth
+    and ``phi_ref`` the scattered electron's: 0 for a jet exactly back-to-back with the
+    electron in the transverse plane.
 
     Args:
         phi: Azimuths in radians (e.g. jagged jet φ).

@@ -15,9 +15,9 @@ rounded to the stored precision (float64 electrons: hepnnlr's E exactly; float32
 particles: E to the last bit for most, one float32 ulp off for the rest, which only the
 kT clustering's rapidities see).
 
-The analysis is Sec. 3 of Andreassen, Komiske, Metodiev, Nachman & Thaler, "OmniFold: A
-Method to Simultaneously Unfold All Observables", PRL 124 (2020) 182001,
-arXiv:1911.09107 (electron method, fiducial particles pT > 0.1 GeV, −1.5 < η < 2.75).
+The analysis is Sec. 3 of Torales Acosta, Wamorkar, Mikuni & Nachman, "Stabilizing Neural
+Likelihood Ratio Estimation", arXiv:2503.20753 (electron method, fiducial particles pT > 0.1 GeV,
+−1.5 < η < 2.75).
 Everything is computed by :mod:`hepnnlr.observables` (``electron_method``, ``wrap_phi``,
 ``cluster_flat``, ``dphi_from_pi``) on the chunk's flat float64 buffers, one NumPy call
 per quantity, by :func:`level_from_flat`, the one implementation that ``DISProcessor``
