@@ -86,6 +86,8 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.observables.calo import DCTR_FEATURES, N_LAYERS
 from hepnnlr.observables.calo_histos import CALO_HISTOGRAMS, calo_observable_values
 from hepnnlr.processors.calo import CaloProcessor, collect_columns
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.samples.calo import (
     ShowerConfig,
     check_calo_file,
@@ -109,8 +111,16 @@ FAST_SIM = ShowerConfig(conversion_x0=0.8, profile_fluctuations=1.4, spots_per_g
 """The low-level study's mis-tuned generator: showers start earlier (mean conversion depth
 0.8 X0 instead of 9/7), fluctuate more from shower to shower, and light up fewer cells."""
 THRESHOLD_MEV = ShowerConfig().threshold_mev
-PANELS = ("n_hits", "E_total", "centroid", "E_layer_5", "E_layer_10", "E_layer_20",
-          "dE_10_11", "dE_15_19")
+PANELS = (
+    "n_hits",
+    "E_total",
+    "centroid",
+    "E_layer_5",
+    "E_layer_10",
+    "E_layer_20",
+    "dE_10_11",
+    "dE_15_19",
+)
 WIDTH_PANELS = ("x2_layer_5", "x2_layer_10", "x2_layer_15", "x2_layer_20")
 
 
@@ -183,20 +193,21 @@ def _compare(reference: ak.Array, samples: dict, names) -> dict:
             keep = np.isfinite(values)  # second moments: None (NaN here) for empty layers
             w = None if weights is None else weights[keep]
             out[name][label] = {
-                "separation_power": histogram_separation_power(
-                    values[keep], ref, edges, weights=w),
+                "separation_power": histogram_separation_power(values[keep], ref, edges, weights=w),
                 "uncertainty_ratio": uncertainty_ratio(values[keep], ref, weights=w)
                 * np.sqrt(keep.sum() / len(ref)),
             }
     return out
 
 
-def _panel_figure(reference: ak.Array, samples: dict, names, stats: dict, path: Path,
-                  reference_label: str) -> None:
+@in_default_style
+def _panel_figure(
+    reference: ak.Array, samples: dict, names, stats: dict, path: Path, reference_label: str
+) -> None:
     """Figs. 3-6 style: normalized histograms, ratio panels, <S^2> and r in legends."""
     cols = 4
     rows = -(-len(names) // cols)
-    fig = Figure(figsize=(4.2 * cols, 4.4 * rows))
+    fig = Figure(figsize=(6.5 * cols, 6.8 * rows))  # the figure style's fonts need the room
     outer = fig.add_gridspec(rows, cols, hspace=0.35, wspace=0.3)
     for i, name in enumerate(names):
         inner = outer[i // cols, i % cols].subgridspec(2, 1, height_ratios=(3, 1), hspace=0.05)
@@ -208,10 +219,14 @@ def _panel_figure(reference: ak.Array, samples: dict, names, stats: dict, path: 
         p_ref = h_ref / h_ref.sum()
         ax.stairs(p_ref, edges, color="black", label=reference_label, linewidth=1.4)
         err = np.sqrt(h_ref) / h_ref.sum()
-        rax.stairs(1 + np.divide(err, p_ref, out=np.zeros_like(err), where=p_ref > 0),
-                   edges, baseline=1 - np.divide(err, p_ref, out=np.zeros_like(err),
-                                                  where=p_ref > 0),
-                   fill=True, color="grey", alpha=0.3)
+        rax.stairs(
+            1 + np.divide(err, p_ref, out=np.zeros_like(err), where=p_ref > 0),
+            edges,
+            baseline=1 - np.divide(err, p_ref, out=np.zeros_like(err), where=p_ref > 0),
+            fill=True,
+            color="grey",
+            alpha=0.3,
+        )
         for k, (label, (records, weights)) in enumerate(samples.items()):
             values = _values(records, name)
             keep = np.isfinite(values)
@@ -219,8 +234,13 @@ def _panel_figure(reference: ak.Array, samples: dict, names, stats: dict, path: 
             h, _ = np.histogram(values[keep], edges, weights=w)
             p = h / h.sum()
             s = stats[name][label]
-            ax.stairs(p, edges, color=f"C{k}", linewidth=1.4,
-                      label=legend_label(label, s["separation_power"], s["uncertainty_ratio"]))
+            ax.stairs(
+                p,
+                edges,
+                color=f"C{k}",
+                linewidth=1.4,
+                label=legend_label(label, s["separation_power"], s["uncertainty_ratio"]),
+            )
             ratio = np.divide(p, p_ref, out=np.full_like(p, np.nan), where=p_ref > 0)
             rax.stairs(ratio, edges, color=f"C{k}", linewidth=1.2)
         ax.legend(frameon=False, fontsize=7)
@@ -231,12 +251,15 @@ def _panel_figure(reference: ak.Array, samples: dict, names, stats: dict, path: 
         rax.axhline(1, color="black", linewidth=0.7)
         rax.set_xlabel(CALO_HISTOGRAMS.get(name, (0, 0, 0, name))[3], fontsize=9)
         rax.set_ylabel("ratio", fontsize=8)
-    fig.savefig(path, bbox_inches="tight", dpi=110)
+        if i == 0:
+            experiment_label(ax)
+    save_figure(fig, path, ("png",))
 
 
+@in_default_style
 def _summary_figure(stats: dict, before: str, afters: tuple[str, ...], path: Path) -> None:
     """Fig. 8 style: <S^2> before/after, their ratio and r over the 33 features."""
-    fig = Figure(figsize=(14, 4))
+    fig = Figure(figsize=(21, 6.5))  # the figure style's fonts need the room
     axes = fig.subplots(1, 3)
     s_before = np.array([stats[n][before]["separation_power"] for n in DCTR_FEATURES])
     bins = np.logspace(-5, 0, 26)
@@ -246,11 +269,18 @@ def _summary_figure(stats: dict, before: str, afters: tuple[str, ...], path: Pat
         r = np.array([stats[n][after]["uncertainty_ratio"] for n in DCTR_FEATURES])
         axes[0].hist(s_after, bins, histtype="step", color=f"C{k}", label=after, linewidth=1.5)
         ratio = np.clip(s_after / s_before, 10**-2.45, 10**1.45)  # outer bins: over/underflow
-        axes[1].hist(ratio, np.logspace(-2.5, 1.5, 33), histtype="step",
-                     color=f"C{k}", label=f"{after} / {before}", linewidth=1.5)
+        axes[1].hist(
+            ratio,
+            np.logspace(-2.5, 1.5, 33),
+            histtype="step",
+            color=f"C{k}",
+            label=f"{after} / {before}",
+            linewidth=1.5,
+        )
         r_bins = np.linspace(0.5, 10.5, 41)
-        axes[2].hist(np.minimum(r, 10.4), r_bins, histtype="step", color=f"C{k}",
-                     label=after, linewidth=1.5)  # the last bin holds r > 10.25
+        axes[2].hist(
+            np.minimum(r, 10.4), r_bins, histtype="step", color=f"C{k}", label=after, linewidth=1.5
+        )  # the last bin holds r > 10.25
     axes[0].set_xscale("log")
     axes[0].set_xlabel(r"$\langle S^2\rangle$ of the 33 features")
     axes[1].set_xscale("log")
@@ -259,18 +289,26 @@ def _summary_figure(stats: dict, before: str, afters: tuple[str, ...], path: Pat
     for ax in axes:
         ax.set_ylabel("features")
         ax.legend(frameon=False, fontsize=8)
-    fig.savefig(path, bbox_inches="tight", dpi=110)
+    experiment_label(axes[0])
+    save_figure(fig, path, ("png",))
 
 
+@in_default_style
 def _weights_figure(weights: dict, path: Path) -> None:
     """Fig. 2 style: weight distributions, and the correlation of two models' weights."""
     pair = len(weights) == 2
-    fig = Figure(figsize=(11 if pair else 6, 4))
+    fig = Figure(figsize=(17 if pair else 9, 6.5))  # the figure style's fonts need the room
     axes = fig.subplots(1, 2 if pair else 1)
     ax = axes[0] if pair else axes
     for k, (label, w) in enumerate(weights.items()):
-        ax.hist(w, np.linspace(0, 5.2, 53), histtype="step", color=f"C{k + 1}", linewidth=1.5,
-                label=f"{label}: Kish $N_{{eff}}/N$={kish_effective_size(w) / len(w):.2f}")
+        ax.hist(
+            w,
+            np.linspace(0, 5.2, 53),
+            histtype="step",
+            color=f"C{k + 1}",
+            linewidth=1.5,
+            label=f"{label}: Kish $N_{{eff}}/N$={kish_effective_size(w) / len(w):.2f}",
+        )
     ax.set_yscale("log")
     ax.set_xlabel("DCTRGAN weight $W$ (clipped at 5)")
     ax.set_ylabel("showers")
@@ -281,8 +319,9 @@ def _weights_figure(weights: dict, path: Path) -> None:
         axes[1].hist2d(wa, wb, bins=[np.linspace(0, 5.2, 53)] * 2, cmin=1, cmap="viridis")
         axes[1].set_xlabel(f"{la} weight")
         axes[1].set_ylabel(f"{lb} weight")
-        axes[1].set_title(rf"Pearson $\rho$ = {rho:.2f}")
-    fig.savefig(path, bbox_inches="tight", dpi=110)
+        axes[1].set_title(rf"Pearson $\rho$ = {rho:.2f}", fontsize="small", loc="right")
+    experiment_label(ax)
+    save_figure(fig, path, ("png",))
 
 
 def _hl_config(seed: int) -> DCTRGANConfig:
@@ -292,8 +331,9 @@ def _hl_config(seed: int) -> DCTRGANConfig:
     )
 
 
-def high_level(args: argparse.Namespace, reference_train: ak.Array,
-               reference_eval: ak.Array) -> dict:
+def high_level(
+    args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array
+) -> dict:
     """GAN surrogate of the 33 features and its high-level DCTRGAN weights."""
     start = time.time()
     description = np.column_stack(
@@ -301,11 +341,20 @@ def high_level(args: argparse.Namespace, reference_train: ak.Array,
         + [np.log1p(_values(reference_train, name)) for name in LAYERS]
     )
     gan = train_gan(
-        GANSpec(latent_dim=32, generator_hidden=(args.gan_width,) * 2,
-                discriminator_hidden=(args.gan_width,) * 2, activation="relu"),
+        GANSpec(
+            latent_dim=32,
+            generator_hidden=(args.gan_width,) * 2,
+            discriminator_hidden=(args.gan_width,) * 2,
+            activation="relu",
+        ),
         description,
-        GANConfig(steps=args.gan_steps, batch_size=args.gan_batch, latent="uniform",
-                  seed=args.seed, learning_rate=args.gan_lr),
+        GANConfig(
+            steps=args.gan_steps,
+            batch_size=args.gan_batch,
+            latent="uniform",
+            seed=args.seed,
+            learning_rate=args.gan_lr,
+        ),
     )
     gan_seconds = time.time() - start
     gan_train = _gan_records(gan.sample(args.showers, seed=args.seed + 10))
@@ -313,7 +362,8 @@ def high_level(args: argparse.Namespace, reference_train: ak.Array,
     reweighter = DCTRGANReweighter.train(
         feature_tensors(reference_train, DCTR_FEATURES),
         feature_tensors(gan_train, DCTR_FEATURES),
-        _hl_config(args.seed), name="high-level DCTRGAN",
+        _hl_config(args.seed),
+        name="high-level DCTRGAN",
     )
     result = reweighter.weights(feature_tensors(gan_eval, DCTR_FEATURES))
     auc = _auc(reweighter, reference_eval, gan_eval)
@@ -321,8 +371,14 @@ def high_level(args: argparse.Namespace, reference_train: ak.Array,
     names = tuple(dict.fromkeys(DCTR_FEATURES + PANELS))
     stats = _compare(reference_eval, samples, names)
     figures = args.figures
-    _panel_figure(reference_eval, samples, PANELS, stats,
-                  figures / "dctrgan_calo_gan_features.png", "Reference (parametric)")
+    _panel_figure(
+        reference_eval,
+        samples,
+        PANELS,
+        stats,
+        figures / "dctrgan_calo_gan_features.png",
+        "Reference (parametric)",
+    )
     _summary_figure(stats, "GAN", ("DCTRGAN (HL)",), figures / "dctrgan_calo_gan_summary.png")
     _weights_figure({"high-level": result.weights}, figures / "dctrgan_calo_gan_weights.png")
     return {
@@ -340,8 +396,12 @@ def high_level(args: argparse.Namespace, reference_train: ak.Array,
 def _auc(reweighter: DCTRGANReweighter, reference: ak.Array, generated: ak.Array) -> float:
     """AUC of the reweighter's classifier, reference vs generated evaluation showers
     (0.5: indistinguishable; near 1: the weights cannot be trusted, Sec. II C)."""
-    logits = np.concatenate([reweighter.logits(feature_tensors(reference, DCTR_FEATURES)),
-                             reweighter.logits(feature_tensors(generated, DCTR_FEATURES))])
+    logits = np.concatenate(
+        [
+            reweighter.logits(feature_tensors(reference, DCTR_FEATURES)),
+            reweighter.logits(feature_tensors(generated, DCTR_FEATURES)),
+        ]
+    )
     labels = np.r_[np.ones(len(reference)), np.zeros(len(generated))]
     return weighted_auc(logits, labels)
 
@@ -352,8 +412,15 @@ def _images(path: Path, n: int) -> np.ndarray:
     return hits_to_images(events.Hit)
 
 
-def _two_level(args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array,
-               ref_train_path: Path, generated: dict, label: str, prefix: str) -> dict:
+def _two_level(
+    args: argparse.Namespace,
+    reference_train: ak.Array,
+    reference_eval: ak.Array,
+    ref_train_path: Path,
+    generated: dict,
+    label: str,
+    prefix: str,
+) -> dict:
     """High-level (MLP, 33 features) and low-level (3-D CNN, images) DCTRGAN weights of a
     generated sample, ``generated`` = {"train": (path, columns), "eval": (path, columns)}.
 
@@ -368,98 +435,141 @@ def _two_level(args: argparse.Namespace, reference_train: ak.Array, reference_ev
     hl = DCTRGANReweighter.train(
         feature_tensors(reference_train, DCTR_FEATURES),
         feature_tensors(gen_train, DCTR_FEATURES),
-        _hl_config(args.seed), name=f"high-level DCTRGAN ({label})",
+        _hl_config(args.seed),
+        name=f"high-level DCTRGAN ({label})",
     )
     hl_weights = hl.weights(feature_tensors(gen_eval, DCTR_FEATURES)).weights
     hl_auc = _auc(hl, reference_eval, gen_eval)
     hl_seconds = time.time() - start
     ll_config = DCTRGANConfig(
         model=Conv3DSpec(filters=(8, 16, 16), dense=(64,), seed=args.seed),
-        training=TrainingConfig(epochs=args.ll_epochs, batch_size=64, patience=2,
-                                seed=args.seed),
+        training=TrainingConfig(epochs=args.ll_epochs, batch_size=64, patience=2, seed=args.seed),
     )
     ll = DCTRGANReweighter.train(
         image_tensors(_images(ref_train_path, n)),
         image_tensors(_images(gen_train_path, n)),
-        ll_config, name=f"low-level DCTRGAN ({label})",
+        ll_config,
+        name=f"low-level DCTRGAN ({label})",
     )
     # the low-level weights for the first n evaluation showers (those with hits, in file
     # order: the same rows as gen_eval[:len(gen_images)])
     gen_images = _images(gen_eval_path, n)
-    ll_weights = np.concatenate([
-        ll.weights(image_tensors(gen_images[i:i + 500])).weights
-        for i in range(0, len(gen_images), 500)
-    ])
-    ll_showers = gen_eval[:len(gen_images)]
+    ll_weights = np.concatenate(
+        [
+            ll.weights(image_tensors(gen_images[i : i + 500])).weights
+            for i in range(0, len(gen_images), 500)
+        ]
+    )
+    ll_showers = gen_eval[: len(gen_images)]
     ll_set = f"{label}, LL set"
-    samples = {label: (gen_eval, None), "DCTR (HL)": (gen_eval, hl_weights),
-               ll_set: (ll_showers, None), "DCTR (LL)": (ll_showers, ll_weights)}
+    samples = {
+        label: (gen_eval, None),
+        "DCTR (HL)": (gen_eval, hl_weights),
+        ll_set: (ll_showers, None),
+        "DCTR (LL)": (ll_showers, ll_weights),
+    }
     np.savez(args.out / f"{prefix}_weights.npz", high_level=hl_weights, low_level=ll_weights)
     width_names = tuple(f"x2_layer_{k}" for k in range(1, N_LAYERS + 1))
     names = tuple(dict.fromkeys(DCTR_FEATURES + PANELS + width_names))
     stats = _compare(reference_eval, samples, names)
     figures = args.figures
     stem = f"dctrgan_calo_{prefix}"
-    _panel_figure(reference_eval, samples, PANELS, stats,
-                  figures / f"{stem}_features.png", "Reference (parametric)")
-    _panel_figure(reference_eval, samples, WIDTH_PANELS, stats,
-                  figures / f"{stem}_widths.png", "Reference (parametric)")
+    _panel_figure(
+        reference_eval,
+        samples,
+        PANELS,
+        stats,
+        figures / f"{stem}_features.png",
+        "Reference (parametric)",
+    )
+    _panel_figure(
+        reference_eval,
+        samples,
+        WIDTH_PANELS,
+        stats,
+        figures / f"{stem}_widths.png",
+        "Reference (parametric)",
+    )
     _summary_figure(stats, label, ("DCTR (HL)",), figures / f"{stem}_summary_hl.png")
     _summary_figure(stats, ll_set, ("DCTR (LL)",), figures / f"{stem}_summary_ll.png")
-    _weights_figure({"high-level": hl_weights[:len(ll_weights)], "low-level": ll_weights},
-                    figures / f"{stem}_weights.png")
+    _weights_figure(
+        {"high-level": hl_weights[: len(ll_weights)], "low-level": ll_weights},
+        figures / f"{stem}_weights.png",
+    )
     return {
         "features": stats,
         "classifier_auc_hl": hl_auc,
         "temperature": {"HL": hl.temperature, "LL": ll.temperature},
-        "kish_fraction": {"HL": kish_effective_size(hl_weights) / len(hl_weights),
-                          "LL": kish_effective_size(ll_weights) / len(ll_weights)},
-        "n_clipped": {"HL": int((hl_weights >= hl.clip_max).sum()),
-                      "LL": int((ll_weights >= ll.clip_max).sum())},
-        "pearson_hl_ll": float(np.corrcoef(hl_weights[:len(ll_weights)], ll_weights)[0, 1]),
+        "kish_fraction": {
+            "HL": kish_effective_size(hl_weights) / len(hl_weights),
+            "LL": kish_effective_size(ll_weights) / len(ll_weights),
+        },
+        "n_clipped": {
+            "HL": int((hl_weights >= hl.clip_max).sum()),
+            "LL": int((ll_weights >= ll.clip_max).sum()),
+        },
+        "pearson_hl_ll": float(np.corrcoef(hl_weights[: len(ll_weights)], ll_weights)[0, 1]),
         "ll_epochs": len(ll.classifier.history["loss"]),
         "hl_seconds": hl_seconds,
         "seconds": time.time() - start,
     }
 
 
-def low_level(args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array,
-              ref_train_path: Path) -> dict:
+def low_level(
+    args: argparse.Namespace,
+    reference_train: ak.Array,
+    reference_eval: ak.Array,
+    ref_train_path: Path,
+) -> dict:
     """High- and low-level DCTRGAN weights of the mis-tuned fast simulation."""
     generated = {}
     for part, offset in (("train", 20), ("eval", 21)):
         path = args.out / f"fastsim_{part}.root"
         generated[part] = (path, _columns(path, args.showers, args.seed + offset, FAST_SIM))
-    return _two_level(args, reference_train, reference_eval, ref_train_path, generated,
-                      "fast sim", "fastsim")
+    return _two_level(
+        args, reference_train, reference_eval, ref_train_path, generated, "fast sim", "fastsim"
+    )
 
 
-def image_gan(args: argparse.Namespace, reference_train: ak.Array, reference_eval: ak.Array,
-              ref_train_path: Path) -> dict:
+def image_gan(
+    args: argparse.Namespace,
+    reference_train: ak.Array,
+    reference_eval: ak.Array,
+    ref_train_path: Path,
+) -> dict:
     """Image surrogate (description GAN + renderer) and its HL and LL DCTRGAN weights."""
     start = time.time()
     events = read_calo_events(ref_train_path)
     surrogate = train_calo_surrogate(
-        events, seed=args.seed,
-        config=GANConfig(steps=args.surrogate_steps, batch_size=args.gan_batch,
-                         learning_rate=args.surrogate_lr, seed=args.seed),
+        events,
+        seed=args.seed,
+        config=GANConfig(
+            steps=args.surrogate_steps,
+            batch_size=args.gan_batch,
+            learning_rate=args.surrogate_lr,
+            seed=args.seed,
+        ),
     )
     train_seconds = time.time() - start
     generated = {}
     for part, offset in (("train", 30), ("eval", 31)):
-        path = surrogate.write(args.out / f"imagegan_{part}.root", args.showers,
-                               seed=args.seed + offset)
+        path = surrogate.write(
+            args.out / f"imagegan_{part}.root", args.showers, seed=args.seed + offset
+        )
         generated[part] = (path, _processed(path))
     generate_seconds = time.time() - start - train_seconds
-    summary = _two_level(args, reference_train, reference_eval, ref_train_path, generated,
-                         "image GAN", "imagegan")
-    summary.update({
-        "surrogate_train_seconds": train_seconds,
-        "surrogate_generate_seconds": generate_seconds,
-        "spot_scale": surrogate.renderer.spot_scale,
-        "gan_final_losses": {k: surrogate.gan.history[k][-1] for k in ("d_loss", "g_loss")},
-        "seconds": time.time() - start,
-    })
+    summary = _two_level(
+        args, reference_train, reference_eval, ref_train_path, generated, "image GAN", "imagegan"
+    )
+    summary.update(
+        {
+            "surrogate_train_seconds": train_seconds,
+            "surrogate_generate_seconds": generate_seconds,
+            "spot_scale": surrogate.renderer.spot_scale,
+            "gan_final_losses": {k: surrogate.gan.history[k][-1] for k in ("d_loss", "g_loss")},
+            "seconds": time.time() - start,
+        }
+    )
     return summary
 
 
@@ -483,16 +593,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gan-width", type=int, default=256, help="hidden units of G and D")
     parser.add_argument("--gan-batch", type=int, default=256)
     parser.add_argument("--gan-lr", type=float, default=2e-4)
-    parser.add_argument("--low-level", action="store_true",
-                        help="also run the low-level (3-D CNN) study on the fast simulation")
+    parser.add_argument(
+        "--low-level",
+        action="store_true",
+        help="also run the low-level (3-D CNN) study on the fast simulation",
+    )
     parser.add_argument("--no-gan", action="store_true", help="skip the GAN study")
-    parser.add_argument("--surrogate", choices=("feature-gan", "image-gan"),
-                        default="feature-gan",
-                        help="GAN study: 'feature-gan' (GAN of the 33 features, HL weights) "
-                             "or 'image-gan' (GAN of shower descriptions + renderer to "
-                             "images, HL and LL weights)")
-    parser.add_argument("--surrogate-steps", type=int, default=4_000,
-                        help="steps of the image surrogate's description GAN")
+    parser.add_argument(
+        "--surrogate",
+        choices=("feature-gan", "image-gan"),
+        default="feature-gan",
+        help="GAN study: 'feature-gan' (GAN of the 33 features, HL weights) "
+        "or 'image-gan' (GAN of shower descriptions + renderer to "
+        "images, HL and LL weights)",
+    )
+    parser.add_argument(
+        "--surrogate-steps",
+        type=int,
+        default=4_000,
+        help="steps of the image surrogate's description GAN",
+    )
     parser.add_argument("--surrogate-lr", type=float, default=1e-3)
     parser.add_argument("--ll-showers", type=int, default=3_000)
     parser.add_argument("--ll-epochs", type=int, default=4)
@@ -503,14 +623,17 @@ def main(argv: list[str] | None = None) -> None:
     start = time.time()
     ref_train_path = args.out / "reference_train.root"
     reference_train = _columns(ref_train_path, args.showers, args.seed, ShowerConfig())
-    reference_eval = _columns(args.out / "reference_eval.root", args.showers, args.seed + 1,
-                              ShowerConfig())
+    reference_eval = _columns(
+        args.out / "reference_eval.root", args.showers, args.seed + 1, ShowerConfig()
+    )
     settings = {k: str(v) for k, v in vars(args).items()}
     if not args.no_gan and args.surrogate == "image-gan":
         summary = image_gan(args, reference_train, reference_eval, ref_train_path)
-        _print_table(summary["features"],
-                     ("image GAN", "DCTR (HL)", "image GAN, LL set", "DCTR (LL)"),
-                     DCTR_FEATURES + PANELS[-2:] + WIDTH_PANELS)
+        _print_table(
+            summary["features"],
+            ("image GAN", "DCTR (HL)", "image GAN, LL set", "DCTR (LL)"),
+            DCTR_FEATURES + PANELS[-2:] + WIDTH_PANELS,
+        )
         summary["settings"] = settings
         (args.out / "summary_imagegan.json").write_text(json.dumps(summary, indent=1))
     elif not args.no_gan:
@@ -520,9 +643,11 @@ def main(argv: list[str] | None = None) -> None:
         (args.out / "summary_gan.json").write_text(json.dumps(summary, indent=1))
     if args.low_level:
         summary = low_level(args, reference_train, reference_eval, ref_train_path)
-        _print_table(summary["features"],
-                     ("fast sim", "DCTR (HL)", "fast sim, LL set", "DCTR (LL)"),
-                     DCTR_FEATURES + PANELS[-2:] + WIDTH_PANELS)
+        _print_table(
+            summary["features"],
+            ("fast sim", "DCTR (HL)", "fast sim, LL set", "DCTR (LL)"),
+            DCTR_FEATURES + PANELS[-2:] + WIDTH_PANELS,
+        )
         summary["settings"] = settings
         (args.out / "summary_fastsim.json").write_text(json.dumps(summary, indent=1))
     summary["seconds"] = time.time() - start

@@ -39,7 +39,8 @@ from matplotlib.figure import Figure
 from hepnnlr.methods.dctrgan import DCTRGANConfig, DCTRGANReweighter, array_tensors
 from hepnnlr.models.gan import GANSpec
 from hepnnlr.models.spec import ModelSpec
-from hepnnlr.results.plots import plot_comparison
+from hepnnlr.results.plots import plot_comparison, save_figure
+from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.samples.multimodal import GaussianMixture, bimodal, grid, ring
 from hepnnlr.training import TrainingConfig
 from hepnnlr.training.gan import GANConfig, train_gan
@@ -69,44 +70,76 @@ def _density_2d(x: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = N
     return counts
 
 
-def _figures(toy: str, truth: np.ndarray, gan: np.ndarray, weights: np.ndarray,
-             edges: np.ndarray, figures: Path, stats: dict) -> None:
+def _figures(
+    toy: str,
+    truth: np.ndarray,
+    gan: np.ndarray,
+    weights: np.ndarray,
+    edges: np.ndarray,
+    figures: Path,
+    stats: dict,
+) -> None:
     # 1-D projections with a ratio panel (Figs. 3-6 style legends)
     for axis in range(truth.shape[1]):
         labels = {}
         for name, w in (("GAN", None), ("DCTRGAN", weights)):
-            s2 = separation_power(_hist(gan[:, axis], edges, w).values(),
-                                  _hist(truth[:, axis], edges).values())
+            s2 = separation_power(
+                _hist(gan[:, axis], edges, w).values(), _hist(truth[:, axis], edges).values()
+            )
             r = uncertainty_ratio(gan[:, axis], truth[:, axis], weights=w)
             labels[name] = legend_label(name, s2, r)
             stats[f"x{axis}"][name] = {"separation_power": s2, "uncertainty_ratio": r}
         plot_comparison(
-            {"Truth": _hist(truth[:, axis], edges), labels["GAN"]: _hist(gan[:, axis], edges),
-             labels["DCTRGAN"]: _hist(gan[:, axis], edges, weights)},
-            reference="Truth", path=figures / f"dctrgan_{toy}_x{axis}",
-            xlabel=f"$x_{axis}$", title=f"{toy}: GAN vs truth, before/after DCTR weights",
+            {
+                "Truth": _hist(truth[:, axis], edges),
+                labels["GAN"]: _hist(gan[:, axis], edges),
+                labels["DCTRGAN"]: _hist(gan[:, axis], edges, weights),
+            },
+            reference="Truth",
+            path=figures / f"dctrgan_{toy}_x{axis}",
+            xlabel=f"$x_{axis}$",
+            title=f"{toy}: GAN vs truth, before/after DCTR weights",
             formats=("png",),
         )
     # weight distribution (Fig. 2 style)
-    fig = Figure(figsize=(6, 4))
+    _weights_figure(toy, weights, figures / f"dctrgan_{toy}_weights.png")
+    if truth.shape[1] == 2:
+        _density_figure(toy, truth, gan, weights, edges, stats, figures)
+
+
+@in_default_style
+def _weights_figure(toy: str, weights: np.ndarray, path: Path) -> None:
+    """The distribution of the DCTRGAN weights (Fig. 2 style)."""
+    fig = Figure(figsize=(9, 6))  # the figure style's fonts need the room
     ax = fig.subplots()
-    ax.hist(weights, bins=np.linspace(0, max(5.0, weights.max()), 51), histtype="step",
-            color="C2", linewidth=1.6,
-            label=f"{toy}: mean {weights.mean():.2f}, Kish $N_{{eff}}/N$ = "
-                  f"{kish_effective_size(weights) / len(weights):.2f}")
+    ax.hist(
+        weights,
+        bins=np.linspace(0, max(5.0, weights.max()), 51),
+        histtype="step",
+        color="C2",
+        linewidth=1.6,
+        label=f"{toy}: mean {weights.mean():.2f}, Kish $N_{{eff}}/N$ = "
+        f"{kish_effective_size(weights) / len(weights):.2f}",
+    )
     ax.set_yscale("log")
     ax.set_xlabel("DCTRGAN weight $W$")
     ax.set_ylabel("GAN examples")
-    ax.legend(frameon=False)
-    fig.savefig(figures / f"dctrgan_{toy}_weights.png", bbox_inches="tight", dpi=120)
-    if truth.shape[1] != 2:
-        return
-    # Fig. 1: truth, GAN, DCTRGAN densities
-    fig = Figure(figsize=(13, 4.2))
+    ax.legend(frameon=False, fontsize="small")
+    experiment_label(ax)
+    save_figure(fig, path, ("png",))
+
+
+@in_default_style
+def _density_figure(toy, truth, gan, weights, edges, stats: dict, figures: Path) -> None:
+    """Fig. 1: truth, GAN and DCTRGAN densities side by side, <S^2> in the titles."""
+    fig = Figure(figsize=(20, 6.5))
     axes = fig.subplots(1, 3)
     h_truth = _density_2d(truth, edges)
-    panels = (("Truth", h_truth, None), ("GAN", _density_2d(gan, edges), None),
-              ("DCTRGAN", _density_2d(gan, edges, weights), weights))
+    panels = (
+        ("Truth", h_truth, None),
+        ("GAN", _density_2d(gan, edges), None),
+        ("DCTRGAN", _density_2d(gan, edges, weights), weights),
+    )
     vmax = max(p[1].max() / p[1].sum() for p in panels)
     for ax, (name, h, _) in zip(axes, panels, strict=True):
         ax.pcolormesh(edges, edges, (h / h.sum()).T, vmin=0, vmax=vmax, cmap="viridis")
@@ -115,11 +148,12 @@ def _figures(toy: str, truth: np.ndarray, gan: np.ndarray, weights: np.ndarray,
             s2 = separation_power(h.reshape(-1), h_truth.reshape(-1))
             stats["2d"][name] = {"separation_power": s2}
             title = legend_label(name, s2)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize="small", loc="right")
         ax.set_xlabel("$x_0$")
         ax.set_aspect("equal")
     axes[0].set_ylabel("$x_1$")
-    fig.savefig(figures / f"dctrgan_{toy}_density.png", bbox_inches="tight", dpi=120)
+    experiment_label(axes[0])
+    save_figure(fig, figures / f"dctrgan_{toy}_density.png", ("png",))
 
 
 def run_toy(toy: str, args: argparse.Namespace) -> dict:
@@ -140,7 +174,8 @@ def run_toy(toy: str, args: argparse.Namespace) -> dict:
     reweighter = DCTRGANReweighter.train(
         array_tensors(truth_model.sample(args.events, seed=seed + 1), names),
         array_tensors(gan.sample(args.events, seed=seed + 2), names),
-        config, name=f"DCTRGAN {toy}",
+        config,
+        name=f"DCTRGAN {toy}",
     )
     truth = truth_model.sample(args.eval_events, seed=seed + 3)
     generated = gan.sample(args.eval_events, seed=seed + 4)

@@ -63,6 +63,8 @@ from hepnnlr.processors.tautau import (
     feature_table,
 )
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
+from hepnnlr.results.plots import save_figure, y_label
+from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.samples.tautau import TauTauConfig, generate_tautau
 from hepnnlr.samples.tautau_reco import simulate_tautau_detector, write_tautau_events
 from hepnnlr.schema import run_processor
@@ -159,15 +161,14 @@ def process_files(files: dict[str, Path], args: argparse.Namespace) -> tuple[dic
     return tables, outputs
 
 
+@in_default_style
 def feature_figure(outputs: dict, test_z: list[float], path: Path) -> Path:
     """m_vis and pT ratio of signal and background at each test z (thesis figure 3.2)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import mplhep
+    from matplotlib.figure import Figure
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = Figure(figsize=(18, 7))  # a bare Figure: no pyplot state; fonts of the style
+    axes = fig.subplots(1, 2)
     colours = {
         "signal": ("#1f77b4", "#6baed6", "#08306b"),
         "background": ("#d62728", "#fc9272", "#67000d"),
@@ -185,13 +186,15 @@ def feature_figure(outputs: dict, test_z: list[float], path: Path) -> Path:
                     label=f"{'H' if process == 'signal' else 'Z'}→ττ, z = {z:g}",
                 )
         ax.set_xlabel(h.axes[0].label)
-        ax.set_ylabel("normalised")
+        ax.set_ylabel(y_label(h.axes[0].label, density=True))
         ax.set_xlim(0, 200 if feature == "m_vis" else 4)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(r"$\ell\tau_h$ features at detector level (Pythia 8, 13 TeV)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    axes[0].legend(
+        fontsize="x-small",
+        title=r"$\ell\tau_h$, detector level (Pythia 8, 13 TeV)",
+        title_fontsize="x-small",
+    )
+    experiment_label(axes[0])
+    save_figure(fig, path, ("png",))
     return path
 
 

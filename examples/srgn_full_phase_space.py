@@ -37,7 +37,8 @@ from matplotlib.figure import Figure
 
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
 from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective, srgn_fit, srgn_scan, summarize
-from hepnnlr.results.plots import plot_comparison
+from hepnnlr.results.plots import plot_comparison, save_figure
+from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.samples.gaussian import full_phase_space_sample
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
@@ -53,8 +54,9 @@ def _events(x: np.ndarray, names: tuple[str, ...], theta: np.ndarray | None = No
     x = np.asarray(x, np.float32).reshape(len(x), -1)[:, : len(names)]
     if theta is None:
         return EventTensors(None, None, x, (), names)
-    return EventTensors(None, None, x, (), names, theta=theta.astype(np.float32).reshape(-1, 1),
-                        theta_names=("mu",))
+    return EventTensors(
+        None, None, x, (), names, theta=theta.astype(np.float32).reshape(-1, 1), theta_names=("mu",)
+    )
 
 
 def _varied(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,22 +72,38 @@ def _reweighters(n: int, seed: int) -> dict[str, DCTRReweighter]:
     x_nominal, _ = full_phase_space_sample(n, NOMINAL, seed=seed + 1)
     out = {}
     for key, names in FEATURES.items():
-        config = DCTRConfig(training=TrainingConfig(epochs=60, batch_size=1000, patience=8,
-                                                    seed=seed))
-        out[key] = DCTRReweighter.train(_events(x_nominal, names), _events(x_varied, names, mu),
-                                        config, name=f"DCTR reweighter ({key})")
+        config = DCTRConfig(
+            training=TrainingConfig(epochs=60, batch_size=1000, patience=8, seed=seed)
+        )
+        out[key] = DCTRReweighter.train(
+            _events(x_nominal, names),
+            _events(x_varied, names, mu),
+            config,
+            name=f"DCTR reweighter ({key})",
+        )
     return out
 
 
 def _srgn_config(seed: int) -> SRGNConfig:
-    return SRGNConfig(training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
-                      strategy="refit", xtol=1e-2, ftol=1e-3, max_iterations=20, seed=seed)
+    return SRGNConfig(
+        training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
+        strategy="refit",
+        xtol=1e-2,
+        ftol=1e-3,
+        max_iterations=20,
+        seed=seed,
+    )
 
 
 def _objective(rw, key, sim, data, seed) -> SRGNObjective:
     x_gen, x_sim = sim
-    return SRGNObjective(rw, _events(x_gen, FEATURES[key]), _events(x_sim, ("x_S",)),
-                         _events(data, ("x_S",)), _srgn_config(seed))
+    return SRGNObjective(
+        rw,
+        _events(x_gen, FEATURES[key]),
+        _events(x_sim, ("x_S",)),
+        _events(data, ("x_S",)),
+        _srgn_config(seed),
+    )
 
 
 def _reweighting_figures(rws, sim, target, out: Path) -> list[Path]:
@@ -98,6 +116,7 @@ def _reweighting_figures(rws, sim, target, out: Path) -> list[Path]:
         ("x_G1", x_gen[:, 1], t_gen[:, 1], (40, -4.0, 4.0)),
         ("x_S", x_sim, t_sim, (40, -3.0, 16.0)),
     ):
+
         def h(values, w=None, edges=edges, label=label):
             return hist.Hist.new.Reg(*edges, name=label).Weight().fill(values, weight=w)
 
@@ -105,19 +124,43 @@ def _reweighting_figures(rws, sim, target, out: Path) -> list[Path]:
         for key, w in weights.items():
             groups[f"nominal x {LABELS[key]}"] = h(nominal, w)
         paths += plot_comparison(
-            groups, reference=next(iter(groups)), path=out / f"srgn_fps_reweight_{label}",
+            groups,
+            reference=next(iter(groups)),
+            path=out / f"srgn_fps_reweight_{label}",
             xlabel={"x_G0": "$x_{G,0}$", "x_G1": "$x_{G,1}$", "x_S": "$x_S$"}[label],
-            formats=("png",), as_points=(next(iter(groups)),),
+            formats=("png",),
+            as_points=(next(iter(groups)),),
             title="Full phase space: reweighting at generator level",
         )
     return paths
 
 
+@in_default_style
+def _auc_figure(grid: np.ndarray, aucs: dict, events: int, path: Path) -> Path:
+    """The held-out AUC of g against mu' for each reweighter."""
+    fig = Figure(figsize=(9, 6.75))  # the figure style's fonts need the room
+    ax = fig.add_subplot()
+    for key, auc in aucs.items():
+        ax.plot(grid, auc, "o-", label=LABELS[key])
+    ax.axvline(TRUTH, color="k", ls="--", label=r"true $\mu$")
+    ax.set_xlabel(r"$\mu'$")
+    ax.set_ylabel("AUC of g (simulation level, held out)")
+    title = f"SRGN with and without the full phase space ({events} events)"
+    ax.legend(title=title, fontsize="x-small", title_fontsize="x-small")
+    experiment_label(ax)
+    save_figure(fig, path, ("png",))
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="data and simulation events")
-    parser.add_argument("--reweighter-events", type=int, default=30_000,
-                        help="events per class to train each reweighter")
+    parser.add_argument(
+        "--reweighter-events",
+        type=int,
+        default=30_000,
+        help="events per class to train each reweighter",
+    )
     parser.add_argument("--fits", type=int, default=3, help="SRGN fits per reweighter (g seeds)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-figures", action="store_true")
@@ -130,26 +173,23 @@ def main(argv: list[str] | None = None) -> None:
     print(f"reweighters trained [{time.time() - start:.0f} s]", flush=True)
     sim = full_phase_space_sample(args.events, NOMINAL, seed=args.seed + 2)
     target = full_phase_space_sample(args.events, TRUTH, seed=args.seed + 3)
-    summary: dict = {"truth": TRUTH, "nominal": NOMINAL, "range": RANGE, "events": args.events,
-                     "reweighter_events": args.reweighter_events, "fits": {}}
+    summary: dict = {
+        "truth": TRUTH,
+        "nominal": NOMINAL,
+        "range": RANGE,
+        "events": args.events,
+        "reweighter_events": args.reweighter_events,
+        "fits": {},
+    }
     if not args.no_figures:
         for path in _reweighting_figures(rws, sim, target, args.output):
             print(f"figure: {path}")
-        fig = Figure(figsize=(6, 4.5))
-        ax = fig.add_subplot()
         grid = np.linspace(0.5, 2.9, 9)
         for key, rw in rws.items():
             scan = srgn_scan(_objective(rw, key, sim, target[1], args.seed), {"mu": grid})
-            ax.plot(grid, scan.auc, "o-", label=LABELS[key])
             summary.setdefault("scan", {})[key] = scan.auc.tolist()
         summary["scan_grid"] = grid.tolist()
-        ax.axvline(TRUTH, color="k", ls="--", label=r"true $\mu$")
-        ax.set_xlabel(r"$\mu'$")
-        ax.set_ylabel("AUC of g (simulation level, held out)")
-        ax.legend()
-        ax.set_title(f"SRGN with and without the full phase space ({args.events} events)")
-        path = args.output / "srgn_fps_auc.png"
-        fig.savefig(path, dpi=120)
+        path = _auc_figure(grid, summary["scan"], args.events, args.output / "srgn_fps_auc.png")
         print(f"figure: {path}  [{time.time() - start:.0f} s]", flush=True)
 
     for key, rw in rws.items():
@@ -157,14 +197,18 @@ def main(argv: list[str] | None = None) -> None:
         for k in range(args.fits):
             result = srgn_fit(_objective(rw, key, sim, target[1], args.seed + k))
             values.append(result.theta["mu"])
-            print(f"{key:>8} fit {k}: mu = {result.theta['mu']:.4f} (AUC {result.auc:.4f}, "
-                  f"{result.n_evaluations} g trainings) [{time.time() - start:.0f} s]",
-                  flush=True)
-        (mean, std), = summarize({"mu": np.array(values)}).values()
+            print(
+                f"{key:>8} fit {k}: mu = {result.theta['mu']:.4f} (AUC {result.auc:.4f}, "
+                f"{result.n_evaluations} g trainings) [{time.time() - start:.0f} s]",
+                flush=True,
+            )
+        ((mean, std),) = summarize({"mu": np.array(values)}).values()
         summary["fits"][key] = {"values": values, "mean": mean, "std": std}
 
-    print(f"\nFull phase space, SRGN at simulation level, target mu = {TRUTH} "
-          f"({args.events} events, {args.fits} fits per reweighter):")
+    print(
+        f"\nFull phase space, SRGN at simulation level, target mu = {TRUTH} "
+        f"({args.events} events, {args.fits} fits per reweighter):"
+    )
     for key in rws:
         fit = summary["fits"][key]
         print(f"  {LABELS[key]:<32} mu = {fit['mean']:.3f} ± {fit['std']:.3f}")

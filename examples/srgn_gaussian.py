@@ -35,6 +35,8 @@ from hepnnlr.methods.srgn import (
     srgn_scan,
     summarize,
 )
+from hepnnlr.results.plots import save_figure
+from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
 
@@ -70,11 +72,17 @@ def _reweighter(table: dict, n: int, seed: int) -> DCTRReweighter:
     rng = np.random.default_rng(seed)
     drawn = {name: rng.uniform(*table["ranges"][name], n) for name in table["names"]}
     theta = np.stack([drawn[name] for name in table["names"]], axis=1).astype(np.float32)
-    varied = EventTensors(None, None, _gauss(rng, drawn, n).astype(np.float32).reshape(-1, 1),
-                          (), ("x",), theta=theta, theta_names=table["names"])
+    varied = EventTensors(
+        None,
+        None,
+        _gauss(rng, drawn, n).astype(np.float32).reshape(-1, 1),
+        (),
+        ("x",),
+        theta=theta,
+        theta_names=table["names"],
+    )
     nominal = _events(rng.normal(0.0, 1.0, n))
-    config = DCTRConfig(training=TrainingConfig(epochs=40, batch_size=500, patience=6,
-                                                seed=seed))
+    config = DCTRConfig(training=TrainingConfig(epochs=40, batch_size=500, patience=6, seed=seed))
     return DCTRReweighter.train(nominal, varied, config)
 
 
@@ -94,31 +102,43 @@ def _srgn_config(seed: int) -> SRGNConfig:
     # strategy="refit": g retrained from the same initial state at every mu' on one network
     # compiled once (hepnnlr.training.refit.Refitter), the naive fit's answers at a fraction
     # of its cost.
-    return SRGNConfig(training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
-                      strategy="refit", xtol=1e-2, ftol=1e-3, max_iterations=10, seed=seed)
+    return SRGNConfig(
+        training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
+        strategy="refit",
+        xtol=1e-2,
+        ftol=1e-3,
+        max_iterations=10,
+        seed=seed,
+    )
 
 
+@in_default_style
 def _figure(table_id: int, table: dict, rw, samples, seed: int, out: Path) -> Path:
     x_gen, x_sim, data_gen, data_sim, _ = samples
     truth = table["truth"]
-    fig = Figure(figsize=(6, 4.5))
+    fig = Figure(figsize=(9, 6.75))  # the figure style's fonts need the room
     ax = fig.add_subplot()
+    title = f"SRGN Gaussian example, Table {table_id} setup ({len(x_gen)} events)"
     if table_id == 1:
         grid = {"mu": np.linspace(0.1, 1.9, 7)}  # inside the training range
-        for label, sim, data in (("generator level", x_gen, data_gen),
-                                 ("simulation level", x_sim, data_sim)):
-            objective = SRGNObjective(rw, _events(x_gen), _events(sim), _events(data),
-                                      _srgn_config(seed))
+        for label, sim, data in (
+            ("generator level", x_gen, data_gen),
+            ("simulation level", x_sim, data_sim),
+        ):
+            objective = SRGNObjective(
+                rw, _events(x_gen), _events(sim), _events(data), _srgn_config(seed)
+            )
             scan = srgn_scan(objective, grid)
             ax.plot(scan.points[:, 0], scan.auc, "o-", label=label)
         ax.axvline(truth["mu"], color="k", ls="--", label=r"true $\mu$")
         ax.set_xlabel(r"$\mu'$")
         ax.set_ylabel("AUC of g (held out)")
-        ax.legend()
+        ax.legend(title=title, fontsize="x-small", title_fontsize="x-small")
     else:
         grid = {"mu": np.linspace(-1.6, -0.4, 5), "sigma": np.linspace(0.45, 1.05, 5)}
-        objective = SRGNObjective(rw, _events(x_gen), _events(x_sim), _events(data_sim),
-                                  _srgn_config(seed))
+        objective = SRGNObjective(
+            rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
+        )
         scan = srgn_scan(objective, grid)
         auc = scan.auc.reshape(len(grid["mu"]), len(grid["sigma"]))
         mesh = ax.pcolormesh(grid["mu"], grid["sigma"], auc.T, shading="nearest")
@@ -126,11 +146,10 @@ def _figure(table_id: int, table: dict, rw, samples, seed: int, out: Path) -> Pa
         ax.plot(truth["mu"], truth["sigma"], "rx", ms=10, label="truth")
         ax.set_xlabel(r"$\mu'$")
         ax.set_ylabel(r"$\sigma'$")
-        ax.legend()
-    ax.set_title(f"SRGN Gaussian example, Table {table_id} setup ({len(x_gen)} events)")
-    out.mkdir(parents=True, exist_ok=True)
+        ax.legend(title=title, fontsize="x-small", title_fontsize="x-small")
+    experiment_label(ax)
     path = out / f"srgn_gaussian_table{table_id}_auc.png"
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, ("png",))
     return path
 
 
@@ -138,10 +157,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", type=int, choices=(1, 2), default=1)
     parser.add_argument("--runs", type=int, default=5, help="independent runs (paper: 40)")
-    parser.add_argument("--events", type=int, default=10_000,
-                        help="events per sample: data, simulation (paper: 10^6)")
-    parser.add_argument("--reweighter-events", type=int, default=20_000,
-                        help="events per class to train the DCTR reweighter")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=10_000,
+        help="events per sample: data, simulation (paper: 10^6)",
+    )
+    parser.add_argument(
+        "--reweighter-events",
+        type=int,
+        default=20_000,
+        help="events per class to train the DCTR reweighter",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-figure", action="store_true")
     parser.add_argument("-o", "--output", type=Path, default=Path("srgn_gaussian_out"))
@@ -150,7 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     table = TABLES[args.table]
     names = table["names"]
     fits: dict[str, dict[str, list[float]]] = {
-        "generator": {n: [] for n in names}, "simulation": {n: [] for n in names},
+        "generator": {n: [] for n in names},
+        "simulation": {n: [] for n in names},
     }
     figure = None
     start = time.time()
@@ -160,20 +188,26 @@ def main(argv: list[str] | None = None) -> None:
         samples = _samples(table, args.events, seed)
         x_gen, x_sim, data_gen, data_sim, nominal_gen = samples
         gen = dctr_fit(rw, _events(data_gen), _events(nominal_gen))  # training range
-        objective = SRGNObjective(rw, _events(x_gen), _events(x_sim), _events(data_sim),
-                                  _srgn_config(seed))
+        objective = SRGNObjective(
+            rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
+        )
         sim = srgn_fit(objective)  # bounds: the reweighter's training range
         for n in names:
             fits["generator"][n].append(gen.theta[n])
             fits["simulation"][n].append(sim.theta[n])
-        print(f"run {run}: generator {gen.theta}  simulation {sim.theta} "
-              f"(AUC {sim.auc:.4f}, {sim.n_evaluations} g trainings)  "
-              f"[{time.time() - start:.0f} s]", flush=True)
+        print(
+            f"run {run}: generator {gen.theta}  simulation {sim.theta} "
+            f"(AUC {sim.auc:.4f}, {sim.n_evaluations} g trainings)  "
+            f"[{time.time() - start:.0f} s]",
+            flush=True,
+        )
         if run == 0 and not args.no_figure:
             figure = _figure(args.table, table, rw, samples, seed, args.output)
 
-    print(f"\nTable {'I' if args.table == 1 else 'II'} at {args.events} events per sample, "
-          f"{args.runs} runs (paper: 10^6 events, 40 runs), outliers removed as in the paper:")
+    print(
+        f"\nTable {'I' if args.table == 1 else 'II'} at {args.events} events per sample, "
+        f"{args.runs} runs (paper: 10^6 events, 40 runs), outliers removed as in the paper:"
+    )
     print(f"{'param':>6} {'target':>8} {'level':>11} {'this run':>18} {'paper':>16} kept")
     for level in ("generator", "simulation"):
         values = {n: np.array(v) for n, v in fits[level].items()}
@@ -182,8 +216,10 @@ def main(argv: list[str] | None = None) -> None:
         for n in names:
             mean, std = summary[n]
             p_mean, p_std = table["paper"][level][n]
-            print(f"{n:>6} {table['truth'][n]:8.3f} {level:>11} {mean:9.3f} ± {std:.3f}"
-                  f" {p_mean:8.3f} ± {p_std:.3f} {int(keep.sum())}/{len(keep)}")
+            print(
+                f"{n:>6} {table['truth'][n]:8.3f} {level:>11} {mean:9.3f} ± {std:.3f}"
+                f" {p_mean:8.3f} ± {p_std:.3f} {int(keep.sum())}/{len(keep)}"
+            )
     if figure is not None:
         print(f"figure: {figure}")
     print(f"total time {time.time() - start:.0f} s")

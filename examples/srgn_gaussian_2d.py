@@ -44,7 +44,8 @@ from hepnnlr.methods.srgn import (
     srgn_scan,
     summarize,
 )
-from hepnnlr.results.plots import plot_comparison
+from hepnnlr.results.plots import plot_comparison, save_figure
+from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.samples.gaussian import gaussian_sample, gaussian_weights, varied_gaussian_sample
 from hepnnlr.tensors import EventTensors
 from hepnnlr.training import TrainingConfig
@@ -66,19 +67,31 @@ def _events(x: np.ndarray) -> EventTensors:
 
 def _reweighter(n: int, seed: int) -> DCTRReweighter:
     x, theta = varied_gaussian_sample(n, RANGES, seed=seed)
-    varied = EventTensors(None, None, x.astype(np.float32).reshape(-1, 1), (), ("x",),
-                          theta=theta.astype(np.float32), theta_names=NAMES)
+    varied = EventTensors(
+        None,
+        None,
+        x.astype(np.float32).reshape(-1, 1),
+        (),
+        ("x",),
+        theta=theta.astype(np.float32),
+        theta_names=NAMES,
+    )
     nominal, _ = gaussian_sample(n, NOMINAL, epsilon=0.0, seed=seed + 1)
-    config = DCTRConfig(training=TrainingConfig(epochs=60, batch_size=1000, patience=8,
-                                                seed=seed))
+    config = DCTRConfig(training=TrainingConfig(epochs=60, batch_size=1000, patience=8, seed=seed))
     return DCTRReweighter.train(_events(nominal), varied, config)
 
 
 def _srgn_config(seed: int) -> SRGNConfig:
     # Powell's tolerances: 1e-3 in θ is far below the statistical error at these sizes
     # (~0.02); the paper's 1e-4 only makes Powell chase the AUC's noise.
-    return SRGNConfig(training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
-                      strategy="refit", xtol=1e-3, ftol=1e-3, max_iterations=20, seed=seed)
+    return SRGNConfig(
+        training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
+        strategy="refit",
+        xtol=1e-3,
+        ftol=1e-3,
+        max_iterations=20,
+        seed=seed,
+    )
 
 
 def _reweighting_figure(rw: DCTRReweighter, n: int, seed: int, out: Path) -> list[Path]:
@@ -90,6 +103,7 @@ def _reweighting_figure(rw: DCTRReweighter, n: int, seed: int, out: Path) -> lis
     w_exact = gaussian_weights(x0_gen, point, NOMINAL)
     paths = []
     for level, nominal, target in (("gen", x0_gen, x1_gen), ("sim", x0_sim, x1_sim)):
+
         def h(values, weights=None):
             out_h = hist.Hist.new.Reg(40, -6, 8, name="x").Weight()
             return out_h.fill(values, weight=weights)
@@ -101,22 +115,27 @@ def _reweighting_figure(rw: DCTRReweighter, n: int, seed: int, out: Path) -> lis
             "nominal x DCTR w": h(nominal, w_nn),
         }
         paths += plot_comparison(
-            groups, reference=next(iter(groups)), path=out / f"srgn_gaussian_2d_reweight_{level}",
-            xlabel=f"$x_{{{'G' if level == 'gen' else 'S'}}}$", formats=("png",),
+            groups,
+            reference=next(iter(groups)),
+            path=out / f"srgn_gaussian_2d_reweight_{level}",
+            xlabel=f"$x_{{{'G' if level == 'gen' else 'S'}}}$",
+            formats=("png",),
             as_points=(next(iter(groups)),),
             title=f"2-D DCTR reweighting, {'generator' if level == 'gen' else 'simulation'} level",
         )
     return paths
 
 
+@in_default_style
 def _auc_figure(rw, x_gen, x_sim, data_sim, seed: int, out: Path) -> Path:
     """Fig. 7: the held-out AUC of g on a (μ′, σ′) grid around the truth."""
     grid = {"mu": np.linspace(-1.6, -0.4, 5), "sigma": np.linspace(0.45, 1.05, 5)}
-    objective = SRGNObjective(rw, _events(x_gen), _events(x_sim), _events(data_sim),
-                              _srgn_config(seed))
+    objective = SRGNObjective(
+        rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
+    )
     scan = srgn_scan(objective, grid)
     auc = scan.auc.reshape(len(grid["mu"]), len(grid["sigma"]))
-    fig = Figure(figsize=(6, 4.5))
+    fig = Figure(figsize=(9, 6.75))  # the figure style's fonts need the room
     ax = fig.add_subplot()
     mesh = ax.pcolormesh(grid["mu"], grid["sigma"], auc.T, shading="nearest")
     fig.colorbar(mesh, ax=ax, label="AUC of g (simulation level, held out)")
@@ -125,20 +144,29 @@ def _auc_figure(rw, x_gen, x_sim, data_sim, seed: int, out: Path) -> Path:
     ax.plot(best["mu"], best["sigma"], "w+", ms=10, label="grid minimum")
     ax.set_xlabel(r"$\mu'$")
     ax.set_ylabel(r"$\sigma'$")
-    ax.legend()
-    ax.set_title(f"SRGN 2-D Gaussian, {len(x_gen)} events")
+    title = f"SRGN 2-D Gaussian, {len(x_gen)} events"
+    ax.legend(title=title, fontsize="x-small", title_fontsize="x-small")
+    experiment_label(ax)
     path = out / "srgn_gaussian_2d_auc.png"
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, ("png",))
     return path
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=6, help="independent runs (paper: 40)")
-    parser.add_argument("--events", type=int, default=20_000,
-                        help="events per sample: data, simulation, nominal (paper: 10^6)")
-    parser.add_argument("--reweighter-events", type=int, default=40_000,
-                        help="events per class to train the DCTR reweighter")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=20_000,
+        help="events per sample: data, simulation, nominal (paper: 10^6)",
+    )
+    parser.add_argument(
+        "--reweighter-events",
+        type=int,
+        default=40_000,
+        help="events per class to train the DCTR reweighter",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-figures", action="store_true")
     parser.add_argument("-o", "--output", type=Path, default=Path("srgn_gaussian_2d_out"))
@@ -157,40 +185,54 @@ def main(argv: list[str] | None = None) -> None:
         # Bounds: the reweighter's training range (the drawn (μ, σ) span RANGES up to a
         # hair), the paper's fit bounds.
         gen = dctr_fit(rw, _events(data_gen), _events(nominal_gen))
-        objective = SRGNObjective(rw, _events(x_gen), _events(x_sim), _events(data_sim),
-                                  _srgn_config(seed))
+        objective = SRGNObjective(
+            rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
+        )
         sim = srgn_fit(objective)
         evaluations.append(sim.n_evaluations)
         for n in NAMES:
             fits["generator"][n].append(gen.theta[n])
             fits["simulation"][n].append(sim.theta[n])
-        print(f"run {run}: generator mu={gen.theta['mu']:.4f} sigma={gen.theta['sigma']:.4f}"
-              f"  simulation mu={sim.theta['mu']:.4f} sigma={sim.theta['sigma']:.4f} "
-              f"(AUC {sim.auc:.4f}, {sim.n_evaluations} g trainings)  "
-              f"[{time.time() - start:.0f} s]", flush=True)
+        print(
+            f"run {run}: generator mu={gen.theta['mu']:.4f} sigma={gen.theta['sigma']:.4f}"
+            f"  simulation mu={sim.theta['mu']:.4f} sigma={sim.theta['sigma']:.4f} "
+            f"(AUC {sim.auc:.4f}, {sim.n_evaluations} g trainings)  "
+            f"[{time.time() - start:.0f} s]",
+            flush=True,
+        )
         if run == 0 and not args.no_figures:
             for path in _reweighting_figure(rw, args.events, seed, args.output):
                 print(f"figure: {path}")
             print(f"figure: {_auc_figure(rw, x_gen, x_sim, data_sim, seed, args.output)}")
 
-    summary = {"events": args.events, "reweighter_events": args.reweighter_events,
-               "runs": args.runs, "truth": TRUTH, "levels": {}}
-    print(f"\nTable II at {args.events} events per sample, {args.runs} runs "
-          "(paper: 10^6 events, 40 runs), outliers removed as in the paper:")
+    summary = {
+        "events": args.events,
+        "reweighter_events": args.reweighter_events,
+        "runs": args.runs,
+        "truth": TRUTH,
+        "levels": {},
+    }
+    print(
+        f"\nTable II at {args.events} events per sample, {args.runs} runs "
+        "(paper: 10^6 events, 40 runs), outliers removed as in the paper:"
+    )
     print(f"{'param':>6} {'target':>8} {'level':>11} {'this run':>18} {'paper':>16} kept")
     for level in ("generator", "simulation"):
         values = {n: np.array(v) for n, v in fits[level].items()}
         keep = remove_outliers(values, RANGES)
         result = summarize(values, keep)
         summary["levels"][level] = {
-            "values": {n: v.tolist() for n, v in values.items()}, "kept": keep.tolist(),
+            "values": {n: v.tolist() for n, v in values.items()},
+            "kept": keep.tolist(),
             "mean_std": result,
         }
         for n in NAMES:
             mean, std = result[n]
             p_mean, p_std = PAPER[level][n]
-            print(f"{n:>6} {TRUTH[n]:8.3f} {level:>11} {mean:9.3f} ± {std:.3f}"
-                  f" {p_mean:8.3f} ± {p_std:.3f} {int(keep.sum())}/{len(keep)}")
+            print(
+                f"{n:>6} {TRUTH[n]:8.3f} {level:>11} {mean:9.3f} ± {std:.3f}"
+                f" {p_mean:8.3f} ± {p_std:.3f} {int(keep.sum())}/{len(keep)}"
+            )
     summary["srgn_evaluations"] = evaluations
     summary["seconds"] = time.time() - start
     (args.output / "table2.json").write_text(json.dumps(summary, indent=2))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from hepnnlr.cli.options import (
     FORMATTER,
+    UNFOLD_JOB,
+    add_plot_options,
     add_processing_options,
     add_training_options,
     output_option,
@@ -42,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_processing_options(demo, job_file=False)
     add_training_options(demo, job_file=False)
+    add_plot_options(demo, UNFOLD_JOB, job_file=False)
     add_overwrite_folder(demo, resume=True)
     demo.set_defaults(handler=run)
 

@@ -26,7 +26,9 @@ from pathlib import Path
 from hepnnlr.cli.main import add_overwrite_folder, guarded
 from hepnnlr.cli.options import (
     FORMATTER,
+    PLOT_KEYS,
     JobDefault,
+    add_plot_options,
     add_switch,
     add_uncertainty_options,
     output_option,
@@ -44,6 +46,7 @@ _KEYS = {
     "bootstrap": ("uncertainty", "bootstrap"),
     "simulation_bootstrap": ("uncertainty", "simulation_bootstrap"),
     "progress": ("progress",),
+    **PLOT_KEYS,
 }
 
 
@@ -97,6 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "progress of generation, processing and training",
         )
         add_overwrite_folder(sub)
+        add_plot_options(sub, FIT_JOB)
         sub.set_defaults(handler=run)
 
 

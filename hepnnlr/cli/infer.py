@@ -22,7 +22,9 @@ from pathlib import Path
 from hepnnlr.cli.main import add_overwrite_folder, guarded
 from hepnnlr.cli.options import (
     FORMATTER,
+    PLOT_KEYS,
     JobDefault,
+    add_plot_options,
     add_switch,
     add_uncertainty_options,
     given,
@@ -40,7 +42,7 @@ _KEYS = {
     "output": ("output_dir",),
     "repeats": ("uncertainty", "repeats"),
     "bootstrap": ("uncertainty", "bootstrap"),
-    "plots": ("plots",),
+    **PLOT_KEYS,
     "progress": ("progress",),
 }
 
@@ -66,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run the coverage section of the job file (--no-coverage skips it)",
     )
     add_uncertainty_options(parser, INFER_JOB)
-    add_switch(parser, "plots", JobDefault(INFER_JOB, "plots"), "contour and profile plots")
+    add_plot_options(parser, INFER_JOB)
     add_switch(parser, "progress", JobDefault(INFER_JOB, "progress"), "progress bars of processing")
     add_overwrite_folder(parser)
     parser.set_defaults(handler=run)

@@ -16,10 +16,11 @@ from typing import Any
 
 from hepnnlr.cli.options import (
     FORMATTER,
+    PLOT_KEYS,
     UNFOLD_JOB,
     JobDefault,
+    add_plot_options,
     add_processing_options,
-    add_switch,
     add_training_options,
     add_uncertainty_options,
     given,
@@ -88,12 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="save the last step-1/step-2 networks under OUTPUT/models as SavedReweighters: "
         "final = those of every run, all = the bootstrap replicas' too, none",
     )
-    add_switch(
-        unfold,
-        "plots",
-        JobDefault(UNFOLD_JOB, "plots"),
-        "draw the comparison figures (histograms.root is written either way)",
-    )
+    add_plot_options(unfold, UNFOLD_JOB)
     add_overwrite_folder(unfold, resume=True)
     unfold.set_defaults(handler=run)
 
@@ -118,7 +114,7 @@ _KEYS = {
     "bootstrap": ("uncertainty", "bootstrap"),
     "data_seed": ("seeds", "data"),
     "save_models": ("save_models",),
-    "plots": ("plots",),
+    **PLOT_KEYS,
 }
 
 

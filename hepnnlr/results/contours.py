@@ -146,7 +146,7 @@ def _nll_contours(
     ax.set_ylabel(_z_label(z_unit, z_label))
     ax.tick_params(direction="in", top=True, right=True)
     experiment_label(ax, style)
-    return save_figure(fig, path, formats)
+    return save_figure(fig, path, formats, dpi=style.dpi)
 
 
 def _profiles(
@@ -203,7 +203,7 @@ def _profiles(
         experiment_label(ax, style)
     if title:
         fig.suptitle(title, fontsize=11, y=1.04)
-    return save_figure(fig, path, formats)
+    return save_figure(fig, path, formats, dpi=style.dpi)
 
 
 #: Drawn and saved inside the figure style (``style=``: a PlotStyle or a name; default CMS).

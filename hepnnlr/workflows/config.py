@@ -35,6 +35,7 @@ import functools
 import re
 import types
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union
 
@@ -42,6 +43,7 @@ import yaml
 from pydantic import Strict, TypeAdapter, ValidationError
 
 from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.results.style import DEFAULT_STYLE, STYLES, PlotStyle
 from hepnnlr.schema.fileset import input_location
 
 if TYPE_CHECKING:
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WHOLE_EXAMPLE",
+    "PlotSettings",
+    "as_plot_settings",
     "from_mapping",
     "load_unfolding_job",
     "merge_overrides",
@@ -154,8 +158,9 @@ def from_mapping(
             values[name] = from_mapping(target, value, where, path, default)
         elif isinstance(value, target) or (value is None and _allows_none(hint)):
             values[name] = value
-        elif isinstance(value, str) and str in typing.get_args(hint):
-            values[name] = value  # a section or its one-line form (region: an expression)
+        elif type(value) in (str, bool) and type(value) in typing.get_args(hint):
+            # a section's one-line form: region: an expression, plots: false
+            values[name] = value
         else:
             null = " or null" if _allows_none(hint) else ""
             raise ConfigError(
@@ -179,6 +184,71 @@ def _dataclass_in(hint: Any) -> type | None:
 
 def _allows_none(hint: Any) -> bool:
     return type(None) in typing.get_args(hint)
+
+
+# --- the plots section of every job that draws ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlotSettings:
+    """The ``plots`` section of every job that draws figures (unfold, demo, fit, infer).
+
+    ``plots: false`` in a job file is the one-line form of ``plots: {enabled: false}``;
+    ``--style``, ``--label`` and ``--plots/--no-plots`` set the same keys from the command
+    line (``hepnnlr.cli.options.add_plot_options``).
+
+    Attributes:
+        enabled: Draw the figures (the histograms they are drawn from are written either
+            way).
+        style: ``cms``, ``atlas``, ``lhcb``, ``alice`` (the mplhep style of that name) or
+            ``none`` (matplotlib's current rcParams): :class:`~hepnnlr.results.PlotStyle`.
+        label: The label's text after ``hepnnlr`` (``mplhep.label``): ``"Preliminary"``,
+            ``"Simulation"``, ``""`` for none; None: the verb's own (``Pseudo-data`` for an
+            unfolding whose data have their truth, ``Internal`` for one without,
+            ``Simulation`` for fits and inference).
+        formats: The files of each figure (PNG at the style's 200 dpi, PDF).
+    """
+
+    enabled: bool = True
+    style: str = DEFAULT_STYLE
+    label: str | None = None
+    formats: tuple[str, ...] = ("png", "pdf")
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise ConfigError(
+                f"plots.style={self.style!r} is not a plot style; use one of {sorted(STYLES)} "
+                "(--style on the command line)."
+            )
+        if self.label is not None and not isinstance(self.label, str):
+            raise ConfigError(f"plots.label={self.label!r} must be a string ('' for none).")
+        unknown = [f for f in self.formats if f not in _FORMATS]
+        if not self.formats or unknown:
+            raise ConfigError(
+                f"plots.formats={list(self.formats)}: give one or more of {list(_FORMATS)}."
+            )
+
+    def look(self, default_label: str) -> PlotStyle:
+        """The :class:`~hepnnlr.results.PlotStyle` of the job's figures; ``default_label``
+        is the verb's text where the job sets none."""
+        return PlotStyle(
+            style=self.style, label=default_label if self.label is None else self.label
+        )
+
+
+_FORMATS = ("png", "pdf", "svg")
+
+
+def as_plot_settings(value: PlotSettings | bool, where: str = "plots") -> PlotSettings:
+    """``value`` as :class:`PlotSettings`: a bool is the one-line ``plots: true/false``."""
+    if isinstance(value, PlotSettings):
+        return value
+    if isinstance(value, bool):
+        return PlotSettings(enabled=value)
+    raise ConfigError(
+        f"{where}={value!r} must be true, false or a mapping of PlotSettings fields "
+        "(enabled, style, label, formats)."
+    )
 
 
 # --- types ----------------------------------------------------------------------------------

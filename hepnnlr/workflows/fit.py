@@ -305,7 +305,8 @@ def run_fit(job: FitJob) -> FitOutputs:
     plots = []
     level = "generator" if job.method == "dctr" else "detector"
     fitted_label = ", ".join(f"{n}={v:.4g}" for n, v in value.items())
-    for key, group in groups.items():
+    look, formats = job.plots.look("Simulation"), job.plots.formats
+    for key, group in groups.items() if job.plots.enabled else ():
         plots += plot_comparison(
             {
                 "target": group["target"],
@@ -316,13 +317,26 @@ def run_fit(job: FitJob) -> FitOutputs:
             path=out / f"{key}",
             xlabel=group["target"].axes[0].label,
             as_points=("target",),
-            formats=("png",),
+            formats=formats,
             title=f"{job.method.upper()} fit, {level} level",
+            style=look,
         )
     losses = [rw.classifier.history for rw in reweighters]
-    plots += plot_curves(job, [f.curve for f in fits], losses, errors, out)
     replica_theta = {n: [r[1][n] for r in replicas] for n in names}
-    plots += plot_uncertainty(job, errors, values, keep.tolist(), replica_theta, used.tolist(), out)
+    if job.plots.enabled:
+        curves = [f.curve for f in fits]
+        plots += plot_curves(job, curves, losses, errors, out, style=look, formats=formats)
+        plots += plot_uncertainty(
+            job,
+            errors,
+            values,
+            keep.tolist(),
+            replica_theta,
+            used.tolist(),
+            out,
+            style=look,
+            formats=formats,
+        )
     repeat_rows = [
         {
             "theta": f.theta,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ from hepnnlr.results.calibration import (
 )
 from hepnnlr.results.fit_errors import ParameterError
 from hepnnlr.results.plots import save_figure
-from hepnnlr.results.style import in_default_style
+from hepnnlr.results.style import PlotStyle, experiment_label, styled
 from hepnnlr.workflows.fit import fit_target, train_simulation_replicas
 from hepnnlr.workflows.fit_config import FitJob
 from hepnnlr.workflows.fit_inputs import Inputs, load_samples
@@ -247,7 +248,17 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
         if p.sigma(name) is None
     ]
     pull_of = dict(zip((id(p) for p in measured), pull.values, strict=True))
-    plot = plot_calibration(name, true, fitted, sigma, line, pull, out / f"calibration_{name}.png")
+    plot = plot_calibration(
+        name,
+        true,
+        fitted,
+        sigma,
+        line,
+        pull,
+        out / f"calibration_{name}.png",
+        style=job.plots.look("Simulation"),
+        formats=job.plots.formats,
+    )
     seconds = time.perf_counter() - started
     file = out / "calibration.json"
     write_text(
@@ -300,7 +311,7 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
     return CalibrationOutputs(name, points, line, pull, table, file, plot, seconds)
 
 
-@in_default_style
+@styled
 def plot_calibration(
     name: str,
     true: np.ndarray,
@@ -310,8 +321,14 @@ def plot_calibration(
     pull: PullSummary,
     path: Path,
     title: str | None = None,
+    *,
+    style: PlotStyle,
+    formats: Sequence[str] = ("png",),
 ) -> Path:
-    """Fitted against true with the y = x line and the fitted line; the pulls below."""
+    """Fitted against true with the y = x line and the fitted line; the pulls below.
+
+    ``style``: a :class:`~hepnnlr.results.PlotStyle` or a style name (default CMS);
+    ``formats``: the files written (``path``'s suffix replaced); returns the first."""
     fig = Figure(figsize=(9.0, 9.0))  # the figure style's fonts need the room
     top, bottom = fig.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3], "hspace": 0.05}
@@ -340,7 +357,7 @@ def plot_calibration(
         fontsize="x-small", title=f"χ²/ndf = {line.chi2:.2f}/{line.ndf}", title_fontsize="x-small"
     )
     if title:
-        top.set_title(title, fontsize="small")
+        top.set_title(title, fontsize="x-small", loc="right")  # the label is on the left
     bottom.axhline(0.0, color="grey", linestyle="--")
     bottom.axhspan(-1, 1, color="grey", alpha=0.15)
     bottom.plot(true, pull.values, "o", color="C0")
@@ -357,5 +374,5 @@ def plot_calibration(
     )
     limit = max(3.0, 1.2 * float(np.max(np.abs(pull.values))))
     bottom.set_ylim(-limit, limit)
-    save_figure(fig, path, ("png",))
-    return path
+    experiment_label(top, style)
+    return save_figure(fig, path, formats, dpi=style.dpi)[0]

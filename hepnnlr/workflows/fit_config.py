@@ -3,10 +3,11 @@
 A :class:`FitJob` has the sections ``samples`` (:class:`SampleConfig`), ``features``
 (:class:`FeatureConfig`), ``network`` (:class:`NetworkConfig`), ``training``
 (:class:`TrainingSection`), ``fit`` (:class:`FitSettings`), ``uncertainty``
-(:class:`UncertaintySettings`) and ``calibration`` (:class:`CalibrationSettings`, the
-targets of ``--calibrate``); :func:`load_fit_job` reads one from YAML, where an unknown
-key anywhere is an error naming it and the valid keys. :mod:`hepnnlr.workflows.fit` runs
-it.
+(:class:`UncertaintySettings`), ``calibration`` (:class:`CalibrationSettings`, the
+targets of ``--calibrate``) and ``plots``
+(:class:`~hepnnlr.workflows.config.PlotSettings`: style, label, formats of the figures);
+:func:`load_fit_job` reads one from YAML, where an unknown key anywhere is an error naming
+it and the valid keys. :mod:`hepnnlr.workflows.fit` runs it.
 
 Example (``examples/configs/gaussian_srgn.yaml``)::
 
@@ -34,6 +35,8 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.config import (
     WHOLE_EXAMPLE,
+    PlotSettings,
+    as_plot_settings,
     from_mapping,
     merge_overrides,
     read_yaml_mapping,
@@ -365,11 +368,14 @@ class FitJob:
     uncertainty: UncertaintySettings = UncertaintySettings()
     calibration: CalibrationSettings = CalibrationSettings()
     progress: bool = False
+    # the figures: on/off, style, label (default "Simulation"), formats
+    plots: PlotSettings | bool = PlotSettings()
 
     def __post_init__(self) -> None:
         if self.method not in FIT_METHODS:
             raise ConfigError(f"method={self.method!r}; choose one of {FIT_METHODS}.")
         object.__setattr__(self, "output_dir", Path(self.output_dir))
+        object.__setattr__(self, "plots", as_plot_settings(self.plots))
         names = self.samples.names
         for what, mapping in (("bounds", self.fit.bounds), ("start", self.fit.start)):
             unknown = sorted(set(mapping) - set(names))

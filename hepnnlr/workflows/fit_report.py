@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from hepnnlr.outputs import write_json, write_text
 from hepnnlr.results.fit_errors import ParameterError
 from hepnnlr.results.plots import save_figure
-from hepnnlr.results.style import in_default_style
+from hepnnlr.results.style import PlotStyle, experiment_label, styled
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.workflows.fit_inputs import SELECTED, Inputs, Level
 
@@ -141,16 +141,22 @@ def _bands(ax, error: ParameterError, vertical: bool = True) -> None:
     line(error.value, color="k", lw=1.2, label=f"fit {error.value:.5g}")
 
 
-@in_default_style
+@styled
 def plot_curves(
     job: FitJob,
     curves: Sequence[list],
     losses: Sequence[dict],
     errors: Mapping[str, ParameterError],
     out: Path,
+    *,
+    style: PlotStyle,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
-    """The reweighter's loss per epoch; the objective against θ′ per repeat with bands."""
-    paths = []
+    """The reweighter's loss per epoch; the objective against θ′ per repeat with bands.
+
+    ``style``: a :class:`~hepnnlr.results.PlotStyle` or a style name (default CMS style);
+    ``formats``: the files of each figure."""
+    paths: list[Path] = []
     fig = Figure(figsize=(9, 6.75))
     ax = fig.add_subplot()
     for repeat, history in enumerate(losses):
@@ -160,8 +166,8 @@ def plot_curves(
     ax.set_ylabel("weighted BCE")
     ax.set_title("DCTR reweighter training", fontsize="small")
     ax.legend(fontsize="x-small")
-    paths.append(out / "reweighter_loss.png")
-    _save(fig, paths[-1])
+    experiment_label(ax, style)
+    paths += save_figure(fig, out / "reweighter_loss", formats, dpi=style.dpi)
     label = "held-out AUC of g (Eq. 5)" if job.method == "srgn" else "DCTR loss (Eq. 3)"
     for k, name in enumerate(job.samples.names):
         fig = Figure(figsize=(9, 6.75))
@@ -185,12 +191,12 @@ def plot_curves(
         ax.set_xlabel(f"{name}'")  # ASCII: the style's fonts have no ′
         ax.set_ylabel(label)
         ax.legend(fontsize="x-small")
-        paths.append(out / f"objective_vs_{name}.png")
-        _save(fig, paths[-1])
+        experiment_label(ax, style)
+        paths += save_figure(fig, out / f"objective_vs_{name}", formats, dpi=style.dpi)
     return paths
 
 
-@in_default_style
+@styled
 def plot_uncertainty(
     job: FitJob,
     errors: Mapping[str, ParameterError],
@@ -199,9 +205,13 @@ def plot_uncertainty(
     replicas: Mapping[str, Sequence[float]],
     used: Sequence[bool],
     out: Path,
+    *,
+    style: PlotStyle,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
-    """Per parameter: the replicas' fits (stat) and the repeats' fits (method)."""
-    paths = []
+    """Per parameter: the replicas' fits (stat) and the repeats' fits (method); ``style``
+    and ``formats`` as in :func:`plot_curves`."""
+    paths: list[Path] = []
     for name, error in errors.items():
         fig = Figure(figsize=(9, 6.75))
         ax = fig.add_subplot()
@@ -234,14 +244,9 @@ def plot_uncertainty(
             f"{job.method.upper()} fit of {name}: stat, method and total", fontsize="small"
         )
         ax.legend(fontsize="x-small")
-        paths.append(out / f"uncertainty_{name}.png")
-        _save(fig, paths[-1])
+        experiment_label(ax, style)
+        paths += save_figure(fig, out / f"uncertainty_{name}", formats, dpi=style.dpi)
     return paths
-
-
-def _save(fig: Figure, path: Path) -> None:
-    """``fig`` as ``path``, written under a temporary name and renamed when complete."""
-    save_figure(fig, path, (path.suffix.lstrip("."),))
 
 
 def write_summary(

@@ -58,6 +58,7 @@ from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
 from hepnnlr.methods.nll import NLLScan, scan_nll
 from hepnnlr.outputs import atomic_write, write_text
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
+from hepnnlr.results.style import PlotStyle
 from hepnnlr.workflows.infer_config import (
     ROUTES,
     CoverageSpec,
@@ -128,13 +129,17 @@ def scan_and_report(
     tag: str = "dataset",
     z_unit: float = np.pi,
     z_label: str | None = None,
+    style: PlotStyle | str | None = None,
+    formats: Sequence[str] = ("png",),
 ) -> tuple[dict[str, Any], dict[str, NLLScan], list[Path]]:
     """Scan ``data`` with every likelihood, fit it with iminuit and write the results.
 
     Writes ``scan_<tag>_<name>.npz`` (grid and NLL) per likelihood and, with ``plots``,
     ``contours_<tag>.png`` and ``profiles_<tag>.png``, z drawn in units of ``z_unit`` (π:
     the Gaussian toy's angle; 1.0 for a nuisance in its own units) and labelled ``z_label``
-    (default ``z / π`` or ``z``). Scans, intervals and fits keep z as given.
+    (default ``z / π`` or ``z``), in ``style`` (a :class:`~hepnnlr.results.PlotStyle` or a
+    name; default CMS, "Simulation") as ``formats``. Scans, intervals and fits keep z as
+    given.
 
     Returns:
         ``(summary, scans, plot paths)``; the summary holds per likelihood the grid minimum,
@@ -177,6 +182,8 @@ def scan_and_report(
             title=f"{tag}: ΔNLL = 0.5, 2.0",
             z_unit=z_unit,
             z_label=z_label,
+            style=style,
+            formats=formats,
         )
         written += plot_profiles(
             scans,
@@ -185,6 +192,8 @@ def scan_and_report(
             title=tag,
             z_unit=z_unit,
             z_label=z_label,
+            style=style,
+            formats=formats,
         )
     return summary, scans, written
 
@@ -221,6 +230,8 @@ def coverage_study(
     contour_path: str | Path | None = None,
     z_unit: float = np.pi,
     z_label: str | None = None,
+    style: PlotStyle | str | None = None,
+    formats: Sequence[str] = ("png",),
 ) -> dict[str, Any]:
     """Thesis §3.3 metrics of every likelihood over test sets at each true ``(μ, z)``.
 
@@ -237,7 +248,8 @@ def coverage_study(
         seed: Seed of the test sets and the bootstrap draws.
         contour_path: If given, contours of the first test set of every truth (NLL scaled
             by ``n / N``, as the thesis's figure 4.4) are drawn there.
-        z_unit, z_label: z axis of the contours (see :func:`scan_and_report`).
+        z_unit, z_label, style, formats: the contours' z axis, look and files (see
+            :func:`scan_and_report`).
 
     Returns:
         ``{"per_truth": {name: [metrics per truth]}, "mean": {name: metrics}}``.
@@ -302,6 +314,8 @@ def coverage_study(
                 title=f"ΔNLL = 0.5, 2.0 (NLL × n/N = {bootstrap_size}/{n_events})",
                 z_unit=z_unit,
                 z_label=z_label,
+                style=style,
+                formats=formats,
             )
         ]
     return out
@@ -337,6 +351,7 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
     likelihoods = case.likelihoods
     mu_grid, z_grid = job.grid.mu_grid, job.grid.z_grid
     unit, label = job.grid.z_unit, job.grid.z_label
+    look, formats = job.plots.look("Simulation"), job.plots.formats
     summary: dict[str, Any] = {**case.summary, "fitted": case.tag, "z_unit": unit, "z_label": label}
     summary[case.tag], _, plots = scan_and_report(
         likelihoods,
@@ -345,18 +360,26 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
         z_grid,
         out_dir,
         truth=case.truth,
-        plots=job.plots,
+        plots=job.plots.enabled,
         tag=case.tag,
         z_unit=unit,
         z_label=label,
+        style=look,
+        formats=formats,
     )
     errors, section = infer_uncertainties(
         likelihoods, case.retrain, case.data, mu_grid, z_grid, job.uncertainty, job.training.seed
     )
     summary.update(section)
-    if job.plots:
+    if job.plots.enabled:
         plots += plot_errors(
-            errors, case.truth, out_dir / f"uncertainties_{case.tag}", z_unit=unit, z_label=label
+            errors,
+            case.truth,
+            out_dir / f"uncertainties_{case.tag}",
+            z_unit=unit,
+            z_label=label,
+            style=look,
+            formats=formats,
         )
     if job.coverage is not None:
         cov = job.coverage
@@ -373,9 +396,11 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
             bootstrap_sets=cov.bootstrap_sets,
             bootstrap_size=cov.bootstrap_size,
             seed=cov.seed,
-            contour_path=out_dir / "contours_coverage" if job.plots else None,
+            contour_path=out_dir / "contours_coverage" if job.plots.enabled else None,
             z_unit=unit,
             z_label=label,
+            style=look,
+            formats=formats,
         )
         plots += [Path(p) for p in study.get("contours", [])]
         if cov.independent_toys:

@@ -19,6 +19,7 @@ import numpy as np
 from hepnnlr.errors import ConfigError
 from hepnnlr.models.spec import FlowSpec, ModelSpec
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.workflows.config import PlotSettings, as_plot_settings
 from hepnnlr.workflows.infer_errors import InferUncertainty
 from hepnnlr.workflows.infer_samples import SamplesSpec
 from hepnnlr.workflows.infer_toy import ToySpec
@@ -148,7 +149,9 @@ class InferenceJob:
             weights, densities frozen: the statistical error) of every fitted number
             (:class:`~hepnnlr.workflows.infer_errors.InferUncertainty`; ``seed`` replaces
             ``training.seed``).
-        plots: Write contour and profile plots.
+        plots: The contour, profile and uncertainty figures
+            (:class:`~hepnnlr.workflows.config.PlotSettings`: ``enabled``, ``style``,
+            ``label``, default ``Simulation``, ``formats``; ``plots: false`` draws none).
         progress: Progress bars of the processor runs.
     """
 
@@ -165,11 +168,12 @@ class InferenceJob:
     dataset: DatasetSpec | None = None
     coverage: CoverageSpec | None = None
     uncertainty: InferUncertainty = InferUncertainty()
-    plots: bool = True
+    plots: PlotSettings | bool = PlotSettings()
     progress: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "output_dir", Path(self.output_dir))
+        object.__setattr__(self, "plots", as_plot_settings(self.plots))
         seed = self.uncertainty.seed
         if seed is not None and seed != self.training.seed:
             object.__setattr__(self, "training", replace(self.training, seed=seed))

@@ -34,7 +34,7 @@ from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
 from hepnnlr.methods.nll import NLLScan, nll_from_table
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.results.plots import save_figure
-from hepnnlr.results.style import in_default_style
+from hepnnlr.results.style import PlotStyle, experiment_label, styled
 from hepnnlr.workflows.uncertainty import check_uncertainty, error_model
 
 __all__ = [
@@ -148,7 +148,7 @@ def route_errors(
     return errors, record
 
 
-@in_default_style
+@styled
 def plot_errors(
     errors: Mapping[str, Mapping[str, ParameterError]],
     truth: Mapping[str, float] | None,
@@ -156,8 +156,12 @@ def plot_errors(
     *,
     z_unit: float = 1.0,
     z_label: str | None = None,
+    style: PlotStyle,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
-    """μ and z per route: the value with its stat, method and total error bars, labelled."""
+    """μ and z per route: the value with its stat, method and total error bars, labelled;
+    ``style`` a :class:`~hepnnlr.results.PlotStyle` or a name (default CMS), ``formats``
+    the files written."""
     fig = Figure(figsize=(13.5, 5.7))
     axes = fig.subplots(1, 2, sharey=True)  # one set of route names, on the left
     routes = list(errors)
@@ -192,8 +196,10 @@ def plot_errors(
         unit = "" if parameter == "mu" or scale == 1.0 else " / π"
         ax.set_xlabel("μ" if parameter == "mu" else (z_label or f"z{unit}"))
     axes[0].legend(fontsize="x-small", loc="best")
-    fig.suptitle("fitted values: stat (bootstrap), method (repeats) and total", fontsize="small")
-    return save_figure(fig, Path(path), ("png",))
+    title = "fitted values: stat (bootstrap), method (repeats) and total"
+    axes[1].set_title(title, fontsize="x-small", loc="right")  # the label is on the left
+    experiment_label(axes[0], style)
+    return save_figure(fig, Path(path), formats, dpi=style.dpi)
 
 
 def infer_uncertainties(

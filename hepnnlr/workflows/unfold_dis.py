@@ -30,10 +30,10 @@ from hepnnlr.processors.chunks import collect_hists
 from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
-from hepnnlr.results.style import PlotStyle
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.workflows.config import PlotSettings, as_plot_settings
 from hepnnlr.workflows.uncertainty import count, error_model
 from hepnnlr.workflows.unfold_inputs import (
     UnfoldingInputs,
@@ -125,8 +125,11 @@ class DISUnfoldingJob:
             ``output_dir/models`` as :class:`~hepnnlr.training.SavedReweighter`:
             ``final`` those of every parallel run (they make ``weight_unfolded``),
             ``all`` the bootstrap replicas' too, ``none`` nothing.
-        plots: Draw the comparison figures (PNG and PDF under ``output_dir/plots``); off,
-            the histograms they are drawn from are still written (``histograms.root``) and
+        plots: The comparison figures (:class:`~hepnnlr.workflows.config.PlotSettings`:
+            ``enabled``, ``style``, ``label``, ``formats``; ``plots: false`` draws none),
+            PNG and PDF under ``output_dir/plots``, labelled ``Pseudo-data`` where the data
+            have their truth, ``Internal`` otherwise, unless ``label`` says. Off, the
+            histograms they are drawn from are still written (``histograms.root``) and
             :func:`hepnnlr.results.plot_comparison` redraws any of them. Drawing costs about
             a CPU second per observable, more than a small unfolding's training.
     """
@@ -149,9 +152,10 @@ class DISUnfoldingJob:
     bootstrap: int | None = None
     progress: bool = True
     save_models: str = "final"
-    plots: bool = True
+    plots: PlotSettings | bool = PlotSettings()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "plots", as_plot_settings(self.plots))
         if self.save_models not in SAVE_MODELS:
             raise ConfigError(
                 f"DISUnfoldingJob.save_models={self.save_models!r} must be one of "
@@ -393,7 +397,7 @@ def run_dis_unfolding(
     }
     # "Pseudo-data" where the data are simulated events with their truth (the demo, closure
     # tests); "Internal" (the experiments' word for not approved) for data without truth
-    style = PlotStyle(label="Pseudo-data" if "data_truth" in groups else "Internal")
+    style = job.plots.look("Pseudo-data" if "data_truth" in groups else "Internal")
     plots: list[Path] = []
     chi2: dict[str, dict[str, float]] = {}
     region = job.truth_region
@@ -401,7 +405,7 @@ def run_dis_unfolding(
     for name, h in unfolded.items():
         if h.sum().value == 0:
             continue
-        if job.plots:
+        if job.plots.enabled:
             shown = {
                 labels[g]: groups[g][name]
                 for g in ("data_truth", "sim_truth", "unfolded")
@@ -415,6 +419,7 @@ def run_dis_unfolding(
                 as_points=(labels["unfolded"],),
                 bands={labels["unfolded"]: error_bands(errors.get(name))},
                 title=f"OmniFold, {job.omnifold.iterations} iterations; {region_title}",
+                formats=job.plots.formats,
                 style=style,
             )
         if reference == "data_truth":

@@ -213,7 +213,65 @@ def test_fit_and_infer_options_override_a_job_file(tmp_path):
     infer_file = CONFIGS / "infer_gaussian.yaml"
     argv = ["infer", str(infer_file), "-o", str(tmp_path / "i"), "--progress", "--no-plots"]
     job = load_inference_job(infer_file, **overrides(build_parser().parse_args(argv), INFER_KEYS))
-    assert job.output_dir == tmp_path / "i" and job.progress is True and job.plots is False
+    assert job.output_dir == tmp_path / "i" and job.progress is True
+    assert job.plots.enabled is False
+
+
+@pytest.mark.parametrize("verb", ["unfold", "demo", "fit", "infer"])
+def test_style_and_label_reach_every_drawing_verbs_job(tmp_path, verb):
+    """``--style``/``--label`` set ``plots.style``/``plots.label`` on every verb that draws;
+    without them the job file's ``plots`` section (or the one-line ``plots: false``) stays."""
+    from hepnnlr.cli.fit import _KEYS as FIT_KEYS
+    from hepnnlr.cli.infer import _KEYS as INFER_KEYS
+    from hepnnlr.cli.options import overrides
+    from hepnnlr.workflows.fit import load_fit_job
+    from hepnnlr.workflows.infer import load_inference_job
+
+    section = "plots: {style: lhcb, label: Work in progress}\n"
+    if verb in ("unfold", "demo"):
+        path = _yaml(tmp_path, FILES + section)
+
+        def load(argv):
+            args = build_parser().parse_args(argv)
+            if verb == "demo":  # no job file: the generated files stand in for --data/--sim
+                return unfold_job(args, data="/in/d.root", sim="/in/s.root")
+            return unfold_job(args)
+
+        head = ["demo", "-o", str(tmp_path / "d")] if verb == "demo" else ["unfold", str(path)]
+    else:
+        source = CONFIGS / ("gaussian_srgn.yaml" if verb == "fit" else "infer_gaussian.yaml")
+        path = _yaml(tmp_path, source.read_text() + section, f"{verb}.yaml")
+        keys, loader = (
+            (FIT_KEYS, load_fit_job) if verb == "fit" else (INFER_KEYS, load_inference_job)
+        )
+
+        def load(argv):
+            return loader(path, **overrides(build_parser().parse_args(argv), keys))
+
+        head = ["fit", "srgn", str(path)] if verb == "fit" else ["infer", str(path)]
+    job = load([*head, "--style", "atlas", "--label", "Preliminary"])
+    assert (job.plots.style, job.plots.label, job.plots.enabled) == ("atlas", "Preliminary", True)
+    assert job.plots.look("Simulation").label == "Preliminary"
+    job = load(head)
+    if verb == "demo":  # the demo reads no job file: the job's defaults
+        assert (job.plots.style, job.plots.label) == ("cms", None)
+        assert job.plots.look("Pseudo-data").label == "Pseudo-data"
+    else:
+        assert (job.plots.style, job.plots.label) == ("lhcb", "Work in progress")
+    assert load([*head, "--no-plots"]).plots.enabled is False
+
+
+def test_plots_section_one_line_form_and_bad_style(tmp_path, capsys):
+    from hepnnlr.cli.options import STYLE_NAMES
+    from hepnnlr.results.style import STYLES
+
+    assert sorted(STYLE_NAMES) == sorted(STYLES)  # --style offers exactly the styles there are
+    job = load_unfolding_job(_yaml(tmp_path, FILES + "plots: false\n"))
+    assert job.plots.enabled is False and job.plots.style == "cms"
+    path = _yaml(tmp_path, FILES + "plots: {style: d0}\n", "bad.yaml")
+    assert main(["unfold", str(path), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "plots.style='d0'" in err and "atlas" in err
 
 
 # --- help and version ------------------------------------------------------------------------

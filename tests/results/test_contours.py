@@ -23,7 +23,7 @@ def saved(monkeypatch):
     """The figures the plot functions would write (captured before saving)."""
     figures = []
 
-    def capture(fig, path, formats):
+    def capture(fig, path, formats, **kwargs):
         figures.append(fig)
         return [path]
 

@@ -157,10 +157,10 @@ def test_tautau_samples_job_generates_processes_trains_and_fits(tmp_path):
         assert errors["mu"]["repeats"] == 2 and errors["mu"]["replicas"] == 4
         assert all(np.isfinite(errors[k]["total"]) for k in ("mu", "z"))
     assert {p.name for p in outputs.plots} == {
-        "contours_dataset.png",
-        "profiles_dataset.png",
-        "uncertainties_dataset.png",
-        "contours_coverage.png",
+        f"{stem}.{suffix}"
+        for stem in ("contours_dataset", "profiles_dataset", "uncertainties_dataset")
+        + ("contours_coverage",)
+        for suffix in ("png", "pdf")  # plots.formats' default
     }
     assert all(p.stat().st_size > 0 for p in outputs.plots)
 
