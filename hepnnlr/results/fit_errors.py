@@ -17,9 +17,13 @@ refitted on ``B`` bootstrap replicas of the target (docs/fits.md):
 * total: ``sqrt(σ_stat² + σ_stat_sim² + σ_method²)``, the parts taken as independent.
 
 ``σ_method`` is the spread of a single repeat; the mean of ``M′`` repeats is steadier by
-``√M′``, which :attr:`ParameterError.method_of_mean` reports, but the total uses the
-spread of one repeat: the repeats share the samples, so averaging them does not average
-the reweighter's systematic error away. NumPy only.
+``√M′``, which :attr:`ParameterError.method_of_mean` reports. The total uses the spread
+of one repeat, a conservative stand-in: the repeats share the samples, so they cannot see
+the part of the reweighter's error that all seeds share (``stat_sim`` measures its
+statistical part). Where the errors themselves are tested (a calibration's pulls,
+docs/fits.md) that stand-in would hide wrong errors, so the calibration uses
+:attr:`ParameterError.of_mean`, ``sqrt(σ_stat² + σ_method²/M′)``, and the errors shared
+between targets as covariances. NumPy only.
 """
 
 from __future__ import annotations
@@ -69,6 +73,16 @@ class ParameterError:
     def method_of_mean(self) -> float | None:
         """``σ_method / √M′``: the training noise left in the mean of the kept repeats."""
         return None if self.method is None else self.method / np.sqrt(self.repeats[0])
+
+    @property
+    def of_mean(self) -> float | None:
+        """``sqrt(σ_stat² + σ_method²/M′)``: the error of :attr:`value` (a mean of ``M′``
+        repeats with independent seeds) from the target's finite sample and the training
+        noise, without the simulation's error (None: neither part). A calibration's
+        targets share the simulation and the reweighters: it is their own error, with
+        the shared parts as covariances (:mod:`hepnnlr.results.calibration`)."""
+        parts = [p for p in (self.stat, self.method_of_mean) if p is not None]
+        return float(np.hypot.reduce(parts)) if parts else None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready: ``value``, ``stat``, ``method``, ``total`` and the counts."""

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
-from hepnnlr.results.calibration import calibration_table, fit_line, pulls
+from hepnnlr.results.calibration import (
+    calibration_table,
+    fit_line,
+    pulls,
+    shared_errors,
+    training_covariance,
+)
 
 
 def test_points_on_a_line_give_it_back_with_the_textbook_errors():
@@ -70,7 +77,15 @@ def test_pulls_against_the_truth():
     width = np.std([1.0, -1.0, 1.0, 0.0], ddof=1)
     assert summary.width == pytest.approx(width)
     assert summary.mean_error == pytest.approx(width / 2)
-    assert summary.width_error == pytest.approx(width / np.sqrt(6))
+    # the width's error is the spread a unit width shows (not width/sqrt(6), which
+    # shrinks with the observed width); (n - 1) s^2 ~ chi2_3 gives the interval and P
+    assert summary.width_error == pytest.approx(1 / np.sqrt(6))
+    low, high = summary.width_interval
+    assert low < width < high
+    assert stats.chi2.cdf(3 * width**2 / high**2, 3) == pytest.approx(0.15866, abs=1e-4)
+    below = stats.chi2.cdf(3 * width**2, 3)
+    assert summary.width_p_value == pytest.approx(2 * min(below, 1 - below))
+    assert summary.chi2 == pytest.approx(3.0) and not summary.decorrelated
     rows = calibration_table(
         "mu",
         [1.0, 2.0, 3.0, 4.0],
@@ -112,3 +127,64 @@ def test_an_error_common_to_every_target_enters_the_offset_not_the_slope():
     assert line.chi2 == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ShapeMismatchError, match="correlated"):
         fit_line(x, y, np.full(5, sigma), correlated=np.eye(4))
+
+
+def test_pulls_of_targets_that_share_errors_have_unit_width_only_decorrelated():
+    # 1,000 calibrations of 5 targets whose residuals share a common shift (one
+    # simulation) and a training noise correlated 0.8 between targets (one reweighter per
+    # repeat fits every target). Divided by their own errors the pulls come out narrow:
+    # a shared error moves the points together. Decorrelated with the covariance
+    # (V = diag(sigma^2) + C) they are unit Gaussians: E[s^2] = 1 with Var(s^2) =
+    # 2/(n - 1) = 0.5 per calibration, so the mean of 1,000 is known to 0.022 and 0.09
+    # is 4 of those. Their two-sided P-values are uniform: the share below 0.32 is
+    # known to sqrt(0.32 x 0.68 / 1000) = 0.015, and 0.06 is 4 of those.
+    rng = np.random.default_rng(11)
+    x = np.array([171.0, 173.0, 175.0, 177.0, 179.0])
+    sigma = np.array([0.2, 0.15, 0.25, 0.2, 0.1])
+    train = np.array([0.1, 0.1, 0.15, 0.3, 0.6])
+    C = np.outer(train, train) * (0.8 + 0.2 * np.eye(5)) + 0.3**2
+    L = np.linalg.cholesky(np.diag(sigma**2) + C)
+    own = np.sqrt(sigma**2 + np.diag(C))
+    shared = C - np.diag(np.diag(C))
+    naive, right, p_values = [], [], []
+    for _ in range(1000):
+        y = x + L @ rng.normal(size=5)
+        naive.append(pulls(x, y, own).width ** 2)
+        summary = pulls(x, y, own, shared)
+        right.append(summary.width**2)
+        p_values.append(summary.width_p_value)
+    assert np.mean(right) == pytest.approx(1.0, abs=0.09)
+    assert np.mean(naive) < 0.6  # measured 0.34: the shared part does not scatter
+    assert np.mean(np.array(p_values) < 0.32) == pytest.approx(0.32, abs=0.06)
+    # the per-target pulls are the residuals over each target's whole error
+    summary = pulls(x, x + own, own, shared)
+    assert summary.values == pytest.approx((1.0,) * 5) and summary.decorrelated
+    with pytest.raises(ConfigError, match="not positive definite"):
+        pulls(x, x, own, -np.full((5, 5), 10.0))
+
+
+def test_training_covariance_of_repeats_shared_by_the_targets():
+    # 4 repeats fit 3 targets; repeat m moves every target by a_k z_m (one network): the
+    # correlation is 1, and the noise of a mean of M repeats is a_k a_l var(z)/M
+    z = np.array([0.3, -0.1, 0.5, -0.7])
+    a = np.array([1.0, 2.0, 0.5])
+    values = np.array([170.0, 175.0, 180.0])[:, None] + np.outer(a, z)
+    kept = np.ones((3, 4), bool)
+    C = training_covariance(values, kept)
+    np.testing.assert_allclose(C, np.outer(a, a) * z.var(ddof=1) / 4)
+    # target 0 keeps repeats 0-2 only: its own spread and share, the overlap elsewhere
+    kept[0, 3] = False
+    C = training_covariance(values, kept)
+    assert C[0, 0] == pytest.approx(np.var(z[:3], ddof=1) / 3)
+    spreads = a * np.array([np.std(z[:3], ddof=1), np.std(z, ddof=1), np.std(z, ddof=1)])
+    assert C[0, 1] == pytest.approx(spreads[0] * spreads[1] * 3 / (3 * 4))
+    assert np.linalg.eigvalsh(C).min() > -1e-12  # positive semi-definite
+    # fewer than 3 repeats kept at every target: no correlation is estimated
+    kept[1, 2] = False
+    assert training_covariance(values, kept)[0, 1] == 0.0
+    # shared_errors: the off-diagonal part plus the simulation's covariance
+    np.testing.assert_allclose(shared_errors(values, kept, np.eye(3)), np.eye(3))
+    kept[1, 2] = True
+    np.testing.assert_allclose(np.diag(shared_errors(values, kept)), 0.0)
+    with pytest.raises(ShapeMismatchError, match="targets, repeats"):
+        training_covariance(values, kept[:, :3])

@@ -21,6 +21,8 @@ def test_value_method_stat_and_total_come_from_their_own_runs():
     assert e.stat == pytest.approx(np.std([0.3, -0.3, 0.1, -0.1], ddof=1))
     assert e.total == pytest.approx(np.hypot(e.stat, e.method))
     assert e.method_of_mean == pytest.approx(e.method / np.sqrt(2))
+    # the error of the mean of the 2 kept repeats (a calibration's own error per target)
+    assert e.of_mean == pytest.approx(np.hypot(e.stat, e.method / np.sqrt(2)))
     assert e.bootstrap_bias == pytest.approx(0.0, abs=1e-12)
     assert (e.repeats, e.replicas) == ((2, 3), (4, 5))
     row = e.to_dict()
@@ -32,8 +34,9 @@ def test_a_missing_component_is_none_and_the_total_is_the_other():
         {"mu": np.array([0.5])}, np.array([True]), {"mu": np.array([0.1, -0.1])}
     )["mu"]
     assert alone.method is None and alone.total == pytest.approx(alone.stat)
+    assert alone.of_mean == pytest.approx(alone.stat)
     neither = combine_errors({"mu": np.array([0.5])}, np.array([True]))["mu"]
-    assert neither.stat is None and neither.total is None
+    assert neither.stat is None and neither.total is None and neither.of_mean is None
     with pytest.raises(EmptySelectionError, match="no repeat is kept"):
         combine_errors({"mu": np.array([0.5])}, np.array([False]))
 
