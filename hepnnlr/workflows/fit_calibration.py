@@ -15,10 +15,11 @@
 3. Per target the value with ``stat``, ``stat_sim`` (if run), ``method`` and ``total``
    (:func:`hepnnlr.workflows.fit.fit_target`), then the weighted line of fitted against
    true and the pulls (fitted − true)/σ (:mod:`hepnnlr.results.calibration`), with σ the
-   target's own error stat ⊕ method. The simulation's error is common to the targets
-   (one simulation, one retrained reweighter per replica for all of them): it enters the
-   line as the covariance of the replicas' shifts between targets
-   (:func:`simulation_covariance`), not as scatter.
+   target's own error stat ⊕ method/√M′ (its value is the mean of M′ repeats). What the
+   targets share enters the line and the decorrelated pulls as covariances, not as
+   scatter: the repeats' training noise (repeat m's reweighter fits every target:
+   :func:`~hepnnlr.results.calibration.training_covariance`) and the simulation's error
+   (one retrained reweighter per replica for all targets: :func:`simulation_covariance`).
 4. ``calibration.json``, the printed table and ``calibration_<parameter>.png`` (fitted vs
    true with the y = x line and the fitted line, the pulls below) in ``output_dir``.
 
@@ -46,6 +47,7 @@ from hepnnlr.results.calibration import (
     calibration_table,
     fit_line,
     pulls,
+    shared_errors,
 )
 from hepnnlr.results.fit_errors import ParameterError
 from hepnnlr.results.plots import save_figure
@@ -83,8 +85,11 @@ class CalibrationPoint:
         return self.errors[name].value
 
     def sigma(self, name: str) -> float | None:
-        """The error of this target alone, stat ⊕ method (the simulation's error is
-        shared by the targets: :func:`simulation_covariance`); None when a part the job
+        """The error of this target alone, ``sqrt(stat² + method²/M′)``
+        (:attr:`~hepnnlr.results.fit_errors.ParameterError.of_mean`: the value is the mean
+        of ``M′`` kept repeats; the training noise they share with the other targets and
+        the simulation's error enter the line and the pulls as covariances,
+        :func:`hepnnlr.results.calibration.shared_errors`); None when a part the job
         asked for is missing: the method spread with one kept repeat of several (the
         others flagged or outliers), the stat spread with fewer than two used replicas.
         Such an error would leave out a spread the job set out to measure, and a
@@ -94,8 +99,7 @@ class CalibrationPoint:
             self.replicas_run > 1 and e.stat is None
         ):
             return None
-        parts = [p for p in (e.stat, e.method) if p is not None]
-        return float(np.hypot.reduce(parts)) if parts else None
+        return e.of_mean
 
 
 def simulation_covariance(points: list[CalibrationPoint]) -> np.ndarray | None:
@@ -236,10 +240,14 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
     true = np.array([p.true for p in measured])
     fitted = np.array([p.value(name) for p in measured])
     sigma = np.array([p.sigma(name) for p in measured])
-    correlated = simulation_covariance(measured)
-    independent = fit_line(true, fitted, sigma)
-    line = independent if correlated is None else fit_line(true, fitted, sigma, None, correlated)
-    pull = pulls(true, fitted, sigma)
+    repeat_values = np.array([[r["theta"][name] for r in p.repeats] for p in measured])
+    repeat_kept = np.array([[r["kept"] for r in p.repeats] for p in measured])
+    simulation = simulation_covariance(measured)
+    training = shared_errors(repeat_values, repeat_kept)  # the repeats' shared noise
+    correlated = shared_errors(repeat_values, repeat_kept, simulation)
+    independent = fit_line(true, fitted, sigma, None, training)
+    line = fit_line(true, fitted, sigma, None, correlated)
+    pull = pulls(true, fitted, sigma, correlated)
     table = calibration_table(name, true, fitted, sigma, line, pull)
     table += [
         f"  excluded: {name}={p.true:.6g} fitted {p.value(name):.6g} without a complete error "
@@ -280,10 +288,13 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
                 "bootstrap": u.bootstrap,
                 "simulation_bootstrap": u.simulation_bootstrap,
                 "sigma": "each target's own error: stat (bootstrap of the target) and "
-                "method (repeats) in quadrature; the simulation's error (replicas of the "
-                "simulation, if run) is shared by the targets and enters the line as their "
-                "covariance (simulation_covariance)",
-                "simulation_covariance": None if correlated is None else correlated.tolist(),
+                "method/sqrt(M') (the training noise of the mean of M' kept repeats) in "
+                "quadrature; the training noise the targets share (the same reweighters "
+                "fit every target: training_covariance off the diagonal) and the "
+                "simulation's error (replicas of the simulation, if run: "
+                "simulation_covariance) enter the line and the pulls as covariances",
+                "simulation_covariance": None if simulation is None else simulation.tolist(),
+                "training_covariance": training.tolist(),
                 "line_without_simulation": independent.to_dict(),
                 "points": [
                     {
@@ -350,7 +361,7 @@ def plot_calibration(
         yerr=sigma,
         fmt="o",
         color="C0",
-        label=r"targets ($\sigma$ = stat $\oplus$ method)",
+        label=r"targets ($\sigma$ = stat $\oplus$ method/$\sqrt{M'}$)",
     )
     top.set_ylabel(f"fitted {name}")
     top.legend(

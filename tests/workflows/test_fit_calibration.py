@@ -93,13 +93,21 @@ def test_calibrate_fits_independent_targets_with_one_reweighter_per_repeat(
     assert all(p["replicas_used"] >= 2 and p["repeats_kept"] >= 1 for p in points)
     true = np.array([p["true"] for p in points])
     fitted = np.array([p["value"] for p in points])
-    sigma = np.array([p["total"] for p in points])
-    # every total is stat (+) method of its own target
+    sigma = np.array([p["sigma"] for p in points])
+    # each target's own error is stat (+) the training noise of its mean of M' repeats
     for p in points:
-        assert p["total"] == pytest.approx(np.hypot(p["stat"], p["method"] or 0.0))
-    line = fit_line(true, fitted, sigma)
+        of_mean = (p["method"] or 0.0) / np.sqrt(p["repeats_kept"])
+        assert p["sigma"] == pytest.approx(np.hypot(p["stat"], of_mean))
+    # the noise the repeats share between targets enters as a covariance, off the
+    # diagonal (the diagonal is in sigma), with the simulation's if replicas ran
+    correlated = np.array(record["training_covariance"])
+    assert np.diag(correlated) == pytest.approx(np.zeros(3))
+    if record["simulation_covariance"] is not None:
+        correlated = correlated + np.array(record["simulation_covariance"])
+    line = fit_line(true, fitted, sigma, None, correlated)
     assert record["line"]["slope"] == pytest.approx(line.slope)
-    assert record["pulls"]["values"] == pytest.approx(list((fitted - true) / sigma))
+    whole = np.sqrt(sigma**2 + np.diag(correlated))
+    assert record["pulls"]["values"] == pytest.approx(list((fitted - true) / whole))
     # The targets are fitted in order and none sits at the job's own target (0.5). The
     # slope measures the reweighter: 8 epochs on 1,500 nominal and 8,000 varied events
     # leave it too flat in mu, and the fit compresses towards the nominal point (slope
