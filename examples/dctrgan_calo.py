@@ -1,7 +1,8 @@
-"""Sec. III B of the DCTRGAN paper on our parametric calorimeter showers.
+"""Sec. III B of arXiv:2009.03796 on our parametric calorimeter showers.
 
-Diefenbacher et al., JINST 15 (2020) P11004. The paper reweights BIB-AE/GAN showers of
-50 GeV photons towards Geant4 in a 30 × 30 × 30 Si-W calorimeter. Here:
+Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving the Precision of
+Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796, reweight
+BIB-AE/GAN showers of 50 GeV photons towards Geant4 in a 30 × 30 × 30 Si-W calorimeter. Here:
 
 * **Reference ("Geant4")**: the parametric showers of :mod:`hepnnlr.samples.calo`
   (``ShowerConfig()``), written to ROOT by ``make_calo_sample`` and read back through
@@ -9,13 +10,13 @@ Diefenbacher et al., JINST 15 (2020) P11004. The paper reweights BIB-AE/GAN show
   features: ``n_hits``, ``centroid``, ``E_total``, ``E_layer_1..30``). Two files: one to
   train on (seed 1), one to evaluate on (seed 2).
 * **Surrogate (the GAN)**: a GAN (:mod:`hepnnlr.models.gan`, uniform latent noise as the
-  paper's BIB-AE) trained on the reference's *high-level* description of each shower:
+  BIB-AE of arXiv:2009.03796) trained on the reference's *high-level* description of each shower:
   the number of activated cells and the 30 layer energies (``log(1 + E)``). The other
   two features follow from them as in the observables (``E_total`` = Σ layers, centroid =
   Σ k E_k / Σ E_k), so each generated "shower" is self-consistent. It generates feature
   vectors, not images: a 27,000-cell image generator does not train on a shared CPU.
-* **High-level DCTRGAN** (the paper's MLP: 2 × 128 ReLU, Adam, batch 128, up to 50 epochs
-  here with early stopping), temperature scaling and clipping at 5, applied to *new* GAN
+* **High-level DCTRGAN** (the MLP of arXiv:2009.03796: 2 × 128 ReLU, Adam, batch 128, up to 50
+  epochs here with early stopping), temperature scaling and clipping at 5, applied to *new* GAN
   showers; ``<S^2>`` (Eq. 15) and ``r`` per feature before and after.
 * **Low-level DCTRGAN** (``--low-level``): images need an image generator, so the
   low-level study reweights a *deliberately mis-tuned fast simulation* instead of the GAN:
@@ -23,9 +24,9 @@ Diefenbacher et al., JINST 15 (2020) P11004. The paper reweights BIB-AE/GAN show
   profile fluctuations, fewer spots), also written to ROOT and processed like the
   reference. The high-level MLP is trained on the 33 features of 20,000 reference and
   20,000 fast-sim showers; the 3-D CNN (:mod:`hepnnlr.models.conv3d`: x/y flips, three
-  3-D convolutions with (8, 16, 16) filters instead of the paper's 128, dense 64; 4 epochs,
-  the paper trains 1) on the images of 3,000 of each. Weights are compared on new fast-sim
-  showers (the low-level ones on the first 3,000, next to the same 3,000 unweighted),
+  3-D convolutions with (8, 16, 16) filters instead of the 128 of arXiv:2009.03796, dense 64; 4
+  epochs, arXiv:2009.03796 trains 1) on the images of 3,000 of each. Weights are compared on new
+  fast-sim showers (the low-level ones on the first 3,000, next to the same 3,000 unweighted),
   including the per-layer widths that neither network sees as features (Fig. 6), and
   against each other (Fig. 2).
 
@@ -42,12 +43,12 @@ Diefenbacher et al., JINST 15 (2020) P11004. The paper reweights BIB-AE/GAN show
   (~13 min at a load of ~15 on the 2 shared cores, with the reference files already
   made).
 
-``r`` is quoted for equal sample sizes, as in the paper (see ``_compare``).
+``r`` is quoted for equal sample sizes, as in arXiv:2009.03796 (see ``_compare``).
 
 Scale (defaults; at a load of ~25 on 2 CPU cores: GAN study 13–21 min, most of it GAN
 training, low-level study ~15 min, plus ~5 min to generate and process the 4 × 20,000
 showers once; the ROOT files are reused, so run the two studies separately):
-20,000 reference showers per file (the paper: 177k Geant4 / 500k GAN), 20,000 GAN showers
+20,000 reference showers per file (arXiv:2009.03796: 177k Geant4 / 500k GAN), 20,000 GAN showers
 for training and 20,000 for evaluation, GAN 2 × 256 units, 15,000 steps of 256; low
 level: 3,000 showers per class to train the CNN and 3,000 to evaluate (27,000 float32
 cells each).
@@ -149,7 +150,7 @@ def _values(records: ak.Array, name: str) -> np.ndarray:
 def _gan_records(samples: np.ndarray) -> ak.Array:
     """Feature records of generated (n_hits, log(1 + E_layer)) vectors.
 
-    As the paper does for its GAN showers, the 0.1 MeV cell threshold is applied to the
+    As arXiv:2009.03796 does for its GAN showers, the 0.1 MeV cell threshold is applied to the
     output: a layer with less than ``THRESHOLD_MEV`` has no cell above threshold, so its
     energy is 0 (without this, energies in (0, 0.1) MeV, which no reference shower has,
     tell the classifier GAN showers apart outright). The cell count is rounded to a
@@ -178,7 +179,7 @@ def _edges(reference: np.ndarray, name: str) -> np.ndarray:
 def _compare(reference: ak.Array, samples: dict, names) -> dict:
     """``{name: {label: {separation_power, uncertainty_ratio}}}`` for every feature.
 
-    ``r`` is quoted for samples of equal size, as in the paper (GAN and Geant4 sets of the
+    ``r`` is quoted for samples of equal size, as in arXiv:2009.03796 (GAN and Geant4 sets of the
     same size, so r ~ 1 without weights): the uncertainty of a mean scales as 1/sqrt(N),
     so ``uncertainty_ratio`` is multiplied by sqrt(N_sample / N_reference).
     """

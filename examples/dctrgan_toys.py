@@ -1,6 +1,8 @@
-"""Fig. 1 of the DCTRGAN paper: GANs of multimodal Gaussians, before and after DCTR weights.
+"""Fig. 1 of arXiv:2009.03796: GANs of multimodal Gaussians, before and after DCTR weights.
 
-Setup of Sec. III A (Diefenbacher et al., JINST 15 (2020) P11004), per toy:
+Setup of Sec. III A of Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improving
+the Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796,
+per toy:
 
 1. the truth: the 1-D bimodal (Eq. 12), the 2-D ring of 8 Gaussians (Eq. 13) or the 2-D
    5 × 5 grid (Eq. 14) (:mod:`hepnnlr.samples.multimodal`);
@@ -14,7 +16,7 @@ Setup of Sec. III A (Diefenbacher et al., JINST 15 (2020) P11004), per toy:
    legends, the weight distribution, and for the 2-D toys the three density panels of
    Fig. 1 (truth, GAN, DCTRGAN) with ``<S^2>`` of the 2-D histograms.
 
-The paper trains the reweighter for 100 epochs; here early stopping (patience 8) on a
+arXiv:2009.03796 trains the reweighter for 100 epochs; here early stopping (patience 8) on a
 validation split. Defaults: 50,000 truth examples for the GAN, 50,000 per class for the
 classifier, 100,000 for the evaluation; about 5 minutes per toy on 2 busy CPU cores:
 

@@ -1,4 +1,7 @@
-"""The ensembling study of the ensembling paper (Figs. 3-8) at the scale of a CPU machine.
+"""The ensembling study of arXiv:2503.20753 (Figs. 3-8) at the scale of a CPU machine.
+
+Reference: Torales Acosta, Wamorkar, Mikuni, Nachman, "Stabilizing Neural Likelihood Ratio
+Estimation", arXiv:2503.20753.
 
 Unfolds Pythia DIS pseudo-data (setup ``data``) with the simulation (setup ``sim``) in
 four ways — parallel or step ensembling, each from scratch or starting from a classifier
@@ -84,8 +87,8 @@ def _unfolded(inputs, weights, job) -> dict[str, np.ndarray]:
     return {name: histograms[name].values() for name in OBSERVABLES}
 
 
-# The paper's figures: rows are observables, columns the distribution, the relative standard
-# deviation over passes (Eq. 5) and the relative MSE against the truth (Eq. 4).
+# The figures of arXiv:2503.20753: rows are observables, columns the distribution, the relative
+# standard deviation over passes (Eq. 5) and the relative MSE against the truth (Eq. 4).
 FIGURES = {
     "fig3_particles": (
         ("particle_deta", "particle_log_pt", "particle_log_pt_over_Q"),
@@ -117,7 +120,7 @@ LABELS = {
     "particle_log_pt": r"$\log p_T^{part.}$",
     "particle_log_pt_over_Q": r"$\log (p_T^{part.}/Q)$",
 }
-LOG_X = ("Q2", "jet_pt")  # log-spaced bins, drawn on a log axis as in the paper
+LOG_X = ("Q2", "jet_pt")  # log-spaced bins, on a log axis as in arXiv:2503.20753
 COLORS = {
     "parallel": "tab:blue",
     "step": "tab:orange",
@@ -127,7 +130,7 @@ COLORS = {
 
 
 def summarize_and_plot(out: Path, passes_file: Path) -> dict[str, dict[str, dict[str, float]]]:
-    """Per-bin metrics, their bin averages, and the paper-style Figs. 3-8 from saved passes."""
+    """Per-bin metrics, their bin averages, and Figs. 3-8 of arXiv:2503.20753 from saved passes."""
     stored = np.load(passes_file)
     summary: dict[str, dict[str, dict[str, float]]] = {}
     per_bin: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -153,7 +156,7 @@ def summarize_and_plot(out: Path, passes_file: Path) -> dict[str, dict[str, dict
 @in_default_style
 def _ensembling_figure(path: Path, names, methods, stored, per_bin, n_passes: int) -> None:
     """Per observable: the mean of the passes against the truth and the prior, and the
-    passes' relative std and MSE per bin (the ensembling paper's figures)."""
+    passes' relative std and MSE per bin (the figures of arXiv:2503.20753)."""
     fig = Figure(figsize=(20, 5.5 * len(names)), layout="constrained")
     axes = fig.subplots(len(names), 3, squeeze=False)
     for row, name in zip(axes, names, strict=True):

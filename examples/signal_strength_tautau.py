@@ -1,6 +1,9 @@
 """Signal strength μ of H → ττ over Z → ττ with the τ_h energy scale z as nuisance.
 
-The physics case of the Sluijter thesis (§3.1.2), on hepnnlr's own Pythia 8 samples:
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
+
+The physics case of §3.1.2 of hdl:1887/4104579, on hepnnlr's own Pythia 8 samples:
 signal gg → H(125) → ττ, background γ*/Z → ττ, one τ → e/μ and one → hadrons in both,
 features m_vis(τ_h, ℓ) and pT(ℓ)/pT(τ_h), the τ_h energy scale z applied at detector level
 (:mod:`hepnnlr.samples.tautau_reco`), z0 = 1.0.
@@ -13,7 +16,7 @@ Steps:
 2. Detector level at several z, written as ROOT files: training events with z drawn per
    event uniformly in ``--z-range`` (each generator event ``--replicas`` times with other
    detector seeds), reference events at z0 = 1.0, test events at each of ``--test-z``
-   (the thesis's 0.9, 1.0, 1.1).
+   (the 0.9, 1.0, 1.1 of hdl:1887/4104579).
 3. :class:`hepnnlr.processors.tautau.TauTauProcessor` over every file (coffea, executor
    ``--executor``); the selected events' (m_vis, pT ratio) are the inputs.
 4. Both routes of :mod:`hepnnlr.methods.signal_strength`: the parameterized classifiers
@@ -22,10 +25,11 @@ Steps:
    intervals, iminuit, contours and profiles (:func:`hepnnlr.workflows.infer.scan_and_report`).
 6. Coverage: at every true (μ, z) of ``--truth-mu`` × ``--test-z`` a test set of N events
    drawn without replacement from the test events (signal fraction μ/(1+μ)), bootstrap sets
-   of n events, the metrics of thesis §3.3 (:func:`hepnnlr.workflows.infer.coverage_study`;
-   no true likelihood exists here, so no overlaps).
-7. Figure of the features of signal and background at each test z (as the thesis's
-   figure 3.2) from the processor's histograms.
+   of n events, the metrics of §3.3 of hdl:1887/4104579
+   (:func:`hepnnlr.workflows.infer.coverage_study`; no true likelihood exists here, so no
+   overlaps).
+7. Figure of the features of signal and background at each test z (as figure 3.2 of
+   hdl:1887/4104579) from the processor's histograms.
 
 Scale of the committed numbers: see ``docs/fragments/issue8_tautau.md`` (the command, the
 event counts and the time). Run niced, with one thread per process::
@@ -163,7 +167,7 @@ def process_files(files: dict[str, Path], args: argparse.Namespace) -> tuple[dic
 
 @in_default_style
 def feature_figure(outputs: dict, test_z: list[float], path: Path) -> Path:
-    """m_vis and pT ratio of signal and background at each test z (thesis figure 3.2)."""
+    """m_vis and pT ratio of signal and background per test z (figure 3.2 of hdl:1887/4104579)."""
     import mplhep
     from matplotlib.figure import Figure
 

@@ -1,5 +1,8 @@
-"""Full phase space (SRGN paper, Sec. III A, Fig. 4): the fit needs every feature the detector
+"""Full phase space (arXiv:2010.03569, Sec. III A, Fig. 4): the fit needs every feature the detector
 response depends on.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Generator level, two features: primary x_G,0 ~ N(μ, 1) and secondary x_G,1 ~ N(0, ν²),
 ν = (ω0 + ω1 μ)², ω0 = 0.7, ω1 = 0.2. Simulation level: x_S = x_G,0 + Z with
@@ -19,7 +22,7 @@ panels, for x_G,0, x_G,1 and x_S), the AUC vs μ′ scan of both and a JSON summ
 Measured: --events 8000 --reweighter-events 16000 --fits 2 took 33 minutes under
 nice -n 19 on 2 cores shared with a load of 20-30 (a few minutes of CPU); the defaults
 (3·10^4 events per class for the reweighters, 2·10^4 data and simulation events, 3 fits
-per reweighter) are about 3 times that CPU (the paper: 10^7 events):
+per reweighter) are about 3 times that CPU (arXiv:2010.03569: 10^7 events):
 
     python examples/srgn_full_phase_space.py --events 8000 --reweighter-events 16000 --fits 2
 """

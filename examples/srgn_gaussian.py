@@ -1,16 +1,19 @@
-"""Gaussian reproductions of Tables I and II of the SRGN paper (Sec. III A), scaled down.
+"""Gaussian reproductions of Tables I and II of arXiv:2010.03569 (Sec. III A), scaled down.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Generator level x_G ~ N(mu, sigma^2), detector level x_S = x_G + N(0, eps^2), eps = 0.5.
 Per run (seed): a DCTR reweighter is trained on a fresh nominal sample (mu0 = 0, sigma0 = 1)
-and a varied sample with parameters drawn uniformly over the paper's ranges (mu in [-2, 2],
-sigma in [0.25, 4]); target data are drawn at the paper's truth (Table I: mu = 1;
+and a varied sample with parameters drawn uniformly over the ranges of arXiv:2010.03569 (mu in
+[-2, 2], sigma in [0.25, 4]); target data are drawn at its truth (Table I: mu = 1;
 Table II: mu = -1, sigma = 0.75). The generator-level value is the DCTR fit (Eq. 3, frozen
 f), the simulation-level value the SRGN fit (Eq. 5, bounded Powell, g refitted from the
-same initial state on one compiled network). The paper's outlier rule is applied and
-mean ± std over runs printed next to the paper's. examples/srgn_gaussian_2d.py is the
-dedicated Table II script (figures in the paper's style, JSON summary).
+same initial state on one compiled network). The outlier rule of arXiv:2010.03569 is applied and
+mean ± std over runs printed next to its values. examples/srgn_gaussian_2d.py is the
+dedicated Table II script (figures in the style of arXiv:2010.03569, JSON summary).
 
-The paper uses 10^6 events per sample and 40 runs; the defaults here (--events 10000,
+arXiv:2010.03569 uses 10^6 events per sample and 40 runs; the defaults here (--events 10000,
 --runs 5) fit a 2-core machine in ~15 minutes for Table I.
 
     python examples/srgn_gaussian.py --table 1 -o out/srgn
@@ -98,7 +101,7 @@ def _samples(table: dict, n: int, seed: int):
 
 def _srgn_config(seed: int) -> SRGNConfig:
     # xtol 1e-2 in mu is well below the statistical error at these sample sizes (~0.03);
-    # the paper's 1e-4 makes Powell chase the AUC's noise.
+    # the 1e-4 of arXiv:2010.03569 makes Powell chase the AUC's noise.
     # strategy="refit": g retrained from the same initial state at every mu' on one network
     # compiled once (hepnnlr.training.refit.Refitter), the naive fit's answers at a fraction
     # of its cost.

@@ -1,4 +1,7 @@
-"""Table II of the SRGN paper: fit μ and σ of a Gaussian at generator and simulation level.
+"""Table II of arXiv:2010.03569: fit μ and σ of a Gaussian at generator and simulation level.
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 Setup of Sec. III A: generator level x_G ~ N(μ, σ²), simulation level x_S = x_G + N(0, ε²),
 ε = 0.5; nominal sample μ0 = 0, σ0 = 1; target μ = -1.000, σ = 0.750. Per run (seed):
@@ -10,12 +13,12 @@ Setup of Sec. III A: generator level x_G ~ N(μ, σ²), simulation level x_S = x
    (2 × 128 ReLU, batch 1000, patience 5), g retrained from the same initial state at
    every (μ′, σ′) on one compiled network (``SRGNConfig(strategy="refit")``).
 
-The paper's outlier rule (runs within 5% of the bound range of a bound, then outside 2σ of
-the mean) is applied per level; mean ± std over the kept runs is printed next to the
-paper's numbers. The first run also writes the Fig. 6-style reweighting check (analytic
+The outlier rule of arXiv:2010.03569 (runs within 5% of the bound range of a bound, then
+outside 2σ of the mean) is applied per level; mean ± std over the kept runs is printed next to the
+numbers of arXiv:2010.03569. The first run also writes the Fig. 6-style reweighting check (analytic
 Eq. 11 vs network weights, with a ratio panel) and the Fig. 7-style AUC map.
 
-The paper uses 10^6 events per sample and 40 runs. Measured: --runs 3 --events 8000
+arXiv:2010.03569 uses 10^6 events per sample and 40 runs. Measured: --runs 3 --events 8000
 --reweighter-events 16000 took 52 minutes under nice -n 19 on 2 cores shared with a load of
 20-30 (about 8 minutes of CPU; one 2-D Powell fit can take 400 trainings of g). The defaults
 (6 runs, 2·10^4 events, 4·10^4 per class for the reweighter) are about 5 times that CPU:
@@ -83,7 +86,7 @@ def _reweighter(n: int, seed: int) -> DCTRReweighter:
 
 def _srgn_config(seed: int) -> SRGNConfig:
     # Powell's tolerances: 1e-3 in θ is far below the statistical error at these sizes
-    # (~0.02); the paper's 1e-4 only makes Powell chase the AUC's noise.
+    # (~0.02); the 1e-4 of arXiv:2010.03569 only makes Powell chase the AUC's noise.
     return SRGNConfig(
         training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
         strategy="refit",
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         data_gen, data_sim = gaussian_sample(args.events, TRUTH, epsilon=EPSILON, seed=seed + 3)
         nominal_gen, _ = gaussian_sample(args.events, NOMINAL, epsilon=0.0, seed=seed + 4)
         # Bounds: the reweighter's training range (the drawn (μ, σ) span RANGES up to a
-        # hair), the paper's fit bounds.
+        # hair), the fit bounds of arXiv:2010.03569.
         gen = dctr_fit(rw, _events(data_gen), _events(nominal_gen))
         objective = SRGNObjective(
             rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)

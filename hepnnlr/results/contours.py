@@ -1,8 +1,9 @@
-"""Contours of ``ΔNLL(μ, z)`` at the 0.5 and 2.0 levels and profile plots (thesis §3.3.4).
+"""Contours of ``ΔNLL(μ, z)`` at the 0.5 and 2.0 levels and profile plots.
 
 The scans come from :func:`hepnnlr.methods.nll.scan_nll`; several test sets (one
 per true ``(μ, z)``) and several likelihoods (true, classifier, flow) share one figure, as in
-the thesis's figure 4.4.
+figure 4.4 (§3.3.4) of B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 """
 
 from __future__ import annotations
@@ -91,10 +92,10 @@ def _nll_contours(
         truths: The true ``(μ, z)`` of each test set (drawn as a cross).
         path: Output path without suffix.
         levels: ΔNLL levels (0.5 ≈ 68 %, 2.0 ≈ 95 % for one parameter).
-        scale: Factor applied to each NLL first (the thesis divides a 9000-event NLL by 9
-            to show the expectation for a 1000-event bootstrap set).
-        z_unit: z is drawn in units of this (π by default: the thesis's axis; 1.0 for a
-            nuisance in its own units, e.g. the τ_h energy scale).
+        scale: Factor applied to each NLL first (hdl:1887/4104579 divides a 9000-event NLL by
+            9 to show the expectation for a 1000-event bootstrap set).
+        z_unit: z is drawn in units of this (π by default: the axis of
+            hdl:1887/4104579; 1.0 for a nuisance in its own units, e.g. the τ_h energy scale).
         z_label: Label of the z axis (default ``z / π`` for ``z_unit = π``, else ``z``).
         title: Text above the frame.
         formats: File formats.

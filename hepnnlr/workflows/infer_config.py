@@ -1,5 +1,8 @@
 """The job of ``hepnnlr infer``: the typed sections of an :class:`InferenceJob`, from YAML.
 
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
+
 :class:`GridSpec` (the scan grid), :class:`DatasetSpec` (the fitted dataset),
 :class:`CoverageSpec` (the coverage study), the toy (:class:`~hepnnlr.workflows.infer_toy.ToySpec`)
 or samples (:class:`~hepnnlr.workflows.infer_samples.SamplesSpec`) section and the
@@ -41,8 +44,9 @@ class GridSpec:
     """The (μ, z) scan grid: ``[low, high, points]`` per parameter.
 
     Attributes:
-        mu: μ grid (the thesis: 0 to 0.5).
-        z: z grid (the thesis: 0.1π to 0.4π, inside the training range 0 to π/2).
+        mu: μ grid (hdl:1887/4104579: 0 to 0.5).
+        z: z grid (hdl:1887/4104579: 0.1π to 0.4π, inside the training range 0 to
+            π/2).
         z_in_pi: ``z`` (here, in ``dataset`` and in ``coverage``) is given, and drawn, in
             units of π; ``None``: true for the Gaussian toy, false for samples.
         z_label: Axis label of z in the plots (``None``: ``z / π`` or the processor's).
@@ -79,7 +83,8 @@ class GridSpec:
 @dataclass(frozen=True)
 class DatasetSpec:
     """The dataset fitted by the job: ``n_events`` at ``(mu, z)`` (z in units of π when the
-    grid's ``z_in_pi``), fixed class counts as the thesis's test sets."""
+    grid's ``z_in_pi``), fixed class counts as the test sets of
+    hdl:1887/4104579."""
 
     mu: float = 0.2
     z: float = 0.25
@@ -93,14 +98,15 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class CoverageSpec:
-    """The coverage study of thesis §3.3 on the grid ``mu x z`` of true values.
+    """The coverage study of §3.3 of hdl:1887/4104579 on the grid ``mu x z`` of true values.
 
     Attributes:
         mu, z: True values (z in units of π when the grid's ``z_in_pi``).
-        test_sets: Independent test sets per true (μ, z) (the thesis: 5).
-        n_events: Events per test set ``N`` (the thesis: 9000).
-        bootstrap_sets: Bootstrap sets per test set (the thesis: 100).
-        bootstrap_size: Events per bootstrap set ``n`` (the thesis: 1000; ``k = N/n``).
+        test_sets: Independent test sets per true (μ, z) (hdl:1887/4104579: 5).
+        n_events: Events per test set ``N`` (hdl:1887/4104579: 9000).
+        bootstrap_sets: Bootstrap sets per test set (hdl:1887/4104579: 100).
+        bootstrap_size: Events per bootstrap set ``n`` (hdl:1887/4104579: 1000;
+            ``k = N/n``).
         independent_toys: Toys of ``bootstrap_size`` events per true (μ, z) for the coverage
             of the true likelihood without bootstrapping (0: skip).
         seed: Seed of the test sets and bootstrap draws.
@@ -137,7 +143,7 @@ class InferenceJob:
             (:class:`~hepnnlr.workflows.infer_samples.SamplesSpec`).
         routes: Likelihoods to build: any of ``"exact"`` (the true likelihood, toy only),
             ``"classifier"``, ``"flow"`` (default: all the case has).
-        classifier: Network of f_sig and f_bkg (thesis: MLP 3 x 120).
+        classifier: Network of f_sig and f_bkg (hdl:1887/4104579: MLP 3 x 120).
         flow: The conditional flow.
         training: Training settings shared by both routes.
         grid: The scan grid.
