@@ -3,9 +3,11 @@
 Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
 estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
-Each layer is a MADE (Germain et al. 2015) that maps ``(x, context)`` to a shift ``m_k`` and
+Each layer is a MADE (Germain, Gregor, Murray, Larochelle, "MADE: Masked Autoencoder for
+Distribution Estimation", arXiv:1502.03509) that maps ``(x, context)`` to a shift ``m_k`` and
 a log-scale ``s_k`` per feature, each depending only on ``x_<k`` and the context; the layer
-maps ``u_k = (x_k - m_k) exp(-s_k)`` with ``log|det| = -Σ s_k`` (Papamakarios et al. 2017).
+maps ``u_k = (x_k - m_k) exp(-s_k)`` with ``log|det| = -Σ s_k`` (Papamakarios, Pavlakou, Murray,
+"Masked Autoregressive Flow for Density Estimation", arXiv:1705.07057).
 Layers alternate the feature order; the base density is a standard normal:
 
     log p(x | c) = log N(u; 0, 1) + Σ_layers Σ_k (-s_k).

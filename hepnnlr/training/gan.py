@@ -4,8 +4,9 @@ Reference: Diefenbacher, Eren, Kasieczka, Korol, Nachman, Shih, "DCTRGAN: Improv
 Precision of Generative Models with Reweighting", JINST 15 (2020) P11004, arXiv:2009.03796.
 
 ``min_G max_D E_X[log D(X)] + E_Z[log(1 - D(G(Z)))]``, trained by alternating Adam steps
-(the generator with the non-saturating loss ``-log D(G(Z))`` of Goodfellow et al.). A
-"step" is one batch, as the "epochs" of the toys of arXiv:2009.03796 are (10,000 of batch 128).
+(the generator with the non-saturating loss ``-log D(G(Z))`` of Goodfellow et al., "Generative
+Adversarial Networks", arXiv:1406.2661). A "step" is one batch, as the "epochs" of the toys of
+arXiv:2009.03796 are (10,000 of batch 128).
 
 The data are standardized per feature before training and the generator's output is
 mapped back, so :meth:`TrainedGAN.sample` returns samples in the units of the data.

@@ -89,7 +89,8 @@ def fit_temperature(
 ) -> float:
     """Temperature ``T`` minimizing the weighted BCE of ``sigmoid(logit / T)``.
 
-    Temperature scaling (Guo et al. 2017; used for DCTRGAN weights) rescales an
+    Temperature scaling (Guo, Pleiss, Sun, Weinberger, "On Calibration of Modern Neural
+    Networks", arXiv:1706.04599; used for DCTRGAN weights) rescales an
     over- or under-confident classifier's logits without changing its ranking; the
     calibrated ratio is ``exp(logit / T)``. Fit it on held-out events.
     """
