@@ -403,9 +403,10 @@ def compare_to_reference(
     """The figures of merit of arXiv:2009.03796 of a (weighted) sample against a reference.
 
     Returns:
-        ``{"separation_power": <S^2> (Eq. 15) in the bins of edges, "uncertainty_ratio":
-        r, "kish_effective_size": of weights, "n_generated_needed": N_G of Eq. 9 for the
-        mean of the observable with N_T = len(reference)}``.
+        A dict with the keys ``separation_power`` (``<S^2>`` of Eq. 15 in the bins of
+        ``edges``), ``uncertainty_ratio`` (r), ``kish_effective_size`` (of ``weights``) and
+        ``n_generated_needed`` (N_G of Eq. 9 for the mean of the observable with
+        N_T = len(reference)).
     """
     values, weights = _values_weights(values, weights, "the sample")
     reference, reference_weights = _values_weights(reference, reference_weights, "the reference")

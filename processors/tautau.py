@@ -227,8 +227,9 @@ def feature_table(
             left out.
 
     Returns:
-        ``{"x": (n, len(features)) float64, "z": (n,) τ_h energy scale, "weight": (n,),
-        "is_signal": (n,) bool, "event": (n,) uint64}`` for the kept events.
+        A dict of the kept events' arrays: ``x`` ((n, len(features)) float64), ``z``
+        ((n,), the τ_h energy scale), ``weight`` ((n,)), ``is_signal`` ((n,) bool) and
+        ``event`` ((n,) uint64).
 
     Raises:
         ConfigError: for an unknown level or feature.

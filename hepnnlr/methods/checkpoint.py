@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 CHECKPOINT_DIR = CHECKPOINT_NAME
-"""The folder of a job's checkpoints inside its output folder (hidden: not an output)."""
+"""The folder of a job's checkpoints inside its output folder (a hidden one, not an output)."""
 _FINGERPRINT = "fingerprint.json"
 _STATE = "state.json"
 _ARRAYS = "arrays.npz"

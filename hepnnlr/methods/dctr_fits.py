@@ -140,9 +140,9 @@ def dctr_fit(
     cross entropy minimal) where ``p(x|θ′) / p(x|θ0)`` equals the data's ratio
     ``p(x|θ_true) / p(x|θ0)``, i.e. at ``θ′ = θ_true``.
 
-    The search runs on the reweighter's unit scale ``u`` (:class:`~hepnnlr.methods.dctr.
-    ThetaScale`), so parameters of very different sizes converge alike; bounds, ``start``
-    and the result are in the parameters' own units.
+    The search runs on the reweighter's unit scale ``u``
+    (:class:`~hepnnlr.methods.dctr.ThetaScale`), so parameters of very different sizes
+    converge alike; bounds, ``start`` and the result are in the parameters' own units.
 
     Args:
         reweighter: The trained ``f(x, θ)``.

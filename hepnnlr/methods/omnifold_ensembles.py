@@ -134,8 +134,9 @@ def bootstrap_omnifold(
     fluctuation, free of the training noise between runs.
 
     Args:
-        data, sim_reco, sim_gen, config, data_weights, executor, **kwargs: As for
+        data, sim_reco, sim_gen, config, data_weights, executor: As for
             :func:`parallel_omnifold`.
+        **kwargs: As for :func:`parallel_omnifold`.
         replicas: Number of replicas (at least 2).
         seed: Seed of the Poisson weights (the data's seed, ``seeds.data`` of a job).
         repeat_seeds: Parallel runs whose seeds the replicas cycle through (1: every

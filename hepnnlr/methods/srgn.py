@@ -362,8 +362,8 @@ def srgn_fit(
 ) -> SRGNFitResult:
     """Minimize the AUC of Eq. 5 over ``θ′`` with bounded Powell (scipy).
 
-    Powell runs on the reweighter's unit scale ``u`` (:class:`~hepnnlr.methods.dctr.
-    ThetaScale`), so ``SRGNConfig.xtol`` is a fraction of the half width of the training
+    Powell runs on the reweighter's unit scale ``u`` (:class:`~hepnnlr.methods.dctr.ThetaScale`),
+    so ``SRGNConfig.xtol`` is a fraction of the half width of the training
     range; ``bounds``, ``start``, the result and the history are in parameter units.
 
     Args:

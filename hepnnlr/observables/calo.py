@@ -21,7 +21,7 @@ layers are counted from 1 in the centroid and in the feature names (``E_layer_1`
 front layer, stored as ``layer = 0``). The per-layer energy-weighted second moments along
 x and y (Fig. 6 of arXiv:2009.03796, not inputs of its network) are :data:`WIDTH_FEATURES`.
 arXiv:2009.03796 does not say about which point its moments are taken; here they are central
-moments, ⟨(x − ⟨x⟩)²⟩ with energy weights within the layer, in units of ``cell_size``²,
+moments, ⟨(x − ⟨x⟩)²⟩ with energy weights within the layer, in units of ``cell_size`` squared,
 so that they measure the width and not the impact point.
 
 An empty shower (no cell passing) has ``n_hits = 0``, zero energies and ``None``

@@ -188,7 +188,7 @@ def tau_of_axes(
     """τN = Σ_i pT_i min_k ΔR(i, a_k) / norm of every jet, given its axes.
 
     ΔR² = Δy² + Δφ² (Δφ folded into [0, π]); the sum runs in one compiled pass over the
-    constituents (:func:`hepnnlr.observables._kernels.subjettiness_sums`).
+    constituents (``hepnnlr.observables._kernels.subjettiness_sums``).
 
     Args:
         rapidity, phi, pt: Flat constituent values, jet after jet.

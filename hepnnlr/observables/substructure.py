@@ -22,7 +22,7 @@ in GeV^N with ``normalized=False``. The ECF(N = 3, β = 4) of arXiv:2010.03569 i
 in hepnnlr. A jet with fewer than N constituents has ECF(N) = 0.
 
 How: one compiled pass over the flat constituents of all jets
-(:mod:`hepnnlr.observables._kernels`, numba; no Python loop per jet): the pair matrix
+(``hepnnlr.observables._kernels``, numba; no Python loop per jet): the pair matrix
 ΔR_ij^β once per jet, then the sum over pairs or over triplets i > j > k, divided by
 (Σ pT)^N. :func:`jet_shapes_flat` gives τ1, τ2
 (:func:`hepnnlr.observables.subjets.nsubjettiness`) and e_N of the same jets with one
@@ -248,7 +248,7 @@ def decreasing_pt_order(pt: np.ndarray, n_constituents: np.ndarray) -> np.ndarra
 
     The same permutation as ``np.lexsort((-pt, jet_of))`` (and as the stable
     ``ak.argsort(..., ascending=False, stable=True)`` of :func:`constituent_features`),
-    computed jet by jet in one compiled pass (:mod:`hepnnlr.observables._kernels`).
+    computed jet by jet in one compiled pass (``hepnnlr.observables._kernels``).
 
     Args:
         pt: Flat constituent pT (any real dtype; NaN is not allowed), jet after jet.

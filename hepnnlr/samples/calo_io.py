@@ -6,18 +6,18 @@ than they need to be. The files therefore store the cells above threshold only, 
 jagged collection per event (NanoAOD naming, read by :class:`hepnnlr.schema.HepnnlrSchema`
 as ``events.Hit``):
 
-=================  ==============  ===============================================
-branch             type            meaning
-=================  ==============  ===============================================
-``event``          uint64          event number, unique within the file
-``weight``         float64         event weight (1 for generated showers)
-``E_true``         float64         energy of the incident photon, GeV
-``nHit``           int32 counter   number of stored cells
-``Hit_layer``      int16, jagged   layer (longitudinal index), 0 = front
-``Hit_ix``         int16, jagged   cell column along x, 0 … n_x − 1
-``Hit_iy``         int16, jagged   cell row along y, 0 … n_y − 1
-``Hit_E``          float32, jagged visible (sensor) energy of the cell, MeV
-=================  ==============  ===============================================
+=================  ===============  ===============================================
+branch             type             meaning
+=================  ===============  ===============================================
+``event``          uint64           event number, unique within the file
+``weight``         float64          event weight (1 for generated showers)
+``E_true``         float64          energy of the incident photon, GeV
+``nHit``           int32 counter    number of stored cells
+``Hit_layer``      int16, jagged    layer (longitudinal index), 0 = front
+``Hit_ix``         int16, jagged    cell column along x, 0 … n_x − 1
+``Hit_iy``         int16, jagged    cell row along y, 0 … n_y − 1
+``Hit_E``          float32, jagged  visible (sensor) energy of the cell, MeV
+=================  ===============  ===============================================
 
 Within an event the hits are sorted by (layer, ix, iy) and each cell appears once.
 :func:`hits_to_images` and :func:`images_to_hits` convert between this layout and dense

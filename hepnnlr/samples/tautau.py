@@ -38,7 +38,7 @@ What is stored per event (:func:`generate_tautau`):
 * ``weight``: the Pythia event weight (1); ``gen_mtautau``: the invariant mass of the
   τ pair at the boson decay (the boson's mass);
 * ``GenLepton`` (exactly one): the e or μ from the leptonic τ decay, followed down its
-  same-flavour copies (:func:`hepnnlr.samples._record._follow_lepton`) to the final state:
+  same-flavour copies (``hepnnlr.samples._record._follow_lepton``) to the final state:
   pt, eta, phi, E, charge, pdgId;
 * ``GenTauh`` (exactly one): the visible hadronic τ, the sum of its visible decay products,
   computed as p(τ, last copy before its decay) − p(ν_τ of the decay): pt, eta, phi, E,

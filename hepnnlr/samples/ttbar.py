@@ -28,7 +28,7 @@ What is stored per event (:func:`generate_ttbar`):
 * ``weight``: the Pythia event weight (1, unweighted events); ``top_mass``: ``6:m0``.
 * ``GenMuon``: the muon from the W. Rule: the muon whose mother is a W, followed down its
   same-flavour copies (photon emissions of the QED shower) to the final state
-  (:func:`hepnnlr.samples._record` ``_follow_lepton``, the rule of the DIS electron).
+  (``hepnnlr.samples._record._follow_lepton``, the rule of the DIS electron).
   Fields pt, eta, phi, E, charge.
 * ``GenNeutrino``: the ν_μ from the same W (pt, eta, phi, E), for truth checks.
 * ``GenPart``: every other stable particle except neutrinos (pt, eta, phi, E, pdgId,

@@ -165,7 +165,7 @@ def cluster_gen_jets(events: ak.Array, config: TTbarDetectorConfig | None = None
     """Anti-kT gen jets of every event, b-tagged by ΔR matching to ``GenB``.
 
     Args:
-        events: output of :func:`hepnnlr.samples.generate_ttbar` (``GenPart``, ``GenB``).
+        events: output of :func:`hepnnlr.samples.ttbar.generate_ttbar` (``GenPart``, ``GenB``).
         config: detector settings (jet radius, pT threshold, b-matching).
 
     Returns:
@@ -247,7 +247,7 @@ def simulate_ttbar_detector(
     """Add ``GenJet``, ``RecoJet``, ``RecoMuon``, ``MET_*`` and ``GenMET_*`` to gen events.
 
     Args:
-        events: output of :func:`hepnnlr.samples.generate_ttbar`.
+        events: output of :func:`hepnnlr.samples.ttbar.generate_ttbar`.
         config: detector settings; ``TTbarDetectorConfig()`` if not given.
         seed: non-negative integer seed of the detector random numbers.
 
@@ -357,7 +357,7 @@ def make_ttbar_sample(
     """Generate semi-muonic tt̄ events, add gen jets and the detector, write a ROOT file.
 
     The file depends on the arguments only (not on ``workers``): the generator is seeded
-    as in :func:`hepnnlr.samples.generate_ttbar`, the detector from ``(seed, 0x7474)``.
+    as in :func:`hepnnlr.samples.ttbar.generate_ttbar`, the detector from ``(seed, 0x7474)``.
 
     Args:
         path: output ``.root`` file (replaced; parent folders are created).

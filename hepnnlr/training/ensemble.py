@@ -20,6 +20,7 @@ from hepnnlr.tensors.checks import check_finite
 __all__ = ["AGGREGATIONS", "aggregate_weights", "ensemble_configs"]
 
 AGGREGATIONS = ("mean", "median", "truncated_mean", "mean_logit")
+"""How the members' weights combine (:func:`aggregate_weights`)."""
 
 
 def aggregate_weights(

@@ -8,7 +8,7 @@
   (:mod:`hepnnlr.processors.zjets`, :mod:`hepnnlr.processors.ttbar`). A ROOT file is
   reused when the job asked for exactly the same file before (``<file>.json`` records the
   generator arguments); ``samples.reuse: false`` regenerates it. Each sample has its own
-  seed (:meth:`hepnnlr.workflows.fit_config.SampleConfig.seed_of`): a new target seed
+  seed (:meth:`hepnnlr.workflows.fit_samples.SampleConfig.seed_of`): a new target seed
   regenerates the target alone.
 * Event features are dotted fields of the processors' ``gen``/``reco`` records
   (``jet1.multiplicity``). Particle sets (Z → jets) are the constituents of the leading

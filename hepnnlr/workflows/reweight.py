@@ -2,7 +2,7 @@
 
 A :class:`ReweightJob` names the model (a folder written by ``SavedReweighter.save``, or a
 folder of them, as ``hepnnlr unfold --save-models`` writes: every ``reweighter.json``
-below it is one member of a :class:`~hepnnlr.training.ReweighterEnsemble`), the analysis
+below it is one member of a :class:`~hepnnlr.ReweighterEnsemble`), the analysis
 description whose level builds the network inputs, and the processing. A job file is
 YAML::
 
