@@ -54,11 +54,9 @@ import numpy as np
 from coffea import processor
 from coffea.analysis_tools import PackedSelection
 
-from hepnnlr.analysis.builtin.zjets import JETS, leading_jets
+from hepnnlr.analysis.builtin.zjets import JETS, jet_records, leading_jets
 from hepnnlr.errors import ConfigError, NonFiniteInputError
-from hepnnlr.observables.dis import wrap_phi
 from hepnnlr.observables.jets import JetConfig
-from hepnnlr.observables.substructure import decreasing_pt_order
 from hepnnlr.observables.zjets_histos import (
     JET_SLOTS,
     ZJETS_LEVELS,
@@ -94,19 +92,6 @@ ZJETS_JETS = JETS
 _COLLECTIONS = {"gen": "GenPart", "reco": "RecoPart"}
 _PARTICLE_FIELDS = ("pt", "eta", "phi", "E", "pdgId", "charge")
 _THETA_BRANCHES = ("theta_alphaS", "theta_aLund", "theta_probStoUD")
-
-
-def _lists(counts: np.ndarray, fields: dict[str, Any]) -> ak.contents.Content:
-    """``var * {fields}`` layout from per-entry counts and flat NumPy fields/layouts."""
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    contents = [
-        v if isinstance(v, ak.contents.Content) else ak.contents.NumpyArray(np.ascontiguousarray(v))
-        for v in fields.values()
-    ]
-    return ak.contents.ListOffsetArray(
-        ak.index.Index64(offsets), ak.contents.RecordArray(contents, list(fields))
-    )
 
 
 def _required_branches() -> tuple[str, ...]:
@@ -183,43 +168,14 @@ class ZJetsProcessor(processor.ProcessorABC):
         # the description's arithmetic (clustering, the leading jets' kinematics, counts
         # and shapes): one implementation for both
         lead = leading_jets(counts, flat, jets=self.jets, ecf_beta=self.ecf_beta)
-        n_jets, jet_fields, index = lead.n_jets, lead.fields, lead.constituents
+        n_jets = lead.n_jets
         n_lead = np.minimum(n_jets, len(JET_SLOTS))
         event = np.repeat(np.arange(len(n_jets)), n_lead)
-        flat_info = {"n_jets": n_jets, "jets": jet_fields, "rank": lead.rank, "event": event}
+        flat_info = {"n_jets": n_jets, "jets": lead.fields, "rank": lead.rank, "event": event}
         if not record:
             return None, flat_info
-        # constituent_features: by decreasing pT within each jet (stable), jet-relative;
-        # the constituents of all jet1 first, then those of all jet2, so that each slot's
-        # are one slice of a single gather per field
-        n_const = jet_fields["multiplicity"]
-        c_pt, c_eta, c_phi = (
-            flat[f].astype(np.float64, copy=False)[index] for f in ("pt", "eta", "phi")
-        )
-        jet_pt, jet_eta, jet_phi = jet_fields["pt"], jet_fields["eta"], jet_fields["phi"]
-        jet_of = np.repeat(np.arange(len(n_const)), n_const)
-        order = decreasing_pt_order(c_pt, n_const)  # = np.lexsort((-c_pt, jet_of))
-        lead_rank = lead.rank
-        by_slot = np.concatenate(
-            [order[np.repeat(lead_rank == r, n_const)] for r in range(len(JET_SLOTS))]
-        )
-        jet_of = jet_of[by_slot]
-        constituents = {
-            "pt": c_pt[by_slot],
-            "pt_frac": c_pt[by_slot] / jet_pt[jet_of],
-            "deta": c_eta[by_slot] - jet_eta[jet_of],
-            "dphi": wrap_phi(c_phi[by_slot] - jet_phi[jet_of]),
-            "pdgId": flat["pdgId"][index[by_slot]].astype(np.int32),
-            "charge": flat["charge"][index[by_slot]].astype(np.int8),
-        }
-        slots = []
-        start = 0
-        for r in range(len(JET_SLOTS)):
-            picked = lead_rank == r
-            stop = start + int(n_const[picked].sum())
-            part = {f: v[start:stop] for f, v in constituents.items()}
-            slots.append(_jet_slot(picked, n_lead > r, jet_fields, n_const, part))
-            start = stop
+        # the jet1/jet2 records with their constituents: the description's too
+        slots = jet_records(flat, lead)
         level_record = ak.Array(
             ak.contents.RecordArray(
                 [ak.contents.NumpyArray(n_jets), *slots], ["n_jets", *JET_SLOTS]
@@ -300,30 +256,6 @@ class ZJetsProcessor(processor.ProcessorABC):
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
         return accumulator
-
-
-def _jet_slot(
-    picked: np.ndarray,
-    present: np.ndarray,
-    jet_fields: dict[str, np.ndarray],
-    n_const: np.ndarray,
-    constituents: dict[str, np.ndarray],
-) -> ak.contents.IndexedOptionArray:
-    """One ``?{jet fields, constituents: var * {...}}`` column (``jet1`` or ``jet2``),
-    packed: the ``picked`` leading jets (one per event where ``present``, in event order)
-    and their ``constituents`` (those of the picked jets only, jet after jet), None for
-    the other events."""
-    index = np.full(len(present), -1, dtype=np.int64)
-    index[present] = np.arange(int(np.count_nonzero(present)), dtype=np.int64)
-    content = _lists(n_const[picked], constituents)
-    record = ak.contents.RecordArray(
-        [
-            *(ak.contents.NumpyArray(np.ascontiguousarray(v[picked])) for v in jet_fields.values()),
-            content,
-        ],
-        [*jet_fields, "constituents"],
-    )
-    return ak.contents.IndexedOptionArray(ak.index.Index64(index), record)
 
 
 def _flat(particles: ak.Array) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -26,9 +26,11 @@ Example (``examples/configs/gaussian_srgn.yaml``)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from hepnnlr.analysis import AnalysisDescription, load
 from hepnnlr.errors import ConfigError
 from hepnnlr.methods.srgn import SRGN_STRATEGIES
 from hepnnlr.models.spec import ModelSpec
@@ -352,7 +354,12 @@ class UncertaintySettings:
 @dataclass(frozen=True)
 class FitJob:
     """One ``hepnnlr fit`` job (see the module docstring); built from YAML by
-    :func:`load_fit_job`."""
+    :func:`load_fit_job`.
+
+    ``analysis``: the description the Pythia samples are processed with (a registered
+    name or the path of a YAML, relative to the job file; default the generator's own,
+    ``zjets`` or ``ttbar``); the features are fields of its levels' columns
+    (``jet1.multiplicity``, ``m_b1munu``)."""
 
     method: str = "srgn"
     output_dir: Path = Path("hepnnlr-fit")
@@ -368,12 +375,24 @@ class FitJob:
     uncertainty: UncertaintySettings = UncertaintySettings()
     calibration: CalibrationSettings = CalibrationSettings()
     progress: bool = False
+    analysis: str | None = None
     # the figures: on/off, style, label (default "Simulation"), formats
     plots: PlotSettings | bool = PlotSettings()
 
     def __post_init__(self) -> None:
         if self.method not in FIT_METHODS:
             raise ConfigError(f"method={self.method!r}; choose one of {FIT_METHODS}.")
+        if self.analysis is not None and (not isinstance(self.analysis, str) or not self.analysis):
+            raise ConfigError(
+                f"analysis={self.analysis!r} must name an analysis (hepnnlr.analysis.names()) "
+                "or the path of a description YAML."
+            )
+        if self.analysis is not None and self.samples.generator == "gaussian":
+            raise ConfigError(
+                f"analysis={self.analysis!r}: the gaussian generator draws its samples in "
+                "memory, with no files to run an analysis on; remove analysis."
+            )
+        self.description  # noqa: B018 (loads it: a bad name or file fails here)
         object.__setattr__(self, "output_dir", Path(self.output_dir))
         object.__setattr__(self, "plots", as_plot_settings(self.plots))
         names = self.samples.names
@@ -434,6 +453,16 @@ class FitJob:
                         "single feature 'x' at each level."
                     )
 
+    @cached_property
+    def description(self) -> AnalysisDescription | None:
+        """The analysis the Pythia samples' files run through
+        (:func:`hepnnlr.processors.analysis.run_analysis`): ``analysis`` (a registered name
+        or a description YAML), by default the generator's namesake (``zjets``,
+        ``ttbar``); None for ``gaussian``."""
+        if self.samples.generator == "gaussian":
+            return None
+        return load(self.analysis or self.samples.generator)
+
     @property
     def training_seed(self) -> int:
         """Seed of repeat 0's trainings (``uncertainty.seed``, default ``samples.seed``)."""
@@ -486,5 +515,9 @@ def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) 
         data["method"] = method
     if "output_dir" in data and not Path(str(data["output_dir"])).is_absolute():
         data["output_dir"] = str(path.parent / str(data["output_dir"]))
+    analysis = data.get("analysis")
+    if isinstance(analysis, str) and analysis.endswith((".yaml", ".yml")):
+        if not Path(analysis).is_absolute():  # a description's path; a name stays a name
+            data["analysis"] = str(path.parent / analysis)
     overrides = {k: v for k, v in overrides.items() if v is not None}
     return from_mapping(FitJob, merge_overrides(data, overrides), where=str(path))

@@ -4,16 +4,19 @@
   (unstandardized) :class:`~hepnnlr.tensors.EventTensors` per level (``gen``, ``reco``).
   Gaussian samples are drawn in memory; Pythia samples are generated into ROOT files under
   ``output_dir/samples`` (:func:`hepnnlr.samples.make_zjets_sample`,
-  :func:`hepnnlr.samples.make_ttbar_sample`) and read back through the coffea processors
-  (:mod:`hepnnlr.processors.zjets`, :mod:`hepnnlr.processors.ttbar`). A ROOT file is
+  :func:`hepnnlr.samples.make_ttbar_sample`) and read back through the job's analysis
+  description (:attr:`~hepnnlr.workflows.fit_config.FitJob.description`: the ``zjets`` or
+  ``ttbar`` one by default, or the user's) with
+  :func:`hepnnlr.processors.analysis.run_analysis`. A ROOT file is
   reused when the job asked for exactly the same file before (``<file>.json`` records the
   generator arguments); ``samples.reuse: false`` regenerates it. Each sample has its own
   seed (:meth:`hepnnlr.workflows.fit_samples.SampleConfig.seed_of`): a new target seed
   regenerates the target alone.
-* Event features are dotted fields of the processors' ``gen``/``reco`` records
-  (``jet1.multiplicity``). Particle sets (Z → jets) are the constituents of the leading
-  jets (``features.particle_jets``), one row per particle with the fields of
-  :data:`PARTICLE_FIELDS`: those of the processor's constituent records and derived ones
+* Event features are dotted fields of the description's ``gen``/``reco`` columns (its
+  levels' ``features``: ``jet1.multiplicity``, ``m_b1munu``); events failing a level's
+  ``selection`` count as not selected there. Particle sets (Z → jets) are the
+  constituents of the leading jets (``features.particle_jets``), one row per particle with
+  the fields of :data:`PARTICLE_FIELDS`: those of the constituent records and derived ones
   (:data:`DERIVED_PARTICLE_FIELDS`).
 * :class:`Inputs`: the networks' inputs, standardized with the nominal sample's statistics
   (:class:`~hepnnlr.tensors.Standardizer`; the 0/1 particle flags and the charge pass
@@ -53,7 +56,8 @@ __all__ = [
 ]
 
 CONSTITUENT_FIELDS = ("pt", "pt_frac", "deta", "dphi", "pdgId", "charge")
-"""Fields of the jet constituents written by :class:`hepnnlr.processors.zjets.ZJetsProcessor`."""
+"""Fields of the jet constituents of the ``zjets`` description's ``jet1``/``jet2``
+(:func:`hepnnlr.analysis.builtin.zjets.jet_records`)."""
 DERIVED_PARTICLE_FIELDS = ("log_pt", "is_photon", "is_neutral_hadron", "is_strange")
 """``log(pt)``; photon (|pdgId| = 22); neutral hadron (charge 0, not a photon); strange
 hadron (:data:`hepnnlr.observables.substructure.STRANGE_HADRON_IDS`; at detector level the
@@ -153,7 +157,7 @@ def _particle_sets(
     if missing:
         raise MissingBranchError(
             f"{where}: the jet constituents lack {missing} (fields there: {sorted(present)}); "
-            "produce the columns with hepnnlr.processors.zjets.ZJetsProcessor."
+            "produce the columns with the zjets description (its jet1/jet2 features)."
         )
     abs_id = np.abs(constituents.pdgId)
     counts = ak.num(abs_id)
@@ -276,45 +280,52 @@ def _pythia_file(
             same = False
         if same:
             return path, True
-    if s.generator == "zjets":
-        from hepnnlr.samples import ZJetsTheta, make_zjets_sample
-
-        make_zjets_sample(
-            path,
-            n_events=n,
-            seed=seed,
-            theta=ZJetsTheta(**point),
-            workers=s.workers,
-            progress=job.progress,
-        )
-    else:
-        from hepnnlr.samples import make_ttbar_sample
-
-        make_ttbar_sample(
-            path,
-            n_events=n,
-            seed=seed,
-            top_mass=point.get("top_mass", 172.5),
-            mpi=s.mpi,
-            workers=s.workers,
-            progress=job.progress,
-        )
+    _GENERATE[s.generator](job, path, point, n, seed)
     write_text(stamp, json.dumps({**recipe, "size": path.stat().st_size}))
     return path, False
 
 
-def _process(job: FitJob, path: Path) -> ak.Array:
-    from hepnnlr.schema import run_processor
+def _make_zjets(job: FitJob, path: Path, point: dict[str, float], n: int, seed: int) -> None:
+    from hepnnlr.samples import ZJetsTheta, make_zjets_sample
 
-    if job.samples.generator == "zjets":
-        from hepnnlr.processors.zjets import ZJetsProcessor as processor
-        from hepnnlr.processors.zjets import collect_columns
-    else:
-        from hepnnlr.processors.ttbar import TTbarProcessor as processor
-        from hepnnlr.processors.ttbar import collect_columns
     s = job.samples
-    output = run_processor(
-        processor(),
+    make_zjets_sample(
+        path,
+        n_events=n,
+        seed=seed,
+        theta=ZJetsTheta(**point),
+        workers=s.workers,
+        progress=job.progress,
+    )
+
+
+def _make_ttbar(job: FitJob, path: Path, point: dict[str, float], n: int, seed: int) -> None:
+    from hepnnlr.samples import make_ttbar_sample
+
+    s = job.samples
+    make_ttbar_sample(
+        path,
+        n_events=n,
+        seed=seed,
+        top_mass=point.get("top_mass", 172.5),
+        mpi=s.mpi,
+        workers=s.workers,
+        progress=job.progress,
+    )
+
+
+_GENERATE = {"zjets": _make_zjets, "ttbar": _make_ttbar}
+"""The Pythia generators of ``samples.generator``, each writing one sample's file."""
+
+
+def _process(job: FitJob, path: Path) -> ak.Array:
+    """The columns of one file through the job's analysis description."""
+    from hepnnlr.processors.analysis import run_analysis
+    from hepnnlr.processors.chunks import collect_columns
+
+    s = job.samples
+    output = run_analysis(
+        job.description,
         {path.stem: [str(path)]},
         executor=s.executor,
         workers=s.workers,

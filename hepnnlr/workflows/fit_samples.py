@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hepnnlr.analysis import get
 from hepnnlr.errors import ConfigError
 
 __all__ = [
@@ -20,15 +21,25 @@ __all__ = [
     "SAMPLES",
     "CalibrationSettings",
     "SampleConfig",
+    "generator_parameters",
 ]
 
 GENERATORS = ("gaussian", "zjets", "ttbar")
-PARAMETERS = {
-    "gaussian": ("mu", "sigma"),
-    "zjets": ("alphaS", "aLund", "probStoUD"),
-    "ttbar": ("top_mass",),
-}
-"""Parameters each generator can vary (zjets: :class:`hepnnlr.samples.ZJetsTheta` fields)."""
+"""The Gaussian toy and the Pythia generators, each of the latter with its namesake
+analysis description (:func:`hepnnlr.analysis.get`)."""
+
+
+def generator_parameters(generator: str) -> tuple[str, ...]:
+    """The parameters ``generator`` can vary: ``mu``, ``sigma`` of the Gaussian toy; for a
+    Pythia generator those its analysis description declares (``zjets.yaml``:
+    :class:`hepnnlr.samples.ZJetsTheta`'s fields; ``ttbar.yaml``: ``top_mass``)."""
+    if generator == "gaussian":
+        return ("mu", "sigma")
+    return tuple(get(generator).parameters)
+
+
+PARAMETERS = {generator: generator_parameters(generator) for generator in GENERATORS}
+"""Parameters each generator can vary (:func:`generator_parameters`)."""
 EXECUTORS = ("iterative", "futures", "dask")
 SAMPLES = ("nominal", "target", "varied")
 """The samples of a fit job, in the order of their default seed offsets."""

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hepnnlr.analysis import get
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
 from hepnnlr.methods.dctr_fits import dctr_fit, dctr_scan
 from hepnnlr.methods.fit_quality import FitFlags, flag_fit
 from hepnnlr.methods.minimum_events import check_minimum_events
 from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective, srgn_fit, srgn_scan
-from hepnnlr.workflows.fit_config import PARAMETERS, FitJob, SampleConfig
+from hepnnlr.workflows.fit_config import FitJob, SampleConfig
 from hepnnlr.workflows.fit_inputs import Inputs, Level
 
 __all__ = [
@@ -46,15 +47,14 @@ class OneFit:
 
 
 def nominal_point(samples: SampleConfig) -> dict[str, float]:
-    """The nominal value of every fitted parameter: ``samples.nominal`` or the default."""
+    """The nominal value of every fitted parameter: ``samples.nominal``, else the
+    default: μ = 0, σ = 1 of the Gaussian toy; a Pythia generator's from its analysis
+    description's ``parameters`` (Monash 2013 for ``zjets``, 172.5 GeV for ``ttbar``)."""
     if samples.generator == "gaussian":
         defaults = {"mu": 0.0, "sigma": 1.0}
-    elif samples.generator == "zjets":
-        from hepnnlr.samples import ZJetsTheta
-
-        defaults = {k: float(getattr(ZJetsTheta(), k)) for k in PARAMETERS["zjets"]}
     else:
-        defaults = {"top_mass": 172.5}
+        parameters = get(samples.generator).parameters
+        defaults = {name: parameter.nominal for name, parameter in parameters.items()}
     return {n: float(samples.nominal.get(n, defaults[n])) for n in samples.names}
 
 

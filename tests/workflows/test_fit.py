@@ -45,7 +45,7 @@ def test_a_valid_job_loads_with_its_defaults_and_paths_relative_to_the_file(tmp_
         (
             GAUSSIAN + "samplez: {}\n",
             r"unknown key\(s\) \['samplez'\] for FitJob; valid keys "
-            r"are \['calibration', 'features', 'fit',",
+            r"are \['analysis', 'calibration', 'features', 'fit',",
         ),
         (
             GAUSSIAN + "fit: {metod: grid}\n",
@@ -123,6 +123,67 @@ def test_extrapolation_and_missing_files(tmp_path):
         load_fit_job(_write(tmp_path, "samples: [", "bad.yaml"), "srgn")
     with pytest.raises(ConfigError, match="method='mle'"):
         FitJob(method="mle")
+
+
+TTBAR = """
+output_dir: out
+samples:
+  generator: ttbar
+  parameters: {top_mass: [170, 180]}
+  target: {top_mass: 175}
+features:
+  unselected: zero
+"""
+
+MY_TTBAR_ANALYSIS = """
+name: mine
+weight: weight
+gen:
+  define: {top: hepnnlr.analysis.builtin.ttbar:gen}
+  features: {m_hadronic: top.m_b1jj}
+  selection: {selected: top.reason == 0}
+reco:
+  define: {top: hepnnlr.analysis.builtin.ttbar:reco}
+  features: {m_hadronic: top.m_b1jj}
+  selection: {selected: top.reason == 0}
+"""
+
+
+def test_the_analysis_of_a_fit_is_the_generators_or_one_the_job_names(tmp_path):
+    from hepnnlr.analysis import get
+
+    assert load_fit_job(_write(tmp_path, ZJETS_PFN), "srgn").description == get("zjets")
+    assert load_fit_job(_write(tmp_path, GAUSSIAN), "srgn").description is None
+    with pytest.raises(ConfigError, match="gaussian generator draws its samples in memory"):
+        load_fit_job(_write(tmp_path, GAUSSIAN + "analysis: ttbar\n"), "srgn")
+    with pytest.raises(ConfigError, match="no analysis is named 'tt'; known: "):
+        load_fit_job(_write(tmp_path, TTBAR + "analysis: tt\n"), "srgn")
+    # the θ a generator varies are those its description declares
+    with pytest.raises(ConfigError, match=r"allowed: \['top_mass'\]"):
+        load_fit_job(_write(tmp_path, TTBAR.replace("target: {top_mass", "target: {mt")), "srgn")
+
+
+def test_a_fit_reads_its_files_through_the_users_analysis_as_through_a_builtin(tmp_path):
+    from hepnnlr.workflows.fit_inputs import read_sample
+
+    # the user's description (relative to the job file), a peer of the built-in ones
+    _write(tmp_path, MY_TTBAR_ANALYSIS, "mine.yaml")
+    text = TTBAR + "  generator: [m_hadronic]\n  simulation: [m_hadronic]\nanalysis: mine.yaml\n"
+    mine = load_fit_job(_write(tmp_path, text), "srgn")
+    assert mine.description.name == "mine"
+    builtin = replace(
+        mine, analysis=None, features=replace(mine.features, generator=("m_b1jj",),
+                                              simulation=("m_b1jj",)),
+    )  # fmt: skip
+    assert builtin.description.name == "ttbar"
+    # 30 tt̄ events without MPI (~0.1 s of Pythia), one file read by both descriptions
+    levels = [read_sample(job, "tiny", {"top_mass": 172.5}, 30, 5) for job in (mine, builtin)]
+    assert levels[1].reused == ("tiny.root",)
+    for level in ("gen", "reco"):
+        got, expected = (getattr(sample, level) for sample in levels)
+        np.testing.assert_array_equal(got.globals, expected.globals)
+    assert levels[0].total == 30 and 0 < levels[0].selected < 30
+    np.testing.assert_array_equal(levels[0].reco_selected, levels[1].reco_selected)
 
 
 ZJETS_PFN = """

@@ -3,9 +3,12 @@
 ``zjets.yaml`` names them as ``hepnnlr.analysis.builtin.zjets:gen`` and ``...:reco``: each
 takes a chunk of hepnnlr e+e− → Z → qq̄ events (:func:`hepnnlr.samples.zjets.make_zjets_sample`)
 and returns one record per event: ``n_jets`` (anti-kT R = 0.8, pT > 5 GeV, of all
-``GenPart`` / ``RecoPart``) and ``jets``, the (at most) two leading jets with ``pt``,
+``GenPart`` / ``RecoPart``), ``jets``, the (at most) two leading jets with ``pt``,
 ``eta``, ``phi``, ``mass``, ``multiplicity``, ``n_strange``, ``tau21`` and ``ecf3``
-(e_3^(β=4)), the values of ``ZJetsProcessor``.
+(e_3^(β=4)), and ``jet1``/``jet2``, the same jets one per event (None where the event has
+fewer) with their ``constituents`` (:func:`jet_records`): the values and records of
+``ZJetsProcessor``, which the fit's features (``jet1.multiplicity``) and particle sets
+(the constituents) read.
 
 The analysis is the parton-shower tuning example of Sec. III B of Andreassen, Hsu,
 Nachman, Suaysom & Suresh, "Parameter Estimation using Neural Networks in the Presence of
@@ -27,10 +30,15 @@ import awkward as ak
 import numpy as np
 
 from hepnnlr.analysis.builtin._buffers import flat_fields
+from hepnnlr.observables.dis import wrap_phi
 from hepnnlr.observables.jets import JetConfig, cartesian_of, cluster_flat_momenta
-from hepnnlr.observables.substructure import STRANGE_HADRON_IDS, jet_shapes_flat
+from hepnnlr.observables.substructure import (
+    STRANGE_HADRON_IDS,
+    decreasing_pt_order,
+    jet_shapes_flat,
+)
 
-__all__ = ["JETS", "LeadingJets", "gen", "leading_jets", "reco"]
+__all__ = ["JETS", "JET_SLOTS", "LeadingJets", "gen", "jet_records", "leading_jets", "reco"]
 
 JETS = JetConfig(algorithm="antikt", radius=0.8, pt_min=5.0)
 """Anti-kT, R = 0.8 (Sec. III B of the SRGN paper), pT > 5 GeV."""
@@ -38,7 +46,9 @@ JETS = JetConfig(algorithm="antikt", radius=0.8, pt_min=5.0)
 _ECF_BETA = 4.0
 _LEADING = 2
 _STRANGE_CODES = np.asarray(sorted(STRANGE_HADRON_IDS), dtype=np.int64)
-_FIELDS = ("pt", "eta", "phi", "E", "pdgId")
+_FIELDS = ("pt", "eta", "phi", "E", "pdgId", "charge")
+JET_SLOTS = ("jet1", "jet2")
+"""The leading and subleading jet, one record per event each."""
 
 
 def gen(events: Any) -> ak.Array:
@@ -64,7 +74,10 @@ def _level(particles: Any) -> ak.Array:
         ),
     )
     return ak.Array(
-        ak.contents.RecordArray([ak.contents.NumpyArray(lead.n_jets), leading], ["n_jets", "jets"])
+        ak.contents.RecordArray(
+            [ak.contents.NumpyArray(lead.n_jets), leading, *jet_records(flat, lead)],
+            ["n_jets", "jets", *JET_SLOTS],
+        )
     )
 
 
@@ -139,3 +152,83 @@ def leading_jets(
         "ecf3": ecf3,
     }
     return LeadingJets(n_jets, fields, rank[lead], index)
+
+
+def jet_records(flat: dict[str, np.ndarray], lead: LeadingJets) -> list[ak.contents.Content]:
+    """The ``jet1`` and ``jet2`` columns of :class:`ZJetsProcessor`'s level records (the
+    one implementation, which it calls too): per event the jet's fields of
+    :class:`LeadingJets` and its ``constituents`` (``pt``, ``pt_frac``, ``deta``, ``dphi``
+    relative to the jet axis, ``pdgId``, ``charge``, by decreasing pT), None where the
+    event has fewer jets.
+
+    Args:
+        flat: The flat particles of :func:`leading_jets` with ``charge``.
+        lead: Their leading jets.
+    """
+    jet_fields, index = lead.fields, lead.constituents
+    n_lead = np.minimum(lead.n_jets, len(JET_SLOTS))
+    # by decreasing pT within each jet (stable), jet-relative; the constituents of all
+    # jet1 first, then those of all jet2, so that each slot's are one slice of a single
+    # gather per field
+    n_const = jet_fields["multiplicity"]
+    c_pt, c_eta, c_phi = (
+        flat[f].astype(np.float64, copy=False)[index] for f in ("pt", "eta", "phi")
+    )
+    jet_pt, jet_eta, jet_phi = jet_fields["pt"], jet_fields["eta"], jet_fields["phi"]
+    jet_of = np.repeat(np.arange(len(n_const)), n_const)
+    order = decreasing_pt_order(c_pt, n_const)  # = np.lexsort((-c_pt, jet_of))
+    by_slot = np.concatenate(
+        [order[np.repeat(lead.rank == r, n_const)] for r in range(len(JET_SLOTS))]
+    )
+    jet_of = jet_of[by_slot]
+    constituents = {
+        "pt": c_pt[by_slot],
+        "pt_frac": c_pt[by_slot] / jet_pt[jet_of],
+        "deta": c_eta[by_slot] - jet_eta[jet_of],
+        "dphi": wrap_phi(c_phi[by_slot] - jet_phi[jet_of]),
+        "pdgId": flat["pdgId"][index[by_slot]].astype(np.int32),
+        "charge": flat["charge"][index[by_slot]].astype(np.int8),
+    }
+    slots = []
+    start = 0
+    for r in range(len(JET_SLOTS)):
+        picked = lead.rank == r
+        stop = start + int(n_const[picked].sum())
+        part = {f: v[start:stop] for f, v in constituents.items()}
+        slots.append(_jet_slot(picked, n_lead > r, jet_fields, n_const, part))
+        start = stop
+    return slots
+
+
+def _lists(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.contents.Content:
+    """``var * {fields}`` layout from per-entry counts and flat NumPy fields."""
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    contents = [ak.contents.NumpyArray(np.ascontiguousarray(v)) for v in fields.values()]
+    return ak.contents.ListOffsetArray(
+        ak.index.Index64(offsets), ak.contents.RecordArray(contents, list(fields))
+    )
+
+
+def _jet_slot(
+    picked: np.ndarray,
+    present: np.ndarray,
+    jet_fields: dict[str, np.ndarray],
+    n_const: np.ndarray,
+    constituents: dict[str, np.ndarray],
+) -> ak.contents.IndexedOptionArray:
+    """One ``?{jet fields, constituents: var * {...}}`` column (``jet1`` or ``jet2``),
+    packed: the ``picked`` leading jets (one per event where ``present``, in event order)
+    and their ``constituents`` (those of the picked jets only, jet after jet), None for
+    the other events."""
+    index = np.full(len(present), -1, dtype=np.int64)
+    index[present] = np.arange(int(np.count_nonzero(present)), dtype=np.int64)
+    content = _lists(n_const[picked], constituents)
+    record = ak.contents.RecordArray(
+        [
+            *(ak.contents.NumpyArray(np.ascontiguousarray(v[picked])) for v in jet_fields.values()),
+            content,
+        ],
+        [*jet_fields, "constituents"],
+    )
+    return ak.contents.IndexedOptionArray(ak.index.Index64(index), record)
