@@ -271,7 +271,7 @@ def _dis_comparison(args) -> tuple[dict, list[dict], dict]:
         job = DISUnfoldingJob(
             data_file, sim_file, Path(tmp) / "out", executor="iterative", progress=False
         )
-        inputs = prepare_dis_inputs(job, log=lambda _: None)
+        inputs = prepare_dis_inputs(job)
         arrays = Arrays.scaled(
             inputs.data_reco.globals, inputs.sim_reco.globals, inputs.sim_gen.globals,
             inputs.pass_reco, inputs.pass_gen, inputs.sim_weights, inputs.data_weights,

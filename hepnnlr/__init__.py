@@ -19,9 +19,16 @@ reachable as attributes too and hold the rest; ``docs/architecture.md`` shows th
 
 from __future__ import annotations
 
+import logging
+
 from hepnnlr._lazy import attach
 
 __version__ = "0.1.0"
+
+# hepnnlr reports through the "hepnnlr" logger (module loggers below it) and leaves the
+# handlers to the application, as libraries do: the ``hepnnlr`` command configures one
+# (hepnnlr.cli.logs); a script sees the messages after ``logging.basicConfig(level=...)``.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # defining module -> public names; each module is imported on first use of a name
 _EXPORTS = {

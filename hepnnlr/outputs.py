@@ -34,16 +34,19 @@ import contextlib
 import datetime
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
 import socket
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from hepnnlr.errors import OutputError
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -223,7 +226,9 @@ class OutputFolder:
         resume: Continue an unfinished run in the folder from its checkpoints (kept; the
             old ``summary.json`` is removed) instead of refusing the folder.
         command: What runs, for the lock and the messages (default: the command line).
-        log: Where the notes go (taking over a stale lock, removing an old summary).
+
+    Its notes (taking over a stale lock: a warning; resuming or replacing another run's
+    outputs: info) go to the ``hepnnlr.outputs`` logger.
     """
 
     def __init__(
@@ -233,13 +238,11 @@ class OutputFolder:
         overwrite: bool = False,
         resume: bool = False,
         command: str | None = None,
-        log: Callable[[str], None] = print,
     ) -> None:
         self.path = Path(path)
         self.overwrite = bool(overwrite)
         self.resume = bool(resume)
         self.command = command if command is not None else " ".join(["hepnnlr", *sys.argv[1:]])
-        self.log = log
         self._token = secrets.token_hex(8)
         self._before: dict[str, tuple[int, int, int]] | None = None
         self.started = ""
@@ -340,10 +343,13 @@ class OutputFolder:
             return
         aside.unlink(missing_ok=True)
         if holder:
-            self.log(
-                f"[hepnnlr] took over the lock of {self.path}: process {holder.get('pid')} "
-                f"(started {holder.get('started')}: {holder.get('command')}) is no longer "
-                "running; its run was interrupted and its partial outputs are replaced."
+            _LOG.warning(
+                "took over the lock of %s: process %s (started %s: %s) is no longer "
+                "running; its run was interrupted and its partial outputs are replaced.",
+                self.path,
+                holder.get("pid"),
+                holder.get("started"),
+                holder.get("command"),
             )
         self._remove_dead_temporaries()  # the killed run's half-written files
 
@@ -379,10 +385,10 @@ class OutputFolder:
         # First, so that from now on the folder reads as incomplete until finish().
         self.summary_file.unlink(missing_ok=True)
         if self.resume:
-            self.log(f"[hepnnlr] --resume: continuing the run in {self.path}")
+            _LOG.info("--resume: continuing the run in %s", self.path)
         else:
             shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
-            self.log(f"[hepnnlr] --overwrite: replacing {what} in {self.path}")
+            _LOG.info("--overwrite: replacing %s in %s", what, self.path)
 
     # The end ----------------------------------------------------------------------------
     def _signatures(self) -> dict[str, tuple[int, int, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -53,7 +54,7 @@ def _lock(folder, pid, host=None):
 
 
 def test_a_live_lock_refuses_a_second_run_naming_the_holder(tmp_path):
-    with OutputFolder(tmp_path / "out", log=lambda _: None):
+    with OutputFolder(tmp_path / "out"):
         with pytest.raises(OutputError, match=rf"in use by another run: process {os.getpid()} "):
             OutputFolder(tmp_path / "out").__enter__()
     assert not (tmp_path / "out" / LOCK_NAME).exists()  # released
@@ -62,16 +63,18 @@ def test_a_live_lock_refuses_a_second_run_naming_the_holder(tmp_path):
         OutputFolder(tmp_path / "far").__enter__()
 
 
-def test_a_dead_runs_lock_is_taken_over_and_said_so(tmp_path):
+def test_a_dead_runs_lock_is_taken_over_and_said_so(tmp_path, caplog):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     pid = int(dead.stdout)  # a process that has exited
     _lock(tmp_path, pid)
     (tmp_path / f".w.hepnnlr-tmp-{pid}-00.root").write_bytes(b"half")  # its temporary
-    notes = []
-    with OutputFolder(tmp_path, log=notes.append) as folder:
+    with caplog.at_level(logging.INFO, logger="hepnnlr"), OutputFolder(tmp_path) as folder:
         assert json.loads(folder.lock_file.read_text())["pid"] == os.getpid()
-    assert len(notes) == 1 and f"process {pid}" in notes[0] and "no longer running" in notes[0]
+    notes = [r for r in caplog.records if r.name == "hepnnlr.outputs"]
+    assert len(notes) == 1 and notes[0].levelno == logging.WARNING
+    assert f"process {pid}" in notes[0].getMessage()
+    assert "no longer running" in notes[0].getMessage()
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # lock released, temporary gone
 
 
@@ -81,7 +84,7 @@ def test_another_runs_summary_is_refused_unless_overwrite(tmp_path):
                        r"complete\); pass --overwrite"):
         OutputFolder(tmp_path).__enter__()
     assert not (tmp_path / LOCK_NAME).exists()
-    with OutputFolder(tmp_path, overwrite=True, log=lambda _: None):
+    with OutputFolder(tmp_path, overwrite=True):
         # removed first: until finish() the folder reads as incomplete
         assert check_complete(tmp_path) == [f"{tmp_path / 'summary.json'} does not exist: "
                                             "the run did not finish"]
@@ -89,7 +92,7 @@ def test_another_runs_summary_is_refused_unless_overwrite(tmp_path):
 
 def test_finish_lists_the_files_written_with_their_sha256(tmp_path):
     (tmp_path / "input.root").write_bytes(b"before the run")  # not written by the run
-    with OutputFolder(tmp_path, log=lambda _: None) as folder:
+    with OutputFolder(tmp_path) as folder:
         write_json(tmp_path / "plots" / "a.json", [1])
         write_json(tmp_path / "summary.json", {"chi2": 1.5})  # the workflow's summary
         folder.finish()

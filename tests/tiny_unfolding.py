@@ -31,7 +31,7 @@ def tiny_unfolding(data, sim, out, **kwargs):
         progress=False,
         **kwargs,
     )
-    return run_dis_unfolding(job, log=lambda _: None)
+    return run_dis_unfolding(job)
 
 
 _DONE: dict = {}

@@ -7,6 +7,7 @@ The unfolding is the job ``hepnnlr unfold`` builds from the same options
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from hepnnlr.cli.options import (
 )
 
 __all__ = ["DEFAULT_EVENTS", "register", "run", "run_demo"]
+
+_LOG = logging.getLogger(__name__)
 
 #: Events per sample by default: sized so the whole demo finishes in minutes on 2 cores.
 DEFAULT_EVENTS = 60_000
@@ -62,7 +65,7 @@ def run_demo(args: argparse.Namespace):
     files = {}
     for setup, sample_seed in (("sim", seed), ("data", seed + 1)):
         path = out / f"dis_{setup}.root"
-        print(f"[hepnnlr] generating {args.events} DIS events, setup '{setup}', seed {sample_seed}")
+        _LOG.info("generating %d DIS events, setup %r, seed %d", args.events, setup, sample_seed)
         files[setup] = make_dis_sample(
             path,
             setup=setup,

@@ -3,7 +3,9 @@
 Each sub-command parses its options into the job dataclasses of :mod:`hepnnlr.workflows`
 and :mod:`hepnnlr.samples` (``generate`` here, the others in their own modules); the
 options' defaults are the jobs' (:mod:`hepnnlr.cli.options`). Errors of hepnnlr are
-printed as one readable line (exit 2).
+printed as one readable line (exit 2). Every verb takes ``-q/--quiet`` and ``-v/--verbose``
+(before or after the verb), which set the level of the one log handler of the run
+(:mod:`hepnnlr.cli.logs`); ``-q`` also turns the progress bars off.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hepnnlr import __version__
-from hepnnlr.cli.options import FORMATTER, add_switch
+from hepnnlr.cli.logs import LEVELS, command_logging
+from hepnnlr.cli.options import FORMATTER, add_switch, add_verbosity_options
 from hepnnlr.errors import HepnnlrError
 
 __all__ = ["build_parser", "main"]
@@ -85,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_verbosity_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser(
@@ -164,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     from hepnnlr.cli import reweight  # (its own module, like the verbs above)
 
     reweight.register(sub)
+    # -q/-v on every verb's parser too (fit's methods add theirs in hepnnlr.cli.fit)
+    for name, verb in sub.choices.items():
+        if name == "generate":
+            for sample in gen_sub.choices.values():
+                add_verbosity_options(sample)
+        elif name != "fit":
+            add_verbosity_options(verb)
     return parser
 
 
@@ -280,16 +291,20 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hepnnlr`` console script."""
     args = build_parser().parse_args(argv)
-    try:
-        return _run(args)
-    except HepnnlrError as error:
-        print(f"hepnnlr: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        # Ctrl-C: the completed checkpoints are on disk (each written atomically), the
-        # output folder's lock was released on the way out; one line, no traceback.
-        print(f"\n{_interrupted(args, argv)}", file=sys.stderr)
-        return 130
+    verbosity = getattr(args, "verbosity", "default")
+    if verbosity == "quiet" and hasattr(args, "progress"):
+        args.progress = False  # given, so it overrides a job file's progress: true too
+    with command_logging(LEVELS[verbosity]) as log:
+        try:
+            return _run(args)
+        except HepnnlrError as error:
+            log.error("%s", error)  # "hepnnlr: error: ..."
+            return 2
+        except KeyboardInterrupt:
+            # Ctrl-C: the completed checkpoints are on disk (each written atomically), the
+            # output folder's lock was released on the way out; one line, no traceback.
+            print(f"\n{_interrupted(args, argv)}", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

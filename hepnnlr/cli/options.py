@@ -27,6 +27,7 @@ __all__ = [
     "add_switch",
     "add_training_options",
     "add_uncertainty_options",
+    "add_verbosity_options",
     "given",
     "output_option",
     "overrides",
@@ -114,6 +115,32 @@ def value_of(args: argparse.Namespace, name: str) -> Any:
     """Option ``name``: the value given, else its default (a :class:`JobDefault`'s value)."""
     value = getattr(args, name)
     return value.value() if isinstance(value, JobDefault) else value
+
+
+def add_verbosity_options(parser: argparse.ArgumentParser) -> None:
+    """``-q/--quiet`` and ``-v/--verbose`` (:data:`hepnnlr.cli.logs.LEVELS`), the same on the
+    ``hepnnlr`` parser and on every verb's, so both ``hepnnlr -q demo`` and ``hepnnlr demo
+    -q`` work. Neither parser sets a default (a verb's would replace the one given before
+    the verb): without either option ``args`` has no ``verbosity`` (INFO)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const="quiet",
+        default=argparse.SUPPRESS,
+        help="print only the results, warnings and errors: no progress notes or bars",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const="verbose",
+        default=argparse.SUPPRESS,
+        help="print details (debug messages) too",
+    )
 
 
 def add_switch(

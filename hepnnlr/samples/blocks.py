@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -20,6 +21,8 @@ import numpy as np
 from hepnnlr.progress import progress_bar
 
 __all__ = ["join_blocks", "run_blocks", "run_in_pool"]
+
+_LOG = logging.getLogger(__name__)
 
 
 def run_in_pool(
@@ -88,13 +91,20 @@ def run_blocks(
         before_pool: Called once before a pool starts, e.g. to fail fast on a setting
             the generator rejects instead of in every worker.
     """
+    serial = workers == 1 or len(arguments) == 1
+    _LOG.debug(
+        "%s: %d blocks, %s",
+        description,
+        len(arguments),
+        "in this process" if serial else f"in a pool of {min(workers, len(arguments))} processes",
+    )
     with contextlib.ExitStack() as stack:
         bar = None
         if progress:
             bar = stack.enter_context(
                 progress_bar(len(arguments), f"{description} ({len(arguments)} blocks)", "block")
             )
-        if workers == 1 or len(arguments) == 1:
+        if serial:
             results = []
             for args in arguments:
                 results.append(task(*args))

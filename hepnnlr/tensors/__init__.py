@@ -8,15 +8,15 @@ Padded slots hold zeros in every feature, before and after standardization.
 
 from __future__ import annotations
 
-import os
-
-# TensorFlow prints several lines of C++ start-up logs on import; keep them quiet unless the
-# user asked otherwise. ``setdefault`` leaves a user's own setting untouched. This runs on
-# any import from hepnnlr.tensors, hepnnlr.models or hepnnlr.training (their packages import
-# this one), before the first module that imports TensorFlow.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from hepnnlr._lazy import attach
+from hepnnlr._tensorflow_logs import install
+
+# TensorFlow writes C++ start-up lines on import that no setting silences; quiet them
+# (TF_CPP_MIN_LOG_LEVEL=2, and a filter on the one import: hepnnlr._tensorflow_logs)
+# unless the user set TF_CPP_MIN_LOG_LEVEL. This runs on any import from hepnnlr.tensors,
+# hepnnlr.models or hepnnlr.training (their packages import this one), before the first
+# module that imports TensorFlow.
+install()
 
 # defining module -> public names; each module is imported on first use of a name
 _EXPORTS = {

@@ -39,6 +39,7 @@ uncertainty; :func:`run_fit` runs it end to end:
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,8 @@ from hepnnlr.workflows.fit_steps import (
     srgn_step,
     train_reweighter,
 )
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = [
     "FIT_METHODS",
@@ -157,8 +160,7 @@ def _replicas(job: FitJob, samples, inputs, fits: list[OneFit], reweighters, kep
                 )
                 shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
                 out[b] = (m, fit.theta, shift, fit.flags)
-                if job.progress:
-                    print(f"[hepnnlr] replica {b} (repeat {m}): {fit.theta}", flush=True)
+                _LOG.info("replica %d (repeat %d): %s", b, m, fit.theta)
     return out
 
 
@@ -196,8 +198,7 @@ def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], train
         )
         shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
         out.append((m, fit.theta, shift, fit.flags))
-        if job.progress:
-            print(f"[hepnnlr] simulation replica {b} (repeat {m}): {fit.theta}", flush=True)
+        _LOG.info("simulation replica %d (repeat %d): %s", b, m, fit.theta)
     return out
 
 
@@ -231,12 +232,8 @@ def fit_target(job: FitJob, samples, inputs, reweighters, simulation_reweighters
             else srgn_step(job, samples, inputs, rw, job.training_seed + repeat)
         )
         fits.append(fit)
-        if job.progress:
-            flagged = f", flagged {sorted(fit.flags.reasons)}" if fit.flags.flagged else ""
-            print(
-                f"[hepnnlr] repeat {repeat}: {fit.theta} (objective {fit.objective:.5f}{flagged})",
-                flush=True,
-            )
+        flagged = f", flagged {sorted(fit.flags.reasons)}" if fit.flags.flagged else ""
+        _LOG.info("repeat %d: %s (objective %.5f%s)", repeat, fit.theta, fit.objective, flagged)
     values = {n: np.array([f.theta[n] for f in fits]) for n in names}
     flagged = np.array([f.flags.flagged for f in fits])
     candidates = np.ones(len(fits), bool) if u.keep_flagged else ~flagged

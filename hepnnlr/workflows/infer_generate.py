@@ -9,8 +9,9 @@ at several z share their generator events and detector random numbers).
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ __all__ = ["PROCESSES", "ROLES", "GenerateSpec", "generate_missing_files"]
 PROCESSES = ("signal", "background")
 ROLES = ("train", "reference", "test")
 _FILE_KEYS = tuple(f"{p}_{r}" for r in ROLES for p in PROCESSES)
+_LOG = logging.getLogger(__name__)
 
 
 def _positive_int(value: Any, where: str, minimum: int = 1) -> int:
@@ -108,8 +110,9 @@ class GenerateSpec:
             )
 
 
-def generate_missing_files(spec: SamplesSpec, *, log: Callable[[str], None] = print) -> list[Path]:
-    """Make the missing training, reference and test files of ``spec`` (its ``generate``).
+def generate_missing_files(spec: SamplesSpec) -> list[Path]:
+    """Make the missing training, reference and test files of ``spec`` (its ``generate``),
+    each noted on the ``hepnnlr.workflows.infer_generate`` logger (INFO).
 
     Returns:
         The files written (none when every file exists).
@@ -155,9 +158,14 @@ def generate_missing_files(spec: SamplesSpec, *, log: Callable[[str], None] = pr
                         for k in range(passes)
                     ]
                     written.append(write_tautau_events(path, _renumbered(reco)))
-                log(
-                    f"  generated {process} {role}: {n} events x {passes} detector pass(es) -> "
-                    f"{len(missing)} file(s), {time.process_time() - started:.1f} s CPU"
+                _LOG.info(
+                    "generated %s %s: %d events x %d detector pass(es) -> %d file(s), %.1f s CPU",
+                    process,
+                    role,
+                    n,
+                    passes,
+                    len(missing),
+                    time.process_time() - started,
                 )
     return written
 

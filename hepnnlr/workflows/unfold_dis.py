@@ -9,9 +9,9 @@ inputs (each level's particle and event features), the selections (``pass_gen``,
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +27,7 @@ from hepnnlr.methods.omnifold_config import OmniFoldConfig
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.outputs import write_json
 from hepnnlr.processors.chunks import collect_hists
-from hepnnlr.results.io import write_histograms
+from hepnnlr.results.hist_layout import write_region_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
@@ -45,15 +45,17 @@ from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfold
 from hepnnlr.workflows.unfold_report import (
     ERROR_MODEL,
     UnfoldUncertainty,
-    component_histograms,
     error_bands,
     unfolding_errors,
+    unfolding_regions,
     with_total,
 )
 
 if TYPE_CHECKING:  # the unfolding trains networks (TensorFlow): imported where it runs
     from hepnnlr.methods.omnifold import OmniFoldResult
     from hepnnlr.methods.omnifold_ensembles import EnsembleOfUnfoldings
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = [
     "DISInputs",
@@ -272,7 +274,12 @@ class DISUnfoldingJob:
 
 @dataclass
 class DISUnfoldingOutputs:
-    """What :func:`run_dis_unfolding` produced."""
+    """What :func:`run_dis_unfolding` produced.
+
+    ``histograms``: ``{group: {observable: Hist}}`` (``data_reco``, ``sim_reco``,
+    ``sim_truth``, ``data_truth``, ``unfolded``); ``regions``: the same as ``histograms.root``
+    holds them, ``{<level>_<observable>: Hist}`` with the ``dataset`` and ``variation``
+    axes (:func:`~hepnnlr.workflows.unfold_report.unfolding_regions`)."""
 
     histograms_file: Path
     weights_file: Path
@@ -281,6 +288,7 @@ class DISUnfoldingOutputs:
     histograms: dict[str, dict[str, hist.Hist]]
     result: OmniFoldResult
     chi2: dict[str, dict[str, float]]
+    regions: dict[str, hist.Hist] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     uncertainties: dict[str, BinErrors] = field(default_factory=dict)
     runs: EnsembleOfUnfoldings | None = None
@@ -295,35 +303,37 @@ DISInputs = UnfoldingInputs
 prepare_dis_inputs = prepare_inputs
 
 
-def run_dis_unfolding(
-    job: DISUnfoldingJob, *, log: Callable[[str], None] = print
-) -> DISUnfoldingOutputs:
+def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
     """Run the whole unfolding described by ``job`` and write its outputs.
 
     Steps: the analysis's processor on both files (histograms, network inputs and the
     observables of every event), tensors and standardization, OmniFold, unfolded
     histograms, a ROOT file of histograms, a parquet file of per-event weights, mplhep
-    plots, and a JSON summary with chi2 comparisons.
+    plots, and a JSON summary with chi2 comparisons. Its progress notes go to the
+    ``hepnnlr.workflows.unfold_dis`` logger (INFO).
     """
     from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    inputs = prepare_inputs(job, log=log)
+    inputs = prepare_inputs(job)
     timings["processing_s"] = time.perf_counter() - start
     output, data, sim = inputs.output, inputs.data, inputs.sim
     pass_reco, pass_gen = inputs.pass_reco, inputs.pass_gen
-    log(
-        f"[hepnnlr] OmniFold: {len(inputs.data_reco)} data events, {int(pass_reco.sum())} "
-        f"simulated events at detector level, {int(pass_gen.sum())} at particle level, "
-        f"{job.omnifold.iterations} iterations"
+    _LOG.info(
+        "OmniFold: %d data events, %d simulated events at detector level, %d at particle "
+        "level, %d iterations",
+        len(inputs.data_reco),
+        int(pass_reco.sum()),
+        int(pass_gen.sum()),
+        job.omnifold.iterations,
     )
 
     def announce(iteration: int, step: str) -> None:
-        log(f"[hepnnlr]   iteration {iteration}: training {step}")
+        _LOG.info("  iteration %d: training %s", iteration, step)
 
     start = time.perf_counter()
-    callback = announce if job.progress else None
+    callback = announce
     config, u = job.omnifold_config, job.uncertainty
     runs = parallel_omnifold(
         *inputs.omnifold_args(),
@@ -337,9 +347,11 @@ def run_dis_unfolding(
     timings["omnifold_s"] = time.perf_counter() - start
     replicas = None
     if u.bootstrap:
-        log(
-            f"[hepnnlr] {u.bootstrap} bootstrap replicas of the data (Poisson(1) weights, "
-            f"seed {job.seed_of('data')}; OmniFold retrained per replica)"
+        _LOG.info(
+            "%d bootstrap replicas of the data (Poisson(1) weights, seed %s; OmniFold "
+            "retrained per replica)",
+            u.bootstrap,
+            job.seed_of("data"),
         )
         start = time.perf_counter()
         kwargs = inputs.omnifold_kwargs()
@@ -378,12 +390,8 @@ def run_dis_unfolding(
     if ak.any(data["pass_gen"]):
         groups["data_truth"] = truth(data, ak.to_numpy(data["weight"]).astype(np.float64))
     out_dir = job.output_dir
-    root_groups = dict(groups)
-    root_groups["unfolded"] = {
-        **groups["unfolded"],
-        **component_histograms(groups["unfolded"], errors),
-    }
-    histograms_file = write_histograms(out_dir / "histograms.root", root_groups)
+    regions = unfolding_regions(groups, errors)
+    histograms_file = write_region_histograms(out_dir / "histograms.root", regions)
     weights_file = write_unfolding_weights(
         out_dir / "weights.parquet", job, sim, final, runs, replicas
     )
@@ -431,7 +439,7 @@ def run_dis_unfolding(
                     for g in ("sim_truth", "unfolded")
                 }
             except EmptySelectionError:  # no bin with more than 10 entries in both (tiny files)
-                log(f"[hepnnlr] no chi2 for {name}: no bin has more than 10 entries in both")
+                _LOG.info("no chi2 for %s: no bin has more than 10 entries in both", name)
                 continue
             chi2[name] = {f"{g}_vs_data_truth": t.chi2 for g, t in tests.items()}
             chi2[name]["ndof"] = tests["unfolded"].ndof
@@ -467,6 +475,7 @@ def run_dis_unfolding(
         summary_file=summary_file,
         plots=plots,
         histograms=groups,
+        regions=regions,
         result=result,
         chi2=chi2,
         timings=timings,

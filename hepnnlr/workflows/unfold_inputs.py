@@ -12,7 +12,7 @@ through :func:`hepnnlr.results.observables.fill_observables`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
 
 if TYPE_CHECKING:
     from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = [
     "UnfoldingInputs",
@@ -148,16 +150,19 @@ def _level_tensors(
     )
 
 
-def prepare_inputs(job: DISUnfoldingJob, *, log: Callable[[str], None] = print) -> UnfoldingInputs:
+def prepare_inputs(job: DISUnfoldingJob) -> UnfoldingInputs:
     """Run the job's analysis on both files and build the standardized network inputs.
 
     One run over the fileset ``{"data": [data_file], "sim": [sim_file]}``: the processor
     keeps the two datasets apart (cut-flows, histogram rows and columns per dataset).
     """
     description = job.description
-    log(
-        f"[hepnnlr] processing {job.data_file} and {job.sim_file} with the analysis "
-        f"{description.name!r} ({job.executor} executor)"
+    _LOG.info(
+        "processing %s and %s with the analysis %r (%s executor)",
+        job.data_file,
+        job.sim_file,
+        description.name,
+        job.executor,
     )
     missing = sorted({"gen", "reco"} - set(description.levels))
     if missing:

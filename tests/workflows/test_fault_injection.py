@@ -61,7 +61,7 @@ def test_a_second_run_into_a_busy_folder_is_refused_naming_the_first(tmp_path, c
     # The first run is this process holding the folder (the example runs two real unfold
     # processes); the second, a demo, stops before generating anything.
     out = tmp_path / "out"
-    with OutputFolder(out, log=lambda _: None):
+    with OutputFolder(out):
         code = main(["demo", "-o", str(out), "--events", "100", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("hepnnlr: error:")
@@ -101,15 +101,15 @@ def test_an_unfinished_runs_checkpoints_need_resume_or_overwrite(tmp_path):
     (out / CHECKPOINT_NAME / "run").mkdir(parents=True)
     (out / CHECKPOINT_NAME / "run" / "state.json").write_text("{}")
     with pytest.raises(OutputError, match="checkpoints of an unfinished run.*pass --resume"):
-        OutputFolder(out, log=lambda _: None).__enter__()
-    with OutputFolder(out, resume=True, log=lambda _: None) as folder:
+        OutputFolder(out).__enter__()
+    with OutputFolder(out, resume=True) as folder:
         assert (folder.checkpoint_dir / "run" / "state.json").is_file()  # kept to resume
         (out / "weights.txt").write_text("w")
         summary = json.loads(folder.finish().read_text())
     # the checkpoints are not outputs: never listed, removed once the run is complete
     assert list(summary["files"]) == ["weights.txt"] and not folder.checkpoint_dir.exists()
     (out / CHECKPOINT_NAME).mkdir()
-    with OutputFolder(out, overwrite=True, log=lambda _: None) as folder:
+    with OutputFolder(out, overwrite=True) as folder:
         assert not folder.checkpoint_dir.exists()  # --overwrite starts over
 
 

@@ -50,7 +50,7 @@ def test_description_route_gives_the_dis_processor_inputs_and_histograms(
     any weights equal fill_dis_histograms inside KinematicRegion(), bit for bit."""
     job = DISUnfoldingJob(dis_data_file, dis_sim_file, tmp_path, executor="iterative",
                           progress=False)  # fmt: skip
-    inputs = prepare_inputs(job, log=lambda _: None)
+    inputs = prepare_inputs(job)
     old = run_processor(DISProcessor(), {"data": [str(dis_data_file)], "sim": [str(dis_sim_file)]},
                         progress=False)  # fmt: skip
     data, sim = collect_columns(old, "data"), collect_columns(old, "sim")
@@ -114,7 +114,7 @@ def test_dis_unfolds_hepnnlr_and_nanoaod_files_of_the_same_events_alike(
     job = load_unfolding_job(CONFIGS / "unfold_pfnano.yaml", **TINY_KEYS, **files,
                              output_dir=str(tmp_path))  # fmt: skip
     assert job.analysis == "dis_nanoaod" and job.description.schema == "pfnano"
-    nanoaod = run_dis_unfolding(job, log=lambda _: None)
+    nanoaod = run_dis_unfolding(job)
     assert_same_hists(nanoaod.histograms, hepnnlr_format.histograms)
     assert nanoaod.chi2 == hepnnlr_format.chi2
     weights = read_weights(nanoaod.weights_file)

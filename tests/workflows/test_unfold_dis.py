@@ -35,7 +35,7 @@ def _job(data, sim, out, **kwargs):
 @pytest.fixture(scope="module")
 def closure(dis_sim_file, dis_sim_other_seed_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("closure")
-    return run_dis_unfolding(_job(dis_sim_other_seed_file, dis_sim_file, out), log=lambda _: None)
+    return run_dis_unfolding(_job(dis_sim_other_seed_file, dis_sim_file, out))
 
 
 def test_closure_same_physics_other_seed(closure):
@@ -103,7 +103,7 @@ def test_data_without_selected_events_is_a_clear_error(dis_sim_file, tmp_path):
         lambda ev: ak.with_field(ev, np.zeros(len(ev), bool), "pass_reco"),
     )
     with pytest.raises(EmptySelectionError, match=r"no_reco\.root.*passes the detector-level"):
-        run_dis_unfolding(_job(empty, dis_sim_file, tmp_path / "out"), log=lambda _: None)
+        run_dis_unfolding(_job(empty, dis_sim_file, tmp_path / "out"))
 
 
 def test_nan_in_a_particle_feature_names_feature_and_file(dis_sim_file, tmp_path):
@@ -116,7 +116,7 @@ def test_nan_in_a_particle_feature_names_feature_and_file(dis_sim_file, tmp_path
     bad = _rewrite(dis_sim_file, tmp_path / "nan.root", poison)
     # The processor refuses it before a cut (pT > 0.1 GeV) could drop the particle silently.
     with pytest.raises(NonFiniteInputError, match=r"RecoPart_pt of .*nan\.root.*entry 0"):
-        run_dis_unfolding(_job(dis_sim_file, bad, tmp_path / "out"), log=lambda _: None)
+        run_dis_unfolding(_job(dis_sim_file, bad, tmp_path / "out"))
 
 
 def test_config_is_validated():
@@ -143,7 +143,7 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
         uncertainty=UnfoldUncertainty(repeats=2, bootstrap=2),
         seeds={"data": 11},
     )
-    out = run_dis_unfolding(job, log=lambda _: None)
+    out = run_dis_unfolding(job)
     weights = read_weights(out.weights_file).table
     runs = np.stack([ak.to_numpy(weights[f"weight_run{r}"]) for r in (1, 2)])
     boot = np.stack([ak.to_numpy(weights[f"weight_bootstrap{r}"]) for r in (1, 2)])

@@ -1,0 +1,52 @@
+"""-q/-v of the command line and its one log handler (hepnnlr/cli/logs.py), on a cheap verb:
+``hepnnlr generate calo`` of a few showers (no Pythia, one block, well under a second)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from hepnnlr.cli.main import main
+
+_WROTE = "wrote 20 calo events"
+
+
+def _generate(tmp_path, capsys, *options: str):
+    argv = ["generate", "calo", "--events", "20", "-o", str(tmp_path / "c.root"), "--overwrite"]
+    code = main([*options, *argv])
+    out = capsys.readouterr()
+    assert code == 0
+    return out
+
+
+def test_quiet_prints_the_result_only_and_default_and_verbose_add_to_stderr(tmp_path, capsys):
+    quiet = _generate(tmp_path, capsys, "-q")
+    assert quiet.out.splitlines() == [quiet.out.strip()] and _WROTE in quiet.out
+    assert quiet.err == ""  # no bar, no note
+    default = _generate(tmp_path, capsys)
+    assert _WROTE in default.out and "1/1 blocks" in default.err  # the generation bar
+    assert "hepnnlr.samples.blocks" not in default.err  # no debug lines
+    verbose = _generate(tmp_path, capsys, "-v")
+    assert "[hepnnlr] hepnnlr.samples.blocks: calo showers: 1 blocks" in verbose.err
+    # the same option after the verb
+    after = main(["generate", "calo", "--events", "20", "-o", str(tmp_path / "d.root"), "-q"])
+    assert after == 0 and capsys.readouterr().err == ""
+
+
+def test_errors_are_shown_under_quiet_and_no_handler_is_left(tmp_path, capsys):
+    logger = logging.getLogger("hepnnlr")
+    before = list(logger.handlers)
+    code = main(["-q", "generate", "calo", "--events", "2", "-o", str(tmp_path / "c.root"),
+                 "--param", "energy=1"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hepnnlr: error: --param energy: ShowerConfig has no field")
+    assert logger.handlers == before  # the command's handler went with the command
+    assert any(isinstance(h, logging.NullHandler) for h in before)
+
+
+def test_quiet_and_verbose_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        main(["-q", "-v", "generate", "calo", "--events", "2", "-o", "x.root"])
+    assert "not allowed with argument" in capsys.readouterr().err
