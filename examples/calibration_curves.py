@@ -85,6 +85,13 @@ def _arguments(argv=None) -> argparse.Namespace:
         "their sizes match the job's (examples/ttbar_dctr_diagnosis.py writes the same file)",
     )
     parser.add_argument(
+        "--rederive",
+        action="store_true",
+        help="recompute the recorded curve's line and pulls from its kept record "
+        "(docs/results/records/<name>.json) under the current error definition, without "
+        "fitting (the fits and flags are the record's)",
+    )
+    parser.add_argument(
         "--separation",
         action="store_true",
         help="instead of the curve: how well g tells the outermost targets apart at "
@@ -243,11 +250,194 @@ def separation(args: argparse.Namespace, load_before: str) -> int:
     return 0
 
 
+RECORDS = RESULTS_DIR / "records"
+"""Each curve's ``calibration.json`` (every target, repeat and replica shift), kept so that
+the line and the pulls can be re-derived when only the error definition changes."""
+
+
+def _tables(record: dict, line, pull, alone, simulated: bool) -> list[dict]:
+    """The per-target table and the line-and-pulls table of one calibration record."""
+    p = record["parameter"]
+    pulls_left = iter(pull.values)  # the targets in the line, in order
+
+    def number(value, digits=3):
+        return "n/a" if value is None else f"{value:.{digits}g}"
+
+    rows = [
+        [
+            f"{pt['true']:.5g}",
+            pt["seed"],
+            pt["events"],
+            f"{pt['value']:.5g}",
+            number(pt["stat"]),
+            "-" if pt["stat_simulation"] is None else number(pt["stat_simulation"]),
+            number(pt["method"]),
+            pt["repeats_kept"],
+            "none" if pt["sigma"] is None else number(pt["sigma"]),
+            "excluded" if pt["sigma"] is None else f"{next(pulls_left):+.2f}",
+        ]
+        for pt in record["points"]
+    ]
+    lo, hi = pull.width_interval
+    shared = "the repeats' training noise" + (" and the simulation's error" if simulated else "")
+    summary = [
+        [
+            "slope (1 if calibrated)",
+            f"{line.slope:.4f} ± {line.slope_error:.4f}",
+            f"{line.slope_pull:+.2f} σ",
+        ],
+        [
+            f"offset: bias at {p} = {line.pivot:.5g} (0 if calibrated)",
+            f"{line.offset:.4g} ± {line.offset_error:.2g}",
+            f"{line.offset_pull:+.2f} σ",
+        ],
+        ["χ²/ndf of the line", f"{line.chi2:.2f}/{line.ndf}", ""],
+        ["the line's errors", f"σ per target + {shared} as covariances between targets", ""],
+        *(
+            [
+                [
+                    "slope without the simulation's error",
+                    f"{alone.slope:.4f} ± {alone.slope_error:.4f}",
+                    f"{alone.slope_pull:+.2f} σ",
+                ],
+                [
+                    "offset without the simulation's error",
+                    f"{alone.offset:.4g} ± {alone.offset_error:.2g}",
+                    f"{alone.offset_pull:+.2f} σ",
+                ],
+            ]
+            if simulated
+            else []
+        ),
+        ["χ² of the points about the truth", f"{pull.chi2:.2f}/{len(pull.values)}", ""],
+        ["pull mean (0), decorrelated", f"{pull.mean:+.2f} ± {pull.mean_error:.2f}", ""],
+        [
+            "pull width (1), decorrelated; ± the spread of a unit width",
+            f"{pull.width:.2f} ± {pull.width_error:.2f}",
+            f"68 % interval {lo:.2f}-{hi:.2f}; P = {pull.width_p_value:.2f}",
+        ],
+    ]
+    return [
+        table(
+            f"Fitted {p} per target: stat (target bootstrap), stat_sim (replicas of the "
+            "simulation, shared by the targets), method (spread of the M′ kept repeats), "
+            "σ = stat ⊕ method/√M′ (the target's own error: its value is the mean of M′ "
+            "repeats), pull (fit − true)/σ_whole with σ_whole² = σ² + its share of the "
+            "shared errors",
+            ["true", "seed", "events used", "fitted", "stat", "stat_sim", "method", "M′", "σ"]
+            + ["pull"],
+            rows,
+        ),
+        table(
+            "Linearity (weighted line of fitted vs true) and pulls; the pulls' mean and "
+            "width are over the decorrelated pulls L⁻¹(fit − true), V = L Lᵀ (docs/fits.md)",
+            ["quantity", "value", "from expectation"],
+            summary,
+        ),
+    ]
+
+
+def rederive(record: dict) -> tuple[dict, object, object, object]:
+    """``record`` (a ``calibration.json``) with its line and pulls recomputed under the
+    current error definition (:mod:`hepnnlr.workflows.fit_calibration`); the fits, their
+    flags and the excluded targets are the record's. Returns (record, line, pulls,
+    line without the simulation's covariance)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from hepnnlr.results.calibration import fit_line, pulls, shared_errors
+    from hepnnlr.workflows.fit_calibration import simulation_covariance
+
+    name = record["parameter"]
+    points = [dict(pt) for pt in record["points"]]
+    for pt in points:
+        if pt["sigma"] is not None:  # the exclusion rule is unchanged
+            method = 0.0 if pt["method"] is None else pt["method"] / np.sqrt(pt["repeats_kept"])
+            pt["sigma"] = float(np.hypot(pt["stat"] or 0.0, method))
+    measured = [pt for pt in points if pt["sigma"] is not None]
+    true = np.array([pt["true"] for pt in measured])
+    fitted = np.array([pt["value"] for pt in measured])
+    sigma = np.array([pt["sigma"] for pt in measured])
+    values = np.array([[r["theta"][name] for r in pt["repeat_fits"]] for pt in measured])
+    kept = np.array([[r["kept"] for r in pt["repeat_fits"]] for pt in measured])
+    simulation = simulation_covariance(
+        [SimpleNamespace(simulation_shifts=tuple(pt["simulation_shifts"])) for pt in measured]
+    )
+    alone = fit_line(true, fitted, sigma, None, shared_errors(values, kept))
+    correlated = shared_errors(values, kept, simulation)
+    line = fit_line(true, fitted, sigma, None, correlated)
+    pull = pulls(true, fitted, sigma, correlated)
+    for pt, value in zip(measured, pull.values, strict=True):
+        pt["pull"] = value
+    out = {
+        **record,
+        "points": points,
+        "training_covariance": shared_errors(values, kept).tolist(),
+        "simulation_covariance": None if simulation is None else simulation.tolist(),
+        "line": line.to_dict(),
+        "line_without_simulation": alone.to_dict(),
+        "pulls": pull.to_dict(),
+    }
+    return out, line, pull, alone
+
+
+def _rederived(args: argparse.Namespace, load_before: str) -> int:
+    """``--rederive``: the recorded curve's line and pulls under the current definition,
+    from its kept record; the scale, date and commit of the run are carried over."""
+    import numpy as np
+
+    from hepnnlr.workflows.fit_calibration import plot_calibration
+
+    _, method, name, title = CASES[args.case]
+    if args.method and args.method != method:
+        name, method = f"{name}_{args.method}", args.method
+        title = f"{title.split(' (')[0]}, {method.upper()} on the same samples"
+    source = RECORDS / f"{name}.json"
+    if not source.is_file():
+        raise SystemExit(
+            f"--rederive: no record {source}; run the curve once (it keeps its record there)"
+        )
+    previous = json.loads((RESULTS_DIR / f"{name}.json").read_text())
+    record, line, pull, alone = rederive(json.loads(source.read_text()))
+    measured = [pt for pt in record["points"] if pt["sigma"] is not None]
+    figure = Path("figures") / f"{name}.png"
+    plot_calibration(
+        record["parameter"],
+        np.array([pt["true"] for pt in measured]),
+        np.array([pt["value"] for pt in measured]),
+        np.array([pt["sigma"] for pt in measured]),
+        line,
+        pull,
+        ROOT / "docs" / figure,
+    )
+    scale = previous["scale"].split("; line and pulls re-derived")[0]
+    write_result(
+        RESULTS_DIR / f"{name}.json",
+        title=previous["title"],
+        scale=(
+            f"{scale}; line and pulls re-derived from the run's record "
+            f"(docs/results/records/{name}.json: run {previous['date']}, commit "
+            f"{previous['commit']}) with the error definition of this commit; the fits and "
+            "their flags are the run's"
+        ),
+        tables=_tables(record, line, pull, alone, record["simulation_covariance"] is not None),
+        load_before=load_before,
+        figures=[figure.as_posix()],
+        notes=previous.get("notes", []),
+    )
+    print(f"wrote {RESULTS_DIR / f'{name}.json'} and docs/{figure}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _arguments(argv)
     load_before = load_average()
     if args.separation:
         return separation(args, load_before)
+    if args.rederive:
+        return _rederived(args, load_before)
+    from hepnnlr.results.calibration import LineFit
     from hepnnlr.workflows.fit_calibration import run_calibration
 
     job = _job(args)
@@ -262,66 +452,17 @@ def main(argv=None) -> int:
     figure = Path("figures") / f"{name}.png"
     (ROOT / "docs" / figure).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(outputs.plot, ROOT / "docs" / figure)
+    RECORDS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(outputs.file, RECORDS / f"{name}.json")
     s, u, c = job.samples, job.uncertainty, job.calibration
-    p = outputs.parameter
-    line, pull = outputs.line, outputs.pulls
-    pulls_left = iter(pull.values)  # the targets with an error, in order
     record = json.loads(outputs.file.read_text())
-    simulated = record["simulation_covariance"] is not None
-    alone = record["line_without_simulation"]
-    rows = [
-        [
-            f"{pt.true:.5g}",
-            pt.seed,
-            pt.events,
-            f"{pt.errors[p].value:.5g}",
-            f"{pt.errors[p].stat:.3g}" if pt.errors[p].stat is not None else "n/a",
-            f"{pt.errors[p].stat_simulation:.3g}"
-            if pt.errors[p].stat_simulation is not None
-            else "-",
-            f"{pt.errors[p].method:.3g}" if pt.errors[p].method is not None else "n/a",
-            "none" if pt.sigma(p) is None else f"{pt.sigma(p):.3g}",
-            "excluded" if pt.sigma(p) is None else f"{next(pulls_left):+.2f}",
-        ]
-        for pt in outputs.points
-    ]
-    summary = [
-        [
-            "slope (1 if calibrated)",
-            f"{line.slope:.4f} ± {line.slope_error:.4f}",
-            f"{line.slope_pull:+.2f} σ",
-        ],
-        [
-            f"offset: bias at {p} = {line.pivot:.5g} (0 if calibrated)",
-            f"{line.offset:.4g} ± {line.offset_error:.2g}",
-            f"{line.offset_pull:+.2f} σ",
-        ],
-        ["χ²/ndf of the line", f"{line.chi2:.2f}/{line.ndf}", ""],
-        [
-            "the line's errors",
-            "stat ⊕ method per target"
-            + (" + the simulation's covariance between targets" if simulated else ""),
-            "",
-        ],
-        *(
-            [
-                [
-                    "slope without the simulation's error",
-                    f"{alone['slope']:.4f} ± {alone['slope_error']:.4f}",
-                    f"{alone['slope_pull']:+.2f} σ",
-                ],
-                [
-                    "offset without the simulation's error",
-                    f"{alone['offset']:.4g} ± {alone['offset_error']:.2g}",
-                    f"{alone['offset_pull']:+.2f} σ",
-                ],
-            ]
-            if simulated
-            else []
-        ),
-        ["pull mean (0)", f"{pull.mean:+.2f} ± {pull.mean_error:.2f}", ""],
-        ["pull width (1)", f"{pull.width:.2f} ± {pull.width_error:.2f}", ""],
-    ]
+    alone = LineFit(
+        **{
+            k: record["line_without_simulation"][k]
+            for k in ("slope", "slope_error", "offset", "offset_error", "pivot", "chi2", "ndf")
+        },
+        covariance=tuple(tuple(r) for r in record["line_without_simulation"]["covariance"]),
+    )
     write_result(
         RESULTS_DIR / f"{name}.json",
         title=f"Calibration curve: {title}",
@@ -338,36 +479,20 @@ def main(argv=None) -> int:
             f"{job.training.nominal_anchor:g}, {job.training.nominal_draws} nominal draw(s); "
             f"{outputs.seconds:.0f} s niced on the shared 2-core machine"
         ),
-        tables=[
-            table(
-                f"Fitted {p} per target: stat (target bootstrap), stat_sim (replicas of "
-                "the simulation, shared by the targets), method (repeats), σ = stat ⊕ "
-                "method (the target's own error), pull (fit − true)/σ",
-                [
-                    "true",
-                    "seed",
-                    "events used",
-                    "fitted",
-                    "stat",
-                    "stat_sim",
-                    "method",
-                    "σ",
-                    "pull",
-                ],
-                rows,
-            ),
-            table(
-                "Linearity (weighted line of fitted vs true) and pulls",
-                ["quantity", "value", "from expectation"],
-                summary,
-            ),
-        ],
+        tables=_tables(
+            record,
+            outputs.line,
+            outputs.pulls,
+            alone,
+            record["simulation_covariance"] is not None,
+        ),
         load_before=load_before,
         figures=[figure.as_posix()],
         notes=[
-            "The targets share the nominal and varied samples and the reweighters, so the "
-            "simulation's statistical error is common to all points; the line and the "
-            "pulls treat the points as independent (docs/fits.md).",
+            "The targets share the nominal and varied samples and the reweighters: the "
+            "simulation's statistical error and the repeats' training noise are common "
+            "to the points and enter the line and the pulls as covariances between "
+            "targets (docs/fits.md).",
         ],
     )
     print(f"wrote {RESULTS_DIR / f'{name}.json'} and docs/{figure}")

@@ -59,6 +59,13 @@ def _arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=None, help="default out/calibration_ttbar")
     parser.add_argument("--name", default="calibration_ttbar_mt_dctr_diagnosis")
     parser.add_argument(
+        "--checks",
+        action="store_true",
+        help="instead of the variants: the error checks of the calibration (the target's "
+        "bootstrap against disjoint quarters of each target, the flat test on the whole "
+        "scan against a window around its minimum; writes <--name>_checks.json)",
+    )
+    parser.add_argument(
         "--cache",
         action="store_true",
         help="keep the processed samples in <output>/samples_cache.pkl and read them from "
@@ -118,6 +125,10 @@ def main(argv=None) -> int:
     load_before = load_average()
     started = time.perf_counter()
     job = _job(args)
+    if args.checks:
+        from ttbar_dctr_checks import error_checks
+
+        return error_checks(args, job, load_before, started)
     name, targets = calibration_targets(job)
     samples = load_cached_samples(job, cache=args.cache)
     inputs = Inputs(samples["nominal"])
