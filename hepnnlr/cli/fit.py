@@ -31,7 +31,6 @@ from hepnnlr.cli.options import (
     add_plot_options,
     add_switch,
     add_uncertainty_options,
-    add_verbosity_options,
     output_option,
     overrides,
 )
@@ -100,9 +99,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             JobDefault(FIT_JOB, "progress"),
             "progress of generation, processing and training",
         )
-        add_overwrite_folder(sub)
+        add_overwrite_folder(sub, resume=True)
         add_plot_options(sub, FIT_JOB)
-        add_verbosity_options(sub)
         sub.set_defaults(handler=run)
 
 

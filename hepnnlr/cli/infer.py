@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_uncertainty_options(parser, INFER_JOB)
     add_plot_options(parser, INFER_JOB)
     add_switch(parser, "progress", JobDefault(INFER_JOB, "progress"), "progress bars of processing")
-    add_overwrite_folder(parser)
+    add_overwrite_folder(parser, resume=True)
     parser.set_defaults(handler=run)
 
 

@@ -1,4 +1,9 @@
-"""Checkpoints of an OmniFold run: what the rest of the run needs after each completed phase.
+"""Checkpoints for ``--resume``: an OmniFold run's phases, a fit or inference job's units.
+
+:class:`CheckpointStore` is the store of a command line's job (``OUTPUT/.hepnnlr-checkpoint``);
+:meth:`CheckpointStore.job` gives a fit or inference job its
+:class:`~hepnnlr.methods.job_checkpoint.JobCheckpoint` (repeats, replicas, coverage truths).
+The rest of this module is OmniFold's, whose units are the phases below.
 
 An OmniFold iteration has two phases (:mod:`hepnnlr.methods.omnifold`): the *pull* (step 1
 and, when it runs, step 1b) and the *push* (step 2 and, when it runs, step 2b). After each
@@ -37,7 +42,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,6 +285,19 @@ class CheckpointStore:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_json(self.folder / _MANIFEST, [*stored, key])
         return OmniFoldCheckpoint(self.folder / key[:16], resume=True)
+
+    def job(
+        self,
+        name: str,
+        record: Mapping[str, Any],
+        *,
+        after_unit: Callable[[str], None] | None = None,
+    ) -> Any:
+        """The :class:`JobCheckpoint` of a fit or inference job (``name``: ``fit``,
+        ``infer``) in this store, continued when the store resumes."""
+        from hepnnlr.methods.job_checkpoint import JobCheckpoint
+
+        return JobCheckpoint(self.folder / name, record, resume=self.resume, after_unit=after_unit)
 
     def remove(self) -> None:
         """Delete the store (after the job's outputs are complete)."""

@@ -39,7 +39,6 @@ uncertainty; :func:`run_fit` runs it end to end:
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +48,12 @@ import numpy as np
 from hepnnlr.errors import EmptySelectionError
 from hepnnlr.methods.bootstrap import dctr_replicas, poisson_weights
 from hepnnlr.methods.fit_quality import FitFlags, remove_outliers
+from hepnnlr.methods.job_checkpoint import JobCheckpoint
 from hepnnlr.outputs import write_text
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.results.io import write_histograms
 from hepnnlr.results.plots import plot_comparison
+from hepnnlr.workflows.fit_checkpoint import FitUnits
 from hepnnlr.workflows.fit_config import (
     FIT_METHODS,
     GENERATORS,
@@ -83,8 +84,6 @@ from hepnnlr.workflows.fit_steps import (
     srgn_step,
     train_reweighter,
 )
-
-_LOG = logging.getLogger(__name__)
 
 __all__ = [
     "FIT_METHODS",
@@ -128,8 +127,9 @@ class FitOutputs:
     grid_minimum: dict[str, list[float]] = field(default_factory=dict)
 
 
-def _replicas(job: FitJob, samples, inputs, fits: list[OneFit], reweighters, kept_ids, seed):
-    """Every bootstrap replica: ``[(repeat, θ_b, shift, flags)]`` in replica order."""
+def _replicas(job: FitJob, samples, inputs, fits: list[OneFit], reweighters, kept_ids, seed, units):
+    """Every bootstrap replica: ``[(repeat, θ_b, shift, flags)]`` in replica order; a
+    checkpoint unit per kept repeat (DCTR: one vectorized refit) or per replica (SRGN)."""
     B, names = job.uncertainty.bootstrap, job.samples.names
     n_target = len(samples["target"])
     out: list[tuple[int, dict[str, float], dict[str, float], FitFlags] | None] = [None] * B
@@ -139,32 +139,43 @@ def _replicas(job: FitJob, samples, inputs, fits: list[OneFit], reweighters, kep
             continue
         weights = np.stack([poisson_weights(n_target, b, seed) for b in mine])
         if job.method == "dctr":
-            result = dctr_replicas(
-                reweighters[m],
-                inputs.events(samples["target"].gen, "gen"),
-                fit_gen(samples, inputs),
-                weights,
-                center=fits[m].theta,
-                bounds=job.bounds,
-                extrapolate=job.fit.extrapolate,
-                xtol=job.fit.xtol,
-            )
-            for row, b in enumerate(mine):
-                theta = dict(zip(names, result.theta[row].tolist(), strict=True))
-                shift = dict(zip(names, result.shifts[row].tolist(), strict=True))
-                out[b] = (m, theta, shift, flags_of(job, theta, None, None, None))
+
+            def refit(m=m, mine=mine, weights=weights):
+                result = dctr_replicas(
+                    reweighters[m],
+                    inputs.events(samples["target"].gen, "gen"),
+                    fit_gen(samples, inputs),
+                    weights,
+                    center=fits[m].theta,
+                    bounds=job.bounds,
+                    extrapolate=job.fit.extrapolate,
+                    xtol=job.fit.xtol,
+                )
+                rows = []
+                for row in range(len(mine)):
+                    theta = dict(zip(names, result.theta[row].tolist(), strict=True))
+                    shift = dict(zip(names, result.shifts[row].tolist(), strict=True))
+                    rows.append((m, theta, shift, flags_of(job, theta, None, None, None)))
+                return rows
+
+            for b, row in zip(mine, units.rows(f"replicas-{m}", refit), strict=True):
+                out[b] = row
         else:
             for row, b in enumerate(mine):
-                fit = srgn_step(
-                    job, samples, inputs, reweighters[m], job.training_seed + m, weights[row]
+                fit = units.fit(
+                    f"replica-{b}",
+                    lambda m=m, w=weights[row]: srgn_step(
+                        job, samples, inputs, reweighters[m], job.training_seed + m, w
+                    ),
                 )
                 shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
                 out[b] = (m, fit.theta, shift, fit.flags)
-                _LOG.info("replica %d (repeat %d): %s", b, m, fit.theta)
+                if job.progress:
+                    print(f"[hepnnlr] replica {b} (repeat {m}): {fit.theta}", flush=True)
     return out
 
 
-def train_simulation_replicas(job: FitJob, samples, inputs, repeat_ids: list[int]):
+def train_simulation_replicas(job: FitJob, samples, inputs, repeat_ids: list[int], units=None):
     """The reweighters of the simulation's replicas: ``[(repeat, reweighter, nominal
     weights)]``. Replica ``b`` weights the nominal and varied events by Poisson(1)
     (streams 1 and 2 of ``(seed, b)``) and retrains the reweighter of repeat
@@ -176,14 +187,17 @@ def train_simulation_replicas(job: FitJob, samples, inputs, repeat_ids: list[int
         m = repeat_ids[b % len(repeat_ids)]
         nominal_weights = poisson_weights(n_nominal, b, seed, stream=1)
         varied_weights = poisson_weights(n_varied, b, seed, stream=2)
-        rw = train_reweighter(
-            job, samples, inputs, job.training_seed + m, nominal_weights, varied_weights
+        rw = (units or FitUnits()).reweighter(
+            f"simulation-reweighter-{b}",
+            lambda m=m, nw=nominal_weights, vw=varied_weights: train_reweighter(
+                job, samples, inputs, job.training_seed + m, nw, vw
+            ),
         )
         out.append((m, rw, nominal_weights))
     return out
 
 
-def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], trained):
+def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], trained, units):
     """Replicas of the simulation: ``[(repeat, θ_b, shift, flags)]``: the unweighted target
     refitted against the weighted nominal events with each retrained reweighter of
     :func:`train_simulation_replicas`."""
@@ -191,14 +205,18 @@ def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], train
     out = []
     for b, (m, rw, nominal_weights) in enumerate(trained):
         repeat_seed = job.training_seed + m
-        fit = (
-            dctr_step(job, samples, inputs, rw, nominal_weights)
-            if job.method == "dctr"
-            else srgn_step(job, samples, inputs, rw, repeat_seed, None, nominal_weights)
+        fit = units.fit(
+            f"simulation-fit-{b}",
+            lambda rw=rw, nw=nominal_weights, seed=repeat_seed: (
+                dctr_step(job, samples, inputs, rw, nw)
+                if job.method == "dctr"
+                else srgn_step(job, samples, inputs, rw, seed, None, nw)
+            ),
         )
         shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
         out.append((m, fit.theta, shift, fit.flags))
-        _LOG.info("simulation replica %d (repeat %d): %s", b, m, fit.theta)
+        if job.progress:
+            print(f"[hepnnlr] simulation replica {b} (repeat {m}): {fit.theta}", flush=True)
     return out
 
 
@@ -218,22 +236,33 @@ class TargetFit:
     errors: dict[str, ParameterError]
 
 
-def fit_target(job: FitJob, samples, inputs, reweighters, simulation_reweighters=None) -> TargetFit:
+def fit_target(
+    job: FitJob, samples, inputs, reweighters, simulation_reweighters=None, units=None
+) -> TargetFit:
     """Fit ``samples["target"]`` with every repeat's reweighter, apply the flags and the
     outlier rule, run the target's replicas (and the simulation's: with the reweighters
     of :func:`train_simulation_replicas` when given, else trained here for the kept
-    repeats) and combine the errors."""
+    repeats) and combine the errors. ``units``: the :class:`FitUnits` that load and save
+    each repeat's fit and each replica (default: none kept)."""
     names, u = job.samples.names, job.uncertainty
+    units = units or FitUnits()
     fits = []
     for repeat, rw in enumerate(reweighters):
-        fit = (
-            dctr_step(job, samples, inputs, rw)
-            if job.method == "dctr"
-            else srgn_step(job, samples, inputs, rw, job.training_seed + repeat)
+        fit = units.fit(
+            f"repeat-{repeat}",
+            lambda rw=rw, repeat=repeat: (
+                dctr_step(job, samples, inputs, rw)
+                if job.method == "dctr"
+                else srgn_step(job, samples, inputs, rw, job.training_seed + repeat)
+            ),
         )
         fits.append(fit)
-        flagged = f", flagged {sorted(fit.flags.reasons)}" if fit.flags.flagged else ""
-        _LOG.info("repeat %d: %s (objective %.5f%s)", repeat, fit.theta, fit.objective, flagged)
+        if job.progress:
+            flagged = f", flagged {sorted(fit.flags.reasons)}" if fit.flags.flagged else ""
+            print(
+                f"[hepnnlr] repeat {repeat}: {fit.theta} (objective {fit.objective:.5f}{flagged})",
+                flush=True,
+            )
     values = {n: np.array([f.theta[n] for f in fits]) for n in names}
     flagged = np.array([f.flags.flagged for f in fits])
     candidates = np.ones(len(fits), bool) if u.keep_flagged else ~flagged
@@ -245,15 +274,15 @@ def fit_target(job: FitJob, samples, inputs, reweighters, simulation_reweighters
         keep = np.ones(len(keep), bool)  # reported: no repeat passed; all are averaged
     kept_ids = [int(i) for i in np.flatnonzero(keep)]
     replicas = (
-        _replicas(job, samples, inputs, fits, reweighters, kept_ids, job.training_seed)
+        _replicas(job, samples, inputs, fits, reweighters, kept_ids, job.training_seed, units)
         if u.bootstrap
         else []
     )
     used = np.array([u.keep_flagged or not r[3].flagged for r in replicas], bool)
     shifts = {n: np.array([r[2][n] for r in replicas]) for n in names} if replicas else None
     if simulation_reweighters is None:
-        simulation_reweighters = train_simulation_replicas(job, samples, inputs, kept_ids)
-    sim = _simulation_replicas(job, samples, inputs, fits, simulation_reweighters)
+        simulation_reweighters = train_simulation_replicas(job, samples, inputs, kept_ids, units)
+    sim = _simulation_replicas(job, samples, inputs, fits, simulation_reweighters, units)
     sim_used = np.array([u.keep_flagged or not r[3].flagged for r in sim], bool)
     errors = combine_errors(
         values,
@@ -268,11 +297,16 @@ def fit_target(job: FitJob, samples, inputs, reweighters, simulation_reweighters
     )
 
 
-def run_fit(job: FitJob) -> FitOutputs:
-    """Run ``job`` end to end (module docstring) and write its outputs."""
+def run_fit(job: FitJob, *, checkpoint: JobCheckpoint | None = None) -> FitOutputs:
+    """Run ``job`` end to end (module docstring) and write its outputs.
+
+    Each repeat's reweighter and fit and each replica is a unit of ``checkpoint`` (default:
+    the one ``hepnnlr fit`` makes active, if any; :mod:`hepnnlr.workflows.fit_checkpoint`):
+    a resumed job loads the units found there and gives the uninterrupted job's result."""
     started = time.perf_counter()
     out = job.output_dir
     out.mkdir(parents=True, exist_ok=True)
+    units = FitUnits.of(job, checkpoint)  # before any work: another job's is refused
     samples = load_samples(job)
     if len(samples["nominal"]) < 8:
         raise EmptySelectionError(
@@ -282,10 +316,15 @@ def run_fit(job: FitJob) -> FitOutputs:
     inputs = Inputs(samples["nominal"])
     names = job.samples.names
     reweighters = [
-        train_reweighter(job, samples, inputs, job.training_seed + repeat)
+        units.reweighter(
+            f"reweighter-{repeat}",
+            lambda repeat=repeat: train_reweighter(
+                job, samples, inputs, job.training_seed + repeat
+            ),
+        )
         for repeat in range(job.uncertainty.repeats)
     ]
-    result = fit_target(job, samples, inputs, reweighters)
+    result = fit_target(job, samples, inputs, reweighters, units=units)
     fits, values, keep, errors = result.fits, result.values, result.keep, result.errors
     candidates, none_kept = result.candidates, result.none_kept
     replicas, used, sim, sim_used = (
@@ -302,8 +341,7 @@ def run_fit(job: FitJob) -> FitOutputs:
     plots = []
     level = "generator" if job.method == "dctr" else "detector"
     fitted_label = ", ".join(f"{n}={v:.4g}" for n, v in value.items())
-    look, formats = job.plots.look("Simulation"), job.plots.formats
-    for key, group in groups.items() if job.plots.enabled else ():
+    for key, group in groups.items():
         plots += plot_comparison(
             {
                 "target": group["target"],
@@ -314,26 +352,13 @@ def run_fit(job: FitJob) -> FitOutputs:
             path=out / f"{key}",
             xlabel=group["target"].axes[0].label,
             as_points=("target",),
-            formats=formats,
+            formats=("png",),
             title=f"{job.method.upper()} fit, {level} level",
-            style=look,
         )
     losses = [rw.classifier.history for rw in reweighters]
+    plots += plot_curves(job, [f.curve for f in fits], losses, errors, out)
     replica_theta = {n: [r[1][n] for r in replicas] for n in names}
-    if job.plots.enabled:
-        curves = [f.curve for f in fits]
-        plots += plot_curves(job, curves, losses, errors, out, style=look, formats=formats)
-        plots += plot_uncertainty(
-            job,
-            errors,
-            values,
-            keep.tolist(),
-            replica_theta,
-            used.tolist(),
-            out,
-            style=look,
-            formats=formats,
-        )
+    plots += plot_uncertainty(job, errors, values, keep.tolist(), replica_theta, used.tolist(), out)
     repeat_rows = [
         {
             "theta": f.theta,
