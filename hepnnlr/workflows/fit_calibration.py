@@ -31,6 +31,7 @@ curve and never shows as scatter between the points (docs/fits.md).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ from hepnnlr.workflows.fit import fit_target, train_simulation_replicas
 from hepnnlr.workflows.fit_config import FitJob
 from hepnnlr.workflows.fit_inputs import Inputs, load_samples
 from hepnnlr.workflows.fit_steps import train_reweighter
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = [
     "CalibrationOutputs",
@@ -193,12 +196,8 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
                 ),
             )
         )
-        if job.progress:
-            e = result.errors[name]
-            print(
-                f"[hepnnlr] calibration target {name}={point[name]:.6g}: {e.value:.6g} ± {e.total}",
-                flush=True,
-            )
+        e = result.errors[name]
+        _LOG.info("calibration target %s=%.6g: %.6g ± %s", name, point[name], e.value, e.total)
     # a target whose fit has no error (its repeats and replicas flagged) cannot enter
     # the line or the pulls; it is reported with the reason, never given an error
     measured = [p for p in points if p.sigma(name) is not None]
