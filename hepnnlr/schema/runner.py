@@ -67,7 +67,7 @@ __all__ = [
     "run_processor",
 ]
 
-_LOG = logging.getLogger("hepnnlr")
+_LOG = logging.getLogger(__name__)
 
 EXECUTORS = ("iterative", "futures", "dask")
 """Names accepted by ``run_processor(executor=...)``."""
