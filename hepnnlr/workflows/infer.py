@@ -53,12 +53,14 @@ import numpy as np
 from hepnnlr.errors import ConfigError, NonFiniteInputError
 from hepnnlr.methods.coverage import evaluate_test_set
 from hepnnlr.methods.intervals import wilks_intervals
+from hepnnlr.methods.job_checkpoint import JobCheckpoint
 from hepnnlr.methods.minuit_fit import minimize_nll
 from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
 from hepnnlr.methods.nll import NLLScan, scan_nll
 from hepnnlr.outputs import atomic_write, write_text
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
 from hepnnlr.results.style import PlotStyle
+from hepnnlr.workflows.infer_checkpoint import InferUnits
 from hepnnlr.workflows.infer_config import (
     ROUTES,
     CoverageSpec,
@@ -232,6 +234,7 @@ def coverage_study(
     z_label: str | None = None,
     style: PlotStyle | str | None = None,
     formats: Sequence[str] = ("png",),
+    units: InferUnits | None = None,
 ) -> dict[str, Any]:
     """Thesis §3.3 metrics of every likelihood over test sets at each true ``(μ, z)``.
 
@@ -251,6 +254,10 @@ def coverage_study(
         z_unit, z_label, style, formats: the contours' z axis, look and files (see
             :func:`scan_and_report`).
 
+        units: Loads and saves each truth's metrics (a checkpoint unit per truth, with
+            the random generator's state after it:
+            :mod:`hepnnlr.workflows.infer_checkpoint`); default: none kept.
+
     Returns:
         ``{"per_truth": {name: [metrics per truth]}, "mean": {name: metrics}}``.
     """
@@ -263,8 +270,11 @@ def coverage_study(
     per_truth: dict[str, list[dict[str, float]]] = {name: [] for name in likelihoods}
     contour_sets, contour_truths = [], []
     ref = likelihoods[reference] if reference is not None else None
-    for mu, z in truths:
+    units = units or InferUnits()
+
+    def one_truth(mu: float, z: float):
         rows: dict[str, list[dict[str, float]]] = {name: [] for name in likelihoods}
+        drawn = None
         for k in range(int(test_sets)):
             data = make_test_set(mu, z, int(n_events), rng)
             set_seed = int(rng.integers(2**31))
@@ -284,8 +294,14 @@ def coverage_study(
                 rows[name].append(metrics.as_dict())
                 scans[name] = metrics.scan
             if k == 0 and contour_path is not None:
-                contour_sets.append(scans)
-                contour_truths.append((mu, z))
+                drawn = scans
+        return rows, drawn
+
+    for i, (mu, z) in enumerate(truths):
+        rows, drawn = units.coverage(f"coverage-{i}", rng, lambda mu=mu, z=z: one_truth(mu, z))
+        if drawn is not None:
+            contour_sets.append(drawn)
+            contour_truths.append((mu, z))
         for name in likelihoods:
             entry = {key: float(np.mean([r[key] for r in rows[name]])) for key in rows[name][0]}
             entry.update(mu_true=float(mu), z_true=float(z))
@@ -342,11 +358,18 @@ def _samples_case(job: InferenceJob) -> _Case:
     return _Case(*prepare_samples(job))
 
 
-def run_inference(job: InferenceJob) -> InferenceOutputs:
-    """Run an :class:`InferenceJob` (see the module docstring); writes ``summary.json``."""
+def run_inference(
+    job: InferenceJob, *, checkpoint: JobCheckpoint | None = None
+) -> InferenceOutputs:
+    """Run an :class:`InferenceJob` (see the module docstring); writes ``summary.json``.
+
+    Each repeat and each coverage truth is a unit of ``checkpoint`` (default: the one
+    ``hepnnlr infer`` makes active, if any; :mod:`hepnnlr.workflows.infer_checkpoint`): a
+    resumed job loads the units found there and gives the uninterrupted job's result."""
     started = time.perf_counter()
     out_dir = job.output_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    units = InferUnits.of(job, checkpoint)  # before any work: another job's is refused
     case = _samples_case(job) if job.samples is not None else _toy_case(job)
     likelihoods = case.likelihoods
     mu_grid, z_grid = job.grid.mu_grid, job.grid.z_grid
@@ -368,7 +391,14 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
         formats=formats,
     )
     errors, section = infer_uncertainties(
-        likelihoods, case.retrain, case.data, mu_grid, z_grid, job.uncertainty, job.training.seed
+        likelihoods,
+        case.retrain,
+        case.data,
+        mu_grid,
+        z_grid,
+        job.uncertainty,
+        job.training.seed,
+        units,
     )
     summary.update(section)
     if job.plots.enabled:
@@ -401,6 +431,7 @@ def run_inference(job: InferenceJob) -> InferenceOutputs:
             z_label=label,
             style=look,
             formats=formats,
+            units=units,
         )
         plots += [Path(p) for p in study.get("contours", [])]
         if cov.independent_toys:

@@ -35,6 +35,7 @@ from hepnnlr.methods.nll import NLLScan, nll_from_table
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.results.plots import save_figure
 from hepnnlr.results.style import PlotStyle, experiment_label, styled
+from hepnnlr.workflows.infer_checkpoint import InferUnits
 from hepnnlr.workflows.uncertainty import check_uncertainty, error_model
 
 __all__ = [
@@ -119,11 +120,23 @@ def route_errors(
         ``({name: ParameterError}, {"repeats": {name: [...]}, "replicas": {name: [...]}})``.
     """
     tables = [lk.event_log_densities(data, z_grid) for lk in likelihoods]
+    return _errors_of_tables(tables, mu_grid, z_grid, bootstrap=bootstrap, seed=seed)
+
+
+def _errors_of_tables(
+    tables: Sequence[tuple[np.ndarray, np.ndarray]],
+    mu_grid: np.ndarray,
+    z_grid: np.ndarray,
+    *,
+    bootstrap: int,
+    seed: int,
+) -> tuple[dict[str, ParameterError], dict[str, Any]]:
+    """:func:`route_errors` from each repeat's per-event log densities on the dataset."""
     repeats = [fitted_values(nll_from_table(s, b, mu_grid), mu_grid, z_grid) for s, b in tables]
     n_events = len(tables[0][0])
     replicas: list[dict[str, float]] = []
     shifts: dict[str, list[float]] = {name: [] for name in FITTED}
-    m = len(likelihoods)
+    m = len(tables)
     if bootstrap:
         # bootstrap.py imports the DCTR fits (TensorFlow); a job's checks do not need it
         from hepnnlr.methods.bootstrap import poisson_weights
@@ -210,6 +223,7 @@ def infer_uncertainties(
     z_grid: np.ndarray,
     settings: InferUncertainty,
     seed: int,
+    units: InferUnits | None = None,
 ) -> tuple[dict[str, dict[str, ParameterError]], dict[str, Any]]:
     """Every route's :func:`route_errors`, retraining the trained routes per repeat.
 
@@ -221,18 +235,30 @@ def infer_uncertainties(
         settings: Repeats and replicas.
         seed: Repeat 0's training seed; repeat ``r`` trains with ``seed + r``, and the
             replicas' weights use the stream ``(seed, b)``.
+        units: Loads and saves each repeat's densities on ``data`` (a checkpoint unit
+            per repeat, :mod:`hepnnlr.workflows.infer_checkpoint`); default: none kept.
 
     Returns:
         ``({route: {name: ParameterError}}, summary section)``.
     """
-    passes = {route: [lk] for route, lk in likelihoods.items()}
+    units = units or InferUnits()
+    # Each repeat is kept as the densities the errors need (not its networks): a resumed
+    # job loads them instead of retraining.
+    passes = {route: [lk.event_log_densities(data, z_grid)] for route, lk in likelihoods.items()}
     for r in range(1, settings.repeats):
-        for route, lk in retrain(seed + r).items():
-            passes[route].append(lk)
+        tables = units.tables(
+            f"repeat-{r}",
+            lambda r=r: {
+                route: lk.event_log_densities(data, z_grid)
+                for route, lk in retrain(seed + r).items()
+            },
+        )
+        for route, table in tables.items():
+            passes[route].append(table)
     errors, records = {}, {}
     for route, trained in passes.items():
-        errors[route], records[route] = route_errors(
-            trained, data, mu_grid, z_grid, bootstrap=settings.bootstrap, seed=seed
+        errors[route], records[route] = _errors_of_tables(
+            trained, mu_grid, z_grid, bootstrap=settings.bootstrap, seed=seed
         )
     section = {
         "uncertainty": {"repeats": settings.repeats, "bootstrap": settings.bootstrap, "seed": seed},
