@@ -1,13 +1,13 @@
 """Why the generator-level DCTR m_t calibration of the tt̄ job is compressed (issue 15).
 
-Trains the tt̄ job's reweighter (``examples/configs/ttbar_srgn.yaml``, fitted with DCTR at
-generator level, Eq. 3 of Andreassen, Hsu, Nachman, Suaysom, Suresh, arXiv:2010.03569)
-with one setting changed at a time, fits the five calibration targets with each, and
-records per variant and training seed the fitted values, the slope of fitted against
-true (unweighted least squares; 1 if calibrated) and the best validation loss; for the
-first seed also the reweighted nominal sample's mean triplet masses in the peak window
-150-190 GeV at m_t = 179 GeV against those of the target at 179 GeV (where the reweighter
-over- or undershoots). Writes ``docs/results/<--name>.json``::
+Trains the tt̄ job's reweighter (``examples/configs/ttbar_srgn.yaml``, fitted with DCTR at generator
+level, Eq. 3 of Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569) with one setting changed at a time,
+fits the five calibration targets with each, and records per variant and training seed the fitted
+values, the slope of fitted against true (unweighted least squares; 1 if calibrated) and the best
+validation loss; for the first seed also the reweighted nominal sample's mean triplet masses in the
+peak window 150-190 GeV at m_t = 179 GeV against those of the target at 179 GeV (where the
+reweighter over- or undershoots). Writes ``docs/results/<--name>.json``::
 
     nice -n 10 python examples/ttbar_dctr_diagnosis.py --seeds 4 \\
         --variants baseline "nominal_draws 4" "nominal_anchor 0"

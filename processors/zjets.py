@@ -1,4 +1,7 @@
-"""Coffea processor for e+e− → Z → light-quark dijets (Sec. III B of the SRGN paper).
+"""Coffea processor for e+e− → Z → light-quark dijets (Sec. III B of arXiv:2010.03569).
+
+Reference: Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural
+Networks in the Presence of Detector Effects", arXiv:2010.03569.
 
 :class:`ZJetsProcessor` reads the event files of :func:`hepnnlr.samples.zjets.make_zjets_sample`
 and, at particle (``gen``, ``GenPart``) and detector (``reco``, ``RecoPart``) level,
@@ -86,7 +89,7 @@ __all__ = [
 ]
 
 ZJETS_JETS = JETS
-"""Default jet definition: anti-kT, R = 0.8 (Sec. III B of the SRGN paper), pT > 5 GeV (the
+"""Default jet definition: anti-kT, R = 0.8 (Sec. III B of arXiv:2010.03569), pT > 5 GeV (the
 ``zjets`` description's)."""
 
 _COLLECTIONS = {"gen": "GenPart", "reco": "RecoPart"}
@@ -108,7 +111,7 @@ class ZJetsProcessor(processor.ProcessorABC):
 
     Args:
         jets: Jet definition (default :data:`ZJETS_JETS`), clustered on all particles.
-        ecf_beta: Angular exponent β of the histogrammed e_3 (default 4, as the paper).
+        ecf_beta: Angular exponent β of the histogrammed e_3 (default 4, as arXiv:2010.03569).
         columns: Return the per-event ``columns`` (default True). With False the output's
             ``columns`` is an empty dict and only ``cutflow`` and ``hists`` are
             accumulated (``benchmarks/bench_memory.py --processor zjets``); the cutflow

@@ -9,9 +9,10 @@
 2. The reweighters are trained once (one per repeat, and one per replica of the
    simulation when ``uncertainty.simulation_bootstrap`` asks for them): they see the
    simulation only, so every target shares them. DCTR then refits θ per target (Eq. 3 of
-   arXiv:2010.03569) with its bootstrap replicas on the frozen reweighters; SRGN retrains
-   its classifier ``g`` along the fit for each target and replica (Eq. 5), as the method
-   requires.
+   Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural Networks in
+   the Presence of Detector Effects", arXiv:2010.03569) with its bootstrap replicas on the
+   frozen reweighters; SRGN retrains its classifier ``g`` along the fit for each target and
+   replica (Eq. 5), as the method requires.
 3. Per target the value with ``stat``, ``stat_sim`` (if run), ``method`` and ``total``
    (:func:`hepnnlr.workflows.fit.fit_target`), then the weighted line of fitted against
    true and the pulls (fitted − true)/σ (:mod:`hepnnlr.results.calibration`), with σ the

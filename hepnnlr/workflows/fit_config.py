@@ -160,7 +160,11 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """The reweighter ``f(x_G, θ)`` (the paper: 3 × 50) and the SRGN classifier ``g``.
+    """The reweighter ``f(x_G, θ)`` and the SRGN classifier ``g``.
+
+    The default reweighter, an MLP of 3 × 50, is that of the Gaussian examples of Andreassen,
+    Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural Networks in the Presence
+    of Detector Effects", arXiv:2010.03569.
 
     An ``mlp`` reads event features; a set network (``pfn``, ``efn``, ``pet``) reads the
     particle features of its level (the reweighter: ``features.generator_particles``,

@@ -12,7 +12,7 @@ fewer) with their ``constituents`` (:func:`jet_records`): the values and records
 
 The analysis is the parton-shower tuning example of Sec. III B of Andreassen, Hsu,
 Nachman, Suaysom & Suresh, "Parameter Estimation using Neural Networks in the Presence of
-Detector Effects" (the SRGN paper), arXiv:2010.03569. Everything is computed by
+Detector Effects" (SRGN), arXiv:2010.03569. Everything is computed by
 :mod:`hepnnlr.observables` (``cartesian_of``, ``cluster_flat_momenta``,
 ``jet_shapes_flat``, ``STRANGE_HADRON_IDS``) on the chunk's flat float64 buffers by
 :func:`leading_jets`, the one implementation that ``ZJetsProcessor`` calls too, so both
@@ -41,7 +41,7 @@ from hepnnlr.observables.substructure import (
 __all__ = ["JETS", "JET_SLOTS", "LeadingJets", "gen", "jet_records", "leading_jets", "reco"]
 
 JETS = JetConfig(algorithm="antikt", radius=0.8, pt_min=5.0)
-"""Anti-kT, R = 0.8 (Sec. III B of the SRGN paper), pT > 5 GeV."""
+"""Anti-kT, R = 0.8 (Sec. III B of arXiv:2010.03569), pT > 5 GeV."""
 
 _ECF_BETA = 4.0
 _LEADING = 2
