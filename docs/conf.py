@@ -51,6 +51,9 @@ html_static_path: list[str] = []
 # MyST: the existing pages link headings by GitHub's slugs (tests/test_readme.py checks them)
 myst_heading_anchors = 6
 myst_enable_extensions = ["dollarmath", "amsmath"]
+# a Markdown link's #target names a heading or an <a id> anchor, never a Python object
+# (``#response`` in docs/history/results-log.md is a section, not hepnnlr.methods.response)
+myst_ref_domains = ["std"]
 
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "signature"
@@ -112,6 +115,24 @@ def _escape_bars(app, what, name, obj, options, lines):
             lines[i] = _BARS.sub(lambda m, bar=bar: m.group(1) or bar, line)
 
 
+# a role whose target a docstring wrapped after a dot (":class:`~hepnnlr.methods.dctr.\n
+# ThetaScale`"): reStructuredText would read the target up to the line break
+_WRAPPED_ROLE = re.compile(r"(:[\w:]+:`~?[\w.]+\.)\n([ \t]*)([\w.]*\w`)[ \t]*(\S?)")
+
+
+def _join_wrapped_roles(app, what, name, obj, options, lines):
+    """Move a wrapped role target's end onto its first line (the line count stays; a line
+    left empty would end the paragraph, so it keeps a backslash-escaped space)."""
+
+    def join(m: re.Match) -> str:
+        rest = m.group(4) or "\\ "
+        return f"{m.group(1)}{m.group(3)}\n{m.group(2)}{rest}"
+
+    text = "\n".join(lines)
+    if "`" in text:
+        lines[:] = _WRAPPED_ROLE.sub(join, text).split("\n")
+
+
 _HTML_ANCHOR = re.compile(r'<a id="([^"]+)">')  # MyST splits <a ...></a> into two raw nodes
 
 
@@ -129,5 +150,6 @@ def _register_html_anchors(app, doctree):
 def setup(app):
     app.connect("missing-reference", _resolve_public_alias)
     app.connect("doctree-read", _register_html_anchors)
+    app.connect("autodoc-process-docstring", _join_wrapped_roles)
     app.connect("autodoc-process-docstring", _escape_bars)
     return {"parallel_read_safe": True}

@@ -72,8 +72,9 @@ _OPEN_TIMEOUT_S = 60
 used for the up-front check and for coffea's own opens."""
 
 Fileset = Mapping[str, Any]
-"""``{dataset: [file, ...]}`` or ``{dataset: {"files": {file: treename} | [file, ...],
-"metadata": {...}}}`` (see the module docstring)."""
+"""A fileset: ``{dataset: [file, ...]}``, or
+``{dataset: {"files": {file: treename} | [file, ...], "metadata": {...}}}`` (see the module
+docstring)."""
 
 _FORMS = (
     "{'sim': ['sim.root', ...]} (read with treename=) or coffea's "
