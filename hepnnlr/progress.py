@@ -52,6 +52,10 @@ def progress_bar(total: int, description: str, unit: str) -> Iterator[Bar]:
         TimeRemainingColumn,
     )
 
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        # a log keeps the bar's one final line whole (rich assumes 80 columns there)
+        console = Console(stderr=True, width=120)
     # the columns of coffea's bars (coffea.util.rich_bar), so both kinds look alike
     progress = Progress(
         TextColumn("[bold blue]{task.description}", justify="right"),
@@ -62,7 +66,7 @@ def progress_bar(total: int, description: str, unit: str) -> Iterator[Bar]:
         TextColumn("<"),
         TimeRemainingColumn(),
         TextColumn("]{task.fields[note]}"),
-        console=Console(stderr=True),
+        console=console,
         # redrawn at each step, by the caller's thread: no refresh thread is left running
         # by a bar that an exception leaves open (a training that raises inside ``fit``)
         auto_refresh=False,

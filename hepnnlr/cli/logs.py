@@ -8,7 +8,9 @@ bars), the default adds the progress notes (INFO), ``-v/--verbose`` the details 
 and the warnings of TensorFlow's Python loggers, which are otherwise left at errors.
 
 A command's result (the summary tables, where its outputs are) is printed on stdout, not
-logged, so ``-q`` still shows it and ``hepnnlr ... > result.txt`` keeps only it.
+logged, so ``-q`` still shows it and ``hepnnlr ... > result.txt`` keeps only it. FastJet
+prints its banner on stdout at its first clustering in a process; ``-q`` asks FastJet not
+to (:func:`_quiet_fastjet`), the other levels leave FastJet's default alone.
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ class _Formatter(logging.Formatter):
         return f"[hepnnlr] {message}"
 
 
+def _quiet_fastjet() -> None:
+    """Send FastJet's one banner of this process nowhere: print it now into no stream
+    (``ClusterSequence.set_fastjet_banner_stream`` and ``print_banner``, FastJet's own
+    switch, reached through the exported ``ClusterSequenceArea``). Worker processes forked
+    from this one inherit it; a dask worker started anew prints its own."""
+    import fastjet
+
+    fastjet.ClusterSequenceArea.set_fastjet_banner_stream(None)
+    fastjet.ClusterSequenceArea.print_banner()
+
+
 @contextmanager
 def command_logging(level: int, stream: TextIO | None = None) -> Iterator[logging.Logger]:
     """One handler on the ``hepnnlr`` logger at ``level`` for the block (on ``stream``,
@@ -57,6 +70,8 @@ def command_logging(level: int, stream: TextIO | None = None) -> Iterator[loggin
     others = {name: logging.getLogger(name).level for name in _TENSORFLOW_LOGGERS}
     logger.addHandler(handler)
     logger.setLevel(level)
+    if level >= logging.WARNING:
+        _quiet_fastjet()
     for name in _TENSORFLOW_LOGGERS:
         logging.getLogger(name).setLevel(
             logging.WARNING if level <= logging.DEBUG else logging.ERROR

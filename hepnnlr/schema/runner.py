@@ -114,19 +114,21 @@ def _dask_client(workers: int, scheduler_address: str | None) -> Iterator[Any]:
 
 @contextmanager
 def _quiet_console(quiet: bool) -> Iterator[None]:
-    """Silence coffea's rich console for the run.
+    """coffea's rich console for the run: on standard error, as hepnnlr's own bars and
+    notes (standard output keeps a command's result), and silent when ``quiet``.
 
     coffea 2026.9 draws some progress bars (preprocessing, merging, the iterative
     executor's) even with ``status=False``; they all go through ``coffea_console``.
     """
     from coffea.util import coffea_console
 
-    previous = coffea_console.quiet
-    coffea_console.quiet = previous or quiet
+    previous = coffea_console.quiet, coffea_console.stderr
+    coffea_console.quiet = previous[0] or quiet
+    coffea_console.stderr = True
     try:
         yield
     finally:
-        coffea_console.quiet = previous
+        coffea_console.quiet, coffea_console.stderr = previous
 
 
 def _check_options(
