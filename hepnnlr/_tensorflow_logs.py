@@ -102,34 +102,42 @@ def _filtered_stderr(min_level: int) -> Iterator[None]:
 class _QuietLoader(importlib.abc.Loader):
     """The loader of ``tensorflow``, run inside :func:`_filtered_stderr`."""
 
-    def __init__(self, loader: Any, min_level: int) -> None:
-        self._loader, self._min_level = loader, min_level
+    def __init__(self, loader: Any, finder: _QuietFinder) -> None:
+        self._loader, self._finder = loader, finder
 
     def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
 
     def exec_module(self, module: Any) -> None:
-        # the module keeps TensorFlow's own loader (importlib.resources and the like ask it)
+        # once: the finder goes, and the module keeps TensorFlow's own loader
+        # (importlib.resources and the like ask it)
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
         module.__loader__ = module.__spec__.loader = self._loader
-        with _filtered_stderr(self._min_level):
+        with _filtered_stderr(self._finder.min_level):
             self._loader.exec_module(module)
             # the devices' first look (a CPU machine's cuInit error), inside the window
             module.config.list_physical_devices()
 
 
 class _QuietFinder(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` (once) through the other finders and wraps its loader."""
+    """Finds ``tensorflow`` through the other finders and wraps its loader, until the
+    import happens (a mere ``importlib.util.find_spec`` probe leaves it in place)."""
 
     def __init__(self, min_level: int) -> None:
-        self._min_level = min_level
+        self.min_level = min_level
+        self._busy = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "tensorflow":
+        if name != "tensorflow" or self._busy or name in sys.modules:
             return None
-        sys.meta_path.remove(self)  # once, whatever follows
-        spec = importlib.util.find_spec(name)
+        self._busy = True  # the look-up below asks every finder, this one included
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self._busy = False
         if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader, self._min_level)
+            spec.loader = _QuietLoader(spec.loader, self)
         return spec
 
 
