@@ -171,6 +171,55 @@ class _IndexedEvents:
         cardinality = tf.data.INFINITE_CARDINALITY if repeat else self.steps
         return dataset.apply(tf.data.experimental.assert_cardinality(cardinality)).prefetch(2)
 
+    def epochs(self) -> tf.data.Dataset:
+        """Endless pipeline of one element per epoch: that epoch's event order."""
+        orders = self.orders()
+        return tf.data.Dataset.from_generator(
+            lambda: orders, output_signature=tf.TensorSpec([self.n], tf.int64)
+        ).prefetch(1)
+
+    def run(self, step: Callable, order: tf.Tensor) -> None:
+        """``step`` on every batch of the epoch with event order ``order``, in a loop in
+        the graph."""
+
+        def body(b: tf.Tensor) -> tf.Tensor:
+            step(self.batch(order, tf.cast(b, tf.int64)))
+            return b + 1
+
+        tf.while_loop(lambda b: b < self.steps, body, [tf.constant(0)])
+
+
+class _WholeEpochs(keras.Model):
+    """Trains ``network`` on event-level inputs a whole epoch per ``fit`` step.
+
+    A ``train_step`` override (Keras' public way to customize ``fit``): each element of
+    the training pipeline is one epoch's event order, and the step runs Keras' own
+    ``train_step`` on every batch of it in a graph loop, the batches gathered from the
+    event tensors there; ``test_step`` does the same over the validation events. Keras'
+    ``fit`` runs the epochs, the callbacks and the metrics as usual, with one step per
+    epoch. The batches, their order and the updates are those of a plain ``fit`` on the
+    same batches (the same weights, tested); what goes is Keras' per-epoch work around
+    its multi-step loop and a validation iterator per epoch, which for a small network
+    cost about as much as the epoch's arithmetic (benchmarks/bench_fit_loop.py).
+    """
+
+    def __init__(self, network: keras.Model, train: _IndexedEvents, val: _IndexedEvents):
+        super().__init__(name=f"{network.name}_whole_epochs")
+        self.network = network
+        self.train_events = train
+        self.val_events = val
+
+    def call(self, inputs, training=False):
+        return self.network(inputs, training=training)
+
+    def train_step(self, data):
+        self.train_events.run(super().train_step, data)
+        return self.get_metrics_result()
+
+    def test_step(self, data):
+        self.val_events.run(super().test_step, data)
+        return self.get_metrics_result()
+
 
 def _balanced(weights: np.ndarray, target: float, label: str, name: str) -> np.ndarray:
     total = weights.sum()
@@ -340,9 +389,28 @@ def train_classifier(
 
     keras.utils.set_random_seed(config.seed)
     steps_per_epoch = -(-len(train_idx) // config.batch_size)
-    # 0 (the default): a whole epoch per call of Keras' compiled training function, so a
-    # step costs no Python and no per-call work of Keras.
-    per_execution = config.steps_per_execution or steps_per_epoch
+    val_batch = max(config.batch_size, 4096)
+    # Event-level inputs (no particles) are batched by index from tensors: one NumPy draw
+    # per epoch orders the events, and the batches are cut and gathered in the graph.
+    # By default (0 steps per execution, one device, no XLA) they train a whole epoch per
+    # step of _WholeEpochs; particle inputs and the other settings train with Keras'
+    # steps_per_execution (0: a whole epoch per call). The same weights either way.
+    event_level = not isinstance(inputs, JaggedEventTensors) and inputs.particles is None
+    whole_epochs = event_level and not (
+        config.steps_per_execution or config.distribute or config.jit_compile
+    )
+    per_execution = 1 if whole_epochs else config.steps_per_execution or steps_per_epoch
+    if event_level:
+        train_events = _IndexedEvents(
+            inputs.subset(train_idx),
+            labels[train_idx],
+            weights[train_idx],
+            config.batch_size,
+            seed=config.seed,
+        )
+        val_events = _IndexedEvents(
+            inputs.subset(val_idx), labels[val_idx], weights[val_idx], val_batch
+        )
     with strategy_scope(config), dtype_policy(config):
         if isinstance(model, keras.Model):
             network = model
@@ -352,7 +420,8 @@ def train_classifier(
             network = model(n_particle, n_global, n_theta)
         else:
             network = model(n_particle, n_global)
-        network.compile(
+        trained = _WholeEpochs(network, train_events, val_events) if whole_epochs else network
+        trained.compile(
             optimizer=build_optimizer(config, steps_per_epoch),
             loss=keras.losses.BinaryCrossentropy(from_logits=True),
             steps_per_execution=per_execution,
@@ -361,8 +430,7 @@ def train_classifier(
         # Create the optimizer's variables now: created while the training function is
         # first traced, they make TensorFlow trace it a second time (variables are
         # initialized; nothing else changes).
-        network.optimizer.build(network.trainable_variables)
-    val_batch = max(config.batch_size, 4096)
+        trained.optimizer.build(trained.trainable_variables)
     # When the executions divide the epoch, one endless training pipeline (one iterator)
     # serves every epoch; otherwise an execution could run past the end of an epoch, so
     # each epoch gets a finite pass. (Not under a distribution strategy: Keras then draws
@@ -370,19 +438,15 @@ def train_classifier(
     # would shift every epoch.) The validation pass is finite: an execution of several
     # steps reads until the pipeline ends, which an endless one never does.
     endless = steps_per_epoch % per_execution == 0 and not config.distribute
-    # Event-level inputs (no particles) are batched by index from tensors: one NumPy draw
-    # per epoch orders the events, and the batches are cut and gathered in the graph.
-    if not isinstance(inputs, JaggedEventTensors) and inputs.particles is None:
-        train = _IndexedEvents(
-            inputs.subset(train_idx),
-            labels[train_idx],
-            weights[train_idx],
-            config.batch_size,
-            seed=config.seed,
-        ).dataset(repeat=endless)
-        val = _IndexedEvents(
-            inputs.subset(val_idx), labels[val_idx], weights[val_idx], val_batch
-        ).dataset(repeat=False)
+    validation_steps = None
+    if whole_epochs:
+        # One element per epoch; one iterator of each pipeline serves the whole training.
+        train = train_events.epochs()
+        val = tf.data.Dataset.from_tensors(tf.range(val_events.n, dtype=tf.int64)).repeat()
+        steps_per_epoch = validation_steps = 1
+    elif event_level:
+        train = train_events.dataset(repeat=endless)
+        val = val_events.dataset(repeat=False)
     else:
         train = make_dataset(
             inputs.subset(train_idx),
@@ -399,21 +463,22 @@ def train_classifier(
             batch_size=val_batch,
             seed=None,
         )
-    fit = network.fit(
+    fit = trained.fit(
         train,
         validation_data=val,
         epochs=config.epochs,
         steps_per_epoch=steps_per_epoch if endless else None,
+        validation_steps=validation_steps,
         shuffle=False,  # the pipeline shuffles itself, seeded
         callbacks=[*early_stopping(config), *progress_callbacks(config, name)],
         verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
     )
-    # Back to one step per call for everything after training: Keras' prediction with
-    # several steps per call unrolls them into one graph, and a saved model keeps the
-    # compile settings. The same optimizer (and its state) is kept.
+    # The network alone, compiled for one step per call, for everything after training:
+    # Keras' prediction with several steps per call unrolls them into one graph, and a
+    # saved model keeps the compile settings. The same optimizer (and its state) is kept.
     with network.distribute_strategy.scope():
         network.compile(
-            optimizer=network.optimizer, loss=network.loss, jit_compile=config.jit_compile
+            optimizer=trained.optimizer, loss=trained.loss, jit_compile=config.jit_compile
         )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))
