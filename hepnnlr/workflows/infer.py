@@ -1,10 +1,13 @@
 """Signal-strength inference job: train the routes, scan a dataset, measure coverage.
 
+Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
+estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
+
 ``hepnnlr infer CONFIG`` reads an :class:`InferenceJob` from YAML (strict keys, see
 :mod:`hepnnlr.workflows.config`) and calls :func:`run_inference`:
 
-1. training samples: the Gaussian toy (thesis §3.1.1; ``toy:``), signal and background with
-   z uniform on the toy's range and both at z0 for the classifiers' negative class; or a
+1. training samples: the Gaussian toy (§3.1.1 of hdl:1887/4104579; ``toy:``), signal and
+   background with z uniform on the toy's range and both at z0 for the classifiers' negative class; or a
    physicist's ROOT files through a coffea processor (``samples:``, the Pythia H → ττ vs
    Z → ττ case with the τ_h energy scale z, see :mod:`hepnnlr.workflows.infer_samples`);
 2. the routes: ``exact`` (the true likelihood; toy only), ``classifier`` (Eq. 2.8),
@@ -14,7 +17,7 @@
    Wilks intervals, an iminuit fit, contour and profile plots (z drawn in units of π for
    the toy, in its own units for samples: ``grid.z_in_pi``, ``grid.z_label``);
 4. with a ``coverage`` section: test sets at every true ``(μ, z)``, bootstrap sets of each,
-   and the metrics of thesis §3.3 (coverage, mean width, overlaps against the true
+   and the metrics of §3.3 of hdl:1887/4104579 (coverage, mean width, overlaps against the true
    likelihood) averaged per route, plus coverage of the true likelihood over independent
    toys (toy only; on samples the test sets come from the held-out files and no true
    likelihood exists, so no overlaps).
@@ -236,7 +239,7 @@ def coverage_study(
     formats: Sequence[str] = ("png",),
     units: InferUnits | None = None,
 ) -> dict[str, Any]:
-    """Thesis §3.3 metrics of every likelihood over test sets at each true ``(μ, z)``.
+    """The §3.3 metrics of hdl:1887/4104579 of every likelihood, test sets at each true ``(μ, z)``.
 
     Args:
         likelihoods: ``{name: MixtureLikelihood}``.
@@ -250,7 +253,7 @@ def coverage_study(
         bootstrap_sets, bootstrap_size: Bootstrap sets per test set and their size ``n``.
         seed: Seed of the test sets and the bootstrap draws.
         contour_path: If given, contours of the first test set of every truth (NLL scaled
-            by ``n / N``, as the thesis's figure 4.4) are drawn there.
+            by ``n / N``, as figure 4.4 of hdl:1887/4104579) are drawn there.
         z_unit, z_label, style, formats: the contours' z axis, look and files (see
             :func:`scan_and_report`).
 
