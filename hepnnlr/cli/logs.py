@@ -10,12 +10,14 @@ and the warnings of TensorFlow's Python loggers, which are otherwise left at err
 A command's result (the summary tables, where its outputs are) is printed on stdout, not
 logged, so ``-q`` still shows it and ``hepnnlr ... > result.txt`` keeps only it. FastJet
 prints its banner on stdout at its first clustering in a process; ``-q`` asks FastJet not
-to (:func:`_quiet_fastjet`), the other levels leave FastJet's default alone.
+to, in every process of the run (:mod:`hepnnlr.observables._fastjet`); the other levels
+leave FastJet's default alone.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +31,8 @@ LEVELS = {"quiet": logging.WARNING, "default": logging.INFO, "verbose": logging.
 # Python loggers of TensorFlow and Keras' absl (retracing notes, saving formats): errors
 # only, unless -v. (Their C++ start-up lines are hepnnlr.tensors' concern.)
 _TENSORFLOW_LOGGERS = ("tensorflow", "absl")
+# hepnnlr.observables._fastjet.QUIET_VARIABLE (imported only under -q: it imports FastJet)
+_FASTJET_VARIABLE = "HEPNNLR_QUIET_FASTJET"
 
 
 class _Formatter(logging.Formatter):
@@ -46,17 +50,6 @@ class _Formatter(logging.Formatter):
         return f"[hepnnlr] {message}"
 
 
-def _quiet_fastjet() -> None:
-    """Send FastJet's one banner of this process nowhere: print it now into no stream
-    (``ClusterSequence.set_fastjet_banner_stream`` and ``print_banner``, FastJet's own
-    switch, reached through the exported ``ClusterSequenceArea``). Worker processes forked
-    from this one inherit it; a dask worker started anew prints its own."""
-    import fastjet
-
-    fastjet.ClusterSequenceArea.set_fastjet_banner_stream(None)
-    fastjet.ClusterSequenceArea.print_banner()
-
-
 @contextmanager
 def command_logging(level: int, stream: TextIO | None = None) -> Iterator[logging.Logger]:
     """One handler on the ``hepnnlr`` logger at ``level`` for the block (on ``stream``,
@@ -70,8 +63,12 @@ def command_logging(level: int, stream: TextIO | None = None) -> Iterator[loggin
     others = {name: logging.getLogger(name).level for name in _TENSORFLOW_LOGGERS}
     logger.addHandler(handler)
     logger.setLevel(level)
+    banner = os.environ.get(_FASTJET_VARIABLE)
     if level >= logging.WARNING:
-        _quiet_fastjet()
+        from hepnnlr.observables._fastjet import QUIET_VARIABLE, quiet_banner
+
+        os.environ[QUIET_VARIABLE] = "1"  # for this run's worker processes too
+        quiet_banner()
     for name in _TENSORFLOW_LOGGERS:
         logging.getLogger(name).setLevel(
             logging.WARNING if level <= logging.DEBUG else logging.ERROR
@@ -83,3 +80,7 @@ def command_logging(level: int, stream: TextIO | None = None) -> Iterator[loggin
         logger.setLevel(previous)
         for name, old in others.items():
             logging.getLogger(name).setLevel(old)
+        if banner is None:
+            os.environ.pop(_FASTJET_VARIABLE, None)
+        else:
+            os.environ[_FASTJET_VARIABLE] = banner

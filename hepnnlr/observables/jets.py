@@ -47,7 +47,7 @@ import awkward as ak
 import fastjet
 import numpy as np
 
-from hepnnlr.observables import _kernels
+from hepnnlr.observables import _fastjet, _kernels  # noqa: F401  (_fastjet: its banner under -q)
 from hepnnlr.observables.dis import wrap_phi
 from hepnnlr.observables.fourvectors import flat_momenta, momentum4d
 from hepnnlr.observables.jetconfig import JET_ALGORITHMS, JetConfig

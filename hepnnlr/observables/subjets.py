@@ -23,7 +23,7 @@ import fastjet
 import numpy as np
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
-from hepnnlr.observables import _kernels
+from hepnnlr.observables import _fastjet, _kernels  # noqa: F401  (_fastjet: its banner under -q)
 
 __all__ = [
     "exclusive_kt_subjets",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -50,3 +51,18 @@ def test_quiet_and_verbose_exclude_each_other(capsys):
     with pytest.raises(SystemExit):
         main(["-q", "-v", "generate", "calo", "--events", "2", "-o", "x.root"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_quiet_silences_fastjet_in_the_runs_processes_only(tmp_path, capsys, monkeypatch):
+    from hepnnlr.cli import logs
+    from hepnnlr.observables import _fastjet
+
+    assert logs._FASTJET_VARIABLE == _fastjet.QUIET_VARIABLE  # the workers read this one
+    monkeypatch.delenv(_fastjet.QUIET_VARIABLE, raising=False)
+    seen = []
+    monkeypatch.setattr(_fastjet, "quiet_banner", lambda: seen.append(dict(os.environ)))
+    _generate(tmp_path, capsys, "-q")
+    assert seen and seen[0][_fastjet.QUIET_VARIABLE] == "1"  # set while the command ran
+    assert _fastjet.QUIET_VARIABLE not in os.environ  # and only then
+    _generate(tmp_path, capsys)
+    assert len(seen) == 1  # the default level leaves FastJet's banner alone
