@@ -7,8 +7,8 @@ estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104
 :mod:`hepnnlr.workflows.config`) and calls :func:`run_inference`:
 
 1. training samples: the Gaussian toy (§3.1.1 of hdl:1887/4104579; ``toy:``), signal and
-   background with z uniform on the toy's range and both at z0 for the classifiers' negative class; or a
-   physicist's ROOT files through a coffea processor (``samples:``, the Pythia H → ττ vs
+   background with z uniform on the toy's range and both at z0 for the classifiers' negative
+   class; or a physicist's ROOT files through a coffea processor (``samples:``, the Pythia H → ττ vs
    Z → ττ case with the τ_h energy scale z, see :mod:`hepnnlr.workflows.infer_samples`);
 2. the routes: ``exact`` (the true likelihood; toy only), ``classifier`` (Eq. 2.8),
    ``flow`` (§2.2);
