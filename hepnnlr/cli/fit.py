@@ -31,6 +31,7 @@ from hepnnlr.cli.options import (
     add_plot_options,
     add_switch,
     add_uncertainty_options,
+    add_verbosity_options,
     output_option,
     overrides,
 )
@@ -101,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         )
         add_overwrite_folder(sub, resume=True)
         add_plot_options(sub, FIT_JOB)
+        add_verbosity_options(sub)
         sub.set_defaults(handler=run)
 
 

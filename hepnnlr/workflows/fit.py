@@ -39,6 +39,7 @@ uncertainty; :func:`run_fit` runs it end to end:
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,8 @@ from hepnnlr.workflows.fit_steps import (
     srgn_step,
     train_reweighter,
 )
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = [
     "FIT_METHODS",
@@ -170,8 +173,7 @@ def _replicas(job: FitJob, samples, inputs, fits: list[OneFit], reweighters, kep
                 )
                 shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
                 out[b] = (m, fit.theta, shift, fit.flags)
-                if job.progress:
-                    print(f"[hepnnlr] replica {b} (repeat {m}): {fit.theta}", flush=True)
+                _LOG.info("replica %d (repeat %d): %s", b, m, fit.theta)
     return out
 
 
@@ -215,8 +217,7 @@ def _simulation_replicas(job: FitJob, samples, inputs, fits: list[OneFit], train
         )
         shift = {n: fit.theta[n] - fits[m].theta[n] for n in names}
         out.append((m, fit.theta, shift, fit.flags))
-        if job.progress:
-            print(f"[hepnnlr] simulation replica {b} (repeat {m}): {fit.theta}", flush=True)
+        _LOG.info("simulation replica %d (repeat %d): %s", b, m, fit.theta)
     return out
 
 
@@ -257,12 +258,8 @@ def fit_target(
             ),
         )
         fits.append(fit)
-        if job.progress:
-            flagged = f", flagged {sorted(fit.flags.reasons)}" if fit.flags.flagged else ""
-            print(
-                f"[hepnnlr] repeat {repeat}: {fit.theta} (objective {fit.objective:.5f}{flagged})",
-                flush=True,
-            )
+        flagged = f", flagged {sorted(fit.flags.reasons)}" if fit.flags.flagged else ""
+        _LOG.info("repeat %d: %s (objective %.5f%s)", repeat, fit.theta, fit.objective, flagged)
     values = {n: np.array([f.theta[n] for f in fits]) for n in names}
     flagged = np.array([f.flags.flagged for f in fits])
     candidates = np.ones(len(fits), bool) if u.keep_flagged else ~flagged
@@ -341,7 +338,8 @@ def run_fit(job: FitJob, *, checkpoint: JobCheckpoint | None = None) -> FitOutpu
     plots = []
     level = "generator" if job.method == "dctr" else "detector"
     fitted_label = ", ".join(f"{n}={v:.4g}" for n, v in value.items())
-    for key, group in groups.items():
+    look, formats = job.plots.look("Simulation"), job.plots.formats
+    for key, group in groups.items() if job.plots.enabled else ():
         plots += plot_comparison(
             {
                 "target": group["target"],
@@ -352,13 +350,26 @@ def run_fit(job: FitJob, *, checkpoint: JobCheckpoint | None = None) -> FitOutpu
             path=out / f"{key}",
             xlabel=group["target"].axes[0].label,
             as_points=("target",),
-            formats=("png",),
+            formats=formats,
             title=f"{job.method.upper()} fit, {level} level",
+            style=look,
         )
     losses = [rw.classifier.history for rw in reweighters]
-    plots += plot_curves(job, [f.curve for f in fits], losses, errors, out)
     replica_theta = {n: [r[1][n] for r in replicas] for n in names}
-    plots += plot_uncertainty(job, errors, values, keep.tolist(), replica_theta, used.tolist(), out)
+    if job.plots.enabled:
+        curves = [f.curve for f in fits]
+        plots += plot_curves(job, curves, losses, errors, out, style=look, formats=formats)
+        plots += plot_uncertainty(
+            job,
+            errors,
+            values,
+            keep.tolist(),
+            replica_theta,
+            used.tolist(),
+            out,
+            style=look,
+            formats=formats,
+        )
     repeat_rows = [
         {
             "theta": f.theta,
