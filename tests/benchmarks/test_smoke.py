@@ -26,6 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -38,6 +39,7 @@ SMOKE_TESTED = {
     "bench_analysis",
     "bench_calo",
     "bench_clustering",
+    "bench_fit_loop",
     "bench_generation",
     "bench_highmult",
     "bench_import",
@@ -178,6 +180,26 @@ def test_training_benchmarks(samples):
          "--epochs", "1", "--xtol", "0.5", "--max-iterations", "1", "--repeats", "1"],
     )  # fmt: skip
     assert fits["naive_g_trainings"] >= 1 and fits["refit_g_trainings"] >= 1
+
+
+def test_fit_loop_benchmark(tmp_path):
+    """Keras' fit against a copy of the former loop (here: the current module itself), one
+    MLP epoch on 150 + 150 random events in bench_vs_omnifold's cache layout."""
+    rng = np.random.default_rng(1)
+    cache = tmp_path / "inputs.npz"
+    np.savez(cache, particle_features=np.array(["a"]), global_features=np.array(["x", "y"]),
+             **{f"{k}_{f}": rng.normal(size=(150, 2, 1) if f == "particles" else (150, 2))
+                for k in ("sim", "data") for f in ("particles", "globals")},
+             sim_mask=np.ones((150, 2)), data_mask=np.ones((150, 2)))  # fmt: skip
+    old = BENCHMARKS.parent / "hepnnlr" / "training" / "classifier.py"
+    results = _main(
+        "bench_fit_loop",
+        ["--old", str(old), "--cache", str(cache), "--models", "mlp", "--epochs", "1",
+         "--repeat", "1", "--json", str(tmp_path / "fit_loop.json")],
+    )  # fmt: skip
+    # The same module twice: the same training, to the bit.
+    assert results["mlp_same_history"] == 1.0 and results["mlp_max_delta_logit"] == 0.0
+    assert len(_summary(tmp_path / "fit_loop.json")) == 1
 
 
 @pytest.mark.parametrize("name", ["bench_vs_omnifold", "bench_vs_multifold"])
