@@ -38,12 +38,11 @@ class TrainingConfig:
         mixed_precision: Compute in float16 with float32 variables and loss scaling
             (``mixed_float16``: fast on GPUs, slow but correct on CPUs); the logit layer
             stays float32.
-        steps_per_execution: Training steps run per call of the compiled training function
-            (Keras ``steps_per_execution``, training with Keras' ``fit``); ``0`` (the
-            default) runs a whole epoch per call in hepnnlr's own epoch loop, the
-            validation pass a second call, so neither a step nor an epoch costs Keras'
-            per-call work. Same weights for every value; only batch-level callbacks see
-            fewer calls.
+        steps_per_execution: Training steps run per call of Keras' compiled training
+            function (Keras ``steps_per_execution``). ``0`` (the default): a whole epoch
+            per call; event-level inputs then train a whole epoch per ``fit`` step (a
+            ``train_step`` override), so neither a batch nor an epoch costs Keras' per-call
+            work. Same weights for every value; only batch-level callbacks see fewer calls.
         jit_compile: Compile the training step with XLA (off by default: on a CPU each new
             batch shape, e.g. each bucketed slot count, costs a compilation).
     """
