@@ -31,10 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import uproot
 from _results import RESULTS_DIR, ROOT, load_average, table, write_result
 
 from hepnnlr.cli.demo import DEFAULT_EVENTS
+from hepnnlr.results.hist_layout import cell, read_region_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.style import PlotStyle
 
@@ -134,10 +134,10 @@ def chi2_table(chi2: dict) -> tuple[dict, list[str]]:
     )
 
 
-#: The demo's histogram groups as its own figures label them (the unfolding's labels).
+#: The datasets of a gen-level region as the unfolding's own figures label them.
 GROUP_LABELS = {
-    "data_truth": "data truth",
-    "sim_truth": "simulation truth (prior)",
+    "data": "data truth",
+    "sim": "simulation truth (prior)",
     "unfolded": "unfolded (OmniFold)",
 }
 #: The DIS description's particle-level region, for a summary that does not name it.
@@ -148,39 +148,46 @@ def redraw_figures(output: Path, summary: dict, figures_dir: Path) -> list[str]:
     """Redraw the shown observables from ``output/histograms.root`` into
     ``figures_dir/demo_<name>.png``; paths relative to docs/.
 
-    The unfolded histogram's uncertainty parts are the run's ``unfolded/<name>_stat`` and
-    ``unfolded/<name>_method`` histograms where it wrote them (bootstrap, several runs); a
-    run of one network per step has only the weights' own statistics.
+    Each figure is its region ``gen_<name>`` read back with its dataset and variation axes
+    (:func:`hepnnlr.results.read_region_histograms`); the unfolded histogram's
+    uncertainty parts are its ``stat`` and ``method`` up/down variations where the run
+    computed them (bootstrap, several runs); a run of one network per step has only the
+    weights' own statistics.
     """
     region = summary.get("truth_region") or DIS_REGION
     title = f"OmniFold, {summary['iterations']} iterations; particle level, {region}"
     drawn = []
-    with uproot.open(output / "histograms.root") as f:
-        for name in FIGURES:
-            if f"unfolded/{name}" not in f:
-                print(f"[demo_results] no histogram unfolded/{name}; not shown", flush=True)
-                continue
-            shown = {GROUP_LABELS[g]: f[f"{g}/{name}"].to_hist() for g in GROUP_LABELS}
-            parts = {
-                part: f[f"unfolded/{name}_{part}"].to_hist()
-                for part in ("stat", "method")
-                if f"unfolded/{name}_{part}" in f
-            }
-            target = figures_dir / f"demo_{name}"
-            plot_comparison(
-                shown,
-                reference=GROUP_LABELS["data_truth"],
-                as_points=(GROUP_LABELS["unfolded"],),
-                bands={GROUP_LABELS["unfolded"]: parts},
-                title=title,
-                path=target,
-                formats=("png",),
-                style=PlotStyle(label="Pseudo-data"),
+    regions = read_region_histograms(output / "histograms.root")
+    for name in FIGURES:
+        if f"gen_{name}" not in regions:
+            print(f"[demo_results] no region gen_{name}; not shown", flush=True)
+            continue
+        stacked = regions[f"gen_{name}"]
+        shown = {label: cell(stacked, d) for d, label in GROUP_LABELS.items()}
+        variations = list(stacked.axes["variation"])
+        parts = {
+            part: (
+                cell(stacked, "unfolded", f"{part}_up"),
+                cell(stacked, "unfolded", f"{part}_down"),
             )
-            try:
-                drawn.append(target.with_suffix(".png").resolve().relative_to(ROOT / "docs"))
-            except ValueError:
-                drawn.append(target.with_suffix(".png"))
+            for part in ("stat", "method")
+            if f"{part}_up" in variations
+        }
+        target = figures_dir / f"demo_{name}"
+        plot_comparison(
+            shown,
+            reference=GROUP_LABELS["data"],
+            as_points=(GROUP_LABELS["unfolded"],),
+            bands={GROUP_LABELS["unfolded"]: parts},
+            title=title,
+            path=target,
+            formats=("png",),
+            style=PlotStyle(label="Pseudo-data"),
+        )
+        try:
+            drawn.append(target.with_suffix(".png").resolve().relative_to(ROOT / "docs"))
+        except ValueError:
+            drawn.append(target.with_suffix(".png"))
     return [Path(p).as_posix() for p in drawn]
 
 

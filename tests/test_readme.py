@@ -50,7 +50,8 @@ def test_the_readme_recipe_rebuilds_the_unfolded_histogram(
     dis_data_file, dis_sim_file, tmp_path, tmp_path_factory
 ) -> None:
     """The README's "Rebuilding the unfolded Q² histogram" block, run as printed on a tiny
-    unfolding's output (its DIR put in), equals ``unfolded/Q2`` of ``histograms.root``."""
+    unfolding's output (its DIR put in), equals ``gen_Q2/unfolded_nominal`` of
+    ``histograms.root``."""
     import uproot
     from tiny_unfolding import shared_tiny_unfolding
 
@@ -65,7 +66,7 @@ def test_the_readme_recipe_rebuilds_the_unfolded_histogram(
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
     with uproot.open(out.histograms_file) as f:
-        expected = f["unfolded/Q2"].to_hist()
+        expected = f["gen_Q2/unfolded_nominal"].to_hist()
     np.testing.assert_array_equal(namespace["h"].axes[0].edges, expected.axes[0].edges)
     # the same events and weights, summed in another order: float64 rounding only
     np.testing.assert_allclose(

@@ -56,9 +56,10 @@ __all__ = [
 LEVELS = ("gen", "reco")
 """Levels of a DIS event: particle (generator) level and detector (reconstructed) level."""
 
-#: lower Q² edge per level: the detector-level selection starts at Q² = 150 GeV² (Sec. 3);
-#: the particle-level axis starts lower so that migrations across the threshold are seen
-_Q2_MIN = {"gen": 100.0, "reco": 150.0}
+#: lower Q² edge of both levels: the detector-level selection and the particle-level region
+#: start at Q² = 150 GeV² (Sec. 3); particle-level events below it (the generator cut is
+#: Q² > 100 GeV²) fall in the underflow, which hist keeps
+_Q2_MIN = 150.0
 _Q2_MAX = 5000.0
 
 
@@ -106,7 +107,7 @@ _VARIABLE_EDGES = {
 def _q2_axis(level: str) -> hist.axis.Regular:
     return hist.axis.Regular(
         20,
-        _Q2_MIN[level],
+        _Q2_MIN,
         _Q2_MAX,
         transform=hist.axis.transform.log,
         name="Q2",
@@ -158,8 +159,8 @@ def book_dis_histograms(level: str, dataset: str | None = None) -> dict[str, his
     """Empty histograms (``Weight`` storage) of every DIS observable for one level.
 
     Args:
-        level: ``"gen"`` (particle level) or ``"reco"`` (detector level); only the lower
-            Q² edge differs (100 vs 150 GeV²).
+        level: ``"gen"`` (particle level) or ``"reco"`` (detector level); both are binned
+            alike.
         dataset: Dataset of the entries (the processor passes
             ``events.metadata["dataset"]``): every histogram gets the leading ``dataset``
             category axis, holding this dataset. ``None``: one axis only, for

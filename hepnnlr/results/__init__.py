@@ -10,6 +10,11 @@ from hepnnlr._lazy import attach
 # defining module -> public names; each module is imported on first use of a name
 _EXPORTS = {
     "hepnnlr.results.contours": ("plot_nll_contours", "plot_profiles"),
+    "hepnnlr.results.hist_layout": (
+        "read_region_histograms",
+        "stack_variations",
+        "write_region_histograms",
+    ),
     "hepnnlr.results.io": ("read_weights", "write_histograms", "write_weights"),
     "hepnnlr.results.plots": ("plot_comparison",),
     "hepnnlr.results.style": ("PlotStyle",),

@@ -27,7 +27,7 @@ from hepnnlr.methods.omnifold_config import OmniFoldConfig
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.outputs import write_json
 from hepnnlr.processors.chunks import collect_hists
-from hepnnlr.results.io import write_histograms
+from hepnnlr.results.hist_layout import write_region_histograms
 from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
@@ -45,9 +45,9 @@ from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfold
 from hepnnlr.workflows.unfold_report import (
     ERROR_MODEL,
     UnfoldUncertainty,
-    component_histograms,
     error_bands,
     unfolding_errors,
+    unfolding_regions,
     with_total,
 )
 
@@ -274,7 +274,12 @@ class DISUnfoldingJob:
 
 @dataclass
 class DISUnfoldingOutputs:
-    """What :func:`run_dis_unfolding` produced."""
+    """What :func:`run_dis_unfolding` produced.
+
+    ``histograms``: ``{group: {observable: Hist}}`` (``data_reco``, ``sim_reco``,
+    ``sim_truth``, ``data_truth``, ``unfolded``); ``regions``: the same as ``histograms.root``
+    holds them, ``{<level>_<observable>: Hist}`` with the ``dataset`` and ``variation``
+    axes (:func:`~hepnnlr.workflows.unfold_report.unfolding_regions`)."""
 
     histograms_file: Path
     weights_file: Path
@@ -283,6 +288,7 @@ class DISUnfoldingOutputs:
     histograms: dict[str, dict[str, hist.Hist]]
     result: OmniFoldResult
     chi2: dict[str, dict[str, float]]
+    regions: dict[str, hist.Hist] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     uncertainties: dict[str, BinErrors] = field(default_factory=dict)
     runs: EnsembleOfUnfoldings | None = None
@@ -384,12 +390,8 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
     if ak.any(data["pass_gen"]):
         groups["data_truth"] = truth(data, ak.to_numpy(data["weight"]).astype(np.float64))
     out_dir = job.output_dir
-    root_groups = dict(groups)
-    root_groups["unfolded"] = {
-        **groups["unfolded"],
-        **component_histograms(groups["unfolded"], errors),
-    }
-    histograms_file = write_histograms(out_dir / "histograms.root", root_groups)
+    regions = unfolding_regions(groups, errors)
+    histograms_file = write_region_histograms(out_dir / "histograms.root", regions)
     weights_file = write_unfolding_weights(
         out_dir / "weights.parquet", job, sim, final, runs, replicas
     )
@@ -473,6 +475,7 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
         summary_file=summary_file,
         plots=plots,
         histograms=groups,
+        regions=regions,
         result=result,
         chi2=chi2,
         timings=timings,

@@ -3,8 +3,9 @@
 :func:`unfolding_errors` turns the parallel runs (other training seeds: the *method*
 uncertainty) and the bootstrap replicas of the data (Poisson(1) weights, every classifier
 retrained: the *statistical* uncertainty) into :class:`~hepnnlr.results.BinErrors` per
-unfolded histogram; the other functions put them into the outputs: the ROOT groups
-(``unfolded/<name>_stat``, ``unfolded/<name>_method``), the plots' bands, the summary's
+unfolded histogram; the other functions put them into the outputs: the regions of
+``histograms.root`` (:func:`unfolding_regions`: ``gen_<name>/unfolded_stat_up``, ...), the
+plots' bands, the summary's
 ``uncertainties`` and ``error_model``, and the printed lines (docs/omnifold.md,
 "Uncertainties of hepnnlr unfold").
 """
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import hist
 import numpy as np
 
+from hepnnlr.errors import ConfigError
+from hepnnlr.results.hist_layout import stack_variations, variation_histograms
 from hepnnlr.results.uncertainties import BinErrors, bin_errors, with_errors
 from hepnnlr.workflows.uncertainty import check_uncertainty
 
@@ -27,10 +30,10 @@ if TYPE_CHECKING:  # annotations only: the ensembles module trains networks (Ten
 __all__ = [
     "ERROR_MODEL",
     "UnfoldUncertainty",
-    "component_histograms",
     "error_bands",
     "error_lines",
     "unfolding_errors",
+    "unfolding_regions",
     "with_total",
 ]
 
@@ -118,17 +121,42 @@ def with_total(
     }
 
 
-def component_histograms(
-    unfolded: Mapping[str, hist.Hist], errors: Mapping[str, BinErrors]
+#: group of the unfolding's histograms -> (level, dataset) in the regions' layout
+REGION_DATASETS = {
+    "data_reco": ("reco", "data"),
+    "sim_reco": ("reco", "sim"),
+    "data_truth": ("gen", "data"),
+    "sim_truth": ("gen", "sim"),
+    "unfolded": ("gen", "unfolded"),
+}
+
+
+def unfolding_regions(
+    groups: Mapping[str, Mapping[str, hist.Hist]], errors: Mapping[str, BinErrors]
 ) -> dict[str, hist.Hist]:
-    """``{<name>_stat: Hist, <name>_method: Hist}``: the unfolded values with variance =
-    that component² (``.errors()`` reads it back), for the components computed."""
+    """``{<level>_<name>: Hist(dataset, variation, observable)}`` of an unfolding's groups
+    (:data:`REGION_DATASETS`: ``reco_Q2`` holds ``data`` and ``sim``, ``gen_Q2`` ``data``
+    (the data's truth, where there is one), ``sim`` (the prior) and ``unfolded``). The
+    variations are the unfolded histogram ± each computed part of ``errors``:
+    ``stat_up/down`` (bootstrap of the data), ``method_up/down`` (the runs' spread); its
+    nominal's variance is the total². :func:`~hepnnlr.results.hist_layout.
+    write_region_histograms` writes them as ``{region}/{dataset}_{variation}``."""
+    nominal: dict[str, dict[str, hist.Hist]] = {}
+    unknown = sorted(set(groups) - set(REGION_DATASETS))
+    if unknown:
+        raise ConfigError(f"unfolding_regions: groups {unknown} are not {list(REGION_DATASETS)}.")
+    for group in REGION_DATASETS:  # the datasets in one order: data, sim, unfolded
+        level, dataset = REGION_DATASETS[group]
+        for name, h in groups.get(group, {}).items():
+            nominal.setdefault(f"{level}_{name}", {})[dataset] = h
     out = {}
-    for name, e in errors.items():
-        for component in ("stat", "method"):
-            error = getattr(e, component)
-            if error is not None:
-                out[f"{name}_{component}"] = with_errors(unfolded[name], error)
+    for region, datasets in nominal.items():
+        level, _, name = region.partition("_")
+        e = errors.get(name) if level == "gen" else None
+        parts = {} if e is None else {p: getattr(e, p) for p in ("stat", "method")}
+        parts = {p: error for p, error in parts.items() if error is not None}
+        shifted = {"unfolded": variation_histograms(datasets["unfolded"], parts)} if parts else {}
+        out[region] = stack_variations(datasets, shifted)
     return out
 
 

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hepnnlr import __version__
 from hepnnlr.cli.main import build_parser, main
@@ -240,7 +241,9 @@ def test_style_and_label_reach_every_drawing_verbs_job(tmp_path, verb):
         head = ["demo", "-o", str(tmp_path / "d")] if verb == "demo" else ["unfold", str(path)]
     else:
         source = CONFIGS / ("gaussian_srgn.yaml" if verb == "fit" else "infer_gaussian.yaml")
-        path = _yaml(tmp_path, source.read_text() + section, f"{verb}.yaml")
+        data = yaml.safe_load(source.read_text())  # the shipped job, its plots replaced
+        data["plots"] = yaml.safe_load(section)["plots"]
+        path = _yaml(tmp_path, yaml.safe_dump(data), f"{verb}.yaml")
         keys, loader = (
             (FIT_KEYS, load_fit_job) if verb == "fit" else (INFER_KEYS, load_inference_job)
         )

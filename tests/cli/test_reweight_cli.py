@@ -6,6 +6,7 @@ summary; the file-and---analysis form; errors that name the key."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import awkward as ak
 import numpy as np
@@ -19,6 +20,7 @@ from hepnnlr.cli.main import main
 from hepnnlr.outputs import check_complete
 from hepnnlr.results import read_weights
 
+CONFIGS = Path(__file__).parents[2] / "examples" / "configs"
 PARTICLES = ("log_pt", "eta", "phi", "charge")
 EVENT = ("n_particles", "log_sum_pt")
 
@@ -74,9 +76,11 @@ def test_reweight_a_pfnano_job_end_to_end(pfnano, tmp_path, capsys):
     from hepnnlr.training.ensemble_reweighter import ReweighterEnsemble
 
     path, models, columns = pfnano
+    # examples/configs/reweight_pfnano.yaml as shipped, on the 10-event file in small chunks
     job = tmp_path / "job.yaml"
-    job.write_text(yaml.safe_dump({"analysis": "pfnano_particles", "fileset": {"qcd": [str(path)]},
-                                   "chunksize": 10, "output_dir": "out"}))  # fmt: skip
+    shipped = yaml.safe_load((CONFIGS / "reweight_pfnano.yaml").read_text())
+    shipped.update(fileset={"qcd": [str(path)]}, chunksize=10, output_dir="out")
+    job.write_text(yaml.safe_dump(shipped))
     assert main(["reweight", str(models), str(job), "--executor", "iterative"]) == 0
     out = tmp_path / "out"  # the job's output_dir, relative to the job file
     assert check_complete(out) == []

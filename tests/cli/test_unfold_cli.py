@@ -64,7 +64,9 @@ def test_unfold_flags_report_stat_method_and_total(tmp_path, dis_sim_file, dis_d
         t >= max(s, m) for t, s, m in zip(q2["total"], q2["stat"], q2["method"], strict=True)
     )
     with uproot.open(out / "histograms.root") as f:
-        assert {"unfolded/Q2_stat", "unfolded/Q2_method"} <= set(f.keys(cycle=False))
+        assert {
+            f"gen_Q2/unfolded_{p}_{s}" for p in ("stat", "method") for s in ("up", "down")
+        } <= set(f.keys(cycle=False))
 
 
 def test_flags_override_a_yaml_job_and_the_old_names_warn(tmp_path):

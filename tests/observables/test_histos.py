@@ -78,7 +78,8 @@ WEIGHTS = np.array([1.5, 2.0, 4.0, 0.25, 0.5])
 
 
 def test_book_names_storage_and_levels() -> None:
-    for level, q2_min in (("gen", 100.0), ("reco", 150.0)):
+    # both levels from the region's and the selection's Q2 = 150 GeV2
+    for level, q2_min in (("gen", 150.0), ("reco", 150.0)):
         hists = book_dis_histograms(level)
         assert set(hists) == EXPECTED_NAMES == set(DIS_OBSERVABLES)
         for name, h in hists.items():

@@ -64,11 +64,27 @@ def test_outputs_can_be_joined_back_to_events(closure, dis_sim_file):
     np.testing.assert_allclose(final, ak.to_numpy(weights["weight_mc"] * weights["push_iter2"]))
     assert np.isfinite(final).all() and (final > 0).all()
     with uproot.open(closure.histograms_file) as f:
-        groups = {key.split("/")[0] for key in f.keys(recursive=True, cycle=False)}
-        assert groups == {"data_reco", "sim_reco", "sim_truth", "unfolded", "data_truth"}
-        q2 = f["unfolded/Q2"].to_hist()
+        keys = set(f.keys(recursive=True, cycle=False))
+        q2 = f["gen_Q2/unfolded_nominal"].to_hist()
+    # {region}/{dataset}_{variation}: one run, no bootstrap: the nominals only
+    names = closure.histograms["unfolded"]
+    assert keys == {f"gen_{n}" for n in names} | {f"reco_{n}" for n in names} | {
+        f"gen_{n}/{d}_nominal" for n in names for d in ("data", "sim", "unfolded")
+    } | {f"reco_{n}/{d}_nominal" for n in names for d in ("data", "sim")}
     np.testing.assert_allclose(q2.values(), closure.histograms["unfolded"]["Q2"].values())
     np.testing.assert_allclose(q2.variances(), closure.histograms["unfolded"]["Q2"].variances())
+    # in memory: the dataset and variation axes, the same histograms bit for bit
+    stacked = closure.regions["gen_Q2"]
+    assert stacked.axes.name == ("dataset", "variation", "Q2")
+    assert list(stacked.axes["dataset"]) == ["data", "sim", "unfolded"]
+    for group, dataset in (("sim_truth", "sim"), ("data_truth", "data"), ("unfolded", "unfolded")):
+        cell = stacked[{"dataset": dataset, "variation": "nominal"}]
+        np.testing.assert_array_equal(
+            cell.values(flow=True), closure.histograms[group]["Q2"].values(flow=True)
+        )
+    # the particle-level Q2 axis starts where the region does (Q2 > 150 GeV2): no bin of
+    # the truth-level histograms below it, none left empty by the region's cut
+    assert stacked.axes["Q2"].edges[0] == pytest.approx(150.0)
     assert {p.suffix for p in closure.plots} == {".png", ".pdf"}
     assert all(p.stat().st_size > 0 for p in closure.plots)
 
@@ -176,11 +192,13 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
     assert summary["uncertainty"]["seeds"] == {"data": 11}
     assert summary["error_model"]["stat"].startswith("statistical: standard deviation")
     with uproot.open(out.histograms_file) as f:
-        np.testing.assert_allclose(f["unfolded/Q2_stat"].to_hist().variances(), stat**2, atol=1e-9)
-        np.testing.assert_allclose(
-            f["unfolded/Q2_method"].to_hist().variances(), method**2, atol=1e-9
-        )
-        np.testing.assert_allclose(f["unfolded/Q2_stat"].values(), q2(runs.mean(axis=0)))
+        nominal = f["gen_Q2/unfolded_nominal"].values()
+        np.testing.assert_allclose(nominal, q2(runs.mean(axis=0)))
+        for part, error in (("stat", stat), ("method", method)):
+            for sign, side in ((1, "up"), (-1, "down")):
+                shifted = f[f"gen_Q2/unfolded_{part}_{side}"].values()
+                np.testing.assert_allclose(shifted, nominal + sign * error, atol=1e-9)
+        assert "gen_Q2/sim_stat_up" not in f  # the prior has no such variation
 
 
 def test_uncertainty_settings_are_validated_and_old_names_move():
