@@ -22,7 +22,9 @@ the layout of every hepnnlr processor (:mod:`hepnnlr.processors.chunks`):
   ``observables``: a record of every observable's value per event (a number, None, or a
   list per event for a per-object observable), for the events that fail the level too,
   so that a results layer can fill the same histograms with other weights
-  (:func:`hepnnlr.results.observables.fill_observables`). An empty dict with
+  (:func:`hepnnlr.results.observables.fill_observables`); with ``parameters=True`` a
+  ``parameters`` record: the value of every parameter θ that has an ``expr`` in each event
+  (a varied sample's θ, a nuisance such as the τ_h energy scale). An empty dict with
   ``columns=False``.
 
 Evaluation order per level: ``define`` (in order), ``features``, ``particles``, then the
@@ -65,10 +67,18 @@ class AnalysisProcessor(processor.ProcessorABC):
         columns: Return the per-event ``columns`` (default True).
         observables: Add each level's ``observables`` record to the columns (default
             False: the histograms alone need no per-event copy).
+        parameters: Add the ``parameters`` record (the per-event value of every
+            parameter with an ``expr``) to the columns (default False: the files of
+            other uses need not carry them).
     """
 
     def __init__(
-        self, description: AnalysisDescription, *, columns: bool = True, observables: bool = False
+        self,
+        description: AnalysisDescription,
+        *,
+        columns: bool = True,
+        observables: bool = False,
+        parameters: bool = False,
     ) -> None:
         if not isinstance(description, AnalysisDescription):
             raise ConfigError(
@@ -76,16 +86,18 @@ class AnalysisProcessor(processor.ProcessorABC):
                 f"{type(description).__name__}; use hepnnlr.analysis.get(name) or "
                 "AnalysisDescription.from_yaml(path)."
             )
-        for option, value in (("columns", columns), ("observables", observables)):
+        options = (("columns", columns), ("observables", observables), ("parameters", parameters))
+        for option, value in options:
             if not isinstance(value, bool):
                 raise ConfigError(
                     f"AnalysisProcessor({option}=...) must be True or False, got {value!r}."
                 )
-        if observables and not columns:
-            raise ConfigError(
-                "AnalysisProcessor(observables=True) puts the observables in the columns: "
-                "it needs columns=True."
-            )
+        for option, value in options[1:]:
+            if value and not columns:
+                raise ConfigError(
+                    f"AnalysisProcessor({option}=True) puts the {option} in the columns: "
+                    "it needs columns=True."
+                )
         if observables:
             for name, level in description.levels.items():
                 if "observables" in level.features:
@@ -97,6 +109,7 @@ class AnalysisProcessor(processor.ProcessorABC):
         self.description = description
         self.columns = columns
         self.observables = observables
+        self.parameters = parameters
 
     def process(self, events: Any) -> dict[str, Any]:
         """Process one chunk (see the module docstring for the output)."""
@@ -142,11 +155,21 @@ class AnalysisProcessor(processor.ProcessorABC):
             cutflow["pass_both"] = int((passed["gen"] & passed["reco"]).sum())
         if not self.columns:
             return chunk_output(events, cutflow, hists, None)
+        if self.parameters:
+            records["parameters"] = self._parameters(events)
         return chunk_output(events, cutflow, hists, _columns(events, weight, passed, records))
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
         return accumulator
+
+    def _parameters(self, events: Any) -> ak.Array | None:
+        values = {
+            name: _numbers(_per_event(p.expr.evaluate(events), events, p.expr), p.expr, events)
+            for name, p in self.description.parameters.items()
+            if p.expr is not None
+        }
+        return ak.zip(values, depth_limit=1) if values else None
 
     def _weight(self, events: Any, dataset: str) -> np.ndarray:
         definition = self.description.event_weight(dataset)
@@ -398,6 +421,7 @@ def run_analysis(
     *,
     columns: bool = True,
     observables: bool = False,
+    parameters: bool = False,
     **options: Any,
 ) -> Any:
     """Run ``description`` with :func:`hepnnlr.schema.run_processor`, with its schema and
@@ -407,7 +431,7 @@ def run_analysis(
         description: The analysis.
         fileset: The datasets to run on (``{name: [files]}`` or a dataset mapping as in a
             description); the description's own ``datasets`` if None.
-        columns, observables: As in :class:`AnalysisProcessor`.
+        columns, observables, parameters: As in :class:`AnalysisProcessor`.
         options: Passed on to ``run_processor`` (``executor``, ``chunksize``, ...).
     """
     if fileset is not None:
@@ -419,7 +443,9 @@ def run_analysis(
                 "in the description instead."
             )
     return run_processor(
-        AnalysisProcessor(description, columns=columns, observables=observables),
+        AnalysisProcessor(
+            description, columns=columns, observables=observables, parameters=parameters
+        ),
         description.fileset(),
         schema=description.schema,
         treename=description.treename,

@@ -4,11 +4,13 @@
 :func:`hepnnlr.samples.tautau_reco.make_tautau_sample` and computes, at generator level
 (``GenLepton``, ``GenTauh``, ``GenMET``) and at detector level (``RecoLepton``,
 ``RecoTauh``, ``MET``), the selection and features of :mod:`hepnnlr.observables.tau`:
-m_vis(τ_h, ℓ) and pT(ℓ)/pT(τ_h) (the two features of B. Sluijter, "Classifiers versus Normalizing
-Flows for uncertainty-aware estimation of a signal ratio", MSc thesis, Leiden University 2024,
-hdl:1887/4104579), Δφ(ℓ,
-τ_h) and the collinear mass. For every chunk of dataset ``d`` (``events.metadata
-["dataset"]``: the fileset key) it returns
+m_vis(τ_h, ℓ) and pT(ℓ)/pT(τ_h) (the two features of B. Sluijter, "Classifiers versus
+Normalizing Flows for uncertainty-aware estimation of a signal ratio", MSc thesis, Leiden
+University 2024, hdl:1887/4104579), Δφ(ℓ, τ_h) and the collinear mass: the values of the
+``tautau`` analysis description (:func:`hepnnlr.analysis.builtin.tautau.level_features`,
+one implementation for both; ``AnalysisProcessor(get("tautau"))`` gives the same columns
+and histograms, ``tests/processors/test_tautau_processor.py``). For every chunk of dataset
+``d`` (``events.metadata["dataset"]``: the fileset key) it returns
 
 * ``cutflow``: ``{d: {cut: count}}`` with ``events`` and, per level (``gen_``/``reco_``
   prefix), the events left after each requirement of a
@@ -43,9 +45,10 @@ import numpy as np
 from coffea import processor
 from coffea.analysis_tools import PackedSelection
 
+from hepnnlr.analysis.builtin.tautau import OBJECT_FIELDS, level_features
 from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError
 from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
-from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig, tautau_features
+from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig
 from hepnnlr.processors.chunks import (
     check_finite_branches,
     chunk_result,
@@ -76,12 +79,11 @@ TAUTAU_HIST_AXES: dict[str, tuple[int, float, float, str]] = {
 """Binning of each feature: (bins, low, high, label); overflow is kept."""
 
 _LEVELS = ("gen", "reco")
-_OBJECT_FIELDS = ("pt", "eta", "phi", "E", "charge")
 _COLUMN_FIELDS = ("reason", "collinear_ok", *TAUTAU_FEATURES, "lep_pt", "tau_pt")
 
 
 def _collection(name: str) -> list[str]:
-    return [f"n{name}"] + [f"{name}_{f}" for f in _OBJECT_FIELDS]
+    return [f"n{name}"] + [f"{name}_{f}" for f in OBJECT_FIELDS]
 
 
 def book_tautau_histograms(level: str, dataset: str | None = None) -> dict[str, hist.Hist]:
@@ -159,15 +161,10 @@ class TauTauProcessor(processor.ProcessorABC):
         return tuple(branches)
 
     def level_features(self, events: ak.Array, level: str) -> ak.Array:
-        """:func:`~hepnnlr.observables.tau.tautau_features` of ``"gen"`` or ``"reco"``."""
-        prefix, met = ("Gen", "GenMET") if level == "gen" else ("Reco", "MET")
-        return tautau_features(
-            _plain(events[f"{prefix}Lepton"]),
-            _plain(events[f"{prefix}Tauh"]),
-            events[f"{met}_pt"],
-            events[f"{met}_phi"],
-            self.selection,
-        )
+        """:func:`~hepnnlr.observables.tau.tautau_features` of ``"gen"`` or ``"reco"``: the
+        ``tautau`` description's :func:`hepnnlr.analysis.builtin.tautau.level_features`,
+        one implementation for both."""
+        return level_features(events, level, self.selection)
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
@@ -267,13 +264,3 @@ def feature_table(
         "is_signal": ak.to_numpy(columns.is_signal)[keep].astype(bool),
         "event": ak.to_numpy(columns.event)[keep],
     }
-
-
-def _plain(collection: ak.Array) -> ak.Array:
-    """pt, eta, phi, E (float64) and charge as plain records (no NanoEvents behaviour)."""
-    return ak.zip(
-        {
-            f: ak.values_astype(collection[f], np.int8 if f == "charge" else np.float64)
-            for f in _OBJECT_FIELDS
-        }
-    )

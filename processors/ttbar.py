@@ -10,7 +10,7 @@ the four masses m(b1 μ ν), m(b2 μ ν), m(b1 j1 j2), m(b2 j1 j2) with the sele
 :mod:`hepnnlr.observables.top`: the values of the ``ttbar`` analysis description
 (:func:`hepnnlr.analysis.builtin.ttbar.level_columns`, one implementation for both;
 ``AnalysisProcessor(get("ttbar"))`` gives the same columns and histograms,
-``tests/analysis/test_ttbar_description.py``). For every chunk of dataset ``d``
+``tests/processors/test_ttbar_processor.py``). For every chunk of dataset ``d``
 (``events.metadata["dataset"]``: the fileset key) it returns
 
 * ``cutflow``: ``{d: {cut: count}}`` with ``events`` and, per level (``gen_``/``reco_``

@@ -123,18 +123,20 @@ class Dataset:
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """A parameter θ of a method: its range, nominal value, and the expression of its
-    per-event value where the events carry it (e.g. a branch ``theta_alphaS``)."""
+    """A parameter θ of a method: its range, nominal value, the expression of its
+    per-event value where the events carry it (e.g. a branch ``theta_alphaS``) and its
+    axis label (default: the name)."""
 
     name: str
     low: float
     high: float
     nominal: float | None = None
     expr: Definition | None = None
+    label: str | None = None
 
     @classmethod
     def from_mapping(cls, name: str, data: Any, *, where: str) -> Parameter:
-        check_mapping(data, where, ("low", "high", "nominal", "expr"), ("low", "high"))
+        check_mapping(data, where, ("low", "high", "nominal", "expr", "label"), ("low", "high"))
         low, high = number(data["low"], f"{where}.low"), number(data["high"], f"{where}.high")
         nominal = data.get("nominal")
         nominal = None if nominal is None else number(nominal, f"{where}.nominal")
@@ -143,9 +145,14 @@ class Parameter:
                 f"{where} needs low < high and low <= nominal <= high, got low={low!r}, "
                 f"high={high!r}, nominal={nominal!r}."
             )
-        expr = data.get("expr")
+        expr, label = data.get("expr"), data.get("label")
         return cls(
-            name, low, high, nominal, None if expr is None else parse(expr, key=f"{where}.expr")
+            name,
+            low,
+            high,
+            nominal,
+            None if expr is None else parse(expr, key=f"{where}.expr"),
+            None if label is None else string(label, f"{where}.label"),
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -154,6 +161,8 @@ class Parameter:
             out["nominal"] = self.nominal
         if self.expr is not None:
             out["expr"] = self.expr.to_text()
+        if self.label is not None:
+            out["label"] = self.label
         return out
 
 

@@ -114,7 +114,8 @@ def test_processor_benchmarks(samples, tmp_path):
 
 
 def test_analysis_benchmark(samples, tmp_path):
-    """AnalysisProcessor on the DIS description next to DISProcessor (issue 16)."""
+    """AnalysisProcessor on the DIS and tt̄ descriptions next to DISProcessor and
+    TTbarProcessor (issue 16)."""
     _main(
         "bench_analysis",
         ["--file", str(samples["dis"]), "--chunksize", "300", "--repeat", "1",
@@ -122,6 +123,14 @@ def test_analysis_benchmark(samples, tmp_path):
     )  # fmt: skip
     (row,) = _summary(tmp_path / "analysis.json")
     assert row["clock"] == "CPU"
+    # and on the tt̄ description next to TTbarProcessor
+    _main(
+        "bench_analysis",
+        ["--analysis", "ttbar", "--file", str(samples["pp"]), "--repeat", "1",
+         "--json", str(tmp_path / "ttbar.json")],
+    )  # fmt: skip
+    (row,) = _summary(tmp_path / "ttbar.json")
+    assert "TTbarProcessor" in row["measurement"]
 
 
 def test_highmult_and_clustering_benchmarks(samples, tmp_path):

@@ -266,3 +266,63 @@ def test_config_errors_and_pickling(files, tmp_path) -> None:
         file["events"].extend({"event": np.arange(3, dtype=np.uint64), "weight": np.ones(3)})
     with pytest.raises(MissingBranchError, match="is_signal"):
         _run(str(bad))
+
+
+# --- the tautau analysis description: the same numbers through AnalysisProcessor --------
+
+_DESCRIPTION_COLUMNS = ("reason", "collinear_ok", *TAUTAU_FEATURES, "lep_pt", "tau_pt")
+
+
+@pytest.fixture(scope="module")
+def description_output(files) -> dict:
+    from hepnnlr.analysis import get
+    from hepnnlr.processors import AnalysisProcessor
+
+    fileset = {"signal": [files["signal_1.0"]], "background": [files["background_1.0"]]}
+    # the chunks of the TauTauProcessor runs, and the nuisance z of every event
+    return run_processor(
+        AnalysisProcessor(get("tautau"), parameters=True), fileset,
+        chunksize=math.ceil(N_EVENTS / 3), progress=False,
+    )  # fmt: skip
+
+
+def test_tautau_description_gives_the_columns_of_tautau_processor(
+    outputs, description_output
+) -> None:
+    from hist_checks import assert_same_hists
+
+    for dataset in ("signal", "background"):
+        generic = collect_columns(description_output, dataset=dataset)
+        dedicated = collect_columns(outputs["iterative"], dataset=dataset)
+        for level in ("gen", "reco"):
+            reason = ak.to_numpy(dedicated[level].reason)
+            assert (reason == 0).any() and (reason != 0).any(), (dataset, level)
+            assert ak.fields(generic[level]) == [*_DESCRIPTION_COLUMNS, "is_signal"]
+            np.testing.assert_array_equal(
+                ak.to_numpy(generic[level].is_signal), ak.to_numpy(dedicated.is_signal)
+            )
+            for field in _DESCRIPTION_COLUMNS:
+                got, expected = generic[level][field], dedicated[level][field]
+                # bit for bit: the same None entries and the same values
+                assert ak.is_none(got).tolist() == ak.is_none(expected).tolist(), field
+                np.testing.assert_array_equal(
+                    ak.to_numpy(ak.drop_none(got)), ak.to_numpy(ak.drop_none(expected))
+                )
+            np.testing.assert_array_equal(ak.to_numpy(generic[f"pass_{level}"]), reason == 0)
+        # the description's parameter z is the file's tau_energy_scale, event by event
+        np.testing.assert_array_equal(
+            ak.to_numpy(generic.parameters.z), ak.to_numpy(dedicated.tau_energy_scale)
+        )
+    for dataset in ("signal", "background"):
+        # every weight is 1.0: the sums are exact whatever the order of filling
+        assert_same_hists(
+            collect_hists(description_output, dataset=dataset),
+            collect_hists(outputs["iterative"], dataset=dataset),
+        )
+        generic = collect_cutflow(description_output, dataset=dataset)
+        dedicated = collect_cutflow(outputs["iterative"], dataset=dataset)
+        for level in ("gen", "reco"):
+            for mine, theirs in (("lepton", "lepton"), ("tau", "tau"),
+                                 ("opposite_charge", "pass")):  # fmt: skip
+                assert generic[f"{level}_{mine}"] == dedicated[f"{level}_{theirs}"], mine
+            assert generic[f"{level}_collinear"] == dedicated[f"{level}_collinear"]

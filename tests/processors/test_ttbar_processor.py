@@ -199,3 +199,56 @@ def test_two_datasets_never_mix(ttbar_file, tmp_path, assert_datasets_apart) -> 
         TTbarProcessor, {"sim": [ttbar_file], "edge": [str(edge)]}, chunksize=N_EVENTS // 2
     )
     assert out["cutflow"]["edge"]["events"] == 2 and out["cutflow"]["sim"]["events"] == N_EVENTS
+
+
+# --- the ttbar analysis description: the same numbers through AnalysisProcessor ---------
+
+_DESCRIPTION_COLUMNS = ("reason", "nu_real", "nu_pz", *TOP_MASS_FIELDS)
+
+
+@pytest.fixture(scope="module")
+def description_output(ttbar_file) -> dict:
+    from hepnnlr.analysis import get
+    from hepnnlr.processors import AnalysisProcessor
+
+    # the chunks of the TTbarProcessor runs: the merged columns and histograms of three
+    return run_processor(
+        AnalysisProcessor(get("ttbar")), {"tt": [ttbar_file]},
+        chunksize=math.ceil(N_EVENTS / 3), progress=False,
+    )  # fmt: skip
+
+
+def test_ttbar_description_gives_the_columns_of_ttbar_processor(
+    outputs, description_output
+) -> None:
+    generic, dedicated = collect_columns(description_output), collect_columns(outputs["iterative"])
+    for level in ("gen", "reco"):
+        reason = ak.to_numpy(dedicated[level].reason)
+        # selected events and failing ones come up in 300 events
+        assert (reason == 0).any() and (reason != 0).any(), level
+        assert ak.fields(generic[level]) == list(_DESCRIPTION_COLUMNS)
+        for field in _DESCRIPTION_COLUMNS:
+            got, expected = generic[level][field], dedicated[level][field]
+            # bit for bit: the same None entries and the same float64 values
+            assert ak.is_none(got).tolist() == ak.is_none(expected).tolist(), (level, field)
+            np.testing.assert_array_equal(
+                ak.to_numpy(ak.drop_none(got)), ak.to_numpy(ak.drop_none(expected))
+            )
+        np.testing.assert_array_equal(ak.to_numpy(generic[f"pass_{level}"]), reason == 0)
+    np.testing.assert_array_equal(ak.to_numpy(generic.weight), ak.to_numpy(dedicated.weight))
+
+
+def test_ttbar_description_gives_the_histograms_and_cut_flow_of_ttbar_processor(
+    outputs, description_output
+) -> None:
+    from hist_checks import assert_same_hists
+
+    # every weight is 1.0: the sums are exact whatever the order of filling
+    assert_same_hists(collect_hists(description_output), collect_hists(outputs["iterative"]))
+    generic, dedicated = collect_cutflow(description_output), collect_cutflow(outputs["iterative"])
+    assert generic["events"] == dedicated["events"] == N_EVENTS
+    for level in ("gen", "reco"):
+        for mine, theirs in (("muon", "muon"), ("two_b", "2b"), ("two_light", "2light")):
+            assert generic[f"{level}_{mine}"] == dedicated[f"{level}_{theirs}"], (level, mine)
+        assert generic[f"pass_{level}"] == dedicated[f"{level}_pass"]
+        assert generic[f"{level}_nu_real"] == dedicated[f"{level}_nu_real"]

@@ -7,7 +7,7 @@ takes a chunk of hepnnlr tt̄ → b b j j μ ν events
 failed requirement), ``nu_real``, ``nu_pz`` and the four masses m(b1 μ ν), m(b2 μ ν),
 m(b1 j1 j2), m(b2 j1 j2) (None where the event is not selected). :func:`level_columns` is
 the one implementation, which ``TTbarProcessor`` calls too, so both give the same values
-bit for bit (``tests/analysis/test_ttbar_description.py``).
+bit for bit (``tests/processors/test_ttbar_processor.py``).
 
 The analysis is the top-quark mass example of Sec. III C of Andreassen, Hsu, Nachman,
 Suaysom & Suresh, "Parameter Estimation using Neural Networks in the Presence of Detector
