@@ -13,10 +13,12 @@ reweighter on the full varied range and, with it frozen, per calibration target:
   target's statistical error alone: ``χ² = Σ_q (θ_q − θ̄)² / σ_q²`` has 3 degrees of
   freedom per target if the bootstrap σ_q is right (and is small if it is too large).
 * **The flat flag.** The ``flat`` test (:func:`hepnnlr.methods.fit_quality.flat_reason`)
-  fits one quadratic to the whole 11-point scan over [170, 180] GeV; the loss of Eq. 3
-  is quadratic only near its minimum (it passes through 2 ln 2 at the nominal 172.5 GeV
-  for every target and bends over below it). The same test on the 5 scan points around
-  the lowest one says whether the loss is curved where the fit is.
+  fitted one quadratic to the whole 11-point scan over [170, 180] GeV with the nodes'
+  errors taken as independent; the loss of Eq. 3 is quadratic only near its minimum (it
+  passes through 2 ln 2 at the nominal 172.5 GeV for every target and bends over below
+  it), and the nodes share their events. The same on the 5 nodes around the lowest one,
+  with independent errors and with their covariance (the test now), says which part
+  made the flags.
 * **The training edge.** With ``--seeds`` ≥ 1 a reweighter trained only on the varied
   runs below 178 GeV (so the targets at 177 and 179 GeV sit at or beyond its training
   edge) shows what an edge does to the fits and the flags.
@@ -47,10 +49,10 @@ def _local(points: np.ndarray, loss: np.ndarray) -> np.ndarray:
     return np.arange(start, start + 2 * LOCAL + 1)
 
 
-def _curvature(points, loss, error) -> str:
+def _curvature(points, loss, error, covariance=None) -> str:
     from hepnnlr.methods.fit_quality import quadratic_curvature
 
-    c, e = quadratic_curvature(points, loss, error)
+    c, e = quadratic_curvature(points, loss, error, covariance)
     return f"{c[0]:.2e} ± {e[0]:.1e} ({c[0] / e[0]:+.1f} σ)"
 
 
@@ -66,9 +68,7 @@ def _target_checks(job, rw, data, nominal, theta, seed: int):
         quarter[q, rows] = 1.0
     rows = [quarter]
     for q in range(QUARTERS):
-        rows.append(
-            np.stack([quarter[q] * poisson_weights(n, 1000 + b, seed) for b in range(20)])
-        )
+        rows.append(np.stack([quarter[q] * poisson_weights(n, 1000 + b, seed) for b in range(20)]))
     # a quarter's error is twice the target's: a wider node window (10 σ_lin of the target)
     parts = dctr_replicas(
         rw, data, nominal, np.vstack(rows), center=theta, bounds=job.bounds, width=10.0
@@ -90,7 +90,7 @@ def error_checks(args, job, load_before: str, started: float) -> int:
     """The checks of the module docstring; writes ``<args.name>_checks.json``."""
     from scipy import stats
 
-    from hepnnlr.methods.dctr_fits import dctr_scan
+    from hepnnlr.methods.dctr_fits import dctr_scan, loss_covariance
     from hepnnlr.methods.fit_quality import flat_reason
     from hepnnlr.workflows.fit_calibration import calibration_targets
     from hepnnlr.workflows.fit_inputs import Inputs, Level
@@ -115,7 +115,13 @@ def error_checks(args, job, load_before: str, started: float) -> int:
             data = inputs.events(samples[key].gen, "gen")
             scan = dctr_scan(rw, data, nominal, grid)
             window = _local(scan.points, scan.loss)
-            local = flat_reason([name], scan.points[window], scan.loss[window], scan.error[window], z=z)
+            local = flat_reason(
+                [name], scan.points[window], scan.loss[window], scan.error[window], z=z
+            )
+            covariance = loss_covariance(rw, data, nominal, scan.points[window])
+            correlated = flat_reason(
+                [name], scan.points[window], scan.loss[window], None, z=z, covariance=covariance
+            )
             flat_rows.append(
                 [
                     seed,
@@ -126,6 +132,8 @@ def error_checks(args, job, load_before: str, started: float) -> int:
                     f"{scan.points[window][0, 0]:g}-{scan.points[window][-1, 0]:g}",
                     _curvature(scan.points[window], scan.loss[window], scan.error[window]),
                     "flat" if local else "curved",
+                    _curvature(scan.points[window], scan.loss[window], None, covariance),
+                    "flat" if correlated else "curved",
                 ]
             )
             sigma, linear, fits, sigmas = _target_checks(job, rw, data, nominal, fit.theta, seed)
@@ -202,18 +210,23 @@ def error_checks(args, job, load_before: str, started: float) -> int:
                 split_rows,
             ),
             table(
-                f"The flat test (curvature of a weighted quadratic > {z:g} σ) on the whole "
-                "scan (the flag of the calibration) and on the 5 scan points around the "
-                "lowest one",
+                f"The flat test (curvature of a quadratic > {z:g} σ): on the whole scan with "
+                "the nodes' errors taken as independent (the test before issue 15's check), "
+                "the fit's flag (as the code of the run's commit sets it), and on the 5 "
+                "nodes around the lowest one, with independent errors and by generalized "
+                "least squares with their covariance (the same events enter every node: "
+                "the test now)",
                 [
                     "seed",
                     "true",
                     "fitted",
                     "curvature, whole scan",
-                    "flag",
+                    "fit's flag",
                     "window (GeV)",
-                    "curvature, window",
-                    "flag in window",
+                    "window, independent",
+                    "flag",
+                    "window, covariance",
+                    "flag",
                 ],
                 flat_rows,
             ),

@@ -34,6 +34,7 @@ __all__ = [
     "dctr_fit",
     "dctr_loss",
     "dctr_scan",
+    "loss_covariance",
     "scan_axes",
 ]
 
@@ -353,3 +354,43 @@ def dctr_scan(
         [_loss_and_error(reweighter, both, len(data), p, extrapolate, *weights) for p in points]
     )
     return DCTRScan(reweighter.theta_names, points, values[:, 0], values[:, 1])
+
+
+def _centred_terms(logits: np.ndarray, label: int, weights: np.ndarray | None) -> np.ndarray:
+    """``w (ℓ − L̄) / Σw`` per event: the loss's fluctuation carried by each event."""
+    terms = _terms(logits, label)
+    w = np.ones(len(terms)) if weights is None else weights
+    return w * (terms - (w * terms).sum() / w.sum()) / w.sum()
+
+
+def loss_covariance(
+    reweighter: DCTRReweighter,
+    data: EventTensors,
+    nominal: EventTensors,
+    points: np.ndarray,
+    *,
+    extrapolate: bool = False,
+    data_weights: np.ndarray | None = None,
+    nominal_weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """``(n, n)`` covariance of the loss of Eq. 3 at ``points`` ``(n, k)``.
+
+    The same events enter every point, so the values' fluctuations are correlated:
+    ``C_jl = Σ_i w_i² (ℓ_ij − L̄_j)(ℓ_il − L̄_l) / (Σ w)²`` over the data events, plus the
+    same over the nominal events (its diagonal is :class:`DCTRScan`'s ``error²``). A
+    second difference of the loss, a curvature, has a far smaller error than independent
+    points would give (:func:`hepnnlr.methods.fit_quality.flat_reason`).
+    """
+    weights = (
+        _checked_weights(data_weights, len(data), "loss_covariance data_weights"),
+        _checked_weights(nominal_weights, len(nominal), "loss_covariance nominal_weights"),
+    )
+    both = EventTensors.concatenate([data, nominal])
+    n = len(data)
+    rows_data, rows_nominal = [], []
+    for p in np.asarray(points, np.float64).reshape(len(points), -1):
+        logits = reweighter.logits(both, p, extrapolate=extrapolate)
+        rows_data.append(_centred_terms(logits[:n], 1, weights[0]))
+        rows_nominal.append(_centred_terms(logits[n:], 0, weights[1]))
+    a, b = np.array(rows_data), np.array(rows_nominal)
+    return a @ a.T + b @ b.T

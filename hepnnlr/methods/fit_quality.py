@@ -22,7 +22,13 @@ the range of the bounds" and those "outside a 2σ window" of the mean. Here:
     that did not train);
   - ``flat``: the objective's curvature is not significant: a weighted least-squares
     quadratic through the evaluated points (:func:`quadratic_curvature`) has a
-    curvature below ``z`` times its error for some parameter.
+    curvature below ``z`` times its error for some parameter. Where the points are the
+    nodes of a scan with the covariance of their values (DCTR: the same events enter
+    every node, so their fluctuations are correlated and largely cancel in a second
+    difference), the quadratic is the generalized least-squares one through the nodes
+    around the lowest (:func:`local_window`): the loss of Eq. 3 is quadratic near its
+    minimum only (it passes through 2 ln 2 at the nominal point for every target), and
+    independent errors overstate a curvature's error many times.
 
 NumPy only.
 """
@@ -43,6 +49,7 @@ __all__ = [
     "edge_reason",
     "flag_fit",
     "flat_reason",
+    "local_window",
     "no_discrimination_reason",
     "quadratic_curvature",
     "remove_outliers",
@@ -137,16 +144,37 @@ def summarize(values: Mapping[str, np.ndarray], keep: np.ndarray | None = None):
     return out
 
 
+def local_window(points: np.ndarray, values: np.ndarray, steps: int = 2) -> np.ndarray:
+    """Indices of the nodes of a product grid within ``steps`` nodes of the lowest value
+    along every axis (``2 steps + 1`` per axis, shifted inward at the grid's ends; all of
+    an axis with fewer nodes)."""
+    points = np.asarray(points, np.float64)
+    points = points.reshape(len(points), -1)
+    best = points[int(np.argmin(np.asarray(values, np.float64).reshape(-1)))]
+    inside = np.ones(len(points), bool)
+    for j in range(points.shape[1]):
+        axis = np.unique(points[:, j])
+        width = min(2 * steps + 1, len(axis))
+        at = int(np.searchsorted(axis, best[j]))
+        start = min(max(at - steps, 0), len(axis) - width)
+        inside &= np.isin(points[:, j], axis[start : start + width])
+    return np.flatnonzero(inside)
+
+
 def quadratic_curvature(
-    points: np.ndarray, values: np.ndarray, errors: np.ndarray | None = None
+    points: np.ndarray,
+    values: np.ndarray,
+    errors: np.ndarray | None = None,
+    covariance: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Curvature of a least-squares quadratic through ``values`` at ``points``, per parameter.
 
-    The model ``v = a + Σ b_j θ_j + Σ_{j≤l} c_jl θ_j θ_l`` is fitted with weights
-    ``1 / errors²`` (``errors`` given; the points are treated as independent) or, without
-    errors, unweighted with the residual variance as the error. Returns ``(c, σ_c)``: the
-    second derivatives ``∂²v/∂θ_j² = 2 c_jj`` and their errors, or ``None`` when there are
-    fewer distinct points than terms. Repeated points count once.
+    The model ``v = a + Σ b_j θ_j + Σ_{j≤l} c_jl θ_j θ_l`` is fitted by generalized least
+    squares with the ``covariance`` of the values (given), with weights ``1 / errors²``
+    (``errors`` given; the points are treated as independent) or, without either,
+    unweighted with the residual variance as the error. Returns ``(c, σ_c)``: the second
+    derivatives ``∂²v/∂θ_j² = 2 c_jj`` and their errors, or ``None`` when there are fewer
+    distinct points than terms. Repeated points count once.
     """
     points = np.asarray(points, np.float64)
     points = points.reshape(len(points), -1)
@@ -157,8 +185,17 @@ def quadratic_curvature(
         )
     _, first = np.unique(points, axis=0, return_index=True)
     first = np.sort(first)
+    n_given = len(values)
     points, values = points[first], values[first]
     errors = None if errors is None else np.asarray(errors, np.float64).reshape(-1)[first]
+    if covariance is not None:
+        covariance = np.asarray(covariance, np.float64)
+        if covariance.shape != (n_given, n_given):
+            raise ShapeMismatchError(
+                f"quadratic_curvature: covariance {covariance.shape} for {n_given} "
+                "points; give (points, points)."
+            )
+        covariance = covariance[np.ix_(first, first)]
     k = points.shape[1]
     # centred and scaled, for conditioning; the curvature is scaled back below
     center, scale = points.mean(axis=0), points.std(axis=0)
@@ -170,7 +207,13 @@ def quadratic_curvature(
     )
     if len(u) <= design.shape[1] or np.linalg.matrix_rank(design) < design.shape[1]:
         return None
-    if errors is not None and np.all(errors > 0):
+    if covariance is not None:
+        # whitened with the Cholesky factor: the nodes' values are nearly collinear
+        root = np.linalg.cholesky(covariance)
+        white = np.linalg.solve(root, design)
+        coefficients, *_ = np.linalg.lstsq(white, np.linalg.solve(root, values), rcond=None)
+        covariance = np.linalg.inv(white.T @ white)
+    elif errors is not None and np.all(errors > 0):
         w = 1.0 / errors**2
         normal = design.T @ (design * w[:, None])
         coefficients = np.linalg.solve(normal, design.T @ (w * values))
@@ -236,9 +279,15 @@ def flat_reason(
     errors: np.ndarray | None,
     *,
     z: float = 3.0,
+    covariance: np.ndarray | None = None,
 ) -> str | None:
-    """Why the objective counts as flat (curvature below ``z`` errors), or None."""
-    result = quadratic_curvature(points, values, errors)
+    """Why the objective counts as flat (curvature below ``z`` errors), or None; with the
+    ``covariance`` of the values, on the nodes of :func:`local_window` (module docstring)."""
+    if covariance is not None:
+        window = local_window(points, values)
+        points, values = np.asarray(points)[window], np.asarray(values)[window]
+        covariance = np.asarray(covariance)[np.ix_(window, window)]
+    result = quadratic_curvature(points, values, errors, covariance)
     if result is None:
         return None
     c, error = result
@@ -284,6 +333,7 @@ def flag_fit(
     constant_at_minimum: bool = False,
     bound_margin: float = 0.05,
     z: float = 3.0,
+    covariance: np.ndarray | None = None,
 ) -> FitFlags:
     """The flags of one fit (module docstring).
 
@@ -296,6 +346,8 @@ def flag_fit(
         constant_at_minimum: SRGN: ``g`` at the lowest AUC scored every event alike.
         bound_margin: Share of the range that counts as the edge.
         z: Significance (in errors) below which an AUC equals 0.5 or a curvature is flat.
+        covariance: The covariance of ``values`` (a DCTR scan's nodes): the flat test
+            then fits the nodes around the lowest by generalized least squares.
     """
     reasons: dict[str, str] = {}
     edge = edge_reason(theta, bounds, bound_margin)
@@ -311,7 +363,7 @@ def flag_fit(
             )
             if blind:
                 reasons["no_discrimination"] = blind
-        flat = flat_reason(list(theta), points, values, errors, z=z)
+        flat = flat_reason(list(theta), points, values, errors, z=z, covariance=covariance)
         if flat:
             reasons["flat"] = flat
     return FitFlags(reasons)

@@ -16,8 +16,8 @@ import numpy as np
 
 from hepnnlr.analysis import get
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
-from hepnnlr.methods.dctr_fits import dctr_fit, dctr_scan
-from hepnnlr.methods.fit_quality import FitFlags, flag_fit
+from hepnnlr.methods.dctr_fits import dctr_fit, dctr_scan, loss_covariance
+from hepnnlr.methods.fit_quality import FitFlags, flag_fit, local_window
 from hepnnlr.methods.minimum_events import check_minimum_events
 from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective, srgn_fit, srgn_scan
 from hepnnlr.workflows.fit_config import FitJob, SampleConfig
@@ -117,7 +117,9 @@ def fit_gen(samples: dict[str, Level], inputs: Inputs):
     return inputs.events(nominal.gen.subset(slice(len(nominal) // 2, None)), "gen")
 
 
-def flags_of(job: FitJob, theta, points, values, errors, *, auc=False, constant=False):
+def flags_of(
+    job: FitJob, theta, points, values, errors, *, auc=False, constant=False, covariance=None
+):
     u = job.uncertainty
     return flag_fit(
         theta,
@@ -129,6 +131,7 @@ def flags_of(job: FitJob, theta, points, values, errors, *, auc=False, constant=
         constant_at_minimum=constant,
         bound_margin=u.bound_margin,
         z=u.flag_sigma,
+        covariance=covariance,
     )
 
 
@@ -163,7 +166,20 @@ def dctr_step(
         )
         theta, objective = result.theta, result.loss
     curve = [(p.tolist(), float(v)) for p, v in zip(scan.points, scan.loss, strict=True)]
-    flags = flags_of(job, theta, scan.points, scan.loss, scan.error)
+    # the flat test on the nodes around the minimum with their covariance (the same
+    # events enter every node): fit_quality.flat_reason
+    window = local_window(scan.points, scan.loss)
+    covariance = loss_covariance(
+        rw,
+        data,
+        nominal,
+        scan.points[window],
+        extrapolate=f.extrapolate,
+        nominal_weights=weights,
+    )
+    flags = flags_of(
+        job, theta, scan.points[window], scan.loss[window], None, covariance=covariance
+    )
     return OneFit(theta, objective, curve, flags, grid_minimum)
 
 
