@@ -2,9 +2,10 @@
 
 A package's page shows its docstring and then every public module in it (a file whose name
 does not start with ``_``), each with the names in that module's ``__all__`` that it defines
-(autodoc skips re-exports, so an object appears once, at its home). The top-level page lists
-the names of ``import hepnnlr`` (its ``_EXPORTS`` table, served lazily by
-:func:`hepnnlr._lazy.attach`) with links to those homes. Private modules are never listed.
+(a re-export is left to its home, so an object appears once). The top-level page has a
+summary table (autosummary) of the names of ``import hepnnlr`` (its ``_EXPORTS`` table,
+served lazily by :func:`hepnnlr._lazy.attach`), linked to those homes. Private modules
+are never listed.
 """
 
 from __future__ import annotations
@@ -105,10 +106,12 @@ def _page(package: str, title: str) -> str:
 def _top_page() -> str:
     top = importlib.import_module("hepnnlr")
     out = ["# hepnnlr (the top level)", "", _automodule("hepnnlr", [])]
-    out += ["## The names of `import hepnnlr`", ""]
+    # the table names each object by its home, from no current module
+    out += ["## The names of `import hepnnlr`", "", "```{eval-rst}", ".. currentmodule:: None"]
+    out += ["", ".. autosummary::", ""]
     for module, names in top._EXPORTS.items():
-        out += [f"- {{py:obj}}`hepnnlr.{name} <{home_of(f'{module}.{name}')}>`" for name in names]
-    out.append("")
+        out += [f"   ~{home_of(f'{module}.{name}')}" for name in names]
+    out += ["```", ""]
     for module in public_modules("hepnnlr"):
         out += [f"## `{module}`", "", _automodule(module, defined_names(module))]
     return "\n".join(out)

@@ -6,10 +6,9 @@ Build (warnings are errors, nitpicky cross-references; ``.ci/run`` runs the same
     python -m sphinx -W --keep-going -n -b html docs /tmp/hepnnlr-docs
 
 The Markdown pages of ``docs/`` are read as they are by MyST. The API reference
-(``docs/api/``, not committed) is written here, at configuration time, from the public-name
-tables of the packages (the ``_EXPORTS`` tables of :mod:`hepnnlr._lazy`, or ``__all__``):
-every public name is documented once, at its defining module, and private modules are
-never listed.
+(``docs/api/``, not committed) is written here, at configuration time, by docs/_apigen.py:
+every public module's ``__all__``, each object once at the module that defines it, and a
+summary table of the names of ``import hepnnlr``; private modules are never listed.
 """
 
 from __future__ import annotations
