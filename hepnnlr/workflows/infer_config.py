@@ -225,7 +225,7 @@ class InferenceJob:
         object.__setattr__(
             self,
             "grid",
-            replace(self.grid, z_in_pi=False, z_label=self.grid.z_label or samples.entry.z_label),
+            replace(self.grid, z_in_pi=False, z_label=self.grid.z_label or samples.z_label),
         )
         if samples.data and self.dataset is not None:
             raise ConfigError(
@@ -273,6 +273,12 @@ def load_inference_job(path: str | Path, **overrides: Any) -> InferenceJob:
     )
     if isinstance(data.get("output_dir"), str) and not Path(data["output_dir"]).is_absolute():
         data["output_dir"] = str(path.parent / data["output_dir"])
+    samples = data.get("samples")
+    for key in ("analysis", "processor"):  # a description's path is the job file's
+        name = samples.get(key) if isinstance(samples, dict) else None
+        if isinstance(name, str) and name.endswith((".yaml", ".yml")):
+            if not Path(name).is_absolute():
+                samples[key] = str(path.parent / name)
     data = merge_overrides(data, overrides)
     if "output_dir" not in data:
         raise ConfigError(

@@ -1,11 +1,16 @@
 """The ``samples:`` section of ``hepnnlr infer``: a physicist's ROOT files instead of the toy.
 
-The Pythia case of §3.1.2 of B. Sluijter, "Classifiers versus Normalizing Flows for
-uncertainty-aware estimation of a signal ratio", MSc thesis, Leiden University 2024,
-hdl:1887/4104579: signal H → ττ, background Z → ττ, the
-hadronic-τ energy scale z as the nuisance, features m_vis and pT(ℓ)/pT(τ_h) from
-:class:`hepnnlr.processors.tautau.TauTauProcessor`. Every file is an ``events`` tree written
-by :func:`hepnnlr.samples.tautau_reco.make_tautau_sample` (or the same branches); the z of
+The files run through an analysis description (``samples.analysis``: a registered name,
+default ``tautau``, or the path of a description YAML; docs/analysis.md) with
+:func:`hepnnlr.processors.analysis.run_analysis`: the model inputs are features of its
+``level``, the nuisance z of every event is the value of its one parameter with an
+``expr``, and a feature ``is_signal`` (where it has one) gives the true signal fraction of
+fitted files. The built-in case is the Pythia one of §3.1.2 of B. Sluijter, "Classifiers
+versus Normalizing Flows for uncertainty-aware estimation of a signal ratio", MSc thesis,
+Leiden University 2024, hdl:1887/4104579: signal H → ττ, background Z → ττ, the
+hadronic-τ energy scale z as the nuisance, features m_vis and pT(ℓ)/pT(τ_h) of the
+``tautau`` description. Its files are ``events`` trees written by
+:func:`hepnnlr.samples.tautau_reco.make_tautau_sample` (or the same branches); the z of
 each event is its ``tau_energy_scale`` branch, so training files may hold one z each or a
 z drawn per event.
 
@@ -28,7 +33,7 @@ their generator events and detector random numbers (paired event by event).
 Example (``examples/configs/infer_tautau.yaml``)::
 
     samples:
-      processor: tautau
+      analysis: tautau
       features: [m_vis, pt_ratio]
       relative_to: output_dir
       signal_train: [files/signal_train.root]
@@ -46,20 +51,25 @@ from typing import Any
 
 import numpy as np
 
+from hepnnlr.analysis import AnalysisDescription, load
 from hepnnlr.errors import ConfigError, EmptySelectionError, InputFileError
-from hepnnlr.observables.tau import TAUTAU_FEATURES
 from hepnnlr.schema.runner import EXECUTORS
 from hepnnlr.workflows.infer_generate import (
-    PROCESSES,
     GenerateSpec,
     _positive_int,
     generate_missing_files,
 )
+from hepnnlr.workflows.infer_tables import (
+    SampleTables,
+    data_truth,
+    feature_table,
+    load_sample_tables,
+)
 
 __all__ = [
-    "PROCESSORS",
     "check_files",
     "data_truth",
+    "feature_table",
     "generate_missing_files",
     "GenerateSpec",
     "load_sample_tables",
@@ -82,40 +92,17 @@ _FILE_KEYS = (
 
 
 @dataclass(frozen=True)
-class _ProcessorEntry:
-    """A processor the ``samples`` section can name: how to build it and read its output."""
-
-    features: tuple[str, ...]
-    z_label: str
-    make: Callable[[], Any]
-    table: Callable[[Any, str, str, Sequence[str]], dict[str, np.ndarray]]
-
-
-def _tautau_entry() -> _ProcessorEntry:
-    def make():
-        from hepnnlr.processors.tautau import TauTauProcessor
-
-        return TauTauProcessor()
-
-    def table(output, dataset, level, features):
-        from hepnnlr.processors.tautau import collect_columns, feature_table
-
-        return feature_table(collect_columns(output, dataset), level=level, features=features)
-
-    return _ProcessorEntry(tuple(TAUTAU_FEATURES), r"$\tau_h$ energy scale $z$", make, table)
-
-
-PROCESSORS: dict[str, Callable[[], _ProcessorEntry]] = {"tautau": _tautau_entry}
-"""Processors by name; each gives per-event features and the nuisance z of every event."""
-
-
-@dataclass(frozen=True)
 class SamplesSpec:
-    """ROOT files, processor and features of an inference on simulated samples.
+    """ROOT files, analysis and features of an inference on simulated samples.
 
     Attributes:
-        processor: Processor by name (:data:`PROCESSORS`; ``"tautau"``).
-        features: Model inputs, a subset of the processor's features.
+        analysis: The analysis description the files run through: a registered name
+            (:func:`hepnnlr.analysis.names`; default ``"tautau"``) or the path of a YAML
+            (relative to the job file). Its one parameter with an ``expr`` is the
+            nuisance z.
+        processor: The older name of ``analysis`` (deprecated: it names the same
+            registry; give one of the two).
+        features: Model inputs, features of the description's ``level``.
         level: ``"reco"`` (detector level) or ``"gen"``.
         z0: Reference value of the nuisance (the reference files' z).
         signal_train, background_train: Training files (z per event from the files).
@@ -140,7 +127,8 @@ class SamplesSpec:
     signal_test: dict[float, tuple[str, ...]] = field(default_factory=dict)
     background_test: dict[float, tuple[str, ...]] = field(default_factory=dict)
     data: tuple[str, ...] = ()
-    processor: str = "tautau"
+    analysis: str | None = None
+    processor: str | None = None
     features: tuple[str, ...] = ("m_vis", "pt_ratio")
     level: str = "reco"
     z0: float = 1.0
@@ -152,22 +140,38 @@ class SamplesSpec:
     generate: GenerateSpec | None = None
 
     def __post_init__(self) -> None:
-        if self.processor not in PROCESSORS:
+        if self.analysis is not None and self.processor is not None:
             raise ConfigError(
-                f"samples.processor={self.processor!r} is not known; choose one of "
-                f"{sorted(PROCESSORS)}."
+                f"samples.analysis={self.analysis!r} and samples.processor={self.processor!r}: "
+                "processor is the older name of analysis; keep analysis alone."
             )
-        entry = self.entry
-        features = (self.features,) if isinstance(self.features, str) else tuple(self.features)
-        unknown = [f for f in features if f not in entry.features]
-        if unknown or not features:
-            raise ConfigError(
-                f"samples.features: unknown feature(s) {unknown} for processor "
-                f"{self.processor!r}; available: {list(entry.features)}."
-            )
-        object.__setattr__(self, "features", features)
+        name = self.analysis or self.processor or "tautau"
+        for key, value in (("analysis", self.analysis), ("processor", self.processor)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ConfigError(
+                    f"samples.{key}={value!r} must name an analysis (hepnnlr.analysis.names()) "
+                    "or the path of a description YAML."
+                )
+        object.__setattr__(self, "analysis", name)
+        object.__setattr__(self, "processor", None)
         if self.level not in _LEVELS:
             raise ConfigError(f"samples.level={self.level!r}; choose one of {list(_LEVELS)}.")
+        description = self.description
+        if self.level not in description.levels:
+            raise ConfigError(
+                f"samples.level={self.level!r}: the analysis {name!r} has the levels "
+                f"{list(description.levels)}; choose one of them."
+            )
+        available = list(description.levels[self.level].features)
+        features = (self.features,) if isinstance(self.features, str) else tuple(self.features)
+        unknown = [f for f in features if f not in available]
+        if unknown or not features:
+            raise ConfigError(
+                f"samples.features: unknown feature(s) {unknown} for analysis {name!r}; "
+                f"available: {available}."
+            )
+        object.__setattr__(self, "features", features)
+        self.nuisance  # noqa: B018 (the description has one: checked here)
         if self.relative_to not in ("config", "output_dir"):
             raise ConfigError(
                 f"samples.relative_to={self.relative_to!r}; choose 'config' (the YAML's folder) "
@@ -204,12 +208,33 @@ class SamplesSpec:
                 f"samples.background_test {sorted(self.background_test)}; give both processes "
                 "at the same z."
             )
-        if self.generate is not None and self.processor != "tautau":
-            raise ConfigError("samples.generate makes ττ files only: use processor 'tautau'.")
+        if self.generate is not None and self.analysis != "tautau":
+            raise ConfigError("samples.generate makes ττ files only: use analysis 'tautau'.")
 
     @property
-    def entry(self) -> _ProcessorEntry:
-        return PROCESSORS[self.processor]()
+    def description(self) -> AnalysisDescription:
+        """The analysis (:func:`hepnnlr.analysis.load` of ``analysis``)."""
+        return load(self.analysis)
+
+    @property
+    def nuisance(self) -> str:
+        """The nuisance z: the description's one parameter with a per-event ``expr``."""
+        parameters = self.description.parameters
+        named = [n for n, p in parameters.items() if p.expr is not None]
+        if len(named) != 1:
+            raise ConfigError(
+                f"samples.analysis={self.analysis!r}: the nuisance z is the description's one "
+                f"parameter with an expr (its value per event); it has {named or 'none'}. "
+                "Declare exactly one, e.g. parameters: {z: {low: 0.9, high: 1.1, expr: "
+                "tau_energy_scale}}."
+            )
+        return named[0]
+
+    @property
+    def z_label(self) -> str:
+        """The nuisance's axis label: its ``label`` in the description, else its name."""
+        parameter = self.description.parameters[self.nuisance]
+        return parameter.label or parameter.name
 
     @property
     def test_z(self) -> tuple[float, ...]:
@@ -260,79 +285,6 @@ def check_files(spec: SamplesSpec) -> None:
                 if spec.generate is not None and key == "data":
                     fix += " (samples.generate does not make data files)"
                 raise InputFileError(f"samples.{key}: file {path} does not exist; {fix}.")
-
-
-# --- processing ---------------------------------------------------------------------------
-
-
-@dataclass
-class SampleTables:
-    """Selected events of every role: ``{"x": (n, d), "z": (n,), "is_signal": (n,)}``
-    (test pools: ``x`` only); ``cutflow`` is the processor's per dataset, ``{file key:
-    {cut: count}}`` (one dataset per key of the ``samples`` section)."""
-
-    train: dict[str, dict[str, np.ndarray]]
-    reference: dict[str, dict[str, np.ndarray]]
-    test: dict[tuple[str, float], np.ndarray]
-    data: dict[str, np.ndarray] | None
-    cutflow: dict[str, dict[str, int]]
-
-    def cutflow_all_files(self) -> dict[str, int]:
-        """``cutflow`` summed over every file, cut by cut."""
-        total: dict[str, int] = {}
-        for counts in self.cutflow.values():
-            for cut, n in counts.items():
-                total[cut] = total.get(cut, 0) + n
-        return total
-
-    def counts(self) -> dict[str, int]:
-        out = {f"{p}_train": len(t["x"]) for p, t in self.train.items()}
-        out |= {f"{p}_reference": len(t["x"]) for p, t in self.reference.items()}
-        out |= {f"{p}_test[{z:g}]": len(x) for (p, z), x in self.test.items()}
-        if self.data is not None:
-            out["data"] = len(self.data["x"])
-        return out
-
-
-def load_sample_tables(spec: SamplesSpec, *, progress: bool = False) -> SampleTables:
-    """Run the processor over every file (one run, one dataset per config key)."""
-    from hepnnlr.schema.runner import run_processor
-
-    entry = spec.entry
-    fileset = {key: [str(p) for p in files] for key, files in spec.files().items() if files}
-    output = run_processor(
-        entry.make(),
-        fileset,
-        executor=spec.executor,
-        workers=spec.workers,
-        chunksize=spec.chunksize,
-        progress=progress,
-    )
-    tables = {}
-    for key in fileset:
-        try:
-            tables[key] = entry.table(output, key, spec.level, spec.features)
-        except EmptySelectionError as error:
-            raise EmptySelectionError(f"samples.{key}: {error}") from error
-    cutflow = output.get("cutflow", {})  # {dataset: {cut: count}}
-    test = {(p, z): tables[f"{p}_test[{z:g}]"]["x"] for p in PROCESSES for z in spec.test_z}
-    return SampleTables(
-        train={p: tables[f"{p}_train"] for p in PROCESSES},
-        reference={p: tables[f"{p}_reference"] for p in PROCESSES},
-        test=test,
-        data=tables.get("data"),
-        cutflow={key: {cut: int(n) for cut, n in cuts.items()} for key, cuts in cutflow.items()},
-    )
-
-
-def data_truth(table: Mapping[str, np.ndarray]) -> dict[str, float] | None:
-    """The simulated truth of fitted files: μ = selected signal / background events, z where
-    the files hold one value (``None`` where either is undefined)."""
-    is_signal = np.asarray(table["is_signal"], dtype=bool)
-    z = np.unique(table["z"])
-    if is_signal.all() or len(z) != 1:
-        return None
-    return {"mu": float(is_signal.sum() / (~is_signal).sum()), "z": float(z[0])}
 
 
 # --- routes and test sets -----------------------------------------------------------------
@@ -468,7 +420,7 @@ def prepare_samples(job: Any) -> tuple:
         tag = "dataset"
     summary = {
         "samples": {
-            "processor": spec.processor,
+            "analysis": spec.analysis,
             "features": list(spec.features),
             "level": spec.level,
             "z0": spec.z0,

@@ -85,7 +85,7 @@ def test_job_validation_names_the_field(tmp_path):
 
 TAUTAU_FILES = """
 samples:
-  processor: tautau
+  analysis: tautau
   features: [m_vis, pt_ratio]
   relative_to: output_dir
   signal_train: [files/signal_train.root]
@@ -192,12 +192,29 @@ def test_tautau_config_errors_name_the_key(tmp_path):
     with pytest.raises(
         ConfigError,
         match=r"samples\.features: unknown feature\(s\) \['m_jj'\] "
-        r"for processor 'tautau'; available: \['m_vis', "
-        r"'pt_ratio', 'dphi', 'm_col'\]",
+        r"for analysis 'tautau'; available: \['reason', 'collinear_ok', 'm_vis', "
+        r"'pt_ratio', 'dphi', 'm_col',",
     ):
         load_inference_job(_tautau_job(tmp_path, ok.replace("pt_ratio]", "m_jj]")))
-    with pytest.raises(ConfigError, match=r"samples\.processor='dis'.*\['tautau'\]"):
-        load_inference_job(_tautau_job(tmp_path, ok.replace("processor: tautau", "processor: dis")))
+    with pytest.raises(ConfigError, match=r"no analysis is named 'nope'; known: \[.*'tautau'"):
+        load_inference_job(_tautau_job(tmp_path, ok.replace("analysis: tautau", "analysis: nope")))
+    # processor: the older name of analysis, the same registry
+    old = load_inference_job(_tautau_job(tmp_path, ok.replace("analysis:", "processor:")))
+    assert old.samples.analysis == "tautau" and old.samples.nuisance == "z"
+    with pytest.raises(ConfigError, match="processor is the older name of analysis"):
+        load_inference_job(
+            _tautau_job(
+                tmp_path, ok.replace("analysis: tautau", "analysis: tautau\n  processor: tautau")
+            )
+        )
+    # the nuisance is the description's one parameter with an expr
+    zjets = "  analysis: zjets\n  level: gen\n  features: [n_jets]\n"
+    with pytest.raises(ConfigError, match=r"it has \['alphaS', 'aLund', 'probStoUD'\]"):
+        load_inference_job(
+            _tautau_job(
+                tmp_path, ok.replace("  analysis: tautau\n  features: [m_vis, pt_ratio]\n", zjets)
+            )
+        )
     with pytest.raises(ConfigError, match=r"z value\(s\) \[0\.9\] .* hold z \[1\.0\]"):
         load_inference_job(_tautau_job(tmp_path, ok.replace("z: 1.0,", "z: 0.9,")))
     with pytest.raises(ConfigError, match="'exact' is the Gaussian toy's"):
