@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 
 import pytest
 
@@ -66,3 +67,28 @@ def test_quiet_silences_fastjet_in_the_runs_processes_only(tmp_path, capsys, mon
     assert _fastjet.QUIET_VARIABLE not in os.environ  # and only then
     _generate(tmp_path, capsys)
     assert len(seen) == 1  # the default level leaves FastJet's banner alone
+
+
+@pytest.mark.slow  # two small demos in fresh processes: minutes
+def test_quiet_demo_prints_only_its_summary_and_the_default_one_kind_of_bar(tmp_path):
+    """Issue 18: ``hepnnlr -q demo`` prints only the final summary (and errors);
+    ``hepnnlr demo`` shows one kind of progress bar (rich's: generation, coffea's
+    processing, training), all on stderr."""
+    small = ["--events", "2000", "--iterations", "1", "--epochs", "2", "--model", "mlp"]
+
+    def demo(*options: str) -> subprocess.CompletedProcess:
+        out = tmp_path / ("quiet" if options else "default")
+        command = ["hepnnlr", *options, "demo", "-o", str(out), *small]
+        env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+
+    quiet = demo("-q")
+    assert quiet.stderr == ""  # no note, bar, TensorFlow line or warning
+    assert quiet.stdout.lstrip().startswith("[hepnnlr] done in")  # the summary, nothing before
+    assert "FastJet" not in quiet.stdout and "chi2 of normalized shapes" in quiet.stdout
+    shown = demo()
+    assert "FastJet" not in shown.stderr  # FastJet's banner: on stdout, as FastJet prints it
+    for bar in ("Pythia DIS (2 blocks)", "Processing 100%", "OmniFold step 1, iteration 1"):
+        assert bar in shown.stderr  # generation, processing and training: rich bars
+    assert "Epoch 1/2" not in shown.stderr + shown.stdout  # no Keras progress lines
+    assert "it/s]" not in shown.stderr  # no tqdm bar
