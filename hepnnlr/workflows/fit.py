@@ -14,7 +14,9 @@ uncertainty; :func:`run_fit` runs it end to end:
 3. **Repeats** (``uncertainty.repeats``): a DCTR reweighter ``w(x_G, θ)`` trained on half
    of the nominal sample and the varied sample (seed ``uncertainty.seed + repeat``), then
    the fit on the other half: ``dctr``, the DCTR fit of Eq. 3 at generator level;
-   ``srgn``, the SRGN fit of Eq. 5 at detector level (arXiv:2010.03569). ``powell`` or
+   ``srgn``, the SRGN fit of Eq. 5 at detector level (Andreassen, Hsu, Nachman, Suaysom,
+   Suresh, "Parameter Estimation using Neural Networks in the Presence of Detector Effects",
+   arXiv:2010.03569). ``powell`` or
    ``grid`` (the parabola vertex around the grid minimum). Each repeat is checked for the
    flags of :mod:`hepnnlr.methods.fit_quality` (``edge``, ``no_discrimination``,
    ``flat``); flagged repeats are excluded (``uncertainty.keep_flagged`` keeps them), then
