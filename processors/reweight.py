@@ -312,5 +312,7 @@ class ReweightProcessor(processor.ProcessorABC):
         for variation, reweight in reweights.items():
             values, weights = _flat_values(value, selected, weight * reweight, events,
                                            observable.expr)  # fmt: skip
+            if observable.bins.integer:  # counts: an Integer axis takes only integers
+                values = values.astype(np.int64)
             histogram.fill(dataset, variation, values, weight=weights)
         return histogram
