@@ -78,6 +78,7 @@ import numpy as np
 from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.methods.checkpoint import OmniFoldCheckpoint, PhaseState, active_store, fingerprint
 from hepnnlr.methods.omnifold_config import OmniFoldConfig
+from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import (
@@ -140,12 +141,12 @@ class OmniFoldResult:
 
 
 def omnifold(
-    data: EventTensors,
-    sim_reco: EventTensors,
-    sim_gen: EventTensors,
+    data: EventsLike,
+    sim_reco: EventsLike,
+    sim_gen: EventsLike,
     *,
-    pass_reco: np.ndarray,
-    pass_gen: np.ndarray,
+    pass_reco: np.ndarray | None = None,
+    pass_gen: np.ndarray | None = None,
     sim_weights: np.ndarray | None = None,
     data_weights: np.ndarray | None = None,
     config: OmniFoldConfig = OmniFoldConfig(),
@@ -157,12 +158,16 @@ def omnifold(
 
     Args:
         data: Detector-level inputs of the data events (all pass the detector selection).
+            :class:`EventTensors` or plain arrays (NumPy ``(events, features)`` or
+            zero-padded ``(events, slots, features)``, a mapping of columns, awkward
+            particle lists), which :func:`hepnnlr.tensors.as_events` turns into tensors.
         sim_reco: Detector-level inputs of every simulated event (rows of events failing
-            ``pass_reco`` are ignored).
+            ``pass_reco`` are ignored); the same kinds of input as ``data``.
         sim_gen: Particle-level inputs of every simulated event, same order (rows of events
             failing ``pass_gen`` are ignored).
         pass_reco, pass_gen: Per simulated event, whether it passes the detector- and
-            particle-level selections.
+            particle-level selections (default: every event passes, as the ``omnifold``
+            package's ``DataLoader`` assumes).
         sim_weights: Per simulated event MC weights (default 1; negative allowed).
         data_weights: Per data event weights (default 1).
         config: Iterations, networks and training settings.
@@ -185,8 +190,11 @@ def omnifold(
     Returns:
         The weights of every iteration (see :class:`OmniFoldResult`).
     """
-    pass_reco = np.asarray(pass_reco, dtype=bool)
-    pass_gen = np.asarray(pass_gen, dtype=bool)
+    data = as_events(data, argument="data")
+    sim_reco = as_events(sim_reco, argument="sim_reco")
+    sim_gen = as_events(sim_gen, argument="sim_gen")
+    pass_reco = np.ones(len(sim_reco), bool) if pass_reco is None else np.asarray(pass_reco, bool)
+    pass_gen = np.ones(len(sim_gen), bool) if pass_gen is None else np.asarray(pass_gen, bool)
     n_sim = check_same_length(
         {"sim_reco": sim_reco, "sim_gen": sim_gen, "pass_reco": pass_reco, "pass_gen": pass_gen}
     )

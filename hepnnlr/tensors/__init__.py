@@ -20,6 +20,7 @@ install()
 
 # defining module -> public names; each module is imported on first use of a name
 _EXPORTS = {
+    "hepnnlr.tensors.adapt": ("EventsLike", "as_columns", "as_events"),
     "hepnnlr.tensors.checks": ("check_finite", "check_same_length"),
     "hepnnlr.tensors.dataset": ("batches", "make_dataset"),
     "hepnnlr.tensors.events": ("EventTensors", "from_awkward"),
