@@ -42,6 +42,7 @@ import numpy as np
 
 from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
 from hepnnlr.models.spec import ModelSpec
+from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.tensors.scaling import Standardizer
 from hepnnlr.training import SavedReweighter, TrainedClassifier, TrainingConfig, train_classifier
@@ -312,10 +313,11 @@ class DCTRReweighter:
     @classmethod
     def train(
         cls,
-        nominal: EventTensors,
-        varied: EventTensors,
+        nominal: EventsLike,
+        varied: EventsLike,
         config: DCTRConfig = DCTRConfig(),
         *,
+        varied_theta: np.ndarray | Mapping[str, np.ndarray] | None = None,
         nominal_weights: np.ndarray | None = None,
         varied_weights: np.ndarray | None = None,
         name: str = "DCTR reweighter",
@@ -328,7 +330,11 @@ class DCTRReweighter:
             nominal: Events of the nominal sample ``θ0``, without parameters.
             varied: Events ``x ~ p(x | θ)`` with their ``θ`` (``varied.theta``, in the
                 parameters' own units), drawn from the prior over the training range.
+                Both samples may also be plain arrays (:func:`hepnnlr.tensors.as_events`).
             config: Network and training settings.
+            varied_theta: The ``θ`` of each varied event when ``varied`` is plain arrays:
+                ``(events,)``, ``(events, k)`` (parameters named ``theta0``, …) or a
+                ``{name: column}`` mapping.
             nominal_weights, varied_weights: Event weights (default 1).
             name: Used in messages.
             theta_range: The prior's range ``{name: (low, high)}`` the varied θ were drawn
@@ -349,6 +355,8 @@ class DCTRReweighter:
         classes by ``θ`` alone. With ``config.members = k`` the whole training runs ``k``
         times (:attr:`DCTRConfig.members`).
         """
+        nominal = as_events(nominal, argument="nominal")
+        varied = as_events(varied, theta=varied_theta, argument="varied")
         if varied.theta is None:
             raise ConfigError(
                 f"{name}: the varied sample has no parameters; build it with theta (one row "
@@ -472,12 +480,13 @@ class DCTRReweighter:
 
     def logits(
         self,
-        events: EventTensors,
+        events: EventsLike,
         theta: float | Sequence[float] | Mapping[str, float],
         *,
         extrapolate: bool = False,
     ) -> np.ndarray:
         """``log w(x, θ)`` without the total-ratio constant, for every event at one ``θ``."""
+        events = as_events(events, argument="events")
         _check_features(events, self.features, "the events to reweight")
         row = _theta_row(theta, self.theta_names)
         if not extrapolate:
@@ -494,7 +503,7 @@ class DCTRReweighter:
 
     def weights(
         self,
-        events: EventTensors,
+        events: EventsLike,
         theta: float | Sequence[float] | Mapping[str, float],
         *,
         extrapolate: bool = False,

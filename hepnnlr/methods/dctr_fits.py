@@ -26,6 +26,7 @@ from scipy.optimize import minimize, minimize_scalar
 from hepnnlr.errors import ConfigError, ShapeMismatchError
 from hepnnlr.methods.dctr import DCTRReweighter, _check_features
 from hepnnlr.methods.scans import scan_vertex
+from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
 
 __all__ = [
@@ -116,8 +117,8 @@ def _from_unit(reweighter: DCTRReweighter, unit, bounds: Mapping[str, tuple[floa
 
 def dctr_fit(
     reweighter: DCTRReweighter,
-    data: EventTensors,
-    nominal: EventTensors,
+    data: EventsLike,
+    nominal: EventsLike,
     *,
     bounds: Mapping[str, tuple[float, float]] | None = None,
     xtol: float = 1e-4,
@@ -147,7 +148,8 @@ def dctr_fit(
 
     Args:
         reweighter: The trained ``f(x, θ)``.
-        data: Events of the unknown sample (same features as the reweighter's).
+        data: Events of the unknown sample (same features as the reweighter's):
+            :class:`EventTensors` or plain arrays (:func:`hepnnlr.tensors.as_events`).
         nominal: Events of the nominal sample (ideally not those ``f`` was trained on).
         bounds: Search range per parameter (default: the training range).
         xtol: Convergence tolerance on ``u``: a fraction of the half width of the
@@ -164,6 +166,8 @@ def dctr_fit(
     names = reweighter.theta_names
     bounds = dict(reweighter.theta_range if bounds is None else bounds)
     box = _unit_box(reweighter, bounds, "dctr_fit", extrapolate)
+    data = as_events(data, argument="data")
+    nominal = as_events(nominal, argument="nominal")
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
     weights = (
@@ -227,8 +231,8 @@ def _loss_and_error(
 
 def dctr_loss(
     reweighter: DCTRReweighter,
-    data: EventTensors,
-    nominal: EventTensors,
+    data: EventsLike,
+    nominal: EventsLike,
     theta: float | Sequence[float] | Mapping[str, float],
     *,
     extrapolate: bool = False,
@@ -240,6 +244,8 @@ def dctr_loss(
     ``-(Σ_data w log f(x, θ′)) / Σ_data w - (Σ_nominal v log(1 - f(x, θ′))) / Σ_nominal v``
     (``w``: ``data_weights``, ``v``: ``nominal_weights``, default 1).
     """
+    data = as_events(data, argument="data")
+    nominal = as_events(nominal, argument="nominal")
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
     weights = (
@@ -326,8 +332,8 @@ def scan_axes(
 
 def dctr_scan(
     reweighter: DCTRReweighter,
-    data: EventTensors,
-    nominal: EventTensors,
+    data: EventsLike,
+    nominal: EventsLike,
     grid: Mapping[str, Sequence[float]],
     *,
     extrapolate: bool = False,
@@ -342,6 +348,8 @@ def dctr_scan(
     per-event weights (default 1), as in :func:`dctr_fit`.
     """
     axes = scan_axes(reweighter, grid, extrapolate=extrapolate, clip=clip, where="dctr_scan")
+    data = as_events(data, argument="data")
+    nominal = as_events(nominal, argument="nominal")
     _check_features(data, reweighter.features, "the data")
     _check_features(nominal, reweighter.features, "the nominal sample")
     weights = (
@@ -365,8 +373,8 @@ def _centred_terms(logits: np.ndarray, label: int, weights: np.ndarray | None) -
 
 def loss_covariance(
     reweighter: DCTRReweighter,
-    data: EventTensors,
-    nominal: EventTensors,
+    data: EventsLike,
+    nominal: EventsLike,
     points: np.ndarray,
     *,
     extrapolate: bool = False,
@@ -381,6 +389,8 @@ def loss_covariance(
     second difference of the loss, a curvature, has a far smaller error than independent
     points would give (:func:`hepnnlr.methods.fit_quality.flat_reason`).
     """
+    data = as_events(data, argument="data")
+    nominal = as_events(nominal, argument="nominal")
     weights = (
         _checked_weights(data_weights, len(data), "loss_covariance data_weights"),
         _checked_weights(nominal_weights, len(nominal), "loss_covariance nominal_weights"),

@@ -39,6 +39,7 @@ from hepnnlr.errors import (
 )
 from hepnnlr.models.conv3d import Conv3DSpec
 from hepnnlr.models.spec import ModelSpec
+from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.checks import check_finite
 from hepnnlr.tensors.events import EventTensors, from_awkward
 from hepnnlr.tensors.scaling import Standardizer
@@ -307,8 +308,8 @@ class DCTRGANReweighter:
     @classmethod
     def train(
         cls,
-        reference: EventTensors,
-        generated: EventTensors,
+        reference: EventsLike,
+        generated: EventsLike,
         config: DCTRGANConfig = DCTRGANConfig(),
         *,
         reference_weights: np.ndarray | None = None,
@@ -319,8 +320,11 @@ class DCTRGANReweighter:
 
         ``config.calibration_fraction`` of each sample (seeded by ``config.training.seed``)
         is held out of the training to fit the temperature; the classifier's own
-        validation split for early stopping comes out of the rest.
+        validation split for early stopping comes out of the rest. Both samples are
+        :class:`EventTensors` or plain arrays (:func:`hepnnlr.tensors.as_events`).
         """
+        reference = as_events(reference, argument="reference")
+        generated = as_events(generated, argument="generated")
         if (reference.particle_features, reference.global_features) != (
             generated.particle_features, generated.global_features
         ):
@@ -376,8 +380,9 @@ class DCTRGANReweighter:
             reference.global_features, config.warn_clipped_fraction, name,
         )
 
-    def raw_logits(self, generated: EventTensors) -> np.ndarray:
+    def raw_logits(self, generated: EventsLike) -> np.ndarray:
         """Logits of the classifier for ``generated`` examples, before calibration."""
+        generated = as_events(generated, argument="generated")
         if generated.global_features != self.features:
             missing = [f for f in self.features if f not in generated.global_features]
             raise MissingBranchError(
@@ -390,11 +395,11 @@ class DCTRGANReweighter:
         events = self.standardizer.transform(generated) if self.standardizer else generated
         return self.classifier.logits(events)
 
-    def logits(self, generated: EventTensors) -> np.ndarray:
+    def logits(self, generated: EventsLike) -> np.ndarray:
         """Calibrated logits ``logit / T``: ``log W`` before clipping."""
         return self.raw_logits(generated) / self.temperature
 
-    def weights(self, generated: EventTensors) -> DCTRGANWeights:
+    def weights(self, generated: EventsLike) -> DCTRGANWeights:
         """DCTRGAN weights of ``generated`` examples (clipped; see :func:`dctrgan_weights`).
 
         Apply them to generated examples the classifier was not trained on.

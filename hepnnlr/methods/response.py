@@ -36,6 +36,7 @@ import correctionlib.schemav2 as cs
 import numpy as np
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
+from hepnnlr.tensors.adapt import as_columns
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.losses import LossSpec
 from hepnnlr.training.regression import (
@@ -113,8 +114,8 @@ def _conditions(conditions, n: int, expected: int | None, where: str) -> np.ndar
     if conditions is None:
         c = np.zeros((n, 0))
     else:
-        c = np.asarray(conditions, dtype=np.float64)
-        c = c[:, None] if c.ndim == 1 else c
+        # a (n, k) array, a {name: column} mapping or awkward records, in column order
+        c = as_columns(conditions, argument=f"{where} conditions")[0]
     if c.ndim != 2 or len(c) != n:
         raise ShapeMismatchError(
             f"{where}: conditions must have shape ({n}, n_conditions), got {c.shape}."
@@ -162,7 +163,9 @@ class ResponseModel:
             true: ``(n,)`` true values x.
             measured: ``(n,)`` measured values y.
             config: What to learn and how.
-            conditions: Optional ``(n, k)`` further features the response depends on.
+            conditions: Optional ``(n, k)`` further features the response depends on (or
+                a ``{name: column}`` mapping or awkward records:
+                :func:`hepnnlr.tensors.as_columns`).
             weights: Optional non-negative per-example weights.
             name: Used in messages.
         """

@@ -61,6 +61,7 @@ from hepnnlr.methods.dctr_fits import _checked_weights, _from_unit, _unit_box, s
 from hepnnlr.methods.fit_quality import auc_error, remove_outliers, summarize
 from hepnnlr.methods.scans import scan_vertex
 from hepnnlr.models.spec import ModelSpec
+from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import TrainedClassifier, TrainingConfig, start_from, train_classifier
 from hepnnlr.training.refit import Refitter
@@ -192,7 +193,9 @@ class SRGNObjective:
         reweighter: ``w(x_G, θ′)`` trained at generator level.
         generator: Generator-level features ``x_G`` of the simulation.
         simulation: Detector-level features ``x_S`` of the same events, in the same order.
-        data: Target detector-level events (the features of ``simulation``).
+        data: Target detector-level events (the features of ``simulation``). The three
+            samples are :class:`EventTensors` or plain arrays
+            (:func:`hepnnlr.tensors.as_events`).
         config: Settings.
         extrapolate: Allow ``θ′`` outside the reweighter's training range.
         data_weights: Per-event weights of ``data`` (default 1): a bootstrap replica of
@@ -206,15 +209,18 @@ class SRGNObjective:
     def __init__(
         self,
         reweighter: DCTRReweighter,
-        generator: EventTensors,
-        simulation: EventTensors,
-        data: EventTensors,
+        generator: EventsLike,
+        simulation: EventsLike,
+        data: EventsLike,
         config: SRGNConfig = SRGNConfig(),
         *,
         extrapolate: bool = False,
         data_weights: np.ndarray | None = None,
         simulation_weights: np.ndarray | None = None,
     ) -> None:
+        generator = as_events(generator, argument="generator")
+        simulation = as_events(simulation, argument="simulation")
+        data = as_events(data, argument="data")
         if len(generator) != len(simulation):
             raise ShapeMismatchError(
                 f"SRGN needs paired simulation: the generator-level sample has "
