@@ -87,6 +87,7 @@ IMPORTS = {
         "*hepnnlr.results",
         # the packages whose modules do use TensorFlow: importing the package alone does not
         "hepnnlr.tensors",
+        "hepnnlr.tensors.adapt",  # the methods' plain-array adapter: NumPy and awkward only
         "hepnnlr.models",
         "hepnnlr.training",
         "hepnnlr.workflows",
