@@ -22,6 +22,12 @@ line of the error. The cases:
 * a dask ``LocalCluster`` worker process killed (SIGKILL) while it processes a chunk of
   ``run_processor(..., executor="dask")``: the chunk is run again on a restarted worker
   and the histograms equal an undisturbed run's.
+* ``fit`` (a Gaussian DCTR job, ``examples/fault_injection_fit.py``) SIGKILLed right after
+  its 1st and 5th checkpointed units, as its 2nd reweighter starts training and while it
+  writes its outputs: no ``summary.json`` left; rerun without ``--resume`` (refused), with
+  ``--resume`` and another job (refused, naming the key) and with ``--resume``: the
+  summary, ``fit.json`` and ``curves.json`` of an uninterrupted fit. ``fit`` sent SIGINT
+  after its first unit: exit 130 with the resume line; resumed as printed, the same.
 * inputs: a truncated ROOT file (cut to half its size), a file with fewer entries than it
   was written for, data with too few passing events for OmniFold: each a named error
   (exit 2) before training.
@@ -86,6 +92,27 @@ elif moment.startswith("checkpoint-"):  # unfold: right after its N-th checkpoin
         if len(saved) == int(moment.split("-")[1]):
             die()
     OmniFoldCheckpoint.save = save_then_die
+elif moment.startswith("unit-"):  # fit, infer: right after their N-th checkpointed unit
+    from hepnnlr.methods.job_checkpoint import JobCheckpoint
+    save, saved = JobCheckpoint.save, []
+    def save_unit_then_die(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        saved.append(args[0])
+        if len(saved) == int(moment.split("-")[1]):
+            die()
+    JobCheckpoint.save = save_unit_then_die
+elif moment.startswith("training-"):  # fit: as its N-th reweighter starts training
+    import hepnnlr.workflows.fit_steps as steps
+    train, calls = steps.train_reweighter, []
+    def train_or_die(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == int(moment.split("-")[1]):
+            die()
+        return train(*args, **kwargs)
+    steps.train_reweighter = train_or_die
+elif moment == "outputs":  # fit: every unit done, its histograms being written
+    import hepnnlr.results.io as results_io
+    results_io.write_histograms = die
 from hepnnlr.cli.main import main
 sys.exit(main(argv))
 """
@@ -125,6 +152,10 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str], *, stderr: int = subprocess.PIPE) -> subprocess.Popen:
     """``hepnnlr ARGS`` started in the background (stdout dropped; stderr as text when
     piped), from the repository with :func:`_environment`."""
@@ -135,6 +166,10 @@ def _start(args: list[str], *, stderr: int = subprocess.PIPE) -> subprocess.Pope
         text=True,
         cwd=ROOT,
         env=_environment(),
+        # Ctrl-C's default action, even when this script runs in the background (a shell
+        # starts background jobs with SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt): the SIGINT cases send it
+        preexec_fn=_default_sigint,
     )
 
 
@@ -636,6 +671,9 @@ def main(argv: list[str] | None = None) -> None:
     rows += kill_unfold_and_resume(work / "resume", data, sim, reference)
     rows += interrupt_unfold(work / "resume", data, sim, reference)
     rows.append(kill_dask_worker(work / "dask", sim))
+    from fault_injection_fit import FIT_JOB, fit_cases
+
+    rows += fit_cases(work / "fit")
     cells = [
         [r["case"], r["outcome"], r["exit_code"], r["message"], "yes" if r["ok"] else "NO"]
         for r in rows
@@ -648,7 +686,8 @@ def main(argv: list[str] | None = None) -> None:
             f"killed at named moments, one of {args.kill_events:,} events killed after "
             f"{', '.join(f'{s:g}' for s in args.kill_after)} s; unfold: MLP, 1 iteration, "
             "2 epochs, iterative executor (2 iterations where killed, interrupted and "
-            "resumed); dask: 2 worker processes, chunks of 500 events of the sim sample"
+            "resumed); dask: 2 worker processes, chunks of 500 events of the sim sample; "
+            "fit: hepnnlr fit dctr on the Gaussian toy (" + " ".join(FIT_JOB.split()) + ")"
         ),
         tables=[
             table(

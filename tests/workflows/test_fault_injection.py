@@ -142,3 +142,22 @@ def test_kill_resume_interrupt_and_dask_worker(faults, tmp_path, dis_data_file, 
     for row in rows:
         assert row["ok"], row
     assert [row["exit_code"] for row in rows] == [-signal.SIGKILL, 2, 0, 130, 0, 0]
+
+
+@pytest.mark.slow
+def test_fit_killed_or_interrupted_resumes_to_the_uninterrupted_fit(faults, tmp_path):
+    """The example's fit cases: SIGKILL at four moments (after the 1st unit, as the 2nd
+    reweighter starts, after the 5th unit, while the outputs are written), each resumed
+    to the uninterrupted fit's numbers; a rerun without --resume and a resume of another
+    job refused; SIGINT and the printed command (~5 min on 2 cores)."""
+    from fault_injection_fit import fit_cases
+
+    rows = fit_cases(tmp_path)
+    for row in rows:
+        assert row["ok"], row
+    kill, refused = -signal.SIGKILL, 2
+    assert [row["exit_code"] for row in rows] == [
+        *(kill, refused, refused, 0),
+        *(kill, 0) * 3,
+        *(130, 0),
+    ]
