@@ -1,6 +1,7 @@
 """FastJet's banner, left out under ``hepnnlr -q`` in every process of the run.
 
-FastJet prints its banner (authors, the papers to cite, the licence) on standard output at
+FastJet prints its banner (authors, the licence and what to cite: Cacciari, Salam, Soyez,
+"FastJet user manual", Eur. Phys. J. C72 (2012) 1896, arXiv:1111.6097) on standard output at
 its first clustering in each process: once in the command's process and once in every
 worker of a futures or dask executor, which starts anew. ``hepnnlr -q`` promises only the
 result on standard output, so it sets :data:`QUIET_VARIABLE` for the run
