@@ -47,6 +47,7 @@ _KEYS = {
     "bootstrap": ("uncertainty", "bootstrap"),
     "simulation_bootstrap": ("uncertainty", "simulation_bootstrap"),
     "progress": ("progress",),
+    "analysis": ("analysis",),
     **PLOT_KEYS,
 }
 
@@ -76,6 +77,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "config",
             type=Path,
             help="YAML job (fields of hepnnlr.workflows.fit.FitJob; see examples/configs/)",
+        )
+        sub.add_argument(
+            "--analysis",
+            default=JobDefault(FIT_JOB, "analysis"),
+            metavar="NAME_OR_PATH",
+            help="the analysis description the samples' files are read with: a built-in "
+            "name (hepnnlr.analysis.names(): zjets, ttbar, ...) or the path of a description "
+            "YAML; default the generator's own",
         )
         output_option(sub, JobDefault(FIT_JOB, "output_dir"), "output_dir")
         add_uncertainty_options(sub, FIT_JOB)

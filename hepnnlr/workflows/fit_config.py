@@ -45,6 +45,7 @@ from hepnnlr.workflows.config import (
 )
 from hepnnlr.workflows.fit_inputs import PARTICLE_FIELDS, PARTICLE_JETS
 from hepnnlr.workflows.fit_samples import (
+    FILES,
     GENERATORS,
     PARAMETERS,
     SAMPLES,
@@ -52,6 +53,8 @@ from hepnnlr.workflows.fit_samples import (
     SampleConfig,
     _pairs,
     _points,
+    check_file_samples,
+    resolve_files,
 )
 
 __all__ = [
@@ -396,6 +399,8 @@ class FitJob:
                 f"analysis={self.analysis!r}: the gaussian generator draws its samples in "
                 "memory, with no files to run an analysis on; remove analysis."
             )
+        if self.samples.generator == FILES:
+            self._check_files()
         self.description  # noqa: B018 (loads it: a bad name or file fails here)
         object.__setattr__(self, "output_dir", Path(self.output_dir))
         object.__setattr__(self, "plots", as_plot_settings(self.plots))
@@ -456,6 +461,20 @@ class FitJob:
                         f"features.{level}={list(names_)}: the gaussian generator has the "
                         "single feature 'x' at each level."
                     )
+
+    def _check_files(self) -> None:
+        """``samples.files``: read with the job's analysis (:func:`check_file_samples`)."""
+        if self.analysis is None:
+            raise ConfigError(
+                "samples.files needs analysis: the description your files are read with "
+                "(a registered name or the path of its YAML)."
+            )
+        named = all(
+            getattr(self.features, level) or getattr(self.features, f"{level}_particles")
+            for level in ("generator", "simulation")
+        )
+        samples = check_file_samples(self.samples, self.description, self.analysis, named)
+        object.__setattr__(self, "samples", samples)
 
     @cached_property
     def description(self) -> AnalysisDescription | None:
@@ -523,5 +542,7 @@ def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) 
     if isinstance(analysis, str) and analysis.endswith((".yaml", ".yml")):
         if not Path(analysis).is_absolute():  # a description's path; a name stays a name
             data["analysis"] = str(path.parent / analysis)
+    if isinstance(data.get("samples"), dict):
+        resolve_files(data["samples"], path.parent)
     overrides = {k: v for k, v in overrides.items() if v is not None}
     return from_mapping(FitJob, merge_overrides(data, overrides), where=str(path))

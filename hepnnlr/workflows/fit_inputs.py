@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import awkward as ak
 import numpy as np
 
-from hepnnlr.errors import EmptySelectionError, MissingBranchError
+from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError
 from hepnnlr.observables.substructure import STRANGE_HADRON_IDS
 from hepnnlr.outputs import write_text
 from hepnnlr.tensors.events import EventTensors, from_awkward
@@ -184,14 +184,17 @@ generator-level selection passed and every event feature is defined, else 0 (and
 features are 0)."""
 
 
-def _columns_to_level(columns: ak.Array, job: FitJob, where: str) -> Level:
+def _columns_to_level(
+    columns: ak.Array, job: FitJob, where: str, theta: tuple[str, ...] = ()
+) -> Level:
     """Network inputs of the events of one file, per level.
 
     ``features.unselected: drop``: the events where every event feature is defined at both
     levels (and both pass). ``zero``: every event; at generator level with zero features
     and a :data:`SELECTED` flag of 0 where its selection failed, at detector level marked
     in :attr:`Level.reco_selected` (real data has only the selected events, so the
-    detector-level fit uses those).
+    detector-level fit uses those). ``theta``: the parameters whose per-event values
+    (the ``parameters`` column) become :attr:`Level.theta`.
     """
     level_defined, event_columns = {}, {}
     for level, names in (("gen", job.generator_features), ("reco", job.simulation_features)):
@@ -249,10 +252,14 @@ def _columns_to_level(columns: ak.Array, job: FitJob, where: str) -> Level:
             tuple(n.replace("/", ".") for n in t.global_features),
         )
     both = int((level_defined["gen"] & level_defined["reco"]).sum())
+    values = None
+    if theta:
+        parameters = columns["parameters"]
+        values = np.stack([ak.to_numpy(parameters[n])[defined] for n in theta], axis=1)
     return Level(
         tensors["gen"],
         tensors["reco"],
-        None,
+        values,
         both,
         len(columns),
         reco_selected=level_defined["reco"] if keep_all else None,
@@ -347,7 +354,38 @@ def read_sample(job: FitJob, name: str, point: dict[str, float], n: int, seed: i
     (Gaussian) or generated into ``name.root`` (reused when identical) and processed."""
     if job.samples.generator == "gaussian":
         return _gaussian_level(job, point, n, seed)
+    if job.samples.files:
+        raise ConfigError(
+            f"the sample {name!r} at {point} would be generated, but the job reads your "
+            "files (samples.files); calibration targets need a generator."
+        )
     return _read(job, name, point, n, seed)
+
+
+def _file_samples(job: FitJob, with_target: bool = True) -> dict[str, Level]:
+    """``samples.files`` through the job's analysis; the varied events' θ from its
+    parameters' ``expr``."""
+    from hepnnlr.processors.analysis import run_analysis
+    from hepnnlr.processors.chunks import collect_columns
+
+    s = job.samples
+    out = {}
+    for name in ("nominal", "target", "varied") if with_target else ("nominal", "varied"):
+        varied = name == "varied"
+        files = s.files[name]  # a list, or {file: tree} (coffea's dataset "files")
+        output = run_analysis(
+            job.description,
+            {name: {"files": files} if isinstance(files, dict) else files},
+            parameters=varied,
+            executor=s.executor,
+            workers=s.workers,
+            chunksize=s.chunksize,
+            progress=job.progress,
+        )
+        columns = collect_columns(output, name)
+        where = f"samples.files.{name}"
+        out[name] = _columns_to_level(columns, job, where, s.names if varied else ())
+    return out
 
 
 def _pythia_samples(job: FitJob, with_target: bool = True) -> dict[str, Level]:
@@ -408,7 +446,9 @@ def load_samples(
     set of any sample; nothing is dropped).
     """
     gaussian = job.samples.generator == "gaussian"
-    make = _gaussian_samples if gaussian else _pythia_samples
+    make = (
+        _gaussian_samples if gaussian else _file_samples if job.samples.files else _pythia_samples
+    )
     samples = make(job, with_target=targets is None)
     for name, (point, n, seed) in (targets or {}).items():
         if name in samples:

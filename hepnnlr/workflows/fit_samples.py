@@ -8,7 +8,8 @@ generates the samples it describes. Each sample has its own seed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from hepnnlr.analysis import get
@@ -21,7 +22,9 @@ __all__ = [
     "SAMPLES",
     "CalibrationSettings",
     "SampleConfig",
+    "check_file_samples",
     "generator_parameters",
+    "resolve_files",
 ]
 
 GENERATORS = ("gaussian", "zjets", "ttbar")
@@ -40,6 +43,8 @@ def generator_parameters(generator: str) -> tuple[str, ...]:
 
 PARAMETERS = {generator: generator_parameters(generator) for generator in GENERATORS}
 """Parameters each generator can vary (:func:`generator_parameters`)."""
+FILES = "files"
+"""``samples.generator`` of a job on the user's own files (``samples.files``)."""
 EXECUTORS = ("iterative", "futures", "dask")
 SAMPLES = ("nominal", "target", "varied")
 """The samples of a fit job, in the order of their default seed offsets."""
@@ -102,6 +107,11 @@ class SampleConfig:
             generated with the same generator, parameter point, size and seed (recorded
             in ``<file>.json``; the reused files are listed in ``fit.json``). ``false``
             regenerates every file.
+        files: The user's own files instead of generation: ``{nominal: [...], varied:
+            [...], target: [...]}``, each a list of files or a coffea fileset mapping
+            ``{file: tree}`` (relative paths: from the job file), read through the job's
+            ``analysis``; the varied events' θ are the values of its parameters' ``expr``.
+            ``generator`` is then ``files``.
     """
 
     generator: str = "gaussian"
@@ -120,14 +130,18 @@ class SampleConfig:
     chunksize: int = 25_000
     mpi: bool = False
     reuse: bool = True
+    files: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("mpi", "reuse"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"samples.{name}={getattr(self, name)!r} must be true or false.")
-        if self.generator not in GENERATORS:
+        if self.files:
+            self._check_files()
+        elif self.generator not in GENERATORS:
             raise ConfigError(f"samples.generator={self.generator!r}; choose one of {GENERATORS}.")
-        allowed = PARAMETERS[self.generator]
+        # the files' parameters are the job's analysis's (FitJob checks them)
+        allowed = PARAMETERS.get(self.generator) or tuple(self.parameters) or ("theta",)
         ranges = _pairs(self.parameters, "samples.parameters")
         object.__setattr__(self, "parameters", ranges)
         object.__setattr__(self, "nominal", _points(self.nominal, "samples.nominal"))
@@ -142,6 +156,8 @@ class SampleConfig:
             ("nominal", self.nominal),
             ("target", self.target),
         ):
+            if self.generator == FILES:
+                continue
             unknown = sorted(set(mapping) - set(allowed))
             if unknown:
                 raise ConfigError(
@@ -189,6 +205,27 @@ class SampleConfig:
             raise ConfigError(f"samples.executor={self.executor!r}; choose one of {EXECUTORS}.")
         if not self.epsilon >= 0:
             raise ConfigError(f"samples.epsilon={self.epsilon} must be >= 0.")
+
+    def _check_files(self) -> None:
+        if self.generator not in ("gaussian", FILES):  # (gaussian: the default, not given)
+            raise ConfigError(
+                f"samples.files and samples.generator={self.generator!r} both say where the "
+                "samples come from; keep files (your files) or generator (generated ones)."
+            )
+        object.__setattr__(self, "generator", FILES)
+        if not isinstance(self.files, dict) or set(self.files) != set(SAMPLES):
+            raise ConfigError(
+                f"samples.files must map each of {list(SAMPLES)} to its files, e.g. "
+                f"{{nominal: [nominal.root], varied: [varied.root], target: [data.root]}}, "
+                f"got {self.files!r}."
+            )
+        for name, value in self.files.items():
+            listed = value if isinstance(value, (list, tuple, dict)) else None
+            if not listed or not all(isinstance(f, str) for f in listed):
+                raise ConfigError(
+                    f"samples.files.{name} must be a list of files or a mapping {{file: "
+                    f"tree}} (a coffea fileset), got {value!r}."
+                )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -308,3 +345,54 @@ class CalibrationSettings:
     def events(self, samples: SampleConfig) -> int:
         """Events per target."""
         return self.target_events or samples.target_events or samples.events // 2
+
+
+def check_file_samples(
+    samples: SampleConfig, description: Any, analysis: str, features_named: bool
+) -> SampleConfig:
+    """``samples`` of a job on the user's files, checked against its ``analysis``: the
+    fitted θ are parameters with an ``expr`` (their per-event values in the varied
+    files), and the nominal values default to the description's.
+
+    Returns:
+        ``samples`` with every fitted parameter's nominal value.
+    """
+    declared = {n: p for n, p in description.parameters.items() if p.expr is not None}
+    unknown = sorted(set(samples.parameters) - set(declared))
+    if unknown:
+        raise ConfigError(
+            f"samples.parameters {unknown}: the θ of your varied events are the parameters "
+            f"with an expr of analysis {analysis!r}: {sorted(declared)}; declare them there "
+            "(parameters: {name: {low, high, nominal, expr}})."
+        )
+    nominal = {n: declared[n].nominal for n in samples.names if declared[n].nominal is not None}
+    nominal.update(samples.nominal)
+    missing = [n for n in samples.names if n not in nominal]
+    if missing:
+        raise ConfigError(
+            f"samples.nominal lacks {missing}: give their values or a nominal in the "
+            "analysis's parameters."
+        )
+    if not features_named:
+        raise ConfigError(
+            "features: name the generator and simulation features of your files (the "
+            "analysis's gen and reco features, e.g. generator: [m_jj])."
+        )
+    return replace(samples, nominal=nominal)
+
+
+def resolve_files(samples: dict[str, Any], base: Path) -> None:
+    """The relative paths of a YAML ``samples.files`` section taken from ``base`` (the job
+    file's folder), in place; URLs and absolute paths stay as they are."""
+    files = samples.get("files")
+    for name, listed in files.items() if isinstance(files, dict) else ():
+        if isinstance(listed, list):
+            files[name] = [_from(base, f) for f in listed]
+        elif isinstance(listed, dict):
+            files[name] = {_from(base, f): tree for f, tree in listed.items()}
+
+
+def _from(base: Path, file: Any) -> Any:
+    if not isinstance(file, str) or "://" in file or Path(file).is_absolute():
+        return file
+    return str(base / file)

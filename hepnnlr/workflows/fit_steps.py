@@ -52,6 +52,8 @@ def nominal_point(samples: SampleConfig) -> dict[str, float]:
     description's ``parameters`` (Monash 2013 for ``zjets``, 172.5 GeV for ``ttbar``)."""
     if samples.generator == "gaussian":
         defaults = {"mu": 0.0, "sigma": 1.0}
+    elif samples.files:  # the job filled samples.nominal from its analysis
+        defaults = samples.nominal
     else:
         parameters = get(samples.generator).parameters
         defaults = {name: parameter.nominal for name, parameter in parameters.items()}

@@ -170,6 +170,14 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_analysis_option_names_the_description_of_the_job(tmp_path, capsys):
+    path = tmp_path / "job.yaml"
+    path.write_text("samples: {generator: ttbar, parameters: {top_mass: [170, 180]}}\n")
+    # --analysis overrides the job's (default: the generator's own, ttbar)
+    assert main(["fit", "dctr", str(path), "--analysis", "ttbr"]) == 2
+    assert "no analysis is named 'ttbr'; known: [" in capsys.readouterr().err
+
+
 def test_bad_reweighter_members_and_draws_name_the_key(tmp_path, capsys):
     for key, value, message in (
         ("nominal_draws", "0", "training.nominal_draws=0 must be a positive integer"),

@@ -146,6 +146,8 @@ reco:
   define: {top: hepnnlr.analysis.builtin.ttbar:reco}
   features: {m_hadronic: top.m_b1jj}
   selection: {selected: top.reason == 0}
+parameters:
+  top_mass: {low: 170, high: 180, nominal: 172.5, expr: top_mass}
 """
 
 
@@ -184,6 +186,26 @@ def test_a_fit_reads_its_files_through_the_users_analysis_as_through_a_builtin(t
         np.testing.assert_array_equal(got.globals, expected.globals)
     assert levels[0].total == 30 and 0 < levels[0].selected < 30
     np.testing.assert_array_equal(levels[0].reco_selected, levels[1].reco_selected)
+
+    # the same file as the user's own samples (no generation): samples.files
+    from hepnnlr.workflows.fit_inputs import load_samples
+
+    files = "  files: {nominal: [out/samples/tiny.root], varied: [out/samples/tiny.root],"
+    text = text.replace("  generator: ttbar\n", "").replace(
+        "samples:\n", f"samples:\n{files} target: [out/samples/tiny.root]}}\n"
+    )
+    own = load_fit_job(_write(tmp_path, text, "own.yaml"), "srgn")
+    assert own.samples.generator == "files" and own.samples.nominal == {"top_mass": 172.5}
+    from hepnnlr.workflows.fit_steps import nominal_point
+
+    assert nominal_point(own.samples) == {"top_mass": 172.5}  # the reweighter's anchor
+    samples = load_samples(own)
+    for name in ("nominal", "target", "varied"):
+        np.testing.assert_array_equal(samples[name].gen.globals, levels[0].gen.globals)
+    # the varied events' θ: the parameter's expr, the file's top_mass branch, per event
+    np.testing.assert_array_equal(samples["varied"].theta, np.full((30, 1), 172.5))
+    with pytest.raises(ConfigError, match="samples.files needs analysis"):
+        load_fit_job(_write(tmp_path, text.replace("analysis: mine.yaml", ""), "x.yaml"), "srgn")
 
 
 ZJETS_PFN = """
