@@ -8,9 +8,11 @@ uncertainty; :func:`run_fit` runs it end to end:
    *varied* sample whose parameters are drawn uniformly over ``parameters`` (per event
    for ``gaussian``; per generator run for the Pythia generators) and a target ("data")
    sample at ``target``, each with its own seed (``samples.seeds``). Pythia samples go
-   through ROOT files and the coffea processors (:mod:`hepnnlr.workflows.fit_inputs`).
-2. **Features**: event-level fields of the processors' ``gen`` and ``reco`` records, or
-   particle sets for a set network; standardized with the nominal sample's statistics.
+   through ROOT files and the job's analysis description (``analysis``, default the
+   generator's own; :mod:`hepnnlr.workflows.fit_inputs`); ``samples.files`` reads the
+   user's own files through it instead of generating.
+2. **Features**: event-level fields of the description's ``gen`` and ``reco`` features,
+   or particle sets for a set network; standardized with the nominal sample's statistics.
 3. **Repeats** (``uncertainty.repeats``): a DCTR reweighter ``w(x_G, θ)`` trained on half
    of the nominal sample and the varied sample (seed ``uncertainty.seed + repeat``), then
    the fit on the other half: ``dctr``, the DCTR fit of Eq. 3 at generator level;
