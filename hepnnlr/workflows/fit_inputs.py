@@ -11,7 +11,8 @@
   reused when the job asked for exactly the same file before (``<file>.json`` records the
   generator arguments); ``samples.reuse: false`` regenerates it. Each sample has its own
   seed (:meth:`hepnnlr.workflows.fit_samples.SampleConfig.seed_of`): a new target seed
-  regenerates the target alone.
+  regenerates the target alone. With ``samples.files`` the user's own files are read
+  through the description instead, the varied events' θ from its parameters' ``expr``.
 * Event features are dotted fields of the description's ``gen``/``reco`` columns (its
   levels' ``features``: ``jet1.multiplicity``, ``m_b1munu``); events failing a level's
   ``selection`` count as not selected there. Particle sets (Z → jets) are the
