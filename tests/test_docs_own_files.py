@@ -4,8 +4,9 @@ Every block in page order, in an empty folder: the YAML blocks written to the fi
 name, the shell lines as ``hepnnlr`` commands in this process, the Python blocks in one
 namespace (``docs/_guide_blocks.run_page``). The whole chain (three generations, an
 unfolding with two trainings per step and iteration, ``hepnnlr reweight`` on a dask
-cluster, a processor of one's own on another, the real PFNano file) costs about 1.5 CPU
-minutes and 5 wall minutes on two loaded cores, so it is ``slow``; the default run checks
+cluster, a processor of one's own on another, the real PFNano file) took 61 CPU s in the
+test's process (the dask workers' besides) and 2 min 41 s of wall time on two cores shared
+with other jobs (load ~15), so it is ``slow``; the default run checks
 that every block is one the runner takes (commands parsed by the CLI's parser, Python
 compiled) and that every YAML file loads with its command's typed loader.
 """
