@@ -35,6 +35,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.outputs import atomic_write
@@ -260,6 +261,7 @@ def draw_comparison(
         ax.set_ylabel(y_label(xlabel, density))
         if logx:
             ax.set_xscale("log")
+            _log_tick_labels(rax.xaxis, edges[0], edges[-1])
         rax.set_xlim(edges[0], edges[-1])
         peak = np.nanmax(np.concatenate(top)) if top else 1.0
         positive = ref_values[ref_values > 0]
@@ -325,6 +327,25 @@ def _arrows(rax, centers, ratio, limits, color) -> None:
             annotation_clip=False,
             gid=OUT_OF_RANGE,
         )
+
+
+def _plain(x: float) -> str:
+    return f"{x:g}"
+
+
+def _log_tick_labels(axis, low: float, high: float) -> None:
+    """Plain numbers on a log axis of under three decades (150-5000: ``200``, ``500``,
+    ``1000``, ``2000``, ``5000``): labels at 1, 2 and 5 times a power of ten, not at every
+    minor tick, whose ``2×10²``-style labels would overlap; wider axes keep the decades."""
+    if high / low >= 1e3:
+        return
+
+    def minor(x: float, _pos) -> str:
+        mantissa = x / 10 ** np.floor(np.log10(x))
+        return _plain(x) if np.isclose(mantissa, 2) or np.isclose(mantissa, 5) else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda x, _pos: _plain(x)))
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 def _headroom(fig, ax, legend, peak, positive, logy) -> None:

@@ -137,3 +137,7 @@ def test_redrawn_from_the_saved_histograms(tmp_path):
     assert rax.get_xlabel() == "$Q^2$ [GeV$^2$]"
     assert ax.get_ylabel().endswith("[1/GeV$^2$]")
     assert "hepnnlr" in [t.get_text() for t in ax.texts]  # the mplhep label above the frame
+    # 150-5000 GeV2: plain numbers at 1, 2 and 5 x 10^n, no overlapping 3x10^2-style labels
+    minor = rax.xaxis.get_minor_formatter()
+    assert [minor(x, 0) for x in (200.0, 300.0, 500.0, 2000.0)] == ["200", "", "500", "2000"]
+    assert rax.xaxis.get_major_formatter()(1000.0, 0) == "1000"
