@@ -10,6 +10,7 @@ module (TensorFlow only for the names that build, train or load a network)::
     out = hepnnlr.run_processor(jets, {"data": ["nano.root"]})  # no TensorFlow
     config = hepnnlr.OmniFoldConfig(iterations=4)
     result = hepnnlr.omnifold(data, sim_reco, sim_gen, pass_reco=r, pass_gen=g, config=config)
+    # data, sim_reco, sim_gen: EventTensors, or NumPy / awkward arrays (hepnnlr.as_events)
     scan = hepnnlr.scan_nll(likelihood, x, mu_grid, z_grid)  # NumPy only
 
 The subpackages (``hepnnlr.samples``, ``.schema``, ``.observables``, ``.processors``,
@@ -39,6 +40,7 @@ _EXPORTS = {
     "hepnnlr.observables.jets": ("cluster_jets", "nsubjettiness"),
     "hepnnlr.processors.chunks": ("collect_columns", "collect_cutflow", "collect_hists"),
     "hepnnlr.processors.jetsubstructure": ("JetSubstructureProcessor",),
+    "hepnnlr.tensors.adapt": ("as_events",),
     "hepnnlr.tensors.events": ("EventTensors", "from_awkward"),
     "hepnnlr.tensors.scaling": ("Standardizer",),
     "hepnnlr.models.spec": ("ModelSpec",),
@@ -55,7 +57,7 @@ _EXPORTS = {
     "hepnnlr.methods.dctrgan": (
         "DCTRGANConfig",
         "DCTRGANReweighter",
-        "DCTRGANWeights",
+        "DCTRGANResult",
         "dctrgan_weights",
     ),
     "hepnnlr.methods.response": ("ResponseConfig", "ResponseModel"),
@@ -63,7 +65,7 @@ _EXPORTS = {
     "hepnnlr.methods.mixture_likelihood": ("MixtureLikelihood", "ParameterizedSample"),
     "hepnnlr.methods.nll": ("NLLScan", "scan_nll"),
     "hepnnlr.methods.intervals": ("Interval", "profile_interval", "wilks_intervals"),
-    "hepnnlr.methods.minuit_fit": ("MinuitFit", "minimize_nll"),
+    "hepnnlr.methods.minuit_fit": ("MinuitFitResult", "minimize_nll"),
     "hepnnlr.methods.signal_strength": ("train_classifier_route", "train_flow_route"),
     "hepnnlr.results.io": ("read_weights", "write_histograms", "write_weights"),
     "hepnnlr.results.plots": ("plot_comparison",),
@@ -83,5 +85,14 @@ _SUBPACKAGES = (
     "workflows",
 )
 
-__getattr__, __dir__, _names = attach(__name__, _EXPORTS, submodules=_SUBPACKAGES)
+# names before issue 18's naming rule (results end in ``Result``): still resolved, for code
+# written against them, but not in ``__all__``
+_RENAMED = {"DCTRGANWeights": "DCTRGANResult", "MinuitFit": "MinuitFitResult"}
+_getattr, __dir__, _names = attach(__name__, _EXPORTS, submodules=_SUBPACKAGES)
+
+
+def __getattr__(name: str):
+    return _getattr(_RENAMED.get(name, name))
+
+
 __all__ = ["__version__", *_names]

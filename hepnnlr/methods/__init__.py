@@ -27,14 +27,14 @@ _EXPORTS = {
         "AllWeightsClippedError",
         "DCTRGANConfig",
         "DCTRGANReweighter",
-        "DCTRGANWeights",
+        "DCTRGANResult",
         "WeightClippingWarning",
         "dctrgan_weights",
     ),
     "hepnnlr.methods.omnifold": ("OmniFoldResult", "omnifold"),
     "hepnnlr.methods.omnifold_config": ("OmniFoldConfig",),
     "hepnnlr.methods.omnifold_ensembles": (
-        "EnsembleOfUnfoldings",
+        "OmniFoldEnsembleResult",
         "bootstrap_omnifold",
         "parallel_omnifold",
     ),
@@ -48,7 +48,7 @@ _EXPORTS = {
     "hepnnlr.methods.scans": ("parabola_vertex", "scan_vertex"),
     "hepnnlr.methods.coverage": (
         "CoverageResult",
-        "TestSetMetrics",
+        "TestSetResult",
         "bootstrap_counts",
         "bootstrap_coverage",
         "coverage_from_toys",
@@ -56,7 +56,7 @@ _EXPORTS = {
         "likelihood_overlap",
     ),
     "hepnnlr.methods.intervals": ("Interval", "profile_interval", "wilks_intervals"),
-    "hepnnlr.methods.minuit_fit": ("MinuitFit", "minimize_nll"),
+    "hepnnlr.methods.minuit_fit": ("MinuitFitResult", "minimize_nll"),
     "hepnnlr.methods.mixture_likelihood": (
         "ConditionalLogDensity",
         "MixtureLikelihood",
@@ -78,4 +78,16 @@ _EXPORTS = {
     ),
 }
 
-__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)
+# names before issue 18's naming rule (results end in ``Result``): still resolved, for code
+# written against them, but not in ``__all__``
+_RENAMED = {
+    "DCTRGANWeights": "DCTRGANResult",
+    "EnsembleOfUnfoldings": "OmniFoldEnsembleResult",
+    "MinuitFit": "MinuitFitResult",
+    "TestSetMetrics": "TestSetResult",
+}
+_getattr, __dir__, __all__ = attach(__name__, _EXPORTS)
+
+
+def __getattr__(name: str):
+    return _getattr(_RENAMED.get(name, name))

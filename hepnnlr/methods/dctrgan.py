@@ -56,7 +56,7 @@ __all__ = [
     "AllWeightsClippedError",
     "DCTRGANConfig",
     "DCTRGANReweighter",
-    "DCTRGANWeights",
+    "DCTRGANResult",
     "WeightClippingWarning",
     "array_tensors",
     "dctrgan_weights",
@@ -134,7 +134,7 @@ class DCTRGANConfig:
 
 
 @dataclass(frozen=True, eq=False)
-class DCTRGANWeights:
+class DCTRGANResult:
     """DCTRGAN weights of generated examples and what was done to them.
 
     Attributes:
@@ -157,6 +157,11 @@ class DCTRGANWeights:
         return self.n_clipped / len(self.weights) if len(self.weights) else 0.0
 
 
+# The name before issue 18's naming rule (results end in ``Result``); kept so code
+# written against it still runs, and left out of ``__all__``.
+DCTRGANWeights = DCTRGANResult
+
+
 def dctrgan_weights(
     logits: np.ndarray,
     *,
@@ -164,7 +169,7 @@ def dctrgan_weights(
     clip_max: float | None = 5.0,
     warn_clipped_fraction: float = 0.01,
     name: str = "DCTRGAN classifier",
-) -> DCTRGANWeights:
+) -> DCTRGANResult:
     """``W = min(exp(logit / T), clip_max)`` with a report of the clipping.
 
     Raises:
@@ -211,7 +216,7 @@ def dctrgan_weights(
             WeightClippingWarning,
             stacklevel=2,
         )
-    return DCTRGANWeights(report.weights, raw, float(temperature), clip_max, report.n_clipped)
+    return DCTRGANResult(report.weights, raw, float(temperature), clip_max, report.n_clipped)
 
 
 def array_tensors(values: np.ndarray, names: Sequence[str]) -> EventTensors:
@@ -399,7 +404,7 @@ class DCTRGANReweighter:
         """Calibrated logits ``logit / T``: ``log W`` before clipping."""
         return self.raw_logits(generated) / self.temperature
 
-    def weights(self, generated: EventsLike) -> DCTRGANWeights:
+    def weights(self, generated: EventsLike) -> DCTRGANResult:
         """DCTRGAN weights of ``generated`` examples (clipped; see :func:`dctrgan_weights`).
 
         Apply them to generated examples the classifier was not trained on.

@@ -30,7 +30,7 @@ from hepnnlr.methods.bootstrap import poisson_weights
 from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult, omnifold
 from hepnnlr.training import aggregate_weights
 
-__all__ = ["EnsembleOfUnfoldings", "bootstrap_omnifold", "parallel_omnifold", "run_config"]
+__all__ = ["OmniFoldEnsembleResult", "bootstrap_omnifold", "parallel_omnifold", "run_config"]
 
 _RUN_SEED_STRIDE = 10_000
 
@@ -46,7 +46,7 @@ def run_config(config: OmniFoldConfig, run: int) -> OmniFoldConfig:
 
 
 @dataclass
-class EnsembleOfUnfoldings:
+class OmniFoldEnsembleResult:
     """Several complete unfoldings of the same data (parallel members or replicas).
 
     Attributes:
@@ -72,6 +72,11 @@ class EnsembleOfUnfoldings:
         return aggregate_weights(self.member_weights(iteration), aggregation, **kwargs)
 
 
+# The name before issue 18's naming rule (results end in ``Result``); kept so code
+# written against it still runs, and left out of ``__all__``.
+EnsembleOfUnfoldings = OmniFoldEnsembleResult
+
+
 def _common(kwargs: dict[str, Any]) -> None:
     for key in ("config", "data_weights"):
         if key in kwargs:
@@ -88,7 +93,7 @@ def parallel_omnifold(
     data_weights: np.ndarray | None = None,
     executor: Any = None,
     **kwargs: Any,
-) -> EnsembleOfUnfoldings:
+) -> OmniFoldEnsembleResult:
     """Repeat the whole unfolding ``runs`` times with seeds ``seed + 10000 r``.
 
     Args:
@@ -104,7 +109,7 @@ def parallel_omnifold(
         raise ConfigError(f"parallel_omnifold needs runs >= 1, got {runs}.")
     _common(kwargs)
     configs = [run_config(config, r) for r in range(runs)]
-    return EnsembleOfUnfoldings(
+    return OmniFoldEnsembleResult(
         _dispatch(executor, data, sim_reco, sim_gen, configs, [data_weights] * runs, kwargs),
         "parallel",
     )
@@ -123,14 +128,14 @@ def bootstrap_omnifold(
     repeat_seeds: int = 1,
     first: int = 0,
     **kwargs: Any,
-) -> EnsembleOfUnfoldings:
+) -> OmniFoldEnsembleResult:
     """Unfold ``replicas`` bootstrap copies of the data (Poisson(1) event weights).
 
     Replica ``b`` (``b = first, first + 1, ...``) multiplies the data weights by
     :func:`~hepnnlr.methods.bootstrap.poisson_weights` of the stream ``(seed, b)`` and
     retrains every classifier with the seeds of parallel run ``b mod repeat_seeds``
     (:func:`run_config`). Compare each replica with that run
-    (:attr:`EnsembleOfUnfoldings.repeat_of`): the shift is the data's statistical
+    (:attr:`OmniFoldEnsembleResult.repeat_of`): the shift is the data's statistical
     fluctuation, free of the training noise between runs.
 
     Args:
@@ -153,7 +158,7 @@ def bootstrap_omnifold(
     weights = [base * poisson_weights(len(base), b, seed) for b in indices]
     repeat_of = tuple(b % int(repeat_seeds) for b in indices)
     configs = [run_config(config, r) for r in repeat_of]
-    return EnsembleOfUnfoldings(
+    return OmniFoldEnsembleResult(
         _dispatch(executor, data, sim_reco, sim_gen, configs, weights, kwargs),
         "bootstrap",
         repeat_of,

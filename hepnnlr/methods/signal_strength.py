@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from hepnnlr.errors import ConfigError
 from hepnnlr.methods.coverage import (
     CoverageResult,
-    TestSetMetrics,
+    TestSetResult,
     bootstrap_counts,
     bootstrap_coverage,
     coverage_from_toys,
@@ -62,7 +62,7 @@ from hepnnlr.methods.intervals import (
     profile_interval,
     wilks_intervals,
 )
-from hepnnlr.methods.minuit_fit import MinuitFit, minimize_nll
+from hepnnlr.methods.minuit_fit import MinuitFitResult, minimize_nll
 from hepnnlr.methods.mixture_likelihood import (
     ConditionalLogDensity,
     ExactGaussianDensity,
@@ -83,11 +83,11 @@ __all__ = [
     "CoverageResult",
     "ExactGaussianDensity",
     "Interval",
-    "MinuitFit",
+    "MinuitFitResult",
     "MixtureLikelihood",
     "NLLScan",
     "ParameterizedSample",
-    "TestSetMetrics",
+    "TestSetResult",
     "as_feature_matrix",
     "bootstrap_counts",
     "bootstrap_coverage",
