@@ -279,10 +279,10 @@ def description_output(files) -> dict:
     from hepnnlr.processors import AnalysisProcessor
 
     fileset = {"signal": [files["signal_1.0"]], "background": [files["background_1.0"]]}
-    # the chunks of the TauTauProcessor runs, and the nuisance z of every event
+    # one chunk per file, and the nuisance z of every event
     return run_processor(
-        AnalysisProcessor(get("tautau"), parameters=True), fileset,
-        chunksize=math.ceil(N_EVENTS / 3), progress=False,
+        AnalysisProcessor(get("tautau"), parameters=True), fileset, chunksize=N_EVENTS,
+        progress=False,
     )  # fmt: skip
 
 

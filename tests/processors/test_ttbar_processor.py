@@ -211,10 +211,10 @@ def description_output(ttbar_file) -> dict:
     from hepnnlr.analysis import get
     from hepnnlr.processors import AnalysisProcessor
 
-    # the chunks of the TTbarProcessor runs: the merged columns and histograms of three
+    # one chunk (the merging of chunks is TTbarProcessor's test's, above)
     return run_processor(
-        AnalysisProcessor(get("ttbar")), {"tt": [ttbar_file]},
-        chunksize=math.ceil(N_EVENTS / 3), progress=False,
+        AnalysisProcessor(get("ttbar")), {"tt": [ttbar_file]}, chunksize=N_EVENTS,
+        progress=False,
     )  # fmt: skip
 
 
