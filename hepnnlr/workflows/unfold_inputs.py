@@ -141,6 +141,9 @@ def _level_tensors(
     particles, events = level_features(
         description, level, job.particle_features, job.global_features
     )
+    if job.global_features is None:  # the description's: those that are numbers (a record
+        # feature, such as zjets' jet1, is there for dotted names: jet1.multiplicity)
+        events = tuple(name for name in events if not ak.fields(columns[level][name]))
     return from_awkward(
         columns[level],
         particle_features=particles,
