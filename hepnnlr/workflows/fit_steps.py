@@ -1,9 +1,10 @@
 """One fit of a ``hepnnlr fit`` job: the reweighter, the DCTR or SRGN fit, its flags.
 
-:func:`train_reweighter` trains ``w(x_G, θ)`` on the nominal training half and the varied
-sample; :func:`dctr_step` fits Eq. 3 at generator level, :func:`srgn_step` Eq. 5 at
-detector level (arXiv:2010.03569). Each returns a :class:`OneFit`: θ, the objective along
-the way and the flags of :func:`hepnnlr.methods.fit_quality.flag_fit`. Optional per-event
+:func:`train_reweighter` trains ``w(x_G, θ)`` on the nominal training half and the varied sample;
+:func:`dctr_step` fits Eq. 3 at generator level, :func:`srgn_step` Eq. 5 at detector level
+(Andreassen, Hsu, Nachman, Suaysom, Suresh, "Parameter Estimation using Neural Networks in the
+Presence of Detector Effects", arXiv:2010.03569). Each returns a :class:`OneFit`: θ, the objective
+along the way and the flags of :func:`hepnnlr.methods.fit_quality.flag_fit`. Optional per-event
 weights make the same fit on a bootstrap replica (the target's, or the simulation's).
 :mod:`hepnnlr.workflows.fit` runs repeats and replicas of these.
 """
