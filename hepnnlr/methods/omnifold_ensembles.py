@@ -28,6 +28,8 @@ import numpy as np
 from hepnnlr.errors import ConfigError
 from hepnnlr.methods.bootstrap import poisson_weights
 from hepnnlr.methods.omnifold import OmniFoldConfig, OmniFoldResult, omnifold
+from hepnnlr.tensors.adapt import as_events
+from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training import aggregate_weights
 
 __all__ = ["OmniFoldEnsembleResult", "bootstrap_omnifold", "parallel_omnifold", "run_config"]
@@ -77,6 +79,15 @@ class OmniFoldEnsembleResult:
 EnsembleOfUnfoldings = OmniFoldEnsembleResult
 
 
+def _adapted(data, sim_reco, sim_gen) -> tuple[EventTensors, EventTensors, EventTensors]:
+    """Plain arrays to tensors once for every run (the runs may go to other processes)."""
+    return (
+        as_events(data, argument="data"),
+        as_events(sim_reco, argument="sim_reco"),
+        as_events(sim_gen, argument="sim_gen"),
+    )
+
+
 def _common(kwargs: dict[str, Any]) -> None:
     for key in ("config", "data_weights"):
         if key in kwargs:
@@ -108,6 +119,7 @@ def parallel_omnifold(
     if runs < 1:
         raise ConfigError(f"parallel_omnifold needs runs >= 1, got {runs}.")
     _common(kwargs)
+    data, sim_reco, sim_gen = _adapted(data, sim_reco, sim_gen)
     configs = [run_config(config, r) for r in range(runs)]
     return OmniFoldEnsembleResult(
         _dispatch(executor, data, sim_reco, sim_gen, configs, [data_weights] * runs, kwargs),
@@ -153,6 +165,7 @@ def bootstrap_omnifold(
     if repeat_seeds < 1:
         raise ConfigError(f"bootstrap_omnifold needs repeat_seeds >= 1, got {repeat_seeds}.")
     _common(kwargs)
+    data, sim_reco, sim_gen = _adapted(data, sim_reco, sim_gen)
     base = np.ones(len(data)) if data_weights is None else np.asarray(data_weights, float)
     indices = range(int(first), int(first) + int(replicas))
     weights = [base * poisson_weights(len(base), b, seed) for b in indices]
