@@ -204,6 +204,11 @@ def as_events(
         if theta is None:
             return x  # checked where it was built; the method sees the very same object
         events = x
+    elif mask is not None and (isinstance(x, ak.Array) or _named(x)):
+        raise ConfigError(
+            f"{argument}: a mask goes with zero-padded (events, slots, features) NumPy "
+            "particles; awkward lists and named columns carry their own structure."
+        )
     elif _jagged(x):
         events = _padded(x, features, max_particles, argument)
     elif isinstance(x, ak.Array) and any(x[f].ndim > 1 for f in ak.fields(x)):

@@ -92,6 +92,7 @@ def test_theta_is_attached_with_its_names():
         (np.ones((3, 2)), {"features": ["a"]}, ShapeMismatchError, r"1 name.* 2 column"),
         (np.ones((3, 2, 1)), {"mask": np.ones((3, 3))}, ShapeMismatchError, r"mask must be"),
         (np.ones((3, 2)), {"mask": np.ones((3, 2))}, ConfigError, r"mask goes with"),
+        (ak.Array([[1.0], []]), {"mask": np.ones((2, 1))}, ConfigError, r"mask goes with"),
         (np.ones(3), {"theta": np.ones(2)}, ShapeMismatchError, r"theta has 2 rows for 3"),
         (np.array([1.0, np.nan]), {}, NonFiniteInputError, r"x0.* sim_reco"),
         (ak.Array([{"n": 1.0, "p": [1.0]}]), {}, ShapeMismatchError, r"from_awkward"),
