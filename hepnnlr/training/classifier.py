@@ -117,8 +117,10 @@ class _IndexedEvents:
     Each epoch draws one permutation of the events from a generator seeded with ``seed``
     (``None``: the input order every epoch) and cuts it into consecutive batches of
     ``batch_size`` (the last one smaller); a batch is gathered from the tensors inside the
-    ``tf.data`` graph. An element-wise ``shuffle``/``batch`` pipeline costs about ten times
-    more CPU per epoch for the few features of an event-level network (docs/benchmarks.md).
+    graph (the ``tf.data`` pipeline of :meth:`dataset`, or the training step of
+    :class:`_WholeEpochs`). For the few features of an event-level network an element-wise
+    ``shuffle``/``batch`` pipeline cost more CPU per epoch than the training steps
+    (docs/benchmarks.md, issue 4).
     """
 
     def __init__(
