@@ -63,8 +63,9 @@ def test_same_seed_same_weights():
     a, b = rng.normal(0.3, 1, 3000), rng.normal(0, 1, 3000)
     config = TrainingConfig(epochs=3, batch_size=500, seed=5)
     runs = [
-        train_classifier(SPEC, _events(a), np.ones(3000), _events(b), np.ones(3000), config)
-        .logits(_events(b))
+        train_classifier(SPEC, _events(a), np.ones(3000), _events(b), np.ones(3000), config).logits(
+            _events(b)
+        )
         for _ in range(2)
     ]
     np.testing.assert_array_equal(runs[0], runs[1])
@@ -101,8 +102,9 @@ def test_training_options_still_learn_the_ratio(options):
     rng = np.random.default_rng(21)
     n = 10_000
     a, b = rng.normal(0.5, 1.0, n), rng.normal(0.0, 1.0, n)
-    config = TrainingConfig(epochs=15, batch_size=500, patience=4, seed=2,
-                            **{"learning_rate": 3e-3, **options})
+    config = TrainingConfig(
+        epochs=15, batch_size=500, patience=4, seed=2, **{"learning_rate": 3e-3, **options}
+    )
     clf = train_classifier(SPEC, _events(a), np.ones(n), _events(b), np.ones(n), config)
     w = weights_from_logits(clf.logits(_events(b)))
     mean, _ = weighted_mean_and_std(b, w)
@@ -129,9 +131,14 @@ def test_five_dimensional_gaussians_against_the_exact_ratio():
         names = tuple(f"x{i}" for i in range(5))
         return EventTensors(None, None, x.astype(np.float32), (), names)
 
-    clf = train_classifier(ModelSpec("mlp", hidden=(64, 64)), events(a), np.ones(n), events(b),
-                           np.ones(n), TrainingConfig(epochs=60, batch_size=1000,
-                                                      learning_rate=1e-3, patience=8, seed=6))
+    clf = train_classifier(
+        ModelSpec("mlp", hidden=(64, 64)),
+        events(a),
+        np.ones(n),
+        events(b),
+        np.ones(n),
+        TrainingConfig(epochs=60, batch_size=1000, learning_rate=1e-3, patience=8, seed=6),
+    )
     logit = clf.logits(events(b))
     exact = b @ shift - 0.5 * shift @ shift
     bulk = np.linalg.norm(b, axis=1) < 2.5  # the central ~90 % of the 5-D sample
@@ -144,8 +151,9 @@ def test_five_dimensional_gaussians_against_the_exact_ratio():
         assert mean == pytest.approx(a[:, i].mean(), abs=4 * np.sqrt(1 / n + 1 / n_eff))
 
 
-@pytest.mark.parametrize("options", [{"distribute": True}, {"mixed_precision": True}],
-                         ids=["mirrored", "mixed-float16"])
+@pytest.mark.parametrize(
+    "options", [{"distribute": True}, {"mixed_precision": True}], ids=["mirrored", "mixed-float16"]
+)
 def test_distribution_and_mixed_precision_work_on_cpu(options):
     import keras
 
@@ -153,8 +161,9 @@ def test_distribution_and_mixed_precision_work_on_cpu(options):
     n = 10_000
     a, b = rng.normal(0.5, 1.0, n), rng.normal(0.0, 1.0, n)
     policy = keras.config.dtype_policy().name
-    config = TrainingConfig(epochs=15, batch_size=500, learning_rate=3e-3, patience=4, seed=2,
-                            **options)
+    config = TrainingConfig(
+        epochs=15, batch_size=500, learning_rate=3e-3, patience=4, seed=2, **options
+    )
     clf = train_classifier(SPEC, _events(a), np.ones(n), _events(b), np.ones(n), config)
     assert keras.config.dtype_policy().name == policy  # the user's policy is restored
     w = weights_from_logits(clf.logits(_events(b)))
@@ -180,8 +189,9 @@ def test_training_on_jagged_inputs_equals_padded_inputs():
     spec = ModelSpec("pfn", phi=(16, 16), hidden=(16,))
     config = TrainingConfig(epochs=2, batch_size=128, patience=2, seed=4)
     jagged = train_classifier(spec, a, np.ones(800), b, np.ones(800), config)
-    padded = train_classifier(spec, a.to_padded(), np.ones(800), b.to_padded(), np.ones(800),
-                              config)
+    padded = train_classifier(
+        spec, a.to_padded(), np.ones(800), b.to_padded(), np.ones(800), config
+    )
     # Same batches (same events, same padding) and the same initialization: the same
     # training, operation for operation.
     assert jagged.history == padded.history
@@ -196,10 +206,17 @@ def test_steps_per_execution_does_not_change_the_training():
     a, b = rng.normal(0.3, 1, 2000), rng.normal(0, 1, 2000)
     runs = []
     for steps in (1, 0):
-        config = TrainingConfig(epochs=12, batch_size=250, seed=7, steps_per_execution=steps,
-                                patience=1, learning_rate=3e-2, ema=True, ema_momentum=0.5)
-        clf = train_classifier(SPEC, _events(a), np.ones(2000), _events(b), np.ones(2000),
-                               config)
+        config = TrainingConfig(
+            epochs=12,
+            batch_size=250,
+            seed=7,
+            steps_per_execution=steps,
+            patience=1,
+            learning_rate=3e-2,
+            ema=True,
+            ema_momentum=0.5,
+        )
+        clf = train_classifier(SPEC, _events(a), np.ones(2000), _events(b), np.ones(2000), config)
         runs.append((clf.history, clf.logits(_events(b))))
         assert clf.model.steps_per_execution == 1  # prediction and saving run step by step
     assert runs[0][0] == runs[1][0]
@@ -214,8 +231,9 @@ def test_steps_per_execution_does_not_change_the_training_on_particles():
     spec = ModelSpec("pfn", phi=(16, 16), hidden=(16,))
     runs = []
     for steps in (1, 0):
-        config = TrainingConfig(epochs=2, batch_size=128, patience=2, seed=4,
-                                steps_per_execution=steps)
+        config = TrainingConfig(
+            epochs=2, batch_size=128, patience=2, seed=4, steps_per_execution=steps
+        )
         clf = train_classifier(spec, a, np.ones(600), b, np.ones(600), config)
         runs.append((clf.history, clf.logits(b)))
     assert runs[0][0] == runs[1][0]
@@ -234,6 +252,7 @@ def test_training_and_validation_are_traced_once(monkeypatch):
         def wrapper(self, data):
             calls[kind] += 1
             return step(self, data)
+
         return wrapper
 
     monkeypatch.setattr(keras.Model, "train_step", counted("train", train_step))
