@@ -240,15 +240,17 @@ def _samples(workdir: Path, n_events: int, workers: int) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def _dis_closure(inputs, weights, region):
+def _dis_closure(inputs, weights, job):
     """chi2/ndof and mean relative MSE of the normalized unfolded shapes vs the data truth."""
     import awkward as ak
 
     from hepnnlr.results.stats import chi2_test, relative_mse
     from hepnnlr.workflows.unfold_dis import truth_histograms
 
-    truth = truth_histograms(inputs.data, ak.to_numpy(inputs.data["weight"]).astype(float), region)
-    unfolded = truth_histograms(inputs.sim, weights, region)
+    # the unfolding's own particle-level histograms: its description, inside its region
+    data_weights = ak.to_numpy(inputs.data["weight"]).astype(float)
+    truth = truth_histograms(inputs.data, data_weights, job.description, job.truth_region)
+    unfolded = truth_histograms(inputs.sim, weights, job.description, job.truth_region)
     out = {}
     for name in OBSERVABLES:
         test = chi2_test(truth[name], unfolded[name], normalize=True, min_entries=10)
@@ -261,7 +263,6 @@ def _dis_closure(inputs, weights, region):
 def _dis_comparison(args) -> tuple[dict, list[dict], dict]:
     from _side_by_side import Arrays, Settings, run_hepnnlr, run_omnifold
 
-    from hepnnlr.observables.dis import KinematicRegion
     from hepnnlr.workflows.unfold_dis import DISUnfoldingJob, prepare_dis_inputs
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -293,11 +294,8 @@ def _dis_comparison(args) -> tuple[dict, list[dict], dict]:
             ),
             "omnifold": run_omnifold(arrays, settings, Path(tmp)),
         }
-        region = KinematicRegion()
-        closure = {
-            tool: _dis_closure(inputs, run.weights[-1], region) for tool, run in runs.items()
-        }
-        closure["prior"] = _dis_closure(inputs, arrays.sim_weights, region)
+        closure = {tool: _dis_closure(inputs, run.weights[-1], job) for tool, run in runs.items()}
+        closure["prior"] = _dis_closure(inputs, arrays.sim_weights, job)
 
     print(
         "\n| tool | wall s | CPU s | "
