@@ -709,6 +709,11 @@ def main(argv: list[str] | None = None) -> None:
             "and the run's command, pid and times. SIGINT: 'stopped' is when the "
             "'hepnnlr: interrupted' line came (the run had stopped), 'exited' when the "
             "process ended (Python's and TensorFlow's teardown, slower under load).",
+            "fit: a resumed run is compared with an uninterrupted run of the same job file: "
+            "summary.json, fit.json and curves.json equal, bit for bit in every number, with "
+            "the timings, the run's command, pid and times and the output folder's name left "
+            "out, and the same files listed; 'units' are the checkpointed pieces of the fit "
+            "(hepnnlr.workflows.fit_checkpoint).",
         ],
     )
     print_result(path, cells)
