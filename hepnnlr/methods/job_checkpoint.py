@@ -126,8 +126,9 @@ class JobCheckpoint:
         resume: Continue from the units in ``folder``; a folder written for another job
             is refused (:class:`CheckpointMismatchError`, naming the differing keys).
             ``False``: start over (the folder is emptied).
-        after_unit: Called with each unit's name once it is saved (a test stops a job
-            there; ``examples/fault_injection.py`` kills the process there).
+        after_unit: Called with each unit's name once it is saved (the tests record the
+            units' order and cut a job there; ``examples/fault_injection.py`` kills its
+            process after :meth:`save` instead).
     """
 
     def __init__(
