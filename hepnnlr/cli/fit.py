@@ -63,9 +63,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for method, help_text in (
         (
             "dctr",
-            "DCTR fit (Eq. 3 of the SRGN paper): frozen parameterized reweighter, generator level",
+            "DCTR fit (Eq. 3 of arXiv:2010.03569): frozen parameterized reweighter, "
+            "generator level",
         ),
-        ("srgn", "SRGN fit (Eq. 5): generator-level reweighting, detector-level classifier AUC"),
+        (
+            "srgn",
+            "SRGN fit (Eq. 5 of arXiv:2010.03569): generator-level reweighting, "
+            "detector-level classifier AUC",
+        ),
     ):
         sub = methods.add_parser(
             method,
@@ -109,8 +114,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             JobDefault(FIT_JOB, "progress"),
             "progress of generation, processing and training",
         )
-        add_overwrite_folder(sub, resume=True)
         add_plot_options(sub, FIT_JOB)
+        add_overwrite_folder(sub, resume=True)
         add_verbosity_options(sub)
         sub.set_defaults(handler=run)
 

@@ -268,8 +268,8 @@ class MixtureLikelihood:
             raise ConfigError(
                 f"{self.name}: {label} reaches z={z[outside][0]:g}, outside the range "
                 f"[{low:g}, {high:g}] the models were trained on; a trained density does not "
-                f"extrapolate. Choose a {label} inside it (the thesis scans a smaller range than "
-                "it trains on) or retrain over a wider z range."
+                f"extrapolate. Choose a {label} inside it (hdl:1887/4104579 scans a smaller "
+                "range than it trains on) or retrain over a wider z range."
             )
 
     def event_log_densities(

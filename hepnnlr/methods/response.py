@@ -98,7 +98,7 @@ class ResponseConfig:
             if not 0.0 < lo < hi < 1.0:
                 raise ConfigError(
                     f"ResponseConfig.quantiles={self.quantiles} must satisfy 0 < low < high "
-                    "< 1; the paper uses (0.16, 0.84)."
+                    "< 1; arXiv:1910.03773 uses (0.16, 0.84)."
                 )
         if not self.powers or any(
             isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in self.powers

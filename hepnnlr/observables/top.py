@@ -104,7 +104,8 @@ class TopSelectionConfig:
         if self.no_solution not in _NO_SOLUTION_RULES:
             raise ConfigError(
                 f"TopSelectionConfig.no_solution={self.no_solution!r} is not known; use "
-                f"{_NO_SOLUTION_RULES[0]!r} (the paper's rule) or {_NO_SOLUTION_RULES[1]!r}."
+                f"{_NO_SOLUTION_RULES[0]!r} (the rule of arXiv:2010.03569) or "
+                f"{_NO_SOLUTION_RULES[1]!r}."
             )
 
 

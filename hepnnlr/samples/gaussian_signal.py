@@ -59,7 +59,7 @@ class GaussianSignalToy:
         if not (np.isfinite(self.radius) and self.radius > 0):
             raise ConfigError(
                 f"GaussianSignalToy.radius={self.radius}: the distance of the means from the "
-                "origin must be a positive number (the thesis uses 0.5 and 2)."
+                "origin must be a positive number (hdl:1887/4104579 uses 0.5 and 2)."
             )
         low, high = (float(v) for v in self.z_range)
         if not (np.isfinite(low) and np.isfinite(high) and low < high):

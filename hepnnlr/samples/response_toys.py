@@ -51,7 +51,7 @@ def _check_tail(beta: float, m: float, owner: str) -> None:
     if not (isinstance(m, int | float) and math.isfinite(m) and m > 1):
         raise ConfigError(
             f"{owner}: m={m!r} must be a finite number > 1 (the tail (B - z)^-m must be "
-            "normalizable); the paper uses m = 2."
+            "normalizable); arXiv:1910.03773 uses m = 2."
         )
 
 

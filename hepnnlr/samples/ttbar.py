@@ -123,7 +123,7 @@ class TTbarConfig:
         ):
             raise ConfigError(
                 f"TTbarConfig.top_mass must be a number of GeV in (100, 300), got "
-                f"{self.top_mass!r}; the paper uses 172.5 and 175."
+                f"{self.top_mass!r}; arXiv:2010.03569 uses 172.5 and 175."
             )
         if not isinstance(self.mpi, bool):
             raise ConfigError(f"TTbarConfig.mpi must be True or False, got {self.mpi!r}.")

@@ -82,7 +82,7 @@ def _leakiness(owner: str, value: float) -> float:
         or value < 0
     ):
         raise ConfigError(
-            f"{owner}: leakiness={value!r} must be a finite number >= 0 (the paper uses "
+            f"{owner}: leakiness={value!r} must be a finite number >= 0 (arXiv:1910.03773 uses "
             "alpha << 1, e.g. 1e-4; 0 gives the plain Gaussian kernel)."
         )
     return float(value)

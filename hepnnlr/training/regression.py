@@ -275,18 +275,18 @@ def train_regressor(
         )
         model.compile(optimizer=build_optimizer(config, steps_per_epoch), loss=loss.build())
     f32 = np.float32
-    fit = model.fit(
+    history = fit_history(
+        model,
         x[train].astype(f32),
         y[train, None].astype(f32),
+        config=config,
+        name=name,
+        stop=early_stopping(config),
         sample_weight=w[train].astype(f32),
         validation_data=(x[val].astype(f32), y[val, None].astype(f32), w[val].astype(f32)),
         batch_size=config.batch_size,
-        epochs=config.epochs,
         shuffle=True,
-        callbacks=[*early_stopping(config), *progress_callbacks(config, name)],
-        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
     )
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))
     return TrainedRegressor(model, loss, history, name)
 
@@ -370,7 +370,7 @@ class MomentSpread:
             warnings.warn(
                 f"the second-moment route gave a negative variance for {int(negative.sum())} "
                 f"of {len(var)} inputs (smallest {var.min():.3g}); their sigma is NaN. This "
-                "is the cancellation of E[y^2] and E[y]^2 the paper warns about (Sec. 3.4): "
+                "is the cancellation of E[y^2] and E[y]^2 arXiv:1910.03773 warns about (Sec. 3.4): "
                 "use QuantileSpread.",
                 HepnnlrWarning,
                 stacklevel=2,
