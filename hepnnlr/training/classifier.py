@@ -9,15 +9,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
+from hepnnlr.errors import ConfigError
 from hepnnlr.models.spec import ModelSpec
-from hepnnlr.tensors.checks import check_finite, check_same_length
+from hepnnlr.tensors.checks import check_finite
 from hepnnlr.tensors.dataset import make_dataset
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.tensors.jagged import JaggedEventTensors
+from hepnnlr.training.classes import _held_out, prepared_classes
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.training.progress import progress_callbacks
-from hepnnlr.training.setup import build_optimizer, dtype_policy, early_stopping, strategy_scope
+from hepnnlr.training.setup import (
+    build_optimizer,
+    dtype_policy,
+    early_stopping,
+    fit_history,
+    strategy_scope,
+)
 
 __all__ = ["TrainedClassifier", "predict_logits", "train_classifier"]
 
@@ -223,95 +229,6 @@ class _WholeEpochs(keras.Model):
         return self.get_metrics_result()
 
 
-def _balanced(weights: np.ndarray, target: float, label: str, name: str) -> np.ndarray:
-    total = weights.sum()
-    if not total > 0:
-        raise EmptySelectionError(
-            f"the {label} class of {name} has a total weight of {total:g}; the likelihood "
-            "ratio needs a positive total weight in both classes. Check the selection and "
-            "the event weights."
-        )
-    return weights * (target / total)
-
-
-def _checked_classes(
-    numerator: EventTensors,
-    numerator_weights: np.ndarray,
-    denominator: EventTensors,
-    denominator_weights: np.ndarray,
-    name: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The two classes' weights as float64, after the checks every classifier training
-    makes: inputs and weights of equal length, no empty class, no NaN or inf."""
-    numerator_weights = np.asarray(numerator_weights, dtype=np.float64)
-    denominator_weights = np.asarray(denominator_weights, dtype=np.float64)
-    check_same_length(
-        {f"{name} numerator inputs": numerator, f"{name} numerator weights": numerator_weights}
-    )
-    check_same_length(
-        {
-            f"{name} denominator inputs": denominator,
-            f"{name} denominator weights": denominator_weights,
-        }
-    )
-    for label, inputs in (("numerator", numerator), ("denominator", denominator)):
-        if len(inputs) == 0:
-            raise EmptySelectionError(
-                f"the {label} sample of {name} is empty: no events passed the selection. "
-                "Check the input files and the selection cuts."
-            )
-    numerator.check_finite(where=f"the numerator sample of {name}")
-    denominator.check_finite(where=f"the denominator sample of {name}")
-    check_finite(f"{name} numerator weights", numerator_weights)
-    check_finite(f"{name} denominator weights", denominator_weights)
-    return numerator_weights, denominator_weights
-
-
-def _class_split(
-    sizes: tuple[int, ...],
-    validation_fraction: float,
-    rng: np.random.Generator,
-    name: str,
-    *,
-    paired: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation indices into the concatenated classes of ``sizes``.
-
-    Each class gives a random ``validation_fraction`` (at least one event) to validation;
-    the indices come class after class, in ``rng``'s order within each class. With
-    ``paired`` the classes are the same events under different weights: one draw holds
-    out the same events of every class, so no event is trained on in one class while
-    its copy in another validates (early stopping would then partly measure memorization).
-    """
-    if paired and len(set(sizes)) > 1:
-        raise ShapeMismatchError(
-            f"{name}: paired classes must be the same events, but they have {sizes} "
-            "events; pass paired=False for different samples."
-        )
-    train_idx, val_idx = [], []
-    offset = 0
-    order = None
-    for n in sizes:
-        if order is None or not paired:
-            order = rng.permutation(n)
-        n_val = max(1, int(round(validation_fraction * n)))
-        if n_val >= n:
-            raise EmptySelectionError(
-                f"{name}: a class with {n} event(s) cannot be split into training and "
-                "validation sets; provide more events."
-            )
-        val_idx.append(order[:n_val] + offset)
-        train_idx.append(order[n_val:] + offset)
-        offset += n
-    return np.concatenate(train_idx), np.concatenate(val_idx)
-
-
-def _held_out(val_idx: np.ndarray, n_numerator: int) -> tuple[np.ndarray, np.ndarray]:
-    """The validation indices of :func:`_class_split` per class, sorted."""
-    val_idx = np.sort(val_idx)
-    return val_idx[val_idx < n_numerator], val_idx[val_idx >= n_numerator] - n_numerator
-
-
 def train_classifier(
     model: ModelSpec | ModelFactory | keras.Model,
     numerator: EventTensors,
@@ -359,32 +276,26 @@ def train_classifier(
     """
     if paired is None:
         paired = numerator is denominator
-    numerator_weights, denominator_weights = _checked_classes(
-        numerator, numerator_weights, denominator, denominator_weights, name
-    )
-
-    n_total = len(numerator) + len(denominator)
-    w1 = _balanced(numerator_weights, n_total / 2, "numerator", name)
-    w0 = _balanced(denominator_weights, n_total / 2, "denominator", name)
-
-    rng = np.random.default_rng(config.seed)
-    train_idx, val_idx = _class_split(
-        (len(numerator), len(denominator)),
-        config.validation_fraction,
-        rng,
-        name,
+    classes = prepared_classes(
+        numerator,
+        numerator_weights,
+        denominator,
+        denominator_weights,
+        seed=config.seed,
+        validation_fraction=config.validation_fraction,
+        name=name,
         paired=paired,
     )
-    train_idx = rng.permutation(train_idx)
+    numerator_weights, denominator_weights = classes.numerator_weights, classes.denominator_weights
+    rng, val_idx = classes.rng, classes.val_idx
+    train_idx = rng.permutation(classes.train_idx)
 
     if isinstance(numerator, JaggedEventTensors) or isinstance(denominator, JaggedEventTensors):
         inputs = JaggedEventTensors.concatenate([numerator, denominator])
     else:
         inputs = EventTensors.concatenate([numerator, denominator])
-    labels = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))]).astype(
-        np.float32
-    )
-    weights = np.concatenate([w1, w0]).astype(np.float32)
+    labels = classes.labels.astype(np.float32)
+    weights = classes.weights.astype(np.float32)
     n_particle = len(inputs.particle_features)
     n_global = len(inputs.global_features)
     n_theta = len(inputs.theta_names)
@@ -465,15 +376,16 @@ def train_classifier(
             batch_size=val_batch,
             seed=None,
         )
-    fit = trained.fit(
+    history = fit_history(
+        trained,
         train,
+        config=config,
+        name=name,
+        stop=early_stopping(config),
         validation_data=val,
-        epochs=config.epochs,
         steps_per_epoch=steps_per_epoch if endless else None,
         validation_steps=validation_steps,
         shuffle=False,  # the pipeline shuffles itself, seeded
-        callbacks=[*early_stopping(config), *progress_callbacks(config, name)],
-        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
     )
     # The network alone, compiled for one step per call, for everything after training:
     # Keras' prediction with several steps per call unrolls them into one graph, and a
@@ -482,7 +394,6 @@ def train_classifier(
         network.compile(
             optimizer=trained.optimizer, loss=trained.loss, jit_compile=config.jit_compile
         )
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     check_finite(f"{name} training loss", np.asarray(history["loss"]))
     total_ratio = float(numerator_weights.sum() / denominator_weights.sum())
     theta_range = {}

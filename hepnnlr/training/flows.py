@@ -16,8 +16,7 @@ from hepnnlr.errors import ConfigError, EmptySelectionError, NonFiniteInputError
 from hepnnlr.models.flows import ConditionalMAF, FlowSpec
 from hepnnlr.tensors.checks import check_finite
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.training.progress import progress_callbacks
-from hepnnlr.training.setup import build_optimizer
+from hepnnlr.training.setup import build_optimizer, fit_history, stop_on_nan_or_plateau
 
 __all__ = ["DEFAULT_TRAINING", "TrainedFlow", "train_flow"]
 
@@ -144,16 +143,17 @@ def train_flow(
     model = spec.build(x.shape[1], 1)
     steps = -(-len(train) // config.batch_size)
     model.compile(optimizer=build_optimizer(config, steps), loss=_negative_log_likelihood)
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
-                                         restore_best_weights=True)
-    fit = model.fit(
-        {"x": xs[train], "context": zs[train]}, np.zeros(len(train), np.float32),
+    history = fit_history(
+        model,
+        {"x": xs[train], "context": zs[train]},
+        np.zeros(len(train), np.float32),
+        config=config,
+        name=name,
+        stop=stop_on_nan_or_plateau(config),
         validation_data=({"x": xs[val], "context": zs[val]}, np.zeros(len(val), np.float32)),
-        batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
-        callbacks=[keras.callbacks.TerminateOnNaN(), stop, *progress_callbacks(config, name)],
-        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
+        batch_size=config.batch_size,
+        shuffle=True,
     )
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     losses = np.asarray(history["loss"])
     if not np.isfinite(losses).all():
         raise NonFiniteInputError(
@@ -161,5 +161,14 @@ def train_flow(
             f"{int(np.argmax(~np.isfinite(losses))) + 1}; lower the learning rate "
             f"({config.learning_rate:g}) or the log_scale_bound ({spec.log_scale_bound:g})."
         )
-    return TrainedFlow(model, tuple(features), (float(z.min()), float(z.max())), x_loc, x_scale,
-                       z_loc, z_scale, history, name)
+    return TrainedFlow(
+        model,
+        tuple(features),
+        (float(z.min()), float(z.max())),
+        x_loc,
+        x_scale,
+        z_loc,
+        z_scale,
+        history,
+        name,
+    )

@@ -46,8 +46,7 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training.classifier import TrainedClassifier
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.training.progress import progress_callbacks
-from hepnnlr.training.setup import build_optimizer
+from hepnnlr.training.setup import build_optimizer, fit_history, stop_on_nan_or_plateau
 
 __all__ = [
     "DEFAULT_TRAINING",
@@ -117,9 +116,10 @@ class ParameterizedRatio:
         inputs = self.inputs(x, z).as_inputs()
         out = np.empty(len(x))
         for start in range(0, len(x), int(batch_size)):
-            batch = {k: v[start:start + int(batch_size)] for k, v in inputs.items()}
-            out[start:start + int(batch_size)] = keras.ops.convert_to_numpy(
-                self.classifier.model(batch, training=False)).reshape(-1)
+            batch = {k: v[start : start + int(batch_size)] for k, v in inputs.items()}
+            out[start : start + int(batch_size)] = keras.ops.convert_to_numpy(
+                self.classifier.model(batch, training=False)
+            ).reshape(-1)
         if np.isnan(out).any():
             k = int(np.argmax(np.isnan(out)))
             raise NonFiniteInputError(
@@ -162,13 +162,16 @@ class EnsembleRatio:
     @property
     def z_range(self) -> tuple[float, float]:
         """The z interval all members were trained on (their intersection)."""
-        return (max(float(m.z_range[0]) for m in self.members),
-                min(float(m.z_range[1]) for m in self.members))
+        return (
+            max(float(m.z_range[0]) for m in self.members),
+            min(float(m.z_range[1]) for m in self.members),
+        )
 
     def log_prob(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """The mean of the members' log ratios, one float64 per event."""
-        return np.mean([np.asarray(m.log_prob(x, z), dtype=np.float64) for m in self.members],
-                       axis=0)
+        return np.mean(
+            [np.asarray(m.log_prob(x, z), dtype=np.float64) for m in self.members], axis=0
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,18 +325,22 @@ def parameterized_training_sets(
             f"{n} positive events but {len(positive_z)} z values; give one z per event."
         )
     n_sig = int(rng.binomial(n, 0.5))
-    for label, ref, need in (("signal", reference_signal_x, n_sig),
-                             ("background", reference_background_x, n - n_sig)):
+    for label, ref, need in (
+        ("signal", reference_signal_x, n_sig),
+        ("background", reference_background_x, n - n_sig),
+    ):
         if len(ref) < need:
             raise EmptySelectionError(
                 f"the {label} reference sample at z0 has {len(ref)} events but the negative "
                 f"class needs {need} of them (about half the {n} positives); generate more "
                 "reference events or use fewer positives."
             )
-    x_neg = np.concatenate([
-        reference_signal_x[rng.permutation(len(reference_signal_x))[:n_sig]],
-        reference_background_x[rng.permutation(len(reference_background_x))[:n - n_sig]],
-    ])
+    x_neg = np.concatenate(
+        [
+            reference_signal_x[rng.permutation(len(reference_signal_x))[:n_sig]],
+            reference_background_x[rng.permutation(len(reference_background_x))[: n - n_sig]],
+        ]
+    )
     x_neg = x_neg[rng.permutation(n)]
     return positive_x, positive_z, x_neg, positive_z[rng.permutation(n)]
 
@@ -396,36 +403,48 @@ def train_parameterized_ratio(
     val, train = order[:n_val], order[n_val:]
     # validation: one fixed paired set, the same construction as the training batches
     vx_pos, vz_pos, vx_neg, vz_neg = parameterized_training_sets(
-        x[val], z[val], ref_sig, ref_bkg, rng)
-    val_inputs = EventTensors.concatenate([_tensors(vx_pos, vz_pos, scales),
-                                           _tensors(vx_neg, vz_neg, scales)]).as_inputs()
+        x[val], z[val], ref_sig, ref_bkg, rng
+    )
+    val_inputs = EventTensors.concatenate(
+        [_tensors(vx_pos, vz_pos, scales), _tensors(vx_neg, vz_neg, scales)]
+    ).as_inputs()
     val_labels = np.concatenate([np.ones(n_val), np.zeros(n_val)]).astype(np.float32)
-    batches = _PairedBatches(x[train], z[train], ref_sig, ref_bkg, scales,
-                             config.batch_size // 2, config.seed)
+    batches = _PairedBatches(
+        x[train], z[train], ref_sig, ref_bkg, scales, config.batch_size // 2, config.seed
+    )
 
     keras.utils.set_random_seed(config.seed)
     network = spec.build(0, len(features), 1)
-    network.compile(optimizer=build_optimizer(config, len(batches)),
-                    loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    fit = network.fit(
-        batches, validation_data=(val_inputs, val_labels),
-        epochs=config.epochs,
-        callbacks=[keras.callbacks.TerminateOnNaN(), keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.patience, restore_best_weights=True),
-            *progress_callbacks(config, name)],
-        verbose=0,  # progress: hepnnlr's bar (training/progress.py), not Keras' lines
+    network.compile(
+        optimizer=build_optimizer(config, len(batches)),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
     )
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    history = fit_history(
+        network,
+        batches,
+        config=config,
+        name=name,
+        stop=stop_on_nan_or_plateau(config),
+        validation_data=(val_inputs, val_labels),
+    )
     losses = np.asarray(history["loss"])
     if not np.isfinite(losses).all():
         raise NonFiniteInputError(
             f"{name}: the training loss became non-finite; lower the learning rate "
             f"({config.learning_rate:g})."
         )
-    classifier = TrainedClassifier(network, history, name, 1.0,
-                                   {"z": (float(z.min()), float(z.max()))})
-    return ParameterizedRatio(classifier, tuple(features), (float(z.min()), float(z.max())),
-                              scales.x_loc, scales.x_scale, scales.z_loc, scales.z_scale)
+    classifier = TrainedClassifier(
+        network, history, name, 1.0, {"z": (float(z.min()), float(z.max()))}
+    )
+    return ParameterizedRatio(
+        classifier,
+        tuple(features),
+        (float(z.min()), float(z.max())),
+        scales.x_loc,
+        scales.x_scale,
+        scales.z_loc,
+        scales.z_scale,
+    )
 
 
 class _PairedBatches(keras.utils.PyDataset):
@@ -447,7 +466,7 @@ class _PairedBatches(keras.utils.PyDataset):
         return len(self.x) // self.half
 
     def __getitem__(self, index: int):
-        rows = self.order[index * self.half:(index + 1) * self.half]
+        rows = self.order[index * self.half : (index + 1) * self.half]
         z = self.z[rows]
         from_signal = self.rng.random(len(rows)) < 0.5
         negatives = np.where(
@@ -455,8 +474,9 @@ class _PairedBatches(keras.utils.PyDataset):
             self.ref_sig[self.rng.integers(0, len(self.ref_sig), len(rows))],
             self.ref_bkg[self.rng.integers(0, len(self.ref_bkg), len(rows))],
         )
-        inputs = EventTensors.concatenate([_tensors(self.x[rows], z, self.scales),
-                                           _tensors(negatives, z, self.scales)]).as_inputs()
+        inputs = EventTensors.concatenate(
+            [_tensors(self.x[rows], z, self.scales), _tensors(negatives, z, self.scales)]
+        ).as_inputs()
         return inputs, self.labels[: 2 * len(rows)]
 
     def on_epoch_end(self) -> None:

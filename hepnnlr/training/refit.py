@@ -37,12 +37,8 @@ from hepnnlr.errors import ConfigError, ShapeMismatchError
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.checks import check_finite
 from hepnnlr.tensors.events import EventTensors
-from hepnnlr.training.classifier import (
-    TrainedClassifier,
-    _balanced,
-    _checked_classes,
-    _class_split,
-)
+from hepnnlr.training.classes import prepared_classes
+from hepnnlr.training.classifier import TrainedClassifier
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.setup import build_optimizer
 
@@ -75,8 +71,11 @@ def _widened(inputs: EventTensors, slots: int | None) -> EventTensors:
     return EventTensors(
         np.pad(inputs.particles, [(0, 0), (0, missing), (0, 0)]),
         np.pad(inputs.mask, [(0, 0), (0, missing)]),
-        inputs.globals, inputs.particle_features, inputs.global_features,
-        inputs.theta, inputs.theta_names,
+        inputs.globals,
+        inputs.particle_features,
+        inputs.global_features,
+        inputs.theta,
+        inputs.theta_names,
     )
 
 
@@ -103,7 +102,10 @@ class Refitter:
     """
 
     def __init__(
-        self, model: ModelSpec, config: TrainingConfig = TrainingConfig(), *,
+        self,
+        model: ModelSpec,
+        config: TrainingConfig = TrainingConfig(),
+        *,
         name: str = "refitted classifier",
     ) -> None:
         if not isinstance(model, ModelSpec):
@@ -171,10 +173,16 @@ class Refitter:
             return tf.reshape(model(inputs, training=False), [-1])
 
         vector = tf.TensorSpec([None], tf.float32)
-        self._epoch = tf.function(epoch, input_signature=[
-            signature, vector, vector, tf.TensorSpec([None, batch], tf.int32),
-            tf.TensorSpec([None, batch], tf.float32),
-        ])
+        self._epoch = tf.function(
+            epoch,
+            input_signature=[
+                signature,
+                vector,
+                vector,
+                tf.TensorSpec([None, batch], tf.int32),
+                tf.TensorSpec([None, batch], tf.float32),
+            ],
+        )
         self._loss = tf.function(weighted_loss, input_signature=[signature, vector, vector])
         self._predict = tf.function(predict, input_signature=[signature])
         self._model, self._optimizer = model, optimizer
@@ -197,7 +205,10 @@ class Refitter:
         layout = self._layout
         got = _Layout.of(inputs)
         same = (got.particle_features, got.global_features, got.theta_names) == (
-            layout.particle_features, layout.global_features, layout.theta_names)
+            layout.particle_features,
+            layout.global_features,
+            layout.theta_names,
+        )
         if not same or (got.slots is not None and got.slots > layout.slots):
             raise ShapeMismatchError(
                 f"{self.name}: {what} has particle features {got.particle_features}, event "
@@ -235,26 +246,21 @@ class Refitter:
             holds this fit's weights until the next :meth:`fit` changes them.
         """
         name = self.name
-        numerator_weights, denominator_weights = _checked_classes(
-            numerator, numerator_weights, denominator, denominator_weights, name
-        )
-
         config = self.config
-        n_total = len(numerator) + len(denominator)
-        w1 = _balanced(numerator_weights, n_total / 2, "numerator", name)
-        w0 = _balanced(denominator_weights, n_total / 2, "denominator", name)
-        rng = np.random.default_rng(config.seed)
         # The same events in both classes: one split (see train_classifier).
-        train_idx, val_idx = _class_split(
-            (len(numerator), len(denominator)),
-            config.validation_fraction,
-            rng,
-            name,
+        classes = prepared_classes(
+            numerator,
+            numerator_weights,
+            denominator,
+            denominator_weights,
+            seed=config.seed,
+            validation_fraction=config.validation_fraction,
+            name=name,
             paired=numerator is denominator,
         )
+        rng, train_idx, val_idx = classes.rng, classes.train_idx, classes.val_idx
+        labels, weights = classes.labels, classes.weights
         events = EventTensors.concatenate([numerator, denominator])
-        labels = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))])
-        weights = np.concatenate([w1, w0])
 
         steps = -(-len(train_idx) // config.batch_size)
         layout = _Layout.of(events)
@@ -264,8 +270,9 @@ class Refitter:
         if reset:
             for variable, value in zip(self._model.weights, self._initial, strict=True):
                 variable.assign(value)
-            for variable, value in zip(self._optimizer.variables, self._initial_optimizer,
-                                       strict=True):
+            for variable, value in zip(
+                self._optimizer.variables, self._initial_optimizer, strict=True
+            ):
                 variable.assign(value)
 
         train = self._inputs(events.subset(train_idx), "the training sample")
@@ -283,8 +290,11 @@ class Refitter:
         for _ in range(config.epochs):
             order = np.zeros(steps * batch, np.int32)
             order[:n_train] = rng.permutation(n_train)
-            loss = float(self._epoch(train, y_train, w_train,
-                                     tf.constant(order.reshape(steps, batch)), keep_t))
+            loss = float(
+                self._epoch(
+                    train, y_train, w_train, tf.constant(order.reshape(steps, batch)), keep_t
+                )
+            )
             val_loss = self._weighted_loss(val, y_val, w_val)
             history["loss"].append(loss)
             history["val_loss"].append(val_loss)
@@ -312,8 +322,13 @@ class Refitter:
         total, n = 0.0, len(labels)
         for start in range(0, n, _EVAL_CHUNK):
             part = slice(start, start + _EVAL_CHUNK)
-            total += float(self._loss({k: v[part] for k, v in inputs.items()},
-                                      tf.constant(labels[part]), tf.constant(weights[part])))
+            total += float(
+                self._loss(
+                    {k: v[part] for k, v in inputs.items()},
+                    tf.constant(labels[part]),
+                    tf.constant(weights[part]),
+                )
+            )
         return total / n
 
     def logits(self, inputs: EventTensors) -> np.ndarray:
@@ -322,7 +337,7 @@ class Refitter:
             raise ConfigError(f"{self.name}: call fit before logits; nothing is trained yet.")
         arrays = self._inputs(inputs, "the events to evaluate")
         out = [
-            self._predict({k: v[start:start + _EVAL_CHUNK] for k, v in arrays.items()}).numpy()
+            self._predict({k: v[start : start + _EVAL_CHUNK] for k, v in arrays.items()}).numpy()
             for start in range(0, len(inputs), _EVAL_CHUNK)
         ]
         return np.concatenate(out).astype(np.float64) if out else np.zeros(0)

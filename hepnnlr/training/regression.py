@@ -41,8 +41,13 @@ from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import ensemble_configs
 from hepnnlr.training.losses import LossSpec
-from hepnnlr.training.progress import progress_callbacks
-from hepnnlr.training.setup import build_optimizer, dtype_policy, early_stopping, strategy_scope
+from hepnnlr.training.setup import (
+    build_optimizer,
+    dtype_policy,
+    early_stopping,
+    fit_history,
+    strategy_scope,
+)
 
 __all__ = [
     "MomentSpread",

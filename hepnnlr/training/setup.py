@@ -10,15 +10,24 @@ all of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import keras
 import tensorflow as tf
 
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.progress import progress_callbacks
 
-__all__ = ["build_optimizer", "dtype_policy", "early_stopping", "strategy_scope"]
+__all__ = [
+    "build_optimizer",
+    "dtype_policy",
+    "early_stopping",
+    "fit_history",
+    "stop_on_nan_or_plateau",
+    "strategy_scope",
+]
 
 
 def build_optimizer(config: TrainingConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -79,3 +88,45 @@ def early_stopping(config: TrainingConfig) -> list[keras.callbacks.Callback]:
     if not config.ema:
         return [stop]
     return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), stop]
+
+
+def stop_on_nan_or_plateau(config: TrainingConfig) -> list[keras.callbacks.Callback]:
+    """Stop at a NaN loss, or after ``config.patience`` epochs without a lower
+    ``val_loss`` (the best weights kept); the stop of the flows and the parameterized ratio.
+
+    Unlike :func:`early_stopping` it validates the raw weights even with ``config.ema``
+    (those two trainings always have; switching them would change their results).
+    """
+    return [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True
+        ),
+    ]
+
+
+def fit_history(
+    model: keras.Model,
+    *args: Any,
+    config: TrainingConfig,
+    name: str,
+    stop: Sequence[keras.callbacks.Callback],
+    **kwargs: Any,
+) -> dict[str, list[float]]:
+    """``model.fit(*args, **kwargs)`` for ``config.epochs`` with hepnnlr's progress bar.
+
+    The callbacks are ``stop`` (e.g. :func:`early_stopping`), then the progress bar of
+    :func:`~hepnnlr.training.progress.progress_callbacks`; Keras' own per-epoch lines are
+    off (``verbose=0``), so every training reports alike.
+
+    Returns:
+        The history, each metric as a list of Python floats (one per epoch run).
+    """
+    fit = model.fit(
+        *args,
+        epochs=config.epochs,
+        callbacks=[*stop, *progress_callbacks(config, name)],
+        verbose=0,
+        **kwargs,
+    )
+    return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
