@@ -292,6 +292,8 @@ def fit_target(
         used if replicas else None,
         simulation_shifts={n: np.array([r[2][n] for r in sim]) for n in names} if sim else None,
         simulation_used=sim_used if sim else None,
+        # each replica's repeat value: its training noise is taken out of stat_sim
+        simulation_paired={n: values[n][[r[0] for r in sim]] for n in names} if sim else None,
     )
     return TargetFit(
         fits, values, keep, candidates, none_kept, replicas, used, sim, sim_used, errors
