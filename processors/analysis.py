@@ -27,6 +27,12 @@ the layout of every hepnnlr processor (:mod:`hepnnlr.processors.chunks`):
   (a varied sample's θ, a nuisance such as the τ_h energy scale). An empty dict with
   ``columns=False``.
 
+Real data: a dataset whose metadata says ``is_data: true`` (:data:`DATA_KEY`) is processed
+at the ``reco`` level alone, since it has no generator collections: its chunks give no
+``gen`` histograms, no ``gen_*``/``pass_gen``/``pass_both`` cut-flow entries and no
+``pass_gen``/``gen`` columns (read its histograms with
+:func:`~hepnnlr.observables.dataset_histos.select_dataset` of the ``reco`` group).
+
 Evaluation order per level: ``define`` (in order), ``features``, ``particles``, then the
 ``selection`` and the ``observables``, which see every name defined before them
 (the definitions, the feature names and ``particles``).
@@ -50,7 +56,11 @@ from hepnnlr.observables.entries import event_flags, selected_entries
 from hepnnlr.processors.chunks import chunk_output, cutflow_counts, dataset_of
 from hepnnlr.schema.runner import run_processor
 
-__all__ = ["AnalysisProcessor", "run_analysis"]
+__all__ = ["DATA_KEY", "AnalysisProcessor", "run_analysis"]
+
+DATA_KEY = "is_data"
+"""The dataset metadata key (``metadata: {is_data: true}`` in a fileset or a description's
+``datasets``) of real data: only the ``reco`` level is built for its events."""
 
 _EVENT_KEYS = ("run", "luminosityBlock", "event")
 
@@ -121,7 +131,7 @@ class AnalysisProcessor(processor.ProcessorABC):
         hists: dict[str, dict[str, Any]] = {}
         records: dict[str, ak.Array] = {}
         passed: dict[str, np.ndarray] = {}
-        for name, level in self.description.levels.items():
+        for name, level in self._levels(events, dataset).items():
             scope = _evaluate_level(level, events)
             cuts = []
             for cut, definition in level.selection.items():
@@ -162,6 +172,26 @@ class AnalysisProcessor(processor.ProcessorABC):
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
         return accumulator
+
+    def _levels(self, events: Any, dataset: str) -> Mapping[str, Level]:
+        """The levels to build for this chunk: all, or the ``reco`` level alone for a
+        dataset whose metadata says ``is_data: true`` (real data carry no generator
+        collections; coffea forwards a dataset's metadata to every chunk)."""
+        is_data = (getattr(events, "metadata", None) or {}).get(DATA_KEY, False)
+        if not isinstance(is_data, bool | np.bool_):
+            raise ConfigError(
+                f"dataset {dataset!r}: metadata {DATA_KEY}={is_data!r} must be true (real "
+                "data: the reco level alone) or false."
+            )
+        if not is_data:
+            return self.description.levels
+        if "reco" not in self.description.levels:
+            raise ConfigError(
+                f"dataset {dataset!r} is real data (metadata {DATA_KEY}: true), processed at "
+                f"the reco level alone, but the analysis {self.description.name!r} has no "
+                "reco level; describe one, or drop is_data from the dataset's metadata."
+            )
+        return {"reco": self.description.levels["reco"]}
 
     def _parameters(self, events: Any) -> ak.Array | None:
         values = {

@@ -22,14 +22,13 @@ import hist
 import numpy as np
 
 from hepnnlr.analysis import AnalysisDescription, Expression, Reference, load
-from hepnnlr.errors import ConfigError, EmptySelectionError
+from hepnnlr.errors import ConfigError
 from hepnnlr.methods.omnifold_config import OmniFoldConfig
+from hepnnlr.observables.dataset_histos import select_dataset
 from hepnnlr.observables.dis import KinematicRegion
 from hepnnlr.outputs import write_json
-from hepnnlr.processors.chunks import collect_hists
 from hepnnlr.results.hist_layout import write_region_histograms
 from hepnnlr.results.plots import plot_comparison
-from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location
 from hepnnlr.training.config import TrainingConfig
@@ -45,11 +44,14 @@ from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfold
 from hepnnlr.workflows.unfold_report import (
     ERROR_MODEL,
     UnfoldUncertainty,
+    comparison,
     error_bands,
+    truth_chi2,
     unfolding_errors,
     unfolding_regions,
     with_total,
 )
+from hepnnlr.workflows.unfold_truth import check_data_truth
 
 if TYPE_CHECKING:  # the unfolding trains networks (TensorFlow): imported where it runs
     from hepnnlr.methods.omnifold import OmniFoldResult
@@ -94,6 +96,11 @@ class DISUnfoldingJob:
     Attributes:
         data_file, sim_file: ROOT event files in the analysis's format; the data file's
             particle level, when present, is used only for the comparison.
+        data_truth: Whether the data file has the particle level (the ``data_truth``
+            histograms and the χ² against them): ``auto`` (default) where it holds every
+            event field the description's ``gen`` level reads, ``false`` for real data
+            (processed at the ``reco`` level alone), ``true`` to require it
+            (:mod:`hepnnlr.workflows.unfold_truth`).
         analysis: The analysis description: a registered name (``dis``, ``dis_nanoaod``,
             ``pfnano_particles``, ...; :func:`hepnnlr.analysis.names`) or the path of a
             description YAML (docs/analysis.md). It needs a ``gen`` and a ``reco`` level.
@@ -155,9 +162,11 @@ class DISUnfoldingJob:
     progress: bool = True
     save_models: str = "final"
     plots: PlotSettings | bool = PlotSettings()
+    data_truth: bool | str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "plots", as_plot_settings(self.plots))
+        check_data_truth(self.data_truth)
         if self.save_models not in SAVE_MODELS:
             raise ConfigError(
                 f"DISUnfoldingJob.save_models={self.save_models!r} must be one of "
@@ -277,7 +286,7 @@ class DISUnfoldingOutputs:
     """What :func:`run_dis_unfolding` produced.
 
     ``histograms``: ``{group: {observable: Hist}}`` (``data_reco``, ``sim_reco``,
-    ``sim_truth``, ``data_truth``, ``unfolded``); ``regions``: the same as ``histograms.root``
+    ``sim_truth``, ``data_truth`` where the data have their truth, ``unfolded``); ``regions``: the same as ``histograms.root``
     holds them, ``{<level>_<observable>: Hist}`` with the ``dataset`` and ``variation``
     axes (:func:`~hepnnlr.workflows.unfold_report.unfolding_regions`)."""
 
@@ -375,9 +384,9 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
     # Everything is written in units of data events: the simulation's histograms are
     # scaled by the same factor OmniFold applied to its weights.
     # The ROOT file keeps one-axis histograms: each dataset's row is selected first.
-    sim_reco = collect_hists(output, "sim")["reco"]
+    sim_reco = select_dataset(output["hists"]["reco"], "sim")
     groups = {
-        "data_reco": collect_hists(output, "data")["reco"],
+        "data_reco": select_dataset(output["hists"]["reco"], "data"),
         "sim_reco": {k: h * result.mc_scale for k, h in sim_reco.items()},
         "sim_truth": truth(sim, result.sim_weights),
         "unfolded": truth(sim, final),
@@ -387,7 +396,7 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
         errors = unfolding_errors(groups["unfolded"], lambda w: truth(sim, w), runs, replicas)
         groups["unfolded"] = with_total(groups["unfolded"], errors)
     unfolded = groups["unfolded"]
-    if ak.any(data["pass_gen"]):
+    if inputs.data_truth and ak.any(data["pass_gen"]):  # real data have no gen level
         groups["data_truth"] = truth(data, ak.to_numpy(data["weight"]).astype(np.float64))
     out_dir = job.output_dir
     regions = unfolding_regions(groups, errors)
@@ -397,19 +406,19 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
     )
     models = save_unfolding_models(job, inputs, runs, replicas)
 
-    reference = "data_truth" if "data_truth" in groups else "sim_truth"
+    compared = comparison("data_truth" in groups)
     labels = {
         "data_truth": "data truth",
         "sim_truth": "simulation truth (prior)",
         "unfolded": "unfolded (OmniFold)",  # the band's legend entry names its parts
     }
-    # "Pseudo-data" where the data are simulated events with their truth (the demo, closure
-    # tests); "Internal" (the experiments' word for not approved) for data without truth
-    style = job.plots.look("Pseudo-data" if "data_truth" in groups else "Internal")
+    style = job.plots.look(compared["label"])
     plots: list[Path] = []
     chi2: dict[str, dict[str, float]] = {}
     region = job.truth_region
     region_title = "particle level" + ("" if region is None else f", {region.to_text()}")
+    if not compared["data_truth"]:
+        region_title += "; data without truth"
     for name, h in unfolded.items():
         if h.sum().value == 0:
             continue
@@ -421,7 +430,7 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
             }
             plots += plot_comparison(
                 shown,
-                reference=labels[reference],
+                reference=labels[compared["reference"]],
                 path=out_dir / "plots" / name,
                 xlabel=h.axes[0].label or name,
                 as_points=(labels["unfolded"],),
@@ -430,19 +439,9 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
                 formats=job.plots.formats,
                 style=style,
             )
-        if reference == "data_truth":
-            try:
-                tests = {
-                    g: chi2_test(
-                        groups["data_truth"][name], groups[g][name], normalize=True, min_entries=10
-                    )
-                    for g in ("sim_truth", "unfolded")
-                }
-            except EmptySelectionError:  # no bin with more than 10 entries in both (tiny files)
-                _LOG.info("no chi2 for %s: no bin has more than 10 entries in both", name)
-                continue
-            chi2[name] = {f"{g}_vs_data_truth": t.chi2 for g, t in tests.items()}
-            chi2[name]["ndof"] = tests["unfolded"].ndof
+        tests = truth_chi2(groups, name)
+        if tests is not None:
+            chi2[name] = tests
     timings["results_s"] = time.perf_counter() - start
     summary_file = write_json(
         out_dir / "summary.json",
@@ -456,6 +455,7 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
             "mc_scale": result.mc_scale,
             "data_events_reco": int(len(inputs.data_reco)),
             "sim_events": int(len(pass_reco)),
+            "comparison": {**compared, "label": style.label},
             "chi2_normalized_shapes": chi2,
             "uncertainty": {
                 "repeats": u.repeats,

@@ -24,10 +24,11 @@ from hepnnlr.analysis import AnalysisDescription, Expression, Reference, parse
 from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.methods.minimum_events import check_minimum_events
 from hepnnlr.observables.entries import event_flags
-from hepnnlr.processors.analysis import run_analysis
+from hepnnlr.processors.analysis import DATA_KEY, run_analysis
 from hepnnlr.processors.chunks import collect_columns
 from hepnnlr.results.observables import fill_observables
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
+from hepnnlr.workflows.unfold_truth import resolve_data_truth
 
 if TYPE_CHECKING:
     from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
@@ -100,6 +101,9 @@ class UnfoldingInputs:
     :func:`~hepnnlr.processors.chunks.collect_hists` / ``collect_columns``). ``data_reco``
     holds the data events passing the detector selection; ``sim_reco`` and ``sim_gen`` one
     row per simulated event; all three standardized with statistics of the simulation.
+    ``data_truth``: whether the data were processed at the particle level too (their
+    columns have ``gen`` and ``pass_gen``; :func:`~hepnnlr.workflows.unfold_truth.
+    resolve_data_truth`).
     """
 
     output: dict[str, Any]
@@ -115,6 +119,7 @@ class UnfoldingInputs:
     reco_scaler: Standardizer | None = None
     gen_scaler: Standardizer | None = None
     description: AnalysisDescription | None = None
+    data_truth: bool = True
 
     def omnifold_args(self) -> tuple[EventTensors, EventTensors, EventTensors]:
         """Positional arguments of :func:`hepnnlr.methods.omnifold.omnifold`."""
@@ -157,7 +162,9 @@ def prepare_inputs(job: DISUnfoldingJob) -> UnfoldingInputs:
     """Run the job's analysis on both files and build the standardized network inputs.
 
     One run over the fileset ``{"data": [data_file], "sim": [sim_file]}``: the processor
-    keeps the two datasets apart (cut-flows, histogram rows and columns per dataset).
+    keeps the two datasets apart (cut-flows, histogram rows and columns per dataset). Data
+    without their particle level (the job's ``data_truth``) are marked ``is_data: true``
+    and processed at the ``reco`` level alone.
     """
     description = job.description
     _LOG.info(
@@ -173,9 +180,13 @@ def prepare_inputs(job: DISUnfoldingJob) -> UnfoldingInputs:
             f"analysis: {description.name!r} has no {missing} level; an unfolding needs a "
             "gen (particle) and a reco (detector) level."
         )
+    data_truth = resolve_data_truth(job)
+    data_set: dict[str, Any] = {"files": [str(job.data_file)]}
+    if not data_truth:  # real data: the processor builds the reco level alone
+        data_set["metadata"] = {DATA_KEY: True}
     output = run_analysis(
         description,
-        {"data": [str(job.data_file)], "sim": [str(job.sim_file)]},
+        {"data": data_set, "sim": [str(job.sim_file)]},
         observables=True,
         executor=job.executor,
         workers=job.workers,
@@ -233,6 +244,7 @@ def prepare_inputs(job: DISUnfoldingJob) -> UnfoldingInputs:
         reco_scaler=reco_scaler,
         gen_scaler=gen_scaler,
         description=description,
+        data_truth=data_truth,
     )
 
 

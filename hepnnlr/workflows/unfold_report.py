@@ -12,6 +12,7 @@ plots' bands, the summary's
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import hist
 import numpy as np
 
-from hepnnlr.errors import ConfigError
+from hepnnlr.errors import ConfigError, EmptySelectionError
 from hepnnlr.results.hist_layout import stack_variations, variation_histograms
+from hepnnlr.results.stats import chi2_test
 from hepnnlr.results.uncertainties import BinErrors, bin_errors, with_errors
 from hepnnlr.workflows.uncertainty import check_uncertainty
 
@@ -30,12 +32,16 @@ if TYPE_CHECKING:  # annotations only: the ensembles module trains networks (Ten
 __all__ = [
     "ERROR_MODEL",
     "UnfoldUncertainty",
+    "comparison",
     "error_bands",
     "error_lines",
+    "truth_chi2",
     "unfolding_errors",
     "unfolding_regions",
     "with_total",
 ]
+
+_LOG = logging.getLogger(__name__)
 
 ERROR_MODEL = {
     "value": "unfolded histogram of the aggregated weights of the runs "
@@ -196,3 +202,45 @@ def error_lines(errors: Mapping[str, BinErrors]) -> list[str]:
         "spread of runs with other training seeds; total: both in quadrature"
     )
     return rows
+
+
+def comparison(has_truth: bool) -> dict[str, Any]:
+    """What the figures and the χ² compare the unfolded histograms with, for the summary.
+
+    With the data's truth (simulated "data": the demo, closure tests): the figures'
+    ratio reference and the χ² are the ``data_truth``, the label ``Pseudo-data``. Without
+    (real data): no χ², since there is no truth to compare with; the figures show the
+    unfolded histograms over the simulation truth (the prior) and are labelled
+    ``Internal`` (the experiments' word for not approved).
+    """
+    if has_truth:
+        return {"data_truth": True, "reference": "data_truth", "chi2": "data_truth",
+                "label": "Pseudo-data"}  # fmt: skip
+    return {
+        "data_truth": False,
+        "reference": "sim_truth",
+        "chi2": None,
+        "label": "Internal",
+        "note": "the data have no particle-level truth: no chi2; the figures show the "
+        "unfolded histograms over the simulation truth (the prior), not a closure",
+    }
+
+
+def truth_chi2(groups: Mapping[str, Mapping[str, hist.Hist]], name: str) -> dict | None:
+    """χ² of the normalized shapes of the prior and the unfolded histogram ``name`` against
+    the data truth, with the ndof; None where the groups have no ``data_truth`` or no bin
+    holds more than 10 entries in both (tiny files)."""
+    if "data_truth" not in groups:
+        return None
+    truth = groups["data_truth"][name]
+    try:
+        tests = {
+            g: chi2_test(truth, groups[g][name], normalize=True, min_entries=10)
+            for g in ("sim_truth", "unfolded")
+        }
+    except EmptySelectionError:
+        _LOG.info("no chi2 for %s: no bin has more than 10 entries in both", name)
+        return None
+    out: dict[str, float] = {f"{g}_vs_data_truth": t.chi2 for g, t in tests.items()}
+    out["ndof"] = tests["unfolded"].ndof
+    return out
