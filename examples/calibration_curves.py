@@ -271,6 +271,7 @@ def _tables(record: dict, line, pull, alone, simulated: bool) -> list[dict]:
             f"{pt['value']:.5g}",
             number(pt["stat"]),
             "-" if pt["stat_simulation"] is None else number(pt["stat_simulation"]),
+            number(pt.get("simulation_shift_spread")) if pt["stat_simulation"] is not None else "-",
             number(pt["method"]),
             pt["repeats_kept"],
             "none" if pt["sigma"] is None else number(pt["sigma"]),
@@ -320,11 +321,15 @@ def _tables(record: dict, line, pull, alone, simulated: bool) -> list[dict]:
     return [
         table(
             f"Fitted {p} per target: stat (target bootstrap), stat_sim (replicas of the "
-            "simulation, shared by the targets), method (spread of the M′ kept repeats), "
+            "simulation, shared by the targets; their training noise taken out: "
+            "Var(θ_b) − Var(θ_m(b)), docs/fits.md), d spread (the replicas' plain shift "
+            "spread θ_b − θ_m(b), the estimator before: training noise included), method "
+            "(spread of the M′ kept repeats), "
             "σ = stat ⊕ method/√M′ (the target's own error: its value is the mean of M′ "
             "repeats), pull (fit − true)/σ_whole with σ_whole² = σ² + its share of the "
             "shared errors",
-            ["true", "seed", "events used", "fitted", "stat", "stat_sim", "method", "M′", "σ"]
+            ["true", "seed", "events used", "fitted", "stat", "stat_sim", "d spread", "method"]
+            + ["M′", "σ"]
             + ["pull"],
             rows,
         ),
@@ -342,28 +347,30 @@ def rederive(record: dict) -> tuple[dict, object, object, object]:
     current error definition (:mod:`hepnnlr.workflows.fit_calibration`); the fits, their
     flags and the excluded targets are the record's. Returns (record, line, pulls,
     line without the simulation's covariance)."""
-    from types import SimpleNamespace
-
     import numpy as np
 
     from hepnnlr.results.calibration import fit_line, pulls, shared_errors
-    from hepnnlr.workflows.fit_calibration import simulation_covariance
+    from hepnnlr.workflows.fit_calibration import recorded_simulation
 
     name = record["parameter"]
     points = [dict(pt) for pt in record["points"]]
-    for pt in points:
+    _, per_point = recorded_simulation(points, name, record["repeats"])
+    for pt, (sim, spread, floored) in zip(points, per_point, strict=True):
         if pt["sigma"] is not None:  # the exclusion rule is unchanged
             method = 0.0 if pt["method"] is None else pt["method"] / np.sqrt(pt["repeats_kept"])
             pt["sigma"] = float(np.hypot(pt["stat"] or 0.0, method))
+        if spread is not None:  # stat_sim without the replicas' training noise
+            pt["simulation_shift_spread"] = spread
+            pt["stat_simulation"], pt["stat_simulation_floored"] = sim, floored
+            parts = [pt["stat"], sim, pt["method"]]
+            pt["total"] = float(np.sqrt(sum(x**2 for x in parts if x is not None)))
     measured = [pt for pt in points if pt["sigma"] is not None]
     true = np.array([pt["true"] for pt in measured])
     fitted = np.array([pt["value"] for pt in measured])
     sigma = np.array([pt["sigma"] for pt in measured])
     values = np.array([[r["theta"][name] for r in pt["repeat_fits"]] for pt in measured])
     kept = np.array([[r["kept"] for r in pt["repeat_fits"]] for pt in measured])
-    simulation = simulation_covariance(
-        [SimpleNamespace(simulation_shifts=tuple(pt["simulation_shifts"])) for pt in measured]
-    )
+    simulation, _ = recorded_simulation(measured, name, record["repeats"])
     alone = fit_line(true, fitted, sigma, None, shared_errors(values, kept))
     correlated = shared_errors(values, kept, simulation)
     line = fit_line(true, fitted, sigma, None, correlated)

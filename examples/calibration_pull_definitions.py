@@ -30,7 +30,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -41,7 +40,7 @@ from _results import RESULTS_DIR, ROOT, load_average, table, write_result  # noq
 
 def _definitions(record: dict) -> list[list[str]]:
     from hepnnlr.results.calibration import pulls, shared_errors
-    from hepnnlr.workflows.fit_calibration import simulation_covariance
+    from hepnnlr.workflows.fit_calibration import recorded_simulation
 
     name = record["parameter"]
     points = [p for p in record["points"] if p["sigma"] is not None]  # the line's targets
@@ -53,9 +52,7 @@ def _definitions(record: dict) -> list[list[str]]:
     kept = np.array([[r["kept"] for r in p["repeat_fits"]] for p in points])
     values = np.array([[r["theta"][name] for r in p["repeat_fits"]] for p in points])
     of_mean = np.hypot(stat, method / np.sqrt(kept.sum(axis=1)))
-    simulation = simulation_covariance(
-        [SimpleNamespace(simulation_shifts=tuple(p["simulation_shifts"])) for p in points]
-    )
+    simulation, _ = recorded_simulation(points, name, record["repeats"])
     cases = [
         ("stat ⊕ method, independent (as recorded)", np.hypot(stat, method), None),
         (

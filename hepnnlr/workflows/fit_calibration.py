@@ -20,7 +20,8 @@
    targets share enters the line and the decorrelated pulls as covariances, not as
    scatter: the repeats' training noise (repeat m's reweighter fits every target:
    :func:`~hepnnlr.results.calibration.training_covariance`) and the simulation's error
-   (one retrained reweighter per replica for all targets: :func:`simulation_covariance`).
+   (one retrained reweighter per replica for all targets: :func:`simulation_covariance`,
+   with the replicas' training noise taken out).
 4. ``calibration.json``, the printed table and ``calibration_<parameter>.png`` (fitted vs
    true with the y = x line and the fitted line, the pulls below) in ``output_dir``.
 
@@ -51,7 +52,7 @@ from hepnnlr.results.calibration import (
     pulls,
     shared_errors,
 )
-from hepnnlr.results.fit_errors import ParameterError
+from hepnnlr.results.fit_errors import ParameterError, simulation_covariance_of
 from hepnnlr.results.plots import save_figure
 from hepnnlr.results.style import PlotStyle, experiment_label, styled
 from hepnnlr.workflows.fit import fit_target, train_simulation_replicas
@@ -66,6 +67,8 @@ __all__ = [
     "CalibrationPoint",
     "calibration_targets",
     "plot_calibration",
+    "recorded_pairs",
+    "recorded_simulation",
     "run_calibration",
     "simulation_covariance",
 ]
@@ -84,6 +87,7 @@ class CalibrationPoint:
     repeats_run: int = 1
     replicas_run: int = 0
     simulation_shifts: tuple[float | None, ...] = ()
+    simulation_paired: tuple[float, ...] = ()
 
     def value(self, name: str) -> float:
         return self.errors[name].value
@@ -108,16 +112,76 @@ class CalibrationPoint:
 
 def simulation_covariance(points: list[CalibrationPoint]) -> np.ndarray | None:
     """The covariance between targets of the simulation's error: replica ``b`` of the
-    simulation (one retrained reweighter, the same for every target) shifts target ``k``
-    by ``d_bk``; ``C_kl = cov_b(d_bk, d_bl)`` over the replicas used at every target.
-    None without two such replicas."""
+    simulation (one reweighter retrained with repeat ``m(b)``'s seed, the same for every
+    target) shifts target ``k`` by ``d_bk``. Its training noise and its repeat's are in
+    ``d_bk`` too and already in the training covariance, so
+    ``C_kl = Cov_b(θ_bk, θ_bl) − Cov_b(θ_{m(b)k}, θ_{m(b)l})``
+    (:func:`~hepnnlr.results.fit_errors.simulation_covariance_of`) over the replicas
+    used at every target, made positive semi-definite (negative eigenvalues, a spread
+    within the training noise, set to 0). ``simulation_paired``: ``θ_{m(b)k}`` per
+    replica. None without two such replicas."""
     shifts = np.array([[np.nan if d is None else d for d in p.simulation_shifts] for p in points])
     if shifts.size == 0:
         return None
+    paired = np.array([p.simulation_paired for p in points], float)
+    if paired.shape != shifts.shape:
+        raise ValueError(
+            "simulation_covariance: every point needs simulation_paired (the value of the "
+            "repeat each simulation replica retrained) beside its simulation_shifts."
+        )
     common = np.isfinite(shifts).all(axis=0)
     if common.sum() < 2:
         return None
-    return np.atleast_2d(np.cov(shifts[:, common]))
+    c = simulation_covariance_of(shifts[:, common], paired[:, common])
+    w, v = np.linalg.eigh(c)
+    return (v * np.clip(w, 0.0, None)) @ v.T
+
+
+def recorded_pairs(point: dict, name: str, repeats: int) -> list[float]:
+    """``θ_{m(b)}`` of every simulation replica of a ``calibration.json`` point: its
+    ``simulation_paired``, or for records written before it, the repeat
+    ``m(b) = b mod repeats`` that :func:`run_calibration` retrains for replica ``b``."""
+    if "simulation_paired" in point:
+        return list(point["simulation_paired"])
+    values = [r["theta"][name] for r in point["repeat_fits"]]
+    return [values[b % repeats] for b in range(len(point["simulation_shifts"]))]
+
+
+def recorded_simulation(
+    points: list[dict], name: str, repeats: int
+) -> tuple[np.ndarray | None, list[tuple[float | None, float | None, bool]]]:
+    """From ``calibration.json``'s points: :func:`simulation_covariance`, and per point
+    ``(stat_sim, plain spread of the shifts, floored)`` with the training noise taken out
+    (:func:`~hepnnlr.results.fit_errors.simulation_covariance_of` over its used
+    replicas; ``(None, None, False)`` with fewer than two)."""
+    per_point = []
+    for pt in points:
+        d = np.array([np.nan if v is None else v for v in pt["simulation_shifts"]], float)
+        r = np.array(recorded_pairs(pt, name, repeats), float)
+        ok = np.isfinite(d)
+        if ok.sum() < 2:
+            per_point.append((None, None, False))
+            continue
+        variance = float(simulation_covariance_of(d[ok], r[ok])[0, 0])
+        per_point.append(
+            (float(np.sqrt(max(variance, 0.0))), float(d[ok].std(ddof=1)), variance < 0)
+        )
+    covariance = simulation_covariance(
+        [
+            CalibrationPoint(
+                0.0,
+                0,
+                0,
+                {},
+                [],
+                0,
+                simulation_shifts=tuple(pt["simulation_shifts"]),
+                simulation_paired=tuple(recorded_pairs(pt, name, repeats)),
+            )
+            for pt in points
+        ]
+    )
+    return covariance, per_point
 
 
 @dataclass(frozen=True)
@@ -195,6 +259,7 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
                     r[2][name] if used else None
                     for r, used in zip(result.simulation, result.simulation_used, strict=True)
                 ),
+                tuple(float(result.values[name][r[0]]) for r in result.simulation),
             )
         )
         e = result.errors[name]
@@ -306,6 +371,7 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
                         "in_line": id(p) in pull_of,
                         "sigma": p.sigma(name),
                         "simulation_shifts": list(p.simulation_shifts),
+                        "simulation_paired": list(p.simulation_paired),
                         "others": {n: e.value for n, e in p.errors.items() if n != name},
                         "repeat_fits": p.repeats,
                         "replicas_excluded": p.replicas_flagged,

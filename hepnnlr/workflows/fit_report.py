@@ -51,7 +51,11 @@ ERROR_MODEL = {
     "the same samples); the spread of one fit, not of their mean",
     "stat_simulation": "with uncertainty.simulation_bootstrap > 0: the spread over "
     "replicas of the simulated samples (nominal and varied events Poisson(1)-weighted, "
-    "the reweighter retrained, the fit against the unweighted target)",
+    "the reweighter of repeat m(b) retrained with its seed, the fit against the "
+    "unweighted target) with the training noise taken out: sqrt(Var_b(theta_b) - "
+    "Var_b(theta_m(b))), floored at 0 (stat_simulation_floored); the plain spread of "
+    "the shifts theta_b - theta_m(b), which holds the training noise again, is "
+    "simulation_shift_spread",
     "total": "sqrt(stat^2 + stat_simulation^2 + method^2) of the parts there are",
     "not_included": "without uncertainty.simulation_bootstrap: the finite size of the "
     "simulated samples (nominal and varied)",
