@@ -288,42 +288,26 @@ def _pythia_file(
             same = False
         if same:
             return path, True
-    _GENERATE[s.generator](job, path, point, n, seed)
+    _generate(job, path, point, n, seed)
     write_text(stamp, json.dumps({**recipe, "size": path.stat().st_size}))
     return path, False
 
 
-def _make_zjets(job: FitJob, path: Path, point: dict[str, float], n: int, seed: int) -> None:
-    from hepnnlr.samples import ZJetsTheta, make_zjets_sample
+def _generate(job: FitJob, path: Path, point: dict[str, float], n: int, seed: int) -> None:
+    """Write the sample of ``samples.generator`` at ``point`` through its entry of the
+    generator table (:data:`hepnnlr.samples.generators.GENERATORS`)."""
+    from hepnnlr.samples.generators import GENERATORS
 
     s = job.samples
-    make_zjets_sample(
+    generator = GENERATORS[s.generator]
+    generator.load()(
         path,
         n_events=n,
         seed=seed,
-        theta=ZJetsTheta(**point),
         workers=s.workers,
         progress=job.progress,
+        **generator.at_point(point, mpi=s.mpi),
     )
-
-
-def _make_ttbar(job: FitJob, path: Path, point: dict[str, float], n: int, seed: int) -> None:
-    from hepnnlr.samples import make_ttbar_sample
-
-    s = job.samples
-    make_ttbar_sample(
-        path,
-        n_events=n,
-        seed=seed,
-        top_mass=point.get("top_mass", 172.5),
-        mpi=s.mpi,
-        workers=s.workers,
-        progress=job.progress,
-    )
-
-
-_GENERATE = {"zjets": _make_zjets, "ttbar": _make_ttbar}
-"""The Pythia generators of ``samples.generator``, each writing one sample's file."""
 
 
 def _process(job: FitJob, path: Path) -> ak.Array:
