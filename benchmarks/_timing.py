@@ -17,7 +17,8 @@
   (:func:`processor_on_dask`: the dask part of bench_processor.py and bench_zjets.py);
 * :func:`memory_mib` and :class:`RssPerChunk`: resident memory of this process, and a
   processor wrapper that records it after every chunk (``benchmarks/bench_memory.py``);
-* :func:`write_json`: the JSON file a benchmark leaves for ``benchmarks/report.py``.
+* :func:`write_json`: the JSON file a benchmark leaves for ``benchmarks/report.py``;
+  :func:`finish`: the end of every benchmark's ``main`` (that file, when ``--json`` asks).
 
 Only public APIs are called: hepnnlr's and FastJet's functions are timed from the outside,
 never wrapped or patched.
@@ -66,6 +67,7 @@ __all__ = [
     "overlay_particles",
     "memory_mib",
     "dask_summary",
+    "finish",
     "print_results",
     "processor_summary",
     "processor_on_dask",
@@ -707,3 +709,36 @@ def write_json(
     }
     path.write_text(json.dumps(document, indent=1) + "\n")
     print(f"wrote {path}", file=sys.stderr)
+
+
+def finish(
+    script: str,
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    load_before: str,
+    results: Mapping[str, Any],
+    summary: Sequence[Mapping[str, Any]] = (),
+    *,
+    notes: Mapping[str, Any] | None = None,
+) -> Any:
+    """The end of a benchmark's ``main``: :func:`write_json` to ``args.json`` if given.
+
+    Args:
+        script: The script's ``__file__`` (its name is recorded).
+        args: The parsed arguments; ``args.json`` is the file or ``None``.
+        argv, load_before, results, summary, notes: As for :func:`write_json`.
+
+    Returns:
+        ``results``, for ``main`` to return.
+    """
+    if args.json is not None:
+        write_json(
+            args.json,
+            script=Path(script).name,
+            argv=argv,
+            load_before=load_before,
+            results=results,
+            summary=summary,
+            notes=notes,
+        )
+    return results

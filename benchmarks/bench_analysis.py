@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _timing import interleaved, load_average, print_results, write_json  # benchmarks/
+from _timing import finish, interleaved, load_average, print_results  # benchmarks/
 
 from hepnnlr.analysis import get
 from hepnnlr.processors import AnalysisProcessor, DISProcessor, TTbarProcessor, ZJetsProcessor
@@ -98,17 +98,9 @@ def main(argv: list[str]) -> None:
             "clock": "CPU",
         }
     ]
-    if args.json:
-        write_json(
-            args.json,
-            script="bench_analysis.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=summary,
-            notes={"file": str(args.file or f"{args.events} generated sim events"),
-                   "chunksize": args.chunksize},
-        )  # fmt: skip
+    source = str(args.file or f"{args.events} generated sim events")
+    notes = {"file": source, "chunksize": args.chunksize}
+    finish(__file__, args, argv, load_before, results, summary, notes=notes)
 
 
 if __name__ == "__main__":

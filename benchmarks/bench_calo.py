@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _timing import best_of, load_average, write_json  # benchmarks/_timing.py
+from _timing import best_of, finish, load_average  # benchmarks/_timing.py
 
 from hepnnlr.processors.calo import CaloProcessor
 from hepnnlr.samples.calo import generate_calo, write_calo_events
@@ -79,16 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             results["processor_dask_2w_events_per_s"] = args.events / seconds
 
     print(json.dumps(results, indent=2))
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_calo.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=[],
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results)
 
 
 if __name__ == "__main__":

@@ -42,12 +42,12 @@ import fastjet
 import numpy as np
 from _timing import (  # benchmarks/_timing.py
     cartesian_levels,
+    finish,
     flat_arrays,
     interleaved,
     load_average,
     overlay_particles,
     print_results,
-    write_json,
 )
 
 from hepnnlr.observables.jets import JetConfig, cluster_flat_momenta, cluster_jets
@@ -208,16 +208,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             print(f"{where}: done; load average {load_average()}", flush=True)
 
     print_results(results)
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_clustering.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=summary,
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results, summary)
 
 
 if __name__ == "__main__":

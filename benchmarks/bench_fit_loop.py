@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         os.environ[name] = str(args.threads)
     sys.path.insert(0, str(HERE))
     import keras
-    from _timing import load_average, write_json  # benchmarks/_timing.py
+    from _timing import finish, load_average  # benchmarks/_timing.py
     from bench_vs_omnifold import _cached_inputs, _pet_specs
 
     from hepnnlr.models import ModelSpec
@@ -165,16 +165,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 f"{delta:.2g}",
             }
         )
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_fit_loop.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=summary,
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results, summary)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _timing import load_average, write_json  # benchmarks/_timing.py
+from _timing import finish, load_average  # benchmarks/_timing.py
 
 from hepnnlr.samples import generate_dis, make_dis_sample, simulate_detector, write_events
 
@@ -81,16 +81,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         for w, rates in ((1, one), (2, two))
         for stage in rates
     }
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_generation.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=[],
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results)
 
 
 if __name__ == "__main__":

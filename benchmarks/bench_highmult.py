@@ -36,11 +36,11 @@ from pathlib import Path
 from _timing import (  # benchmarks/_timing.py
     axes_lists,
     cartesian_levels,
+    finish,
     load_average,
     print_results,
     processor_summary,
     processor_vs_bare,
-    write_json,
     write_overlay_file,
 )
 
@@ -121,17 +121,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "consecutive events overlaid per event"
     )
     print_results(results)
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_highmult.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=summary,
-            notes=notes,
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results, summary, notes=notes)
 
 
 def _records(flat):  # noqa: ANN001, ANN202

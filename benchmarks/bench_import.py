@@ -32,7 +32,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _timing import load_average, write_json
+from _timing import finish, load_average
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 1.5
@@ -150,17 +150,9 @@ def main(argv: list[str] | None = None) -> dict:
         )
     for row in summary:
         print(f"{row['measurement']}: {row['value']:.2f} s ({row['note']})")
-    if args.json:
-        write_json(
-            args.json,
-            script="bench_import.py",
-            argv=argv if argv is not None else sys.argv[1:],
-            load_before=load_before,
-            results=results,
-            summary=summary,
-            notes={"entry_points": chosen, "reference": dict([REFERENCE])},
-        )
-    return results
+    argv = sys.argv[1:] if argv is None else argv
+    notes = {"entry_points": chosen, "reference": dict([REFERENCE])}
+    return finish(__file__, args, argv, load_before, results, summary, notes=notes)
 
 
 if __name__ == "__main__":

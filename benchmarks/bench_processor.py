@@ -38,13 +38,13 @@ import awkward as ak
 import numpy as np
 from _timing import (  # benchmarks/_timing.py
     axes_lists,
+    finish,
     load_average,
     print_results,
     processor_on_dask,
     processor_parser,
     processor_summary,
     processor_vs_bare,
-    write_json,
 )
 
 from hepnnlr.observables.dis import FiducialCuts
@@ -127,16 +127,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             summary += dask_rows
 
     print_results(results)
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_processor.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=summary,
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results, summary)
 
 
 if __name__ == "__main__":

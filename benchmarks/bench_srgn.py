@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _timing import load_average, write_json  # benchmarks/_timing.py
+from _timing import finish, load_average  # benchmarks/_timing.py
 
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
 from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective, srgn_fit
@@ -136,16 +136,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         speedup = naive / sum(r[0] for r in rows[mode])
         results[f"speedup_naive_over_{mode}"] = speedup
         print(f"speed-up (naive / {mode}): {speedup:.2f}x")
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_srgn.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=[],
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 import awkward as ak
 import keras
 import numpy as np
-from _timing import load_average, write_json  # benchmarks/_timing.py
+from _timing import finish, load_average  # benchmarks/_timing.py
 
 from hepnnlr.models import ModelSpec
 from hepnnlr.processors.dis import DISProcessor, collect_columns
@@ -124,16 +124,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         rates["pet"] = _time_epochs(pet, inputs, args.epochs, args.batch_size, True)
         print(f"PET (64 units, k=5, 2+1 layers), bucketed {rates['pet']:10.0f} events/s per epoch")
     results = {f"{name}_events_per_s_per_epoch": rate for name, rate in rates.items()}
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_training.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=[],
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 import awkward as ak
 import fastjet
 import numpy as np
-from _timing import load_average, write_json  # benchmarks/_timing.py
+from _timing import finish, load_average  # benchmarks/_timing.py
 
 from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.samples.ttbar import TTbarConfig, generate_ttbar
@@ -93,15 +93,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"tt̄ chain, {n} events ({n_mpi} with MPI on), workers=1")
     for name, rate in rates.items():
         print(f"  {name:<28s} {rate:10.0f} events/s")
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_ttbar.py",
-            argv=argv,
-            load_before=load_before,
-            results={f"{k} events/s": v for k, v in rates.items()},
-            summary=[],
-        )
+    finish(__file__, args, argv, load_before, {f"{k} events/s": v for k, v in rates.items()})
     return rates
 
 

@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         parser.error("--seeds must be >= 1")
     if not _peer_available(args.peer_path):
         return {}
-    from _timing import load_average, write_json  # benchmarks/_timing.py
+    from _timing import finish, load_average  # benchmarks/_timing.py
 
     load_before = load_average()
     # Read when TensorFlow starts its runtime, which is after this point.
@@ -417,17 +417,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for row in summary:
         print(f"{row['measurement']}: {row['ratio']:.2f} (target {row['target']}, met "
               f"{row['met']}) {row.get('note', '')}")  # fmt: skip
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_vs_multifold.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=summary,
-            notes=notes,
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results, summary, notes=notes)
 
 
 if __name__ == "__main__":

@@ -42,13 +42,13 @@ from pathlib import Path
 from _timing import (  # benchmarks/_timing.py
     axes_lists,
     cartesian_levels,
+    finish,
     load_average,
     print_results,
     processor_on_dask,
     processor_parser,
     processor_summary,
     processor_vs_bare,
-    write_json,
 )
 
 from hepnnlr.observables.jets import cluster_flat_momenta
@@ -122,16 +122,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             summary += dask_rows
 
     print_results(results)
-    if args.json is not None:
-        write_json(
-            args.json,
-            script="bench_zjets.py",
-            argv=argv,
-            load_before=load_before,
-            results=results,
-            summary=summary,
-        )
-    return results
+    return finish(__file__, args, argv, load_before, results, summary)
 
 
 if __name__ == "__main__":

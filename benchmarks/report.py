@@ -17,12 +17,11 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from hepnnlr.provenance import replace_rendered
+from hepnnlr.provenance import render_report
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = (
@@ -112,37 +111,18 @@ def render(json_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def update(doc_path: Path, json_dir: Path) -> tuple[str, str]:
-    """``(old, new)`` text of ``doc_path`` with the table between the markers re-rendered."""
-    old = doc_path.read_text()
-    new = replace_rendered(
-        old,
-        render(json_dir),
-        where=str(doc_path),
-        place="where the current table goes (below the title)",
-    )
-    return old, new
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json-dir", type=Path, default=ROOT / "docs" / "benchmarks")
-    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if the table is not up to date"
+    return render_report(
+        argv,
+        description=__doc__.splitlines()[0],
+        json_dir=ROOT / "docs" / "benchmarks",
+        doc=ROOT / "docs" / "benchmarks.md",
+        render=render,
+        part="table",
+        place="where the current table goes (below the title)",
+        command="python benchmarks/report.py",
+        no_json="run the benchmarks with --json",
     )
-    args = parser.parse_args(argv)
-    if not sorted(args.json_dir.glob("*.json")):
-        raise SystemExit(f"no JSON files in {args.json_dir}: run the benchmarks with --json")
-    old, new = update(args.doc, args.json_dir)
-    if args.check:
-        if old != new:
-            print(f"{args.doc} is out of date: run python benchmarks/report.py", file=sys.stderr)
-            return 1
-        return 0
-    args.doc.write_text(new)
-    print(f"wrote the current table of {args.doc}")
-    return 0
 
 
 if __name__ == "__main__":

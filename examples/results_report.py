@@ -21,12 +21,11 @@ naming the file and the key; re-run the script named in it (or fix the file by h
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from hepnnlr.provenance import replace_rendered
+from hepnnlr.provenance import render_report
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = (
@@ -203,43 +202,19 @@ def render(json_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update(doc_path: Path, json_dir: Path) -> tuple[str, str]:
-    """``(old, new)`` text of ``doc_path`` with the part between the markers re-rendered."""
-    old = doc_path.read_text()
-    new = replace_rendered(
-        old,
-        render(json_dir),
-        where=str(doc_path),
-        place="where the current results go (below the introduction)",
-    )
-    return old, new
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json-dir", type=Path, default=ROOT / "docs" / "results")
-    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "results.md")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if the current part is not up to date"
+    return render_report(
+        argv,
+        description=__doc__.splitlines()[0],
+        json_dir=ROOT / "docs" / "results",
+        doc=ROOT / "docs" / "results.md",
+        render=render,
+        part="results",
+        place="where the current results go (below the introduction)",
+        command="python examples/results_report.py",
+        no_json="run the scripts that write them",
+        errors=(ResultFileError,),
     )
-    args = parser.parse_args(argv)
-    if not sorted(args.json_dir.glob("*.json")):
-        raise SystemExit(f"no JSON files in {args.json_dir}: run the scripts that write them")
-    try:
-        old, new = update(args.doc, args.json_dir)
-    except ResultFileError as error:
-        raise SystemExit(str(error)) from None
-    if args.check:
-        if old != new:
-            print(
-                f"{args.doc} is out of date: run python examples/results_report.py",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    args.doc.write_text(new)
-    print(f"wrote the current results of {args.doc}")
-    return 0
 
 
 if __name__ == "__main__":

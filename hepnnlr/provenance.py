@@ -2,18 +2,26 @@
 
 ``benchmarks/_timing.py`` (docs/benchmarks.md) and ``examples/_results.py``
 (docs/results.md) record both with every number they write, so a reader can judge a ratio
-or a closure measured on a shared machine. Standard library only: importing it loads
-nothing else of hepnnlr.
+or a closure measured on a shared machine; ``benchmarks/report.py`` and
+``examples/results_report.py`` render those files into the documents through
+:func:`render_report` (the command line, the ``--check``) and :func:`replace_rendered`.
+Those two are tooling of the repository's docs, kept here rather than in
+``hepnnlr.results`` (the methods' results) because both folders already share this module.
+Standard library only: importing it loads nothing else of hepnnlr.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import shutil
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["load_average", "machine"]
+__all__ = ["load_average", "machine", "render_report", "replace_rendered"]
 
 
 def load_average() -> str:
@@ -54,3 +62,59 @@ def replace_rendered(old: str, rendered: str, *, where: str, place: str) -> str:
     head, rest = old.split(START)
     _, tail = rest.split(END)
     return head + START + "\n" + rendered + END + tail
+
+
+def render_report(
+    argv: Sequence[str] | None,
+    *,
+    description: str,
+    json_dir: Path,
+    doc: Path,
+    render: Callable[[Path], str],
+    part: str,
+    place: str,
+    command: str,
+    no_json: str,
+    errors: tuple[type[Exception], ...] = (),
+) -> int:
+    """The command line of a report script: render ``--json-dir`` into ``--doc``.
+
+    With ``--check`` nothing is written and the exit status says whether the document is
+    up to date (1: run ``command``).
+
+    Args:
+        argv: The arguments (``None``: ``sys.argv[1:]``).
+        description: The script's ``--help`` line.
+        json_dir, doc: Defaults of ``--json-dir`` and ``--doc``.
+        render: The rendered part from the JSON folder (ends with a newline).
+        part: What is rendered, in messages (``"table"``, ``"results"``).
+        place: Where the markers belong (see :func:`replace_rendered`).
+        command: The command that re-renders the document (``python benchmarks/report.py``).
+        no_json: What to do when the folder has no JSON file, in the error.
+        errors: Exceptions of ``render`` that end the script with their message.
+
+    Returns:
+        The exit status: 0, or 1 for a stale document under ``--check``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--json-dir", type=Path, default=json_dir)
+    parser.add_argument("--doc", type=Path, default=doc)
+    parser.add_argument(
+        "--check", action="store_true", help=f"exit 1 if the current {part} is not up to date"
+    )
+    args = parser.parse_args(argv)
+    if not sorted(args.json_dir.glob("*.json")):
+        raise SystemExit(f"no JSON files in {args.json_dir}: {no_json}")
+    old = args.doc.read_text()
+    try:
+        new = replace_rendered(old, render(args.json_dir), where=str(args.doc), place=place)
+    except errors as error:
+        raise SystemExit(str(error)) from None
+    if args.check:
+        if old != new:
+            print(f"{args.doc} is out of date: run {command}", file=sys.stderr)
+            return 1
+        return 0
+    args.doc.write_text(new)
+    print(f"wrote the current {part} of {args.doc}")
+    return 0
