@@ -21,7 +21,7 @@ import awkward as ak
 import hist
 import numpy as np
 
-from hepnnlr.analysis import AnalysisDescription, Expression, Reference, load
+from hepnnlr.analysis import AnalysisDescription, Expression, Reference, load, parse
 from hepnnlr.errors import ConfigError
 from hepnnlr.methods.omnifold_config import OmniFoldConfig
 from hepnnlr.observables.dataset_histos import select_dataset
@@ -101,6 +101,9 @@ class DISUnfoldingJob:
             event field the description's ``gen`` level reads, ``false`` for real data
             (processed at the ``reco`` level alone), ``true`` to require it
             (:mod:`hepnnlr.workflows.unfold_truth`).
+        data_weight: The data's event weight, an expression over the data file's fields
+            (``1`` for real data, which have no ``genWeight``); None: the description's
+            ``weight``, as for the simulation.
         analysis: The analysis description: a registered name (``dis``, ``dis_nanoaod``,
             ``pfnano_particles``, ...; :func:`hepnnlr.analysis.names`) or the path of a
             description YAML (docs/analysis.md). It needs a ``gen`` and a ``reco`` level.
@@ -163,10 +166,13 @@ class DISUnfoldingJob:
     save_models: str = "final"
     plots: PlotSettings | bool = PlotSettings()
     data_truth: bool | str = "auto"
+    data_weight: str | float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "plots", as_plot_settings(self.plots))
         check_data_truth(self.data_truth)
+        if self.data_weight is not None:  # a typo fails here, with the key
+            parse(self.data_weight, key="data_weight")
         if self.save_models not in SAVE_MODELS:
             raise ConfigError(
                 f"DISUnfoldingJob.save_models={self.save_models!r} must be one of "
@@ -286,9 +292,10 @@ class DISUnfoldingOutputs:
     """What :func:`run_dis_unfolding` produced.
 
     ``histograms``: ``{group: {observable: Hist}}`` (``data_reco``, ``sim_reco``,
-    ``sim_truth``, ``data_truth`` where the data have their truth, ``unfolded``); ``regions``: the same as ``histograms.root``
-    holds them, ``{<level>_<observable>: Hist}`` with the ``dataset`` and ``variation``
-    axes (:func:`~hepnnlr.workflows.unfold_report.unfolding_regions`)."""
+    ``sim_truth``, ``data_truth`` where the data have their truth, ``unfolded``);
+    ``regions``: the same as ``histograms.root`` holds them, ``{<level>_<observable>:
+    Hist}`` with the ``dataset`` and ``variation`` axes
+    (:func:`~hepnnlr.workflows.unfold_report.unfolding_regions`)."""
 
     histograms_file: Path
     weights_file: Path

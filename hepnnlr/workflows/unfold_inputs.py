@@ -28,7 +28,7 @@ from hepnnlr.processors.analysis import DATA_KEY, run_analysis
 from hepnnlr.processors.chunks import collect_columns
 from hepnnlr.results.observables import fill_observables
 from hepnnlr.tensors import EventTensors, Standardizer, from_awkward
-from hepnnlr.workflows.unfold_truth import resolve_data_truth
+from hepnnlr.workflows.unfold_truth import check_data_weight, resolve_data_truth
 
 if TYPE_CHECKING:
     from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
@@ -102,8 +102,8 @@ class UnfoldingInputs:
     holds the data events passing the detector selection; ``sim_reco`` and ``sim_gen`` one
     row per simulated event; all three standardized with statistics of the simulation.
     ``data_truth``: whether the data were processed at the particle level too (their
-    columns have ``gen`` and ``pass_gen``; :func:`~hepnnlr.workflows.unfold_truth.
-    resolve_data_truth`).
+    columns have ``gen`` and ``pass_gen``; see
+    :func:`~hepnnlr.workflows.unfold_truth.resolve_data_truth`).
     """
 
     output: dict[str, Any]
@@ -181,7 +181,10 @@ def prepare_inputs(job: DISUnfoldingJob) -> UnfoldingInputs:
             "gen (particle) and a reco (detector) level."
         )
     data_truth = resolve_data_truth(job)
+    check_data_weight(job)
     data_set: dict[str, Any] = {"files": [str(job.data_file)]}
+    if job.data_weight is not None:  # the data's own (1 for real data), not the analysis's
+        data_set["weight"] = job.data_weight
     if not data_truth:  # real data: the processor builds the reco level alone
         data_set["metadata"] = {DATA_KEY: True}
     output = run_analysis(

@@ -10,7 +10,9 @@ file (read with the description's NanoEvents schema and tree; no event is loaded
 ``true`` refuses a data file that lacks one of them with the fix. Where the data have no
 truth, :func:`hepnnlr.workflows.unfold_inputs.prepare_inputs` marks the data dataset
 ``is_data: true`` and :class:`~hepnnlr.processors.AnalysisProcessor` builds its ``reco``
-level alone.
+level alone. :func:`check_data_weight` refuses data whose event weight (the job's
+``data_weight``, else the description's ``weight``) reads a field the file lacks, such as
+the ``genWeight`` real data do not have, naming the fix ``data_weight: 1``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ if TYPE_CHECKING:
 
 _LOG = logging.getLogger(__name__)
 
-__all__ = ["DATA_TRUTH", "check_data_truth", "file_fields", "gen_fields", "resolve_data_truth"]
+__all__ = [
+    "DATA_TRUTH",
+    "check_data_truth",
+    "check_data_weight",
+    "file_fields",
+    "gen_fields",
+    "resolve_data_truth",
+]
 
 DATA_TRUTH = ("auto", True, False)
 """Values of ``DISUnfoldingJob.data_truth``."""
@@ -128,6 +137,35 @@ def resolve_data_truth(job: DISUnfoldingJob) -> bool:
         "collections: set data_truth: false (or auto) in the job to unfold them at the "
         "reco level alone."
     )
+
+
+def check_data_weight(job: DISUnfoldingJob) -> None:
+    """Refuse a data file that lacks a field of the event weight the data get.
+
+    The data's weight is the job's ``data_weight``, else the description's ``weight``,
+    which for simulated samples is usually a generator weight (``genWeight``) that real
+    data do not have. Checked before any work, so that the message gives the fix.
+
+    Raises:
+        MissingBranchError: The data file lacks a field the weight reads; the message
+            names the dataset, the file, the weight, the missing fields and the fix
+            (``data_weight: 1`` for unweighted real data).
+    """
+    if job.data_weight is not None:
+        return  # the job's own: a missing field is named by the run itself
+    weight = job.description.event_weight("data")
+    if not isinstance(weight, Expression) or not _names(weight):
+        return
+    available = file_fields(job.data_file, job.description)
+    missing = sorted(_names(weight) - set(available))
+    if missing:
+        raise MissingBranchError(
+            f"the event weight {weight.text!r} of the analysis {job.description.name!r} "
+            f"reads {missing}, which the data file {os.fspath(job.data_file)!r} (dataset "
+            f"'data') lacks; its fields are {sorted(available)}. Real data carry no "
+            "generator weight: set data_weight: 1 in the job (or an expression over the "
+            "data file's fields)."
+        )
 
 
 def check_data_truth(value: Any) -> bool | str:

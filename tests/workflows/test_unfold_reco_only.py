@@ -21,16 +21,18 @@ from hepnnlr.processors.chunks import collect_columns
 from hepnnlr.results import read_weights
 from hepnnlr.workflows import load_unfolding_job, run_dis_unfolding
 from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
-from hepnnlr.workflows.unfold_truth import gen_fields, resolve_data_truth
+from hepnnlr.workflows.unfold_truth import check_data_weight, gen_fields, resolve_data_truth
 
 # what hepnnlr's DIS files hold at particle level (docs/architecture.md's event format)
 _GEN_BRANCHES = ("Gen", "nGen", "gen_", "pass_gen")
 
 
-def _reco_only_copy(source, target, tree="events"):
-    """``source`` written again without its particle-level branches, as real data are."""
+def _reco_only_copy(source, target, tree="events", drop=()):
+    """``source`` written again without its particle-level branches (and ``drop``), as
+    real data are."""
     with uproot.open(source) as file:
         names = [k for k in file[tree].keys() if not k.startswith(_GEN_BRANCHES)]
+        names = [k for k in names if k not in drop]
         arrays = file[tree].arrays(names)
     collections = sorted({k[1:] for k in names if k.startswith("n") and f"{k[1:]}_pt" in names})
     out = {c: ak.zip({k[len(c) + 1 :]: arrays[k] for k in names if k.startswith(f"{c}_")})
@@ -112,6 +114,25 @@ def test_data_said_to_have_truth_without_its_collections_names_them_and_the_fix(
     )
     with pytest.raises(ConfigError, match="data_truth"):
         load_unfolding_job(job_file)
+
+
+def test_real_data_without_the_event_weight_field_are_named_with_the_fix(
+    dis_data_file, dis_sim_file, tmp_path
+):
+    """Real data have no generator weight: data lacking the field of the analysis's event
+    weight fail before any work with the fix (data_weight: 1), which a job file takes."""
+    unweighted = _reco_only_copy(dis_data_file, tmp_path / "data.root", drop=("weight",))
+    with pytest.raises(MissingBranchError) as error:
+        check_data_weight(_job(unweighted, dis_sim_file, tmp_path))
+    for part in ("'weight'", "['weight']", "dataset 'data'", str(unweighted), "data_weight: 1"):
+        assert part in str(error.value), part
+    job_file = tmp_path / "job.yaml"
+    job_file.write_text(f"data_file: {unweighted}\nsim_file: {dis_sim_file}\ndata_weight: 1\n")
+    job = load_unfolding_job(job_file)
+    assert job.data_weight == 1 and job.data_truth == "auto"
+    check_data_weight(job)  # the job's own weight: nothing to refuse
+    with pytest.raises(ConfigError, match="data_weight"):
+        _job(unweighted, dis_sim_file, tmp_path, data_weight="eval(weight)")
 
 
 def test_gen_fields_are_the_events_fields_a_level_names():
