@@ -54,7 +54,9 @@ __all__ = [
     "collect_columns",
     "collect_cutflow",
     "collect_hists",
+    "cumulative_counts",
     "cutflow_counts",
+    "gen_reco_cutflow",
     "dataset_of",
     "flat_collection",
 ]
@@ -120,6 +122,38 @@ def cutflow_counts(selection: PackedSelection, *names: str) -> list[int]:
     return [len(selection.all())] + [
         int(selection.all(*names[: k + 1]).sum()) for k in range(len(names))
     ]
+
+
+def cumulative_counts(
+    selection: PackedSelection, prefix: str, cuts: Mapping[str, np.ndarray]
+) -> dict[str, int]:
+    """Add ``cuts`` to ``selection`` as ``f"{prefix}_{name}"`` and count the events left
+    after each of them and all before it (:func:`cutflow_counts`).
+
+    Returns:
+        ``{f"{prefix}_{name}": events left}``, in the order of ``cuts``.
+    """
+    names = [f"{prefix}_{name}" for name in cuts]
+    for name, mask in zip(names, cuts.values(), strict=True):
+        selection.add(name, mask)
+    return dict(zip(names, cutflow_counts(selection, *names)[1:], strict=True))
+
+
+def gen_reco_cutflow(
+    selection: PackedSelection, passed: Mapping[str, np.ndarray]
+) -> dict[str, int]:
+    """The head of the cut-flow of a processor with a generator and a detector level:
+    ``events``, ``pass_gen``, ``pass_reco`` and ``pass_both``, from the ``pass_gen`` and
+    ``pass_reco`` flags in ``passed`` (added to ``selection`` under those names)."""
+    for level in ("gen", "reco"):
+        selection.add(f"pass_{level}", passed[level])
+    n_events, n_gen, n_both = cutflow_counts(selection, "pass_gen", "pass_reco")
+    return {
+        "events": n_events,
+        "pass_gen": n_gen,
+        "pass_reco": cutflow_counts(selection, "pass_reco")[1],
+        "pass_both": n_both,
+    }
 
 
 def flat_collection(

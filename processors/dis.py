@@ -67,9 +67,10 @@ from hepnnlr.processors.chunks import (
     collect_columns,
     collect_cutflow,
     collect_hists,
-    cutflow_counts,
+    cumulative_counts,
     dataset_of,
     flat_collection,
+    gen_reco_cutflow,
 )
 
 __all__ = [
@@ -210,28 +211,23 @@ class DISProcessor(processor.ProcessorABC):
             )
 
         selection = PackedSelection()
-        for level in LEVELS:
-            selection.add(f"pass_{level}", passed[level])
+        cutflow = gen_reco_cutflow(selection, passed)
         for level, columns in levels.items():
             # each requirement implies the previous one: no fiducial particle without an
             # electron, no jet without particles
-            selection.add(f"{level}_electron", columns.event_fields["Q2"][1])
-            selection.add(f"{level}_particles", columns.particles[0] > 0)
-            selection.add(f"{level}_jets", columns.jets[0] > 0)
-        n_events, n_gen, n_both = cutflow_counts(selection, "pass_gen", "pass_reco")
-        cutflow = {
-            "events": n_events,
-            "pass_gen": n_gen,
-            "pass_reco": cutflow_counts(selection, "pass_reco")[1],
-            "pass_both": n_both,
-        }
-        for level in LEVELS:
-            _, electron, particles, jets = cutflow_counts(
-                selection, f"{level}_electron", f"{level}_particles", f"{level}_jets"
+            left = cumulative_counts(
+                selection,
+                level,
+                {
+                    "electron": columns.event_fields["Q2"][1],
+                    "particles": columns.particles[0] > 0,
+                    "jets": columns.jets[0] > 0,
+                },
             )
-            cutflow[f"{level}_no_electron"] = n_events - electron
-            cutflow[f"{level}_no_particles"] = n_events - particles
-            cutflow[f"{level}_no_jets"] = n_events - jets
+            for n, lost in zip(
+                left.values(), ("no_electron", "no_particles", "no_jets"), strict=True
+            ):
+                cutflow[f"{level}_{lost}"] = cutflow["events"] - n
 
         if not self.columns:
             return chunk_output(events, cutflow, hists, None)

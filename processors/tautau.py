@@ -55,7 +55,7 @@ from hepnnlr.processors.chunks import (
     collect_columns,
     collect_cutflow,
     collect_hists,
-    cutflow_counts,
+    cumulative_counts,
     dataset_of,
 )
 
@@ -180,16 +180,13 @@ class TauTauProcessor(processor.ProcessorABC):
             levels[level] = out
             # reason: 0 selected, 1 no good lepton, 2 no good tau, 3 same-sign charges
             reason = ak.to_numpy(out.reason)
-            selection.add(f"{level}_lepton", reason != 1)
-            selection.add(f"{level}_tau", (reason == 0) | (reason == 3))
-            selection.add(f"{level}_pass", reason == 0)
-            selection.add(f"{level}_collinear", ak.to_numpy(out.collinear_ok).astype(bool))
-            steps = [f"{level}_{cut}" for cut in ("lepton", "tau", "pass", "collinear")]
-            _, lepton, tau, selected, collinear = cutflow_counts(selection, *steps)
-            cutflow[f"{level}_lepton"] = lepton
-            cutflow[f"{level}_tau"] = tau
-            cutflow[f"{level}_pass"] = selected
-            cutflow[f"{level}_collinear"] = collinear
+            cuts = {
+                "lepton": reason != 1,
+                "tau": (reason == 0) | (reason == 3),
+                "pass": reason == 0,
+                "collinear": ak.to_numpy(out.collinear_ok).astype(bool),
+            }
+            cutflow.update(cumulative_counts(selection, level, cuts))
             hists[level] = fill_tautau_histograms(
                 book_tautau_histograms(level, dataset), out, weight, dataset=dataset
             )

@@ -58,7 +58,7 @@ from hepnnlr.processors.chunks import (
     collect_columns,
     collect_cutflow,
     collect_hists,
-    cutflow_counts,
+    cumulative_counts,
     dataset_of,
 )
 
@@ -140,19 +140,12 @@ class TTbarProcessor(processor.ProcessorABC):
             # reason: 0 selected, 1 no muon, 2 fewer than 2 b jets, 3 fewer than 2 light
             reason = ak.to_numpy(out.reason)
             nu_real = ak.to_numpy(ak.fill_none(out.nu_real, False)).astype(bool)
-            selection.add(f"{level}_muon", reason != 1)
-            selection.add(f"{level}_2b", (reason == 0) | (reason == 3))
-            selection.add(f"{level}_2light", reason == 0)
-            selection.add(f"{level}_nu_real", nu_real)
-            steps = [f"{level}_{cut}" for cut in ("muon", "2b", "2light")]
-            _, muon, two_b, two_light, with_nu = cutflow_counts(
-                selection, *steps, f"{level}_nu_real"
-            )
-            cutflow[f"{level}_muon"] = muon
-            cutflow[f"{level}_2b"] = two_b
-            cutflow[f"{level}_2light"] = two_light
-            cutflow[f"{level}_nu_real"] = with_nu
-            cutflow[f"{level}_nu_no_real"] = two_light - with_nu
+            cuts = {"muon": reason != 1, "2b": (reason == 0) | (reason == 3)}
+            cuts |= {"2light": reason == 0, "nu_real": nu_real}
+            counts = cumulative_counts(selection, level, cuts)
+            cutflow.update(counts)
+            two_light = counts[f"{level}_2light"]
+            cutflow[f"{level}_nu_no_real"] = two_light - counts[f"{level}_nu_real"]
             cutflow[f"{level}_pass"] = two_light
             hists[level] = fill_top_histograms(
                 book_top_histograms(level, dataset), out, weight, dataset=dataset

@@ -73,9 +73,10 @@ from hepnnlr.processors.chunks import (
     collect_columns,
     collect_cutflow,
     collect_hists,
-    cutflow_counts,
+    cumulative_counts,
     dataset_of,
     flat_collection,
+    gen_reco_cutflow,
 )
 
 __all__ = [
@@ -215,28 +216,17 @@ class ZJetsProcessor(processor.ProcessorABC):
             )
 
         selection = PackedSelection()
-        for level in ZJETS_LEVELS:
-            selection.add(f"pass_{level}", passed[level])
+        cutflow = gen_reco_cutflow(selection, passed)
         for level in _COLLECTIONS:
             # each requirement implies the previous one: no jet without particles
             n_jets = computed[level][1]["n_jets"]
-            selection.add(f"{level}_particles", flat[level][0] > 0)
-            selection.add(f"{level}_1jet", n_jets >= 1)
-            selection.add(f"{level}_2jets", n_jets >= 2)
-        n_events, n_gen, n_both = cutflow_counts(selection, "pass_gen", "pass_reco")
-        cutflow = {
-            "events": n_events,
-            "pass_gen": n_gen,
-            "pass_reco": cutflow_counts(selection, "pass_reco")[1],
-            "pass_both": n_both,
-        }
-        for level in _COLLECTIONS:
-            _, particles, one, two = cutflow_counts(
-                selection, f"{level}_particles", f"{level}_1jet", f"{level}_2jets"
+            left = cumulative_counts(
+                selection,
+                level,
+                {"particles": flat[level][0] > 0, "1jet": n_jets >= 1, "2jets": n_jets >= 2},
             )
-            cutflow[f"{level}_no_particles"] = n_events - particles
-            cutflow[f"{level}_no_jets"] = n_events - one
-            cutflow[f"{level}_lt2_jets"] = n_events - two
+            for n, lost in zip(left.values(), ("no_particles", "no_jets", "lt2_jets"), strict=True):
+                cutflow[f"{level}_{lost}"] = cutflow["events"] - n
 
         if not self.columns:
             return chunk_output(events, cutflow, hists, None)

@@ -191,30 +191,14 @@ def add_training_options(parser: argparse.ArgumentParser, *, job_file: bool) -> 
         return JobDefault(UNFOLD_JOB, f"omnifold.{key}", job_file=job_file)
 
     group = parser.add_argument_group("OmniFold")
-    group.add_argument(
-        "--iterations", type=int, default=default("iterations"), help="OmniFold iterations"
-    )
-    group.add_argument(
-        "--epochs", type=int, default=default("training.epochs"), help="maximum epochs per step"
-    )
-    group.add_argument(
-        "--batch-size",
-        type=int,
-        default=default("training.batch_size"),
-        help="events per gradient step",
-    )
-    group.add_argument(
-        "--learning-rate",
-        type=float,
-        default=default("training.learning_rate"),
-        help="learning rate",
-    )
-    group.add_argument(
-        "--patience",
-        type=int,
-        default=default("training.patience"),
-        help="early-stopping patience (epochs)",
-    )
+    for flag, kind, key, text in (
+        ("--iterations", int, "iterations", "OmniFold iterations"),
+        ("--epochs", int, "training.epochs", "maximum epochs per step"),
+        ("--batch-size", int, "training.batch_size", "events per gradient step"),
+        ("--learning-rate", float, "training.learning_rate", "learning rate"),
+        ("--patience", int, "training.patience", "early-stopping patience (epochs)"),
+    ):
+        group.add_argument(flag, type=kind, default=default(key), help=text)
     group.add_argument(
         "--model",
         choices=("pfn", "pet", "mlp"),

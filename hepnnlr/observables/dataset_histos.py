@@ -33,12 +33,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import hist
+import numpy as np
 
-from hepnnlr.errors import ConfigError
+from hepnnlr.errors import ConfigError, NonFiniteInputError, ShapeMismatchError
 
 __all__ = [
     "DATASET_AXIS",
     "book_histogram",
+    "checked_weights",
     "dataset_axis",
     "datasets_of",
     "fill_histogram",
@@ -120,6 +122,28 @@ def fill_histogram(histogram: hist.Hist, values: Any, weights: Any, *, dataset: 
             "dataset=."
         )
     histogram.fill(values, weight=weights)
+
+
+def checked_weights(weight: Any, n_events: int) -> np.ndarray:
+    """``weight`` as float64, checked to be one finite weight per event to fill.
+
+    Raises:
+        ShapeMismatchError: not one weight per event.
+        NonFiniteInputError: a NaN or infinite weight (the positions are named).
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    if weight.ndim != 1 or len(weight) != n_events:
+        raise ShapeMismatchError(
+            f"weight has shape {weight.shape} but there are {n_events} events to "
+            "fill; pass one weight per event, selected with the same mask as the columns."
+        )
+    if not np.all(np.isfinite(weight)):
+        bad = np.flatnonzero(~np.isfinite(weight))
+        raise NonFiniteInputError(
+            f"{len(bad)} event weight(s) are not finite (first at positions "
+            f"{bad[:5].tolist()}); find where they were produced instead of filling them."
+        )
+    return weight
 
 
 def _histograms(tree: Any) -> Iterable[hist.Hist]:

@@ -39,9 +39,8 @@ from hepnnlr.errors import (
     ConfigError,
     MissingBranchError,
     NonFiniteInputError,
-    ShapeMismatchError,
 )
-from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
+from hepnnlr.observables.dataset_histos import book_histogram, checked_weights, fill_histogram
 
 __all__ = [
     "DIS_OBSERVABLES",
@@ -199,7 +198,7 @@ def observable_values(
             f"histogram {name!r} is not a DIS observable; known names: {sorted(DIS_OBSERVABLES)}."
         )
     spec = DIS_OBSERVABLES[name]
-    weight = _check_weight(level_columns, weight)
+    weight = checked_weights(weight, len(level_columns))
     container = level_columns
     if spec.collection is not None:
         container = _field(level_columns, spec.collection, name)
@@ -277,22 +276,6 @@ def fill_dis_histograms(
     for name, histogram in hists.items():
         values, weights = observable_values(level_columns, name, weight)
         fill_histogram(histogram, values, weights, dataset=dataset)
-
-
-def _check_weight(level_columns: ak.Array, weight: np.ndarray) -> np.ndarray:
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.ndim != 1 or len(weight) != len(level_columns):
-        raise ShapeMismatchError(
-            f"weight has shape {weight.shape} but there are {len(level_columns)} events to "
-            "fill; pass one weight per event, selected with the same mask as the columns."
-        )
-    if not np.all(np.isfinite(weight)):
-        bad = np.flatnonzero(~np.isfinite(weight))
-        raise NonFiniteInputError(
-            f"{len(bad)} event weight(s) are not finite (first at positions "
-            f"{bad[:5].tolist()}); find where they were produced instead of filling them."
-        )
-    return weight
 
 
 def _field(array: ak.Array, field: str, histogram: str) -> ak.Array:

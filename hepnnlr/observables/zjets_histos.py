@@ -29,8 +29,13 @@ import awkward as ak
 import hist
 import numpy as np
 
-from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError, ShapeMismatchError
-from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram, observable_axis
+from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError
+from hepnnlr.observables.dataset_histos import (
+    book_histogram,
+    checked_weights,
+    fill_histogram,
+    observable_axis,
+)
 
 __all__ = [
     "JET_SLOTS",
@@ -170,17 +175,7 @@ def zjets_observable_values(
             f"histogram {name!r} is not a Z->qq observable; known: {sorted(ZJETS_OBSERVABLES)}."
         )
     spec = ZJETS_OBSERVABLES[name]
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.ndim != 1 or len(weight) != len(level_columns):
-        raise ShapeMismatchError(
-            f"weight has shape {weight.shape} but there are {len(level_columns)} events to "
-            "fill; pass one weight per event, selected with the same mask as the columns."
-        )
-    if not np.all(np.isfinite(weight)):
-        raise NonFiniteInputError(
-            f"{int((~np.isfinite(weight)).sum())} event weight(s) are not finite; find where "
-            "they were produced instead of filling them."
-        )
+    weight = checked_weights(weight, len(level_columns))
     if spec.per_jet:
         values_list, weights_list = [], []
         for slot in JET_SLOTS:
@@ -242,17 +237,7 @@ def fill_zjets_histograms_flat(
         dataset: Dataset of the events: required for histograms booked with a dataset,
             refused for those without.
     """
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.ndim != 1 or len(weight) != len(n_jets):
-        raise ShapeMismatchError(
-            f"weight has shape {weight.shape} but there are {len(n_jets)} events to "
-            "fill; pass one weight per event, selected with the same mask as the columns."
-        )
-    if not np.all(np.isfinite(weight)):
-        raise NonFiniteInputError(
-            f"{int((~np.isfinite(weight)).sum())} event weight(s) are not finite; find where "
-            "they were produced instead of filling them."
-        )
+    weight = checked_weights(weight, len(n_jets))
     slots = [np.flatnonzero(jet_rank == k) for k in range(len(JET_SLOTS))]
     slot_weights = np.concatenate([weight[jet_event[s]] for s in slots])
     for name, histogram in hists.items():
