@@ -16,7 +16,10 @@ NanoAOD with the PFNano particle-flow extension, so that a CMS analysis (and
 * leptons, jets and missing momentum as ``GenDressedLepton``, ``Electron``, ``Muon``,
   ``Tau``, ``GenVisTau``, ``GenJet``, ``Jet``, ``MET``, ``GenMET``; per-event generator
   truth as ``Generator_*`` (a ``Generator`` record under NanoAOD's schemas); hepnnlr's
-  selections as ``passGen`` / ``passReco``.
+  selections as ``passGen`` / ``passReco``;
+* tree ``Runs``, one entry per run: ``run``, ``genEventCount``, ``genEventSumw`` and
+  ``genEventSumw2`` (:func:`runs_columns`), the sums a CMS analysis normalizes by,
+  written into the file with ``Events`` (both or neither).
 
 The table of every branch, per process, is in ``docs/nanoaod.md`` and in
 :data:`NANOAOD_NAMES` (hepnnlr name → NanoAOD name).
@@ -56,6 +59,7 @@ import numpy as np
 import uproot
 
 from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.samples.generators import GENERATORS
 from hepnnlr.samples.rootio import DEFAULT_TREE, check_event_file, write_tree
 
 __all__ = [
@@ -63,11 +67,13 @@ __all__ = [
     "NANOAOD_NAMES",
     "NANOAOD_PROCESSES",
     "NANOAOD_TREE",
+    "RUNS_TREE",
     "convert_to_nanoaod",
     "event_ids",
     "make_nanoaod_sample",
     "nanoaod_columns",
     "nanoaod_output",
+    "runs_columns",
 ]
 
 FORMATS: tuple[str, ...] = ("hepnnlr", "nanoaod")
@@ -75,6 +81,9 @@ FORMATS: tuple[str, ...] = ("hepnnlr", "nanoaod")
 
 NANOAOD_TREE = "Events"
 """Tree name of a NanoAOD file."""
+
+RUNS_TREE = "Runs"
+"""Tree of the per-run generator sums (one entry per run), as in CMS NanoAOD."""
 
 _MAX_LUMI = 2**32 - 1  # luminosityBlock is uint32 and starts at 1
 
@@ -333,6 +342,33 @@ def nanoaod_columns(
     return columns
 
 
+def runs_columns(columns: Mapping[str, ak.Array]) -> dict[str, np.ndarray]:
+    """The ``Runs`` tree of NanoAOD columns: one entry per run, as CMS NanoAOD writes it.
+
+    ``genEventCount`` (int64) counts the events, ``genEventSumw`` and ``genEventSumw2``
+    (float64) sum ``genWeight`` and its square over them — every generated event, since
+    hepnnlr's files keep the events that fail the selections (``passGen`` /
+    ``passReco``). A sample is normalized to a cross section σ and luminosity L by
+    ``genWeight × σ L / Σ genEventSumw``.
+
+    Args:
+        columns: :func:`nanoaod_columns`' output (``run`` and ``genWeight`` are read).
+
+    Returns:
+        Branch name → one value per run, in increasing run order.
+    """
+    run = ak.to_numpy(columns["run"])
+    # the float32 weights as stored, summed in double precision as CMS does
+    weight = ak.to_numpy(columns["genWeight"]).astype(np.float64)
+    runs, index = np.unique(run, return_inverse=True)
+    return {
+        "run": runs.astype(np.uint32),
+        "genEventCount": np.bincount(index, minlength=len(runs)).astype(np.int64),
+        "genEventSumw": np.array([np.sum(weight[index == i]) for i in range(len(runs))]),
+        "genEventSumw2": np.array([np.sum(weight[index == i] ** 2) for i in range(len(runs))]),
+    }
+
+
 def _detect(path: Path, tree: str) -> str:
     with uproot.open(path) as file:
         present = set(file[tree].keys())
@@ -405,7 +441,7 @@ def convert_to_nanoaod(
     columns = nanoaod_columns(
         events, process, run=run, luminosity_block=luminosity_block, lepton_pdg_id=lepton_pdg_id
     )
-    return write_tree(path, columns, NANOAOD_TREE)
+    return write_tree(path, columns, NANOAOD_TREE, other_trees={RUNS_TREE: runs_columns(columns)})
 
 
 def _beam_lepton(params: Sequence[str]) -> int:
@@ -461,25 +497,6 @@ def nanoaod_output(
         )
 
 
-def _maker(process: str) -> Any:
-    # the generators import Pythia and FastJet: only the one asked for is loaded
-    if process == "dis":
-        from hepnnlr.samples.production import make_dis_sample
-
-        return make_dis_sample
-    if process == "zjets":
-        from hepnnlr.samples.zjets import make_zjets_sample
-
-        return make_zjets_sample
-    if process == "ttbar":
-        from hepnnlr.samples.ttbar_reco import make_ttbar_sample
-
-        return make_ttbar_sample
-    from hepnnlr.samples.tautau_reco import make_tautau_sample
-
-    return make_tautau_sample
-
-
 def make_nanoaod_sample(
     path: str | os.PathLike[str], process: str, /, *, seed: int, **kwargs: Any
 ) -> Path:
@@ -510,5 +527,6 @@ def make_nanoaod_sample(
             f"{NANOAOD_TREE!r}; leave tree out."
         )
     with nanoaod_output(path, process, seed=seed, params=kwargs.get("params", ())) as source:
-        _maker(process)(source, seed=seed, **kwargs)
+        # the generators import Pythia and FastJet: only the one asked for is loaded
+        GENERATORS[process].load()(source, seed=seed, **kwargs)
     return Path(path)

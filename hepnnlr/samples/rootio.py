@@ -96,6 +96,7 @@ def write_tree(
     tree: str = DEFAULT_TREE,
     *,
     chunk_size: int = BASKET_EVENTS,
+    other_trees: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> Path:
     """Write equal-length columns as a new TTree, ``chunk_size`` events per basket.
 
@@ -108,6 +109,9 @@ def write_tree(
     string object :data:`hepnnlr.rootfiles.SAMPLE_RECORD`, so a reader refuses a file
     with fewer entries than it was written for.
 
+    ``other_trees`` (tree name → flat columns, e.g. NanoAOD's ``Runs``) are written into
+    the same file after it, in one basket each, so they appear and vanish with it.
+
     Raises:
         ConfigError: for a non-positive ``chunk_size``.
     """
@@ -119,6 +123,8 @@ def write_tree(
         out = file.mktree(tree, {name: ak.type(a).content for name, a in columns.items()})
         for start in range(0, n_events, chunk_size):
             out.extend({name: array[start : start + chunk_size] for name, array in columns.items()})
+        for name, flat in (other_trees or {}).items():
+            file.mktree(name, {key: a.dtype for key, a in flat.items()}).extend(flat)
     return path
 
 

@@ -4,22 +4,25 @@ coffea's PFNanoAODSchema, the same events as hepnnlr's own format, unique event 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import awkward as ak
 import numpy as np
 import pytest
 import uproot
 from coffea import processor
-from coffea.nanoevents import NanoEventsFactory, PFNanoAODSchema
+from coffea.nanoevents import NanoAODSchema, NanoEventsFactory, PFNanoAODSchema
 
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.samples import make_dis_sample, read_events
 from hepnnlr.samples.nanoaod import (
     NANOAOD_NAMES,
     NANOAOD_TREE,
+    RUNS_TREE,
     convert_to_nanoaod,
     event_ids,
     make_nanoaod_sample,
+    runs_columns,
 )
 from hepnnlr.schema import HepnnlrSchema, run_processor
 
@@ -113,6 +116,43 @@ def test_event_ids_are_unique_and_tell_the_seed(dis_files):
     assert len(keys) == N_EVENTS
     assert set(ids["luminosityBlock"]) == {SEED + 1} and set(ids["run"]) == {1}
     assert event_ids(2**32 - 1) == (2, 1)  # past the uint32 block range: the next run
+
+
+def test_runs_tree_sums_the_generator_weights_of_the_events(dis_files):
+    _, nano = dis_files
+    with uproot.open(nano) as file:
+        runs = file[RUNS_TREE].arrays(library="np")
+        events = file[NANOAOD_TREE].arrays(["run", "genWeight"], library="np")
+    assert list(runs) == ["run", "genEventCount", "genEventSumw", "genEventSumw2"]  # CMS's
+    np.testing.assert_array_equal(runs["run"], np.unique(events["run"]))  # one entry per run
+    assert runs["genEventCount"].tolist() == [N_EVENTS]
+    weight = events["genWeight"].astype(np.float64)
+    # the stored float32 weights summed in float64, as the writer sums them: equal exactly
+    assert runs["genEventSumw"][0] == np.sum(weight) > 0
+    assert runs["genEventSumw2"][0] == np.sum(weight**2)
+    # CMS's plain NanoAOD schema reads the Events tree beside Runs as PFNano's does
+    events = _events(nano, schema=NanoAODSchema)
+    assert len(events) == N_EVENTS
+    # docs/nanoaod.md's normalization lines, run on the one-file dataset
+    text = (Path(__file__).resolve().parents[2] / "docs" / "nanoaod.md").read_text()
+    recipe = text.split("## Normalization", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    scope = {"files": [str(nano)], "events": events, "xsec_pb": 2.5, "lumi_inv_pb": 40.0}
+    exec(recipe, scope)  # the documented lines themselves
+    # float32 weights times constants summed over 50 events: a few float32 roundoffs each
+    assert float(ak.sum(scope["weight"])) == pytest.approx(2.5 * 40.0, rel=N_EVENTS * F32)
+
+
+def test_runs_columns_sum_each_run_on_its_own():
+    columns = {
+        "run": ak.Array(np.array([2, 1, 2, 2], dtype=np.uint32)),
+        # weights exact in binary: every sum below is exact
+        "genWeight": ak.Array(np.array([0.5, 3.0, -1.0, 2.0], dtype=np.float32)),
+    }
+    runs = runs_columns(columns)
+    np.testing.assert_array_equal(runs["run"], [1, 2])
+    np.testing.assert_array_equal(runs["genEventCount"], [1, 3])
+    np.testing.assert_array_equal(runs["genEventSumw"], [3.0, 1.5])
+    np.testing.assert_array_equal(runs["genEventSumw2"], [9.0, 5.25])
 
 
 def test_jets_cluster_from_pfcands_as_from_hepnnlr_particles(dis_files):
@@ -256,8 +296,6 @@ def test_generate_command_writes_nanoaod_of_the_same_events(tmp_path, dis_files,
 
 
 def test_docs_table_names_every_branch():
-    from pathlib import Path
-
     text = (Path(__file__).resolve().parents[2] / "docs" / "nanoaod.md").read_text()
     for process, names in NANOAOD_NAMES.items():
         assert f"## `{process}`" in text
