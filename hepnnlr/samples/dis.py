@@ -42,9 +42,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import awkward as ak
 import numpy as np
@@ -392,6 +393,35 @@ def _block_sizes(n_events: int, block_size: int) -> list[int]:
     return [block_size] * n_full + ([rest] if rest else [])
 
 
+def _seeded_blocks(
+    n_events: int, block_size: int, workers: int, seed: int
+) -> tuple[int, list[tuple[int, int]]]:
+    """The seeding every Pythia generator of hepnnlr shares, after checking the counts:
+    the generator's init seed and ``(block seed, events)`` of each block."""
+    _validate_counts(n_events, block_size, workers, seed)
+    init_seed = _derived_seed(int(seed), _INIT_STREAM)
+    sizes = _block_sizes(int(n_events), int(block_size))
+    return init_seed, [(_derived_seed(int(seed), b), n) for b, n in enumerate(sizes)]
+
+
+def _run_alternating_blocks(
+    task: Callable[..., Any], tasks: list[tuple], *, workers: int, progress: bool, description: str
+) -> list[Any]:
+    """:func:`~hepnnlr.samples.blocks.run_blocks` for generators whose even and odd blocks
+    need different Pythia settings (``tasks[b][0]``; tt̄ and ττ alternate a lepton's
+    charge): a pool gets the blocks grouped by parity so each worker tends to keep one
+    generator; the result is order-free."""
+    return run_blocks(
+        task,
+        tasks,
+        workers=workers,
+        progress=progress,
+        description=description,
+        order=sorted(range(len(tasks)), key=lambda b: b % 2),
+        before_pool=lambda: _check_settings(tasks[0][0]),
+    )
+
+
 def generate_dis(
     n_events: int,
     *,
@@ -429,20 +459,14 @@ def generate_dis(
         >>> bool(ak.all(events.gen_Q2 > 100))                  # doctest: +SKIP
         True
     """
-    _validate_counts(n_events, block_size, workers, seed)
+    init_seed, seeded = _seeded_blocks(n_events, block_size, workers, seed)
     settings = _full_settings(get_setup(setup), params)
-    init_seed = _derived_seed(int(seed), _INIT_STREAM)
-    sizes = _block_sizes(int(n_events), int(block_size))
-    seeds = [_derived_seed(int(seed), b) for b in range(len(sizes))]
-
     blocks = run_blocks(
         _generate_block_in_worker,
-        [(settings, init_seed, sd, n) for sd, n in zip(seeds, sizes, strict=True)],
+        [(settings, init_seed, block_seed, n) for block_seed, n in seeded],
         workers=workers,
         progress=progress,
         description="Pythia DIS",
         before_pool=lambda: _check_settings(settings),
     )
     return concatenate_blocks(blocks)
-
-

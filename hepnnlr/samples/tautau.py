@@ -67,15 +67,12 @@ from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError
 from hepnnlr.samples._record import FlatRecord, _pt_eta_phi
-from hepnnlr.samples.blocks import join_blocks, run_blocks
+from hepnnlr.samples.blocks import join_blocks
 from hepnnlr.samples.dis import (
-    _INIT_STREAM,
-    _block_sizes,
     _BlockGenerator,
     _check_setting_line,
-    _check_settings,
-    _derived_seed,
-    _validate_counts,
+    _run_alternating_blocks,
+    _seeded_blocks,
 )
 
 __all__ = [
@@ -410,31 +407,20 @@ def generate_tautau(
     config = TauTauConfig() if config is None else config
     if not isinstance(config, TauTauConfig):
         raise ConfigError(f"config must be a TauTauConfig or None, got {type(config).__name__}.")
-    _validate_counts(n_events, block_size, workers, seed)
-    init_seed = _derived_seed(int(seed), _INIT_STREAM)
-    sizes = _block_sizes(int(n_events), int(block_size))
+    init_seed, seeded = _seeded_blocks(n_events, block_size, workers, seed)
     channels = _tau_channel_products()
     block_settings = {q: config.settings(tau_decay_settings(q, channels)) for q in (1, -1)}
+    charges = [lepton_charge_of_block(b) for b in range(len(seeded))]
     tasks = [
-        (
-            block_settings[lepton_charge_of_block(b)],
-            init_seed,
-            _derived_seed(int(seed), b),
-            n,
-            lepton_charge_of_block(b),
-        )
-        for b, n in enumerate(sizes)
+        (block_settings[q], init_seed, block_seed, n, q)
+        for q, (block_seed, n) in zip(charges, seeded, strict=True)
     ]
-    # Even and odd blocks need different generators (lepton charge): a pool gets them
-    # grouped so each worker tends to keep one; the result is order-free.
-    blocks = run_blocks(
+    blocks = _run_alternating_blocks(
         _generate_block_in_worker,
         tasks,
         workers=workers,
         progress=progress,
         description=f"Pythia {config.process}",
-        order=sorted(range(len(tasks)), key=lambda b: b % 2),
-        before_pool=lambda: _check_settings(tasks[0][0]),
     )
     columns = join_blocks(blocks, _EVENT_COLUMNS, ("GenLepton", "GenTauh"))
     event = columns.pop("event")

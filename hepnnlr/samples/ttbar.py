@@ -55,15 +55,12 @@ from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError, HepnnlrError
 from hepnnlr.samples._record import FlatRecord, _pt_eta_phi
-from hepnnlr.samples.blocks import join_blocks, run_blocks
+from hepnnlr.samples.blocks import join_blocks
 from hepnnlr.samples.dis import (
-    _INIT_STREAM,
-    _block_sizes,
     _BlockGenerator,
     _check_setting_line,
-    _check_settings,
-    _derived_seed,
-    _validate_counts,
+    _run_alternating_blocks,
+    _seeded_blocks,
 )
 
 __all__ = [
@@ -284,26 +281,18 @@ def generate_ttbar(
     config = TTbarConfig() if config is None else config
     if not isinstance(config, TTbarConfig):
         raise ConfigError(f"config must be a TTbarConfig or None, got {type(config).__name__}.")
-    _validate_counts(n_events, block_size, workers, seed)
-    init_seed = _derived_seed(int(seed), _INIT_STREAM)
-    sizes = _block_sizes(int(n_events), int(block_size))
+    init_seed, seeded = _seeded_blocks(n_events, block_size, workers, seed)
     tasks = [
-        (config.settings(muon_charge_of_block(b)), init_seed, _derived_seed(int(seed), b), n)
-        for b, n in enumerate(sizes)
+        (config.settings(muon_charge_of_block(b)), init_seed, block_seed, n, config.top_mass)
+        for b, (block_seed, n) in enumerate(seeded)
     ]
-    # Even and odd blocks need different generators (muon charge): a pool gets them grouped
-    # so each worker tends to keep one; the result is order-free.
-    blocks = run_blocks(
+    blocks = _run_alternating_blocks(
         _generate_block_in_worker,
-        [(*task, config.top_mass) for task in tasks],
+        tasks,
         workers=workers,
         progress=progress,
         description="Pythia ttbar",
-        order=sorted(range(len(tasks)), key=lambda b: b % 2),
-        before_pool=lambda: _check_settings(tasks[0][0]),
     )
     lists = ("GenMuon", "GenNeutrino", "GenPart", "GenB")
     columns = join_blocks(blocks, ("weight", "top_mass"), lists)
     return ak.zip(columns, depth_limit=1)
-
-

@@ -56,14 +56,11 @@ from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.samples.blocks import run_blocks
 from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles
 from hepnnlr.samples.dis import (
-    _INIT_STREAM,
     BLOCK_SIZE,
-    _block_sizes,
     _BlockGenerator,
     _check_setting_line,
     _check_settings,
-    _derived_seed,
-    _validate_counts,
+    _seeded_blocks,
 )
 from hepnnlr.samples.rootio import DEFAULT_TREE, check_event_file, write_tree
 
@@ -384,7 +381,7 @@ def generate_zjets(
     Example:
         >>> events = generate_zjets(100, seed=1, theta=ZJetsTheta(alphaS=0.12))  # doctest: +SKIP
     """
-    _validate_counts(n_events, block_size, workers, seed)
+    init_seed, seeded = _seeded_blocks(n_events, block_size, workers, seed)
     theta = ZJetsTheta() if theta is None else theta
     if not isinstance(theta, ZJetsTheta):
         raise ConfigError(
@@ -393,15 +390,13 @@ def generate_zjets(
         )
     ranges = _check_theta_ranges(theta_ranges)
     settings = _full_settings(params)
-    init_seed = _derived_seed(int(seed), _INIT_STREAM)
-    sizes = _block_sizes(int(n_events), int(block_size))
-    seeds = [_derived_seed(int(seed), b) for b in range(len(sizes))]
-    thetas = [_block_theta(theta, ranges, int(seed), b) for b in range(len(sizes))]
-
     # A new θ needs a new initialisation: the cached generator is reused while θ repeats.
     blocks = run_blocks(
         _generate_block,
-        [(settings, init_seed, sd, n, t) for sd, n, t in zip(seeds, sizes, thetas, strict=True)],
+        [
+            (settings, init_seed, block_seed, n, _block_theta(theta, ranges, int(seed), b))
+            for b, (block_seed, n) in enumerate(seeded)
+        ],
         workers=workers,
         progress=progress,
         description="Pythia Z->qq",

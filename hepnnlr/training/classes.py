@@ -16,6 +16,7 @@ import numpy as np
 from hepnnlr.errors import EmptySelectionError, ShapeMismatchError
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.tensors.events import EventTensors
+from hepnnlr.training.config import TrainingConfig
 
 __all__ = ["PreparedClasses", "prepared_classes"]
 
@@ -46,19 +47,18 @@ def prepared_classes(
     numerator_weights: np.ndarray,
     denominator: EventTensors,
     denominator_weights: np.ndarray,
-    *,
-    seed: int,
-    validation_fraction: float,
+    config: TrainingConfig,
     name: str,
+    *,
     paired: bool,
 ) -> PreparedClasses:
-    """Check both classes, balance their weights and split them (seeded with ``seed``).
+    """Check both classes, balance their weights and split them.
 
     Args:
         numerator, numerator_weights: Label-1 events and their weights.
         denominator, denominator_weights: Label-0 events and their weights.
-        seed: Seed of the split's generator (``TrainingConfig.seed``).
-        validation_fraction: Held-out fraction of each class.
+        config: ``seed`` seeds the split's generator; ``validation_fraction`` of each
+            class is held out.
         name: The training's name, in error messages.
         paired: The classes are the same events: one split serves both.
     """
@@ -68,9 +68,9 @@ def prepared_classes(
     n_total = len(numerator) + len(denominator)
     w1 = _balanced(numerator_weights, n_total / 2, "numerator", name)
     w0 = _balanced(denominator_weights, n_total / 2, "denominator", name)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(config.seed)
     train_idx, val_idx = _class_split(
-        (len(numerator), len(denominator)), validation_fraction, rng, name, paired=paired
+        (len(numerator), len(denominator)), config.validation_fraction, rng, name, paired=paired
     )
     labels = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))])
     return PreparedClasses(

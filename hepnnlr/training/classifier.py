@@ -277,14 +277,7 @@ def train_classifier(
     if paired is None:
         paired = numerator is denominator
     classes = prepared_classes(
-        numerator,
-        numerator_weights,
-        denominator,
-        denominator_weights,
-        seed=config.seed,
-        validation_fraction=config.validation_fraction,
-        name=name,
-        paired=paired,
+        numerator, numerator_weights, denominator, denominator_weights, config, name, paired=paired
     )
     numerator_weights, denominator_weights = classes.numerator_weights, classes.denominator_weights
     rng, val_idx = classes.rng, classes.val_idx

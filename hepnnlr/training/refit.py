@@ -253,9 +253,8 @@ class Refitter:
             numerator_weights,
             denominator,
             denominator_weights,
-            seed=config.seed,
-            validation_fraction=config.validation_fraction,
-            name=name,
+            config,
+            name,
             paired=numerator is denominator,
         )
         rng, train_idx, val_idx = classes.rng, classes.train_idx, classes.val_idx
