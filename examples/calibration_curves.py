@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 from dataclasses import replace
@@ -418,14 +419,17 @@ def _rederived(args: argparse.Namespace, load_before: str) -> int:
         pull,
         ROOT / "docs" / figure,
     )
-    scale = previous["scale"].split("; line and pulls re-derived")[0]
+    scale, _, before = previous["scale"].partition("; line and pulls re-derived")
+    # a result re-derived before names the run it came from: keep that run, not the re-derivation
+    origin = re.search(r"run ([^,]+), commit (\w+)\)", before)
+    run, commit = origin.groups() if origin else (previous["date"], previous["commit"])
     write_result(
         RESULTS_DIR / f"{name}.json",
         title=previous["title"],
         scale=(
             f"{scale}; line and pulls re-derived from the run's record "
-            f"(docs/results/records/{name}.json: run {previous['date']}, commit "
-            f"{previous['commit']}) with the error definition of this commit; the fits and "
+            f"(docs/results/records/{name}.json: run {run}, commit "
+            f"{commit}) with the error definition of this commit; the fits and "
             "their flags are the run's"
         ),
         tables=_tables(record, line, pull, alone, record["simulation_covariance"] is not None),
