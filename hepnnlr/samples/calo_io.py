@@ -39,7 +39,7 @@ from hepnnlr.errors import (
     MissingBranchError,
     ShapeMismatchError,
 )
-from hepnnlr.samples.rootio import BASKET_EVENTS, check_chunk_size, write_tree
+from hepnnlr.samples.rootio import BASKET_EVENTS, check_chunk_size, typed_columns, write_tree
 
 __all__ = [
     "CALO_BRANCHES",
@@ -84,29 +84,13 @@ _FIX = "write one with hepnnlr.samples.calo.make_calo_sample(path, n_events=N, s
 
 
 def _canonical(events: ak.Array) -> dict[str, ak.Array]:
-    present = set(ak.fields(events))
-    out: dict[str, ak.Array] = {}
-    for name, dtype in CALO_FLAT_BRANCHES.items():
-        if name not in present:
-            raise MissingBranchError(
-                f"cannot write showers without field {name!r} (they have {sorted(present)}); "
-                "pass the output of hepnnlr.samples.calo.generate_calo."
-            )
-        out[name] = ak.values_astype(events[name], dtype)
-    if "Hit" not in present:
-        raise MissingBranchError(
-            f"cannot write showers without the jagged collection 'Hit' (they have "
-            f"{sorted(present)}); pass the output of hepnnlr.samples.calo.generate_calo."
-        )
-    hits = events["Hit"]
-    missing = [f for f in HIT_FIELDS if f not in ak.fields(hits)]
-    if missing:
-        raise MissingBranchError(
-            f"collection 'Hit' lacks field {missing[0]!r} (it has {ak.fields(hits)}); it "
-            f"must have {list(HIT_FIELDS)}."
-        )
-    out["Hit"] = ak.zip({f: ak.values_astype(hits[f], dt) for f, dt in HIT_FIELDS.items()})
-    return out
+    return typed_columns(
+        events,
+        CALO_FLAT_BRANCHES,
+        {"Hit": HIT_FIELDS},
+        what="showers",
+        fix="pass the output of hepnnlr.samples.calo.generate_calo",
+    )
 
 
 def write_calo_events(

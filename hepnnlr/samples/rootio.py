@@ -11,8 +11,9 @@ amplifies rounding for backward electrons), particle collections in single preci
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import awkward as ak
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "read_events",
     "write_events",
     "write_tree",
+    "typed_columns",
     "write_typed_tree",
 ]
 
@@ -132,23 +134,36 @@ def _fix(path: Path) -> str:
     return f"generate one with `hepnnlr generate dis --setup sim --events N -o {path}`"
 
 
-def _canonical(events: ak.Array) -> dict[str, ak.Array]:
-    """The format's columns of ``events``, cast to the file's dtypes."""
+def typed_columns(
+    events: ak.Array,
+    flat: Mapping[str, Any],
+    collections: Mapping[str, Mapping[str, Any]],
+    *,
+    what: str,
+    fix: str,
+) -> dict[str, ak.Array]:
+    """The columns of a file format taken from ``events``, cast to the format's dtypes.
+
+    Args:
+        events: The events to write.
+        flat: Per-event fields: name → dtype.
+        collections: Jagged collections: name → {field: dtype}.
+        what: The kind of events, for messages (e.g. ``"tt̄ events"``).
+        fix: How to get the missing fields, for messages (e.g. ``"run X on them first"``).
+
+    Raises:
+        MissingBranchError: a listed field, collection or collection field is missing,
+            named in the message.
+    """
     present = set(ak.fields(events))
-    out: dict[str, ak.Array] = {}
-    for name, dtype in FLAT_BRANCHES.items():
+    for name in (*flat, *collections):
         if name not in present:
+            kind = "field" if name in flat else "collection"
             raise MissingBranchError(
-                f"cannot write events without field {name!r} (they have {sorted(present)}); "
-                "run hepnnlr.samples.simulate_detector on the generated events first."
+                f"cannot write {what} without {kind} {name!r} (they have {sorted(present)}); {fix}."
             )
-        out[name] = ak.values_astype(events[name], dtype)
-    for collection, fields in COLLECTION_FIELDS.items():
-        if collection not in present:
-            raise MissingBranchError(
-                f"cannot write events without collection {collection!r} (they have "
-                f"{sorted(present)}); run hepnnlr.samples.simulate_detector first."
-            )
+    columns = {name: ak.values_astype(events[name], dtype) for name, dtype in flat.items()}
+    for collection, fields in collections.items():
         coll = events[collection]
         missing = [f for f in fields if f not in ak.fields(coll)]
         if missing:
@@ -156,10 +171,21 @@ def _canonical(events: ak.Array) -> dict[str, ak.Array]:
                 f"collection {collection!r} lacks field {missing[0]!r} (it has "
                 f"{ak.fields(coll)}); it must have {list(fields)}."
             )
-        out[collection] = ak.zip(
+        columns[collection] = ak.zip(
             {f: ak.values_astype(coll[f], dtype) for f, dtype in fields.items()}
         )
-    return out
+    return columns
+
+
+def _canonical(events: ak.Array) -> dict[str, ak.Array]:
+    """The format's columns of ``events``, cast to the file's dtypes."""
+    return typed_columns(
+        events,
+        FLAT_BRANCHES,
+        COLLECTION_FIELDS,
+        what="events",
+        fix="run hepnnlr.samples.simulate_detector on the generated events first",
+    )
 
 
 def write_typed_tree(
@@ -184,22 +210,7 @@ def write_typed_tree(
     Raises:
         MissingBranchError: if a listed field or collection is missing, naming it.
     """
-    present = set(ak.fields(events))
-    columns: dict[str, ak.Array] = {}
-    for name in (*flat, *collections):
-        if name not in present:
-            kind = "field" if name in flat else "collection"
-            raise MissingBranchError(
-                f"cannot write {what} without {kind} {name!r} (they have {sorted(present)}); "
-                f"{fix}."
-            )
-    for name, dtype in flat.items():
-        columns[name] = ak.values_astype(events[name], dtype)
-    for collection, fields in collections.items():
-        coll = events[collection]
-        columns[collection] = ak.zip(
-            {f: ak.values_astype(coll[f], dtype) for f, dtype in fields.items()}
-        )
+    columns = typed_columns(events, flat, collections, what=what, fix=fix)
     return write_tree(path, columns, tree)
 
 
