@@ -6,7 +6,7 @@ processor (and caches its columns next to the file as parquet, keyed on the file
 and modification time) and the ``*_tensors`` functions turn the columns into
 :class:`~hepnnlr.tensors.EventTensors`. The generator parameters stay in their own units:
 the DCTR reweighter maps them onto the unit interval the networks see
-(:class:`hepnnlr.methods.dctr.ThetaScale`), and :attr:`hepnnlr.methods.srgn.SRGNScan.fitted`
+(:class:`hepnnlr.methods.dctr.ThetaScale`), and :attr:`hepnnlr.methods.scans.Scan.fitted`
 reads the fitted value off an AUC scan (the parabola vertex around the lowest point).
 
 Candidates for the library are marked "library:" in the docstrings.
@@ -38,7 +38,13 @@ __all__ = [
 ]
 
 Z_PARTICLE_FEATURES = (
-    "log_pt", "pt_frac", "deta", "dphi", "charge", "is_photon", "is_neutral_hadron",
+    "log_pt",
+    "pt_frac",
+    "deta",
+    "dphi",
+    "charge",
+    "is_photon",
+    "is_neutral_hadron",
     "is_strange",
 )
 """PFN inputs per jet constituent: kinematics (pT, η, φ relative to the jet) and type."""
@@ -46,9 +52,14 @@ _ONE_HOT = ("charge", "is_photon", "is_neutral_hadron", "is_strange")
 _STRANGE = np.asarray(sorted(STRANGE_HADRON_IDS), dtype=np.int64)
 
 
-def processed_columns(path: str | os.PathLike[str], processor_factory: Callable[[], object],
-                      collect: Callable, *, max_events: int | None = None,
-                      chunksize: int = 25_000) -> ak.Array:
+def processed_columns(
+    path: str | os.PathLike[str],
+    processor_factory: Callable[[], object],
+    collect: Callable,
+    *,
+    max_events: int | None = None,
+    chunksize: int = 25_000,
+) -> ak.Array:
     """Run a coffea processor on one ROOT file and return its per-event columns.
 
     The columns are cached in ``<file>.columns.parquet``; the cache is used only while the
@@ -59,13 +70,18 @@ def processed_columns(path: str | os.PathLike[str], processor_factory: Callable[
     path = Path(path)
     cache = path.with_suffix(".columns.parquet")
     stamp = path.with_suffix(".columns.json")
-    key = {"size": path.stat().st_size, "mtime": path.stat().st_mtime,
-           "max_events": max_events}
+    key = {"size": path.stat().st_size, "mtime": path.stat().st_mtime, "max_events": max_events}
     if cache.exists() and stamp.exists() and json.loads(stamp.read_text()) == key:
         return ak.from_parquet(cache)
     maxchunks = None if max_events is None else -(-int(max_events) // chunksize)
-    output = run_processor(processor_factory(), {"sample": [path]}, executor="iterative",
-                           chunksize=chunksize, maxchunks=maxchunks, progress=False)
+    output = run_processor(
+        processor_factory(),
+        {"sample": [path]},
+        executor="iterative",
+        chunksize=chunksize,
+        maxchunks=maxchunks,
+        progress=False,
+    )
     columns = collect(output)
     ak.to_parquet(columns, cache)
     stamp.write_text(json.dumps(key))
@@ -88,25 +104,29 @@ def _z_level(columns: ak.Array, level: str) -> ak.Array:
     constituents = ak.concatenate(parts, axis=1)
     abs_id = np.abs(constituents.pdgId)
     flat_id = ak.to_numpy(ak.flatten(abs_id)).astype(np.int64)
-    is_strange = ak.unflatten(np.isin(flat_id, _STRANGE).astype(np.float32),
-                             ak.num(abs_id))
-    particles = ak.zip({
-        "log_pt": np.log(constituents.pt),
-        "pt_frac": constituents.pt_frac,
-        "deta": constituents.deta,
-        "dphi": constituents.dphi,
-        "charge": ak.values_astype(constituents.charge, np.float32),
-        "is_photon": ak.values_astype(abs_id == 22, np.float32),
-        "is_neutral_hadron": ak.values_astype((constituents.charge == 0) & (abs_id != 22),
-                                              np.float32),
-        "is_strange": is_strange,
-    })
-    return ak.zip({"particles": particles, "multiplicity": multiplicity,
-                   "n_strange": strange}, depth_limit=1)
+    is_strange = ak.unflatten(np.isin(flat_id, _STRANGE).astype(np.float32), ak.num(abs_id))
+    particles = ak.zip(
+        {
+            "log_pt": np.log(constituents.pt),
+            "pt_frac": constituents.pt_frac,
+            "deta": constituents.deta,
+            "dphi": constituents.dphi,
+            "charge": ak.values_astype(constituents.charge, np.float32),
+            "is_photon": ak.values_astype(abs_id == 22, np.float32),
+            "is_neutral_hadron": ak.values_astype(
+                (constituents.charge == 0) & (abs_id != 22), np.float32
+            ),
+            "is_strange": is_strange,
+        }
+    )
+    return ak.zip(
+        {"particles": particles, "multiplicity": multiplicity, "n_strange": strange}, depth_limit=1
+    )
 
 
-def zjets_tensors(columns: ak.Array, level: str, inputs: str, *,
-                  max_particles: int | None = None) -> EventTensors:
+def zjets_tensors(
+    columns: ak.Array, level: str, inputs: str, *, max_particles: int | None = None
+) -> EventTensors:
     """Network inputs of one level of Z → jets columns.
 
     Args:
@@ -118,13 +138,18 @@ def zjets_tensors(columns: ak.Array, level: str, inputs: str, *,
     """
     records = _z_level(columns, level)
     if inputs == "pfn":
-        return from_awkward(records, particle_features=Z_PARTICLE_FEATURES,
-                            max_particles=max_particles, where=f"Z->jets {level}")
+        return from_awkward(
+            records,
+            particle_features=Z_PARTICLE_FEATURES,
+            max_particles=max_particles,
+            where=f"Z->jets {level}",
+        )
     return from_awkward(records, global_features=(inputs,), where=f"Z->jets {level}")
 
 
-def top_tensors(columns: ak.Array, level: str, masses: Sequence[str]) -> tuple[EventTensors,
-                                                                               np.ndarray]:
+def top_tensors(
+    columns: ak.Array, level: str, masses: Sequence[str]
+) -> tuple[EventTensors, np.ndarray]:
     """Triplet masses of one level of tt̄ columns, and the level's selection flag.
 
     Every event is kept: events that fail the level's selection get zero masses and a
@@ -144,17 +169,19 @@ def top_tensors(columns: ak.Array, level: str, masses: Sequence[str]) -> tuple[E
     return tensors, selected
 
 
-def standardize(reference: EventTensors, *others: EventTensors,
-                keep: Sequence[str] = (), weights: np.ndarray | None = None
-                ) -> list[EventTensors]:
+def standardize(
+    reference: EventTensors,
+    *others: EventTensors,
+    keep: Sequence[str] = (),
+    weights: np.ndarray | None = None,
+) -> list[EventTensors]:
     """Standardize ``reference`` and ``others`` with statistics of ``reference``.
 
     ``weights`` (per reference event, e.g. a selection flag) restrict the statistics to
     part of the reference: tt̄ masses are scaled by the spread of the selected events, not
     by the gap between them and the zeros of the unselected ones.
     """
-    keep = tuple(k for k in keep
-                 if k in reference.particle_features + reference.global_features)
+    keep = tuple(k for k in keep if k in reference.particle_features + reference.global_features)
     scaler = Standardizer.fit(reference, weights, keep=keep)
     return [scaler.transform(t) for t in (reference, *others)]
 

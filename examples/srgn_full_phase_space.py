@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         grid = np.linspace(0.5, 2.9, 9)
         for key, rw in rws.items():
             scan = srgn_scan(_objective(rw, key, sim, target[1], args.seed), {"mu": grid})
-            summary.setdefault("scan", {})[key] = scan.auc.tolist()
+            summary.setdefault("scan", {})[key] = scan.flat_values.tolist()
         summary["scan_grid"] = grid.tolist()
         path = _auc_figure(grid, summary["scan"], args.events, args.output / "srgn_fps_auc.png")
         print(f"figure: {path}  [{time.time() - start:.0f} s]", flush=True)

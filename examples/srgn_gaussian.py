@@ -132,7 +132,7 @@ def _figure(table_id: int, table: dict, rw, samples, seed: int, out: Path) -> Pa
                 rw, _events(x_gen), _events(sim), _events(data), _srgn_config(seed)
             )
             scan = srgn_scan(objective, grid)
-            ax.plot(scan.points[:, 0], scan.auc, "o-", label=label)
+            ax.plot(scan.points[:, 0], scan.flat_values, "o-", label=label)
         ax.axvline(truth["mu"], color="k", ls="--", label=r"true $\mu$")
         ax.set_xlabel(r"$\mu'$")
         ax.set_ylabel("AUC of g (held out)")
@@ -143,7 +143,7 @@ def _figure(table_id: int, table: dict, rw, samples, seed: int, out: Path) -> Pa
             rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
         )
         scan = srgn_scan(objective, grid)
-        auc = scan.auc.reshape(len(grid["mu"]), len(grid["sigma"]))
+        auc = scan.values
         mesh = ax.pcolormesh(grid["mu"], grid["sigma"], auc.T, shading="nearest")
         fig.colorbar(mesh, ax=ax, label="AUC of g (simulation level)")
         ax.plot(truth["mu"], truth["sigma"], "rx", ms=10, label="truth")

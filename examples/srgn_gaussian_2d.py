@@ -137,13 +137,13 @@ def _auc_figure(rw, x_gen, x_sim, data_sim, seed: int, out: Path) -> Path:
         rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
     )
     scan = srgn_scan(objective, grid)
-    auc = scan.auc.reshape(len(grid["mu"]), len(grid["sigma"]))
+    auc = scan.values
     fig = Figure(figsize=(9, 6.75))  # the figure style's fonts need the room
     ax = fig.add_subplot()
     mesh = ax.pcolormesh(grid["mu"], grid["sigma"], auc.T, shading="nearest")
     fig.colorbar(mesh, ax=ax, label="AUC of g (simulation level, held out)")
     ax.plot(TRUTH["mu"], TRUTH["sigma"], "rx", ms=10, label="truth")
-    best = scan.best
+    best = scan.minimum
     ax.plot(best["mu"], best["sigma"], "w+", ms=10, label="grid minimum")
     ax.set_xlabel(r"$\mu'$")
     ax.set_ylabel(r"$\sigma'$")

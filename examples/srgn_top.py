@@ -191,10 +191,10 @@ def _srgn(
         # inside the θ range f saw; the fit is the parabola vertex around the lowest AUC
         scan = srgn_scan(objective, {"top_mass": grid}, clip=True)
         out["value"] = scan.fitted["top_mass"]
-        out["grid_min"] = scan.best["top_mass"]
+        out["grid_min"] = scan.minimum["top_mass"]
         # the same scan read with a parabola through ±4 grid points (no new trainings)
-        wide = parabola_vertex(scan.points[:, 0], scan.auc, window=4)
-        out["wide"] = scan.best["top_mass"] if wide is None else wide
+        wide = parabola_vertex(scan.points[:, 0], scan.flat_values, window=4)
+        out["wide"] = scan.minimum["top_mass"] if wide is None else wide
         if fit == "fine":
             coarse = out["value"]
             half_width, fine_step = args.fine

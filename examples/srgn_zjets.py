@@ -194,7 +194,7 @@ def fit_once(t: dict, inputs: str, parameter: Parameter, seed: int, args) -> dic
         "generator": gen_value,
         "simulation": sim_value,
         "scan_theta": scan.points[:, 0].tolist(),
-        "scan_auc": scan.auc.tolist(),
+        "scan_auc": scan.flat_values.tolist(),
         "reweighter": reweighter,
         "seconds_train_f": trained - start,
         "seconds_total": time.time() - start,

@@ -114,25 +114,24 @@ def error_checks(args, job, load_before: str, started: float) -> int:
             fit = dctr_step(job, view, inputs, rw)
             data = inputs.events(samples[key].gen, "gen")
             scan = dctr_scan(rw, data, nominal, grid)
-            window = _local(scan.points, scan.loss)
-            local = flat_reason(
-                [name], scan.points[window], scan.loss[window], scan.error[window], z=z
-            )
-            covariance = loss_covariance(rw, data, nominal, scan.points[window])
+            points, losses, errors = scan.points, scan.flat_values, scan.flat_errors
+            window = _local(points, losses)
+            local = flat_reason([name], points[window], losses[window], errors[window], z=z)
+            covariance = loss_covariance(rw, data, nominal, points[window])
             correlated = flat_reason(
-                [name], scan.points[window], scan.loss[window], None, z=z, covariance=covariance
+                [name], points[window], losses[window], None, z=z, covariance=covariance
             )
             flat_rows.append(
                 [
                     seed,
                     f"{point[name]:g}",
                     f"{fit.theta[name]:.2f}",
-                    _curvature(scan.points, scan.loss, scan.error),
+                    _curvature(points, losses, errors),
                     "flat" if "flat" in fit.flags.reasons else "curved",
-                    f"{scan.points[window][0, 0]:g}-{scan.points[window][-1, 0]:g}",
-                    _curvature(scan.points[window], scan.loss[window], scan.error[window]),
+                    f"{points[window][0, 0]:g}-{points[window][-1, 0]:g}",
+                    _curvature(points[window], losses[window], errors[window]),
                     "flat" if local else "curved",
-                    _curvature(scan.points[window], scan.loss[window], None, covariance),
+                    _curvature(points[window], losses[window], None, covariance),
                     "flat" if correlated else "curved",
                 ]
             )

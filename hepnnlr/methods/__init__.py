@@ -17,7 +17,6 @@ _EXPORTS = {
     "hepnnlr.methods.dctr": ("DCTRConfig", "DCTRReweighter", "ThetaScale"),
     "hepnnlr.methods.dctr_fits": (
         "DCTRFitResult",
-        "DCTRScan",
         "dctr_fit",
         "dctr_loss",
         "dctr_scan",
@@ -45,7 +44,7 @@ _EXPORTS = {
         "generalized_numerical_inversion",
         "numerical_inversion",
     ),
-    "hepnnlr.methods.scans": ("parabola_vertex", "scan_vertex"),
+    "hepnnlr.methods.scans": ("Scan", "parabola_vertex", "scan_vertex"),
     "hepnnlr.methods.coverage": (
         "CoverageResult",
         "TestSetResult",
@@ -62,14 +61,13 @@ _EXPORTS = {
         "MixtureLikelihood",
         "ParameterizedSample",
     ),
-    "hepnnlr.methods.nll": ("NLLScan", "profile_nll", "scan_nll"),
+    "hepnnlr.methods.nll": ("profile_nll", "scan_nll"),
     "hepnnlr.methods.signal_strength": ("train_classifier_route", "train_flow_route"),
     "hepnnlr.methods.srgn": (
         "SRGN_STRATEGIES",
         "SRGNConfig",
         "SRGNFitResult",
         "SRGNObjective",
-        "SRGNScan",
         "remove_outliers",
         "repeat_fits",
         "srgn_fit",

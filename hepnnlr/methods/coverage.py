@@ -19,7 +19,8 @@ from scipy.stats import chi2
 from hepnnlr.errors import ConfigError, ShapeMismatchError
 from hepnnlr.methods.intervals import WILKS_LEVELS, profile_interval
 from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
-from hepnnlr.methods.nll import PARAMETERS, NLLScan, _refined_min, nll_from_table, scan_nll
+from hepnnlr.methods.nll import PARAMETERS, _refined_min, nll_from_table, scan_nll
+from hepnnlr.methods.scans import Scan
 
 __all__ = [
     "CoverageResult",
@@ -76,7 +77,7 @@ def _coverage_of_scans(
     for parameter in PARAMETERS:
         covered, widths = [], []
         for nll in nll_sets:
-            scan = NLLScan(mu_grid, z_grid, nll, 0)
+            scan = Scan(PARAMETERS, (mu_grid, z_grid), nll, kind="nll")
             interval = profile_interval(scan, parameter, delta_nll)
             covered.append(interval.contains(truth[parameter]))
             widths.append(interval.width)
@@ -123,7 +124,7 @@ def coverage_from_toys(
     if int(n_toys) < 1:
         raise ConfigError(f"n_toys={n_toys} must be >= 1.")
     scans = np.stack(
-        [scan_nll(likelihood, generate(rng), mu_grid, z_grid).nll for _ in range(int(n_toys))]
+        [scan_nll(likelihood, generate(rng), mu_grid, z_grid).values for _ in range(int(n_toys))]
     )
     return _coverage_of_scans(scans, mu_grid, z_grid, truth, delta_nll)
 
@@ -203,7 +204,7 @@ class TestSetResult:
     z_overlap: float
     total_overlap: float
     n_sets: int
-    scan: NLLScan | None = field(default=None, repr=False, compare=False)
+    scan: Scan | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, float]:
         """The metrics as floats (without :attr:`scan`)."""
@@ -252,8 +253,12 @@ def evaluate_test_set(
                 ]
             )
         overlaps = list(np.mean(values, axis=0))
-    scan = NLLScan(
-        mu_grid, z_grid, nll_from_table(log_sig, log_bkg, mu_grid), len(log_sig), likelihood.name
+    scan = Scan(
+        PARAMETERS,
+        (mu_grid, z_grid),
+        nll_from_table(log_sig, log_bkg, mu_grid),
+        kind="nll",
+        extras={"n_events": len(log_sig), "likelihood": likelihood.name},
     )
     return TestSetResult(
         cover["mu"].coverage,

@@ -579,7 +579,7 @@ class DCTRReweighter:
         )
 
 
-_FIT_NAMES = ("DCTRFitResult", "DCTRScan", "dctr_fit", "dctr_loss", "dctr_scan", "scan_axes")
+_FIT_NAMES = ("DCTRFitResult", "dctr_fit", "dctr_loss", "dctr_scan", "scan_axes")
 
 
 def __getattr__(name: str) -> Any:

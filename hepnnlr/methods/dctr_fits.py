@@ -25,13 +25,12 @@ from scipy.optimize import minimize, minimize_scalar
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
 from hepnnlr.methods.dctr import DCTRReweighter, _check_features
-from hepnnlr.methods.scans import scan_vertex
+from hepnnlr.methods.scans import Scan
 from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
 
 __all__ = [
     "DCTRFitResult",
-    "DCTRScan",
     "dctr_fit",
     "dctr_loss",
     "dctr_scan",
@@ -256,32 +255,6 @@ def dctr_loss(
     return _loss_and_error(reweighter, both, len(data), theta, extrapolate, *weights)[0]
 
 
-@dataclass(frozen=True)
-class DCTRScan:
-    """The loss of Eq. 3 on a grid: ``points`` ``(n, k)``, ``loss`` ``(n,)``.
-
-    ``error`` ``(n,)``: the statistical error of each loss value from the spread of the
-    per-event terms, ``sqrt(Σ_data w²(ℓ − L̄)²) / Σ_data w ⊕ std_nominal(ℓ) / √N_nom``
-    (points are correlated: the same events enter every point).
-    """
-
-    theta_names: tuple[str, ...]
-    points: np.ndarray
-    loss: np.ndarray
-    error: np.ndarray | None = None
-
-    @property
-    def best(self) -> dict[str, float]:
-        """The grid point of lowest loss."""
-        row = self.points[int(np.argmin(self.loss))]
-        return {n: float(v) for n, v in zip(self.theta_names, row, strict=True)}
-
-    @property
-    def fitted(self) -> dict[str, float]:
-        """The parabola vertex around the lowest point, per parameter (:func:`scan_vertex`)."""
-        return scan_vertex(self.theta_names, self.points, self.loss)
-
-
 def scan_axes(
     reweighter: DCTRReweighter,
     grid: Mapping[str, Sequence[float]],
@@ -340,12 +313,16 @@ def dctr_scan(
     clip: bool = False,
     data_weights: np.ndarray | None = None,
     nominal_weights: np.ndarray | None = None,
-) -> DCTRScan:
+) -> Scan:
     """Evaluate the loss of Eq. 3 on the product grid of ``grid`` (one axis per parameter).
 
-    Grid values outside the training range: see :func:`scan_axes`. The scan carries each
-    value's statistical error (:class:`DCTRScan`). ``data_weights``, ``nominal_weights``:
-    per-event weights (default 1), as in :func:`dctr_fit`.
+    Grid values outside the training range: see :func:`scan_axes`. Returns a
+    :class:`~hepnnlr.methods.scans.Scan` of kind ``"dctr loss"`` whose ``errors`` are each
+    value's statistical error from the spread of the per-event terms,
+    ``sqrt(Σ_data w²(ℓ − L̄)²) / Σ_data w ⊕ std_nominal(ℓ) / √N_nom`` (points are
+    correlated: the same events enter every point; :func:`loss_covariance`).
+    ``data_weights``, ``nominal_weights``: per-event weights (default 1), as in
+    :func:`dctr_fit`.
     """
     axes = scan_axes(reweighter, grid, extrapolate=extrapolate, clip=clip, where="dctr_scan")
     data = as_events(data, argument="data")
@@ -361,7 +338,7 @@ def dctr_scan(
     values = np.array(
         [_loss_and_error(reweighter, both, len(data), p, extrapolate, *weights) for p in points]
     )
-    return DCTRScan(reweighter.theta_names, points, values[:, 0], values[:, 1])
+    return Scan(reweighter.theta_names, axes, values[:, 0], values[:, 1], kind="dctr loss")
 
 
 def _centred_terms(logits: np.ndarray, label: int, weights: np.ndarray | None) -> np.ndarray:
@@ -385,7 +362,7 @@ def loss_covariance(
 
     The same events enter every point, so the values' fluctuations are correlated:
     ``C_jl = Σ_i w_i² (ℓ_ij − L̄_j)(ℓ_il − L̄_l) / (Σ w)²`` over the data events, plus the
-    same over the nominal events (its diagonal is :class:`DCTRScan`'s ``error²``). A
+    same over the nominal events (its diagonal is the squared ``errors`` of :func:`dctr_scan`). A
     second difference of the loss, a curvature, has a far smaller error than independent
     points would give (:func:`hepnnlr.methods.fit_quality.flat_reason`).
     """

@@ -18,7 +18,8 @@ from scipy.optimize import brentq
 from scipy.stats import chi2
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.methods.nll import PARAMETERS, NLLScan, profile_nll
+from hepnnlr.methods.nll import PARAMETERS, profile_nll
+from hepnnlr.methods.scans import Scan
 
 __all__ = [
     "WILKS_LEVELS",
@@ -67,7 +68,7 @@ class Interval:
 
 
 def profile_interval(
-    scan: NLLScan, parameter: str, delta_nll: float = 0.5, *, oversample: int = 20
+    scan: Scan, parameter: str, delta_nll: float = 0.5, *, oversample: int = 20
 ) -> Interval:
     """Smooth minimum and Wilks interval ``{θ : NLL(θ) - NLL_min < delta_nll}``.
 
@@ -120,8 +121,6 @@ def interval_from_profile(
     return Interval(parameter, best, low, high, float(delta_nll), level, low_closed, high_closed)
 
 
-def wilks_intervals(
-    scan: NLLScan, deltas: Sequence[float] = (0.5, 2.0)
-) -> dict[str, list[Interval]]:
+def wilks_intervals(scan: Scan, deltas: Sequence[float] = (0.5, 2.0)) -> dict[str, list[Interval]]:
     """68.27 % and 95.45 % (by default) intervals of μ and z: ``{"mu": [...], "z": [...]}``."""
     return {p: [profile_interval(scan, p, d) for d in deltas] for p in PARAMETERS}

@@ -9,19 +9,18 @@ sets of it at once (:func:`nll_from_table` with ``counts``), scanned on a grid (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hepnnlr.errors import ConfigError
+from hepnnlr.methods.scans import Scan
 
 if TYPE_CHECKING:  # only for annotations: mixture_likelihood imports this module
     from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
 
 __all__ = [
     "PARAMETERS",
-    "NLLScan",
     "nll_from_table",
     "profile_nll",
     "scan_nll",
@@ -83,40 +82,6 @@ def nll_from_table(
     return out + const
 
 
-@dataclass(frozen=True, eq=False)
-class NLLScan:
-    """``NLL(μ, z)`` on a grid (§3.3.1 of hdl:1887/4104579).
-
-    Attributes:
-        mu: ``(n_mu,)`` grid of μ.
-        z: ``(n_z,)`` grid of z.
-        nll: ``(n_mu, n_z)`` NLL values (up to a constant).
-        n_events: Events in the dataset.
-        name: Label of the likelihood that produced it.
-    """
-
-    mu: np.ndarray
-    z: np.ndarray
-    nll: np.ndarray
-    n_events: int
-    name: str = "model"
-
-    def axis(self, parameter: str) -> np.ndarray:
-        """The grid of ``parameter`` ('mu' or 'z')."""
-        _check_parameter(parameter)
-        return self.mu if parameter == "mu" else self.z
-
-    @property
-    def delta(self) -> np.ndarray:
-        """``NLL - min(NLL)`` on the grid."""
-        return self.nll - self.nll.min()
-
-    def scaled(self, factor: float) -> NLLScan:
-        """The scan with the NLL multiplied by ``factor`` (§3.3.4 of hdl:1887/4104579:
-        divided by 9)."""
-        return NLLScan(self.mu, self.z, self.nll * factor, self.n_events, self.name)
-
-
 def scan_nll(
     likelihood: MixtureLikelihood,
     data: Any,
@@ -124,8 +89,12 @@ def scan_nll(
     z_grid: np.ndarray,
     *,
     batch_size: int = 65_536,
-) -> NLLScan:
+) -> Scan:
     """``NLL(μ, z)`` of ``data`` on the grid ``mu_grid x z_grid`` (§3.3.1 of hdl:1887/4104579).
+
+    Returns a :class:`~hepnnlr.methods.scans.Scan` of kind ``"nll"`` over ``("mu", "z")``
+    (values up to a constant; no errors) with ``extras`` ``n_events`` and ``likelihood``
+    (``likelihood.name``).
 
     The densities are evaluated once per (event, z) in batches; the μ dependence is then
     exact arithmetic (Eq. 2.5). Grids outside the trained ranges raise :class:`ConfigError`;
@@ -135,15 +104,16 @@ def scan_nll(
     mu_grid, z_grid = likelihood.check_grid(mu_grid, z_grid)
     log_sig, log_bkg = likelihood.event_log_densities(data, z_grid, batch_size=batch_size)
     nll = nll_from_table(log_sig, log_bkg, mu_grid)
-    return NLLScan(mu_grid, z_grid, nll, len(log_sig), likelihood.name)
+    return Scan(
+        PARAMETERS,
+        (mu_grid, z_grid),
+        nll,
+        kind="nll",
+        extras={"n_events": len(log_sig), "likelihood": likelihood.name},
+    )
 
 
 # ----------------------------------------------------------------------------- profiles
-
-
-def _check_parameter(parameter: str) -> None:
-    if parameter not in PARAMETERS:
-        raise ConfigError(f"parameter={parameter!r}; choose 'mu' or 'z'.")
 
 
 def _refined_min(values: np.ndarray, axis: int) -> np.ndarray:
@@ -162,8 +132,9 @@ def _refined_min(values: np.ndarray, axis: int) -> np.ndarray:
     return np.minimum(refined, v.min(axis=-1))
 
 
-def profile_nll(scan: NLLScan, parameter: str) -> tuple[np.ndarray, np.ndarray]:
-    """Profile likelihood ``NLL(θ, θ̂_1)`` in ``parameter`` (the other one minimized).
+def profile_nll(scan: Scan, parameter: str) -> tuple[np.ndarray, np.ndarray]:
+    """Profile likelihood ``NLL(θ, θ̂_1)`` in ``parameter`` of a two-parameter scan (the
+    other one minimized).
 
     The minimum over the other parameter's grid is refined by a parabola, so the profile
     does not carry the grid spacing as an error.
@@ -171,6 +142,10 @@ def profile_nll(scan: NLLScan, parameter: str) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(grid of parameter, profiled NLL)``.
     """
-    _check_parameter(parameter)
-    other_axis = 1 if parameter == "mu" else 0
-    return scan.axis(parameter), _refined_min(scan.nll, other_axis)
+    axis = scan.index(parameter)
+    if len(scan.parameters) != 2:
+        raise ConfigError(
+            f"profile_nll needs a scan of two parameters (such as {PARAMETERS}); this one "
+            f"scans {list(scan.parameters)}."
+        )
+    return scan.axis(parameter), _refined_min(scan.values, 1 - axis)

@@ -70,7 +70,8 @@ from hepnnlr.methods.mixture_likelihood import (
     ParameterizedSample,
     as_feature_matrix,
 )
-from hepnnlr.methods.nll import PARAMETERS, NLLScan, nll_from_table, profile_nll, scan_nll
+from hepnnlr.methods.nll import PARAMETERS, nll_from_table, profile_nll, scan_nll
+from hepnnlr.methods.scans import Scan
 
 if TYPE_CHECKING:  # the training layer imports TensorFlow; only the route builders need it
     from hepnnlr.models.spec import FlowSpec, ModelSpec
@@ -85,8 +86,8 @@ __all__ = [
     "Interval",
     "MinuitFitResult",
     "MixtureLikelihood",
-    "NLLScan",
     "ParameterizedSample",
+    "Scan",
     "TestSetResult",
     "as_feature_matrix",
     "bootstrap_counts",

@@ -59,7 +59,7 @@ from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.methods.dctr import DCTRReweighter, _check_features
 from hepnnlr.methods.dctr_fits import _checked_weights, _from_unit, _unit_box, scan_axes
 from hepnnlr.methods.fit_quality import auc_error, remove_outliers, summarize
-from hepnnlr.methods.scans import scan_vertex
+from hepnnlr.methods.scans import Scan
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
@@ -73,7 +73,6 @@ __all__ = [
     "SRGNFitResult",
     "SRGNObjective",
     "SRGNPoint",
-    "SRGNScan",
     "remove_outliers",
     "repeat_fits",
     "srgn_fit",
@@ -405,37 +404,16 @@ def srgn_fit(
     )
 
 
-@dataclass(frozen=True)
-class SRGNScan:
-    """AUC on a grid: ``points`` ``(n, k)``, ``auc`` ``(n,)``; the lowest point and the fit.
-
-    ``best`` is the grid point of lowest AUC; ``fitted`` the vertex of a parabola through
-    it and up to two neighbours on each side, per parameter along its grid line
-    (:func:`hepnnlr.methods.scans.scan_vertex`; the grid value where the AUC has no
-    minimum inside those points). arXiv:2010.03569 reads θ* off the minimum of the AUC curve;
-    the vertex is not tied to the grid step.
-    """
-
-    theta_names: tuple[str, ...]
-    points: np.ndarray
-    auc: np.ndarray
-
-    @property
-    def best(self) -> dict[str, float]:
-        """The grid point of lowest AUC."""
-        row = self.points[int(np.argmin(self.auc))]
-        return {n: float(v) for n, v in zip(self.theta_names, row, strict=True)}
-
-    @property
-    def fitted(self) -> dict[str, float]:
-        """The parabola vertex around the lowest AUC, per parameter."""
-        return scan_vertex(self.theta_names, self.points, self.auc)
-
-
 def srgn_scan(
     objective: SRGNObjective, grid: Mapping[str, Sequence[float]], *, clip: bool = False
-) -> SRGNScan:
+) -> Scan:
     """Evaluate the AUC of Eq. 5 on the product grid of ``grid`` (one axis per parameter).
+
+    Returns a :class:`~hepnnlr.methods.scans.Scan` of kind ``"srgn auc"``: the held-out
+    ``max(AUC, 1 − AUC)`` per point with its statistical error (:class:`SRGNPoint`).
+    arXiv:2010.03569 reads θ* off the minimum of the AUC curve; :attr:`Scan.fitted
+    <hepnnlr.methods.scans.Scan.fitted>` is the parabola vertex around it, not tied to the
+    grid step.
 
     Points are visited in order (the last axis fastest), so a warm-started ``g`` moves in
     small steps; order each axis monotonically. The grid is checked against the
@@ -446,9 +424,17 @@ def srgn_scan(
     axes = scan_axes(
         objective.reweighter, grid, extrapolate=objective.extrapolate, clip=clip, where="srgn_scan"
     )
-    points = np.array(list(product(*axes)))
-    auc = np.array([objective(p) for p in points])
-    return SRGNScan(objective.theta_names, points, auc)
+    evaluated = []
+    for point in product(*axes):
+        objective(point)
+        evaluated.append(objective.points[-1])  # the evaluation of this point, with its error
+    return Scan(
+        objective.theta_names,
+        axes,
+        [e.auc for e in evaluated],
+        [e.error for e in evaluated],
+        kind="srgn auc",
+    )
 
 
 def repeat_fits(

@@ -17,7 +17,8 @@ from matplotlib.lines import Line2D
 from scipy.interpolate import RectBivariateSpline
 
 from hepnnlr.errors import ConfigError
-from hepnnlr.methods.nll import NLLScan, profile_nll
+from hepnnlr.methods.nll import profile_nll
+from hepnnlr.methods.scans import Scan
 from hepnnlr.results.plots import save_figure
 from hepnnlr.results.style import PlotStyle, experiment_label, styled
 
@@ -32,26 +33,39 @@ def _figure(size: tuple[float, float]) -> Figure:
     return Figure(figsize=size)
 
 
-def _smooth(scan: NLLScan, scale: float, factor: int = 4):
+def _mu_z(scan: Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The μ grid, the z grid and the NLL on ``(μ, z)`` of a scan over μ and z."""
+    if sorted(scan.parameters) != ["mu", "z"]:
+        raise ConfigError(
+            f"the contours and profiles draw scans over ('mu', 'z'); got a {scan.kind or 'scan'}"
+            f" over {scan.parameters} (scan_nll makes them)."
+        )
+    nll = scan.values if scan.parameters == ("mu", "z") else scan.values.T
+    return scan.axis("mu"), scan.axis("z"), nll
+
+
+def _smooth(scan: Scan, scale: float, factor: int = 4):
     """``ΔNLL × scale`` on a grid ``factor`` times finer, by a bicubic spline of the scan
     (contours straight from a coarse grid are polygons)."""
-    spline = RectBivariateSpline(scan.mu, scan.z, scan.nll - scan.nll.min())
-    mu = np.linspace(scan.mu[0], scan.mu[-1], factor * (len(scan.mu) - 1) + 1)
-    z = np.linspace(scan.z[0], scan.z[-1], factor * (len(scan.z) - 1) + 1)
+    mu_grid, z_grid, nll = _mu_z(scan)
+    spline = RectBivariateSpline(mu_grid, z_grid, nll - nll.min())
+    mu = np.linspace(mu_grid[0], mu_grid[-1], factor * (len(mu_grid) - 1) + 1)
+    z = np.linspace(z_grid[0], z_grid[-1], factor * (len(z_grid) - 1) + 1)
     return mu, z, spline(mu, z) * scale
 
 
-def _zoom(ax, scans: Sequence[NLLScan], scale: float, level: float, z_unit: float) -> None:
+def _zoom(ax, scans: Sequence[Scan], scale: float, level: float, z_unit: float) -> None:
     """Limit the frame to where some ``ΔNLL`` is below ``2 level``, with a margin."""
     inside_mu, inside_z = [], []
     for scan in scans:
-        near = (scan.nll - scan.nll.min()) * scale <= 2 * level
-        inside_mu.append(scan.mu[near.any(axis=1)])
-        inside_z.append(scan.z[near.any(axis=0)] / z_unit)
+        mu_grid, z_grid, nll = _mu_z(scan)
+        near = (nll - nll.min()) * scale <= 2 * level
+        inside_mu.append(mu_grid[near.any(axis=1)])
+        inside_z.append(z_grid[near.any(axis=0)] / z_unit)
     mu = np.concatenate(inside_mu)
     z = np.concatenate(inside_z)
-    first = scans[0]
-    for setter, values, grid in ((ax.set_xlim, mu, first.mu), (ax.set_ylim, z, first.z / z_unit)):
+    first_mu, first_z, _ = _mu_z(scans[0])
+    for setter, values, grid in ((ax.set_xlim, mu, first_mu), (ax.set_ylim, z, first_z / z_unit)):
         pad = 0.15 * (values.max() - values.min()) + 2 * (grid[1] - grid[0])
         setter(max(grid[0], values.min() - pad), min(grid[-1], values.max() + pad))
 
@@ -73,7 +87,7 @@ def _check_unit(z_unit: float, where: str) -> float:
 
 
 def _nll_contours(
-    test_sets: Sequence[Mapping[str, NLLScan]],
+    test_sets: Sequence[Mapping[str, Scan]],
     truths: Sequence[tuple[float, float]],
     path: str | Path,
     *,
@@ -88,7 +102,7 @@ def _nll_contours(
     """Contours ``NLL - min = level`` of every likelihood for every test set, in one frame.
 
     Args:
-        test_sets: One ``{label: NLLScan}`` per test set (all on the same grid).
+        test_sets: One ``{label: Scan}`` per test set (all on the same grid).
         truths: The true ``(μ, z)`` of each test set (drawn as a cross).
         path: Output path without suffix.
         levels: ΔNLL levels (0.5 ≈ 68 %, 2.0 ≈ 95 % for one parameter).
@@ -151,7 +165,7 @@ def _nll_contours(
 
 
 def _profiles(
-    scans: Mapping[str, NLLScan],
+    scans: Mapping[str, Scan],
     path: str | Path,
     *,
     truth: Mapping[str, float] | None = None,
@@ -165,7 +179,7 @@ def _profiles(
     """Profile likelihoods ``ΔNLL(μ)`` and ``ΔNLL(z)`` of each scan, side by side.
 
     Args:
-        scans: ``{label: NLLScan}``.
+        scans: ``{label: Scan}`` (NLL scans over μ and z).
         path: Output path without suffix.
         truth: ``{"mu": ..., "z": ...}`` drawn as vertical lines.
         levels: Horizontal lines (Wilks thresholds).

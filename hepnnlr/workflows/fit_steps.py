@@ -153,8 +153,8 @@ def dctr_step(
     )
     grid_minimum: dict[str, float] = {}
     if f.method == "grid":
-        theta, objective = scan.fitted, float(scan.loss.min())
-        grid_minimum = scan.best
+        theta, objective = scan.fitted, scan.minimum_value
+        grid_minimum = scan.minimum
     else:
         result = dctr_fit(
             rw,
@@ -168,21 +168,20 @@ def dctr_step(
             nominal_weights=weights,
         )
         theta, objective = result.theta, result.loss
-    curve = [(p.tolist(), float(v)) for p, v in zip(scan.points, scan.loss, strict=True)]
+    points, losses = scan.points, scan.flat_values
+    curve = [(p.tolist(), float(v)) for p, v in zip(points, losses, strict=True)]
     # the flat test on the nodes around the minimum with their covariance (the same
     # events enter every node): fit_quality.flat_reason
-    window = local_window(scan.points, scan.loss)
+    window = local_window(points, losses)
     covariance = loss_covariance(
         rw,
         data,
         nominal,
-        scan.points[window],
+        points[window],
         extrapolate=f.extrapolate,
         nominal_weights=weights,
     )
-    flags = flags_of(
-        job, theta, scan.points[window], scan.loss[window], None, covariance=covariance
-    )
+    flags = flags_of(job, theta, points[window], losses[window], None, covariance=covariance)
     return OneFit(theta, objective, curve, flags, grid_minimum)
 
 
@@ -237,8 +236,8 @@ def srgn_step(
     grid_minimum: dict[str, float] = {}
     if f.method == "grid":
         scan = srgn_scan(objective, _grid(job))
-        theta, value = scan.fitted, float(scan.auc.min())
-        grid_minimum = scan.best
+        theta, value = scan.fitted, scan.minimum_value
+        grid_minimum = scan.minimum
     else:
         result = srgn_fit(objective, bounds=job.bounds, start=_start(job))
         theta, value = result.theta, result.auc

@@ -59,7 +59,8 @@ from hepnnlr.methods.intervals import wilks_intervals
 from hepnnlr.methods.job_checkpoint import JobCheckpoint
 from hepnnlr.methods.minuit_fit import minimize_nll
 from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
-from hepnnlr.methods.nll import NLLScan, scan_nll
+from hepnnlr.methods.nll import scan_nll
+from hepnnlr.methods.scans import Scan
 from hepnnlr.outputs import atomic_write, write_text
 from hepnnlr.results.contours import plot_nll_contours, plot_profiles
 from hepnnlr.results.style import PlotStyle
@@ -136,7 +137,7 @@ def scan_and_report(
     z_label: str | None = None,
     style: PlotStyle | str | None = None,
     formats: Sequence[str] = ("png",),
-) -> tuple[dict[str, Any], dict[str, NLLScan], list[Path]]:
+) -> tuple[dict[str, Any], dict[str, Scan], list[Path]]:
     """Scan ``data`` with every likelihood, fit it with iminuit and write the results.
 
     Writes ``scan_<tag>_<name>.npz`` (grid and NLL) per likelihood and, with ``plots``,
@@ -153,7 +154,7 @@ def scan_and_report(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {}
-    scans: dict[str, NLLScan] = {}
+    scans: dict[str, Scan] = {}
     for name, likelihood in likelihoods.items():
         started = time.perf_counter()
         scan = scan_nll(likelihood, data, mu_grid, z_grid)
@@ -163,7 +164,7 @@ def scan_and_report(
             likelihood, data, (intervals["mu"][0].best, intervals["z"][0].best)
         )
         with atomic_write(output_dir / f"scan_{tag}_{name}.npz") as tmp:
-            np.savez(tmp, mu=scan.mu, z=scan.z, nll=scan.nll)
+            np.savez(tmp, mu=scan.axis("mu"), z=scan.axis("z"), nll=scan.values)
         summary[name] = {
             "mu": _interval_dict(intervals["mu"]),
             "z": _interval_dict(intervals["z"]),

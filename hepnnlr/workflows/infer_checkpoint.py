@@ -30,7 +30,8 @@ import numpy as np
 
 from hepnnlr.methods.checkpoint import active_store
 from hepnnlr.methods.job_checkpoint import JobCheckpoint, job_record
-from hepnnlr.methods.nll import NLLScan
+from hepnnlr.methods.nll import PARAMETERS
+from hepnnlr.methods.scans import Scan
 
 __all__ = ["InferUnits", "Tables"]
 
@@ -76,8 +77,8 @@ class InferUnits:
         self,
         name: str,
         rng: np.random.Generator,
-        compute: Callable[[], tuple[dict[str, list[dict[str, float]]], dict[str, NLLScan] | None]],
-    ) -> tuple[dict[str, list[dict[str, float]]], dict[str, NLLScan] | None]:
+        compute: Callable[[], tuple[dict[str, list[dict[str, float]]], dict[str, Scan] | None]],
+    ) -> tuple[dict[str, list[dict[str, float]]], dict[str, Scan] | None]:
         """One coverage truth: its rows of metrics per route and its contour scans
         (``None``: not drawn). Loaded (``rng`` then set to the state it had after the
         truth), or computed with ``rng`` and saved with that state."""
@@ -87,13 +88,15 @@ class InferUnits:
             rng.bit_generator.state = unit.record["rng"]
             scans = None
             if unit.record["scans"] is not None:
+                # the arrays and names as checkpoints before the one Scan type (issue 18)
+                # stored them, so those resume too
                 scans = {
-                    route: NLLScan(
-                        unit.arrays[f"{route}.mu"],
-                        unit.arrays[f"{route}.z"],
+                    route: Scan(
+                        PARAMETERS,
+                        (unit.arrays[f"{route}.mu"], unit.arrays[f"{route}.z"]),
                         unit.arrays[f"{route}.nll"],
-                        int(n_events),
-                        scan_name,
+                        kind="nll",
+                        extras={"n_events": int(n_events), "likelihood": scan_name},
                     )
                     for route, (n_events, scan_name) in unit.record["scans"].items()
                 }
@@ -104,8 +107,17 @@ class InferUnits:
             described: Mapping[str, Any] | None = None
             if scans is not None:
                 for route, s in scans.items():
-                    arrays.update({f"{route}.mu": s.mu, f"{route}.z": s.z, f"{route}.nll": s.nll})
-                described = {route: [int(s.n_events), s.name] for route, s in scans.items()}
+                    arrays.update(
+                        {
+                            f"{route}.mu": s.axis("mu"),
+                            f"{route}.z": s.axis("z"),
+                            f"{route}.nll": s.values,
+                        }
+                    )
+                described = {
+                    route: [int(s.extras["n_events"]), s.extras["likelihood"]]
+                    for route, s in scans.items()
+                }
             record = {"rows": rows, "scans": described, "rng": rng.bit_generator.state}
             ckpt.save(name, record, arrays)
         return rows, scans

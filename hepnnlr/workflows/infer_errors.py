@@ -31,7 +31,8 @@ from matplotlib.figure import Figure
 
 from hepnnlr.methods.intervals import profile_interval
 from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
-from hepnnlr.methods.nll import NLLScan, nll_from_table
+from hepnnlr.methods.nll import PARAMETERS, nll_from_table
+from hepnnlr.methods.scans import Scan
 from hepnnlr.results.fit_errors import ParameterError, combine_errors
 from hepnnlr.results.plots import save_figure
 from hepnnlr.results.style import PlotStyle, experiment_label, styled
@@ -88,7 +89,7 @@ class InferUncertainty:
 
 def fitted_values(nll: np.ndarray, mu_grid: np.ndarray, z_grid: np.ndarray) -> dict[str, float]:
     """The :data:`FITTED` numbers of one ``(n_mu, n_z)`` NLL grid (68.27 %, ΔNLL = 0.5)."""
-    scan = NLLScan(mu_grid, z_grid, nll, 0)
+    scan = Scan(PARAMETERS, (mu_grid, z_grid), nll, kind="nll")
     out = {}
     for parameter in ("mu", "z"):
         interval = profile_interval(scan, parameter, 0.5)

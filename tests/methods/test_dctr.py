@@ -82,8 +82,9 @@ def test_bad_inputs_name_the_problem(gaussian_reweighter, gaussian_events):
         DCTRReweighter.train(x, x)
     with pytest.raises(ConfigError, match="narrow the bounds"):
         dctr_fit(gaussian_reweighter, x, x, bounds={"mu": (-3.0, 1.0)})
-    with_theta = EventTensors(None, None, x.globals, (), ("x",),
-                              theta=np.zeros((20, 1), np.float32), theta_names=("mu",))
+    with_theta = EventTensors(
+        None, None, x.globals, (), ("x",), theta=np.zeros((20, 1), np.float32), theta_names=("mu",)
+    )
     with pytest.raises(ConfigError, match="nominal sample already carries parameters"):
         DCTRReweighter.train(with_theta, with_theta)
 
@@ -100,28 +101,39 @@ def test_loss_scan_is_lowest_at_the_truth_and_bounds_may_extrapolate_on_request(
     # mu' = truth -+ 1 (computed on 2*10^5 events). Its statistical error on 10,000 events is
     # ~0.01 (per-event spread ~1), so requiring a rise of 0.03 on each side leaves room for
     # the network's imprecision and is still 3 errors above fluctuations.
-    assert scan.best == {"mu": -0.5}
-    low, mid, high = scan.loss
+    assert scan.minimum == {"mu": -0.5}
+    low, mid, high = scan.values
     assert low > mid + 0.03 and high > mid + 0.03
     with pytest.raises(ConfigError, match="pass extrapolate=True"):
         dctr_fit(gaussian_reweighter, data, nominal, bounds={"mu": (-2.5, 0.0)})
-    with pytest.raises(ConfigError, match=r"grid value\(s\) \[-2.5\] of mu lie outside the "
-                                          r"reweighter's training range .*clip=True.*"
-                                          r"extrapolate=True"):
+    with pytest.raises(
+        ConfigError,
+        match=r"grid value\(s\) \[-2.5\] of mu lie outside the "
+        r"reweighter's training range .*clip=True.*"
+        r"extrapolate=True",
+    ):
         dctr_scan(gaussian_reweighter, data, nominal, {"mu": [-2.5]})
-    assert np.isfinite(dctr_scan(gaussian_reweighter, data, nominal, {"mu": [-2.5]},
-                                 extrapolate=True).loss[0])
+    assert np.isfinite(
+        dctr_scan(gaussian_reweighter, data, nominal, {"mu": [-2.5]}, extrapolate=True).values[0]
+    )
 
 
 def test_declared_theta_range_is_checked_against_the_drawn_values(gaussian_events):
     rng = np.random.default_rng(2)
     mu = rng.uniform(-1.0, 1.0, 400)
-    varied = EventTensors(None, None, rng.normal(mu, 1.0).astype(np.float32).reshape(-1, 1), (),
-                          ("x",), theta=mu.astype(np.float32).reshape(-1, 1),
-                          theta_names=("mu",))
+    varied = EventTensors(
+        None,
+        None,
+        rng.normal(mu, 1.0).astype(np.float32).reshape(-1, 1),
+        (),
+        ("x",),
+        theta=mu.astype(np.float32).reshape(-1, 1),
+        theta_names=("mu",),
+    )
     nominal = gaussian_events(rng.normal(0.0, 1.0, 400))
-    config = DCTRConfig(ModelSpec("mlp", hidden=(8,)),
-                        TrainingConfig(epochs=1, batch_size=200, patience=1))
+    config = DCTRConfig(
+        ModelSpec("mlp", hidden=(8,)), TrainingConfig(epochs=1, batch_size=200, patience=1)
+    )
     with pytest.raises(ConfigError, match="outside the declared theta_range"):
         DCTRReweighter.train(nominal, varied, config, theta_range={"mu": (-0.5, 1.0)})
     with pytest.raises(ConfigError, match="no range for parameter 'mu'"):
@@ -136,15 +148,16 @@ def _alpha_s_samples(n: int = 600, seed: int = 4):
     rng = np.random.default_rng(seed)
     alpha = rng.uniform(0.10, 0.17, n).astype(np.float32)
     x = rng.normal(30 * (alpha - 0.135), 1.0).astype(np.float32).reshape(-1, 1)
-    varied = EventTensors(None, None, x, (), ("x",), theta=alpha.reshape(-1, 1),
-                          theta_names=("alphaS",))
-    nominal = EventTensors(None, None, rng.normal(0.0, 1.0, (n, 1)).astype(np.float32), (),
-                           ("x",))
+    varied = EventTensors(
+        None, None, x, (), ("x",), theta=alpha.reshape(-1, 1), theta_names=("alphaS",)
+    )
+    nominal = EventTensors(None, None, rng.normal(0.0, 1.0, (n, 1)).astype(np.float32), (), ("x",))
     return nominal, varied
 
 
-TINY = DCTRConfig(ModelSpec("mlp", hidden=(8, 8)),
-                  TrainingConfig(epochs=2, batch_size=200, patience=2, seed=3))
+TINY = DCTRConfig(
+    ModelSpec("mlp", hidden=(8, 8)), TrainingConfig(epochs=2, batch_size=200, patience=2, seed=3)
+)
 
 
 def test_theta_scale_maps_the_range_onto_the_unit_interval_and_back():
@@ -170,21 +183,24 @@ def test_theta_scaling_gives_the_weights_of_hand_scaled_theta_and_survives_a_rou
     c, h = 0.135, 0.035
     unit = (varied.theta.astype(np.float64) - c) / h
     by_hand = DCTRReweighter.train(
-        nominal, with_theta(varied, unit, ("alphaS",)),
+        nominal,
+        with_theta(varied, unit, ("alphaS",)),
         DCTRConfig(TINY.model, TINY.training, scale_theta=False),
         theta_range={"alphaS": (-1.0, 1.0)},
     )
     x = nominal.subset(slice(0, 200))
     for alpha in (0.10, 0.1365, 0.16, 0.17):
-        np.testing.assert_array_equal(scaled.weights(x, alpha),
-                                      by_hand.weights(x, (alpha - c) / h))
+        np.testing.assert_array_equal(scaled.weights(x, alpha), by_hand.weights(x, (alpha - c) / h))
     # Saved and loaded: the same network, scale and range, so the same weights.
     loaded = DCTRReweighter.load(scaled.save(tmp_path / "rw"))
     assert loaded.theta_scale == scaled.theta_scale and loaded.theta_range == ranges
     assert loaded.features == scaled.features
     np.testing.assert_array_equal(loaded.weights(x, {"alphaS": 0.16}), scaled.weights(x, 0.16))
-    with pytest.raises(ConfigError, match=r"alphaS=0.18 lies outside the range \[0.1, 0.17\]"
-                                          r".*extrapolate=True"):
+    with pytest.raises(
+        ConfigError,
+        match=r"alphaS=0.18 lies outside the range \[0.1, 0.17\]"
+        r".*extrapolate=True",
+    ):
         loaded.weights(x, 0.18)
     # The fit searches on the unit scale and answers in α_s units, inside the bounds.
     result = dctr_fit(scaled, x, x, bounds={"alphaS": (0.12, 0.16)}, xtol=1e-3)
@@ -194,8 +210,11 @@ def test_theta_scaling_gives_the_weights_of_hand_scaled_theta_and_survives_a_rou
 def test_scan_grid_is_checked_and_clipped_against_the_training_range():
     nominal, varied = _alpha_s_samples(300)
     rw = DCTRReweighter.train(nominal, varied, TINY, theta_range={"alphaS": (0.10, 0.17)})
-    with pytest.raises(ConfigError, match=r"\[0.18\] of alphaS lie outside the reweighter's "
-                                          r"training range \[0.1, 0.17\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[0.18\] of alphaS lie outside the reweighter's "
+        r"training range \[0.1, 0.17\]",
+    ):
         dctr_scan(rw, nominal, nominal, {"alphaS": [0.14, 0.16, 0.18]})
     scan = dctr_scan(rw, nominal, nominal, {"alphaS": [0.14, 0.16, 0.17, 0.18]}, clip=True)
     assert scan.points[:, 0].tolist() == [0.14, 0.16, 0.17]
@@ -206,20 +225,28 @@ def test_scan_grid_is_checked_and_clipped_against_the_training_range():
 def test_nominal_anchor_is_checked_and_keeps_the_total_ratio(gaussian_events):
     rng = np.random.default_rng(6)
     mu = rng.uniform(-1.0, 2.0, 600)
-    varied = EventTensors(None, None, rng.normal(mu, 1.0).astype(np.float32).reshape(-1, 1), (),
-                          ("x",), theta=mu.astype(np.float32).reshape(-1, 1),
-                          theta_names=("mu",))
+    varied = EventTensors(
+        None,
+        None,
+        rng.normal(mu, 1.0).astype(np.float32).reshape(-1, 1),
+        (),
+        ("x",),
+        theta=mu.astype(np.float32).reshape(-1, 1),
+        theta_names=("mu",),
+    )
     nominal = gaussian_events(rng.normal(0.0, 1.0, 300))
     for share in (1.0, -0.1, True, "half"):
         with pytest.raises(ConfigError, match="nominal_anchor"):
             DCTRConfig(nominal_anchor=share)
     with pytest.raises(ConfigError, match=r"nominal mu=3 lies outside the training range"):
-        DCTRReweighter.train(nominal, varied, TINY, theta_range={"mu": (-1.0, 2.0)},
-                             nominal_theta={"mu": 3.0})
+        DCTRReweighter.train(
+            nominal, varied, TINY, theta_range={"mu": (-1.0, 2.0)}, nominal_theta={"mu": 3.0}
+        )
     with pytest.raises(ConfigError, match="does not match the reweighter's parameters"):
         DCTRReweighter.train(nominal, varied, TINY, nominal_theta={"sigma": 1.0})
-    rw = DCTRReweighter.train(nominal, varied, TINY, theta_range={"mu": (-1.0, 2.0)},
-                              nominal_theta={"mu": 0.0})
+    rw = DCTRReweighter.train(
+        nominal, varied, TINY, theta_range={"mu": (-1.0, 2.0)}, nominal_theta={"mu": 0.0}
+    )
     # The anchor adds the same share to both classes: the ratio of the sample totals (the
     # constant in w) stays that of the varied and nominal samples.
     assert rw.classifier.total_ratio == pytest.approx(600 / 300)
@@ -229,25 +256,32 @@ def test_nominal_anchor_is_checked_and_keeps_the_total_ratio(gaussian_events):
 def test_ensemble_averages_its_members_log_ratios_and_survives_a_round_trip(tmp_path):
     nominal, varied = _alpha_s_samples(400)
     ranges = {"alphaS": (0.10, 0.17)}
-    ensemble = DCTRReweighter.train(nominal, varied, DCTRConfig(TINY.model, TINY.training,
-                                                                members=3), theta_range=ranges)
+    ensemble = DCTRReweighter.train(
+        nominal, varied, DCTRConfig(TINY.model, TINY.training, members=3), theta_range=ranges
+    )
     assert len(ensemble.members) == 3 and ensemble.classifier is ensemble.members[0]
     # Member k is the single-network training with seed 3 + 1000 k (same events).
     singles = [
-        DCTRReweighter.train(nominal, varied, DCTRConfig(
-            TINY.model, TrainingConfig(epochs=2, batch_size=200, patience=2, seed=3 + 1000 * k)),
-            theta_range=ranges)
+        DCTRReweighter.train(
+            nominal,
+            varied,
+            DCTRConfig(
+                TINY.model, TrainingConfig(epochs=2, batch_size=200, patience=2, seed=3 + 1000 * k)
+            ),
+            theta_range=ranges,
+        )
         for k in range(3)
     ]
     x = nominal.subset(slice(0, 100))
     logits = [s.logits(x, 0.15) for s in singles]
     assert not np.array_equal(logits[0], logits[1])  # the members differ
-    np.testing.assert_allclose(ensemble.logits(x, 0.15), np.mean(logits, axis=0),
-                               rtol=1e-6, atol=1e-7)  # float32 networks: sum order only
-    np.testing.assert_array_equal(ensemble.members[0].logits(with_theta(x, [[1.0 / 7]] * 100,
-                                                                        ("alphaS",))),
-                                  singles[0].classifier.logits(with_theta(
-                                      x, [[1.0 / 7]] * 100, ("alphaS",))))
+    np.testing.assert_allclose(
+        ensemble.logits(x, 0.15), np.mean(logits, axis=0), rtol=1e-6, atol=1e-7
+    )  # float32 networks: sum order only
+    np.testing.assert_array_equal(
+        ensemble.members[0].logits(with_theta(x, [[1.0 / 7]] * 100, ("alphaS",))),
+        singles[0].classifier.logits(with_theta(x, [[1.0 / 7]] * 100, ("alphaS",))),
+    )
     assert ensemble.classifier.total_ratio == singles[0].classifier.total_ratio
     loaded = DCTRReweighter.load(ensemble.save(tmp_path / "rw"))
     assert len(loaded.members) == 3
@@ -265,12 +299,18 @@ def test_ensemble_averages_its_members_log_ratios_and_survives_a_round_trip(tmp_
 def test_nominal_draws_enter_the_nominal_events_once_per_draw_with_their_share_of_weight():
     nominal, varied = _alpha_s_samples(300)
     ranges = {"alphaS": (0.10, 0.17)}
-    drawn = DCTRReweighter.train(nominal, varied, DCTRConfig(TINY.model, TINY.training,
-                                                             nominal_draws=3), theta_range=ranges)
+    drawn = DCTRReweighter.train(
+        nominal, varied, DCTRConfig(TINY.model, TINY.training, nominal_draws=3), theta_range=ranges
+    )
     # The same training by hand: the nominal sample three times, a third of the weight
     # each; the parameter rows are drawn in one call for all copies, as the option does.
-    by_hand = DCTRReweighter.train(EventTensors.concatenate([nominal] * 3), varied, TINY,
-                                   nominal_weights=np.full(900, 1 / 3), theta_range=ranges)
+    by_hand = DCTRReweighter.train(
+        EventTensors.concatenate([nominal] * 3),
+        varied,
+        TINY,
+        nominal_weights=np.full(900, 1 / 3),
+        theta_range=ranges,
+    )
     x = nominal.subset(slice(0, 100))
     np.testing.assert_array_equal(drawn.weights(x, 0.15), by_hand.weights(x, 0.15))
     assert drawn.classifier.total_ratio == pytest.approx(1.0)  # 300 varied / 300 nominal

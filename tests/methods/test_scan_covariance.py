@@ -66,7 +66,7 @@ def test_the_scan_covariance_is_the_spread_of_replicas_of_both_samples(
     nodes = np.array([0.3, 0.4, 0.5, 0.6, 0.7])
     C = loss_covariance(gaussian_reweighter, data, nominal, nodes[:, None])
     scan = dctr_scan(gaussian_reweighter, data, nominal, {"mu": nodes})
-    np.testing.assert_allclose(np.sqrt(np.diag(C)), scan.error, rtol=1e-6)
+    np.testing.assert_allclose(np.sqrt(np.diag(C)), scan.errors, rtol=1e-6)
     terms = [
         (
             _bce(gaussian_reweighter.logits(data, [m]), 1),
@@ -74,7 +74,7 @@ def test_the_scan_covariance_is_the_spread_of_replicas_of_both_samples(
         )
         for m in nodes
     ]
-    np.testing.assert_allclose([t.mean() + u.mean() for t, u in terms], scan.loss, rtol=1e-5)
+    np.testing.assert_allclose([t.mean() + u.mean() for t, u in terms], scan.values, rtol=1e-5)
     w = np.stack([poisson_weights(2000, b, 1) for b in range(400)])
     v = np.stack([poisson_weights(2000, b, 1, stream=2) for b in range(400)])
     losses = np.array(
@@ -83,4 +83,4 @@ def test_the_scan_covariance_is_the_spread_of_replicas_of_both_samples(
     a = np.array([1.0, 0.0, -2.0, 0.0, 1.0])
     assert np.std(a @ losses, ddof=1) == pytest.approx(np.sqrt(a @ C @ a), rel=0.15)
     assert np.sqrt(a @ C @ a) < 0.2 * np.sqrt(a**2 @ np.diag(C))
-    assert flat_reason(["mu"], scan.points, scan.loss, None, covariance=C) is None
+    assert flat_reason(["mu"], scan.points, scan.flat_values, None, covariance=C) is None

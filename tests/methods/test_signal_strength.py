@@ -12,10 +12,11 @@ from scipy.stats import norm
 
 from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError
 from hepnnlr.methods.signal_strength import (
+    PARAMETERS,
     WILKS_LEVELS,
     MixtureLikelihood,
-    NLLScan,
     ParameterizedSample,
+    Scan,
     bootstrap_counts,
     coverage_from_toys,
     interval_from_profile,
@@ -46,15 +47,16 @@ def test_grid_nll_is_eq_2_5_summed_over_events_also_for_bootstrap_sets():
     x, _ = TOY.mixture(0.2, 0.25 * np.pi, 300, rng)
     scan = scan_nll(TRUE, x, MU_GRID, Z_GRID)
     for i, j in [(0, 0), (10, 20), (50, 40)]:
-        assert scan.nll[i, j] == pytest.approx(_direct_nll(x, MU_GRID[i], Z_GRID[j]), rel=1e-10)
+        assert scan.values[i, j] == pytest.approx(_direct_nll(x, MU_GRID[i], Z_GRID[j]), rel=1e-10)
     assert TRUE.nll(x, 0.2, 0.7) == pytest.approx(_direct_nll(x, 0.2, 0.7), rel=1e-10)
     counts = bootstrap_counts(len(x), 3, 200, rng)
     assert (counts.sum(axis=1) == 200).all()
     table = TRUE.event_log_densities(x, Z_GRID)
     sets = nll_from_table(*table, MU_GRID, counts)
     resampled = np.repeat(x, counts[1].astype(int), axis=0)
-    assert sets[1, 7, 11] == pytest.approx(_direct_nll(resampled, MU_GRID[7], Z_GRID[11]),
-                                           rel=1e-10)
+    assert sets[1, 7, 11] == pytest.approx(
+        _direct_nll(resampled, MU_GRID[7], Z_GRID[11]), rel=1e-10
+    )
 
 
 def test_wilks_interval_of_an_exact_parabola_is_one_and_two_sigma():
@@ -75,7 +77,7 @@ def test_profile_refines_the_minimum_between_grid_points():
     mu, z = np.linspace(0, 1, 11), np.linspace(0, 1, 7)
     # NLL = (mu - 0.5)^2 / (2 0.1^2) + (z - 0.53)^2 / (2 0.05^2): z's minimum is off-grid
     nll = 50 * (mu[:, None] - 0.5) ** 2 + 200 * (z[None, :] - 0.53) ** 2
-    _, profile = profile_nll(NLLScan(mu, z, nll, 1), "mu")
+    _, profile = profile_nll(Scan(PARAMETERS, (mu, z), nll), "mu")
     np.testing.assert_allclose(profile, 50 * (mu - 0.5) ** 2, atol=1e-9)
 
 
@@ -93,16 +95,21 @@ def test_grid_scan_profile_and_iminuit_agree():
         assert grid.best == pytest.approx(best, abs=tolerance)
         assert (grid.low, grid.high) == pytest.approx((low, high), abs=tolerance)
     # the minimum of the grid lies above the continuous one, by less than a grid step's worth
-    assert scan.nll.min() >= fit.nll - 1e-9
-    assert scan.nll.min() - fit.nll < 0.5
+    assert scan.values.min() >= fit.nll - 1e-9
+    assert scan.values.min() - fit.nll < 0.5
 
 
 def test_true_likelihood_intervals_cover_68_percent_over_independent_toys():
     n_toys = 150
     truth = {"mu": 0.2, "z": 0.25 * np.pi}
     result = coverage_from_toys(
-        TRUE, lambda r: TOY.mixture(truth["mu"], truth["z"], 1000, r, fixed_counts=False)[0],
-        truth, MU_GRID, Z_GRID, n_toys=n_toys, rng=np.random.default_rng(5),
+        TRUE,
+        lambda r: TOY.mixture(truth["mu"], truth["z"], 1000, r, fixed_counts=False)[0],
+        truth,
+        MU_GRID,
+        Z_GRID,
+        n_toys=n_toys,
+        rng=np.random.default_rng(5),
     )
     for parameter in ("mu", "z"):
         cov = result[parameter]
@@ -142,7 +149,7 @@ def test_a_dataset_with_features_missing_is_refused():
         scan_nll(TRUE, {"x1": x[:, 0], "m_vis": x[:, 1]}, MU_GRID, Z_GRID)
     # the same columns by name work, in any order, extra columns ignored
     by_name = scan_nll(TRUE, {"x2": x[:, 1], "extra": x[:, 0], "x1": x[:, 0]}, MU_GRID, Z_GRID)
-    np.testing.assert_allclose(by_name.nll, scan_nll(TRUE, x, MU_GRID, Z_GRID).nll)
+    np.testing.assert_allclose(by_name.values, scan_nll(TRUE, x, MU_GRID, Z_GRID).values)
     with pytest.raises(MissingBranchError, match="x1"):
         ParameterizedSample.from_columns({"x2": x[:, 1]}, ("x1", "x2"), 0.5)
 
@@ -165,8 +172,8 @@ def test_a_nan_density_names_the_model_the_event_and_the_fix():
 
 
 def test_profile_interval_rejects_bad_parameter_names():
-    scan = NLLScan(MU_GRID, Z_GRID, np.zeros((51, 41)), 1)
-    with pytest.raises(ConfigError, match="'mu' or 'z'"):
+    scan = Scan(PARAMETERS, (MU_GRID, Z_GRID), np.zeros((51, 41)))
+    with pytest.raises(ConfigError, match=r"parameter='theta' is not scanned; .*\['mu', 'z'\]"):
         profile_interval(scan, "theta")
 
 
@@ -201,8 +208,9 @@ class _OracleRatio:
         self.kind, self.scale = kind, scale
 
     def log_prob(self, x, z):
-        ref = np.logaddexp(TOY.log_density(x, TOY.z0, "signal"),
-                           TOY.log_density(x, TOY.z0, "background")) - np.log(2.0)
+        ref = np.logaddexp(
+            TOY.log_density(x, TOY.z0, "signal"), TOY.log_density(x, TOY.z0, "background")
+        ) - np.log(2.0)
         return self.scale * (TOY.log_density(x, z, self.kind) - ref)
 
 
@@ -212,8 +220,8 @@ def test_an_oracle_classifier_pair_reproduces_the_exact_likelihood_and_its_inter
     oracle = MixtureLikelihood(_OracleRatio("signal"), _OracleRatio("background"), name="oracle")
     x, _ = TOY.mixture(0.3, 0.35 * np.pi, 3000, np.random.default_rng(9))
     exact, ratio = scan_nll(TRUE, x, MU_GRID, Z_GRID), scan_nll(oracle, x, MU_GRID, Z_GRID)
-    offset = ratio.nll - exact.nll
-    np.testing.assert_allclose(offset, offset[0, 0], atol=1e-8 * np.abs(exact.nll).max())
+    offset = ratio.values - exact.values
+    np.testing.assert_allclose(offset, offset[0, 0], atol=1e-8 * np.abs(exact.values).max())
     for name in ("mu", "z"):
         for a, b in zip(wilks_intervals(exact)[name], wilks_intervals(ratio)[name], strict=True):
             assert (b.best, b.low, b.high) == pytest.approx((a.best, a.low, a.high), abs=1e-9)
@@ -231,6 +239,7 @@ def test_normalizing_a_ratio_leaves_the_oracle_alone_and_undoes_a_miscalibration
     for z, log_c in zip(oracle.z_knots, oracle.log_norm, strict=True):
         r = np.exp(_OracleRatio("signal").log_prob(np.concatenate(refs), np.full(2 * n, z)))
         assert abs(np.expm1(log_c)) < 5 * r.std() / np.sqrt(2 * n)
+
     # a ratio off by a z-dependent factor, log r - a (z - z0)^2, is restored to the oracle up
     # to the same MC error of log c; the spline through 33 knots adds < 1e-4 on a parabola
     class _Off(_OracleRatio):
@@ -278,17 +287,27 @@ def test_trained_classifier_and_flow_recover_mu_and_z_within_their_intervals():
     # steps of 256 (the thesis: 30,000 of 512); with 8 epochs one classifier in three (seeds
     # 3, 4, 5) ended 1.75 sigma_z off the exact likelihood and missed the truth. Flows: 8
     # epochs (5,000 steps) recovered z for all three seeds, 24 epochs missed it for seed 4
-    config = TrainingConfig(epochs=24, batch_size=256, learning_rate=2e-3, patience=24, seed=3,
-                            schedule="cosine")
-    flow_config = TrainingConfig(epochs=8, batch_size=256, learning_rate=2e-3, patience=8,
-                                 seed=3, schedule="cosine")
+    config = TrainingConfig(
+        epochs=24, batch_size=256, learning_rate=2e-3, patience=24, seed=3, schedule="cosine"
+    )
+    flow_config = TrainingConfig(
+        epochs=8, batch_size=256, learning_rate=2e-3, patience=8, seed=3, schedule="cosine"
+    )
     routes = {
-        "flow": train_flow_route(samples["signal"], samples["background"],
-                                 spec=FlowSpec(layers=3, hidden=(32, 32)), config=flow_config),
+        "flow": train_flow_route(
+            samples["signal"],
+            samples["background"],
+            spec=FlowSpec(layers=3, hidden=(32, 32)),
+            config=flow_config,
+        ),
         # normalized by c(z) over the reference events (the default)
-        "classifier": train_classifier_route(samples["signal"], samples["background"], *refs,
-                                             spec=ModelSpec("mlp", hidden=(64, 64, 64)),
-                                             config=config),
+        "classifier": train_classifier_route(
+            samples["signal"],
+            samples["background"],
+            *refs,
+            spec=ModelSpec("mlp", hidden=(64, 64, 64)),
+            config=config,
+        ),
     }
     truth = {"mu": 0.3, "z": 0.3 * np.pi}
     x, _ = TOY.mixture(truth["mu"], truth["z"], 5000, rng, fixed_counts=False)
@@ -301,5 +320,4 @@ def test_trained_classifier_and_flow_recover_mu_and_z_within_their_intervals():
             assert wide.closed, (name, parameter, wide)
             assert wide.contains(truth[parameter]), (name, parameter, wide)
         fit = minimize_nll(like, x)
-        assert fit.mu == pytest.approx(intervals["mu"][0].best,
-                                       abs=0.02 * intervals["mu"][0].width)
+        assert fit.mu == pytest.approx(intervals["mu"][0].best, abs=0.02 * intervals["mu"][0].width)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from hepnnlr.errors import ConfigError, MissingBranchError, ShapeMismatchError
+from hepnnlr.methods.scans import Scan
 from hepnnlr.methods.srgn import (
     SRGNConfig,
     SRGNObjective,
-    SRGNScan,
     remove_outliers,
     srgn_scan,
     summarize,
@@ -39,8 +39,10 @@ def test_auc_is_lowest_near_the_truth_and_rises_on_both_sides(gaussian_reweighte
     # At mu' = 1 +- 0.75 the weighted simulation is N(1 -+ 0.75, 1.25): AUC ~ 0.68, while
     # the truth gives 0.5 up to the AUC's statistical error (~0.006 for 5,000 + 5,000
     # held-out events); the rise must exceed 10 of those errors on each side.
-    low, mid, high = scan.auc
-    assert scan.best == {"mu": 1.0}
+    low, mid, high = scan.values
+    assert scan.minimum == {"mu": 1.0}
+    # each point carries its AUC's error: ~0.006 here (above), not 0 and not 0.03
+    assert scan.kind == "srgn auc" and np.all((scan.errors > 0.002) & (scan.errors < 0.02))
     assert mid == pytest.approx(0.5, abs=0.03)
     assert low > mid + 0.06 and high > mid + 0.06
 
@@ -129,8 +131,8 @@ def test_refit_strategy_finds_the_truth_on_a_grid(gaussian_reweighter, gaussian_
     scan = srgn_scan(objective, {"mu": [0.25, 1.0, 1.75]})
     # As in the warm-start test above: AUC ~ 0.68 at mu' = 1 -+ 0.75, 0.5 at the truth,
     # statistical error ~0.006 on the 5,000 + 5,000 held-out events.
-    low, mid, high = scan.auc
-    assert scan.best == {"mu": 1.0}
+    low, mid, high = scan.values
+    assert scan.minimum == {"mu": 1.0}
     assert mid == pytest.approx(0.5, abs=0.03)
     assert low > mid + 0.06 and high > mid + 0.06
     assert objective._refitter.n_traces == 1  # one compiled g for the three points
@@ -160,12 +162,12 @@ def test_scan_reports_the_parabola_vertex_next_to_the_grid_minimum():
     # A known parabola sampled on a grid that misses its minimum (0.1437 between 0.14 and
     # 0.15): the grid minimum is the nearest point, the vertex the exact minimum.
     grid = np.linspace(0.10, 0.18, 9)
-    scan = SRGNScan(("alphaS",), grid.reshape(-1, 1), 0.5 + 40.0 * (grid - 0.1437) ** 2)
-    assert scan.best == {"alphaS": pytest.approx(0.14)}
+    scan = Scan(("alphaS",), (grid,), 0.5 + 40.0 * (grid - 0.1437) ** 2)
+    assert scan.minimum == {"alphaS": pytest.approx(0.14)}
     assert scan.fitted == {"alphaS": pytest.approx(0.1437, abs=1e-12)}
     # No minimum inside the scan (the AUC still falls at the edge): the grid point stays.
-    edge = SRGNScan(("alphaS",), grid.reshape(-1, 1), -grid)
-    assert edge.fitted == edge.best == {"alphaS": pytest.approx(0.18)}
+    edge = Scan(("alphaS",), (grid,), -grid)
+    assert edge.fitted == edge.minimum == {"alphaS": pytest.approx(0.18)}
 
 
 def test_scan_grid_outside_the_training_range_is_refused_before_any_training(
