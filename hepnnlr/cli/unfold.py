@@ -184,6 +184,8 @@ def report(outputs, started: float) -> None:
     print(f"  summary:           {outputs.summary_file}")
     if outputs.plots:
         print(f"  plots:             {outputs.plots[0].parent}/ ({len(outputs.plots)} files)")
+    if "data_truth" not in outputs.histograms:
+        print("\n  no chi2: the data have no particle-level truth (the figures: unfolded vs prior)")
     if outputs.chi2:
         print("\n  chi2 of normalized shapes vs data truth (ndof):  prior -> unfolded")
         for name, c in outputs.chi2.items():
