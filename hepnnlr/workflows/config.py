@@ -26,6 +26,7 @@ Example (``hepnnlr unfold job.yaml``)::
     region: {q2_min: 150, y_min: 0.08, y_max: 0.7}
     uncertainty: {repeats: 3, bootstrap: 10}   # method and statistical errors
     seeds: {data: 7}                           # the data's bootstrap replicas
+    data_truth: auto    # false: real data without generator collections (reco level alone)
 """
 
 from __future__ import annotations
