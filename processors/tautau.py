@@ -47,7 +47,7 @@ from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.analysis.builtin.tautau import OBJECT_FIELDS, level_features
 from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError
-from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
+from hepnnlr.observables.dataset_histos import book_histogram, fill_present
 from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig
 from hepnnlr.processors.chunks import (
     check_finite_branches,
@@ -125,11 +125,7 @@ def fill_tautau_histograms(
         ``hists``.
     """
     for name, h in hists.items():
-        values = features[name]
-        keep = ak.to_numpy(~ak.is_none(values)).astype(bool)
-        fill_histogram(
-            h, ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight[keep], dataset=dataset
-        )
+        fill_present(h, features[name], weight, dataset=dataset)
     return hists
 
 

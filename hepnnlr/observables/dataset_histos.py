@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import awkward as ak
 import hist
 import numpy as np
 
@@ -44,6 +45,7 @@ __all__ = [
     "dataset_axis",
     "datasets_of",
     "fill_histogram",
+    "fill_present",
     "has_dataset_axis",
     "observable_axis",
     "select_dataset",
@@ -122,6 +124,20 @@ def fill_histogram(histogram: hist.Hist, values: Any, weights: Any, *, dataset: 
             "dataset=."
         )
     histogram.fill(values, weight=weights)
+
+
+def fill_present(
+    histogram: hist.Hist, values: ak.Array, weight: np.ndarray, *, dataset: str | None
+) -> None:
+    """Fill ``histogram`` with the events whose value is present (not ``None``), each with
+    its event's weight (``weight``: one per row of ``values``); see :func:`fill_histogram`."""
+    keep = ak.to_numpy(~ak.is_none(values)).astype(bool)
+    fill_histogram(
+        histogram,
+        ak.to_numpy(ak.drop_none(values)).astype(np.float64),
+        weight[keep],
+        dataset=dataset,
+    )
 
 
 def checked_weights(weight: Any, n_events: int) -> np.ndarray:

@@ -18,7 +18,7 @@ import hist
 import numpy as np
 
 from hepnnlr.errors import MissingBranchError, ShapeMismatchError
-from hepnnlr.observables.dataset_histos import book_histogram, fill_histogram
+from hepnnlr.observables.dataset_histos import book_histogram, fill_present
 from hepnnlr.observables.top import TOP_MASS_FIELDS
 
 __all__ = ["TOP_MASS_LABELS", "book_top_histograms", "fill_top_histograms"]
@@ -87,9 +87,5 @@ def fill_top_histograms(
                 f"the masses lack the observable {name!r}; they have {ak.fields(masses)}. "
                 "Pass the output of reconstruct_top."
             )
-        values = masses[name]
-        keep = ak.to_numpy(~ak.is_none(values)).astype(bool)
-        fill_histogram(
-            h, ak.to_numpy(ak.drop_none(values)).astype(np.float64), weight[keep], dataset=dataset
-        )
+        fill_present(h, masses[name], weight, dataset=dataset)
     return hists
