@@ -295,8 +295,10 @@ class UncertaintySettings:
         simulation_bootstrap: Replicas of the *simulated* samples (0: none, else at least
             2): the nominal and varied events weighted by Poisson(1), the reweighter of
             kept repeat ``b mod M′`` retrained on them (its seed) and the fit rerun against
-            the unweighted target; their spread is ``stat_simulation``, the error from the
-            finite simulation (each replica costs a repeat). Off by default; needed
+            the unweighted target; their spread with the training noise taken out
+            (:func:`hepnnlr.results.fit_errors.simulation_covariance_of`) is
+            ``stat_simulation``, the error from the finite simulation (each replica costs
+            a repeat). Off by default; needed
             wherever the simulation is not much larger than the target (docs/fits.md).
         seed: Seed of the trainings (repeat ``r``: ``seed + r``) and of the replicas'
             weights (replica ``b``: the stream ``(seed, b)``; the simulation's replicas
