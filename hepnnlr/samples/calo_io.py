@@ -31,15 +31,20 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-import uproot
 
 from hepnnlr.errors import (
     ConfigError,
-    InputFileError,
     MissingBranchError,
     ShapeMismatchError,
 )
-from hepnnlr.samples.rootio import BASKET_EVENTS, check_chunk_size, typed_columns, write_tree
+from hepnnlr.samples.rootio import (
+    BASKET_EVENTS,
+    check_chunk_size,
+    check_tree_file,
+    read_tree_columns,
+    typed_columns,
+    write_tree,
+)
 
 __all__ = [
     "CALO_BRANCHES",
@@ -129,31 +134,15 @@ def check_calo_file(path: str | os.PathLike[str], tree: str = "events") -> int:
         InputFileError: the file is missing, unreadable or has no TTree ``tree``.
         MissingBranchError: a branch of :data:`CALO_BRANCHES` is missing.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"shower file {str(path)!r} does not exist; {_FIX}.")
-    try:
-        file = uproot.open(path)
-    except Exception as exc:  # uproot raises many types for a damaged or foreign file
-        raise InputFileError(
-            f"shower file {str(path)!r} is not a readable ROOT file ({exc}); {_FIX}."
-        ) from exc
-    with file:
-        classes = {key.rsplit(";", 1)[0]: cls for key, cls in file.classnames().items()}
-        if classes.get(tree) != "TTree":
-            trees = sorted(name for name, cls in classes.items() if cls == "TTree")
-            raise InputFileError(
-                f"shower file {str(path)!r} has no TTree {tree!r}; its trees are {trees}. "
-                f"Pass tree=<one of them>, or {_FIX}."
-            )
-        ttree = file[tree]
-        missing = [b for b in CALO_BRANCHES if b not in set(ttree.keys())]
-        if missing:
-            raise MissingBranchError(
-                f"shower file {str(path)!r}, tree {tree!r}, lacks branch {missing[0]!r} "
-                f"(missing: {missing}); is it a DIS or jet file? {_FIX}."
-            )
-        return int(ttree.num_entries)
+    return check_tree_file(
+        path,
+        tree,
+        CALO_BRANCHES,
+        what="shower file",
+        fix=_FIX,
+        writer="hepnnlr.samples.calo.write_calo_events",
+        hint="is it a DIS or jet file? ",
+    )
 
 
 def read_calo_events(
@@ -171,13 +160,14 @@ def read_calo_events(
         InputFileError, MissingBranchError: as :func:`check_calo_file`.
     """
     check_calo_file(path, tree)
-    with uproot.open(path) as file:
-        arrays = file[tree].arrays(
-            list(CALO_BRANCHES), entry_start=entry_start, entry_stop=entry_stop
-        )
-    out: dict[str, ak.Array] = {name: arrays[name] for name in CALO_FLAT_BRANCHES}
-    out["Hit"] = ak.zip({f: arrays[f"Hit_{f}"] for f in HIT_FIELDS})
-    return ak.zip(out, depth_limit=1)
+    return read_tree_columns(
+        path,
+        tree,
+        CALO_FLAT_BRANCHES,
+        {"Hit": HIT_FIELDS},
+        entry_start=entry_start,
+        entry_stop=entry_stop,
+    )
 
 
 def _check_shape(shape: tuple[int, int, int]) -> tuple[int, int, int]:

@@ -33,6 +33,8 @@ __all__ = [
     "read_events",
     "write_events",
     "write_tree",
+    "check_tree_file",
+    "read_tree_columns",
     "typed_columns",
     "write_typed_tree",
 ]
@@ -264,41 +266,106 @@ def check_event_file(
             ``tree`` (the message lists the trees it has).
         MissingBranchError: a required branch is missing (named, with the file).
     """
-    path = Path(path)
     required = REQUIRED_BRANCHES if branches is None else tuple(branches)
+    return check_tree_file(
+        path,
+        tree,
+        required,
+        what="event file",
+        fix=_fix(Path(path)),
+        writer="hepnnlr.samples.write_events",
+    )
+
+
+def check_tree_file(
+    path: str | os.PathLike[str],
+    tree: str,
+    required: Iterable[str],
+    *,
+    what: str,
+    fix: str,
+    writer: str,
+    hint: str = "",
+) -> int:
+    """Check that ``path`` is a complete, readable ROOT file whose TTree ``tree`` has the
+    ``required`` branches: the loader check of every hepnnlr sample format.
+
+    Args:
+        path: ROOT file.
+        tree: Name of the TTree.
+        required: Branches it must have.
+        what: The kind of file, for messages (``"event file"``).
+        fix: How to make a good one, for messages.
+        writer: The function that writes the format, for a tree of another class.
+        hint: Said before ``fix`` when a branch is missing (e.g. a likely mix-up).
+
+    Returns:
+        The number of entries of the tree.
+
+    Raises:
+        InputFileError: the file is missing, unreadable or truncated (shorter than its
+            header says, or fewer entries than it was written for), or has no TTree
+            ``tree`` (the message lists the trees it has).
+        MissingBranchError: a required branch is missing (named, with the file).
+    """
+    path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"event file {str(path)!r} does not exist; {_fix(path)}.")
-    check_root_size(path, fix=_fix(path))
+        raise InputFileError(f"{what} {str(path)!r} does not exist; {fix}.")
+    check_root_size(path, fix=fix)
     try:
         file = uproot.open(path)
     except Exception as exc:  # uproot raises many types for a damaged or foreign file
         raise InputFileError(
-            f"event file {str(path)!r} is not a readable ROOT file ({exc}); {_fix(path)}."
+            f"{what} {str(path)!r} is not a readable ROOT file ({exc}); {fix}."
         ) from exc
     with file:
         classes = {key.rsplit(";", 1)[0]: cls for key, cls in file.classnames().items()}
         trees = sorted(name for name, cls in classes.items() if cls == "TTree")
         if tree not in classes:
             raise InputFileError(
-                f"event file {str(path)!r} has no tree {tree!r}; its trees are {trees}. "
-                f"Pass tree=<one of them>, or {_fix(path)}."
+                f"{what} {str(path)!r} has no tree {tree!r}; its trees are {trees}. "
+                f"Pass tree=<one of them>, or {fix}."
             )
         if classes[tree] != "TTree":
             raise InputFileError(
-                f"{tree!r} in event file {str(path)!r} is a {classes[tree]}, not a TTree; "
-                f"rewrite it with hepnnlr.samples.write_events, or {_fix(path)}."
+                f"{tree!r} in {what} {str(path)!r} is a {classes[tree]}, not a TTree; "
+                f"rewrite it with {writer}, or {fix}."
             )
         ttree = file[tree]
         present = set(ttree.keys())
         missing = [name for name in required if name not in present]
         if missing:
             raise MissingBranchError(
-                f"event file {str(path)!r}, tree {tree!r}, has no branch {missing[0]!r} "
-                f"(missing: {missing}); {_fix(path)}."
+                f"{what} {str(path)!r}, tree {tree!r}, has no branch {missing[0]!r} "
+                f"(missing: {missing}); {hint}{fix}."
             )
         entries = int(ttree.num_entries)
-        check_stored_entries(file, tree, entries, str(path), fix=_fix(path))
+        check_stored_entries(file, tree, entries, str(path), fix=fix)
         return entries
+
+
+def read_tree_columns(
+    path: str | os.PathLike[str],
+    tree: str,
+    flat: Iterable[str],
+    collections: Mapping[str, Iterable[str]],
+    *,
+    entry_start: int | None = None,
+    entry_stop: int | None = None,
+) -> ak.Array:
+    """Read a checked file's ``flat`` branches as fields and each ``nX``/``X_*`` group of
+    ``collections`` (name → fields) as a jagged record field ``X``, one entry per event:
+    the in-memory layout the writers take. For tests and small files; analyses read files
+    through ``hepnnlr.schema``."""
+    flat = tuple(flat)
+    collections = {name: tuple(fields) for name, fields in collections.items()}
+    branches = [*flat, *(f"{c}_{f}" for c, fields in collections.items() for f in fields)]
+    with uproot.open(path) as file:
+        arrays = file[tree].arrays(branches, entry_start=entry_start, entry_stop=entry_stop)
+    out: dict[str, ak.Array] = {name: arrays[name] for name in flat}
+    for collection, fields in collections.items():
+        out[collection] = ak.zip({f: arrays[f"{collection}_{f}"] for f in fields})
+    return ak.zip(out, depth_limit=1)
 
 
 def read_events(
@@ -318,11 +385,11 @@ def read_events(
         InputFileError, MissingBranchError: as :func:`check_event_file`.
     """
     check_event_file(path, tree)
-    with uproot.open(path) as file:
-        arrays = file[tree].arrays(
-            list(REQUIRED_BRANCHES), entry_start=entry_start, entry_stop=entry_stop
-        )
-    out: dict[str, ak.Array] = {name: arrays[name] for name in FLAT_BRANCHES}
-    for collection, fields in COLLECTION_FIELDS.items():
-        out[collection] = ak.zip({f: arrays[f"{collection}_{f}"] for f in fields})
-    return ak.zip(out, depth_limit=1)
+    return read_tree_columns(
+        path,
+        tree,
+        FLAT_BRANCHES,
+        COLLECTION_FIELDS,
+        entry_start=entry_start,
+        entry_stop=entry_stop,
+    )

@@ -49,10 +49,9 @@ from typing import ClassVar
 
 import awkward as ak
 import numpy as np
-import uproot
 from numpy.typing import NDArray
 
-from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.errors import ConfigError
 from hepnnlr.samples.blocks import run_blocks
 from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles
 from hepnnlr.samples.dis import (
@@ -62,7 +61,13 @@ from hepnnlr.samples.dis import (
     _check_settings,
     _seeded_blocks,
 )
-from hepnnlr.samples.rootio import DEFAULT_TREE, check_event_file, write_tree
+from hepnnlr.samples.rootio import (
+    DEFAULT_TREE,
+    check_event_file,
+    read_tree_columns,
+    typed_columns,
+    write_tree,
+)
 
 __all__ = [
     "LEP_DETECTOR",
@@ -412,20 +417,13 @@ def write_zjets_events(
 
     Branches: :data:`ZJETS_BRANCHES` (NanoAOD naming as in ``docs/architecture.md``).
     """
-    present = set(ak.fields(events))
-    missing = [name for name in (*_FLAT, *_COLLECTIONS) if name not in present]
-    if missing:
-        raise MissingBranchError(
-            f"cannot write Z->qq events without field {missing[0]!r} (they have "
-            f"{sorted(present)}); build them with hepnnlr.samples.zjets.make_zjets_sample."
-        )
-    columns: dict[str, ak.Array] = {
-        name: ak.values_astype(events[name], dtype) for name, dtype in _FLAT.items()
-    }
-    for collection in _COLLECTIONS:
-        columns[collection] = ak.zip(
-            {f: ak.values_astype(events[collection][f], d) for f, d in _PARTICLE_FIELDS.items()}
-        )
+    columns = typed_columns(
+        events,
+        _FLAT,
+        dict.fromkeys(_COLLECTIONS, _PARTICLE_FIELDS),
+        what="Z->qq events",
+        fix="build them with hepnnlr.samples.zjets.make_zjets_sample",
+    )
     return write_tree(path, columns, tree)
 
 
@@ -436,12 +434,7 @@ def read_zjets_events(path: str | os.PathLike[str], tree: str = DEFAULT_TREE) ->
         InputFileError, MissingBranchError: as :func:`hepnnlr.samples.check_event_file`.
     """
     check_event_file(path, tree, ZJETS_BRANCHES)
-    with uproot.open(path) as file:
-        arrays = file[tree].arrays(list(ZJETS_BRANCHES))
-    out: dict[str, ak.Array] = {name: arrays[name] for name in _FLAT}
-    for collection in _COLLECTIONS:
-        out[collection] = ak.zip({f: arrays[f"{collection}_{f}"] for f in _PARTICLE_FIELDS})
-    return ak.zip(out, depth_limit=1)
+    return read_tree_columns(path, tree, _FLAT, dict.fromkeys(_COLLECTIONS, _PARTICLE_FIELDS))
 
 
 def make_zjets_sample(

@@ -183,7 +183,7 @@ def test_file_checks_name_the_problem(tmp_path) -> None:
         file["events"].extend({"event": np.arange(3, dtype=np.uint64), "weight": np.ones(3)})
     with pytest.raises(MissingBranchError, match="'E_true'"):
         check_calo_file(other)
-    with pytest.raises(InputFileError, match="no TTree 'showers'"):
+    with pytest.raises(InputFileError, match="has no tree 'showers'; its trees are"):
         check_calo_file(other, tree="showers")
 
 
