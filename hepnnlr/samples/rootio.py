@@ -261,10 +261,7 @@ def check_event_file(
         The number of entries of the tree.
 
     Raises:
-        InputFileError: the file is missing, unreadable or truncated (shorter than its
-            header says, or fewer entries than it was written for), or has no TTree
-            ``tree`` (the message lists the trees it has).
-        MissingBranchError: a required branch is missing (named, with the file).
+        InputFileError, MissingBranchError: as :func:`check_tree_file`.
     """
     required = REQUIRED_BRANCHES if branches is None else tuple(branches)
     return check_tree_file(
