@@ -29,7 +29,7 @@ class PreparedClasses:
         numerator_weights, denominator_weights: The caller's weights as float64.
         labels: 1 for the numerator's events, then 0 for the denominator's (float64).
         weights: Both classes' weights, each class scaled to half the events in total.
-        train_idx, val_idx: Indices into the concatenated classes (:func:`_class_split`).
+        train_idx, val_idx: Indices into the concatenated classes (``_class_split``).
         rng: The generator the split was drawn from (``config.seed``), to draw on from.
     """
 
