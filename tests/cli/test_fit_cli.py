@@ -220,7 +220,12 @@ def test_shipped_gaussian_config_prints_stat_method_and_total_apart(tmp_path, ca
     assert float(total) == pytest.approx(
         np.sqrt(float(stat) ** 2 + float(sim) ** 2 + float(method) ** 2), rel=2e-3
     )  # of the printed 4 digits
-    assert float(stat) > 0 and float(sim) > 0 and float(method) > 0
+    assert float(stat) > 0 and float(method) > 0
+    # stat_sim = sqrt(Var(replicas) - Var(their repeats)) is floored at 0 when the two
+    # replicas' spread lies within the training noise they carry (two replicas: often);
+    # a floored value is never silent: its line names the parameter
+    floored = any(line.strip().startswith("mu: stat_sim floored at 0") for line in out)
+    assert float(sim) > 0 or floored
     assert any(line.strip().startswith("stat: spread over bootstrap replicas") for line in out)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     mu = summary["parameters"]["mu"]
