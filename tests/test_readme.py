@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ci_command() -> str:
+    """The first command of .ci/run: the tests (the docs build follows them)."""
     lines = [
         line.strip()
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
