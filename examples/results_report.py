@@ -22,6 +22,7 @@ naming the file and the key; re-run the script named in it (or fix the file by h
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -218,4 +219,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.exit(main())

@@ -13,13 +13,15 @@ Standard library only: importing it loads nothing else of hepnnlr.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 __all__ = ["load_average", "machine", "render_report", "replace_rendered"]
 
@@ -112,9 +114,9 @@ def render_report(
         raise SystemExit(str(error)) from None
     if args.check:
         if old != new:
-            print(f"{args.doc} is out of date: run {command}", file=sys.stderr)
+            log.error("%s is out of date: run %s", args.doc, command)
             return 1
         return 0
     args.doc.write_text(new)
-    print(f"wrote the current {part} of {args.doc}")
+    log.info("wrote the current %s of %s", part, args.doc)
     return 0
