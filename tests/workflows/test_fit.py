@@ -572,6 +572,7 @@ def test_flagged_repeats_are_excluded_unless_kept_and_replicas_are_reported(tmp_
           reweighter: {epochs: 5, batch_size: 500, patience: 2}
         fit: {method: powell, grid_points: 5}
         uncertainty: {repeats: 2, bootstrap: 2}
+        plots: false
     """
     outputs = run_fit(load_fit_job(_write(tmp_path, text), "dctr"))
     summary = json.loads(outputs.summary_file.read_text())
@@ -630,6 +631,7 @@ def test_bootstrap_stat_error_of_the_gaussian_dctr_fit_matches_the_analytic_erro
           nominal_draws: 4
         fit: {{method: powell, grid_points: 9}}
         uncertainty: {{repeats: 1, bootstrap: 400}}
+        plots: false
     """,
     )
     outputs = run_fit(load_fit_job(path, "dctr"))
@@ -658,6 +660,7 @@ def test_replicas_of_the_simulation_give_their_own_component(tmp_path):
           reweighter: {epochs: 5, batch_size: 500, patience: 2}
         fit: {method: powell, grid_points: 5}
         uncertainty: {repeats: 1, bootstrap: 3, simulation_bootstrap: 2}
+        plots: false
     """
     outputs = run_fit(load_fit_job(_write(tmp_path, text), "dctr"))
     error = outputs.errors["mu"]
