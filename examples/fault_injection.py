@@ -55,6 +55,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +172,61 @@ def _start(args: list[str], *, stderr: int = subprocess.PIPE) -> subprocess.Pope
         # starts background jobs with SIGINT ignored, and Python then never raises
         # KeyboardInterrupt): the SIGINT cases send it
         preexec_fn=_default_sigint,
+    )
+
+
+RESUME_PREFIX = "hepnnlr: interrupted; resume with: "
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """A run sent SIGINT: its exit code, the seconds from the signal to the printed resume
+    line (``stopped``, NaN without one) and to the exit, its last resume line (else its
+    last stderr line), whether a traceback was printed, and the printed resume command's
+    arguments (``None`` without one)."""
+
+    returncode: int
+    stopped: float
+    exited: float
+    last: str
+    traceback: bool
+    resume: list[str] | None
+
+
+def interrupt_when(args: list[str], ready: Callable[[], bool]) -> Interrupted:
+    """``hepnnlr ARGS`` started, sent SIGINT (Ctrl-C) as soon as ``ready()`` holds (or it
+    ended, or 300 s passed), and timed to its resume line and its exit."""
+    import shlex
+    import threading
+
+    process = _start(args)
+    lines: list[tuple[float, str]] = []
+
+    def read() -> None:  # each stderr line with the moment it came
+        for line in process.stderr:
+            lines.append((time.monotonic(), line.rstrip("\n")))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    process.wait()
+    exited = time.monotonic() - sent
+    reader.join(timeout=10)
+    said = [(t - sent, line) for t, line in lines if line.startswith(RESUME_PREFIX)]
+    stopped, last = said[-1] if said else (float("nan"), lines[-1][1] if lines else "")
+    return Interrupted(
+        returncode=process.returncode,
+        stopped=stopped,
+        exited=exited,
+        last=last,
+        traceback=any("Traceback" in line for _, line in lines),
+        resume=shlex.split(last[len(RESUME_PREFIX) :])[1:] if said else None,
     )
 
 
@@ -395,49 +452,26 @@ def interrupt_unfold(folder: Path, data: Path, sim: Path, reference: Path) -> li
     signal lands as the next step's training starts), then resumed with the command it
     printed. Reported: the seconds from the signal to the printed line (the run stopped)
     and to the process's exit (Python's and TensorFlow's teardown, slower under load)."""
-    import shlex
-    import threading
-
     from hepnnlr.outputs import CHECKPOINT_NAME
 
     out = folder / "interrupted"
-    process = _start(_resumable_args(data, sim, out))
-    lines: list[tuple[float, str]] = []
-
-    def read() -> None:  # each stderr line with the moment it came
-        for line in process.stderr:
-            lines.append((time.monotonic(), line.rstrip("\n")))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 300
-    while not any((out / CHECKPOINT_NAME).glob("*/it1-pull/state.json")):
-        if process.poll() is not None or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    process.wait()
-    exited = time.monotonic() - sent
-    reader.join(timeout=10)
-    prefix = "hepnnlr: interrupted; resume with: "
-    said = [(t - sent, line) for t, line in lines if line.startswith(prefix)]
-    stopped, last = said[-1] if said else (float("nan"), lines[-1][1] if lines else "")
-    traceback = any("Traceback" in line for _, line in lines)
-    ok = process.returncode == 130 and bool(said) and not traceback
+    run = interrupt_when(
+        _resumable_args(data, sim, out),
+        lambda: any((out / CHECKPOINT_NAME).glob("*/it1-pull/state.json")),
+    )
+    ok = run.returncode == 130 and run.resume is not None and not run.traceback
     rows = [
         _row(
             "unfold sent SIGINT (Ctrl-C) after its first checkpoint",
-            f"stopped (the line printed) {stopped:.1f} s after the signal, exited after "
-            f"{exited:.1f} s; " + ("a traceback" if traceback else "no traceback"),
-            process.returncode,
-            last.replace(str(folder), "…"),
-            ok and stopped < 5.0 and exited < 30.0,
+            f"stopped (the line printed) {run.stopped:.1f} s after the signal, exited after "
+            f"{run.exited:.1f} s; " + ("a traceback" if run.traceback else "no traceback"),
+            run.returncode,
+            run.last.replace(str(folder), "…"),
+            ok and run.stopped < 5.0 and run.exited < 30.0,
         )
     ]
-    if said:
-        command = shlex.split(last[len(prefix) :])
-        resumed = _hepnnlr(command[1:])
+    if run.resume is not None:
+        resumed = _hepnnlr(run.resume)
         same, outcome = _same_run(out, reference)
         rows.append(
             _row(

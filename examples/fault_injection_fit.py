@@ -16,14 +16,12 @@ test ``tests/workflows/test_fault_injection.py`` runs them too.
 from __future__ import annotations
 
 import json
-import shlex
 import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from fault_injection import _first_error_line, _hepnnlr, _row, _start, refused
+from fault_injection import _first_error_line, _hepnnlr, _row, interrupt_when, refused
 
 FIT_JOB = """\
 samples:
@@ -172,42 +170,23 @@ def interrupt_fit(folder: Path, job: Path, reference: Path) -> list[dict]:
     with the command it printed (seconds to the printed line and to the exit, as for
     unfold)."""
     out = folder / "fit_interrupted"
-    process = _start(_fit_args(job, out))
-    lines: list[tuple[float, str]] = []
-
-    def read() -> None:
-        for line in process.stderr:
-            lines.append((time.monotonic(), line.rstrip("\n")))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 300
-    while not _units(out):
-        if process.poll() is not None or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    process.wait()
-    exited = time.monotonic() - sent
-    reader.join(timeout=10)
-    prefix = "hepnnlr: interrupted; resume with: "
-    said = [(t - sent, line) for t, line in lines if line.startswith(prefix)]
-    stopped, last = said[-1] if said else (float("nan"), lines[-1][1] if lines else "")
-    traceback = any("Traceback" in line for _, line in lines)
+    run = interrupt_when(_fit_args(job, out), lambda: bool(_units(out)))
     rows = [
         _row(
             "fit sent SIGINT (Ctrl-C) after its first unit",
-            f"stopped (the line printed) {stopped:.1f} s after the signal, exited after "
-            f"{exited:.1f} s; {len(_units(out))} units on disk; "
-            + ("a traceback" if traceback else "no traceback"),
-            process.returncode,
-            last.replace(str(folder), "…"),
-            process.returncode == 130 and bool(said) and not traceback and stopped < 5.0,
+            f"stopped (the line printed) {run.stopped:.1f} s after the signal, exited after "
+            f"{run.exited:.1f} s; {len(_units(out))} units on disk; "
+            + ("a traceback" if run.traceback else "no traceback"),
+            run.returncode,
+            run.last.replace(str(folder), "…"),
+            run.returncode == 130
+            and run.resume is not None
+            and not run.traceback
+            and run.stopped < 5.0,
         )
     ]
-    if said:
-        resumed = _hepnnlr(shlex.split(last[len(prefix) :])[1:])
+    if run.resume is not None:
+        resumed = _hepnnlr(run.resume)
         same, outcome = same_fit(out, reference)
         rows.append(
             _row(
