@@ -49,6 +49,17 @@ def _arguments(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--target-events", type=int, default=None, help="events per target")
     parser.add_argument("--points", type=int, default=None, help="targets across the range")
+    parser.add_argument(
+        "--parameter-range",
+        nargs=2,
+        type=float,
+        default=None,
+        metavar=("LOW", "HIGH"),
+        help="draw the varied runs' θ of the calibrated parameter from [LOW, HIGH] instead "
+        "of samples.parameters, with the targets kept where the config's range puts them "
+        "(a reweighter trained beyond the outermost targets: no target near an edge); "
+        "writes <name>_range<LOW>-<HIGH>.json",
+    )
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--bootstrap", type=int, default=None)
     parser.add_argument("--simulation-bootstrap", type=int, default=None)
@@ -110,8 +121,9 @@ def replace_given(settings, **changes):
 def load_cached_samples(job, *, cache: bool):
     """The processed samples of ``job`` and its calibration targets (``load_samples``).
 
-    With ``cache``, kept in ``<output>/samples_cache.pkl`` and read from there when their
-    sizes match the job's (processing 170,000 events costs minutes);
+    With ``cache``, kept in ``<output>/samples_cache.pkl`` with their recipe
+    (:func:`samples_recipe`) and read from there when it is the job's (processing 170,000
+    events costs minutes);
     ``examples/ttbar_dctr_diagnosis.py`` shares the file.
     """
     import pickle
@@ -120,14 +132,69 @@ def load_cached_samples(job, *, cache: bool):
     from hepnnlr.workflows.fit_inputs import load_samples
 
     path = job.output_dir / "samples_cache.pkl"
-    samples = pickle.loads(path.read_bytes()) if cache and path.is_file() else None
-    s = job.samples
-    sizes = (s.events, s.varied_events or s.events // 2)
-    if samples is None or (len(samples["nominal"]), len(samples["varied"])) != sizes:
-        samples = load_samples(job, calibration_targets(job)[1])
-        if cache:
-            path.write_bytes(pickle.dumps(samples))
+    key = samples_recipe(job)
+    kept = pickle.loads(path.read_bytes()) if cache and path.is_file() else None
+    # a file of another recipe (other θ range, seeds, sizes, features) or of the layout
+    # before the recipe was kept is processed again, never reused
+    if isinstance(kept, dict) and kept.get("recipe") == key:
+        return kept["samples"]
+    samples = load_samples(job, calibration_targets(job)[1])
+    if cache:
+        path.write_bytes(pickle.dumps({"recipe": key, "samples": samples}))
     return samples
+
+
+def samples_recipe(job) -> str:
+    """What the processed samples of ``job`` and its calibration targets depend on: the
+    generator, θ ranges and points, sizes, runs, seeds and features (not how they are
+    executed). Equal recipes give the same samples."""
+    from hepnnlr.workflows.fit_calibration import calibration_targets
+
+    s = job.samples
+    return repr(
+        (
+            s.generator,
+            sorted(s.parameters.items()),
+            sorted(s.nominal.items()),
+            s.events,
+            s.varied_events or s.events // 2,
+            s.runs,
+            s.seed,
+            sorted(s.seeds.items()),
+            s.epsilon,
+            s.mpi,
+            repr(s.files),
+            repr(job.features),
+            calibration_targets(job)[1],
+        )
+    )
+
+
+def widened(samples, calibration, bounds: tuple[float, float]):
+    """``samples`` with the calibrated parameter's range ``samples.parameters`` replaced by
+    ``bounds`` and ``calibration`` with its targets given explicitly where the original
+    range put them (a number of points: the centres of equal parts of that range), so
+    that only the varied sample's θ draws (and the fit's bounds) change."""
+    parameter, points = calibration.resolve(samples)
+    low, high = bounds
+    ranges = {**samples.parameters, parameter: (low, high)}
+    widened_samples = replace(samples, parameters=ranges)
+    widened_calibration = replace(calibration, points=points)
+    # the targets must stay inside the range the reweighter is trained on
+    widened_calibration.resolve(widened_samples)
+    return widened_samples, widened_calibration
+
+
+def _name(args: argparse.Namespace, name: str) -> str:
+    """The result's name: ``--parameter-range`` runs are kept beside the config's range."""
+    if args.parameter_range is None:
+        return name
+    low, high = args.parameter_range
+    return f"{name}_range{low:g}-{high:g}"
+
+
+def _ranges(samples) -> str:
+    return ", ".join(f"{k} [{lo:g}, {hi:g}]" for k, (lo, hi) in samples.parameters.items())
 
 
 def _job(args: argparse.Namespace):
@@ -140,6 +207,8 @@ def _job(args: argparse.Namespace):
         job.samples, events=args.events, varied_events=args.varied_events, runs=args.runs
     )
     c = replace_given(job.calibration, target_events=args.target_events, points=args.points)
+    if args.parameter_range is not None:
+        s, c = widened(s, c, tuple(args.parameter_range))
     u = replace_given(
         job.uncertainty,
         repeats=args.repeats,
@@ -175,6 +244,7 @@ def separation(args: argparse.Namespace, load_before: str) -> int:
 
     job = _job(args)
     _, _, name, title = CASES[args.case]
+    name = _name(args, name)
     parameter, targets = calibration_targets(job)
     (key_a, (a_point, n, a_seed)), (key_b, (b_point, _, b_seed)) = (
         list(targets.items())[0],
@@ -401,6 +471,7 @@ def _rederived(args: argparse.Namespace, load_before: str) -> int:
     if args.method and args.method != method:
         name, method = f"{name}_{args.method}", args.method
         title = f"{title.split(' (')[0]}, {method.upper()} on the same samples"
+    name = _name(args, name)
     source = RECORDS / f"{name}.json"
     if not source.is_file():
         raise SystemExit(
@@ -456,6 +527,10 @@ def main(argv=None) -> int:
     if job.method != method:  # the diagnostic run with the other method
         name, method = f"{name}_{job.method}", job.method
         title = f"{title.split(' (')[0]}, {method.upper()} on the same samples"
+    name = _name(args, name)
+    if args.parameter_range is not None:
+        low, high = args.parameter_range
+        title = f"{title}, varied {job.calibration.resolve(job.samples)[0]} on [{low:g}, {high:g}]"
     samples = load_cached_samples(job, cache=True) if args.cache else None
     outputs = run_calibration(job, samples)
     for row in outputs.table:
@@ -481,7 +556,8 @@ def main(argv=None) -> int:
             f"{len(outputs.points)} independent targets of {c.events(s):,} events each "
             f"(seeds {outputs.points[0].seed}..{outputs.points[-1].seed}); nominal "
             f"{s.events:,} events (half trains the reweighter, half is fitted), varied "
-            f"{s.varied_events or s.events // 2:,} events in {s.runs} generator runs; "
+            f"{s.varied_events or s.events // 2:,} events in {s.runs} generator runs "
+            f"(θ uniform in {_ranges(s)}); "
             f"{u.repeats} repeats, {u.bootstrap} bootstrap replicas of each target, "
             f"{u.simulation_bootstrap} replicas of the simulation; {method.upper()}; "
             f"{'flagged fits kept; ' if u.keep_flagged else ''}"
