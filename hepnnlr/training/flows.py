@@ -7,7 +7,7 @@ returns the density of the *original* features (the Jacobian ``-Σ log σ_x`` is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -15,16 +15,22 @@ import numpy as np
 from hepnnlr.errors import ConfigError, EmptySelectionError, NonFiniteInputError
 from hepnnlr.models.flows import ConditionalMAF, FlowSpec
 from hepnnlr.tensors.checks import check_finite
+from hepnnlr.training.conditional import (
+    CONDITIONAL_TRAINING,
+    Standardization,
+    check_z_in_range,
+    conditional_config,
+    fit_conditional,
+    standardize,
+)
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.training.setup import build_optimizer, fit_history, stop_on_nan_or_plateau
 
 __all__ = ["DEFAULT_TRAINING", "TrainedFlow", "train_flow"]
 
 
-DEFAULT_TRAINING = TrainingConfig(epochs=20, batch_size=512, schedule="cosine", patience=20)
-"""Cosine decay over all epochs and no early stopping: the validation loss is flat to ~1e-3
-while the z dependence is still being learned, so a short patience stops training with z
-biased towards z0 (seen on the Gaussian toy, docs/fragments/issue8.md)."""
+DEFAULT_TRAINING = CONDITIONAL_TRAINING
+""":data:`hepnnlr.training.conditional.CONDITIONAL_TRAINING`: cosine decay, no early
+stopping (the same default as the parameterized classifier's)."""
 
 
 def _negative_log_likelihood(y_true, y_pred):
@@ -66,15 +72,8 @@ class TrainedFlow:
         """
         x = np.asarray(x, dtype=np.float64)
         z = np.broadcast_to(np.asarray(z, dtype=np.float64), (len(x),))
-        low, high = self.z_range
-        outside = (z < low) | (z > high)
-        if outside.any():
-            raise ConfigError(
-                f"{self.name}: z={z[outside][0]:g} lies outside [{low:g}, {high:g}], the "
-                "range of z the flow was trained on; scan inside it or retrain over a wider one."
-            )
-        xs = ((x - self.x_loc) / self.x_scale).astype(np.float32)
-        zs = ((z - self.z_loc) / self.z_scale).astype(np.float32).reshape(-1, 1)
+        check_z_in_range(z, self.z_range, self.name, "flow")
+        xs, zs = standardize(self, x, z)
         out = np.empty(len(x))
         for start in range(0, len(x), int(batch_size)):
             stop = start + int(batch_size)
@@ -113,8 +112,7 @@ def train_flow(
         NonFiniteInputError: inputs with NaN, or a training loss that became NaN.
     """
     spec = spec or FlowSpec()
-    config = config or DEFAULT_TRAINING
-    config = replace(config, seed=config.seed + int(seed_shift))
+    config = conditional_config(config, seed_shift)
     x = np.asarray(x, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64).reshape(-1)
     if x.ndim != 2 or x.shape[1] != len(features):
@@ -125,50 +123,34 @@ def train_flow(
         raise EmptySelectionError(f"{name}: {len(x)} events are too few to train a flow.")
     check_finite(f"{name} features", x)
     check_finite(f"{name} z", z)
-    x_loc, x_scale = x.mean(axis=0), x.std(axis=0)
-    z_loc, z_scale = float(z.mean()), float(z.std())
-    if not (x_scale > 0).all() or not z_scale > 0:
-        raise ConfigError(
-            f"{name}: a feature or z is constant in the training sample (std {x_scale}, "
-            f"{z_scale}); a conditional flow needs spread in every feature and in z."
-        )
-    xs = ((x - x_loc) / x_scale).astype(np.float32)
-    zs = ((z - z_loc) / z_scale).astype(np.float32).reshape(-1, 1)
+    scales = Standardization.of(features, x, z, name)
+    xs, zs = standardize(scales, x, z)
 
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(x))
     n_val = max(1, int(round(config.validation_fraction * len(x))))
     val, train = order[:n_val], order[n_val:]
-    keras.utils.set_random_seed(config.seed)
-    model = spec.build(x.shape[1], 1)
-    steps = -(-len(train) // config.batch_size)
-    model.compile(optimizer=build_optimizer(config, steps), loss=_negative_log_likelihood)
-    history = fit_history(
-        model,
+    model, history = fit_conditional(
+        lambda: spec.build(x.shape[1], 1),
+        _negative_log_likelihood,
         {"x": xs[train], "context": zs[train]},
         np.zeros(len(train), np.float32),
         config=config,
+        steps_per_epoch=-(-len(train) // config.batch_size),
         name=name,
-        stop=stop_on_nan_or_plateau(config),
+        fix=f" or the log_scale_bound ({spec.log_scale_bound:g})",
         validation_data=({"x": xs[val], "context": zs[val]}, np.zeros(len(val), np.float32)),
         batch_size=config.batch_size,
         shuffle=True,
     )
-    losses = np.asarray(history["loss"])
-    if not np.isfinite(losses).all():
-        raise NonFiniteInputError(
-            f"{name}: the training NLL became {losses[~np.isfinite(losses)][0]} at epoch "
-            f"{int(np.argmax(~np.isfinite(losses))) + 1}; lower the learning rate "
-            f"({config.learning_rate:g}) or the log_scale_bound ({spec.log_scale_bound:g})."
-        )
     return TrainedFlow(
         model,
         tuple(features),
         (float(z.min()), float(z.max())),
-        x_loc,
-        x_scale,
-        z_loc,
-        z_scale,
+        scales.x_loc,
+        scales.x_scale,
+        scales.z_loc,
+        scales.z_scale,
         history,
         name,
     )

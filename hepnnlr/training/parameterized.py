@@ -30,7 +30,7 @@ Two corrections of a trained ratio ``r(x, z)``, both NumPy on top of any
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -45,8 +45,15 @@ from hepnnlr.errors import (
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.events import EventTensors
 from hepnnlr.training.classifier import TrainedClassifier
+from hepnnlr.training.conditional import (
+    CONDITIONAL_TRAINING,
+    Standardization,
+    check_z_in_range,
+    conditional_config,
+    fit_conditional,
+    standardize,
+)
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.training.setup import build_optimizer, fit_history, stop_on_nan_or_plateau
 
 __all__ = [
     "DEFAULT_TRAINING",
@@ -58,10 +65,9 @@ __all__ = [
     "train_parameterized_ratio",
 ]
 
-DEFAULT_TRAINING = TrainingConfig(epochs=20, batch_size=512, schedule="cosine", patience=20)
-"""Cosine decay over all epochs and no early stopping: the validation loss is flat to ~1e-3
-while the z dependence is still being learned, so a short patience stops training with z
-biased towards z0 (seen on the Gaussian toy, docs/fragments/issue8.md)."""
+DEFAULT_TRAINING = CONDITIONAL_TRAINING
+""":data:`hepnnlr.training.conditional.CONDITIONAL_TRAINING`: cosine decay, no early
+stopping (the same default as the conditional flow's)."""
 
 
 THESIS_CLASSIFIER = ModelSpec("mlp", hidden=(120, 120, 120))
@@ -102,14 +108,7 @@ class ParameterizedRatio:
     def log_prob(self, x: np.ndarray, z: np.ndarray, batch_size: int = 65_536) -> np.ndarray:
         """The logit: the log of the Eq. 2.8 bracket, one float64 per event."""
         z = np.broadcast_to(np.asarray(z, dtype=np.float64), (len(x),))
-        low, high = self.z_range
-        outside = (z < low) | (z > high)
-        if outside.any():
-            raise ConfigError(
-                f"{self.classifier.name}: z={z[outside][0]:g} lies outside [{low:g}, {high:g}], "
-                "the range of z the classifier was trained on; it does not extrapolate. Scan "
-                "inside the range or retrain over a wider one."
-            )
+        check_z_in_range(z, self.z_range, self.classifier.name, "classifier")
         # The range was checked above in physical units. The model is called directly,
         # batch by batch: ``predict`` costs a fixed ~0.3 s per call, too much for the many
         # small evaluations of a continuous minimization.
@@ -275,36 +274,11 @@ def normalize_ratio(
     return NormalizedRatio(ratio, z_knots, log_norm)
 
 
-def _tensors(x: np.ndarray, z: np.ndarray, scales: ParameterizedRatio | _Scales) -> EventTensors:
-    xs = ((x - scales.x_loc) / scales.x_scale).astype(np.float32)
-    zs = ((z - scales.z_loc) / scales.z_scale).astype(np.float32).reshape(-1, 1)
+def _tensors(
+    x: np.ndarray, z: np.ndarray, scales: ParameterizedRatio | Standardization
+) -> EventTensors:
+    xs, zs = standardize(scales, x, z)
     return EventTensors(None, None, xs, (), tuple(scales.features), theta=zs, theta_names=("z",))
-
-
-@dataclass(frozen=True)
-class _Scales:
-    features: tuple[str, ...]
-    x_loc: np.ndarray
-    x_scale: np.ndarray
-    z_loc: float
-    z_scale: float
-
-
-def _scales(features: Sequence[str], x: np.ndarray, z: np.ndarray) -> _Scales:
-    x_scale = x.std(axis=0)
-    z_scale = float(z.std())
-    if not (x_scale > 0).all():
-        constant = [f for f, s in zip(features, x_scale, strict=True) if not s > 0]
-        raise ConfigError(
-            f"feature(s) {constant} are constant in the training sample; they carry no "
-            "information: drop them from `features`."
-        )
-    if not z_scale > 0:
-        raise ConfigError(
-            "the training events all have the same z; the parameterized classifier needs "
-            "positives over a range of z (draw z from a prior p_z)."
-        )
-    return _Scales(tuple(features), x.mean(axis=0), x_scale, float(z.mean()), z_scale)
 
 
 def parameterized_training_sets(
@@ -378,8 +352,7 @@ def train_parameterized_ratio(
             f"{name}: spec.kind={spec.kind!r}; the parameterized ratio takes event-level "
             "features only: use ModelSpec('mlp', ...)."
         )
-    config = config or DEFAULT_TRAINING
-    config = replace(config, seed=config.seed + int(seed_shift))
+    config = conditional_config(config, seed_shift)
     x = np.asarray(positive_x, dtype=np.float64)
     z = np.asarray(positive_z, dtype=np.float64).reshape(-1)
     ref_sig = np.asarray(reference_signal_x, dtype=np.float64)
@@ -392,7 +365,7 @@ def train_parameterized_ratio(
             "at z0 for the negative class."
         )
     rng = np.random.default_rng(config.seed)
-    scales = _scales(features, np.concatenate([x, ref_sig, ref_bkg]), z)
+    scales = Standardization.of(features, np.concatenate([x, ref_sig, ref_bkg]), z, name)
     order = rng.permutation(len(x))
     n_val = max(config.batch_size, int(round(config.validation_fraction * len(x))))
     if n_val >= len(x):
@@ -413,26 +386,15 @@ def train_parameterized_ratio(
         x[train], z[train], ref_sig, ref_bkg, scales, config.batch_size // 2, config.seed
     )
 
-    keras.utils.set_random_seed(config.seed)
-    network = spec.build(0, len(features), 1)
-    network.compile(
-        optimizer=build_optimizer(config, len(batches)),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-    )
-    history = fit_history(
-        network,
+    network, history = fit_conditional(
+        lambda: spec.build(0, len(features), 1),
+        keras.losses.BinaryCrossentropy(from_logits=True),
         batches,
         config=config,
+        steps_per_epoch=len(batches),
         name=name,
-        stop=stop_on_nan_or_plateau(config),
         validation_data=(val_inputs, val_labels),
     )
-    losses = np.asarray(history["loss"])
-    if not np.isfinite(losses).all():
-        raise NonFiniteInputError(
-            f"{name}: the training loss became non-finite; lower the learning rate "
-            f"({config.learning_rate:g})."
-        )
     classifier = TrainedClassifier(
         network, history, name, 1.0, {"z": (float(z.min()), float(z.max()))}
     )
