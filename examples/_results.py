@@ -7,6 +7,9 @@ renders those files into the document. Nothing in the rendered part is typed by 
 re-running the script is the only way to change a number, and the file records the
 command, the scale, the machine, the load and the commit that made it.
 
+The examples' one way of showing hepnnlr's progress notes while they run is here too:
+:func:`show_progress`, called first in their ``main()``.
+
 The document (one JSON object)::
 
     {"title": "...", "script": "examples/x.py", "command": "python examples/x.py ...",
@@ -24,6 +27,7 @@ writing them when a precision matters).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -34,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hepnnlr.cli.logs import LEVELS, command_logging
 from hepnnlr.provenance import load_average, machine  # noqa: F401 (re-exported)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,3 +130,30 @@ def print_result(path: Path, rows: Sequence[Sequence[Any]]) -> None:
     print(f"wrote {path}")
     for row in rows:
         print("  ", " | ".join(map(str, row)))
+
+
+# The handler show_progress added, kept for the rest of the process (the script's life);
+# never closed, so the ExitStack is only a holder for the entered context.
+_PROGRESS = contextlib.ExitStack()
+_SHOWING: list[str] = []
+
+
+def show_progress(verbosity: str = "default") -> None:
+    """Print hepnnlr's progress notes on stderr, as the ``hepnnlr`` command does.
+
+    The library logs through ``logging.getLogger("hepnnlr")`` and adds no handler of its
+    own, so a script that calls the workflows or methods in-process shows none of their
+    notes until it adds one. This adds the command's handler
+    (:func:`hepnnlr.cli.logs.command_logging`: ``[hepnnlr] ...`` lines, TensorFlow's Python
+    warnings only as errors) for the rest of the process; the examples call it first in
+    ``main()``. A second call changes nothing.
+
+    Args:
+        verbosity: ``"default"`` (progress notes), ``"quiet"`` (warnings and errors) or
+            ``"verbose"`` (details), as the command's no option, ``-q`` and ``-v``.
+    """
+    if verbosity not in LEVELS:
+        raise ValueError(f"show_progress: verbosity={verbosity!r}; use one of {sorted(LEVELS)}")
+    if not _SHOWING:
+        _PROGRESS.enter_context(command_logging(LEVELS[verbosity]))
+        _SHOWING.append(verbosity)

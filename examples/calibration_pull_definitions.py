@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import RESULTS_DIR, ROOT, load_average, table, write_result  # noqa: E402
+from _results import RESULTS_DIR, ROOT, load_average, show_progress, table, write_result  # noqa: E402
 
 
 def _definitions(record: dict) -> list[list[str]]:
@@ -87,6 +87,7 @@ def _definitions(record: dict) -> list[list[str]]:
 
 
 def main(argv=None) -> int:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("records", nargs="+", type=Path, help="kept calibration.json files")
     args = parser.parse_args(argv)

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _results import RESULTS_DIR, load_average, table, write_result
+from _results import RESULTS_DIR, load_average, show_progress, table, write_result
 
 from hepnnlr.methods.dctr_exact import dctr_gaussian_mean_error
 from hepnnlr.workflows import load_fit_job, run_fit
@@ -67,6 +67,7 @@ def fit(folder: Path, target_seed: int, replicas: int):
 
 
 def main(argv: list[str] | None = None) -> int:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--replicas",

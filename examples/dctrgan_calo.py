@@ -72,6 +72,7 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.calo_surrogate import train_calo_surrogate
@@ -586,6 +587,7 @@ def _print_table(stats: dict, labels: tuple[str, ...], names) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--out", type=Path, default=Path("out/dctrgan_calo"))
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))

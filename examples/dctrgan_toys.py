@@ -36,6 +36,7 @@ from pathlib import Path
 
 import hist
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.dctrgan import DCTRGANConfig, DCTRGANReweighter, array_tensors
@@ -198,6 +199,7 @@ def run_toy(toy: str, args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--out", type=Path, default=Path("out/dctrgan_toys"))
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import show_progress
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs"))
 
@@ -27,6 +29,7 @@ FIGURES = ROOT / "docs" / "figures" / "guide"
 
 
 def main(argv: list[str] | None = None) -> int:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pages", nargs="*", help="page names (default: every guide page)")
     args = parser.parse_args(argv)

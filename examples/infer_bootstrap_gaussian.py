@@ -24,7 +24,7 @@ import sys
 import time
 
 import numpy as np
-from _results import RESULTS_DIR, load_average, print_result, table, write_result
+from _results import RESULTS_DIR, load_average, print_result, show_progress, table, write_result
 
 from hepnnlr.methods.signal_strength import MixtureLikelihood
 from hepnnlr.samples.gaussian_signal import GaussianSignalToy
@@ -34,6 +34,7 @@ MU, Z, N = 0.2, 0.25 * np.pi, 3000
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=200, help="independent datasets")
     parser.add_argument("--replicas", type=int, default=200, help="bootstrap replicas")

@@ -25,7 +25,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from _results import RESULTS_DIR, load_average, print_result, table, write_result
+from _results import RESULTS_DIR, load_average, print_result, show_progress, table, write_result
 
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.methods.omnifold_ensembles import bootstrap_omnifold, parallel_omnifold
@@ -63,6 +63,7 @@ def _quantities(z_sim: np.ndarray, weights: np.ndarray) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--samples", type=int, default=30, help="bootstrap replicas, and independent data samples"

@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
@@ -197,6 +198,7 @@ def _print_tables(summary: dict[str, dict[str, dict[str, float]]]) -> None:
 
 
 def main() -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=Path("ensembling"))
     parser.add_argument("--events", type=int, default=20_000, help="events per sample")

@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from _results import RESULTS_DIR, load_average, table, write_result
+from _results import RESULTS_DIR, load_average, show_progress, table, write_result
 
 from hepnnlr.methods import OmniFoldConfig, omnifold
 from hepnnlr.models import ModelSpec
@@ -67,6 +67,7 @@ def _events(v: np.ndarray) -> EventTensors:
 
 
 def main(argv: list[str] | None = None) -> int:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--seeds",

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.response import (
@@ -135,6 +136,7 @@ def _plot(toy, x, y, models, path: Path) -> None:
 
 
 def main() -> None:
+    show_progress()
     args = _parse()
     start = time.time()
     toy = JetResponseToy()

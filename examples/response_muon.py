@@ -30,6 +30,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 
 from hepnnlr.errors import HepnnlrWarning
@@ -65,6 +66,7 @@ def _exact_half_range(beta: float, m: float = 2.0) -> float:
 
 
 def main() -> None:
+    show_progress()
     args = _parse()
     start = time.time()
     toy = MuonResolutionToy(beta=2.0)

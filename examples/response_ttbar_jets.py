@@ -34,6 +34,7 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 import uproot
+from _results import show_progress
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from scipy import stats
@@ -106,6 +107,7 @@ def _truth(detector: TTbarDetectorConfig, energy, abs_eta):
 
 
 def main() -> None:
+    show_progress()
     args = _parse()
     start = time.time()
     detector = TTbarDetectorConfig()

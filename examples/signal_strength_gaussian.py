@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import show_progress
 
 from hepnnlr.methods.signal_strength import (
     MixtureLikelihood,
@@ -128,6 +129,7 @@ def k_study(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     parser.add_argument("--radius", type=float, default=2.0, help="2.0 or 0.5")

@@ -49,6 +49,7 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
+from _results import show_progress
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.methods.signal_strength import (
@@ -203,6 +204,7 @@ def feature_figure(outputs: dict, test_z: list[float], path: Path) -> Path:
 
 
 def main() -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     parser.add_argument(

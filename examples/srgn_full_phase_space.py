@@ -36,6 +36,7 @@ from pathlib import Path
 
 import hist
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
@@ -156,6 +157,7 @@ def _auc_figure(grid: np.ndarray, aucs: dict, events: int, path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="data and simulation events")
     parser.add_argument(

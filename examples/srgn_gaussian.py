@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter, dctr_fit
@@ -157,6 +158,7 @@ def _figure(table_id: int, table: dict, rw, samples, seed: int, out: Path) -> Pa
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", type=int, choices=(1, 2), default=1)
     parser.add_argument("--runs", type=int, default=5, help="independent runs (paper: 40)")

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import hist
 import numpy as np
+from _results import show_progress
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter, dctr_fit
@@ -156,6 +157,7 @@ def _auc_figure(rw, x_gen, x_sim, data_sim, seed: int, out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=6, help="independent runs (paper: 40)")
     parser.add_argument(

@@ -48,6 +48,7 @@ from pathlib import Path
 import awkward as ak
 import hist
 import numpy as np
+from _results import show_progress
 from _srgn_pythia import (
     attach_theta,
     processed_columns,
@@ -365,6 +366,7 @@ def _summary_rows(inputs: str, runs: list[dict], bounds: tuple[float, float]) ->
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=Path("/tmp/hepnnlr_srgn/tt"))
     parser.add_argument(

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import hist
 import numpy as np
+from _results import show_progress
 from _srgn_pythia import (
     attach_theta,
     processed_columns,
@@ -286,6 +287,7 @@ def _replot(summaries: list[Path], figures: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    show_progress()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=Path("/tmp/hepnnlr_srgn/z"))
     parser.add_argument("--params", nargs="+", default=list(PARAMETERS), choices=list(PARAMETERS))

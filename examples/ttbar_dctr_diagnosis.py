@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import RESULTS_DIR, ROOT, load_average, table, write_result  # noqa: E402
+from _results import RESULTS_DIR, ROOT, load_average, show_progress, table, write_result  # noqa: E402
 from calibration_curves import load_cached_samples, replace_given  # noqa: E402
 
 VARIANTS = {
@@ -115,6 +115,7 @@ def _window_means(g, weights=None):
 
 
 def main(argv=None) -> int:
+    show_progress()
     import numpy as np
 
     from hepnnlr.workflows.fit_calibration import calibration_targets
