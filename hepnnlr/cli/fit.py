@@ -15,6 +15,10 @@ listed with the reason (docs/fits.md).
 an independent sample of known θ) and prints the calibration curve: the fitted values
 with their total errors, the weighted line of fitted against true (slope, offset,
 χ²/ndf) and the pulls' mean and width (:mod:`hepnnlr.workflows.fit_calibration`).
+
+Both checkpoint their units in ``OUTPUT/.hepnnlr-checkpoint`` (a fit's in ``fit/``, a
+calibration's in ``calibration/``: :mod:`hepnnlr.workflows.fit_checkpoint`), and
+``--resume`` continues a killed run of the same job with the same options.
 """
 
 from __future__ import annotations
@@ -182,5 +186,6 @@ def _calibrate(job, method: str, started: float) -> int:
         "method: repeats); offset: the bias fitted - true of the line at the pivot"
     )
     print(f"  calibration: {outputs.file}")
-    print(f"  plot:        {outputs.plot}")
+    if outputs.plot is not None:
+        print(f"  plot:        {outputs.plot}")
     return 0

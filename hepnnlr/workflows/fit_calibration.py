@@ -22,8 +22,15 @@
    :func:`~hepnnlr.results.calibration.training_covariance`) and the simulation's error
    (one retrained reweighter per replica for all targets: :func:`simulation_covariance`,
    with the replicas' training noise taken out).
-4. ``calibration.json``, the printed table and ``calibration_<parameter>.png`` (fitted vs
-   true with the y = x line and the fitted line, the pulls below) in ``output_dir``.
+4. ``calibration.json``, the printed table and (unless ``plots: false``)
+   ``calibration_<parameter>.png`` (fitted vs true with the y = x line and the fitted line,
+   the pulls below) in ``output_dir``.
+
+``hepnnlr fit ... --calibrate --resume`` continues a killed calibration: each reweighter,
+each replica of the simulation and each target's fits and replicas is a checkpoint unit
+(:mod:`hepnnlr.workflows.fit_checkpoint`) whose randomness is its own seed's, so the
+resumed ``calibration.json`` equals the uninterrupted one's, timings aside
+(``tests/workflows/test_calibration_resume.py``).
 
 The targets share the simulation and the reweighters, so their errors from the finite
 simulation are correlated: a fluctuation of the simulation moves or tilts the whole
@@ -43,6 +50,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hepnnlr.errors import EmptySelectionError
+from hepnnlr.methods.job_checkpoint import JobCheckpoint
 from hepnnlr.outputs import write_text
 from hepnnlr.results.calibration import (
     LineFit,
@@ -56,6 +64,7 @@ from hepnnlr.results.fit_errors import ParameterError, simulation_covariance_of
 from hepnnlr.results.plots import save_figure
 from hepnnlr.results.style import PlotStyle, experiment_label, styled
 from hepnnlr.workflows.fit import fit_target, train_simulation_replicas
+from hepnnlr.workflows.fit_checkpoint import FitUnits
 from hepnnlr.workflows.fit_config import FitJob
 from hepnnlr.workflows.fit_inputs import Inputs, load_samples
 from hepnnlr.workflows.fit_steps import train_reweighter
@@ -194,7 +203,7 @@ class CalibrationOutputs:
     pulls: PullSummary
     table: list[str]
     file: Path
-    plot: Path
+    plot: Path | None  # None with ``plots: false``
     seconds: float
 
 
@@ -210,16 +219,24 @@ def calibration_targets(job: FitJob) -> tuple[str, dict[str, tuple[dict[str, flo
     return name, targets
 
 
-def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutputs:
+def run_calibration(
+    job: FitJob, samples: dict | None = None, *, checkpoint: JobCheckpoint | None = None
+) -> CalibrationOutputs:
     """Fit every calibration target of ``job`` (module docstring) and write the curve.
 
     ``samples``: the processed samples of ``job`` and its targets, as
     ``load_samples(job, calibration_targets(job)[1])`` returns them (a caller that kept
-    them saves their processing); default: loaded here."""
+    them saves their processing); default: loaded here. Each repeat's reweighter, each
+    replica of the simulation and each target's fits and replicas is a unit of
+    ``checkpoint`` (default: the one ``hepnnlr fit --calibrate`` makes active, if any;
+    :mod:`hepnnlr.workflows.fit_checkpoint`): a resumed calibration loads the units
+    found there and writes the uninterrupted one's ``calibration.json``."""
     started = time.perf_counter()
     name, targets = calibration_targets(job)  # checks calibration: before any work
     out = job.output_dir
     out.mkdir(parents=True, exist_ok=True)
+    # before any work: another job's checkpoint is refused, naming the differing keys
+    units = FitUnits.of(job, checkpoint, kind="calibration")
     if samples is None:
         samples = load_samples(job, targets)
     elif missing := sorted({"nominal", "varied", *targets} - set(samples)):
@@ -227,14 +244,18 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
     inputs = Inputs(samples["nominal"])
     u = job.uncertainty
     reweighters = [
-        train_reweighter(job, samples, inputs, job.training_seed + m) for m in range(u.repeats)
+        units.reweighter(
+            f"reweighter-{m}",
+            lambda m=m: train_reweighter(job, samples, inputs, job.training_seed + m),
+        )
+        for m in range(u.repeats)
     ]
     # replica b of the simulation retrains repeat b mod M once, for every target
-    simulation = train_simulation_replicas(job, samples, inputs, list(range(u.repeats)))
+    simulation = train_simulation_replicas(job, samples, inputs, list(range(u.repeats)), units)
     points = []
     for key, (point, _, seed) in targets.items():
         view = {"nominal": samples["nominal"], "varied": samples["varied"], "target": samples[key]}
-        result = fit_target(job, view, inputs, reweighters, simulation)
+        result = fit_target(job, view, inputs, reweighters, simulation, units.within(key))
         repeats = [
             {
                 "theta": f.theta,
@@ -321,16 +342,20 @@ def run_calibration(job: FitJob, samples: dict | None = None) -> CalibrationOutp
         if p.sigma(name) is None
     ]
     pull_of = dict(zip((id(p) for p in measured), pull.values, strict=True))
-    plot = plot_calibration(
-        name,
-        true,
-        fitted,
-        sigma,
-        line,
-        pull,
-        out / f"calibration_{name}.png",
-        style=job.plots.look("Simulation"),
-        formats=job.plots.formats,
+    plot = (
+        plot_calibration(
+            name,
+            true,
+            fitted,
+            sigma,
+            line,
+            pull,
+            out / f"calibration_{name}.png",
+            style=job.plots.look("Simulation"),
+            formats=job.plots.formats,
+        )
+        if job.plots.enabled
+        else None
     )
     seconds = time.perf_counter() - started
     file = out / "calibration.json"

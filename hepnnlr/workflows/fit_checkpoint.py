@@ -11,6 +11,13 @@ The units of a fit (:mod:`hepnnlr.workflows.fit`) and what each one keeps:
 * ``simulation-reweighter-<b>`` and ``simulation-fit-<b>``: replica ``b`` of the
   simulation, its retrained reweighter and its fit.
 
+A calibration (``hepnnlr fit ... --calibrate``, :mod:`hepnnlr.workflows.fit_calibration`)
+keeps the same units in its own job folder (``calibration`` beside ``fit``): the repeats'
+reweighters and the simulation's once, since every target shares them, and per target
+``k`` the fits and replicas under the target's name (``calibration_<k>-repeat-<m>``,
+``calibration_<k>-replicas-<m>``, ``calibration_<k>-simulation-fit-<b>``:
+:meth:`FitUnits.within`).
+
 Every unit's randomness comes from its own seed (the training seed of its repeat, the
 Poisson(1) stream ``(seed, b)`` of its replica), never from what ran before it, so a
 resumed job that loads the units an earlier run completed gives the uninterrupted job's
@@ -88,24 +95,34 @@ def _row_from(record: dict[str, Any]) -> ReplicaRow:
 
 class FitUnits:
     """The units of one fit job: loaded where the checkpoint holds them, else computed
-    and saved (module docstring). ``checkpoint=None``: computed, nothing kept."""
+    and saved (module docstring). ``checkpoint=None``: computed, nothing kept;
+    ``prefix``: put before every unit's name (a calibration target's, :meth:`within`)."""
 
-    def __init__(self, checkpoint: JobCheckpoint | None = None) -> None:
+    def __init__(self, checkpoint: JobCheckpoint | None = None, prefix: str = "") -> None:
         self.checkpoint = checkpoint
+        self.prefix = prefix
 
     @classmethod
-    def of(cls, job: Any, checkpoint: JobCheckpoint | None = None) -> FitUnits:
-        """``checkpoint``, else the active store's checkpoint of ``job`` (its validated
-        fields: a resumed job with other values is refused, naming them), else none."""
+    def of(
+        cls, job: Any, checkpoint: JobCheckpoint | None = None, *, kind: str = "fit"
+    ) -> FitUnits:
+        """``checkpoint``, else the active store's checkpoint of ``job`` in its folder
+        ``kind`` (``fit``; ``calibration`` for ``--calibrate``) with its validated fields
+        (a resumed job with other values is refused, naming them), else none."""
         if checkpoint is None:
             store = active_store()
             if store is not None:
-                checkpoint = store.job("fit", job_record(job))
+                checkpoint = store.job(kind, job_record(job))
         return cls(checkpoint)
+
+    def within(self, group: str) -> FitUnits:
+        """The units of ``group`` (a calibration target) in the same checkpoint, named
+        ``<group>-<unit>`` so that every target keeps its own fits and replicas."""
+        return FitUnits(self.checkpoint, f"{self.prefix}{group}-")
 
     def reweighter(self, name: str, train: Callable[[], DCTRReweighter]) -> DCTRReweighter:
         """The reweighter of unit ``name``: loaded, or ``train()``-ed and saved."""
-        ckpt = self.checkpoint
+        ckpt, name = self.checkpoint, self.prefix + name
         if ckpt is not None and ckpt.has(name):
             unit = ckpt.load(name)
             rw = DCTRReweighter.load(unit.folder / _REWEIGHTER)
@@ -123,7 +140,7 @@ class FitUnits:
 
     def fit(self, name: str, compute: Callable[[], OneFit]) -> OneFit:
         """The fit of unit ``name``: loaded, or computed and saved."""
-        ckpt = self.checkpoint
+        ckpt, name = self.checkpoint, self.prefix + name
         if ckpt is not None and ckpt.has(name):
             return _fit_from(ckpt.load(name).record)
         fit = compute()
@@ -133,7 +150,7 @@ class FitUnits:
 
     def rows(self, name: str, compute: Callable[[], list[ReplicaRow]]) -> list[ReplicaRow]:
         """The replica rows of unit ``name``: loaded, or computed and saved."""
-        ckpt = self.checkpoint
+        ckpt, name = self.checkpoint, self.prefix + name
         if ckpt is not None and ckpt.has(name):
             return [_row_from(r) for r in ckpt.load(name).record["rows"]]
         rows = compute()
