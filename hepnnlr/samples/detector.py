@@ -37,8 +37,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import awkward as ak
 import numpy as np
@@ -47,7 +48,7 @@ from numpy.typing import NDArray
 from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError
 from hepnnlr.samples.selection import pass_gen, pass_reco
 
-__all__ = ["DetectorConfig", "reconstruct_particles", "simulate_detector"]
+__all__ = ["DetectorConfig", "reconstruct_particles", "simulate_detector", "with_detector_fields"]
 
 _RESOLUTIONS = (
     "track_resolution_a",
@@ -204,6 +205,12 @@ def check_detector_seed(seed: object) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
     return int(seed)
+
+
+def with_detector_fields(events: ak.Array, fields: Mapping[str, Any]) -> ak.Array:
+    """``events`` (one record per event) with ``fields`` added after its own, or replacing
+    those of the same name: how every detector of hepnnlr returns its gen events."""
+    return ak.zip({**{name: events[name] for name in ak.fields(events)}, **fields}, depth_limit=1)
 
 
 def _column(array: ak.Array, field: str, collection: str = "GenPart") -> NDArray[np.float64]:
@@ -460,9 +467,8 @@ def simulate_detector(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     reco_part = _reconstruct_particles(gen_events["GenPart"], config, rng)
     reco_electron = _reconstruct_electron(gen_events["GenElectron"], config, rng)
-    fields = {name: gen_events[name] for name in ak.fields(gen_events)}
-    fields["RecoElectron"] = reco_electron
-    fields["RecoPart"] = reco_part
-    events = ak.zip(fields, depth_limit=1)
+    events = with_detector_fields(
+        gen_events, {"RecoElectron": reco_electron, "RecoPart": reco_part}
+    )
     events = ak.with_field(events, pass_gen(events), "pass_gen")
     return ak.with_field(events, pass_reco(events), "pass_reco")

@@ -62,6 +62,7 @@ __all__ = [
     "HERA_SETTINGS",
     "generate_dis",
     "get_setup",
+    "setting_lines",
 ]
 
 BLOCK_SIZE = 1000
@@ -99,6 +100,12 @@ _QUIET_SETTINGS: tuple[str, ...] = (
 )
 
 _RESERVED_PREFIXES = ("random:",)
+
+
+def setting_lines(params: str | Iterable[str]) -> tuple[str, ...]:
+    """Extra Pythia settings of a ``params`` argument as a tuple of ``"Name = value"``
+    lines: a single string is one line (not a sequence of characters)."""
+    return (params,) if isinstance(params, str) else tuple(params)
 
 
 def _check_setting_line(line: object, *, origin: str) -> str:
@@ -362,7 +369,7 @@ def _check_settings(settings: tuple[str, ...]) -> None:
 
 
 def _full_settings(setup: DISSetup, params: Iterable[str]) -> tuple[str, ...]:
-    extra = tuple(params) if not isinstance(params, str) else (params,)
+    extra = setting_lines(params)
     for line in extra:
         _check_setting_line(line, origin="params")
     return HERA_SETTINGS + setup.settings + extra

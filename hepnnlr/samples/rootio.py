@@ -30,11 +30,13 @@ __all__ = [
     "FLAT_BRANCHES",
     "REQUIRED_BRANCHES",
     "check_event_file",
+    "collection_branches",
     "read_events",
     "write_events",
     "write_tree",
     "check_tree_file",
     "read_tree_columns",
+    "required_branches",
     "typed_columns",
     "write_typed_tree",
 ]
@@ -70,11 +72,25 @@ COLLECTION_FIELDS: dict[str, dict[str, np.dtype]] = {
 }
 """Jagged collections: name → {field → dtype}."""
 
-REQUIRED_BRANCHES: tuple[str, ...] = tuple(FLAT_BRANCHES) + tuple(
-    branch
-    for collection, fields in COLLECTION_FIELDS.items()
-    for branch in (f"n{collection}", *(f"{collection}_{f}" for f in fields))
-)
+
+def collection_branches(collection: str, fields: Iterable[str]) -> tuple[str, ...]:
+    """The branches of one jagged collection ``X`` (NanoAOD naming): ``nX``, ``X_<field>``."""
+    return (f"n{collection}", *(f"{collection}_{f}" for f in fields))
+
+
+def required_branches(
+    flat: Iterable[str], collections: Mapping[str, Iterable[str]]
+) -> tuple[str, ...]:
+    """Every branch of a file with ``flat`` branches and jagged ``collections`` (name →
+    fields), in that order: the flat ones, then each collection's counter and fields."""
+    return tuple(flat) + tuple(
+        branch
+        for collection, fields in collections.items()
+        for branch in collection_branches(collection, fields)
+    )
+
+
+REQUIRED_BRANCHES: tuple[str, ...] = required_branches(FLAT_BRANCHES, COLLECTION_FIELDS)
 """Every branch an event file must have."""
 
 BASKET_EVENTS = 10_000

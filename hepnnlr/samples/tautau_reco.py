@@ -45,8 +45,13 @@ import awkward as ak
 import numpy as np
 
 from hepnnlr.errors import ConfigError, MissingBranchError
-from hepnnlr.samples.detector import check_detector_seed, check_object_detector
-from hepnnlr.samples.rootio import DEFAULT_TREE, write_typed_tree
+from hepnnlr.samples.detector import (
+    check_detector_seed,
+    check_object_detector,
+    with_detector_fields,
+)
+from hepnnlr.samples.dis import setting_lines
+from hepnnlr.samples.rootio import DEFAULT_TREE, required_branches, write_typed_tree
 from hepnnlr.samples.tautau import TAUTAU_BLOCK_SIZE, TauTauConfig, generate_tautau
 
 __all__ = [
@@ -130,10 +135,8 @@ TAUTAU_COLLECTION_FIELDS: dict[str, dict[str, np.dtype]] = {
 }
 """Jagged collections (0 or 1 entry each) of the ττ file: name → {field → dtype}."""
 
-TAUTAU_REQUIRED_BRANCHES: tuple[str, ...] = tuple(TAUTAU_FLAT_BRANCHES) + tuple(
-    branch
-    for collection, cfields in TAUTAU_COLLECTION_FIELDS.items()
-    for branch in (f"n{collection}", *(f"{collection}_{f}" for f in cfields))
+TAUTAU_REQUIRED_BRANCHES: tuple[str, ...] = required_branches(
+    TAUTAU_FLAT_BRANCHES, TAUTAU_COLLECTION_FIELDS
 )
 """Every branch a ττ event file has."""
 
@@ -269,17 +272,16 @@ def simulate_tautau_detector(
     met_x = met_x + sigma * g_x
     met_y = met_y + sigma * g_y
 
-    out = {name: events[name] for name in ak.fields(events)}
-    out.update(
+    return with_detector_fields(
+        events,
         {
             "tau_energy_scale": scale,
             "RecoTauh": ak.unflatten(reco_tau[t_found], t_found.astype(np.int64)),
             "RecoLepton": ak.unflatten(reco_lep[l_found], l_found.astype(np.int64)),
             "MET_pt": np.hypot(met_x, met_y),
             "MET_phi": np.arctan2(met_y, met_x),
-        }
+        },
     )
-    return ak.zip(out, depth_limit=1)
 
 
 def write_tautau_events(
@@ -290,9 +292,15 @@ def write_tautau_events(
     Raises:
         MissingBranchError: if a field of :data:`TAUTAU_REQUIRED_BRANCHES` is missing.
     """
-    return write_typed_tree(path, events, TAUTAU_FLAT_BRANCHES, TAUTAU_COLLECTION_FIELDS,
-                            what="ττ events",
-                            fix="run simulate_tautau_detector on them first", tree=tree)
+    return write_typed_tree(
+        path,
+        events,
+        TAUTAU_FLAT_BRANCHES,
+        TAUTAU_COLLECTION_FIELDS,
+        what="ττ events",
+        fix="run simulate_tautau_detector on them first",
+        tree=tree,
+    )
 
 
 def make_tautau_sample(
@@ -336,8 +344,7 @@ def make_tautau_sample(
     Example:
         >>> make_tautau_sample("h.root", "signal", n_events=1000, seed=1)  # doctest: +SKIP
     """
-    extra = (params,) if isinstance(params, str) else tuple(params)
-    config = TauTauConfig(process=process, mpi=mpi, params=extra)
+    config = TauTauConfig(process=process, mpi=mpi, params=setting_lines(params))
     # validate the scale before spending time in Pythia
     _event_scales(tau_energy_scale, 1, int(seed) if isinstance(seed, int) and seed >= 0 else 0)
     gen = generate_tautau(

@@ -49,8 +49,13 @@ import fastjet
 import numpy as np
 
 from hepnnlr.errors import ConfigError, MissingBranchError
-from hepnnlr.samples.detector import check_detector_seed, check_object_detector
-from hepnnlr.samples.rootio import DEFAULT_TREE, write_typed_tree
+from hepnnlr.samples.detector import (
+    check_detector_seed,
+    check_object_detector,
+    with_detector_fields,
+)
+from hepnnlr.samples.dis import setting_lines
+from hepnnlr.samples.rootio import DEFAULT_TREE, required_branches, write_typed_tree
 from hepnnlr.samples.ttbar import TTBAR_BLOCK_SIZE, TTbarConfig, generate_ttbar
 
 __all__ = [
@@ -148,10 +153,8 @@ TTBAR_COLLECTION_FIELDS: dict[str, dict[str, np.dtype]] = {
 }
 """Jagged collections of the tt̄ file: name → {field → dtype}."""
 
-TTBAR_REQUIRED_BRANCHES: tuple[str, ...] = tuple(TTBAR_FLAT_BRANCHES) + tuple(
-    branch
-    for collection, cfields in TTBAR_COLLECTION_FIELDS.items()
-    for branch in (f"n{collection}", *(f"{collection}_{f}" for f in cfields))
+TTBAR_REQUIRED_BRANCHES: tuple[str, ...] = required_branches(
+    TTBAR_FLAT_BRANCHES, TTBAR_COLLECTION_FIELDS
 )
 """Every branch a tt̄ event file has."""
 
@@ -312,8 +315,8 @@ def simulate_ttbar_detector(
     met_y = -(rj_py + mu_py + u_py)
 
     nu = events.GenNeutrino[:, 0]  # exactly one per event (generate_ttbar checks it)
-    out = {name: events[name] for name in ak.fields(events)}
-    out.update(
+    return with_detector_fields(
+        events,
         {
             "GenJet": gen_jets[["pt", "eta", "phi", "mass", "btag"]],
             "RecoJet": reco_jets,
@@ -322,9 +325,8 @@ def simulate_ttbar_detector(
             "MET_phi": np.arctan2(met_y, met_x),
             "GenMET_pt": ak.to_numpy(ak.values_astype(nu.pt, np.float64)),
             "GenMET_phi": ak.to_numpy(ak.values_astype(nu.phi, np.float64)),
-        }
+        },
     )
-    return ak.zip(out, depth_limit=1)
 
 
 def write_ttbar_events(
@@ -335,9 +337,15 @@ def write_ttbar_events(
     Raises:
         MissingBranchError: if a field of :data:`TTBAR_REQUIRED_BRANCHES` is missing.
     """
-    return write_typed_tree(path, events, TTBAR_FLAT_BRANCHES, TTBAR_COLLECTION_FIELDS,
-                            what="tt̄ events",
-                            fix="run simulate_ttbar_detector on them first", tree=tree)
+    return write_typed_tree(
+        path,
+        events,
+        TTBAR_FLAT_BRANCHES,
+        TTBAR_COLLECTION_FIELDS,
+        what="tt̄ events",
+        fix="run simulate_ttbar_detector on them first",
+        tree=tree,
+    )
 
 
 def make_ttbar_sample(
@@ -378,8 +386,7 @@ def make_ttbar_sample(
     Example:
         >>> make_ttbar_sample("tt.root", n_events=1000, seed=1, top_mass=175)  # doctest: +SKIP
     """
-    extra = (params,) if isinstance(params, str) else tuple(params)
-    config = TTbarConfig(top_mass=top_mass, mpi=mpi, params=extra)
+    config = TTbarConfig(top_mass=top_mass, mpi=mpi, params=setting_lines(params))
     gen = generate_ttbar(
         n_events,
         seed=seed,

@@ -53,18 +53,24 @@ from numpy.typing import NDArray
 
 from hepnnlr.errors import ConfigError
 from hepnnlr.samples.blocks import run_blocks
-from hepnnlr.samples.detector import DetectorConfig, reconstruct_particles
+from hepnnlr.samples.detector import (
+    DetectorConfig,
+    reconstruct_particles,
+    with_detector_fields,
+)
 from hepnnlr.samples.dis import (
     BLOCK_SIZE,
     _BlockGenerator,
     _check_setting_line,
     _check_settings,
     _seeded_blocks,
+    setting_lines,
 )
 from hepnnlr.samples.rootio import (
     DEFAULT_TREE,
     check_event_file,
     read_tree_columns,
+    required_branches,
     typed_columns,
     write_tree,
 )
@@ -126,13 +132,9 @@ _FLAT: dict[str, np.dtype] = {
     "pass_gen": np.dtype(np.bool_),
     "pass_reco": np.dtype(np.bool_),
 }
-_COLLECTIONS = ("GenPart", "RecoPart")
+_COLLECTIONS = dict.fromkeys(("GenPart", "RecoPart"), _PARTICLE_FIELDS)
 
-ZJETS_BRANCHES: tuple[str, ...] = tuple(_FLAT) + tuple(
-    branch
-    for collection in _COLLECTIONS
-    for branch in (f"n{collection}", *(f"{collection}_{f}" for f in _PARTICLE_FIELDS))
-)
+ZJETS_BRANCHES: tuple[str, ...] = required_branches(_FLAT, _COLLECTIONS)
 """Every branch of a Z → light-quark event file."""
 
 _NEUTRINOS = (12, 14, 16)
@@ -321,7 +323,7 @@ def _generate_block(
 
 
 def _full_settings(params: Iterable[str]) -> tuple[str, ...]:
-    extra = (params,) if isinstance(params, str) else tuple(params)
+    extra = setting_lines(params)
     for line in extra:
         _check_setting_line(line, origin="params")
         name = line.split("=", 1)[0].strip()
@@ -420,7 +422,7 @@ def write_zjets_events(
     columns = typed_columns(
         events,
         _FLAT,
-        dict.fromkeys(_COLLECTIONS, _PARTICLE_FIELDS),
+        _COLLECTIONS,
         what="Z->qq events",
         fix="build them with hepnnlr.samples.zjets.make_zjets_sample",
     )
@@ -434,7 +436,7 @@ def read_zjets_events(path: str | os.PathLike[str], tree: str = DEFAULT_TREE) ->
         InputFileError, MissingBranchError: as :func:`hepnnlr.samples.check_event_file`.
     """
     check_event_file(path, tree, ZJETS_BRANCHES)
-    return read_tree_columns(path, tree, _FLAT, dict.fromkeys(_COLLECTIONS, _PARTICLE_FIELDS))
+    return read_tree_columns(path, tree, _FLAT, _COLLECTIONS)
 
 
 def make_zjets_sample(
@@ -486,8 +488,12 @@ def make_zjets_sample(
         block_size=block_size,
     )
     reco = reconstruct_particles(gen["GenPart"], detector, seed=seed)
-    fields = {name: gen[name] for name in ak.fields(gen)}
-    fields["RecoPart"] = reco
-    fields["pass_gen"] = ak.to_numpy(ak.num(gen["GenPart"], axis=1)) > 0
-    fields["pass_reco"] = ak.to_numpy(ak.num(reco, axis=1)) > 0
-    return write_zjets_events(path, ak.zip(fields, depth_limit=1), tree)
+    events = with_detector_fields(
+        gen,
+        {
+            "RecoPart": reco,
+            "pass_gen": ak.to_numpy(ak.num(gen["GenPart"], axis=1)) > 0,
+            "pass_reco": ak.to_numpy(ak.num(reco, axis=1)) > 0,
+        },
+    )
+    return write_zjets_events(path, events, tree)
