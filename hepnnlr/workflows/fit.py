@@ -344,7 +344,9 @@ def run_fit(job: FitJob, *, checkpoint: JobCheckpoint | None = None) -> FitOutpu
     plots = []
     level = "generator" if job.method == "dctr" else "detector"
     fitted_label = ", ".join(f"{n}={v:.4g}" for n, v in value.items())
-    look, formats = job.plots.look("Simulation"), job.plots.formats
+    # real data (no truth) are labelled as the unfolding labels them
+    look = job.plots.look("Simulation" if job.target_truth else "Internal")
+    formats = job.plots.formats
     for key, group in groups.items() if job.plots.enabled else ():
         plots += plot_comparison(
             {

@@ -477,6 +477,24 @@ class FitJob:
         )
         samples = check_file_samples(self.samples, self.description, self.analysis, named)
         object.__setattr__(self, "samples", samples)
+        if samples.target_marked_data:  # real data by the job's word: refused before any run
+            from hepnnlr.workflows.fit_data import check_real_data_target
+
+            check_real_data_target(self)
+
+    @cached_property
+    def target_truth(self) -> bool:
+        """Whether the target carries its generator level: false for real data among
+        ``samples.files`` (:func:`hepnnlr.workflows.fit_data.resolve_target_truth`, which
+        may read the target files' fields once)."""
+        from hepnnlr.workflows.fit_data import resolve_target_truth
+
+        return resolve_target_truth(self)
+
+    def target_point(self) -> dict[str, float]:
+        """The target's true θ, as reported: ``samples.point("target")``, or ``{}`` for
+        real data (no truth to report)."""
+        return self.samples.point("target") if self.target_truth else {}
 
     @cached_property
     def description(self) -> AnalysisDescription | None:

@@ -78,10 +78,12 @@ class Level:
     ``theta`` ``(n, k)`` holds the parameters of a varied sample (parameter units);
     ``selected``/``total``: events passing both levels out of those generated;
     ``reco_selected``: with ``features.unselected: zero``, the events that pass the
-    detector-level selection (``None``: every event does).
+    detector-level selection (``None``: every event does). ``gen`` is None for a target
+    that is real data (:mod:`hepnnlr.workflows.fit_data`): its events passing the
+    detector level, at that level alone (``selected``: those, out of ``total`` read).
     """
 
-    gen: EventTensors
+    gen: EventTensors | None
     reco: EventTensors
     theta: np.ndarray | None = None
     selected: int = 0
@@ -90,7 +92,7 @@ class Level:
     reco_selected: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self.gen)
+        return len(self.reco if self.gen is None else self.gen)
 
     def reco_rows(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The event indices among ``rows`` (default all) that pass at detector level."""
@@ -186,7 +188,11 @@ features are 0)."""
 
 
 def _columns_to_level(
-    columns: ak.Array, job: FitJob, where: str, theta: tuple[str, ...] = ()
+    columns: ak.Array,
+    job: FitJob,
+    where: str,
+    theta: tuple[str, ...] = (),
+    levels: tuple[str, ...] = ("gen", "reco"),
 ) -> Level:
     """Network inputs of the events of one file, per level.
 
@@ -195,34 +201,35 @@ def _columns_to_level(
     and a :data:`SELECTED` flag of 0 where its selection failed, at detector level marked
     in :attr:`Level.reco_selected` (real data has only the selected events, so the
     detector-level fit uses those). ``theta``: the parameters whose per-event values
-    (the ``parameters`` column) become :attr:`Level.theta`.
+    (the ``parameters`` column) become :attr:`Level.theta`. ``levels=("reco",)``: real
+    data (no ``gen`` columns): the events that pass the detector level, whatever
+    ``unselected`` says.
     """
+    names_of = {"gen": job.generator_features, "reco": job.simulation_features}
     level_defined, event_columns = {}, {}
-    for level, names in (("gen", job.generator_features), ("reco", job.simulation_features)):
+    for level in levels:
         cols, ok = {}, np.ones(len(columns), bool)
-        for name in names:
+        for name in names_of[level]:
             value = _field(columns[level], name, f"the {level} records of {where}")
             ok &= ~ak.to_numpy(ak.is_none(value, axis=0))
             cols[name] = value
         if f"pass_{level}" in ak.fields(columns):
             ok &= ak.to_numpy(columns[f"pass_{level}"])
         level_defined[level], event_columns[level] = ok, cols
-    keep_all = job.features.unselected == "zero"
-    defined = (
-        np.ones(len(columns), bool) if keep_all else (level_defined["gen"] & level_defined["reco"])
-    )
-    if not (level_defined["gen"] & level_defined["reco"]).any():
+    passing = np.logical_and.reduce([level_defined[level] for level in levels])
+    keep_all = job.features.unselected == "zero" and "gen" in levels
+    defined = np.ones(len(columns), bool) if keep_all else passing
+    if not passing.any():
         raise EmptySelectionError(
-            f"{where}: no event passes both levels with every feature defined "
-            f"({list(job.generator_features)} / {list(job.simulation_features)}); generate "
-            "more events or choose features the events have."
+            f"{where}: no event passes {'both levels' if len(levels) == 2 else levels[0]} "
+            "with every feature defined "
+            f"({' / '.join(str(list(names_of[level])) for level in levels)}); "
+            "use more events or choose features the events have."
         )
-    tensors = {}
-    for level, particle_names in (
-        ("gen", job.generator_particles),
-        ("reco", job.simulation_particles),
-    ):
-        flag = level_defined[level]
+    particles_of = {"gen": job.generator_particles, "reco": job.simulation_particles}
+    tensors: dict[str, EventTensors | None] = {"gen": None}
+    for level in levels:
+        flag, particle_names = level_defined[level], particles_of[level]
         record: dict[str, Any] = {}
         if keep_all and level == "gen":
             record[SELECTED] = flag[defined].astype(np.float32)
@@ -252,7 +259,6 @@ def _columns_to_level(
             t.particle_features,
             tuple(n.replace("/", ".") for n in t.global_features),
         )
-    both = int((level_defined["gen"] & level_defined["reco"]).sum())
     values = None
     if theta:
         parameters = columns["parameters"]
@@ -261,7 +267,7 @@ def _columns_to_level(
         tensors["gen"],
         tensors["reco"],
         values,
-        both,
+        int(passing.sum()),
         len(columns),
         reco_selected=level_defined["reco"] if keep_all else None,
     )
@@ -350,17 +356,21 @@ def read_sample(job: FitJob, name: str, point: dict[str, float], n: int, seed: i
 def _file_samples(job: FitJob, with_target: bool = True) -> dict[str, Level]:
     """``samples.files`` through the job's analysis; the varied events' θ from its
     parameters' ``expr``."""
-    from hepnnlr.processors.analysis import run_analysis
+    from hepnnlr.processors.analysis import DATA_KEY, run_analysis
     from hepnnlr.processors.chunks import collect_columns
 
     s = job.samples
+    # real data (fit_data): refused for a DCTR fit before any file is processed
+    truth = job.target_truth if with_target else True
     out = {}
     for name in ("nominal", "target", "varied") if with_target else ("nominal", "varied"):
         varied = name == "varied"
-        files = s.files[name]  # a list, or {file: tree} (coffea's dataset "files")
+        dataset = s.dataset(name)  # a description's dataset: files, metadata, weight
+        if name == "target" and not truth:  # the processor builds the reco level alone
+            dataset["metadata"] = {**(dataset.get("metadata") or {}), DATA_KEY: True}
         output = run_analysis(
             job.description,
-            {name: {"files": files} if isinstance(files, dict) else files},
+            {name: dataset},
             parameters=varied,
             executor=s.executor,
             workers=s.workers,
@@ -369,7 +379,8 @@ def _file_samples(job: FitJob, with_target: bool = True) -> dict[str, Level]:
         )
         columns = collect_columns(output, name)
         where = f"samples.files.{name}"
-        out[name] = _columns_to_level(columns, job, where, s.names if varied else ())
+        levels = ("gen", "reco") if name != "target" or truth else ("reco",)
+        out[name] = _columns_to_level(columns, job, where, s.names if varied else (), levels)
     return out
 
 
@@ -440,13 +451,14 @@ def load_samples(
             raise ValueError(f"load_samples: target name {name!r} is a simulated sample's")
         samples[name] = read_sample(job, name, point, n, seed)
     for level in ("gen", "reco"):
+        present = [v for v in samples.values() if getattr(v, level) is not None]
         widths = [
             getattr(v, level).particles.shape[1]
-            for v in samples.values()
+            for v in present
             if getattr(v, level).particles is not None
         ]
         if widths:
-            for v in samples.values():
+            for v in present:
                 setattr(v, level, _widen(getattr(v, level), max(widths)))
     return samples
 

@@ -189,7 +189,7 @@ def plot_curves(
                 color=f"C{repeat % 10}",
             )
         _bands(ax, errors[name])
-        target = job.samples.point("target").get(name)
+        target = job.target_point().get(name)
         if target is not None:
             ax.axvline(target, color="k", ls="--", label=f"target {name}")
         ax.set_xlabel(f"{name}'")  # ASCII: the style's fonts have no ′
@@ -239,7 +239,7 @@ def plot_uncertainty(
                 label=("repeats (kept)" if k else "repeat excluded") if r < 2 else None,
             )
         _bands(ax, error)
-        target = job.samples.point("target").get(name)
+        target = job.target_point().get(name)
         if target is not None:
             ax.axvline(target, color="k", ls="--", label=f"target {target:g}")
         ax.set_xlabel(name)
@@ -265,7 +265,7 @@ def write_summary(
 ) -> Path:
     """``summary.json``: each parameter's value, ``stat``, ``method``, ``total`` (and
     ``stat_simulation``), the repeats and replicas behind them, and :data:`ERROR_MODEL`."""
-    target = job.samples.point("target")
+    target = job.target_point()
     write_text(
         path,
         json.dumps(
@@ -319,7 +319,8 @@ def write_fit_record(
         "method": job.method,
         "generator": job.samples.generator,
         "parameters": list(names),
-        "target": job.samples.point("target"),
+        "target": job.target_point() or None,  # None: real data, no true θ
+        "data_truth": job.target_truth,
         "nominal": job.samples.point("nominal"),
         "bounds": job.bounds,
         "seeds": {k: job.samples.seed_of(k) for k in ("nominal", "target", "varied")},

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hepnnlr.analysis import get
+from hepnnlr.analysis import Dataset, get, parse
 from hepnnlr.errors import ConfigError
+from hepnnlr.processors.analysis import DATA_KEY
+from hepnnlr.workflows.unfold_truth import check_data_truth
 
 __all__ = [
     "EXECUTORS",
@@ -108,10 +110,17 @@ class SampleConfig:
             in ``<file>.json``; the reused files are listed in ``fit.json``). ``false``
             regenerates every file.
         files: The user's own files instead of generation: ``{nominal: [...], varied:
-            [...], target: [...]}``, each a list of files or a coffea fileset mapping
-            ``{file: tree}`` (relative paths: from the job file), read through the job's
-            ``analysis``; the varied events' θ are the values of its parameters' ``expr``.
-            ``generator`` is then ``files``.
+            [...], target: [...]}``, each a list of files, a coffea fileset mapping
+            ``{file: tree}`` or a dataset as in a description's ``datasets`` (``{files:
+            ..., metadata: {is_data: true}, weight: 1}``; relative paths: from the job
+            file), read through the job's ``analysis``; the varied events' θ are the values
+            of its parameters' ``expr``. ``generator`` is then ``files``.
+        data_truth: Whether the target files carry the generator level, as the ``data_truth``
+            of an unfolding (:mod:`hepnnlr.workflows.fit_data`): ``auto`` (default) looks
+            for the fields the analysis's ``gen`` level reads, ``false`` is real data (as
+            the target's metadata ``is_data: true``), ``true`` requires them.
+        data_weight: The target's event weight (an expression; ``1`` for real data) where
+            the analysis's ``weight`` reads fields real data lack (``genWeight``).
     """
 
     generator: str = "gaussian"
@@ -131,13 +140,24 @@ class SampleConfig:
     mpi: bool = False
     reuse: bool = True
     files: dict[str, Any] = field(default_factory=dict)
+    data_truth: bool | str = "auto"
+    data_weight: str | float | None = None
 
     def __post_init__(self) -> None:
         for name in ("mpi", "reuse"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"samples.{name}={getattr(self, name)!r} must be true or false.")
+        check_data_truth(self.data_truth)
+        if self.data_weight is not None:  # a typo fails here, with the key
+            parse(self.data_weight, key="samples.data_weight")
         if self.files:
             self._check_files()
+        elif self.data_truth != "auto" or self.data_weight is not None:
+            raise ConfigError(
+                "samples.data_truth / samples.data_weight describe the target among your "
+                "files (samples.files); a generated target carries its generator level and "
+                "weight: remove them."
+            )
         elif self.generator not in GENERATORS:
             raise ConfigError(f"samples.generator={self.generator!r}; choose one of {GENERATORS}.")
         # the files' parameters are the job's analysis's (FitJob checks them)
@@ -220,12 +240,71 @@ class SampleConfig:
                 f"got {self.files!r}."
             )
         for name, value in self.files.items():
+            if isinstance(value, dict) and "files" in value:  # a description's dataset
+                value = value["files"]
             listed = value if isinstance(value, (list, tuple, dict)) else None
             if not listed or not all(isinstance(f, str) for f in listed):
                 raise ConfigError(
-                    f"samples.files.{name} must be a list of files or a mapping {{file: "
-                    f"tree}} (a coffea fileset), got {value!r}."
+                    f"samples.files.{name} must be a list of files, a mapping {{file: "
+                    f"tree}} (a coffea fileset) or a dataset {{files: ..., metadata: ...}}, "
+                    f"got {self.files[name]!r}."
                 )
+        for name in ("nominal", "varied"):
+            if self._metadata(name).get(DATA_KEY):
+                raise ConfigError(
+                    f"samples.files.{name} says {DATA_KEY}: true, but the {name} sample is "
+                    "the simulation the reweighter learns from, with both levels; only the "
+                    "target can be real data."
+                )
+        marked = self._metadata("target").get(DATA_KEY, False)
+        if not isinstance(marked, bool):
+            raise ConfigError(
+                f"samples.files.target: metadata {DATA_KEY}={marked!r} must be true (real "
+                "data: the reco level alone) or false."
+            )
+        if marked and self.data_truth is True:
+            raise ConfigError(
+                f"samples.data_truth: true, but samples.files.target says {DATA_KEY}: true "
+                "(real data, without generator level); keep one of them."
+            )
+        raw = self.files["target"]
+        if (
+            self.data_weight is not None
+            and isinstance(raw, dict)
+            and {"files", "weight"} <= set(raw)
+        ):
+            raise ConfigError(
+                "samples.data_weight and samples.files.target.weight both give the target's "
+                "event weight; keep one of them."
+            )
+
+    def _metadata(self, name: str) -> dict[str, Any]:
+        metadata = self.dataset(name).get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise ConfigError(
+                f"samples.files.{name}.metadata must be a mapping, e.g. {{{DATA_KEY}: true}}, "
+                f"got {metadata!r}."
+            )
+        return metadata
+
+    def dataset(self, name: str) -> dict[str, Any]:
+        """The files of sample ``name`` as a description's dataset (``{files, metadata,
+        weight}``, :meth:`hepnnlr.analysis.AnalysisDescription.with_fileset`); the target
+        with ``data_weight`` as its weight."""
+        value = self.files[name]
+        out = dict(value) if isinstance(value, dict) and "files" in value else {"files": value}
+        if name == "target" and self.data_weight is not None:
+            out["weight"] = self.data_weight
+        return out
+
+    @property
+    def target_marked_data(self) -> bool:
+        """The target is real data by the job's word: ``data_truth: false`` or its
+        dataset's metadata ``is_data: true`` (``data_truth: auto`` may find it so too:
+        :func:`hepnnlr.workflows.fit_data.resolve_target_truth`)."""
+        if not self.files:
+            return False
+        return self.data_truth is False or self._metadata("target").get(DATA_KEY) is True
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -373,6 +452,13 @@ def check_file_samples(
             f"samples.nominal lacks {missing}: give their values or a nominal in the "
             "analysis's parameters."
         )
+    for name in SAMPLES:  # a dataset's keys (files, metadata, weight), named if unknown
+        Dataset.from_mapping(
+            name,
+            samples.dataset(name),
+            where=f"samples.files.{name}",
+            treename=description.treename,
+        )
     if not features_named:
         raise ConfigError(
             "features: name the generator and simulation features of your files (the "
@@ -386,10 +472,18 @@ def resolve_files(samples: dict[str, Any], base: Path) -> None:
     file's folder), in place; URLs and absolute paths stay as they are."""
     files = samples.get("files")
     for name, listed in files.items() if isinstance(files, dict) else ():
-        if isinstance(listed, list):
-            files[name] = [_from(base, f) for f in listed]
-        elif isinstance(listed, dict):
-            files[name] = {_from(base, f): tree for f, tree in listed.items()}
+        if isinstance(listed, dict) and "files" in listed:  # a description's dataset
+            files[name] = {**listed, "files": _resolved(base, listed["files"])}
+        else:
+            files[name] = _resolved(base, listed)
+
+
+def _resolved(base: Path, listed: Any) -> Any:
+    if isinstance(listed, list):
+        return [_from(base, f) for f in listed]
+    if isinstance(listed, dict):
+        return {_from(base, f): tree for f, tree in listed.items()}
+    return listed
 
 
 def _from(base: Path, file: Any) -> Any:

@@ -36,6 +36,7 @@ __all__ = [
     "DATA_TRUTH",
     "check_data_truth",
     "check_data_weight",
+    "expression_names",
     "file_fields",
     "gen_fields",
     "resolve_data_truth",
@@ -45,7 +46,7 @@ DATA_TRUTH = ("auto", True, False)
 """Values of ``DISUnfoldingJob.data_truth``."""
 
 
-def _names(expression: Expression) -> set[str]:
+def expression_names(expression: Expression) -> set[str]:
     """The bare names an expression reads (``GenCands`` of ``GenCands.pt``), without the
     functions it calls (the whitelist's ``num``, ``log``, ...)."""
     called = {id(node.func) for node in ast.walk(expression.tree) if isinstance(node, ast.Call)}
@@ -74,7 +75,7 @@ def gen_fields(level: Level) -> list[str]:
     names: set[str] = set()
     for expression in expressions:
         if isinstance(expression, Expression):
-            names |= _names(expression)
+            names |= expression_names(expression)
     return sorted(names - defined)
 
 
@@ -154,10 +155,10 @@ def check_data_weight(job: DISUnfoldingJob) -> None:
     if job.data_weight is not None:
         return  # the job's own: a missing field is named by the run itself
     weight = job.description.event_weight("data")
-    if not isinstance(weight, Expression) or not _names(weight):
+    if not isinstance(weight, Expression) or not expression_names(weight):
         return
     available = file_fields(job.data_file, job.description)
-    missing = sorted(_names(weight) - set(available))
+    missing = sorted(expression_names(weight) - set(available))
     if missing:
         raise MissingBranchError(
             f"the event weight {weight.text!r} of the analysis {job.description.name!r} "

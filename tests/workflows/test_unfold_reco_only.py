@@ -9,8 +9,8 @@ import json
 import awkward as ak
 import numpy as np
 import pytest
-import uproot
 from hist_checks import assert_same_hists
+from reco_only import reco_only_copy
 from tiny_unfolding import TINY, shared_tiny_unfolding
 
 from hepnnlr.analysis import get
@@ -23,27 +23,6 @@ from hepnnlr.workflows import load_unfolding_job, run_dis_unfolding
 from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
 from hepnnlr.workflows.unfold_truth import check_data_weight, gen_fields, resolve_data_truth
 
-# what hepnnlr's DIS files hold at particle level (docs/architecture.md's event format)
-_GEN_BRANCHES = ("Gen", "nGen", "gen_", "pass_gen")
-
-
-def _reco_only_copy(source, target, tree="events", drop=()):
-    """``source`` written again without its particle-level branches (and ``drop``), as
-    real data are."""
-    with uproot.open(source) as file:
-        names = [k for k in file[tree].keys() if not k.startswith(_GEN_BRANCHES)]
-        names = [k for k in names if k not in drop]
-        arrays = file[tree].arrays(names)
-    collections = sorted({k[1:] for k in names if k.startswith("n") and f"{k[1:]}_pt" in names})
-    out = {c: ak.zip({k[len(c) + 1 :]: arrays[k] for k in names if k.startswith(f"{c}_")})
-           for c in collections}  # fmt: skip
-    inside = {f"n{c}" for c in collections} | {k for k in names if k.split("_")[0] in collections}
-    out.update({k: arrays[k] for k in names if k not in inside})
-    with uproot.recreate(target) as file:
-        file.mktree(tree, {k: v.type for k, v in out.items()})
-        file[tree].extend(out)
-    return target
-
 
 def _job(data, sim, out, **kwargs):
     return DISUnfoldingJob(data, sim, out, executor="iterative", omnifold=TINY,
@@ -53,7 +32,7 @@ def _job(data, sim, out, **kwargs):
 
 @pytest.fixture(scope="module")
 def reco_only_data(dis_data_file, tmp_path_factory):
-    return _reco_only_copy(dis_data_file, tmp_path_factory.mktemp("real") / "data.root")
+    return reco_only_copy(dis_data_file, tmp_path_factory.mktemp("real") / "data.root")
 
 
 def test_data_without_truth_unfold_as_with_it_and_say_so(
@@ -121,7 +100,7 @@ def test_real_data_without_the_event_weight_field_are_named_with_the_fix(
 ):
     """Real data have no generator weight: data lacking the field of the analysis's event
     weight fail before any work with the fix (data_weight: 1), which a job file takes."""
-    unweighted = _reco_only_copy(dis_data_file, tmp_path / "data.root", drop=("weight",))
+    unweighted = reco_only_copy(dis_data_file, tmp_path / "data.root", drop=("weight",))
     with pytest.raises(MissingBranchError) as error:
         check_data_weight(_job(unweighted, dis_sim_file, tmp_path))
     for part in ("'weight'", "['weight']", "dataset 'data'", str(unweighted), "data_weight: 1"):
