@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"[hepnnlr] {args.method} fit done in {time.perf_counter() - started:.0f} s")
     from hepnnlr.results.fit_errors import error_table
 
-    for row in error_table(outputs.errors, job.samples.point("target")):
+    for row in error_table(outputs.errors, job.target_point()):
         print(row)
     print(
         "  stat: spread over bootstrap replicas of the target (Poisson(1) weights); "
