@@ -30,8 +30,8 @@ the layout of every hepnnlr processor (:mod:`hepnnlr.processors.chunks`):
 Real data: a dataset whose metadata says ``is_data: true`` (:data:`DATA_KEY`) is processed
 at the ``reco`` level alone, since it has no generator collections: its chunks give no
 ``gen`` histograms, no ``gen_*``/``pass_gen``/``pass_both`` cut-flow entries and no
-``pass_gen``/``gen`` columns (read its histograms with
-:func:`~hepnnlr.observables.dataset_histos.select_dataset` of the ``reco`` group).
+``pass_gen``/``gen`` columns (:func:`~hepnnlr.processors.chunks.collect_hists` gives
+its ``reco`` group alone).
 
 Evaluation order per level: ``define`` (in order), ``features``, ``particles``, then the
 ``selection`` and the ``observables``, which see every name defined before them

@@ -249,7 +249,10 @@ def collect_hists(output: Mapping[str, Any], dataset: str | None = None) -> dict
         ``output["hists"]`` with the same nesting (``{"gen": {...}, "reco": {...}}``, or
         ``{name: ...}`` for :class:`~hepnnlr.processors.calo.CaloProcessor`), each
         histogram ``h[{"dataset": dataset}]``: the values and variances of a run over that
-        dataset alone.
+        dataset alone. A dataset processed at fewer levels than the others (real data,
+        metadata ``is_data: true``: the ``reco`` level alone) gets only the groups of its
+        levels (``{"reco": {...}}``): every histogram is booked with its chunk's dataset,
+        so a group without it is a level that was not built for it.
     """
     if "hists" not in output:
         raise MissingBranchError(
@@ -261,7 +264,11 @@ def collect_hists(output: Mapping[str, Any], dataset: str | None = None) -> dict
         raise EmptySelectionError(
             "the processor output's histograms hold no dataset; the run processed no events."
         )
-    return select_dataset(output["hists"], _choose_dataset(datasets, dataset, "collect_hists"))
+    chosen = _choose_dataset(datasets, dataset, "collect_hists")
+    hists = output["hists"]
+    if isinstance(hists, Mapping):
+        hists = {group: h for group, h in hists.items() if chosen in datasets_of(h)}
+    return select_dataset(hists, chosen)
 
 
 def collect_cutflow(output: Mapping[str, Any], dataset: str | None = None) -> dict[str, int]:

@@ -17,7 +17,7 @@ from hepnnlr.analysis import get
 from hepnnlr.errors import ConfigError, MissingBranchError
 from hepnnlr.observables.dataset_histos import select_dataset
 from hepnnlr.processors.analysis import DATA_KEY, run_analysis
-from hepnnlr.processors.chunks import collect_columns
+from hepnnlr.processors.chunks import collect_columns, collect_hists
 from hepnnlr.results import read_weights
 from hepnnlr.workflows import load_unfolding_job, run_dis_unfolding
 from hepnnlr.workflows.unfold_dis import DISUnfoldingJob
@@ -127,8 +127,8 @@ def test_a_dataset_marked_is_data_is_processed_at_the_reco_level_alone(
 ):
     """AnalysisProcessor builds the reco level alone for a dataset whose fileset metadata
     says is_data: true (a file without the gen branches then runs), and the reco level is
-    that of the same events read with both levels, bit for bit; a non-boolean is_data is
-    refused naming the dataset."""
+    that of the same events read with both levels, bit for bit (collect_hists gives that
+    dataset its reco group alone); a non-boolean is_data is refused naming the dataset."""
     fileset = {
         "real": {"files": [str(reco_only_data)], "metadata": {DATA_KEY: True}},
         "pseudo": [str(dis_data_file)],
@@ -143,6 +143,10 @@ def test_a_dataset_marked_is_data_is_processed_at_the_reco_level_alone(
     assert list(out["hists"]["gen"]["Q2"].axes["dataset"]) == ["pseudo"]
     reco = out["hists"]["reco"]
     assert_same_hists(select_dataset(reco, "real"), select_dataset(reco, "pseudo"))
+    # collect_hists gives the levels a dataset was processed at: the reco level alone
+    real_hists, pseudo_hists = collect_hists(out, "real"), collect_hists(out, "pseudo")
+    assert sorted(real_hists) == ["reco"] and sorted(pseudo_hists) == ["gen", "reco"]
+    assert_same_hists(real_hists["reco"], pseudo_hists["reco"])
     with pytest.raises(ConfigError, match="dataset 'real'.*is_data='yes'"):
         fileset = {"real": {"files": [str(reco_only_data)], "metadata": {DATA_KEY: "yes"}}}
         run_analysis(get("dis"), fileset, chunksize=100, maxchunks=1, progress=False)
