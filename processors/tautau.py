@@ -43,21 +43,19 @@ import awkward as ak
 import hist
 import numpy as np
 from coffea import processor
-from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.analysis.builtin.tautau import OBJECT_FIELDS, level_features
 from hepnnlr.errors import ConfigError, EmptySelectionError, MissingBranchError
 from hepnnlr.observables.dataset_histos import book_histogram, fill_present
 from hepnnlr.observables.tau import TAUTAU_FEATURES, TauTauSelectionConfig
 from hepnnlr.processors.chunks import (
-    check_finite_branches,
     chunk_result,
     collect_columns,
     collect_cutflow,
     collect_hists,
-    cumulative_counts,
-    dataset_of,
 )
+from hepnnlr.processors.levels import run_levels
+from hepnnlr.samples.rootio import collection_branches
 
 __all__ = [
     "TAUTAU_HIST_AXES",
@@ -82,8 +80,15 @@ _LEVELS = ("gen", "reco")
 _COLUMN_FIELDS = ("reason", "collinear_ok", *TAUTAU_FEATURES, "lep_pt", "tau_pt")
 
 
-def _collection(name: str) -> list[str]:
-    return [f"n{name}"] + [f"{name}_{f}" for f in OBJECT_FIELDS]
+def _cuts(features: ak.Array) -> dict[str, np.ndarray]:
+    # reason: 0 selected, 1 no good lepton, 2 no good tau, 3 same-sign charges
+    reason = ak.to_numpy(features.reason)
+    return {
+        "lepton": reason != 1,
+        "tau": (reason == 0) | (reason == 3),
+        "pass": reason == 0,
+        "collinear": ak.to_numpy(features.collinear_ok).astype(bool),
+    }
 
 
 def book_tautau_histograms(level: str, dataset: str | None = None) -> dict[str, hist.Hist]:
@@ -153,7 +158,7 @@ class TauTauProcessor(processor.ProcessorABC):
         branches = ["event", "weight", "is_signal", "tau_energy_scale"]
         branches += ["MET_pt", "MET_phi", "GenMET_pt", "GenMET_phi"]
         for name in ("GenLepton", "GenTauh", "RecoLepton", "RecoTauh"):
-            branches += _collection(name)
+            branches += collection_branches(name, OBJECT_FIELDS)
         return tuple(branches)
 
     def level_features(self, events: ak.Array, level: str) -> ak.Array:
@@ -164,37 +169,23 @@ class TauTauProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
-        dataset = dataset_of(events)
-        check_finite_branches(events, self.required_branches)
-        weight = ak.to_numpy(events.weight).astype(np.float64)
-        cutflow = {"events": len(events)}
-        hists = {}
-        levels = {}
-        selection = PackedSelection()
-        for level in _LEVELS:
-            out = self.level_features(events, level)
-            levels[level] = out
-            # reason: 0 selected, 1 no good lepton, 2 no good tau, 3 same-sign charges
-            reason = ak.to_numpy(out.reason)
-            cuts = {
-                "lepton": reason != 1,
-                "tau": (reason == 0) | (reason == 3),
-                "pass": reason == 0,
-                "collinear": ak.to_numpy(out.collinear_ok).astype(bool),
-            }
-            cutflow.update(cumulative_counts(selection, level, cuts))
-            hists[level] = fill_tautau_histograms(
-                book_tautau_histograms(level, dataset), out, weight, dataset=dataset
-            )
-
+        levels = run_levels(
+            events,
+            self.required_branches,
+            _LEVELS,
+            record=self.level_features,
+            cuts=_cuts,
+            book=book_tautau_histograms,
+            fill=fill_tautau_histograms,
+        )
         columns = {
             "event": ak.values_astype(events.event, np.uint64),
-            "weight": weight,
+            "weight": levels.weight,
             "is_signal": ak.to_numpy(events.is_signal).astype(bool),
             "tau_energy_scale": ak.to_numpy(events.tau_energy_scale).astype(np.float64),
-            **{level: levels[level][list(_COLUMN_FIELDS)] for level in _LEVELS},
+            **{level: levels.records[level][list(_COLUMN_FIELDS)] for level in _LEVELS},
         }
-        return chunk_result(events, cutflow, hists, columns)
+        return chunk_result(events, levels.cutflow, levels.hists, columns)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""

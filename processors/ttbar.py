@@ -46,21 +46,19 @@ from typing import Any
 import awkward as ak
 import numpy as np
 from coffea import processor
-from coffea.analysis_tools import PackedSelection
 
 from hepnnlr.analysis.builtin.ttbar import GEN_NEUTRINO_MODES, JET_FIELDS, level_columns
 from hepnnlr.errors import ConfigError
 from hepnnlr.observables.top import TOP_MASS_FIELDS, TopSelectionConfig
 from hepnnlr.observables.top_histos import book_top_histograms, fill_top_histograms
 from hepnnlr.processors.chunks import (
-    check_finite_branches,
     chunk_result,
     collect_columns,
     collect_cutflow,
     collect_hists,
-    cumulative_counts,
-    dataset_of,
 )
+from hepnnlr.processors.levels import run_levels
+from hepnnlr.samples.rootio import collection_branches
 
 __all__ = [
     "GEN_NEUTRINO_MODES",
@@ -73,10 +71,34 @@ __all__ = [
 _LEVELS = ("gen", "reco")
 _MUON_FIELDS = ("pt", "eta", "phi", "E")
 _NEUTRINO_FIELDS = ("pt", "eta", "phi", "E")
+_COLLECTIONS = (
+    ("GenJet", JET_FIELDS),
+    ("RecoJet", JET_FIELDS),
+    ("GenMuon", _MUON_FIELDS),
+    ("RecoMuon", _MUON_FIELDS),
+)
 
 
-def _collection(name: str, fields: tuple[str, ...]) -> list[str]:
-    return [f"n{name}"] + [f"{name}_{f}" for f in fields]
+def _cuts(columns: ak.Array) -> dict[str, np.ndarray]:
+    # reason: 0 selected, 1 no muon, 2 fewer than 2 b jets, 3 fewer than 2 light
+    reason = ak.to_numpy(columns.reason)
+    nu_real = ak.to_numpy(ak.fill_none(columns.nu_real, False)).astype(bool)
+    return {
+        "muon": reason != 1,
+        "2b": (reason == 0) | (reason == 3),
+        "2light": reason == 0,
+        "nu_real": nu_real,
+    }
+
+
+def _neutrino_counts(level: str, counts: dict[str, int]) -> dict[str, int]:
+    """Selected events without a real neutrino solution, and all selected ones (``pass``:
+    kept whatever the neutrino, see the module docstring)."""
+    two_light = counts[f"{level}_2light"]
+    return {
+        f"{level}_nu_no_real": two_light - counts[f"{level}_nu_real"],
+        f"{level}_pass": two_light,
+    }
 
 
 class TTbarProcessor(processor.ProcessorABC):
@@ -109,10 +131,10 @@ class TTbarProcessor(processor.ProcessorABC):
     def required_branches(self) -> tuple[str, ...]:
         """Branches of the ``events`` tree that :meth:`process` reads."""
         branches = ["event", "weight", "top_mass", "MET_pt", "MET_phi"]
-        branches += _collection("GenJet", JET_FIELDS) + _collection("RecoJet", JET_FIELDS)
-        branches += _collection("GenMuon", _MUON_FIELDS) + _collection("RecoMuon", _MUON_FIELDS)
+        for name, fields in _COLLECTIONS:
+            branches += collection_branches(name, fields)
         if self.gen_neutrino == "truth":
-            branches += _collection("GenNeutrino", _NEUTRINO_FIELDS)
+            branches += collection_branches("GenNeutrino", _NEUTRINO_FIELDS)
         else:
             branches += ["GenMET_pt", "GenMET_phi"]
         return tuple(branches)
@@ -127,40 +149,26 @@ class TTbarProcessor(processor.ProcessorABC):
 
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk; returns ``{"cutflow", "hists", "columns"}``."""
-        dataset = dataset_of(events)
-        check_finite_branches(events, self.required_branches)
-        weight = ak.to_numpy(events.weight).astype(np.float64)
-        cutflow = {"events": len(events)}
-        hists = {}
-        levels = {}
-        selection = PackedSelection()
-        for level in _LEVELS:
-            out = self.level_columns(events, level)
-            levels[level] = out
-            # reason: 0 selected, 1 no muon, 2 fewer than 2 b jets, 3 fewer than 2 light
-            reason = ak.to_numpy(out.reason)
-            nu_real = ak.to_numpy(ak.fill_none(out.nu_real, False)).astype(bool)
-            cuts = {"muon": reason != 1, "2b": (reason == 0) | (reason == 3)}
-            cuts |= {"2light": reason == 0, "nu_real": nu_real}
-            counts = cumulative_counts(selection, level, cuts)
-            cutflow.update(counts)
-            two_light = counts[f"{level}_2light"]
-            cutflow[f"{level}_nu_no_real"] = two_light - counts[f"{level}_nu_real"]
-            cutflow[f"{level}_pass"] = two_light
-            hists[level] = fill_top_histograms(
-                book_top_histograms(level, dataset), out, weight, dataset=dataset
-            )
-
+        levels = run_levels(
+            events,
+            self.required_branches,
+            _LEVELS,
+            record=self.level_columns,
+            cuts=_cuts,
+            book=book_top_histograms,
+            fill=fill_top_histograms,
+            extra=_neutrino_counts,
+        )
         columns = {
             "event": ak.values_astype(events.event, np.uint64),
-            "weight": weight,
+            "weight": levels.weight,
             "top_mass": ak.to_numpy(events.top_mass).astype(np.float64),
             **{
-                level: levels[level][["reason", "nu_real", "nu_pz", *TOP_MASS_FIELDS]]
+                level: levels.records[level][["reason", "nu_real", "nu_pz", *TOP_MASS_FIELDS]]
                 for level in _LEVELS
             },
         }
-        return chunk_result(events, cutflow, hists, columns)
+        return chunk_result(events, levels.cutflow, levels.hists, columns)
 
     def postprocess(self, accumulator: dict[str, Any]) -> dict[str, Any]:
         """Return the merged accumulator unchanged."""
