@@ -29,12 +29,15 @@ from pathlib import Path
 
 import awkward as ak
 import fastjet
-import numpy as np
 from _timing import finish, load_average  # benchmarks/_timing.py
 
 from hepnnlr.processors.ttbar import TTbarProcessor
 from hepnnlr.samples.ttbar import TTbarConfig, generate_ttbar
-from hepnnlr.samples.ttbar_reco import simulate_ttbar_detector, write_ttbar_events
+from hepnnlr.samples.ttbar_reco import (
+    gen_particle_momenta,
+    simulate_ttbar_detector,
+    write_ttbar_events,
+)
 from hepnnlr.schema import run_processor
 
 
@@ -45,19 +48,8 @@ def _rate(n_events: int, action: Callable[[], object]) -> tuple[float, object]:
 
 
 def _bare_antikt(events: ak.Array) -> ak.Array:
-    parts = events.GenPart
-    pt = ak.values_astype(parts.pt, np.float64)
-    phi = ak.values_astype(parts.phi, np.float64)
-    momenta = ak.zip(
-        {
-            "px": pt * np.cos(phi),
-            "py": pt * np.sin(phi),
-            "pz": pt * np.sinh(ak.values_astype(parts.eta, np.float64)),
-            "E": ak.values_astype(parts.E, np.float64),
-        }
-    )
     definition = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)
-    return fastjet.ClusterSequence(momenta, definition).inclusive_jets(10.0)
+    return fastjet.ClusterSequence(gen_particle_momenta(events), definition).inclusive_jets(10.0)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -64,6 +64,7 @@ __all__ = [
     "TTBAR_REQUIRED_BRANCHES",
     "TTbarDetectorConfig",
     "cluster_gen_jets",
+    "gen_particle_momenta",
     "make_ttbar_sample",
     "simulate_ttbar_detector",
     "write_ttbar_events",
@@ -164,6 +165,23 @@ def _delta_r(eta1: ak.Array, phi1: ak.Array, eta2: ak.Array, phi2: ak.Array) -> 
     return np.hypot(eta1 - eta2, dphi)
 
 
+def gen_particle_momenta(events: ak.Array) -> ak.Array:
+    """``GenPart`` as float64 ``px``, ``py``, ``pz``, ``E`` records, packed and without
+    behaviours: the input FastJet clusters into gen jets."""
+    parts = events.GenPart
+    pt = ak.values_astype(parts.pt, np.float64)
+    phi = ak.values_astype(parts.phi, np.float64)
+    momenta = ak.zip(
+        {
+            "px": pt * np.cos(phi),
+            "py": pt * np.sin(phi),
+            "pz": pt * np.sinh(ak.values_astype(parts.eta, np.float64)),
+            "E": ak.values_astype(parts.E, np.float64),
+        }
+    )
+    return ak.to_packed(ak.without_parameters(momenta))
+
+
 def cluster_gen_jets(events: ak.Array, config: TTbarDetectorConfig | None = None) -> ak.Array:
     """Anti-kT gen jets of every event, b-tagged by ΔR matching to ``GenB``.
 
@@ -182,18 +200,7 @@ def cluster_gen_jets(events: ak.Array, config: TTbarDetectorConfig | None = None
                 f"cluster_gen_jets needs the collection {name!r}; the events have "
                 f"{sorted(ak.fields(events))}. Pass the output of generate_ttbar."
             )
-    parts = events.GenPart
-    pt = ak.values_astype(parts.pt, np.float64)
-    phi = ak.values_astype(parts.phi, np.float64)
-    momenta = ak.zip(
-        {
-            "px": pt * np.cos(phi),
-            "py": pt * np.sin(phi),
-            "pz": pt * np.sinh(ak.values_astype(parts.eta, np.float64)),
-            "E": ak.values_astype(parts.E, np.float64),
-        }
-    )
-    momenta = ak.to_packed(ak.without_parameters(momenta))
+    momenta = gen_particle_momenta(events)
     definition = fastjet.JetDefinition(fastjet.antikt_algorithm, float(config.jet_radius))
     jets = fastjet.ClusterSequence(momenta, definition).inclusive_jets(config.gen_jet_pt_min)
     jet_pt = np.hypot(jets.px, jets.py)
