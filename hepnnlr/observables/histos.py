@@ -37,9 +37,8 @@ import numpy as np
 
 from hepnnlr.errors import (
     ConfigError,
-    MissingBranchError,
-    NonFiniteInputError,
 )
+from hepnnlr.observables._level_columns import check_finite_values, level_field
 from hepnnlr.observables.dataset_histos import book_histogram, checked_weights, fill_histogram
 
 __all__ = [
@@ -219,14 +218,7 @@ def observable_values(
 
 def _check_values(name: str, values: np.ndarray) -> None:
     spec = DIS_OBSERVABLES[name]
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise NonFiniteInputError(
-            f"observable {name!r} ({spec.collection or 'event'} field {spec.field!r}) has "
-            f"{int(bad.sum())} non-finite value(s), e.g. {values[bad][:3].tolist()}; "
-            "fix the columns that produced them (they come from the event file or the "
-            "observables), hepnnlr does not histogram NaN or infinity."
-        )
+    check_finite_values(name, f"{spec.collection or 'event'} field {spec.field!r}", values)
 
 
 def fill_dis_histograms_flat(
@@ -279,10 +271,9 @@ def fill_dis_histograms(
 
 
 def _field(array: ak.Array, field: str, histogram: str) -> ak.Array:
-    if field not in ak.fields(array):
-        raise MissingBranchError(
-            f"histogram {histogram!r} needs the field {field!r}, which the columns lack "
-            f"(available: {sorted(ak.fields(array))}). Pass the 'gen' or 'reco' record of "
-            "the DIS processor columns (hepnnlr.processors.dis.collect_columns)."
-        )
-    return array[field]
+    return level_field(
+        array,
+        field,
+        histogram,
+        "the DIS processor columns (hepnnlr.processors.dis.collect_columns)",
+    )

@@ -29,7 +29,8 @@ import awkward as ak
 import hist
 import numpy as np
 
-from hepnnlr.errors import ConfigError, MissingBranchError, NonFiniteInputError
+from hepnnlr.errors import ConfigError, MissingBranchError
+from hepnnlr.observables._level_columns import check_finite_values, level_field
 from hepnnlr.observables.dataset_histos import (
     book_histogram,
     checked_weights,
@@ -152,13 +153,9 @@ def book_zjets_histograms(level: str, dataset: str | None = None) -> dict[str, h
 
 
 def _field(array: ak.Array, field: str, name: str) -> ak.Array:
-    if field not in ak.fields(array):
-        raise MissingBranchError(
-            f"histogram {name!r} needs the field {field!r}, which the columns lack "
-            f"(available: {sorted(ak.fields(array))}). Pass the 'gen' or 'reco' record of "
-            "the ZJetsProcessor columns (hepnnlr.processors.zjets.collect_columns)."
-        )
-    return array[field]
+    return level_field(
+        array, field, name, "the ZJetsProcessor columns (hepnnlr.processors.zjets.collect_columns)"
+    )
 
 
 def zjets_observable_values(
@@ -192,13 +189,7 @@ def zjets_observable_values(
 
 
 def _check_values(name: str, values: np.ndarray) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise NonFiniteInputError(
-            f"observable {name!r} (field {ZJETS_OBSERVABLES[name].field!r}) has "
-            f"{int(bad.sum())} non-finite value(s), e.g. {values[bad][:3].tolist()}; fix the "
-            "columns that produced them."
-        )
+    check_finite_values(name, f"field {ZJETS_OBSERVABLES[name].field!r}", values)
 
 
 def _fill(
