@@ -181,7 +181,10 @@ class Level:
     ``region`` is the phase space in which results are shown at this level (the truth
     histograms of an unfolding): an expression over the level's observables and
     features by name (``Q2 > 150 and 0.08 < y < 0.7``), evaluated per event by the
-    results layer on the columns; the processor does not apply it.
+    results layer on the columns; the processor does not apply it. ``inputs`` names the
+    event features a fit's networks read unless its job names its own (``hepnnlr fit``'s
+    ``features.generator`` / ``simulation``): features, or fields of a record feature
+    (``jet1.multiplicity``); empty: every feature.
     """
 
     name: str
@@ -192,13 +195,16 @@ class Level:
     counts: Mapping[str, Definition] = field(default_factory=lambda: EMPTY)
     observables: Mapping[str, Observable] = field(default_factory=lambda: EMPTY)
     region: Definition | None = None
+    inputs: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, name: str, data: Any, *, where: str) -> Level:
-        keys = ("define", "particles", "features", "selection", "counts", "observables", "region")
+        keys = ("define", "particles", "features", "inputs", "selection", "counts",
+                "observables", "region")  # fmt: skip
         check_mapping(data, where, keys)
         define = definitions(data.get("define"), f"{where}.define")
         features = definitions(data.get("features"), f"{where}.features")
+        inputs = _inputs(data.get("inputs"), features, f"{where}.inputs")
         clash = sorted(set(define) & (set(features) | {"particles"}))
         if clash:
             raise ConfigError(
@@ -235,6 +241,7 @@ class Level:
                 }
             ),
             region=region,
+            inputs=inputs,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -245,6 +252,8 @@ class Level:
             out["particles"] = self.particles.to_mapping()
         if self.features:
             out["features"] = texts(self.features)
+        if self.inputs:
+            out["inputs"] = list(self.inputs)
         if self.selection:
             out["selection"] = texts(self.selection)
         if self.counts:
@@ -254,3 +263,23 @@ class Level:
         if self.region is not None:
             out["region"] = self.region.to_text()
         return out
+
+
+def _inputs(value: Any, features: Mapping[str, Definition], where: str) -> tuple[str, ...]:
+    """A level's ``inputs``: names of its features (a dotted name: a record feature's
+    field), checked against them."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ConfigError(f"{where} must be a list of feature names, got {value!r}.")
+    names = tuple(string(v, where) for v in value)
+    unknown = [n for n in names if n.split(".")[0] not in features]
+    if unknown:
+        raise ConfigError(
+            f"{where} names {unknown}, which are not features of the level; its features "
+            f"are {list(features)} (a dotted name reaches into a record feature: "
+            "jet1.multiplicity)."
+        )
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}={list(names)} names a feature twice.")
+    return names

@@ -74,22 +74,9 @@ __all__ = [
 ]
 
 FIT_METHODS = ("dctr", "srgn")
-DEFAULT_FEATURES = {
-    "gaussian": ("x",),
-    "zjets": (
-        "jet1.multiplicity",
-        "jet1.n_strange",
-        "jet1.tau21",
-        "jet1.ecf3",
-        "jet1.mass",
-        "jet2.multiplicity",
-        "jet2.n_strange",
-        "jet2.tau21",
-        "jet2.ecf3",
-        "jet2.mass",
-    ),
-    "ttbar": ("m_b1munu", "m_b2munu", "m_b1jj", "m_b2jj"),
-}
+GAUSSIAN_FEATURES = ("x",)
+"""The one feature of the Gaussian toy at each level; every other job's default features
+are its analysis description's (:attr:`FitJob.generator_features`)."""
 SET_NETWORKS = ("pfn", "efn", "pet")
 """Network kinds that read particle sets."""
 UNSELECTED = ("drop", "zero")
@@ -102,10 +89,11 @@ class FeatureConfig:
 
     Attributes:
         generator, simulation: Event-level features. Dotted names reach into records
-            (``jet1.multiplicity``). Empty: the generator's defaults (``gaussian``: ``x``;
-            ``zjets``: multiplicity, strange-hadron count, τ21, e_3^(β=4) and mass of both
-            leading jets; ``ttbar``: the four triplet masses), or none at a level that
-            has particle features.
+            (``jet1.multiplicity``). Empty: the analysis description's ``inputs`` of that
+            level, else its ``features`` (``zjets.yaml``: multiplicity, strange-hadron
+            count, τ21, e_3^(β=4) and mass of both leading jets; ``ttbar.yaml``: the four
+            triplet masses; ``gaussian``: ``x``), or none at a level that has particle
+            features.
         generator_particles, simulation_particles: ``zjets`` only: per-particle features
             of the constituents of ``particle_jets``, for a set network (PFN): fields of
             :data:`hepnnlr.workflows.fit_inputs.PARTICLE_FIELDS` (``pt``, ``pt_frac``,
@@ -471,8 +459,8 @@ class FitJob:
                 "samples.files needs analysis: the description your files are read with "
                 "(a registered name or the path of its YAML)."
             )
-        named = all(
-            getattr(self.features, level) or getattr(self.features, f"{level}_particles")
+        named = all(  # the job's, or the defaults of its description (inputs, features)
+            getattr(self, f"{level}_features") or getattr(self.features, f"{level}_particles")
             for level in ("generator", "simulation")
         )
         samples = check_file_samples(self.samples, self.description, self.analysis, named)
@@ -522,14 +510,25 @@ class FitJob:
         """Event features at generator level (defaults without particle features)."""
         if self.features.generator or self.features.generator_particles:
             return tuple(self.features.generator)
-        return DEFAULT_FEATURES[self.samples.generator]
+        return self._default_features("gen")
 
     @property
     def simulation_features(self) -> tuple[str, ...]:
         """Event features at detector level (defaults without particle features)."""
         if self.features.simulation or self.features.simulation_particles:
             return tuple(self.features.simulation)
-        return DEFAULT_FEATURES[self.samples.generator]
+        return self._default_features("reco")
+
+    def _default_features(self, level: str) -> tuple[str, ...]:
+        """The description's ``inputs`` of ``level``, else its ``features``: a job naming
+        only ``samples.generator: zjets|ttbar`` reads its namesake description's, the
+        features these generators always had."""
+        if self.description is None:
+            return GAUSSIAN_FEATURES
+        spec = self.description.levels.get(level)
+        if spec is None:
+            return ()
+        return tuple(spec.inputs) or tuple(spec.features)
 
     @property
     def generator_particles(self) -> tuple[str, ...]:

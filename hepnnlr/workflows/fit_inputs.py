@@ -211,6 +211,14 @@ def _columns_to_level(
         cols, ok = {}, np.ones(len(columns), bool)
         for name in names_of[level]:
             value = _field(columns[level], name, f"the {level} records of {where}")
+            if ak.fields(value):  # a record feature (zjets' jet1): the network needs numbers
+                key = "generator" if level == "gen" else "simulation"
+                raise ConfigError(
+                    f"feature {name!r} of the {level} level ({where}) is a record with the "
+                    f"fields {ak.fields(value)}, not a number; name its fields "
+                    f"({name}.{ak.fields(value)[0]}) in features.{key} or in the "
+                    f"analysis's {level}.inputs."
+                )
             ok &= ~ak.to_numpy(ak.is_none(value, axis=0))
             cols[name] = value
         if f"pass_{level}" in ak.fields(columns):

@@ -462,7 +462,8 @@ def check_file_samples(
     if not features_named:
         raise ConfigError(
             "features: name the generator and simulation features of your files (the "
-            "analysis's gen and reco features, e.g. generator: [m_jj])."
+            "analysis's gen and reco features, e.g. generator: [m_jj]), or give the "
+            "analysis's levels features or inputs."
         )
     return replace(samples, nominal=nominal)
 
