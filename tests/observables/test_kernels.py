@@ -61,3 +61,17 @@ def test_constituent_positions_is_the_numpy_gather() -> None:
     )
     got = _kernels.constituent_positions(local, offsets, order, event_start)
     assert got.dtype == np.int64 and np.array_equal(got, expected)
+
+
+def test_polar_momenta_is_numpys_cos_sin_sinh_times_pt() -> None:
+    # cartesian_of (the DIS and Z clustering input) through the compiled pass: the same
+    # libm functions and products as the NumPy expressions, so equality is exact, also
+    # for a zero, negative, infinite or NaN entry
+    rng = np.random.default_rng(11)
+    pt = np.concatenate([rng.exponential(5.0, 3000), [0.0, -0.0, 2.0, np.inf, np.nan, 1.0]])
+    eta = np.concatenate([rng.uniform(-8.0, 8.0, 3000), [1.0, -2.0, 900.0, 0.5, 0.1, -0.0]])
+    phi = np.concatenate([rng.uniform(-4.0, 4.0, 3000), [0.3, 1.0, -np.pi, 2.0, 0.0, np.nan]])
+    with np.errstate(all="ignore"):
+        expected = (np.cos(phi) * pt, np.sin(phi) * pt, np.sinh(eta) * pt)
+    for got, want in zip(_kernels.polar_momenta(pt, eta, phi), expected, strict=True):
+        assert _same(got, want)
