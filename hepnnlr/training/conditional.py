@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 import keras
 import numpy as np
@@ -34,13 +34,6 @@ CONDITIONAL_TRAINING = TrainingConfig(epochs=20, batch_size=512, schedule="cosin
 """Cosine decay over all epochs and no early stopping: the validation loss is flat to ~1e-3
 while the z dependence is still being learned, so a short patience stops training with z
 biased towards z0 (seen on the Gaussian toy, docs/fragments/issue8.md)."""
-
-
-class _Scaled(Protocol):
-    x_loc: np.ndarray
-    x_scale: np.ndarray
-    z_loc: float
-    z_scale: float
 
 
 @dataclass(frozen=True)
@@ -84,8 +77,12 @@ class Standardization:
         return cls(tuple(features), x.mean(axis=0), x_scale, float(z.mean()), z_scale)
 
 
-def standardize(scales: _Scaled, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x - x_loc) / x_scale`` and ``(z - z_loc) / z_scale`` as float32, z as ``(n, 1)``."""
+def standardize(scales: Any, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x - x_loc) / x_scale`` and ``(z - z_loc) / z_scale`` as float32, z as ``(n, 1)``.
+
+    ``scales`` is anything with those four attributes: a :class:`Standardization`, or the
+    trained models that keep theirs (``TrainedFlow``, ``ParameterizedRatio``).
+    """
     xs = ((x - scales.x_loc) / scales.x_scale).astype(np.float32)
     zs = ((z - scales.z_loc) / scales.z_scale).astype(np.float32).reshape(-1, 1)
     return xs, zs
@@ -125,16 +122,17 @@ def fit_conditional(
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Seed Keras, ``build()`` the model, compile and fit it; stop at a NaN loss or plateau.
 
+    The other positional arguments (the data, or a ``PyDataset``) and keyword arguments
+    (``validation_data``, ``batch_size`` ...) go to ``model.fit``.
+
     Args:
         build: Makes the network (called after ``keras.utils.set_random_seed(config.seed)``,
             so the initial weights follow the seed).
         loss: The Keras loss.
-        *fit_args: Passed to ``model.fit`` (data, or a ``PyDataset``).
         config: Training settings (optimizer, schedule, epochs, patience).
         steps_per_epoch: Optimizer steps per epoch (the schedule's length).
         name: Label in messages and on the progress bar.
         fix: What else to lower when the loss diverges, appended to the message.
-        **fit_kwargs: Passed to ``model.fit`` (``validation_data``, ``batch_size`` ...).
 
     Returns:
         The trained model (best weights kept) and its per-epoch history.
