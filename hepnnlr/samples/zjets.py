@@ -67,6 +67,7 @@ from hepnnlr.samples.dis import (
     setting_lines,
 )
 from hepnnlr.samples.rootio import (
+    COLLECTION_FIELDS,
     DEFAULT_TREE,
     check_event_file,
     read_tree_columns,
@@ -115,14 +116,8 @@ THETA_LIMITS: Mapping[str, tuple[float, float]] = MappingProxyType(
 """Allowed range of each θ component: Pythia 8.3's own limits of the setting."""
 
 _THETA_STREAM = 2**32 - 2  # stream of the per-block θ draws (blocks use 0, 1, ...)
-_PARTICLE_FIELDS: dict[str, np.dtype] = {
-    "pt": np.dtype(np.float32),
-    "eta": np.dtype(np.float32),
-    "phi": np.dtype(np.float32),
-    "E": np.dtype(np.float32),
-    "pdgId": np.dtype(np.int32),
-    "charge": np.dtype(np.int8),
-}
+# the particle layout of the DIS files: one reader and one writer for both
+_PARTICLE_FIELDS: dict[str, np.dtype] = COLLECTION_FIELDS["GenPart"]
 _FLAT: dict[str, np.dtype] = {
     "event": np.dtype(np.uint64),
     "weight": np.dtype(np.float64),
