@@ -42,6 +42,7 @@ from hepnnlr.samples.rootio import (
     check_chunk_size,
     check_tree_file,
     read_tree_columns,
+    required_branches,
     typed_columns,
     write_tree,
 )
@@ -78,11 +79,7 @@ HIT_FIELDS: dict[str, np.dtype] = {
 }
 """Fields of the jagged ``Hit`` collection: name → dtype."""
 
-CALO_BRANCHES: tuple[str, ...] = (
-    *CALO_FLAT_BRANCHES,
-    "nHit",
-    *(f"Hit_{field}" for field in HIT_FIELDS),
-)
+CALO_BRANCHES: tuple[str, ...] = required_branches(CALO_FLAT_BRANCHES, {"Hit": HIT_FIELDS})
 """Every branch of a calorimeter-shower file."""
 
 _FIX = "write one with hepnnlr.samples.calo.make_calo_sample(path, n_events=N, seed=S)"
