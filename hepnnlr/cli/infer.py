@@ -10,6 +10,10 @@ Every fitted number (μ, z and their 68.27 % interval ends) is printed with its 
 error (``stat``: bootstrap replicas of the fitted dataset, densities frozen), its method
 error (``method``: the routes retrained with other seeds) and both in quadrature
 (``total``); ``--repeats``/``--bootstrap`` override ``uncertainty`` (docs/infer.md).
+
+The trained routes, each retrained repeat and each coverage truth are checkpointed in
+``OUTPUT/.hepnnlr-checkpoint/infer`` (:mod:`hepnnlr.workflows.infer_checkpoint`);
+``--resume`` continues a killed job, loading them instead of training them again.
 """
 
 from __future__ import annotations

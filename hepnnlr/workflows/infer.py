@@ -354,12 +354,12 @@ class _Case:
     retrain: Callable[[int], dict[str, MixtureLikelihood]] | None = None
 
 
-def _toy_case(job: InferenceJob) -> _Case:
-    return _Case(*toy_inputs(job))
+def _toy_case(job: InferenceJob, units: InferUnits) -> _Case:
+    return _Case(*toy_inputs(job, units.routes))
 
 
-def _samples_case(job: InferenceJob) -> _Case:
-    return _Case(*prepare_samples(job))
+def _samples_case(job: InferenceJob, units: InferUnits) -> _Case:
+    return _Case(*prepare_samples(job, units.routes))
 
 
 def run_inference(
@@ -367,14 +367,15 @@ def run_inference(
 ) -> InferenceOutputs:
     """Run an :class:`InferenceJob` (see the module docstring); writes ``summary.json``.
 
-    Each repeat and each coverage truth is a unit of ``checkpoint`` (default: the one
-    ``hepnnlr infer`` makes active, if any; :mod:`hepnnlr.workflows.infer_checkpoint`): a
-    resumed job loads the units found there and gives the uninterrupted job's result."""
+    The trained routes, each repeat and each coverage truth is a unit of ``checkpoint``
+    (default: the one ``hepnnlr infer`` makes active, if any;
+    :mod:`hepnnlr.workflows.infer_checkpoint`): a resumed job loads the units found there,
+    training none of them again, and gives the uninterrupted job's result."""
     started = time.perf_counter()
     out_dir = job.output_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     units = InferUnits.of(job, checkpoint)  # before any work: another job's is refused
-    case = _samples_case(job) if job.samples is not None else _toy_case(job)
+    case = _samples_case(job, units) if job.samples is not None else _toy_case(job, units)
     likelihoods = case.likelihoods
     mu_grid, z_grid = job.grid.mu_grid, job.grid.z_grid
     unit, label = job.grid.z_unit, job.grid.z_label

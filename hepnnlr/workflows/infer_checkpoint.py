@@ -2,6 +2,10 @@
 
 The units of an inference (:mod:`hepnnlr.workflows.infer`) and what each one keeps:
 
+* ``routes-0``: the routes trained with ``training.seed`` (repeat 0: the dataset scan,
+  the errors and the coverage study use them), their networks and everything else their
+  likelihoods are made of (:mod:`hepnnlr.methods.likelihood_files`), with what the
+  training reports beside them (the samples' training rows used);
 * ``repeat-<r>`` (r >= 1): the trained routes retrained with the seed ``training.seed +
   r`` (:func:`hepnnlr.workflows.infer_errors.infer_uncertainties`), kept as what the
   errors need of them: each route's per-event log densities of signal and background on
@@ -11,10 +15,11 @@ The units of an inference (:mod:`hepnnlr.workflows.infer`) and what each one kee
   and the state of the study's random generator after that truth, so that the next
   truth's test sets are those of an uninterrupted study.
 
-The routes of repeat 0 are trained again on resume (the dataset scan and the coverage
-study evaluate them on new events; their training is seeded, so they are the same
-networks) and the bootstrap replicas of the fitted dataset are recomputed from the
-stored densities (a reweighting of the stored tables: no training).
+A resumed job loads repeat 0's routes instead of training them (the dataset scan and the
+coverage study evaluate them on new events, so their networks are kept, not only their
+densities; a loaded network gives the trained one's outputs bit for bit), and recomputes
+the bootstrap replicas of the fitted dataset from the stored densities (a reweighting of
+the stored tables: no training).
 
 :meth:`InferUnits.of` takes the job's :class:`~hepnnlr.methods.job_checkpoint.JobCheckpoint`
 from the store ``hepnnlr infer`` makes active (:func:`hepnnlr.methods.checkpoint.checkpointing`);
@@ -23,6 +28,7 @@ without one every unit is computed and nothing is kept.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,13 +36,27 @@ import numpy as np
 
 from hepnnlr.methods.checkpoint import active_store
 from hepnnlr.methods.job_checkpoint import JobCheckpoint, job_record
+from hepnnlr.methods.likelihood_files import (
+    describe_likelihoods,
+    load_likelihoods,
+    write_networks,
+)
+from hepnnlr.methods.mixture_likelihood import MixtureLikelihood
 from hepnnlr.methods.nll import PARAMETERS
 from hepnnlr.methods.scans import Scan
 
-__all__ = ["InferUnits", "Tables"]
+__all__ = ["ROUTES_UNIT", "InferUnits", "Routes", "Tables"]
+
+_LOG = logging.getLogger(__name__)
 
 Tables = dict[str, tuple[np.ndarray, np.ndarray]]
 """Per route, the signal and background log densities of every event at every z."""
+
+Routes = tuple[dict[str, MixtureLikelihood], dict[str, Any]]
+"""The trained routes ``{route: likelihood}`` and what their training reports (JSON)."""
+
+ROUTES_UNIT = "routes-0"
+"""The unit of repeat 0's trained routes."""
 
 
 class InferUnits:
@@ -55,6 +75,30 @@ class InferUnits:
             if store is not None:
                 checkpoint = store.job("infer", job_record(job))
         return cls(checkpoint)
+
+    def routes(self, train: Callable[[], Routes]) -> Routes:
+        """Repeat 0's routes (:data:`ROUTES_UNIT`): loaded, their training skipped (and
+        logged so), or ``train()``-ed and saved."""
+        ckpt = self.checkpoint
+        if ckpt is not None and ckpt.has(ROUTES_UNIT):
+            unit = ckpt.load(ROUTES_UNIT)
+            likelihoods = load_likelihoods(unit.record["routes"], unit.arrays, unit.folder)
+            _LOG.info(
+                "--resume: routes %s of repeat 0 loaded from %s, not trained again",
+                ", ".join(likelihoods),
+                unit.folder,
+            )
+            return likelihoods, unit.record["report"]
+        likelihoods, report = train()
+        if ckpt is not None:
+            record, arrays, networks = describe_likelihoods(likelihoods)
+            ckpt.save(
+                ROUTES_UNIT,
+                {"routes": record, "report": report},
+                arrays,
+                write=lambda folder: write_networks(networks, folder),
+            )
+        return likelihoods, report
 
     def tables(self, name: str, compute: Callable[[], Tables]) -> Tables:
         """The routes' density tables of unit ``name``: loaded, or computed and saved."""

@@ -378,10 +378,12 @@ def pool_test_set_maker(
     return make
 
 
-def prepare_samples(job: Any) -> tuple:
+def prepare_samples(job: Any, keep: Callable[[Callable[[], tuple]], tuple] | None = None) -> tuple:
     """The samples steps of :func:`hepnnlr.workflows.infer.run_inference` for a job with a
     ``samples`` section: generate missing files, check them, run the processor, train the
-    routes, and build the fitted dataset and the test-set maker.
+    routes, and build the fitted dataset and the test-set maker. ``keep(train)``: the
+    routes and the training rows used, ``train()``'s or a checkpoint's
+    (:meth:`hepnnlr.workflows.infer_checkpoint.InferUnits.routes`).
 
     Returns:
         ``(likelihoods, data, truth, make_test_set, summary, tag, retrain)``; ``tag`` is
@@ -396,14 +398,16 @@ def prepare_samples(job: Any) -> tuple:
     cpu = {"generation": time.process_time() - started}
     tables = load_sample_tables(spec, progress=job.progress)
     cpu["processor"] = time.process_time() - started - cpu["generation"]
-    likelihoods, used = train_sample_routes(
-        tables,
-        job.routes,
-        spec,
-        classifier=job.classifier,
-        flow=job.flow,
-        training=job.training,
-        seed=job.training.seed,
+    likelihoods, used = (keep or (lambda train: train()))(
+        lambda: train_sample_routes(
+            tables,
+            job.routes,
+            spec,
+            classifier=job.classifier,
+            flow=job.flow,
+            training=job.training,
+            seed=job.training.seed,
+        )
     )
     cpu["training"] = time.process_time() - started - sum(cpu.values())
     make_test_set = pool_test_set_maker(tables.test)

@@ -10,7 +10,7 @@ the fitted dataset, and the coverage of the true likelihood over independent toy
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -155,9 +155,10 @@ def train_gaussian_routes(
     return out
 
 
-def toy_inputs(job: Any) -> tuple:
+def toy_inputs(job: Any, keep: Callable[[Callable[[], tuple]], tuple] | None = None) -> tuple:
     """The toy steps of :func:`hepnnlr.workflows.infer.run_inference`: train the routes and
-    draw the fitted dataset.
+    draw the fitted dataset. ``keep(train)``: the routes and their report, ``train()``'s
+    or a checkpoint's (:meth:`hepnnlr.workflows.infer_checkpoint.InferUnits.routes`).
 
     Returns:
         ``(likelihoods, data, truth, make_test_set, summary, tag, retrain)``; ``retrain``
@@ -177,7 +178,7 @@ def toy_inputs(job: Any) -> tuple:
             training=training,
         )
 
-    likelihoods = train(job.routes, job.training)
+    likelihoods, _ = (keep or _call)(lambda: (train(job.routes, job.training), {}))
     trained = [r for r in job.routes if r != "exact"]
     unit = job.grid.z_unit
     truth = {"mu": float(job.dataset.mu), "z": float(job.dataset.z) * unit}
@@ -198,6 +199,10 @@ def toy_inputs(job: Any) -> tuple:
         "dataset",
         lambda seed: train(trained, replace(job.training, seed=seed)) if trained else {},
     )
+
+
+def _call(train: Callable[[], tuple]) -> tuple:
+    return train()
 
 
 def independent_toy_coverage(

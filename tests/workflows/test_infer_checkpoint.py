@@ -58,22 +58,24 @@ def _cut(folder, killed, units):
 
 
 def test_a_resumed_coverage_study_equals_the_uninterrupted_one(tmp_path):
-    """Killed after the first two of four coverage truths: the resumed study loads them
-    and the random generator's state after them, so truths 3 and 4 get the test sets of
-    the uninterrupted study; the summaries are equal (timings aside), bit for bit."""
+    """Killed after the routes and the first two of four coverage truths: the resumed
+    study loads them and the random generator's state after them, so truths 3 and 4 get
+    the test sets of the uninterrupted study; the summaries are equal (timings aside),
+    bit for bit."""
     reference, names = _run(tmp_path, TINY, "whole", tmp_path / "ck")
-    assert names == [f"coverage-{i}" for i in range(4)]
-    killed = _cut(tmp_path / "ck", tmp_path / "killed", names[:2])
+    assert names == ["routes-0", *[f"coverage-{i}" for i in range(4)]]
+    killed = _cut(tmp_path / "ck", tmp_path / "killed", names[:3])
     resumed, resumed_names = _run(tmp_path, TINY, "resumed", killed, resume=True)
-    assert resumed_names == names[2:]
+    assert resumed_names == names[3:]
     assert resumed == reference
 
 
 @pytest.mark.slow
 def test_a_resumed_inference_loads_its_repeats_and_draws_its_contours(tmp_path):
     """The classifier route with 3 repeats and plots: killed after repeat 1's densities
-    and the first coverage truth; resumed, repeat 2 is retrained and the coverage
-    contours are drawn from the loaded truth's scans (~1 min on 2 cores)."""
+    and the first coverage truth; resumed, repeat 0's routes are loaded, repeat 2 is
+    retrained and the coverage contours are drawn from the loaded truth's scans (~1 min
+    on 2 cores)."""
     text = (
         TINY.replace("routes: [exact]", "routes: [exact, classifier]")
         .replace("plots: false", "plots: true")
@@ -82,8 +84,8 @@ def test_a_resumed_inference_loads_its_repeats_and_draws_its_contours(tmp_path):
         + "uncertainty: {repeats: 3, bootstrap: 4}\n"
     )
     reference, names = _run(tmp_path, text, "whole", tmp_path / "ck")
-    assert names == ["repeat-1", "repeat-2", *[f"coverage-{i}" for i in range(4)]]
-    killed = _cut(tmp_path / "ck", tmp_path / "killed", ["repeat-1", "coverage-0"])
+    assert names == ["routes-0", "repeat-1", "repeat-2", *[f"coverage-{i}" for i in range(4)]]
+    killed = _cut(tmp_path / "ck", tmp_path / "killed", ["routes-0", "repeat-1", "coverage-0"])
     resumed, resumed_names = _run(tmp_path, text, "resumed", killed, resume=True)
     assert resumed_names == ["repeat-2", *[f"coverage-{i}" for i in range(1, 4)]]
     contours = [s["coverage"].pop("contours") for s in (reference, resumed)]
