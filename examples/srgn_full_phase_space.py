@@ -37,6 +37,7 @@ from pathlib import Path
 import hist
 import numpy as np
 from _results import show_progress
+from _srgn_gaussian import refit_config
 from matplotlib.figure import Figure
 
 from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
@@ -89,14 +90,7 @@ def _reweighters(n: int, seed: int) -> dict[str, DCTRReweighter]:
 
 
 def _srgn_config(seed: int) -> SRGNConfig:
-    return SRGNConfig(
-        training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
-        strategy="refit",
-        xtol=1e-2,
-        ftol=1e-3,
-        max_iterations=20,
-        seed=seed,
-    )
+    return refit_config(seed, xtol=1e-2, max_iterations=20)
 
 
 def _objective(rw, key, sim, data, seed) -> SRGNObjective:

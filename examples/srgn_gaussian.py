@@ -28,17 +28,12 @@ from pathlib import Path
 
 import numpy as np
 from _results import show_progress
+from _srgn_gaussian import draw_auc_map, fit_levels, print_table, refit_config
+from _srgn_gaussian import events as _events
 from matplotlib.figure import Figure
 
-from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter, dctr_fit
-from hepnnlr.methods.srgn import (
-    SRGNConfig,
-    SRGNObjective,
-    remove_outliers,
-    srgn_fit,
-    srgn_scan,
-    summarize,
-)
+from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
+from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective, srgn_scan
 from hepnnlr.results.plots import save_figure
 from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.tensors import EventTensors
@@ -62,10 +57,6 @@ TABLES = {
         },
     },
 }
-
-
-def _events(x: np.ndarray) -> EventTensors:
-    return EventTensors(None, None, np.asarray(x, np.float32).reshape(-1, 1), (), ("x",))
 
 
 def _gauss(rng, theta: dict[str, float] | dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -101,19 +92,11 @@ def _samples(table: dict, n: int, seed: int):
 
 
 def _srgn_config(seed: int) -> SRGNConfig:
-    # xtol 1e-2 in mu is well below the statistical error at these sample sizes (~0.03);
-    # the 1e-4 of arXiv:2010.03569 makes Powell chase the AUC's noise.
+    # xtol 1e-2 in mu is well below the statistical error at these sample sizes (~0.03).
     # strategy="refit": g retrained from the same initial state at every mu' on one network
     # compiled once (hepnnlr.training.refit.Refitter), the naive fit's answers at a fraction
     # of its cost.
-    return SRGNConfig(
-        training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
-        strategy="refit",
-        xtol=1e-2,
-        ftol=1e-3,
-        max_iterations=10,
-        seed=seed,
-    )
+    return refit_config(seed, xtol=1e-2, max_iterations=10)
 
 
 @in_default_style
@@ -143,13 +126,7 @@ def _figure(table_id: int, table: dict, rw, samples, seed: int, out: Path) -> Pa
         objective = SRGNObjective(
             rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
         )
-        scan = srgn_scan(objective, grid)
-        auc = scan.values
-        mesh = ax.pcolormesh(grid["mu"], grid["sigma"], auc.T, shading="nearest")
-        fig.colorbar(mesh, ax=ax, label="AUC of g (simulation level)")
-        ax.plot(truth["mu"], truth["sigma"], "rx", ms=10, label="truth")
-        ax.set_xlabel(r"$\mu'$")
-        ax.set_ylabel(r"$\sigma'$")
+        draw_auc_map(fig, ax, objective, grid, truth, "AUC of g (simulation level)")
         ax.legend(title=title, fontsize="x-small", title_fontsize="x-small")
     experiment_label(ax)
     path = out / f"srgn_gaussian_table{table_id}_auc.png"
@@ -192,11 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         rw = _reweighter(table, args.reweighter_events, seed)
         samples = _samples(table, args.events, seed)
         x_gen, x_sim, data_gen, data_sim, nominal_gen = samples
-        gen = dctr_fit(rw, _events(data_gen), _events(nominal_gen))  # training range
-        objective = SRGNObjective(
-            rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
-        )
-        sim = srgn_fit(objective)  # bounds: the reweighter's training range
+        gen, sim = fit_levels(rw, x_gen, x_sim, data_gen, data_sim, nominal_gen, _srgn_config(seed))
         for n in names:
             fits["generator"][n].append(gen.theta[n])
             fits["simulation"][n].append(sim.theta[n])
@@ -209,22 +182,15 @@ def main(argv: list[str] | None = None) -> None:
         if run == 0 and not args.no_figure:
             figure = _figure(args.table, table, rw, samples, seed, args.output)
 
-    print(
-        f"\nTable {'I' if args.table == 1 else 'II'} at {args.events} events per sample, "
-        f"{args.runs} runs (paper: 10^6 events, 40 runs), outliers removed as in the paper:"
+    print_table(
+        "I" if args.table == 1 else "II",
+        args.events,
+        args.runs,
+        fits,
+        table["ranges"],
+        table["truth"],
+        table["paper"],
     )
-    print(f"{'param':>6} {'target':>8} {'level':>11} {'this run':>18} {'paper':>16} kept")
-    for level in ("generator", "simulation"):
-        values = {n: np.array(v) for n, v in fits[level].items()}
-        keep = remove_outliers(values, table["ranges"])
-        summary = summarize(values, keep)
-        for n in names:
-            mean, std = summary[n]
-            p_mean, p_std = table["paper"][level][n]
-            print(
-                f"{n:>6} {table['truth'][n]:8.3f} {level:>11} {mean:9.3f} ± {std:.3f}"
-                f" {p_mean:8.3f} ± {p_std:.3f} {int(keep.sum())}/{len(keep)}"
-            )
     if figure is not None:
         print(f"figure: {figure}")
     print(f"total time {time.time() - start:.0f} s")

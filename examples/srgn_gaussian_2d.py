@@ -37,17 +37,12 @@ from pathlib import Path
 import hist
 import numpy as np
 from _results import show_progress
+from _srgn_gaussian import draw_auc_map, fit_levels, print_table, refit_config
+from _srgn_gaussian import events as _events
 from matplotlib.figure import Figure
 
-from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter, dctr_fit
-from hepnnlr.methods.srgn import (
-    SRGNConfig,
-    SRGNObjective,
-    remove_outliers,
-    srgn_fit,
-    srgn_scan,
-    summarize,
-)
+from hepnnlr.methods.dctr import DCTRConfig, DCTRReweighter
+from hepnnlr.methods.srgn import SRGNConfig, SRGNObjective
 from hepnnlr.results.plots import plot_comparison, save_figure
 from hepnnlr.results.style import experiment_label, in_default_style
 from hepnnlr.samples.gaussian import gaussian_sample, gaussian_weights, varied_gaussian_sample
@@ -63,10 +58,6 @@ PAPER = {
     "generator": {"mu": (-0.994, 0.014), "sigma": (0.746, 0.013)},
     "simulation": {"mu": (-0.997, 0.017), "sigma": (0.747, 0.017)},
 }
-
-
-def _events(x: np.ndarray) -> EventTensors:
-    return EventTensors(None, None, np.asarray(x, np.float32).reshape(-1, 1), (), ("x",))
 
 
 def _reweighter(n: int, seed: int) -> DCTRReweighter:
@@ -86,16 +77,8 @@ def _reweighter(n: int, seed: int) -> DCTRReweighter:
 
 
 def _srgn_config(seed: int) -> SRGNConfig:
-    # Powell's tolerances: 1e-3 in θ is far below the statistical error at these sizes
-    # (~0.02); the 1e-4 of arXiv:2010.03569 only makes Powell chase the AUC's noise.
-    return SRGNConfig(
-        training=TrainingConfig(epochs=30, batch_size=1000, patience=5),
-        strategy="refit",
-        xtol=1e-3,
-        ftol=1e-3,
-        max_iterations=20,
-        seed=seed,
-    )
+    # xtol 1e-3 in θ is far below the statistical error at these sizes (~0.02)
+    return refit_config(seed, xtol=1e-3, max_iterations=20)
 
 
 def _reweighting_figure(rw: DCTRReweighter, n: int, seed: int, out: Path) -> list[Path]:
@@ -137,17 +120,11 @@ def _auc_figure(rw, x_gen, x_sim, data_sim, seed: int, out: Path) -> Path:
     objective = SRGNObjective(
         rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
     )
-    scan = srgn_scan(objective, grid)
-    auc = scan.values
     fig = Figure(figsize=(9, 6.75))  # the figure style's fonts need the room
     ax = fig.add_subplot()
-    mesh = ax.pcolormesh(grid["mu"], grid["sigma"], auc.T, shading="nearest")
-    fig.colorbar(mesh, ax=ax, label="AUC of g (simulation level, held out)")
-    ax.plot(TRUTH["mu"], TRUTH["sigma"], "rx", ms=10, label="truth")
+    scan = draw_auc_map(fig, ax, objective, grid, TRUTH, "AUC of g (simulation level, held out)")
     best = scan.minimum
     ax.plot(best["mu"], best["sigma"], "w+", ms=10, label="grid minimum")
-    ax.set_xlabel(r"$\mu'$")
-    ax.set_ylabel(r"$\sigma'$")
     title = f"SRGN 2-D Gaussian, {len(x_gen)} events"
     ax.legend(title=title, fontsize="x-small", title_fontsize="x-small")
     experiment_label(ax)
@@ -189,11 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         nominal_gen, _ = gaussian_sample(args.events, NOMINAL, epsilon=0.0, seed=seed + 4)
         # Bounds: the reweighter's training range (the drawn (μ, σ) span RANGES up to a
         # hair), the fit bounds of arXiv:2010.03569.
-        gen = dctr_fit(rw, _events(data_gen), _events(nominal_gen))
-        objective = SRGNObjective(
-            rw, _events(x_gen), _events(x_sim), _events(data_sim), _srgn_config(seed)
-        )
-        sim = srgn_fit(objective)
+        gen, sim = fit_levels(rw, x_gen, x_sim, data_gen, data_sim, nominal_gen, _srgn_config(seed))
         evaluations.append(sim.n_evaluations)
         for n in NAMES:
             fits["generator"][n].append(gen.theta[n])
@@ -215,29 +188,8 @@ def main(argv: list[str] | None = None) -> None:
         "reweighter_events": args.reweighter_events,
         "runs": args.runs,
         "truth": TRUTH,
-        "levels": {},
+        "levels": print_table("II", args.events, args.runs, fits, RANGES, TRUTH, PAPER),
     }
-    print(
-        f"\nTable II at {args.events} events per sample, {args.runs} runs "
-        "(paper: 10^6 events, 40 runs), outliers removed as in the paper:"
-    )
-    print(f"{'param':>6} {'target':>8} {'level':>11} {'this run':>18} {'paper':>16} kept")
-    for level in ("generator", "simulation"):
-        values = {n: np.array(v) for n, v in fits[level].items()}
-        keep = remove_outliers(values, RANGES)
-        result = summarize(values, keep)
-        summary["levels"][level] = {
-            "values": {n: v.tolist() for n, v in values.items()},
-            "kept": keep.tolist(),
-            "mean_std": result,
-        }
-        for n in NAMES:
-            mean, std = result[n]
-            p_mean, p_std = PAPER[level][n]
-            print(
-                f"{n:>6} {TRUTH[n]:8.3f} {level:>11} {mean:9.3f} ± {std:.3f}"
-                f" {p_mean:8.3f} ± {p_std:.3f} {int(keep.sum())}/{len(keep)}"
-            )
     summary["srgn_evaluations"] = evaluations
     summary["seconds"] = time.time() - start
     (args.output / "table2.json").write_text(json.dumps(summary, indent=2))
