@@ -108,6 +108,22 @@ def setting_lines(params: str | Iterable[str]) -> tuple[str, ...]:
     return (params,) if isinstance(params, str) else tuple(params)
 
 
+def _check_lhc_config(config: object) -> None:
+    """``mpi`` a bool and ``params`` a tuple of valid Pythia lines, in a generator config of
+    the LHC samples (``TTbarConfig``, ``TauTauConfig``); errors name the class."""
+    owner = type(config).__name__
+    mpi, params = config.mpi, config.params  # type: ignore[attr-defined]
+    if not isinstance(mpi, bool):
+        raise ConfigError(f"{owner}.mpi must be True or False, got {mpi!r}.")
+    if not isinstance(params, tuple):
+        raise ConfigError(
+            f"{owner}.params must be a tuple of strings, got {type(params).__name__}; wrap "
+            "the list in tuple(...)."
+        )
+    for line in params:
+        _check_setting_line(line, origin=f"{owner}.params")
+
+
 def _check_setting_line(line: object, *, origin: str) -> str:
     if not isinstance(line, str) or "=" not in line:
         raise ConfigError(

@@ -70,7 +70,7 @@ from hepnnlr.samples._record import FlatRecord, _pt_eta_phi
 from hepnnlr.samples.blocks import join_blocks
 from hepnnlr.samples.dis import (
     _BlockGenerator,
-    _check_setting_line,
+    _check_lhc_config,
     _run_alternating_blocks,
     _seeded_blocks,
 )
@@ -188,15 +188,8 @@ class TauTauConfig:
                 f"TauTauConfig.process={self.process!r} is not known; use one of "
                 f"{sorted(TAUTAU_PROCESSES)}."
             )
-        if not isinstance(self.mpi, bool):
-            raise ConfigError(f"TauTauConfig.mpi must be True or False, got {self.mpi!r}.")
-        if not isinstance(self.params, tuple):
-            raise ConfigError(
-                f"TauTauConfig.params must be a tuple of strings, got "
-                f"{type(self.params).__name__}; wrap the list in tuple(...)."
-            )
+        _check_lhc_config(self)
         for line in self.params:
-            _check_setting_line(line, origin="TauTauConfig.params")
             if line.split("=", 1)[0].strip().lower().startswith(_FORCED_PREFIXES):
                 raise ConfigError(
                     f"TauTauConfig.params: {line!r} would change the boson or tau decays, "

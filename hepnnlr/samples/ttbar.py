@@ -58,7 +58,7 @@ from hepnnlr.samples._record import FlatRecord, _pt_eta_phi
 from hepnnlr.samples.blocks import join_blocks
 from hepnnlr.samples.dis import (
     _BlockGenerator,
-    _check_setting_line,
+    _check_lhc_config,
     _run_alternating_blocks,
     _seeded_blocks,
 )
@@ -122,15 +122,8 @@ class TTbarConfig:
                 f"TTbarConfig.top_mass must be a number of GeV in (100, 300), got "
                 f"{self.top_mass!r}; arXiv:2010.03569 uses 172.5 and 175."
             )
-        if not isinstance(self.mpi, bool):
-            raise ConfigError(f"TTbarConfig.mpi must be True or False, got {self.mpi!r}.")
-        if not isinstance(self.params, tuple):
-            raise ConfigError(
-                f"TTbarConfig.params must be a tuple of strings, got "
-                f"{type(self.params).__name__}; wrap the list in tuple(...)."
-            )
+        _check_lhc_config(self)
         for line in self.params:
-            _check_setting_line(line, origin="TTbarConfig.params")
             if line.split("=", 1)[0].strip().lower().startswith("24:on"):
                 raise ConfigError(
                     f"TTbarConfig.params: {line!r} would change the W decays, which "
