@@ -25,6 +25,13 @@ chunk of dataset ``d`` (``events.metadata["dataset"]``: the fileset key)
 A run over several datasets (e.g. ``{"g4": [...], "gan": [...]}``) keeps them apart: one
 cut-flow each, one row each in every histogram, chunk keys that start with the dataset;
 :func:`collect_cutflow`, :func:`collect_hists` and :func:`collect_columns` read one back.
+
+The same analysis is the ``calo`` description (``hepnnlr.analysis.get("calo")``,
+``hepnnlr/analysis/builtin/calo.yaml``): the features come from its
+:func:`hepnnlr.analysis.builtin.calo.shower_columns`, one implementation, so
+``AnalysisProcessor(get("calo"))`` gives the same histograms (its ``reco`` group), columns
+(its ``reco`` record) and cut flow (``reco_empty_showers``) bit for bit
+(``tests/processors/test_calo_processor.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +43,9 @@ import numpy as np
 from coffea import processor
 from coffea.analysis_tools import PackedSelection
 
-from hepnnlr.errors import ConfigError, NonFiniteInputError
-from hepnnlr.observables.calo import N_LAYERS, shower_features
+from hepnnlr.analysis.builtin.calo import HIT_FIELDS, shower_columns
+from hepnnlr.errors import ConfigError
+from hepnnlr.observables.calo import N_LAYERS
 from hepnnlr.observables.calo_histos import book_calo_histograms, fill_calo_histograms
 from hepnnlr.processors.chunks import (
     chunk_result,
@@ -49,8 +57,6 @@ from hepnnlr.processors.chunks import (
 )
 
 __all__ = ["CaloProcessor", "collect_columns", "collect_cutflow", "collect_hists"]
-
-_HIT_FIELDS = ("layer", "ix", "iy", "E")
 
 
 class CaloProcessor(processor.ProcessorABC):
@@ -70,7 +76,7 @@ class CaloProcessor(processor.ProcessorABC):
         "weight",
         "E_true",
         "nHit",
-        *(f"Hit_{f}" for f in _HIT_FIELDS),
+        *(f"Hit_{f}" for f in HIT_FIELDS),
     )
     """Branches of the ``events`` tree that :meth:`process` reads (checked by
     :func:`hepnnlr.schema.run_processor` before any work starts)."""
@@ -96,17 +102,7 @@ class CaloProcessor(processor.ProcessorABC):
     def process(self, events: ak.Array) -> dict[str, Any]:
         """Process one chunk of NanoEvents (output described in the module docstring)."""
         dataset = dataset_of(events)
-        hits = ak.zip({f: events.Hit[f] for f in _HIT_FIELDS})
-        energy = ak.to_numpy(ak.flatten(hits.E, axis=None))
-        if not np.isfinite(energy).all():
-            bad = ak.to_numpy(ak.any(~np.isfinite(hits.E), axis=1))
-            entry = int(events.metadata.get("entrystart", 0) or 0) + int(np.argmax(bad))
-            raise NonFiniteInputError(
-                f"branch Hit_E of {events.metadata.get('filename', '?')} holds NaN or "
-                f"infinite values (first in entry {entry}); regenerate the file or fix the "
-                "step that wrote it."
-            )
-        features = shower_features(hits, self.n_layers, threshold=self.threshold)
+        features = shower_columns(events, threshold=self.threshold, n_layers=self.n_layers)
         weight = ak.to_numpy(events.weight).astype(np.float64)
         hists = book_calo_histograms(dataset)
         fill_calo_histograms(hists, features, weight, dataset=dataset)

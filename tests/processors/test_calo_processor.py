@@ -146,3 +146,43 @@ def test_two_datasets_never_mix(shower_file, tmp_path, assert_datasets_apart) ->
     )
     assert collect_cutflow(out, "gan") == {"events": 100, "empty_showers": 0}
     assert collect_cutflow(out, "g4")["empty_showers"] == len(EMPTY)
+
+
+# --- the calo analysis description: the same numbers through AnalysisProcessor ----------
+
+
+@pytest.fixture(scope="module")
+def description_output(shower_file) -> dict:
+    from hepnnlr.analysis import get
+    from hepnnlr.processors import AnalysisProcessor
+
+    # the chunks of `outputs`, merged in the same order by the iterative executor, so the
+    # weighted sums (weights 0.5, 1.5, 2.5) add up in the same order: bit for bit
+    return run_processor(
+        AnalysisProcessor(get("calo")), {"g4": [shower_file]},
+        chunksize=math.ceil(N_EVENTS / 4), progress=False,
+    )  # fmt: skip
+
+
+def test_calo_description_gives_the_histograms_and_cut_flow_of_calo_processor(
+    outputs, description_output
+) -> None:
+    from hist_checks import assert_same_hists
+
+    assert_same_hists(
+        collect_hists(description_output)["reco"], collect_hists(outputs["iterative"])
+    )
+    assert collect_cutflow(description_output) == {
+        "events": N_EVENTS,
+        "reco_empty_showers": len(EMPTY),  # CaloProcessor's empty_showers
+        "pass_reco": N_EVENTS,  # every shower is kept, the empty ones too
+    }
+
+
+def test_calo_description_gives_the_columns_of_calo_processor(columns, description_output) -> None:
+    generic = collect_columns(description_output)
+    names = ["E_true", *DCTR_FEATURES, *WIDTH_FEATURES]
+    assert generic.reco.fields == names
+    # bit for bit, with the same None entries (the two empty showers) and the same types
+    assert ak.array_equal(generic.reco, columns[names])
+    assert ak.array_equal(generic[["event", "weight"]], columns[["event", "weight"]])
