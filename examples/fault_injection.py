@@ -28,6 +28,9 @@ line of the error. The cases:
   ``--resume`` and another job (refused, naming the key) and with ``--resume``: the
   summary, ``fit.json`` and ``curves.json`` of an uninterrupted fit. ``fit`` sent SIGINT
   after its first unit: exit 130 with the resume line; resumed as printed, the same.
+  ``fit --calibrate`` (three targets) SIGKILLed in its first target, resumed with another
+  job (refused, naming the key) and with ``--resume``: the uninterrupted
+  ``calibration.json``.
 * inputs: a truncated ROOT file (cut to half its size), a file with fewer entries than it
   was written for, data with too few passing events for OmniFold: each a named error
   (exit 2) before training.
@@ -705,9 +708,10 @@ def main(argv: list[str] | None = None) -> None:
     rows += kill_unfold_and_resume(work / "resume", data, sim, reference)
     rows += interrupt_unfold(work / "resume", data, sim, reference)
     rows.append(kill_dask_worker(work / "dask", sim))
-    from fault_injection_fit import FIT_JOB, fit_cases
+    from fault_injection_fit import CALIBRATE_JOB, FIT_JOB, calibrate_cases, fit_cases
 
     rows += fit_cases(work / "fit")
+    rows += calibrate_cases(work / "calibrate")
     cells = [
         [r["case"], r["outcome"], r["exit_code"], r["message"], "yes" if r["ok"] else "NO"]
         for r in rows
@@ -721,7 +725,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{', '.join(f'{s:g}' for s in args.kill_after)} s; unfold: MLP, 1 iteration, "
             "2 epochs, iterative executor (2 iterations where killed, interrupted and "
             "resumed); dask: 2 worker processes, chunks of 500 events of the sim sample; "
-            "fit: hepnnlr fit dctr on the Gaussian toy (" + " ".join(FIT_JOB.split()) + ")"
+            "fit: hepnnlr fit dctr on the Gaussian toy (" + " ".join(FIT_JOB.split()) + "); "
+            "calibrate: hepnnlr fit dctr --calibrate (" + " ".join(CALIBRATE_JOB.split()) + ")"
         ),
         tables=[
             table(
@@ -748,6 +753,10 @@ def main(argv: list[str] | None = None) -> None:
             "the timings, the run's command, pid and times and the output folder's name left "
             "out, and the same files listed; 'units' are the checkpointed pieces of the fit "
             "(hepnnlr.workflows.fit_checkpoint).",
+            "calibrate: the resumed calibration.json is compared with an uninterrupted "
+            "calibration's, every number bit for bit, its 'seconds' left out; its units are "
+            "the repeats' and the simulation replicas' reweighters, then each target's fits "
+            "and replica groups (OUTPUT/.hepnnlr-checkpoint/calibration).",
         ],
     )
     print_result(path, cells)

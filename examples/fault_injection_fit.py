@@ -9,8 +9,15 @@ complete (no ``summary.json``), and ``--resume`` must give the uninterrupted run
 numbers: ``summary.json``, ``fit.json`` and ``curves.json`` equal but for the timings, the
 run's command and times, and the output folder's name.
 
+``hepnnlr fit --calibrate`` (:data:`CALIBRATE_JOB`: a job like the fit's, three targets)
+is killed in the middle of its first target (after its 7th unit, in
+``OUTPUT/.hepnnlr-checkpoint/calibration``), resumed with another job (refused, naming
+the key) and with the same one: its ``calibration.json`` must equal the uninterrupted
+calibration's, timings aside.
+
 Run through ``python examples/fault_injection.py`` (which writes the table); the slow
-test ``tests/workflows/test_fault_injection.py`` runs them too.
+tests ``tests/workflows/test_fault_injection.py`` and
+``tests/workflows/test_calibration_resume.py`` run them too.
 """
 
 from __future__ import annotations
@@ -36,6 +43,26 @@ fit: {method: powell, grid_points: 5}
 uncertainty: {repeats: 2, bootstrap: 3, simulation_bootstrap: 2}
 """
 """The fit of every case (DCTR on the Gaussian toy, 2,000 + 2,000 simulated events)."""
+
+CALIBRATE_JOB = """\
+samples:
+  generator: gaussian
+  parameters: {mu: [-2.0, 2.0]}
+  target: {mu: 0.5}
+  events: 2000
+  varied_events: 2000
+training:
+  reweighter: {epochs: 8, batch_size: 500, patience: 3}
+fit: {method: grid, grid_points: 7}
+uncertainty: {repeats: 2, bootstrap: 2, simulation_bootstrap: 2, keep_flagged: true}
+calibration: {points: [-0.4, 0.0, 0.4], target_events: 1000}
+"""
+"""The calibration of every calibrate case: the fit's samples, three targets of 1,000
+events, two replicas of each (units: 2 reweighters, 2 of the simulation, then per target
+2 fits, 2 replica groups and 2 simulation fits: 22 in all); a grid fit and flagged repeats
+kept, so that it runs in about a minute and every target has an error."""
+CALIBRATE_KILL = 7
+"""The calibrate case is killed right after this unit (target 0's first replicas)."""
 
 #: moment -> (what it is, the units it must leave on disk: None for all of them); the
 #: driver of fault_injection.py kills the process there
@@ -106,10 +133,10 @@ def _units_of_reference(reference: Path) -> list[str]:
     )
 
 
-def _units(out: Path) -> list[str]:
+def _units(out: Path, kind: str = "fit") -> list[str]:
     from hepnnlr.outputs import CHECKPOINT_NAME
 
-    return sorted(p.parent.name for p in (out / CHECKPOINT_NAME / "fit").glob("*/state.json"))
+    return sorted(p.parent.name for p in (out / CHECKPOINT_NAME / kind).glob("*/state.json"))
 
 
 def kill_fit_and_resume(folder: Path, job: Path, reference: Path) -> list[dict]:
@@ -204,3 +231,71 @@ def fit_cases(folder: Path) -> list[dict]:
     """Every fit case: the reference, the kills and their resumes, the interrupt."""
     job, reference = fit_reference(folder)
     return kill_fit_and_resume(folder, job, reference) + interrupt_fit(folder, job, reference)
+
+
+def _calibrate_args(job: Path, out: Path) -> list[str]:
+    return [*_fit_args(job, out), "--calibrate"]
+
+
+def same_calibration(out: Path, reference: Path) -> tuple[bool, str]:
+    """Whether ``out`` is a complete calibration with ``reference``'s calibration.json
+    (every number; its ``seconds`` aside) and files, its checkpoint removed."""
+    from hepnnlr.outputs import CHECKPOINT_NAME, SUMMARY_NAME, check_complete
+
+    if check_complete(out):
+        return False, "folder NOT complete"
+    records = [_json(f / "calibration.json", f) for f in (out, reference)]
+    for record in records:
+        record.pop("seconds", None)
+    files = [set(json.loads((f / SUMMARY_NAME).read_text())["files"]) for f in (out, reference)]
+    same = records[0] == records[1] and files[0] == files[1]
+    what = (
+        f"calibration.json {'equal' if records[0] == records[1] else 'DIFFERENT'}, files "
+        f"{'the same' if files[0] == files[1] else 'DIFFERENT'}"
+    )
+    return same and not (out / CHECKPOINT_NAME).exists(), what
+
+
+def calibrate_cases(folder: Path) -> list[dict]:
+    """``hepnnlr fit --calibrate`` SIGKILLed right after its :data:`CALIBRATE_KILL`-th
+    unit, resumed with another job (refused) and with the same one (module docstring)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    job = folder / "calibrate.yaml"
+    job.write_text(CALIBRATE_JOB)
+    reference = folder / "calibrate_uninterrupted"
+    run = _hepnnlr(_calibrate_args(job, reference))
+    if run.returncode != 0:
+        raise RuntimeError(f"the uninterrupted calibration failed:\n{run.stderr[-2000:]}")
+    out = folder / "calibrate_killed"
+    args = _calibrate_args(job, out)
+    killed = _hepnnlr(args, moment=f"unit-{CALIBRATE_KILL}")
+    left = _units(out, "calibration")
+    written = [n for n in ("calibration.json", "summary.json") if (out / n).exists()]
+    rows = [
+        _row(
+            f"fit --calibrate killed right after its {CALIBRATE_KILL}th checkpointed unit "
+            "(target 0's first replicas)",
+            f"{len(left)} units on disk; " + (", ".join(written) or "no calibration.json"),
+            killed.returncode,
+            "killed by SIGKILL",
+            killed.returncode == -signal.SIGKILL and not written and len(left) == CALIBRATE_KILL,
+        ),
+        refused(
+            "fit --calibrate --resume with another job (--repeats 3)",
+            [*args, "--repeats", "3", "--resume"],
+            expect="uncertainty.repeats: 2 in the checkpoint, 3 now",
+        ),
+    ]
+    started = time.monotonic()
+    resumed = _hepnnlr([*args, "--resume"])
+    same, outcome = same_calibration(out, reference)
+    rows.append(
+        _row(
+            f"fit --calibrate rerun with --resume ({len(left)} units loaded)",
+            f"{outcome} vs the uninterrupted calibration ({time.monotonic() - started:.0f} s)",
+            resumed.returncode,
+            _first_error_line(resumed.stderr) if resumed.returncode else "",
+            resumed.returncode == 0 and same,
+        )
+    )
+    return rows

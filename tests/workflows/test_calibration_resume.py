@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +107,18 @@ def test_calibrate_resume_of_another_job_is_a_named_error_before_any_work(tmp_pa
     # refused before any work: the checkpoint is kept, nothing written beside it
     assert (store / "calibration" / "reweighter-0" / "state.json").is_file()
     assert not (tmp_path / "out" / "calibration.json").exists()
+
+
+@pytest.mark.slow
+def test_a_killed_calibrate_command_resumes_to_the_uninterrupted_calibration(tmp_path, monkeypatch):
+    """The fault-injection cases of examples/fault_injection_fit.py: hepnnlr fit
+    --calibrate SIGKILLed right after its 7th unit (no calibration.json left), a resume
+    of another job refused naming the key, and --resume writing the uninterrupted
+    calibration.json (~5 min on 2 cores)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "examples"))
+    from fault_injection_fit import calibrate_cases
+
+    rows = calibrate_cases(tmp_path)
+    for row in rows:
+        assert row["ok"], row
+    assert [row["exit_code"] for row in rows] == [-signal.SIGKILL, 2, 0]
