@@ -1,4 +1,4 @@
-"""CPU of the generic AnalysisProcessor next to the hand-written DIS, Z -> jets or tt̄ processor.
+"""CPU of the generic AnalysisProcessor next to a hand-written processor (DIS, Z, tt̄, calo).
 
 Issue 16: the one processor that runs any analysis description costs at most 1.15x the
 CPU of the hand-written processors on the same files. Measured for ``--analysis dis``
@@ -7,7 +7,9 @@ histograms agree bit for bit, ``tests/analysis/test_analysis_processor.py``) or
 ``--analysis zjets`` (``get("zjets")`` and ``ZJetsProcessor()``,
 ``tests/analysis/test_zjets_description.py``) or ``--analysis ttbar`` (``get("ttbar")``
 and ``TTbarProcessor()``, the same columns and histograms,
-``tests/processors/test_ttbar_processor.py``) on one Pythia file, both through
+``tests/processors/test_ttbar_processor.py``) or ``--analysis calo`` (``get("calo")`` and
+``CaloProcessor()``, the same columns, histograms and cut flow,
+``tests/processors/test_calo_processor.py``) on one Pythia (calo: shower) file, both through
 ``run_processor`` with the iterative executor (reading included) and the columns
 returned, best of ``--repeat`` interleaved runs after an untimed warm-up
 (``benchmarks/_timing.py``), in one process. The columns are each processor's own: for
@@ -23,6 +25,8 @@ Usage::
         --json docs/benchmarks/analysis_zjets.json
     python benchmarks/bench_analysis.py --analysis ttbar --events 20000 \\
         --json docs/benchmarks/analysis_ttbar.json
+    python benchmarks/bench_analysis.py --analysis calo --events 20000 \\
+        --json docs/benchmarks/analysis_calo.json
 """
 
 from __future__ import annotations
@@ -35,15 +39,26 @@ from pathlib import Path
 from _timing import finish, interleaved, load_average, print_results  # benchmarks/
 
 from hepnnlr.analysis import get
-from hepnnlr.processors import AnalysisProcessor, DISProcessor, TTbarProcessor, ZJetsProcessor
-from hepnnlr.samples import make_dis_sample, make_ttbar_sample
+from hepnnlr.processors import (
+    AnalysisProcessor,
+    CaloProcessor,
+    DISProcessor,
+    TTbarProcessor,
+    ZJetsProcessor,
+)
+from hepnnlr.samples import make_calo_sample, make_dis_sample, make_ttbar_sample
 from hepnnlr.samples.zjets import make_zjets_sample
 from hepnnlr.schema import run_processor
 
 TARGET = 1.15
 """Issue 16: the generic processor at most 1.15x the CPU of the hand-written one."""
 
-HAND_WRITTEN = {"dis": DISProcessor, "zjets": ZJetsProcessor, "ttbar": TTbarProcessor}
+HAND_WRITTEN = {
+    "dis": DISProcessor,
+    "zjets": ZJetsProcessor,
+    "ttbar": TTbarProcessor,
+    "calo": CaloProcessor,
+}
 
 
 def _generate(analysis: str, path: Path, n_events: int, seed: int) -> Path:
@@ -51,6 +66,8 @@ def _generate(analysis: str, path: Path, n_events: int, seed: int) -> Path:
         return make_dis_sample(path, "sim", n_events=n_events, seed=seed, progress=False)
     if analysis == "ttbar":  # without MPI, as the fit jobs generate
         return make_ttbar_sample(path, n_events=n_events, seed=seed, progress=False)
+    if analysis == "calo":  # the default 50 GeV photon showers
+        return make_calo_sample(path, n_events=n_events, seed=seed, progress=False)
     return make_zjets_sample(path, n_events=n_events, seed=seed, progress=False)
 
 

@@ -114,8 +114,8 @@ def test_processor_benchmarks(samples, tmp_path):
 
 
 def test_analysis_benchmark(samples, tmp_path):
-    """AnalysisProcessor on the DIS and tt̄ descriptions next to DISProcessor and
-    TTbarProcessor (issue 16)."""
+    """AnalysisProcessor on the DIS, tt̄ and calo descriptions next to DISProcessor,
+    TTbarProcessor and CaloProcessor (issue 16)."""
     _main(
         "bench_analysis",
         ["--file", str(samples["dis"]), "--chunksize", "300", "--repeat", "1",
@@ -131,6 +131,14 @@ def test_analysis_benchmark(samples, tmp_path):
     )  # fmt: skip
     (row,) = _summary(tmp_path / "ttbar.json")
     assert "TTbarProcessor" in row["measurement"]
+    # and on the calo description next to CaloProcessor (20 generated showers)
+    _main(
+        "bench_analysis",
+        ["--analysis", "calo", "--events", "20", "--repeat", "1",
+         "--json", str(tmp_path / "calo.json")],
+    )  # fmt: skip
+    (row,) = _summary(tmp_path / "calo.json")
+    assert "CaloProcessor" in row["measurement"]
 
 
 def test_highmult_and_clustering_benchmarks(samples, tmp_path):
