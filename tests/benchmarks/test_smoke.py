@@ -43,6 +43,7 @@ SMOKE_TESTED = {
     "bench_generation",
     "bench_highmult",
     "bench_import",
+    "bench_kt_subjets",
     "bench_memory",
     "bench_processor",
     "bench_srgn",
@@ -158,6 +159,18 @@ def test_highmult_and_clustering_benchmarks(samples, tmp_path):
     assert clustering["pp_overlay2_events"] == 4
     assert len(_summary(tmp_path / "clustering.json")) == 2 * 3  # two ratios per sample
     assert len(_summary(tmp_path / "highmult.json")) == 2
+
+
+def test_kt_subjets_benchmark(samples):
+    """kT jets' τ1, τ2 from the event's own sequence equal the reclustering's on 200
+    events, exactly (no tolerance: the same FastJet merges and E-scheme sums)."""
+    kt = _main(
+        "bench_kt_subjets", ["--file", str(samples["dis"]), "--events", "200", "--repeat", "1"]
+    )
+    assert kt["gen_jets"] > 0 and kt["reco_jets"] > 0
+    for level in ("gen", "reco"):
+        for tau in ("tau1", "tau2"):
+            assert kt[f"{level}_{tau}_jets_differing"] == 0
 
 
 def test_memory_benchmark(samples, tmp_path):
