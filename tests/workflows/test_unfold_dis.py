@@ -158,6 +158,7 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
         omnifold=config,
         uncertainty=UnfoldUncertainty(repeats=2, bootstrap=2),
         seeds={"data": 11},
+        plots=False,
     )
     out = run_dis_unfolding(job)
     weights = read_weights(out.weights_file).table
