@@ -41,7 +41,7 @@ through these same functions; this script runs them all and writes
 
 Usage::
 
-    nice -n 10 python examples/fault_injection.py          # ~1-2 min on 2 cores
+    nice -n 10 python examples/fault_injection.py          # ~19 min on 2 cores at load 8
     python examples/fault_injection.py --json /tmp/faults.json --work /tmp/faults
 """
 
