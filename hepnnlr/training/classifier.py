@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from hepnnlr.tensors.events import EventTensors
 from hepnnlr.tensors.jagged import JaggedEventTensors
 from hepnnlr.training.classes import _held_out, prepared_classes
 from hepnnlr.training.config import TrainingConfig
+from hepnnlr.training.inference import forward_pass, predict_batches
 from hepnnlr.training.setup import (
     build_optimizer,
     dtype_policy,
@@ -93,24 +93,6 @@ class TrainedClassifier:
         return predict_logits(self.model, inputs, batch_size=batch_size)
 
 
-# One traced forward pass per model (held weakly: a model that goes away takes its function
-# with it). ``model.predict`` builds a data adapter, an epoch iterator and its callbacks on
-# every call: ~60 ms of CPU for a few thousand events, 60x the forward pass itself, and an
-# SRGN or DCTR fit evaluates the reweighter at every step of its optimizer. The traced
-# call is the graph ``predict`` runs (``predict_step`` calls ``model(x, training=False)``),
-# so the logits are the same bit for bit.
-_FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _forward(model: keras.Model) -> Callable:
-    forward = _FORWARD.get(model)
-    if forward is None:
-        handle = weakref.ref(model)  # the function must not keep its own key alive
-        forward = tf.function(lambda x: handle()(x, training=False), reduce_retracing=True)
-        _FORWARD[model] = forward
-    return forward
-
-
 def predict_logits(
     model: keras.Model, inputs: EventTensors | JaggedEventTensors, batch_size: int = 4096
 ) -> np.ndarray:
@@ -124,7 +106,7 @@ def predict_logits(
         return np.zeros(0)
     if batch_size < 1:
         raise ConfigError(f"predict_logits: batch_size={batch_size} must be >= 1.")
-    forward = _forward(model)
+    forward = forward_pass(model)
     # Sample sizes and padded widths vary from call to call, which TensorFlow reports as
     # "retracing"; that is expected here, so only for this call the TensorFlow logger
     # shows errors alone.
@@ -138,13 +120,7 @@ def predict_logits(
             batches = make_dataset(inputs, np.zeros(n), np.ones(n), batch_size=batch_size)
             out = [forward(features).numpy() for features, _, _ in batches]
         else:
-            arrays = inputs.as_inputs()
-            out = [
-                forward(
-                    {k: tf.constant(v[start : start + batch_size]) for k, v in arrays.items()}
-                ).numpy()
-                for start in range(0, len(inputs), batch_size)
-            ]
+            out = [predict_batches(model, inputs.as_inputs(), batch_size)]
     finally:
         logger.setLevel(level)
     return np.concatenate([np.asarray(o, dtype=np.float64).reshape(-1) for o in out])

@@ -26,6 +26,7 @@ import tensorflow as tf
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
 from hepnnlr.models.gan import GANSpec
 from hepnnlr.tensors.checks import check_finite
+from hepnnlr.training.inference import predict_batches
 
 __all__ = ["GANConfig", "TrainedGAN", "train_gan"]
 
@@ -107,8 +108,10 @@ class TrainedGAN:
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ConfigError(f"TrainedGAN.sample(n={n!r}): n must be an integer >= 0.")
         z = _noise(np.random.default_rng(seed), int(n), self.latent_dim, self.latent)
-        out = self.generator.predict(z, batch_size=batch_size, verbose=0) if n else np.zeros(
-            (0, len(self.mean)), np.float32
+        out = (
+            predict_batches(self.generator, z, batch_size)
+            if n
+            else np.zeros((0, len(self.mean)), np.float32)
         )
         samples = np.asarray(out, np.float64) * self.scale + self.mean
         check_finite("generated samples", samples)
@@ -199,6 +202,12 @@ def train_gan(
             check_finite("GAN losses", np.array([d_sum, g_sum]), where=f"step {step}")
             d_sum = g_sum = 0.0
     return TrainedGAN(
-        generator, discriminator, spec.latent_dim, config.latent, mean, scale,
-        tuple(feature_names), history,
+        generator,
+        discriminator,
+        spec.latent_dim,
+        config.latent,
+        mean,
+        scale,
+        tuple(feature_names),
+        history,
     )

@@ -40,6 +40,7 @@ from hepnnlr.outputs import atomic_write
 from hepnnlr.tensors.checks import check_finite, check_same_length
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.training.ensemble import ensemble_configs
+from hepnnlr.training.inference import predict_batches
 from hepnnlr.training.losses import LossSpec
 from hepnnlr.training.setup import (
     build_optimizer,
@@ -174,7 +175,7 @@ class TrainedRegressor:
             )
         if len(x) == 0:
             return np.zeros(0)
-        out = self.model.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+        out = predict_batches(self.model, x.astype(np.float32), batch_size)
         return np.asarray(out, dtype=np.float64).reshape(-1)
 
     def save(self, path: str | Path) -> Path:
