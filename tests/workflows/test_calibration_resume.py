@@ -23,7 +23,7 @@ from hepnnlr.workflows.fit_checkpoint import FitUnits
 
 # Two reweighters of 6 epochs on 1,000 + 1,000 events, three targets of 400 events, each
 # fitted on a 3-point grid by both repeats, no replicas and no plot (the repeats' spread
-# is each target's error): ~7 s of CPU whole, ~3 s resumed.
+# is each target's error): ~3 s of CPU for both runs (whole, then resumed).
 TINY = textwrap.dedent("""
     output_dir: OUT
     samples:
@@ -66,7 +66,6 @@ def test_each_target_keeps_its_own_units(tmp_path):
     assert ck.units() == ["calibration_01-replicas-0", "calibration_02-replicas-0"]
 
 
-@pytest.mark.slow
 def test_a_resumed_calibration_writes_the_uninterrupted_calibration_json(tmp_path):
     """The calibration runs whole with a checkpoint (the reference); a copy of its
     checkpoint cut after the reweighters and the first target's fits is resumed: the
