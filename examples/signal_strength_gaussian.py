@@ -50,11 +50,11 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.samples.gaussian_signal import GaussianSignalToy
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.infer import (
-    CoverageSpec,
-    DatasetSpec,
-    GridSpec,
+    CoverageConfig,
+    DatasetConfig,
+    GridConfig,
     InferenceJob,
-    ToySpec,
+    ToyConfig,
     run_inference,
 )
 
@@ -66,20 +66,32 @@ def table_study(args: argparse.Namespace) -> dict:
     """Both routes on one Gaussian case: the Table 4.2 metrics."""
     job = InferenceJob(
         output_dir=args.output,
-        toy=ToySpec(radius=args.radius, n_train=args.n_train, seed=args.seed),
+        toy=ToyConfig(radius=args.radius, n_train=args.n_train, seed=args.seed),
         routes=("exact", "classifier", "flow"),
         classifier=ModelSpec("mlp", hidden=(64, 64, 64)),
         flow=FlowSpec(layers=3, hidden=(32, 32)),
         # cosine decay over all epochs, no early stopping: the validation BCE is flat to
         # ~1e-3 while the z dependence is still being learned, so patience stops too early
-        training=TrainingConfig(epochs=args.epochs, batch_size=args.batch_size,
-                                learning_rate=args.learning_rate, schedule=args.schedule,
-                                patience=args.patience or args.epochs, seed=args.seed),
-        grid=GridSpec(mu=(0.0, 0.5, 101), z=(0.1, 0.4, 61), z_in_pi=True),
-        dataset=DatasetSpec(mu=0.2, z=0.25, n_events=9000, seed=args.seed + 2),
-        coverage=CoverageSpec(mu=TRUTHS_MU, z=TRUTHS_Z_PI, test_sets=args.test_sets,
-                              n_events=9000, bootstrap_sets=100, bootstrap_size=1000,
-                              independent_toys=0, seed=args.seed + 4),
+        training=TrainingConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            schedule=args.schedule,
+            patience=args.patience or args.epochs,
+            seed=args.seed,
+        ),
+        grid=GridConfig(mu=(0.0, 0.5, 101), z=(0.1, 0.4, 61), z_in_pi=True),
+        dataset=DatasetConfig(mu=0.2, z=0.25, n_events=9000, seed=args.seed + 2),
+        coverage=CoverageConfig(
+            mu=TRUTHS_MU,
+            z=TRUTHS_Z_PI,
+            test_sets=args.test_sets,
+            n_events=9000,
+            bootstrap_sets=100,
+            bootstrap_size=1000,
+            independent_toys=0,
+            seed=args.seed + 4,
+        ),
     )
     outputs = run_inference(job)
     tag = "r2" if args.radius == 2.0 else "r05" if args.radius == 0.5 else f"r{args.radius:g}"
@@ -105,8 +117,16 @@ def k_study(args: argparse.Namespace) -> dict:
             covered = {"mu": [], "z": []}
             for mu, z in truths:
                 data, _ = toy.mixture(mu, z, int(k * args.set_size), rng)
-                cov = bootstrap_coverage(like, data, {"mu": mu, "z": z}, mu_grid, z_grid,
-                                         n_sets=100, set_size=args.set_size, rng=rng)
+                cov = bootstrap_coverage(
+                    like,
+                    data,
+                    {"mu": mu, "z": z},
+                    mu_grid,
+                    z_grid,
+                    n_sets=100,
+                    set_size=args.set_size,
+                    rng=rng,
+                )
                 for p in covered:
                     covered[p].extend(cov[p].covered.tolist())
             entry["bootstrap"][str(k)] = {p: float(np.mean(v)) for p, v in covered.items()}
@@ -114,9 +134,16 @@ def k_study(args: argparse.Namespace) -> dict:
         covered = {"mu": [], "z": []}
         for mu, z in truths:
             cov = coverage_from_toys(
-                like, lambda r, mu=mu, z=z, toy=toy: toy.mixture(mu, z, args.set_size, r,
-                                                                 fixed_counts=False)[0],
-                {"mu": mu, "z": z}, mu_grid, z_grid, n_toys=args.toys, rng=rng)
+                like,
+                lambda r, mu=mu, z=z, toy=toy: toy.mixture(
+                    mu, z, args.set_size, r, fixed_counts=False
+                )[0],
+                {"mu": mu, "z": z},
+                mu_grid,
+                z_grid,
+                n_toys=args.toys,
+                rng=rng,
+            )
             for p in covered:
                 covered[p].extend(cov[p].covered.tolist())
         n = len(covered["mu"])
@@ -137,8 +164,12 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=20_000, help="events per training sample")
     parser.add_argument("--epochs", type=int, default=15, help="maximum epochs per model")
     parser.add_argument("--schedule", default="cosine", help="learning-rate schedule")
-    parser.add_argument("--patience", type=int, default=0,
-                        help="early-stopping patience (0: none, train all epochs)")
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=0,
+        help="early-stopping patience (0: none, train all epochs)",
+    )
     parser.add_argument("--learning-rate", type=float, default=2e-3, help="Adam learning rate")
     parser.add_argument("--batch-size", type=int, default=256, help="events per step")
     parser.add_argument("--test-sets", type=int, default=1, help="test sets per true (mu, z)")
@@ -146,8 +177,9 @@ def main() -> None:
     parser.add_argument("--set-size", type=int, default=1000, help="bootstrap/toy size n")
     parser.add_argument("--toys", type=int, default=30, help="independent toys per (mu, z)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--figures", type=Path, default=None,
-                        help="copy the figures here (docs/figures)")
+    parser.add_argument(
+        "--figures", type=Path, default=None, help="copy the figures here (docs/figures)"
+    )
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

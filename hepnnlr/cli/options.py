@@ -216,7 +216,7 @@ def add_training_options(parser: argparse.ArgumentParser, *, job_file: bool) -> 
 
 def add_plot_options(parser: argparse.ArgumentParser, job: str, *, job_file: bool = True) -> None:
     """``--plots/--no-plots``, ``--style`` and ``--label``: the ``plots`` section of ``job``
-    (``"module:Class"``; :class:`~hepnnlr.workflows.config.PlotSettings`), the same names on
+    (``"module:Class"``; :class:`~hepnnlr.workflows.config.PlotConfig`), the same names on
     every verb that draws; :data:`PLOT_KEYS` maps them to the job's keys."""
 
     def default(key: str) -> JobDefault:

@@ -14,7 +14,7 @@ _EXPORTS = {
     "hepnnlr.workflows.fit": ("FitJob", "FitOutputs", "load_fit_job", "run_fit"),
     "hepnnlr.workflows.infer": (
         "InferenceJob",
-        "SamplesSpec",
+        "SamplesConfig",
         "coverage_study",
         "load_inference_job",
         "run_inference",
@@ -23,4 +23,11 @@ _EXPORTS = {
     "hepnnlr.workflows.unfold_dis": ("DISUnfoldingJob", "DISUnfoldingOutputs", "run_dis_unfolding"),
 }
 
-__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)
+# names before issue 18's naming rule (job sections end in ``Config``): still resolved, for
+# code written against them, but not in ``__all__``
+_RENAMED = {"SamplesSpec": "SamplesConfig"}
+_getattr, __dir__, __all__ = attach(__name__, _EXPORTS)
+
+
+def __getattr__(name: str):
+    return _getattr(_RENAMED.get(name, name))

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WHOLE_EXAMPLE",
-    "PlotSettings",
+    "PlotConfig",
     "as_plot_settings",
     "from_mapping",
     "load_unfolding_job",
@@ -191,7 +191,7 @@ def _allows_none(hint: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class PlotSettings:
+class PlotConfig:
     """The ``plots`` section of every job that draws figures (unfold, demo, fit, infer).
 
     ``plots: false`` in a job file is the one-line form of ``plots: {enabled: false}``;
@@ -240,14 +240,14 @@ class PlotSettings:
 _FORMATS = ("png", "pdf", "svg")
 
 
-def as_plot_settings(value: PlotSettings | bool, where: str = "plots") -> PlotSettings:
-    """``value`` as :class:`PlotSettings`: a bool is the one-line ``plots: true/false``."""
-    if isinstance(value, PlotSettings):
+def as_plot_settings(value: PlotConfig | bool, where: str = "plots") -> PlotConfig:
+    """``value`` as :class:`PlotConfig`: a bool is the one-line ``plots: true/false``."""
+    if isinstance(value, PlotConfig):
         return value
     if isinstance(value, bool):
-        return PlotSettings(enabled=value)
+        return PlotConfig(enabled=value)
     raise ConfigError(
-        f"{where}={value!r} must be true, false or a mapping of PlotSettings fields "
+        f"{where}={value!r} must be true, false or a mapping of PlotConfig fields "
         "(enabled, style, label, formats)."
     )
 
@@ -386,3 +386,8 @@ def load_unfolding_job(path: str | Path, **overrides: Any) -> DISUnfoldingJob:
         if not Path(data[key]).is_absolute():
             data[key] = str(path.parent / data[key])
     return from_mapping(DISUnfoldingJob, merge_overrides(data, overrides), where=str(path))
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+PlotSettings = PlotConfig

@@ -63,12 +63,12 @@ from hepnnlr.workflows.fit_config import (
     FIT_METHODS,
     GENERATORS,
     FeatureConfig,
+    FitConfig,
     FitJob,
-    FitSettings,
+    FitTrainingConfig,
     NetworkConfig,
     SampleConfig,
-    TrainingSection,
-    UncertaintySettings,
+    UncertaintyConfig,
     load_fit_job,
 )
 from hepnnlr.workflows.fit_inputs import Inputs, load_samples
@@ -98,12 +98,12 @@ __all__ = [
     "FeatureConfig",
     "FitJob",
     "FitOutputs",
-    "FitSettings",
+    "FitConfig",
     "NetworkConfig",
     "SampleConfig",
-    "TrainingSection",
+    "FitTrainingConfig",
     "TargetFit",
-    "UncertaintySettings",
+    "UncertaintyConfig",
     "fit_target",
     "load_fit_job",
     "nominal_point",
@@ -455,3 +455,10 @@ def run_fit(job: FitJob, *, checkpoint: JobCheckpoint | None = None) -> FitOutpu
         tuple(plots),
         grid_minimum,
     )
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+FitSettings = FitConfig
+TrainingSection = FitTrainingConfig
+UncertaintySettings = UncertaintyConfig

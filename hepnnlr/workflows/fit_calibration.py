@@ -3,7 +3,7 @@
 :func:`run_calibration` fits several targets of known θ with the job's simulation:
 
 1. The nominal and varied samples of the job, and one independent target per true value
-   of ``calibration.points`` (:class:`hepnnlr.workflows.fit_samples.CalibrationSettings`):
+   of ``calibration.points`` (:class:`hepnnlr.workflows.fit_samples.CalibrationConfig`):
    the calibrated parameter at the point, the others at ``samples.target``, target ``k``
    generated with ``calibration.target_seed + k`` (Pythia: ``calibration_<k>.root``).
 2. The reweighters are trained once (one per repeat, and one per replica of the

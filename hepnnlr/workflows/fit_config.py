@@ -2,10 +2,10 @@
 
 A :class:`FitJob` has the sections ``samples`` (:class:`SampleConfig`), ``features``
 (:class:`FeatureConfig`), ``network`` (:class:`NetworkConfig`), ``training``
-(:class:`TrainingSection`), ``fit`` (:class:`FitSettings`), ``uncertainty``
-(:class:`UncertaintySettings`), ``calibration`` (:class:`CalibrationSettings`, the
+(:class:`FitTrainingConfig`), ``fit`` (:class:`FitConfig`), ``uncertainty``
+(:class:`UncertaintyConfig`), ``calibration`` (:class:`CalibrationConfig`, the
 targets of ``--calibrate``) and ``plots``
-(:class:`~hepnnlr.workflows.config.PlotSettings`: style, label, formats of the figures);
+(:class:`~hepnnlr.workflows.config.PlotConfig`: style, label, formats of the figures);
 :func:`load_fit_job` reads one from YAML, where an unknown key anywhere is an error naming
 it and the valid keys. :mod:`hepnnlr.workflows.fit` runs it.
 
@@ -37,7 +37,7 @@ from hepnnlr.models.spec import ModelSpec
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.config import (
     WHOLE_EXAMPLE,
-    PlotSettings,
+    PlotConfig,
     as_plot_settings,
     from_mapping,
     merge_overrides,
@@ -54,7 +54,7 @@ from hepnnlr.workflows.fit_samples import (
     GENERATORS,
     PARAMETERS,
     SAMPLES,
-    CalibrationSettings,
+    CalibrationConfig,
     SampleConfig,
     _pairs,
     _points,
@@ -64,17 +64,17 @@ from hepnnlr.workflows.fit_samples import (
 
 __all__ = [
     "FIT_METHODS",
-    "CalibrationSettings",
+    "CalibrationConfig",
     "GENERATORS",
     "PARAMETERS",
     "SAMPLES",
     "FeatureConfig",
     "FitJob",
-    "FitSettings",
+    "FitConfig",
     "NetworkConfig",
     "SampleConfig",
-    "TrainingSection",
-    "UncertaintySettings",
+    "FitTrainingConfig",
+    "UncertaintyConfig",
     "load_fit_job",
 ]
 
@@ -104,7 +104,7 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
-class TrainingSection:
+class FitTrainingConfig:
     """Training of the reweighter and of ``g`` (the seed is set per repeat).
 
     Attributes:
@@ -147,7 +147,7 @@ class TrainingSection:
 
 
 @dataclass(frozen=True)
-class FitSettings:
+class FitConfig:
     """How θ is fitted.
 
     Attributes:
@@ -200,7 +200,7 @@ class FitSettings:
 
 
 @dataclass(frozen=True)
-class UncertaintySettings:
+class UncertaintyConfig:
     """The uncertainty of the fitted values (docs/fits.md).
 
     Attributes:
@@ -299,14 +299,14 @@ class FitJob:
     )
     features: FeatureConfig = FeatureConfig()
     network: NetworkConfig = NetworkConfig()
-    training: TrainingSection = TrainingSection()
-    fit: FitSettings = FitSettings()
-    uncertainty: UncertaintySettings = UncertaintySettings()
-    calibration: CalibrationSettings = CalibrationSettings()
+    training: FitTrainingConfig = FitTrainingConfig()
+    fit: FitConfig = FitConfig()
+    uncertainty: UncertaintyConfig = UncertaintyConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
     progress: bool = False
     analysis: str | None = None
     # the figures: on/off, style, label (default "Simulation"), formats
-    plots: PlotSettings | bool = PlotSettings()
+    plots: PlotConfig | bool = PlotConfig()
 
     def __post_init__(self) -> None:
         if self.method not in FIT_METHODS:
@@ -497,3 +497,11 @@ def load_fit_job(path: str | Path, method: str | None = None, **overrides: Any) 
         resolve_files(data["samples"], path.parent)
     overrides = {k: v for k, v in overrides.items() if v is not None}
     return from_mapping(FitJob, merge_overrides(data, overrides), where=str(path))
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+CalibrationSettings = CalibrationConfig
+FitSettings = FitConfig
+TrainingSection = FitTrainingConfig
+UncertaintySettings = UncertaintyConfig

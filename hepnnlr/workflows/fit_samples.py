@@ -22,7 +22,7 @@ __all__ = [
     "GENERATORS",
     "PARAMETERS",
     "SAMPLES",
-    "CalibrationSettings",
+    "CalibrationConfig",
     "SampleConfig",
     "check_file_samples",
     "generator_parameters",
@@ -328,7 +328,7 @@ class SampleConfig:
 
 
 @dataclass(frozen=True)
-class CalibrationSettings:
+class CalibrationConfig:
     """The ``calibration:`` section: the targets of ``hepnnlr fit … --calibrate``.
 
     Each target is an independent sample at a known value of the calibrated parameter
@@ -491,3 +491,8 @@ def _from(base: Path, file: Any) -> Any:
     if not isinstance(file, str) or "://" in file or Path(file).is_absolute():
         return file
     return str(base / file)
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+CalibrationSettings = CalibrationConfig

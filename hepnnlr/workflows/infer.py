@@ -67,16 +67,16 @@ from hepnnlr.results.style import PlotStyle
 from hepnnlr.workflows.infer_checkpoint import InferUnits
 from hepnnlr.workflows.infer_config import (
     ROUTES,
-    CoverageSpec,
-    DatasetSpec,
-    GridSpec,
+    CoverageConfig,
+    DatasetConfig,
+    GridConfig,
     InferenceJob,
     load_inference_job,
 )
 from hepnnlr.workflows.infer_errors import InferUncertainty, infer_uncertainties, plot_errors
-from hepnnlr.workflows.infer_samples import SamplesSpec, prepare_samples
+from hepnnlr.workflows.infer_samples import SamplesConfig, prepare_samples
 from hepnnlr.workflows.infer_toy import (
-    ToySpec,
+    ToyConfig,
     independent_toy_coverage,
     toy_inputs,
     train_gaussian_routes,
@@ -84,14 +84,14 @@ from hepnnlr.workflows.infer_toy import (
 
 __all__ = [
     "ROUTES",
-    "CoverageSpec",
-    "DatasetSpec",
-    "GridSpec",
+    "CoverageConfig",
+    "DatasetConfig",
+    "GridConfig",
     "InferenceJob",
     "InferenceOutputs",
     "InferUncertainty",
-    "SamplesSpec",
-    "ToySpec",
+    "SamplesConfig",
+    "ToyConfig",
     "coverage_study",
     "load_inference_job",
     "run_inference",
@@ -448,3 +448,12 @@ def run_inference(
     summary_file = out_dir / "summary.json"
     write_text(summary_file, json.dumps(summary, indent=2, default=float))
     return InferenceOutputs(summary, summary_file, plots)
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+CoverageSpec = CoverageConfig
+DatasetSpec = DatasetConfig
+GridSpec = GridConfig
+SamplesSpec = SamplesConfig
+ToySpec = ToyConfig

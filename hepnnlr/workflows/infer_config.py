@@ -3,10 +3,11 @@
 Reference: B. Sluijter, "Classifiers versus Normalizing Flows for uncertainty-aware
 estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104579.
 
-:class:`GridSpec` (the scan grid), :class:`DatasetSpec` (the fitted dataset),
-:class:`CoverageSpec` (the coverage study), the toy (:class:`~hepnnlr.workflows.infer_toy.ToySpec`)
-or samples (:class:`~hepnnlr.workflows.infer_samples.SamplesSpec`) section and the
-uncertainty settings (:class:`~hepnnlr.workflows.infer_errors.InferUncertainty`);
+:class:`GridConfig` (the scan grid), :class:`DatasetConfig` (the fitted dataset),
+:class:`CoverageConfig` (the coverage study), the toy
+(:class:`~hepnnlr.workflows.infer_toy.ToyConfig`) or samples
+(:class:`~hepnnlr.workflows.infer_samples.SamplesConfig`) section and the uncertainty
+settings (:class:`~hepnnlr.workflows.infer_errors.InferUncertainty`);
 :func:`load_inference_job` reads one strictly (unknown keys are errors that name them).
 :mod:`hepnnlr.workflows.infer` runs it.
 """
@@ -22,16 +23,16 @@ import numpy as np
 from hepnnlr.errors import ConfigError
 from hepnnlr.models.spec import FlowSpec, ModelSpec
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.workflows.config import PlotSettings, as_plot_settings
+from hepnnlr.workflows.config import PlotConfig, as_plot_settings
 from hepnnlr.workflows.infer_errors import InferUncertainty
-from hepnnlr.workflows.infer_samples import SamplesSpec
-from hepnnlr.workflows.infer_toy import ToySpec
+from hepnnlr.workflows.infer_samples import SamplesConfig
+from hepnnlr.workflows.infer_toy import ToyConfig
 
 __all__ = [
     "ROUTES",
-    "CoverageSpec",
-    "DatasetSpec",
-    "GridSpec",
+    "CoverageConfig",
+    "DatasetConfig",
+    "GridConfig",
     "InferenceJob",
     "load_inference_job",
 ]
@@ -40,7 +41,7 @@ ROUTES = ("exact", "classifier", "flow")
 
 
 @dataclass(frozen=True)
-class GridSpec:
+class GridConfig:
     """The (μ, z) scan grid: ``[low, high, points]`` per parameter.
 
     Attributes:
@@ -81,7 +82,7 @@ class GridSpec:
 
 
 @dataclass(frozen=True)
-class DatasetSpec:
+class DatasetConfig:
     """The dataset fitted by the job: ``n_events`` at ``(mu, z)`` (z in units of π when the
     grid's ``z_in_pi``), fixed class counts as the test sets of
     hdl:1887/4104579."""
@@ -97,7 +98,7 @@ class DatasetSpec:
 
 
 @dataclass(frozen=True)
-class CoverageSpec:
+class CoverageConfig:
     """The coverage study of §3.3 of hdl:1887/4104579 on the grid ``mu x z`` of true values.
 
     Attributes:
@@ -140,7 +141,7 @@ class InferenceJob:
         toy: The Gaussian toy and its training samples (the default when ``samples`` is
             not given).
         samples: ROOT files, processor and features instead of the toy
-            (:class:`~hepnnlr.workflows.infer_samples.SamplesSpec`).
+            (:class:`~hepnnlr.workflows.infer_samples.SamplesConfig`).
         routes: Likelihoods to build: any of ``"exact"`` (the true likelihood, toy only),
             ``"classifier"``, ``"flow"`` (default: all the case has).
         classifier: Network of f_sig and f_bkg (hdl:1887/4104579: MLP 3 x 120).
@@ -156,25 +157,25 @@ class InferenceJob:
             (:class:`~hepnnlr.workflows.infer_errors.InferUncertainty`; ``seed`` replaces
             ``training.seed``).
         plots: The contour, profile and uncertainty figures
-            (:class:`~hepnnlr.workflows.config.PlotSettings`: ``enabled``, ``style``,
+            (:class:`~hepnnlr.workflows.config.PlotConfig`: ``enabled``, ``style``,
             ``label``, default ``Simulation``, ``formats``; ``plots: false`` draws none).
         progress: Progress bars of the processor runs.
     """
 
     output_dir: Path
-    toy: ToySpec | None = None
-    samples: SamplesSpec | None = None
+    toy: ToyConfig | None = None
+    samples: SamplesConfig | None = None
     routes: tuple[str, ...] | None = None
     classifier: ModelSpec = ModelSpec("mlp", hidden=(120, 120, 120))
     flow: FlowSpec = FlowSpec()
     training: TrainingConfig = TrainingConfig(
         epochs=15, batch_size=256, learning_rate=2e-3, schedule="cosine", patience=15
     )
-    grid: GridSpec = GridSpec()
-    dataset: DatasetSpec | None = None
-    coverage: CoverageSpec | None = None
+    grid: GridConfig = GridConfig()
+    dataset: DatasetConfig | None = None
+    coverage: CoverageConfig | None = None
     uncertainty: InferUncertainty = InferUncertainty()
-    plots: PlotSettings | bool = PlotSettings()
+    plots: PlotConfig | bool = PlotConfig()
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -186,7 +187,8 @@ class InferenceJob:
         if self.samples is not None:
             self._check_samples()
             return
-        for name, default in (("toy", ToySpec()), ("routes", ROUTES), ("dataset", DatasetSpec())):
+        defaults = (("toy", ToyConfig()), ("routes", ROUTES), ("dataset", DatasetConfig()))
+        for name, default in defaults:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
         if self.grid.z_in_pi is None:
@@ -288,3 +290,10 @@ def load_inference_job(path: str | Path, **overrides: Any) -> InferenceJob:
     if job.samples is not None and job.samples.relative_to == "config":
         job = replace(job, samples=job.samples.resolved(path.parent))
     return job
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+CoverageSpec = CoverageConfig
+DatasetSpec = DatasetConfig
+GridSpec = GridConfig

@@ -1,9 +1,9 @@
 """``samples.generate`` of ``hepnnlr infer``: make the missing ττ files with Pythia.
 
-:class:`GenerateSpec` (sizes, detector passes, the training z range and the seeds, one per
+:class:`GenerateConfig` (sizes, detector passes, the training z range and the seeds, one per
 process and role where asked) and :func:`generate_missing_files`, which writes the
 training, reference and test files of a
-:class:`~hepnnlr.workflows.infer_samples.SamplesSpec` that do not exist yet (test files
+:class:`~hepnnlr.workflows.infer_samples.SamplesConfig` that do not exist yet (test files
 at several z share their generator events and detector random numbers).
 """
 
@@ -21,9 +21,9 @@ import numpy as np
 from hepnnlr.errors import ConfigError
 
 if TYPE_CHECKING:
-    from hepnnlr.workflows.infer_samples import SamplesSpec
+    from hepnnlr.workflows.infer_samples import SamplesConfig
 
-__all__ = ["PROCESSES", "ROLES", "GenerateSpec", "generate_missing_files"]
+__all__ = ["PROCESSES", "ROLES", "GenerateConfig", "generate_missing_files"]
 
 PROCESSES = ("signal", "background")
 ROLES = ("train", "reference", "test")
@@ -52,8 +52,8 @@ def _per_process(value: Any, where: str) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class GenerateSpec:
-    """Make the missing files of a :class:`SamplesSpec` with Pythia (``tautau`` only).
+class GenerateConfig:
+    """Make the missing files of a :class:`SamplesConfig` with Pythia (``tautau`` only).
 
     Attributes:
         train_events, reference_events, test_events: Generator events per process and role
@@ -110,7 +110,7 @@ class GenerateSpec:
             )
 
 
-def generate_missing_files(spec: SamplesSpec) -> list[Path]:
+def generate_missing_files(spec: SamplesConfig) -> list[Path]:
     """Make the missing training, reference and test files of ``spec`` (its ``generate``),
     each noted on the ``hepnnlr.workflows.infer_generate`` logger (INFO).
 
@@ -175,3 +175,8 @@ def _renumbered(parts: list) -> Any:
 
     events = ak.concatenate(parts) if len(parts) > 1 else parts[0]
     return ak.with_field(events, np.arange(len(events), dtype=np.uint64), "event")
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+GenerateSpec = GenerateConfig

@@ -15,7 +15,7 @@ from hepnnlr.errors import EmptySelectionError, MissingBranchError
 from hepnnlr.workflows.infer_generate import PROCESSES
 
 if TYPE_CHECKING:
-    from hepnnlr.workflows.infer_samples import SamplesSpec
+    from hepnnlr.workflows.infer_samples import SamplesConfig
 
 __all__ = ["SampleTables", "data_truth", "feature_table", "load_sample_tables"]
 
@@ -49,7 +49,7 @@ class SampleTables:
         return out
 
 
-def load_sample_tables(spec: SamplesSpec, *, progress: bool = False) -> SampleTables:
+def load_sample_tables(spec: SamplesConfig, *, progress: bool = False) -> SampleTables:
     """Run the analysis over every file (one run, one dataset per config key)."""
     from hepnnlr.processors.analysis import run_analysis
 
@@ -80,7 +80,7 @@ def load_sample_tables(spec: SamplesSpec, *, progress: bool = False) -> SampleTa
     )
 
 
-def feature_table(output: Mapping[str, Any], dataset: str, spec: SamplesSpec) -> dict[str, Any]:
+def feature_table(output: Mapping[str, Any], dataset: str, spec: SamplesConfig) -> dict[str, Any]:
     """The model inputs of one dataset's events that pass ``spec.level`` with every
     feature defined: ``x`` ``(n, len(features))`` float64, ``z`` (the nuisance), ``weight``,
     ``is_signal`` (the level's ``is_signal`` feature; None without one) and ``event`` (the

@@ -30,7 +30,7 @@ from hepnnlr.training.config import TrainingConfig
 
 __all__ = [
     "TOY_SAMPLES",
-    "ToySpec",
+    "ToyConfig",
     "independent_toy_coverage",
     "toy_inputs",
     "toy_training_samples",
@@ -42,7 +42,7 @@ TOY_SAMPLES = ("signal", "background", "signal_reference", "background_reference
 
 
 @dataclass(frozen=True)
-class ToySpec:
+class ToyConfig:
     """The Gaussian toy and its training samples.
 
     Attributes:
@@ -233,3 +233,8 @@ def independent_toy_coverage(
         }
         for p, v in hits.items()
     }
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+ToySpec = ToyConfig

@@ -32,7 +32,7 @@ from hepnnlr.results.plots import plot_comparison
 from hepnnlr.results.uncertainties import BinErrors
 from hepnnlr.schema import input_location
 from hepnnlr.training.config import TrainingConfig
-from hepnnlr.workflows.config import PlotSettings, as_plot_settings
+from hepnnlr.workflows.config import PlotConfig, as_plot_settings
 from hepnnlr.workflows.uncertainty import count, error_model
 from hepnnlr.workflows.unfold_inputs import (
     UnfoldingInputs,
@@ -137,7 +137,7 @@ class DISUnfoldingJob:
             ``output_dir/models`` as :class:`~hepnnlr.training.SavedReweighter`:
             ``final`` those of every parallel run (they make ``weight_unfolded``),
             ``all`` the bootstrap replicas' too, ``none`` nothing.
-        plots: The comparison figures (:class:`~hepnnlr.workflows.config.PlotSettings`:
+        plots: The comparison figures (:class:`~hepnnlr.workflows.config.PlotConfig`:
             ``enabled``, ``style``, ``label``, ``formats``; ``plots: false`` draws none),
             PNG and PDF under ``output_dir/plots``, labelled ``Pseudo-data`` where the data
             have their truth, ``Internal`` otherwise, unless ``label`` says. Off, the
@@ -164,7 +164,7 @@ class DISUnfoldingJob:
     bootstrap: int | None = None
     progress: bool = True
     save_models: str = "final"
-    plots: PlotSettings | bool = PlotSettings()
+    plots: PlotConfig | bool = PlotConfig()
     data_truth: bool | str = "auto"
     data_weight: str | float | None = None
 

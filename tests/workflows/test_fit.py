@@ -50,7 +50,7 @@ def test_a_valid_job_loads_with_its_defaults_and_paths_relative_to_the_file(tmp_
         (
             GAUSSIAN + "fit: {metod: grid}\n",
             r": fit: unknown key\(s\) \['metod'\] for "
-            r"FitSettings; valid keys are \[",
+            r"FitConfig; valid keys are \[",
         ),
         (
             GAUSSIAN + "network: {reweighter: {kind: mlp, hiden: [3]}}\n",
@@ -451,7 +451,7 @@ def test_unselected_events_are_dropped_or_kept_with_zero_features_and_a_flag(tmp
     [
         (
             GAUSSIAN + "uncertainty: {bootstrp: 3}\n",
-            r": uncertainty: unknown key\(s\) \['bootstrp'\] for UncertaintySettings; valid keys "
+            r": uncertainty: unknown key\(s\) \['bootstrp'\] for UncertaintyConfig; valid keys "
             r"are \['bootstrap', 'bound_margin', ",
         ),
         (GAUSSIAN + "uncertainty: {bootstrap: 1}\n", r"uncertainty\.bootstrap=1: a spread needs"),

@@ -13,8 +13,8 @@ from hepnnlr.methods.signal_strength import MixtureLikelihood
 from hepnnlr.samples.gaussian_signal import GaussianSignalToy
 from hepnnlr.workflows.infer import load_inference_job
 from hepnnlr.workflows.infer_errors import InferUncertainty, route_errors
-from hepnnlr.workflows.infer_samples import GenerateSpec
-from hepnnlr.workflows.infer_toy import ToySpec, toy_training_samples
+from hepnnlr.workflows.infer_samples import GenerateConfig
+from hepnnlr.workflows.infer_toy import ToyConfig, toy_training_samples
 
 CONFIG = """
 output_dir: out
@@ -78,9 +78,9 @@ def test_settings_and_per_sample_seeds_are_validated(tmp_path):
     with pytest.raises(ConfigError, match="uncertainty.bootstrap=1"):
         InferUncertainty(bootstrap=1)
     with pytest.raises(ConfigError, match=r"toy.seeds: unknown sample\(s\) \['data'\]"):
-        ToySpec(seeds={"data": 1})
+        ToyConfig(seeds={"data": 1})
     with pytest.raises(ConfigError, match=r"generate.seeds: unknown sample\(s\) \['sig'\]"):
-        GenerateSpec(seeds={"sig": 1})
+        GenerateConfig(seeds={"sig": 1})
     path = tmp_path / "infer.yaml"
     path.write_text(CONFIG.replace("bootstrap: 0}", "bootstrap: 0, seed: 7}"))
     assert load_inference_job(path).training.seed == 7  # uncertainty.seed trains repeat 0
