@@ -73,7 +73,7 @@ from hepnnlr.workflows.infer_config import (
     InferenceJob,
     load_inference_job,
 )
-from hepnnlr.workflows.infer_errors import InferUncertainty, infer_uncertainties, plot_errors
+from hepnnlr.workflows.infer_errors import InferUncertaintyConfig, infer_uncertainties, plot_errors
 from hepnnlr.workflows.infer_samples import SamplesConfig, prepare_samples
 from hepnnlr.workflows.infer_toy import (
     ToyConfig,
@@ -89,7 +89,7 @@ __all__ = [
     "GridConfig",
     "InferenceJob",
     "InferenceOutputs",
-    "InferUncertainty",
+    "InferUncertaintyConfig",
     "SamplesConfig",
     "ToyConfig",
     "coverage_study",
@@ -457,3 +457,4 @@ DatasetSpec = DatasetConfig
 GridSpec = GridConfig
 SamplesSpec = SamplesConfig
 ToySpec = ToyConfig
+InferUncertainty = InferUncertaintyConfig

@@ -7,7 +7,7 @@ estimation of a signal ratio", MSc thesis, Leiden University 2024, hdl:1887/4104
 :class:`CoverageConfig` (the coverage study), the toy
 (:class:`~hepnnlr.workflows.infer_toy.ToyConfig`) or samples
 (:class:`~hepnnlr.workflows.infer_samples.SamplesConfig`) section and the uncertainty
-settings (:class:`~hepnnlr.workflows.infer_errors.InferUncertainty`);
+settings (:class:`~hepnnlr.workflows.infer_errors.InferUncertaintyConfig`);
 :func:`load_inference_job` reads one strictly (unknown keys are errors that name them).
 :mod:`hepnnlr.workflows.infer` runs it.
 """
@@ -24,7 +24,7 @@ from hepnnlr.errors import ConfigError
 from hepnnlr.models.spec import FlowSpec, ModelSpec
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.config import PlotConfig, as_plot_settings
-from hepnnlr.workflows.infer_errors import InferUncertainty
+from hepnnlr.workflows.infer_errors import InferUncertaintyConfig
 from hepnnlr.workflows.infer_samples import SamplesConfig
 from hepnnlr.workflows.infer_toy import ToyConfig
 
@@ -154,7 +154,7 @@ class InferenceJob:
         uncertainty: Repeats (the routes retrained with the seeds ``training.seed + r``:
             the method error) and bootstrap replicas of the fitted dataset (Poisson(1)
             weights, densities frozen: the statistical error) of every fitted number
-            (:class:`~hepnnlr.workflows.infer_errors.InferUncertainty`; ``seed`` replaces
+            (:class:`~hepnnlr.workflows.infer_errors.InferUncertaintyConfig`; ``seed`` replaces
             ``training.seed``).
         plots: The contour, profile and uncertainty figures
             (:class:`~hepnnlr.workflows.config.PlotConfig`: ``enabled``, ``style``,
@@ -174,7 +174,7 @@ class InferenceJob:
     grid: GridConfig = GridConfig()
     dataset: DatasetConfig | None = None
     coverage: CoverageConfig | None = None
-    uncertainty: InferUncertainty = InferUncertainty()
+    uncertainty: InferUncertaintyConfig = InferUncertaintyConfig()
     plots: PlotConfig | bool = PlotConfig()
     progress: bool = False
 

@@ -42,7 +42,7 @@ from hepnnlr.workflows.uncertainty import check_uncertainty, error_model
 __all__ = [
     "ERROR_MODEL",
     "FITTED",
-    "InferUncertainty",
+    "InferUncertaintyConfig",
     "fitted_values",
     "infer_uncertainties",
     "plot_errors",
@@ -65,7 +65,7 @@ ERROR_MODEL = {
 
 
 @dataclass(frozen=True)
-class InferUncertainty:
+class InferUncertaintyConfig:
     """The ``uncertainty`` section of an inference job (the names of ``hepnnlr fit``).
 
     Attributes:
@@ -222,7 +222,7 @@ def infer_uncertainties(
     data: Any,
     mu_grid: np.ndarray,
     z_grid: np.ndarray,
-    settings: InferUncertainty,
+    settings: InferUncertaintyConfig,
     seed: int,
     units: InferUnits | None = None,
 ) -> tuple[dict[str, dict[str, ParameterError]], dict[str, Any]]:
@@ -270,3 +270,8 @@ def infer_uncertainties(
         "uncertainty_passes": records,
     }
     return errors, section
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+InferUncertainty = InferUncertaintyConfig

@@ -43,7 +43,7 @@ from hepnnlr.workflows.unfold_inputs import (
 from hepnnlr.workflows.unfold_outputs import save_unfolding_models, write_unfolding_weights
 from hepnnlr.workflows.unfold_report import (
     ERROR_MODEL,
-    UnfoldUncertainty,
+    UnfoldUncertaintyConfig,
     comparison,
     error_bands,
     truth_chi2,
@@ -67,7 +67,7 @@ __all__ = [
     "DISUnfoldingOutputs",
     "SEEDED_SAMPLES",
     "UNFOLD_OMNIFOLD",
-    "UnfoldUncertainty",
+    "UnfoldUncertaintyConfig",
     "prepare_dis_inputs",
     "prepare_inputs",
     "run_dis_unfolding",
@@ -124,7 +124,7 @@ class DISUnfoldingJob:
             ``y`` observables), or None: the description's ``gen.region`` (every
             ``pass_gen`` event where it has none).
         uncertainty: Runs with other training seeds (method) and bootstrap replicas of
-            the data (statistical); see :class:`UnfoldUncertainty`.
+            the data (statistical); see :class:`UnfoldUncertaintyConfig`.
         seeds: Per-sample seeds where the job resamples a sample: ``{data: s}`` seeds the
             Poisson weights of the data's bootstrap replicas (replica ``b``: the stream
             ``(s, b)``); default the training seed. The job reads its samples from files:
@@ -158,7 +158,7 @@ class DISUnfoldingJob:
     particle_features: tuple[str, ...] | None = None
     global_features: tuple[str, ...] | None = None
     region: KinematicRegion | str | None = None
-    uncertainty: UnfoldUncertainty = UnfoldUncertainty()
+    uncertainty: UnfoldUncertaintyConfig = UnfoldUncertaintyConfig()
     seeds: dict[str, int] = field(default_factory=dict)
     runs: int | None = None
     bootstrap: int | None = None
@@ -229,7 +229,7 @@ class DISUnfoldingJob:
             if value is None:
                 continue
             current = getattr(self.uncertainty, new)
-            if current != getattr(UnfoldUncertainty(), new) and current != value:
+            if current != getattr(UnfoldUncertaintyConfig(), new) and current != value:
                 raise ConfigError(
                     f"{old}={value} and uncertainty.{new}={current} disagree; {old} is the "
                     f"old name of uncertainty.{new}: keep uncertainty.{new} alone."
@@ -491,3 +491,8 @@ def run_dis_unfolding(job: DISUnfoldingJob) -> DISUnfoldingOutputs:
         replicas=replicas,
         models=models,
     )
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+UnfoldUncertainty = UnfoldUncertaintyConfig

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # annotations only: the ensembles module trains networks (Ten
 
 __all__ = [
     "ERROR_MODEL",
-    "UnfoldUncertainty",
+    "UnfoldUncertaintyConfig",
     "comparison",
     "error_bands",
     "error_lines",
@@ -60,7 +60,7 @@ ERROR_MODEL = {
 
 
 @dataclass(frozen=True)
-class UnfoldUncertainty:
+class UnfoldUncertaintyConfig:
     """The uncertainties of the unfolded histograms (the ``uncertainty`` section; the same
     names and meanings as ``hepnnlr fit``'s, docs/omnifold.md).
 
@@ -244,3 +244,8 @@ def truth_chi2(groups: Mapping[str, Mapping[str, hist.Hist]], name: str) -> dict
     out: dict[str, float] = {f"{g}_vs_data_truth": t.chi2 for g, t in tests.items()}
     out["ndof"] = tests["unfolded"].ndof
     return out
+
+
+# names before issue 18's naming rule (job sections end in ``Config``): still importable,
+# for code written against them, but not in ``__all__``
+UnfoldUncertainty = UnfoldUncertaintyConfig

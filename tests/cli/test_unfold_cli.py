@@ -11,7 +11,7 @@ from hepnnlr.cli import main
 from hepnnlr.cli.main import build_parser
 from hepnnlr.cli.unfold import unfold_job
 from hepnnlr.workflows import load_unfolding_job
-from hepnnlr.workflows.unfold_dis import UnfoldUncertainty
+from hepnnlr.workflows.unfold_dis import UnfoldUncertaintyConfig
 
 
 def test_unfold_flags_report_stat_method_and_total(tmp_path, dis_sim_file, dis_data_file, capsys):
@@ -76,11 +76,11 @@ def test_flags_override_a_yaml_job_and_the_old_names_warn(tmp_path):
     )
     with pytest.warns(FutureWarning, match="runs is deprecated: it is uncertainty.repeats"):
         job = load_unfolding_job(path)
-    assert job.uncertainty == UnfoldUncertainty(repeats=3)
+    assert job.uncertainty == UnfoldUncertaintyConfig(repeats=3)
     args = build_parser().parse_args(["unfold", str(path), "--bootstrap", "5"])
     with pytest.warns(FutureWarning):
         job = unfold_job(args)
-    assert job.uncertainty == UnfoldUncertainty(repeats=3, bootstrap=5)
+    assert job.uncertainty == UnfoldUncertaintyConfig(repeats=3, bootstrap=5)
     assert job.seed_of("data") == 4
     assert main(["unfold", str(path), "--bootstrap", "1"]) == 2  # a spread needs 2
 

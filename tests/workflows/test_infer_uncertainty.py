@@ -12,7 +12,7 @@ from hepnnlr.errors import ConfigError
 from hepnnlr.methods.signal_strength import MixtureLikelihood
 from hepnnlr.samples.gaussian_signal import GaussianSignalToy
 from hepnnlr.workflows.infer import load_inference_job
-from hepnnlr.workflows.infer_errors import InferUncertainty, route_errors
+from hepnnlr.workflows.infer_errors import InferUncertaintyConfig, route_errors
 from hepnnlr.workflows.infer_samples import GenerateConfig
 from hepnnlr.workflows.infer_toy import ToyConfig, toy_training_samples
 
@@ -76,7 +76,7 @@ def test_cli_repeats_and_bootstrap_give_stat_method_and_total(tmp_path, capsys):
 
 def test_settings_and_per_sample_seeds_are_validated(tmp_path):
     with pytest.raises(ConfigError, match="uncertainty.bootstrap=1"):
-        InferUncertainty(bootstrap=1)
+        InferUncertaintyConfig(bootstrap=1)
     with pytest.raises(ConfigError, match=r"toy.seeds: unknown sample\(s\) \['data'\]"):
         ToyConfig(seeds={"data": 1})
     with pytest.raises(ConfigError, match=r"generate.seeds: unknown sample\(s\) \['sig'\]"):

@@ -143,7 +143,7 @@ def test_config_is_validated():
 def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data_file, tmp_path):
     import json
 
-    from hepnnlr.workflows.unfold_dis import UnfoldUncertainty, truth_histograms
+    from hepnnlr.workflows.unfold_dis import UnfoldUncertaintyConfig, truth_histograms
 
     mlp = ModelSpec("mlp", hidden=(8,))
     config = replace(
@@ -156,7 +156,7 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
     job = replace(
         _job(dis_data_file, dis_sim_file, tmp_path, particle_features=()),
         omnifold=config,
-        uncertainty=UnfoldUncertainty(repeats=2, bootstrap=2),
+        uncertainty=UnfoldUncertaintyConfig(repeats=2, bootstrap=2),
         seeds={"data": 11},
         plots=False,
     )
@@ -204,21 +204,21 @@ def test_repeats_and_bootstrap_give_stat_method_and_total(dis_sim_file, dis_data
 
 def test_uncertainty_settings_are_validated_and_old_names_move():
     from hepnnlr.errors import ConfigError
-    from hepnnlr.workflows.unfold_dis import UnfoldUncertainty
+    from hepnnlr.workflows.unfold_dis import UnfoldUncertaintyConfig
 
     job = _job("a.root", "b.root", "out")
     with pytest.raises(ConfigError, match="uncertainty.bootstrap=1"):
-        UnfoldUncertainty(bootstrap=1)
+        UnfoldUncertaintyConfig(bootstrap=1)
     with pytest.raises(ConfigError, match="uncertainty.repeats=0"):
-        UnfoldUncertainty(repeats=0)
+        UnfoldUncertaintyConfig(repeats=0)
     with pytest.raises(ConfigError, match=r"seeds: unknown sample\(s\) \['sim'\]"):
         replace(job, seeds={"sim": 3})
     with pytest.warns(FutureWarning, match="is deprecated: it is uncertainty"):
         old = replace(job, runs=3, bootstrap=4)
-    assert old.uncertainty == UnfoldUncertainty(repeats=3, bootstrap=4)
+    assert old.uncertainty == UnfoldUncertaintyConfig(repeats=3, bootstrap=4)
     assert old.runs is None and old.bootstrap is None
     with pytest.raises(ConfigError, match="runs=3 and uncertainty.repeats=2 disagree"):
-        replace(job, runs=3, uncertainty=UnfoldUncertainty(repeats=2))
+        replace(job, runs=3, uncertainty=UnfoldUncertaintyConfig(repeats=2))
     assert job.seed_of("data") == job.training_seed == SMALL.training.seed
-    seeded = replace(job, uncertainty=UnfoldUncertainty(seed=5))
+    seeded = replace(job, uncertainty=UnfoldUncertaintyConfig(seed=5))
     assert seeded.seed_of("data") == 5 and seeded.omnifold_config.training.seed == 5
