@@ -6,7 +6,7 @@ processor (and caches its columns next to the file as parquet, keyed on the file
 and modification time) and the ``*_tensors`` functions turn the columns into
 :class:`~hepnnlr.tensors.EventTensors`. The generator parameters stay in their own units:
 the DCTR reweighter maps them onto the unit interval the networks see
-(:class:`hepnnlr.methods.dctr.ThetaScale`), and :attr:`hepnnlr.methods.scans.Scan.fitted`
+(:class:`hepnnlr.methods.theta.ThetaScale`), and :attr:`hepnnlr.methods.scans.Scan.fitted`
 reads the fitted value off an AUC scan (the parabola vertex around the lowest point).
 
 Candidates for the library are marked "library:" in the docstrings.

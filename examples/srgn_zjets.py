@@ -28,7 +28,7 @@ held-out AUC off a local parabola. Mean ± std over runs after the outlier rule 
 
 The reweighter is anchored at the nominal point (Monash): ``DCTRReweighter.train(...,
 nominal_theta=)`` adds the nominal events at θ0 to both classes (a share ``--anchor`` of
-each class, :attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_anchor`), which pins
+each class, :attr:`hepnnlr.methods.dctr_config.DCTRConfig.nominal_anchor`), which pins
 w(x, θ0) = 1 where the loss alone barely constrains f (``--anchor 0``: no anchor, as the
 runs before the library had it).
 
@@ -73,7 +73,7 @@ class Parameter:
     """One tuned parameter: Pythia name, target, scan grid, DCTR range, rows of arXiv:2010.03569.
 
     The reweighter maps the range of θ it was trained on onto [-1, 1] itself
-    (:class:`hepnnlr.methods.dctr.ThetaScale`); θ is in Pythia's units throughout.
+    (:class:`hepnnlr.methods.theta.ThetaScale`); θ is in Pythia's units throughout.
     """
 
     setting: str

@@ -51,7 +51,8 @@ _EXPORTS = {
     "hepnnlr.training.ensemble_reweighter": ("ReweighterEnsemble",),
     "hepnnlr.methods.omnifold_config": ("OmniFoldConfig",),
     "hepnnlr.methods.omnifold": ("OmniFoldResult", "omnifold"),
-    "hepnnlr.methods.dctr": ("DCTRConfig", "DCTRReweighter"),
+    "hepnnlr.methods.dctr": ("DCTRReweighter",),
+    "hepnnlr.methods.dctr_config": ("DCTRConfig",),
     "hepnnlr.methods.dctr_fits": ("DCTRFitResult", "dctr_fit"),
     "hepnnlr.methods.srgn": ("SRGNConfig", "SRGNFitResult", "srgn_fit"),
     "hepnnlr.methods.dctrgan": (

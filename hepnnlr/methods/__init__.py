@@ -14,7 +14,9 @@ from hepnnlr._lazy import attach
 # defining module -> public names; each module is imported on first use of a name
 _EXPORTS = {
     "hepnnlr.methods.calo_surrogate": ("CaloSurrogate", "train_calo_surrogate"),
-    "hepnnlr.methods.dctr": ("DCTRConfig", "DCTRReweighter", "ThetaScale"),
+    "hepnnlr.methods.dctr": ("DCTRReweighter",),
+    "hepnnlr.methods.dctr_config": ("DCTRConfig",),
+    "hepnnlr.methods.theta": ("ThetaScale", "with_theta"),
     "hepnnlr.methods.dctr_fits": (
         "DCTRFitResult",
         "dctr_fit",

@@ -34,8 +34,9 @@ import numpy as np
 from scipy.interpolate import CubicSpline, RegularGridInterpolator
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
-from hepnnlr.methods.dctr import DCTRReweighter, _check_features
+from hepnnlr.methods.dctr import DCTRReweighter
 from hepnnlr.methods.dctr_fits import _terms, dctr_fit
+from hepnnlr.methods.theta import check_features
 from hepnnlr.tensors.events import EventTensors
 
 __all__ = ["DCTRReplicas", "dctr_replicas", "poisson_weights", "replica_weights"]
@@ -235,8 +236,8 @@ def dctr_replicas(
     missing = [n for n in names if n not in bounds or n not in center]
     if missing:
         raise ConfigError(f"dctr_replicas: no bounds or center for {missing}; give {names}.")
-    _check_features(data, reweighter.features, "the data")
-    _check_features(nominal, reweighter.features, "the nominal sample")
+    check_features(data, reweighter.features, "the data")
+    check_features(nominal, reweighter.features, "the nominal sample")
     weights = np.atleast_2d(np.asarray(weights, np.float64))
     if weights.shape[1] != len(data):
         raise ShapeMismatchError(

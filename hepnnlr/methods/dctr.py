@@ -12,20 +12,22 @@ the presence of detector effects", arXiv:2010.03569 (SRGN), after Andreassen and
   so ``w(x, θ) = exp(logit f(x, θ))`` (times the ratio of the sample totals) reweights the
   nominal sample to any ``θ`` in the range (Gaussian closure: Eqs. 10, 11). Given the
   nominal point ``θ0``, the nominal events also enter both classes at ``θ0``
-  (:attr:`DCTRConfig.nominal_anchor`), pinning ``w(x, θ0) = 1`` where the loss alone
-  hardly constrains ``f``.
+  (:attr:`~hepnnlr.methods.dctr_config.DCTRConfig.nominal_anchor`), pinning
+  ``w(x, θ0) = 1`` where the loss alone hardly constrains ``f``.
 * **Fit** (Eq. 3): with ``f`` frozen, ``θ*`` maximizes the cross entropy of ``f(·, θ)``
   between the unknown data (label 1) and the nominal sample (label 0): the loss, its fit
   and its scan live in :mod:`hepnnlr.methods.dctr_fits` (``dctr_fit``, ``dctr_loss``,
   ``dctr_scan``, ``scan_axes`` are importable from here too).
 
-Parameters enter the network on a unit scale: :class:`ThetaScale` maps the training range
-``[low, high]`` of each θ onto ``u = (θ − c) / h ∈ [−1, 1]`` (``c`` the middle, ``h`` the
-half width). The reweighter fits that map in :meth:`DCTRReweighter.train`, applies it to
-every θ it is given and saves it with the model (:meth:`DCTRReweighter.save`), as a
-:class:`~hepnnlr.tensors.Standardizer` does for the features: a parameter that varies by
-0.01 (α_s) or is of order 170 (m_t in GeV) then moves the network's input by order 1.
-Users and the fits work in the parameter's own units throughout.
+Parameters enter the network on a unit scale: :class:`~hepnnlr.methods.theta.ThetaScale`
+maps the training range ``[low, high]`` of each θ onto ``u = (θ − c) / h ∈ [−1, 1]``
+(``c`` the middle, ``h`` the half width). The reweighter fits that map in
+:meth:`DCTRReweighter.train`, applies it to every θ it is given and saves it with the model
+(:meth:`DCTRReweighter.save`), as a :class:`~hepnnlr.tensors.Standardizer` does for the
+features: a parameter that varies by 0.01 (α_s) or is of order 170 (m_t in GeV) then moves
+the network's input by order 1. Users and the fits work in the parameter's own units
+throughout. Its settings, :class:`~hepnnlr.methods.dctr_config.DCTRConfig`, live apart
+(no TensorFlow to load a job file); both are importable from here.
 
 TensorFlow stays in :mod:`hepnnlr.training`; this module composes it through
 :func:`hepnnlr.training.train_classifier` and the trained classifier's logits.
@@ -40,240 +42,22 @@ from typing import Any
 
 import numpy as np
 
-from hepnnlr.errors import ConfigError, InputFileError, MissingBranchError
-from hepnnlr.models.spec import ModelSpec
+from hepnnlr.errors import ConfigError, InputFileError
+from hepnnlr.methods.dctr_config import _MEMBER_SEED, DCTRConfig
+from hepnnlr.methods.theta import (
+    ThetaScale,
+    check_features,
+    scaled_standardizer,
+    theta_row,
+    with_theta,
+)
 from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
-from hepnnlr.tensors.scaling import Standardizer
-from hepnnlr.training import SavedReweighter, TrainedClassifier, TrainingConfig, train_classifier
+from hepnnlr.training import SavedReweighter, TrainedClassifier, train_classifier
 
-__all__ = [
-    "DCTRConfig",
-    "DCTRReweighter",
-    "ThetaScale",
-    "with_theta",
-]
-
-_MEMBER_SEED = 1000
-"""Seed step between the members of a :class:`DCTRReweighter` ensemble."""
-
-
-@dataclass(frozen=True)
-class DCTRConfig:
-    """How to train a parameterized reweighter ``f(x, θ)``.
-
-    Attributes:
-        model: The network; the Gaussian examples of arXiv:2010.03569 use 3 hidden layers of 50 ReLU
-            units (``ModelSpec("mlp", hidden=(50, 50, 50))``, the default).
-        training: Training settings (arXiv:2010.03569: up to 200 epochs, patience 10, batches of
-            ``10^5`` for ``10^6`` events; scale the batch with the sample).
-        scale_theta: Map each parameter's training range onto ``[-1, 1]`` before it enters
-            the network (:class:`ThetaScale`; on by default). Off: θ enters as given.
-        nominal_anchor: Share ``a`` of each class that anchors ``w(x, θ0) = 1`` when
-            :meth:`DCTRReweighter.train` is given the nominal point ``θ0``: the nominal
-            training events at ``θ0`` enter both classes (``a`` of each class's total
-            weight, so the two classes keep the same θ distribution). 0 turns it off.
-        members: Networks trained on the same events with different seeds (member ``k``:
-            ``training.seed + 1000 k``, which also draws the nominal events' parameters
-            anew); :meth:`DCTRReweighter.logits` averages their ``log w``. This averages
-            the spread between trainings (initialization, batch order, θ draws), not the
-            error the members share through their training samples; each member costs
-            one training.
-        nominal_draws: Parameter points drawn per nominal event: the nominal sample enters
-            the label-0 class ``nominal_draws`` times, each copy with its own θ drawn
-            from the varied sample's prior and ``1 / nominal_draws`` of the event's
-            weight (the anchor's events likewise). With one draw, each θ region sees
-            only a share of the nominal events and the learned ratio carries the noise
-            of that assignment. Costs training time in proportion to the events.
-    """
-
-    model: ModelSpec = ModelSpec("mlp", hidden=(50, 50, 50))
-    training: TrainingConfig = TrainingConfig(epochs=40, batch_size=1000, patience=6)
-    scale_theta: bool = True
-    nominal_anchor: float = 0.5
-    members: int = 1
-    nominal_draws: int = 1
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.scale_theta, bool):
-            raise ConfigError(
-                f"DCTRConfig.scale_theta must be true or false, got {self.scale_theta!r}."
-            )
-        if not (
-            isinstance(self.nominal_anchor, (int, float))
-            and not isinstance(self.nominal_anchor, bool)
-            and 0.0 <= self.nominal_anchor < 1.0
-        ):
-            raise ConfigError(
-                f"DCTRConfig.nominal_anchor must be a number in [0, 1), got "
-                f"{self.nominal_anchor!r}."
-            )
-        if (
-            isinstance(self.members, bool)
-            or not isinstance(self.members, int)
-            or (self.members < 1)
-        ):
-            raise ConfigError(
-                f"DCTRConfig.members must be a positive integer (networks averaged), got "
-                f"{self.members!r}."
-            )
-        if (
-            isinstance(self.nominal_draws, bool)
-            or not isinstance(self.nominal_draws, int)
-            or (self.nominal_draws < 1)
-        ):
-            raise ConfigError(
-                f"DCTRConfig.nominal_draws must be a positive integer (parameter points per "
-                f"nominal event), got {self.nominal_draws!r}."
-            )
-        if not isinstance(self.model, ModelSpec):
-            raise ConfigError(f"DCTRConfig.model must be a ModelSpec, got {type(self.model)}.")
-        if not isinstance(self.training, TrainingConfig):
-            raise ConfigError(
-                f"DCTRConfig.training must be a TrainingConfig, got {type(self.training)}."
-            )
-
-
-def _theta_row(theta: float | Sequence[float] | Mapping[str, float], names: tuple[str, ...]):
-    """One parameter point as a float array in the order of ``names``."""
-    if isinstance(theta, Mapping):
-        missing = [n for n in names if n not in theta]
-        extra = [n for n in theta if n not in names]
-        if missing or extra:
-            raise ConfigError(
-                f"parameter point {dict(theta)} does not match the reweighter's parameters "
-                f"{names}: missing {missing}, unknown {extra}."
-            )
-        return np.array([float(theta[n]) for n in names])
-    row = np.atleast_1d(np.asarray(theta, dtype=np.float64)).reshape(-1)
-    if len(row) != len(names):
-        raise ConfigError(
-            f"parameter point {row.tolist()} has {len(row)} value(s) but the reweighter is "
-            f"parameterized in {len(names)}: {names}; give one value per parameter."
-        )
-    return row
-
-
-def with_theta(
-    events: EventTensors,
-    theta: float | Sequence[float] | Mapping[str, float] | np.ndarray,
-    names: Sequence[str],
-) -> EventTensors:
-    """``events`` carrying parameters: one point for every event, or a ``(n, k)`` array."""
-    names = tuple(names)
-    theta_array = np.asarray(theta if not isinstance(theta, Mapping) else [], dtype=np.float64)
-    if theta_array.ndim == 2:
-        values = theta_array
-    else:
-        values = np.broadcast_to(_theta_row(theta, names), (len(events), len(names)))
-    return EventTensors(
-        events.particles,
-        events.mask,
-        events.globals,
-        events.particle_features,
-        events.global_features,
-        np.ascontiguousarray(values, dtype=np.float32),
-        names,
-    )
-
-
-def _check_features(events: EventTensors, reference: EventTensors | tuple, what: str) -> None:
-    """Raise if ``events`` lacks the features (names, in order) the network was trained on."""
-    if isinstance(reference, EventTensors):
-        expected = (reference.particle_features, reference.global_features)
-    else:
-        expected = reference
-    got = (events.particle_features, events.global_features)
-    if got != expected:
-        missing = [f for f in expected[0] + expected[1] if f not in got[0] + got[1]]
-        raise MissingBranchError(
-            f"{what} has particle features {got[0]} and event features {got[1]}, but the "
-            f"network was trained on {expected[0]} and {expected[1]}"
-            f"{f' (missing {missing})' if missing else ''}; build {what} with the same "
-            "features, in the same order."
-        )
-
-
-@dataclass(frozen=True)
-class ThetaScale:
-    """The linear map ``u = (θ − c) / h`` of each parameter onto the network's scale.
-
-    Attributes:
-        names: Parameter names, in column order.
-        center: ``c`` per parameter (the middle of the training range).
-        half_width: ``h`` per parameter (half the training range; 1 for a range of zero
-            width, which then only shifts).
-    """
-
-    names: tuple[str, ...]
-    center: tuple[float, ...]
-    half_width: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "names", tuple(str(n) for n in self.names))
-        object.__setattr__(self, "center", tuple(float(c) for c in self.center))
-        object.__setattr__(self, "half_width", tuple(float(h) for h in self.half_width))
-        if not len(self.names) == len(self.center) == len(self.half_width):
-            raise ConfigError(
-                f"ThetaScale: {len(self.names)} names, {len(self.center)} centers and "
-                f"{len(self.half_width)} half widths; give one of each per parameter."
-            )
-        bad = [
-            n
-            for n, h in zip(self.names, self.half_width, strict=True)
-            if not (np.isfinite(h) and h > 0)
-        ]
-        if bad or not np.all(np.isfinite(self.center)):
-            raise ConfigError(
-                f"ThetaScale: parameters {bad or list(self.names)} have center "
-                f"{self.center} / half width {self.half_width}; need finite centers and "
-                "half widths > 0."
-            )
-
-    @classmethod
-    def from_range(
-        cls, theta_range: Mapping[str, tuple[float, float]], names: Sequence[str]
-    ) -> ThetaScale:
-        """The map taking each ``[low, high]`` of ``theta_range`` onto ``[-1, 1]``."""
-        center, half = [], []
-        for name in names:
-            low, high = (float(v) for v in theta_range[name])
-            center.append(0.5 * (low + high))
-            half.append(0.5 * (high - low) if high > low else 1.0)
-        return cls(tuple(names), tuple(center), tuple(half))
-
-    @classmethod
-    def identity(cls, names: Sequence[str]) -> ThetaScale:
-        """``u = θ`` (no scaling)."""
-        return cls(tuple(names), (0.0,) * len(names), (1.0,) * len(names))
-
-    def to_unit(self, theta: np.ndarray) -> np.ndarray:
-        """``u`` for ``θ`` of shape ``(..., k)`` (float64)."""
-        return (np.asarray(theta, np.float64) - np.asarray(self.center)) / np.asarray(
-            self.half_width
-        )
-
-    def from_unit(self, unit: np.ndarray) -> np.ndarray:
-        """``θ`` for ``u`` of shape ``(..., k)`` (float64)."""
-        return np.asarray(unit, np.float64) * np.asarray(self.half_width) + np.asarray(self.center)
-
-
-def _scaled_standardizer(
-    features: tuple[tuple[str, ...], tuple[str, ...]], scale: ThetaScale
-) -> Standardizer:
-    """A Standardizer that passes the features unchanged and maps θ to ``u``."""
-    particle, event = features
-    return Standardizer(
-        particle,
-        event,
-        (0.0,) * len(particle),
-        (1.0,) * len(particle),
-        (0.0,) * len(event),
-        (1.0,) * len(event),
-        scale.names,
-        scale.center,
-        scale.half_width,
-    )
+# DCTRConfig (methods/dctr_config.py), ThetaScale and with_theta (methods/theta.py) are
+# importable from here too, as before they moved
+__all__ = ["DCTRReweighter"]
 
 
 @dataclass
@@ -289,8 +73,9 @@ class DCTRReweighter:
         theta_range: ``{name: (low, high)}`` seen in training (parameter units).
         features: ``(particle_features, global_features)`` of the training inputs.
         theta_scale: The map θ → u the network was trained with (``None``: identity).
-        ensemble: Further members (:attr:`DCTRConfig.members`), trained on the same
-            events with other seeds; ``log w`` is the mean over :attr:`members`.
+        ensemble: Further members
+            (:attr:`~hepnnlr.methods.dctr_config.DCTRConfig.members`), trained on the
+            same events with other seeds; ``log w`` is the mean over :attr:`members`.
     """
 
     classifier: TrainedClassifier
@@ -353,7 +138,7 @@ class DCTRReweighter:
         parameter rows, resampled at random (seeded by the member's training seed;
         ``config.nominal_draws`` rows per event), so the classifier cannot separate the
         classes by ``θ`` alone. With ``config.members = k`` the whole training runs ``k``
-        times (:attr:`DCTRConfig.members`).
+        times (:attr:`~hepnnlr.methods.dctr_config.DCTRConfig.members`).
         """
         nominal = as_events(nominal, argument="nominal")
         varied = as_events(varied, theta=varied_theta, argument="varied")
@@ -368,7 +153,7 @@ class DCTRReweighter:
                 f"{nominal.theta_names}; pass it without theta, the reweighter assigns "
                 "parameters drawn from the varied sample's prior."
             )
-        _check_features(
+        check_features(
             nominal, (varied.particle_features, varied.global_features), "the nominal sample"
         )
         names = tuple(varied.theta_names)
@@ -409,7 +194,7 @@ class DCTRReweighter:
         anchor = None
         if nominal_theta is not None and config.nominal_anchor > 0 and w0.sum() > 0:
             # (a non-positive nominal total is train_classifier's error to report)
-            row = _theta_row(nominal_theta, names)
+            row = theta_row(nominal_theta, names)
             for name_k, value in zip(names, row, strict=True):
                 low, high = ranges[name_k]
                 if not low <= value <= high:
@@ -487,8 +272,8 @@ class DCTRReweighter:
     ) -> np.ndarray:
         """``log w(x, θ)`` without the total-ratio constant, for every event at one ``θ``."""
         events = as_events(events, argument="events")
-        _check_features(events, self.features, "the events to reweight")
-        row = _theta_row(theta, self.theta_names)
+        check_features(events, self.features, "the events to reweight")
+        row = theta_row(theta, self.theta_names)
         if not extrapolate:
             self._check_range(row)
         unit = self.scale.to_unit(row)
@@ -532,7 +317,7 @@ class DCTRReweighter:
         members under ``"dctr"``. Ensemble member ``k >= 1`` goes to ``member_<k>/``.
         """
         directory = Path(directory)
-        standardizer = _scaled_standardizer(self.features, self.scale)
+        standardizer = scaled_standardizer(self.features, self.scale)
         info = {
             "theta_names": list(self.theta_names),
             "theta_range": {k: list(v) for k, v in self.theta_range.items()},

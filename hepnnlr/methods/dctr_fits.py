@@ -24,8 +24,9 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
 from hepnnlr.errors import ConfigError, ShapeMismatchError
-from hepnnlr.methods.dctr import DCTRReweighter, _check_features
+from hepnnlr.methods.dctr import DCTRReweighter
 from hepnnlr.methods.scans import Scan
+from hepnnlr.methods.theta import check_features
 from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
 
@@ -142,7 +143,7 @@ def dctr_fit(
     ``p(x|θ_true) / p(x|θ0)``, i.e. at ``θ′ = θ_true``.
 
     The search runs on the reweighter's unit scale ``u``
-    (:class:`~hepnnlr.methods.dctr.ThetaScale`), so parameters of very different sizes
+    (:class:`~hepnnlr.methods.theta.ThetaScale`), so parameters of very different sizes
     converge alike; bounds, ``start`` and the result are in the parameters' own units.
 
     Args:
@@ -167,8 +168,8 @@ def dctr_fit(
     box = _unit_box(reweighter, bounds, "dctr_fit", extrapolate)
     data = as_events(data, argument="data")
     nominal = as_events(nominal, argument="nominal")
-    _check_features(data, reweighter.features, "the data")
-    _check_features(nominal, reweighter.features, "the nominal sample")
+    check_features(data, reweighter.features, "the data")
+    check_features(nominal, reweighter.features, "the nominal sample")
     weights = (
         _checked_weights(data_weights, len(data), "dctr_fit data_weights"),
         _checked_weights(nominal_weights, len(nominal), "dctr_fit nominal_weights"),
@@ -245,8 +246,8 @@ def dctr_loss(
     """
     data = as_events(data, argument="data")
     nominal = as_events(nominal, argument="nominal")
-    _check_features(data, reweighter.features, "the data")
-    _check_features(nominal, reweighter.features, "the nominal sample")
+    check_features(data, reweighter.features, "the data")
+    check_features(nominal, reweighter.features, "the nominal sample")
     weights = (
         _checked_weights(data_weights, len(data), "dctr_loss data_weights"),
         _checked_weights(nominal_weights, len(nominal), "dctr_loss nominal_weights"),
@@ -327,8 +328,8 @@ def dctr_scan(
     axes = scan_axes(reweighter, grid, extrapolate=extrapolate, clip=clip, where="dctr_scan")
     data = as_events(data, argument="data")
     nominal = as_events(nominal, argument="nominal")
-    _check_features(data, reweighter.features, "the data")
-    _check_features(nominal, reweighter.features, "the nominal sample")
+    check_features(data, reweighter.features, "the data")
+    check_features(nominal, reweighter.features, "the nominal sample")
     weights = (
         _checked_weights(data_weights, len(data), "dctr_scan data_weights"),
         _checked_weights(nominal_weights, len(nominal), "dctr_scan nominal_weights"),

@@ -56,10 +56,11 @@ import numpy as np
 from scipy.optimize import minimize
 
 from hepnnlr.errors import ConfigError, EmptySelectionError, ShapeMismatchError
-from hepnnlr.methods.dctr import DCTRReweighter, _check_features
+from hepnnlr.methods.dctr import DCTRReweighter
 from hepnnlr.methods.dctr_fits import _checked_weights, _from_unit, _unit_box, scan_axes
 from hepnnlr.methods.fit_quality import auc_error, remove_outliers, summarize
 from hepnnlr.methods.scans import Scan
+from hepnnlr.methods.theta import check_features
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors.adapt import EventsLike, as_events
 from hepnnlr.tensors.events import EventTensors
@@ -226,8 +227,8 @@ class SRGNObjective:
                 f"{len(generator)} events but the simulation-level sample {len(simulation)}; "
                 "pass x_G and x_S of the same events, in the same order."
             )
-        _check_features(generator, reweighter.features, "the generator-level sample")
-        _check_features(data, simulation, "the target data")
+        check_features(generator, reweighter.features, "the generator-level sample")
+        check_features(data, simulation, "the target data")
         self.reweighter = reweighter
         self.config = config
         self.extrapolate = extrapolate
@@ -367,7 +368,7 @@ def srgn_fit(
 ) -> SRGNFitResult:
     """Minimize the AUC of Eq. 5 over ``θ′`` with bounded Powell (scipy).
 
-    Powell runs on the reweighter's unit scale ``u`` (:class:`~hepnnlr.methods.dctr.ThetaScale`),
+    Powell runs on the reweighter's unit scale ``u`` (:class:`~hepnnlr.methods.theta.ThetaScale`),
     so ``SRGNConfig.xtol`` is a fraction of the half width of the training
     range; ``bounds``, ``start``, the result and the history are in parameter units.
 

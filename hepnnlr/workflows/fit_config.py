@@ -111,15 +111,15 @@ class FitTrainingConfig:
         reweighter, classifier: Training of the reweighter ``f`` and of SRGN's ``g``.
         reweighter_members: Reweighter networks per repeat, trained on the same events
             with different seeds and averaged in ``log w``
-            (:attr:`hepnnlr.methods.dctr.DCTRConfig.members`).
+            (:attr:`hepnnlr.methods.dctr_config.DCTRConfig.members`).
         nominal_draws: Parameter points drawn per nominal training event
-            (:attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_draws`). On the Gaussian job
+            (:attr:`hepnnlr.methods.dctr_config.DCTRConfig.nominal_draws`). On the Gaussian job
             of ``tests/cli/test_fit_cli.py``, 4 draws with 36,000 varied events and
             ``ema: true`` bring the reweighter's error on the fit below the statistical
             error (docs/history/results-log.md).
         nominal_anchor: Share of each class of the reweighter's training that pins
             ``w(x, θ0) = 1`` with the nominal events at the nominal point
-            (:attr:`hepnnlr.methods.dctr.DCTRConfig.nominal_anchor`, default 0.5); 0 turns
+            (:attr:`hepnnlr.methods.dctr_config.DCTRConfig.nominal_anchor`, default 0.5); 0 turns
             the anchor off. On the tt̄ job, 0, 0.2 and 0.5 gave the same calibration slope
             (docs/fits.md).
     """

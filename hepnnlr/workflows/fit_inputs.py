@@ -22,7 +22,7 @@
 * :class:`Inputs`: the networks' inputs, standardized with the nominal sample's statistics
   (:class:`~hepnnlr.tensors.Standardizer`; the 0/1 particle flags and the charge pass
   unchanged). Parameters θ stay in their own units: the DCTR reweighter scales them
-  (:class:`hepnnlr.methods.dctr.ThetaScale`).
+  (:class:`hepnnlr.methods.theta.ThetaScale`).
 """
 
 from __future__ import annotations
