@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 from hepnnlr.cli.options import (
-    FORMATTER,
     UNFOLD_JOB,
+    add_overwrite_folder,
     add_plot_options,
     add_processing_options,
     add_training_options,
+    add_verb,
     output_option,
     value_of,
 )
@@ -31,12 +32,10 @@ DEFAULT_EVENTS = 60_000
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
-    from hepnnlr.cli.main import add_overwrite_folder
-
-    demo = subparsers.add_parser(
+    demo = add_verb(
+        subparsers,
         "demo",
-        help="end to end: Pythia DIS -> ROOT -> coffea -> OmniFold -> hist + plots",
-        formatter_class=FORMATTER,
+        "end to end: Pythia DIS -> ROOT -> coffea -> OmniFold -> hist + plots",
     )
     output_option(demo, Path("hepnnlr-demo"), "the samples and the unfolding's outputs")
     demo.add_argument(

@@ -27,17 +27,17 @@ import argparse
 import time
 from pathlib import Path
 
-from hepnnlr.cli.main import add_overwrite_folder, guarded
+from hepnnlr.cli.main import guarded
 from hepnnlr.cli.options import (
-    FORMATTER,
-    PLOT_KEYS,
+    RUN_KEYS,
     JobDefault,
-    add_plot_options,
-    add_switch,
-    add_uncertainty_options,
+    add_analysis_option,
+    add_run_options,
+    add_verb,
     add_verbosity_options,
     output_option,
     overrides,
+    uncertainty_option,
 )
 
 __all__ = ["register", "run"]
@@ -46,22 +46,18 @@ __all__ = ["register", "run"]
 FIT_JOB = "hepnnlr.workflows.fit_config:FitJob"
 #: option -> key path in the job file (the options given override its values).
 _KEYS = {
-    "output": ("output_dir",),
-    "repeats": ("uncertainty", "repeats"),
-    "bootstrap": ("uncertainty", "bootstrap"),
+    **RUN_KEYS,
     "simulation_bootstrap": ("uncertainty", "simulation_bootstrap"),
-    "progress": ("progress",),
     "analysis": ("analysis",),
-    **PLOT_KEYS,
 }
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
-    fit = subparsers.add_parser(
+    fit = add_verb(
+        subparsers,
         "fit",
-        help="fit generator parameters: DCTR (generator level) or SRGN (detector level)",
-        formatter_class=FORMATTER,
+        "fit generator parameters: DCTR (generator level) or SRGN (detector level)",
     )
     methods = fit.add_subparsers(dest="method", required=True)
     for method, help_text in (
@@ -76,34 +72,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "detector-level classifier AUC",
         ),
     ):
-        sub = methods.add_parser(
+        sub = add_verb(
+            methods,
             method,
-            help=help_text,
-            description=f"{help_text}. The options given override the job file's values.",
-            formatter_class=FORMATTER,
+            help_text,
+            f"{help_text}. The options given override the job file's values.",
         )
         sub.add_argument(
             "config",
             type=Path,
             help="YAML job (fields of hepnnlr.workflows.fit.FitJob; see examples/configs/)",
         )
-        sub.add_argument(
-            "--analysis",
-            default=JobDefault(FIT_JOB, "analysis"),
-            metavar="NAME_OR_PATH",
-            help="the analysis description the samples' files are read with: a built-in "
+        add_analysis_option(
+            sub,
+            JobDefault(FIT_JOB, "analysis"),
+            "the analysis description the samples' files are read with: a built-in "
             "name (hepnnlr.analysis.names(): zjets, ttbar, ...) or the path of a description "
             "YAML; default the generator's own",
         )
         output_option(sub, JobDefault(FIT_JOB, "output_dir"), "output_dir")
-        add_uncertainty_options(sub, FIT_JOB)
-        sub.add_argument(
-            "--simulation-bootstrap",
-            type=int,
-            default=JobDefault(FIT_JOB, "uncertainty.simulation_bootstrap"),
-            metavar="B",
-            help="replicas of the simulated samples, reweighter retrained per replica: "
-            "stat_sim, 0: none (uncertainty.simulation_bootstrap)",
+        uncertainty_option(
+            sub,
+            FIT_JOB,
+            "simulation_bootstrap",
+            "B",
+            "replicas of the simulated samples, reweighter retrained per replica: "
+            "stat_sim, 0: none",
         )
         sub.add_argument(
             "--calibrate",
@@ -112,14 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "calibration section (true values, seeds) with the job's simulation and "
             "reweighters; linearity (slope, offset) and pulls (docs/fits.md)",
         )
-        add_switch(
-            sub,
-            "progress",
-            JobDefault(FIT_JOB, "progress"),
-            "progress of generation, processing and training",
-        )
-        add_plot_options(sub, FIT_JOB)
-        add_overwrite_folder(sub, resume=True)
+        add_run_options(sub, FIT_JOB, "progress of generation, processing and training")
         add_verbosity_options(sub)
         sub.set_defaults(handler=run)
 

@@ -23,14 +23,13 @@ import math
 import time
 from pathlib import Path
 
-from hepnnlr.cli.main import add_overwrite_folder, guarded
+from hepnnlr.cli.main import guarded
 from hepnnlr.cli.options import (
-    FORMATTER,
-    PLOT_KEYS,
+    RUN_KEYS,
     JobDefault,
-    add_plot_options,
+    add_run_options,
     add_switch,
-    add_uncertainty_options,
+    add_verb,
     given,
     output_option,
     overrides,
@@ -41,25 +40,20 @@ __all__ = ["register", "run"]
 
 
 INFER_JOB = "hepnnlr.workflows.infer_config:InferenceJob"
-#: option -> key path in the job file (the options given override its values).
-_KEYS = {
-    "output": ("output_dir",),
-    "repeats": ("uncertainty", "repeats"),
-    "bootstrap": ("uncertainty", "bootstrap"),
-    **PLOT_KEYS,
-    "progress": ("progress",),
-}
+#: option -> key path in the job file (the options given override its values): infer's
+#: options that set the job are all shared with fit (-o and add_run_options)
+_KEYS = RUN_KEYS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
-    parser = subparsers.add_parser(
+    parser = add_verb(
+        subparsers,
         "infer",
-        help="fit a signal strength mu with a nuisance z (true / classifier / flow likelihoods),"
+        "fit a signal strength mu with a nuisance z (true / classifier / flow likelihoods),"
         " write NLL scans, Wilks intervals, plots and optionally a coverage study",
-        description="Signal strength mu with a nuisance z from a YAML job; the options "
+        "Signal strength mu with a nuisance z from a YAML job; the options "
         "given override the job file's values.",
-        formatter_class=FORMATTER,
     )
     parser.add_argument(
         "config", type=Path, help="YAML job (fields of hepnnlr.workflows.infer.InferenceJob)"
@@ -71,10 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         JobDefault(INFER_JOB, "coverage"),
         "run the coverage section of the job file (--no-coverage skips it)",
     )
-    add_uncertainty_options(parser, INFER_JOB)
-    add_plot_options(parser, INFER_JOB)
-    add_switch(parser, "progress", JobDefault(INFER_JOB, "progress"), "progress bars of processing")
-    add_overwrite_folder(parser, resume=True)
+    add_run_options(parser, INFER_JOB, "progress bars of processing")
     parser.set_defaults(handler=run)
 
 

@@ -36,26 +36,6 @@ def _add_overwrite_file(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_overwrite_folder(parser: argparse.ArgumentParser, *, resume: bool = False) -> None:
-    """``--overwrite``: replace the outputs of another run in the output folder; with
-    ``resume``, ``--resume`` too (for verbs whose trainings checkpoint: :func:`guarded`)."""
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the outputs of another run in the output folder "
-        "(its summary.json, an unfinished run's checkpoints); without it "
-        "such a folder is refused",
-    )
-    if resume:
-        parser.add_argument(
-            "--resume",
-            action="store_true",
-            help="continue a killed or interrupted run in the output folder "
-            "from its checkpoints (same job and options: the same weights, "
-            "bit for bit on CPU, as an uninterrupted run)",
-        )
-
-
 @contextlib.contextmanager
 def guarded(folder: Path, args: argparse.Namespace):
     """The :class:`~hepnnlr.outputs.OutputFolder` of a run into ``folder``: created and

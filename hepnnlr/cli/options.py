@@ -5,7 +5,10 @@ its default from the job dataclass itself (:class:`JobDefault`), so ``hepnnlr un
 --data D --sim S`` and a job file naming only ``data_file`` and ``sim_file`` are the same
 job; an option the user gives overrides the job file's value, one left out leaves it.
 ``--help`` shows every default (:data:`FORMATTER`); on/off options are spelled
-``--NAME/--no-NAME`` on every verb (:func:`add_switch`).
+``--NAME/--no-NAME`` on every verb (:func:`add_switch`). Every verb's parser is made by
+:func:`add_verb`, and an option two verbs share is added by one function here: the verbs
+that run a job file into a checkpointed folder (``fit``, ``infer``) take the same
+:func:`add_run_options`, whose keys in the job are :data:`RUN_KEYS`.
 """
 
 from __future__ import annotations
@@ -20,13 +23,19 @@ __all__ = [
     "EXECUTORS",
     "FORMATTER",
     "PLOT_KEYS",
+    "RUN_KEYS",
     "STYLE_NAMES",
+    "UNCERTAINTY_KEYS",
     "JobDefault",
+    "add_analysis_option",
+    "add_overwrite_folder",
     "add_plot_options",
     "add_processing_options",
+    "add_run_options",
     "add_switch",
     "add_training_options",
     "add_uncertainty_options",
+    "add_verb",
     "add_verbosity_options",
     "given",
     "output_option",
@@ -47,6 +56,14 @@ PLOT_KEYS = {
     "label": ("plots", "label"),
 }
 """The keys of :func:`add_plot_options`' options in a job (its ``plots`` section)."""
+UNCERTAINTY_KEYS = {
+    "repeats": ("uncertainty", "repeats"),
+    "bootstrap": ("uncertainty", "bootstrap"),
+}
+"""The keys of :func:`add_uncertainty_options`' options in a job (its ``uncertainty``
+section)."""
+RUN_KEYS = {"output": ("output_dir",), **UNCERTAINTY_KEYS, "progress": ("progress",), **PLOT_KEYS}
+"""The keys of ``-o`` (:func:`output_option`) and :func:`add_run_options`' options in a job."""
 
 
 class JobDefault:
@@ -245,25 +262,90 @@ def add_plot_options(parser: argparse.ArgumentParser, job: str, *, job_file: boo
     )
 
 
-def add_uncertainty_options(parser: argparse.ArgumentParser, job: str) -> None:
+def add_uncertainty_options(parser: argparse.ArgumentParser, job: str) -> argparse._ArgumentGroup:
     """``--repeats`` and ``--bootstrap``: the ``uncertainty`` section of ``job``
-    (``"module:Class"``), the same names on every verb."""
+    (``"module:Class"``), the same names on every verb (:data:`UNCERTAINTY_KEYS`); returns
+    the group, for a verb's own uncertainty options (:func:`uncertainty_option`)."""
     group = parser.add_argument_group("uncertainties (the uncertainty section of the job)")
-    group.add_argument(
-        "--repeats",
-        type=int,
-        default=JobDefault(job, "uncertainty.repeats"),
-        metavar="M",
-        help="runs with other training seeds; their spread is the method "
-        "uncertainty (uncertainty.repeats)",
+    uncertainty_option(
+        group,
+        job,
+        "repeats",
+        "M",
+        "runs with other training seeds; their spread is the method uncertainty",
     )
-    group.add_argument(
-        "--bootstrap",
+    uncertainty_option(
+        group,
+        job,
+        "bootstrap",
+        "B",
+        "bootstrap replicas (Poisson(1) weights): the statistical uncertainty, 0: none",
+    )
+    return group
+
+
+def uncertainty_option(
+    parser: argparse.ArgumentParser | Any, job: str, key: str, metavar: str, help_text: str
+) -> None:
+    """``--KEY`` (``_`` spelled ``-``): the integer ``uncertainty.KEY`` of ``job``; the help
+    ends with the key it sets."""
+    parser.add_argument(
+        f"--{key.replace('_', '-')}",
         type=int,
-        default=JobDefault(job, "uncertainty.bootstrap"),
-        metavar="B",
-        help="bootstrap replicas (Poisson(1) weights): the statistical "
-        "uncertainty, 0: none (uncertainty.bootstrap)",
+        default=JobDefault(job, f"uncertainty.{key}"),
+        metavar=metavar,
+        help=f"{help_text} (uncertainty.{key})",
+    )
+
+
+def add_run_options(parser: argparse.ArgumentParser, job: str, progress_help: str) -> None:
+    """The options of a verb that runs a job file into a checkpointed output folder, in
+    this order: :func:`add_uncertainty_options`, ``--progress/--no-progress`` (the job's
+    ``progress``, described by ``progress_help``), :func:`add_plot_options` and
+    ``--overwrite``/``--resume`` (:func:`add_overwrite_folder`); :data:`RUN_KEYS` maps them
+    and ``-o`` to the job's keys."""
+    add_uncertainty_options(parser, job)
+    add_switch(parser, "progress", JobDefault(job, "progress"), progress_help)
+    add_plot_options(parser, job)
+    add_overwrite_folder(parser, resume=True)
+
+
+def add_overwrite_folder(parser: argparse.ArgumentParser, *, resume: bool = False) -> None:
+    """``--overwrite``: replace the outputs of another run in the output folder; with
+    ``resume``, ``--resume`` too (for verbs whose trainings checkpoint:
+    :func:`hepnnlr.cli.main.guarded`)."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the outputs of another run in the output folder "
+        "(its summary.json, an unfinished run's checkpoints); without it "
+        "such a folder is refused",
+    )
+    if resume:
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue a killed or interrupted run in the output folder "
+            "from its checkpoints (same job and options: the same weights, "
+            "bit for bit on CPU, as an uninterrupted run)",
+        )
+
+
+def add_analysis_option(parser: argparse.ArgumentParser, default: Any, help_text: str) -> None:
+    """``--analysis NAME_OR_PATH``: the analysis description the verb reads its files with;
+    ``help_text`` says what it is for that verb."""
+    parser.add_argument("--analysis", default=default, metavar="NAME_OR_PATH", help=help_text)
+
+
+def add_verb(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    help_text: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """A verb's (or a fit method's) parser, with the one help formatter (:data:`FORMATTER`)."""
+    return subparsers.add_parser(
+        name, help=help_text, description=description, formatter_class=FORMATTER
     )
 
 

@@ -12,7 +12,15 @@ import argparse
 import time
 from pathlib import Path
 
-from hepnnlr.cli.options import FORMATTER, JobDefault, add_processing_options, overrides
+from hepnnlr.cli.options import (
+    JobDefault,
+    add_analysis_option,
+    add_overwrite_folder,
+    add_processing_options,
+    add_verb,
+    output_option,
+    overrides,
+)
 
 __all__ = ["register", "run"]
 
@@ -26,13 +34,13 @@ def _default(key: str) -> JobDefault:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
-    parser = subparsers.add_parser(
+    parser = add_verb(
+        subparsers,
         "reweight",
-        help="apply a saved reweighter (or an ensemble, with up/down) to a fileset",
-        description="Apply a saved reweighter inside a coffea processor, through an analysis "
+        "apply a saved reweighter (or an ensemble, with up/down) to a fileset",
+        "Apply a saved reweighter inside a coffea processor, through an analysis "
         "description: per-event weights (with up/down for an ensemble) and reweighted "
         "histograms. Options given override the job file's values; the others keep them.",
-        formatter_class=FORMATTER,
     )
     parser.add_argument(
         "model",
@@ -45,11 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILESET_OR_JOB",
         help="job YAML (analysis, fileset, ...), fileset YAML or ROOT file",
     )
-    parser.add_argument(
-        "--analysis",
-        default=None,
-        metavar="NAME_OR_PATH",
-        help="the analysis description, a built-in name or a YAML path; None: the job file's",
+    add_analysis_option(
+        parser,
+        None,
+        "the analysis description, a built-in name or a YAML path; None: the job file's",
     )
     parser.add_argument(
         "--level",
@@ -58,14 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the description's level holding the inputs (none: the level the reweighter "
         "was trained on)",
     )
-    parser.add_argument(
-        "-o",
-        "--output",
-        dest="output_dir",
-        type=Path,
-        default=_default("output_dir"),
-        help="output folder",
-    )
+    output_option(parser, _default("output_dir"), "output_dir")
     group = add_processing_options(parser, job_file=True, job=REWEIGHT_JOB)
     group.add_argument(
         "--aggregation",
@@ -79,31 +79,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=_default("weights_format"),
         help="weights file format",
     )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the outputs of another run in the output folder",
-    )
+    add_overwrite_folder(parser)
     parser.set_defaults(handler=run)  # fmt: skip
 
 
 #: option -> key of the job (read by options.overrides, as for unfold).
 _KEYS = {
-    **{key: (key,) for key in ("level", "output_dir", "executor", "workers", "chunksize",
+    **{key: (key,) for key in ("level", "executor", "workers", "chunksize",
                                "aggregation", "weights_format", "progress")},
+    "output": ("output_dir",),
     "scheduler": ("scheduler_address",),
 }  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the job, run it in a guarded output folder, print what it wrote."""
-    from hepnnlr.outputs import OutputFolder
+    from hepnnlr.cli.main import guarded
     from hepnnlr.workflows.reweight import load_reweight_job, run_reweight
 
     started = time.perf_counter()
     # the options left at their JobDefault keep the job file's value
     job = load_reweight_job(args.model, args.job, analysis=args.analysis, **overrides(args, _KEYS))
-    with OutputFolder(job.output_dir, overwrite=args.overwrite) as folder:
+    with guarded(job.output_dir, args) as folder:
         outputs = run_reweight(job)
         folder.finish()
     print(f"[hepnnlr] reweighted in {time.perf_counter() - started:.0f} s")

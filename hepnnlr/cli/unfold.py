@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from hepnnlr.cli.options import (
-    FORMATTER,
     PLOT_KEYS,
+    UNCERTAINTY_KEYS,
     UNFOLD_JOB,
     JobDefault,
+    add_analysis_option,
+    add_overwrite_folder,
     add_plot_options,
     add_processing_options,
     add_training_options,
     add_uncertainty_options,
+    add_verb,
     given,
     output_option,
     overrides,
@@ -34,17 +37,15 @@ __all__ = ["register", "report", "run", "unfold_job", "unfold_overrides"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the sub-command's parser; it sets ``handler`` (args -> exit code)."""
-    from hepnnlr.cli.main import add_overwrite_folder
-
-    unfold = subparsers.add_parser(
+    unfold = add_verb(
+        subparsers,
         "unfold",
-        help="unfold a data file with a simulation file through an analysis description "
+        "unfold a data file with a simulation file through an analysis description "
         "(flags or a YAML job)",
-        description="Unfold data with OmniFold through an analysis description (--analysis; "
+        "Unfold data with OmniFold through an analysis description (--analysis; "
         "default the built-in DIS analysis). Every option sets a field of the job "
         "(hepnnlr.workflows.DISUnfoldingJob); with a YAML job file the options given "
         "override its values, the others keep them.",
-        formatter_class=FORMATTER,
     )
     unfold.add_argument(
         "config",
@@ -64,11 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=JobDefault(UNFOLD_JOB, "sim_file"),
         help="ROOT file of the simulation: a path or a URL",
     )
-    unfold.add_argument(
-        "--analysis",
-        default=JobDefault(UNFOLD_JOB, "analysis"),
-        metavar="NAME_OR_PATH",
-        help="the analysis description: a built-in name (hepnnlr.analysis.names(): dis, "
+    add_analysis_option(
+        unfold,
+        JobDefault(UNFOLD_JOB, "analysis"),
+        "the analysis description: a built-in name (hepnnlr.analysis.names(): dis, "
         "dis_nanoaod, pfnano_particles, ...) or the path of a description YAML",
     )
     output_option(unfold, JobDefault(UNFOLD_JOB, "output_dir"), "output_dir")
@@ -110,8 +110,7 @@ _KEYS = {
     "learning_rate": ("omnifold", "training", "learning_rate"),
     "patience": ("omnifold", "training", "patience"),
     "seed": ("omnifold", "training", "seed"),
-    "repeats": ("uncertainty", "repeats"),
-    "bootstrap": ("uncertainty", "bootstrap"),
+    **UNCERTAINTY_KEYS,
     "data_seed": ("seeds", "data"),
     "save_models": ("save_models",),
     **PLOT_KEYS,
