@@ -78,12 +78,9 @@ def run_demo(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo in a guarded output folder and print where its outputs are."""
-    from hepnnlr.cli.main import guarded
+    from hepnnlr.cli.main import run_step
     from hepnnlr.cli.unfold import report
 
     started = time.perf_counter()
-    with guarded(args.output, args) as folder:
-        outputs = run_demo(args)
-        folder.finish()
-    report(outputs, started)
-    return 0
+    # the demo's job is its options (run_demo builds the unfolding job once the samples exist)
+    return run_step(args, args, run_demo, lambda o: report(o, started), folder=args.output)

@@ -27,14 +27,13 @@ import argparse
 import time
 from pathlib import Path
 
-from hepnnlr.cli.main import guarded
+from hepnnlr.cli.main import run_step
 from hepnnlr.cli.options import (
     RUN_KEYS,
     JobDefault,
     add_analysis_option,
     add_run_options,
     add_verb,
-    add_verbosity_options,
     output_option,
     overrides,
     uncertainty_option,
@@ -107,7 +106,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "reweighters; linearity (slope, offset) and pulls (docs/fits.md)",
         )
         add_run_options(sub, FIT_JOB, "progress of generation, processing and training")
-        add_verbosity_options(sub)
         sub.set_defaults(handler=run)
 
 
@@ -117,14 +115,18 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     job = load_fit_job(args.config, args.method, **overrides(args, _KEYS))
-    with guarded(job.output_dir, args) as folder:
-        if args.calibrate:
-            code = _calibrate(job, args.method, started)
-            folder.finish()
-            return code
-        outputs = run_fit(job)
-        folder.finish()
-    print(f"[hepnnlr] {args.method} fit done in {time.perf_counter() - started:.0f} s")
+    if args.calibrate:
+        from hepnnlr.workflows.fit_calibration import run_calibration
+
+        return run_step(
+            args, job, run_calibration, lambda o: _report_calibration(o, args.method, started)
+        )
+    return run_step(args, job, run_fit, lambda o: _report(o, job, args.method, started))
+
+
+def _report(outputs, job, method: str, started: float) -> None:
+    """Print every fitted value with its errors, the flagged repeats and the outputs."""
+    print(f"[hepnnlr] {method} fit done in {time.perf_counter() - started:.0f} s")
     from hepnnlr.results.fit_errors import error_table
 
     for row in error_table(outputs.errors, job.target_point()):
@@ -155,13 +157,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"  histograms:    {outputs.histograms_file}")
     print(f"  plots:         {outputs.fit_file.parent}/ ({len(outputs.plots)} files)")
     print(f"  reweighter:    {outputs.fit_file.parent / 'reweighter'}/")
-    return 0
 
 
-def _calibrate(job, method: str, started: float) -> int:
-    from hepnnlr.workflows.fit_calibration import run_calibration
-
-    outputs = run_calibration(job)
+def _report_calibration(outputs, method: str, started: float) -> None:
+    """Print the calibration curve's table and where it is."""
     print(
         f"[hepnnlr] {method} calibration: {len(outputs.points)} targets in "
         f"{time.perf_counter() - started:.0f} s"
@@ -175,4 +174,3 @@ def _calibrate(job, method: str, started: float) -> int:
     print(f"  calibration: {outputs.file}")
     if outputs.plot is not None:
         print(f"  plot:        {outputs.plot}")
-    return 0

@@ -23,7 +23,7 @@ import math
 import time
 from pathlib import Path
 
-from hepnnlr.cli.main import guarded
+from hepnnlr.cli.main import run_step
 from hepnnlr.cli.options import (
     RUN_KEYS,
     JobDefault,
@@ -86,9 +86,11 @@ def run(args: argparse.Namespace) -> int:
             f"--coverage: the job file {args.config} has no coverage section; add one "
             "(see examples/configs/infer_gaussian.yaml) or leave --coverage out."
         )
-    with guarded(job.output_dir, args) as folder:
-        outputs = run_inference(job)
-        folder.finish()
+    return run_step(args, job, run_inference, lambda outputs: _report(outputs, started))
+
+
+def _report(outputs, started: float) -> None:
+    """Print the fitted values, their errors, the coverage and where the outputs are."""
     print(f"[hepnnlr] infer done in {time.perf_counter() - started:.0f} s")
     fitted = outputs.summary.get("fitted", "dataset")
     unit = outputs.summary["z_unit"]
@@ -119,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"  summary: {outputs.summary_file}")
     if outputs.plots:
         print(f"  plots:   {outputs.plots[0].parent}/ ({len(outputs.plots)} files)")
-    return 0
 
 
 def _print_errors(summary: dict, unit: float, unit_name: str) -> None:

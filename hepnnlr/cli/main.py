@@ -3,9 +3,12 @@
 Each sub-command parses its options into the job dataclasses of :mod:`hepnnlr.workflows`
 and :mod:`hepnnlr.samples` (``generate`` here, the others in their own modules); the
 options' defaults are the jobs' (:mod:`hepnnlr.cli.options`). Errors of hepnnlr are
-printed as one readable line (exit 2). Every verb takes ``-q/--quiet`` and ``-v/--verbose``
-(before or after the verb), which set the level of the one log handler of the run
-(:mod:`hepnnlr.cli.logs`); ``-q`` also turns the progress bars off.
+printed as one readable line (exit 2), Ctrl-C as one line (exit 130) that gives the
+command to resume with where the verb has ``--resume``. Every verb that writes an output
+folder runs its job through :func:`run_step`. Every verb takes ``-q/--quiet`` and
+``-v/--verbose`` (before or after any word of the command: each parser is made by
+:func:`hepnnlr.cli.options.add_verb`), which set the level of the one log handler of the
+run (:mod:`hepnnlr.cli.logs`); ``-q`` also turns the progress bars off.
 """
 
 from __future__ import annotations
@@ -15,16 +18,16 @@ import contextlib
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hepnnlr import __version__
 from hepnnlr.cli.logs import LEVELS, command_logging
-from hepnnlr.cli.options import FORMATTER, add_verbosity_options
+from hepnnlr.cli.options import FORMATTER, add_verb, add_verbosity_options
 from hepnnlr.errors import HepnnlrError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "guarded", "main", "run_step"]
 
 
 def _add_overwrite_file(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +60,27 @@ def guarded(folder: Path, args: argparse.Namespace):
             yield out
 
 
+def run_step(
+    args: argparse.Namespace,
+    job: Any,
+    run: Callable[[Any], Any],
+    report: Callable[[Any], None],
+    *,
+    folder: Path | None = None,
+) -> int:
+    """The run step of every verb that writes an output folder: ``run(job)`` in the
+    :func:`guarded` folder (``job.output_dir``, or ``folder``), the folder finished (its
+    ``summary.json`` written) only once ``run`` returned, then ``report(outputs)`` prints
+    the result; returns the exit code, 0. An error or Ctrl-C leaves the folder unfinished
+    and is turned into its exit code and line by :func:`main` (the resume command for the
+    verbs with ``--resume``)."""
+    with guarded(job.output_dir if folder is None else folder, args) as out:
+        outputs = run(job)
+        out.finish()
+    report(outputs)
+    return 0
+
+
 def _interrupted(args: argparse.Namespace, argv: Sequence[str] | None) -> str:
     """The line printed on Ctrl-C: how to resume, for verbs that can."""
     if getattr(args, "resume", None) is None:
@@ -78,16 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_verbosity_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    gen = sub.add_parser(
-        "generate",
-        help="generate Pythia events + detector emulation -> ROOT",
-        formatter_class=FORMATTER,
-    )
+    gen = add_verb(sub, "generate", "generate Pythia events + detector emulation -> ROOT")
     gen_sub = gen.add_subparsers(dest="process", required=True)
     from hepnnlr.samples.generators import GENERATORS  # the table: no Pythia imported
 
     for name, generator in GENERATORS.items():
-        sample = gen_sub.add_parser(name, help=generator.help, formatter_class=FORMATTER)
+        sample = add_verb(gen_sub, name, generator.help)
         groups: dict[str, Any] = {}  # exclusive name -> its mutually exclusive group
         for option in generator.all_options:
             target = sample
@@ -116,14 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     infer.register(sub)
     from hepnnlr.cli import reweight  # (its own module, like the verbs above)
 
-    reweight.register(sub)
-    # -q/-v on every verb's parser too (fit's methods add theirs in hepnnlr.cli.fit)
-    for name, verb in sub.choices.items():
-        if name == "generate":
-            for sample in gen_sub.choices.values():
-                add_verbosity_options(sample)
-        elif name != "fit":
-            add_verbosity_options(verb)
+    reweight.register(sub)  # every parser made by add_verb takes -q/-v too
     return parser
 
 

@@ -343,10 +343,15 @@ def add_verb(
     help_text: str,
     description: str | None = None,
 ) -> argparse.ArgumentParser:
-    """A verb's (or a fit method's) parser, with the one help formatter (:data:`FORMATTER`)."""
-    return subparsers.add_parser(
+    """A verb's (or a fit method's, or a generated process') parser, with the one help
+    formatter (:data:`FORMATTER`) and ``-q``/``-v`` (:func:`add_verbosity_options`): every
+    parser of the command is made here, so they go before or after any word of it
+    (``hepnnlr fit -q dctr JOB`` as ``hepnnlr fit dctr JOB -q``)."""
+    parser = subparsers.add_parser(
         name, help=help_text, description=description, formatter_class=FORMATTER
     )
+    add_verbosity_options(parser)
+    return parser
 
 
 def output_option(parser: argparse.ArgumentParser, default: Any, what: str) -> None:

@@ -94,15 +94,17 @@ _KEYS = {
 
 def run(args: argparse.Namespace) -> int:
     """Build the job, run it in a guarded output folder, print what it wrote."""
-    from hepnnlr.cli.main import guarded
+    from hepnnlr.cli.main import run_step
     from hepnnlr.workflows.reweight import load_reweight_job, run_reweight
 
     started = time.perf_counter()
     # the options left at their JobDefault keep the job file's value
     job = load_reweight_job(args.model, args.job, analysis=args.analysis, **overrides(args, _KEYS))
-    with guarded(job.output_dir, args) as folder:
-        outputs = run_reweight(job)
-        folder.finish()
+    return run_step(args, job, run_reweight, lambda outputs: _report(outputs, started))
+
+
+def _report(outputs, started: float) -> None:
+    """Print what the reweighting wrote."""
     print(f"[hepnnlr] reweighted in {time.perf_counter() - started:.0f} s")
     for dataset, path in outputs.weights_files.items():
         entry = outputs.summary["datasets"][dataset]
@@ -110,4 +112,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {dataset}: {entry['events']} events, {selected} selected; weights: {path}")
     print(f"  histograms: {outputs.histograms_file}")
     print(f"  summary:    {outputs.summary_file}")
-    return 0

@@ -156,16 +156,11 @@ def unfold_job(args: argparse.Namespace, **files: str | Path):
 
 def run(args: argparse.Namespace) -> int:
     """Build the job, run it, print where the outputs are; returns the exit code."""
-    from hepnnlr.cli.main import guarded
+    from hepnnlr.cli.main import run_step
     from hepnnlr.workflows.unfold_dis import run_dis_unfolding
 
     started = time.perf_counter()
-    job = unfold_job(args)
-    with guarded(job.output_dir, args) as folder:
-        outputs = run_dis_unfolding(job)
-        folder.finish()
-    report(outputs, started)
-    return 0
+    return run_step(args, unfold_job(args), run_dis_unfolding, lambda o: report(o, started))
 
 
 def report(outputs, started: float) -> None:
