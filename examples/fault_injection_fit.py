@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +141,30 @@ def _units(out: Path, kind: str = "fit") -> list[str]:
     return sorted(p.parent.name for p in (out / CHECKPOINT_NAME / kind).glob("*/state.json"))
 
 
+def resumed_row(
+    command: list[str],
+    label: str,
+    compare: Callable[[], tuple[bool, str]],
+    what: str,
+    *,
+    timed: bool = True,
+) -> dict:
+    """Run ``command`` (a resume) and the row that says whether its outputs equal the
+    uninterrupted run's (``compare()`` gives ``(same, outcome)``); with ``timed`` the row
+    also gives the seconds the resume took."""
+    started = time.monotonic()
+    resumed = _hepnnlr(command)
+    same, outcome = compare()
+    seconds = f" ({time.monotonic() - started:.0f} s)" if timed else ""
+    return _row(
+        label,
+        f"{outcome} vs the uninterrupted {what}{seconds}",
+        resumed.returncode,
+        _first_error_line(resumed.stderr) if resumed.returncode else "",
+        resumed.returncode == 0 and same,
+    )
+
+
 def kill_fit_and_resume(folder: Path, job: Path, reference: Path) -> list[dict]:
     """``hepnnlr fit`` SIGKILLed at each moment of :data:`FIT_MOMENTS`, then resumed; the
     first killed folder is also rerun without ``--resume`` and with another job."""
@@ -177,16 +203,12 @@ def kill_fit_and_resume(folder: Path, job: Path, reference: Path) -> list[dict]:
                     expect="uncertainty.repeats: 2 in the checkpoint, 3 now",
                 )
             )
-        started = time.monotonic()
-        resumed = _hepnnlr([*args, "--resume"])
-        same, outcome = same_fit(out, reference)
         rows.append(
-            _row(
+            resumed_row(
+                [*args, "--resume"],
                 f"fit rerun with --resume ({len(left)} units loaded)",
-                f"{outcome} vs the uninterrupted fit ({time.monotonic() - started:.0f} s)",
-                resumed.returncode,
-                _first_error_line(resumed.stderr) if resumed.returncode else "",
-                resumed.returncode == 0 and same,
+                partial(same_fit, out, reference),
+                "fit",
             )
         )
     return rows
@@ -213,15 +235,13 @@ def interrupt_fit(folder: Path, job: Path, reference: Path) -> list[dict]:
         )
     ]
     if run.resume is not None:
-        resumed = _hepnnlr(run.resume)
-        same, outcome = same_fit(out, reference)
         rows.append(
-            _row(
+            resumed_row(
+                run.resume,
                 "the printed fit resume command",
-                f"{outcome} vs the uninterrupted fit",
-                resumed.returncode,
-                _first_error_line(resumed.stderr) if resumed.returncode else "",
-                resumed.returncode == 0 and same,
+                partial(same_fit, out, reference),
+                "fit",
+                timed=False,
             )
         )
     return rows
@@ -286,16 +306,12 @@ def calibrate_cases(folder: Path) -> list[dict]:
             expect="uncertainty.repeats: 2 in the checkpoint, 3 now",
         ),
     ]
-    started = time.monotonic()
-    resumed = _hepnnlr([*args, "--resume"])
-    same, outcome = same_calibration(out, reference)
     rows.append(
-        _row(
+        resumed_row(
+            [*args, "--resume"],
             f"fit --calibrate rerun with --resume ({len(left)} units loaded)",
-            f"{outcome} vs the uninterrupted calibration ({time.monotonic() - started:.0f} s)",
-            resumed.returncode,
-            _first_error_line(resumed.stderr) if resumed.returncode else "",
-            resumed.returncode == 0 and same,
+            partial(same_calibration, out, reference),
+            "calibration",
         )
     )
     return rows
