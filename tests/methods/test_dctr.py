@@ -16,6 +16,7 @@ from hepnnlr.methods.dctr import (
 )
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.tensors import EventTensors
+from hepnnlr.tensors.adapt import as_events
 from hepnnlr.training import TrainingConfig
 
 GAUSS_EVENTS = 20_000
@@ -82,9 +83,7 @@ def test_bad_inputs_name_the_problem(gaussian_reweighter, gaussian_events):
         DCTRReweighter.train(x, x)
     with pytest.raises(ConfigError, match="narrow the bounds"):
         dctr_fit(gaussian_reweighter, x, x, bounds={"mu": (-3.0, 1.0)})
-    with_theta = EventTensors(
-        None, None, x.globals, (), ("x",), theta=np.zeros((20, 1), np.float32), theta_names=("mu",)
-    )
+    with_theta = as_events(x, theta={"mu": np.zeros(20)})
     with pytest.raises(ConfigError, match="nominal sample already carries parameters"):
         DCTRReweighter.train(with_theta, with_theta)
 
@@ -121,15 +120,7 @@ def test_loss_scan_is_lowest_at_the_truth_and_bounds_may_extrapolate_on_request(
 def test_declared_theta_range_is_checked_against_the_drawn_values(gaussian_events):
     rng = np.random.default_rng(2)
     mu = rng.uniform(-1.0, 1.0, 400)
-    varied = EventTensors(
-        None,
-        None,
-        rng.normal(mu, 1.0).astype(np.float32).reshape(-1, 1),
-        (),
-        ("x",),
-        theta=mu.astype(np.float32).reshape(-1, 1),
-        theta_names=("mu",),
-    )
+    varied = as_events(rng.normal(mu, 1.0), features=("x",), theta={"mu": mu})
     nominal = gaussian_events(rng.normal(0.0, 1.0, 400))
     config = DCTRConfig(
         ModelSpec("mlp", hidden=(8,)), TrainingConfig(epochs=1, batch_size=200, patience=1)
@@ -148,10 +139,8 @@ def _alpha_s_samples(n: int = 600, seed: int = 4):
     rng = np.random.default_rng(seed)
     alpha = rng.uniform(0.10, 0.17, n).astype(np.float32)
     x = rng.normal(30 * (alpha - 0.135), 1.0).astype(np.float32).reshape(-1, 1)
-    varied = EventTensors(
-        None, None, x, (), ("x",), theta=alpha.reshape(-1, 1), theta_names=("alphaS",)
-    )
-    nominal = EventTensors(None, None, rng.normal(0.0, 1.0, (n, 1)).astype(np.float32), (), ("x",))
+    varied = as_events(x, features=("x",), theta={"alphaS": alpha})
+    nominal = as_events(rng.normal(0.0, 1.0, (n, 1)), features=("x",))
     return nominal, varied
 
 
@@ -225,15 +214,7 @@ def test_scan_grid_is_checked_and_clipped_against_the_training_range():
 def test_nominal_anchor_is_checked_and_keeps_the_total_ratio(gaussian_events):
     rng = np.random.default_rng(6)
     mu = rng.uniform(-1.0, 2.0, 600)
-    varied = EventTensors(
-        None,
-        None,
-        rng.normal(mu, 1.0).astype(np.float32).reshape(-1, 1),
-        (),
-        ("x",),
-        theta=mu.astype(np.float32).reshape(-1, 1),
-        theta_names=("mu",),
-    )
+    varied = as_events(rng.normal(mu, 1.0), features=("x",), theta={"mu": mu})
     nominal = gaussian_events(rng.normal(0.0, 1.0, 300))
     for share in (1.0, -0.1, True, "half"):
         with pytest.raises(ConfigError, match="nominal_anchor"):
