@@ -44,11 +44,12 @@ def predict_batches(
     ``model.predict(inputs, batch_size=batch_size)`` returns."""
     if batch_size < 1:
         raise ConfigError(f"predict: batch_size={batch_size} must be >= 1.")
-    arrays = dict(inputs) if isinstance(inputs, Mapping) else {None: inputs}
-    n = len(next(iter(arrays.values())))
+    structure = dict(inputs) if isinstance(inputs, Mapping) else inputs
+    n = len(tf.nest.flatten(structure)[0])
     forward = forward_pass(model)
     out = []
     for start in range(0, n, batch_size):
-        batch = {k: tf.constant(v[start : start + batch_size]) for k, v in arrays.items()}
-        out.append(forward(batch if None not in batch else batch[None]).numpy())
+        rows = slice(start, start + batch_size)
+        batch = tf.nest.map_structure(lambda a, r=rows: tf.constant(a[r]), structure)
+        out.append(forward(batch).numpy())
     return np.concatenate(out) if out else np.zeros((0,))
