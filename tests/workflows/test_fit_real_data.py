@@ -43,7 +43,7 @@ training:
   reweighter: {epochs: 1, batch_size: 256}
   classifier: {epochs: 1, batch_size: 256}
 fit: {method: grid, grid_points: 2}
-uncertainty: {repeats: 1, bootstrap: 0}
+uncertainty: {repeats: 2, bootstrap: 2, keep_flagged: true}
 plots: false
 """
 
@@ -104,6 +104,12 @@ def test_a_target_without_generator_collections_is_fitted_at_the_reco_level_alon
     assert record["target"] is None and record["data_truth"] is False
     assert record["events"]["target"]["used"] == len(target)
     assert 0.0 <= outputs.errors["y"].value <= 1.0  # inside the fit's bounds
+    # real data keep the error model: the target's bootstrap replicas (Poisson(1) weights
+    # per target event) give stat, the repeats give method, reported apart. At this tiny
+    # size every fit is flagged (grid edge, AUC near 0.5): keep_flagged counts them anyway
+    parameter = summary["parameters"]["y"]
+    assert (parameter["replicas_used"], parameter["repeats_kept"]) == (2, 2)
+    assert parameter["stat"] is not None and parameter["method"] is not None
     assert truth.target_point() == {"y": 0.5}  # a simulated target: the nominal θ
 
 
