@@ -188,7 +188,8 @@ def main(argv=None) -> int:
     s = job.samples
     write_result(
         RESULTS_DIR / f"{args.name}.json",
-        title="tt̄ m_t at generator level (DCTR): what compresses the calibration",
+        title="tt̄ m_t at generator level (DCTR): what compresses the calibration, "
+        f"{s.events:,} nominal events",
         scale=(
             f"nominal {s.events:,} events (half trains the reweighter, half is fitted), "
             f"varied {s.varied_events or s.events // 2:,} events in {s.runs} generator "
