@@ -135,7 +135,7 @@ class _IndexedEvents:
     graph (the ``tf.data`` pipeline of :meth:`dataset`, or the training step of
     :class:`_WholeEpochs`). For 41 batches of 256 events of 3 features an element-wise
     ``shuffle``/``batch`` pipeline cost 20 ms of CPU per epoch, the gather by index ~1 ms
-    (docs/benchmarks.md, issue 4).
+    (docs/changelog.md, issue 4).
     """
 
     def __init__(
