@@ -88,17 +88,18 @@ def print_table(
     for level in LEVELS:
         values = {n: np.array(v) for n, v in fits[level].items()}
         keep = remove_outliers(values, ranges)
-        result = summarize(values, keep)
+        # every run dropped (e.g. one run that hit a bound): no mean to quote, say so
+        result = summarize(values, keep) if keep.any() else None
         out[level] = {
             "values": {n: v.tolist() for n, v in values.items()},
             "kept": keep.tolist(),
             "mean_std": result,
         }
         for n in values:
-            mean, std = result[n]
             p_mean, p_std = paper[level][n]
+            this = "no run kept" if result is None else "{:9.3f} ± {:.3f}".format(*result[n])
             print(
-                f"{n:>6} {truth[n]:8.3f} {level:>11} {mean:9.3f} ± {std:.3f}"
+                f"{n:>6} {truth[n]:8.3f} {level:>11} {this:>18}"
                 f" {p_mean:8.3f} ± {p_std:.3f} {int(keep.sum())}/{len(keep)}"
             )
     return out
