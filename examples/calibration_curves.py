@@ -28,7 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import RESULTS_DIR, ROOT, load_average, table, write_result  # noqa: E402
+from _results import (  # noqa: E402
+    RESULTS_DIR,
+    ROOT,
+    load_average,
+    show_progress,
+    table,
+    write_result,
+)
 
 CASES = {
     "zjets": ("zjets_dctr.yaml", "dctr", "calibration_zjets_alphas", "Z → jets α_s (DCTR)"),
@@ -49,6 +56,16 @@ def _arguments(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--target-events", type=int, default=None, help="events per target")
     parser.add_argument("--points", type=int, default=None, help="targets across the range")
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="the targets' true values of the calibrated parameter (calibration.points as a "
+        "list; instead of --points), e.g. a longer lever arm inside a --parameter-range; "
+        "writes <name>_targets<FIRST>-<LAST>.json",
+    )
     parser.add_argument(
         "--parameter-range",
         nargs=2,
@@ -186,11 +203,14 @@ def widened(samples, calibration, bounds: tuple[float, float]):
 
 
 def _name(args: argparse.Namespace, name: str) -> str:
-    """The result's name: ``--parameter-range`` runs are kept beside the config's range."""
-    if args.parameter_range is None:
-        return name
-    low, high = args.parameter_range
-    return f"{name}_range{low:g}-{high:g}"
+    """The result's name: ``--parameter-range`` and ``--targets`` runs are kept beside the
+    config's range and targets."""
+    if args.parameter_range is not None:
+        low, high = args.parameter_range
+        name = f"{name}_range{low:g}-{high:g}"
+    if args.targets is not None:
+        name = f"{name}_targets{min(args.targets):g}-{max(args.targets):g}"
+    return name
 
 
 def _ranges(samples) -> str:
@@ -209,6 +229,11 @@ def _job(args: argparse.Namespace):
     c = replace_given(job.calibration, target_events=args.target_events, points=args.points)
     if args.parameter_range is not None:
         s, c = widened(s, c, tuple(args.parameter_range))
+    if args.targets is not None:
+        if args.points is not None:
+            raise SystemExit("--targets and --points: give one (the values or their number)")
+        c = replace(c, points=tuple(args.targets))
+        c.resolve(s)  # a target outside the range the reweighter is trained on is refused
     u = replace_given(
         job.uncertainty,
         repeats=args.repeats,
@@ -514,6 +539,7 @@ def _rederived(args: argparse.Namespace, load_before: str) -> int:
 
 def main(argv=None) -> int:
     args = _arguments(argv)
+    show_progress()  # the reweighters' and each target's notes, as `hepnnlr fit` prints them
     load_before = load_average()
     if args.separation:
         return separation(args, load_before)
