@@ -1,0 +1,52 @@
+"""``examples/calibration_curves.py``'s ``--targets``: explicit true values for the tt̄
+curve inside a widened ``--parameter-range``, kept under a name of their own."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from hepnnlr.errors import ConfigError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def curves():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module("calibration_curves")
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+def test_targets_replace_the_points_inside_the_widened_range(curves, tmp_path):
+    from hepnnlr.workflows.fit_calibration import calibration_targets
+
+    argv = ["ttbar", "--parameter-range", "167", "183", "--targets", "169", "175", "181"]
+    args = curves._arguments([*argv, "--target-events", "4000", "--output", str(tmp_path)])
+    job = curves._job(args)
+    parameter, targets = calibration_targets(job)
+    assert parameter == "top_mass"
+    assert job.samples.parameters["top_mass"] == (167.0, 183.0)
+    # in the given order, each with its own seed (target_seed + k) and the asked size
+    assert [(p["top_mass"], n) for p, n, _ in targets.values()] == [
+        (169.0, 4000),
+        (175.0, 4000),
+        (181.0, 4000),
+    ]
+    assert len({seed for _, _, seed in targets.values()}) == 3
+    # never the name of the config's own curve or of the range run with its 5 points
+    name = curves._name(args, "calibration_ttbar_mt")
+    assert name == "calibration_ttbar_mt_range167-183_targets169-181"
+
+
+def test_a_target_outside_the_range_or_with_points_is_refused(curves):
+    # 181 lies beyond the config's [170, 180]: the reweighter never saw it
+    with pytest.raises(ConfigError, match="outside samples.parameters.top_mass"):
+        curves._job(curves._arguments(["ttbar", "--targets", "171", "175", "181"]))
+    with pytest.raises(SystemExit, match="--targets and --points"):
+        curves._job(curves._arguments(["ttbar", "--points", "3", "--targets", "171", "175"]))
