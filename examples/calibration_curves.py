@@ -77,6 +77,12 @@ def _arguments(argv=None) -> argparse.Namespace:
         "(a reweighter trained beyond the outermost targets: no target near an edge); "
         "writes <name>_range<LOW>-<HIGH>.json",
     )
+    parser.add_argument(
+        "--tag",
+        default=None,
+        help="append _TAG to the result's name: another scale of the same curve, kept "
+        "beside it (e.g. --tag nominal150k)",
+    )
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--bootstrap", type=int, default=None)
     parser.add_argument("--simulation-bootstrap", type=int, default=None)
@@ -203,13 +209,17 @@ def widened(samples, calibration, bounds: tuple[float, float]):
 
 
 def _name(args: argparse.Namespace, name: str) -> str:
-    """The result's name: ``--parameter-range`` and ``--targets`` runs are kept beside the
-    config's range and targets."""
+    """The result's name: ``--parameter-range``, ``--targets`` and ``--tag`` runs are kept
+    beside the config's range and targets and beside each other."""
     if args.parameter_range is not None:
         low, high = args.parameter_range
         name = f"{name}_range{low:g}-{high:g}"
     if args.targets is not None:
         name = f"{name}_targets{min(args.targets):g}-{max(args.targets):g}"
+    if args.tag is not None:
+        if not re.fullmatch(r"[A-Za-z0-9-]+", args.tag):
+            raise SystemExit(f"--tag {args.tag!r}: use letters, digits and '-' (a file name)")
+        name = f"{name}_{args.tag}"
     return name
 
 

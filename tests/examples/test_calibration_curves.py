@@ -1,5 +1,5 @@
-"""``examples/calibration_curves.py``'s ``--targets``: explicit true values for the tt̄
-curve inside a widened ``--parameter-range``, kept under a name of their own."""
+"""``examples/calibration_curves.py``'s ``--targets`` and ``--tag``: explicit true values
+for the tt̄ curve inside a widened ``--parameter-range``, kept under a name of their own."""
 
 from __future__ import annotations
 
@@ -42,11 +42,15 @@ def test_targets_replace_the_points_inside_the_widened_range(curves, tmp_path):
     # never the name of the config's own curve or of the range run with its 5 points
     name = curves._name(args, "calibration_ttbar_mt")
     assert name == "calibration_ttbar_mt_range167-183_targets169-181"
+    tagged = curves._arguments([*argv, "--tag", "nominal150k"])
+    assert curves._name(tagged, "calibration_ttbar_mt") == f"{name}_nominal150k"
 
 
-def test_a_target_outside_the_range_or_with_points_is_refused(curves):
+def test_a_target_outside_the_range_points_with_targets_or_a_path_as_tag_are_refused(curves):
     # 181 lies beyond the config's [170, 180]: the reweighter never saw it
     with pytest.raises(ConfigError, match="outside samples.parameters.top_mass"):
         curves._job(curves._arguments(["ttbar", "--targets", "171", "175", "181"]))
     with pytest.raises(SystemExit, match="--targets and --points"):
         curves._job(curves._arguments(["ttbar", "--points", "3", "--targets", "171", "175"]))
+    with pytest.raises(SystemExit, match="--tag"):
+        curves._name(curves._arguments(["ttbar", "--tag", "../x"]), "calibration_ttbar_mt")
