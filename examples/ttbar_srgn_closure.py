@@ -15,10 +15,12 @@ This script separates them with the same samples and reweighter as the curve
 
 1. ``n_eff / N`` of the nominal fit half at detector level reweighted to θ′
    (``(Σw)² / Σw²``): how much statistics the weighted simulation keeps at each θ′.
-2. A moment fit per target: the θ′ at which the reweighted means of the detector-level
-   features agree best with the target's (χ² of the mean differences with their
-   statistical errors, minimum by a parabola), and the line of those values against the
-   truth. A calibrated moment fit with a compressed SRGN curve points at the objective.
+2. A moment fit per target, at detector and at generator level: the θ′ at which the
+   reweighted feature means agree best with the target's (χ² of the mean differences
+   with their statistical errors, minimum by a parabola), and the line of those values
+   against the truth. The generator level checks the moment fit itself (the DCTR fit is
+   calibrated there); a calibrated detector-level moment fit with a compressed SRGN
+   curve points at the objective, a compressed one at the reweighting's closure there.
 
 It writes ``docs/results/<name>_closure.json``::
 
@@ -77,6 +79,52 @@ def weighted_line(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[float, f
     return float(slope), float(1 / np.sqrt((w * dx**2).sum())), float(offset)
 
 
+def _scan(sim, weights, targets, grid, nominal):
+    """Per target ``{true: (mean, error, n)}``: the moment fit over ``grid`` of ``sim``
+    (features ``(n, k)``) under ``weights[θ′]``; rows of the fit table and the points of
+    the line (true, θ̂, error)."""
+    means, errors = zip(*(weighted_means(sim, w) for w in weights), strict=True)
+    means, errors = np.array(means), np.array(errors)
+    rows, points = [], []
+    k = sim.shape[1]
+    for value, (t_mean, t_error, n) in targets.items():
+        chi2 = (((means - t_mean) / np.hypot(errors, t_error)) ** 2).sum(axis=1)
+        theta_hat, error, chi2_min, edge = moment_fit(grid, chi2)
+        rows.append(
+            [
+                f"{value:g}",
+                n,
+                f"{theta_hat:.2f}",
+                "n/a" if error is None else f"{error:.2f}",
+                f"{chi2_min:.2f}/{k - 1}",
+                f"{np.interp(value, grid, chi2):.2f}/{k}",
+                f"{np.interp(nominal, grid, chi2):.2f}/{k}",
+                "yes" if edge else "no",
+            ]
+        )
+        if error is not None:
+            points.append((value, theta_hat, error))
+    return rows, points
+
+
+def _line_row(m, level, points):
+    if len(points) < 3:
+        return [m, level, len(points), "n/a", "", ""]
+    slope, slope_error, offset = weighted_line(*(np.array(c) for c in zip(*points, strict=True)))
+    return [
+        m,
+        level,
+        len(points),
+        f"{slope:.3f} ± {slope_error:.3f}",
+        f"{(slope - 1) / slope_error:+.2f} σ",
+        f"{offset:+.2f}",
+    ]
+
+
+def _target_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    return x.mean(axis=0), x.std(axis=0) / np.sqrt(len(x)), len(x)
+
+
 def main(argv=None) -> int:
     from hepnnlr.workflows.fit_calibration import calibration_targets
     from hepnnlr.workflows.fit_inputs import Inputs
@@ -92,97 +140,72 @@ def main(argv=None) -> int:
     samples = load_cached_samples(job, cache=args.cache)
     inputs = Inputs(samples["nominal"])
     nominal = samples["nominal"]
-    rows = nominal.reco_rows(np.arange(len(nominal) // 2, len(nominal)))  # the fit half
-    gen = inputs.events(nominal.gen.subset(rows), "gen")
-    reco = inputs.events(nominal.reco.subset(rows), "reco")
-    features = list(reco.global_features)
+    half = np.arange(len(nominal) // 2, len(nominal))  # the fit half, as the curve's fits
+    rows = nominal.reco_rows(half)
+    # detector level: the events that pass there (what g sees); generator level: every
+    # event of the fit half (what the DCTR fit matches), unselected ones at zero
+    gen_all = inputs.events(nominal.gen.subset(half), "gen")
+    levels = {
+        "detector": (inputs.events(nominal.reco.subset(rows), "reco").globals, rows - half[0]),
+        "generator": (gen_all.globals, np.arange(len(half))),
+    }
+    data = {"detector": {}, "generator": {}}
+    for point, _, _ in targets.values():
+        t = samples[[k for k, v in targets.items() if v[0] == point][0]]
+        value = point[parameter]
+        data["detector"][value] = _target_moments(
+            inputs.events(t.reco.subset(t.reco_rows()), "reco").globals
+        )
+        data["generator"][value] = _target_moments(inputs.events(t.gen, "gen").globals)
     low, high = job.samples.parameters[parameter]
     grid = np.arange(low, high + GRID_STEP / 2, GRID_STEP)
-    data = {}
-    for key, (point, _, _) in targets.items():
-        t = samples[key]
-        x = inputs.events(t.reco.subset(t.reco_rows()), "reco").globals
-        data[point[parameter]] = (x.mean(axis=0), x.std(axis=0) / np.sqrt(len(x)), len(x))
+    every = int(round(2 / GRID_STEP))  # the n_eff table's columns: every 2 GeV
+    nominal_value = job.samples.point("nominal")[parameter]
     repeats = job.uncertainty.repeats
     neff_rows, fit_rows, lines = [], [], []
     for m in range(repeats):
         rw = train_reweighter(job, samples, inputs, job.training_seed + m)
-        means, errors, neff = [], [], []
-        for theta in grid:
-            w = rw.weights(gen, (float(theta),))
-            mean, error = weighted_means(reco.globals, w)
-            means.append(mean)
-            errors.append(error)
-            neff.append(w.sum() ** 2 / (w**2).sum() / len(w))
-        means, errors = np.array(means), np.array(errors)
-        neff_rows.append([m, *(f"{v:.3f}" for v in neff[:: int(round(2 / GRID_STEP))])])
-        true, fitted, sigma = [], [], []
-        for value, (t_mean, t_error, n) in data.items():
-            chi2 = (((means - t_mean) / np.hypot(errors, t_error)) ** 2).sum(axis=1)
-            at_truth = float(np.interp(value, grid, chi2))
-            at_nominal = float(np.interp(job.samples.point("nominal")[parameter], grid, chi2))
-            theta_hat, error, chi2_min, edge = moment_fit(grid, chi2)
-            fit_rows.append(
-                [
-                    m,
-                    f"{value:g}",
-                    n,
-                    f"{theta_hat:.2f}",
-                    "n/a" if error is None else f"{error:.2f}",
-                    f"{chi2_min:.2f}/{len(features) - 1}",
-                    f"{at_truth:.2f}/{len(features)}",
-                    f"{at_nominal:.2f}/{len(features)}",
-                    "yes" if edge else "no",
-                ]
-            )
-            if error is not None:
-                true.append(value)
-                fitted.append(theta_hat)
-                sigma.append(error)
-        if len(true) >= 3:
-            slope, slope_error, offset = weighted_line(
-                np.array(true), np.array(fitted), np.array(sigma)
-            )
-            lines.append(
-                [
-                    m,
-                    len(true),
-                    f"{slope:.3f} ± {slope_error:.3f}",
-                    f"{(slope - 1) / slope_error:+.2f} σ",
-                    f"{offset:+.2f}",
-                ]
-            )
-    shown = grid[:: int(round(2 / GRID_STEP))]
+        weights = [rw.weights(gen_all, (float(theta),)) for theta in grid]
+        detector = [w[levels["detector"][1]] for w in weights]
+        neff_rows.append(
+            [m, *(f"{w.sum() ** 2 / (w**2).sum() / len(w):.3f}" for w in detector[::every])]
+        )
+        for level, ws in (("detector", detector), ("generator", weights)):
+            level_rows, points = _scan(levels[level][0], ws, data[level], grid, nominal_value)
+            fit_rows += [[m, level, *r] for r in level_rows]
+            lines.append(_line_row(m, level, points))
     s = job.samples
     write_result(
         RESULTS_DIR / f"{name}_closure.json",
         title=f"Calibration curve: {title}, closure of the reweighting at detector level",
         scale=(
-            f"the samples of the curve {name}: nominal {s.events:,} events (fit half: "
-            f"{len(rows):,} pass the detector-level selection), varied "
-            f"{s.varied_events or s.events // 2:,} in {s.runs} runs on {parameter} "
+            f"the samples of the curve {name}: nominal {s.events:,} events (fit half "
+            f"{len(half):,}, {len(rows):,} of them pass the detector-level selection), "
+            f"varied {s.varied_events or s.events // 2:,} in {s.runs} runs on {parameter} "
             f"[{low:g}, {high:g}], {len(targets)} targets of "
             f"{job.calibration.events(s):,} events; {repeats} reweighter(s) (seeds "
             f"{job.training_seed}..{job.training_seed + repeats - 1}, as the curve's "
-            f"repeats); detector-level features {', '.join(features)}; no g is trained"
+            f"repeats); θ′ scanned in steps of {GRID_STEP:g}; no g is trained"
         ),
         tables=[
             table(
                 f"n_eff / N of the nominal fit half at detector level reweighted to "
-                f"{parameter} = θ′ ((Σw)² / Σw² / N); the statistics the weighted "
-                "simulation keeps, which set the AUC's noise at each θ′",
-                ["reweighter", *(f"{v:g}" for v in shown)],
+                f"{parameter} = θ′ ((Σw)² / Σw² / N): the statistics the weighted "
+                "simulation keeps at each θ′ (they set the noise of g's AUC there)",
+                ["reweighter", *(f"{v:g}" for v in grid[::every])],
                 neff_rows,
             ),
             table(
-                "Moment fit per target: θ̂ minimizes χ²(θ′) of the differences between the "
-                "target's and the reweighted simulation's detector-level feature means "
+                "Moment fit per target and level: θ̂ minimizes χ²(θ′) of the differences "
+                "between the target's and the reweighted simulation's feature means "
                 "(statistical errors of both; the simulation is shared by the targets); "
-                "χ² also at θ′ = true and at θ′ = nominal (no reweighting)",
+                "χ² also at θ′ = true and at θ′ = nominal (no reweighting). Detector "
+                "level: the events that pass its selection; generator level: all events",
                 [
                     "reweighter",
+                    "level",
                     "true",
-                    "target events (detector level)",
+                    "target events",
                     "θ̂",
                     "error (Δχ² = 1)",
                     "χ²_min/ndf",
@@ -196,7 +219,7 @@ def main(argv=None) -> int:
                 "Line of the moment fits' θ̂ against the truth (independent errors: the "
                 "shared simulation's fluctuation is not in them, so the slope's error is "
                 "a lower bound)",
-                ["reweighter", "targets", "slope (1 if calibrated)", "from 1", "offset"],
+                ["reweighter", "level", "targets", "slope (1 if calibrated)", "from 1", "offset"],
                 lines,
             ),
         ],
