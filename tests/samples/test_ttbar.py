@@ -15,6 +15,7 @@ from hepnnlr.samples.ttbar import TTbarConfig, generate_ttbar, muon_charge_of_bl
 from hepnnlr.samples.ttbar_reco import (
     TTBAR_REQUIRED_BRANCHES,
     TTbarDetectorConfig,
+    cluster_gen_jets,
     make_ttbar_sample,
     write_ttbar_events,
 )
@@ -108,6 +109,20 @@ def test_independent_of_workers() -> None:
     two = generate_ttbar(60, seed=9, block_size=20, workers=2)
     for name in ("GenPart", "GenB", "GenMuon"):
         assert ak.all(ak.flatten(one[name].pt) == ak.flatten(two[name].pt))
+
+
+def test_gen_jets_do_not_depend_on_the_clustering_chunks() -> None:
+    """Gen jets are clustered a chunk of events at a time (FastJet keeps every event's
+    history until its sequence is dropped); each event's jets are the same bit for bit
+    whatever the chunk size, an empty sample included."""
+    events = generate_ttbar(60, seed=9, block_size=20)
+    whole = cluster_gen_jets(events, chunk_size=1_000)
+    for chunk_size in (7, 1):
+        chunked = cluster_gen_jets(events, chunk_size=chunk_size)
+        assert ak.to_list(chunked) == ak.to_list(whole)
+    assert len(cluster_gen_jets(events[:0])) == 0
+    with pytest.raises(ConfigError, match="chunk_size"):
+        cluster_gen_jets(events, chunk_size=0)
 
 
 def test_bad_configs() -> None:
