@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -600,7 +601,9 @@ def main(argv=None) -> int:
             f"reweighter: up to {job.training.reweighter.epochs} epochs, patience "
             f"{job.training.reweighter.patience}; nominal anchor "
             f"{job.training.nominal_anchor:g}, {job.training.nominal_draws} nominal draw(s); "
-            f"{outputs.seconds:.0f} s niced on the shared 2-core machine"
+            # the run's own priority: a long run alone on the machine is not niced
+            f"{outputs.seconds:.0f} s{' niced' if os.nice(0) > 0 else ''} on the shared "
+            "2-core machine"
         ),
         tables=_tables(
             record,
