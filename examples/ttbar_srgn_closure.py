@@ -250,9 +250,10 @@ def main(argv=None) -> int:
                 fit_rows,
             ),
             table(
-                "Line of the moment fits' θ̂ against the truth (independent errors: the "
-                "shared simulation's fluctuation is not in them, so the slope's error is "
-                "a lower bound)",
+                "Line of the moment and likelihood fits' θ̂ against the truth (weighted "
+                "by their statistical errors alone: neither the shared simulation's "
+                "fluctuation nor the reweighter's training noise is in them, so the "
+                "slope's error is a lower bound; compare the two reweighters)",
                 ["reweighter", "level", "targets", "slope (1 if calibrated)", "from 1", "offset"],
                 lines,
             ),
