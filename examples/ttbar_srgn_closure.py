@@ -25,6 +25,9 @@ This script separates them with the same samples and reweighter as the curve
    targets' log-likelihood under the reweighted nominal density): calibrated where the
    weights are right in the bulk of the distribution, whatever their tails do to the
    means.
+4. Where the curve has run (its record in ``docs/results/records/``): per repeat fit,
+   the vertex of a parabola through the AUC values it evaluated and the lowest AUC, to
+   tell where the objective itself is lowest from where Powell stopped.
 
 It writes ``docs/results/<name>_closure.json``::
 
@@ -35,6 +38,7 @@ It writes ``docs/results/<name>_closure.json``::
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -43,7 +47,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _results import RESULTS_DIR, load_average, show_progress, table, write_result  # noqa: E402
-from calibration_curves import CASES, _arguments, _job, _name, load_cached_samples  # noqa: E402
+from calibration_curves import (  # noqa: E402
+    CASES,
+    RECORDS,
+    _arguments,
+    _job,
+    _name,
+    load_cached_samples,
+)
 
 GRID_STEP = 0.5
 """θ′ step (GeV) of the moment fit's scan; the parabola refines the minimum."""
@@ -140,6 +151,27 @@ def _line_row(m, level, points):
     ]
 
 
+def objective_rows(record: dict) -> list[list]:
+    """Per repeat fit of a curve's record (``docs/results/records/<name>.json``): the
+    fitted θ′, the vertex of a parabola through the AUC values the fit evaluated (the
+    objective's own minimum, free of where Powell stopped), the lowest AUC, and the
+    flags."""
+    name = record["parameter"]
+    rows = []
+    for pt in record["points"]:
+        for k, fit in enumerate(pt["repeat_fits"]):
+            evaluated = {round(p[0][0], 3): p[1] for p in fit["curve"]}
+            theta, auc = np.array(list(evaluated)), np.array(list(evaluated.values()))
+            a, b, _ = np.polyfit(theta, auc, 2)
+            vertex = f"{-b / (2 * a):.2f}" if a > 0 else "n/a"
+            flags = [f for f, v in fit["flags"].items() if v]
+            rows.append(
+                [f"{pt['true']:g}", k, f"{fit['theta'][name]:.2f}", vertex]
+                + [f"{auc.min():.4f}", len(theta), ", ".join(flags) or "none"]
+            )
+    return rows
+
+
 def _target_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return x.mean(axis=0), x.std(axis=0) / np.sqrt(len(x)), len(x)
 
@@ -206,6 +238,19 @@ def main(argv=None) -> int:
                 points.append((value, theta_hat, error))
         lines.append(_line_row(m, "generator (likelihood)", points))
     s = job.samples
+    record = RECORDS / f"{name}.json"
+    objective = []
+    if record.is_file():  # the curve's fits, when it has run: where its objective was lowest
+        objective.append(
+            table(
+                f"The SRGN objective of each repeat fit of the curve (its record "
+                f"docs/results/records/{name}.json): fitted θ′, the vertex of a parabola "
+                "through the AUC values the fit evaluated, the lowest AUC, the number of "
+                "distinct θ′ evaluated, the flags",
+                ["true", "repeat", "fitted", "parabola vertex", "lowest AUC", "θ′", "flags"],
+                objective_rows(json.loads(record.read_text())),
+            )
+        )
     write_result(
         RESULTS_DIR / f"{name}_closure.json",
         title=f"Calibration curve: {title}, closure of the reweighting at detector level",
@@ -257,6 +302,7 @@ def main(argv=None) -> int:
                 ["reweighter", "level", "targets", "slope (1 if calibrated)", "from 1", "offset"],
                 lines,
             ),
+            *objective,
         ],
         load_before=load_before,
     )
