@@ -224,6 +224,20 @@ def _name(args: argparse.Namespace, name: str) -> str:
     return name
 
 
+def titled(args: argparse.Namespace, title: str, job) -> str:
+    """``title`` with what ``--parameter-range``, ``--targets`` and ``--tag`` change, so
+    that the curves kept beside each other (:func:`_name`) have titles of their own."""
+    parameter = job.calibration.resolve(job.samples)[0]
+    if args.parameter_range is not None:
+        low, high = args.parameter_range
+        title = f"{title}, varied {parameter} on [{low:g}, {high:g}]"
+    if args.targets is not None:
+        title = f"{title}, targets at {', '.join(f'{v:g}' for v in args.targets)}"
+    if args.tag is not None:
+        title = f"{title} ({args.tag})"
+    return title
+
+
 def _ranges(samples) -> str:
     return ", ".join(f"{k} [{lo:g}, {hi:g}]" for k, (lo, hi) in samples.parameters.items())
 
@@ -565,9 +579,7 @@ def main(argv=None) -> int:
         name, method = f"{name}_{job.method}", job.method
         title = f"{title.split(' (')[0]}, {method.upper()} on the same samples"
     name = _name(args, name)
-    if args.parameter_range is not None:
-        low, high = args.parameter_range
-        title = f"{title}, varied {job.calibration.resolve(job.samples)[0]} on [{low:g}, {high:g}]"
+    title = titled(args, title, job)
     samples = load_cached_samples(job, cache=True) if args.cache else None
     outputs = run_calibration(job, samples)
     for row in outputs.table:

@@ -54,6 +54,7 @@ from calibration_curves import (  # noqa: E402
     _job,
     _name,
     load_cached_samples,
+    titled,
 )
 
 GRID_STEP = 0.5
@@ -253,7 +254,10 @@ def main(argv=None) -> int:
         )
     write_result(
         RESULTS_DIR / f"{name}_closure.json",
-        title=f"Calibration curve: {title}, closure of the reweighting at detector level",
+        title=(
+            f"Calibration curve: {titled(args, title, job)}, closure of the reweighting at "
+            "detector level"
+        ),
         scale=(
             f"the samples of the curve {name}: nominal {s.events:,} events (fit half "
             f"{len(half):,}, {len(rows):,} of them pass the detector-level selection), "

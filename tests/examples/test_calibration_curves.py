@@ -44,6 +44,10 @@ def test_targets_replace_the_points_inside_the_widened_range(curves, tmp_path):
     assert name == "calibration_ttbar_mt_range167-183_targets169-181"
     tagged = curves._arguments([*argv, "--tag", "nominal150k"])
     assert curves._name(tagged, "calibration_ttbar_mt") == f"{name}_nominal150k"
+    # and a title of its own in docs/results.md
+    assert curves.titled(tagged, "tt̄ m_t (SRGN)", job) == (
+        "tt̄ m_t (SRGN), varied top_mass on [167, 183], targets at 169, 175, 181 (nominal150k)"
+    )
 
 
 def test_a_target_outside_the_range_points_with_targets_or_a_path_as_tag_are_refused(curves):
