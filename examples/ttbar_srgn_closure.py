@@ -72,8 +72,9 @@ def weighted_means(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def moment_fit(grid: np.ndarray, chi2: np.ndarray) -> tuple[float, float | None, float, bool]:
     """The minimum of ``chi2`` over ``grid`` refined by a parabola through it and its
-    neighbours: (θ̂, error from Δχ² = 1 or None where the parabola opens down, χ²_min,
-    whether the minimum lies on the grid's edge)."""
+    neighbours: (θ̂, error from Δχ² = 1 or None where the parabola opens down, χ² at the
+    lowest grid point (the parabola's own minimum can fall below 0 where χ² is not
+    parabolic), whether the minimum lies on the grid's edge)."""
     k = int(np.argmin(chi2))
     edge = k in (0, len(grid) - 1)
     lo, hi = max(0, k - 2), min(len(grid), k + 3)
@@ -81,7 +82,7 @@ def moment_fit(grid: np.ndarray, chi2: np.ndarray) -> tuple[float, float | None,
     if a <= 0 or edge:
         return float(grid[k]), None, float(chi2[k]), edge
     vertex = -b / (2 * a)
-    return float(vertex), float(1 / np.sqrt(a)), float(c - b**2 / (4 * a)), edge
+    return float(vertex), float(1 / np.sqrt(a)), float(chi2[k]), edge
 
 
 def weighted_line(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[float, float, float]:
