@@ -11,6 +11,15 @@ and ``docs/results/calibration_ttbar_mt.json`` (:mod:`examples._results`) with t
     nice -n 10 python examples/calibration_curves.py ttbar --events 20000 \\
         --varied-events 20000 --target-events 10000 --points 5
 
+The tt̄ SRGN curve with power (docs/fits.md, tt̄ SRGN items 4–6): targets given by value
+inside a varied range wider than the config's, and a larger nominal sample kept beside the
+other curves by ``--tag``::
+
+    python examples/calibration_curves.py ttbar --events 150000 --varied-events 60000 \\
+        --runs 60 --parameter-range 167 183 --targets 169 172 175 178 181 \\
+        --target-events 120000 --repeats 3 --bootstrap 5 --simulation-bootstrap 0 \\
+        --tag nominal150k --keep-flagged --cache --output out/calibration_ttbar_srgn_wide_n150k
+
 Every target is an independent sample with its own seed (``calibration.target_seed + k``);
 the nominal and varied samples and the reweighters are shared (docs/fits.md). Pythia
 files are kept under ``--output`` and reused by a rerun with the same recipe.
