@@ -93,6 +93,13 @@ def _arguments(argv=None) -> argparse.Namespace:
         help="append _TAG to the result's name: another scale of the same curve, kept "
         "beside it (e.g. --tag nominal150k)",
     )
+    parser.add_argument(
+        "--srgn-objective",
+        choices=("auc", "auc_excess"),
+        default=None,
+        help="what the SRGN fit minimizes (fit.objective; default the config's, 'auc'); "
+        "auc_excess keeps the result beside the AUC one (name _auc-excess)",
+    )
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--bootstrap", type=int, default=None)
     parser.add_argument("--simulation-bootstrap", type=int, default=None)
@@ -226,6 +233,8 @@ def _name(args: argparse.Namespace, name: str) -> str:
         name = f"{name}_range{low:g}-{high:g}"
     if args.targets is not None:
         name = f"{name}_targets{min(args.targets):g}-{max(args.targets):g}"
+    if getattr(args, "srgn_objective", None) == "auc_excess":
+        name = f"{name}_auc-excess"
     if args.tag is not None:
         if not re.fullmatch(r"[A-Za-z0-9-]+", args.tag):
             raise SystemExit(f"--tag {args.tag!r}: use letters, digits and '-' (a file name)")
@@ -242,6 +251,8 @@ def titled(args: argparse.Namespace, title: str, job) -> str:
         title = f"{title}, varied {parameter} on [{low:g}, {high:g}]"
     if args.targets is not None:
         title = f"{title}, targets at {', '.join(f'{v:g}' for v in args.targets)}"
+    if getattr(args, "srgn_objective", None) == "auc_excess":
+        title = f"{title}, objective (AUC − ½)² above identical samples"
     if args.tag is not None:
         title = f"{title} ({args.tag})"
     return title
@@ -284,6 +295,8 @@ def _job(args: argparse.Namespace):
         job = replace(job, training=training)
     if args.nominal_draws is not None:
         job = replace(job, training=replace(job.training, nominal_draws=args.nominal_draws))
+    if args.srgn_objective is not None:
+        job = replace(job, fit=replace(job.fit, objective=args.srgn_objective))
     return replace(
         job, method=method, samples=s, calibration=c, uncertainty=u, progress=args.progress
     )

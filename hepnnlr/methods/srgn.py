@@ -33,6 +33,15 @@ which equals the AUC of Eq. 5 for a converged ``g`` and counts a reversed rankin
 separation it is. Every ``g`` uses the same seed (common random numbers), which makes the
 objective smoother in ``θ′``.
 
+``SRGNConfig.objective = "auc_excess"`` minimizes instead (AUC − ½)² − σ₀², with
+σ₀² = (n₁ + n₀ + 1) / (12 n₁ n₀) the variance of the AUC of a fixed score between two
+identical samples (Mann–Whitney) of the held-out effective sizes (Kish's n_eff of the
+weighted target and simulation): an estimate of the squared separation whose expectation
+does not grow where the weights spread. The plain AUC's floor does: away from the nominal
+θ the weights ``w(x_G, θ′)`` spread, n_eff of the simulation falls and
+E[max(AUC, 1 − AUC)] rises above ½ for samples that agree, which pulls the fitted ``θ′``
+back toward the nominal (the tt̄ m_t calibration curve, docs/fits.md).
+
 Repeated fits (Tables I, II): :func:`repeat_fits` runs a fit per seed;
 :func:`~hepnnlr.methods.fit_quality.remove_outliers` applies the rule of arXiv:2010.03569 (drop runs
 within 5% of the bound range from a bound, then runs outside 2σ of the mean of the other
@@ -69,6 +78,7 @@ from hepnnlr.training.refit import Refitter
 from hepnnlr.weighted import kish_effective_size, weighted_auc
 
 __all__ = [
+    "SRGN_OBJECTIVES",
     "SRGN_STRATEGIES",
     "SRGNConfig",
     "SRGNFitResult",
@@ -84,6 +94,8 @@ __all__ = [
 
 SRGN_STRATEGIES = ("naive", "refit", "warm")
 """How ``g`` is trained at each ``θ′`` (:attr:`SRGNConfig.strategy`)."""
+SRGN_OBJECTIVES = ("auc", "auc_excess")
+"""What the fit minimizes (:attr:`SRGNConfig.objective`, module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,9 @@ class SRGNConfig:
         seed: Seeds the held-out split and ``g``'s training.
         strategy: ``"naive"``, ``"refit"`` or ``"warm"`` (module docstring); ``None``
             (default) means ``"naive"`` when ``naive`` is set, else ``"warm"``.
+        objective: ``"auc"`` (Eq. 5: the held-out ``max(AUC, 1 − AUC)``) or
+            ``"auc_excess"`` ((AUC − ½)² minus its value for identical samples of the
+            held-out effective sizes; module docstring).
     """
 
     model: ModelSpec = ModelSpec("mlp", hidden=(128, 128))
@@ -116,6 +131,7 @@ class SRGNConfig:
     max_iterations: int = 100
     seed: int = 0
     strategy: str | None = None
+    objective: str = "auc"
 
     @property
     def mode(self) -> str:
@@ -128,6 +144,10 @@ class SRGNConfig:
         if self.strategy is not None and self.strategy not in SRGN_STRATEGIES:
             raise ConfigError(
                 f"SRGNConfig.strategy={self.strategy!r}; choose one of {SRGN_STRATEGIES}."
+            )
+        if self.objective not in SRGN_OBJECTIVES:
+            raise ConfigError(
+                f"SRGNConfig.objective={self.objective!r}; choose one of {SRGN_OBJECTIVES}."
             )
         if self.naive and self.strategy not in (None, "naive"):
             raise ConfigError(
@@ -169,12 +189,19 @@ class SRGNPoint:
     """One evaluation of :class:`SRGNObjective`: ``θ′``, ``max(AUC, 1 − AUC)``, its
     statistical error (:func:`~hepnnlr.methods.fit_quality.auc_error` with Kish's
     effective sizes of the held-out target and weighted simulation) and whether ``g``
-    gave every held-out event the same score (``constant``: the AUC is 0.5 by ties)."""
+    gave every held-out event the same score (``constant``: the AUC is 0.5 by ties);
+    ``value``: what the fit minimizes there (``auc`` itself, or the excess of
+    ``SRGNConfig.objective = "auc_excess"``)."""
 
     theta: tuple[float, ...]
     auc: float
     error: float
     constant: bool
+    value: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.value is None:
+            object.__setattr__(self, "value", self.auc)
 
 
 class SRGNObjective:
@@ -312,9 +339,9 @@ class SRGNObjective:
         """The held-out ``max(AUC, 1 - AUC)`` of ``g`` trained at ``θ′`` (Eq. 5)."""
         point = tuple(float(t) for t in np.atleast_1d(theta))
         if point in self._auc:
-            self.history.append((point, self._auc[point].auc))
+            self.history.append((point, self._auc[point].value))
             self.points.append(self._auc[point])
-            return self._auc[point].auc
+            return self._auc[point].value
         g = self.classifier(point)
         self.n_trainings += 1
         _, data_test = self._data
@@ -332,32 +359,42 @@ class SRGNObjective:
         # the AUC of Eq. 5 for a g trained to convergence (AUC >= 0.5).
         separation = max(auc, 1.0 - auc)
         used = weights > 0
+        n_data, n_sim = kish_effective_size(self._data_weights[1]), kish_effective_size(sim_weights)
+        value = separation
+        if self.config.objective == "auc_excess":
+            # (AUC - 1/2)^2 less its expectation for identical samples of these effective
+            # sizes (Mann-Whitney): no floor that rises as the weights spread
+            value = (auc - 0.5) ** 2 - (n_data + n_sim + 1.0) / (12.0 * n_data * n_sim)
         evaluation = SRGNPoint(
             point,
             separation,
-            auc_error(
-                separation,
-                kish_effective_size(self._data_weights[1]),
-                kish_effective_size(sim_weights),
-            ),
+            auc_error(separation, n_data, n_sim),
             bool(np.ptp(scores[used]) == 0.0) if used.any() else True,
+            value,
         )
-        self.history.append((point, separation))
+        self.history.append((point, value))
         self.points.append(evaluation)
         if self.config.mode != "warm":  # a warm start depends on the previous point
             self._auc[point] = evaluation
-        return separation
+        return value
 
 
 @dataclass(frozen=True)
 class SRGNFitResult:
-    """A fitted point: ``theta`` by name, its AUC, the objective's evaluations (``g``
-    trainings plus revisits of a point, see :class:`SRGNObjective`), history."""
+    """A fitted point: ``theta`` by name, its AUC (``max(AUC, 1 − AUC)``), the objective's
+    evaluations (``g`` trainings plus revisits of a point, see :class:`SRGNObjective`),
+    history (``θ′``, the minimized value) and ``value``, the minimized value at ``theta``
+    (the AUC itself with ``SRGNConfig.objective = "auc"``)."""
 
     theta: dict[str, float]
     auc: float
     n_evaluations: int
     history: tuple[tuple[tuple[float, ...], float], ...] = ()
+    value: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.value is None:
+            object.__setattr__(self, "value", self.auc)
 
 
 def srgn_fit(
@@ -396,12 +433,16 @@ def srgn_fit(
         options={"xtol": config.xtol, "ftol": config.ftol, "maxiter": config.max_iterations},
     )
     point = _from_unit(reweighter, result.x, bounds)
-    # Powell reports the best point it evaluated; the AUC there is in the history.
+    # Powell reports the best point it evaluated: its AUC is that of the last evaluation
+    # there with the minimized value (a warm start can give a revisited point another)
+    key = tuple(float(t) for t in np.atleast_1d(point))
+    at = [p for p in objective.points if p.theta == key and p.value == float(result.fun)]
     return SRGNFitResult(
         {n: float(v) for n, v in zip(objective.theta_names, point, strict=True)},
-        float(result.fun),
+        at[-1].auc if at else float(result.fun),
         len(objective.history),
         tuple(objective.history),
+        float(result.fun),
     )
 
 
@@ -432,9 +473,16 @@ def srgn_scan(
     return Scan(
         objective.theta_names,
         axes,
-        [e.auc for e in evaluated],
-        [e.error for e in evaluated],
-        kind="srgn auc",
+        [e.value for e in evaluated],
+        # the excess (AUC - 1/2)^2 - s0^2 of an AUC measured to +- e: Var(X^2) for
+        # X ~ N(d, e^2) is 4 d^2 e^2 + 2 e^4
+        [
+            e.error
+            if objective.config.objective == "auc"
+            else float(np.sqrt(4 * (e.auc - 0.5) ** 2 * e.error**2 + 2 * e.error**4))
+            for e in evaluated
+        ],
+        kind="srgn auc" if objective.config.objective == "auc" else "srgn auc excess",
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from hepnnlr.analysis import AnalysisDescription, load
 from hepnnlr.errors import ConfigError
-from hepnnlr.methods.srgn import SRGN_STRATEGIES
+from hepnnlr.methods.srgn import SRGN_OBJECTIVES, SRGN_STRATEGIES
 from hepnnlr.models.spec import ModelSpec
 from hepnnlr.training.config import TrainingConfig
 from hepnnlr.workflows.config import (
@@ -159,6 +159,10 @@ class FitConfig:
         repeats: Moved to ``uncertainty.repeats``; setting it here is an error that
             says so.
         strategy: SRGN's training of ``g`` per θ′ (``"refit"``, ``"naive"``, ``"warm"``).
+        objective: What SRGN minimizes: ``"auc"`` (Eq. 5 of arXiv:2010.03569) or
+            ``"auc_excess"`` (the squared separation above that of identical samples,
+            without the AUC's noise floor that rises as the weights spread:
+            :mod:`hepnnlr.methods.srgn`).
         xtol, ftol, max_iterations: Powell's settings (``xtol`` on the unit scale of θ:
             a fraction of half the range ``samples.parameters``).
         test_fraction: Held-out fraction for the SRGN AUC.
@@ -171,6 +175,7 @@ class FitConfig:
     grid_points: int = 11
     repeats: int | None = None
     strategy: str = "refit"
+    objective: str = "auc"
     xtol: float = 1e-3
     ftol: float = 1e-3
     max_iterations: int = 30
@@ -182,6 +187,8 @@ class FitConfig:
             raise ConfigError(f"fit.method={self.method!r}; choose 'powell' or 'grid'.")
         if self.strategy not in SRGN_STRATEGIES:
             raise ConfigError(f"fit.strategy={self.strategy!r}; choose one of {SRGN_STRATEGIES}.")
+        if self.objective not in SRGN_OBJECTIVES:
+            raise ConfigError(f"fit.objective={self.objective!r}; choose one of {SRGN_OBJECTIVES}.")
         object.__setattr__(self, "bounds", _pairs(self.bounds, "fit.bounds"))
         object.__setattr__(self, "start", _points(self.start, "fit.start"))
         if self.repeats is not None:

@@ -172,7 +172,13 @@ def plot_curves(
     ax.legend(fontsize="x-small")
     experiment_label(ax, style)
     paths += save_figure(fig, out / "reweighter_loss", formats, dpi=style.dpi)
-    label = "held-out AUC of g (Eq. 5)" if job.method == "srgn" else "DCTR loss (Eq. 3)"
+    label = "DCTR loss (Eq. 3)"
+    if job.method == "srgn":
+        label = (
+            "held-out AUC of g (Eq. 5)"
+            if job.fit.objective == "auc"
+            else r"(AUC $-$ ½)² $-$ identical-sample variance"
+        )
     for k, name in enumerate(job.samples.names):
         fig = Figure(figsize=(9, 6.75))
         ax = fig.add_subplot()

@@ -201,6 +201,7 @@ def srgn_step(
         model=job.network.classifier,
         training=job.training.classifier,
         strategy=f.strategy,
+        objective=f.objective,
         xtol=f.xtol,
         ftol=f.ftol,
         max_iterations=f.max_iterations,

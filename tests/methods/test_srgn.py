@@ -297,3 +297,48 @@ def test_a_g_that_scores_every_event_alike_is_recorded(gaussian_reweighter, gaus
     )
     assert objective([0.5]) == 0.5
     assert objective.points[-1].constant
+
+
+def test_auc_excess_objective_is_the_squared_separation_above_identical_samples(
+    gaussian_reweighter, gaussian_events
+):
+    """``objective="auc_excess"``: (AUC − ½)² − (n₁ + n₀ + 1)/(12 n₁ n₀) with Kish's sizes
+    of the held-out events, from the same training of ``g`` as the plain AUC; the points
+    keep the AUC (for the flags) and the fit minimizes the excess."""
+    from hepnnlr.methods.srgn import srgn_fit
+    from hepnnlr.weighted import kish_effective_size
+
+    with pytest.raises(ConfigError, match="objective='loss'; choose one of"):
+        SRGNConfig(objective="loss")
+    rng = np.random.default_rng(10)
+    n = 2000
+    x_gen = rng.normal(0.0, 1.0, n)
+    sim, gen = gaussian_events(x_gen + rng.normal(0.0, EPSILON, n)), gaussian_events(x_gen)
+    data = gaussian_events(rng.normal(0.5, 1.0, n) + rng.normal(0.0, EPSILON, n))
+    training = TrainingConfig(epochs=3, batch_size=500, patience=2)
+    plain = SRGNObjective(
+        gaussian_reweighter, gen, sim, data, SRGNConfig(training=training, strategy="refit")
+    )
+    excess = SRGNObjective(
+        gaussian_reweighter,
+        gen,
+        sim,
+        data,
+        SRGNConfig(training=training, strategy="refit", objective="auc_excess"),
+    )
+    for mu in (-1.0, 0.5):
+        auc, value = plain([mu]), excess([mu])
+        point = excess.points[-1]
+        assert point.auc == auc  # the same g, the same held-out AUC
+        n1 = kish_effective_size(np.ones(1000))
+        n0 = kish_effective_size(excess.weights([mu])[excess._sim_index[1]])
+        assert value == pytest.approx((auc - 0.5) ** 2 - (n1 + n0 + 1) / (12 * n1 * n0), rel=1e-12)
+        assert point.value == value
+    # at mu' = -1 the weighted simulation is N(-1, 1.25) against N(0.5, 1.25): the excess
+    # is far above its null spread (~ sqrt(2) s0^2 ~ 2e-4 for 1,000 + 1,000 events)
+    assert excess.history[0][1] > 0.05
+    result = srgn_fit(excess)
+    assert result.value == min(v for _, v in excess.history)
+    # the result reports the AUC at the fitted point next to the minimized value
+    fitted = [p for p in excess.points if p.theta == (result.theta["mu"],)]
+    assert result.auc == fitted[-1].auc and result.auc >= 0.5
