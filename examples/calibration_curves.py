@@ -225,37 +225,40 @@ def widened(samples, calibration, bounds: tuple[float, float]):
     return widened_samples, widened_calibration
 
 
-def _name(args: argparse.Namespace, name: str) -> str:
-    """The result's name: ``--parameter-range``, ``--targets`` and ``--tag`` runs are kept
-    beside the config's range and targets and beside each other."""
+def _variants(args: argparse.Namespace, parameter: str) -> list[tuple[str, str]]:
+    """What ``--parameter-range``, ``--targets``, ``--srgn-objective auc_excess`` and
+    ``--tag`` change, in order: each as (the result name's suffix, the title's words)."""
+    out = []
     if args.parameter_range is not None:
         low, high = args.parameter_range
-        name = f"{name}_range{low:g}-{high:g}"
+        out.append((f"range{low:g}-{high:g}", f", varied {parameter} on [{low:g}, {high:g}]"))
     if args.targets is not None:
-        name = f"{name}_targets{min(args.targets):g}-{max(args.targets):g}"
+        out.append(
+            (
+                f"targets{min(args.targets):g}-{max(args.targets):g}",
+                f", targets at {', '.join(f'{v:g}' for v in args.targets)}",
+            )
+        )
     if getattr(args, "srgn_objective", None) == "auc_excess":
-        name = f"{name}_auc-excess"
+        out.append(("auc-excess", ", objective (AUC − ½)² above identical samples"))
     if args.tag is not None:
         if not re.fullmatch(r"[A-Za-z0-9-]+", args.tag):
             raise SystemExit(f"--tag {args.tag!r}: use letters, digits and '-' (a file name)")
-        name = f"{name}_{args.tag}"
-    return name
+        out.append((args.tag, f" ({args.tag})"))
+    return out
+
+
+def _name(args: argparse.Namespace, name: str) -> str:
+    """The result's name: ``--parameter-range``, ``--targets``, ``--srgn-objective`` and
+    ``--tag`` runs are kept beside the config's range and targets and beside each other."""
+    return "_".join([name, *(suffix for suffix, _ in _variants(args, ""))])
 
 
 def titled(args: argparse.Namespace, title: str, job) -> str:
-    """``title`` with what ``--parameter-range``, ``--targets`` and ``--tag`` change, so
-    that the curves kept beside each other (:func:`_name`) have titles of their own."""
+    """``title`` with what the options of :func:`_name` change, so that the curves kept
+    beside each other have titles of their own."""
     parameter = job.calibration.resolve(job.samples)[0]
-    if args.parameter_range is not None:
-        low, high = args.parameter_range
-        title = f"{title}, varied {parameter} on [{low:g}, {high:g}]"
-    if args.targets is not None:
-        title = f"{title}, targets at {', '.join(f'{v:g}' for v in args.targets)}"
-    if getattr(args, "srgn_objective", None) == "auc_excess":
-        title = f"{title}, objective (AUC − ½)² above identical samples"
-    if args.tag is not None:
-        title = f"{title} ({args.tag})"
-    return title
+    return title + "".join(words for _, words in _variants(args, parameter))
 
 
 def _ranges(samples) -> str:

@@ -48,6 +48,10 @@ def test_targets_replace_the_points_inside_the_widened_range(curves, tmp_path):
     assert curves.titled(tagged, "tt̄ m_t (SRGN)", job) == (
         "tt̄ m_t (SRGN), varied top_mass on [167, 183], targets at 169, 175, 181 (nominal150k)"
     )
+    # another objective: a curve of its own, and the job fits with it
+    excess = curves._arguments([*argv, "--srgn-objective", "auc_excess", "--tag", "nominal150k"])
+    assert curves._name(excess, "calibration_ttbar_mt") == f"{name}_auc-excess_nominal150k"
+    assert curves._job(excess).fit.objective == "auc_excess" and job.fit.objective == "auc"
 
 
 def test_a_target_outside_the_range_points_with_targets_or_a_path_as_tag_are_refused(curves):
