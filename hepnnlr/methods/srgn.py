@@ -39,8 +39,9 @@ identical samples (Mann–Whitney) of the held-out effective sizes (Kish's n_eff
 weighted target and simulation): an estimate of the squared separation whose expectation
 does not grow where the weights spread. The plain AUC's floor does: away from the nominal
 θ the weights ``w(x_G, θ′)`` spread, n_eff of the simulation falls and
-E[max(AUC, 1 − AUC)] rises above ½ for samples that agree, which pulls the fitted ``θ′``
-back toward the nominal (the tt̄ m_t calibration curve, docs/fits.md).
+E[max(AUC, 1 − AUC)] rises above ½ for samples that agree, which can pull the fitted
+``θ′`` back toward the nominal. On the tt̄ m_t calibration curve the two objectives gave
+the same compression (docs/fits.md, tt̄ SRGN item 7): there the floor was not its cause.
 
 Repeated fits (Tables I, II): :func:`repeat_fits` runs a fit per seed;
 :func:`~hepnnlr.methods.fit_quality.remove_outliers` applies the rule of arXiv:2010.03569 (drop runs
@@ -336,7 +337,9 @@ class SRGNObjective:
         return g
 
     def __call__(self, theta: Sequence[float]) -> float:
-        """The held-out ``max(AUC, 1 - AUC)`` of ``g`` trained at ``θ′`` (Eq. 5)."""
+        """What the fit minimizes at ``θ′``: the held-out ``max(AUC, 1 - AUC)`` of ``g``
+        trained there (Eq. 5), or its excess (``SRGNConfig.objective``); the AUC itself
+        is in :attr:`points`."""
         point = tuple(float(t) for t in np.atleast_1d(theta))
         if point in self._auc:
             self.history.append((point, self._auc[point].value))
@@ -434,12 +437,14 @@ def srgn_fit(
     )
     point = _from_unit(reweighter, result.x, bounds)
     # Powell reports the best point it evaluated: its AUC is that of the last evaluation
-    # there with the minimized value (a warm start can give a revisited point another)
+    # there with the minimized value (a warm start can give a revisited point another);
+    # never the minimized value itself, which is an AUC only for objective "auc"
     key = tuple(float(t) for t in np.atleast_1d(point))
-    at = [p for p in objective.points if p.theta == key and p.value == float(result.fun)]
+    there = [p for p in objective.points if p.theta == key]
+    at = [p for p in there if p.value == float(result.fun)] or there
     return SRGNFitResult(
         {n: float(v) for n, v in zip(objective.theta_names, point, strict=True)},
-        at[-1].auc if at else float(result.fun),
+        at[-1].auc if at else float("nan"),
         len(objective.history),
         tuple(objective.history),
         float(result.fun),
