@@ -241,7 +241,8 @@ def srgn_step(
         grid_minimum = scan.minimum
     else:
         result = srgn_fit(objective, bounds=job.bounds, start=_start(job))
-        theta, value = result.theta, result.auc
+        # the minimized value, as the grid's minimum above (the AUC with objective auc)
+        theta, value = result.theta, result.value
     points = objective.points
     lowest = min(points, key=lambda p: p.auc)
     flags = flags_of(
