@@ -57,6 +57,9 @@ from calibration_curves import (  # noqa: E402
     titled,
 )
 
+from hepnnlr.results.calibration import fit_line  # noqa: E402
+from hepnnlr.weighted import kish_effective_size  # noqa: E402
+
 GRID_STEP = 0.5
 """θ′ step (GeV) of the moment fit's scan; the parabola refines the minimum."""
 
@@ -83,17 +86,6 @@ def moment_fit(grid: np.ndarray, chi2: np.ndarray) -> tuple[float, float | None,
         return float(grid[k]), None, float(chi2[k]), edge
     vertex = -b / (2 * a)
     return float(vertex), float(1 / np.sqrt(a)), float(chi2[k]), edge
-
-
-def weighted_line(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[float, float, float]:
-    """Slope, its error and the offset at the weighted mean of ``x`` of the weighted
-    straight line y(x) with independent errors ``s``."""
-    w = 1 / s**2
-    pivot = (w * x).sum() / w.sum()
-    dx = x - pivot
-    slope = (w * dx * (y - pivot)).sum() / (w * dx**2).sum()
-    offset = (w * (y - pivot)).sum() / w.sum()
-    return float(slope), float(1 / np.sqrt((w * dx**2).sum())), float(offset)
 
 
 def _scan(sim, weights, targets, grid, nominal):
@@ -142,22 +134,22 @@ def _likelihood(rw, target, weights, grid):
 def _line_row(m, level, points):
     if len(points) < 3:
         return [m, level, len(points), "n/a", "", ""]
-    slope, slope_error, offset = weighted_line(*(np.array(c) for c in zip(*points, strict=True)))
+    # the weighted line of the calibration curves, with independent errors
+    line = fit_line(*zip(*points, strict=True))
     return [
         m,
         level,
         len(points),
-        f"{slope:.3f} ± {slope_error:.3f}",
-        f"{(slope - 1) / slope_error:+.2f} σ",
-        f"{offset:+.2f}",
+        f"{line.slope:.3f} ± {line.slope_error:.3f}",
+        f"{(line.slope - 1) / line.slope_error:+.2f} σ",
+        f"{line.offset:+.2f}",
     ]
 
 
 def objective_rows(record: dict) -> list[list]:
     """Per repeat fit of a curve's record (``docs/results/records/<name>.json``): the
-    fitted θ′, the vertex of a parabola through the AUC values the fit evaluated (the
-    objective's own minimum, free of where Powell stopped), the lowest AUC, and the
-    flags."""
+    fitted θ′, the vertex of a parabola through the objective values the fit evaluated
+    (its own minimum, free of where Powell stopped), the lowest value, and the flags."""
     name = record["parameter"]
     rows = []
     for pt in record["points"]:
@@ -222,7 +214,7 @@ def main(argv=None) -> int:
         weights = [rw.weights(gen_all, (float(theta),)) for theta in grid]
         detector = [w[levels["detector"][1]] for w in weights]
         neff_rows.append(
-            [m, *(f"{w.sum() ** 2 / (w**2).sum() / len(w):.3f}" for w in detector[::every])]
+            [m, *(f"{kish_effective_size(w) / len(w):.3f}" for w in detector[::every])]
         )
         for level, ws in (("detector", detector), ("generator", weights)):
             level_rows, points = _scan(levels[level][0], ws, data[level], grid, nominal_value)
@@ -242,14 +234,16 @@ def main(argv=None) -> int:
     s = job.samples
     record = RECORDS / f"{name}.json"
     objective = []
+    # the record's curves hold what the fit minimized: the AUC, or its excess
+    what = "AUC" if job.fit.objective == "auc" else "(AUC − ½)² excess"
     if record.is_file():  # the curve's fits, when it has run: where its objective was lowest
         objective.append(
             table(
                 f"The SRGN objective of each repeat fit of the curve (its record "
                 f"docs/results/records/{name}.json): fitted θ′, the vertex of a parabola "
-                "through the AUC values the fit evaluated, the lowest AUC, the number of "
-                "distinct θ′ evaluated, the flags",
-                ["true", "repeat", "fitted", "parabola vertex", "lowest AUC", "θ′", "flags"],
+                f"through the {what} values the fit evaluated, the lowest {what}, the "
+                "number of distinct θ′ evaluated, the flags",
+                ["true", "repeat", "fitted", "parabola vertex", f"lowest {what}", "θ′", "flags"],
                 objective_rows(json.loads(record.read_text())),
             )
         )
