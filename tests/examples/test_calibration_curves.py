@@ -3,24 +3,15 @@ for the tt̄ curve inside a widened ``--parameter-range``, kept under a name of 
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
 import pytest
+from example_modules import example_module
 
 from hepnnlr.errors import ConfigError
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
 def curves():
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        return importlib.import_module("calibration_curves")
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    return example_module("calibration_curves")
 
 
 def test_targets_replace_the_points_inside_the_widened_range(curves, tmp_path):

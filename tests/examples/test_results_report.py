@@ -9,26 +9,20 @@ malformed file must stop the renderer with an error naming the file and the key.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from example_modules import example_module
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-DOCS = EXAMPLES.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture(scope="module")
 def report():
     """The renderer and the writer, imported as ``python examples/x.py`` would find them."""
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        yield importlib.import_module("results_report"), importlib.import_module("_results")
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    return example_module("results_report"), example_module("_results")
 
 
 def _doc(tmp_path: Path, text: str = "# Results\n\n<!-- current:start -->\n<!-- current:end -->\n"):

@@ -7,19 +7,11 @@ the example after all its fits have run.
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from example_modules import example_module
 
 
 def test_a_level_with_no_kept_run_is_reported_not_raised(capsys):
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        print_table = importlib.import_module("_srgn_gaussian").print_table
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    print_table = example_module("_srgn_gaussian").print_table
     ranges = {"mu": (-1.0, 1.0), "sigma": (0.5, 1.5)}
     paper = {
         level: {"mu": (0.0, 0.1), "sigma": (1.0, 0.1)} for level in ("generator", "simulation")

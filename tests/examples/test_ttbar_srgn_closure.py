@@ -5,23 +5,14 @@ Exact inputs, so each value is known in closed form."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from example_modules import example_module
 
 
 @pytest.fixture(scope="module")
 def closure():
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        yield importlib.import_module("ttbar_srgn_closure")
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    return example_module("ttbar_srgn_closure")
 
 
 def test_moment_fit_finds_the_parabola_vertex_and_its_delta_chi2_error(closure):

@@ -9,30 +9,22 @@ rest in this process, each refused before any work.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shlex
 import signal
-import sys
-from pathlib import Path
 
 import pytest
+from example_modules import example_module
 
 from hepnnlr.cli import main
 from hepnnlr.errors import OutputError
 from hepnnlr.outputs import CHECKPOINT_NAME, LOCK_NAME, OutputFolder
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
 
 @pytest.fixture(scope="module")
 def faults():
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        yield importlib.import_module("fault_injection")
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    return example_module("fault_injection")
 
 
 def test_generate_killed_while_writing_keeps_the_earlier_file(faults, tmp_path, dis_sim_file):
@@ -45,8 +37,23 @@ def test_generate_killed_while_writing_keeps_the_earlier_file(faults, tmp_path, 
     left = list(tmp_path.glob(".killed_writing_over.hepnnlr-tmp-*"))
     assert len(left) == 1
     target = tmp_path / "killed_writing_over.root"
-    assert main(["generate", "dis", "--setup", "sim", "--events", "30", "-o", str(target),
-                 "--overwrite", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "dis",
+                "--setup",
+                "sim",
+                "--events",
+                "30",
+                "-o",
+                str(target),
+                "--overwrite",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert not left[0].exists()
 
 
