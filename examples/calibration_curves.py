@@ -124,6 +124,17 @@ def _arguments(argv=None) -> argparse.Namespace:
         help="override training.nominal_draws (parameter points per nominal training event)",
     )
     parser.add_argument(
+        "--reweighter-members",
+        type=int,
+        default=None,
+        help="override training.reweighter_members (networks per repeat, averaged in log w)",
+    )
+    parser.add_argument(
+        "--reweighter-ema",
+        action="store_true",
+        help="train the reweighter with training.reweighter.ema (a moving average of its weights)",
+    )
+    parser.add_argument(
         "--keep-flagged",
         action="store_true",
         help="keep flagged repeats and replicas in the values and errors "
@@ -248,6 +259,16 @@ def _variants(args: argparse.Namespace, parameter: str) -> list[tuple[str, str]]
     return out
 
 
+def _members_and_ema(job) -> str:
+    """The reweighter's ensemble and weight averaging for the scale line ('' if neither)."""
+    parts = []
+    if job.training.reweighter_members > 1:
+        parts.append(f"{job.training.reweighter_members} networks averaged in log w")
+    if job.training.reweighter.ema:
+        parts.append("EMA of its weights")
+    return "".join(f", {p}" for p in parts)
+
+
 def _name(args: argparse.Namespace, name: str) -> str:
     """The result's name: ``--parameter-range``, ``--targets``, ``--srgn-objective`` and
     ``--tag`` runs are kept beside the config's range and targets and beside each other."""
@@ -298,6 +319,13 @@ def _job(args: argparse.Namespace):
         job = replace(job, training=training)
     if args.nominal_draws is not None:
         job = replace(job, training=replace(job.training, nominal_draws=args.nominal_draws))
+    if args.reweighter_members is not None:
+        job = replace(
+            job, training=replace(job.training, reweighter_members=args.reweighter_members)
+        )
+    if args.reweighter_ema:
+        training = replace(job.training, reweighter=replace(job.training.reweighter, ema=True))
+        job = replace(job, training=training)
     if args.srgn_objective is not None:
         job = replace(job, fit=replace(job.fit, objective=args.srgn_objective))
     return replace(
@@ -637,7 +665,8 @@ def main(argv=None) -> int:
             f"{'flagged fits kept; ' if u.keep_flagged else ''}"
             f"reweighter: up to {job.training.reweighter.epochs} epochs, patience "
             f"{job.training.reweighter.patience}; nominal anchor "
-            f"{job.training.nominal_anchor:g}, {job.training.nominal_draws} nominal draw(s); "
+            f"{job.training.nominal_anchor:g}, {job.training.nominal_draws} nominal draw(s)"
+            f"{_members_and_ema(job)}; "
             # the run's own priority: a long run alone on the machine is not niced
             f"{outputs.seconds:.0f} s{' niced' if os.nice(0) > 0 else ''} on the shared "
             "2-core machine"
