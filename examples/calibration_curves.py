@@ -11,14 +11,16 @@ and ``docs/results/calibration_ttbar_mt.json`` (:mod:`examples._results`) with t
     nice -n 10 python examples/calibration_curves.py ttbar --events 20000 \\
         --varied-events 20000 --target-events 10000 --points 5
 
-The tt̄ SRGN curve with power (docs/fits.md, tt̄ SRGN items 4–6): targets given by value
+The tt̄ SRGN curve with power (docs/fits.md, tt̄ SRGN items 4–9): targets given by value
 inside a varied range wider than the config's, and a larger nominal sample kept beside the
-other curves by ``--tag``::
+other curves by ``--tag`` (item 9, calibrated; the config's reweighter of 4 networks with
+EMA; ``--reweighter-members 1 --no-reweighter-ema`` gives the single network of items 4–8)::
 
     python examples/calibration_curves.py ttbar --events 150000 --varied-events 60000 \\
         --runs 60 --parameter-range 167 183 --targets 169 172 175 178 181 \\
         --target-events 120000 --repeats 3 --bootstrap 5 --simulation-bootstrap 0 \\
-        --tag nominal150k --keep-flagged --cache --output out/calibration_ttbar_srgn_wide_n150k
+        --tag nominal150k-members4ema --keep-flagged --cache \\
+        --output out/calibration_ttbar_srgn_wide_n150k_m4ema
 
 Every target is an independent sample with its own seed (``calibration.target_seed + k``);
 the nominal and varied samples and the reweighters are shared (docs/fits.md). Pythia
@@ -131,8 +133,11 @@ def _arguments(argv=None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--reweighter-ema",
-        action="store_true",
-        help="train the reweighter with training.reweighter.ema (a moving average of its weights)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="override training.reweighter.ema (a moving average of the reweighter's weights); "
+        "ttbar_srgn.yaml sets it, --no-reweighter-ema and --reweighter-members 1 rerun the "
+        "curves recorded before (tt̄ SRGN items 1-8 of docs/fits.md)",
     )
     parser.add_argument(
         "--keep-flagged",
@@ -323,8 +328,9 @@ def _job(args: argparse.Namespace):
         job = replace(
             job, training=replace(job.training, reweighter_members=args.reweighter_members)
         )
-    if args.reweighter_ema:
-        training = replace(job.training, reweighter=replace(job.training.reweighter, ema=True))
+    if args.reweighter_ema is not None:
+        reweighter = replace(job.training.reweighter, ema=args.reweighter_ema)
+        training = replace(job.training, reweighter=reweighter)
         job = replace(job, training=training)
     if args.srgn_objective is not None:
         job = replace(job, fit=replace(job.fit, objective=args.srgn_objective))
