@@ -126,6 +126,13 @@ def _arguments(argv=None) -> argparse.Namespace:
         help="override training.nominal_draws (parameter points per nominal training event)",
     )
     parser.add_argument(
+        "--training-seed",
+        type=int,
+        default=None,
+        help="override uncertainty.seed (repeat m trains with seed + m; default the config's "
+        "samples.seed): other trainings on the same samples",
+    )
+    parser.add_argument(
         "--reweighter-members",
         type=int,
         default=None,
@@ -314,6 +321,7 @@ def _job(args: argparse.Namespace):
         bootstrap=args.bootstrap,
         simulation_bootstrap=args.simulation_bootstrap,
         keep_flagged=True if args.keep_flagged else None,
+        seed=args.training_seed,
     )
     method = args.method or job.method
     if args.reweighter_epochs is not None:
