@@ -52,19 +52,12 @@ from calibration_curves import (  # noqa: E402
     load_cached_samples,
     titled,
 )
+from ttbar_srgn_closure import weighted_means  # noqa: E402
 
 from hepnnlr.weighted import kish_effective_size  # noqa: E402
 
 ORACLE_SEED = 7
 """Training seed of the single-θ classifiers (one per target)."""
-
-
-def mean_and_error(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column: the ``w``-weighted mean of ``x`` and its error as a ratio estimator,
-    ``sqrt(Σ w² (x − μ)²) / Σ w`` (the plain mean's ``σ/√n`` for unit weights)."""
-    total = w.sum()
-    mean = (w[:, None] * x).sum(axis=0) / total
-    return mean, np.sqrt((w[:, None] ** 2 * (x - mean) ** 2).sum(axis=0)) / total
 
 
 def closure_row(
@@ -73,7 +66,7 @@ def closure_row(
     """χ² of the weighted simulation's means against the target's (``(mean, error)``),
     the closure per feature against the unweighted simulation's ``nominal`` means, and
     ``n_eff / N`` of the weights."""
-    mean, error = mean_and_error(simulation, weights)
+    mean, error = weighted_means(simulation, weights)
     t_mean, t_error = target
     chi2 = float((((mean - t_mean) / np.hypot(error, t_error)) ** 2).sum())
     shift = t_mean - nominal[0]
@@ -107,7 +100,7 @@ def main(argv=None) -> int:
     gen_train = inputs.events(nominal.gen.subset(train), "gen")
     gen_fit = inputs.events(nominal.gen.subset(half), "gen")
     unit = np.ones(len(simulation))
-    reference = mean_and_error(simulation, unit)
+    reference = weighted_means(simulation, unit)
     reweighters = [
         train_reweighter(job, samples, inputs, job.training_seed + m)
         for m in range(job.uncertainty.repeats)
@@ -118,7 +111,7 @@ def main(argv=None) -> int:
         t, value = samples[key], point[parameter]
         first, second = np.arange(len(t) // 2), np.arange(len(t) // 2, len(t))
         x_target = t.reco.globals[t.reco_rows(second)]
-        target = mean_and_error(x_target, np.ones(len(x_target)))
+        target = weighted_means(x_target, np.ones(len(x_target)))
         oracle = train_classifier(
             job.network.reweighter,
             inputs.events(t.gen.subset(first), "gen"),
