@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -170,20 +171,40 @@ def _target_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return x.mean(axis=0), x.std(axis=0) / np.sqrt(len(x)), len(x)
 
 
-def main(argv=None) -> int:
+def curve_setup(argv=None) -> SimpleNamespace:
+    """What a check of a curve starts from: its arguments (those of
+    ``examples/calibration_curves.py``), the load before it, its job, result name and
+    title, the fitted parameter and targets, the processed samples (``--cache``) and the
+    network inputs standardized on the nominal sample."""
     from hepnnlr.workflows.fit_calibration import calibration_targets
     from hepnnlr.workflows.fit_inputs import Inputs
-    from hepnnlr.workflows.fit_steps import train_reweighter
 
     args = _arguments(argv)
     show_progress()
     load_before = load_average()
     job = _job(args)
     _, _, name, title = CASES[args.case]
-    name = _name(args, name)
     parameter, targets = calibration_targets(job)
     samples = load_cached_samples(job, cache=args.cache)
-    inputs = Inputs(samples["nominal"])
+    return SimpleNamespace(
+        args=args,
+        load_before=load_before,
+        job=job,
+        name=_name(args, name),
+        title=title,
+        parameter=parameter,
+        targets=targets,
+        samples=samples,
+        inputs=Inputs(samples["nominal"]),
+    )
+
+
+def main(argv=None) -> int:
+    from hepnnlr.workflows.fit_steps import train_reweighter
+
+    c = curve_setup(argv)
+    args, load_before, job, name, title = c.args, c.load_before, c.job, c.name, c.title
+    parameter, targets, samples, inputs = c.parameter, c.targets, c.samples, c.inputs
     nominal = samples["nominal"]
     half = np.arange(len(nominal) // 2, len(nominal))  # the fit half, as the curve's fits
     rows = nominal.reco_rows(half)

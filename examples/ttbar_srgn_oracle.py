@@ -43,16 +43,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import RESULTS_DIR, load_average, show_progress, table, write_result  # noqa: E402
-from calibration_curves import (  # noqa: E402
-    CASES,
-    _arguments,
-    _job,
-    _name,
-    load_cached_samples,
-    titled,
-)
-from ttbar_srgn_closure import weighted_means  # noqa: E402
+from _results import RESULTS_DIR, table, write_result  # noqa: E402
+from calibration_curves import titled  # noqa: E402
+from ttbar_srgn_closure import curve_setup, weighted_means  # noqa: E402
 
 from hepnnlr.weighted import kish_effective_size  # noqa: E402
 
@@ -78,20 +71,11 @@ def closure_row(
 
 def main(argv=None) -> int:
     from hepnnlr.training.classifier import train_classifier
-    from hepnnlr.workflows.fit_calibration import calibration_targets
-    from hepnnlr.workflows.fit_inputs import Inputs
     from hepnnlr.workflows.fit_steps import train_reweighter
 
-    args = _arguments(argv)
-    show_progress()
-    load_before = load_average()
-    job = _job(args)
-    _, _, name, title = CASES[args.case]
-    name = _name(args, name)
-    parameter, targets = calibration_targets(job)
-    samples = load_cached_samples(job, cache=args.cache)
-    inputs = Inputs(samples["nominal"])
-    nominal = samples["nominal"]
+    c = curve_setup(argv)
+    args, job, name, parameter, targets = c.args, c.job, c.name, c.parameter, c.targets
+    samples, inputs, nominal = c.samples, c.inputs, c.samples["nominal"]
     n = len(nominal)
     train, half = np.arange(n // 2), np.arange(n // 2, n)  # as the curve's reweighter and fits
     rows = nominal.reco_rows(half)  # the fit half's events that pass at detector level
@@ -139,7 +123,7 @@ def main(argv=None) -> int:
     write_result(
         RESULTS_DIR / f"{name}_oracle.json",
         title=(
-            f"Calibration curve: {titled(args, title, job)}, does reweighting on x_G carry "
+            f"Calibration curve: {titled(args, c.title, job)}, does reweighting on x_G carry "
             f"{parameter} to the detector level?"
         ),
         scale=(
@@ -171,7 +155,7 @@ def main(argv=None) -> int:
                 total_rows,
             ),
         ],
-        load_before=load_before,
+        load_before=c.load_before,
     )
     print(f"wrote {RESULTS_DIR / f'{name}_oracle.json'}")
     for row in out + total_rows:
