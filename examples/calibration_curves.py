@@ -13,7 +13,7 @@ and ``docs/results/calibration_ttbar_mt.json`` (:mod:`examples._results`) with t
 
 The tt̄ SRGN curve with power (docs/fits.md, tt̄ SRGN items 4–9): targets given by value
 inside a varied range wider than the config's, and a larger nominal sample kept beside the
-other curves by ``--tag`` (item 9, calibrated; the config's reweighter of 4 networks with
+other curves by ``--tag`` (items 9 and 11; the config's reweighter of 4 networks with
 EMA; ``--reweighter-members 1 --no-reweighter-ema`` gives the single network of items 4–8)::
 
     python examples/calibration_curves.py ttbar --events 150000 --varied-events 60000 \\

@@ -113,8 +113,8 @@ class FitTrainingConfig:
             with different seeds and averaged in ``log w``
             (:attr:`hepnnlr.methods.dctr_config.DCTRConfig.members`). On the tt̄ SRGN
             calibration curve, 4 members with ``reweighter.ema`` took the slope from
-            0.69 ± 0.15 (one network) to 0.90 ± 0.08: one network's training noise is a
-            fixed mis-modelling that ``g`` sees (docs/fits.md, tt̄ SRGN item 9).
+            about 0.69 (one network) to about 0.82: one network's training noise is a
+            fixed mis-modelling that ``g`` sees (docs/fits.md, tt̄ SRGN items 9–11).
         nominal_draws: Parameter points drawn per nominal training event
             (:attr:`hepnnlr.methods.dctr_config.DCTRConfig.nominal_draws`). On the Gaussian job
             of ``tests/cli/test_fit_cli.py``, 4 draws with 36,000 varied events and
