@@ -45,6 +45,22 @@ def test_targets_replace_the_points_inside_the_widened_range(curves, tmp_path):
     assert curves._job(excess).fit.objective == "auc_excess" and job.fit.objective == "auc"
 
 
+def test_reweighter_and_seed_overrides_reach_the_job(curves, tmp_path):
+    # the config trains 4 networks with EMA from samples.seed (21); the flags rerun the
+    # single network of the curves recorded before, or other trainings on the same samples
+    base = ["ttbar", "--output", str(tmp_path)]
+    job = curves._job(curves._arguments(base))
+    assert (job.training.reweighter_members, job.training.reweighter.ema) == (4, True)
+    assert job.training_seed == 21
+    old = ["--reweighter-members", "1", "--no-reweighter-ema", "--training-seed", "31"]
+    other = curves._job(curves._arguments([*base, *old]))
+    assert (other.training.reweighter_members, other.training.reweighter.ema) == (1, False)
+    assert other.training_seed == 31 and other.samples == job.samples
+    # the scale line names the averaging only where there is one
+    assert curves._members_and_ema(job) == ", 4 networks averaged in log w, EMA of its weights"
+    assert curves._members_and_ema(other) == ""
+
+
 def test_a_target_outside_the_range_points_with_targets_or_a_path_as_tag_are_refused(curves):
     # 181 lies beyond the config's [170, 180]: the reweighter never saw it
     with pytest.raises(ConfigError, match="outside samples.parameters.top_mass"):
