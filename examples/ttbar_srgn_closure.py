@@ -29,11 +29,14 @@ This script separates them with the same samples and reweighter as the curve
    the vertex of a parabola through the AUC values it evaluated and the lowest AUC, to
    tell where the objective itself is lowest from where Powell stopped.
 
-It writes ``docs/results/<name>_closure.json``::
+It writes ``docs/results/<name>_closure.json``; the recorded files ran with one reweighter
+network without EMA (docs/fits.md tt̄ SRGN item 5), which now takes
+``--reweighter-members 1 --no-reweighter-ema``::
 
     python examples/ttbar_srgn_closure.py ttbar --events 60000 --varied-events 60000 \\
         --runs 60 --parameter-range 167 183 --targets 169 172 175 178 181 \\
-        --target-events 40000 --output out/calibration_ttbar_srgn_wide
+        --target-events 40000 --reweighter-members 1 --no-reweighter-ema \\
+        --output out/calibration_ttbar_srgn_wide
 """
 
 from __future__ import annotations

@@ -25,12 +25,16 @@ the parameterized reweighter does not close; a single-θ χ² far above says x_G
 carry θ to the detector level.
 
 It takes the curve's arguments and samples (``--cache``) and writes
-``docs/results/<name>_oracle.json``::
+``docs/results/<name>_oracle.json``; with the config's reweighter (4 networks, EMA) on the
+samples of docs/fits.md tt̄ SRGN item 12::
 
     python examples/ttbar_srgn_oracle.py ttbar --events 150000 --varied-events 60000 \\
-        --runs 60 --parameter-range 167 183 --targets 169 172 175 178 181 \\
-        --target-events 120000 --repeats 2 --tag nominal150k --cache \\
-        --output out/calibration_ttbar_srgn_wide_n150k
+        --runs 60 --parameter-range 165 185 --targets 169 172 175 178 181 \\
+        --target-events 120000 --repeats 1 --tag nominal150k-members4ema --cache \\
+        --output out/calibration_ttbar_srgn_w165_185_n150k
+
+Item 10's file of one network without EMA (``--tag nominal150k``) needs
+``--reweighter-members 1 --no-reweighter-ema`` since the config sets both.
 """
 
 from __future__ import annotations
